@@ -1,0 +1,94 @@
+//! Argument definitions and the commands behind them.
+
+mod import;
+mod inspect;
+mod io;
+mod table;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A wrong combination of arguments (exit code 2, like clap's own).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Measurement-based performance modelling: traces in, resource demands
+/// out, queueing Petri net simulation, comparison.
+#[derive(Debug, Parser)]
+#[command(name = "demandsim", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output format of data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Aligned text for people.
+    #[default]
+    Table,
+    /// JSON for machines.
+    Json,
+    /// CSV for spreadsheets and scripts.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Aggregate traces into intervals and summarise them.
+    Inspect(inspect::Args),
+    /// Convert a load tester's or monitor's file into a canonical trace.
+    Import(import::Args),
+    /// Write canonical traces in another tool's layout.
+    Export(import::ExportArgs),
+}
+
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, _) => log::LevelFilter::Debug,
+    };
+    env_logger::Builder::new()
+        .filter_level(level)
+        .format(|buf, record| {
+            let level = match record.level() {
+                log::Level::Error => "error",
+                log::Level::Warn => "warning",
+                log::Level::Info => "info",
+                _ => "debug",
+            };
+            writeln!(buf, "{level}: {}", record.args())
+        })
+        .target(env_logger::Target::Stderr)
+        .init();
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Inspect(a) => inspect::run(a),
+        Command::Import(a) => import::run(a),
+        Command::Export(a) => import::export(a),
+    }
+    .map(|()| ExitCode::SUCCESS)
+}
+
+/// Rejects more than one `-` (stdin) among the inputs.
+fn check_one_stdin<'a>(paths: impl IntoIterator<Item = &'a PathBuf>) -> Result<()> {
+    if paths.into_iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(UsageError("standard input (`-`) can be read only once".into()).into());
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! `demandsim import` and `demandsim export`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use demandsim::import::{RequestRow, access_log, jmeter, k6, librede, prometheus, sadf};
+use demandsim::trace::{RequestReader, RequestWriter, UtilSample, UtilizationWriter};
+use regex::Regex;
+
+use super::io::{Output, open_input};
+use super::{UsageError, check_one_stdin};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// JMeter JTL (CSV with header) → requests.
+    Jmeter,
+    /// k6 `--out csv` or `--out json` (NDJSON) → requests.
+    K6,
+    /// nginx or Apache access log, with --log-format → requests.
+    AccessLog,
+    /// `sadf -d -U saFILE -- -u` → utilization.
+    Sadf,
+    /// Prometheus query_range matrix JSON → utilization.
+    Prometheus,
+    /// LibReDE headerless `timestamp,value` files, with --metric.
+    Librede,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// Response times in seconds, stamped at completion.
+    ResponseTime,
+    /// Utilization 0–1, stamped at the interval end.
+    Utilization,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimeUnit {
+    S,
+    Ms,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The input's format.
+    #[arg(value_enum)]
+    format: ImportFormat,
+    /// Input files (`-` for stdin; gzip is detected); they are concatenated.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Output canonical CSV [default: stdout].
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// access-log: the log's format, nginx (`$remote_addr ... $request_time`)
+    /// or Apache (`%h ... %D`).
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
+    /// access-log: regex mapping the request path to a class (first group,
+    /// or whole match; non-matching paths become `other`).
+    #[arg(long, value_name = "REGEX")]
+    class_regex: Option<String>,
+    /// jmeter: skip samples whose label matches (e.g. transaction controllers).
+    #[arg(long, value_name = "REGEX")]
+    exclude_label: Option<String>,
+    /// prometheus: the label naming the resource of each series.
+    #[arg(long, default_value = "instance", value_name = "LABEL")]
+    resource_label: String,
+    /// librede: what the files hold.
+    #[arg(long, value_enum)]
+    metric: Option<Metric>,
+    /// librede: class or resource name [default: from the file name, e.g.
+    /// `WC0` from `WC0_RESPONSE_TIME.csv`].
+    #[arg(long)]
+    name: Option<String>,
+    /// librede: unit of the timestamps.
+    #[arg(long, value_enum, default_value = "s")]
+    time_unit: TimeUnit,
+}
+
+fn regex_arg(flag: &str, re: Option<&String>) -> Result<Option<Regex>> {
+    re.map(|r| {
+        Regex::new(r)
+            .map_err(|e| UsageError(format!("{flag}: not a valid regular expression: {e}")).into())
+    })
+    .transpose()
+}
+
+fn produces_requests(a: &Args) -> Result<bool> {
+    Ok(match a.format {
+        ImportFormat::Jmeter | ImportFormat::K6 | ImportFormat::AccessLog => true,
+        ImportFormat::Sadf | ImportFormat::Prometheus => false,
+        ImportFormat::Librede => match a.metric {
+            Some(Metric::ResponseTime) => true,
+            Some(Metric::Utilization) => false,
+            None => {
+                return Err(UsageError(
+                    "librede needs --metric response-time or --metric utilization".into(),
+                )
+                .into());
+            }
+        },
+    })
+}
+
+pub fn run(a: Args) -> Result<()> {
+    check_one_stdin(&a.files)?;
+    let requests = produces_requests(&a)?;
+    if a.format == ImportFormat::AccessLog && a.log_format.is_none() {
+        return Err(UsageError(
+            "access-log needs --log-format, the format string the server logs with".into(),
+        )
+        .into());
+    }
+    let mut out = Output::create(a.output.as_deref())?;
+    let mut total = 0u64;
+    if requests {
+        let mut w = RequestWriter::new(&mut out, false)?;
+        let exclude_label = regex_arg("--exclude-label", a.exclude_label.as_ref())?;
+        let class_regex = regex_arg("--class-regex", a.class_regex.as_ref())?;
+        let log_format = match &a.log_format {
+            Some(f) if a.format == ImportFormat::AccessLog => {
+                Some(access_log::LogFormat::new(f).map_err(|e| UsageError(e.to_string()))?)
+            }
+            _ => None,
+        };
+        for path in &a.files {
+            let input = open_input(path)?;
+            let mut sink = |r: RequestRow<'_>| {
+                w.write_fields(r.start, r.response_time, r.class, r.success, None)
+            };
+            let n = match a.format {
+                ImportFormat::Jmeter => jmeter::read(
+                    input,
+                    &jmeter::Options {
+                        exclude_label: exclude_label.clone(),
+                    },
+                    &mut sink,
+                ),
+                ImportFormat::K6 => k6::read(input, &mut sink),
+                ImportFormat::AccessLog => access_log::read(
+                    input,
+                    log_format.as_ref().expect("checked above"),
+                    &access_log::Options {
+                        class_regex: class_regex.clone(),
+                    },
+                    &mut sink,
+                ),
+                ImportFormat::Librede => {
+                    let name = librede_name(a.name.as_deref(), path);
+                    librede::read_response_times(input, &name, unit(a.time_unit), &mut sink)
+                }
+                _ => unreachable!("utilization formats handled below"),
+            }
+            .with_context(|| path.display().to_string())?;
+            log::info!("{}: {n} requests", path.display());
+            total += n;
+        }
+        w.finish()?;
+    } else {
+        let mut w = UtilizationWriter::new(&mut out)?;
+        for path in &a.files {
+            let input = open_input(path)?;
+            let mut sink = |s: UtilSample| w.write(&s);
+            let n = match a.format {
+                ImportFormat::Sadf => sadf::read(input, &mut sink),
+                ImportFormat::Prometheus => prometheus::read(input, &a.resource_label, &mut sink),
+                ImportFormat::Librede => {
+                    let name = librede_name(a.name.as_deref(), path);
+                    librede::read_utilization(input, &name, unit(a.time_unit), &mut sink)
+                }
+                _ => unreachable!("request formats handled above"),
+            }
+            .with_context(|| path.display().to_string())?;
+            log::info!("{}: {n} samples", path.display());
+            total += n;
+        }
+        w.finish()?;
+    }
+    if total == 0 {
+        log::warn!("no records were imported");
+    }
+    out.commit()
+}
+
+fn unit(u: TimeUnit) -> librede::TimeUnit {
+    match u {
+        TimeUnit::S => librede::TimeUnit::Seconds,
+        TimeUnit::Ms => librede::TimeUnit::Milliseconds,
+    }
+}
+
+fn librede_name(name: Option<&str>, path: &Path) -> String {
+    if let Some(n) = name {
+        return n.to_string();
+    }
+    let file = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("default");
+    let stem = file.trim_end_matches(".gz").trim_end_matches(".csv");
+    let n = librede::name_from_file(stem);
+    if n.is_empty() || n == "-" {
+        "default".into()
+    } else {
+        n.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// LibReDE: one `CLASS_RESPONSE_TIME.csv` per class, one
+    /// `RESOURCE_CPU_UTILIZATION.csv` per resource.
+    Librede,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    format: ExportFormat,
+    /// Canonical requests.csv.
+    #[arg(long, value_name = "FILE")]
+    requests: Option<PathBuf>,
+    /// Canonical utilization.csv.
+    #[arg(long, value_name = "FILE")]
+    utilization: Option<PathBuf>,
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn export(a: ExportArgs) -> Result<()> {
+    check_one_stdin(a.requests.iter().chain(a.utilization.as_ref()))?;
+    if a.requests.is_none() && a.utilization.is_none() {
+        return Err(UsageError("export needs --requests, --utilization or both".into()).into());
+    }
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    if let Some(path) = &a.requests {
+        let ctx = || path.display().to_string();
+        let mut reader = RequestReader::new(open_input(path)?).with_context(ctx)?;
+        let mut files: HashMap<u32, Output> = HashMap::new();
+        while let Some(r) = reader.next_request() {
+            let r = r.with_context(ctx)?;
+            if !r.success {
+                continue;
+            }
+            let out = match files.entry(r.class.0) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let name = librede::response_time_file(reader.classes().name(r.class));
+                    e.insert(Output::create(Some(&a.out.join(name)))?)
+                }
+            };
+            librede::write_line(out, r.end(), r.response_time)?;
+        }
+        for (_, f) in files {
+            f.commit()?;
+        }
+    }
+    if let Some(path) = &a.utilization {
+        let ctx = || path.display().to_string();
+        let samples =
+            demandsim::trace::UtilizationReader::new(open_input(path)?).with_context(ctx)?;
+        let mut files: HashMap<String, Output> = HashMap::new();
+        for s in samples {
+            let s = s.with_context(ctx)?;
+            if !files.contains_key(&s.resource) {
+                let f = Output::create(Some(&a.out.join(librede::utilization_file(&s.resource))))?;
+                files.insert(s.resource.clone(), f);
+            }
+            let f = files.get_mut(&s.resource).expect("inserted above");
+            librede::write_line(f, s.timestamp, s.utilization)?;
+        }
+        for (_, f) in files {
+            f.commit()?;
+        }
+    }
+    Ok(())
+}

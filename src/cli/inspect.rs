@@ -1,0 +1,202 @@
+//! `demandsim inspect`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use demandsim::trace::{Aggregator, IntervalTable, RequestReader, UtilSeries, UtilizationReader};
+
+use super::io::{Output, open_input};
+use super::table::{Table, num, time};
+use super::{Format, UsageError, check_one_stdin};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Canonical requests.csv (`-` for stdin; gzip is detected).
+    #[arg(long, value_name = "FILE")]
+    requests: PathBuf,
+    /// Canonical utilization.csv (`-` for stdin; gzip is detected).
+    #[arg(long, value_name = "FILE")]
+    utilization: Option<PathBuf>,
+    /// Interval length in seconds [default: the utilization sampling
+    /// interval, or 30 s].
+    #[arg(long, value_name = "SECONDS")]
+    interval: Option<f64>,
+    /// Count failed requests too (they are left out by default).
+    #[arg(long)]
+    include_failed: bool,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Reads the utilization file, if any.
+pub fn read_utilization(path: Option<&std::path::Path>) -> Result<UtilSeries> {
+    let Some(path) = path else {
+        return Ok(UtilSeries::default());
+    };
+    let ctx = || path.display().to_string();
+    let reader = UtilizationReader::new(open_input(path)?).with_context(ctx)?;
+    let samples = reader.collect::<Result<Vec<_>, _>>().with_context(ctx)?;
+    UtilSeries::from_samples(samples).with_context(ctx)
+}
+
+/// Streams the requests file into intervals.
+pub fn aggregate(
+    requests: &std::path::Path,
+    util: &UtilSeries,
+    interval: Option<f64>,
+    include_failed: bool,
+) -> Result<IntervalTable> {
+    let ctx = || requests.display().to_string();
+    let width = interval
+        .or_else(|| util.grid(None).map(|g| g.width))
+        .unwrap_or(30.0);
+    let grid = util.grid(Some(width));
+    let mut agg = Aggregator::new(grid, width, include_failed);
+    let mut reader = RequestReader::new(open_input(requests)?).with_context(ctx)?;
+    while let Some(r) = reader.next_request() {
+        agg.push(&r.with_context(ctx)?);
+    }
+    let labels = reader.into_classes();
+    agg.finish(&labels, util).with_context(ctx)
+}
+
+pub fn run(a: Args) -> Result<()> {
+    check_one_stdin([&a.requests].into_iter().chain(a.utilization.as_ref()))?;
+    if let Some(i) = a.interval
+        && !(i.is_finite() && i > 0.0)
+    {
+        return Err(UsageError(format!(
+            "--interval must be a positive number of seconds, got {i}"
+        ))
+        .into());
+    }
+    let util = read_utilization(a.utilization.as_deref())?;
+    let table = aggregate(&a.requests, &util, a.interval, a.include_failed)?;
+    let mut out = Output::create(a.output.as_deref())?;
+    match a.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "interval_s": table.grid.width,
+                "origin_s": table.grid.origin,
+                "classes": table.classes,
+                "resources": table.resources,
+                "intervals": table.rows().collect::<Vec<_>>(),
+                "summary": table.summary,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_csv(&mut out, &table)?,
+        Format::Table => write!(out, "{}", render(&table))?,
+    }
+    out.commit()
+}
+
+fn write_csv(out: &mut impl Write, t: &IntervalTable) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = vec![
+        "start".to_string(),
+        "end".into(),
+        "class".into(),
+        "arrivals".into(),
+        "completions".into(),
+        "throughput".into(),
+        "mean_response_s".into(),
+    ];
+    header.extend(t.resources.iter().map(|r| format!("util_{r}")));
+    header.push("saturated".into());
+    w.write_record(&header)?;
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for r in t.rows() {
+        let mut rec = vec![
+            r.start.to_string(),
+            r.end.to_string(),
+            r.class.to_string(),
+            r.arrivals.to_string(),
+            r.completions.to_string(),
+            r.throughput.to_string(),
+            opt(r.mean_response_s),
+        ];
+        rec.extend(
+            t.resources
+                .iter()
+                .map(|res| opt(r.utilization[res.as_str()])),
+        );
+        rec.push(r.saturated.to_string());
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn render(t: &IntervalTable) -> String {
+    let s = &t.summary;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "requests {} ({} failed{}), classes {}, duration {} s, {} intervals of {} s\n",
+        s.requests,
+        s.failed,
+        if s.used < s.requests {
+            ", left out"
+        } else {
+            ""
+        },
+        t.classes.len(),
+        num(Some(s.duration_s)),
+        s.intervals,
+        num(Some(t.grid.width)),
+    ));
+    let r = &s.response;
+    out.push_str(&format!(
+        "response time [s]: mean {}  p50 {}  p90 {}  p95 {}  p99 {}  max {}\n",
+        num(r.mean_response_s),
+        num(r.p50_response_s),
+        num(r.p90_response_s),
+        num(r.p95_response_s),
+        num(r.p99_response_s),
+        num(r.max_response_s)
+    ));
+    for (res, u) in &s.mean_utilization {
+        out.push_str(&format!("mean utilization {res}: {}\n", num(Some(*u))));
+    }
+    if s.saturated_intervals > 0 {
+        out.push_str(&format!(
+            "saturated intervals (utilization >= 0.99): {}\n",
+            s.saturated_intervals
+        ));
+    }
+    out.push('\n');
+    let mut header = vec![
+        "start [s]".to_string(),
+        "end [s]".into(),
+        "class".into(),
+        "arrivals".into(),
+        "done".into(),
+        "X [1/s]".into(),
+        "R [s]".into(),
+    ];
+    header.extend(t.resources.iter().map(|r| format!("U {r}")));
+    let mut table = Table::new(header);
+    for row in t.rows() {
+        let mut cells = vec![
+            time(row.start),
+            time(row.end),
+            row.class.to_string(),
+            row.arrivals.to_string(),
+            row.completions.to_string(),
+            num(Some(row.throughput)),
+            num(row.mean_response_s),
+        ];
+        cells.extend(t.resources.iter().map(|res| {
+            let u = num(row.utilization[res.as_str()]);
+            if row.saturated { format!("{u}*") } else { u }
+        }));
+        table.row(cells);
+    }
+    out.push_str(&table.render());
+    out
+}

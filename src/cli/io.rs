@@ -1,0 +1,94 @@
+//! Files and streams: the only place that opens paths.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// Opens `path` for reading (`-` is stdin), decompressing gzip.
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
+    if path == Path::new("-") {
+        return demandsim::trace::decompress(io::stdin().lock())
+            .context("cannot read standard input");
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    demandsim::trace::decompress(file).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// An output that appears whole or not at all: a file is written to a
+/// temporary sibling and renamed into place by [`Output::commit`]; `None`
+/// or `-` is stdout.
+pub struct Output {
+    target: Option<(PathBuf, BufWriter<tempfile::NamedTempFile>)>,
+    stdout: Option<io::StdoutLock<'static>>,
+}
+
+impl Output {
+    pub fn create(path: Option<&Path>) -> Result<Self> {
+        match path {
+            None => Ok(Self {
+                target: None,
+                stdout: Some(io::stdout().lock()),
+            }),
+            Some(p) if p == Path::new("-") => Ok(Self {
+                target: None,
+                stdout: Some(io::stdout().lock()),
+            }),
+            Some(p) => {
+                let dir = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let tmp = tempfile::Builder::new()
+                    .prefix(".demandsim-")
+                    .tempfile_in(dir)
+                    .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+                Ok(Self {
+                    target: Some((p.to_path_buf(), BufWriter::new(tmp))),
+                    stdout: None,
+                })
+            }
+        }
+    }
+
+    /// Flushes and moves the file into place.
+    pub fn commit(self) -> Result<()> {
+        match self.target {
+            Some((path, w)) => {
+                let tmp = w
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                tmp.persist(&path)
+                    .map_err(|e| e.error)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(())
+            }
+            None => {
+                let mut out = self.stdout.expect("stdout output");
+                match out.flush() {
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                    r => r.context("cannot write standard output"),
+                }
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match (&mut self.target, &mut self.stdout) {
+            (Some((_, w)), _) => w.write(buf),
+            (None, Some(s)) => s.write(buf),
+            _ => unreachable!(),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match (&mut self.target, &mut self.stdout) {
+            (Some((_, w)), _) => w.flush(),
+            (None, Some(s)) => s.flush(),
+            _ => unreachable!(),
+        }
+    }
+}

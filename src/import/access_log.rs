@@ -1,0 +1,360 @@
+//! nginx and Apache access logs, read through the log's own format string.
+//!
+//! The format string (nginx `log_format` with `$variables`, or Apache
+//! `LogFormat` with `%` directives) is compiled into one regular
+//! expression. Fields used:
+//! - time: `$msec` (end, epoch s), `$time_local` and `$time_iso8601` (end,
+//!   1 s resolution), Apache `%t` (start, 1 s), `%{msec}t` /
+//!   `%{begin:msec}t` (start, ms), `%{end:msec}t` (end, ms), `%{sec}t`;
+//! - duration: `$request_time` (s), else `$upstream_response_time` (s; `-`
+//!   or a comma list of tries, summed), Apache `%D` (µs), `%T` (s),
+//!   `%{ms}T`, `%{us}T`;
+//! - request: `$request` / `%r` (its path, without the query, is the
+//!   class), or `$uri` / `$request_uri` / `%U`;
+//! - status: `$status`, `%s`, `%>s` (≥ 500 is a failure).
+//!
+//! Where the log stamps the end, start = end − duration.
+
+use std::io::BufRead;
+
+use regex::Regex;
+
+use super::{RequestRow, RequestSink, TraceError, check_duration};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Field {
+    TimeEndEpoch, // $msec
+    TimeEndLocal, // $time_local
+    TimeEndIso,   // $time_iso8601
+    TimeStartClf, // %t
+    TimeStartMs,  // %{msec}t, %{begin:msec}t
+    TimeEndMs,    // %{end:msec}t
+    TimeStartSec, // %{sec}t
+    DurationSec,  // $request_time, %T, %{s}T
+    UpstreamSec,  // $upstream_response_time
+    DurationUs,   // %D, %{us}T
+    DurationMs,   // %{ms}T
+    Request,      // $request, %r
+    Path,         // $uri, $request_uri, %U
+    Status,       // $status, %s, %>s
+}
+
+/// A compiled log format.
+#[derive(Debug, Clone)]
+pub struct LogFormat {
+    regex: Regex,
+    fields: Vec<Field>,
+    source: String,
+}
+
+/// Error in a format string.
+#[derive(Debug, thiserror::Error)]
+#[error("log format: {0}")]
+pub struct FormatError(String);
+
+impl LogFormat {
+    /// Compiles an nginx or Apache format string.
+    ///
+    /// # Errors
+    /// When it lacks a time or a duration field, or cannot be compiled.
+    pub fn new(format: &str) -> Result<Self, FormatError> {
+        let mut pattern = String::from("^");
+        let mut fields = Vec::new();
+        let chars: Vec<char> = format.chars().collect();
+        let mut i = 0;
+        // Whether a token stands inside [...] or "..." decides how much its
+        // capture may swallow.
+        let capture = |pattern: &mut String,
+                       fields: &mut Vec<Field>,
+                       f: Option<Field>,
+                       next: Option<char>| {
+            let body = match (f, next) {
+                (Some(Field::TimeStartClf), _) => r"\[([^\]]+)\]",
+                (Some(Field::TimeEndLocal), _) | (Some(Field::TimeEndIso), _) => {
+                    r"([^\]\s]+(?: [+-]\d{4})?)"
+                }
+                (Some(Field::Request), _) => r"(.*?)",
+                (Some(_), _) => r"(\S+(?:, \S+)*)",
+                (None, Some('"')) => r#"(?:[^"]*?)"#,
+                (None, _) => r"(?:.*?)",
+            };
+            pattern.push_str(body);
+            if let Some(f) = f {
+                fields.push(f);
+            }
+        };
+        while i < chars.len() {
+            let c = chars[i];
+            if c == '$'
+                && i + 1 < chars.len()
+                && (chars[i + 1].is_ascii_alphanumeric() || chars[i + 1] == '_')
+            {
+                let mut j = i + 1;
+                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+                    j += 1;
+                }
+                let name: String = chars[i + 1..j].iter().collect();
+                let f = match name.as_str() {
+                    "msec" => Some(Field::TimeEndEpoch),
+                    "time_local" => Some(Field::TimeEndLocal),
+                    "time_iso8601" => Some(Field::TimeEndIso),
+                    "request_time" => Some(Field::DurationSec),
+                    "upstream_response_time" => Some(Field::UpstreamSec),
+                    "request" => Some(Field::Request),
+                    "uri" | "request_uri" => Some(Field::Path),
+                    "status" => Some(Field::Status),
+                    _ => None,
+                };
+                capture(&mut pattern, &mut fields, f, chars.get(j).copied());
+                i = j;
+            } else if c == '%' && i + 1 < chars.len() {
+                if chars[i + 1] == '%' {
+                    pattern.push('%');
+                    i += 2;
+                    continue;
+                }
+                let mut j = i + 1;
+                while j < chars.len()
+                    && (chars[j] == '>'
+                        || chars[j] == '<'
+                        || chars[j] == '!'
+                        || chars[j] == ','
+                        || chars[j].is_ascii_digit())
+                {
+                    j += 1;
+                }
+                let mut arg = String::new();
+                if j < chars.len() && chars[j] == '{' {
+                    let close = chars[j..].iter().position(|&c| c == '}').ok_or_else(|| {
+                        FormatError(format!("unclosed `{{` in directive at character {}", i + 1))
+                    })?;
+                    arg = chars[j + 1..j + close].iter().collect();
+                    j += close + 1;
+                }
+                let Some(&letter) = chars.get(j) else {
+                    return Err(FormatError(format!(
+                        "a `%` directive at character {} has no letter",
+                        i + 1
+                    )));
+                };
+                let f = match (letter, arg.as_str()) {
+                    ('t', "") => Some(Field::TimeStartClf),
+                    ('t', "msec" | "begin:msec") => Some(Field::TimeStartMs),
+                    ('t', "end:msec") => Some(Field::TimeEndMs),
+                    ('t', "sec" | "begin:sec") => Some(Field::TimeStartSec),
+                    ('D', _) => Some(Field::DurationUs),
+                    ('T', "" | "s") => Some(Field::DurationSec),
+                    ('T', "ms") => Some(Field::DurationMs),
+                    ('T', "us") => Some(Field::DurationUs),
+                    ('r', _) => Some(Field::Request),
+                    ('U', _) => Some(Field::Path),
+                    ('s', _) => Some(Field::Status),
+                    _ => None,
+                };
+                capture(&mut pattern, &mut fields, f, chars.get(j + 1).copied());
+                i = j + 1;
+            } else {
+                pattern.push_str(&regex::escape(&c.to_string()));
+                i += 1;
+            }
+        }
+        pattern.push_str(r"\s*$");
+        let has = |pred: &dyn Fn(&Field) -> bool| fields.iter().any(pred);
+        if !has(&|f| {
+            matches!(
+                f,
+                Field::TimeEndEpoch
+                    | Field::TimeEndLocal
+                    | Field::TimeEndIso
+                    | Field::TimeStartClf
+                    | Field::TimeStartMs
+                    | Field::TimeEndMs
+                    | Field::TimeStartSec
+            )
+        }) {
+            return Err(FormatError(format!(
+                "`{format}` has no time field; expected one of $msec, $time_local, $time_iso8601, %t, %{{msec}}t"
+            )));
+        }
+        if !has(&|f| {
+            matches!(
+                f,
+                Field::DurationSec | Field::UpstreamSec | Field::DurationUs | Field::DurationMs
+            )
+        }) {
+            return Err(FormatError(format!(
+                "`{format}` has no duration field; expected one of $request_time, $upstream_response_time, %D, %T (nginx's `combined` format has no timing)"
+            )));
+        }
+        let regex = Regex::new(&pattern)
+            .map_err(|e| FormatError(format!("cannot compile `{format}`: {e}")))?;
+        Ok(Self {
+            regex,
+            fields,
+            source: format.to_string(),
+        })
+    }
+}
+
+/// Options for [`read`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Maps the request path to a class: the first capture group (or the
+    /// whole match); paths that do not match become class `other`.
+    pub class_regex: Option<Regex>,
+}
+
+fn parse_clf_time(s: &str) -> Option<f64> {
+    let dt = chrono::DateTime::parse_from_str(s.trim(), "%d/%b/%Y:%H:%M:%S %z").ok()?;
+    Some(dt.timestamp() as f64)
+}
+
+/// Streams a log into `sink`; returns the number of requests imported.
+///
+/// # Errors
+/// The first line that does not match the format, or a malformed field.
+pub fn read<R: BufRead>(
+    input: R,
+    format: &LogFormat,
+    opts: &Options,
+    sink: &mut RequestSink<'_>,
+) -> Result<u64, TraceError> {
+    let mut n = 0;
+    let mut buf = String::new();
+    let mut reader = input;
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        let read = reader.read_line(&mut buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                TraceError::Malformed {
+                    line: line_no + 1,
+                    message: "not valid UTF-8 text; is this a binary file?".into(),
+                }
+            } else {
+                TraceError::Io(e)
+            }
+        })?;
+        if read == 0 {
+            break;
+        }
+        line_no += 1;
+        let line = buf.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let caps = format
+            .regex
+            .captures(line)
+            .ok_or_else(|| TraceError::Malformed {
+                line: line_no,
+                message: format!("does not match the log format `{}`", format.source),
+            })?;
+        let (mut start, mut end, mut dur, mut upstream) = (None, None, None, None);
+        let (mut path, mut status_fail) = (None::<&str>, false);
+        for (k, field) in format.fields.iter().enumerate() {
+            let text = caps.get(k + 1).map_or("", |m| m.as_str());
+            let num = || text.trim().parse::<f64>().ok();
+            let bad = |what: &str, expected: &str| {
+                TraceError::bad_value(line_no, what, text.as_bytes(), expected)
+            };
+            match field {
+                Field::TimeEndEpoch => {
+                    end = Some(num().ok_or_else(|| bad("$msec", "epoch seconds"))?)
+                }
+                Field::TimeEndLocal => {
+                    end = Some(
+                        parse_clf_time(text)
+                            .ok_or_else(|| bad("$time_local", "dd/Mon/yyyy:HH:MM:SS +zzzz"))?,
+                    )
+                }
+                Field::TimeEndIso => {
+                    end = Some(
+                        super::rfc3339(text)
+                            .ok_or_else(|| bad("$time_iso8601", "an ISO 8601 time"))?,
+                    )
+                }
+                Field::TimeStartClf => {
+                    start = Some(
+                        parse_clf_time(text)
+                            .ok_or_else(|| bad("%t", "[dd/Mon/yyyy:HH:MM:SS +zzzz]"))?,
+                    )
+                }
+                Field::TimeStartMs => {
+                    start =
+                        Some(num().ok_or_else(|| bad("%{msec}t", "epoch milliseconds"))? / 1000.0)
+                }
+                Field::TimeEndMs => {
+                    end = Some(
+                        num().ok_or_else(|| bad("%{end:msec}t", "epoch milliseconds"))? / 1000.0,
+                    )
+                }
+                Field::TimeStartSec => {
+                    start = Some(num().ok_or_else(|| bad("%{sec}t", "epoch seconds"))?)
+                }
+                Field::DurationSec => dur = Some(num().ok_or_else(|| bad("duration", "seconds"))?),
+                Field::DurationUs => {
+                    dur = Some(num().ok_or_else(|| bad("%D", "microseconds"))? * 1e-6)
+                }
+                Field::DurationMs => {
+                    dur = Some(num().ok_or_else(|| bad("%{ms}T", "milliseconds"))? * 1e-3)
+                }
+                Field::UpstreamSec => {
+                    // "-" (no upstream) or "0.012, 0.034" (several tries).
+                    let parts: Option<Vec<f64>> = text
+                        .split([',', ':'])
+                        .map(str::trim)
+                        .filter(|p| *p != "-" && !p.is_empty())
+                        .map(|p| p.parse::<f64>().ok())
+                        .collect();
+                    let parts = parts.ok_or_else(|| {
+                        bad("$upstream_response_time", "seconds, `-` or a comma list")
+                    })?;
+                    if !parts.is_empty() {
+                        upstream = Some(parts.iter().sum());
+                    }
+                }
+                Field::Request => {
+                    path = Some(text.split_whitespace().nth(1).unwrap_or(text));
+                }
+                Field::Path => path = Some(text),
+                Field::Status => {
+                    let s: u32 = text
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad("status", "an HTTP status code"))?;
+                    status_fail = s >= 500;
+                }
+            }
+        }
+        let Some(rt) = dur.or(upstream) else {
+            // Only an upstream time was logged and it was "-": no backend
+            // work to attribute.
+            continue;
+        };
+        let rt = check_duration(rt, line_no, "duration", &rt.to_string())?;
+        let start = match (start, end) {
+            (Some(s), _) => s,
+            (None, Some(e)) => e - rt,
+            (None, None) => unreachable!("the format was checked to have a time field"),
+        };
+        let path = path
+            .map(|p| p.split('?').next().unwrap_or(p))
+            .unwrap_or("default");
+        let class = match &opts.class_regex {
+            None => path,
+            Some(re) => match re.captures(path) {
+                Some(c) => c.get(1).or(c.get(0)).map_or("other", |m| m.as_str()),
+                None => "other",
+            },
+        };
+        sink(RequestRow {
+            start,
+            response_time: rt,
+            class,
+            success: !status_fail,
+        })?;
+        n += 1;
+    }
+    Ok(n)
+}

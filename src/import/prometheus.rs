@@ -1,0 +1,100 @@
+//! Prometheus `query_range` results (matrix JSON), for example of
+//! `1 - avg by(instance)(rate(node_cpu_seconds_total{mode="idle"}[2m]))`.
+//!
+//! Each series becomes one resource, named by the label chosen
+//! (`instance` by default). Timestamps are float epoch seconds at the end
+//! of each step; values are strings; `NaN` samples are skipped.
+
+use std::io::Read;
+
+use super::{TraceError, UtilSink};
+use crate::trace::UtilSample;
+
+/// Reads a whole response (monitoring exports are small) and streams the
+/// samples into `sink`; returns the number imported.
+///
+/// # Errors
+/// Invalid JSON (with its line and column), a result type other than
+/// `matrix`, a series without the resource label, values outside 0–1.
+pub fn read<R: Read>(
+    input: R,
+    resource_label: &str,
+    sink: &mut UtilSink<'_>,
+) -> Result<u64, TraceError> {
+    let v: serde_json::Value =
+        serde_json::from_reader(input).map_err(|e| TraceError::Malformed {
+            line: e.line() as u64,
+            message: format!("not valid JSON at column {} ({e})", e.column()),
+        })?;
+    if let Some(status) = v["status"].as_str()
+        && status != "success"
+    {
+        return Err(TraceError::Invalid(format!(
+            "the query failed: status `{status}`, error {}",
+            v["error"]
+        )));
+    }
+    let data = if v.get("data").is_some() {
+        &v["data"]
+    } else {
+        &v
+    };
+    match data["resultType"].as_str() {
+        Some("matrix") => {}
+        other => {
+            return Err(TraceError::Invalid(format!(
+                "expected `\"resultType\": \"matrix\"` (a query_range result), found {}",
+                other.map_or("none".to_string(), |s| format!("`{s}`"))
+            )));
+        }
+    }
+    let series = data["result"]
+        .as_array()
+        .ok_or_else(|| TraceError::Invalid("`data.result` is not an array".into()))?;
+    let mut n = 0;
+    for (k, s) in series.iter().enumerate() {
+        let resource = match s["metric"][resource_label].as_str() {
+            Some(r) => r.to_string(),
+            None if series.len() == 1 => "cpu".to_string(),
+            None => {
+                return Err(TraceError::Invalid(format!(
+                    "series {k} has no `{resource_label}` label (labels: {}); choose one with --resource-label",
+                    s["metric"]
+                )));
+            }
+        };
+        let values = s["values"]
+            .as_array()
+            .ok_or_else(|| TraceError::Invalid(format!("series {k} has no `values` array")))?;
+        for (j, pair) in values.iter().enumerate() {
+            let t = pair[0].as_f64();
+            let raw = pair[1].as_str();
+            let (Some(t), Some(raw)) = (t, raw) else {
+                return Err(TraceError::Invalid(format!(
+                    "series {k}, sample {j}: expected [epoch_seconds, \"value\"], found {pair}"
+                )));
+            };
+            let Ok(u) = raw.parse::<f64>() else {
+                return Err(TraceError::Invalid(format!(
+                    "series {k}, sample {j}: value {raw:?} is not a number"
+                )));
+            };
+            if u.is_nan() {
+                continue;
+            }
+            if !(-1e-6..=1.0 + 1e-6).contains(&u) {
+                return Err(TraceError::Invalid(format!(
+                    "series {k} (`{resource}`), sample {j}: utilization {u} is outside 0–1; export a fraction, not percent"
+                )));
+            }
+            sink(UtilSample {
+                timestamp: t,
+                utilization: u.clamp(0.0, 1.0),
+                resource: resource.clone(),
+                interval: None,
+            })?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

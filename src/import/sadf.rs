@@ -1,0 +1,121 @@
+//! `sadf -d` output of sar's CPU report (`sadf -d -U saFILE -- -u`).
+//!
+//! `;`-separated, with a header `# hostname;interval;timestamp;CPU;%user;
+//! ...;%idle` (or `-u ALL` columns). The timestamp is the interval end,
+//! epoch seconds with `-U`, or `YYYY-MM-DD HH:MM:SS UTC` without.
+//! Utilization = 1 − %idle/100; `CPU` −1 (all CPUs) becomes resource `cpu`,
+//! CPU N becomes `cpuN`.
+
+use std::io::BufRead;
+
+use super::{TraceError, UtilSink};
+use crate::trace::UtilSample;
+
+fn parse_time(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Ok(v) = s.parse::<f64>() {
+        return Some(v);
+    }
+    let s = s.strip_suffix(" UTC").unwrap_or(s);
+    let dt = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok()?;
+    Some(dt.and_utc().timestamp() as f64)
+}
+
+/// Streams samples into `sink`; returns the number imported.
+///
+/// # Errors
+/// Rows before a header, a header without `%idle`, malformed values.
+pub fn read<R: BufRead>(input: R, sink: &mut UtilSink<'_>) -> Result<u64, TraceError> {
+    let mut cols: Option<(usize, usize, usize, usize)> = None; // interval, timestamp, CPU, %idle
+    let mut n = 0;
+    for (i, line) in input.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let line = line.map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => TraceError::Malformed {
+                line: line_no,
+                message: "not valid UTF-8 text; is this a binary file?".into(),
+            },
+            _ => TraceError::Io(e),
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(h) = line.strip_prefix('#') {
+            let names: Vec<&str> = h.trim().split(';').map(str::trim).collect();
+            let pos = |n: &str| names.iter().position(|x| *x == n);
+            cols = match (pos("interval"), pos("timestamp"), pos("CPU"), pos("%idle")) {
+                (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
+                // Another report (memory, disks): its rows are skipped.
+                _ => None,
+            };
+            if cols.is_none() && n == 0 && !names.iter().any(|x| x.starts_with('%')) {
+                return Err(TraceError::Header(format!(
+                    "expected sadf's header `# hostname;interval;timestamp;CPU;...;%idle`, found `{}`",
+                    line.trim()
+                )));
+            }
+            continue;
+        }
+        let fields: Vec<&str> = line.split(';').collect();
+        if fields.iter().any(|f| f.contains("RESTART")) {
+            continue;
+        }
+        let Some((ci, ct, cc, cidle)) = cols else {
+            if n == 0 {
+                return Err(TraceError::Malformed {
+                    line: line_no,
+                    message: "a data row before sadf's `# hostname;interval;timestamp;CPU;...;%idle` header (run `sadf -d -U FILE -- -u`)".into(),
+                });
+            }
+            continue;
+        };
+        let get = |k: usize, name: &str| {
+            fields.get(k).copied().ok_or_else(|| TraceError::Malformed {
+                line: line_no,
+                message: format!(
+                    "missing field `{name}` (expected {} `;`-separated fields)",
+                    cidle.max(cc).max(ct) + 1
+                ),
+            })
+        };
+        let ts_raw = get(ct, "timestamp")?;
+        let timestamp = parse_time(ts_raw).ok_or_else(|| {
+            TraceError::bad_value(
+                line_no,
+                "timestamp",
+                ts_raw.as_bytes(),
+                "epoch seconds or YYYY-MM-DD HH:MM:SS UTC",
+            )
+        })?;
+        let iv_raw = get(ci, "interval")?;
+        let interval = iv_raw.trim().parse::<f64>().ok().filter(|v| *v > 0.0);
+        let idle_raw = get(cidle, "%idle")?;
+        let idle = idle_raw
+            .trim()
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .filter(|v| (0.0..=100.0 + 1e-6).contains(v))
+            .ok_or_else(|| {
+                TraceError::bad_value(
+                    line_no,
+                    "%idle",
+                    idle_raw.as_bytes(),
+                    "a percentage between 0 and 100",
+                )
+            })?;
+        let cpu = get(cc, "CPU")?.trim();
+        let resource = match cpu {
+            "-1" | "all" => "cpu".to_string(),
+            other => format!("cpu{other}"),
+        };
+        sink(UtilSample {
+            timestamp,
+            utilization: (1.0 - idle / 100.0).clamp(0.0, 1.0),
+            resource,
+            interval,
+        })?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,78 @@
+//! Streaming statistics shared by the trace reader and the simulator:
+//! bounded-memory quantiles, running moments.
+//!
+//! Nothing here allocates per observation.
+
+mod quantile;
+
+pub use quantile::QuantileSketch;
+
+/// Running count, mean and variance (Welford), numerically stable.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    /// Adds one observation.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Mean, or `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+
+    /// Unbiased sample variance, or `None` with fewer than two observations.
+    pub fn variance(&self) -> Option<f64> {
+        (self.n > 1).then(|| self.m2 / (self.n - 1) as f64)
+    }
+
+    /// Merges another accumulator (Chan et al.).
+    pub fn merge(&mut self, o: &Moments) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *o;
+            return;
+        }
+        let n = self.n + o.n;
+        let d = o.mean - self.mean;
+        self.mean += d * o.n as f64 / n as f64;
+        self.m2 += o.m2 + d * d * (self.n as f64 * o.n as f64) / n as f64;
+        self.n = n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_match_the_two_pass_formulas_and_merge() {
+        let xs = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        let mut m = Moments::default();
+        xs.iter().for_each(|&x| m.push(x));
+        assert_eq!(m.mean(), Some(5.0));
+        assert!((m.variance().unwrap() - 32.0 / 7.0).abs() < 1e-12);
+        let (mut a, mut b) = (Moments::default(), Moments::default());
+        xs[..3].iter().for_each(|&x| a.push(x));
+        xs[3..].iter().for_each(|&x| b.push(x));
+        a.merge(&b);
+        assert!((a.mean().unwrap() - 5.0).abs() < 1e-12);
+        assert!((a.variance().unwrap() - 32.0 / 7.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,565 @@
+//! The canonical CSV files: `requests.csv` and `utilization.csv`.
+//!
+//! `requests.csv`: header `timestamp,response_time` plus optional `class`
+//! (default `default`), `success` (true/false/1/0, default true) and
+//! `resource`. `timestamp` is the request start.
+//!
+//! `utilization.csv`: header `timestamp,utilization` (or `utilization_pct`,
+//! read as percent) plus optional `resource` (default `cpu`) and `interval`.
+//! `timestamp` is the end of the sampling interval.
+
+use std::io::{BufRead, Write};
+
+use super::{
+    LabelId, Labels, Request, TraceError, UtilSample, parse_bool, parse_f64, parse_seconds,
+};
+
+/// Finds a column by name (case-sensitive, surrounding spaces ignored).
+fn column(header: &csv::ByteRecord, name: &str) -> Option<usize> {
+    header
+        .iter()
+        .position(|f| std::str::from_utf8(f).map(str::trim) == Ok(name))
+}
+
+fn header_text(header: &csv::ByteRecord) -> String {
+    let fields: Vec<String> = header
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    let text = fields.join(",");
+    if text.chars().count() > 120 {
+        text.chars().take(117).collect::<String>() + "..."
+    } else {
+        text
+    }
+}
+
+fn csv_reader<R: BufRead>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::None)
+        .comment(Some(b'#'))
+        .from_reader(input)
+}
+
+fn read_header<R: BufRead>(
+    reader: &mut csv::Reader<R>,
+    what: &str,
+    expected: &str,
+) -> Result<csv::ByteRecord, TraceError> {
+    let header = reader.byte_headers().map_err(TraceError::from_csv)?.clone();
+    if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
+        return Err(TraceError::Invalid(format!(
+            "empty {what} file: expected a header line `{expected}`"
+        )));
+    }
+    if std::str::from_utf8(header.as_slice()).is_err() {
+        return Err(TraceError::Header(format!(
+            "the header is not UTF-8 text; expected `{expected}` (is this a binary file?)"
+        )));
+    }
+    Ok(header)
+}
+
+/// Streams [`Request`]s from a canonical `requests.csv`.
+pub struct RequestReader<R: BufRead> {
+    csv: csv::Reader<R>,
+    record: csv::ByteRecord,
+    ts: usize,
+    rt: usize,
+    class: Option<usize>,
+    success: Option<usize>,
+    resource: Option<usize>,
+    classes: Labels,
+    resources: Labels,
+}
+
+const REQUESTS_HEADER: &str = "timestamp,response_time[,class,success,resource]";
+
+impl<R: BufRead> RequestReader<R> {
+    /// Reads and checks the header.
+    ///
+    /// # Errors
+    /// [`TraceError::Header`] when `timestamp` or `response_time` is missing.
+    pub fn new(input: R) -> Result<Self, TraceError> {
+        let mut csv = csv_reader(input);
+        let header = read_header(&mut csv, "requests", REQUESTS_HEADER)?;
+        let need = |name: &str| {
+            column(&header, name).ok_or_else(|| {
+                TraceError::Header(format!(
+                    "no `{name}` column; expected a header `{REQUESTS_HEADER}`, found `{}`",
+                    header_text(&header)
+                ))
+            })
+        };
+        let ts = need("timestamp")?;
+        let rt = need("response_time")?;
+        Ok(Self {
+            ts,
+            rt,
+            class: column(&header, "class"),
+            success: column(&header, "success"),
+            resource: column(&header, "resource"),
+            csv,
+            record: csv::ByteRecord::new(),
+            classes: Labels::new(),
+            resources: Labels::new(),
+        })
+    }
+
+    /// Class names seen so far.
+    pub fn classes(&self) -> &Labels {
+        &self.classes
+    }
+
+    /// Resource names seen so far.
+    pub fn resources(&self) -> &Labels {
+        &self.resources
+    }
+
+    /// Consumes the reader, returning its class names.
+    pub fn into_classes(self) -> Labels {
+        self.classes
+    }
+
+    /// Interns field `idx` (empty → `None`) into the class or resource table.
+    fn label(&mut self, idx: usize, resource: bool) -> Result<Option<LabelId>, TraceError> {
+        let line = self.line();
+        let raw = &self.record[idx];
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let (field, table) = if resource {
+            ("resource", &mut self.resources)
+        } else {
+            ("class", &mut self.classes)
+        };
+        match std::str::from_utf8(raw) {
+            Ok(s) => Ok(Some(table.intern(s.trim()))),
+            Err(_) => Err(TraceError::bad_value(line, field, raw, "UTF-8 text")),
+        }
+    }
+
+    fn line(&self) -> u64 {
+        self.record.position().map(|p| p.line()).unwrap_or(0)
+    }
+
+    /// The next request, or `None` at the end.
+    pub fn next_request(&mut self) -> Option<Result<Request, TraceError>> {
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => Some(self.decode()),
+            Err(e) => Some(Err(TraceError::from_csv(e))),
+        }
+    }
+
+    fn decode(&mut self) -> Result<Request, TraceError> {
+        let line = self.line();
+        let start = parse_seconds(&self.record[self.ts], line, "timestamp")?;
+        let response_time = parse_seconds(&self.record[self.rt], line, "response_time")?;
+        let class = match self.class {
+            Some(i) => self.label(i, false)?,
+            None => None,
+        };
+        let class = class.unwrap_or_else(|| self.classes.intern("default"));
+        let success = match self.success {
+            Some(i) => parse_bool(&self.record[i]).ok_or_else(|| {
+                TraceError::bad_value(line, "success", &self.record[i], "true, false, 1 or 0")
+            })?,
+            None => true,
+        };
+        let resource = match self.resource {
+            Some(i) => self.label(i, true)?,
+            None => None,
+        };
+        Ok(Request {
+            start,
+            response_time,
+            class,
+            success,
+            resource,
+        })
+    }
+}
+
+impl<R: BufRead> Iterator for RequestReader<R> {
+    type Item = Result<Request, TraceError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_request()
+    }
+}
+
+/// Streams [`UtilSample`]s from a canonical `utilization.csv`.
+pub struct UtilizationReader<R: BufRead> {
+    csv: csv::Reader<R>,
+    record: csv::ByteRecord,
+    ts: usize,
+    util: usize,
+    percent: bool,
+    resource: Option<usize>,
+    interval: Option<usize>,
+}
+
+const UTIL_HEADER: &str = "timestamp,utilization[,resource,interval]";
+
+impl<R: BufRead> UtilizationReader<R> {
+    /// Reads and checks the header.
+    ///
+    /// # Errors
+    /// [`TraceError::Header`] when `timestamp` or `utilization`
+    /// (`utilization_pct`) is missing.
+    pub fn new(input: R) -> Result<Self, TraceError> {
+        let mut csv = csv_reader(input);
+        let header = read_header(&mut csv, "utilization", UTIL_HEADER)?;
+        let missing = |name: &str| {
+            TraceError::Header(format!(
+                "no `{name}` column; expected a header `{UTIL_HEADER}` (or `utilization_pct` for percent), found `{}`",
+                header_text(&header)
+            ))
+        };
+        let ts = column(&header, "timestamp").ok_or_else(|| missing("timestamp"))?;
+        let (util, percent) = match (
+            column(&header, "utilization"),
+            column(&header, "utilization_pct"),
+        ) {
+            (Some(i), _) => (i, false),
+            (None, Some(i)) => (i, true),
+            (None, None) => return Err(missing("utilization")),
+        };
+        Ok(Self {
+            ts,
+            util,
+            percent,
+            resource: column(&header, "resource"),
+            interval: column(&header, "interval"),
+            csv,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    fn decode(&self) -> Result<UtilSample, TraceError> {
+        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let timestamp = parse_seconds(&self.record[self.ts], line, "timestamp")?;
+        let raw = &self.record[self.util];
+        let (field, scale, expected) = if self.percent {
+            ("utilization_pct", 0.01, "a percentage between 0 and 100")
+        } else {
+            (
+                "utilization",
+                1.0,
+                "a fraction between 0 and 1 (use a `utilization_pct` column for percent)",
+            )
+        };
+        let value = parse_f64(raw)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| TraceError::bad_value(line, field, raw, expected))?;
+        let utilization = value * scale;
+        // A sampler's rounding may overshoot a little; anything more is a
+        // unit mistake that would silently wreck every estimate.
+        if !(-1e-6..=1.0 + 1e-6).contains(&utilization) {
+            return Err(TraceError::bad_value(line, field, raw, expected));
+        }
+        let resource = match self.resource {
+            Some(i) if !self.record[i].is_empty() => std::str::from_utf8(&self.record[i])
+                .map_err(|_| {
+                    TraceError::bad_value(line, "resource", &self.record[i], "UTF-8 text")
+                })?
+                .trim()
+                .to_string(),
+            _ => "cpu".to_string(),
+        };
+        let interval = match self.interval {
+            Some(i) if !self.record[i].is_empty() => {
+                let v = parse_seconds(&self.record[i], line, "interval")?;
+                if v == 0.0 {
+                    return Err(TraceError::bad_value(
+                        line,
+                        "interval",
+                        &self.record[i],
+                        "a positive number of seconds",
+                    ));
+                }
+                Some(v)
+            }
+            _ => None,
+        };
+        Ok(UtilSample {
+            timestamp,
+            utilization: utilization.clamp(0.0, 1.0),
+            resource,
+            interval,
+        })
+    }
+}
+
+impl<R: BufRead> Iterator for UtilizationReader<R> {
+    type Item = Result<UtilSample, TraceError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => Some(self.decode()),
+            Err(e) => Some(Err(TraceError::from_csv(e))),
+        }
+    }
+}
+
+/// Writes a canonical `requests.csv`.
+pub struct RequestWriter<W: Write> {
+    csv: csv::Writer<W>,
+    with_resource: bool,
+}
+
+impl<W: Write> RequestWriter<W> {
+    /// Writes the header; `with_resource` adds the `resource` column.
+    pub fn new(out: W, with_resource: bool) -> Result<Self, TraceError> {
+        let mut csv = csv::Writer::from_writer(out);
+        let mut header = vec!["timestamp", "response_time", "class", "success"];
+        if with_resource {
+            header.push("resource");
+        }
+        csv.write_record(&header).map_err(TraceError::from_csv)?;
+        Ok(Self { csv, with_resource })
+    }
+
+    /// Writes one request; names are resolved through the reader's tables.
+    pub fn write(
+        &mut self,
+        r: &Request,
+        classes: &Labels,
+        resources: &Labels,
+    ) -> Result<(), TraceError> {
+        self.write_fields(
+            r.start,
+            r.response_time,
+            classes.name(r.class),
+            r.success,
+            r.resource.map(|id| resources.name(id)),
+        )
+    }
+
+    /// Writes one request given as plain fields.
+    pub fn write_fields(
+        &mut self,
+        start: f64,
+        response_time: f64,
+        class: &str,
+        success: bool,
+        resource: Option<&str>,
+    ) -> Result<(), TraceError> {
+        let start = ryu_like(start);
+        let response_time = ryu_like(response_time);
+        let ok = if success { "true" } else { "false" };
+        let res = if self.with_resource {
+            self.csv.write_record([
+                start.as_str(),
+                &response_time,
+                class,
+                ok,
+                resource.unwrap_or(""),
+            ])
+        } else {
+            self.csv
+                .write_record([start.as_str(), &response_time, class, ok])
+        };
+        res.map_err(TraceError::from_csv)
+    }
+
+    /// Flushes and returns the writer.
+    pub fn finish(self) -> Result<W, TraceError> {
+        self.csv
+            .into_inner()
+            .map_err(|e| TraceError::Io(e.into_error()))
+    }
+}
+
+impl From<csv::Error> for TraceError {
+    fn from(e: csv::Error) -> Self {
+        TraceError::from_csv(e)
+    }
+}
+
+/// Shortest decimal text that reads back to the same `f64`.
+fn ryu_like(v: f64) -> String {
+    format!("{v}")
+}
+
+/// Writes a canonical `utilization.csv` (`timestamp,utilization,resource,interval`).
+pub struct UtilizationWriter<W: Write> {
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> UtilizationWriter<W> {
+    /// Writes the header.
+    pub fn new(out: W) -> Result<Self, TraceError> {
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record(["timestamp", "utilization", "resource", "interval"])?;
+        Ok(Self { csv })
+    }
+
+    /// Writes one sample.
+    pub fn write(&mut self, s: &UtilSample) -> Result<(), TraceError> {
+        let interval = s.interval.map(ryu_like).unwrap_or_default();
+        self.csv.write_record([
+            ryu_like(s.timestamp).as_str(),
+            ryu_like(s.utilization).as_str(),
+            s.resource.as_str(),
+            interval.as_str(),
+        ])?;
+        Ok(())
+    }
+
+    /// Flushes and returns the writer.
+    pub fn finish(self) -> Result<W, TraceError> {
+        self.csv
+            .into_inner()
+            .map_err(|e| TraceError::Io(e.into_error()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requests(text: &str) -> Result<(Vec<Request>, Labels, Labels), TraceError> {
+        let mut r = RequestReader::new(text.as_bytes())?;
+        let v = r.by_ref().collect::<Result<Vec<_>, _>>()?;
+        let resources = r.resources().clone();
+        Ok((v, r.into_classes(), resources))
+    }
+
+    #[test]
+    fn optional_columns_default_to_class_default_and_success() {
+        let (v, labels, _) = requests("response_time,timestamp\n0.5,10\n0.25,11.5\n").unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].start, 10.0);
+        assert_eq!(v[0].response_time, 0.5);
+        assert_eq!(v[1].end(), 11.75);
+        assert_eq!(labels.name(v[0].class), "default");
+        assert!(v[0].success && v[0].resource.is_none());
+    }
+
+    #[test]
+    fn class_success_and_resource_are_read() {
+        let (v, labels, resources) = requests(
+            "timestamp,response_time,class,success,resource\n1,0.1,buy,false,co1\n2,0.2,sell,1,\n",
+        )
+        .unwrap();
+        assert_eq!(labels.name(v[0].class), "buy");
+        assert!(!v[0].success);
+        assert_eq!(resources.name(v[0].resource.unwrap()), "co1");
+        assert_eq!(labels.len(), 2, "resources are not classes");
+        assert_eq!(labels.name(v[1].class), "sell");
+        assert!(v[1].success);
+        assert!(v[1].resource.is_none());
+    }
+
+    #[test]
+    fn a_missing_column_names_what_is_expected() {
+        let err = requests("time,rt\n1,2\n").unwrap_err().to_string();
+        assert!(
+            err.contains("line 1") && err.contains("`timestamp`"),
+            "{err}"
+        );
+        assert!(err.contains("found `time,rt`"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_line_field_and_expectation() {
+        let err = requests("timestamp,response_time\n1,0.5\n2,abc\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "line 3, field `response_time`: found \"abc\", expected a number of seconds"
+        );
+        let err = requests("timestamp,response_time\n1,-0.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("non-negative"), "{err}");
+        let err = requests("timestamp,response_time\nNaN,0.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2, field `timestamp`"), "{err}");
+        let err = requests("timestamp,response_time,success\n1,0.5,maybe\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("true, false, 1 or 0"), "{err}");
+    }
+
+    #[test]
+    fn a_short_row_is_reported_with_its_line() {
+        let err = requests("timestamp,response_time\n1,0.5\n2\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "line 3: expected 2 fields like the header, found 1");
+    }
+
+    #[test]
+    fn an_empty_file_says_what_header_is_expected() {
+        let err = requests("").unwrap_err().to_string();
+        assert!(err.contains("empty requests file"), "{err}");
+    }
+
+    fn utils(text: &str) -> Result<Vec<UtilSample>, TraceError> {
+        UtilizationReader::new(text.as_bytes())?.collect()
+    }
+
+    #[test]
+    fn utilization_pct_is_read_as_percent() {
+        let v = utils("timestamp,utilization_pct,resource\n30,45,co1\n").unwrap();
+        assert!((v[0].utilization - 0.45).abs() < 1e-12);
+        assert_eq!(v[0].resource, "co1");
+        let v = utils("timestamp,utilization\n30,0.5\n").unwrap();
+        assert_eq!(v[0].resource, "cpu");
+        assert_eq!(v[0].interval, None);
+    }
+
+    #[test]
+    fn utilization_in_percent_by_mistake_is_rejected() {
+        let err = utils("timestamp,utilization\n30,45\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("utilization_pct"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn written_requests_read_back_identically() {
+        let mut labels = Labels::new();
+        let a = labels.intern("a");
+        let mut resources = Labels::new();
+        let co = resources.intern("co1");
+        let reqs = [
+            Request {
+                start: 0.1 + 0.2,
+                response_time: 1e-7,
+                class: a,
+                success: false,
+                resource: Some(co),
+            },
+            Request {
+                start: 1.7e9,
+                response_time: 12.5,
+                class: a,
+                success: true,
+                resource: None,
+            },
+        ];
+        let mut w = RequestWriter::new(Vec::new(), true).unwrap();
+        for r in &reqs {
+            w.write(r, &labels, &resources).unwrap();
+        }
+        let bytes = w.finish().unwrap();
+        let (back, l2, r2) = requests(std::str::from_utf8(&bytes).unwrap()).unwrap();
+        assert_eq!(back.len(), 2);
+        for (x, y) in reqs.iter().zip(&back) {
+            assert_eq!(x.start, y.start);
+            assert_eq!(x.response_time, y.response_time);
+            assert_eq!(x.success, y.success);
+            assert_eq!(labels.name(x.class), l2.name(y.class));
+        }
+        assert_eq!(r2.name(back[0].resource.unwrap()), "co1");
+    }
+}

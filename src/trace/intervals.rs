@@ -1,0 +1,668 @@
+//! Interval aggregation: requests and utilization samples → per-interval,
+//! per-class throughput, response time and time-weighted utilization.
+//!
+//! Intervals are left-open, right-closed: interval `k` is
+//! `(origin + k·width, origin + (k+1)·width]`. A request counts as an
+//! arrival in the interval holding its start and as a completion (with its
+//! response time) in the interval holding its end. Memory grows with the
+//! number of intervals, never with the number of requests.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Labels, Request, TraceError, UtilSample};
+use crate::stats::QuantileSketch;
+
+/// Utilization at or above this marks an interval as saturated.
+pub const SATURATION: f64 = 0.99;
+
+/// Most intervals a trace may span; more means mixed units or a stray row.
+const MAX_INTERVALS: i64 = 20_000_000;
+
+/// An interval grid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Grid {
+    /// Start (exclusive) of interval 0, seconds.
+    pub origin: f64,
+    /// Interval length, seconds.
+    pub width: f64,
+    /// Whether `origin` itself belongs to interval 0 (a grid anchored on
+    /// the first request must not leave that request outside it).
+    #[serde(skip)]
+    pub closed_origin: bool,
+}
+
+impl Grid {
+    /// Interval index of time `t`.
+    #[inline]
+    pub fn index(&self, t: f64) -> i64 {
+        if self.closed_origin && t == self.origin {
+            return 0;
+        }
+        ((t - self.origin) / self.width).ceil() as i64 - 1
+    }
+
+    /// `(start, end]` of interval `k`.
+    pub fn bounds(&self, k: i64) -> (f64, f64) {
+        (
+            self.origin + k as f64 * self.width,
+            self.origin + (k + 1) as f64 * self.width,
+        )
+    }
+}
+
+/// Utilization samples of every resource, sorted, each covering
+/// `(timestamp - span, timestamp]`.
+#[derive(Debug, Clone, Default)]
+pub struct UtilSeries {
+    resources: Vec<String>,
+    /// Per resource: (end, span, value), sorted by end.
+    samples: Vec<Vec<(f64, f64, f64)>>,
+}
+
+impl UtilSeries {
+    /// Groups samples by resource, sorts them, and fills in each sample's
+    /// span from the `interval` column or, when absent, from the median
+    /// spacing of that resource's samples (robust to gaps).
+    ///
+    /// # Errors
+    /// Two samples of one resource with the same timestamp, or a resource
+    /// with one sample and no `interval`.
+    pub fn from_samples(samples: impl IntoIterator<Item = UtilSample>) -> Result<Self, TraceError> {
+        let mut resources: Vec<String> = Vec::new();
+        let mut raw: Vec<Vec<(f64, Option<f64>, f64)>> = Vec::new();
+        for s in samples {
+            let i = match resources.iter().position(|r| *r == s.resource) {
+                Some(i) => i,
+                None => {
+                    resources.push(s.resource.clone());
+                    raw.push(Vec::new());
+                    resources.len() - 1
+                }
+            };
+            raw[i].push((s.timestamp, s.interval, s.utilization));
+        }
+        let mut out = Vec::with_capacity(raw.len());
+        for (name, mut v) in resources.iter().zip(raw) {
+            if !v.is_sorted_by(|a, b| a.0 <= b.0) {
+                log::warn!("utilization samples of `{name}` are out of time order; sorted them");
+                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+            }
+            if let Some(w) = v.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err(TraceError::Invalid(format!(
+                    "two utilization samples of `{name}` share the timestamp {}; each sample must end its own interval",
+                    w[0].0
+                )));
+            }
+            let mut gaps: Vec<f64> = v.windows(2).map(|w| w[1].0 - w[0].0).collect();
+            let typical = if gaps.is_empty() {
+                None
+            } else {
+                gaps.sort_by(f64::total_cmp);
+                Some(gaps[gaps.len() / 2])
+            };
+            if let Some(t) = typical
+                && gaps.last().is_some_and(|&g| g > 1.5 * t)
+            {
+                log::warn!(
+                    "utilization samples of `{name}` have a gap of {} s (typical spacing {t} s)",
+                    gaps.last().unwrap()
+                );
+            }
+            let mut series = Vec::with_capacity(v.len());
+            for (t, interval, u) in v {
+                let span = interval.or(typical).ok_or_else(|| {
+                    TraceError::Invalid(format!(
+                        "resource `{name}` has a single utilization sample and no `interval` column; its sampling interval cannot be inferred"
+                    ))
+                })?;
+                series.push((t, span, u));
+            }
+            out.push(series);
+        }
+        Ok(Self {
+            resources,
+            samples: out,
+        })
+    }
+
+    /// Resource names in order of first appearance.
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.samples.iter().all(Vec::is_empty)
+    }
+
+    /// The grid implied by the first sample: its own interval is interval 0.
+    /// `width` overrides the sample interval.
+    pub fn grid(&self, width: Option<f64>) -> Option<Grid> {
+        let (t, span) = self
+            .samples
+            .iter()
+            .filter_map(|s| s.first())
+            .map(|&(t, span, _)| (t, span))
+            .min_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)))?;
+        Some(Grid {
+            origin: t - span,
+            width: width.unwrap_or(span),
+            closed_origin: false,
+        })
+    }
+
+    /// Time-weighted mean utilization of resource `r` over `(a, b]`, or
+    /// `None` when samples cover less than half of it.
+    pub fn mean_over(&self, r: usize, a: f64, b: f64) -> Option<f64> {
+        let s = &self.samples[r];
+        // First sample whose end is after a.
+        let first = s.partition_point(|&(t, _, _)| t <= a);
+        let (mut weighted, mut covered) = (0.0, 0.0);
+        for &(t, span, u) in &s[first..] {
+            let lo = (t - span).max(a);
+            let hi = t.min(b);
+            if t - span >= b {
+                break;
+            }
+            if hi > lo {
+                weighted += u * (hi - lo);
+                covered += hi - lo;
+            }
+        }
+        (covered >= 0.5 * (b - a) && covered > 0.0).then(|| weighted / covered)
+    }
+
+    /// Time-weighted mean utilization of resource `r` over all its samples.
+    pub fn mean(&self, r: usize) -> Option<f64> {
+        let (w, c) = self.samples[r]
+            .iter()
+            .fold((0.0, 0.0), |(w, c), &(_, span, u)| (w + u * span, c + span));
+        (c > 0.0).then(|| w / c)
+    }
+
+    /// Interval indices covered by samples on `grid`, if any.
+    fn index_range(&self, grid: &Grid) -> Option<(i64, i64)> {
+        let lo = self
+            .samples
+            .iter()
+            .filter_map(|s| s.first())
+            .map(|&(t, span, _)| grid.index(t - span + 0.5 * span.min(grid.width)))
+            .min()?;
+        let hi = self
+            .samples
+            .iter()
+            .filter_map(|s| s.last())
+            .map(|&(t, _, _)| grid.index(t))
+            .max()?;
+        Some((lo, hi))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct ClassAcc {
+    arrivals: u64,
+    completions: u64,
+    rt_sum: f64,
+}
+
+/// Streams requests into intervals.
+#[derive(Debug)]
+pub struct Aggregator {
+    grid: Option<Grid>,
+    width: f64,
+    include_failed: bool,
+    bins: BTreeMap<i64, Vec<ClassAcc>>,
+    requests: u64,
+    failed: u64,
+    out_of_order: u64,
+    last_start: f64,
+    first_start: f64,
+    last_end: f64,
+    rt_sum: f64,
+    sketch: QuantileSketch,
+}
+
+impl Aggregator {
+    /// An aggregator on `grid`, or, when `None`, on a grid of `width`
+    /// seconds anchored at the first request pushed.
+    pub fn new(grid: Option<Grid>, width: f64, include_failed: bool) -> Self {
+        Self {
+            grid,
+            width,
+            include_failed,
+            bins: BTreeMap::new(),
+            requests: 0,
+            failed: 0,
+            out_of_order: 0,
+            last_start: f64::NEG_INFINITY,
+            first_start: f64::INFINITY,
+            last_end: f64::NEG_INFINITY,
+            rt_sum: 0.0,
+            sketch: QuantileSketch::default(),
+        }
+    }
+
+    fn slot(&mut self, k: i64, class: usize) -> &mut ClassAcc {
+        let v = self.bins.entry(k).or_default();
+        if v.len() <= class {
+            v.resize(class + 1, ClassAcc::default());
+        }
+        &mut v[class]
+    }
+
+    /// Adds one request.
+    pub fn push(&mut self, r: &Request) {
+        self.requests += 1;
+        if r.start < self.last_start {
+            self.out_of_order += 1;
+        }
+        self.last_start = r.start;
+        if !r.success {
+            self.failed += 1;
+            if !self.include_failed {
+                return;
+            }
+        }
+        let grid = *self.grid.get_or_insert(Grid {
+            origin: r.start,
+            width: self.width,
+            closed_origin: true,
+        });
+        let end = r.end();
+        self.first_start = self.first_start.min(r.start);
+        self.last_end = self.last_end.max(end);
+        self.rt_sum += r.response_time;
+        self.sketch.push(r.response_time);
+        let class = r.class.0 as usize;
+        self.slot(grid.index(r.start), class).arrivals += 1;
+        let c = self.slot(grid.index(end), class);
+        c.completions += 1;
+        c.rt_sum += r.response_time;
+    }
+
+    /// Builds the table against the utilization `util`.
+    ///
+    /// # Errors
+    /// When the data span more than 20 million intervals (mixed units).
+    pub fn finish(self, labels: &Labels, util: &UtilSeries) -> Result<IntervalTable, TraceError> {
+        if self.out_of_order > 0 {
+            log::warn!(
+                "{} requests are out of start-time order (fine for aggregation)",
+                self.out_of_order
+            );
+        }
+        let grid = self
+            .grid
+            .or_else(|| util.grid(Some(self.width)))
+            .unwrap_or(Grid {
+                origin: 0.0,
+                width: self.width,
+                closed_origin: false,
+            });
+        let req_range = self
+            .bins
+            .first_key_value()
+            .map(|(&lo, _)| (lo, *self.bins.last_key_value().unwrap().0));
+        let range = match (req_range, util.index_range(&grid)) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (r, None) | (None, r) => r,
+        };
+        let n_classes = labels.len();
+        let mut intervals = Vec::new();
+        if let Some((lo, hi)) = range {
+            if hi - lo >= MAX_INTERVALS {
+                let (a, _) = grid.bounds(lo);
+                let (_, b) = grid.bounds(hi);
+                return Err(TraceError::Invalid(format!(
+                    "the traces span {} intervals of {} s (from {a} s to {b} s); are milliseconds mixed with seconds?",
+                    hi - lo + 1,
+                    grid.width
+                )));
+            }
+            let empty = Vec::new();
+            for k in lo..=hi {
+                let (start, end) = grid.bounds(k);
+                let accs = self.bins.get(&k).unwrap_or(&empty);
+                let classes = (0..n_classes)
+                    .map(|c| {
+                        let a = accs.get(c).copied().unwrap_or_default();
+                        ClassStats {
+                            arrivals: a.arrivals,
+                            completions: a.completions,
+                            throughput: a.completions as f64 / grid.width,
+                            mean_response_s: (a.completions > 0)
+                                .then(|| a.rt_sum / a.completions as f64),
+                        }
+                    })
+                    .collect();
+                let utilization: Vec<Option<f64>> = (0..util.resources().len())
+                    .map(|r| util.mean_over(r, start, end))
+                    .collect();
+                let saturated = utilization.iter().flatten().any(|&u| u >= SATURATION);
+                intervals.push(Interval {
+                    start,
+                    end,
+                    classes,
+                    utilization,
+                    saturated,
+                });
+            }
+        }
+        let used = self.sketch.count();
+        let summary = TraceSummary {
+            requests: self.requests,
+            failed: self.failed,
+            used,
+            first_start_s: (used > 0).then_some(self.first_start),
+            last_end_s: (used > 0).then_some(self.last_end),
+            duration_s: if used > 0 {
+                self.last_end - self.first_start
+            } else {
+                0.0
+            },
+            response: ResponseSummary {
+                mean_response_s: (used > 0).then(|| self.rt_sum / used as f64),
+                p50_response_s: self.sketch.quantile(0.5),
+                p90_response_s: self.sketch.quantile(0.9),
+                p95_response_s: self.sketch.quantile(0.95),
+                p99_response_s: self.sketch.quantile(0.99),
+                max_response_s: self.sketch.max(),
+            },
+            mean_utilization: util
+                .resources()
+                .iter()
+                .enumerate()
+                .filter_map(|(r, name)| util.mean(r).map(|m| (name.clone(), m)))
+                .collect(),
+            intervals: intervals.len(),
+            saturated_intervals: intervals.iter().filter(|i| i.saturated).count(),
+        };
+        Ok(IntervalTable {
+            grid,
+            classes: labels.names().to_vec(),
+            resources: util.resources().to_vec(),
+            intervals,
+            summary,
+        })
+    }
+}
+
+/// Per-class figures of one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClassStats {
+    /// Requests that started in the interval.
+    pub arrivals: u64,
+    /// Requests that completed in the interval.
+    pub completions: u64,
+    /// Completions per second.
+    pub throughput: f64,
+    /// Mean response time (s) of the requests completing in the interval;
+    /// `None` when none did.
+    pub mean_response_s: Option<f64>,
+}
+
+/// One interval `(start, end]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    /// Start (exclusive), seconds.
+    pub start: f64,
+    /// End (inclusive), seconds.
+    pub end: f64,
+    /// Indexed like [`IntervalTable::classes`].
+    pub classes: Vec<ClassStats>,
+    /// Time-weighted utilization (fraction) per resource, indexed like
+    /// [`IntervalTable::resources`]; `None` where samples do not cover it.
+    pub utilization: Vec<Option<f64>>,
+    /// Whether some resource's utilization is ≥ 0.99.
+    pub saturated: bool,
+}
+
+/// Response-time statistics of the requests used (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ResponseSummary {
+    /// Mean.
+    pub mean_response_s: Option<f64>,
+    /// Median (±0.5 %).
+    pub p50_response_s: Option<f64>,
+    /// 90th percentile (±0.5 %).
+    pub p90_response_s: Option<f64>,
+    /// 95th percentile (±0.5 %).
+    pub p95_response_s: Option<f64>,
+    /// 99th percentile (±0.5 %).
+    pub p99_response_s: Option<f64>,
+    /// Maximum.
+    pub max_response_s: Option<f64>,
+}
+
+/// Whole-trace summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceSummary {
+    /// Rows read.
+    pub requests: u64,
+    /// Rows with `success = false`.
+    pub failed: u64,
+    /// Rows aggregated (all, or the successful ones).
+    pub used: u64,
+    /// Earliest start, seconds.
+    pub first_start_s: Option<f64>,
+    /// Latest completion, seconds.
+    pub last_end_s: Option<f64>,
+    /// Latest completion minus earliest start, seconds.
+    pub duration_s: f64,
+    /// Response-time statistics.
+    #[serde(flatten)]
+    pub response: ResponseSummary,
+    /// Time-weighted mean utilization per resource.
+    pub mean_utilization: BTreeMap<String, f64>,
+    /// Number of intervals.
+    pub intervals: usize,
+    /// Intervals with some utilization ≥ 0.99.
+    pub saturated_intervals: usize,
+}
+
+/// The aggregated trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalTable {
+    /// The grid used.
+    pub grid: Grid,
+    /// Class names.
+    pub classes: Vec<String>,
+    /// Resource names.
+    pub resources: Vec<String>,
+    /// Intervals in time order, without holes.
+    pub intervals: Vec<Interval>,
+    /// Whole-trace summary.
+    pub summary: TraceSummary,
+}
+
+/// One output row: an interval and a class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalRow<'a> {
+    /// Start (exclusive), seconds.
+    pub start: f64,
+    /// End (inclusive), seconds.
+    pub end: f64,
+    /// Class name.
+    pub class: &'a str,
+    /// Requests started in the interval.
+    pub arrivals: u64,
+    /// Requests completed in the interval.
+    pub completions: u64,
+    /// Completions per second.
+    pub throughput: f64,
+    /// Mean response time, seconds (null when none completed).
+    pub mean_response_s: Option<f64>,
+    /// Utilization per resource (null when not covered).
+    pub utilization: BTreeMap<&'a str, Option<f64>>,
+    /// Some resource ≥ 0.99.
+    pub saturated: bool,
+}
+
+impl IntervalTable {
+    /// Flattens to one row per interval and class.
+    pub fn rows(&self) -> impl Iterator<Item = IntervalRow<'_>> {
+        self.intervals.iter().flat_map(move |iv| {
+            iv.classes
+                .iter()
+                .zip(&self.classes)
+                .map(move |(c, name)| IntervalRow {
+                    start: iv.start,
+                    end: iv.end,
+                    class: name,
+                    arrivals: c.arrivals,
+                    completions: c.completions,
+                    throughput: c.throughput,
+                    mean_response_s: c.mean_response_s,
+                    utilization: self
+                        .resources
+                        .iter()
+                        .map(String::as_str)
+                        .zip(iv.utilization.iter().copied())
+                        .collect(),
+                    saturated: iv.saturated,
+                })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::LabelId;
+
+    fn req(start: f64, rt: f64, class: u32) -> Request {
+        Request {
+            start,
+            response_time: rt,
+            class: LabelId(class),
+            success: true,
+            resource: None,
+        }
+    }
+
+    fn util(points: &[(f64, f64)]) -> UtilSeries {
+        UtilSeries::from_samples(points.iter().map(|&(t, u)| UtilSample {
+            timestamp: t,
+            utilization: u,
+            resource: "cpu".into(),
+            interval: None,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn librede_time_weighted_means_over_half_open_intervals() {
+        // LibReDE's TimeSeriesTest: t = 1..5, v = 0.1..0.5, each sample
+        // covering the second before it.
+        let u = util(&[(1.0, 0.1), (5.0, 0.5), (2.0, 0.2), (4.0, 0.4), (3.0, 0.3)]);
+        assert!((u.mean_over(0, 2.0, 4.0).unwrap() - 0.35).abs() < 1e-12);
+        assert!((u.mean_over(0, 0.0, 1.0).unwrap() - 0.1).abs() < 1e-12);
+        assert!((u.mean_over(0, 4.0, 5.0).unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(u.mean_over(0, 5.0, 7.0), None);
+    }
+
+    #[test]
+    fn departures_every_half_second_over_two_to_four_give_two_per_second() {
+        // Departures at 1, 1.5, ..., 4.5 (zero response time); (2, 4]
+        // holds 2.5, 3, 3.5 and 4 but not 2.
+        let mut agg = Aggregator::new(
+            Some(Grid {
+                origin: 0.0,
+                width: 2.0,
+                closed_origin: false,
+            }),
+            2.0,
+            false,
+        );
+        for i in 0..8 {
+            agg.push(&req(1.0 + 0.5 * i as f64, 0.0, 0));
+        }
+        let mut labels = Labels::new();
+        labels.intern("default");
+        let t = agg.finish(&labels, &UtilSeries::default()).unwrap();
+        let iv = t.intervals.iter().find(|i| i.start == 2.0).unwrap();
+        assert_eq!(iv.classes[0].throughput, 2.0);
+        assert_eq!(iv.classes[0].completions, 4);
+    }
+
+    #[test]
+    fn requests_count_at_start_and_end_with_empty_intervals_missing() {
+        let mut labels = Labels::new();
+        labels.intern("a");
+        labels.intern("b");
+        let u = util(&[(10.0, 0.2), (20.0, 0.4), (30.0, 0.995), (40.0, 0.1)]);
+        let mut agg = Aggregator::new(u.grid(None), 10.0, false);
+        agg.push(&req(1.0, 2.0, 0)); // (0,10] arrival and completion
+        agg.push(&req(5.0, 7.0, 1)); // arrives in 0, completes at 12 in 1
+        agg.push(&req(10.0, 10.0, 0)); // start exactly at 10 -> interval 0; ends at 20 -> interval 1
+        let mut failed = req(3.0, 1.0, 0);
+        failed.success = false;
+        agg.push(&failed);
+        let t = agg.finish(&labels, &u).unwrap();
+        assert_eq!(t.grid.origin, 0.0);
+        assert_eq!(t.intervals.len(), 4);
+        let i0 = &t.intervals[0];
+        assert_eq!((i0.classes[0].arrivals, i0.classes[0].completions), (2, 1));
+        assert_eq!(i0.classes[0].mean_response_s, Some(2.0));
+        assert_eq!((i0.classes[1].arrivals, i0.classes[1].completions), (1, 0));
+        assert_eq!(i0.classes[1].mean_response_s, None);
+        let i1 = &t.intervals[1];
+        assert_eq!(i1.classes[0].mean_response_s, Some(10.0));
+        assert_eq!(i1.classes[1].mean_response_s, Some(7.0));
+        assert_eq!(i1.classes[1].throughput, 0.1);
+        assert_eq!(t.intervals[2].classes[0].mean_response_s, None);
+        assert!(t.intervals[2].saturated && !t.intervals[1].saturated);
+        assert_eq!(t.summary.saturated_intervals, 1);
+        assert_eq!(
+            (t.summary.requests, t.summary.failed, t.summary.used),
+            (4, 1, 3)
+        );
+        assert_eq!(t.summary.duration_s, 19.0);
+        assert!((t.summary.response.mean_response_s.unwrap() - 19.0 / 3.0).abs() < 1e-12);
+        assert!((t.summary.mean_utilization["cpu"] - 1.695 / 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_requests_only_grid_starts_at_the_first_request() {
+        let mut labels = Labels::new();
+        labels.intern("default");
+        let mut agg = Aggregator::new(None, 30.0, false);
+        agg.push(&req(100.0, 1.0, 0));
+        agg.push(&req(130.0, 0.5, 0));
+        let t = agg.finish(&labels, &UtilSeries::default()).unwrap();
+        assert_eq!(t.intervals.len(), 2);
+        assert_eq!((t.intervals[0].start, t.intervals[0].end), (100.0, 130.0));
+        assert_eq!(t.intervals[0].classes[0].arrivals, 2);
+        assert_eq!(t.intervals[1].classes[0].completions, 1);
+        assert!(t.intervals[0].utilization.is_empty());
+    }
+
+    #[test]
+    fn milliseconds_mixed_with_seconds_are_caught() {
+        let mut labels = Labels::new();
+        labels.intern("default");
+        let mut agg = Aggregator::new(None, 1.0, false);
+        agg.push(&req(1.7e9, 1.0, 0));
+        agg.push(&req(1.7e12, 1.0, 0));
+        let err = agg
+            .finish(&labels, &UtilSeries::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("milliseconds mixed with seconds"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_utilization_timestamps_are_an_error() {
+        let err = UtilSeries::from_samples([30.0, 30.0].map(|t| UtilSample {
+            timestamp: t,
+            utilization: 0.5,
+            resource: "cpu".into(),
+            interval: None,
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("share the timestamp 30"), "{err}");
+    }
+}

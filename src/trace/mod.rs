@@ -1,0 +1,172 @@
+//! Canonical traces: per-request records and utilization samples, their CSV
+//! form, gzip/stdin input, and interval aggregation.
+//!
+//! Units: every time is in seconds (`f64`, epoch or any origin); utilization
+//! is a fraction of the resource's whole capacity (0–1).
+//!
+//! This module does not open files or print: it takes readers and writers.
+
+mod canonical;
+mod input;
+mod intervals;
+mod labels;
+
+pub use canonical::{RequestReader, RequestWriter, UtilizationReader, UtilizationWriter};
+pub use input::decompress;
+pub use intervals::{
+    Aggregator, Grid, IntervalRow, IntervalTable, ResponseSummary, TraceSummary, UtilSeries,
+};
+pub use labels::{LabelId, Labels};
+
+/// One request as the canonical `requests.csv` holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    /// Start of the request, seconds.
+    pub start: f64,
+    /// Response time, seconds; completion is `start + response_time`.
+    pub response_time: f64,
+    /// Workload class (an id into the reader's [`Labels`]).
+    pub class: LabelId,
+    /// Whether the request succeeded; failed requests are excluded from
+    /// estimation by default.
+    pub success: bool,
+    /// The resource (e.g. container) that served the request, if known.
+    pub resource: Option<LabelId>,
+}
+
+impl Request {
+    /// Completion time, seconds.
+    pub fn end(&self) -> f64 {
+        self.start + self.response_time
+    }
+}
+
+/// One utilization sample: the mean utilization of `resource` over
+/// `(timestamp - interval, timestamp]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UtilSample {
+    /// End of the sampling interval, seconds.
+    pub timestamp: f64,
+    /// Fraction 0–1 of the resource's whole capacity.
+    pub utilization: f64,
+    /// Resource name (default `cpu`).
+    pub resource: String,
+    /// Length of the sampling interval in seconds, when the source says it.
+    pub interval: Option<f64>,
+}
+
+/// Errors from reading, importing or aggregating traces.
+///
+/// Line numbers are 1-based lines of the input (the header is line 1 of a
+/// CSV). The caller adds the file name.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TraceError {
+    /// The reader failed (including a truncated or corrupt gzip stream).
+    #[error("read error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The header lacks a required column or cannot be understood.
+    #[error("line 1: {0}")]
+    Header(String),
+    /// A field does not hold what the format requires.
+    #[error("line {line}, field `{field}`: found {found:?}, expected {expected}")]
+    BadValue {
+        /// 1-based line.
+        line: u64,
+        /// Column or field name.
+        field: String,
+        /// The text found (truncated to 60 characters).
+        found: String,
+        /// What the field must hold.
+        expected: String,
+    },
+    /// A line is malformed as a whole.
+    #[error("line {line}: {message}")]
+    Malformed {
+        /// 1-based line.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// The data as a whole cannot be used.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl TraceError {
+    pub(crate) fn bad_value(
+        line: u64,
+        field: &str,
+        found: &[u8],
+        expected: impl Into<String>,
+    ) -> Self {
+        let mut found = String::from_utf8_lossy(found).into_owned();
+        if found.chars().count() > 60 {
+            found = found.chars().take(57).collect::<String>() + "...";
+        }
+        TraceError::BadValue {
+            line,
+            field: field.to_string(),
+            found,
+            expected: expected.into(),
+        }
+    }
+
+    /// Converts a `csv` error, keeping its line number.
+    pub(crate) fn from_csv(err: csv::Error) -> Self {
+        let line = err.position().map(|p| p.line()).unwrap_or(0);
+        match err.into_kind() {
+            csv::ErrorKind::Io(e) => TraceError::Io(e),
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => TraceError::Malformed {
+                line,
+                message: format!("expected {expected_len} fields like the header, found {len}"),
+            },
+            csv::ErrorKind::Utf8 { err, .. } => TraceError::Malformed {
+                line,
+                message: format!("not valid UTF-8 text ({err}); is this a binary file?"),
+            },
+            other => TraceError::Malformed {
+                line,
+                message: format!("{other:?}"),
+            },
+        }
+    }
+}
+
+/// Parses a finite, non-negative number of seconds.
+pub(crate) fn parse_seconds(bytes: &[u8], line: u64, field: &str) -> Result<f64, TraceError> {
+    let v = parse_f64(bytes)
+        .ok_or_else(|| TraceError::bad_value(line, field, bytes, "a number of seconds"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(TraceError::bad_value(
+            line,
+            field,
+            bytes,
+            "a finite, non-negative number of seconds",
+        ));
+    }
+    Ok(v)
+}
+
+/// Parses an `f64` from ASCII bytes (surrounding spaces allowed).
+pub(crate) fn parse_f64(bytes: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(bytes).ok()?.trim();
+    if s.is_empty() {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+/// Parses a boolean written as true/false/1/0 (any case); empty is `true`.
+pub(crate) fn parse_bool(bytes: &[u8]) -> Option<bool> {
+    let s = std::str::from_utf8(bytes).ok()?.trim();
+    if s.is_empty() || s == "1" || s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s == "0" || s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,261 @@
+//! Every importer on a fixture written in its tool's real format.
+
+use super::{close, demandsim, fixture, rows};
+
+fn import(args: &[&str]) -> Vec<Vec<String>> {
+    let run = demandsim(args, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    rows(&run.stdout)
+}
+
+fn f(s: &str) -> f64 {
+    s.parse().unwrap()
+}
+
+#[test]
+fn jmeter_5_start_stamps_milliseconds_quoted_labels_and_failures() {
+    let r = import(&["import", "jmeter", &fixture("import/jmeter-5.jtl")]);
+    assert_eq!(r.len(), 4);
+    close(f(&r[0][0]), 1732265430.781);
+    close(f(&r[0][1]), 0.123);
+    assert_eq!((r[0][2].as_str(), r[0][3].as_str()), ("Login", "true"));
+    assert_eq!(
+        (r[1][2].as_str(), r[1][3].as_str()),
+        ("Buy, stock", "false")
+    );
+    close(f(&r[1][1]), 2.05);
+    let r = import(&[
+        "import",
+        "jmeter",
+        "--exclude-label",
+        "^Scenario$",
+        &fixture("import/jmeter-5.jtl"),
+    ]);
+    assert_eq!(r.len(), 3);
+}
+
+#[test]
+fn jmeter_2_13_without_url_and_success_columns_by_name() {
+    let r = import(&["import", "jmeter", &fixture("import/jmeter-2.13.jtl")]);
+    assert_eq!(r.len(), 2);
+    close(f(&r[1][0]), 1431000000.5);
+    close(f(&r[1][1]), 1.0);
+    assert_eq!(r[1][2], "GET /wallet");
+}
+
+#[test]
+fn k6_csv_keeps_http_req_duration_and_starts_before_the_end_stamp() {
+    let r = import(&["import", "k6", &fixture("import/k6.csv")]);
+    assert_eq!(r.len(), 2);
+    close(f(&r[0][0]), 1732265431.0 - 0.12531);
+    close(f(&r[0][1]), 0.12531);
+    assert_eq!(
+        (r[0][2].as_str(), r[0][3].as_str()),
+        ("http://localhost:8000/stocks", "true")
+    );
+    assert_eq!((r[1][2].as_str(), r[1][3].as_str()), ("buy", "false"));
+    close(f(&r[1][0]), 1732265431.5);
+}
+
+#[test]
+fn k6_ndjson_points_with_rfc3339_times_and_offsets() {
+    let r = import(&["import", "k6", &fixture("import/k6.ndjson")]);
+    assert_eq!(r.len(), 2);
+    close(f(&r[0][0]), 1732264231.5 - 0.1255);
+    close(f(&r[0][1]), 0.1255);
+    close(f(&r[1][0]), 1732264233.0);
+    assert_eq!(r[1][3], "false");
+}
+
+#[test]
+fn nginx_log_with_msec_request_time_and_upstream_lists() {
+    let fmt = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time $msec"#;
+    let r = import(&[
+        "import",
+        "access-log",
+        "--log-format",
+        fmt,
+        &fixture("import/nginx.log"),
+    ]);
+    assert_eq!(r.len(), 3);
+    close(f(&r[0][0]), 1732267831.0);
+    close(f(&r[0][1]), 0.125);
+    assert_eq!(
+        (r[0][2].as_str(), r[0][3].as_str()),
+        ("/api/stocks", "true")
+    );
+    close(f(&r[1][0]), 1732267830.5);
+    assert_eq!(
+        (r[1][2].as_str(), r[1][3].as_str()),
+        ("/api/orders/17", "false")
+    );
+    assert_eq!(
+        r[2][3], "true",
+        "a 404 is the client's failure, not the server's"
+    );
+    let r = import(&[
+        "import",
+        "access-log",
+        "--log-format",
+        fmt,
+        "--class-regex",
+        r"^/api/(\w+)",
+        &fixture("import/nginx.log"),
+    ]);
+    let classes: Vec<&str> = r.iter().map(|x| x[2].as_str()).collect();
+    assert_eq!(classes, ["stocks", "orders", "orders"]);
+}
+
+#[test]
+fn apache_log_with_start_stamp_and_microseconds() {
+    let fmt = r#"%h %l %u %t "%r" %>s %b %D"#;
+    let r = import(&[
+        "import",
+        "access-log",
+        "--log-format",
+        fmt,
+        &fixture("import/apache.log"),
+    ]);
+    assert_eq!(r.len(), 2);
+    close(f(&r[0][0]), 1732267831.0);
+    close(f(&r[0][1]), 0.25);
+    assert_eq!((r[1][2].as_str(), r[1][3].as_str()), ("/sell", "false"));
+    close(f(&r[1][1]), 0.0015);
+}
+
+#[test]
+fn access_log_lines_that_do_not_match_name_the_line() {
+    let run = demandsim(
+        &[
+            "import",
+            "access-log",
+            "--log-format",
+            "$msec $request_time",
+            &fixture("import/apache.log"),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("apache.log: line 1: does not match the log format `$msec $request_time`"),
+        "{}",
+        run.stderr
+    );
+    let run = demandsim(
+        &[
+            "import",
+            "access-log",
+            "--log-format",
+            "$remote_addr [$time_local]",
+            "-",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 2, "a format without timing is a usage error");
+    assert!(run.stderr.contains("no duration field"), "{}", run.stderr);
+}
+
+#[test]
+fn sadf_idle_becomes_utilization_and_cpus_become_resources() {
+    let r = import(&["import", "sadf", &fixture("import/sadf.csv")]);
+    assert_eq!(r.len(), 4);
+    assert_eq!(
+        (r[0][0].as_str(), r[0][2].as_str(), r[0][3].as_str()),
+        ("1732265460", "cpu", "30")
+    );
+    close(f(&r[0][1]), 0.1285);
+    assert_eq!(r[1][2], "cpu0");
+    close(f(&r[1][1]), 0.25);
+    close(f(&r[3][1]), 0.7);
+    let r = import(&["import", "sadf", &fixture("import/sadf-dates.csv")]);
+    close(f(&r[0][0]), 1732267860.0);
+    close(f(&r[0][1]), 0.12);
+}
+
+#[test]
+fn prometheus_matrix_skips_nan_and_names_series_by_label() {
+    let r = import(&["import", "prometheus", &fixture("import/prometheus.json")]);
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0][2], "co1:9100");
+    close(f(&r[0][0]), 1732265430.781);
+    close(f(&r[1][1]), 0.5);
+    assert_eq!(r[2][2], "co2:9100");
+    let run = demandsim(
+        &[
+            "import",
+            "prometheus",
+            "--resource-label",
+            "pod",
+            &fixture("import/prometheus.json"),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("has no `pod` label"), "{}", run.stderr);
+}
+
+#[test]
+fn librede_files_round_trip_through_export() {
+    let r = import(&[
+        "import",
+        "librede",
+        "--metric",
+        "response-time",
+        &fixture("import/WC0_RESPONSE_TIME.csv"),
+    ]);
+    assert_eq!(r.len(), 2);
+    close(f(&r[1][0]), 1370087521.25);
+    assert_eq!(r[1][2], "WC0");
+    let u = import(&[
+        "import",
+        "librede",
+        "--metric",
+        "utilization",
+        &fixture("import/host1_CPU_UTILIZATION.csv"),
+    ]);
+    assert_eq!((u[0][2].as_str(), u[0][1].as_str()), ("host1", "0.4459"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("r.csv");
+    std::fs::write(
+        &req,
+        "timestamp,response_time,class\n10,0.5,WC0\n11,0.25,WC1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = demandsim(
+        &[
+            "export",
+            "librede",
+            "--requests",
+            req.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(out.join("WC0_RESPONSE_TIME.csv")).unwrap(),
+        "10.5,0.5\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("WC1_RESPONSE_TIME.csv")).unwrap(),
+        "11.25,0.25\n"
+    );
+}
+
+#[test]
+fn librede_without_metric_is_a_usage_error() {
+    let run = demandsim(
+        &[
+            "import",
+            "librede",
+            &fixture("import/WC0_RESPONSE_TIME.csv"),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--metric"), "{}", run.stderr);
+}

@@ -1,0 +1,66 @@
+//! Integration tests: the `demandsim` binary end to end, one module per
+//! area (one test binary, as nexosim and ripgrep do).
+
+mod import;
+mod inspect;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// What a run printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `demandsim` with `args`, feeding `stdin`.
+pub fn demandsim(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_demandsim"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().unwrap().write_all(stdin).ok();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Path of a file under `tests/fixtures`.
+pub fn fixture(rel: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", rel]
+        .iter()
+        .collect();
+    p.to_string_lossy().into_owned()
+}
+
+/// Asserts `a` and `b` agree to 1e-9 relative.
+#[track_caller]
+pub fn close(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} != {b}");
+}
+
+/// Parses a canonical CSV into rows of fields (header dropped).
+pub fn rows(csv: &str) -> Vec<Vec<String>> {
+    csv.lines().skip(1).map(split_csv).collect()
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    r.records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect()
+}
