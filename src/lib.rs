@@ -22,5 +22,6 @@
 #![warn(missing_docs)]
 
 pub mod import;
+pub mod qpn;
 pub mod stats;
 pub mod trace;

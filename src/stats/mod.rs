@@ -3,8 +3,10 @@
 //!
 //! Nothing here allocates per observation.
 
+mod batch;
 mod quantile;
 
+pub use batch::{BatchMeans, mser5, student_t_quantile};
 pub use quantile::QuantileSketch;
 
 /// Running count, mean and variance (Welford), numerically stable.

@@ -1,0 +1,282 @@
+//! Service-time and delay distributions, parameterised by their mean (and
+//! coefficient of variation where they have one), all in seconds.
+
+use std::sync::Arc;
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
+
+/// A non-negative random duration.
+#[derive(Debug, Clone)]
+pub enum Dist {
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean, seconds.
+        mean: f64,
+    },
+    /// Always `value`.
+    Deterministic {
+        /// The duration, seconds.
+        value: f64,
+    },
+    /// Uniform on `[min, max]`.
+    Uniform {
+        /// Lower end, seconds.
+        min: f64,
+        /// Upper end, seconds.
+        max: f64,
+    },
+    /// Erlang-k (sum of k exponentials) with the given mean.
+    Erlang {
+        /// Number of phases.
+        k: u32,
+        /// Mean, seconds.
+        mean: f64,
+    },
+    /// Two-phase hyperexponential with balanced means, fitted to a mean and a
+    /// coefficient of variation ≥ 1.
+    HyperExponential {
+        /// Probability of phase 1.
+        p: f64,
+        /// Mean of phase 1, seconds.
+        mean1: f64,
+        /// Mean of phase 2, seconds.
+        mean2: f64,
+    },
+    /// Log-normal with the given mean and coefficient of variation.
+    LogNormal {
+        /// Mean, seconds.
+        mean: f64,
+        /// Coefficient of variation.
+        cv: f64,
+        /// The sampler.
+        inner: LogNormal<f64>,
+    },
+    /// Gamma with the given mean and coefficient of variation.
+    Gamma {
+        /// Mean, seconds.
+        mean: f64,
+        /// Coefficient of variation.
+        cv: f64,
+        /// The sampler.
+        inner: Gamma<f64>,
+    },
+    /// Draws uniformly from recorded samples.
+    Empirical {
+        /// The samples, seconds.
+        samples: Arc<[f64]>,
+        /// Their mean.
+        mean: f64,
+    },
+}
+
+/// Invalid distribution parameters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct DistError(pub String);
+
+fn positive(name: &str, v: f64) -> Result<f64, DistError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(DistError(format!("{name} must be a positive number, got {v}")))
+    }
+}
+
+impl Dist {
+    /// Exponential with `mean` > 0.
+    pub fn exponential(mean: f64) -> Result<Self, DistError> {
+        Ok(Dist::Exponential { mean: positive("mean", mean)? })
+    }
+
+    /// Deterministic `value` ≥ 0.
+    pub fn deterministic(value: f64) -> Result<Self, DistError> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Dist::Deterministic { value })
+        } else {
+            Err(DistError(format!("value must be a non-negative number, got {value}")))
+        }
+    }
+
+    /// Uniform on `[min, max]`, 0 ≤ min ≤ max.
+    pub fn uniform(min: f64, max: f64) -> Result<Self, DistError> {
+        if min.is_finite() && max.is_finite() && 0.0 <= min && min <= max {
+            Ok(Dist::Uniform { min, max })
+        } else {
+            Err(DistError(format!("uniform needs 0 <= min <= max, got min {min}, max {max}")))
+        }
+    }
+
+    /// Erlang with `k` ≥ 1 phases and `mean` > 0.
+    pub fn erlang(k: u32, mean: f64) -> Result<Self, DistError> {
+        if k == 0 {
+            return Err(DistError("erlang needs k >= 1 phases".into()));
+        }
+        Ok(Dist::Erlang { k, mean: positive("mean", mean)? })
+    }
+
+    /// Balanced-means two-phase hyperexponential with `mean` and `cv` ≥ 1.
+    pub fn hyperexponential(mean: f64, cv: f64) -> Result<Self, DistError> {
+        let mean = positive("mean", mean)?;
+        if !(cv.is_finite() && cv >= 1.0) {
+            return Err(DistError(format!("hyperexponential needs cv >= 1, got {cv}")));
+        }
+        let c2 = cv * cv;
+        let p = 0.5 * (1.0 + ((c2 - 1.0) / (c2 + 1.0)).sqrt());
+        Ok(Dist::HyperExponential { p, mean1: mean / (2.0 * p), mean2: mean / (2.0 * (1.0 - p)) })
+    }
+
+    /// Log-normal with `mean` > 0 and `cv` > 0.
+    pub fn lognormal(mean: f64, cv: f64) -> Result<Self, DistError> {
+        let (mean, cv) = (positive("mean", mean)?, positive("cv", cv)?);
+        let sigma2 = (1.0 + cv * cv).ln();
+        let inner = LogNormal::new(mean.ln() - 0.5 * sigma2, sigma2.sqrt()).map_err(|e| DistError(e.to_string()))?;
+        Ok(Dist::LogNormal { mean, cv, inner })
+    }
+
+    /// Gamma with `mean` > 0 and `cv` > 0 (shape 1/cv², scale mean·cv²).
+    pub fn gamma(mean: f64, cv: f64) -> Result<Self, DistError> {
+        let (mean, cv) = (positive("mean", mean)?, positive("cv", cv)?);
+        let shape = 1.0 / (cv * cv);
+        let inner = Gamma::new(shape, mean / shape).map_err(|e| DistError(e.to_string()))?;
+        Ok(Dist::Gamma { mean, cv, inner })
+    }
+
+    /// Empirical: uniform over `samples` (non-empty, each finite and ≥ 0).
+    pub fn empirical(samples: Vec<f64>) -> Result<Self, DistError> {
+        if samples.is_empty() {
+            return Err(DistError("an empirical distribution needs at least one sample".into()));
+        }
+        if let Some(bad) = samples.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(DistError(format!("empirical samples must be finite and non-negative, found {bad}")));
+        }
+        let mean = samples.iter().sum::<f64>() / samples.len() as f64;
+        Ok(Dist::Empirical { samples: samples.into(), mean })
+    }
+
+    /// The mean, seconds.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Dist::Exponential { mean } | Dist::Erlang { mean, .. } => *mean,
+            Dist::Deterministic { value } => *value,
+            Dist::Uniform { min, max } => 0.5 * (min + max),
+            Dist::HyperExponential { p, mean1, mean2 } => p * mean1 + (1.0 - p) * mean2,
+            Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } | Dist::Empirical { mean, .. } => *mean,
+        }
+    }
+
+    /// The squared coefficient of variation.
+    pub fn scv(&self) -> f64 {
+        match self {
+            Dist::Exponential { .. } => 1.0,
+            Dist::Deterministic { .. } => 0.0,
+            Dist::Uniform { min, max } => {
+                let m = 0.5 * (min + max);
+                if m == 0.0 { 0.0 } else { (max - min).powi(2) / 12.0 / (m * m) }
+            }
+            Dist::Erlang { k, .. } => 1.0 / *k as f64,
+            Dist::HyperExponential { p, mean1, mean2 } => {
+                let m = self.mean();
+                let second = 2.0 * (p * mean1 * mean1 + (1.0 - p) * mean2 * mean2);
+                second / (m * m) - 1.0
+            }
+            Dist::LogNormal { cv, .. } | Dist::Gamma { cv, .. } => cv * cv,
+            Dist::Empirical { samples, mean } => {
+                if *mean == 0.0 {
+                    return 0.0;
+                }
+                let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / samples.len() as f64;
+                var / (mean * mean)
+            }
+        }
+    }
+
+    /// Whether this is the exponential distribution.
+    pub fn is_exponential(&self) -> bool {
+        matches!(self, Dist::Exponential { .. })
+    }
+
+    /// The same distribution with its mean scaled by `k` > 0.
+    pub fn scaled(&self, k: f64) -> Dist {
+        match self {
+            Dist::Exponential { mean } => Dist::Exponential { mean: mean * k },
+            Dist::Deterministic { value } => Dist::Deterministic { value: value * k },
+            Dist::Uniform { min, max } => Dist::Uniform { min: min * k, max: max * k },
+            Dist::Erlang { k: n, mean } => Dist::Erlang { k: *n, mean: mean * k },
+            Dist::HyperExponential { p, mean1, mean2 } => Dist::HyperExponential { p: *p, mean1: mean1 * k, mean2: mean2 * k },
+            Dist::LogNormal { mean, cv, .. } => Dist::lognormal(mean * k, *cv).expect("scaled parameters stay valid"),
+            Dist::Gamma { mean, cv, .. } => Dist::gamma(mean * k, *cv).expect("scaled parameters stay valid"),
+            Dist::Empirical { samples, .. } => Dist::empirical(samples.iter().map(|x| x * k).collect()).expect("scaled samples stay valid"),
+        }
+    }
+
+    /// Draws one duration.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dist::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                e * mean
+            }
+            Dist::Deterministic { value } => *value,
+            Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+            Dist::Erlang { k, mean } => {
+                let phase = mean / *k as f64;
+                (0..*k).map(|_| Distribution::<f64>::sample(&Exp1, rng) * phase).sum::<f64>()
+            }
+            Dist::HyperExponential { p, mean1, mean2 } => {
+                let m = if rng.random::<f64>() < *p { mean1 } else { mean2 };
+                let e: f64 = Exp1.sample(rng);
+                e * m
+            }
+            Dist::LogNormal { inner, .. } => inner.sample(rng),
+            Dist::Gamma { inner, .. } => inner.sample(rng),
+            Dist::Empirical { samples, .. } => samples[rng.random_range(0..samples.len())],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    fn moments(d: &Dist, n: usize) -> (f64, f64) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut m = crate::stats::Moments::default();
+        for _ in 0..n {
+            m.push(d.sample(&mut rng));
+        }
+        (m.mean().unwrap(), m.variance().unwrap() / m.mean().unwrap().powi(2))
+    }
+
+    #[test]
+    fn every_distribution_has_the_mean_and_scv_it_claims() {
+        let cases = [
+            Dist::exponential(2.0).unwrap(),
+            Dist::deterministic(0.5).unwrap(),
+            Dist::uniform(1.0, 3.0).unwrap(),
+            Dist::erlang(4, 1.5).unwrap(),
+            Dist::hyperexponential(1.0, 2.0).unwrap(),
+            Dist::lognormal(0.3, 0.5).unwrap(),
+            Dist::gamma(0.7, 1.5).unwrap(),
+            Dist::empirical(vec![1.0, 2.0, 6.0]).unwrap(),
+        ];
+        for d in &cases {
+            let (mean, scv) = moments(d, 400_000);
+            assert!((mean - d.mean()).abs() < 0.01 * d.mean(), "{d:?}: mean {mean}");
+            assert!((scv - d.scv()).abs() < 0.03 * d.scv().max(0.2), "{d:?}: scv {scv} vs {}", d.scv());
+        }
+        assert!((Dist::hyperexponential(1.0, 2.0).unwrap().scv() - 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn invalid_parameters_are_rejected_with_a_reason() {
+        assert!(Dist::exponential(0.0).unwrap_err().0.contains("positive"));
+        assert!(Dist::uniform(2.0, 1.0).is_err());
+        assert!(Dist::hyperexponential(1.0, 0.5).is_err());
+        assert!(Dist::erlang(0, 1.0).is_err());
+        assert!(Dist::empirical(vec![]).is_err());
+    }
+}

@@ -1,0 +1,996 @@
+//! The discrete-event engine: one replication of a [`Net`].
+//!
+//! Event list: a binary heap ordered by (time, sequence number), so ties
+//! break by scheduling order and runs are reproducible. After every timed
+//! event, enabled immediate transitions fire until none is enabled
+//! (chosen among all enabled ones in proportion to their weights, then a
+//! mode in proportion to its firing weight, as SimQPN does); then timed
+//! transitions are (re)scheduled.
+//!
+//! Nothing here allocates per event once queues have reached their largest
+//! size: tokens live in per-place deques and slabs that are reused.
+
+use std::collections::{BinaryHeap, VecDeque};
+
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::net::{ArcSpec, MAX_PROBES, Net, ProbePoint, Scheduling, Timing};
+use crate::stats::{BatchMeans, Moments, QuantileSketch};
+
+/// A token: when it entered its current place, and when each probe started
+/// on it (NaN: not started).
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    entered: f64,
+    probe: [f64; MAX_PROBES],
+}
+
+impl Token {
+    fn fresh(now: f64) -> Self {
+        Token { entered: now, probe: [f64::NAN; MAX_PROBES] }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// IS or FCFS service completion of slab slot `b` at place `a`.
+    Service,
+    /// PS completion at place `a`, valid if generation `b` is current.
+    Ps,
+    /// LCFS-PR completion at place `a`, valid if generation `b` is current.
+    Lcfs,
+    /// Timed transition `a` fires, valid if generation `b` is current.
+    Timed,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    time: f64,
+    seq: u64,
+    kind: Kind,
+    a: u32,
+    b: u32,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, o: &Self) -> bool {
+        self.seq == o.seq
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Event {
+    /// Reversed, so that `BinaryHeap` pops the earliest event first.
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.time.total_cmp(&self.time).then(o.seq.cmp(&self.seq))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    color: usize,
+    token: Token,
+    service: f64,
+}
+
+/// A slab: stable slots, reused through a free list.
+#[derive(Debug, Default)]
+struct Slab {
+    slots: Vec<Option<Job>>,
+    free: Vec<u32>,
+}
+
+impl Slab {
+    fn insert(&mut self, j: Job) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(j);
+                i
+            }
+            None => {
+                self.slots.push(Some(j));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+    fn remove(&mut self, i: u32) -> Job {
+        let j = self.slots[i as usize].take().expect("a live slot");
+        self.free.push(i);
+        j
+    }
+}
+
+/// PS job in virtual time: finishes when the virtual clock reaches `vfinish`.
+#[derive(Debug, Clone, Copy)]
+struct PsEntry {
+    vfinish: f64,
+    seq: u64,
+    slot: u32,
+}
+impl PartialEq for PsEntry {
+    fn eq(&self, o: &Self) -> bool {
+        self.seq == o.seq
+    }
+}
+impl Eq for PsEntry {}
+impl PartialOrd for PsEntry {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for PsEntry {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.vfinish.total_cmp(&self.vfinish).then(o.seq.cmp(&self.seq))
+    }
+}
+
+#[derive(Debug)]
+enum QueueState {
+    Is { jobs: Slab },
+    Fcfs { busy: u32, waiting: Vec<VecDeque<Job>>, level: Vec<usize>, jobs: Slab },
+    Ps { vt: f64, last: f64, heap: BinaryHeap<PsEntry>, jobs: Slab, generation: u32 },
+    Lcfs { stack: Vec<(Job, f64)>, started: f64, generation: u32 },
+}
+
+#[derive(Debug)]
+struct PlaceState {
+    /// Tokens of the place, or of the depository of a queueing place.
+    tokens: Vec<VecDeque<Token>>,
+    fifo: bool,
+    queue: Option<QueueState>,
+    servers: u32,
+}
+
+/// Statistics of one (place, colour) since the last reset.
+#[derive(Debug, Clone)]
+pub struct PlaceColorStats {
+    /// Tokens that entered (the queue, for a queueing place).
+    pub arrivals: u64,
+    /// Tokens that left (finished service, for a queueing place).
+    pub departures: u64,
+    pop: u64,
+    area: f64,
+    last: f64,
+    /// Residence times (queue: waiting + service), seconds.
+    pub residence: Moments,
+    /// Batch means of residence times.
+    pub residence_bm: BatchMeans,
+    /// Service times drawn for completed services, seconds.
+    pub service: Moments,
+}
+
+impl PlaceColorStats {
+    fn new() -> Self {
+        Self { arrivals: 0, departures: 0, pop: 0, area: 0.0, last: 0.0, residence: Moments::default(), residence_bm: BatchMeans::default(), service: Moments::default() }
+    }
+    /// Time-integral of the population up to `now`.
+    pub fn area_at(&self, now: f64) -> f64 {
+        self.area + self.pop as f64 * (now - self.last)
+    }
+}
+
+/// Statistics of one probe and colour since the last reset.
+#[derive(Debug, Clone)]
+pub struct ProbeStats {
+    /// End-to-end times, seconds.
+    pub moments: Moments,
+    /// Quantiles.
+    pub sketch: QuantileSketch,
+    /// Batch means.
+    pub bm: BatchMeans,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Busy {
+    busy: f64,
+    area: f64,
+    last: f64,
+}
+
+/// One completed probe passage, when recording is on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeRecord {
+    /// Probe index.
+    pub probe: usize,
+    /// Colour.
+    pub color: usize,
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+}
+
+/// Why a run cannot go on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// No event is pending and no transition can fire.
+    #[error("the net is dead at t = {time} s: no transition can fire and no service is pending (a closed model that deadlocks)")]
+    Deadlock {
+        /// Simulated time, seconds.
+        time: f64,
+    },
+    /// Immediate transitions keep firing without time advancing.
+    #[error("immediate transitions fired {0} times at t = {1} s without time advancing: a cycle of immediate transitions?")]
+    ImmediateLoop(u64, f64),
+    /// A queue grows without bound.
+    #[error("place {place} holds {tokens} tokens at t = {time} s: the model is unstable (offered load at or above capacity)")]
+    Unstable {
+        /// Place name.
+        place: String,
+        /// Tokens in it.
+        tokens: u64,
+        /// Simulated time, seconds.
+        time: f64,
+    },
+}
+
+/// Largest number of tokens in queues before a run is declared unstable.
+pub const DEFAULT_TOKEN_LIMIT: u64 = 20_000_000;
+
+/// One replication in progress.
+pub struct Simulation<'n> {
+    net: &'n Net,
+    rng: Xoshiro256PlusPlus,
+    now: f64,
+    seq: u64,
+    heap: BinaryHeap<Event>,
+    places: Vec<PlaceState>,
+    imm_of_place: Vec<Vec<u32>>,
+    timed_of_place: Vec<Vec<u32>>,
+    timed: Vec<(bool, u32)>,
+    cand: Vec<u32>,
+    in_cand: Vec<bool>,
+    timed_dirty: Vec<u32>,
+    in_timed_dirty: Vec<bool>,
+    enabled: Vec<(u32, f64)>,
+    modes: Vec<(usize, f64)>,
+    consumed: Vec<Token>,
+    /// carry[t][m][output arc] = index into `consumed` of the token whose
+    /// identity the produced token keeps.
+    carry: Vec<Vec<Vec<Option<usize>>>>,
+    enter_hooks: Vec<Vec<(usize, bool)>>,
+    exit_hooks: Vec<Vec<(usize, bool)>>,
+    trans_hooks: Vec<Vec<(usize, bool)>>,
+    probe_color: Vec<Vec<bool>>,
+    nc: usize,
+    stats: Vec<PlaceColorStats>,
+    busy: Vec<Busy>,
+    probes: Vec<ProbeStats>,
+    measure_start: f64,
+    main_completions: u64,
+    events: u64,
+    in_queues: u64,
+    token_limit: u64,
+    /// Completed probe passages since the last drain, when recording.
+    pub records: Vec<ProbeRecord>,
+    recording: bool,
+}
+
+impl<'n> Simulation<'n> {
+    /// Prepares a replication; `net` must have passed [`Net::validate`].
+    /// `rng` is this replication's stream.
+    pub fn new(net: &'n Net, rng: Xoshiro256PlusPlus) -> Self {
+        let nc = net.colors.len();
+        let np = net.places.len();
+        let nt = net.transitions.len();
+        let mut imm_of_place = vec![Vec::new(); np];
+        let mut timed_of_place = vec![Vec::new(); np];
+        let mut carry = Vec::with_capacity(nt);
+        for (ti, t) in net.transitions.iter().enumerate() {
+            for m in &t.modes {
+                for a in &m.inputs {
+                    let list = match t.timing {
+                        Timing::Immediate { .. } => &mut imm_of_place[a.place],
+                        Timing::Timed { .. } => &mut timed_of_place[a.place],
+                    };
+                    if !list.contains(&(ti as u32)) {
+                        list.push(ti as u32);
+                    }
+                }
+            }
+            carry.push(t.modes.iter().map(|m| carry_map(&m.inputs, &m.outputs, nc)).collect());
+        }
+        let places = net
+            .places
+            .iter()
+            .map(|p| {
+                let queue = p.queue.as_ref().map(|q| match q.scheduling {
+                    Scheduling::Is => QueueState::Is { jobs: Slab::default() },
+                    Scheduling::Fcfs => {
+                        let mut prios: Vec<i32> = q.priority.clone();
+                        prios.sort_unstable_by(|a, b| b.cmp(a));
+                        prios.dedup();
+                        let level = q.priority.iter().map(|p| prios.iter().position(|x| x == p).unwrap()).collect();
+                        QueueState::Fcfs { busy: 0, waiting: vec![VecDeque::new(); prios.len()], level, jobs: Slab::default() }
+                    }
+                    Scheduling::Ps => QueueState::Ps { vt: 0.0, last: 0.0, heap: BinaryHeap::new(), jobs: Slab::default(), generation: 0 },
+                    Scheduling::LcfsPr => QueueState::Lcfs { stack: Vec::new(), started: 0.0, generation: 0 },
+                });
+                PlaceState {
+                    tokens: vec![VecDeque::new(); nc],
+                    fifo: p.departure == super::net::Departure::Fifo,
+                    servers: p.queue.as_ref().map_or(0, |q| q.servers),
+                    queue,
+                }
+            })
+            .collect();
+        let mut enter_hooks = vec![Vec::new(); np];
+        let mut exit_hooks = vec![Vec::new(); np];
+        let mut trans_hooks = vec![Vec::new(); nt];
+        let mut probe_color = Vec::new();
+        for (k, pr) in net.probes.iter().enumerate() {
+            for (points, is_start) in [(&pr.start, true), (&pr.end, false)] {
+                for pt in points {
+                    match *pt {
+                        ProbePoint::Enter(p) => enter_hooks[p].push((k, is_start)),
+                        ProbePoint::Exit(p) => exit_hooks[p].push((k, is_start)),
+                        ProbePoint::Transition(t) => trans_hooks[t].push((k, is_start)),
+                    }
+                }
+            }
+            let mut mask = vec![false; nc];
+            for &c in &pr.colors {
+                mask[c] = true;
+            }
+            probe_color.push(mask);
+        }
+        let probes = (0..net.probes.len() * nc)
+            .map(|_| ProbeStats { moments: Moments::default(), sketch: QuantileSketch::default(), bm: BatchMeans::default() })
+            .collect();
+        Self {
+            net,
+            rng,
+            now: 0.0,
+            seq: 0,
+            heap: BinaryHeap::new(),
+            places,
+            imm_of_place,
+            timed_of_place,
+            timed: vec![(false, 0); nt],
+            cand: Vec::new(),
+            in_cand: vec![false; nt],
+            timed_dirty: Vec::new(),
+            in_timed_dirty: vec![false; nt],
+            enabled: Vec::new(),
+            modes: Vec::new(),
+            consumed: Vec::new(),
+            carry,
+            enter_hooks,
+            exit_hooks,
+            trans_hooks,
+            probe_color,
+            nc,
+            stats: (0..np * nc).map(|_| PlaceColorStats::new()).collect(),
+            busy: vec![Busy::default(); np],
+            probes,
+            measure_start: 0.0,
+            main_completions: 0,
+            events: 0,
+            in_queues: 0,
+            token_limit: DEFAULT_TOKEN_LIMIT,
+            records: Vec::new(),
+            recording: false,
+        }
+    }
+
+    /// Sets the number of queued tokens above which the run stops as
+    /// unstable.
+    pub fn set_token_limit(&mut self, limit: u64) {
+        self.token_limit = limit;
+    }
+
+    /// Keeps every completed probe passage in [`Simulation::records`].
+    pub fn record_probes(&mut self, on: bool) {
+        self.recording = on;
+    }
+
+    /// Places the initial marking and fires what it enables.
+    ///
+    /// # Errors
+    /// See [`SimError`].
+    pub fn start(&mut self) -> Result<(), SimError> {
+        let net = self.net;
+        for (p, place) in net.places.iter().enumerate() {
+            for (c, &n) in place.initial.iter().enumerate() {
+                for _ in 0..n {
+                    self.put(p, c, Token::fresh(0.0));
+                }
+            }
+        }
+        for t in 0..net.transitions.len() {
+            if matches!(net.transitions[t].timing, Timing::Timed { .. }) {
+                self.mark_timed(t);
+            }
+        }
+        self.fire_immediate()?;
+        self.update_timed();
+        Ok(())
+    }
+
+    /// Simulated time, seconds.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// Events processed: service completions and transition firings.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Time of the next pending event, if any.
+    pub fn next_time(&self) -> Option<f64> {
+        self.heap.peek().map(|e| e.time)
+    }
+
+    #[inline]
+    fn schedule(&mut self, time: f64, kind: Kind, a: u32, b: u32) {
+        self.seq += 1;
+        self.heap.push(Event { time, seq: self.seq, kind, a, b });
+    }
+
+    /// Processes the next event and everything it enables.
+    ///
+    /// # Errors
+    /// See [`SimError`].
+    pub fn step(&mut self) -> Result<(), SimError> {
+        let Some(ev) = self.heap.pop() else {
+            return Err(SimError::Deadlock { time: self.now });
+        };
+        self.now = ev.time;
+        let p = ev.a as usize;
+        match ev.kind {
+            Kind::Service => {
+                let job = match self.places[p].queue.as_mut() {
+                    Some(QueueState::Is { jobs }) => jobs.remove(ev.b),
+                    Some(QueueState::Fcfs { jobs, .. }) => jobs.remove(ev.b),
+                    _ => unreachable!("service events belong to IS and FCFS queues"),
+                };
+                self.complete(p, job);
+                self.start_next_fcfs(p);
+            }
+            Kind::Ps => {
+                let now = self.now;
+                let servers = self.places[p].servers;
+                let Some(QueueState::Ps { vt, last, heap, jobs, generation }) = self.places[p].queue.as_mut() else { unreachable!() };
+                if ev.b != *generation {
+                    return Ok(());
+                }
+                let n = heap.len();
+                *vt += (now - *last) * ps_rate(n, servers);
+                *last = now;
+                let e = heap.pop().expect("a pending PS job");
+                let job = jobs.remove(e.slot);
+                self.complete(p, job);
+                self.reschedule_ps(p);
+            }
+            Kind::Lcfs => {
+                let now = self.now;
+                let Some(QueueState::Lcfs { stack, started, generation }) = self.places[p].queue.as_mut() else { unreachable!() };
+                if ev.b != *generation {
+                    return Ok(());
+                }
+                let (job, _) = stack.pop().expect("a job in service");
+                *started = now;
+                self.complete(p, job);
+                self.reschedule_lcfs(p);
+            }
+            Kind::Timed => {
+                let t = ev.a as usize;
+                if !self.timed[t].0 || self.timed[t].1 != ev.b {
+                    return Ok(());
+                }
+                self.timed[t].0 = false;
+                if self.pick_mode(t) {
+                    let m = self.choose_mode();
+                    self.fire(t, m);
+                }
+                self.mark_timed(t);
+            }
+        }
+        self.events += 1;
+        self.fire_immediate()?;
+        self.update_timed();
+        if self.in_queues > self.token_limit {
+            let (place, tokens) = self.largest_queue();
+            return Err(SimError::Unstable { place, tokens, time: self.now });
+        }
+        Ok(())
+    }
+
+    fn largest_queue(&self) -> (String, u64) {
+        let nc = self.nc;
+        (0..self.places.len())
+            .map(|p| (p, (0..nc).map(|c| self.stats[p * nc + c].pop).sum::<u64>()))
+            .max_by_key(|&(_, n)| n)
+            .map(|(p, n)| (self.net.places[p].name.clone(), n))
+            .unwrap_or_default()
+    }
+
+    /// Runs until simulated time `t` (events at exactly `t` included).
+    ///
+    /// # Errors
+    /// See [`SimError`].
+    pub fn run_until_time(&mut self, t: f64) -> Result<(), SimError> {
+        while self.heap.peek().is_some_and(|e| e.time <= t) {
+            self.step()?;
+        }
+        if self.heap.is_empty() {
+            return Err(SimError::Deadlock { time: self.now });
+        }
+        self.now = self.now.max(t);
+        Ok(())
+    }
+
+    // ----- tokens in and out of places -----
+
+    fn pop_change(&mut self, p: usize, c: usize, up: bool) {
+        let now = self.now;
+        let s = &mut self.stats[p * self.nc + c];
+        s.area += s.pop as f64 * (now - s.last);
+        s.last = now;
+        if up {
+            s.pop += 1;
+        } else {
+            s.pop -= 1;
+        }
+    }
+
+    fn set_busy(&mut self, p: usize, busy: f64) {
+        let now = self.now;
+        let b = &mut self.busy[p];
+        b.area += b.busy * (now - b.last);
+        b.last = now;
+        b.busy = busy;
+    }
+
+    fn place_hooks(&mut self, p: usize, enter: bool, color: usize, token: &mut Token) {
+        let n = if enter { self.enter_hooks[p].len() } else { self.exit_hooks[p].len() };
+        for i in 0..n {
+            let (k, is_start) = if enter { self.enter_hooks[p][i] } else { self.exit_hooks[p][i] };
+            self.apply_hook(k, is_start, color, token);
+        }
+    }
+
+    fn transition_hooks(&mut self, t: usize, color: usize, token: &mut Token, starting: bool) {
+        for i in 0..self.trans_hooks[t].len() {
+            let (k, is_start) = self.trans_hooks[t][i];
+            if is_start == starting {
+                self.apply_hook(k, is_start, color, token);
+            }
+        }
+    }
+
+    #[inline]
+    fn apply_hook(&mut self, k: usize, is_start: bool, color: usize, token: &mut Token) {
+        if !self.probe_color[k][color] {
+            return;
+        }
+        if is_start {
+            token.probe[k] = self.now;
+        } else if !token.probe[k].is_nan() {
+            let start = token.probe[k];
+            token.probe[k] = f64::NAN;
+            self.record_probe(k, color, start);
+        }
+    }
+
+    fn record_probe(&mut self, k: usize, color: usize, start: f64) {
+        let d = self.now - start;
+        if k == 0 {
+            self.main_completions += 1;
+        }
+        let s = &mut self.probes[k * self.nc + color];
+        s.moments.push(d);
+        s.sketch.push(d);
+        s.bm.push(d);
+        if self.recording {
+            self.records.push(ProbeRecord { probe: k, color, start, end: self.now });
+        }
+    }
+
+    /// A token enters place `p` (its queue, for a queueing place).
+    fn put(&mut self, p: usize, c: usize, mut token: Token) {
+        token.entered = self.now;
+        self.place_hooks(p, true, c, &mut token);
+        self.stats[p * self.nc + c].arrivals += 1;
+        self.pop_change(p, c, true);
+        if self.places[p].queue.is_some() {
+            self.in_queues += 1;
+            self.arrive(p, c, token);
+        } else {
+            self.deposit(p, c, token);
+        }
+    }
+
+    /// A token becomes available in place `p` (or its depository).
+    fn deposit(&mut self, p: usize, c: usize, mut token: Token) {
+        token.entered = self.now;
+        self.places[p].tokens[c].push_back(token);
+        self.mark_dependents(p);
+    }
+
+    fn mark_dependents(&mut self, p: usize) {
+        for i in 0..self.imm_of_place[p].len() {
+            let t = self.imm_of_place[p][i];
+            if !self.in_cand[t as usize] {
+                self.in_cand[t as usize] = true;
+                self.cand.push(t);
+            }
+        }
+        for i in 0..self.timed_of_place[p].len() {
+            let t = self.timed_of_place[p][i] as usize;
+            self.mark_timed(t);
+        }
+    }
+
+    fn mark_timed(&mut self, t: usize) {
+        if !self.in_timed_dirty[t] {
+            self.in_timed_dirty[t] = true;
+            self.timed_dirty.push(t as u32);
+        }
+    }
+
+    /// Takes the oldest available token of colour `c` from place `p`.
+    fn take(&mut self, p: usize, c: usize) -> Token {
+        let mut token = self.places[p].tokens[c].pop_front().expect("an enabled input");
+        let nc = self.nc;
+        let s = &mut self.stats[p * nc + c];
+        if self.places[p].queue.is_none() {
+            let r = self.now - token.entered;
+            s.residence.push(r);
+            s.residence_bm.push(r);
+            s.departures += 1;
+            self.pop_change(p, c, false);
+        }
+        self.place_hooks(p, false, c, &mut token);
+        if self.places[p].fifo {
+            // A new oldest token may make another colour available.
+            self.mark_dependents(p);
+        }
+        token
+    }
+
+    /// Tokens of colour `c` that transitions may consume from `p`.
+    #[inline]
+    fn available(&self, p: usize, c: usize) -> usize {
+        let pl = &self.places[p];
+        let n = pl.tokens[c].len();
+        if !pl.fifo || n == 0 {
+            return n;
+        }
+        let head = pl.tokens[c][0].entered;
+        let oldest = pl.tokens.iter().enumerate().all(|(k, q)| {
+            k == c || q.front().is_none_or(|t| t.entered > head || (t.entered == head && k > c))
+        });
+        if oldest { n } else { 0 }
+    }
+
+    // ----- queues -----
+
+    fn arrive(&mut self, p: usize, c: usize, token: Token) {
+        let dist = self.net.places[p].queue.as_ref().unwrap().service[c].as_ref().expect("validated: service defined");
+        let service = dist.sample(&mut self.rng);
+        let job = Job { color: c, token, service };
+        let now = self.now;
+        let servers = self.places[p].servers;
+        match self.places[p].queue.as_mut().unwrap() {
+            QueueState::Is { jobs } => {
+                let slot = jobs.insert(job);
+                let n = jobs.slots.len() - jobs.free.len();
+                self.schedule(now + service, Kind::Service, p as u32, slot);
+                self.set_busy(p, n as f64);
+            }
+            QueueState::Fcfs { busy, waiting, level, jobs } => {
+                if *busy < servers {
+                    *busy += 1;
+                    let b = *busy;
+                    let slot = jobs.insert(job);
+                    self.schedule(now + service, Kind::Service, p as u32, slot);
+                    self.set_busy(p, b as f64);
+                } else {
+                    waiting[level[c]].push_back(job);
+                }
+            }
+            QueueState::Ps { vt, last, heap, jobs, generation: _ } => {
+                let n = heap.len();
+                *vt += (now - *last) * ps_rate(n, servers);
+                *last = now;
+                let slot = jobs.insert(job);
+                let vfinish = *vt + service;
+                self.seq += 1;
+                let seq = self.seq;
+                if let Some(QueueState::Ps { heap, .. }) = self.places[p].queue.as_mut() {
+                    heap.push(PsEntry { vfinish, seq, slot });
+                }
+                self.reschedule_ps(p);
+            }
+            QueueState::Lcfs { stack, started, .. } => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 -= now - *started;
+                }
+                stack.push((job, service));
+                *started = now;
+                self.reschedule_lcfs(p);
+            }
+        }
+    }
+
+    fn reschedule_ps(&mut self, p: usize) {
+        let now = self.now;
+        let servers = self.places[p].servers;
+        let Some(QueueState::Ps { vt, heap, generation, .. }) = self.places[p].queue.as_mut() else { unreachable!() };
+        *generation = generation.wrapping_add(1);
+        let g = *generation;
+        let n = heap.len();
+        let next = heap.peek().map(|e| now + (e.vfinish - *vt).max(0.0) / ps_rate(n, servers));
+        let busy = n.min(servers as usize) as f64;
+        if let Some(t) = next {
+            self.schedule(t, Kind::Ps, p as u32, g);
+        }
+        self.set_busy(p, busy);
+    }
+
+    fn reschedule_lcfs(&mut self, p: usize) {
+        let now = self.now;
+        let Some(QueueState::Lcfs { stack, generation, .. }) = self.places[p].queue.as_mut() else { unreachable!() };
+        *generation = generation.wrapping_add(1);
+        let g = *generation;
+        let next = stack.last().map(|top| now + top.1.max(0.0));
+        let busy = if stack.is_empty() { 0.0 } else { 1.0 };
+        if let Some(t) = next {
+            self.schedule(t, Kind::Lcfs, p as u32, g);
+        }
+        self.set_busy(p, busy);
+    }
+
+    fn start_next_fcfs(&mut self, p: usize) {
+        let now = self.now;
+        let Some(QueueState::Fcfs { busy, waiting, jobs, .. }) = self.places[p].queue.as_mut() else {
+            if let Some(QueueState::Is { jobs }) = self.places[p].queue.as_ref() {
+                let n = jobs.slots.len() - jobs.free.len();
+                self.set_busy(p, n as f64);
+            }
+            return;
+        };
+        *busy -= 1;
+        let next = waiting.iter_mut().find_map(|q| q.pop_front());
+        let mut b = *busy;
+        if let Some(job) = next {
+            b += 1;
+            *busy = b;
+            let slot = jobs.insert(job);
+            self.schedule(now + job.service, Kind::Service, p as u32, slot);
+        }
+        self.set_busy(p, b as f64);
+    }
+
+    /// A job finishes service: residence statistics, then the depository.
+    fn complete(&mut self, p: usize, job: Job) {
+        let c = job.color;
+        let r = self.now - job.token.entered;
+        let s = &mut self.stats[p * self.nc + c];
+        s.residence.push(r);
+        s.residence_bm.push(r);
+        s.service.push(job.service);
+        s.departures += 1;
+        self.pop_change(p, c, false);
+        self.in_queues -= 1;
+        self.deposit(p, c, job.token);
+    }
+
+    // ----- transitions -----
+
+    /// Collects the enabled modes of `t` into `self.modes`; whether any is.
+    fn pick_mode(&mut self, t: usize) -> bool {
+        let net = self.net;
+        self.modes.clear();
+        for (mi, m) in net.transitions[t].modes.iter().enumerate() {
+            if m.inputs.iter().all(|a| self.available(a.place, a.color) >= a.count as usize) {
+                self.modes.push((mi, m.weight));
+            }
+        }
+        !self.modes.is_empty()
+    }
+
+    fn choose_mode(&mut self) -> usize {
+        if self.modes.len() == 1 {
+            return self.modes[0].0;
+        }
+        let total: f64 = self.modes.iter().map(|m| m.1).sum();
+        let mut u = self.rng.random::<f64>() * total;
+        for &(mi, w) in &self.modes {
+            if u < w {
+                return mi;
+            }
+            u -= w;
+        }
+        self.modes.last().unwrap().0
+    }
+
+    fn fire(&mut self, t: usize, m: usize) {
+        let net = self.net;
+        let mode = &net.transitions[t].modes[m];
+        self.consumed.clear();
+        for a in &mode.inputs {
+            for _ in 0..a.count {
+                let mut tok = self.take(a.place, a.color);
+                self.transition_hooks(t, a.color, &mut tok, false);
+                self.consumed.push(tok);
+            }
+        }
+        for (j, a) in mode.outputs.iter().enumerate() {
+            for _ in 0..a.count {
+                let mut tok = match self.carry[t][m][j] {
+                    Some(i) => self.consumed[i],
+                    None => Token::fresh(self.now),
+                };
+                self.transition_hooks(t, a.color, &mut tok, true);
+                self.put(a.place, a.color, tok);
+            }
+        }
+        self.events += 1;
+    }
+
+    fn fire_immediate(&mut self) -> Result<(), SimError> {
+        let net = self.net;
+        let mut fired = 0u64;
+        while !self.cand.is_empty() {
+            if self.cand.len() > 1 {
+                self.cand.sort_unstable();
+            }
+            self.enabled.clear();
+            let mut total = 0.0;
+            let mut i = 0;
+            while i < self.cand.len() {
+                let t = self.cand[i] as usize;
+                let on = net.transitions[t].modes.iter().any(|m| m.inputs.iter().all(|a| self.available(a.place, a.color) >= a.count as usize));
+                if on {
+                    let Timing::Immediate { weight } = net.transitions[t].timing else { unreachable!() };
+                    self.enabled.push((t as u32, weight));
+                    total += weight;
+                    i += 1;
+                } else {
+                    self.in_cand[t] = false;
+                    self.cand.swap_remove(i);
+                }
+            }
+            if self.enabled.is_empty() {
+                break;
+            }
+            let t = if self.enabled.len() == 1 {
+                self.enabled[0].0 as usize
+            } else {
+                let mut u = self.rng.random::<f64>() * total;
+                let mut pick = self.enabled.last().unwrap().0;
+                for &(t, w) in &self.enabled {
+                    if u < w {
+                        pick = t;
+                        break;
+                    }
+                    u -= w;
+                }
+                pick as usize
+            };
+            self.pick_mode(t);
+            let m = self.choose_mode();
+            self.fire(t, m);
+            fired += 1;
+            if fired > 10_000_000 {
+                return Err(SimError::ImmediateLoop(fired, self.now));
+            }
+        }
+        Ok(())
+    }
+
+    fn update_timed(&mut self) {
+        let net = self.net;
+        while let Some(t) = self.timed_dirty.pop() {
+            let t = t as usize;
+            self.in_timed_dirty[t] = false;
+            let on = net.transitions[t].modes.iter().any(|m| m.inputs.iter().all(|a| self.available(a.place, a.color) >= a.count as usize));
+            let (scheduled, generation) = self.timed[t];
+            if on && !scheduled {
+                let Timing::Timed { delay } = &net.transitions[t].timing else { unreachable!() };
+                let d = delay.sample(&mut self.rng);
+                let g = generation.wrapping_add(1);
+                self.timed[t] = (true, g);
+                self.schedule(self.now + d, Kind::Timed, t as u32, g);
+            } else if !on && scheduled {
+                self.timed[t] = (false, generation.wrapping_add(1));
+            }
+        }
+    }
+
+    // ----- measurement -----
+
+    /// Forgets all statistics gathered so far (end of warm-up).
+    pub fn reset_stats(&mut self) {
+        let now = self.now;
+        for s in &mut self.stats {
+            let pop = s.pop;
+            *s = PlaceColorStats::new();
+            s.pop = pop;
+            s.last = now;
+        }
+        for b in &mut self.busy {
+            b.area = 0.0;
+            b.last = now;
+        }
+        for p in &mut self.probes {
+            *p = ProbeStats { moments: Moments::default(), sketch: QuantileSketch::default(), bm: BatchMeans::default() };
+        }
+        self.measure_start = now;
+        self.main_completions = 0;
+    }
+
+    /// Passages of probe 0 (all colours) since the last reset.
+    pub fn main_completions(&self) -> u64 {
+        self.main_completions
+    }
+
+    /// When statistics were last reset, seconds.
+    pub fn measure_start(&self) -> f64 {
+        self.measure_start
+    }
+
+    /// Statistics of `(place, color)`.
+    pub fn place_stats(&self, p: usize, c: usize) -> &PlaceColorStats {
+        &self.stats[p * self.nc + c]
+    }
+
+    /// Statistics of `(probe, color)`.
+    pub fn probe_stats(&self, k: usize, c: usize) -> &ProbeStats {
+        &self.probes[k * self.nc + c]
+    }
+
+    /// Busy servers integrated over time since the reset, up to `now`
+    /// (server-seconds; for IS, token-seconds in service).
+    pub fn busy_area(&self, p: usize) -> f64 {
+        let b = &self.busy[p];
+        b.area + b.busy * (self.now - b.last)
+    }
+}
+
+#[inline]
+fn ps_rate(n: usize, servers: u32) -> f64 {
+    if n <= servers as usize { 1.0 } else { servers as f64 / n as f64 }
+}
+
+/// For each output arc, the consumed token (index in consumption order)
+/// whose identity it keeps: a colour consumed exactly once and produced
+/// exactly once carries over.
+fn carry_map(inputs: &[ArcSpec], outputs: &[ArcSpec], nc: usize) -> Vec<Option<usize>> {
+    let mut in_count = vec![0u32; nc];
+    let mut in_index = vec![0usize; nc];
+    let mut offset = 0usize;
+    for a in inputs {
+        in_count[a.color] += a.count;
+        in_index[a.color] = offset;
+        offset += a.count as usize;
+    }
+    let mut out_count = vec![0u32; nc];
+    for a in outputs {
+        out_count[a.color] += a.count;
+    }
+    outputs
+        .iter()
+        .map(|a| (in_count[a.color] == 1 && out_count[a.color] == 1).then_some(in_index[a.color]))
+        .collect()
+}
+
+/// A replication's random stream: the master seed's stream, jumped ahead
+/// 2^128 steps once per replication index, so streams never overlap and
+/// do not depend on which thread runs them.
+pub fn replication_rng(seed: u64, replication: usize) -> Xoshiro256PlusPlus {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    for _ in 0..replication {
+        rng.jump();
+    }
+    rng
+}

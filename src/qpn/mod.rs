@@ -1,0 +1,27 @@
+//! Queueing Petri nets: the net, its distributions, the discrete-event
+//! engine and run control.
+//!
+//! Semantics follow QPME/SimQPN (coloured places, queueing places as queue
+//! plus depository, transitions with modes, routing by normalised weights)
+//! and add what SimQPN lacks: timed transitions, LCFS-PR, PS in O(log n),
+//! priorities, probes with true per-token percentiles, CI-based stopping,
+//! MSER-5 warm-up and reproducible parallel replications.
+//!
+//! This module knows nothing of YAML or files: nets are built in code or by
+//! [`crate::model_io`].
+
+mod dist;
+mod engine;
+mod net;
+mod run;
+
+pub use dist::{Dist, DistError};
+pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
+pub use net::{
+    ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, Place, PlaceId, Probe,
+    ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId,
+};
+pub use run::{
+    Control, PlaceResult, ProbeResult, RunConfig, RunError, SimReport, StopRule, Warmup,
+    WarmupReport, simulate,
+};

@@ -1,0 +1,297 @@
+//! The validated net: colours, places, transitions, probes. Built in code
+//! or by the model loader; the engine never sees YAML.
+
+use super::Dist;
+
+/// Index of a colour.
+pub type ColorId = usize;
+/// Index of a place.
+pub type PlaceId = usize;
+/// Index of a transition.
+pub type TransitionId = usize;
+
+/// At most this many probes (each token carries one start stamp per probe).
+pub const MAX_PROBES: usize = 6;
+
+/// Queue scheduling of a queueing place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduling {
+    /// Infinite server: every token in service at once.
+    Is,
+    /// First come first served with `servers` servers (non-preemptive
+    /// priorities by colour when set).
+    Fcfs,
+    /// Processor sharing with `servers` servers: n tokens each served at
+    /// rate min(1, servers/n).
+    Ps,
+    /// Last come first served, preemptive resume, one server.
+    LcfsPr,
+}
+
+/// The queue of a queueing place.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    /// Scheduling discipline.
+    pub scheduling: Scheduling,
+    /// Number of servers (ignored for IS).
+    pub servers: u32,
+    /// Service time per colour; `None` for colours that never enter.
+    pub service: Vec<Option<Dist>>,
+    /// Priority per colour (higher first; FCFS only).
+    pub priority: Vec<i32>,
+}
+
+/// Which tokens of an ordinary place or depository are available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Departure {
+    /// Every token is available.
+    #[default]
+    Normal,
+    /// Only the oldest token (and the run of its colour behind it).
+    Fifo,
+}
+
+/// A place; with a queue it is a queueing place (queue + depository).
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// Name.
+    pub name: String,
+    /// The queue, for a queueing place.
+    pub queue: Option<Queue>,
+    /// Departure discipline of the place (or of the depository).
+    pub departure: Departure,
+    /// Initial tokens per colour (in the queue, for a queueing place).
+    pub initial: Vec<u64>,
+}
+
+/// An arc of a mode: `count` tokens of `color` at `place`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArcSpec {
+    /// Place.
+    pub place: PlaceId,
+    /// Colour.
+    pub color: ColorId,
+    /// Multiplicity (≥ 1).
+    pub count: u32,
+}
+
+/// A firing mode.
+#[derive(Debug, Clone)]
+pub struct Mode {
+    /// Name (for messages).
+    pub name: String,
+    /// Firing weight (> 0).
+    pub weight: f64,
+    /// Tokens consumed (from depositories, for queueing places).
+    pub inputs: Vec<ArcSpec>,
+    /// Tokens produced (into queues, for queueing places).
+    pub outputs: Vec<ArcSpec>,
+}
+
+/// Immediate or timed.
+#[derive(Debug, Clone)]
+pub enum Timing {
+    /// Fires as soon as enabled; among enabled immediate transitions one is
+    /// chosen with probability proportional to `weight`.
+    Immediate {
+        /// Weight (> 0).
+        weight: f64,
+    },
+    /// Fires `delay` after becoming enabled (single-server, resampling on
+    /// disabling); a timed transition without inputs is a source.
+    Timed {
+        /// The delay.
+        delay: Dist,
+    },
+}
+
+/// A transition.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// Name.
+    pub name: String,
+    /// Immediate or timed.
+    pub timing: Timing,
+    /// Modes (at least one).
+    pub modes: Vec<Mode>,
+}
+
+/// Where a probe starts or ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbePoint {
+    /// A token enters the place (its queue, for a queueing place).
+    Enter(PlaceId),
+    /// A token leaves the place (its depository, for a queueing place).
+    Exit(PlaceId),
+    /// As a start: a token produced by the transition; as an end: a token
+    /// consumed by it.
+    Transition(TransitionId),
+}
+
+/// End-to-end time of tokens between two points, per colour. A token keeps
+/// its identity through a mode that consumes exactly one token of its colour
+/// and produces exactly one.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// Name.
+    pub name: String,
+    /// Colours measured.
+    pub colors: Vec<ColorId>,
+    /// Start points.
+    pub start: Vec<ProbePoint>,
+    /// End points.
+    pub end: Vec<ProbePoint>,
+}
+
+/// A queueing Petri net.
+#[derive(Debug, Clone, Default)]
+pub struct Net {
+    /// Colour names.
+    pub colors: Vec<String>,
+    /// Places.
+    pub places: Vec<Place>,
+    /// Transitions.
+    pub transitions: Vec<Transition>,
+    /// Probes.
+    pub probes: Vec<Probe>,
+}
+
+/// A structural problem of a net.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct NetError(pub String);
+
+impl Net {
+    /// Index of a place by name.
+    pub fn place(&self, name: &str) -> Option<PlaceId> {
+        self.places.iter().position(|p| p.name == name)
+    }
+
+    /// Index of a colour by name.
+    pub fn color(&self, name: &str) -> Option<ColorId> {
+        self.colors.iter().position(|c| c == name)
+    }
+
+    /// Index of a transition by name.
+    pub fn transition(&self, name: &str) -> Option<TransitionId> {
+        self.transitions.iter().position(|t| t.name == name)
+    }
+
+    /// Which (place, colour) pairs can ever hold a token: the initial
+    /// marking, closed under every mode whose inputs can all be supplied.
+    pub fn reachable(&self) -> Vec<Vec<bool>> {
+        let mut can: Vec<Vec<bool>> = self.places.iter().map(|p| p.initial.iter().map(|&n| n > 0).collect()).collect();
+        loop {
+            let mut changed = false;
+            for t in &self.transitions {
+                for m in &t.modes {
+                    if m.inputs.iter().all(|a| can[a.place][a.color]) {
+                        for a in &m.outputs {
+                            if !can[a.place][a.color] {
+                                can[a.place][a.color] = true;
+                                changed = true;
+                            }
+                        }
+                    }
+                }
+            }
+            if !changed {
+                return can;
+            }
+        }
+    }
+
+    /// Modes that can never fire, as (transition, mode) pairs.
+    pub fn dead_modes(&self) -> Vec<(TransitionId, usize)> {
+        let can = self.reachable();
+        let mut dead = Vec::new();
+        for (ti, t) in self.transitions.iter().enumerate() {
+            for (mi, m) in t.modes.iter().enumerate() {
+                if !m.inputs.iter().all(|a| can[a.place][a.color]) {
+                    dead.push((ti, mi));
+                }
+            }
+        }
+        dead
+    }
+
+    /// Checks indices, weights, servers and that every colour that can
+    /// enter a queue has a service time there.
+    ///
+    /// # Errors
+    /// The first problem found, in words.
+    pub fn validate(&self) -> Result<(), NetError> {
+        let nc = self.colors.len();
+        if nc == 0 {
+            return Err(NetError("the net has no colours".into()));
+        }
+        if self.probes.len() > MAX_PROBES {
+            return Err(NetError(format!("at most {MAX_PROBES} probes are supported, found {}", self.probes.len())));
+        }
+        for p in &self.places {
+            if p.initial.len() != nc {
+                return Err(NetError(format!("place {}: initial marking must list {nc} colours", p.name)));
+            }
+            if let Some(q) = &p.queue {
+                if q.service.len() != nc || q.priority.len() != nc {
+                    return Err(NetError(format!("place {}: service and priority must list {nc} colours", p.name)));
+                }
+                if q.scheduling != Scheduling::Is && q.servers == 0 {
+                    return Err(NetError(format!("place {}: a queue needs at least one server", p.name)));
+                }
+                if q.scheduling == Scheduling::LcfsPr && q.servers != 1 {
+                    return Err(NetError(format!("place {}: LCFS-PR supports one server, found {}", p.name, q.servers)));
+                }
+            }
+        }
+        let check_arc = |t: &Transition, a: &ArcSpec| -> Result<(), NetError> {
+            if a.place >= self.places.len() || a.color >= nc || a.count == 0 {
+                return Err(NetError(format!("transition {}: an arc refers to a missing place or colour, or has count 0", t.name)));
+            }
+            Ok(())
+        };
+        for t in &self.transitions {
+            if t.modes.is_empty() {
+                return Err(NetError(format!("transition {} has no modes", t.name)));
+            }
+            if let Timing::Immediate { weight } = t.timing
+                && !(weight.is_finite() && weight > 0.0)
+            {
+                return Err(NetError(format!("transition {}: weight must be positive, got {weight}", t.name)));
+            }
+            for m in &t.modes {
+                if !(m.weight.is_finite() && m.weight > 0.0) {
+                    return Err(NetError(format!("transition {} mode {}: weight must be positive, got {}", t.name, m.name, m.weight)));
+                }
+                if m.inputs.is_empty() && matches!(t.timing, Timing::Immediate { .. }) {
+                    return Err(NetError(format!(
+                        "transition {} mode {}: an immediate transition without inputs would fire forever; make it timed to model arrivals",
+                        t.name, m.name
+                    )));
+                }
+                for a in m.inputs.iter().chain(&m.outputs) {
+                    check_arc(t, a)?;
+                }
+            }
+        }
+        let can = self.reachable();
+        for (pi, p) in self.places.iter().enumerate() {
+            if let Some(q) = &p.queue {
+                for c in 0..nc {
+                    if can[pi][c] && q.service[c].is_none() {
+                        return Err(NetError(format!(
+                            "queueing place {}: colour {} can enter it but has no service time there",
+                            p.name, self.colors[c]
+                        )));
+                    }
+                }
+            }
+        }
+        for pr in &self.probes {
+            if pr.colors.is_empty() || pr.start.is_empty() || pr.end.is_empty() {
+                return Err(NetError(format!("probe {} needs colours, a start and an end", pr.name)));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,486 @@
+//! Run control: warm-up, stopping rules, replications in parallel, and the
+//! report with confidence intervals.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::engine::{DEFAULT_TOKEN_LIMIT, SimError, Simulation, replication_rng};
+use super::net::{Net, Scheduling};
+use crate::stats::{Moments, QuantileSketch, mser5, student_t_quantile};
+
+/// When to stop measuring.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StopRule {
+    /// After this many passages of the first probe (all colours).
+    Requests(u64),
+    /// After this much simulated time, seconds.
+    Time(f64),
+    /// When every probe's 95 % CI half-width is at most this fraction of
+    /// its mean (checked every 1,000 passages).
+    Precision(f64),
+}
+
+/// How long to run before measuring.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Warmup {
+    /// Measure from the start.
+    None,
+    /// Discard this many passages of the first probe.
+    Count(u64),
+    /// Discard this much simulated time, seconds.
+    Time(f64),
+    /// Detect the end of the transient with MSER-5 on the first probe.
+    Auto,
+}
+
+/// Everything a run needs besides the net.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Stopping rule.
+    pub stop: StopRule,
+    /// Warm-up.
+    pub warmup: Warmup,
+    /// Independent replications (run in parallel).
+    pub replications: usize,
+    /// Master seed; replication r uses the stream jumped r times.
+    pub seed: u64,
+    /// Queued tokens above which the run stops as unstable.
+    pub token_limit: u64,
+    /// Confidence level of intervals (0.95).
+    pub confidence: f64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self { stop: StopRule::Requests(100_000), warmup: Warmup::Auto, replications: 1, seed: 1, token_limit: DEFAULT_TOKEN_LIMIT, confidence: 0.95 }
+    }
+}
+
+/// Hooks for the caller: an interrupt flag checked every few thousand
+/// events, and a progress counter (first-probe passages, or simulated
+/// milliseconds for a time rule) added to as the run goes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Control<'a> {
+    /// Set to stop early; the report then covers what was simulated.
+    pub interrupt: Option<&'a AtomicBool>,
+    /// Work done so far, summed over replications.
+    pub progress: Option<&'a AtomicU64>,
+}
+
+/// Results of a probe and colour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeResult {
+    /// Probe name.
+    pub name: String,
+    /// Colour.
+    pub color: String,
+    /// Mean end-to-end time, seconds.
+    pub mean_s: Option<f64>,
+    /// Half-width of the CI of the mean, seconds.
+    pub ci_half_width_s: Option<f64>,
+    /// Median, seconds (±0.5 %).
+    pub p50_s: Option<f64>,
+    /// 90th percentile, seconds.
+    pub p90_s: Option<f64>,
+    /// 95th percentile, seconds.
+    pub p95_s: Option<f64>,
+    /// 99th percentile, seconds.
+    pub p99_s: Option<f64>,
+    /// Passages measured (all replications).
+    pub count: u64,
+}
+
+/// Results of a place and colour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceResult {
+    /// Place name.
+    pub place: String,
+    /// Colour.
+    pub color: String,
+    /// Tokens entering per second.
+    pub arrival_throughput: f64,
+    /// Tokens leaving (finishing service) per second.
+    pub throughput: f64,
+    /// Time-average tokens (in the queue, for a queueing place).
+    pub mean_population: f64,
+    /// Time-average busy servers / servers (the place as a whole; `None`
+    /// for IS and ordinary places).
+    pub utilization: Option<f64>,
+    /// Mean residence time (queue: waiting + service), seconds.
+    pub mean_residence_s: Option<f64>,
+    /// Half-width of its CI, seconds.
+    pub ci_half_width_s: Option<f64>,
+    /// Mean service time actually drawn, seconds (queueing places).
+    pub mean_service_s: Option<f64>,
+}
+
+/// What the warm-up discarded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WarmupReport {
+    /// `none`, `count`, `time` or `auto (MSER-5)`.
+    pub method: String,
+    /// Simulated seconds discarded (mean over replications).
+    pub time_s: f64,
+    /// First-probe passages discarded (all replications).
+    pub passages: u64,
+}
+
+/// The outcome of [`simulate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimReport {
+    /// Master seed.
+    pub seed: u64,
+    /// Replications.
+    pub replications: usize,
+    /// Events processed (all replications).
+    pub events: u64,
+    /// Measured simulated time per replication (mean), seconds.
+    pub measured_time_s: f64,
+    /// How CIs were computed: `batch means` or `replications`.
+    pub ci_method: String,
+    /// Confidence level.
+    pub confidence: f64,
+    /// Warm-up.
+    pub warmup: WarmupReport,
+    /// Whether the run was interrupted before its stopping rule.
+    pub interrupted: bool,
+    /// Probes.
+    pub probes: Vec<ProbeResult>,
+    /// Places.
+    pub places: Vec<PlaceResult>,
+}
+
+/// Why a simulation could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The configuration does not fit the net.
+    #[error("{0}")]
+    Config(String),
+    /// A replication failed.
+    #[error("replication {replication}: {source}")]
+    Sim {
+        /// Replication index.
+        replication: usize,
+        /// The failure.
+        source: SimError,
+    },
+}
+
+/// One replication's raw outcome.
+struct Rep {
+    events: u64,
+    duration: f64,
+    warmup_time: f64,
+    warmup_passages: u64,
+    interrupted: bool,
+    places: Vec<PlaceRaw>,
+    probes: Vec<(Moments, QuantileSketch, Option<f64>)>,
+}
+
+struct PlaceRaw {
+    arrivals: u64,
+    departures: u64,
+    area: f64,
+    busy_area: f64,
+    residence: Moments,
+    residence_hw: Option<f64>,
+    service: Moments,
+}
+
+/// Runs the net as configured; replications run in parallel and give the
+/// same numbers whatever the number of threads.
+///
+/// # Errors
+/// [`RunError`] when the configuration does not fit or a replication fails
+/// (deadlock, instability, an immediate loop).
+pub fn simulate(net: &Net, cfg: &RunConfig, ctl: Control<'_>) -> Result<SimReport, RunError> {
+    if cfg.replications == 0 {
+        return Err(RunError::Config("at least one replication is needed".into()));
+    }
+    if net.probes.is_empty() && !matches!(cfg.stop, StopRule::Time(_)) {
+        return Err(RunError::Config("the model has no probe: stop by time (--time) or add a probe".into()));
+    }
+    if net.probes.is_empty() && matches!(cfg.warmup, Warmup::Auto | Warmup::Count(_)) {
+        return Err(RunError::Config("the model has no probe: give the warm-up as a time".into()));
+    }
+    let reps: Vec<Result<Rep, RunError>> = (0..cfg.replications).into_par_iter().map(|r| run_one(net, cfg, r, ctl)).collect();
+    let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(combine(net, cfg, &reps))
+}
+
+fn interrupted(ctl: &Control<'_>) -> bool {
+    ctl.interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
+}
+
+fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep, RunError> {
+    let err = |source| RunError::Sim { replication: r, source };
+    let mut sim = Simulation::new(net, replication_rng(cfg.seed, r));
+    sim.set_token_limit(cfg.token_limit);
+    sim.start().map_err(err)?;
+    let mut stopped_early = false;
+    // Warm-up.
+    match cfg.warmup {
+        Warmup::None => {}
+        Warmup::Time(t) => sim.run_until_time(t).map_err(err)?,
+        Warmup::Count(n) => {
+            while sim.main_completions() < n {
+                sim.step().map_err(err)?;
+                if sim.events() % 4096 == 0 && interrupted(&ctl) {
+                    stopped_early = true;
+                    break;
+                }
+            }
+        }
+        Warmup::Auto => {
+            // Pilot runs of growing length until MSER-5 truncates well
+            // inside the first half of the observations.
+            let mut pilot = match cfg.stop {
+                StopRule::Requests(n) => (n / 10).clamp(2_000, 50_000),
+                _ => 10_000,
+            };
+            sim.record_probes(true);
+            for _ in 0..4 {
+                let mut obs: Vec<f64> = Vec::with_capacity(pilot as usize);
+                while (obs.len() as u64) < pilot {
+                    sim.step().map_err(err)?;
+                    obs.extend(sim.records.drain(..).filter(|x| x.probe == 0).map(|x| x.end - x.start));
+                    if sim.events() % 4096 == 0 && interrupted(&ctl) {
+                        stopped_early = true;
+                        break;
+                    }
+                }
+                if stopped_early || obs.len() < 20 {
+                    break;
+                }
+                let batches: Vec<f64> = obs.chunks_exact(5).map(|c| c.iter().sum::<f64>() / 5.0).collect();
+                let d = mser5(&batches);
+                if d < batches.len() * 2 / 5 {
+                    break;
+                }
+                pilot *= 2;
+            }
+            sim.record_probes(false);
+            sim.records.clear();
+        }
+    }
+    let warmup_time = sim.now();
+    let warmup_passages = sim.main_completions();
+    sim.reset_stats();
+    // Measurement.
+    let mut last_progress = 0u64;
+    let report_progress = |done: u64, last: &mut u64| {
+        if let Some(p) = ctl.progress {
+            p.fetch_add(done - *last, Ordering::Relaxed);
+            *last = done;
+        }
+    };
+    if !stopped_early {
+        match cfg.stop {
+            StopRule::Requests(n) => {
+                while sim.main_completions() < n {
+                    sim.step().map_err(err)?;
+                    if sim.events() % 4096 == 0 {
+                        report_progress(sim.main_completions(), &mut last_progress);
+                        if interrupted(&ctl) {
+                            stopped_early = true;
+                            break;
+                        }
+                    }
+                }
+                report_progress(sim.main_completions(), &mut last_progress);
+            }
+            StopRule::Time(t) => {
+                let end = sim.now() + t;
+                let step = (t / 200.0).max(1e-9);
+                let mut next = sim.now();
+                while next < end {
+                    next = (next + step).min(end);
+                    sim.run_until_time(next).map_err(err)?;
+                    report_progress(((next - sim.measure_start()) * 1000.0) as u64, &mut last_progress);
+                    if interrupted(&ctl) {
+                        stopped_early = true;
+                        break;
+                    }
+                }
+            }
+            StopRule::Precision(rel) => {
+                let mut next_check = 1_000;
+                loop {
+                    sim.step().map_err(err)?;
+                    if sim.main_completions() >= next_check {
+                        next_check += 1_000;
+                        report_progress(sim.main_completions(), &mut last_progress);
+                        if precise_enough(&sim, net, rel, cfg.confidence) {
+                            break;
+                        }
+                        if interrupted(&ctl) {
+                            stopped_early = true;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let duration = sim.now() - sim.measure_start();
+    let nc = net.colors.len();
+    let mut places = Vec::with_capacity(net.places.len() * nc);
+    for p in 0..net.places.len() {
+        for c in 0..nc {
+            let s = sim.place_stats(p, c);
+            places.push(PlaceRaw {
+                arrivals: s.arrivals,
+                departures: s.departures,
+                area: s.area_at(sim.now()),
+                busy_area: sim.busy_area(p),
+                residence: s.residence,
+                residence_hw: s.residence_bm.half_width(cfg.confidence),
+                service: s.service,
+            });
+        }
+    }
+    let mut probes = Vec::with_capacity(net.probes.len() * nc);
+    for k in 0..net.probes.len() {
+        for c in 0..nc {
+            let s = sim.probe_stats(k, c);
+            probes.push((s.moments, s.sketch.clone(), s.bm.half_width(cfg.confidence)));
+        }
+    }
+    Ok(Rep { events: sim.events(), duration, warmup_time, warmup_passages, interrupted: stopped_early, places, probes })
+}
+
+fn precise_enough(sim: &Simulation<'_>, net: &Net, rel: f64, level: f64) -> bool {
+    let nc = net.colors.len();
+    for (k, pr) in net.probes.iter().enumerate() {
+        for &c in &pr.colors {
+            let s = sim.probe_stats(k, c);
+            let Some(mean) = s.moments.mean() else { return false };
+            match s.bm.half_width(level) {
+                Some(hw) if s.bm.batches() >= 30 && hw <= rel * mean => {}
+                _ => return false,
+            }
+        }
+    }
+    let _ = nc;
+    true
+}
+
+/// Mean and CI half-width across replications' means.
+fn across(values: &[f64], level: f64) -> (f64, Option<f64>) {
+    let k = values.len();
+    let mean = values.iter().sum::<f64>() / k as f64;
+    if k < 2 {
+        return (mean, None);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+    (mean, Some(student_t_quantile(level, (k - 1) as f64) * (var / k as f64).sqrt()))
+}
+
+fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
+    let nc = net.colors.len();
+    let k = reps.len();
+    let by_reps = k > 1;
+    let can = net.reachable();
+    let mut probes = Vec::new();
+    for (pi, pr) in net.probes.iter().enumerate() {
+        for &c in &pr.colors {
+            let idx = pi * nc + c;
+            let mut sketch = QuantileSketch::default();
+            let mut all = Moments::default();
+            let mut means = Vec::new();
+            for r in reps {
+                let (m, s, _) = &r.probes[idx];
+                sketch.merge(s);
+                all.merge(m);
+                if let Some(x) = m.mean() {
+                    means.push(x);
+                }
+            }
+            let (mean_s, ci) = if by_reps && means.len() == k {
+                let (m, hw) = across(&means, cfg.confidence);
+                (Some(m), hw)
+            } else {
+                (all.mean(), reps[0].probes[idx].2)
+            };
+            probes.push(ProbeResult {
+                name: pr.name.clone(),
+                color: net.colors[c].clone(),
+                mean_s,
+                ci_half_width_s: ci,
+                p50_s: sketch.quantile(0.5),
+                p90_s: sketch.quantile(0.9),
+                p95_s: sketch.quantile(0.95),
+                p99_s: sketch.quantile(0.99),
+                count: all.count(),
+            });
+        }
+    }
+    let mut places = Vec::new();
+    for (p, place) in net.places.iter().enumerate() {
+        for c in 0..nc {
+            if !can[p][c] {
+                continue;
+            }
+            let idx = p * nc + c;
+            let per_rep = |f: &dyn Fn(&Rep) -> f64| reps.iter().map(f).sum::<f64>() / k as f64;
+            let arrival_throughput = per_rep(&|r| r.places[idx].arrivals as f64 / r.duration);
+            let throughput = per_rep(&|r| r.places[idx].departures as f64 / r.duration);
+            let mean_population = per_rep(&|r| r.places[idx].area / r.duration);
+            let utilization = place.queue.as_ref().filter(|q| q.scheduling != Scheduling::Is).map(|q| {
+                let servers = if q.scheduling == Scheduling::LcfsPr { 1.0 } else { q.servers as f64 };
+                per_rep(&|r| r.places[idx].busy_area / (servers * r.duration))
+            });
+            let mut residence = Moments::default();
+            let mut service = Moments::default();
+            let mut means = Vec::new();
+            for r in reps {
+                residence.merge(&r.places[idx].residence);
+                service.merge(&r.places[idx].service);
+                if let Some(x) = r.places[idx].residence.mean() {
+                    means.push(x);
+                }
+            }
+            let (mean_residence_s, ci_half_width_s) = if by_reps && means.len() == k {
+                let (m, hw) = across(&means, cfg.confidence);
+                (Some(m), hw)
+            } else {
+                (residence.mean(), reps[0].places[idx].residence_hw)
+            };
+            places.push(PlaceResult {
+                place: place.name.clone(),
+                color: net.colors[c].clone(),
+                arrival_throughput,
+                throughput,
+                mean_population,
+                utilization,
+                mean_residence_s,
+                ci_half_width_s,
+                mean_service_s: place.queue.as_ref().and(service.mean()),
+            });
+        }
+    }
+    SimReport {
+        seed: cfg.seed,
+        replications: k,
+        events: reps.iter().map(|r| r.events).sum(),
+        measured_time_s: reps.iter().map(|r| r.duration).sum::<f64>() / k as f64,
+        ci_method: if by_reps { "replications".into() } else { "batch means".into() },
+        confidence: cfg.confidence,
+        warmup: WarmupReport {
+            method: match cfg.warmup {
+                Warmup::None => "none".into(),
+                Warmup::Count(_) => "count".into(),
+                Warmup::Time(_) => "time".into(),
+                Warmup::Auto => "auto (MSER-5)".into(),
+            },
+            time_s: reps.iter().map(|r| r.warmup_time).sum::<f64>() / k as f64,
+            passages: reps.iter().map(|r| r.warmup_passages).sum(),
+        },
+        interrupted: reps.iter().any(|r| r.interrupted),
+        probes,
+        places,
+    }
+}

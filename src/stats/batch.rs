@@ -1,0 +1,166 @@
+//! Confidence intervals for means of correlated output: batch means with
+//! automatic batch-size doubling (constant memory), MSER-5 warm-up
+//! detection, and the Student-t quantile.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Batches kept before pairs are merged and the batch size doubles.
+const MAX_BATCHES: usize = 64;
+
+/// The two-sided `level` quantile of Student's t with `dof` degrees of
+/// freedom (e.g. level 0.95 → t_{0.975, dof}).
+pub fn student_t_quantile(level: f64, dof: f64) -> f64 {
+    let p = 0.5 + 0.5 * level;
+    if dof > 1e4 {
+        // statrs' t inverse loses digits at huge dof; the normal limit is
+        // exact to 1e-4 there.
+        return statrs::distribution::Normal::standard().inverse_cdf(p);
+    }
+    match StudentsT::new(0.0, 1.0, dof) {
+        Ok(t) => t.inverse_cdf(p),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Non-overlapping batch means whose batch size doubles whenever 64
+/// batches are full, so that between 32 and 64 batches of ever larger size
+/// summarise a run of any length (Law & Kelton's "fixed number of
+/// batches" scheme).
+#[derive(Debug, Clone)]
+pub struct BatchMeans {
+    size: u64,
+    sum: f64,
+    n: u64,
+    means: Vec<f64>,
+}
+
+impl Default for BatchMeans {
+    fn default() -> Self {
+        Self::new(8)
+    }
+}
+
+impl BatchMeans {
+    /// Starts with batches of `initial_size` observations.
+    pub fn new(initial_size: u64) -> Self {
+        Self { size: initial_size.max(1), sum: 0.0, n: 0, means: Vec::with_capacity(MAX_BATCHES) }
+    }
+
+    /// Adds one observation.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.sum += x;
+        self.n += 1;
+        if self.n == self.size {
+            self.means.push(self.sum / self.size as f64);
+            self.sum = 0.0;
+            self.n = 0;
+            if self.means.len() == MAX_BATCHES {
+                for i in 0..MAX_BATCHES / 2 {
+                    self.means[i] = 0.5 * (self.means[2 * i] + self.means[2 * i + 1]);
+                }
+                self.means.truncate(MAX_BATCHES / 2);
+                self.size *= 2;
+            }
+        }
+    }
+
+    /// Number of complete batches.
+    pub fn batches(&self) -> usize {
+        self.means.len()
+    }
+
+    /// Current batch size.
+    pub fn batch_size(&self) -> u64 {
+        self.size
+    }
+
+    /// Half-width of the `level` CI of the mean from complete batches, or
+    /// `None` with fewer than 10 batches.
+    pub fn half_width(&self, level: f64) -> Option<f64> {
+        let k = self.means.len();
+        if k < 10 {
+            return None;
+        }
+        let mean = self.means.iter().sum::<f64>() / k as f64;
+        let var = self.means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+        Some(student_t_quantile(level, (k - 1) as f64) * (var / k as f64).sqrt())
+    }
+
+    /// Lag-1 autocorrelation of the batch means (the batch-size check: near
+    /// 0 means batches are long enough to be nearly independent).
+    pub fn lag1(&self) -> Option<f64> {
+        let k = self.means.len();
+        if k < 10 {
+            return None;
+        }
+        let mean = self.means.iter().sum::<f64>() / k as f64;
+        let var: f64 = self.means.iter().map(|m| (m - mean).powi(2)).sum();
+        if var == 0.0 {
+            return Some(0.0);
+        }
+        let cov: f64 = self.means.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+        Some(cov / var)
+    }
+}
+
+/// MSER-5 (White 1997): the number of leading batch-of-5 means to drop so
+/// that the remaining mean has the least marginal standard error. Only the
+/// first half is searched, as is customary. Returns the truncation point in
+/// batches of 5.
+pub fn mser5(batch_means: &[f64]) -> usize {
+    let n = batch_means.len();
+    if n < 4 {
+        return 0;
+    }
+    // Suffix sums make every candidate O(1).
+    let mut suffix = vec![(0.0f64, 0.0f64); n + 1];
+    for i in (0..n).rev() {
+        let x = batch_means[i];
+        suffix[i] = (suffix[i + 1].0 + x, suffix[i + 1].1 + x * x);
+    }
+    let (mut best, mut best_d) = (f64::INFINITY, 0);
+    for d in 0..n / 2 {
+        let m = (n - d) as f64;
+        let (s, s2) = suffix[d];
+        let mean = s / m;
+        let sse = (s2 - m * mean * mean).max(0.0);
+        let stat = sse / (m * m);
+        if stat < best {
+            best = stat;
+            best_d = d;
+        }
+    }
+    best_d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        assert!((student_t_quantile(0.95, 9.0) - 2.262157).abs() < 1e-5);
+        assert!((student_t_quantile(0.95, 1e6) - 1.959966).abs() < 1e-4);
+    }
+
+    #[test]
+    fn batch_means_of_independent_data_give_the_textbook_interval() {
+        // Alternating 0/1 has batch means exactly 0.5 once batches are even.
+        let mut b = BatchMeans::new(2);
+        for i in 0..10_000 {
+            b.push((i % 2) as f64);
+        }
+        assert!(b.batches() >= 32 && b.batches() < 64);
+        assert_eq!(b.half_width(0.95), Some(0.0));
+    }
+
+    #[test]
+    fn mser5_cuts_an_initial_transient() {
+        let mut xs: Vec<f64> = (0..40).map(|i| 10.0 - 0.25 * i as f64).collect();
+        xs.extend((0..400).map(|i| if i % 2 == 0 { 0.9 } else { 1.1 }));
+        let d = mser5(&xs);
+        assert!((36..=44).contains(&d), "truncated at {d}");
+        assert_eq!(mser5(&[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), 0);
+    }
+}
