@@ -3,6 +3,7 @@
 mod import;
 mod inspect;
 mod io;
+mod simulate;
 mod table;
 
 use std::io::Write as _;
@@ -52,6 +53,11 @@ enum Command {
     Import(import::Args),
     /// Write canonical traces in another tool's layout.
     Export(import::ExportArgs),
+    /// Simulate a queueing Petri net model.
+    Simulate(simulate::Args),
+    /// Simulate a model and write ground-truth traces (requests,
+    /// utilization, true demands).
+    Generate(simulate::GenerateArgs),
 }
 
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -81,6 +87,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Inspect(a) => inspect::run(a),
         Command::Import(a) => import::run(a),
         Command::Export(a) => import::export(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Generate(a) => simulate::generate_cmd(a),
     }
     .map(|()| ExitCode::SUCCESS)
 }

@@ -21,7 +21,9 @@
 
 #![warn(missing_docs)]
 
+pub mod generate;
 pub mod import;
+pub mod model_io;
 pub mod qpn;
 pub mod stats;
 pub mod trace;

@@ -453,6 +453,7 @@ impl<'n> Simulation<'n> {
                 };
                 self.complete(p, job);
                 self.start_next_fcfs(p);
+                self.events += 1;
             }
             Kind::Ps => {
                 let now = self.now;
@@ -468,6 +469,7 @@ impl<'n> Simulation<'n> {
                 let job = jobs.remove(e.slot);
                 self.complete(p, job);
                 self.reschedule_ps(p);
+                self.events += 1;
             }
             Kind::Lcfs => {
                 let now = self.now;
@@ -479,6 +481,7 @@ impl<'n> Simulation<'n> {
                 *started = now;
                 self.complete(p, job);
                 self.reschedule_lcfs(p);
+                self.events += 1;
             }
             Kind::Timed => {
                 let t = ev.a as usize;
@@ -493,7 +496,6 @@ impl<'n> Simulation<'n> {
                 self.mark_timed(t);
             }
         }
-        self.events += 1;
         self.fire_immediate()?;
         self.update_timed();
         if self.in_queues > self.token_limit {

@@ -18,7 +18,7 @@ mod run;
 pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use net::{
-    ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, Place, PlaceId, Probe,
+    ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, Place, PlaceId, Probe, open_flows,
     ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId,
 };
 pub use run::{

@@ -295,3 +295,100 @@ impl Net {
         Ok(())
     }
 }
+
+/// Mean token arrival rates (per second) at every (place, colour) of an
+/// open net, from its sources through its routing.
+///
+/// Sources are timed transitions without inputs, firing at 1 / mean delay,
+/// each mode in proportion to its weight. A token that becomes available at
+/// (p, c) is taken by one of the immediate modes whose only input is one
+/// token of (p, c), in proportion to transition weight × mode weight (what
+/// SimQPN does when that token alone enables them). Returns `None` for nets
+/// this does not describe: initial tokens, no source, joins (modes with
+/// several inputs), or timed transitions with inputs.
+pub fn open_flows(net: &Net) -> Option<Vec<Vec<f64>>> {
+    let np = net.places.len();
+    let nc = net.colors.len();
+    if net.places.iter().any(|p| p.initial.iter().any(|&n| n > 0)) {
+        return None;
+    }
+    let mut source = vec![vec![0.0; nc]; np];
+    let mut has_source = false;
+    // (place, colour) -> consuming modes: (transition, mode, transition weight).
+    let mut consumers: Vec<Vec<Vec<(usize, usize, f64)>>> = vec![vec![Vec::new(); nc]; np];
+    for (ti, t) in net.transitions.iter().enumerate() {
+        match &t.timing {
+            Timing::Timed { delay } => {
+                if t.modes.iter().any(|m| !m.inputs.is_empty()) {
+                    return None;
+                }
+                has_source = true;
+                let rate = 1.0 / delay.mean();
+                let total: f64 = t.modes.iter().map(|m| m.weight).sum();
+                for m in &t.modes {
+                    for a in &m.outputs {
+                        source[a.place][a.color] += rate * m.weight / total * a.count as f64;
+                    }
+                }
+            }
+            Timing::Immediate { weight } => {
+                for (mi, m) in t.modes.iter().enumerate() {
+                    if m.inputs.len() != 1 || m.inputs[0].count != 1 {
+                        return None;
+                    }
+                    let a = m.inputs[0];
+                    consumers[a.place][a.color].push((ti, mi, *weight));
+                }
+            }
+        }
+    }
+    if !has_source {
+        return None;
+    }
+    // Routing shares of each consuming mode.
+    let mut routes: Vec<Vec<Vec<(usize, usize, f64)>>> = vec![vec![Vec::new(); nc]; np];
+    for p in 0..np {
+        for c in 0..nc {
+            let cons = &consumers[p][c];
+            let mut tw: Vec<(usize, f64)> = Vec::new();
+            for &(t, _, w) in cons {
+                if !tw.iter().any(|x| x.0 == t) {
+                    tw.push((t, w));
+                }
+            }
+            let wsum: f64 = tw.iter().map(|x| x.1).sum();
+            for &(t, w) in &tw {
+                let modes: Vec<usize> = cons.iter().filter(|x| x.0 == t).map(|x| x.1).collect();
+                let msum: f64 = modes.iter().map(|&m| net.transitions[t].modes[m].weight).sum();
+                for m in modes {
+                    routes[p][c].push((t, m, w / wsum * net.transitions[t].modes[m].weight / msum));
+                }
+            }
+        }
+    }
+    let mut flow = source.clone();
+    for _ in 0..100_000 {
+        let mut next = source.clone();
+        for p in 0..np {
+            for c in 0..nc {
+                if flow[p][c] == 0.0 {
+                    continue;
+                }
+                for &(t, m, share) in &routes[p][c] {
+                    for a in &net.transitions[t].modes[m].outputs {
+                        next[a.place][a.color] += flow[p][c] * share * a.count as f64;
+                    }
+                }
+            }
+        }
+        let diff = next.iter().flatten().zip(flow.iter().flatten()).map(|(a, b)| (a - b).abs() / a.abs().max(1e-300)).fold(0.0, f64::max);
+        flow = next;
+        if diff < 1e-13 {
+            return Some(flow);
+        }
+        if flow.iter().flatten().any(|v| !v.is_finite() || *v > 1e300) {
+            return None;
+        }
+    }
+    Some(flow)
+}

@@ -1,0 +1,344 @@
+//! `demandsim simulate` and `demandsim generate`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use demandsim::generate::{GenConfig, generate};
+use demandsim::model_io::{LoadError, LoadOptions, Model, Stability, load};
+use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
+use demandsim::trace::{RequestWriter, UtilSample, UtilizationWriter};
+use rand::RngExt;
+
+use super::io::Output;
+use super::table::{Table, num};
+use super::{Format, UsageError};
+
+/// Arguments shared by commands that load a model.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Model file (YAML; see models/).
+    #[arg(value_name = "MODEL.yaml")]
+    pub model: PathBuf,
+    /// Override a parameter: NAME=VALUE (a number or an expression).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Accept an open model whose offered load reaches a place's capacity.
+    #[arg(long)]
+    pub allow_unstable: bool,
+}
+
+/// Reads and compiles a model file.
+pub fn load_model(a: &ModelArgs) -> Result<Model> {
+    let mut overrides = Vec::new();
+    for s in &a.set {
+        let Some((k, v)) = s.split_once('=') else {
+            return Err(UsageError(format!("--set {s}: expected NAME=VALUE")).into());
+        };
+        overrides.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let text = std::fs::read_to_string(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
+    let base = a.model.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read_file = move |name: &str| -> Result<String, String> {
+        let p = base.join(name);
+        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let opts = LoadOptions { overrides: &overrides, stability: if a.allow_unstable { Stability::Allow } else { Stability::Reject }, read_file: &read_file };
+    load(&text, &opts).map_err(|e| match e {
+        LoadError::Override(_) => anyhow::Error::new(UsageError(e.to_string())),
+        other => anyhow::Error::new(other).context(a.model.display().to_string()),
+    })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Probe passages to measure after warm-up [default: 100000].
+    #[arg(long, value_name = "N", group = "stop")]
+    requests: Option<u64>,
+    /// Simulated seconds to measure after warm-up.
+    #[arg(long, value_name = "SECONDS", group = "stop")]
+    time: Option<f64>,
+    /// Stop when every probe's 95 % CI half-width is at most R × its mean.
+    #[arg(long, value_name = "R", group = "stop")]
+    precision: Option<f64>,
+    /// Warm-up: `auto` (MSER-5), `none`, a passage count (`5000`) or a
+    /// time (`300s`).
+    #[arg(long, default_value = "auto", value_name = "WARMUP")]
+    warmup: String,
+    /// Independent replications, run in parallel; CIs across them.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    replications: usize,
+    /// Random seed [default: drawn and printed].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn parse_warmup(s: &str) -> Result<Warmup> {
+    let bad = || UsageError(format!("--warmup {s}: expected auto, none, a count (5000) or a time (300s)"));
+    Ok(match s {
+        "auto" => Warmup::Auto,
+        "none" | "0" => Warmup::None,
+        t if t.ends_with('s') => {
+            let v: f64 = t.trim_end_matches('s').parse().map_err(|_| bad())?;
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(bad().into());
+            }
+            Warmup::Time(v)
+        }
+        n => Warmup::Count(n.parse().map_err(|_| bad())?),
+    })
+}
+
+pub fn seed_or_draw(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| {
+        let s = rand::rng().random::<u64>() >> 11;
+        eprintln!("seed: {s}");
+        s
+    })
+}
+
+pub fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(UsageError("--threads must be at least 1".into()).into());
+        }
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global().ok();
+    }
+    Ok(())
+}
+
+/// Runs `work` with a progress bar on stderr that appears after a second
+/// (hidden when stderr is not a terminal) and Ctrl-C wired to `interrupt`.
+fn with_progress<T>(target: Option<u64>, unit: &str, work: impl FnOnce(Control<'_>) -> T) -> T {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    // A second handler cannot be installed; later runs in one process
+    // simply keep the first.
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).ok();
+    let progress = Arc::new(AtomicU64::new(0));
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let (p2, unit) = (progress.clone(), unit.to_string());
+    let bar_thread = std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(Duration::from_millis(100)) {
+            if bar.is_none() && start.elapsed() > Duration::from_secs(1) {
+                let b = match target {
+                    Some(n) => indicatif::ProgressBar::new(n),
+                    None => indicatif::ProgressBar::no_length(),
+                };
+                b.set_style(indicatif::ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:40}}] {{human_pos}}/{{human_len}} {unit} {{per_sec}}")).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+                bar = Some(b);
+            }
+            if let Some(b) = &bar {
+                b.set_position(p2.load(Ordering::Relaxed));
+            }
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+    });
+    let out = work(Control { interrupt: Some(&interrupt), progress: Some(&progress) });
+    drop(done);
+    bar_thread.join().ok();
+    if interrupted(&interrupt) {
+        log::warn!("interrupted: the results cover the run so far");
+    }
+    out
+}
+
+fn interrupted(f: &AtomicBool) -> bool {
+    f.load(Ordering::Relaxed)
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let model = load_model(&a.model)?;
+    set_threads(a.threads)?;
+    let stop = match (a.requests, a.time, a.precision) {
+        (Some(n), _, _) => StopRule::Requests(n),
+        (_, Some(t), _) if t.is_finite() && t > 0.0 => StopRule::Time(t),
+        (_, Some(t), _) => return Err(UsageError(format!("--time must be positive, got {t}")).into()),
+        (_, _, Some(r)) if r.is_finite() && r > 0.0 => StopRule::Precision(r),
+        (_, _, Some(r)) => return Err(UsageError(format!("--precision must be positive, got {r}")).into()),
+        _ => StopRule::Requests(100_000),
+    };
+    if a.replications == 0 {
+        return Err(UsageError("--replications must be at least 1".into()).into());
+    }
+    let warmup = parse_warmup(&a.warmup)?;
+    let seed = seed_or_draw(a.seed);
+    let cfg = RunConfig { stop, warmup, replications: a.replications, seed, ..RunConfig::default() };
+    let (target, unit) = match stop {
+        StopRule::Requests(n) => (Some(n * a.replications as u64), "requests"),
+        StopRule::Time(t) => (Some((t * 1000.0) as u64 * a.replications as u64), "ms simulated"),
+        StopRule::Precision(_) => (None, "requests"),
+    };
+    let t0 = Instant::now();
+    let report = with_progress(target, unit, |ctl| simulate(&model.net, &cfg, ctl)).with_context(|| a.model.model.display().to_string())?;
+    let wall = t0.elapsed().as_secs_f64();
+    let mut out = Output::create(a.output.as_deref())?;
+    match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &json(&model, &report, wall))?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_csv(&mut out, &report)?,
+        Format::Table => write!(out, "{}", render(&model, &report, wall))?,
+    }
+    out.commit()
+}
+
+fn json(model: &Model, r: &SimReport, wall: f64) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).expect("a report serialises");
+    let obj = v.as_object_mut().expect("an object");
+    obj.insert("model".into(), model.name.clone().into());
+    obj.insert("params".into(), serde_json::to_value(&model.params).expect("numbers"));
+    obj.insert("wall_s".into(), wall.into());
+    obj.insert("version".into(), env!("CARGO_PKG_VERSION").into());
+    v
+}
+
+fn write_csv(out: &mut impl Write, r: &SimReport) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    w.write_record(["kind", "name", "color", "mean_s", "ci_half_width_s", "p50_s", "p90_s", "p95_s", "p99_s", "count", "throughput", "mean_population", "utilization"])?;
+    for p in &r.probes {
+        w.write_record(["probe", &p.name, &p.color, &o(p.mean_s), &o(p.ci_half_width_s), &o(p.p50_s), &o(p.p90_s), &o(p.p95_s), &o(p.p99_s), &p.count.to_string(), "", "", ""])?;
+    }
+    for p in &r.places {
+        w.write_record(["place", &p.place, &p.color, &o(p.mean_residence_s), &o(p.ci_half_width_s), "", "", "", "", "", &p.throughput.to_string(), &p.mean_population.to_string(), &o(p.utilization)])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn render(model: &Model, r: &SimReport, wall: f64) -> String {
+    let mut s = format!(
+        "model {}: seed {}, {} replication(s), {} events in {:.3} s ({:.1} M events/s), {} simulated s measured\nwarm-up {}: {} s, {} passages discarded; CIs: {:.0} % by {}{}\n\n",
+        model.name,
+        r.seed,
+        r.replications,
+        r.events,
+        wall,
+        r.events as f64 / wall.max(1e-9) / 1e6,
+        num(Some(r.measured_time_s)),
+        r.warmup.method,
+        num(Some(r.warmup.time_s)),
+        r.warmup.passages,
+        r.confidence * 100.0,
+        r.ci_method,
+        if r.interrupted { " (INTERRUPTED)" } else { "" },
+    );
+    let mut t = Table::new(["probe", "color", "mean [s]", "± CI [s]", "p50", "p90", "p95", "p99", "count"]);
+    for p in &r.probes {
+        t.row(vec![p.name.clone(), p.color.clone(), num(p.mean_s), num(p.ci_half_width_s), num(p.p50_s), num(p.p90_s), num(p.p95_s), num(p.p99_s), p.count.to_string()]);
+    }
+    s.push_str(&t.render());
+    s.push('\n');
+    let mut t = Table::new(["place", "color", "X in [1/s]", "X out [1/s]", "N", "U", "R [s]", "± CI [s]"]);
+    for p in &r.places {
+        t.row(vec![p.place.clone(), p.color.clone(), num(Some(p.arrival_throughput)), num(Some(p.throughput)), num(Some(p.mean_population)), num(p.utilization), num(p.mean_residence_s), num(p.ci_half_width_s)]);
+    }
+    s.push_str(&t.render());
+    s
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Directory for requests.csv, utilization.csv and truth.json.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Utilization sampling interval, seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    interval: f64,
+    /// Requests to write (the run ends with the interval in which the last
+    /// completes) [default: 100000].
+    #[arg(long, value_name = "N", group = "stop")]
+    requests: Option<u64>,
+    /// Simulated seconds to cover.
+    #[arg(long, value_name = "SECONDS", group = "stop")]
+    time: Option<f64>,
+    /// Probe whose passages become requests [default: `response`, or the
+    /// first probe].
+    #[arg(long)]
+    probe: Option<String>,
+    /// Write requests.csv.gz instead of requests.csv.
+    #[arg(long)]
+    gzip: bool,
+    /// Random seed [default: drawn and printed].
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
+    let model = load_model(&a.model)?;
+    let net = &model.net;
+    let probe = match &a.probe {
+        Some(name) => net.probes.iter().position(|p| &p.name == name).ok_or_else(|| UsageError(format!("--probe {name}: the model has no such probe")))?,
+        None => net.probes.iter().position(|p| p.name == "response").unwrap_or(0),
+    };
+    if !(a.interval.is_finite() && a.interval > 0.0) {
+        return Err(UsageError("--interval must be positive".into()).into());
+    }
+    let seed = seed_or_draw(a.seed);
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let req_name = if a.gzip { "requests.csv.gz" } else { "requests.csv" };
+    let mut req_out = Output::create(Some(&a.out.join(req_name)))?;
+    let mut util_out = Output::create(Some(&a.out.join("utilization.csv")))?;
+    let cfg = GenConfig {
+        probe,
+        interval: a.interval,
+        requests: a.requests.or(if a.time.is_none() { Some(100_000) } else { None }),
+        time: a.time,
+        seed,
+        token_limit: demandsim::qpn::RunConfig::default().token_limit,
+    };
+    let report = {
+        let sink: Box<dyn Write> = if a.gzip {
+            Box::new(flate2::write::GzEncoder::new(&mut req_out, flate2::Compression::default()))
+        } else {
+            Box::new(&mut req_out)
+        };
+        let mut rw = RequestWriter::new(sink, false)?;
+        let mut uw = UtilizationWriter::new(&mut util_out)?;
+        let interval = a.interval;
+        let report = generate(
+            net,
+            &cfg,
+            &mut |start, rt, class| rw.write_fields(start, rt, class, true, None).map_err(|e| e.to_string()),
+            &mut |t, place, u| uw.write(&UtilSample { timestamp: t, utilization: u, resource: place.to_string(), interval: Some(interval) }).map_err(|e| e.to_string()),
+        )
+        .with_context(|| a.model.model.display().to_string())?;
+        let sink = rw.finish()?;
+        drop(sink);
+        uw.finish()?;
+        report
+    };
+    req_out.commit()?;
+    util_out.commit()?;
+    let mut truth = Output::create(Some(&a.out.join("truth.json")))?;
+    let mut doc = serde_json::to_value(&report)?;
+    let obj = doc.as_object_mut().expect("an object");
+    obj.insert("model".into(), model.name.clone().into());
+    obj.insert("params".into(), serde_json::to_value(&model.params)?);
+    serde_json::to_writer_pretty(&mut truth, &doc)?;
+    writeln!(truth)?;
+    truth.commit()?;
+    log::info!("{} requests over {} s written to {}", report.requests, report.duration_s, a.out.display());
+    Ok(())
+}

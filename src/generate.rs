@@ -1,0 +1,148 @@
+//! Ground-truth traces from a simulation: every passage of a probe as a
+//! canonical request, the exact busy-time utilization of every queueing
+//! place per interval, and the true demands the estimators should recover.
+//!
+//! Writes through callbacks; opens no files.
+
+use serde::Serialize;
+
+use crate::qpn::{Net, RunError, Scheduling, SimError, Simulation, replication_rng};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenConfig {
+    /// Probe whose passages become requests.
+    pub probe: usize,
+    /// Utilization sampling interval, seconds.
+    pub interval: f64,
+    /// Stop at the end of the interval in which this many passages are
+    /// complete (or after `time`).
+    pub requests: Option<u64>,
+    /// Simulated seconds to cover.
+    pub time: Option<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// Queued tokens above which the run stops as unstable.
+    pub token_limit: u64,
+}
+
+/// A true mean demand and what the run realised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Truth {
+    /// Queueing place (the resource in `utilization.csv`).
+    pub place: String,
+    /// Colour (the class in `requests.csv`).
+    pub color: String,
+    /// Mean of the service distribution, seconds.
+    pub true_demand_s: f64,
+    /// Squared coefficient of variation of the service distribution.
+    pub scv: f64,
+    /// Mean of the service times actually drawn, seconds.
+    pub realised_demand_s: Option<f64>,
+    /// Services completed.
+    pub completions: u64,
+    /// Servers of the place.
+    pub servers: u32,
+    /// Mean utilization over the run (fraction of all servers).
+    pub mean_utilization: f64,
+}
+
+/// Summary of a generated trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GenReport {
+    /// Seed.
+    pub seed: u64,
+    /// Interval, seconds.
+    pub interval_s: f64,
+    /// Simulated seconds covered.
+    pub duration_s: f64,
+    /// Requests written.
+    pub requests: u64,
+    /// Per queueing place and colour.
+    pub truth: Vec<Truth>,
+}
+
+/// Runs the net from time 0 and streams the trace out.
+///
+/// `request(start, response_time, color)` receives each passage of the
+/// probe; `utilization(end, place, value)` each interval's busy fraction of
+/// every queueing place that is not IS.
+///
+/// # Errors
+/// Configuration problems and simulation failures, or an error from a
+/// callback (returned as [`RunError::Config`]).
+pub fn generate(
+    net: &Net,
+    cfg: &GenConfig,
+    request: &mut dyn FnMut(f64, f64, &str) -> Result<(), String>,
+    utilization: &mut dyn FnMut(f64, &str, f64) -> Result<(), String>,
+) -> Result<GenReport, RunError> {
+    if cfg.probe >= net.probes.len() {
+        return Err(RunError::Config("the model has no probe to take requests from".into()));
+    }
+    if !(cfg.interval.is_finite() && cfg.interval > 0.0) {
+        return Err(RunError::Config("the interval must be positive".into()));
+    }
+    if cfg.requests.is_none() && cfg.time.is_none() {
+        return Err(RunError::Config("give a number of requests or a time".into()));
+    }
+    let err = |source: SimError| RunError::Sim { replication: 0, source };
+    let mut sim = Simulation::new(net, replication_rng(cfg.seed, 0));
+    sim.set_token_limit(cfg.token_limit);
+    sim.record_probes(true);
+    sim.start().map_err(err)?;
+    let resources: Vec<(usize, f64)> = net
+        .places
+        .iter()
+        .enumerate()
+        .filter_map(|(p, pl)| {
+            let q = pl.queue.as_ref()?;
+            (q.scheduling != Scheduling::Is).then_some((p, if q.scheduling == Scheduling::LcfsPr { 1.0 } else { q.servers as f64 }))
+        })
+        .collect();
+    let mut last_busy = vec![0.0; resources.len()];
+    let mut written = 0u64;
+    let mut k = 0u64;
+    loop {
+        k += 1;
+        let t = k as f64 * cfg.interval;
+        sim.run_until_time(t).map_err(err)?;
+        for r in sim.records.drain(..) {
+            if r.probe == cfg.probe {
+                request(r.start, r.end - r.start, &net.colors[r.color]).map_err(RunError::Config)?;
+                written += 1;
+            }
+        }
+        for (i, &(p, servers)) in resources.iter().enumerate() {
+            let busy = sim.busy_area(p);
+            let u = ((busy - last_busy[i]) / (servers * cfg.interval)).clamp(0.0, 1.0);
+            last_busy[i] = busy;
+            utilization(t, &net.places[p].name, u).map_err(RunError::Config)?;
+        }
+        let done_requests = cfg.requests.is_some_and(|n| written >= n);
+        let done_time = cfg.time.is_some_and(|d| t >= d - 1e-9);
+        if done_requests || done_time {
+            break;
+        }
+    }
+    let duration = sim.now();
+    let mut truth = Vec::new();
+    for (p, servers) in &resources {
+        let q = net.places[*p].queue.as_ref().unwrap();
+        for (c, d) in q.service.iter().enumerate() {
+            let Some(d) = d else { continue };
+            let s = sim.place_stats(*p, c);
+            truth.push(Truth {
+                place: net.places[*p].name.clone(),
+                color: net.colors[c].clone(),
+                true_demand_s: d.mean(),
+                scv: d.scv(),
+                realised_demand_s: s.service.mean(),
+                completions: s.departures,
+                servers: *servers as u32,
+                mean_utilization: sim.busy_area(*p) / (servers * duration),
+            });
+        }
+    }
+    Ok(GenReport { seed: cfg.seed, interval_s: cfg.interval, duration_s: duration, requests: written, truth })
+}

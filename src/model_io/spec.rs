@@ -1,0 +1,130 @@
+//! The YAML shape of a model file (serde types only).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A number, or an expression over parameters written as a string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum NumSrc {
+    Number(f64),
+    Expr(String),
+}
+
+pub type Num = Spanned<NumSrc>;
+pub type Name = Spanned<String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub params: HashMap<Name, Num>,
+    pub colors: Vec<Name>,
+    pub places: HashMap<Name, PlaceSpec>,
+    #[serde(default)]
+    pub transitions: HashMap<Name, TransitionSpec>,
+    #[serde(default)]
+    pub probes: HashMap<Name, ProbeSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceSpec {
+    pub copies: Option<Num>,
+    pub queue: Option<Name>,
+    pub servers: Option<Num>,
+    #[serde(default)]
+    pub service: HashMap<Name, Spanned<DistSpec>>,
+    #[serde(default)]
+    pub priority: HashMap<Name, Num>,
+    pub departure: Option<Name>,
+    #[serde(default)]
+    pub initial: HashMap<Name, Num>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum DistSpec {
+    Exponential(Num),
+    Deterministic(Num),
+    Uniform { min: Num, max: Num },
+    Erlang { k: Num, mean: Num },
+    Hyperexponential { mean: Num, cv: Num },
+    Lognormal { mean: Num, cv: Num },
+    Gamma { mean: Num, cv: Num },
+    Empirical { file: Option<Name>, samples: Option<Vec<Num>>, scale: Option<Num> },
+}
+
+/// `PLACE: colour` (one token) or `PLACE: {colour: count, ...}`.
+/// (serde-saphyr's spans do not survive untagged enums, so the arc as a
+/// whole carries the location.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ArcColorsRaw {
+    One(String),
+    Map(std::collections::BTreeMap<String, NumSrc>),
+}
+
+pub type ArcColors = Spanned<ArcColorsRaw>;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeSpec {
+    pub name: Option<Name>,
+    pub weight: Option<Num>,
+    pub each: Option<Name>,
+    #[serde(rename = "in", default)]
+    pub inputs: HashMap<Name, ArcColors>,
+    #[serde(rename = "out", default)]
+    pub outputs: HashMap<Name, ArcColors>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionSpec {
+    pub delay: Option<Spanned<DistSpec>>,
+    pub weight: Option<Num>,
+    pub modes: Option<Vec<Spanned<ModeSpec>>>,
+    pub each: Option<Name>,
+    #[serde(rename = "in")]
+    pub inputs: Option<HashMap<Name, ArcColors>>,
+    #[serde(rename = "out")]
+    pub outputs: Option<HashMap<Name, ArcColors>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointSpec {
+    pub place: Option<String>,
+    pub when: Option<String>,
+    pub transition: Option<String>,
+}
+
+/// One point or a list of points.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PointsRaw {
+    One(PointSpec),
+    Many(Vec<PointSpec>),
+}
+
+pub type Points = Spanned<PointsRaw>;
+
+pub fn points(p: &Points) -> &[PointSpec] {
+    match &p.value {
+        PointsRaw::One(x) => std::slice::from_ref(x),
+        PointsRaw::Many(v) => v,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    pub colors: Option<Vec<Name>>,
+    pub start: Points,
+    pub end: Points,
+}
