@@ -78,15 +78,22 @@ pub fn generate(
     utilization: &mut dyn FnMut(f64, &str, f64) -> Result<(), String>,
 ) -> Result<GenReport, RunError> {
     if cfg.probe >= net.probes.len() {
-        return Err(RunError::Config("the model has no probe to take requests from".into()));
+        return Err(RunError::Config(
+            "the model has no probe to take requests from".into(),
+        ));
     }
     if !(cfg.interval.is_finite() && cfg.interval > 0.0) {
         return Err(RunError::Config("the interval must be positive".into()));
     }
     if cfg.requests.is_none() && cfg.time.is_none() {
-        return Err(RunError::Config("give a number of requests or a time".into()));
+        return Err(RunError::Config(
+            "give a number of requests or a time".into(),
+        ));
     }
-    let err = |source: SimError| RunError::Sim { replication: 0, source };
+    let err = |source: SimError| RunError::Sim {
+        replication: 0,
+        source,
+    };
     let mut sim = Simulation::new(net, replication_rng(cfg.seed, 0));
     sim.set_token_limit(cfg.token_limit);
     sim.record_probes(true);
@@ -97,7 +104,14 @@ pub fn generate(
         .enumerate()
         .filter_map(|(p, pl)| {
             let q = pl.queue.as_ref()?;
-            (q.scheduling != Scheduling::Is).then_some((p, if q.scheduling == Scheduling::LcfsPr { 1.0 } else { q.servers as f64 }))
+            (q.scheduling != Scheduling::Is).then_some((
+                p,
+                if q.scheduling == Scheduling::LcfsPr {
+                    1.0
+                } else {
+                    q.servers as f64
+                },
+            ))
         })
         .collect();
     let mut last_busy = vec![0.0; resources.len()];
@@ -109,7 +123,8 @@ pub fn generate(
         sim.run_until_time(t).map_err(err)?;
         for r in sim.records.drain(..) {
             if r.probe == cfg.probe {
-                request(r.start, r.end - r.start, &net.colors[r.color]).map_err(RunError::Config)?;
+                request(r.start, r.end - r.start, &net.colors[r.color])
+                    .map_err(RunError::Config)?;
                 written += 1;
             }
         }
@@ -144,5 +159,11 @@ pub fn generate(
             });
         }
     }
-    Ok(GenReport { seed: cfg.seed, interval_s: cfg.interval, duration_s: duration, requests: written, truth })
+    Ok(GenReport {
+        seed: cfg.seed,
+        interval_s: cfg.interval,
+        duration_s: duration,
+        requests: written,
+        truth,
+    })
 }

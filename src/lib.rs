@@ -20,6 +20,8 @@
 //! only place that touches paths, the terminal and `anyhow`.
 
 #![warn(missing_docs)]
+// Index loops over places × colours read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
 
 pub mod generate;
 pub mod import;

@@ -60,6 +60,15 @@ impl Output {
                     .into_inner()
                     .map_err(|e| e.into_error())
                     .with_context(|| format!("cannot write {}", path.display()))?;
+                // Temporary files are created private (0600); the result is
+                // an ordinary file.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    tmp.as_file()
+                        .set_permissions(std::fs::Permissions::from_mode(0o644))
+                        .ok();
+                }
                 tmp.persist(&path)
                     .map_err(|e| e.error)
                     .with_context(|| format!("cannot write {}", path.display()))?;

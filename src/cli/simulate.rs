@@ -40,13 +40,22 @@ pub fn load_model(a: &ModelArgs) -> Result<Model> {
         };
         overrides.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let text = std::fs::read_to_string(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
+    let text = std::fs::read_to_string(&a.model)
+        .with_context(|| format!("cannot read {}", a.model.display()))?;
     let base = a.model.parent().map(Path::to_path_buf).unwrap_or_default();
     let read_file = move |name: &str| -> Result<String, String> {
         let p = base.join(name);
         std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     };
-    let opts = LoadOptions { overrides: &overrides, stability: if a.allow_unstable { Stability::Allow } else { Stability::Reject }, read_file: &read_file };
+    let opts = LoadOptions {
+        overrides: &overrides,
+        stability: if a.allow_unstable {
+            Stability::Allow
+        } else {
+            Stability::Reject
+        },
+        read_file: &read_file,
+    };
     load(&text, &opts).map_err(|e| match e {
         LoadError::Override(_) => anyhow::Error::new(UsageError(e.to_string())),
         other => anyhow::Error::new(other).context(a.model.display().to_string()),
@@ -87,7 +96,11 @@ pub struct Args {
 }
 
 fn parse_warmup(s: &str) -> Result<Warmup> {
-    let bad = || UsageError(format!("--warmup {s}: expected auto, none, a count (5000) or a time (300s)"));
+    let bad = || {
+        UsageError(format!(
+            "--warmup {s}: expected auto, none, a count (5000) or a time (300s)"
+        ))
+    };
     Ok(match s {
         "auto" => Warmup::Auto,
         "none" | "0" => Warmup::None,
@@ -115,7 +128,10 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
         if n == 0 {
             return Err(UsageError("--threads must be at least 1".into()).into());
         }
-        rayon::ThreadPoolBuilder::new().num_threads(n).build_global().ok();
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .ok();
     }
     Ok(())
 }
@@ -134,7 +150,9 @@ fn with_progress<T>(target: Option<u64>, unit: &str, work: impl FnOnce(Control<'
     let bar_thread = std::thread::spawn(move || {
         let start = Instant::now();
         let mut bar: Option<indicatif::ProgressBar> = None;
-        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(Duration::from_millis(100)) {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            finished.recv_timeout(Duration::from_millis(100))
+        {
             if bar.is_none() && start.elapsed() > Duration::from_secs(1) {
                 let b = match target {
                     Some(n) => indicatif::ProgressBar::new(n),
@@ -151,7 +169,10 @@ fn with_progress<T>(target: Option<u64>, unit: &str, work: impl FnOnce(Control<'
             b.finish_and_clear();
         }
     });
-    let out = work(Control { interrupt: Some(&interrupt), progress: Some(&progress) });
+    let out = work(Control {
+        interrupt: Some(&interrupt),
+        progress: Some(&progress),
+    });
     drop(done);
     bar_thread.join().ok();
     if interrupted(&interrupt) {
@@ -170,9 +191,13 @@ pub fn run(a: Args) -> Result<()> {
     let stop = match (a.requests, a.time, a.precision) {
         (Some(n), _, _) => StopRule::Requests(n),
         (_, Some(t), _) if t.is_finite() && t > 0.0 => StopRule::Time(t),
-        (_, Some(t), _) => return Err(UsageError(format!("--time must be positive, got {t}")).into()),
+        (_, Some(t), _) => {
+            return Err(UsageError(format!("--time must be positive, got {t}")).into());
+        }
         (_, _, Some(r)) if r.is_finite() && r > 0.0 => StopRule::Precision(r),
-        (_, _, Some(r)) => return Err(UsageError(format!("--precision must be positive, got {r}")).into()),
+        (_, _, Some(r)) => {
+            return Err(UsageError(format!("--precision must be positive, got {r}")).into());
+        }
         _ => StopRule::Requests(100_000),
     };
     if a.replications == 0 {
@@ -180,14 +205,24 @@ pub fn run(a: Args) -> Result<()> {
     }
     let warmup = parse_warmup(&a.warmup)?;
     let seed = seed_or_draw(a.seed);
-    let cfg = RunConfig { stop, warmup, replications: a.replications, seed, ..RunConfig::default() };
+    let cfg = RunConfig {
+        stop,
+        warmup,
+        replications: a.replications,
+        seed,
+        ..RunConfig::default()
+    };
     let (target, unit) = match stop {
         StopRule::Requests(n) => (Some(n * a.replications as u64), "requests"),
-        StopRule::Time(t) => (Some((t * 1000.0) as u64 * a.replications as u64), "ms simulated"),
+        StopRule::Time(t) => (
+            Some((t * 1000.0) as u64 * a.replications as u64),
+            "ms simulated",
+        ),
         StopRule::Precision(_) => (None, "requests"),
     };
     let t0 = Instant::now();
-    let report = with_progress(target, unit, |ctl| simulate(&model.net, &cfg, ctl)).with_context(|| a.model.model.display().to_string())?;
+    let report = with_progress(target, unit, |ctl| simulate(&model.net, &cfg, ctl))
+        .with_context(|| a.model.model.display().to_string())?;
     let wall = t0.elapsed().as_secs_f64();
     let mut out = Output::create(a.output.as_deref())?;
     match a.format {
@@ -205,7 +240,10 @@ fn json(model: &Model, r: &SimReport, wall: f64) -> serde_json::Value {
     let mut v = serde_json::to_value(r).expect("a report serialises");
     let obj = v.as_object_mut().expect("an object");
     obj.insert("model".into(), model.name.clone().into());
-    obj.insert("params".into(), serde_json::to_value(&model.params).expect("numbers"));
+    obj.insert(
+        "params".into(),
+        serde_json::to_value(&model.params).expect("numbers"),
+    );
     obj.insert("wall_s".into(), wall.into());
     obj.insert("version".into(), env!("CARGO_PKG_VERSION").into());
     v
@@ -214,12 +252,54 @@ fn json(model: &Model, r: &SimReport, wall: f64) -> serde_json::Value {
 fn write_csv(out: &mut impl Write, r: &SimReport) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    w.write_record(["kind", "name", "color", "mean_s", "ci_half_width_s", "p50_s", "p90_s", "p95_s", "p99_s", "count", "throughput", "mean_population", "utilization"])?;
+    w.write_record([
+        "kind",
+        "name",
+        "color",
+        "mean_s",
+        "ci_half_width_s",
+        "p50_s",
+        "p90_s",
+        "p95_s",
+        "p99_s",
+        "count",
+        "throughput",
+        "mean_population",
+        "utilization",
+    ])?;
     for p in &r.probes {
-        w.write_record(["probe", &p.name, &p.color, &o(p.mean_s), &o(p.ci_half_width_s), &o(p.p50_s), &o(p.p90_s), &o(p.p95_s), &o(p.p99_s), &p.count.to_string(), "", "", ""])?;
+        w.write_record([
+            "probe",
+            &p.name,
+            &p.color,
+            &o(p.mean_s),
+            &o(p.ci_half_width_s),
+            &o(p.p50_s),
+            &o(p.p90_s),
+            &o(p.p95_s),
+            &o(p.p99_s),
+            &p.count.to_string(),
+            "",
+            "",
+            "",
+        ])?;
     }
     for p in &r.places {
-        w.write_record(["place", &p.place, &p.color, &o(p.mean_residence_s), &o(p.ci_half_width_s), "", "", "", "", "", &p.throughput.to_string(), &p.mean_population.to_string(), &o(p.utilization)])?;
+        w.write_record([
+            "place",
+            &p.place,
+            &p.color,
+            &o(p.mean_residence_s),
+            &o(p.ci_half_width_s),
+            "",
+            "",
+            "",
+            "",
+            "",
+            &p.throughput.to_string(),
+            &p.mean_population.to_string(),
+            &o(p.utilization),
+        ])?;
     }
     w.flush()?;
     Ok(())
@@ -242,15 +322,53 @@ fn render(model: &Model, r: &SimReport, wall: f64) -> String {
         r.ci_method,
         if r.interrupted { " (INTERRUPTED)" } else { "" },
     );
-    let mut t = Table::new(["probe", "color", "mean [s]", "± CI [s]", "p50", "p90", "p95", "p99", "count"]);
+    let mut t = Table::new([
+        "probe",
+        "color",
+        "mean [s]",
+        "± CI [s]",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "count",
+    ]);
     for p in &r.probes {
-        t.row(vec![p.name.clone(), p.color.clone(), num(p.mean_s), num(p.ci_half_width_s), num(p.p50_s), num(p.p90_s), num(p.p95_s), num(p.p99_s), p.count.to_string()]);
+        t.row(vec![
+            p.name.clone(),
+            p.color.clone(),
+            num(p.mean_s),
+            num(p.ci_half_width_s),
+            num(p.p50_s),
+            num(p.p90_s),
+            num(p.p95_s),
+            num(p.p99_s),
+            p.count.to_string(),
+        ]);
     }
     s.push_str(&t.render());
     s.push('\n');
-    let mut t = Table::new(["place", "color", "X in [1/s]", "X out [1/s]", "N", "U", "R [s]", "± CI [s]"]);
+    let mut t = Table::new([
+        "place",
+        "color",
+        "X in [1/s]",
+        "X out [1/s]",
+        "N",
+        "U",
+        "R [s]",
+        "± CI [s]",
+    ]);
     for p in &r.places {
-        t.row(vec![p.place.clone(), p.color.clone(), num(Some(p.arrival_throughput)), num(Some(p.throughput)), num(Some(p.mean_population)), num(p.utilization), num(p.mean_residence_s), num(p.ci_half_width_s)]);
+        t.row(vec![
+            p.place.clone(),
+            p.color.clone(),
+            num(Some(p.arrival_throughput)),
+            num(Some(p.throughput)),
+            num(Some(p.mean_population)),
+            num(p.utilization),
+            num(p.mean_residence_s),
+            num(p.ci_half_width_s),
+        ]);
     }
     s.push_str(&t.render());
     s
@@ -289,28 +407,48 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
     let model = load_model(&a.model)?;
     let net = &model.net;
     let probe = match &a.probe {
-        Some(name) => net.probes.iter().position(|p| &p.name == name).ok_or_else(|| UsageError(format!("--probe {name}: the model has no such probe")))?,
-        None => net.probes.iter().position(|p| p.name == "response").unwrap_or(0),
+        Some(name) => net
+            .probes
+            .iter()
+            .position(|p| &p.name == name)
+            .ok_or_else(|| UsageError(format!("--probe {name}: the model has no such probe")))?,
+        None => net
+            .probes
+            .iter()
+            .position(|p| p.name == "response")
+            .unwrap_or(0),
     };
     if !(a.interval.is_finite() && a.interval > 0.0) {
         return Err(UsageError("--interval must be positive".into()).into());
     }
     let seed = seed_or_draw(a.seed);
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    let req_name = if a.gzip { "requests.csv.gz" } else { "requests.csv" };
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let req_name = if a.gzip {
+        "requests.csv.gz"
+    } else {
+        "requests.csv"
+    };
     let mut req_out = Output::create(Some(&a.out.join(req_name)))?;
     let mut util_out = Output::create(Some(&a.out.join("utilization.csv")))?;
     let cfg = GenConfig {
         probe,
         interval: a.interval,
-        requests: a.requests.or(if a.time.is_none() { Some(100_000) } else { None }),
+        requests: a.requests.or(if a.time.is_none() {
+            Some(100_000)
+        } else {
+            None
+        }),
         time: a.time,
         seed,
         token_limit: demandsim::qpn::RunConfig::default().token_limit,
     };
     let report = {
         let sink: Box<dyn Write> = if a.gzip {
-            Box::new(flate2::write::GzEncoder::new(&mut req_out, flate2::Compression::default()))
+            Box::new(flate2::write::GzEncoder::new(
+                &mut req_out,
+                flate2::Compression::default(),
+            ))
         } else {
             Box::new(&mut req_out)
         };
@@ -320,8 +458,20 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
         let report = generate(
             net,
             &cfg,
-            &mut |start, rt, class| rw.write_fields(start, rt, class, true, None).map_err(|e| e.to_string()),
-            &mut |t, place, u| uw.write(&UtilSample { timestamp: t, utilization: u, resource: place.to_string(), interval: Some(interval) }).map_err(|e| e.to_string()),
+            // Microsecond resolution, like real request logs; keeps traces small.
+            &mut |start, rt, class| {
+                rw.write_fields(micro(start), micro(rt), class, true, None)
+                    .map_err(|e| e.to_string())
+            },
+            &mut |t, place, u| {
+                uw.write(&UtilSample {
+                    timestamp: t,
+                    utilization: u,
+                    resource: place.to_string(),
+                    interval: Some(interval),
+                })
+                .map_err(|e| e.to_string())
+            },
         )
         .with_context(|| a.model.model.display().to_string())?;
         let sink = rw.finish()?;
@@ -339,6 +489,15 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
     serde_json::to_writer_pretty(&mut truth, &doc)?;
     writeln!(truth)?;
     truth.commit()?;
-    log::info!("{} requests over {} s written to {}", report.requests, report.duration_s, a.out.display());
+    log::info!(
+        "{} requests over {} s written to {}",
+        report.requests,
+        report.duration_s,
+        a.out.display()
+    );
     Ok(())
+}
+
+fn micro(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }

@@ -24,7 +24,11 @@ struct Parser<'a> {
 
 /// Evaluates `text` with parameter values from `vars`.
 pub fn eval(text: &str, vars: &dyn Fn(&str) -> Option<f64>) -> Result<f64, ExprError> {
-    let mut p = Parser { s: text.as_bytes(), i: 0, vars };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+        vars,
+    };
     let v = p.sum()?;
     p.ws();
     if p.i < p.s.len() {
@@ -51,7 +55,11 @@ pub fn names(text: &str) -> Vec<String> {
             }
         } else if b[i].is_ascii_digit() || b[i] == b'.' {
             // Skip numbers, including exponents like 1e-3.
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || ((b[i] == b'-' || b[i] == b'+') && (b[i - 1] == b'e' || b[i - 1] == b'E'))) {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric()
+                    || b[i] == b'.'
+                    || ((b[i] == b'-' || b[i] == b'+') && (b[i - 1] == b'e' || b[i - 1] == b'E')))
+            {
                 i += 1;
             }
         } else {
@@ -63,7 +71,10 @@ pub fn names(text: &str) -> Vec<String> {
 
 impl Parser<'_> {
     fn err(&self, message: String) -> ExprError {
-        ExprError { offset: self.i, message }
+        ExprError {
+            offset: self.i,
+            message,
+        }
     }
     fn ws(&mut self) {
         while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
@@ -92,15 +103,18 @@ impl Parser<'_> {
         }
     }
     fn product(&mut self) -> Result<f64, ExprError> {
-        let mut v = self.power()?;
+        let mut v = self.unary()?;
         loop {
             if self.eat(b'*') {
-                v *= self.power()?;
+                v *= self.unary()?;
             } else if self.eat(b'/') {
                 let at = self.i;
-                let d = self.power()?;
+                let d = self.unary()?;
                 if d == 0.0 {
-                    return Err(ExprError { offset: at, message: "division by zero".into() });
+                    return Err(ExprError {
+                        offset: at,
+                        message: "division by zero".into(),
+                    });
                 }
                 v /= d;
             } else {
@@ -108,14 +122,7 @@ impl Parser<'_> {
             }
         }
     }
-    fn power(&mut self) -> Result<f64, ExprError> {
-        let base = self.unary()?;
-        if self.eat(b'^') {
-            let e = self.power()?;
-            return Ok(base.powf(e));
-        }
-        Ok(base)
-    }
+    /// Unary minus binds looser than `^`: `-a ^ 2` is `-(a ^ 2)`.
     fn unary(&mut self) -> Result<f64, ExprError> {
         if self.eat(b'-') {
             return Ok(-self.unary()?);
@@ -123,7 +130,15 @@ impl Parser<'_> {
         if self.eat(b'+') {
             return self.unary();
         }
-        self.atom()
+        self.power()
+    }
+    fn power(&mut self) -> Result<f64, ExprError> {
+        let base = self.atom()?;
+        if self.eat(b'^') {
+            let e = self.unary()?;
+            return Ok(base.powf(e));
+        }
+        Ok(base)
     }
     fn atom(&mut self) -> Result<f64, ExprError> {
         self.ws();
@@ -141,7 +156,8 @@ impl Parser<'_> {
         if c.is_ascii_digit() || c == b'.' {
             while self.i < self.s.len() {
                 let c = self.s[self.i];
-                let exp_sign = (c == b'-' || c == b'+') && matches!(self.s[self.i - 1], b'e' | b'E');
+                let exp_sign =
+                    (c == b'-' || c == b'+') && matches!(self.s[self.i - 1], b'e' | b'E');
                 if c.is_ascii_digit() || c == b'.' || c == b'e' || c == b'E' || exp_sign {
                     self.i += 1;
                 } else {
@@ -149,13 +165,20 @@ impl Parser<'_> {
                 }
             }
             let t = std::str::from_utf8(&self.s[st..self.i]).unwrap();
-            return t.parse().map_err(|_| ExprError { offset: st, message: format!("`{t}` is not a number") });
+            return t.parse().map_err(|_| ExprError {
+                offset: st,
+                message: format!("`{t}` is not a number"),
+            });
         }
         if c.is_ascii_alphabetic() || c == b'_' {
-            while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
+            while self.i < self.s.len()
+                && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
+            {
                 self.i += 1;
             }
-            let name = std::str::from_utf8(&self.s[st..self.i]).unwrap().to_string();
+            let name = std::str::from_utf8(&self.s[st..self.i])
+                .unwrap()
+                .to_string();
             if self.eat(b'(') {
                 let mut args = vec![self.sum()?];
                 while self.eat(b',') {
@@ -164,7 +187,10 @@ impl Parser<'_> {
                 if !self.eat(b')') {
                     return Err(self.err("expected `)`".into()));
                 }
-                let bad = |n: usize| ExprError { offset: st, message: format!("{name}() takes {n} argument(s), got {}", args.len()) };
+                let bad = |n: usize| ExprError {
+                    offset: st,
+                    message: format!("{name}() takes {n} argument(s), got {}", args.len()),
+                };
                 return match name.as_str() {
                     "min" if args.len() == 2 => Ok(args[0].min(args[1])),
                     "max" if args.len() == 2 => Ok(args[0].max(args[1])),
@@ -173,10 +199,16 @@ impl Parser<'_> {
                     "floor" if args.len() == 1 => Ok(args[0].floor()),
                     "min" | "max" => Err(bad(2)),
                     "sqrt" | "ceil" | "floor" => Err(bad(1)),
-                    _ => Err(ExprError { offset: st, message: format!("unknown function `{name}` (min, max, sqrt, ceil, floor)") }),
+                    _ => Err(ExprError {
+                        offset: st,
+                        message: format!("unknown function `{name}` (min, max, sqrt, ceil, floor)"),
+                    }),
                 };
             }
-            return (self.vars)(&name).ok_or_else(|| ExprError { offset: st, message: format!("unknown parameter `{name}`") });
+            return (self.vars)(&name).ok_or_else(|| ExprError {
+                offset: st,
+                message: format!("unknown parameter `{name}`"),
+            });
         }
         Err(self.err(format!("unexpected `{}`", c as char)))
     }
@@ -197,7 +229,10 @@ pub fn resolve(defs: &[(String, String)]) -> Result<BTreeMap<String, f64>, (Stri
         while i < pending.len() {
             let (name, text) = pending[i];
             let deps = names(text);
-            if deps.iter().all(|d| done.contains_key(d) || !defs.iter().any(|(n, _)| n == d)) {
+            if deps
+                .iter()
+                .all(|d| done.contains_key(d) || !defs.iter().any(|(n, _)| n == d))
+            {
                 let v = eval(text, &|n| done.get(n).copied()).map_err(|e| (name.clone(), e))?;
                 done.insert(name.clone(), v);
                 pending.remove(i);
@@ -207,7 +242,13 @@ pub fn resolve(defs: &[(String, String)]) -> Result<BTreeMap<String, f64>, (Stri
         }
         if pending.len() == before {
             let (name, _) = pending[0];
-            return Err((name.clone(), ExprError { offset: 0, message: "parameters refer to each other in a cycle".into() }));
+            return Err((
+                name.clone(),
+                ExprError {
+                    offset: 0,
+                    message: "parameters refer to each other in a cycle".into(),
+                },
+            ));
         }
     }
     Ok(done)
@@ -242,18 +283,35 @@ mod tests {
     fn errors_point_at_the_offending_text() {
         let vars = |_: &str| None;
         let e = eval("1 + rate", &vars).unwrap_err();
-        assert_eq!((e.offset, e.message.as_str()), (4, "unknown parameter `rate`"));
-        assert_eq!(eval("1 / (2 - 2)", &vars).unwrap_err().message, "division by zero");
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (4, "unknown parameter `rate`")
+        );
+        assert_eq!(
+            eval("1 / (2 - 2)", &vars).unwrap_err().message,
+            "division by zero"
+        );
         assert_eq!(eval("(1 + 2", &vars).unwrap_err().message, "expected `)`");
-        assert!(eval("foo(1)", &vars).unwrap_err().message.contains("unknown function"));
+        assert!(
+            eval("foo(1)", &vars)
+                .unwrap_err()
+                .message
+                .contains("unknown function")
+        );
     }
 
     #[test]
     fn parameters_resolve_in_dependency_order_and_cycles_are_caught() {
-        let defs = vec![("b".to_string(), "a * 2".to_string()), ("a".to_string(), "3".to_string())];
+        let defs = vec![
+            ("b".to_string(), "a * 2".to_string()),
+            ("a".to_string(), "3".to_string()),
+        ];
         let r = resolve(&defs).unwrap();
         assert_eq!(r["b"], 6.0);
-        let cyc = vec![("x".to_string(), "y".to_string()), ("y".to_string(), "x + 1".to_string())];
+        let cyc = vec![
+            ("x".to_string(), "y".to_string()),
+            ("y".to_string(), "x + 1".to_string()),
+        ];
         assert!(resolve(&cyc).unwrap_err().1.message.contains("cycle"));
     }
 }

@@ -13,10 +13,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_saphyr::Spanned;
 
-use crate::qpn::{self, ArcSpec, Departure, Dist, Mode, Net, Place, Probe, ProbePoint, Queue, Scheduling, Timing, Transition};
-use spec::{ArcColors, ArcColorsRaw, DistSpec, ModeSpec, ModelSpec, Num, NumSrc, PlaceSpec, Points, TransitionSpec};
+use crate::qpn::{
+    self, ArcSpec, Departure, Dist, Mode, Net, Place, Probe, ProbePoint, Queue, Scheduling, Timing,
+    Transition,
+};
+use spec::{
+    ArcColors, ArcColorsRaw, DistSpec, ModeSpec, ModelSpec, Num, NumSrc, PlaceSpec, Points,
+    TransitionSpec,
+};
 
 pub use expr::{ExprError, eval as eval_expr};
+
+const BOOL_MESSAGE: &str = "found a YAML boolean where a number or expression was expected (YAML reads bare y, n, yes, no, on, off as booleans: quote it, e.g. 'n')";
 
 /// Largest initial marking accepted for one place and colour.
 pub const MAX_INITIAL_TOKENS: u64 = 10_000_000;
@@ -48,7 +56,11 @@ pub enum LoadError {
 }
 
 fn at<T>(s: &Spanned<T>, message: impl Into<String>) -> LoadError {
-    LoadError::At { line: s.referenced.line(), column: s.referenced.column(), message: message.into() }
+    LoadError::At {
+        line: s.referenced.line(),
+        column: s.referenced.column(),
+        message: message.into(),
+    }
 }
 
 /// What to do with an open model whose offered load reaches capacity.
@@ -74,7 +86,11 @@ pub struct LoadOptions<'a> {
 
 impl Default for LoadOptions<'_> {
     fn default() -> Self {
-        Self { overrides: &[], stability: Stability::Reject, read_file: &|name| Err(format!("cannot read `{name}`: no file access")) }
+        Self {
+            overrides: &[],
+            stability: Stability::Reject,
+            read_file: &|name| Err(format!("cannot read `{name}`: no file access")),
+        }
     }
 }
 
@@ -99,7 +115,8 @@ pub struct Model {
 /// # Errors
 /// [`LoadError`] with the line and column of the first problem.
 pub fn load(yaml: &str, opts: &LoadOptions<'_>) -> Result<Model, LoadError> {
-    let spec: ModelSpec = serde_saphyr::from_str(yaml).map_err(|e| LoadError::Yaml(yaml_error(&e)))?;
+    let spec: ModelSpec =
+        serde_saphyr::from_str(yaml).map_err(|e| LoadError::Yaml(yaml_error(&e)))?;
     Loader::new(&spec, opts)?.build(&spec, opts)
 }
 
@@ -107,7 +124,11 @@ fn yaml_error(e: &serde_saphyr::Error) -> String {
     // serde-saphyr's message already carries the location; keep it to one
     // paragraph.
     let s = e.to_string();
-    s.lines().filter(|l| !l.trim().is_empty()).take(6).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 struct Loader {
@@ -130,6 +151,7 @@ impl Loader {
             let text = match &v.value {
                 NumSrc::Number(x) => format!("{x:e}"),
                 NumSrc::Expr(s) => s.clone(),
+                NumSrc::Bool(_) => return Err(at(v, BOOL_MESSAGE)),
             };
             defs.push((k.value.clone(), text));
             locs.insert(k.value.clone(), k);
@@ -137,25 +159,47 @@ impl Loader {
         for (name, value) in opts.overrides {
             let Some(d) = defs.iter_mut().find(|(n, _)| n == name) else {
                 let known: Vec<&str> = defs.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(LoadError::Override(format!("{name}={value}: the model has no parameter `{name}` (it has: {})", known.join(", "))));
+                return Err(LoadError::Override(format!(
+                    "{name}={value}: the model has no parameter `{name}` (it has: {})",
+                    known.join(", ")
+                )));
             };
             d.1 = value.clone();
         }
-        let params = expr::resolve(&defs).map_err(|(name, e)| match (opts.overrides.iter().find(|(n, _)| *n == name), locs.get(&name)) {
-            (Some((_, v)), _) => LoadError::Override(format!("{name}={v}: {}", e.message)),
-            (None, Some(k)) => at(k, format!("parameter `{name}`: {}", e.message)),
-            (None, None) => LoadError::Model(format!("parameter `{name}`: {}", e.message)),
+        let params = expr::resolve(&defs).map_err(|(name, e)| {
+            match (
+                opts.overrides.iter().find(|(n, _)| *n == name),
+                locs.get(&name),
+            ) {
+                (Some((_, v)), _) => LoadError::Override(format!("{name}={v}: {}", e.message)),
+                (None, Some(k)) => at(k, format!("parameter `{name}`: {}", e.message)),
+                (None, None) => LoadError::Model(format!("parameter `{name}`: {}", e.message)),
+            }
         })?;
         Ok(Self { params })
     }
 
     fn num(&self, n: &Num) -> Result<f64, LoadError> {
         let v = match &n.value {
+            NumSrc::Bool(_) => return Err(at(n, BOOL_MESSAGE)),
             NumSrc::Number(x) => *x,
-            NumSrc::Expr(s) => expr::eval(s, &|name| self.params.get(name).copied()).map_err(|e| {
-                let known: Vec<&str> = self.params.keys().map(String::as_str).collect();
-                at(n, format!("`{s}`: {}{}", e.message, if e.message.starts_with("unknown parameter") { format!(" (parameters: {})", known.join(", ")) } else { String::new() }))
-            })?,
+            NumSrc::Expr(s) => {
+                expr::eval(s, &|name| self.params.get(name).copied()).map_err(|e| {
+                    let known: Vec<&str> = self.params.keys().map(String::as_str).collect();
+                    at(
+                        n,
+                        format!(
+                            "`{s}`: {}{}",
+                            e.message,
+                            if e.message.starts_with("unknown parameter") {
+                                format!(" (parameters: {})", known.join(", "))
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    )
+                })?
+            }
         };
         if !v.is_finite() {
             return Err(at(n, format!("the value is {v}, not a finite number")));
@@ -174,11 +218,17 @@ impl Loader {
     fn count(&self, n: &Num, what: &str, max: u64) -> Result<u64, LoadError> {
         let v = self.num(n)?;
         if v < 0.0 || (v - v.round()).abs() > 1e-9 {
-            return Err(at(n, format!("{what} must be a whole number >= 0, got {v}")));
+            return Err(at(
+                n,
+                format!("{what} must be a whole number >= 0, got {v}"),
+            ));
         }
         let v = v.round() as u64;
         if v > max {
-            return Err(at(n, format!("{what} is {v}, more than the {max} supported")));
+            return Err(at(
+                n,
+                format!("{what} is {v}, more than the {max} supported"),
+            ));
         }
         Ok(v)
     }
@@ -188,11 +238,24 @@ impl Loader {
             DistSpec::Exponential(m) => Dist::exponential(self.positive(m, "the mean")?),
             DistSpec::Deterministic(v) => Dist::deterministic(self.num(v)?),
             DistSpec::Uniform { min, max } => Dist::uniform(self.num(min)?, self.num(max)?),
-            DistSpec::Erlang { k, mean } => Dist::erlang(self.count(k, "k", 1000)? as u32, self.positive(mean, "the mean")?),
-            DistSpec::Hyperexponential { mean, cv } => Dist::hyperexponential(self.positive(mean, "the mean")?, self.num(cv)?),
-            DistSpec::Lognormal { mean, cv } => Dist::lognormal(self.positive(mean, "the mean")?, self.num(cv)?),
-            DistSpec::Gamma { mean, cv } => Dist::gamma(self.positive(mean, "the mean")?, self.num(cv)?),
-            DistSpec::Empirical { file, samples, scale } => {
+            DistSpec::Erlang { k, mean } => Dist::erlang(
+                self.count(k, "k", 1000)? as u32,
+                self.positive(mean, "the mean")?,
+            ),
+            DistSpec::Hyperexponential { mean, cv } => {
+                Dist::hyperexponential(self.positive(mean, "the mean")?, self.num(cv)?)
+            }
+            DistSpec::Lognormal { mean, cv } => {
+                Dist::lognormal(self.positive(mean, "the mean")?, self.num(cv)?)
+            }
+            DistSpec::Gamma { mean, cv } => {
+                Dist::gamma(self.positive(mean, "the mean")?, self.num(cv)?)
+            }
+            DistSpec::Empirical {
+                file,
+                samples,
+                scale,
+            } => {
                 let scale = match scale {
                     Some(s) => self.positive(s, "scale")?,
                     None => 1.0,
@@ -201,8 +264,21 @@ impl Loader {
                     (Some(f), None) => {
                         let text = (opts.read_file)(&f.value).map_err(|e| at(f, e))?;
                         let mut v = Vec::new();
-                        for (i, tok) in text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|t| !t.is_empty()).enumerate() {
-                            v.push(tok.parse::<f64>().map_err(|_| at(f, format!("{}: value {} is {tok:?}, not a number of seconds", f.value, i + 1)))?);
+                        for (i, tok) in text
+                            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                            .filter(|t| !t.is_empty())
+                            .enumerate()
+                        {
+                            v.push(tok.parse::<f64>().map_err(|_| {
+                                at(
+                                    f,
+                                    format!(
+                                        "{}: value {} is {tok:?}, not a number of seconds",
+                                        f.value,
+                                        i + 1
+                                    ),
+                                )
+                            })?);
                         }
                         v
                     }
@@ -227,13 +303,24 @@ impl Loader {
             }
         }
         let color = |s: &Spanned<String>| {
-            colors.iter().position(|c| *c == s.value).ok_or_else(|| at(s, format!("unknown colour `{}` (colours: {})", s.value, colors.join(", "))))
+            colors.iter().position(|c| *c == s.value).ok_or_else(|| {
+                at(
+                    s,
+                    format!(
+                        "unknown colour `{}` (colours: {})",
+                        s.value,
+                        colors.join(", ")
+                    ),
+                )
+            })
         };
         // Places, with copies expanded.
         let mut place_keys: Vec<(&Spanned<String>, &PlaceSpec)> = spec.places.iter().collect();
         place_keys.sort_by_key(|(k, _)| (k.referenced.line(), k.referenced.column()));
         let mut places = Vec::new();
-        let mut index = PlaceIndex { by_name: HashMap::new() };
+        let mut index = PlaceIndex {
+            by_name: HashMap::new(),
+        };
         for (key, ps) in &place_keys {
             let copies = match &ps.copies {
                 Some(n) => {
@@ -245,7 +332,9 @@ impl Loader {
                 }
                 None => None,
             };
-            index.by_name.insert(key.value.clone(), (places.len(), copies));
+            index
+                .by_name
+                .insert(key.value.clone(), (places.len(), copies));
             let mut initial = vec![0u64; colors.len()];
             let mut init_keys: Vec<_> = ps.initial.iter().collect();
             init_keys.sort_by_key(|(k, _)| (k.referenced.line(), k.referenced.column()));
@@ -255,7 +344,13 @@ impl Loader {
             let queue = match &ps.queue {
                 None => {
                     if let Some((k, _)) = ps.service.iter().next() {
-                        return Err(at(k, format!("place `{}` has a service time but no `queue`; add `queue: fcfs` (or is, ps, lcfs-pr)", key.value)));
+                        return Err(at(
+                            k,
+                            format!(
+                                "place `{}` has a service time but no `queue`; add `queue: fcfs` (or is, ps, lcfs-pr)",
+                                key.value
+                            ),
+                        ));
                     }
                     None
                 }
@@ -265,10 +360,19 @@ impl Loader {
                         "fcfs" | "FCFS" | "fifo" => Scheduling::Fcfs,
                         "ps" | "PS" => Scheduling::Ps,
                         "lcfs-pr" | "LCFS-PR" | "lcfspr" => Scheduling::LcfsPr,
-                        other => return Err(at(q, format!("unknown scheduling `{other}`; expected is, fcfs, ps or lcfs-pr"))),
+                        other => {
+                            return Err(at(
+                                q,
+                                format!(
+                                    "unknown scheduling `{other}`; expected is, fcfs, ps or lcfs-pr"
+                                ),
+                            ));
+                        }
                     };
                     let servers = match (&ps.servers, scheduling) {
-                        (Some(n), Scheduling::Is) => return Err(at(n, "an IS queue has no servers to set")),
+                        (Some(n), Scheduling::Is) => {
+                            return Err(at(n, "an IS queue has no servers to set"));
+                        }
                         (Some(n), _) => {
                             let s = self.count(n, "servers", 1_000_000)?;
                             if s == 0 {
@@ -296,32 +400,54 @@ impl Loader {
                         let (k, _) = ps.priority.iter().next().unwrap();
                         return Err(at(k, "priorities apply to fcfs queues only"));
                     }
-                    Some(Queue { scheduling, servers, service, priority })
+                    Some(Queue {
+                        scheduling,
+                        servers,
+                        service,
+                        priority,
+                    })
                 }
             };
             let departure = match ps.departure.as_ref().map(|d| d.value.as_str()) {
                 None | Some("normal") => Departure::Normal,
                 Some("fifo") => Departure::Fifo,
-                Some(other) => return Err(at(ps.departure.as_ref().unwrap(), format!("unknown departure discipline `{other}`; expected normal or fifo"))),
+                Some(other) => {
+                    return Err(at(
+                        ps.departure.as_ref().unwrap(),
+                        format!("unknown departure discipline `{other}`; expected normal or fifo"),
+                    ));
+                }
             };
             let names: Vec<String> = match copies {
                 Some(k) => (1..=k).map(|i| format!("{}{i}", key.value)).collect(),
                 None => vec![key.value.clone()],
             };
             for name in names {
-                places.push(Place { name, queue: queue.clone(), departure, initial: initial.clone() });
+                places.push(Place {
+                    name,
+                    queue: queue.clone(),
+                    departure,
+                    initial: initial.clone(),
+                });
             }
         }
         let total_initial: u64 = places.iter().flat_map(|p| p.initial.iter()).sum();
         if total_initial > MAX_INITIAL_TOKENS {
-            return Err(LoadError::Model(format!("the initial marking holds {total_initial} tokens, more than the {MAX_INITIAL_TOKENS} supported")));
+            return Err(LoadError::Model(format!(
+                "the initial marking holds {total_initial} tokens, more than the {MAX_INITIAL_TOKENS} supported"
+            )));
         }
         // Resolves a place reference; `each` gives the copy index for the
         // replicated place named there.
-        let place_ref = |s: &Spanned<String>, each: Option<(&str, usize)>| -> Result<Vec<usize>, LoadError> {
+        let place_ref = |s: &Spanned<String>,
+                         each: Option<(&str, usize)>|
+         -> Result<Vec<usize>, LoadError> {
             let Some(&(first, copies)) = index.by_name.get(&s.value) else {
                 let known: Vec<&str> = place_keys.iter().map(|(k, _)| k.value.as_str()).collect();
-                return Err(at(s, format!("unknown place `{}` (places: {})", s.value, known.join(", "))));
+                return Err(at(
+                    s,
+                    format!("unknown place `{}` (places: {})", s.value, known.join(", ")),
+                ));
             };
             match (copies, each) {
                 (None, _) => Ok(vec![first]),
@@ -330,20 +456,36 @@ impl Loader {
             }
         };
         // Transitions.
-        let mut trans_keys: Vec<(&Spanned<String>, &TransitionSpec)> = spec.transitions.iter().collect();
+        let mut trans_keys: Vec<(&Spanned<String>, &TransitionSpec)> =
+            spec.transitions.iter().collect();
         trans_keys.sort_by_key(|(k, _)| (k.referenced.line(), k.referenced.column()));
         let mut transitions = Vec::new();
         let mut mode_spans: Vec<Vec<(u64, u64)>> = Vec::new();
         for (key, ts) in &trans_keys {
             let timing = match (&ts.delay, &ts.weight) {
-                (Some(d), None) => Timing::Timed { delay: self.dist(d, opts)? },
-                (Some(_), Some(w)) => return Err(at(w, "a timed transition (with `delay`) has no weight")),
-                (None, w) => Timing::Immediate { weight: match w { Some(w) => self.positive(w, "weight")?, None => 1.0 } },
+                (Some(d), None) => Timing::Timed {
+                    delay: self.dist(d, opts)?,
+                },
+                (Some(_), Some(w)) => {
+                    return Err(at(w, "a timed transition (with `delay`) has no weight"));
+                }
+                (None, w) => Timing::Immediate {
+                    weight: match w {
+                        Some(w) => self.positive(w, "weight")?,
+                        None => 1.0,
+                    },
+                },
             };
             let single: Vec<(ModeSpec, (u64, u64))>;
             let key_loc = (key.referenced.line(), key.referenced.column());
-            let mode_specs: Vec<(&ModeSpec, (u64, u64))> = match (&ts.modes, ts.inputs.is_some() || ts.outputs.is_some() || ts.each.is_some()) {
-                (Some(m), false) if !m.is_empty() => m.iter().map(|s| (&s.value, (s.referenced.line(), s.referenced.column()))).collect(),
+            let mode_specs: Vec<(&ModeSpec, (u64, u64))> = match (
+                &ts.modes,
+                ts.inputs.is_some() || ts.outputs.is_some() || ts.each.is_some(),
+            ) {
+                (Some(m), false) if !m.is_empty() => m
+                    .iter()
+                    .map(|s| (&s.value, (s.referenced.line(), s.referenced.column())))
+                    .collect(),
                 (None, true) => {
                     single = vec![(
                         ModeSpec {
@@ -357,8 +499,24 @@ impl Loader {
                     )];
                     single.iter().map(|(m, l)| (m, *l)).collect()
                 }
-                (Some(_), true) => return Err(at(key, format!("transition `{}`: give either `modes` or `in`/`out`, not both", key.value))),
-                _ => return Err(at(key, format!("transition `{}` has no modes: give `in`/`out` or a list of `modes`", key.value))),
+                (Some(_), true) => {
+                    return Err(at(
+                        key,
+                        format!(
+                            "transition `{}`: give either `modes` or `in`/`out`, not both",
+                            key.value
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(at(
+                        key,
+                        format!(
+                            "transition `{}` has no modes: give `in`/`out` or a list of `modes`",
+                            key.value
+                        ),
+                    ));
+                }
             };
             let mut modes = Vec::new();
             let mut spans = Vec::new();
@@ -374,7 +532,10 @@ impl Loader {
                             return Err(at(e, format!("`each: {}` names no place", e.value)));
                         };
                         let Some(k) = copies else {
-                            return Err(at(e, format!("`each: {}`: place `{}` has no `copies`", e.value, e.value)));
+                            return Err(at(
+                                e,
+                                format!("`each: {}`: place `{}` has no `copies`", e.value, e.value),
+                            ));
                         };
                         (0..k).map(|i| Some((e.value.as_str(), i))).collect()
                     }
@@ -387,13 +548,31 @@ impl Loader {
                         for (pname, colors_spec) in entries {
                             let ps = place_ref(pname, each)?;
                             if ps.len() > 1 {
-                                return Err(at(pname, format!("place `{}` has copies: use `each: {}` in this mode to refer to one copy", pname.value, pname.value)));
+                                return Err(at(
+                                    pname,
+                                    format!(
+                                        "place `{}` has copies: use `each: {}` in this mode to refer to one copy",
+                                        pname.value, pname.value
+                                    ),
+                                ));
                             }
                             let color_at = |name: &str| {
-                                colors.iter().position(|c| c == name).ok_or_else(|| at(colors_spec, format!("unknown colour `{name}` (colours: {})", colors.join(", "))))
+                                colors.iter().position(|c| c == name).ok_or_else(|| {
+                                    at(
+                                        colors_spec,
+                                        format!(
+                                            "unknown colour `{name}` (colours: {})",
+                                            colors.join(", ")
+                                        ),
+                                    )
+                                })
                             };
                             let count_at = |n: &NumSrc| -> Result<u32, LoadError> {
-                                let spanned = Spanned::new(n.clone(), colors_spec.referenced, colors_spec.defined);
+                                let spanned = Spanned::new(
+                                    n.clone(),
+                                    colors_spec.referenced,
+                                    colors_spec.defined,
+                                );
                                 let cnt = self.count(&spanned, "an arc count", 1_000_000)?;
                                 if cnt == 0 {
                                     return Err(at(colors_spec, "an arc count must be at least 1"));
@@ -402,12 +581,19 @@ impl Loader {
                             };
                             let list: Vec<(usize, u32)> = match &colors_spec.value {
                                 ArcColorsRaw::One(c) => vec![(color_at(c)?, 1)],
-                                ArcColorsRaw::Map(m) => m.iter().map(|(c, n)| Ok((color_at(c)?, count_at(n)?))).collect::<Result<_, LoadError>>()?,
+                                ArcColorsRaw::Map(m) => m
+                                    .iter()
+                                    .map(|(c, n)| Ok((color_at(c)?, count_at(n)?)))
+                                    .collect::<Result<_, LoadError>>()?,
                             };
                             for (c, n) in list {
                                 match out.iter_mut().find(|a| a.place == ps[0] && a.color == c) {
                                     Some(a) => a.count += n,
-                                    None => out.push(ArcSpec { place: ps[0], color: c, count: n }),
+                                    None => out.push(ArcSpec {
+                                        place: ps[0],
+                                        color: c,
+                                        count: n,
+                                    }),
                                 }
                             }
                         }
@@ -422,20 +608,39 @@ impl Loader {
                         (None, None) => format!("mode{}", mi + 1),
                     };
                     if inputs.is_empty() && matches!(timing, Timing::Immediate { .. }) {
-                        return Err(LoadError::At { line: loc.0, column: loc.1, message: format!("transition `{}`: an immediate transition needs inputs (give it a `delay` to make it an arrival source)", key.value) });
+                        return Err(LoadError::At {
+                            line: loc.0,
+                            column: loc.1,
+                            message: format!(
+                                "transition `{}`: an immediate transition needs inputs (give it a `delay` to make it an arrival source)",
+                                key.value
+                            ),
+                        });
                     }
-                    modes.push(Mode { name, weight, inputs, outputs });
+                    modes.push(Mode {
+                        name,
+                        weight,
+                        inputs,
+                        outputs,
+                    });
                     spans.push(loc);
                 }
             }
-            transitions.push(Transition { name: key.value.clone(), timing, modes });
+            transitions.push(Transition {
+                name: key.value.clone(),
+                timing,
+                modes,
+            });
             mode_spans.push(spans);
         }
         // Probes.
         let mut probe_keys: Vec<_> = spec.probes.iter().collect();
         probe_keys.sort_by_key(|(k, _)| (k.referenced.line(), k.referenced.column()));
         if probe_keys.len() > qpn::MAX_PROBES {
-            return Err(at(probe_keys[qpn::MAX_PROBES].0, format!("at most {} probes are supported", qpn::MAX_PROBES)));
+            return Err(at(
+                probe_keys[qpn::MAX_PROBES].0,
+                format!("at most {} probes are supported", qpn::MAX_PROBES),
+            ));
         }
         let mut probes = Vec::new();
         for (key, pr) in probe_keys {
@@ -451,33 +656,82 @@ impl Loader {
                             let enter = match on {
                                 Some("enter") => true,
                                 Some("exit") => false,
-                                Some(other) => return Err(at(pts, format!("`when: {other}`: expected enter or exit"))),
-                                None => return Err(at(pts, "a place point needs `when: enter` or `when: exit`")),
+                                Some(other) => {
+                                    return Err(at(
+                                        pts,
+                                        format!("`when: {other}`: expected enter or exit"),
+                                    ));
+                                }
+                                None => {
+                                    return Err(at(
+                                        pts,
+                                        "a place point needs `when: enter` or `when: exit`",
+                                    ));
+                                }
                             };
                             let name = Spanned::new(pl.clone(), pts.referenced, pts.defined);
                             for i in place_ref(&name, None)? {
-                                out.push(if enter { ProbePoint::Enter(i) } else { ProbePoint::Exit(i) });
+                                out.push(if enter {
+                                    ProbePoint::Enter(i)
+                                } else {
+                                    ProbePoint::Exit(i)
+                                });
                             }
                         }
                         (None, Some(t), None) => {
-                            let i = transitions.iter().position(|x| x.name == *t).ok_or_else(|| at(pts, format!("unknown transition `{t}`")))?;
+                            let i = transitions
+                                .iter()
+                                .position(|x| x.name == *t)
+                                .ok_or_else(|| at(pts, format!("unknown transition `{t}`")))?;
                             out.push(ProbePoint::Transition(i));
                         }
-                        _ => return Err(at(pts, "a probe point is `{place: NAME, when: enter|exit}` or `{transition: NAME}`")),
+                        _ => {
+                            return Err(at(
+                                pts,
+                                "a probe point is `{place: NAME, when: enter|exit}` or `{transition: NAME}`",
+                            ));
+                        }
                     }
                 }
                 Ok(out)
             };
-            probes.push(Probe { name: key.value.clone(), colors: pcolors, start: points(&pr.start)?, end: points(&pr.end)? });
+            probes.push(Probe {
+                name: key.value.clone(),
+                colors: pcolors,
+                start: points(&pr.start)?,
+                end: points(&pr.end)?,
+            });
         }
-        let net = Net { colors, places, transitions, probes };
+        let net = Net {
+            colors,
+            places,
+            transitions,
+            probes,
+        };
         // Modes that can never fire.
         if let Some(&(t, m)) = net.dead_modes().first() {
             let can = net.reachable();
             let tr = &net.transitions[t];
-            let why = tr.modes[m].inputs.iter().find(|a| !can[a.place][a.color]).map(|a| format!("place `{}` never holds colour `{}`", net.places[a.place].name, net.colors[a.color])).unwrap_or_default();
+            let why = tr.modes[m]
+                .inputs
+                .iter()
+                .find(|a| !can[a.place][a.color])
+                .map(|a| {
+                    format!(
+                        "place `{}` never holds colour `{}`",
+                        net.places[a.place].name, net.colors[a.color]
+                    )
+                })
+                .unwrap_or_default();
             let (line, column) = mode_spans[t][m];
-            return Err(LoadError::At { line, column, message: format!("transition `{}` mode `{}` can never fire: {why}", tr.name, tr.modes[m].name) });
+            return Err(LoadError::At {
+                line,
+                column,
+                message: format!(
+                    "transition `{}` mode `{}` can never fire: {why}",
+                    tr.name, tr.modes[m].name
+                ),
+            });
         }
         net.validate().map_err(|e| LoadError::Model(e.0))?;
         // Offered load of open models.
@@ -491,7 +745,13 @@ impl Loader {
                 100.0 * load / cap
             )));
         }
-        Ok(Model { name: spec.name.clone().unwrap_or_default(), description: spec.description.clone().unwrap_or_default(), params: self.params.clone(), net, open_loads })
+        Ok(Model {
+            name: spec.name.clone().unwrap_or_default(),
+            description: spec.description.clone().unwrap_or_default(),
+            params: self.params.clone(),
+            net,
+            open_loads,
+        })
     }
 }
 
@@ -512,7 +772,9 @@ pub fn open_loads(net: &Net) -> Option<Vec<(String, f64, f64)>> {
                 if q.scheduling == Scheduling::Is {
                     return None;
                 }
-                let load: f64 = (0..nc).map(|c| flows[p][c] * q.service[c].as_ref().map_or(0.0, Dist::mean)).sum();
+                let load: f64 = (0..nc)
+                    .map(|c| flows[p][c] * q.service[c].as_ref().map_or(0.0, Dist::mean))
+                    .sum();
                 Some((pl.name.clone(), load, q.servers as f64))
             })
             .collect(),

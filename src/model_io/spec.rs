@@ -11,6 +11,9 @@ use serde_saphyr::Spanned;
 pub enum NumSrc {
     Number(f64),
     Expr(String),
+    /// YAML 1.1 reads bare y/n/yes/no/on/off as booleans; kept only to
+    /// report it clearly.
+    Bool(#[allow(dead_code)] bool),
 }
 
 pub type Num = Spanned<NumSrc>;
@@ -51,12 +54,31 @@ pub struct PlaceSpec {
 pub enum DistSpec {
     Exponential(Num),
     Deterministic(Num),
-    Uniform { min: Num, max: Num },
-    Erlang { k: Num, mean: Num },
-    Hyperexponential { mean: Num, cv: Num },
-    Lognormal { mean: Num, cv: Num },
-    Gamma { mean: Num, cv: Num },
-    Empirical { file: Option<Name>, samples: Option<Vec<Num>>, scale: Option<Num> },
+    Uniform {
+        min: Num,
+        max: Num,
+    },
+    Erlang {
+        k: Num,
+        mean: Num,
+    },
+    Hyperexponential {
+        mean: Num,
+        cv: Num,
+    },
+    Lognormal {
+        mean: Num,
+        cv: Num,
+    },
+    Gamma {
+        mean: Num,
+        cv: Num,
+    },
+    Empirical {
+        file: Option<Name>,
+        samples: Option<Vec<Num>>,
+        scale: Option<Num>,
+    },
 }
 
 /// `PLACE: colour` (one token) or `PLACE: {colour: count, ...}`.

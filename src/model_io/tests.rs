@@ -1,1 +1,199 @@
-//! Loader tests: see the parent module.
+//! Loader tests: every class of mistake is reported at its line and column.
+
+use super::*;
+
+const GOOD: &str = "params:
+  rate: 0.5
+  demand: 1.0
+colors: [job]
+places:
+  Q:
+    queue: fcfs
+    service: {job: {exponential: demand}}
+transitions:
+  arrive:
+    delay: {exponential: 1 / rate}
+    out: {Q: job}
+  leave:
+    in: {Q: job}
+probes:
+  response:
+    start: {transition: arrive}
+    end: {transition: leave}
+";
+
+fn err(yaml: &str) -> String {
+    load(yaml, &LoadOptions::default()).unwrap_err().to_string()
+}
+
+#[test]
+fn a_good_model_compiles_with_its_parameters() {
+    let m = load(GOOD, &LoadOptions::default()).unwrap();
+    assert_eq!(m.params["rate"], 0.5);
+    assert_eq!(m.net.places[0].name, "Q");
+    assert_eq!(m.net.transitions.len(), 2);
+    let loads = m.open_loads.unwrap();
+    assert_eq!(loads, vec![("Q".to_string(), 0.5, 1.0)]);
+}
+
+#[test]
+fn set_overrides_parameters_and_rejects_unknown_ones() {
+    let o = [("rate".to_string(), "2 * 0.3".to_string())];
+    let m = load(
+        GOOD,
+        &LoadOptions {
+            overrides: &o,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert!((m.params["rate"] - 0.6).abs() < 1e-12);
+    let o = [("rat".to_string(), "1".to_string())];
+    let e = load(
+        GOOD,
+        &LoadOptions {
+            overrides: &o,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, LoadError::Override(_)));
+    assert!(
+        e.to_string()
+            .contains("no parameter `rat` (it has: rate, demand)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_place_is_reported_where_it_is_named() {
+    let e = err(&GOOD.replace("in: {Q: job}", "in: {QQ: job}"));
+    assert_eq!(e, "line 14, column 10: unknown place `QQ` (places: Q)");
+}
+
+#[test]
+fn an_unknown_colour_or_parameter_is_reported_with_the_choices() {
+    let e = err(&GOOD.replace(
+        "service: {job: {exponential: demand}}",
+        "service: {jb: {exponential: demand}}",
+    ));
+    assert!(
+        e.starts_with("line 8, column 15: unknown colour `jb` (colours: job)"),
+        "{e}"
+    );
+    let e = err(&GOOD.replace("exponential: demand}", "exponential: demnd}"));
+    assert!(
+        e.starts_with(
+            "line 8, column 34: `demnd`: unknown parameter `demnd` (parameters: demand, rate)"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn non_positive_rates_are_rejected() {
+    let e = err(&GOOD.replace("demand: 1.0", "demand: -1.0"));
+    assert!(
+        e.starts_with("line 8, column 34: the mean must be positive, got -1"),
+        "{e}"
+    );
+    let e = err(&GOOD.replace("rate: 0.5", "rate: 0"));
+    assert!(e.contains("division by zero"), "{e}");
+}
+
+#[test]
+fn a_mode_that_can_never_fire_is_named() {
+    let yaml = GOOD
+        .replace(
+            "  leave:\n    in: {Q: job}",
+            "  leave:\n    in: {Q: job}\n  ghost:\n    in: {P: job}\n    out: {Q: job}",
+        )
+        .replace("places:\n", "places:\n  P: {}\n");
+    let e = err(&yaml);
+    assert!(
+        e.contains(
+            "transition `ghost` mode `mode1` can never fire: place `P` never holds colour `job`"
+        ),
+        "{e}"
+    );
+    assert!(e.starts_with("line 16, column 3"), "{e}");
+}
+
+#[test]
+fn an_unstable_open_model_is_rejected_with_its_numbers_unless_allowed() {
+    let yaml = GOOD.replace("rate: 0.5", "rate: 1.25");
+    let e = err(&yaml);
+    assert!(
+        e.contains("place Q is offered 1.2500 busy servers")
+            && e.contains("1 server(s)")
+            && e.contains("125.0 %"),
+        "{e}"
+    );
+    assert!(
+        load(
+            &yaml,
+            &LoadOptions {
+                stability: Stability::Allow,
+                ..LoadOptions::default()
+            }
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn copies_expand_and_each_routes_to_every_copy() {
+    let yaml = "params: {k: 3}
+colors: [r]
+places:
+  CO: {copies: k, queue: fcfs, servers: 2, service: {r: {exponential: 1}}}
+transitions:
+  arrive: {delay: {exponential: 1}, each: CO, out: {CO: r}}
+  leave: {each: CO, in: {CO: r}}
+";
+    let m = load(yaml, &LoadOptions::default()).unwrap();
+    let names: Vec<&str> = m.net.places.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["CO1", "CO2", "CO3"]);
+    assert_eq!(m.net.transitions[0].modes.len(), 3);
+    let loads = m.open_loads.unwrap();
+    assert!(
+        loads
+            .iter()
+            .all(|(_, l, c)| (l - 1.0 / 3.0).abs() < 1e-12 && *c == 2.0),
+        "{loads:?}"
+    );
+    let e = err(&yaml.replace("leave: {each: CO, in: {CO: r}}", "leave: {in: {CO: r}}"));
+    assert!(e.contains("place `CO` has copies: use `each: CO`"), "{e}");
+}
+
+#[test]
+fn huge_markings_and_yaml_bombs_are_refused() {
+    let e = err(&GOOD.replace(
+        "    queue: fcfs\n",
+        "    queue: fcfs\n    initial: {job: 1e9}\n",
+    ));
+    assert!(e.contains("more than the 10000000 supported"), "{e}");
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 0..9 {
+        let prev = if i == 0 {
+            "a".to_string()
+        } else {
+            format!("b{}", i - 1)
+        };
+        bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+    }
+    let e = load(&bomb, &LoadOptions::default()).unwrap_err();
+    assert!(matches!(e, LoadError::Yaml(_)), "{e}");
+}
+
+#[test]
+fn yaml_booleans_where_numbers_belong_are_explained() {
+    let e = err(&GOOD.replace("demand: 1.0", "demand: n"));
+    assert!(e.contains("YAML boolean"), "{e}");
+}
+
+#[test]
+fn unknown_keys_are_rejected() {
+    let e = err(&GOOD.replace("    queue: fcfs\n", "    queue: fcfs\n    sevrers: 2\n"));
+    assert!(e.contains("sevrers"), "{e}");
+}

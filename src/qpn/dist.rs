@@ -79,14 +79,18 @@ fn positive(name: &str, v: f64) -> Result<f64, DistError> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(DistError(format!("{name} must be a positive number, got {v}")))
+        Err(DistError(format!(
+            "{name} must be a positive number, got {v}"
+        )))
     }
 }
 
 impl Dist {
     /// Exponential with `mean` > 0.
     pub fn exponential(mean: f64) -> Result<Self, DistError> {
-        Ok(Dist::Exponential { mean: positive("mean", mean)? })
+        Ok(Dist::Exponential {
+            mean: positive("mean", mean)?,
+        })
     }
 
     /// Deterministic `value` ≥ 0.
@@ -94,7 +98,9 @@ impl Dist {
         if value.is_finite() && value >= 0.0 {
             Ok(Dist::Deterministic { value })
         } else {
-            Err(DistError(format!("value must be a non-negative number, got {value}")))
+            Err(DistError(format!(
+                "value must be a non-negative number, got {value}"
+            )))
         }
     }
 
@@ -103,7 +109,9 @@ impl Dist {
         if min.is_finite() && max.is_finite() && 0.0 <= min && min <= max {
             Ok(Dist::Uniform { min, max })
         } else {
-            Err(DistError(format!("uniform needs 0 <= min <= max, got min {min}, max {max}")))
+            Err(DistError(format!(
+                "uniform needs 0 <= min <= max, got min {min}, max {max}"
+            )))
         }
     }
 
@@ -112,25 +120,35 @@ impl Dist {
         if k == 0 {
             return Err(DistError("erlang needs k >= 1 phases".into()));
         }
-        Ok(Dist::Erlang { k, mean: positive("mean", mean)? })
+        Ok(Dist::Erlang {
+            k,
+            mean: positive("mean", mean)?,
+        })
     }
 
     /// Balanced-means two-phase hyperexponential with `mean` and `cv` ≥ 1.
     pub fn hyperexponential(mean: f64, cv: f64) -> Result<Self, DistError> {
         let mean = positive("mean", mean)?;
         if !(cv.is_finite() && cv >= 1.0) {
-            return Err(DistError(format!("hyperexponential needs cv >= 1, got {cv}")));
+            return Err(DistError(format!(
+                "hyperexponential needs cv >= 1, got {cv}"
+            )));
         }
         let c2 = cv * cv;
         let p = 0.5 * (1.0 + ((c2 - 1.0) / (c2 + 1.0)).sqrt());
-        Ok(Dist::HyperExponential { p, mean1: mean / (2.0 * p), mean2: mean / (2.0 * (1.0 - p)) })
+        Ok(Dist::HyperExponential {
+            p,
+            mean1: mean / (2.0 * p),
+            mean2: mean / (2.0 * (1.0 - p)),
+        })
     }
 
     /// Log-normal with `mean` > 0 and `cv` > 0.
     pub fn lognormal(mean: f64, cv: f64) -> Result<Self, DistError> {
         let (mean, cv) = (positive("mean", mean)?, positive("cv", cv)?);
         let sigma2 = (1.0 + cv * cv).ln();
-        let inner = LogNormal::new(mean.ln() - 0.5 * sigma2, sigma2.sqrt()).map_err(|e| DistError(e.to_string()))?;
+        let inner = LogNormal::new(mean.ln() - 0.5 * sigma2, sigma2.sqrt())
+            .map_err(|e| DistError(e.to_string()))?;
         Ok(Dist::LogNormal { mean, cv, inner })
     }
 
@@ -145,13 +163,20 @@ impl Dist {
     /// Empirical: uniform over `samples` (non-empty, each finite and ≥ 0).
     pub fn empirical(samples: Vec<f64>) -> Result<Self, DistError> {
         if samples.is_empty() {
-            return Err(DistError("an empirical distribution needs at least one sample".into()));
+            return Err(DistError(
+                "an empirical distribution needs at least one sample".into(),
+            ));
         }
         if let Some(bad) = samples.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-            return Err(DistError(format!("empirical samples must be finite and non-negative, found {bad}")));
+            return Err(DistError(format!(
+                "empirical samples must be finite and non-negative, found {bad}"
+            )));
         }
         let mean = samples.iter().sum::<f64>() / samples.len() as f64;
-        Ok(Dist::Empirical { samples: samples.into(), mean })
+        Ok(Dist::Empirical {
+            samples: samples.into(),
+            mean,
+        })
     }
 
     /// The mean, seconds.
@@ -161,7 +186,9 @@ impl Dist {
             Dist::Deterministic { value } => *value,
             Dist::Uniform { min, max } => 0.5 * (min + max),
             Dist::HyperExponential { p, mean1, mean2 } => p * mean1 + (1.0 - p) * mean2,
-            Dist::LogNormal { mean, .. } | Dist::Gamma { mean, .. } | Dist::Empirical { mean, .. } => *mean,
+            Dist::LogNormal { mean, .. }
+            | Dist::Gamma { mean, .. }
+            | Dist::Empirical { mean, .. } => *mean,
         }
     }
 
@@ -172,7 +199,11 @@ impl Dist {
             Dist::Deterministic { .. } => 0.0,
             Dist::Uniform { min, max } => {
                 let m = 0.5 * (min + max);
-                if m == 0.0 { 0.0 } else { (max - min).powi(2) / 12.0 / (m * m) }
+                if m == 0.0 {
+                    0.0
+                } else {
+                    (max - min).powi(2) / 12.0 / (m * m)
+                }
             }
             Dist::Erlang { k, .. } => 1.0 / *k as f64,
             Dist::HyperExponential { p, mean1, mean2 } => {
@@ -185,7 +216,8 @@ impl Dist {
                 if *mean == 0.0 {
                     return 0.0;
                 }
-                let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / samples.len() as f64;
+                let var =
+                    samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / samples.len() as f64;
                 var / (mean * mean)
             }
         }
@@ -201,12 +233,29 @@ impl Dist {
         match self {
             Dist::Exponential { mean } => Dist::Exponential { mean: mean * k },
             Dist::Deterministic { value } => Dist::Deterministic { value: value * k },
-            Dist::Uniform { min, max } => Dist::Uniform { min: min * k, max: max * k },
-            Dist::Erlang { k: n, mean } => Dist::Erlang { k: *n, mean: mean * k },
-            Dist::HyperExponential { p, mean1, mean2 } => Dist::HyperExponential { p: *p, mean1: mean1 * k, mean2: mean2 * k },
-            Dist::LogNormal { mean, cv, .. } => Dist::lognormal(mean * k, *cv).expect("scaled parameters stay valid"),
-            Dist::Gamma { mean, cv, .. } => Dist::gamma(mean * k, *cv).expect("scaled parameters stay valid"),
-            Dist::Empirical { samples, .. } => Dist::empirical(samples.iter().map(|x| x * k).collect()).expect("scaled samples stay valid"),
+            Dist::Uniform { min, max } => Dist::Uniform {
+                min: min * k,
+                max: max * k,
+            },
+            Dist::Erlang { k: n, mean } => Dist::Erlang {
+                k: *n,
+                mean: mean * k,
+            },
+            Dist::HyperExponential { p, mean1, mean2 } => Dist::HyperExponential {
+                p: *p,
+                mean1: mean1 * k,
+                mean2: mean2 * k,
+            },
+            Dist::LogNormal { mean, cv, .. } => {
+                Dist::lognormal(mean * k, *cv).expect("scaled parameters stay valid")
+            }
+            Dist::Gamma { mean, cv, .. } => {
+                Dist::gamma(mean * k, *cv).expect("scaled parameters stay valid")
+            }
+            Dist::Empirical { samples, .. } => {
+                Dist::empirical(samples.iter().map(|x| x * k).collect())
+                    .expect("scaled samples stay valid")
+            }
         }
     }
 
@@ -222,10 +271,16 @@ impl Dist {
             Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
             Dist::Erlang { k, mean } => {
                 let phase = mean / *k as f64;
-                (0..*k).map(|_| Distribution::<f64>::sample(&Exp1, rng) * phase).sum::<f64>()
+                (0..*k)
+                    .map(|_| Distribution::<f64>::sample(&Exp1, rng) * phase)
+                    .sum::<f64>()
             }
             Dist::HyperExponential { p, mean1, mean2 } => {
-                let m = if rng.random::<f64>() < *p { mean1 } else { mean2 };
+                let m = if rng.random::<f64>() < *p {
+                    mean1
+                } else {
+                    mean2
+                };
                 let e: f64 = Exp1.sample(rng);
                 e * m
             }
@@ -248,7 +303,10 @@ mod tests {
         for _ in 0..n {
             m.push(d.sample(&mut rng));
         }
-        (m.mean().unwrap(), m.variance().unwrap() / m.mean().unwrap().powi(2))
+        (
+            m.mean().unwrap(),
+            m.variance().unwrap() / m.mean().unwrap().powi(2),
+        )
     }
 
     #[test]
@@ -265,8 +323,15 @@ mod tests {
         ];
         for d in &cases {
             let (mean, scv) = moments(d, 400_000);
-            assert!((mean - d.mean()).abs() < 0.01 * d.mean(), "{d:?}: mean {mean}");
-            assert!((scv - d.scv()).abs() < 0.03 * d.scv().max(0.2), "{d:?}: scv {scv} vs {}", d.scv());
+            assert!(
+                (mean - d.mean()).abs() < 0.01 * d.mean(),
+                "{d:?}: mean {mean}"
+            );
+            assert!(
+                (scv - d.scv()).abs() < 0.03 * d.scv().max(0.2),
+                "{d:?}: scv {scv} vs {}",
+                d.scv()
+            );
         }
         assert!((Dist::hyperexponential(1.0, 2.0).unwrap().scv() - 4.0).abs() < 1e-12);
     }

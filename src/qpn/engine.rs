@@ -28,7 +28,10 @@ struct Token {
 
 impl Token {
     fn fresh(now: f64) -> Self {
-        Token { entered: now, probe: [f64::NAN; MAX_PROBES] }
+        Token {
+            entered: now,
+            probe: [f64::NAN; MAX_PROBES],
+        }
     }
 }
 
@@ -125,16 +128,35 @@ impl PartialOrd for PsEntry {
 }
 impl Ord for PsEntry {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        o.vfinish.total_cmp(&self.vfinish).then(o.seq.cmp(&self.seq))
+        o.vfinish
+            .total_cmp(&self.vfinish)
+            .then(o.seq.cmp(&self.seq))
     }
 }
 
 #[derive(Debug)]
 enum QueueState {
-    Is { jobs: Slab },
-    Fcfs { busy: u32, waiting: Vec<VecDeque<Job>>, level: Vec<usize>, jobs: Slab },
-    Ps { vt: f64, last: f64, heap: BinaryHeap<PsEntry>, jobs: Slab, generation: u32 },
-    Lcfs { stack: Vec<(Job, f64)>, started: f64, generation: u32 },
+    Is {
+        jobs: Slab,
+    },
+    Fcfs {
+        busy: u32,
+        waiting: Vec<VecDeque<Job>>,
+        level: Vec<usize>,
+        jobs: Slab,
+    },
+    Ps {
+        vt: f64,
+        last: f64,
+        heap: BinaryHeap<PsEntry>,
+        jobs: Slab,
+        generation: u32,
+    },
+    Lcfs {
+        stack: Vec<(Job, f64)>,
+        started: f64,
+        generation: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -166,7 +188,16 @@ pub struct PlaceColorStats {
 
 impl PlaceColorStats {
     fn new() -> Self {
-        Self { arrivals: 0, departures: 0, pop: 0, area: 0.0, last: 0.0, residence: Moments::default(), residence_bm: BatchMeans::default(), service: Moments::default() }
+        Self {
+            arrivals: 0,
+            departures: 0,
+            pop: 0,
+            area: 0.0,
+            last: 0.0,
+            residence: Moments::default(),
+            residence_bm: BatchMeans::default(),
+            service: Moments::default(),
+        }
     }
     /// Time-integral of the population up to `now`.
     pub fn area_at(&self, now: f64) -> f64 {
@@ -210,16 +241,22 @@ pub struct ProbeRecord {
 #[non_exhaustive]
 pub enum SimError {
     /// No event is pending and no transition can fire.
-    #[error("the net is dead at t = {time} s: no transition can fire and no service is pending (a closed model that deadlocks)")]
+    #[error(
+        "the net is dead at t = {time} s: no transition can fire and no service is pending (a closed model that deadlocks)"
+    )]
     Deadlock {
         /// Simulated time, seconds.
         time: f64,
     },
     /// Immediate transitions keep firing without time advancing.
-    #[error("immediate transitions fired {0} times at t = {1} s without time advancing: a cycle of immediate transitions?")]
+    #[error(
+        "immediate transitions fired {0} times at t = {1} s without time advancing: a cycle of immediate transitions?"
+    )]
     ImmediateLoop(u64, f64),
     /// A queue grows without bound.
-    #[error("place {place} holds {tokens} tokens at t = {time} s: the model is unstable (offered load at or above capacity)")]
+    #[error(
+        "place {place} holds {tokens} tokens at t = {time} s: the model is unstable (offered load at or above capacity)"
+    )]
     Unstable {
         /// Place name.
         place: String,
@@ -294,23 +331,49 @@ impl<'n> Simulation<'n> {
                     }
                 }
             }
-            carry.push(t.modes.iter().map(|m| carry_map(&m.inputs, &m.outputs, nc)).collect());
+            carry.push(
+                t.modes
+                    .iter()
+                    .map(|m| carry_map(&m.inputs, &m.outputs, nc))
+                    .collect(),
+            );
         }
         let places = net
             .places
             .iter()
             .map(|p| {
                 let queue = p.queue.as_ref().map(|q| match q.scheduling {
-                    Scheduling::Is => QueueState::Is { jobs: Slab::default() },
+                    Scheduling::Is => QueueState::Is {
+                        jobs: Slab::default(),
+                    },
                     Scheduling::Fcfs => {
                         let mut prios: Vec<i32> = q.priority.clone();
                         prios.sort_unstable_by(|a, b| b.cmp(a));
                         prios.dedup();
-                        let level = q.priority.iter().map(|p| prios.iter().position(|x| x == p).unwrap()).collect();
-                        QueueState::Fcfs { busy: 0, waiting: vec![VecDeque::new(); prios.len()], level, jobs: Slab::default() }
+                        let level = q
+                            .priority
+                            .iter()
+                            .map(|p| prios.iter().position(|x| x == p).unwrap())
+                            .collect();
+                        QueueState::Fcfs {
+                            busy: 0,
+                            waiting: vec![VecDeque::new(); prios.len()],
+                            level,
+                            jobs: Slab::default(),
+                        }
                     }
-                    Scheduling::Ps => QueueState::Ps { vt: 0.0, last: 0.0, heap: BinaryHeap::new(), jobs: Slab::default(), generation: 0 },
-                    Scheduling::LcfsPr => QueueState::Lcfs { stack: Vec::new(), started: 0.0, generation: 0 },
+                    Scheduling::Ps => QueueState::Ps {
+                        vt: 0.0,
+                        last: 0.0,
+                        heap: BinaryHeap::new(),
+                        jobs: Slab::default(),
+                        generation: 0,
+                    },
+                    Scheduling::LcfsPr => QueueState::Lcfs {
+                        stack: Vec::new(),
+                        started: 0.0,
+                        generation: 0,
+                    },
                 });
                 PlaceState {
                     tokens: vec![VecDeque::new(); nc],
@@ -341,7 +404,11 @@ impl<'n> Simulation<'n> {
             probe_color.push(mask);
         }
         let probes = (0..net.probes.len() * nc)
-            .map(|_| ProbeStats { moments: Moments::default(), sketch: QuantileSketch::default(), bm: BatchMeans::default() })
+            .map(|_| ProbeStats {
+                moments: Moments::default(),
+                sketch: QuantileSketch::default(),
+                bm: BatchMeans::default(),
+            })
             .collect();
         Self {
             net,
@@ -431,7 +498,13 @@ impl<'n> Simulation<'n> {
     #[inline]
     fn schedule(&mut self, time: f64, kind: Kind, a: u32, b: u32) {
         self.seq += 1;
-        self.heap.push(Event { time, seq: self.seq, kind, a, b });
+        self.heap.push(Event {
+            time,
+            seq: self.seq,
+            kind,
+            a,
+            b,
+        });
     }
 
     /// Processes the next event and everything it enables.
@@ -458,7 +531,16 @@ impl<'n> Simulation<'n> {
             Kind::Ps => {
                 let now = self.now;
                 let servers = self.places[p].servers;
-                let Some(QueueState::Ps { vt, last, heap, jobs, generation }) = self.places[p].queue.as_mut() else { unreachable!() };
+                let Some(QueueState::Ps {
+                    vt,
+                    last,
+                    heap,
+                    jobs,
+                    generation,
+                }) = self.places[p].queue.as_mut()
+                else {
+                    unreachable!()
+                };
                 if ev.b != *generation {
                     return Ok(());
                 }
@@ -473,7 +555,14 @@ impl<'n> Simulation<'n> {
             }
             Kind::Lcfs => {
                 let now = self.now;
-                let Some(QueueState::Lcfs { stack, started, generation }) = self.places[p].queue.as_mut() else { unreachable!() };
+                let Some(QueueState::Lcfs {
+                    stack,
+                    started,
+                    generation,
+                }) = self.places[p].queue.as_mut()
+                else {
+                    unreachable!()
+                };
                 if ev.b != *generation {
                     return Ok(());
                 }
@@ -500,7 +589,11 @@ impl<'n> Simulation<'n> {
         self.update_timed();
         if self.in_queues > self.token_limit {
             let (place, tokens) = self.largest_queue();
-            return Err(SimError::Unstable { place, tokens, time: self.now });
+            return Err(SimError::Unstable {
+                place,
+                tokens,
+                time: self.now,
+            });
         }
         Ok(())
     }
@@ -552,9 +645,17 @@ impl<'n> Simulation<'n> {
     }
 
     fn place_hooks(&mut self, p: usize, enter: bool, color: usize, token: &mut Token) {
-        let n = if enter { self.enter_hooks[p].len() } else { self.exit_hooks[p].len() };
+        let n = if enter {
+            self.enter_hooks[p].len()
+        } else {
+            self.exit_hooks[p].len()
+        };
         for i in 0..n {
-            let (k, is_start) = if enter { self.enter_hooks[p][i] } else { self.exit_hooks[p][i] };
+            let (k, is_start) = if enter {
+                self.enter_hooks[p][i]
+            } else {
+                self.exit_hooks[p][i]
+            };
             self.apply_hook(k, is_start, color, token);
         }
     }
@@ -592,7 +693,12 @@ impl<'n> Simulation<'n> {
         s.sketch.push(d);
         s.bm.push(d);
         if self.recording {
-            self.records.push(ProbeRecord { probe: k, color, start, end: self.now });
+            self.records.push(ProbeRecord {
+                probe: k,
+                color,
+                start,
+                end: self.now,
+            });
         }
     }
 
@@ -640,7 +746,9 @@ impl<'n> Simulation<'n> {
 
     /// Takes the oldest available token of colour `c` from place `p`.
     fn take(&mut self, p: usize, c: usize) -> Token {
-        let mut token = self.places[p].tokens[c].pop_front().expect("an enabled input");
+        let mut token = self.places[p].tokens[c]
+            .pop_front()
+            .expect("an enabled input");
         let nc = self.nc;
         let s = &mut self.stats[p * nc + c];
         if self.places[p].queue.is_none() {
@@ -668,7 +776,9 @@ impl<'n> Simulation<'n> {
         }
         let head = pl.tokens[c][0].entered;
         let oldest = pl.tokens.iter().enumerate().all(|(k, q)| {
-            k == c || q.front().is_none_or(|t| t.entered > head || (t.entered == head && k > c))
+            k == c
+                || q.front()
+                    .is_none_or(|t| t.entered > head || (t.entered == head && k > c))
         });
         if oldest { n } else { 0 }
     }
@@ -676,9 +786,15 @@ impl<'n> Simulation<'n> {
     // ----- queues -----
 
     fn arrive(&mut self, p: usize, c: usize, token: Token) {
-        let dist = self.net.places[p].queue.as_ref().unwrap().service[c].as_ref().expect("validated: service defined");
+        let dist = self.net.places[p].queue.as_ref().unwrap().service[c]
+            .as_ref()
+            .expect("validated: service defined");
         let service = dist.sample(&mut self.rng);
-        let job = Job { color: c, token, service };
+        let job = Job {
+            color: c,
+            token,
+            service,
+        };
         let now = self.now;
         let servers = self.places[p].servers;
         match self.places[p].queue.as_mut().unwrap() {
@@ -688,7 +804,12 @@ impl<'n> Simulation<'n> {
                 self.schedule(now + service, Kind::Service, p as u32, slot);
                 self.set_busy(p, n as f64);
             }
-            QueueState::Fcfs { busy, waiting, level, jobs } => {
+            QueueState::Fcfs {
+                busy,
+                waiting,
+                level,
+                jobs,
+            } => {
                 if *busy < servers {
                     *busy += 1;
                     let b = *busy;
@@ -699,7 +820,13 @@ impl<'n> Simulation<'n> {
                     waiting[level[c]].push_back(job);
                 }
             }
-            QueueState::Ps { vt, last, heap, jobs, generation: _ } => {
+            QueueState::Ps {
+                vt,
+                last,
+                heap,
+                jobs,
+                generation: _,
+            } => {
                 let n = heap.len();
                 *vt += (now - *last) * ps_rate(n, servers);
                 *last = now;
@@ -726,11 +853,21 @@ impl<'n> Simulation<'n> {
     fn reschedule_ps(&mut self, p: usize) {
         let now = self.now;
         let servers = self.places[p].servers;
-        let Some(QueueState::Ps { vt, heap, generation, .. }) = self.places[p].queue.as_mut() else { unreachable!() };
+        let Some(QueueState::Ps {
+            vt,
+            heap,
+            generation,
+            ..
+        }) = self.places[p].queue.as_mut()
+        else {
+            unreachable!()
+        };
         *generation = generation.wrapping_add(1);
         let g = *generation;
         let n = heap.len();
-        let next = heap.peek().map(|e| now + (e.vfinish - *vt).max(0.0) / ps_rate(n, servers));
+        let next = heap
+            .peek()
+            .map(|e| now + (e.vfinish - *vt).max(0.0) / ps_rate(n, servers));
         let busy = n.min(servers as usize) as f64;
         if let Some(t) = next {
             self.schedule(t, Kind::Ps, p as u32, g);
@@ -740,7 +877,12 @@ impl<'n> Simulation<'n> {
 
     fn reschedule_lcfs(&mut self, p: usize) {
         let now = self.now;
-        let Some(QueueState::Lcfs { stack, generation, .. }) = self.places[p].queue.as_mut() else { unreachable!() };
+        let Some(QueueState::Lcfs {
+            stack, generation, ..
+        }) = self.places[p].queue.as_mut()
+        else {
+            unreachable!()
+        };
         *generation = generation.wrapping_add(1);
         let g = *generation;
         let next = stack.last().map(|top| now + top.1.max(0.0));
@@ -753,7 +895,13 @@ impl<'n> Simulation<'n> {
 
     fn start_next_fcfs(&mut self, p: usize) {
         let now = self.now;
-        let Some(QueueState::Fcfs { busy, waiting, jobs, .. }) = self.places[p].queue.as_mut() else {
+        let Some(QueueState::Fcfs {
+            busy,
+            waiting,
+            jobs,
+            ..
+        }) = self.places[p].queue.as_mut()
+        else {
             if let Some(QueueState::Is { jobs }) = self.places[p].queue.as_ref() {
                 let n = jobs.slots.len() - jobs.free.len();
                 self.set_busy(p, n as f64);
@@ -793,7 +941,10 @@ impl<'n> Simulation<'n> {
         let net = self.net;
         self.modes.clear();
         for (mi, m) in net.transitions[t].modes.iter().enumerate() {
-            if m.inputs.iter().all(|a| self.available(a.place, a.color) >= a.count as usize) {
+            if m.inputs
+                .iter()
+                .all(|a| self.available(a.place, a.color) >= a.count as usize)
+            {
                 self.modes.push((mi, m.weight));
             }
         }
@@ -851,9 +1002,15 @@ impl<'n> Simulation<'n> {
             let mut i = 0;
             while i < self.cand.len() {
                 let t = self.cand[i] as usize;
-                let on = net.transitions[t].modes.iter().any(|m| m.inputs.iter().all(|a| self.available(a.place, a.color) >= a.count as usize));
+                let on = net.transitions[t].modes.iter().any(|m| {
+                    m.inputs
+                        .iter()
+                        .all(|a| self.available(a.place, a.color) >= a.count as usize)
+                });
                 if on {
-                    let Timing::Immediate { weight } = net.transitions[t].timing else { unreachable!() };
+                    let Timing::Immediate { weight } = net.transitions[t].timing else {
+                        unreachable!()
+                    };
                     self.enabled.push((t as u32, weight));
                     total += weight;
                     i += 1;
@@ -895,10 +1052,16 @@ impl<'n> Simulation<'n> {
         while let Some(t) = self.timed_dirty.pop() {
             let t = t as usize;
             self.in_timed_dirty[t] = false;
-            let on = net.transitions[t].modes.iter().any(|m| m.inputs.iter().all(|a| self.available(a.place, a.color) >= a.count as usize));
+            let on = net.transitions[t].modes.iter().any(|m| {
+                m.inputs
+                    .iter()
+                    .all(|a| self.available(a.place, a.color) >= a.count as usize)
+            });
             let (scheduled, generation) = self.timed[t];
             if on && !scheduled {
-                let Timing::Timed { delay } = &net.transitions[t].timing else { unreachable!() };
+                let Timing::Timed { delay } = &net.transitions[t].timing else {
+                    unreachable!()
+                };
                 let d = delay.sample(&mut self.rng);
                 let g = generation.wrapping_add(1);
                 self.timed[t] = (true, g);
@@ -925,7 +1088,11 @@ impl<'n> Simulation<'n> {
             b.last = now;
         }
         for p in &mut self.probes {
-            *p = ProbeStats { moments: Moments::default(), sketch: QuantileSketch::default(), bm: BatchMeans::default() };
+            *p = ProbeStats {
+                moments: Moments::default(),
+                sketch: QuantileSketch::default(),
+                bm: BatchMeans::default(),
+            };
         }
         self.measure_start = now;
         self.main_completions = 0;
@@ -961,7 +1128,11 @@ impl<'n> Simulation<'n> {
 
 #[inline]
 fn ps_rate(n: usize, servers: u32) -> f64 {
-    if n <= servers as usize { 1.0 } else { servers as f64 / n as f64 }
+    if n <= servers as usize {
+        1.0
+    } else {
+        servers as f64 / n as f64
+    }
 }
 
 /// For each output arc, the consumed token (index in consumption order)

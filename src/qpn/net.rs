@@ -180,7 +180,11 @@ impl Net {
     /// Which (place, colour) pairs can ever hold a token: the initial
     /// marking, closed under every mode whose inputs can all be supplied.
     pub fn reachable(&self) -> Vec<Vec<bool>> {
-        let mut can: Vec<Vec<bool>> = self.places.iter().map(|p| p.initial.iter().map(|&n| n > 0).collect()).collect();
+        let mut can: Vec<Vec<bool>> = self
+            .places
+            .iter()
+            .map(|p| p.initial.iter().map(|&n| n > 0).collect())
+            .collect();
         loop {
             let mut changed = false;
             for t in &self.transitions {
@@ -226,27 +230,45 @@ impl Net {
             return Err(NetError("the net has no colours".into()));
         }
         if self.probes.len() > MAX_PROBES {
-            return Err(NetError(format!("at most {MAX_PROBES} probes are supported, found {}", self.probes.len())));
+            return Err(NetError(format!(
+                "at most {MAX_PROBES} probes are supported, found {}",
+                self.probes.len()
+            )));
         }
         for p in &self.places {
             if p.initial.len() != nc {
-                return Err(NetError(format!("place {}: initial marking must list {nc} colours", p.name)));
+                return Err(NetError(format!(
+                    "place {}: initial marking must list {nc} colours",
+                    p.name
+                )));
             }
             if let Some(q) = &p.queue {
                 if q.service.len() != nc || q.priority.len() != nc {
-                    return Err(NetError(format!("place {}: service and priority must list {nc} colours", p.name)));
+                    return Err(NetError(format!(
+                        "place {}: service and priority must list {nc} colours",
+                        p.name
+                    )));
                 }
                 if q.scheduling != Scheduling::Is && q.servers == 0 {
-                    return Err(NetError(format!("place {}: a queue needs at least one server", p.name)));
+                    return Err(NetError(format!(
+                        "place {}: a queue needs at least one server",
+                        p.name
+                    )));
                 }
                 if q.scheduling == Scheduling::LcfsPr && q.servers != 1 {
-                    return Err(NetError(format!("place {}: LCFS-PR supports one server, found {}", p.name, q.servers)));
+                    return Err(NetError(format!(
+                        "place {}: LCFS-PR supports one server, found {}",
+                        p.name, q.servers
+                    )));
                 }
             }
         }
         let check_arc = |t: &Transition, a: &ArcSpec| -> Result<(), NetError> {
             if a.place >= self.places.len() || a.color >= nc || a.count == 0 {
-                return Err(NetError(format!("transition {}: an arc refers to a missing place or colour, or has count 0", t.name)));
+                return Err(NetError(format!(
+                    "transition {}: an arc refers to a missing place or colour, or has count 0",
+                    t.name
+                )));
             }
             Ok(())
         };
@@ -257,11 +279,17 @@ impl Net {
             if let Timing::Immediate { weight } = t.timing
                 && !(weight.is_finite() && weight > 0.0)
             {
-                return Err(NetError(format!("transition {}: weight must be positive, got {weight}", t.name)));
+                return Err(NetError(format!(
+                    "transition {}: weight must be positive, got {weight}",
+                    t.name
+                )));
             }
             for m in &t.modes {
                 if !(m.weight.is_finite() && m.weight > 0.0) {
-                    return Err(NetError(format!("transition {} mode {}: weight must be positive, got {}", t.name, m.name, m.weight)));
+                    return Err(NetError(format!(
+                        "transition {} mode {}: weight must be positive, got {}",
+                        t.name, m.name, m.weight
+                    )));
                 }
                 if m.inputs.is_empty() && matches!(t.timing, Timing::Immediate { .. }) {
                     return Err(NetError(format!(
@@ -289,7 +317,10 @@ impl Net {
         }
         for pr in &self.probes {
             if pr.colors.is_empty() || pr.start.is_empty() || pr.end.is_empty() {
-                return Err(NetError(format!("probe {} needs colours, a start and an end", pr.name)));
+                return Err(NetError(format!(
+                    "probe {} needs colours, a start and an end",
+                    pr.name
+                )));
             }
         }
         Ok(())
@@ -359,7 +390,10 @@ pub fn open_flows(net: &Net) -> Option<Vec<Vec<f64>>> {
             let wsum: f64 = tw.iter().map(|x| x.1).sum();
             for &(t, w) in &tw {
                 let modes: Vec<usize> = cons.iter().filter(|x| x.0 == t).map(|x| x.1).collect();
-                let msum: f64 = modes.iter().map(|&m| net.transitions[t].modes[m].weight).sum();
+                let msum: f64 = modes
+                    .iter()
+                    .map(|&m| net.transitions[t].modes[m].weight)
+                    .sum();
                 for m in modes {
                     routes[p][c].push((t, m, w / wsum * net.transitions[t].modes[m].weight / msum));
                 }
@@ -381,7 +415,12 @@ pub fn open_flows(net: &Net) -> Option<Vec<Vec<f64>>> {
                 }
             }
         }
-        let diff = next.iter().flatten().zip(flow.iter().flatten()).map(|(a, b)| (a - b).abs() / a.abs().max(1e-300)).fold(0.0, f64::max);
+        let diff = next
+            .iter()
+            .flatten()
+            .zip(flow.iter().flatten())
+            .map(|(a, b)| (a - b).abs() / a.abs().max(1e-300))
+            .fold(0.0, f64::max);
         flow = next;
         if diff < 1e-13 {
             return Some(flow);

@@ -54,7 +54,14 @@ pub struct RunConfig {
 
 impl Default for RunConfig {
     fn default() -> Self {
-        Self { stop: StopRule::Requests(100_000), warmup: Warmup::Auto, replications: 1, seed: 1, token_limit: DEFAULT_TOKEN_LIMIT, confidence: 0.95 }
+        Self {
+            stop: StopRule::Requests(100_000),
+            warmup: Warmup::Auto,
+            replications: 1,
+            seed: 1,
+            token_limit: DEFAULT_TOKEN_LIMIT,
+            confidence: 0.95,
+        }
     }
 }
 
@@ -198,15 +205,24 @@ struct PlaceRaw {
 /// (deadlock, instability, an immediate loop).
 pub fn simulate(net: &Net, cfg: &RunConfig, ctl: Control<'_>) -> Result<SimReport, RunError> {
     if cfg.replications == 0 {
-        return Err(RunError::Config("at least one replication is needed".into()));
+        return Err(RunError::Config(
+            "at least one replication is needed".into(),
+        ));
     }
     if net.probes.is_empty() && !matches!(cfg.stop, StopRule::Time(_)) {
-        return Err(RunError::Config("the model has no probe: stop by time (--time) or add a probe".into()));
+        return Err(RunError::Config(
+            "the model has no probe: stop by time (--time) or add a probe".into(),
+        ));
     }
     if net.probes.is_empty() && matches!(cfg.warmup, Warmup::Auto | Warmup::Count(_)) {
-        return Err(RunError::Config("the model has no probe: give the warm-up as a time".into()));
+        return Err(RunError::Config(
+            "the model has no probe: give the warm-up as a time".into(),
+        ));
     }
-    let reps: Vec<Result<Rep, RunError>> = (0..cfg.replications).into_par_iter().map(|r| run_one(net, cfg, r, ctl)).collect();
+    let reps: Vec<Result<Rep, RunError>> = (0..cfg.replications)
+        .into_par_iter()
+        .map(|r| run_one(net, cfg, r, ctl))
+        .collect();
     let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(combine(net, cfg, &reps))
 }
@@ -216,7 +232,10 @@ fn interrupted(ctl: &Control<'_>) -> bool {
 }
 
 fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep, RunError> {
-    let err = |source| RunError::Sim { replication: r, source };
+    let err = |source| RunError::Sim {
+        replication: r,
+        source,
+    };
     let mut sim = Simulation::new(net, replication_rng(cfg.seed, r));
     sim.set_token_limit(cfg.token_limit);
     sim.start().map_err(err)?;
@@ -226,9 +245,11 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
         Warmup::None => {}
         Warmup::Time(t) => sim.run_until_time(t).map_err(err)?,
         Warmup::Count(n) => {
+            let mut steps = 0u64;
             while sim.main_completions() < n {
                 sim.step().map_err(err)?;
-                if sim.events() % 4096 == 0 && interrupted(&ctl) {
+                steps += 1;
+                if steps.is_multiple_of(4096) && interrupted(&ctl) {
                     stopped_early = true;
                     break;
                 }
@@ -244,10 +265,17 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
             sim.record_probes(true);
             for _ in 0..4 {
                 let mut obs: Vec<f64> = Vec::with_capacity(pilot as usize);
+                let mut steps = 0u64;
                 while (obs.len() as u64) < pilot {
                     sim.step().map_err(err)?;
-                    obs.extend(sim.records.drain(..).filter(|x| x.probe == 0).map(|x| x.end - x.start));
-                    if sim.events() % 4096 == 0 && interrupted(&ctl) {
+                    steps += 1;
+                    obs.extend(
+                        sim.records
+                            .drain(..)
+                            .filter(|x| x.probe == 0)
+                            .map(|x| x.end - x.start),
+                    );
+                    if steps.is_multiple_of(4096) && interrupted(&ctl) {
                         stopped_early = true;
                         break;
                     }
@@ -255,7 +283,10 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
                 if stopped_early || obs.len() < 20 {
                     break;
                 }
-                let batches: Vec<f64> = obs.chunks_exact(5).map(|c| c.iter().sum::<f64>() / 5.0).collect();
+                let batches: Vec<f64> = obs
+                    .chunks_exact(5)
+                    .map(|c| c.iter().sum::<f64>() / 5.0)
+                    .collect();
                 let d = mser5(&batches);
                 if d < batches.len() * 2 / 5 {
                     break;
@@ -280,9 +311,11 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
     if !stopped_early {
         match cfg.stop {
             StopRule::Requests(n) => {
+                let mut steps = 0u64;
                 while sim.main_completions() < n {
                     sim.step().map_err(err)?;
-                    if sim.events() % 4096 == 0 {
+                    steps += 1;
+                    if steps.is_multiple_of(4096) {
                         report_progress(sim.main_completions(), &mut last_progress);
                         if interrupted(&ctl) {
                             stopped_early = true;
@@ -299,7 +332,10 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
                 while next < end {
                     next = (next + step).min(end);
                     sim.run_until_time(next).map_err(err)?;
-                    report_progress(((next - sim.measure_start()) * 1000.0) as u64, &mut last_progress);
+                    report_progress(
+                        ((next - sim.measure_start()) * 1000.0) as u64,
+                        &mut last_progress,
+                    );
                     if interrupted(&ctl) {
                         stopped_early = true;
                         break;
@@ -349,7 +385,15 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
             probes.push((s.moments, s.sketch.clone(), s.bm.half_width(cfg.confidence)));
         }
     }
-    Ok(Rep { events: sim.events(), duration, warmup_time, warmup_passages, interrupted: stopped_early, places, probes })
+    Ok(Rep {
+        events: sim.events(),
+        duration,
+        warmup_time,
+        warmup_passages,
+        interrupted: stopped_early,
+        places,
+        probes,
+    })
 }
 
 fn precise_enough(sim: &Simulation<'_>, net: &Net, rel: f64, level: f64) -> bool {
@@ -357,7 +401,9 @@ fn precise_enough(sim: &Simulation<'_>, net: &Net, rel: f64, level: f64) -> bool
     for (k, pr) in net.probes.iter().enumerate() {
         for &c in &pr.colors {
             let s = sim.probe_stats(k, c);
-            let Some(mean) = s.moments.mean() else { return false };
+            let Some(mean) = s.moments.mean() else {
+                return false;
+            };
             match s.bm.half_width(level) {
                 Some(hw) if s.bm.batches() >= 30 && hw <= rel * mean => {}
                 _ => return false,
@@ -376,7 +422,10 @@ fn across(values: &[f64], level: f64) -> (f64, Option<f64>) {
         return (mean, None);
     }
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
-    (mean, Some(student_t_quantile(level, (k - 1) as f64) * (var / k as f64).sqrt()))
+    (
+        mean,
+        Some(student_t_quantile(level, (k - 1) as f64) * (var / k as f64).sqrt()),
+    )
 }
 
 fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
@@ -429,10 +478,18 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
             let arrival_throughput = per_rep(&|r| r.places[idx].arrivals as f64 / r.duration);
             let throughput = per_rep(&|r| r.places[idx].departures as f64 / r.duration);
             let mean_population = per_rep(&|r| r.places[idx].area / r.duration);
-            let utilization = place.queue.as_ref().filter(|q| q.scheduling != Scheduling::Is).map(|q| {
-                let servers = if q.scheduling == Scheduling::LcfsPr { 1.0 } else { q.servers as f64 };
-                per_rep(&|r| r.places[idx].busy_area / (servers * r.duration))
-            });
+            let utilization = place
+                .queue
+                .as_ref()
+                .filter(|q| q.scheduling != Scheduling::Is)
+                .map(|q| {
+                    let servers = if q.scheduling == Scheduling::LcfsPr {
+                        1.0
+                    } else {
+                        q.servers as f64
+                    };
+                    per_rep(&|r| r.places[idx].busy_area / (servers * r.duration))
+                });
             let mut residence = Moments::default();
             let mut service = Moments::default();
             let mut means = Vec::new();
@@ -467,7 +524,11 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
         replications: k,
         events: reps.iter().map(|r| r.events).sum(),
         measured_time_s: reps.iter().map(|r| r.duration).sum::<f64>() / k as f64,
-        ci_method: if by_reps { "replications".into() } else { "batch means".into() },
+        ci_method: if by_reps {
+            "replications".into()
+        } else {
+            "batch means".into()
+        },
         confidence: cfg.confidence,
         warmup: WarmupReport {
             method: match cfg.warmup {

@@ -43,7 +43,12 @@ impl Default for BatchMeans {
 impl BatchMeans {
     /// Starts with batches of `initial_size` observations.
     pub fn new(initial_size: u64) -> Self {
-        Self { size: initial_size.max(1), sum: 0.0, n: 0, means: Vec::with_capacity(MAX_BATCHES) }
+        Self {
+            size: initial_size.max(1),
+            sum: 0.0,
+            n: 0,
+            means: Vec::with_capacity(MAX_BATCHES),
+        }
     }
 
     /// Adds one observation.
@@ -99,7 +104,11 @@ impl BatchMeans {
         if var == 0.0 {
             return Some(0.0);
         }
-        let cov: f64 = self.means.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+        let cov: f64 = self
+            .means
+            .windows(2)
+            .map(|w| (w[0] - mean) * (w[1] - mean))
+            .sum();
         Some(cov / var)
     }
 }

@@ -3,6 +3,8 @@
 
 mod import;
 mod inspect;
+mod qpn;
+mod simulate;
 
 use std::io::Write;
 use std::path::PathBuf;

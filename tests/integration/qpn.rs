@@ -1,0 +1,337 @@
+//! The simulator against closed forms: M/M/1, M/M/c (Erlang-C), M/M/∞,
+//! M/D/1 and M/H2/1 (Pollaczek–Khinchine), PS and LCFS-PR insensitivity,
+//! non-preemptive priorities (Cobham), exact MVA of a closed model, token
+//! conservation, routing proportions, exact deterministic timing, and CI
+//! coverage.
+
+use demandsim::model_io::{LoadOptions, load};
+use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
+
+fn run(yaml: &str, stop: StopRule, seed: u64) -> SimReport {
+    let model = load(yaml, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let cfg = RunConfig {
+        stop,
+        warmup: Warmup::Auto,
+        replications: 1,
+        seed,
+        ..RunConfig::default()
+    };
+    simulate(&model.net, &cfg, Control::default()).unwrap()
+}
+
+/// One open queue fed by Poisson arrivals at `rate`.
+fn open_queue(rate: f64, sched: &str, servers: u32, service: &str) -> String {
+    let servers = if sched == "is" {
+        String::new()
+    } else {
+        format!("servers: {servers}")
+    };
+    format!(
+        "colors: [job]
+places:
+  Q:
+    queue: {sched}
+    {servers}
+    service: {{job: {service}}}
+transitions:
+  arrive: {{delay: {{exponential: {}}}, out: {{Q: job}}}}
+  leave: {{in: {{Q: job}}}}
+probes:
+  response: {{start: {{transition: arrive}}, end: {{transition: leave}}}}
+",
+        1.0 / rate
+    )
+}
+
+#[track_caller]
+fn near(got: f64, want: f64, rel: f64) {
+    assert!(
+        (got - want).abs() <= rel * want,
+        "got {got}, want {want} (±{:.1} %)",
+        rel * 100.0
+    );
+}
+
+fn response(r: &SimReport) -> f64 {
+    r.probes[0].mean_s.unwrap()
+}
+
+#[test]
+fn mm1_mean_response_time_is_s_over_one_minus_rho() {
+    let r = run(
+        &open_queue(0.5, "fcfs", 1, "{exponential: 1.0}"),
+        StopRule::Requests(400_000),
+        1,
+    );
+    near(response(&r), 2.0, 0.03);
+    let hw = r.probes[0].ci_half_width_s.unwrap();
+    assert!(
+        (response(&r) - 2.0).abs() < 3.0 * hw,
+        "2.0 outside ±3 half-widths {hw}"
+    );
+    near(r.places[0].utilization.unwrap(), 0.5, 0.01);
+    near(r.places[0].mean_population, 1.0, 0.04);
+}
+
+#[test]
+fn mmc_matches_erlang_c() {
+    // λ = 1.5, μ = 1, c = 2: C = 0.642857, W = 2.285714.
+    let r = run(
+        &open_queue(1.5, "fcfs", 2, "{exponential: 1.0}"),
+        StopRule::Requests(400_000),
+        2,
+    );
+    near(response(&r), 2.285714, 0.03);
+    near(r.places[0].utilization.unwrap(), 0.75, 0.01);
+}
+
+#[test]
+fn infinite_server_response_is_the_service_time() {
+    let r = run(
+        &open_queue(5.0, "is", 1, "{exponential: 0.7}"),
+        StopRule::Requests(200_000),
+        3,
+    );
+    near(response(&r), 0.7, 0.01);
+    near(r.places[0].mean_population, 3.5, 0.02);
+    assert_eq!(r.places[0].utilization, None);
+}
+
+#[test]
+fn md1_and_mh2_1_match_pollaczek_khinchine() {
+    // M/D/1, λ = 0.5, S = 1: R = 1 + λS²/(2(1-ρ)) = 1.5.
+    let r = run(
+        &open_queue(0.5, "fcfs", 1, "{deterministic: 1.0}"),
+        StopRule::Requests(300_000),
+        4,
+    );
+    near(response(&r), 1.5, 0.02);
+    // M/H2/1, λ = 0.5, mean 1, cv 2: E[S²] = 5, R = 1 + 0.5·5/(2·0.5) = 3.5.
+    let r = run(
+        &open_queue(0.5, "fcfs", 1, "{hyperexponential: {mean: 1.0, cv: 2.0}}"),
+        StopRule::Requests(800_000),
+        5,
+    );
+    near(response(&r), 3.5, 0.04);
+}
+
+#[test]
+fn ps_and_lcfs_pr_are_insensitive_to_the_service_distribution() {
+    // M/G/1-PS and M/G/1-LCFS-PR: R = S/(1-ρ) = 2 whatever the distribution.
+    for (sched, service, seed) in [
+        ("ps", "{exponential: 1.0}", 6),
+        ("ps", "{deterministic: 1.0}", 7),
+        ("lcfs-pr", "{deterministic: 1.0}", 8),
+        ("lcfs-pr", "{erlang: {k: 3, mean: 1.0}}", 9),
+    ] {
+        let r = run(
+            &open_queue(0.5, sched, 1, service),
+            StopRule::Requests(400_000),
+            seed,
+        );
+        near(response(&r), 2.0, 0.04);
+    }
+    // M/M/2-PS has the M/M/2 mean population: 2ρ/(1-ρ²) at ρ = 0.75... by
+    // Little, R = N/λ = (2·0.75/(1-0.5625))/1.5 = 2.285714, as FCFS.
+    let r = run(
+        &open_queue(1.5, "ps", 2, "{exponential: 1.0}"),
+        StopRule::Requests(400_000),
+        10,
+    );
+    near(response(&r), 2.285714, 0.04);
+}
+
+#[test]
+fn nonpreemptive_priorities_match_cobham() {
+    let yaml = "colors: [hi, lo]
+places:
+  Q:
+    queue: fcfs
+    service: {hi: {exponential: 1.0}, lo: {exponential: 1.0}}
+    priority: {hi: 2, lo: 1}
+transitions:
+  arrive_hi: {delay: {exponential: 4.0}, out: {Q: hi}}
+  arrive_lo: {delay: {exponential: 4.0}, out: {Q: lo}}
+  leave:
+    modes:
+      - in: {Q: hi}
+      - in: {Q: lo}
+probes:
+  response: {start: [{transition: arrive_hi}, {transition: arrive_lo}], end: {transition: leave}}
+";
+    let r = run(yaml, StopRule::Requests(800_000), 11);
+    // W0 = Σλ E[S²]/2 = 0.5; W_hi = 0.5/(1·0.75), W_lo = 0.5/(0.75·0.5).
+    let by = |c: &str| {
+        r.probes
+            .iter()
+            .find(|p| p.color == c)
+            .unwrap()
+            .mean_s
+            .unwrap()
+    };
+    near(by("hi"), 1.0 + 0.5 / 0.75, 0.03);
+    near(by("lo"), 1.0 + 0.5 / 0.375, 0.03);
+}
+
+/// Exact MVA for IS think time `z` and one FCFS single-server queue `s`.
+fn mva_one_queue(n: usize, z: f64, s: f64) -> f64 {
+    let mut q = 0.0;
+    let mut r = 0.0;
+    for k in 1..=n {
+        r = s * (1.0 + q);
+        let x = k as f64 / (z + r);
+        q = x * r;
+    }
+    r
+}
+
+#[test]
+fn closed_single_queue_matches_exact_mva_and_conserves_tokens() {
+    let yaml = "params: {clients: 5}
+colors: [c]
+places:
+  Think: {queue: is, service: {c: {exponential: 1.0}}, initial: {c: clients}}
+  Q: {queue: fcfs, service: {c: {exponential: 0.5}}}
+transitions:
+  go: {in: {Think: c}, out: {Q: c}}
+  back: {in: {Q: c}, out: {Think: c}}
+probes:
+  cycle: {start: {place: Think, when: exit}, end: {place: Think, when: enter}}
+";
+    let r = run(yaml, StopRule::Requests(400_000), 12);
+    near(response(&r), mva_one_queue(5, 1.0, 0.5), 0.02);
+    let total: f64 = r.places.iter().map(|p| p.mean_population).sum();
+    assert!(
+        (total - 5.0).abs() < 1e-6,
+        "closed net population {total} != 5"
+    );
+}
+
+#[test]
+fn routing_follows_normalised_weights() {
+    // pepsy-bcmp2's weights 4/5/1/10 give 0.2/0.25/0.05/0.5.
+    let yaml = "colors: [c]
+places:
+  A: {}
+  B1: {queue: is, service: {c: {exponential: 0.01}}}
+  B2: {queue: is, service: {c: {exponential: 0.01}}}
+  B3: {queue: is, service: {c: {exponential: 0.01}}}
+  B4: {queue: is, service: {c: {exponential: 0.01}}}
+transitions:
+  src: {delay: {exponential: 1.0}, out: {A: c}}
+  t1: {weight: 4, in: {A: c}, out: {B1: c}}
+  t2: {weight: 5, in: {A: c}, out: {B2: c}}
+  t3: {weight: 1, in: {A: c}, out: {B3: c}}
+  t4: {weight: 10, in: {A: c}, out: {B4: c}}
+  s1: {in: {B1: c}}
+  s2: {in: {B2: c}}
+  s3: {in: {B3: c}}
+  s4: {in: {B4: c}}
+";
+    let model = load(yaml, &LoadOptions::default()).unwrap();
+    let cfg = RunConfig {
+        stop: StopRule::Time(200_000.0),
+        warmup: Warmup::None,
+        seed: 13,
+        ..RunConfig::default()
+    };
+    let r = simulate(&model.net, &cfg, Control::default()).unwrap();
+    let x = |p: &str| r.places.iter().find(|x| x.place == p).unwrap().throughput;
+    let total = x("B1") + x("B2") + x("B3") + x("B4");
+    for (p, share) in [("B1", 0.2), ("B2", 0.25), ("B3", 0.05), ("B4", 0.5)] {
+        near(x(p) / total, share, 0.03);
+    }
+}
+
+#[test]
+fn a_deterministic_pipeline_has_exact_timing() {
+    let yaml = "colors: [c]
+places:
+  Delay: {queue: is, service: {c: {deterministic: 0.3}}}
+  Server: {queue: fcfs, service: {c: {deterministic: 0.5}}}
+transitions:
+  src: {delay: {deterministic: 1.0}, out: {Delay: c}}
+  mid: {in: {Delay: c}, out: {Server: c}}
+  sink: {in: {Server: c}}
+probes:
+  response: {start: {transition: src}, end: {transition: sink}}
+";
+    let model = load(yaml, &LoadOptions::default()).unwrap();
+    let cfg = RunConfig {
+        stop: StopRule::Requests(1000),
+        warmup: Warmup::None,
+        seed: 14,
+        ..RunConfig::default()
+    };
+    let r = simulate(&model.net, &cfg, Control::default()).unwrap();
+    let p = &r.probes[0];
+    assert!((p.mean_s.unwrap() - 0.8).abs() < 1e-12, "{:?}", p.mean_s);
+    assert_eq!(p.count, 1000);
+    for q in [p.p50_s, p.p99_s] {
+        assert!((q.unwrap() - 0.8).abs() <= 0.005 * 0.8);
+    }
+    // Arrivals at 1, 2, ..., 1000 s; the last leaves 0.8 s after it came.
+    assert!(
+        (r.measured_time_s - 1000.8).abs() < 1e-9,
+        "{}",
+        r.measured_time_s
+    );
+}
+
+#[test]
+fn about_95_percent_of_batch_means_intervals_cover_the_true_mean() {
+    let model = load(
+        &open_queue(0.5, "fcfs", 1, "{exponential: 1.0}"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let runs = 120;
+    let mut covered = 0;
+    for seed in 0..runs {
+        let cfg = RunConfig {
+            stop: StopRule::Requests(30_000),
+            warmup: Warmup::Count(2_000),
+            seed: 1000 + seed,
+            ..RunConfig::default()
+        };
+        let r = simulate(&model.net, &cfg, Control::default()).unwrap();
+        let (m, hw) = (
+            r.probes[0].mean_s.unwrap(),
+            r.probes[0].ci_half_width_s.unwrap(),
+        );
+        if (m - 2.0).abs() <= hw {
+            covered += 1;
+        }
+    }
+    let share = covered as f64 / runs as f64;
+    assert!((0.86..=1.0).contains(&share), "coverage {share}");
+}
+
+#[test]
+fn replications_give_the_same_numbers_on_any_thread_count() {
+    let model = load(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/qpn5.yaml")).unwrap(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let cfg = RunConfig {
+        stop: StopRule::Requests(5_000),
+        warmup: Warmup::Auto,
+        replications: 4,
+        seed: 99,
+        ..RunConfig::default()
+    };
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| simulate(&model.net, &cfg, Control::default()).unwrap());
+    let two = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap()
+        .install(|| simulate(&model.net, &cfg, Control::default()).unwrap());
+    assert_eq!(one, two);
+    assert_eq!(one.ci_method, "replications");
+    assert!(one.probes[0].ci_half_width_s.is_some());
+}

@@ -1,0 +1,185 @@
+//! `simulate` and `generate` through the command line.
+
+use serde_json::Value;
+
+use super::{close, demandsim};
+
+fn model(name: &str) -> String {
+    format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn simulate_json_has_the_documented_fields_and_prints_the_seed_it_draws() {
+    let run = demandsim(
+        &[
+            "simulate",
+            &model("qpn1-open.yaml"),
+            "--requests",
+            "20000",
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.starts_with("seed: "), "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    for k in ["seed", "replications", "events", "wall_s"] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    let p = &v["probes"][0];
+    for k in [
+        "name",
+        "color",
+        "mean_s",
+        "ci_half_width_s",
+        "p50_s",
+        "p90_s",
+        "p95_s",
+        "p99_s",
+        "count",
+    ] {
+        assert!(p.get(k).is_some(), "missing probes[].{k}");
+    }
+    assert_eq!(p["count"], 20000);
+    let pl = &v["places"][0];
+    for k in [
+        "place",
+        "color",
+        "throughput",
+        "mean_population",
+        "utilization",
+        "mean_residence_s",
+        "ci_half_width_s",
+    ] {
+        assert!(pl.get(k).is_some(), "missing places[].{k}");
+    }
+    let seed = run
+        .stderr
+        .trim_start_matches("seed: ")
+        .lines()
+        .next()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    assert_eq!(v["seed"], seed);
+}
+
+#[test]
+fn same_seed_same_json_apart_from_wall_time() {
+    let go = |threads: &str| {
+        let run = demandsim(
+            &[
+                "simulate",
+                &model("qpn5.yaml"),
+                "--requests",
+                "3000",
+                "--replications",
+                "3",
+                "--seed",
+                "7",
+                "--threads",
+                threads,
+                "--format",
+                "json",
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut v: Value = serde_json::from_str(&run.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("wall_s");
+        v
+    };
+    assert_eq!(go("1"), go("2"));
+}
+
+#[test]
+fn model_errors_name_file_line_and_column_and_set_errors_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "colors: [a]\nplaces:\n  Q: {queue: fcfs, service: {a: {exponential: 1}}}\ntransitions:\n  t: {in: {X: a}, out: {Q: a}}\n").unwrap();
+    let run = demandsim(&["simulate", bad.to_str().unwrap()], b"");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("bad.yaml: line 5, column 12: unknown place `X` (places: Q)"),
+        "{}",
+        run.stderr
+    );
+    let run = demandsim(&["simulate", &model("qpn1.yaml"), "--set", "demnd=1"], b"");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no parameter `demnd`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unstable_open_model_is_refused_with_numbers() {
+    let run = demandsim(
+        &["simulate", &model("qpn1-open.yaml"), "--set", "servers=4"],
+        b"",
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("place CO1 is offered 6.2269 busy servers")
+            && run.stderr.contains("4 server(s)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn generated_traces_carry_the_true_demand_and_exact_utilization() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen");
+    let run = demandsim(
+        &[
+            "generate",
+            &model("qpn1-open.yaml"),
+            "--out",
+            out.to_str().unwrap(),
+            "--requests",
+            "40000",
+            "--seed",
+            "3",
+            "--set",
+            "servers=8",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap();
+    let t = &truth["truth"][0];
+    assert_eq!(t["place"], "CO1");
+    close(t["true_demand_s"].as_f64().unwrap(), 0.997588333);
+    let realised = t["realised_demand_s"].as_f64().unwrap();
+    assert!((realised - 0.997588333).abs() < 0.02, "{realised}");
+    // Utilization law on the generated trace: U = X·S/c.
+    let run = demandsim(
+        &[
+            "inspect",
+            "--requests",
+            out.join("requests.csv").to_str().unwrap(),
+            "--utilization",
+            out.join("utilization.csv").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["interval_s"], 30.0);
+    let u = v["summary"]["mean_utilization"]["CO1"].as_f64().unwrap();
+    let x = v["summary"]["requests"].as_f64().unwrap() / truth["duration_s"].as_f64().unwrap();
+    assert!(
+        (u - x * realised / 8.0).abs() < 0.01,
+        "U {u} vs X·S/c {}",
+        x * realised / 8.0
+    );
+    assert!((u - t["mean_utilization"].as_f64().unwrap()).abs() < 1e-3);
+}
