@@ -1,0 +1,118 @@
+//! QPN engine speed: events per second (an event is a service completion
+//! or a transition firing) on the shipped models and on stress shapes.
+//! Fixed seeds; models from `models/`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use demandsim::model_io::{LoadOptions, Model, load};
+use demandsim::qpn::{Control, RunConfig, Simulation, StopRule, Warmup, replication_rng, simulate};
+
+fn model(file: &str, set: &[(&str, &str)]) -> Model {
+    let text =
+        std::fs::read_to_string(format!("{}/models/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    inline(&text, set)
+}
+
+fn inline(text: &str, set: &[(&str, &str)]) -> Model {
+    let overrides: Vec<(String, String)> = set
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    load(
+        text,
+        &LoadOptions {
+            overrides: &overrides,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+const EVENTS: u64 = 300_000;
+
+fn events(c: &mut Criterion, name: &str, m: &Model) {
+    let mut g = c.benchmark_group("qpn");
+    g.throughput(Throughput::Elements(EVENTS));
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            let mut sim = Simulation::new(&m.net, replication_rng(1, 0));
+            sim.start().unwrap();
+            while sim.events() < EVENTS {
+                sim.step().unwrap();
+            }
+            sim.events()
+        })
+    });
+    g.finish();
+}
+
+/// A closed PS station with 1,000 tokens and a short think time.
+const PS_1000: &str = "colors: [c]
+places:
+  Think: {queue: is, service: {c: {exponential: 1.0}}, initial: {c: 1000}}
+  CPU: {queue: ps, servers: 2, service: {c: {exponential: 0.01}}}
+transitions:
+  go: {in: {Think: c}, out: {CPU: c}}
+  back: {in: {CPU: c}, out: {Think: c}}
+";
+
+/// Each request passes 10 immediate transitions through ordinary places.
+fn chain10() -> String {
+    let mut s = String::from(
+        "colors: [c]\nplaces:\n  Q: {queue: fcfs, service: {c: {exponential: 0.5}}}\n",
+    );
+    for i in 0..10 {
+        s.push_str(&format!("  P{i}: {{}}\n"));
+    }
+    s.push_str("transitions:\n  src: {delay: {exponential: 1.0}, out: {P0: c}}\n");
+    for i in 0..9 {
+        s.push_str(&format!(
+            "  t{i}: {{in: {{P{i}: c}}, out: {{P{}: c}}}}\n",
+            i + 1
+        ));
+    }
+    s.push_str("  t9: {in: {P9: c}, out: {Q: c}}\n  sink: {in: {Q: c}}\n");
+    s
+}
+
+fn benches(c: &mut Criterion) {
+    events(c, "qpn1-open 52% load", &model("qpn1-open.yaml", &[]));
+    events(
+        c,
+        "qpn1-open 90% load",
+        &model(
+            "qpn1-open.yaml",
+            &[("arrival_rate", "0.9 * servers / demand")],
+        ),
+    );
+    events(c, "qpn10 closed", &model("qpn10.yaml", &[]));
+    events(c, "PS with 1000 tokens", &inline(PS_1000, &[]));
+    events(
+        c,
+        "10 immediate transitions per request",
+        &inline(&chain10(), &[]),
+    );
+
+    let m = model("qpn1-open.yaml", &[]);
+    let cfg = RunConfig {
+        stop: StopRule::Requests(100_000),
+        warmup: Warmup::Count(1_000),
+        replications: 4,
+        seed: 1,
+        ..RunConfig::default()
+    };
+    let mut g = c.benchmark_group("replications");
+    g.sample_size(10);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        g.bench_function(format!("4 x 100k requests, {threads} thread(s)"), |b| {
+            b.iter(|| pool.install(|| simulate(&m.net, &cfg, Control::default()).unwrap().events))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(qpn, benches);
+criterion_main!(qpn);
