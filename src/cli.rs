@@ -4,6 +4,7 @@ mod import;
 mod inspect;
 mod io;
 mod simulate;
+mod solve;
 mod table;
 
 use std::io::Write as _;
@@ -55,6 +56,8 @@ enum Command {
     Export(import::ExportArgs),
     /// Simulate a queueing Petri net model.
     Simulate(simulate::Args),
+    /// Solve a product-form model analytically (Erlang-C, MVA).
+    Solve(solve::Args),
     /// Simulate a model and write ground-truth traces (requests,
     /// utilization, true demands).
     Generate(simulate::GenerateArgs),
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => import::export(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Generate(a) => simulate::generate_cmd(a),
+        Command::Solve(a) => solve::run(a),
     }
     .map(|()| ExitCode::SUCCESS)
 }

@@ -26,6 +26,8 @@
 pub mod generate;
 pub mod import;
 pub mod model_io;
+pub mod numeric;
 pub mod qpn;
+pub mod solve;
 pub mod stats;
 pub mod trace;

@@ -224,16 +224,70 @@ pub fn run(a: Args) -> Result<()> {
     let report = with_progress(target, unit, |ctl| simulate(&model.net, &cfg, ctl))
         .with_context(|| a.model.model.display().to_string())?;
     let wall = t0.elapsed().as_secs_f64();
+    let analytic = analytic_beside(&model, &report);
     let mut out = Output::create(a.output.as_deref())?;
     match a.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &json(&model, &report, wall))?;
+            let mut v = json(&model, &report, wall);
+            let probes = v["probes"].as_array_mut().expect("probes");
+            for (p, an) in probes.iter_mut().zip(&analytic.values) {
+                let obj = p.as_object_mut().expect("an object");
+                obj.insert("analytic_s".into(), an.map(|(m, _)| m).into());
+                obj.insert(
+                    "analytic_inside_ci".into(),
+                    an.and_then(|(_, inside)| inside).into(),
+                );
+            }
+            v.as_object_mut()
+                .expect("an object")
+                .insert("analytic".into(), analytic.summary.clone().into());
+            serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         }
         Format::Csv => write_csv(&mut out, &report)?,
-        Format::Table => write!(out, "{}", render(&model, &report, wall))?,
+        Format::Table => write!(out, "{}", render(&model, &report, wall, &analytic))?,
     }
     out.commit()
+}
+
+/// The analytic value of every simulated probe, where the model is
+/// product-form, and whether it lies inside the simulated CI.
+struct Beside {
+    /// Per simulated probe row: (analytic mean, inside the CI?).
+    values: Vec<Option<(f64, Option<bool>)>>,
+    /// Method used, or why there is none.
+    summary: String,
+}
+
+fn analytic_beside(model: &Model, report: &SimReport) -> Beside {
+    match demandsim::solve::analyse(&model.net) {
+        Ok(a) => {
+            let values = report
+                .probes
+                .iter()
+                .map(|p| {
+                    let v = a
+                        .probes
+                        .iter()
+                        .find(|x| x.name == p.name && x.color == p.color)?
+                        .mean_s?;
+                    let inside = match (p.mean_s, p.ci_half_width_s) {
+                        (Some(m), Some(hw)) => Some((v - m).abs() <= hw),
+                        _ => None,
+                    };
+                    Some((v, inside))
+                })
+                .collect();
+            Beside {
+                values,
+                summary: a.method,
+            }
+        }
+        Err(e) => Beside {
+            values: vec![None; report.probes.len()],
+            summary: e.to_string(),
+        },
+    }
 }
 
 fn json(model: &Model, r: &SimReport, wall: f64) -> serde_json::Value {
@@ -305,7 +359,7 @@ fn write_csv(out: &mut impl Write, r: &SimReport) -> Result<()> {
     Ok(())
 }
 
-fn render(model: &Model, r: &SimReport, wall: f64) -> String {
+fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String {
     let mut s = format!(
         "model {}: seed {}, {} replication(s), {} events in {:.3} s ({:.1} M events/s), {} simulated s measured\nwarm-up {}: {} s, {} passages discarded; CIs: {:.0} % by {}{}\n\n",
         model.name,
@@ -327,18 +381,26 @@ fn render(model: &Model, r: &SimReport, wall: f64) -> String {
         "color",
         "mean [s]",
         "± CI [s]",
+        "analytic [s]",
         "p50",
         "p90",
         "p95",
         "p99",
         "count",
     ]);
-    for p in &r.probes {
+    for (p, an) in r.probes.iter().zip(&analytic.values) {
+        let an = match an {
+            Some((v, Some(true))) => format!("{} (in CI)", num(Some(*v))),
+            Some((v, Some(false))) => format!("{} (outside CI)", num(Some(*v))),
+            Some((v, None)) => num(Some(*v)),
+            None => "-".into(),
+        };
         t.row(vec![
             p.name.clone(),
             p.color.clone(),
             num(p.mean_s),
             num(p.ci_half_width_s),
+            an,
             num(p.p50_s),
             num(p.p90_s),
             num(p.p95_s),
@@ -347,6 +409,7 @@ fn render(model: &Model, r: &SimReport, wall: f64) -> String {
         ]);
     }
     s.push_str(&t.render());
+    s.push_str(&format!("analytic: {}\n", analytic.summary));
     s.push('\n');
     let mut t = Table::new([
         "place",

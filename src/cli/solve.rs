@@ -1,0 +1,96 @@
+//! `demandsim solve`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use demandsim::solve::{Analysis, analyse};
+
+use super::Format;
+use super::io::Output;
+use super::simulate::{ModelArgs, load_model};
+use super::table::{Table, num};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let model = load_model(&a.model)?;
+    let analysis = analyse(&model.net).with_context(|| a.model.model.display().to_string())?;
+    let mut out = Output::create(a.output.as_deref())?;
+    match a.format {
+        Format::Json => {
+            let mut v = serde_json::to_value(&analysis)?;
+            v.as_object_mut()
+                .expect("an object")
+                .insert("model".into(), model.name.clone().into());
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record([
+                "kind",
+                "name",
+                "color",
+                "mean_s",
+                "throughput",
+                "utilization",
+                "mean_population",
+            ])?;
+            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+            for p in &analysis.probes {
+                w.write_record(["probe", &p.name, &p.color, &o(p.mean_s), "", "", ""])?;
+            }
+            for p in &analysis.places {
+                w.write_record([
+                    "place",
+                    &p.place,
+                    &p.color,
+                    &p.mean_residence_s.to_string(),
+                    &p.throughput.to_string(),
+                    &o(p.utilization),
+                    &p.mean_population.to_string(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        Format::Table => write!(out, "{}", render(&model.name, &analysis))?,
+    }
+    out.commit()
+}
+
+fn render(name: &str, a: &Analysis) -> String {
+    let mut s = format!("model {name}: {}\n", a.method);
+    for n in &a.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s.push('\n');
+    let mut t = Table::new(["probe", "color", "mean [s]"]);
+    for p in &a.probes {
+        t.row(vec![p.name.clone(), p.color.clone(), num(p.mean_s)]);
+    }
+    s.push_str(&t.render());
+    s.push('\n');
+    let mut t = Table::new(["place", "color", "X [1/s]", "U", "R [s]", "N"]);
+    for p in &a.places {
+        t.row(vec![
+            p.place.clone(),
+            p.color.clone(),
+            num(Some(p.throughput)),
+            num(p.utilization),
+            num(Some(p.mean_residence_s)),
+            num(Some(p.mean_population)),
+        ]);
+    }
+    s.push_str(&t.render());
+    s
+}
