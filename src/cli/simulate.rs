@@ -224,6 +224,17 @@ pub fn run(a: Args) -> Result<()> {
     let report = with_progress(target, unit, |ctl| simulate(&model.net, &cfg, ctl))
         .with_context(|| a.model.model.display().to_string())?;
     let wall = t0.elapsed().as_secs_f64();
+    if report.replications == 1 {
+        for p in &report.probes {
+            if let Some(l) = p.batch_lag1.filter(|l| *l > 0.3) {
+                log::warn!(
+                    "probe {} ({}): batch means are correlated (lag-1 autocorrelation {l:.2}); the CI may be too narrow: run longer or use --replications",
+                    p.name,
+                    p.color
+                );
+            }
+        }
+    }
     let analytic = analytic_beside(&model, &report);
     let mut out = Output::create(a.output.as_deref())?;
     match a.format {

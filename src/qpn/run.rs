@@ -97,6 +97,10 @@ pub struct ProbeResult {
     pub p99_s: Option<f64>,
     /// Passages measured (all replications).
     pub count: u64,
+    /// Batch-size check: lag-1 autocorrelation of the batch means (first
+    /// replication); near 0 means the batch-means CI can be trusted, above
+    /// 0.3 the run was too short for its correlation.
+    pub batch_lag1: Option<f64>,
 }
 
 /// Results of a place and colour.
@@ -184,7 +188,7 @@ struct Rep {
     warmup_passages: u64,
     interrupted: bool,
     places: Vec<PlaceRaw>,
-    probes: Vec<(Moments, QuantileSketch, Option<f64>)>,
+    probes: Vec<(Moments, QuantileSketch, Option<f64>, Option<f64>)>,
 }
 
 struct PlaceRaw {
@@ -382,7 +386,12 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
     for k in 0..net.probes.len() {
         for c in 0..nc {
             let s = sim.probe_stats(k, c);
-            probes.push((s.moments, s.sketch.clone(), s.bm.half_width(cfg.confidence)));
+            probes.push((
+                s.moments,
+                s.sketch.clone(),
+                s.bm.half_width(cfg.confidence),
+                s.bm.lag1(),
+            ));
         }
     }
     Ok(Rep {
@@ -441,7 +450,7 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
             let mut all = Moments::default();
             let mut means = Vec::new();
             for r in reps {
-                let (m, s, _) = &r.probes[idx];
+                let (m, s, _, _) = &r.probes[idx];
                 sketch.merge(s);
                 all.merge(m);
                 if let Some(x) = m.mean() {
@@ -464,6 +473,7 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
                 p95_s: sketch.quantile(0.95),
                 p99_s: sketch.quantile(0.99),
                 count: all.count(),
+                batch_lag1: reps[0].probes[idx].3,
             });
         }
     }

@@ -5,6 +5,7 @@ mod import;
 mod inspect;
 mod qpn;
 mod simulate;
+mod solve;
 
 use std::io::Write;
 use std::path::PathBuf;

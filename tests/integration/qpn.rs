@@ -335,3 +335,76 @@ fn replications_give_the_same_numbers_on_any_thread_count() {
     assert_eq!(one.ci_method, "replications");
     assert!(one.probes[0].ci_half_width_s.is_some());
 }
+
+#[test]
+fn a_closed_model_that_deadlocks_stops_with_a_message() {
+    let yaml = "colors: [c]
+places:
+  Q: {queue: is, service: {c: {exponential: 1.0}}, initial: {c: 1}}
+  Done: {}
+transitions:
+  t: {in: {Q: c}, out: {Done: c}}
+probes:
+  p: {start: {place: Q, when: exit}, end: {place: Done, when: enter}}
+";
+    let model = load(yaml, &LoadOptions::default()).unwrap();
+    let cfg = RunConfig {
+        stop: StopRule::Requests(10),
+        warmup: Warmup::None,
+        ..RunConfig::default()
+    };
+    let e = simulate(&model.net, &cfg, Control::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the net is dead") && e.contains("deadlocks"),
+        "{e}"
+    );
+}
+
+#[test]
+fn precision_stops_when_every_probe_is_that_precise() {
+    let model = load(
+        &open_queue(0.5, "fcfs", 1, "{exponential: 1.0}"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let cfg = RunConfig {
+        stop: StopRule::Precision(0.01),
+        warmup: Warmup::Auto,
+        seed: 21,
+        ..RunConfig::default()
+    };
+    let r = simulate(&model.net, &cfg, Control::default()).unwrap();
+    let p = &r.probes[0];
+    assert!(p.ci_half_width_s.unwrap() <= 0.01 * p.mean_s.unwrap());
+    near(p.mean_s.unwrap(), 2.0, 0.03);
+    // A 1 % interval at ρ = 0.5 needs tens of thousands of passages, not millions.
+    assert!((20_000..2_000_000).contains(&p.count), "{}", p.count);
+    assert!(p.batch_lag1.unwrap().abs() < 0.5, "{:?}", p.batch_lag1);
+}
+
+#[test]
+fn an_unstable_run_stops_when_a_queue_explodes() {
+    let model = load(
+        &open_queue(2.0, "fcfs", 1, "{exponential: 1.0}"),
+        &LoadOptions {
+            stability: demandsim::model_io::Stability::Allow,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    let cfg = RunConfig {
+        stop: StopRule::Requests(1_000_000),
+        warmup: Warmup::None,
+        token_limit: 10_000,
+        ..RunConfig::default()
+    };
+    let e = simulate(&model.net, &cfg, Control::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("place Q holds 10001 tokens") && e.contains("unstable"),
+        "{e}"
+    );
+}

@@ -183,3 +183,46 @@ fn generated_traces_carry_the_true_demand_and_exact_utilization() {
     );
     assert!((u - t["mean_utilization"].as_f64().unwrap()).abs() < 1e-3);
 }
+
+#[test]
+fn solve_json_has_method_probes_and_places() {
+    let run = demandsim(&["solve", &model("qpn10.yaml"), "--format", "json"], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["method"], "exact MVA (load-dependent, multi-class)");
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("pool that never runs out")
+    );
+    let p = &v["probes"][0];
+    assert_eq!(
+        (p["name"].as_str(), p["color"].as_str()),
+        (Some("response"), Some("request"))
+    );
+    assert!(p["mean_s"].as_f64().unwrap() > 0.3652765);
+    let places = v["places"].as_array().unwrap();
+    assert_eq!(places.len(), 11, "CL and CO1..CO10");
+    for k in [
+        "place",
+        "color",
+        "throughput",
+        "utilization",
+        "mean_residence_s",
+        "mean_population",
+    ] {
+        assert!(places[1].get(k).is_some(), "missing {k}");
+    }
+    let run = demandsim(
+        &["solve", &model("qpn1.yaml"), "--set", "connections=10"],
+        b"",
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("place CP is a pool that can bind (10 tokens for 90 requests); use simulate"),
+        "{}",
+        run.stderr
+    );
+}

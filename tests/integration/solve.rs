@@ -1,0 +1,358 @@
+//! The analytic solver against published values, a CTMC, and the
+//! simulator.
+
+use demandsim::model_io::{LoadOptions, load};
+use demandsim::qpn::{Control, RunConfig, StopRule, Warmup, simulate};
+use demandsim::solve::{Station, StationKind, analyse, solve_approximate, solve_exact};
+
+/// pepsy-bcmp2 (QPME's example), in seconds: terminals Z = 10 s, CPU PS
+/// 0.2/0.25 s, Disk1 FCFS 1 s, Disk2 FCFS c=2 0.5 s, Disk3 FCFS c=3 20 s;
+/// CPU routes to Disk1/Disk2/Disk3/terminals with weights 4/5/1/10.
+const PEPSY: &str = "colors: [c1, c2]
+places:
+  Terminals: {queue: is, service: {c1: {exponential: 10}, c2: {exponential: 10}}, initial: {c1: 10, c2: 12}}
+  CPU: {queue: ps, service: {c1: {exponential: 0.2}, c2: {exponential: 0.25}}}
+  Disk1: {queue: fcfs, service: {c1: {exponential: 1}, c2: {exponential: 1}}}
+  Disk2: {queue: fcfs, servers: 2, service: {c1: {exponential: 0.5}, c2: {exponential: 0.5}}}
+  Disk3: {queue: fcfs, servers: 3, service: {c1: {exponential: 20}, c2: {exponential: 20}}}
+transitions:
+  t0: {modes: [{in: {Terminals: c1}, out: {CPU: c1}}, {in: {Terminals: c2}, out: {CPU: c2}}]}
+  t1: {weight: 4, modes: [{in: {CPU: c1}, out: {Disk1: c1}}, {in: {CPU: c2}, out: {Disk1: c2}}]}
+  t2: {weight: 5, modes: [{in: {CPU: c1}, out: {Disk2: c1}}, {in: {CPU: c2}, out: {Disk2: c2}}]}
+  t3: {weight: 1, modes: [{in: {CPU: c1}, out: {Disk3: c1}}, {in: {CPU: c2}, out: {Disk3: c2}}]}
+  t4: {weight: 10, modes: [{in: {CPU: c1}, out: {Terminals: c1}}, {in: {CPU: c2}, out: {Terminals: c2}}]}
+  t5: {modes: [{in: {Disk1: c1}, out: {CPU: c1}}, {in: {Disk1: c2}, out: {CPU: c2}}]}
+  t6: {modes: [{in: {Disk2: c1}, out: {CPU: c1}}, {in: {Disk2: c2}, out: {CPU: c2}}]}
+  t7: {modes: [{in: {Disk3: c1}, out: {CPU: c1}}, {in: {Disk3: c2}, out: {CPU: c2}}]}
+";
+
+#[test]
+fn pepsy_bcmp2_per_visit_response_times_match_line_and_the_ctmc() {
+    let m = load(PEPSY, &LoadOptions::default()).unwrap();
+    let a = analyse(&m.net).unwrap();
+    assert!(a.method.starts_with("exact MVA"), "{}", a.method);
+    let r = |place: &str, color: &str| {
+        a.places
+            .iter()
+            .find(|p| p.place == place && p.color == color)
+            .unwrap()
+            .mean_residence_s
+            * 1000.0
+    };
+    // Published per-visit values in ms, class 1 / class 2 (qpn.md §4).
+    for (place, c1, c2) in [
+        ("CPU", 476.72, 588.79),
+        ("Disk1", 2054.57, 2056.50),
+        ("Disk2", 513.61, 513.63),
+        ("Disk3", 40856.8, 40941.1),
+    ] {
+        for (color, want) in [("c1", c1), ("c2", c2)] {
+            let got = r(place, color);
+            assert!(
+                (got - want).abs() <= 0.5e-5 * want + 0.006,
+                "{place} {color}: {got} ms, published {want}"
+            );
+        }
+    }
+}
+
+/// Stationary distribution of a closed single-class network by Gaussian
+/// elimination on the CTMC generator; returns per-station (X, Q).
+fn ctmc(n: usize, servers: &[u32], service: &[f64], routing: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    let k = servers.len();
+    let mut states: Vec<Vec<usize>> = Vec::new();
+    fn enumerate(k: usize, n: usize, prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if prefix.len() == k - 1 {
+            let used: usize = prefix.iter().sum();
+            let mut s = prefix.clone();
+            s.push(n - used);
+            out.push(s);
+            return;
+        }
+        let used: usize = prefix.iter().sum();
+        for i in 0..=(n - used) {
+            prefix.push(i);
+            enumerate(k, n, prefix, out);
+            prefix.pop();
+        }
+    }
+    enumerate(k, n, &mut Vec::new(), &mut states);
+    let index = |s: &Vec<usize>| states.iter().position(|x| x == s).unwrap();
+    let m = states.len();
+    let rate = |st: usize, j: usize| -> f64 {
+        let busy = if servers[st] == 0 {
+            j as f64
+        } else {
+            (j as f64).min(servers[st] as f64)
+        };
+        busy / service[st]
+    };
+    // Q^T π = 0 with Σπ = 1 replacing the last equation.
+    let mut a = vec![vec![0.0; m + 1]; m];
+    for (i, s) in states.iter().enumerate() {
+        for from in 0..k {
+            if s[from] == 0 {
+                continue;
+            }
+            let mu = rate(from, s[from]);
+            for to in 0..k {
+                let p = routing[from][to];
+                if p == 0.0 || to == from {
+                    continue;
+                }
+                let mut t = s.clone();
+                t[from] -= 1;
+                t[to] += 1;
+                let j = index(&t);
+                a[j][i] += mu * p;
+                a[i][i] -= mu * p;
+            }
+        }
+    }
+    for x in a[m - 1].iter_mut().take(m) {
+        *x = 1.0;
+    }
+    a[m - 1][m] = 1.0;
+    for col in 0..m {
+        let piv = (col..m)
+            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
+            .unwrap();
+        a.swap(col, piv);
+        for row in 0..m {
+            if row != col {
+                let f = a[row][col] / a[col][col];
+                if f != 0.0 {
+                    for c in col..=m {
+                        a[row][c] -= f * a[col][c];
+                    }
+                }
+            }
+        }
+    }
+    let pi: Vec<f64> = (0..m).map(|i| a[i][m] / a[i][i]).collect();
+    (0..k)
+        .map(|st| {
+            let x: f64 = states
+                .iter()
+                .zip(&pi)
+                .map(|(s, p)| p * rate(st, s[st]))
+                .sum();
+            let q: f64 = states.iter().zip(&pi).map(|(s, p)| p * s[st] as f64).sum();
+            (x, q)
+        })
+        .collect()
+}
+
+#[test]
+fn exact_mva_equals_the_ctmc_to_1e_9() {
+    // A delay, a 2-server queue and a single server in a cycle with a
+    // branch: station 0 → 1, 1 → 2 (0.4) or 0 (0.6), 2 → 1.
+    let servers = [0u32, 2, 1];
+    let service = [2.0, 0.7, 0.4];
+    let routing = vec![
+        vec![0.0, 1.0, 0.0],
+        vec![0.6, 0.0, 0.4],
+        vec![0.0, 1.0, 0.0],
+    ];
+    // Visits per visit to station 0: v1 = 1/0.6, v2 = 0.4/0.6.
+    let visits = [1.0, 1.0 / 0.6, 0.4 / 0.6];
+    for n in 1..=10u32 {
+        let stations: Vec<Station> = (0..3)
+            .map(|k| Station {
+                name: format!("S{k}"),
+                kind: if servers[k] == 0 {
+                    StationKind::Delay
+                } else {
+                    StationKind::Queue {
+                        servers: servers[k],
+                    }
+                },
+                service: vec![service[k]],
+                visits: vec![visits[k]],
+            })
+            .collect();
+        let mva = solve_exact(&stations, &[n]).unwrap();
+        let exact = ctmc(n as usize, &servers, &service, &routing);
+        for k in 0..3 {
+            let (x, q) = exact[k];
+            let s = &mva.stations[k];
+            assert!(
+                (s.throughput[0] - x).abs() <= 1e-9 * x,
+                "N={n} station {k}: X {} vs {x}",
+                s.throughput[0]
+            );
+            assert!(
+                (s.population[0] - q).abs() <= 1e-9 * q.max(1.0),
+                "N={n} station {k}: Q {} vs {q}",
+                s.population[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn exact_mva_stays_exact_deep_in_saturation() {
+    // Delay + 3-server queue: a birth–death chain whose product-form
+    // solution we can compute in log space for N = 400, where the textbook
+    // p(0) = 1 − Σ p(j) recursion breaks down.
+    let (z, s, c, n) = (1.0f64, 0.05f64, 3u32, 400usize);
+    let mut logw = vec![0.0f64; n + 1];
+    for j in 1..=n {
+        // j at the queue, n − j thinking: weight ∝ s^j / Π min(i, c) · z^(n−j) / (n−j)!
+        let mut l = 0.0;
+        for i in 1..=j {
+            l += s.ln() - (i.min(c as usize) as f64).ln();
+        }
+        for i in 1..=(n - j) {
+            l += z.ln() - (i as f64).ln();
+        }
+        logw[j] = l;
+    }
+    let mut l0 = 0.0;
+    for i in 1..=n {
+        l0 += z.ln() - (i as f64).ln();
+    }
+    logw[0] = l0;
+    let max = logw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = logw.iter().map(|l| (l - max).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let q: f64 = w.iter().enumerate().map(|(j, x)| j as f64 * x).sum::<f64>() / total;
+    let busy: f64 = w
+        .iter()
+        .enumerate()
+        .map(|(j, x)| (j.min(c as usize)) as f64 * x)
+        .sum::<f64>()
+        / total;
+    let x = busy / s;
+    let stations = vec![
+        Station {
+            name: "Z".into(),
+            kind: StationKind::Delay,
+            service: vec![z],
+            visits: vec![1.0],
+        },
+        Station {
+            name: "Q".into(),
+            kind: StationKind::Queue { servers: c },
+            service: vec![s],
+            visits: vec![1.0],
+        },
+    ];
+    let mva = solve_exact(&stations, &[n as u32]).unwrap();
+    assert!(
+        (mva.stations[1].throughput[0] - x).abs() <= 1e-9 * x,
+        "{} vs {x}",
+        mva.stations[1].throughput[0]
+    );
+    assert!(
+        (mva.stations[1].population[0] - q).abs() <= 1e-9 * q,
+        "{} vs {q}",
+        mva.stations[1].population[0]
+    );
+    assert!(mva.stations[1].utilization.unwrap() > 0.999);
+}
+
+#[test]
+fn approximate_mva_is_within_five_percent_of_exact_on_large_populations() {
+    let stations = vec![
+        Station {
+            name: "Z".into(),
+            kind: StationKind::Delay,
+            service: vec![5.0, 2.0],
+            visits: vec![1.0, 1.0],
+        },
+        Station {
+            name: "A".into(),
+            kind: StationKind::Queue { servers: 1 },
+            service: vec![0.02, 0.05],
+            visits: vec![1.0, 1.0],
+        },
+        Station {
+            name: "B".into(),
+            kind: StationKind::Queue { servers: 4 },
+            service: vec![0.1, 0.1],
+            visits: vec![1.0, 0.5],
+        },
+        Station {
+            name: "C".into(),
+            kind: StationKind::Queue { servers: 2 },
+            service: vec![0.03, 0.08],
+            visits: vec![2.0, 1.0],
+        },
+    ];
+    let mut worst: f64 = 0.0;
+    for pop in [[1u32, 1], [20, 10], [60, 60], [150, 100]] {
+        let exact = solve_exact(&stations, &pop).unwrap();
+        let approx = solve_approximate(&stations, &pop);
+        for r in 0..2 {
+            let e = exact.class_throughput[r];
+            let a = approx.class_throughput[r];
+            worst = worst.max((a - e).abs() / e);
+        }
+    }
+    assert!(worst < 0.05, "worst throughput error {worst}");
+}
+
+#[test]
+fn every_shipped_model_is_solved_and_the_simulator_agrees() {
+    for name in [
+        "qpn1",
+        "qpn5",
+        "qpn10",
+        "qpn1-open",
+        "qpn5-open",
+        "qpn10-open",
+    ] {
+        let text =
+            std::fs::read_to_string(format!("{}/models/{name}.yaml", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        let m = load(&text, &LoadOptions::default()).unwrap();
+        let a = analyse(&m.net).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let analytic = a.probes[0].mean_s.unwrap();
+        let cfg = RunConfig {
+            stop: StopRule::Requests(200_000),
+            warmup: Warmup::Auto,
+            seed: 1,
+            ..RunConfig::default()
+        };
+        let r = simulate(&m.net, &cfg, Control::default()).unwrap();
+        let (mean, hw) = (
+            r.probes[0].mean_s.unwrap(),
+            r.probes[0].ci_half_width_s.unwrap(),
+        );
+        assert!(
+            (mean - analytic).abs() <= hw,
+            "{name}: simulated {mean} ± {hw}, analytic {analytic}"
+        );
+    }
+}
+
+#[test]
+fn non_product_form_models_are_explained_in_words() {
+    let text = std::fs::read_to_string(format!("{}/models/qpn1.yaml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    let o = [("connections".to_string(), "40".to_string())];
+    let m = load(
+        &text,
+        &LoadOptions {
+            overrides: &o,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    let e = analyse(&m.net).unwrap_err().to_string();
+    assert!(
+        e.contains("place CP is a pool that can bind (40 tokens for 90 requests)"),
+        "{e}"
+    );
+    let det = text.replace(
+        "service: {request: {exponential: demand}}",
+        "service: {request: {deterministic: demand}}",
+    );
+    let m = load(&det, &LoadOptions::default()).unwrap();
+    let e = analyse(&m.net).unwrap_err().to_string();
+    assert!(
+        e.contains("FCFS place CO1 has non-exponential service"),
+        "{e}"
+    );
+}
