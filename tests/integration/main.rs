@@ -1,8 +1,8 @@
 //! Integration tests: the `demandsim` binary end to end, one module per
+//! area (one test binary, as nexosim and ripgrep do).
 
 // Index loops read like the CTMC and MVA formulas they check.
 #![allow(clippy::needless_range_loop)]
-//! area (one test binary, as nexosim and ripgrep do).
 
 mod import;
 mod inspect;
