@@ -1,5 +1,6 @@
 //! Argument definitions and the commands behind them.
 
+mod estimate;
 mod import;
 mod inspect;
 mod io;
@@ -54,6 +55,8 @@ enum Command {
     Import(import::Args),
     /// Write canonical traces in another tool's layout.
     Export(import::ExportArgs),
+    /// Estimate per-request resource demands from traces.
+    Estimate(estimate::Args),
     /// Simulate a queueing Petri net model.
     Simulate(simulate::Args),
     /// Solve a product-form model analytically (Erlang-C, MVA).
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Inspect(a) => inspect::run(a),
         Command::Import(a) => import::run(a),
         Command::Export(a) => import::export(a),
+        Command::Estimate(a) => estimate::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Generate(a) => simulate::generate_cmd(a),
         Command::Solve(a) => solve::run(a),

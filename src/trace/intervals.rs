@@ -205,6 +205,8 @@ struct ClassAcc {
     arrivals: u64,
     completions: u64,
     rt_sum: f64,
+    /// Request-seconds spent in the system inside the interval.
+    busy: f64,
 }
 
 /// Streams requests into intervals.
@@ -288,6 +290,19 @@ impl Aggregator {
         let c = self.slot(grid.index(end), class);
         c.completions += 1;
         c.rt_sum += r.response_time;
+        // Time in system, spread over the intervals the request spans.
+        let (first, last) = (grid.index(r.start), grid.index(end));
+        if first == last {
+            self.slot(first, class).busy += r.response_time;
+        } else {
+            for k in first..=last {
+                let (a, b) = grid.bounds(k);
+                let overlap = end.min(b) - r.start.max(a);
+                if overlap > 0.0 {
+                    self.slot(k, class).busy += overlap;
+                }
+            }
+        }
     }
 
     /// Builds the table against the utilization `util`.
@@ -344,6 +359,7 @@ impl Aggregator {
                             throughput: a.completions as f64 / grid.width,
                             mean_response_s: (a.completions > 0)
                                 .then(|| a.rt_sum / a.completions as f64),
+                            mean_in_system: a.busy / grid.width,
                         }
                     })
                     .collect();
@@ -411,6 +427,9 @@ pub struct ClassStats {
     /// Mean response time (s) of the requests completing in the interval;
     /// `None` when none did.
     pub mean_response_s: Option<f64>,
+    /// Time-average number of requests of the class in the system during
+    /// the interval (from their start and end times).
+    pub mean_in_system: f64,
 }
 
 /// One interval `(start, end]`.
@@ -504,6 +523,8 @@ pub struct IntervalRow<'a> {
     pub throughput: f64,
     /// Mean response time, seconds (null when none completed).
     pub mean_response_s: Option<f64>,
+    /// Time-average requests in the system.
+    pub mean_in_system: f64,
     /// Utilization per resource (null when not covered).
     pub utilization: BTreeMap<&'a str, Option<f64>>,
     /// Some resource ≥ 0.99.
@@ -525,6 +546,7 @@ impl IntervalTable {
                     completions: c.completions,
                     throughput: c.throughput,
                     mean_response_s: c.mean_response_s,
+                    mean_in_system: c.mean_in_system,
                     utilization: self
                         .resources
                         .iter()

@@ -14,7 +14,8 @@ mod labels;
 pub use canonical::{RequestReader, RequestWriter, UtilizationReader, UtilizationWriter};
 pub use input::decompress;
 pub use intervals::{
-    Aggregator, Grid, IntervalRow, IntervalTable, ResponseSummary, TraceSummary, UtilSeries,
+    Aggregator, Grid, Interval, IntervalRow, IntervalTable, ResponseSummary, SATURATION,
+    TraceSummary, UtilSeries,
 };
 pub use labels::{LabelId, Labels};
 

@@ -1,0 +1,223 @@
+//! `demandsim estimate`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use demandsim::estimate::{Config, Method, Observations, Report, estimate};
+
+use super::inspect::{aggregate, read_utilization};
+use super::io::Output;
+use super::table::{Table, num};
+use super::{Format, UsageError, check_one_stdin};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Canonical requests.csv (`-` for stdin; gzip is detected).
+    #[arg(long, value_name = "FILE")]
+    requests: PathBuf,
+    /// Canonical utilization.csv of the resource.
+    #[arg(long, value_name = "FILE")]
+    utilization: PathBuf,
+    /// Servers (cores) of the resource; utilization is a fraction of all.
+    #[arg(long, default_value_t = 1)]
+    servers: u32,
+    /// Interval length, seconds [default: the utilization sampling interval].
+    #[arg(long, value_name = "SECONDS")]
+    interval: Option<f64>,
+    /// Use only the last N intervals.
+    #[arg(long, value_name = "N")]
+    window: Option<usize>,
+    /// Comma-separated methods: sdl, rta, ur, rr, kf-u, kf-ru, rort, rortu
+    /// [default: all]. rta's estimate is R itself, biased upward by the
+    /// waiting time (about 2x at 50 % utilization on one server).
+    #[arg(long, value_delimiter = ',')]
+    methods: Vec<String>,
+    /// Also report the average of these methods (the study averaged
+    /// rort,rortu).
+    #[arg(long, value_delimiter = ',')]
+    combine: Vec<String>,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Bootstrap resamples for the confidence intervals.
+    #[arg(long, default_value_t = 200)]
+    bootstrap: usize,
+    /// The resource (utilization `resource`) [default: the only one].
+    #[arg(long)]
+    resource: Option<String>,
+    /// Add a background-load intercept to the utilization regression.
+    #[arg(long)]
+    intercept: bool,
+    /// Keep intervals with utilization >= 0.99 (left out by default).
+    #[arg(long)]
+    keep_saturated: bool,
+    /// Seed of folds and bootstrap [default: drawn and printed].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn methods(ids: &[String], flag: &str) -> Result<Vec<Method>> {
+    ids.iter()
+        .map(|s| Method::from_id(s.trim()).ok_or_else(|| UsageError(format!("{flag} {s}: unknown method; expected sdl, rta, ur, rr, kf-u, kf-ru, rort or rortu")).into()))
+        .collect()
+}
+
+pub fn run(a: Args) -> Result<()> {
+    check_one_stdin([&a.requests, &a.utilization])?;
+    if a.servers == 0 {
+        return Err(UsageError("--servers must be at least 1".into()).into());
+    }
+    if a.folds < 2 {
+        return Err(UsageError("--folds must be at least 2".into()).into());
+    }
+    let mut ms = if a.methods.is_empty() {
+        Method::ALL.to_vec()
+    } else {
+        methods(&a.methods, "--methods")?
+    };
+    ms.dedup();
+    let combine = methods(&a.combine, "--combine")?;
+    super::simulate::set_threads(a.threads)?;
+    let util = read_utilization(Some(&a.utilization))?;
+    let resource =
+        match &a.resource {
+            Some(r) => r.clone(),
+            None => match util.resources() {
+                [one] => one.clone(),
+                many => return Err(UsageError(format!(
+                    "the utilization file has several resources ({}); choose one with --resource",
+                    many.join(", ")
+                ))
+                .into()),
+            },
+        };
+    let table = aggregate(&a.requests, &util, a.interval, false)?;
+    let (mut obs, diag) = Observations::from_table(&table, &resource, a.servers, a.keep_saturated)
+        .context("cannot estimate")?;
+    if let Some(w) = a.window {
+        let skip = obs.rows.len().saturating_sub(w);
+        obs.rows.drain(..skip);
+    }
+    let seed = super::simulate::seed_or_draw(a.seed);
+    let cfg = Config {
+        methods: ms,
+        folds: a.folds,
+        seed,
+        bootstrap: a.bootstrap,
+        intercept: a.intercept,
+        combine,
+        confidence: 0.95,
+    };
+    let report = estimate(&obs, diag, &cfg, &resource, table.grid.width);
+    for f in &report.failures {
+        log::warn!("{f}");
+    }
+    let mut out = Output::create(a.output.as_deref())?;
+    match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+            w.write_record([
+                "method",
+                "class",
+                "demand_s",
+                "ci_low_s",
+                "ci_high_s",
+                "rel_rt_error",
+                "rel_util_error",
+                "recommended",
+            ])?;
+            for e in &report.estimates {
+                let rec = report.recommended.as_deref() == Some(e.method.as_str());
+                w.write_record([
+                    e.method.as_str(),
+                    &e.class,
+                    &e.demand_s.to_string(),
+                    &o(e.ci_low_s),
+                    &o(e.ci_high_s),
+                    &o(e.rel_rt_error),
+                    &o(e.rel_util_error),
+                    &rec.to_string(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        Format::Table => write!(out, "{}", render(&report))?,
+    }
+    out.commit()
+}
+
+fn render(r: &Report) -> String {
+    let d = &r.diagnostics;
+    let mut s = format!(
+        "resource {}: {} server(s), {} intervals of {} s used ({} saturated, {} empty left out); {}-fold CV, seed {}\n",
+        r.resource,
+        r.servers,
+        r.intervals,
+        num(Some(r.interval_s)),
+        d.saturated,
+        d.empty,
+        r.folds,
+        r.seed
+    );
+    if let Some(k) = d.condition_number {
+        s.push_str(&format!(
+            "class-throughput condition number {}{}\n",
+            num(Some(k)),
+            if k > 30.0 {
+                " (collinear: demands of classes are hard to separate)"
+            } else {
+                ""
+            }
+        ));
+    }
+    s.push('\n');
+    let mut t = Table::new([
+        "method",
+        "class",
+        "demand [s]",
+        "95 % CI [s]",
+        "rel. R error",
+        "rel. U error",
+        "",
+    ]);
+    for e in &r.estimates {
+        let ci = match (e.ci_low_s, e.ci_high_s) {
+            (Some(a), Some(b)) => format!("{} – {}", num(Some(a)), num(Some(b))),
+            _ => "-".into(),
+        };
+        let pct = |v: Option<f64>| {
+            v.map(|x| format!("{:.1} %", 100.0 * x))
+                .unwrap_or_else(|| "-".into())
+        };
+        let mark = if r.recommended.as_deref() == Some(e.method.as_str()) {
+            "recommended"
+        } else {
+            ""
+        };
+        t.row(vec![
+            e.method.clone(),
+            e.class.clone(),
+            num(Some(e.demand_s)),
+            ci,
+            pct(e.rel_rt_error),
+            pct(e.rel_util_error),
+            mark.into(),
+        ]);
+    }
+    s.push_str(&t.render());
+    s
+}

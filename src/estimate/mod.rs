@@ -1,0 +1,311 @@
+//! Resource-demand estimation: the eight LibReDE approaches, done right
+//! (see `../shared/reference/estimators.md`), with cross-validation,
+//! selection and bootstrap confidence intervals.
+//!
+//! Every estimator sees the same [`Observations`]: per interval, each
+//! class's throughput and mean response time (missing when no request
+//! completed: never 0) and the resource's utilization. They share one
+//! queueing equation, [`crate::numeric::response_factor`] (M/M/c with the
+//! 1/c factor and exact Erlang-C).
+//!
+//! This module does no I/O; it takes an interval table and returns values.
+
+mod kalman;
+mod optimize;
+mod regression;
+mod simple;
+mod validate;
+
+use serde::Serialize;
+
+use crate::trace::IntervalTable;
+pub use validate::{Config, Estimate, Report, estimate};
+
+/// One interval as the estimators see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Interval length, seconds.
+    pub length: f64,
+    /// Completions per second, per class.
+    pub throughput: Vec<f64>,
+    /// Mean response time per class, seconds; `None` when no request of
+    /// the class completed.
+    pub response: Vec<Option<f64>>,
+    /// Completions per class (weights).
+    pub completions: Vec<u64>,
+    /// Utilization of the resource (fraction of all its servers).
+    pub utilization: f64,
+    /// Time-average requests in the system per class (from the trace).
+    pub in_system: Vec<f64>,
+}
+
+/// The data of one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observations {
+    /// Class names.
+    pub classes: Vec<String>,
+    /// Servers (cores) of the resource.
+    pub servers: u32,
+    /// Usable intervals.
+    pub rows: Vec<Row>,
+}
+
+/// What was left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Diagnostics {
+    /// Intervals in the table.
+    pub intervals: usize,
+    /// Intervals used.
+    pub used: usize,
+    /// Left out: utilization ≥ 0.99 (saturated: the queueing equations
+    /// break down there).
+    pub saturated: usize,
+    /// Left out: no utilization sample or no completion.
+    pub empty: usize,
+    /// Condition number of the class-throughput design (collinearity; large
+    /// values mean the classes' demands cannot be told apart).
+    pub condition_number: Option<f64>,
+}
+
+/// An estimation problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EstimateError {
+    /// The data cannot support estimation.
+    #[error("{0}")]
+    Data(String),
+    /// A method failed; no zero vector is returned in its place.
+    #[error("{method}: {message}")]
+    Failed {
+        /// Method id.
+        method: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Observations {
+    /// Takes resource `resource` from an interval table. Intervals with
+    /// utilization ≥ 0.99 are left out unless `keep_saturated`; intervals
+    /// without utilization or without any completion are always left out.
+    ///
+    /// # Errors
+    /// An unknown resource, or no usable interval.
+    pub fn from_table(
+        table: &IntervalTable,
+        resource: &str,
+        servers: u32,
+        keep_saturated: bool,
+    ) -> Result<(Self, Diagnostics), EstimateError> {
+        let r = table
+            .resources
+            .iter()
+            .position(|x| x == resource)
+            .ok_or_else(|| {
+                EstimateError::Data(format!(
+                    "no utilization for resource `{resource}` (the utilization file has: {})",
+                    table.resources.join(", ")
+                ))
+            })?;
+        if servers == 0 {
+            return Err(EstimateError::Data("servers must be at least 1".into()));
+        }
+        let mut d = Diagnostics {
+            intervals: table.intervals.len(),
+            ..Diagnostics::default()
+        };
+        let mut rows = Vec::new();
+        for iv in &table.intervals {
+            let Some(u) = iv.utilization[r] else {
+                d.empty += 1;
+                continue;
+            };
+            let done: u64 = iv.classes.iter().map(|c| c.completions).sum();
+            if done == 0 {
+                d.empty += 1;
+                continue;
+            }
+            if u >= crate::trace::SATURATION && !keep_saturated {
+                d.saturated += 1;
+                continue;
+            }
+            rows.push(Row {
+                length: iv.end - iv.start,
+                throughput: iv.classes.iter().map(|c| c.throughput).collect(),
+                response: iv.classes.iter().map(|c| c.mean_response_s).collect(),
+                completions: iv.classes.iter().map(|c| c.completions).collect(),
+                utilization: u,
+                in_system: iv.classes.iter().map(|c| c.mean_in_system).collect(),
+            });
+        }
+        d.used = rows.len();
+        if rows.len() < 2 {
+            return Err(EstimateError::Data(format!(
+                "only {} usable interval(s) of {} ({} saturated, {} without utilization or completions); at least 2 are needed",
+                rows.len(),
+                d.intervals,
+                d.saturated,
+                d.empty
+            )));
+        }
+        if d.saturated > 0 {
+            log::warn!(
+                "{} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data (--keep-saturated keeps them)",
+                d.saturated
+            );
+        }
+        let design: Vec<Vec<f64>> = rows.iter().map(|r| r.throughput.clone()).collect();
+        if table.classes.len() > 1 {
+            d.condition_number = Some(crate::numeric::condition_number(&design));
+        }
+        Ok((
+            Self {
+                classes: table.classes.clone(),
+                servers,
+                rows,
+            },
+            d,
+        ))
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// Completion-weighted mean response time of each class over `rows`
+    /// (the scale that relative errors are taken against: dividing by each
+    /// interval's own noisy mean would bias fits low, E[1/R] > 1/E[R]).
+    pub fn mean_response(&self, rows: &[usize]) -> Vec<f64> {
+        (0..self.n_classes())
+            .map(|r| {
+                let (mut s, mut w) = (0.0, 0.0);
+                for &i in rows {
+                    if let Some(rt) = self.rows[i].response[r] {
+                        s += rt * self.rows[i].completions[r] as f64;
+                        w += self.rows[i].completions[r] as f64;
+                    }
+                }
+                if w > 0.0 { s / w } else { f64::NAN }
+            })
+            .collect()
+    }
+
+    /// Coefficients of the observed-state response equation of class `r`
+    /// in row `i`: R_ri = Σ_s a_s·D_s with a_r = 1 + C(c, cU)/c plus, for
+    /// every class s, Q_s/c, where Q_s is class s's share of the
+    /// time-average number waiting, max(0, N − c·U). Exact in expectation
+    /// for M/M/c FCFS (for one server, E[R | N] = D·(1 + N)); linear in the
+    /// observed queue, so it does not blow up near saturation as f(U) does.
+    pub fn response_coefficients(&self, i: usize, r: usize) -> Vec<f64> {
+        let row = &self.rows[i];
+        let c = self.servers as f64;
+        let n_total: f64 = row.in_system.iter().sum();
+        let waiting = (n_total - c * row.utilization).max(0.0);
+        let mut a: Vec<f64> = row
+            .in_system
+            .iter()
+            .map(|n| {
+                if n_total > 0.0 {
+                    waiting * n / n_total / c
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        a[r] += 1.0
+            + crate::numeric::erlang_c(self.servers, (c * row.utilization).min(c * 0.999_999)) / c;
+        a
+    }
+
+    /// Predicted utilization of row `i` from demands `d`: Σ X·D / c.
+    pub fn predicted_utilization(&self, i: usize, d: &[f64]) -> f64 {
+        self.rows[i]
+            .throughput
+            .iter()
+            .zip(d)
+            .map(|(x, d)| x * d)
+            .sum::<f64>()
+            / self.servers as f64
+    }
+}
+
+/// The estimation approaches. Ids as in output and `--methods`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Method {
+    /// Service demand law: D_r = c·U·share_r / X_r over the whole trace.
+    Sdl,
+    /// Response-time approximation: D ≈ R. Biased upward by the waiting
+    /// time, R/D = 1 + C/(c(1−U)): about 2× at 50 % on one server.
+    Rta,
+    /// Least squares on the utilization law (non-negative).
+    Ur,
+    /// Least squares on response times with observed utilization (Kraft).
+    Rr,
+    /// Kalman filter on the utilization law.
+    KfU,
+    /// Kalman filter on response times and utilization.
+    KfRu,
+    /// Optimisation on response times, utilization computed from D
+    /// (Menascé).
+    Rort,
+    /// Optimisation on response times and utilization (Liu et al.).
+    Rortu,
+}
+
+impl Method {
+    /// All methods in order.
+    pub const ALL: [Method; 8] = [
+        Method::Sdl,
+        Method::Rta,
+        Method::Ur,
+        Method::Rr,
+        Method::KfU,
+        Method::KfRu,
+        Method::Rort,
+        Method::Rortu,
+    ];
+
+    /// The id used in output.
+    pub fn id(self) -> &'static str {
+        match self {
+            Method::Sdl => "sdl",
+            Method::Rta => "rta",
+            Method::Ur => "ur",
+            Method::Rr => "rr",
+            Method::KfU => "kf-u",
+            Method::KfRu => "kf-ru",
+            Method::Rort => "rort",
+            Method::Rortu => "rortu",
+        }
+    }
+
+    /// Parses an id.
+    pub fn from_id(s: &str) -> Option<Method> {
+        Method::ALL.iter().copied().find(|m| m.id() == s)
+    }
+
+    /// The estimator behind the method.
+    pub fn estimator(self, intercept: bool) -> Box<dyn Estimator> {
+        match self {
+            Method::Sdl => Box::new(simple::ServiceDemandLaw),
+            Method::Rta => Box::new(simple::ResponseTimeApproximation),
+            Method::Ur => Box::new(regression::UtilizationRegression { intercept }),
+            Method::Rr => Box::new(regression::ResponseTimeRegression),
+            Method::KfU => Box::new(kalman::KalmanUtilization),
+            Method::KfRu => Box::new(kalman::KalmanResponseUtilization),
+            Method::Rort => Box::new(optimize::Menasce),
+            Method::Rortu => Box::new(optimize::Liu),
+        }
+    }
+}
+
+/// One estimation approach.
+pub trait Estimator: Send + Sync {
+    /// Demand per class (seconds) from the rows `use_rows` of `obs`.
+    ///
+    /// # Errors
+    /// [`EstimateError::Failed`] when the method cannot produce an
+    /// estimate from these rows.
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError>;
+}

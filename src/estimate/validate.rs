@@ -1,0 +1,330 @@
+//! Fitting every chosen method, blocked k-fold cross-validation, selection,
+//! combination and bootstrap confidence intervals.
+
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{Diagnostics, EstimateError, Method, Observations};
+use crate::numeric::response_factor;
+
+/// Utilization at which validation stops trusting the queueing formula
+/// (a predicted U ≥ 1 would give an infinite or negative response time).
+const U_GUARD: f64 = 0.995;
+
+/// Estimation settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Methods to run.
+    pub methods: Vec<Method>,
+    /// Cross-validation folds (≥ 2).
+    pub folds: usize,
+    /// Seed of folds and bootstrap.
+    pub seed: u64,
+    /// Bootstrap resamples for the confidence intervals.
+    pub bootstrap: usize,
+    /// Background-load intercept in the utilization regression.
+    pub intercept: bool,
+    /// Methods to average into a `combined` estimate (the reference study
+    /// averaged rort and rortu).
+    pub combine: Vec<Method>,
+    /// Confidence level.
+    pub confidence: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            methods: Method::ALL.to_vec(),
+            folds: 5,
+            seed: 1,
+            bootstrap: 200,
+            intercept: false,
+            combine: Vec::new(),
+            confidence: 0.95,
+        }
+    }
+}
+
+/// One demand estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Method id (or `combined(a+b)`).
+    pub method: String,
+    /// Class.
+    pub class: String,
+    /// Mean demand per request, seconds.
+    pub demand_s: f64,
+    /// Lower end of the bootstrap CI, seconds.
+    pub ci_low_s: Option<f64>,
+    /// Upper end of the bootstrap CI, seconds.
+    pub ci_high_s: Option<f64>,
+    /// Cross-validated mean relative response-time error (the method's
+    /// demands pushed through the M/M/c formula with predicted U).
+    pub rel_rt_error: Option<f64>,
+    /// Cross-validated mean relative utilization error.
+    pub rel_util_error: Option<f64>,
+}
+
+/// The outcome of [`estimate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Resource.
+    pub resource: String,
+    /// Servers.
+    pub servers: u32,
+    /// Interval length, seconds.
+    pub interval_s: f64,
+    /// Intervals used.
+    pub intervals: usize,
+    /// The method with the least cross-validated RT + utilization error.
+    pub recommended: Option<String>,
+    /// Estimates, method by method, class by class.
+    pub estimates: Vec<Estimate>,
+    /// What was left out and the collinearity diagnostic.
+    pub diagnostics: Diagnostics,
+    /// Methods that failed, with the reason.
+    pub failures: Vec<String>,
+    /// Seed of folds and bootstrap.
+    pub seed: u64,
+    /// Folds.
+    pub folds: usize,
+}
+
+/// Blocked folds: each block of `k` consecutive intervals gets a random
+/// permutation of the fold ids, so every fold samples the whole trace.
+fn folds(n: usize, k: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let mut perm: Vec<usize> = (0..k).collect();
+        for i in (1..k).rev() {
+            let j = rng.random_range(0..=i);
+            perm.swap(i, j);
+        }
+        out.extend(perm);
+    }
+    out.truncate(n);
+    out
+}
+
+/// Moving-block bootstrap resamples (block length ≈ n^(1/3)) keep the
+/// short-range correlation of neighbouring intervals.
+fn resamples(n: usize, b: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<Vec<usize>> {
+    let len = ((n as f64).cbrt().round() as usize).clamp(1, n);
+    (0..b)
+        .map(|_| {
+            let mut v = Vec::with_capacity(n + len);
+            while v.len() < n {
+                let s = rng.random_range(0..=(n - len));
+                v.extend(s..s + len);
+            }
+            v.truncate(n);
+            v
+        })
+        .collect()
+}
+
+/// Relative errors of demands `d` on `rows`: (response time, utilization).
+fn errors(obs: &Observations, d: &[f64], rows: &[usize]) -> (Option<f64>, Option<f64>) {
+    let (mut rt, mut rtw, mut ut, mut utn) = (0.0, 0.0, 0.0, 0.0);
+    for &i in rows {
+        let row = &obs.rows[i];
+        let u_hat = obs.predicted_utilization(i, d);
+        let f = response_factor(u_hat.min(U_GUARD), obs.servers);
+        for (r, resp) in row.response.iter().enumerate() {
+            let Some(obs_rt) = resp.filter(|v| *v > 0.0) else {
+                continue;
+            };
+            let w = row.completions[r] as f64;
+            rt += w * ((d[r] * f - obs_rt) / obs_rt).abs();
+            rtw += w;
+        }
+        if row.utilization > 0.0 {
+            ut += ((u_hat - row.utilization) / row.utilization).abs();
+            utn += 1.0;
+        }
+    }
+    ((rtw > 0.0).then(|| rt / rtw), (utn > 0.0).then(|| ut / utn))
+}
+
+struct MethodRun {
+    full: Result<Vec<f64>, EstimateError>,
+    per_fold: Vec<Option<Vec<f64>>>,
+    draws: Vec<Option<Vec<f64>>>,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Estimates demands with every configured method, cross-validates and
+/// selects, and attaches bootstrap CIs. Same seed, same numbers, whatever
+/// the number of threads.
+pub fn estimate(
+    obs: &Observations,
+    diagnostics: Diagnostics,
+    cfg: &Config,
+    resource: &str,
+    interval_s: f64,
+) -> Report {
+    let n = obs.rows.len();
+    let k = cfg.folds.clamp(2, n.max(2));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
+    let fold_of = folds(n, k, &mut rng);
+    let boot = resamples(n, cfg.bootstrap, &mut rng);
+    let all: Vec<usize> = (0..n).collect();
+    let train: Vec<Vec<usize>> = (0..k)
+        .map(|f| (0..n).filter(|&i| fold_of[i] != f).collect())
+        .collect();
+    let test: Vec<Vec<usize>> = (0..k)
+        .map(|f| (0..n).filter(|&i| fold_of[i] == f).collect())
+        .collect();
+    let mut methods = cfg.methods.clone();
+    for m in &cfg.combine {
+        if !methods.contains(m) {
+            methods.push(*m);
+        }
+    }
+    let runs: Vec<MethodRun> = methods
+        .par_iter()
+        .map(|m| {
+            let est = m.estimator(cfg.intercept);
+            MethodRun {
+                full: est.estimate(obs, &all),
+                per_fold: train.iter().map(|t| est.estimate(obs, t).ok()).collect(),
+                draws: boot.iter().map(|b| est.estimate(obs, b).ok()).collect(),
+            }
+        })
+        .collect();
+    let nc = obs.n_classes();
+    let mut estimates = Vec::new();
+    let mut failures = Vec::new();
+    let mut scored: Vec<(String, f64)> = Vec::new();
+    let emit = |name: String,
+                d: &[f64],
+                per_fold: &[Option<Vec<f64>>],
+                draws: &[Option<Vec<f64>>],
+                estimates: &mut Vec<Estimate>,
+                scored: &mut Vec<(String, f64)>| {
+        let (mut rt_sum, mut ut_sum, mut folds_ok) = (0.0, 0.0, 0usize);
+        let mut rt_ok = true;
+        let mut ut_ok = true;
+        for (f, df) in per_fold.iter().enumerate() {
+            let Some(df) = df else { continue };
+            let (rt, ut) = errors(obs, df, &test[f]);
+            match rt {
+                Some(v) => rt_sum += v,
+                None => rt_ok = false,
+            }
+            match ut {
+                Some(v) => ut_sum += v,
+                None => ut_ok = false,
+            }
+            folds_ok += 1;
+        }
+        let rel_rt = (folds_ok > 0 && rt_ok).then(|| rt_sum / folds_ok as f64);
+        let rel_ut = (folds_ok > 0 && ut_ok).then(|| ut_sum / folds_ok as f64);
+        if let (Some(a), Some(b)) = (rel_rt, rel_ut) {
+            scored.push((name.clone(), a + b));
+        }
+        let alpha = 0.5 * (1.0 - cfg.confidence);
+        for r in 0..nc {
+            let mut v: Vec<f64> = draws
+                .iter()
+                .flatten()
+                .map(|d| d[r])
+                .filter(|x| x.is_finite())
+                .collect();
+            v.sort_by(f64::total_cmp);
+            let ok = v.len() >= 20 && v.len() * 10 >= draws.len() * 9;
+            estimates.push(Estimate {
+                method: name.clone(),
+                class: obs.classes[r].clone(),
+                demand_s: d[r],
+                ci_low_s: ok.then(|| quantile(&v, alpha)),
+                ci_high_s: ok.then(|| quantile(&v, 1.0 - alpha)),
+                rel_rt_error: rel_rt,
+                rel_util_error: rel_ut,
+            });
+        }
+    };
+    for (m, run) in methods.iter().zip(&runs) {
+        if !cfg.methods.contains(m) {
+            continue;
+        }
+        match &run.full {
+            Ok(d) => emit(
+                m.id().to_string(),
+                d,
+                &run.per_fold,
+                &run.draws,
+                &mut estimates,
+                &mut scored,
+            ),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    let recommended = scored
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|s| s.0.clone());
+    if !cfg.combine.is_empty() {
+        let parts: Vec<&MethodRun> = cfg
+            .combine
+            .iter()
+            .map(|m| &runs[methods.iter().position(|x| x == m).unwrap()])
+            .collect();
+        if parts.iter().all(|p| p.full.is_ok()) {
+            let mean = |vs: Vec<&Vec<f64>>| -> Vec<f64> {
+                (0..nc)
+                    .map(|r| vs.iter().map(|v| v[r]).sum::<f64>() / vs.len() as f64)
+                    .collect()
+            };
+            let d = mean(parts.iter().map(|p| p.full.as_ref().unwrap()).collect());
+            let per_fold: Vec<Option<Vec<f64>>> = (0..k)
+                .map(|f| {
+                    parts
+                        .iter()
+                        .map(|p| p.per_fold[f].as_ref())
+                        .collect::<Option<Vec<_>>>()
+                        .map(&mean)
+                })
+                .collect();
+            let draws: Vec<Option<Vec<f64>>> = (0..boot.len())
+                .map(|b| {
+                    parts
+                        .iter()
+                        .map(|p| p.draws[b].as_ref())
+                        .collect::<Option<Vec<_>>>()
+                        .map(&mean)
+                })
+                .collect();
+            let name = format!(
+                "combined({})",
+                cfg.combine
+                    .iter()
+                    .map(|m| m.id())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            );
+            emit(name, &d, &per_fold, &draws, &mut estimates, &mut Vec::new());
+        } else {
+            failures.push("combined: a combined method failed".into());
+        }
+    }
+    Report {
+        resource: resource.to_string(),
+        servers: obs.servers,
+        interval_s,
+        intervals: n,
+        recommended,
+        estimates,
+        diagnostics,
+        failures,
+        seed: cfg.seed,
+        folds: k,
+    }
+}
