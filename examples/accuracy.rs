@@ -7,9 +7,8 @@
 //! `cargo run --release --example accuracy [-- --noise]`
 
 use demandsim::estimate::{Config, Method, Observations, estimate};
-use demandsim::generate::{GenConfig, generate};
+use demandsim::generate::{GenConfig, table};
 use demandsim::model_io::{LoadOptions, load};
-use demandsim::trace::{Aggregator, LabelId, Labels, Request, UtilSample, UtilSeries};
 use rand::{RngExt, SeedableRng};
 
 const MODEL: &str = "params: {rate: 1, demand: 0.1, servers: 1}
@@ -48,43 +47,12 @@ pub fn errors(servers: u32, utilization: f64, noise: f64, seed: u64) -> Vec<(Met
         seed,
         token_limit: 1_000_000,
     };
-    let mut requests = Vec::new();
-    let mut samples = Vec::new();
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xdead);
-    let truth = generate(
-        &model.net,
-        &cfg,
-        &mut |start, rt, _| {
-            requests.push(Request {
-                start,
-                response_time: rt,
-                class: LabelId(0),
-                success: true,
-                resource: None,
-            });
-            Ok(())
-        },
-        &mut |t, place, u| {
-            let u = (u + noise * (2.0 * rng.random::<f64>() - 1.0)).clamp(0.0, 1.0);
-            samples.push(UtilSample {
-                timestamp: t,
-                utilization: u,
-                resource: place.to_string(),
-                interval: Some(30.0),
-            });
-            Ok(())
-        },
-    )
+    let (table, truth) = table(&model.net, &cfg, &mut |u| {
+        u + noise * (2.0 * rng.random::<f64>() - 1.0)
+    })
     .unwrap();
     let true_demand = truth.truth[0].true_demand_s;
-    let util = UtilSeries::from_samples(samples).unwrap();
-    let mut agg = Aggregator::new(util.grid(None), 30.0, false);
-    for r in &requests {
-        agg.push(r);
-    }
-    let mut labels = Labels::new();
-    labels.intern("request");
-    let table = agg.finish(&labels, &util).unwrap();
     let (obs, diag) = Observations::from_table(&table, "CPU", servers, false).unwrap();
     let cfg = Config {
         bootstrap: 0,

@@ -167,3 +167,54 @@ pub fn generate(
         truth,
     })
 }
+
+/// Generates a trace and aggregates it in memory into an interval table on
+/// the utilization grid, the ground truth for estimator tests and
+/// accuracy studies. `perturb(utilization)` may add measurement noise to
+/// each sample.
+///
+/// # Errors
+/// As [`generate`], or when the trace cannot be aggregated.
+pub fn table(
+    net: &Net,
+    cfg: &GenConfig,
+    perturb: &mut dyn FnMut(f64) -> f64,
+) -> Result<(crate::trace::IntervalTable, GenReport), RunError> {
+    use crate::trace::{Aggregator, Labels, Request, UtilSample, UtilSeries};
+    let mut labels = Labels::new();
+    let mut requests = Vec::new();
+    let mut samples = Vec::new();
+    let report = generate(
+        net,
+        cfg,
+        &mut |start, rt, class| {
+            let class = labels.intern(class);
+            requests.push(Request {
+                start,
+                response_time: rt,
+                class,
+                success: true,
+                resource: None,
+            });
+            Ok(())
+        },
+        &mut |t, place, u| {
+            samples.push(UtilSample {
+                timestamp: t,
+                utilization: perturb(u).clamp(0.0, 1.0),
+                resource: place.to_string(),
+                interval: Some(cfg.interval),
+            });
+            Ok(())
+        },
+    )?;
+    let util = UtilSeries::from_samples(samples).map_err(|e| RunError::Config(e.to_string()))?;
+    let mut agg = Aggregator::new(util.grid(None), cfg.interval, false);
+    for r in &requests {
+        agg.push(r);
+    }
+    let table = agg
+        .finish(&labels, &util)
+        .map_err(|e| RunError::Config(e.to_string()))?;
+    Ok((table, report))
+}

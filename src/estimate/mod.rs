@@ -192,29 +192,34 @@ impl Observations {
     }
 
     /// Coefficients of the observed-state response equation of class `r`
-    /// in row `i`: R_ri = Σ_s a_s·D_s with a_r = 1 + C(c, cU)/c plus, for
-    /// every class s, Q_s/c, where Q_s is class s's share of the
-    /// time-average number waiting, max(0, N − c·U). Exact in expectation
-    /// for M/M/c FCFS (for one server, E[R | N] = D·(1 + N)); linear in the
-    /// observed queue, so it does not blow up near saturation as f(U) does.
+    /// in row `i`, R_ri = Σ_s a_s·D_s, for an FCFS resource: the request's
+    /// own service (a_r += 1), the residual service of the request in
+    /// service when all servers are busy (probability C(c, cU), a server
+    /// frees after D/c; the class in service taken in proportion to the
+    /// classes present), and the requests waiting ahead (class s's share of
+    /// the time-average number waiting, max(0, N − c·U), each D_s/c).
+    /// Exact in expectation for M/M/c (for one server, E[R | N] = D·(1 + N));
+    /// linear in the observed queue, so it does not blow up near saturation
+    /// as f(U) does.
     pub fn response_coefficients(&self, i: usize, r: usize) -> Vec<f64> {
         let row = &self.rows[i];
         let c = self.servers as f64;
         let n_total: f64 = row.in_system.iter().sum();
         let waiting = (n_total - c * row.utilization).max(0.0);
+        let busy_all =
+            crate::numeric::erlang_c(self.servers, (c * row.utilization).min(c * 0.999_999));
         let mut a: Vec<f64> = row
             .in_system
             .iter()
             .map(|n| {
                 if n_total > 0.0 {
-                    waiting * n / n_total / c
+                    (waiting + busy_all) * n / n_total / c
                 } else {
                     0.0
                 }
             })
             .collect();
-        a[r] += 1.0
-            + crate::numeric::erlang_c(self.servers, (c * row.utilization).min(c * 0.999_999)) / c;
+        a[r] += 1.0;
         a
     }
 

@@ -90,18 +90,38 @@ impl CostFunction for Fit<'_> {
     }
 }
 
-/// Intervals pooled into one observation for Menascé's fit: its
+/// Most intervals pooled into one observation for Menascé's fit: its
 /// prediction f(U(D)) is a steady-state formula, so it is matched against
-/// means over windows long enough (10 intervals) that the convexity of f
-/// does not turn interval-to-interval throughput noise into bias.
+/// means over several intervals, so that the convexity of f does not turn
+/// interval-to-interval throughput noise into bias.
 const MENASCE_WINDOW: usize = 10;
 
-/// Pools consecutive rows into window means (throughput and utilization
-/// time-weighted, response times completion-weighted).
+/// Neighbouring intervals are pooled only while their observed
+/// utilizations stay this close to the window's first: pooling intervals
+/// at different loads would itself bias f (the load changed; it is not
+/// noise).
+const MENASCE_SIMILAR: f64 = 0.05;
+
+/// Pools runs of consecutive rows at similar load into window means
+/// (throughput and utilization time-weighted, response times
+/// completion-weighted).
 fn pooled(obs: &Observations, rows: &[usize]) -> Observations {
     let n = obs.n_classes();
+    let mut chunks: Vec<Vec<usize>> = Vec::new();
+    for &i in rows {
+        match chunks.last_mut() {
+            Some(ch)
+                if ch.len() < MENASCE_WINDOW
+                    && (obs.rows[i].utilization - obs.rows[ch[0]].utilization).abs()
+                        <= MENASCE_SIMILAR =>
+            {
+                ch.push(i)
+            }
+            _ => chunks.push(vec![i]),
+        }
+    }
     let mut out = Vec::new();
-    for chunk in rows.chunks(MENASCE_WINDOW) {
+    for chunk in &chunks {
         let len: f64 = chunk.iter().map(|&i| obs.rows[i].length).sum();
         let mut row = super::Row {
             length: len,
