@@ -241,8 +241,11 @@ fn librede(demands: &[f64], n: usize, seed: u64) -> Observations {
             let weighted: f64 = mix.iter().zip(demands).map(|(m, d)| m * d).sum();
             let x: Vec<f64> = mix.iter().map(|m| m * u / weighted).collect();
             let u_true: f64 = x.iter().zip(demands).map(|(x, d)| x * d).sum();
+            // 1,000 completions per class, so the interval is as long as
+            // that takes: noise-free data with a consistent count.
+            let length = 1000.0 / x.iter().cloned().fold(f64::INFINITY, f64::min);
             Row {
-                length: 1.0,
+                length,
                 throughput: x.clone(),
                 response: demands.iter().map(|d| Some(d / (1.0 - u_true))).collect(),
                 completions: vec![1000; k],
