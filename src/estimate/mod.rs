@@ -10,10 +10,15 @@
 //!
 //! This module does no I/O; it takes an interval table and returns values.
 
-mod kalman;
-mod optimize;
-mod regression;
-mod simple;
+mod filter;
+mod kf_ru;
+mod kf_u;
+mod rort;
+mod rortu;
+mod rr;
+mod rta;
+mod sdl;
+mod ur;
 mod validate;
 
 use serde::Serialize;
@@ -293,14 +298,14 @@ impl Method {
     /// The estimator behind the method.
     pub fn estimator(self, intercept: bool) -> Box<dyn Estimator> {
         match self {
-            Method::Sdl => Box::new(simple::ServiceDemandLaw),
-            Method::Rta => Box::new(simple::ResponseTimeApproximation),
-            Method::Ur => Box::new(regression::UtilizationRegression { intercept }),
-            Method::Rr => Box::new(regression::ResponseTimeRegression),
-            Method::KfU => Box::new(kalman::KalmanUtilization),
-            Method::KfRu => Box::new(kalman::KalmanResponseUtilization),
-            Method::Rort => Box::new(optimize::Menasce),
-            Method::Rortu => Box::new(optimize::Liu),
+            Method::Sdl => Box::new(sdl::ServiceDemandLaw),
+            Method::Rta => Box::new(rta::ResponseTimeApproximation),
+            Method::Ur => Box::new(ur::UtilizationRegression { intercept }),
+            Method::Rr => Box::new(rr::ResponseTimeRegression),
+            Method::KfU => Box::new(kf_u::KalmanUtilization),
+            Method::KfRu => Box::new(kf_ru::KalmanResponseUtilization),
+            Method::Rort => Box::new(rort::Menasce),
+            Method::Rortu => Box::new(rortu::Liu),
         }
     }
 }
@@ -313,4 +318,19 @@ pub trait Estimator: Send + Sync {
     /// [`EstimateError::Failed`] when the method cannot produce an
     /// estimate from these rows.
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError>;
+}
+
+/// Where the optimisers start: the utilization regression where it gives a
+/// positive demand, half the mean response time elsewhere.
+fn starting_point(obs: &Observations, rows: &[usize]) -> Vec<f64> {
+    let n = obs.n_classes();
+    let ur = ur::UtilizationRegression { intercept: false }
+        .estimate(obs, rows)
+        .unwrap_or_else(|_| vec![0.0; n]);
+    let rta = rta::ResponseTimeApproximation
+        .estimate(obs, rows)
+        .unwrap_or_else(|_| vec![1e-3; n]);
+    (0..n)
+        .map(|r| if ur[r] > 0.0 { ur[r] } else { 0.5 * rta[r] })
+        .collect()
 }

@@ -1,11 +1,13 @@
 //! Shared numerical kernels: the Erlang formulas, non-negative least
-//! squares, the Kalman measurement step, and the M/M/c response-time
-//! equation the estimators share.
+//! squares, the Kalman measurement step, a bounded minimiser, and the
+//! M/M/c response-time equation the estimators share.
 
 mod erlang;
+mod minimize;
 mod nnls;
 
 pub use erlang::{erlang_b, erlang_c, mmc_response_time};
+pub use minimize::minimize_positive;
 pub use nnls::{condition_number, kalman_update, nnls};
 
 /// Response time over demand, R/D, at a `c`-server FCFS (or PS) resource

@@ -1,5 +1,4 @@
-//! The service demand law (`sdl`) and the response-time approximation
-//! (`rta`).
+//! `sdl`: the service demand law.
 
 use super::{EstimateError, Estimator, Observations};
 
@@ -37,35 +36,6 @@ impl Estimator for ServiceDemandLaw {
                 } else {
                     Err(EstimateError::Failed {
                         method: "sdl",
-                        message: format!("class {} never completes", obs.classes[r]),
-                    })
-                }
-            })
-            .collect()
-    }
-}
-
-/// D ≈ R, the completion-weighted mean response time.
-pub struct ResponseTimeApproximation;
-
-impl Estimator for ResponseTimeApproximation {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
-        let n = obs.n_classes();
-        (0..n)
-            .map(|r| {
-                let (mut sum, mut count) = (0.0, 0.0);
-                for &i in use_rows {
-                    let row = &obs.rows[i];
-                    if let Some(rt) = row.response[r] {
-                        sum += rt * row.completions[r] as f64;
-                        count += row.completions[r] as f64;
-                    }
-                }
-                if count > 0.0 {
-                    Ok(sum / count)
-                } else {
-                    Err(EstimateError::Failed {
-                        method: "rta",
                         message: format!("class {} never completes", obs.classes[r]),
                     })
                 }

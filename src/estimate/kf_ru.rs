@@ -1,0 +1,54 @@
+//! `kf-ru`: Kalman filter on response times and utilization (Zheng,
+//! Woodside & Litoiu 2008).
+
+use super::filter::{check, initial, predict, project};
+use super::{EstimateError, Estimator, Observations};
+use crate::numeric::kalman_update;
+
+/// Observations R_ri from the observed-state response equation
+/// ([`Observations::response_coefficients`]) with relative variance
+/// 1/completions, and U_i = Σ X·D/c with sd 0.02; both scaled (by the
+/// class's mean response time and by U) so that classes and metrics weigh
+/// alike.
+pub struct KalmanResponseUtilization;
+
+impl Estimator for KalmanResponseUtilization {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+        let n = obs.n_classes();
+        let c = obs.servers as f64;
+        let (mut x, mut p) = initial(obs, use_rows);
+        let scale = obs.mean_response(use_rows);
+        for &i in use_rows {
+            let row = &obs.rows[i];
+            predict(&mut p, &x);
+            for r in 0..n {
+                let Some(rt) = row.response[r].filter(|v| *v > 0.0) else {
+                    continue;
+                };
+                let h: Vec<f64> = obs
+                    .response_coefficients(i, r)
+                    .iter()
+                    .map(|a| a / scale[r])
+                    .collect();
+                kalman_update(
+                    &mut x,
+                    &mut p,
+                    &h,
+                    rt / scale[r],
+                    1.0 / row.completions[r].max(1) as f64,
+                );
+                project(&mut x);
+            }
+            if row.utilization > 0.0 {
+                let h: Vec<f64> = row
+                    .throughput
+                    .iter()
+                    .map(|v| v / (c * row.utilization))
+                    .collect();
+                kalman_update(&mut x, &mut p, &h, 1.0, (0.02 / row.utilization).powi(2));
+                project(&mut x);
+            }
+        }
+        check("kf-ru", x)
+    }
+}

@@ -1,0 +1,34 @@
+//! `ur`: least squares on the utilization law (Rolia & Vetland 1995).
+
+use super::{EstimateError, Estimator, Observations};
+use crate::numeric::nnls;
+
+/// U_i = Σ_r X_ri·D_r / c (+ an optional background intercept), solved by
+/// non-negative least squares over all rows.
+pub struct UtilizationRegression {
+    /// Adds a constant background-load term.
+    pub intercept: bool,
+}
+
+impl Estimator for UtilizationRegression {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+        let n = obs.n_classes();
+        let c = obs.servers as f64;
+        let rows: Vec<Vec<f64>> = use_rows
+            .iter()
+            .map(|&i| {
+                let mut r: Vec<f64> = obs.rows[i].throughput.iter().map(|x| x / c).collect();
+                if self.intercept {
+                    r.push(1.0);
+                }
+                r
+            })
+            .collect();
+        let b: Vec<f64> = use_rows.iter().map(|&i| obs.rows[i].utilization).collect();
+        let x = nnls(&rows, &b, None).ok_or_else(|| EstimateError::Failed {
+            method: "ur",
+            message: "a class has no throughput in these intervals".into(),
+        })?;
+        Ok(x[..n].to_vec())
+    }
+}
