@@ -47,31 +47,41 @@ enum Kind {
     Timed,
 }
 
+/// A heap entry that `BinaryHeap` pops earliest first: ordered by `key`
+/// (a time, or a PS virtual finishing time), ties broken by the sequence
+/// number of scheduling, so runs are reproducible.
 #[derive(Debug, Clone, Copy)]
-struct Event {
-    time: f64,
+struct Earliest<T> {
+    key: f64,
     seq: u64,
-    kind: Kind,
-    a: u32,
-    b: u32,
+    item: T,
 }
 
-impl PartialEq for Event {
+impl<T> PartialEq for Earliest<T> {
     fn eq(&self, o: &Self) -> bool {
         self.seq == o.seq
     }
 }
-impl Eq for Event {}
-impl PartialOrd for Event {
+impl<T> Eq for Earliest<T> {}
+impl<T> PartialOrd for Earliest<T> {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(o))
     }
 }
-impl Ord for Event {
-    /// Reversed, so that `BinaryHeap` pops the earliest event first.
+impl<T> Ord for Earliest<T> {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the least key.
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        o.time.total_cmp(&self.time).then(o.seq.cmp(&self.seq))
+        o.key.total_cmp(&self.key).then(o.seq.cmp(&self.seq))
     }
+}
+
+/// An event: what happens (`kind`, at place or transition `a`, with slot
+/// or generation `b`); its time is the heap key.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    kind: Kind,
+    a: u32,
+    b: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -108,31 +118,8 @@ impl Slab {
     }
 }
 
-/// PS job in virtual time: finishes when the virtual clock reaches `vfinish`.
-#[derive(Debug, Clone, Copy)]
-struct PsEntry {
-    vfinish: f64,
-    seq: u64,
-    slot: u32,
-}
-impl PartialEq for PsEntry {
-    fn eq(&self, o: &Self) -> bool {
-        self.seq == o.seq
-    }
-}
-impl Eq for PsEntry {}
-impl PartialOrd for PsEntry {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for PsEntry {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        o.vfinish
-            .total_cmp(&self.vfinish)
-            .then(o.seq.cmp(&self.seq))
-    }
-}
+/// A PS job: its slab slot; the heap key is its virtual finishing time.
+type PsEntry = Earliest<u32>;
 
 #[derive(Debug)]
 enum QueueState {
@@ -276,7 +263,7 @@ pub struct Simulation<'n> {
     rng: Xoshiro256PlusPlus,
     now: f64,
     seq: u64,
-    heap: BinaryHeap<Event>,
+    heap: BinaryHeap<Earliest<Event>>,
     places: Vec<PlaceState>,
     imm_of_place: Vec<Vec<u32>>,
     timed_of_place: Vec<Vec<u32>>,
@@ -492,19 +479,13 @@ impl<'n> Simulation<'n> {
 
     /// Time of the next pending event, if any.
     pub fn next_time(&self) -> Option<f64> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.peek().map(|e| e.key)
     }
 
     #[inline]
     fn schedule(&mut self, time: f64, kind: Kind, a: u32, b: u32) {
         self.seq += 1;
-        self.heap.push(Event {
-            time,
-            seq: self.seq,
-            kind,
-            a,
-            b,
-        });
+        self.heap.push(Earliest { key: time, seq: self.seq, item: Event { kind, a, b } });
     }
 
     /// Processes the next event and everything it enables.
@@ -512,10 +493,10 @@ impl<'n> Simulation<'n> {
     /// # Errors
     /// See [`SimError`].
     pub fn step(&mut self) -> Result<(), SimError> {
-        let Some(ev) = self.heap.pop() else {
+        let Some(Earliest { key: time, item: ev, .. }) = self.heap.pop() else {
             return Err(SimError::Deadlock { time: self.now });
         };
-        self.now = ev.time;
+        self.now = time;
         let p = ev.a as usize;
         match ev.kind {
             Kind::Service => {
@@ -548,7 +529,7 @@ impl<'n> Simulation<'n> {
                 *vt += (now - *last) * ps_rate(n, servers);
                 *last = now;
                 let e = heap.pop().expect("a pending PS job");
-                let job = jobs.remove(e.slot);
+                let job = jobs.remove(e.item);
                 self.complete(p, job);
                 self.reschedule_ps(p);
                 self.events += 1;
@@ -612,7 +593,7 @@ impl<'n> Simulation<'n> {
     /// # Errors
     /// See [`SimError`].
     pub fn run_until_time(&mut self, t: f64) -> Result<(), SimError> {
-        while self.heap.peek().is_some_and(|e| e.time <= t) {
+        while self.heap.peek().is_some_and(|e| e.key <= t) {
             self.step()?;
         }
         if self.heap.is_empty() {
@@ -835,7 +816,7 @@ impl<'n> Simulation<'n> {
                 self.seq += 1;
                 let seq = self.seq;
                 if let Some(QueueState::Ps { heap, .. }) = self.places[p].queue.as_mut() {
-                    heap.push(PsEntry { vfinish, seq, slot });
+                    heap.push(PsEntry { key: vfinish, seq, item: slot });
                 }
                 self.reschedule_ps(p);
             }
@@ -867,7 +848,7 @@ impl<'n> Simulation<'n> {
         let n = heap.len();
         let next = heap
             .peek()
-            .map(|e| now + (e.vfinish - *vt).max(0.0) / ps_rate(n, servers));
+            .map(|e| now + (e.key - *vt).max(0.0) / ps_rate(n, servers));
         let busy = n.min(servers as usize) as f64;
         if let Some(t) = next {
             self.schedule(t, Kind::Ps, p as u32, g);
