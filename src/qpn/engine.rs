@@ -485,7 +485,11 @@ impl<'n> Simulation<'n> {
     #[inline]
     fn schedule(&mut self, time: f64, kind: Kind, a: u32, b: u32) {
         self.seq += 1;
-        self.heap.push(Earliest { key: time, seq: self.seq, item: Event { kind, a, b } });
+        self.heap.push(Earliest {
+            key: time,
+            seq: self.seq,
+            item: Event { kind, a, b },
+        });
     }
 
     /// Processes the next event and everything it enables.
@@ -493,7 +497,12 @@ impl<'n> Simulation<'n> {
     /// # Errors
     /// See [`SimError`].
     pub fn step(&mut self) -> Result<(), SimError> {
-        let Some(Earliest { key: time, item: ev, .. }) = self.heap.pop() else {
+        let Some(Earliest {
+            key: time,
+            item: ev,
+            ..
+        }) = self.heap.pop()
+        else {
             return Err(SimError::Deadlock { time: self.now });
         };
         self.now = time;
@@ -816,7 +825,11 @@ impl<'n> Simulation<'n> {
                 self.seq += 1;
                 let seq = self.seq;
                 if let Some(QueueState::Ps { heap, .. }) = self.places[p].queue.as_mut() {
-                    heap.push(PsEntry { key: vfinish, seq, item: slot });
+                    heap.push(PsEntry {
+                        key: vfinish,
+                        seq,
+                        item: slot,
+                    });
                 }
                 self.reschedule_ps(p);
             }

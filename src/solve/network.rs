@@ -153,6 +153,25 @@ pub fn solve_open(stations: &[Station], classes: usize) -> Result<Solution, Solv
     })
 }
 
+/// Demand per station and class: visits × mean service time, seconds.
+fn demands(stations: &[Station], classes: usize) -> Vec<Vec<f64>> {
+    stations
+        .iter()
+        .map(|s| (0..classes).map(|r| s.visits[r] * s.service[r]).collect())
+        .collect()
+}
+
+/// Servers per station; 0 for a delay station.
+fn server_counts(stations: &[Station]) -> Vec<u32> {
+    stations
+        .iter()
+        .map(|s| match s.kind {
+            StationKind::Delay => 0,
+            StationKind::Queue { servers } => servers,
+        })
+        .collect()
+}
+
 /// Largest lattice (population vectors × station memory) for exact MVA.
 const MAX_CELLS: u128 = 200_000_000;
 
@@ -170,16 +189,10 @@ const MAX_CELLS: u128 = 200_000_000;
 pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution, SolveError> {
     let nr = population.len();
     let nk = stations.len();
-    let demand: Vec<Vec<f64>> = stations
-        .iter()
-        .map(|s| (0..nr).map(|r| s.visits[r] * s.service[r]).collect())
-        .collect();
-    let servers: Vec<usize> = stations
-        .iter()
-        .map(|s| match s.kind {
-            StationKind::Delay => 0,
-            StationKind::Queue { servers } => servers as usize,
-        })
+    let demand = demands(stations, nr);
+    let servers: Vec<usize> = server_counts(stations)
+        .into_iter()
+        .map(|c| c as usize)
         .collect();
     let total: u32 = population.iter().sum();
     // Marginals kept for j < min(c, N + 1).
@@ -339,17 +352,8 @@ fn closed_solution(
 pub fn solve_approximate(stations: &[Station], population: &[u32]) -> Solution {
     let nr = population.len();
     let nk = stations.len();
-    let demand: Vec<Vec<f64>> = stations
-        .iter()
-        .map(|s| (0..nr).map(|r| s.visits[r] * s.service[r]).collect())
-        .collect();
-    let servers: Vec<f64> = stations
-        .iter()
-        .map(|s| match s.kind {
-            StationKind::Delay => 0.0,
-            StationKind::Queue { servers } => servers as f64,
-        })
-        .collect();
+    let demand = demands(stations, nr);
+    let servers: Vec<f64> = server_counts(stations).into_iter().map(f64::from).collect();
     let mut q = vec![vec![0.0; nr]; nk];
     for k in 0..nk {
         for r in 0..nr {
