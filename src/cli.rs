@@ -47,6 +47,24 @@ pub enum Format {
     Csv,
 }
 
+/// Where and how a command writes its data.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Write to FILE instead of stdout (atomically: whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// Opens the output.
+    pub fn create(&self) -> Result<io::Output> {
+        io::Output::create(self.output.as_deref())
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Aggregate traces into intervals and summarise them.

@@ -7,7 +7,6 @@ use anyhow::{Context, Result};
 use demandsim::estimate::{Config, Method, Observations, Report, estimate};
 
 use super::inspect::{aggregate, read_utilization};
-use super::io::Output;
 use super::table::{Table, num};
 use super::{Format, UsageError, check_one_stdin};
 
@@ -58,11 +57,8 @@ pub struct Args {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-    /// Write to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    out: super::OutputArgs,
 }
 
 fn methods(ids: &[String], flag: &str) -> Result<Vec<Method>> {
@@ -121,8 +117,8 @@ pub fn run(a: Args) -> Result<()> {
     for f in &report.failures {
         log::warn!("{f}");
     }
-    let mut out = Output::create(a.output.as_deref())?;
-    match a.format {
+    let mut out = a.out.create()?;
+    match a.out.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;

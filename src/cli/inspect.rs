@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use demandsim::trace::{Aggregator, IntervalTable, RequestReader, UtilSeries, UtilizationReader};
 
-use super::io::{Output, open_input};
+use super::io::open_input;
 use super::table::{Table, num, time};
 use super::{Format, UsageError, check_one_stdin};
 
@@ -25,11 +25,8 @@ pub struct Args {
     /// Count failed requests too (they are left out by default).
     #[arg(long)]
     include_failed: bool,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-    /// Write to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    out: super::OutputArgs,
 }
 
 /// Reads the utilization file, if any.
@@ -76,8 +73,8 @@ pub fn run(a: Args) -> Result<()> {
     }
     let util = read_utilization(a.utilization.as_deref())?;
     let table = aggregate(&a.requests, &util, a.interval, a.include_failed)?;
-    let mut out = Output::create(a.output.as_deref())?;
-    match a.format {
+    let mut out = a.out.create()?;
+    match a.out.format {
         Format::Json => {
             let doc = serde_json::json!({
                 "interval_s": table.grid.width,

@@ -88,11 +88,8 @@ pub struct Args {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-    /// Write to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    out: super::OutputArgs,
 }
 
 fn parse_warmup(s: &str) -> Result<Warmup> {
@@ -236,8 +233,8 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     let analytic = analytic_beside(&model, &report);
-    let mut out = Output::create(a.output.as_deref())?;
-    match a.format {
+    let mut out = a.out.create()?;
+    match a.out.format {
         Format::Json => {
             let mut v = json(&model, &report, wall);
             let probes = v["probes"].as_array_mut().expect("probes");

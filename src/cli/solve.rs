@@ -1,13 +1,11 @@
 //! `demandsim solve`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::solve::{Analysis, analyse};
 
 use super::Format;
-use super::io::Output;
 use super::simulate::{ModelArgs, load_model};
 use super::table::{Table, num};
 
@@ -15,18 +13,15 @@ use super::table::{Table, num};
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-    /// Write to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    out: super::OutputArgs,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let model = load_model(&a.model)?;
     let analysis = analyse(&model.net).with_context(|| a.model.model.display().to_string())?;
-    let mut out = Output::create(a.output.as_deref())?;
-    match a.format {
+    let mut out = a.out.create()?;
+    match a.out.format {
         Format::Json => {
             let mut v = serde_json::to_value(&analysis)?;
             v.as_object_mut()
