@@ -64,7 +64,9 @@ pub struct UtilSample {
 #[non_exhaustive]
 pub enum TraceError {
     /// The reader failed (including a truncated or corrupt gzip stream).
-    #[error("read error: {0}")]
+    /// The cause is the error's source, so that a chain printer shows it
+    /// once.
+    #[error("cannot read the input (truncated or corrupt gzip, or an I/O failure)")]
     Io(#[from] std::io::Error),
     /// The header lacks a required column or cannot be understood.
     #[error("line 1: {0}")]

@@ -231,3 +231,26 @@ fn usage_errors_exit_2_and_data_errors_exit_1() {
         run.stderr
     );
 }
+
+#[test]
+fn a_truncated_gzip_names_the_file_and_the_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for i in 0..5000 {
+        writeln!(enc, "{i},0.5").unwrap();
+    }
+    let gz = enc.finish().unwrap();
+    let mut bytes = b"".to_vec();
+    bytes.extend_from_slice(&gz[..gz.len() / 2]);
+    let p = write(dir.path(), "cut.csv.gz", "");
+    std::fs::write(&p, &bytes).unwrap();
+    let run = demandsim(&["inspect", "--requests", &p], b"");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("cut.csv.gz: cannot read the input (truncated or corrupt gzip"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("deflate").count(), 1, "{}", run.stderr);
+}
