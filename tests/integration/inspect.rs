@@ -236,6 +236,7 @@ fn usage_errors_exit_2_and_data_errors_exit_1() {
 fn a_truncated_gzip_names_the_file_and_the_cause_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    writeln!(enc, "timestamp,response_time").unwrap();
     for i in 0..5000 {
         writeln!(enc, "{i},0.5").unwrap();
     }
