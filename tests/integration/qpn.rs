@@ -408,3 +408,43 @@ fn an_unstable_run_stops_when_a_queue_explodes() {
         "{e}"
     );
 }
+
+#[test]
+fn fifo_departure_holds_younger_tokens_behind_the_oldest() {
+    // Every 10 s one `a` and one `b` arrive together (a is older by colour
+    // order); `a` leaves 5 s later through a timed transition, `b` at once
+    // through an immediate one, but with FIFO departure only after `a`.
+    let yaml = |discipline: &str| {
+        format!(
+            "colors: [a, b]
+places:
+  P: {{departure: {discipline}}}
+transitions:
+  gen: {{delay: {{deterministic: 10}}, out: {{P: {{a: 1, b: 1}}}}}}
+  ta: {{delay: {{deterministic: 5}}, in: {{P: a}}}}
+  tb: {{in: {{P: b}}}}
+"
+        )
+    };
+    let wait_of_b = |discipline: &str| {
+        let model = load(&yaml(discipline), &LoadOptions::default()).unwrap();
+        let cfg = RunConfig {
+            stop: StopRule::Time(1000.0),
+            warmup: Warmup::None,
+            ..RunConfig::default()
+        };
+        let r = simulate(&model.net, &cfg, Control::default()).unwrap();
+        r.places
+            .iter()
+            .find(|p| p.place == "P" && p.color == "b")
+            .unwrap()
+            .mean_residence_s
+            .unwrap()
+    };
+    assert!(
+        (wait_of_b("fifo") - 5.0).abs() < 1e-9,
+        "{}",
+        wait_of_b("fifo")
+    );
+    assert_eq!(wait_of_b("normal"), 0.0);
+}
