@@ -191,10 +191,10 @@ impl Loader {
                         format!(
                             "`{s}`: {}{}",
                             e.message,
-                            if e.message.starts_with("unknown parameter") {
-                                format!(" (parameters: {})", known.join(", "))
-                            } else {
-                                String::new()
+                            match (e.message.starts_with("unknown parameter"), known.is_empty()) {
+                                (false, _) => String::new(),
+                                (true, true) => " (the model has no `params`)".to_string(),
+                                (true, false) => format!(" (parameters: {})", known.join(", ")),
                             }
                         ),
                     )

@@ -173,16 +173,20 @@ fn huge_markings_and_yaml_bombs_are_refused() {
         "    queue: fcfs\n    initial: {job: 1e9}\n",
     ));
     assert!(e.contains("more than the 10000000 supported"), "{e}");
-    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    // The bomb sits where the schema buffers untyped content (an untagged
+    // probe point list), so only the parser's budget can stop it.
+    let mut bomb = String::from(
+        "colors: [a]\nplaces:\n  Q: {}\nprobes:\n  r:\n    start:\n      - &a [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    let mut prev = "a".to_string();
     for i in 0..9 {
-        let prev = if i == 0 {
-            "a".to_string()
-        } else {
-            format!("b{}", i - 1)
-        };
-        bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        let refs = vec![format!("*{prev}"); 10].join(", ");
+        bomb.push_str(&format!("      - &b{i} [{refs}]\n"));
+        prev = format!("b{i}");
     }
+    bomb.push_str("    end: {place: Q, when: enter}\n");
     let e = load(&bomb, &LoadOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("budget breached"), "{e}");
     assert!(matches!(e, LoadError::Yaml(_)), "{e}");
 }
 

@@ -1,0 +1,241 @@
+//! The bad-input corpus (`tests/fixtures/bad/`): every file is refused
+//! with exit code 1 and one clear message naming the file, the line (and
+//! column) where it applies, and what was expected.
+
+use super::{demandsim, fixture};
+
+/// (arguments, with `@name` for a corpus file; what the message must say)
+const CASES: &[(&[&str], &str)] = &[
+    (
+        &["inspect", "--requests", "@empty.csv"],
+        "empty.csv: empty requests file: expected a header line `timestamp,response_time",
+    ),
+    (
+        &["inspect", "--requests", "@wrong-header.csv"],
+        "wrong-header.csv: line 1: no `timestamp` column; expected a header `timestamp,response_time[,class,success,resource]`, found `time,rt`",
+    ),
+    (
+        &["inspect", "--requests", "@nan-timestamp.csv"],
+        "nan-timestamp.csv: line 2, field `timestamp`: found \"NaN\", expected a finite, non-negative number of seconds",
+    ),
+    (
+        &["inspect", "--requests", "@inf-response.csv"],
+        "inf-response.csv: line 2, field `response_time`: found \"inf\"",
+    ),
+    (
+        &["inspect", "--requests", "@negative-response.csv"],
+        "negative-response.csv: line 2, field `response_time`: found \"-0.5\"",
+    ),
+    (
+        &["inspect", "--requests", "@text-in-number.csv"],
+        "text-in-number.csv: line 2, field `response_time`: found \"abc\", expected a number of seconds",
+    ),
+    (
+        &["inspect", "--requests", "@short-row.csv"],
+        "short-row.csv: line 3: expected 2 fields like the header, found 1",
+    ),
+    (
+        &["inspect", "--requests", "@binary.csv"],
+        "binary.csv: line 1: the header is not UTF-8 text",
+    ),
+    (
+        &["inspect", "--requests", "@truncated.csv.gz"],
+        "truncated.csv.gz: cannot read the input (truncated or corrupt gzip",
+    ),
+    (
+        &["inspect", "--requests", "@bad-success.csv"],
+        "bad-success.csv: line 2, field `success`: found \"maybe\", expected true, false, 1 or 0",
+    ),
+    (
+        &["inspect", "--requests", "@mixed-units.csv"],
+        "mixed-units.csv: the traces span 56610000001 intervals of 30 s",
+    ),
+    (
+        &[
+            "inspect",
+            "--requests",
+            "@good-requests.csv",
+            "--utilization",
+            "@util-percent-by-mistake.csv",
+        ],
+        "util-percent-by-mistake.csv: line 2, field `utilization`: found \"45\", expected a fraction between 0 and 1 (use a `utilization_pct` column for percent)",
+    ),
+    (
+        &[
+            "inspect",
+            "--requests",
+            "@good-requests.csv",
+            "--utilization",
+            "@util-negative.csv",
+        ],
+        "util-negative.csv: line 2, field `utilization`: found \"-0.2\"",
+    ),
+    (
+        &[
+            "inspect",
+            "--requests",
+            "@good-requests.csv",
+            "--utilization",
+            "@util-duplicate-timestamps.csv",
+        ],
+        "util-duplicate-timestamps.csv: two utilization samples of `cpu` share the timestamp 30",
+    ),
+    (
+        &[
+            "inspect",
+            "--requests",
+            "@good-requests.csv",
+            "--utilization",
+            "@util-single-sample.csv",
+        ],
+        "util-single-sample.csv: resource `cpu` has a single utilization sample and no `interval` column",
+    ),
+    (
+        &[
+            "inspect",
+            "--requests",
+            "@good-requests.csv",
+            "--utilization",
+            "@util-no-column.csv",
+        ],
+        "util-no-column.csv: line 1: no `utilization` column",
+    ),
+    (
+        &[
+            "inspect",
+            "--requests",
+            "@good-requests.csv",
+            "--utilization",
+            "@util-empty.csv",
+        ],
+        "util-empty.csv: empty utilization file",
+    ),
+    (
+        &["import", "jmeter", "@jmeter-missing-columns.jtl"],
+        "jmeter-missing-columns.jtl: line 1: no `elapsed` column; expected a JMeter CSV header",
+    ),
+    (
+        &["import", "jmeter", "@jmeter-bad-elapsed.jtl"],
+        "jmeter-bad-elapsed.jtl: line 2, field `elapsed`: found \"fast\", expected non-negative milliseconds",
+    ),
+    (
+        &["import", "jmeter", "@jmeter-date-timestamps.jtl"],
+        "jmeter-date-timestamps.jtl: line 2, field `timeStamp`: found \"2024/11/22 10:00:00.000\", expected epoch milliseconds",
+    ),
+    (
+        &["import", "k6", "@k6-empty.csv"],
+        "k6-empty.csv: empty k6 file",
+    ),
+    (
+        &["import", "k6", "@k6-bad.ndjson"],
+        "k6-bad.ndjson: line 2: not a k6 JSON object",
+    ),
+    (
+        &[
+            "import",
+            "access-log",
+            "--log-format",
+            "$msec $request_time",
+            "@access-nomatch.log",
+        ],
+        "access-nomatch.log: line 1: does not match the log format `$msec $request_time`",
+    ),
+    (
+        &["import", "sadf", "@sadf-no-header.csv"],
+        "sadf-no-header.csv: line 1: a data row before sadf's `# hostname;interval;timestamp;CPU;...;%idle` header",
+    ),
+    (
+        &["import", "sadf", "@sadf-bad-idle.csv"],
+        "sadf-bad-idle.csv: line 2, field `%idle`: found \"idle\", expected a percentage between 0 and 100",
+    ),
+    (
+        &["import", "prometheus", "@prometheus-vector.json"],
+        "prometheus-vector.json: expected `\"resultType\": \"matrix\"` (a query_range result), found `vector`",
+    ),
+    (
+        &["import", "prometheus", "@prometheus-percent.json"],
+        "prometheus-percent.json: series 0 (`a`), sample 0: utilization 42 is outside 0–1",
+    ),
+    (
+        &["import", "prometheus", "@prometheus-bad.json"],
+        "prometheus-bad.json: line 2: not valid JSON at column 13",
+    ),
+    (
+        &[
+            "import",
+            "librede",
+            "--metric",
+            "utilization",
+            "@librede-bad.csv",
+        ],
+        "librede-bad.csv: line 1: expected `timestamp,value`",
+    ),
+    (
+        &["solve", "@model-unknown-place.yaml"],
+        "model-unknown-place.yaml: line 5, column 12: unknown place `X` (places: Q)",
+    ),
+    (
+        &["solve", "@model-unknown-colour.yaml"],
+        "model-unknown-colour.yaml: line 3, column 30: unknown colour `b` (colours: a)",
+    ),
+    (
+        &["solve", "@model-unknown-param.yaml"],
+        "model-unknown-param.yaml: line 3, column 47: `demand`: unknown parameter `demand` (the model has no `params`)",
+    ),
+    (
+        &["solve", "@model-negative-mean.yaml"],
+        "model-negative-mean.yaml: line 3, column 47: the mean must be positive, got -1",
+    ),
+    (
+        &["solve", "@model-dead-mode.yaml"],
+        "model-dead-mode.yaml: line 6, column 3: transition `t` mode `mode1` can never fire: place `P` never holds colour `a`",
+    ),
+    (
+        &["solve", "@model-billion-tokens.yaml"],
+        "model-billion-tokens.yaml: line 3, column 63: an initial marking is 1000000000, more than the 10000000 supported",
+    ),
+    (&["solve", "@model-yaml-bomb.yaml"], "budget breached"),
+    (
+        &["solve", "@model-unstable.yaml"],
+        "model-unstable.yaml: the open model is unstable: place Q is offered 2.0000 busy servers",
+    ),
+    (
+        &["solve", "@model-syntax.yaml"],
+        "model-syntax.yaml: error: line 4 column 11: while parsing a flow mapping",
+    ),
+    (
+        &[
+            "simulate",
+            "@model-immediate-cycle.yaml",
+            "--time",
+            "10",
+            "--warmup",
+            "0s",
+            "--seed",
+            "1",
+        ],
+        "immediate transitions fired 10000001 times at t = 0 s without time advancing",
+    ),
+];
+
+#[test]
+fn every_bad_input_gets_exit_1_and_its_message() {
+    let mut failures = Vec::new();
+    for (args, want) in CASES {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| {
+                a.strip_prefix('@')
+                    .map_or(a.to_string(), |f| fixture(&format!("bad/{f}")))
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = demandsim(&args, b"");
+        if run.code != 1 || !run.stderr.contains(want) || run.stderr.contains("panicked") {
+            failures.push(format!("{args:?}: exit {} {}", run.code, run.stderr));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let files = std::fs::read_dir(fixture("bad")).unwrap().count();
+    assert!(files >= 30, "the corpus has {files} files");
+}
