@@ -8,6 +8,7 @@ mod bad;
 mod estimate;
 mod import;
 mod inspect;
+mod properties;
 mod qpn;
 mod simulate;
 mod solve;

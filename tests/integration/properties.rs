@@ -1,0 +1,210 @@
+//! Properties: parsers never panic on arbitrary bytes; time scales; row
+//! order does not matter.
+
+use demandsim::estimate::{Config, Method, Observations, estimate};
+use demandsim::import::{RequestRow, access_log, jmeter, k6, librede, prometheus, sadf};
+use demandsim::model_io::{LoadOptions, load};
+use demandsim::qpn::{Control, RunConfig, StopRule, Warmup, simulate};
+use demandsim::trace::{
+    Aggregator, RequestReader, UtilSample, UtilSeries, UtilizationReader, decompress,
+};
+use proptest::prelude::*;
+
+fn parse_everything(bytes: &[u8]) {
+    let mut req = |_: RequestRow<'_>| Ok(());
+    let mut util = |_: UtilSample| Ok(());
+    if let Ok(r) = decompress(bytes)
+        && let Ok(mut r) = RequestReader::new(r)
+    {
+        while let Some(x) = r.next_request() {
+            if x.is_err() {
+                break;
+            }
+        }
+    }
+    if let Ok(r) = UtilizationReader::new(bytes) {
+        let _ = r.collect::<Vec<_>>();
+    }
+    let _ = jmeter::read(bytes, &jmeter::Options::default(), &mut req);
+    let _ = k6::read(bytes, &mut req);
+    let fmt = access_log::LogFormat::new(
+        r#"$remote_addr [$time_local] "$request" $status $request_time $msec"#,
+    )
+    .unwrap();
+    let _ = access_log::read(bytes, &fmt, &access_log::Options::default(), &mut req);
+    let _ = sadf::read(bytes, &mut util);
+    let _ = prometheus::read(bytes, "instance", &mut util);
+    let _ = librede::read_response_times(bytes, "c", librede::TimeUnit::Seconds, &mut req);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let _ = load(text, &LoadOptions::default());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parsers_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        parse_everything(&bytes);
+    }
+
+    #[test]
+    fn parsers_never_panic_on_almost_valid_text(
+        lines in proptest::collection::vec("[0-9a-z.,;:#\\[\\]{}\"' eE+-]{0,40}", 0..12),
+        header in prop::sample::select(vec![
+            "timestamp,response_time,class,success", "timestamp,utilization,resource,interval",
+            "timeStamp,elapsed,label,success", "metric_name,timestamp,metric_value,name,status",
+            "# hostname;interval;timestamp;CPU;%user;%idle", "colors: [a]\nplaces:",
+        ]),
+    ) {
+        let text = format!("{header}\n{}", lines.join("\n"));
+        parse_everything(text.as_bytes());
+    }
+}
+
+const OPEN: &str = "params: {mean: 1.0, gap: 2.0}
+colors: [c]
+places:
+  Q: {queue: fcfs, servers: 2, service: {c: {exponential: mean}}}
+  D: {queue: is, service: {c: {uniform: {min: 0, max: mean}}}}
+transitions:
+  arrive: {delay: {exponential: gap / 2.5}, out: {Q: c}}
+  on: {in: {Q: c}, out: {D: c}}
+  leave: {in: {D: c}}
+probes:
+  response: {start: {transition: arrive}, end: {transition: leave}}
+";
+
+#[test]
+fn scaling_every_time_by_k_scales_simulated_times_by_k() {
+    let run = |k: f64| {
+        let o = [
+            ("mean".to_string(), format!("{}", k)),
+            ("gap".to_string(), format!("{}", 2.0 * k)),
+        ];
+        let m = load(
+            OPEN,
+            &LoadOptions {
+                overrides: &o,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+        let cfg = RunConfig {
+            stop: StopRule::Requests(20_000),
+            warmup: Warmup::Count(1_000),
+            seed: 5,
+            ..RunConfig::default()
+        };
+        simulate(&m.net, &cfg, Control::default()).unwrap()
+    };
+    let (a, b) = (run(1.0), run(8.0));
+    let (pa, pb) = (&a.probes[0], &b.probes[0]);
+    assert_eq!(pa.count, pb.count);
+    // k = 8 is a power of two, so every time scales exactly in floating
+    // point: means and CIs to rounding.
+    for (x, y) in [
+        (pa.mean_s, pb.mean_s),
+        (pa.ci_half_width_s, pb.ci_half_width_s),
+    ] {
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert!((y - 8.0 * x).abs() <= 1e-9 * y, "{x} x 8 != {y}");
+    }
+    // Percentiles come from logarithmic buckets that ×8 does not shift by a
+    // whole bucket: each is within 0.5 %, so the ratio within 1 %.
+    for (x, y) in [(pa.p50_s, pb.p50_s), (pa.p99_s, pb.p99_s)] {
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert!((y - 8.0 * x).abs() <= 0.01 * y, "{x} x 8 vs {y}");
+    }
+    assert!((b.measured_time_s - 8.0 * a.measured_time_s).abs() <= 1e-9 * b.measured_time_s);
+}
+
+/// A generated trace as rows, estimated on a grid of `width` seconds.
+fn estimates(requests: &[(f64, f64)], util: &[(f64, f64)], width: f64) -> Vec<(String, f64)> {
+    let mut labels = demandsim::trace::Labels::new();
+    let class = labels.intern("c");
+    let series = UtilSeries::from_samples(util.iter().map(|&(t, u)| UtilSample {
+        timestamp: t,
+        utilization: u,
+        resource: "cpu".into(),
+        interval: Some(width),
+    }))
+    .unwrap();
+    let mut agg = Aggregator::new(series.grid(None), width, false);
+    for &(s, r) in requests {
+        agg.push(&demandsim::trace::Request {
+            start: s,
+            response_time: r,
+            class,
+            success: true,
+            resource: None,
+        });
+    }
+    let table = agg.finish(&labels, &series).unwrap();
+    let (obs, diag) = Observations::from_table(&table, "cpu", 2, false).unwrap();
+    let report = estimate(
+        &obs,
+        diag,
+        &Config {
+            bootstrap: 0,
+            ..Config::default()
+        },
+        "cpu",
+        width,
+    );
+    report
+        .estimates
+        .into_iter()
+        .map(|e| (e.method, e.demand_s))
+        .collect()
+}
+
+#[test]
+fn estimates_scale_with_time_and_ignore_row_order() {
+    let m = load(OPEN, &LoadOptions::default()).unwrap();
+    let cfg = demandsim::generate::GenConfig {
+        probe: 0,
+        interval: 30.0,
+        requests: None,
+        time: Some(1800.0),
+        seed: 6,
+        token_limit: 1_000_000,
+    };
+    let mut requests = Vec::new();
+    let mut util = Vec::new();
+    demandsim::generate::generate(
+        &m.net,
+        &cfg,
+        &mut |s, r, _| {
+            requests.push((s, r));
+            Ok(())
+        },
+        &mut |t, p, u| {
+            if p == "Q" {
+                util.push((t, u));
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    let base = estimates(&requests, &util, 30.0);
+    assert_eq!(base.len(), Method::ALL.len());
+    // Row order: reversed and interleaved.
+    let mut shuffled: Vec<(f64, f64)> = requests.iter().rev().copied().collect();
+    let n = shuffled.len();
+    for i in (0..n).step_by(3) {
+        shuffled.swap(i, n - 1 - i);
+    }
+    assert_eq!(estimates(&shuffled, &util, 30.0), base);
+    // Time scale: every timestamp, response time and interval × 4.
+    let k = 4.0;
+    let scaled_req: Vec<(f64, f64)> = requests.iter().map(|&(s, r)| (s * k, r * k)).collect();
+    let scaled_util: Vec<(f64, f64)> = util.iter().map(|&(t, u)| (t * k, u)).collect();
+    for ((m1, d1), (m2, d2)) in base
+        .iter()
+        .zip(estimates(&scaled_req, &scaled_util, 30.0 * k))
+    {
+        assert_eq!(m1, &m2);
+        assert!((d2 - k * d1).abs() <= 1e-6 * d2, "{m1}: {d1} x {k} != {d2}");
+    }
+}
