@@ -20,8 +20,14 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
 /// temporary sibling and renamed into place by [`Output::commit`]; `None`
 /// or `-` is stdout.
 pub struct Output {
-    target: Option<(PathBuf, BufWriter<tempfile::NamedTempFile>)>,
+    target: Option<(PathBuf, FileSink)>,
     stdout: Option<io::StdoutLock<'static>>,
+}
+
+/// The temporary file, written plain or through gzip.
+enum FileSink {
+    Plain(BufWriter<tempfile::NamedTempFile>),
+    Gzip(flate2::write::GzEncoder<BufWriter<tempfile::NamedTempFile>>),
 }
 
 impl Output {
@@ -35,27 +41,50 @@ impl Output {
                 target: None,
                 stdout: Some(io::stdout().lock()),
             }),
-            Some(p) => {
-                let dir = p
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let tmp = tempfile::Builder::new()
-                    .prefix(".demandsim-")
-                    .tempfile_in(dir)
-                    .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-                Ok(Self {
-                    target: Some((p.to_path_buf(), BufWriter::new(tmp))),
-                    stdout: None,
-                })
-            }
+            Some(p) => Self::file(p, false),
         }
+    }
+
+    /// A gzip-compressed file; the gzip trailer is written, and its errors
+    /// reported, by [`Output::commit`].
+    pub fn create_gzip(path: &Path) -> Result<Self> {
+        Self::file(path, true)
+    }
+
+    fn file(p: &Path, gzip: bool) -> Result<Self> {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile::Builder::new()
+            .prefix(".demandsim-")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        let w = BufWriter::new(tmp);
+        let sink = if gzip {
+            FileSink::Gzip(flate2::write::GzEncoder::new(
+                w,
+                flate2::Compression::default(),
+            ))
+        } else {
+            FileSink::Plain(w)
+        };
+        Ok(Self {
+            target: Some((p.to_path_buf(), sink)),
+            stdout: None,
+        })
     }
 
     /// Flushes and moves the file into place.
     pub fn commit(self) -> Result<()> {
         match self.target {
-            Some((path, w)) => {
+            Some((path, sink)) => {
+                let w = match sink {
+                    FileSink::Plain(w) => w,
+                    FileSink::Gzip(g) => g
+                        .finish()
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                };
                 let tmp = w
                     .into_inner()
                     .map_err(|e| e.into_error())
@@ -88,14 +117,16 @@ impl Output {
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match (&mut self.target, &mut self.stdout) {
-            (Some((_, w)), _) => w.write(buf),
+            (Some((_, FileSink::Plain(w))), _) => w.write(buf),
+            (Some((_, FileSink::Gzip(g))), _) => g.write(buf),
             (None, Some(s)) => s.write(buf),
             _ => unreachable!(),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match (&mut self.target, &mut self.stdout) {
-            (Some((_, w)), _) => w.flush(),
+            (Some((_, FileSink::Plain(w))), _) => w.flush(),
+            (Some((_, FileSink::Gzip(g))), _) => g.flush(),
             (None, Some(s)) => s.flush(),
             _ => unreachable!(),
         }

@@ -172,14 +172,10 @@ fn with_progress<T>(target: Option<u64>, unit: &str, work: impl FnOnce(Control<'
     });
     drop(done);
     bar_thread.join().ok();
-    if interrupted(&interrupt) {
+    if interrupt.load(Ordering::Relaxed) {
         log::warn!("interrupted: the results cover the run so far");
     }
     out
-}
-
-fn interrupted(f: &AtomicBool) -> bool {
-    f.load(Ordering::Relaxed)
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -500,7 +496,12 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
     } else {
         "requests.csv"
     };
-    let mut req_out = Output::create(Some(&a.out.join(req_name)))?;
+    let req_path = a.out.join(req_name);
+    let mut req_out = if a.gzip {
+        Output::create_gzip(&req_path)?
+    } else {
+        Output::create(Some(&req_path))?
+    };
     let mut util_out = Output::create(Some(&a.out.join("utilization.csv")))?;
     let cfg = GenConfig {
         probe,
@@ -515,15 +516,7 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
         token_limit: demandsim::qpn::RunConfig::default().token_limit,
     };
     let report = {
-        let sink: Box<dyn Write> = if a.gzip {
-            Box::new(flate2::write::GzEncoder::new(
-                &mut req_out,
-                flate2::Compression::default(),
-            ))
-        } else {
-            Box::new(&mut req_out)
-        };
-        let mut rw = RequestWriter::new(sink, false)?;
+        let mut rw = RequestWriter::new(&mut req_out, false)?;
         let mut uw = UtilizationWriter::new(&mut util_out)?;
         let interval = a.interval;
         let report = generate(
@@ -545,8 +538,7 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
             },
         )
         .with_context(|| a.model.model.display().to_string())?;
-        let sink = rw.finish()?;
-        drop(sink);
+        rw.finish()?;
         uw.finish()?;
         report
     };
