@@ -541,7 +541,7 @@ impl Loader {
                     }
                 };
                 for each in expansions {
-                    let arcs = |side: &BTreeMapLike| -> Result<Vec<ArcSpec>, LoadError> {
+                    let arcs = |side: &ArcMap| -> Result<Vec<ArcSpec>, LoadError> {
                         let mut out: Vec<ArcSpec> = Vec::new();
                         let mut entries: Vec<_> = side.iter().collect();
                         entries.sort_by_key(|(k, _)| (k.referenced.line(), k.referenced.column()));
@@ -755,7 +755,8 @@ impl Loader {
     }
 }
 
-type BTreeMapLike = HashMap<Spanned<String>, ArcColors>;
+/// The `in`/`out` side of a mode: place → colours.
+type ArcMap = HashMap<Spanned<String>, ArcColors>;
 
 /// Offered load (busy servers) and capacity of each non-IS queueing place
 /// of an open net whose token flows follow from its sources by routing

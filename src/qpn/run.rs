@@ -406,7 +406,6 @@ fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep
 }
 
 fn precise_enough(sim: &Simulation<'_>, net: &Net, rel: f64, level: f64) -> bool {
-    let nc = net.colors.len();
     for (k, pr) in net.probes.iter().enumerate() {
         for &c in &pr.colors {
             let s = sim.probe_stats(k, c);
@@ -419,7 +418,6 @@ fn precise_enough(sim: &Simulation<'_>, net: &Net, rel: f64, level: f64) -> bool
             }
         }
     }
-    let _ = nc;
     true
 }
 
