@@ -1,5 +1,6 @@
 //! Argument definitions and the commands behind them.
 
+mod compare;
 mod estimate;
 mod import;
 mod inspect;
@@ -82,6 +83,8 @@ enum Command {
     /// Simulate a model and write ground-truth traces (requests,
     /// utilization, true demands).
     Generate(simulate::GenerateArgs),
+    /// Compare measured response times with a simulation result.
+    Compare(compare::Args),
 }
 
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -107,16 +110,17 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let done = |r: Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
-        Command::Inspect(a) => inspect::run(a),
-        Command::Import(a) => import::run(a),
-        Command::Export(a) => import::export(a),
-        Command::Estimate(a) => estimate::run(a),
-        Command::Simulate(a) => simulate::run(a),
-        Command::Generate(a) => simulate::generate_cmd(a),
-        Command::Solve(a) => solve::run(a),
+        Command::Compare(a) => compare::run(a),
+        Command::Inspect(a) => done(inspect::run(a)),
+        Command::Import(a) => done(import::run(a)),
+        Command::Export(a) => done(import::export(a)),
+        Command::Estimate(a) => done(estimate::run(a)),
+        Command::Simulate(a) => done(simulate::run(a)),
+        Command::Generate(a) => done(simulate::generate_cmd(a)),
+        Command::Solve(a) => done(solve::run(a)),
     }
-    .map(|()| ExitCode::SUCCESS)
 }
 
 /// Rejects more than one `-` (stdin) among the inputs.

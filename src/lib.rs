@@ -23,6 +23,7 @@
 // Index loops over places × colours read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+pub mod compare;
 pub mod estimate;
 pub mod generate;
 pub mod import;

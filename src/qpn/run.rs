@@ -77,7 +77,7 @@ pub struct Control<'a> {
 }
 
 /// Results of a probe and colour.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ProbeResult {
     /// Probe name.
     pub name: String,
@@ -95,6 +95,11 @@ pub struct ProbeResult {
     pub p95_s: Option<f64>,
     /// 99th percentile, seconds.
     pub p99_s: Option<f64>,
+    /// The quantiles at p = 0.01, 0.02, …, 0.99 (see
+    /// [`crate::stats::QUANTILE_GRID`]), seconds; empty when nothing passed.
+    /// What `compare` needs for distribution distances.
+    #[serde(default)]
+    pub quantiles_s: Vec<f64>,
     /// Passages measured (all replications).
     pub count: u64,
     /// Batch-size check: lag-1 autocorrelation of the batch means (first
@@ -470,6 +475,7 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
                 p90_s: sketch.quantile(0.9),
                 p95_s: sketch.quantile(0.95),
                 p99_s: sketch.quantile(0.99),
+                quantiles_s: crate::stats::quantile_grid(&sketch),
                 count: all.count(),
                 batch_lag1: reps[0].probes[idx].3,
             });

@@ -9,6 +9,21 @@ mod quantile;
 pub use batch::{BatchMeans, mser5, student_t_quantile};
 pub use quantile::QuantileSketch;
 
+/// Points of the quantile grid: p = 0.01, 0.02, …, 0.99.
+pub const QUANTILE_GRID: usize = 99;
+
+/// The probability of grid point `i` (0-based): (i + 1) / 100.
+pub fn grid_p(i: usize) -> f64 {
+    (i + 1) as f64 / 100.0
+}
+
+/// The sketch's quantiles on the grid (empty when the sketch is).
+pub fn quantile_grid(sketch: &QuantileSketch) -> Vec<f64> {
+    (0..QUANTILE_GRID)
+        .filter_map(|i| sketch.quantile(grid_p(i)))
+        .collect()
+}
+
 /// Running count, mean and variance (Welford), numerically stable.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Moments {

@@ -1,0 +1,279 @@
+//! Measured against simulated response times: the error of the mean and of
+//! the percentiles, and distances between the two distributions.
+//!
+//! Sign convention (the reference study's): error % = (measured −
+//! simulated) / measured × 100, so a positive error means the model is too
+//! optimistic (it predicts faster responses than were measured).
+//!
+//! Distributions are compared through their quantiles on the grid
+//! p = 0.01 … 0.99 ([`crate::stats::QUANTILE_GRID`]), which both a
+//! simulation report and a streamed trace provide in bounded memory. The
+//! Kolmogorov–Smirnov distance is therefore resolved to about 0.01 and the
+//! Wasserstein distance covers the central 99 % of the mass.
+
+use serde::Serialize;
+
+use crate::qpn::ProbeResult;
+use crate::stats::{BatchMeans, Moments, QuantileSketch, grid_p, quantile_grid};
+
+/// One side of a comparison: a response-time distribution, seconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Observations.
+    pub count: u64,
+    /// Mean, seconds.
+    pub mean_s: Option<f64>,
+    /// Half-width of the 95 % CI of the mean (batch means), seconds.
+    pub ci_half_width_s: Option<f64>,
+    /// 50th, 90th, 95th and 99th percentiles, seconds.
+    pub percentiles_s: [Option<f64>; 4],
+    /// Quantiles on the grid p = 0.01 … 0.99, seconds.
+    pub quantiles_s: Vec<f64>,
+}
+
+/// The percentiles carried by a [`Summary`], in order.
+pub const PERCENTILES: [(&str, f64); 4] =
+    [("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99)];
+
+impl From<&ProbeResult> for Summary {
+    fn from(p: &ProbeResult) -> Self {
+        Self {
+            count: p.count,
+            mean_s: p.mean_s,
+            ci_half_width_s: p.ci_half_width_s,
+            percentiles_s: [p.p50_s, p.p90_s, p.p95_s, p.p99_s],
+            quantiles_s: p.quantiles_s.clone(),
+        }
+    }
+}
+
+/// Streams measured response times (in trace order) into a [`Summary`] in
+/// bounded memory. The CI of the mean uses batch means, so it stays honest
+/// when consecutive requests are correlated (they are, under load).
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    moments: Moments,
+    sketch: QuantileSketch,
+    batches: BatchMeans,
+}
+
+impl Default for Accumulator {
+    fn default() -> Self {
+        Self {
+            moments: Moments::default(),
+            sketch: QuantileSketch::default(),
+            batches: BatchMeans::new(16),
+        }
+    }
+}
+
+impl Accumulator {
+    /// Adds one response time, seconds.
+    pub fn push(&mut self, response_s: f64) {
+        self.moments.push(response_s);
+        self.sketch.push(response_s);
+        self.batches.push(response_s);
+    }
+
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.moments.count()
+    }
+
+    /// The sketch of what was pushed (for plots).
+    pub fn sketch(&self) -> &QuantileSketch {
+        &self.sketch
+    }
+
+    /// The summary of what was pushed.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            count: self.moments.count(),
+            mean_s: self.moments.mean(),
+            ci_half_width_s: self.batches.half_width(0.95),
+            percentiles_s: PERCENTILES.map(|(_, p)| self.sketch.quantile(p)),
+            quantiles_s: quantile_grid(&self.sketch),
+        }
+    }
+}
+
+/// A summary known only by its mean (a published figure, say).
+pub fn mean_only(mean_s: f64) -> Summary {
+    Summary {
+        count: 0,
+        mean_s: Some(mean_s),
+        ci_half_width_s: None,
+        percentiles_s: [None; 4],
+        quantiles_s: Vec::new(),
+    }
+}
+
+/// error % = (measured − simulated) / measured × 100.
+pub fn error_pct(measured: f64, simulated: f64) -> f64 {
+    (measured - simulated) / measured * 100.0
+}
+
+/// One compared statistic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    /// `mean`, `p50`, `p90`, `p95` or `p99`.
+    pub statistic: &'static str,
+    /// Measured value, seconds.
+    pub measured_s: f64,
+    /// Simulated value, seconds.
+    pub simulated_s: f64,
+    /// Half-width of the simulated value's CI (the mean only), seconds.
+    pub simulated_ci_half_width_s: Option<f64>,
+    /// (measured − simulated) / measured × 100.
+    pub error_pct: f64,
+}
+
+/// The outcome of [`compare`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The mean and every percentile both sides have.
+    pub lines: Vec<Line>,
+    /// Kolmogorov–Smirnov distance between the distributions (0–1,
+    /// resolution about 0.01); `None` without quantiles on both sides.
+    pub ks: Option<f64>,
+    /// Wasserstein-1 distance (mean absolute quantile difference over the
+    /// central 99 %), seconds.
+    pub wasserstein_s: Option<f64>,
+    /// Largest |error %| over the lines.
+    pub max_abs_error_pct: Option<f64>,
+}
+
+/// Compares a measured and a simulated summary.
+pub fn compare(measured: &Summary, simulated: &Summary) -> Comparison {
+    let mut lines = Vec::new();
+    if let (Some(m), Some(s)) = (measured.mean_s, simulated.mean_s) {
+        lines.push(Line {
+            statistic: "mean",
+            measured_s: m,
+            simulated_s: s,
+            simulated_ci_half_width_s: simulated.ci_half_width_s,
+            error_pct: error_pct(m, s),
+        });
+    }
+    for (k, (name, _)) in PERCENTILES.iter().enumerate() {
+        if let (Some(m), Some(s)) = (measured.percentiles_s[k], simulated.percentiles_s[k]) {
+            lines.push(Line {
+                statistic: name,
+                measured_s: m,
+                simulated_s: s,
+                simulated_ci_half_width_s: None,
+                error_pct: error_pct(m, s),
+            });
+        }
+    }
+    let both = !measured.quantiles_s.is_empty()
+        && measured.quantiles_s.len() == simulated.quantiles_s.len();
+    let max_abs_error_pct = lines
+        .iter()
+        .map(|l| l.error_pct.abs())
+        .fold(None, |a: Option<f64>, e| Some(a.map_or(e, |a| a.max(e))));
+    Comparison {
+        lines,
+        ks: both.then(|| ks_distance(&measured.quantiles_s, &simulated.quantiles_s)),
+        wasserstein_s: both.then(|| wasserstein(&measured.quantiles_s, &simulated.quantiles_s)),
+        max_abs_error_pct,
+    }
+}
+
+/// The CDF at `x` of a distribution given by its grid quantiles `q`
+/// (piecewise linear between grid points; 0 below the first, 1 above the
+/// last).
+pub fn cdf_at(q: &[f64], x: f64) -> f64 {
+    let n = q.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if x < q[0] {
+        return 0.0;
+    }
+    if x >= q[n - 1] {
+        return if x > q[n - 1] { 1.0 } else { grid_p(n - 1) };
+    }
+    // Last index with q[i] <= x (quantiles are non-decreasing).
+    let i = q.partition_point(|&v| v <= x) - 1;
+    let (a, b) = (q[i], q[i + 1]);
+    let t = if b > a { (x - a) / (b - a) } else { 1.0 };
+    grid_p(i) + t * (grid_p(i + 1) - grid_p(i))
+}
+
+/// Kolmogorov–Smirnov distance sup |F_a − F_b|, evaluated at every grid
+/// quantile of both distributions.
+pub fn ks_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .chain(b)
+        .map(|&x| (cdf_at(a, x) - cdf_at(b, x)).abs())
+        .fold(0.0, f64::max)
+}
+
+/// Wasserstein-1 distance ∫ |Q_a(p) − Q_b(p)| dp by the midpoint rule on the
+/// grid (the central 99 % of the mass), seconds.
+pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Exp};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    fn exp_summary(mean: f64, n: usize, seed: u64) -> Summary {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let d = Exp::new(1.0 / mean).unwrap();
+        let mut acc = Accumulator::default();
+        for _ in 0..n {
+            acc.push(d.sample(&mut rng));
+        }
+        acc.summary()
+    }
+
+    #[test]
+    fn sign_follows_the_study() {
+        // Measured 1.0, simulated 0.9: the model is 10 % too fast.
+        assert!((error_pct(1.0, 0.9) - 10.0).abs() < 1e-12);
+        assert!((error_pct(1.0, 1.2) + 20.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn same_distribution_is_close_and_scaled_one_is_far() {
+        let a = exp_summary(1.0, 200_000, 1);
+        let b = exp_summary(1.0, 200_000, 2);
+        let c = compare(&a, &b);
+        assert!(c.ks.unwrap() < 0.02, "{c:?}");
+        assert!(c.wasserstein_s.unwrap() < 0.02, "{c:?}");
+        assert!(c.max_abs_error_pct.unwrap() < 3.0, "{c:?}");
+        // Exp(1) against Exp(mean 2): sup |e^{-x/2} − e^{-x}| = 1/4 at
+        // x = 2 ln 2; W1 = |1 − 2| = 1 (0.99 of it on the central grid,
+        // minus the tails: about 0.91).
+        let d = exp_summary(2.0, 200_000, 3);
+        let c = compare(&a, &d);
+        assert!((c.ks.unwrap() - 0.25).abs() < 0.015, "{c:?}");
+        let w = c.wasserstein_s.unwrap();
+        assert!(w > 0.85 && w < 1.0, "{w}");
+        // Mean error: (1 − 2) / 1 = −100 %.
+        assert!((c.lines[0].error_pct + 100.0).abs() < 3.0, "{c:?}");
+    }
+
+    #[test]
+    fn cdf_inverts_the_grid() {
+        let q: Vec<f64> = (0..99).map(|i| grid_p(i) * 10.0).collect();
+        assert!((cdf_at(&q, 5.0) - 0.5).abs() < 1e-12);
+        assert!((cdf_at(&q, 5.05) - 0.505).abs() < 1e-12);
+        assert_eq!(cdf_at(&q, -1.0), 0.0);
+        assert_eq!(cdf_at(&q, 11.0), 1.0);
+    }
+
+    #[test]
+    fn published_mean_only_compares_the_mean() {
+        let sim = exp_summary(0.9, 10_000, 4);
+        let c = compare(&mean_only(0.904), &sim);
+        assert_eq!(c.lines.len(), 1);
+        assert!(c.ks.is_none());
+    }
+}
