@@ -7,6 +7,7 @@ mod inspect;
 mod io;
 mod simulate;
 mod solve;
+mod study;
 mod table;
 
 use std::io::Write as _;
@@ -85,6 +86,12 @@ enum Command {
     Generate(simulate::GenerateArgs),
     /// Compare measured response times with a simulation result.
     Compare(compare::Args),
+    /// Run a study: estimation, simulation, analysis and comparison for
+    /// every experiment of a YAML file, and a report.
+    Study(study::Args),
+    /// Run the shipped reference study (published inputs and replica
+    /// traces) and write one report.
+    Reproduce(study::ReproduceArgs),
 }
 
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -113,6 +120,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let done = |r: Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Compare(a) => compare::run(a),
+        Command::Study(a) => study::run_cmd(a),
+        Command::Reproduce(a) => study::reproduce(a),
         Command::Inspect(a) => done(inspect::run(a)),
         Command::Import(a) => done(import::run(a)),
         Command::Export(a) => done(import::export(a)),

@@ -30,6 +30,8 @@ pub mod import;
 pub mod model_io;
 pub mod numeric;
 pub mod qpn;
+pub mod report;
 pub mod solve;
 pub mod stats;
+pub mod study;
 pub mod trace;

@@ -93,23 +93,8 @@ pub struct Args {
 }
 
 fn parse_warmup(s: &str) -> Result<Warmup> {
-    let bad = || {
-        UsageError(format!(
-            "--warmup {s}: expected auto, none, a count (5000) or a time (300s)"
-        ))
-    };
-    Ok(match s {
-        "auto" => Warmup::Auto,
-        "none" | "0" => Warmup::None,
-        t if t.ends_with('s') => {
-            let v: f64 = t.trim_end_matches('s').parse().map_err(|_| bad())?;
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(bad().into());
-            }
-            Warmup::Time(v)
-        }
-        n => Warmup::Count(n.parse().map_err(|_| bad())?),
-    })
+    s.parse()
+        .map_err(|m: String| UsageError(format!("--warmup {m}")).into())
 }
 
 pub fn seed_or_draw(seed: Option<u64>) -> u64 {
@@ -462,7 +447,7 @@ pub struct GenerateArgs {
     /// first probe].
     #[arg(long)]
     probe: Option<String>,
-    /// Write requests.csv.gz instead of requests.csv.
+    /// Write requests.csv.gz and utilization.csv.gz instead of plain CSV.
     #[arg(long)]
     gzip: bool,
     /// Random seed [default: drawn and printed].
@@ -502,7 +487,11 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
     } else {
         Output::create(Some(&req_path))?
     };
-    let mut util_out = Output::create(Some(&a.out.join("utilization.csv")))?;
+    let mut util_out = if a.gzip {
+        Output::create_gzip(&a.out.join("utilization.csv.gz"))?
+    } else {
+        Output::create(Some(&a.out.join("utilization.csv")))?
+    };
     let cfg = GenConfig {
         probe,
         interval: a.interval,
@@ -530,7 +519,8 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
             &mut |t, place, u| {
                 uw.write(&UtilSample {
                     timestamp: t,
-                    utilization: u,
+                    // Like psutil's 0.1 %, only finer: six decimals.
+                    utilization: (u * 1e6).round() / 1e6,
                     resource: place.to_string(),
                     interval: Some(interval),
                 })

@@ -102,16 +102,40 @@ impl Observations {
         servers: u32,
         keep_saturated: bool,
     ) -> Result<(Self, Diagnostics), EstimateError> {
-        let r = table
-            .resources
+        Self::from_balanced(table, &[resource], servers, keep_saturated)
+    }
+
+    /// Takes `k` identical, load-balanced resources (containers behind an
+    /// equal-split balancer) from an interval table: each row is one
+    /// container's view, with the throughput and the population shared
+    /// equally (divided by `k`) and the utilization averaged over the
+    /// containers. The demand estimated from it is the per-container
+    /// demand. Intervals where any container lacks utilization are left
+    /// out; saturation is judged on the busiest container.
+    ///
+    /// # Errors
+    /// No resource, an unknown one, or no usable interval.
+    pub fn from_balanced(
+        table: &IntervalTable,
+        resources: &[&str],
+        servers: u32,
+        keep_saturated: bool,
+    ) -> Result<(Self, Diagnostics), EstimateError> {
+        if resources.is_empty() {
+            return Err(EstimateError::Data("no resource named".into()));
+        }
+        let idx = resources
             .iter()
-            .position(|x| x == resource)
-            .ok_or_else(|| {
-                EstimateError::Data(format!(
-                    "no utilization for resource `{resource}` (the utilization file has: {})",
-                    table.resources.join(", ")
-                ))
-            })?;
+            .map(|resource| {
+                table.resources.iter().position(|x| x == resource).ok_or_else(|| {
+                    EstimateError::Data(format!(
+                        "no utilization for resource `{resource}` (the utilization file has: {})",
+                        table.resources.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<Vec<usize>, _>>()?;
+        let k = idx.len() as f64;
         if servers == 0 {
             return Err(EstimateError::Data("servers must be at least 1".into()));
         }
@@ -121,26 +145,32 @@ impl Observations {
         };
         let mut rows = Vec::new();
         for iv in &table.intervals {
-            let Some(u) = iv.utilization[r] else {
+            let Some(us) = idx
+                .iter()
+                .map(|&r| iv.utilization[r])
+                .collect::<Option<Vec<f64>>>()
+            else {
                 d.empty += 1;
                 continue;
             };
+            let u = us.iter().sum::<f64>() / k;
+            let busiest = us.iter().copied().fold(0.0, f64::max);
             let done: u64 = iv.classes.iter().map(|c| c.completions).sum();
             if done == 0 {
                 d.empty += 1;
                 continue;
             }
-            if u >= crate::trace::SATURATION && !keep_saturated {
+            if busiest >= crate::trace::SATURATION && !keep_saturated {
                 d.saturated += 1;
                 continue;
             }
             rows.push(Row {
                 length: iv.end - iv.start,
-                throughput: iv.classes.iter().map(|c| c.throughput).collect(),
+                throughput: iv.classes.iter().map(|c| c.throughput / k).collect(),
                 response: iv.classes.iter().map(|c| c.mean_response_s).collect(),
                 completions: iv.classes.iter().map(|c| c.completions).collect(),
                 utilization: u,
-                in_system: iv.classes.iter().map(|c| c.mean_in_system).collect(),
+                in_system: iv.classes.iter().map(|c| c.mean_in_system / k).collect(),
             });
         }
         d.used = rows.len();

@@ -8,6 +8,7 @@
 
 mod expr;
 mod spec;
+mod study;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,6 +24,7 @@ use spec::{
 };
 
 pub use expr::{ExprError, eval as eval_expr};
+pub use study::load_study;
 
 const BOOL_MESSAGE: &str = "found a YAML boolean where a number or expression was expected (YAML reads bare y, n, yes, no, on, off as booleans: quote it, e.g. 'n')";
 

@@ -35,6 +35,27 @@ pub enum Warmup {
     Auto,
 }
 
+impl std::str::FromStr for Warmup {
+    type Err = String;
+
+    /// `auto`, `none`, a passage count (`5000`) or a time (`300s`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}`: expected auto, none, a count (5000) or a time (300s)");
+        Ok(match s.trim() {
+            "auto" => Warmup::Auto,
+            "none" | "0" => Warmup::None,
+            t if t.ends_with('s') => {
+                let v: f64 = t.trim_end_matches('s').trim().parse().map_err(|_| bad())?;
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(bad());
+                }
+                Warmup::Time(v)
+            }
+            n => Warmup::Count(n.parse().map_err(|_| bad())?),
+        })
+    }
+}
+
 /// Everything a run needs besides the net.
 #[derive(Debug, Clone)]
 pub struct RunConfig {

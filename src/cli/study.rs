@@ -1,0 +1,279 @@
+//! `demandsim study` and `demandsim reproduce`.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use demandsim::model_io::load_study;
+use demandsim::report::{Figure, figures, html, summary_rows};
+use demandsim::study::{ExperimentResult, Files, Study, StudyResult, run};
+
+use super::io::{Output, open_input};
+use super::table::Table;
+use super::{Format, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Study file (YAML; see traces/reference/study.yaml).
+    #[arg(value_name = "STUDY.yaml")]
+    study: PathBuf,
+    /// Folder for report.html, results.json and the plots (SVG).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Random seed [default: the study's, or drawn and printed].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    output: super::OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReproduceArgs {
+    /// Folder for report.html, results.json and the plots (SVG).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The shipped traces folder (holding reference/ and replica/)
+    /// [default: ./traces, else the source tree's].
+    #[arg(long, value_name = "DIR")]
+    traces: Option<PathBuf>,
+    /// Random seed [default: each study's].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    output: super::OutputArgs,
+}
+
+/// Files named by a study, relative to the study file's folder.
+struct StudyFiles {
+    base: PathBuf,
+}
+
+impl Files for StudyFiles {
+    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, String> {
+        open_input(&self.base.join(path)).map_err(|e| format!("{e:#}"))
+    }
+}
+
+fn load(path: &Path) -> Result<Study> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    load_study(&text).with_context(|| path.display().to_string())
+}
+
+fn run_study(path: &Path, seed: Option<u64>) -> Result<StudyResult> {
+    let study = load(path)?;
+    let seed = match seed.or(study.seed) {
+        Some(s) => s,
+        None => super::simulate::seed_or_draw(None),
+    };
+    let files = StudyFiles {
+        base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let t0 = std::time::Instant::now();
+    let r = run(&study, &files, seed);
+    log::info!(
+        "study {}: {} experiment(s) in {:.2} s, seed {seed}",
+        r.name,
+        study.experiments.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    for f in &r.failures {
+        log::error!("experiment {}: {}", f.name, f.error);
+    }
+    Ok(r)
+}
+
+pub fn run_cmd(a: Args) -> Result<ExitCode> {
+    super::simulate::set_threads(a.threads)?;
+    let r = run_study(&a.study, a.seed)?;
+    let studies = [r];
+    if let Some(dir) = &a.out {
+        write_report(dir, &studies[0].name.clone(), &studies)?;
+    }
+    print(&a.output, &studies)?;
+    Ok(exit_code(&studies))
+}
+
+pub fn reproduce(a: ReproduceArgs) -> Result<ExitCode> {
+    super::simulate::set_threads(a.threads)?;
+    let root = match &a.traces {
+        Some(t) => t.clone(),
+        None if Path::new("traces/reference/study.yaml").exists() => PathBuf::from("traces"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("traces"),
+    };
+    let paths = [
+        root.join("reference/study.yaml"),
+        root.join("replica/study.yaml"),
+    ];
+    for p in &paths {
+        if !p.exists() {
+            return Err(UsageError(format!(
+                "{} not found: run from the source tree or give --traces DIR",
+                p.display()
+            ))
+            .into());
+        }
+    }
+    let studies = paths
+        .iter()
+        .map(|p| run_study(p, a.seed))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(dir) = &a.out {
+        write_report(dir, "demandsim reproduce: the reference study", &studies)?;
+    }
+    print(&a.output, &studies)?;
+    Ok(exit_code(&studies))
+}
+
+fn exit_code(studies: &[StudyResult]) -> ExitCode {
+    if studies.iter().any(|s| !s.failures.is_empty()) {
+        eprintln!("error: some experiments failed (see above); the others are reported");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The per-experiment summary for machines.
+fn summary_json(e: &ExperimentResult) -> serde_json::Value {
+    serde_json::json!({
+        "name": e.name,
+        "model": e.model,
+        "seed": e.seed,
+        "demand_s": e.demand_s,
+        "demand_ci_s": e.demand_ci_s,
+        "true_demand_s": e.true_demand_s,
+        "demand_error_pct": e.demand_error_pct,
+        "simulated_s": e.simulated_s,
+        "simulated_ci_half_width_s": e.simulated.ci_half_width_s,
+        "analytic_s": e.analytic_s,
+        "measured_s": e.measured_s,
+        "error_pct": e.error_pct,
+        "analytic_error_pct": e.analytic_error_pct,
+        "simulated_utilization": e.simulated_utilization,
+        "measured_utilization": e.traces.as_ref().and_then(|t| t.mean_utilization),
+        "ks": e.comparison.as_ref().and_then(|c| c.ks),
+        "wasserstein_s": e.comparison.as_ref().and_then(|c| c.wasserstein_s),
+    })
+}
+
+fn print(o: &super::OutputArgs, studies: &[StudyResult]) -> Result<()> {
+    let mut out = o.create()?;
+    match o.format {
+        Format::Json => {
+            let doc: Vec<serde_json::Value> = studies
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "study": s.name,
+                        "seed": s.seed,
+                        "experiments": s.experiments.iter().map(summary_json).collect::<Vec<_>>(),
+                        "failures": s.failures,
+                    })
+                })
+                .collect();
+            let v = match doc.len() {
+                1 => doc.into_iter().next().expect("one"),
+                _ => serde_json::json!({ "studies": doc }),
+            };
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record([
+                "study",
+                "experiment",
+                "model",
+                "demand_s",
+                "simulated_s",
+                "simulated_ci_half_width_s",
+                "analytic_s",
+                "measured_s",
+                "error_pct",
+                "analytic_error_pct",
+            ])?;
+            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+            for s in studies {
+                for e in &s.experiments {
+                    w.write_record([
+                        s.name.as_str(),
+                        &e.name,
+                        &e.model,
+                        &o(e.demand_s),
+                        &o(e.simulated_s),
+                        &o(e.simulated.ci_half_width_s),
+                        &o(e.analytic_s),
+                        &o(e.measured_s),
+                        &o(e.error_pct),
+                        &o(e.analytic_error_pct),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            for s in studies {
+                writeln!(out, "study {} (seed {})", s.name, s.seed)?;
+                let (header, rows) = summary_rows(s);
+                let mut t = Table::new(header);
+                for r in rows {
+                    t.row(r);
+                }
+                write!(out, "{}", t.render())?;
+                for f in &s.failures {
+                    writeln!(out, "FAILED {}: {}", f.name, f.error)?;
+                }
+                writeln!(out)?;
+            }
+            writeln!(
+                out,
+                "error % = (measured − simulated) / measured × 100; demand error = (true − estimated) / true × 100"
+            )?;
+        }
+    }
+    out.commit()
+}
+
+/// Writes report.html, results.json and every plot into `dir`, each file
+/// atomically.
+fn write_report(dir: &Path, title: &str, studies: &[StudyResult]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let several = studies.len() > 1;
+    let mut parts: Vec<(&StudyResult, Vec<Figure>)> = Vec::new();
+    for s in studies {
+        let mut figs = figures(s)?;
+        if several {
+            for f in &mut figs {
+                f.stem = format!("{}-{}", demandsim::report::file_stem(&s.name), f.stem);
+            }
+        }
+        for f in &figs {
+            let mut o = Output::create(Some(&dir.join(format!("{}.svg", f.stem))))?;
+            o.write_all(f.svg.as_bytes())?;
+            o.commit()?;
+        }
+        parts.push((s, figs));
+    }
+    let mut o = Output::create(Some(&dir.join("results.json")))?;
+    let doc = if several {
+        serde_json::json!({ "studies": studies })
+    } else {
+        serde_json::to_value(&studies[0])?
+    };
+    serde_json::to_writer_pretty(&mut o, &doc)?;
+    writeln!(o)?;
+    o.commit()?;
+    let mut o = Output::create(Some(&dir.join("report.html")))?;
+    o.write_all(html(title, &parts).as_bytes())?;
+    o.commit()?;
+    log::info!("report written to {}", dir.join("report.html").display());
+    Ok(())
+}

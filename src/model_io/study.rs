@@ -1,0 +1,354 @@
+//! The YAML form of a study file (see `traces/reference/study.yaml`).
+//!
+//! ```yaml
+//! name: my-study
+//! seed: 7                      # optional; `--seed` wins
+//! defaults:                    # any experiment field; params are merged
+//!   run: {requests: 100000, replications: 1, warmup: auto}
+//!   estimate: {methods: all, combine: [rort, rortu], bootstrap: 200, folds: 5}
+//! experiments:
+//!   - name: ET1
+//!     model: ../../models/qpn1-open.yaml
+//!     requests: ET1/requests.csv.gz      # one file or a list
+//!     utilization: ET1/utilization.csv   # one file or a list
+//!     resources: [CO1]                   # default: every resource
+//!     servers: 12                        # per container
+//!     containers: 1
+//!     truth: ET1/truth.json              # or true_demand_s: 0.9976
+//!     params:
+//!       arrival_rate: {measured: throughput}   # throughput, interarrival,
+//!                                              # think_time, response_time
+//!       demand: {estimate: combined}           # combined, recommended, or
+//!                                              # a method id; `class:` too
+//!       clients: 90                            # a number or an expression
+//!   - name: ET1-published
+//!     model: ../../models/qpn1-open.yaml
+//!     measured_mean_s: 0.904                   # a published mean
+//!     params: {arrival_rate: 6.242, demand: 0.997588333}
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::LoadError;
+use crate::estimate::Method;
+use crate::qpn::Warmup;
+use crate::study::{EstimateSpec, Experiment, Measured, ParamSource, Pick, RunSpec, Study};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StudySpec {
+    name: Option<String>,
+    description: Option<String>,
+    seed: Option<u64>,
+    #[serde(default)]
+    defaults: ExpSpec,
+    experiments: Vec<ExpSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpSpec {
+    name: Option<String>,
+    model: Option<String>,
+    requests: Option<OneOrMany>,
+    utilization: Option<OneOrMany>,
+    resources: Option<Vec<String>>,
+    servers: Option<u32>,
+    containers: Option<u32>,
+    estimate: Option<EstSpec>,
+    #[serde(default)]
+    params: BTreeMap<String, ParamSpec>,
+    measured_mean_s: Option<f64>,
+    true_demand_s: Option<f64>,
+    truth: Option<String>,
+    run: Option<RunSpecY>,
+    probe: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            Self::One(s) => vec![s.into()],
+            Self::Many(v) => v.iter().map(PathBuf::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum ParamSpec {
+    Number(f64),
+    Expr(String),
+    Measured {
+        measured: String,
+    },
+    Estimate {
+        estimate: String,
+        #[serde(default)]
+        class: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EstSpec {
+    methods: Option<OneOrMany>,
+    #[serde(default)]
+    combine: Vec<String>,
+    bootstrap: Option<usize>,
+    folds: Option<usize>,
+    interval: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunSpecY {
+    requests: Option<u64>,
+    replications: Option<usize>,
+    warmup: Option<WarmupY>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum WarmupY {
+    Count(u64),
+    Text(String),
+}
+
+/// Parses and checks a study file. Paths stay as written (relative to the
+/// study file's folder, by convention).
+///
+/// # Errors
+/// Malformed YAML (with its line) or an invalid value (naming the
+/// experiment and the field).
+pub fn load_study(yaml: &str) -> Result<Study, LoadError> {
+    let spec: StudySpec =
+        serde_saphyr::from_str(yaml).map_err(|e| LoadError::Yaml(super::yaml_error(&e)))?;
+    if spec.experiments.is_empty() {
+        return Err(LoadError::Model("the study lists no experiments".into()));
+    }
+    let mut experiments = Vec::new();
+    for (i, x) in spec.experiments.iter().enumerate() {
+        let e = merge(&spec.defaults, x);
+        let name = e
+            .name
+            .clone()
+            .ok_or_else(|| LoadError::Model(format!("experiment {}: no `name`", i + 1)))?;
+        if experiments.iter().any(|o: &Experiment| o.name == name) {
+            return Err(LoadError::Model(format!(
+                "experiment `{name}` is listed twice"
+            )));
+        }
+        experiments.push(
+            experiment(&name, &e)
+                .map_err(|m| LoadError::Model(format!("experiment `{name}`: {m}")))?,
+        );
+    }
+    Ok(Study {
+        name: spec.name.unwrap_or_else(|| "study".into()),
+        description: spec.description.unwrap_or_default(),
+        seed: spec.seed,
+        experiments,
+    })
+}
+
+fn merge(d: &ExpSpec, x: &ExpSpec) -> ExpSpec {
+    let mut params = d.params.clone();
+    params.extend(x.params.clone());
+    let run = match (&d.run, &x.run) {
+        (Some(a), Some(b)) => Some(RunSpecY {
+            requests: b.requests.or(a.requests),
+            replications: b.replications.or(a.replications),
+            warmup: b.warmup.clone().or_else(|| a.warmup.clone()),
+        }),
+        (a, b) => b.clone().or_else(|| a.clone()),
+    };
+    ExpSpec {
+        name: x.name.clone(),
+        model: x.model.clone().or_else(|| d.model.clone()),
+        requests: x.requests.clone().or_else(|| d.requests.clone()),
+        utilization: x.utilization.clone().or_else(|| d.utilization.clone()),
+        resources: x.resources.clone().or_else(|| d.resources.clone()),
+        servers: x.servers.or(d.servers),
+        containers: x.containers.or(d.containers),
+        estimate: x.estimate.clone().or_else(|| d.estimate.clone()),
+        params,
+        measured_mean_s: x.measured_mean_s.or(d.measured_mean_s),
+        true_demand_s: x.true_demand_s.or(d.true_demand_s),
+        truth: x.truth.clone().or_else(|| d.truth.clone()),
+        run,
+        probe: x.probe.clone().or_else(|| d.probe.clone()),
+    }
+}
+
+fn method(s: &str, what: &str) -> Result<Method, String> {
+    Method::from_id(s.trim()).ok_or_else(|| {
+        format!(
+            "{what}: unknown method `{s}`; expected sdl, rta, ur, rr, kf-u, kf-ru, rort or rortu"
+        )
+    })
+}
+
+fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
+    let model = e.model.clone().ok_or("no `model`")?;
+    let requests = e
+        .requests
+        .as_ref()
+        .map(OneOrMany::paths)
+        .unwrap_or_default();
+    let utilization = e
+        .utilization
+        .as_ref()
+        .map(OneOrMany::paths)
+        .unwrap_or_default();
+    let has_estimate_param = e
+        .params
+        .values()
+        .any(|p| matches!(p, ParamSpec::Estimate { .. }));
+    let estimate = match &e.estimate {
+        Some(s) => Some(estimate_spec(s)?),
+        None if has_estimate_param => Some(EstimateSpec::default()),
+        None => None,
+    };
+    if estimate.is_some() && (requests.is_empty() || utilization.is_empty()) {
+        return Err("estimation needs `requests` and `utilization` traces".into());
+    }
+    let mut params = Vec::new();
+    for (k, p) in &e.params {
+        let src = match p {
+            ParamSpec::Number(v) if v.is_finite() => ParamSource::Value(format!("{v:e}")),
+            ParamSpec::Number(v) => return Err(format!("parameter `{k}`: {v} is not a number")),
+            ParamSpec::Expr(s) => ParamSource::Value(s.clone()),
+            ParamSpec::Measured { measured } => ParamSource::Measured(match measured.as_str() {
+                "throughput" => Measured::Throughput,
+                "interarrival" => Measured::Interarrival,
+                "think_time" => Measured::ThinkTime,
+                "response_time" => Measured::ResponseTime,
+                other => {
+                    return Err(format!(
+                        "parameter `{k}`: unknown measured quantity `{other}`; expected throughput, interarrival, think_time or response_time"
+                    ));
+                }
+            }),
+            ParamSpec::Estimate { estimate, class } => ParamSource::Estimate {
+                pick: match estimate.as_str() {
+                    "combined" => Pick::Combined,
+                    "recommended" => Pick::Recommended,
+                    m => Pick::Method(method(m, &format!("parameter `{k}`"))?),
+                },
+                class: class.clone(),
+            },
+        };
+        if matches!(src, ParamSource::Measured(_)) && requests.is_empty() {
+            return Err(format!(
+                "parameter `{k}`: measured values need `requests` traces"
+            ));
+        }
+        params.push((k.clone(), src));
+    }
+    if let Some(ParamSource::Estimate {
+        pick: Pick::Combined,
+        ..
+    }) = params
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| matches!(s, ParamSource::Estimate { .. }))
+        && estimate.as_ref().is_some_and(|s| s.combine.is_empty())
+    {
+        return Err("`estimate: combined` needs `estimate: {combine: [...]}`".into());
+    }
+    let run = e.run.clone().unwrap_or_default();
+    let defaults = RunSpec::default();
+    let warmup = match &run.warmup {
+        None => defaults.warmup,
+        Some(WarmupY::Count(n)) => Warmup::Count(*n),
+        Some(WarmupY::Text(t)) => t.parse().map_err(|m: String| format!("run.warmup: {m}"))?,
+    };
+    let run = RunSpec {
+        requests: run.requests.unwrap_or(defaults.requests),
+        replications: run.replications.unwrap_or(defaults.replications),
+        warmup,
+    };
+    if run.requests == 0 || run.replications == 0 {
+        return Err("run.requests and run.replications must be at least 1".into());
+    }
+    let containers = e.containers.unwrap_or(1);
+    let servers = e.servers.unwrap_or(1);
+    if containers == 0 || servers == 0 {
+        return Err("servers and containers must be at least 1".into());
+    }
+    if let Some(m) = e.measured_mean_s
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(format!("measured_mean_s must be positive, got {m}"));
+    }
+    Ok(Experiment {
+        name: name.to_string(),
+        model: model.into(),
+        requests,
+        utilization,
+        resources: e.resources.clone().unwrap_or_default(),
+        servers,
+        containers,
+        estimate,
+        params,
+        measured_mean_s: e.measured_mean_s,
+        true_demand_s: e.true_demand_s,
+        truth: e.truth.as_ref().map(PathBuf::from),
+        run,
+        probe: e.probe.clone(),
+    })
+}
+
+fn estimate_spec(s: &EstSpec) -> Result<EstimateSpec, String> {
+    let d = EstimateSpec::default();
+    let methods = match &s.methods {
+        None => d.methods,
+        Some(OneOrMany::One(a)) if a == "all" => d.methods,
+        Some(m) => {
+            let names: Vec<String> = match m {
+                OneOrMany::One(a) => a.split(',').map(str::to_string).collect(),
+                OneOrMany::Many(v) => v.clone(),
+            };
+            let mut ms = names
+                .iter()
+                .map(|n| method(n, "estimate.methods"))
+                .collect::<Result<Vec<_>, _>>()?;
+            ms.dedup();
+            ms
+        }
+    };
+    let combine = s
+        .combine
+        .iter()
+        .map(|n| method(n, "estimate.combine"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let folds = s.folds.unwrap_or(d.folds);
+    if folds < 2 {
+        return Err("estimate.folds must be at least 2".into());
+    }
+    if let Some(i) = s.interval
+        && !(i.is_finite() && i > 0.0)
+    {
+        return Err(format!(
+            "estimate.interval must be positive seconds, got {i}"
+        ));
+    }
+    Ok(EstimateSpec {
+        methods,
+        combine,
+        bootstrap: s.bootstrap.unwrap_or(d.bootstrap),
+        folds,
+        interval_s: s.interval,
+    })
+}

@@ -1,0 +1,422 @@
+//! Reports of a study: the Table-10-style summary, the plots as SVG, and
+//! one self-contained HTML page (inline SVG and CSS, no script, no
+//! network).
+//!
+//! Everything here returns text; the caller writes files.
+
+pub mod plots;
+
+use std::fmt::Write as _;
+
+use crate::study::{ExperimentResult, StudyResult};
+pub use plots::PlotError;
+
+/// One figure: a file stem and its SVG text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File name without extension (`sim-vs-measured`, `ET1-cdf`, …).
+    pub stem: String,
+    /// Caption for the report.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+    /// The experiment it belongs to (`None`: the whole study).
+    pub experiment: Option<String>,
+}
+
+/// Every plot of the study: the study-wide ones first, then per experiment.
+///
+/// # Errors
+/// [`PlotError`] when plotters fails (it should not with finite data).
+pub fn figures(s: &StudyResult) -> Result<Vec<Figure>, PlotError> {
+    let mut out = Vec::new();
+    let mut add = |stem: String, caption: &str, svg: Option<String>, exp: Option<&str>| {
+        if let Some(svg) = svg {
+            out.push(Figure {
+                stem,
+                caption: caption.into(),
+                svg,
+                experiment: exp.map(str::to_string),
+            });
+        }
+    };
+    add(
+        "sim-vs-measured".into(),
+        "Mean response time per experiment: measured, simulated with its 95 % confidence interval, and the analytic solution where the model has one.",
+        plots::simulated_vs_measured(s)?,
+        None,
+    );
+    add(
+        "response-boxes".into(),
+        "Response-time distributions per experiment, measured and simulated.",
+        plots::response_boxes(s)?,
+        None,
+    );
+    add(
+        "utilization-boxes".into(),
+        "Measured CPU utilization per interval, per experiment.",
+        plots::utilization_boxes(s)?,
+        None,
+    );
+    for e in &s.experiments {
+        let stem = file_stem(&e.name);
+        add(
+            format!("{stem}-over-time"),
+            "Measured response time and utilization per interval.",
+            plots::over_time(e)?,
+            Some(&e.name),
+        );
+        add(
+            format!("{stem}-demands"),
+            "Estimated demand per method with its bootstrap confidence interval.",
+            plots::demands(e)?,
+            Some(&e.name),
+        );
+        add(
+            format!("{stem}-cdf"),
+            "Cumulative distribution of the response times.",
+            plots::cdfs(e)?,
+            Some(&e.name),
+        );
+    }
+    Ok(out)
+}
+
+/// A file-name-safe form of an experiment name.
+pub fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Four significant digits, `–` for none.
+pub fn sig(v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(x) if !x.is_finite() => format!("{x}"),
+        Some(0.0) => "0".into(),
+        Some(x) => {
+            let mag = x.abs().log10().floor() as i32;
+            let decimals = (3 - mag).clamp(0, 9) as usize;
+            format!("{x:.decimals$}")
+        }
+    }
+}
+
+/// A signed percentage with one decimal.
+pub fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:+.1} %"))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// The summary rows: one per experiment, the columns of the reference
+/// study's Table 10 and more; columns empty in every row are left out.
+pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "experiment",
+        "model",
+        "demand [s] (95 % CI)",
+        "true demand [s]",
+        "demand error",
+        "simulated R [s] (± CI)",
+        "analytic R [s]",
+        "measured R [s]",
+        "error",
+        "analytic error",
+        "measured U",
+        "simulated U",
+    ];
+    let util = |u: Option<f64>| {
+        u.map(|u| format!("{:.1} %", u * 100.0))
+            .unwrap_or_else(|| "–".into())
+    };
+    let rows: Vec<Vec<String>> = s
+        .experiments
+        .iter()
+        .map(|e| {
+            vec![
+                e.name.clone(),
+                e.model.clone(),
+                match (e.demand_s, e.demand_ci_s) {
+                    (Some(d), Some((a, b))) => {
+                        format!("{} ({}–{})", sig(Some(d)), sig(Some(a)), sig(Some(b)))
+                    }
+                    (d, _) => sig(d),
+                },
+                sig(e.true_demand_s),
+                pct(e.demand_error_pct),
+                match (e.simulated_s, e.simulated.ci_half_width_s) {
+                    (Some(m), Some(h)) => format!("{} ± {}", sig(Some(m)), sig(Some(h))),
+                    (m, _) => sig(m),
+                },
+                sig(e.analytic_s),
+                sig(e.measured_s),
+                pct(e.error_pct),
+                pct(e.analytic_error_pct),
+                util(e.traces.as_ref().and_then(|t| t.mean_utilization)),
+                util(e.simulated_utilization),
+            ]
+        })
+        .collect();
+    let keep: Vec<bool> = (0..header.len())
+        .map(|c| c < 2 || rows.is_empty() || rows.iter().any(|r| r[c] != "–"))
+        .collect();
+    let pick = |v: Vec<String>| -> Vec<String> {
+        v.into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(x, _)| x)
+            .collect()
+    };
+    let header = header
+        .into_iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(h, _)| h)
+        .collect();
+    (header, rows.into_iter().map(pick).collect())
+}
+
+fn table_html(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    out.push_str("<div class=\"scroll\"><table><thead><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for (i, c) in r.iter().enumerate() {
+            let _ = if i == 0 {
+                write!(out, "<th scope=\"row\">{}</th>", esc(c))
+            } else {
+                write!(out, "<td>{}</td>", esc(c))
+            };
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn figure_html(out: &mut String, f: &Figure) {
+    let _ = writeln!(
+        out,
+        "<figure id=\"{}\">{}<figcaption>{}</figcaption></figure>",
+        esc(&f.stem),
+        f.svg,
+        esc(&f.caption)
+    );
+}
+
+fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Figure]) {
+    let stem = file_stem(&e.name);
+    let _ = write!(
+        out,
+        "<section id=\"{}-{}\"><h3>{}</h3>\n<p>Model <code>{}</code> ({}), seed {}, {} events simulated; analytic: {}.</p>\n",
+        esc(sid),
+        esc(&stem),
+        esc(&e.name),
+        esc(&e.model_file),
+        esc(&e.model),
+        e.seed,
+        e.events,
+        esc(&e.analytic_method)
+    );
+    let params: Vec<String> = e
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", sig(Some(*v))))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p class=\"small\">Parameters: {}.</p>",
+        esc(&params.join(", "))
+    );
+    if let Some(t) = &e.traces {
+        let _ = writeln!(
+            out,
+            "<p>Traces: {} requests over {} s ({} req/s), mean CPU utilization {}.</p>",
+            t.requests,
+            sig(Some(t.duration_s)),
+            sig(Some(t.throughput)),
+            t.mean_utilization
+                .map(|u| format!("{:.1} %", u * 100.0))
+                .unwrap_or_else(|| "–".into())
+        );
+    }
+    if let Some(r) = &e.estimation {
+        let header = [
+            "method",
+            "class",
+            "demand [s]",
+            "95 % CI [s]",
+            "rel. R error",
+            "rel. U error",
+            "",
+        ];
+        let rows: Vec<Vec<String>> = r
+            .estimates
+            .iter()
+            .map(|x| {
+                vec![
+                    x.method.clone(),
+                    x.class.clone(),
+                    sig(Some(x.demand_s)),
+                    match (x.ci_low_s, x.ci_high_s) {
+                        (Some(a), Some(b)) => format!("{}–{}", sig(Some(a)), sig(Some(b))),
+                        _ => "–".into(),
+                    },
+                    x.rel_rt_error
+                        .map(|v| format!("{:.1} %", v * 100.0))
+                        .unwrap_or_else(|| "–".into()),
+                    x.rel_util_error
+                        .map(|v| format!("{:.1} %", v * 100.0))
+                        .unwrap_or_else(|| "–".into()),
+                    if r.recommended.as_deref() == Some(x.method.as_str()) {
+                        "recommended".into()
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<h4>Estimation</h4><p class=\"small\">{} intervals of {} s, {}-fold cross-validation; {} saturated and {} empty intervals left out.</p>",
+            r.intervals,
+            sig(Some(r.interval_s)),
+            r.folds,
+            r.diagnostics.saturated,
+            r.diagnostics.empty
+        );
+        table_html(out, &header, &rows);
+        for f in &r.failures {
+            let _ = writeln!(out, "<p class=\"warn\">{}</p>", esc(&f.to_string()));
+        }
+    }
+    if let Some(c) = &e.comparison {
+        let header = [
+            "statistic",
+            "measured [s]",
+            "simulated [s]",
+            "± CI [s]",
+            "error",
+        ];
+        let rows: Vec<Vec<String>> = c
+            .lines
+            .iter()
+            .map(|l| {
+                vec![
+                    l.statistic.to_string(),
+                    sig(Some(l.measured_s)),
+                    sig(Some(l.simulated_s)),
+                    sig(l.simulated_ci_half_width_s),
+                    pct(Some(l.error_pct)),
+                ]
+            })
+            .collect();
+        out.push_str("<h4>Comparison</h4>\n");
+        table_html(out, &header, &rows);
+        if let (Some(ks), Some(w)) = (c.ks, c.wasserstein_s) {
+            let _ = writeln!(
+                out,
+                "<p class=\"small\">Kolmogorov–Smirnov distance {ks:.3}; Wasserstein distance {} s.</p>",
+                sig(Some(w))
+            );
+        }
+    }
+    out.push_str("<div class=\"figs\">\n");
+    for f in figs
+        .iter()
+        .filter(|f| f.experiment.as_deref() == Some(e.name.as_str()))
+    {
+        figure_html(out, f);
+    }
+    out.push_str("</div></section>\n");
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#222;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.05rem}
+table{border-collapse:collapse;font-size:.88rem;font-variant-numeric:tabular-nums}th,td{padding:.25rem .55rem;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
+thead th{background:#f3f3f3;position:sticky;top:0}tbody th{text-align:left}tr:hover td,tr:hover th{background:#fafaf0}
+.scroll{overflow-x:auto;max-width:100%}.small{font-size:.88rem;color:#555}.warn{color:#a40}.fail{color:#b00}
+figure{margin:1rem 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}
+.figs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}nav a{margin-right:.6rem}code{font-size:.9em}";
+
+/// The whole report as one HTML document: `title`, then each study with
+/// its summary table, its figures and one section per experiment.
+pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} — demandsim report</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n<p class=\"small\">demandsim {}. Error % = (measured − simulated) / measured × 100: positive means the model predicts faster responses than were measured; demand error = (true − estimated) / true × 100. Times in seconds; utilization as a fraction of all CPUs of a container.</p>\n",
+        esc(title),
+        esc(title),
+        env!("CARGO_PKG_VERSION"),
+    );
+    for (s, figs) in studies {
+        let sid = file_stem(&s.name);
+        let _ = write!(
+            out,
+            "<h2 id=\"{}\">Study {}</h2>\n<p>{}</p>\n<p class=\"small\">Seed {}.</p>\n<nav>",
+            esc(&sid),
+            esc(&s.name),
+            esc(&s.description),
+            s.seed
+        );
+        for e in &s.experiments {
+            let _ = write!(
+                out,
+                "<a href=\"#{}-{}\">{}</a>",
+                esc(&sid),
+                esc(&file_stem(&e.name)),
+                esc(&e.name)
+            );
+        }
+        out.push_str("</nav>\n");
+        let (header, rows) = summary_rows(s);
+        table_html(&mut out, &header, &rows);
+        if !s.failures.is_empty() {
+            out.push_str("<h3 class=\"fail\">Failed experiments</h3><ul>");
+            for f in &s.failures {
+                let _ = write!(
+                    out,
+                    "<li class=\"fail\"><b>{}</b>: {}</li>",
+                    esc(&f.name),
+                    esc(&f.error)
+                );
+            }
+            out.push_str("</ul>\n");
+        }
+        out.push_str("<div class=\"figs\">\n");
+        for f in figs.iter().filter(|f| f.experiment.is_none()) {
+            figure_html(&mut out, f);
+        }
+        out.push_str("</div>\n");
+        for e in &s.experiments {
+            experiment_html(&mut out, &sid, e, figs);
+        }
+    }
+    out.push_str("</body></html>\n");
+    out
+}

@@ -1,0 +1,322 @@
+//! Studies: many experiments, each running the whole method — traces →
+//! estimation → simulation (and the analytic solver where it applies) →
+//! comparison — in parallel, with one failing experiment reported while the
+//! others finish.
+//!
+//! A [`Study`] is plain data; `model_io::load_study` reads one from YAML.
+//! Files (traces, models, truths) are read through the caller's [`Files`],
+//! with paths as the study names them; this module opens nothing itself.
+//!
+//! Seeds: experiment `i` of a study with seed `s` uses seeds derived from
+//! `(s, i)` alone, so results do not depend on the number of threads.
+
+mod experiment;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::compare::{Comparison, Summary};
+use crate::estimate::{Method, Report};
+use crate::qpn::Warmup;
+
+pub use experiment::run_experiment;
+
+/// Reads the files a study names (paths as written in the study; the
+/// implementation resolves them, usually against the study file's folder).
+pub trait Files: Sync {
+    /// Opens a file for reading (decompressing gzip where it applies).
+    ///
+    /// # Errors
+    /// A message naming the file.
+    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, String>;
+
+    /// Reads a whole text file.
+    ///
+    /// # Errors
+    /// A message naming the file.
+    fn read_to_string(&self, path: &Path) -> Result<String, String> {
+        let mut s = String::new();
+        self.open(path)?
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Ok(s)
+    }
+}
+
+/// A study: named experiments and a seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Study {
+    /// Name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// Seed from the study file (a caller's seed wins).
+    pub seed: Option<u64>,
+    /// Experiments.
+    pub experiments: Vec<Experiment>,
+}
+
+/// Which measured quantity sets a model parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measured {
+    /// Completed requests per second over the trace (all containers).
+    Throughput,
+    /// 1 / throughput, seconds.
+    Interarrival,
+    /// Think time by the interactive response-time law, Z = N / X − R,
+    /// seconds, with N the experiment's `clients` parameter.
+    ThinkTime,
+    /// Mean measured response time, seconds.
+    ResponseTime,
+}
+
+/// Which estimate sets a model parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Pick {
+    /// The average of the `combine` methods.
+    Combined,
+    /// The method the cross-validation recommends.
+    Recommended,
+    /// One method.
+    Method(Method),
+}
+
+/// How a model parameter is set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamSource {
+    /// A number or an expression over the model's parameters.
+    Value(String),
+    /// A measured quantity of the experiment's traces.
+    Measured(Measured),
+    /// A demand estimate (of `class`, default the first).
+    Estimate {
+        /// Which estimate.
+        pick: Pick,
+        /// Class.
+        class: Option<String>,
+    },
+}
+
+/// Estimation settings of an experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EstimateSpec {
+    /// Methods to run.
+    pub methods: Vec<Method>,
+    /// Methods to average into `combined`.
+    pub combine: Vec<Method>,
+    /// Bootstrap resamples for the CIs.
+    pub bootstrap: usize,
+    /// Cross-validation folds.
+    pub folds: usize,
+    /// Interval length, seconds [default: the utilization sampling interval].
+    pub interval_s: Option<f64>,
+}
+
+impl Default for EstimateSpec {
+    fn default() -> Self {
+        Self {
+            methods: Method::ALL.to_vec(),
+            combine: Vec::new(),
+            bootstrap: 200,
+            folds: 5,
+            interval_s: None,
+        }
+    }
+}
+
+/// How long to simulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// Probe passages to measure after warm-up.
+    pub requests: u64,
+    /// Independent replications.
+    pub replications: usize,
+    /// Warm-up.
+    pub warmup: Warmup,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        Self {
+            requests: 100_000,
+            replications: 1,
+            warmup: Warmup::Auto,
+        }
+    }
+}
+
+/// One experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    /// Name (unique in the study).
+    pub name: String,
+    /// Model file.
+    pub model: PathBuf,
+    /// Measured canonical request traces (merged).
+    pub requests: Vec<PathBuf>,
+    /// Canonical utilization traces (merged).
+    pub utilization: Vec<PathBuf>,
+    /// The containers' resources in the utilization traces [default: all
+    /// of them].
+    pub resources: Vec<String>,
+    /// Servers (CPUs) per container.
+    pub servers: u32,
+    /// Containers behind an equal-split balancer.
+    pub containers: u32,
+    /// Estimation, when the experiment has traces.
+    pub estimate: Option<EstimateSpec>,
+    /// Model parameters, in order; a model parameter named `servers` or
+    /// `containers` that is not listed takes the experiment's value.
+    pub params: Vec<(String, ParamSource)>,
+    /// A published measured mean response time, seconds (used when there
+    /// are no request traces).
+    pub measured_mean_s: Option<f64>,
+    /// The true per-container demand, seconds, if known.
+    pub true_demand_s: Option<f64>,
+    /// A `truth.json` of `demandsim generate` holding the true demand.
+    pub truth: Option<PathBuf>,
+    /// Simulation length.
+    pub run: RunSpec,
+    /// Probe to compare [default: `response`, or the first].
+    pub probe: Option<String>,
+}
+
+/// One interval of the measured traces, for plots.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    /// Interval end, seconds since the first interval's start.
+    pub t_s: f64,
+    /// Mean response time of the requests completing in it, seconds.
+    pub response_s: Option<f64>,
+    /// Utilization, mean over the containers (fraction).
+    pub utilization: Option<f64>,
+}
+
+/// What the traces of an experiment say.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasuredTraces {
+    /// Requests used (successful ones).
+    pub requests: u64,
+    /// Seconds covered.
+    pub duration_s: f64,
+    /// Completions per second, all containers.
+    pub throughput: f64,
+    /// Mean utilization over time and containers (fraction).
+    pub mean_utilization: Option<f64>,
+    /// The per-interval series.
+    pub series: Vec<SeriesPoint>,
+}
+
+/// Everything an experiment produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentResult {
+    /// Name.
+    pub name: String,
+    /// Model name (from the model file).
+    pub model: String,
+    /// Model file as the study names it.
+    pub model_file: String,
+    /// Seed of estimation and simulation.
+    pub seed: u64,
+    /// The model's parameters as simulated.
+    pub params: std::collections::BTreeMap<String, f64>,
+    /// Trace figures, when the experiment has traces.
+    pub traces: Option<MeasuredTraces>,
+    /// The estimation report, when it estimated.
+    pub estimation: Option<Report>,
+    /// The demand the model ran with (the estimated parameter, or the
+    /// `demand` parameter), seconds.
+    pub demand_s: Option<f64>,
+    /// Its CI, seconds, when it was estimated.
+    pub demand_ci_s: Option<(f64, f64)>,
+    /// The true demand, when known, seconds.
+    pub true_demand_s: Option<f64>,
+    /// (true − estimated) / true × 100.
+    pub demand_error_pct: Option<f64>,
+    /// Simulated response time.
+    pub simulated: Summary,
+    /// Mean simulated response time, seconds.
+    pub simulated_s: Option<f64>,
+    /// Mean response time from the analytic solver, seconds.
+    pub analytic_s: Option<f64>,
+    /// Analytic method, or why there is none.
+    pub analytic_method: String,
+    /// Mean measured response time, seconds.
+    pub measured_s: Option<f64>,
+    /// Measured response time (the mean only, for a published figure).
+    pub measured: Option<Summary>,
+    /// (measured − simulated) / measured × 100.
+    pub error_pct: Option<f64>,
+    /// (measured − analytic) / measured × 100.
+    pub analytic_error_pct: Option<f64>,
+    /// The full comparison.
+    pub comparison: Option<Comparison>,
+    /// Mean utilization of the containers in the simulation.
+    pub simulated_utilization: Option<f64>,
+    /// Simulation events.
+    pub events: u64,
+}
+
+/// A failed experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// Experiment name.
+    pub name: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// The outcome of [`run`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudyResult {
+    /// Study name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Experiments that finished, in study order.
+    pub experiments: Vec<ExperimentResult>,
+    /// Experiments that failed.
+    pub failures: Vec<Failure>,
+}
+
+/// The seed of experiment `i` (SplitMix64 of the study seed and the index).
+pub fn experiment_seed(seed: u64, i: usize) -> u64 {
+    let mut z = seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) >> 11
+}
+
+/// Runs every experiment in parallel.
+pub fn run(study: &Study, files: &dyn Files, seed: u64) -> StudyResult {
+    let outcomes: Vec<Result<ExperimentResult, String>> = study
+        .experiments
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| run_experiment(e, files, experiment_seed(seed, i)))
+        .collect();
+    let mut experiments = Vec::new();
+    let mut failures = Vec::new();
+    for (e, o) in study.experiments.iter().zip(outcomes) {
+        match o {
+            Ok(r) => experiments.push(r),
+            Err(error) => failures.push(Failure {
+                name: e.name.clone(),
+                error,
+            }),
+        }
+    }
+    StudyResult {
+        name: study.name.clone(),
+        description: study.description.clone(),
+        seed,
+        experiments,
+        failures,
+    }
+}
