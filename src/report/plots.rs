@@ -418,11 +418,22 @@ pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
             }
         })
         .collect();
-    let y_top = top(r
+    // Zoomed on the estimates (the axis says where it starts): from 0 the
+    // CIs of a good estimation would be invisible.
+    let hi = r
         .estimates
         .iter()
         .map(|x| x.ci_high_s.unwrap_or(x.demand_s))
-        .chain(e.true_demand_s));
+        .chain(e.true_demand_s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let lo = r
+        .estimates
+        .iter()
+        .map(|x| x.ci_low_s.unwrap_or(x.demand_s))
+        .chain(e.true_demand_s)
+        .fold(f64::INFINITY, f64::min);
+    let pad = ((hi - lo) * 0.25).max(hi.abs() * 0.02).max(1e-12);
+    let (y_lo, y_top) = ((lo - pad).max(0.0), hi + pad);
     draw(&format!("{} demands", e.name), (560, 340), |root| {
         let mut c = ChartBuilder::on(root)
             .caption(
@@ -436,7 +447,7 @@ pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
             .margin_right(20)
             .x_label_area_size(34)
             .y_label_area_size(60)
-            .build_cartesian_2d(-0.6f64..(names.len() as f64 - 0.4), 0f64..y_top)?;
+            .build_cartesian_2d(-0.6f64..(names.len() as f64 - 0.4), y_lo..y_top)?;
         c.configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
@@ -467,7 +478,7 @@ pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ANALYTIC.stroke_width(2)));
         }
         legend(&mut c)?;
-        category_labels(root, &c, &names, 0.0)?;
+        category_labels(root, &c, &names, y_lo)?;
         Ok(())
     })
     .map(Some)

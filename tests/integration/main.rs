@@ -12,6 +12,7 @@ mod properties;
 mod qpn;
 mod simulate;
 mod solve;
+mod study;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,0 +1,466 @@
+//! `demandsim study`, `compare` and `reproduce`, checked against the
+//! Erlang-C closed form and traces generated with a known demand.
+
+use std::path::Path;
+
+use super::demandsim;
+
+/// M/M/c mean response time (Erlang C), written out here as the oracle.
+fn mmc(lambda: f64, d: f64, c: u32) -> f64 {
+    let a = lambda * d;
+    let mut term = 1.0;
+    let mut sum = 0.0;
+    for k in 0..c {
+        if k > 0 {
+            term *= a / k as f64;
+        }
+        sum += term;
+    }
+    let last = term * a / c as f64 * c as f64 / (c as f64 - a);
+    let erlang_c = last / (sum + last);
+    d + erlang_c * d / (c as f64 - a)
+}
+
+fn model(name: &str) -> String {
+    format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A trace of an M/M/2 at 75 % load (λ = 1.5/s, D = 1 s), and a study over
+/// it: one experiment from traces, one from published numbers, one broken.
+fn tiny_study(dir: &Path) -> String {
+    let g = dir.join("g");
+    let run = demandsim(
+        &[
+            "-q",
+            "generate",
+            &model("qpn1-open.yaml"),
+            "--set",
+            "arrival_rate=1.5",
+            "--set",
+            "demand=1.0",
+            "--set",
+            "servers=2",
+            "--requests",
+            "20000",
+            "--gzip",
+            "--seed",
+            "7",
+            "--out",
+            g.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = model("qpn1-open.yaml");
+    let study = format!(
+        "name: tiny
+description: an M/M/2 three ways
+seed: 11
+defaults:
+  servers: 2
+  run: {{requests: 200000}}
+experiments:
+  - name: from-traces
+    model: {m}
+    containers: 1
+    requests: g/requests.csv.gz
+    utilization: g/utilization.csv.gz
+    truth: g/truth.json
+    estimate: {{methods: [sdl, ur, rort, rortu], combine: [rort, rortu], bootstrap: 30}}
+    params:
+      arrival_rate: {{measured: throughput}}
+      demand: {{estimate: combined}}
+  - name: published
+    model: {m}
+    measured_mean_s: 2.0
+    params: {{arrival_rate: 1.5, demand: 1.0}}
+  - name: broken
+    model: {m}
+    containers: 1
+    requests: missing.csv
+    utilization: g/utilization.csv.gz
+    estimate: {{methods: [sdl]}}
+    params: {{demand: {{estimate: sdl}}}}
+"
+    );
+    let path = dir.join("study.yaml");
+    std::fs::write(&path, study).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn exp<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no experiment {name} in {doc}"))
+}
+
+#[test]
+fn a_tiny_study_gives_the_closed_form_numbers_and_survives_a_broken_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = tiny_study(dir.path());
+    let out = dir.path().join("out");
+    let run = demandsim(
+        &[
+            "study",
+            &study,
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    // The broken experiment fails the run, names itself and its file, and
+    // the others finish.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("broken") && run.stderr.contains("missing.csv"),
+        "{}",
+        run.stderr
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["seed"], 11);
+    assert_eq!(doc["experiments"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["failures"][0]["name"], "broken");
+    let exact = mmc(1.5, 1.0, 2); // 2.2857 s
+    assert!((exact - 2.285_714_285_714).abs() < 1e-9);
+
+    // From traces: the demand is recovered, the model at the measured
+    // throughput reproduces the measured response time.
+    let t = exp(&doc, "from-traces");
+    let d = t["demand_s"].as_f64().unwrap();
+    assert!((d - 1.0).abs() < 0.05, "demand {d}");
+    let (lo, hi) = (
+        t["demand_ci_s"][0].as_f64().unwrap(),
+        t["demand_ci_s"][1].as_f64().unwrap(),
+    );
+    assert!(lo < d && d < hi, "{t}");
+    assert_eq!(t["true_demand_s"].as_f64().unwrap(), 1.0);
+    let de = t["demand_error_pct"].as_f64().unwrap();
+    assert!((de - (1.0 - d) * 100.0).abs() < 1e-9, "{t}");
+    let meas = t["measured_s"].as_f64().unwrap();
+    let sim = t["simulated_s"].as_f64().unwrap();
+    assert!(
+        (meas - exact).abs() / exact < 0.08,
+        "measured {meas} vs {exact}"
+    );
+    // The model runs at the measured throughput with the estimated demand:
+    // at 75 % load R amplifies a demand error about fourfold, so the oracle
+    // is Erlang C at those parameters (from results.json), not at the truth.
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let params = &results["experiments"][0]["params"];
+    let (x, dd) = (
+        params["arrival_rate"].as_f64().unwrap(),
+        params["demand"].as_f64().unwrap(),
+    );
+    assert!((dd - d).abs() < 1e-12 && (x - 1.5).abs() < 0.05, "{params}");
+    let oracle = mmc(x, dd, 2);
+    assert!((t["analytic_s"].as_f64().unwrap() - oracle).abs() < 1e-9 * oracle);
+    let hw = t["simulated_ci_half_width_s"].as_f64().unwrap();
+    assert!(
+        (sim - oracle).abs() < 3.0 * hw + 0.02 * oracle,
+        "simulated {sim} ± {hw} vs {oracle}"
+    );
+    let e = t["error_pct"].as_f64().unwrap();
+    assert!((e - (meas - sim) / meas * 100.0).abs() < 1e-9, "{t}");
+    assert!(e.abs() < 25.0, "{t}");
+    let u = t["measured_utilization"].as_f64().unwrap();
+    assert!((u - 0.75).abs() < 0.04, "{u}");
+    assert!(t["ks"].as_f64().unwrap() < 0.08, "{t}");
+
+    // Published numbers: the analytic answer is the Erlang-C formula, and
+    // the error uses the study's sign.
+    let p = exp(&doc, "published");
+    let an = p["analytic_s"].as_f64().unwrap();
+    assert!((an - exact).abs() < 1e-9 * exact, "{an} vs {exact}");
+    let sim = p["simulated_s"].as_f64().unwrap();
+    let hw = p["simulated_ci_half_width_s"].as_f64().unwrap();
+    assert!(
+        (sim - exact).abs() < 3.0 * hw + 0.02 * exact,
+        "{sim} ± {hw}"
+    );
+    let e = p["error_pct"].as_f64().unwrap();
+    assert!((e - (2.0 - sim) / 2.0 * 100.0).abs() < 1e-9);
+    assert!((p["analytic_error_pct"].as_f64().unwrap() - (2.0 - exact) / 2.0 * 100.0).abs() < 1e-9);
+
+    // The report: one self-contained page, the full results, the plots.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.matches("<svg").count() >= 6, "plots inline");
+    for needle in ["src=\"http", "href=\"http", "<script", "<link"] {
+        assert!(!html.contains(needle), "{needle} in the report");
+    }
+    assert!(html.contains("from-traces") && html.contains("missing.csv"));
+    assert_eq!(results["experiments"].as_array().unwrap().len(), 2);
+    assert!(
+        results["experiments"][0]["traces"]["series"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 100
+    );
+    for f in [
+        "sim-vs-measured.svg",
+        "response-boxes.svg",
+        "utilization-boxes.svg",
+        "from-traces-over-time.svg",
+        "from-traces-demands.svg",
+        "from-traces-cdf.svg",
+        "published-cdf.svg",
+    ] {
+        let svg = std::fs::read_to_string(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(
+            svg.contains("<svg") && (svg.contains("[s]") || svg.contains("[fraction]")),
+            "{f}"
+        );
+    }
+    // No temporary files left behind.
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".demandsim")
+    }));
+}
+
+#[test]
+fn a_study_is_the_same_with_one_thread_or_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = tiny_study(dir.path());
+    let go = |threads: &str, out: &str| {
+        let out = dir.path().join(out);
+        let run = demandsim(
+            &[
+                "-q",
+                "study",
+                &study,
+                "--threads",
+                threads,
+                "--format",
+                "json",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        (
+            run.stdout,
+            std::fs::read(out.join("results.json")).unwrap(),
+            std::fs::read(out.join("report.html")).unwrap(),
+        )
+    };
+    let a = go("1", "a");
+    let b = go("2", "b");
+    assert!(a.0 == b.0, "stdout JSON differs");
+    assert!(a.1 == b.1, "results.json differs");
+    assert!(a.2 == b.2, "report.html differs");
+}
+
+#[test]
+fn study_files_with_mistakes_are_refused_with_the_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("qpn1-open.yaml");
+    let cases = [
+        (
+            format!("name: x\nexperiments:\n  - name: a\n    model: {m}\n    sever: 2\n"),
+            "sever",
+        ),
+        (
+            format!(
+                "experiments:\n  - name: a\n    model: {m}\n    requests: r.csv\n    utilization: u.csv\n    estimate: {{methods: [sdl, nope]}}\n"
+            ),
+            "unknown method `nope`",
+        ),
+        (
+            format!(
+                "experiments:\n  - name: a\n    model: {m}\n    requests: r.csv\n    utilization: u.csv\n    params: {{demand: {{estimate: combined}}}}\n"
+            ),
+            "combine",
+        ),
+        (
+            format!(
+                "experiments:\n  - name: a\n    model: {m}\n    params: {{arrival_rate: {{measured: throughput}}}}\n"
+            ),
+            "measured values need `requests` traces",
+        ),
+        ("experiments: []\n".to_string(), "no experiments"),
+        (
+            format!("experiments:\n  - name: a\n    model: {m}\n  - name: a\n    model: {m}\n"),
+            "listed twice",
+        ),
+    ];
+    for (i, (yaml, expected)) in cases.iter().enumerate() {
+        let p = dir.path().join(format!("s{i}.yaml"));
+        std::fs::write(&p, yaml).unwrap();
+        let run = demandsim(&["study", p.to_str().unwrap()], b"");
+        assert_eq!(run.code, 1, "{yaml}\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(expected) && run.stderr.contains(&format!("s{i}.yaml")),
+            "{yaml}\nexpected `{expected}` in: {}",
+            run.stderr
+        );
+    }
+    // An unknown model parameter fails that experiment, with the name.
+    let p = dir.path().join("p.yaml");
+    std::fs::write(
+        &p,
+        format!("experiments:\n  - name: a\n    model: {m}\n    params: {{nosuch: 1}}\n    run: {{requests: 1000}}\n"),
+    )
+    .unwrap();
+    let run = demandsim(&["study", p.to_str().unwrap()], b"");
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("nosuch"), "{}", run.stderr);
+}
+
+#[test]
+fn compare_uses_the_study_sign_and_gates_on_max_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g");
+    // Measured: an M/M/2 at 75 % (R = 2.2857 s).
+    let run = demandsim(
+        &[
+            "-q",
+            "generate",
+            &model("qpn1-open.yaml"),
+            "--set",
+            "arrival_rate=1.5",
+            "--set",
+            "demand=1.0",
+            "--set",
+            "servers=2",
+            "--requests",
+            "20000",
+            "--seed",
+            "3",
+            "--out",
+            g.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let req = g.join("requests.csv");
+    // Simulated: the same queue with 3 servers (R = 1.1739 s): the model
+    // is optimistic, so the error is positive, about +49 %.
+    let sim = dir.path().join("sim.json");
+    let run = demandsim(
+        &[
+            "simulate",
+            &model("qpn1-open.yaml"),
+            "--set",
+            "arrival_rate=1.5",
+            "--set",
+            "demand=1.0",
+            "--set",
+            "servers=3",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+            "-o",
+            sim.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = demandsim(
+        &[
+            "compare",
+            "--requests",
+            req.to_str().unwrap(),
+            "--simulated",
+            sim.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let mean = &v["comparison"]["lines"][0];
+    assert_eq!(mean["statistic"], "mean");
+    let expected = (mmc(1.5, 1.0, 2) - mmc(1.5, 1.0, 3)) / mmc(1.5, 1.0, 2) * 100.0;
+    let e = mean["error_pct"].as_f64().unwrap();
+    assert!((e - expected).abs() < 6.0, "{e} vs {expected}");
+    assert_eq!(v["comparison"]["lines"].as_array().unwrap().len(), 5);
+    let ks = v["comparison"]["ks"].as_f64().unwrap();
+    assert!(ks > 0.1 && ks < 0.5, "{ks}");
+    // The gate: exit 3 above the limit, 0 below.
+    let gate = |limit: &str| {
+        demandsim(
+            &[
+                "compare",
+                "--requests",
+                req.to_str().unwrap(),
+                "--simulated",
+                sim.to_str().unwrap(),
+                "--max-error",
+                limit,
+            ],
+            b"",
+        )
+    };
+    let run = gate("10");
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("above --max-error 10"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(gate("1000").code, 0);
+    assert_eq!(gate("-1").code, 2);
+    // Not a simulation result: a data error naming the file.
+    let run = demandsim(
+        &[
+            "compare",
+            "--requests",
+            req.to_str().unwrap(),
+            "--simulated",
+            g.join("truth.json").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("truth.json") && run.stderr.contains("simulate --format json"));
+}
+
+#[test]
+fn reproduce_runs_the_shipped_study_and_the_replicas_recover_the_demands() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = demandsim(
+        &[
+            "-q",
+            "reproduce",
+            "--format",
+            "json",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let studies = v["studies"].as_array().unwrap();
+    let reference = &studies[0];
+    assert_eq!(reference["experiments"].as_array().unwrap().len(), 18);
+    // method.md: closed, 90 clients, think 0.166 s, demand 0.998 s on 12
+    // servers saturates (about 7.3 s); open is an M/M/12 at about 52 % load.
+    let closed = exp(reference, "ET1-closed");
+    let r = closed["simulated_s"].as_f64().unwrap();
+    assert!((r - 7.3).abs() < 0.2, "{r}");
+    let open = exp(reference, "ET1-open");
+    let an = open["analytic_s"].as_f64().unwrap();
+    assert!((an - mmc(6.242, 0.997588333, 12)).abs() < 1e-9, "{an}");
+    assert!((open["measured_s"].as_f64().unwrap() - 0.904).abs() < 1e-12);
+    let replica = &studies[1];
+    for e in replica["experiments"].as_array().unwrap() {
+        let de = e["demand_error_pct"].as_f64().unwrap();
+        assert!(de.abs() < 3.0, "{e}");
+        assert!(e["error_pct"].as_f64().unwrap().abs() < 5.0, "{e}");
+    }
+    assert!(dir.path().join("report.html").exists());
+}
