@@ -6,11 +6,46 @@
 //! measured.
 //!
 //! ## A short tour
-//! - [`trace`]: the canonical per-request and utilization traces, gzip and
-//!   streaming input, and aggregation into intervals `(start, end]`.
-//! - [`import`]: readers for the files load testers and monitors write
-//!   (JMeter, k6, nginx/Apache logs, `sadf`, Prometheus, LibReDE).
-//! - [`stats`]: streaming moments and bounded-memory quantiles.
+//! The method runs in four steps, each a module you can use alone:
+//!
+//! 1. **Traces in.** [`trace`] holds the canonical per-request and
+//!    utilization traces (streaming readers and writers, gzip detection)
+//!    and aggregates them into intervals `(start, end]` with
+//!    [`trace::Aggregator`]; [`import`] reads what load testers and monitors
+//!    write (JMeter, k6, nginx/Apache logs, `sadf`, Prometheus, LibReDE).
+//! 2. **Estimation.** [`estimate`] turns an interval table into
+//!    [`estimate::Observations`] and runs the eight estimators (service
+//!    demand law, response-time approximation, utilization and
+//!    response-time regression, two Kalman filters, RORT, RORTU) with
+//!    cross-validation and bootstrap CIs: [`estimate::estimate`].
+//! 3. **Simulation and analysis.** [`model_io::load`] compiles a YAML model
+//!    (see `models/`) into a [`qpn::Net`] — or build one in code;
+//!    [`qpn::simulate`] runs it with warm-up detection, replications in
+//!    parallel and confidence intervals; [`solve::analyse`] answers
+//!    product-form models exactly (Erlang-C, MVA); [`generate`] writes
+//!    ground-truth traces from a model.
+//! 4. **Comparison.** [`compare`] sets measured against simulated response
+//!    times (error % with the reference study's sign, percentiles, KS and
+//!    Wasserstein distances); [`study`] runs whole experiments — traces →
+//!    estimation → simulation → comparison — in parallel, and [`report`]
+//!    draws the plots (SVG) and writes one self-contained HTML page.
+//!
+//! [`stats`] (streaming moments, quantile sketch, batch means) and
+//! [`numeric`] (Erlang-C, NNLS, Kalman step, bounded optimiser) are shared
+//! by all of them.
+//!
+//! ```
+//! use demandsim::model_io::{LoadOptions, load};
+//! use demandsim::qpn::{Control, RunConfig, StopRule, simulate};
+//!
+//! let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/qpn1-open.yaml")).unwrap();
+//! let model = load(&yaml, &LoadOptions::default()).unwrap();
+//! let cfg = RunConfig { stop: StopRule::Requests(20_000), seed: 1, ..RunConfig::default() };
+//! let report = simulate(&model.net, &cfg, Control::default()).unwrap();
+//! let r = report.probes[0].mean_s.unwrap();
+//! let exact = demandsim::solve::analyse(&model.net).unwrap().probes[0].mean_s.unwrap();
+//! assert!((r - exact).abs() < 0.05 * exact);
+//! ```
 //!
 //! Units: seconds everywhere; utilization is a fraction (0–1) of a
 //! resource's whole capacity.

@@ -210,7 +210,7 @@ impl Observations {
 
     /// Completion-weighted mean response time of each class over `rows`
     /// (the scale that relative errors are taken against: dividing by each
-    /// interval's own noisy mean would bias fits low, E[1/R] > 1/E[R]).
+    /// interval's own noisy mean would bias fits low, E\[1/R\] > 1/E\[R\]).
     pub fn mean_response(&self, rows: &[usize]) -> Vec<f64> {
         (0..self.n_classes())
             .map(|r| {
