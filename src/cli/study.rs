@@ -260,6 +260,13 @@ fn write_report(dir: &Path, title: &str, studies: &[StudyResult]) -> Result<()> 
             o.write_all(f.svg.as_bytes())?;
             o.commit()?;
         }
+        #[cfg(feature = "png")]
+        for f in &figs {
+            let png = demandsim::report::png::render(&f.svg)?;
+            let mut o = Output::create(Some(&dir.join(format!("{}.png", f.stem))))?;
+            o.write_all(&png)?;
+            o.commit()?;
+        }
         parts.push((s, figs));
     }
     let mut o = Output::create(Some(&dir.join("results.json")))?;

@@ -5,6 +5,8 @@
 //! Everything here returns text; the caller writes files.
 
 pub mod plots;
+#[cfg(feature = "png")]
+pub mod png;
 
 use std::fmt::Write as _;
 
