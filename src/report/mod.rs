@@ -363,7 +363,7 @@ table{border-collapse:collapse;font-size:.88rem;font-variant-numeric:tabular-num
 thead th{background:#f3f3f3;position:sticky;top:0}tbody th{text-align:left}tr:hover td,tr:hover th{background:#fafaf0}
 .scroll{overflow-x:auto;max-width:100%}.small{font-size:.88rem;color:#555}.warn{color:#a40}.fail{color:#b00}
 figure{margin:1rem 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}
-.figs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}nav a{margin-right:.6rem}code{font-size:.9em}";
+.figs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}nav a{margin-right:.6rem;white-space:nowrap}code{font-size:.9em}";
 
 /// The whole report as one HTML document: `title`, then each study with
 /// its summary table, its figures and one section per experiment.
