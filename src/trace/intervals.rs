@@ -40,7 +40,11 @@ impl Grid {
         if self.closed_origin && t == self.origin {
             return 0;
         }
-        ((t - self.origin) / self.width).ceil() as i64 - 1
+        // Clamped to ±2^61 so that differences of indices never overflow:
+        // absurd times (1e60 s) then land in far-off intervals, and
+        // `finish` refuses the span instead of wrapping around.
+        const FAR: f64 = (1u64 << 61) as f64;
+        (((t - self.origin) / self.width).ceil() - 1.0).clamp(-FAR, FAR) as i64
     }
 
     /// `(start, end]` of interval `k`.
@@ -294,6 +298,10 @@ impl Aggregator {
         let (first, last) = (grid.index(r.start), grid.index(end));
         if first == last {
             self.slot(first, class).busy += r.response_time;
+        } else if last - first >= MAX_INTERVALS {
+            // Not spread over billions of intervals: `finish` refuses the
+            // span (the request's first and last intervals are both in
+            // the table) with a message about units.
         } else {
             for k in first..=last {
                 let (a, b) = grid.bounds(k);
@@ -338,12 +346,23 @@ impl Aggregator {
         let mut intervals = Vec::new();
         if let Some((lo, hi)) = range {
             if hi - lo >= MAX_INTERVALS {
-                let (a, _) = grid.bounds(lo);
-                let (_, b) = grid.bounds(hi);
+                // Far-off indices are clamped (Grid::index): the requests'
+                // own extremes say where the data really are.
+                let a = grid.bounds(lo).0.min(self.first_start);
+                let b = grid.bounds(hi).1.max(self.last_end);
+                let readable = |x: f64| {
+                    if x.abs() < 1e15 {
+                        format!("{x}")
+                    } else {
+                        format!("{x:.3e}")
+                    }
+                };
                 return Err(TraceError::Invalid(format!(
-                    "the traces span {} intervals of {} s (from {a} s to {b} s); are milliseconds mixed with seconds?",
-                    hi - lo + 1,
-                    grid.width
+                    "the traces span {} intervals of {} s (from {} s to {} s); are milliseconds mixed with seconds?",
+                    readable(((b - a) / grid.width).ceil()),
+                    grid.width,
+                    readable(a),
+                    readable(b),
                 )));
             }
             let empty = Vec::new();
@@ -683,6 +702,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("milliseconds mixed with seconds"), "{err}");
+    }
+
+    #[test]
+    fn absurd_times_are_refused_without_overflow_or_a_long_loop() {
+        // Found by the `canonical` fuzz target: a start of 1.7e60 s then
+        // 7e12 s overflowed the interval index; a response time of 1e15 s
+        // would have been spread over 3e13 intervals before the check.
+        let mut labels = Labels::new();
+        labels.intern("default");
+        for (a, b) in [((1.7e60, 0.5), (7e12, 0.5)), ((1.0, 1e15), (2.0, 0.1))] {
+            let mut agg = Aggregator::new(None, 30.0, false);
+            agg.push(&req(a.0, a.1, 0));
+            agg.push(&req(b.0, b.1, 0));
+            let err = agg
+                .finish(&labels, &UtilSeries::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("milliseconds mixed with seconds"), "{err}");
+        }
     }
 
     #[test]

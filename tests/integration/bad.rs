@@ -11,6 +11,10 @@ const CASES: &[(&[&str], &str)] = &[
         "empty.csv: empty requests file: expected a header line `timestamp,response_time",
     ),
     (
+        &["inspect", "--requests", "@absurd-timestamps.csv"],
+        "absurd-timestamps.csv: the traces span 5.667e58 intervals of 30 s (from 7000000000000 s to 1.700e60 s); are milliseconds mixed with seconds?",
+    ),
+    (
         &["inspect", "--requests", "@wrong-header.csv"],
         "wrong-header.csv: line 1: no `timestamp` column; expected a header `timestamp,response_time[,class,success,resource]`, found `time,rt`",
     ),
@@ -238,4 +242,48 @@ fn every_bad_input_gets_exit_1_and_its_message() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let files = std::fs::read_dir(fixture("bad")).unwrap().count();
     assert!(files >= 30, "the corpus has {files} files");
+}
+
+/// Data that is only suspicious (rows in neither start nor completion
+/// order, a hole in the utilization samples, saturated intervals) gets a
+/// warning on stderr and the job still runs (exit 0, results on stdout).
+#[test]
+fn suspicious_data_warns_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("requests.csv");
+    let u = dir.path().join("utilization.csv");
+    // Starts 5, 1, 3 with completions 5.2, 1.4, 3.1: neither order.
+    let mut req = String::from("timestamp,response_time\n");
+    for (t, rt) in [(5.0, 0.2), (1.0, 0.4), (3.0, 0.1), (12.0, 0.3), (25.0, 0.2)] {
+        req.push_str(&format!("{t},{rt}\n"));
+    }
+    std::fs::write(&r, req).unwrap();
+    // Samples every 10 s, one missing (30 → 50), the last one saturated.
+    std::fs::write(
+        &u,
+        "timestamp,resource,utilization\n10,cpu,0.3\n20,cpu,0.4\n30,cpu,0.2\n50,cpu,0.995\n",
+    )
+    .unwrap();
+    let (r, u) = (r.to_str().unwrap(), u.to_str().unwrap());
+    let run = demandsim(&["inspect", "--requests", r, "--utilization", u], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("neither start nor completion order (1 out of order)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("utilization samples of `cpu` have a gap of 20 s (typical spacing 10 s)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("requests 5"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("saturated intervals (utilization >= 0.99): 1"),
+        "{}",
+        run.stdout
+    );
 }

@@ -208,3 +208,77 @@ fn estimates_scale_with_time_and_ignore_row_order() {
         assert!((d2 - k * d1).abs() <= 1e-6 * d2, "{m1}: {d1} x {k} != {d2}");
     }
 }
+
+/// A random closed net: a ring of queueing places of random kinds, with a
+/// token pool the first transition takes from and the last gives back.
+fn closed_ring(kinds: &[(usize, u32, f64)], clients: u32, pool: u32) -> String {
+    let names = ["is", "fcfs", "ps", "lcfs-pr"];
+    let mut y = format!(
+        "colors: [c, k]\nplaces:\n  Pool: {{initial: {{k: {pool}}}}}\n  Wait: {{initial: {{c: {clients}}}}}\n"
+    );
+    for (i, (kind, servers, mean)) in kinds.iter().enumerate() {
+        // IS has no server count and LCFS-PR one server.
+        let servers = match kind {
+            0 => String::new(),
+            3 => "servers: 1, ".into(),
+            _ => format!("servers: {servers}, "),
+        };
+        y.push_str(&format!(
+            "  P{i}: {{queue: {}, {servers}service: {{c: {{exponential: {mean}}}}}}}\n",
+            names[*kind]
+        ));
+    }
+    y.push_str("transitions:\n  enter: {in: {Wait: c, Pool: k}, out: {P0: c}}\n");
+    let n = kinds.len();
+    for i in 0..n - 1 {
+        y.push_str(&format!(
+            "  t{i}: {{in: {{P{i}: c}}, out: {{P{}: c}}}}\n",
+            i + 1
+        ));
+    }
+    y.push_str(&format!(
+        "  leave: {{in: {{P{}: c}}, out: {{Wait: c, Pool: k}}}}\n",
+        n - 1
+    ));
+    y
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn closed_nets_conserve_tokens(
+        kinds in proptest::collection::vec((0usize..4, 1u32..4, 0.05f64..2.0), 1..5),
+        clients in 1u32..30,
+        pool in 1u32..30,
+        seed in any::<u64>(),
+    ) {
+        let yaml = closed_ring(&kinds, clients, pool);
+        let model = load(&yaml, &LoadOptions::default()).unwrap();
+        let cfg = RunConfig {
+            stop: StopRule::Time(500.0),
+            warmup: Warmup::None,
+            seed,
+            ..RunConfig::default()
+        };
+        let r = simulate(&model.net, &cfg, Control::default()).unwrap();
+        // The net's P-invariants: every client is waiting or in the ring
+        // (Wait + ΣP = clients), every pool token is free or lent to a
+        // client in the ring (Pool + ΣP = pool). Markings that are constant
+        // have constant time averages, so the reported mean populations
+        // must add up exactly, whatever the kinds, servers and seed.
+        let mean = |name: &str| {
+            r.places.iter().find(|p| p.place == name).map_or(0.0, |p| p.mean_population)
+        };
+        let ring: f64 = (0..kinds.len()).map(|i| mean(&format!("P{i}"))).sum();
+        for (free, n) in [("Wait", clients), ("Pool", pool)] {
+            let total = mean(free) + ring;
+            prop_assert!(
+                (total - f64::from(n)).abs() < 1e-6 * f64::from(n),
+                "{free} + ring = {total} != {n}\n{yaml}"
+            );
+        }
+        // And the ring never holds more than the pool or the clients allow.
+        prop_assert!(ring <= f64::from(clients.min(pool)) + 1e-9);
+    }
+}
