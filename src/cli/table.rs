@@ -19,40 +19,58 @@ impl Table {
     }
 
     pub fn render(&self) -> String {
-        let n = self.header.len();
-        let mut width = vec![0; n];
-        for r in std::iter::once(&self.header).chain(&self.rows) {
-            for (i, c) in r.iter().enumerate().take(n) {
-                width[i] = width[i].max(c.chars().count());
-            }
-        }
-        let mut out = String::new();
-        let line = |out: &mut String, r: &[String]| {
-            for (i, c) in r.iter().enumerate().take(n) {
-                if i > 0 {
-                    out.push_str("  ");
-                }
-                let pad = width[i] - c.chars().count();
-                if i == 0 {
-                    out.push_str(c);
-                    out.extend(std::iter::repeat_n(' ', pad));
-                } else {
-                    out.extend(std::iter::repeat_n(' ', pad));
-                    out.push_str(c);
-                }
-            }
-            let trimmed = out.trim_end().len();
-            out.truncate(trimmed);
-            out.push('\n');
-        };
-        line(&mut out, &self.header);
-        let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
-        line(&mut out, &rule);
-        for r in &self.rows {
-            line(&mut out, r);
-        }
-        out
+        let mut out = Vec::new();
+        write_streamed(&mut out, &self.header, || self.rows.iter().cloned())
+            .expect("writing to memory");
+        String::from_utf8(out).expect("UTF-8 cells")
     }
+}
+
+/// One line of cells padded to `width`, the first left-aligned.
+fn line(out: &mut String, r: &[String], width: &[usize]) {
+    for (i, c) in r.iter().enumerate().take(width.len()) {
+        if i > 0 {
+            out.push_str("  ");
+        }
+        let pad = width[i] - c.chars().count();
+        if i == 0 {
+            out.push_str(c);
+            out.extend(std::iter::repeat_n(' ', pad));
+        } else {
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(c);
+        }
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push('\n');
+}
+
+/// Writes a table like [`Table::render`] without holding its rows: `rows`
+/// is called twice, once to size the columns and once to write, so a table
+/// of millions of rows costs one row of memory.
+pub fn write_streamed<I: Iterator<Item = Vec<String>>>(
+    out: &mut impl std::io::Write,
+    header: &[String],
+    rows: impl Fn() -> I,
+) -> std::io::Result<()> {
+    let mut width: Vec<usize> = header.iter().map(|c| c.chars().count()).collect();
+    for r in rows() {
+        for (w, c) in width.iter_mut().zip(&r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut buf = String::new();
+    line(&mut buf, header, &width);
+    let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
+    line(&mut buf, &rule, &width);
+    out.write_all(buf.as_bytes())?;
+    for r in rows() {
+        buf.clear();
+        line(&mut buf, &r, &width);
+        out.write_all(buf.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// A number with 4 significant digits, or `-` when missing.

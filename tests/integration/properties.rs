@@ -1,5 +1,5 @@
 //! Properties: parsers never panic on arbitrary bytes; time scales; row
-//! order does not matter.
+//! order does not matter; closed nets conserve their tokens.
 
 use demandsim::estimate::{Config, Method, Observations, estimate};
 use demandsim::import::{RequestRow, access_log, jmeter, k6, librede, prometheus, sadf};
