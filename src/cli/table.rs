@@ -20,8 +20,7 @@ impl Table {
 
     pub fn render(&self) -> String {
         let mut out = Vec::new();
-        write_streamed(&mut out, &self.header, || self.rows.iter().cloned())
-            .expect("writing to memory");
+        write_streamed(&mut out, &self.header, || self.rows.iter()).expect("writing to memory");
         String::from_utf8(out).expect("UTF-8 cells")
     }
 }
@@ -49,14 +48,14 @@ fn line(out: &mut String, r: &[String], width: &[usize]) {
 /// Writes a table like [`Table::render`] without holding its rows: `rows`
 /// is called twice, once to size the columns and once to write, so a table
 /// of millions of rows costs one row of memory.
-pub fn write_streamed<I: Iterator<Item = Vec<String>>>(
+pub fn write_streamed<R: AsRef<[String]>, I: Iterator<Item = R>>(
     out: &mut impl std::io::Write,
     header: &[String],
     rows: impl Fn() -> I,
 ) -> std::io::Result<()> {
     let mut width: Vec<usize> = header.iter().map(|c| c.chars().count()).collect();
     for r in rows() {
-        for (w, c) in width.iter_mut().zip(&r) {
+        for (w, c) in width.iter_mut().zip(r.as_ref()) {
             *w = (*w).max(c.chars().count());
         }
     }
@@ -67,7 +66,7 @@ pub fn write_streamed<I: Iterator<Item = Vec<String>>>(
     out.write_all(buf.as_bytes())?;
     for r in rows() {
         buf.clear();
-        line(&mut buf, &r, &width);
+        line(&mut buf, r.as_ref(), &width);
         out.write_all(buf.as_bytes())?;
     }
     Ok(())

@@ -220,8 +220,13 @@ struct ClassAcc {
     arrivals: u64,
     completions: u64,
     rt_sum: f64,
-    /// Request-seconds spent in the system inside the interval.
+    /// Request-seconds spent in the system inside the interval by
+    /// requests that start or end in it.
     busy: f64,
+    /// Change, from this interval on, in the number of requests that
+    /// cover whole intervals (a difference array: a request spanning
+    /// intervals `a..=b` adds 1 at `a + 1` and takes it back at `b`).
+    cover_delta: i64,
 }
 
 /// Streams requests into intervals.
@@ -305,21 +310,20 @@ impl Aggregator {
         let c = self.slot(grid.index(end), class);
         c.completions += 1;
         c.rt_sum += r.response_time;
-        // Time in system, spread over the intervals the request spans.
+        // Time in system: the partial first and last intervals directly,
+        // the whole ones between through the difference array, so a
+        // request costs O(1) however many intervals it spans and only the
+        // intervals where requests start or end hold an entry (the sparse
+        // check in `finish` counts those).
         let (first, last) = (grid.index(r.start), grid.index(end));
         if first == last {
             self.slot(first, class).busy += r.response_time;
-        } else if last - first >= MAX_INTERVALS {
-            // Not spread over billions of intervals: `finish` refuses the
-            // span (the request's first and last intervals are both in
-            // the table) with a message about units.
         } else {
-            for k in first..=last {
-                let (a, b) = grid.bounds(k);
-                let overlap = end.min(b) - r.start.max(a);
-                if overlap > 0.0 {
-                    self.slot(k, class).busy += overlap;
-                }
+            self.slot(first, class).busy += grid.bounds(first).1 - r.start;
+            self.slot(last, class).busy += end - grid.bounds(last).0;
+            if last - first > 1 {
+                self.slot(first + 1, class).cover_delta += 1;
+                self.slot(last, class).cover_delta -= 1;
             }
         }
     }
@@ -387,19 +391,22 @@ impl Aggregator {
                 )));
             }
             let empty = Vec::new();
+            let mut cover = vec![0i64; n_classes];
             for k in lo..=hi {
                 let (start, end) = grid.bounds(k);
                 let accs = self.bins.get(&k).unwrap_or(&empty);
                 let classes = (0..n_classes)
                     .map(|c| {
                         let a = accs.get(c).copied().unwrap_or_default();
+                        cover[c] += a.cover_delta;
+                        let busy = a.busy + cover[c] as f64 * (end - start);
                         ClassStats {
                             arrivals: a.arrivals,
                             completions: a.completions,
                             throughput: a.completions as f64 / grid.width,
                             mean_response_s: (a.completions > 0)
                                 .then(|| a.rt_sum / a.completions as f64),
-                            mean_in_system: a.busy / grid.width,
+                            mean_in_system: busy / grid.width,
                         }
                     })
                     .collect();
@@ -760,6 +767,16 @@ mod tests {
             err.contains("span 19551343 intervals of 30 s") && err.contains("only 2 of them"),
             "{err}"
         );
+        // Also found by fuzzing: one response of 5.6e8 s, 18.5 M intervals
+        // of time in system; refused, after O(1) work for that request.
+        let mut agg = Aggregator::new(None, 30.0, false);
+        agg.push(&req(45.0, 35.0, 0));
+        agg.push(&req(20.0, 556_555_555.5, 0));
+        let err = agg
+            .finish(&labels, &UtilSeries::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("span 18551853 intervals"), "{err}");
         // 1.2 M intervals of 1 ms, one request in every 50th: 2 % full.
         let mut agg = Aggregator::new(None, 0.001, false);
         for i in 0..24_000 {
@@ -768,6 +785,49 @@ mod tests {
         let t = agg.finish(&labels, &UtilSeries::default()).unwrap();
         assert_eq!(t.summary.requests, 24_000);
         assert!(t.intervals.len() > 1_190_000, "{}", t.intervals.len());
+    }
+
+    #[test]
+    fn time_in_system_matches_brute_force_overlaps() {
+        // Requests of two classes spanning 0 to 40 intervals of 10 s,
+        // against each interval's overlap summed request by request.
+        let mut labels = Labels::new();
+        labels.intern("a");
+        labels.intern("b");
+        let grid = Grid {
+            origin: 0.0,
+            width: 10.0,
+            closed_origin: false,
+        };
+        let mut agg = Aggregator::new(Some(grid), 10.0, false);
+        let mut x = 0.37_f64;
+        let mut reqs = Vec::new();
+        for i in 0..300 {
+            x = (x * 7919.0 + 0.123).fract(); // a fixed pseudo-random walk
+            let start = 400.0 * x;
+            let rt = if i % 3 == 0 { 400.0 * x * x } else { 3.0 * x };
+            reqs.push(req(start, rt, i % 2));
+        }
+        for r in &reqs {
+            agg.push(r);
+        }
+        let t = agg.finish(&labels, &UtilSeries::default()).unwrap();
+        for iv in &t.intervals {
+            for c in 0..2 {
+                let want: f64 = reqs
+                    .iter()
+                    .filter(|r| r.class.0 as usize == c)
+                    .map(|r| (r.end().min(iv.end) - r.start.max(iv.start)).max(0.0))
+                    .sum();
+                let got = iv.classes[c].mean_in_system * 10.0;
+                assert!(
+                    (got - want).abs() < 1e-9,
+                    "({}, {}] class {c}: {got} != {want}",
+                    iv.start,
+                    iv.end
+                );
+            }
+        }
     }
 
     #[test]
