@@ -621,6 +621,20 @@ mod tests {
         }
     }
 
+    /// The error `finish` gives for requests `(start, response time)`
+    /// on a grid of `width` seconds anchored at the first one.
+    fn refusal(width: f64, reqs: &[(f64, f64)]) -> String {
+        let mut labels = Labels::new();
+        labels.intern("default");
+        let mut agg = Aggregator::new(None, width, false);
+        for &(start, rt) in reqs {
+            agg.push(&req(start, rt, 0));
+        }
+        agg.finish(&labels, &UtilSeries::default())
+            .unwrap_err()
+            .to_string()
+    }
+
     fn util(points: &[(f64, f64)]) -> UtilSeries {
         UtilSeries::from_samples(points.iter().map(|&(t, u)| UtilSample {
             timestamp: t,
@@ -720,15 +734,7 @@ mod tests {
 
     #[test]
     fn milliseconds_mixed_with_seconds_are_caught() {
-        let mut labels = Labels::new();
-        labels.intern("default");
-        let mut agg = Aggregator::new(None, 1.0, false);
-        agg.push(&req(1.7e9, 1.0, 0));
-        agg.push(&req(1.7e12, 1.0, 0));
-        let err = agg
-            .finish(&labels, &UtilSeries::default())
-            .unwrap_err()
-            .to_string();
+        let err = refusal(1.0, &[(1.7e9, 1.0), (1.7e12, 1.0)]);
         assert!(err.contains("milliseconds mixed with seconds"), "{err}");
     }
 
@@ -737,47 +743,27 @@ mod tests {
         // Found by the `canonical` fuzz target: a start of 1.7e60 s then
         // 7e12 s overflowed the interval index; a response time of 1e15 s
         // would have been spread over 3e13 intervals before the check.
-        let mut labels = Labels::new();
-        labels.intern("default");
-        for (a, b) in [((1.7e60, 0.5), (7e12, 0.5)), ((1.0, 1e15), (2.0, 0.1))] {
-            let mut agg = Aggregator::new(None, 30.0, false);
-            agg.push(&req(a.0, a.1, 0));
-            agg.push(&req(b.0, b.1, 0));
-            let err = agg
-                .finish(&labels, &UtilSeries::default())
-                .unwrap_err()
-                .to_string();
+        for reqs in [[(1.7e60, 0.5), (7e12, 0.5)], [(1.0, 1e15), (2.0, 0.1)]] {
+            let err = refusal(30.0, &reqs);
             assert!(err.contains("milliseconds mixed with seconds"), "{err}");
         }
     }
 
     #[test]
     fn long_empty_spans_are_refused_and_long_full_ones_kept() {
-        let mut labels = Labels::new();
-        labels.intern("default");
         // Found by the `canonical` fuzz target: 2 rows, 19.5 M intervals.
-        let mut agg = Aggregator::new(None, 30.0, false);
-        agg.push(&req(1_286_540_252.0, 0.58, 0));
-        agg.push(&req(700_000_000.0, 0.5, 0));
-        let err = agg
-            .finish(&labels, &UtilSeries::default())
-            .unwrap_err()
-            .to_string();
+        let err = refusal(30.0, &[(1_286_540_252.0, 0.58), (700_000_000.0, 0.5)]);
         assert!(
             err.contains("span 19551343 intervals of 30 s") && err.contains("only 2 of them"),
             "{err}"
         );
         // Also found by fuzzing: one response of 5.6e8 s, 18.5 M intervals
         // of time in system; refused, after O(1) work for that request.
-        let mut agg = Aggregator::new(None, 30.0, false);
-        agg.push(&req(45.0, 35.0, 0));
-        agg.push(&req(20.0, 556_555_555.5, 0));
-        let err = agg
-            .finish(&labels, &UtilSeries::default())
-            .unwrap_err()
-            .to_string();
+        let err = refusal(30.0, &[(45.0, 35.0), (20.0, 556_555_555.5)]);
         assert!(err.contains("span 18551853 intervals"), "{err}");
         // 1.2 M intervals of 1 ms, one request in every 50th: 2 % full.
+        let mut labels = Labels::new();
+        labels.intern("default");
         let mut agg = Aggregator::new(None, 0.001, false);
         for i in 0..24_000 {
             agg.push(&req(f64::from(i) * 0.05, 0.0, 0));
