@@ -192,12 +192,12 @@ impl UtilSeries {
         (c > 0.0).then(|| w / c)
     }
 
-    /// Interval indices covered by samples on `grid`, if any.
     /// Samples over all resources.
     pub fn sample_count(&self) -> usize {
         self.samples.iter().map(Vec::len).sum()
     }
 
+    /// Interval indices covered by samples on `grid`, if any.
     fn index_range(&self, grid: &Grid) -> Option<(i64, i64)> {
         let lo = self
             .samples
@@ -360,7 +360,10 @@ impl Aggregator {
         let n_classes = labels.len();
         let mut intervals = Vec::new();
         if let Some((lo, hi)) = range {
-            if hi - lo >= MAX_INTERVALS {
+            let span = hi - lo + 1;
+            let occupied = self.bins.len() as u64 + util.sample_count() as u64;
+            let sparse = span > SPARSE_CHECK_FROM && occupied.saturating_mul(100) < span as u64;
+            if span > MAX_INTERVALS || sparse {
                 // Far-off indices are clamped (Grid::index): the requests'
                 // own extremes say where the data really are.
                 let a = grid.bounds(lo).0.min(self.first_start);
@@ -372,22 +375,18 @@ impl Aggregator {
                         format!("{x:.3e}")
                     }
                 };
+                let (n, held, or_wider) = if span > MAX_INTERVALS {
+                    let n = readable(((b - a) / grid.width).ceil());
+                    (n, String::new(), "")
+                } else {
+                    let held = format!(" but only {occupied} of them hold data");
+                    (span.to_string(), held, ", or is a wider --interval meant")
+                };
                 return Err(TraceError::Invalid(format!(
-                    "the traces span {} intervals of {} s (from {} s to {} s); are milliseconds mixed with seconds?",
-                    readable(((b - a) / grid.width).ceil()),
+                    "the traces span {n} intervals of {} s (from {} s to {} s){held}; are milliseconds mixed with seconds{or_wider}?",
                     grid.width,
                     readable(a),
                     readable(b),
-                )));
-            }
-            let span = hi - lo + 1;
-            let occupied = self.bins.len() as u64 + util.sample_count() as u64;
-            if span > SPARSE_CHECK_FROM && occupied.saturating_mul(100) < span as u64 {
-                return Err(TraceError::Invalid(format!(
-                    "the traces span {span} intervals of {} s (from {} s to {} s) but only {occupied} of them hold data; are milliseconds mixed with seconds, or is a wider --interval meant?",
-                    grid.width,
-                    grid.bounds(lo).0.min(self.first_start),
-                    grid.bounds(hi).1.max(self.last_end),
                 )));
             }
             let empty = Vec::new();

@@ -15,6 +15,10 @@ const CASES: &[(&[&str], &str)] = &[
         "absurd-timestamps.csv: the traces span 5.667e58 intervals of 30 s (from 7000000000000 s to 1.700e60 s); are milliseconds mixed with seconds?",
     ),
     (
+        &["inspect", "--requests", "@huge-response.csv"],
+        "huge-response.csv: the traces span 18551853 intervals of 30 s (from 15 s to 556555605 s) but only 4 of them hold data; are milliseconds mixed with seconds, or is a wider --interval meant?",
+    ),
+    (
         &["inspect", "--requests", "@wrong-header.csv"],
         "wrong-header.csv: line 1: no `timestamp` column; expected a header `timestamp,response_time[,class,success,resource]`, found `time,rt`",
     ),
