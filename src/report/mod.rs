@@ -389,7 +389,8 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
         for e in &s.experiments {
             let _ = write!(
                 out,
-                "<a href=\"#{}-{}\">{}</a>",
+                // The newline is where a long list of links may wrap.
+                "<a href=\"#{}-{}\">{}</a>\n",
                 esc(&sid),
                 esc(&file_stem(&e.name)),
                 esc(&e.name)
