@@ -387,10 +387,10 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
             s.seed
         );
         for e in &s.experiments {
-            let _ = write!(
+            // One link per line: the newline is where a long list wraps.
+            let _ = writeln!(
                 out,
-                // The newline is where a long list of links may wrap.
-                "<a href=\"#{}-{}\">{}</a>\n",
+                "<a href=\"#{}-{}\">{}</a>",
                 esc(&sid),
                 esc(&file_stem(&e.name)),
                 esc(&e.name)
