@@ -25,32 +25,40 @@ fn model(name: &str) -> String {
     format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Generates 20,000 requests of an M/M/2 at 75 % load (λ = 1.5/s,
+/// D = 1 s, R = 2.2857 s) into `out`.
+fn generate_mm2(out: &Path, seed: u64, gzip: bool) {
+    let m = model("qpn1-open.yaml");
+    let seed = seed.to_string();
+    let mut args = vec![
+        "-q",
+        "generate",
+        &m,
+        "--set",
+        "arrival_rate=1.5",
+        "--set",
+        "demand=1.0",
+        "--set",
+        "servers=2",
+        "--requests",
+        "20000",
+        "--seed",
+        &seed,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if gzip {
+        args.push("--gzip");
+    }
+    let run = demandsim(&args, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// A trace of an M/M/2 at 75 % load (λ = 1.5/s, D = 1 s), and a study over
 /// it: one experiment from traces, one from published numbers, one broken.
 fn tiny_study(dir: &Path) -> String {
     let g = dir.join("g");
-    let run = demandsim(
-        &[
-            "-q",
-            "generate",
-            &model("qpn1-open.yaml"),
-            "--set",
-            "arrival_rate=1.5",
-            "--set",
-            "demand=1.0",
-            "--set",
-            "servers=2",
-            "--requests",
-            "20000",
-            "--gzip",
-            "--seed",
-            "7",
-            "--out",
-            g.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    generate_mm2(&g, 7, true);
     let m = model("qpn1-open.yaml");
     let study = format!(
         "name: tiny
@@ -322,27 +330,7 @@ fn compare_uses_the_study_sign_and_gates_on_max_error() {
     let dir = tempfile::tempdir().unwrap();
     let g = dir.path().join("g");
     // Measured: an M/M/2 at 75 % (R = 2.2857 s).
-    let run = demandsim(
-        &[
-            "-q",
-            "generate",
-            &model("qpn1-open.yaml"),
-            "--set",
-            "arrival_rate=1.5",
-            "--set",
-            "demand=1.0",
-            "--set",
-            "servers=2",
-            "--requests",
-            "20000",
-            "--seed",
-            "3",
-            "--out",
-            g.to_str().unwrap(),
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    generate_mm2(&g, 3, false);
     let req = g.join("requests.csv");
     // Simulated: the same queue with 3 servers (R = 1.1739 s): the model
     // is optimistic, so the error is positive, about +49 %.
