@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use demandsim::compare::{Accumulator, Comparison, Summary, compare};
-use demandsim::qpn::ProbeResult;
+use demandsim::qpn::{ProbeResult, default_probe};
 use demandsim::trace::RequestReader;
 
 use super::io::open_input;
@@ -64,11 +64,8 @@ pub fn measured(paths: &[PathBuf]) -> Result<Accumulator> {
 fn pick<'a>(doc: &'a SimDoc, a: &Args, path: &Path) -> Result<&'a ProbeResult> {
     let name = match &a.probe {
         Some(n) => n.as_str(),
-        None if doc.probes.iter().any(|p| p.name == "response") => "response",
-        None => doc
-            .probes
-            .first()
-            .map(|p| p.name.as_str())
+        None => default_probe(doc.probes.iter().map(|p| p.name.as_str()))
+            .map(|i| doc.probes[i].name.as_str())
             .with_context(|| format!("{}: the simulation has no probes", path.display()))?,
     };
     doc.probes

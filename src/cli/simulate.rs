@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use demandsim::generate::{GenConfig, generate};
 use demandsim::model_io::{LoadError, LoadOptions, Model, Stability, load};
-use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
+use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, default_probe, simulate};
 use demandsim::trace::{RequestWriter, UtilSample, UtilizationWriter};
 use rand::RngExt;
 
@@ -464,11 +464,7 @@ pub fn generate_cmd(a: GenerateArgs) -> Result<()> {
             .iter()
             .position(|p| &p.name == name)
             .ok_or_else(|| UsageError(format!("--probe {name}: the model has no such probe")))?,
-        None => net
-            .probes
-            .iter()
-            .position(|p| p.name == "response")
-            .unwrap_or(0),
+        None => default_probe(net.probes.iter().map(|p| p.name.as_str())).unwrap_or(0),
     };
     if !(a.interval.is_finite() && a.interval > 0.0) {
         return Err(UsageError("--interval must be positive".into()).into());

@@ -19,7 +19,7 @@ pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use net::{
     ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, Place, PlaceId, Probe,
-    ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId, open_flows,
+    ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId, default_probe, open_flows,
 };
 pub use run::{
     Control, PlaceResult, ProbeResult, RunConfig, RunError, SimReport, StopRule, Warmup,

@@ -13,6 +13,21 @@ pub type TransitionId = usize;
 /// At most this many probes (each token carries one start stamp per probe).
 pub const MAX_PROBES: usize = 6;
 
+/// Index of the probe to report when none is named: the one called
+/// `response`, else the first; `None` when there are no probes.
+///
+/// ```
+/// use demandsim::qpn::default_probe;
+/// assert_eq!(default_probe(["db", "response"].into_iter()), Some(1));
+/// assert_eq!(default_probe(["db", "web"].into_iter()), Some(0));
+/// assert_eq!(default_probe([].into_iter()), None);
+/// ```
+pub fn default_probe<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Option<usize> {
+    let any = names.len() > 0;
+    let mut names = names;
+    names.position(|n| n == "response").or(any.then_some(0))
+}
+
 /// Queue scheduling of a queueing place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheduling {
