@@ -127,12 +127,9 @@ impl Observations {
         let idx = resources
             .iter()
             .map(|resource| {
-                table.resources.iter().position(|x| x == resource).ok_or_else(|| {
-                    EstimateError::Data(format!(
-                        "no utilization for resource `{resource}` (the utilization file has: {})",
-                        table.resources.join(", ")
-                    ))
-                })
+                table
+                    .resource_index(resource)
+                    .map_err(|e| EstimateError::Data(e.to_string()))
             })
             .collect::<Result<Vec<usize>, _>>()?;
         let k = idx.len() as f64;

@@ -9,7 +9,7 @@ use super::{
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
 use crate::estimate::{Config, Observations, Report, estimate};
 use crate::model_io::{LoadOptions, Model, Stability, load};
-use crate::qpn::{Control, RunConfig, StopRule, simulate};
+use crate::qpn::{Control, RunConfig, StopRule, default_probe, simulate};
 use crate::trace::{
     Aggregator, IntervalTable, Labels, RequestReader, UtilSeries, UtilizationReader,
 };
@@ -145,11 +145,8 @@ pub fn run_experiment(
         .map_err(|err| format!("simulation: {err}"))?;
     let probe_name = match &e.probe {
         Some(p) => p.clone(),
-        None if report.probes.iter().any(|p| p.name == "response") => "response".into(),
-        None => report
-            .probes
-            .first()
-            .map(|p| p.name.clone())
+        None => default_probe(report.probes.iter().map(|p| p.name.as_str()))
+            .map(|i| report.probes[i].name.clone())
             .ok_or_else(|| "the model has no probe".to_string())?,
     };
     let probe = report
@@ -346,13 +343,7 @@ fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, String> {
     }
     let idx: Vec<usize> = resources
         .iter()
-        .map(|r| {
-            table
-                .resources
-                .iter()
-                .position(|x| x == r)
-                .ok_or_else(|| format!("no utilization for resource `{r}`"))
-        })
+        .map(|r| table.resource_index(r).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
     let origin = table.intervals.first().map_or(0.0, |iv| iv.start);
     let series = table

@@ -578,6 +578,22 @@ pub struct IntervalRow<'a> {
 }
 
 impl IntervalTable {
+    /// Column of resource `name` in each interval's `utilization`.
+    ///
+    /// # Errors
+    /// An unknown resource; the message lists the known ones.
+    pub fn resource_index(&self, name: &str) -> Result<usize, TraceError> {
+        self.resources
+            .iter()
+            .position(|x| x == name)
+            .ok_or_else(|| {
+                TraceError::Invalid(format!(
+                    "no utilization for resource `{name}` (the utilization file has: {})",
+                    self.resources.join(", ")
+                ))
+            })
+    }
+
     /// Flattens to one row per interval and class.
     pub fn rows(&self) -> impl Iterator<Item = IntervalRow<'_>> {
         self.intervals.iter().flat_map(move |iv| {
