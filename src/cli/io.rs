@@ -45,6 +45,13 @@ impl Output {
         }
     }
 
+    /// Writes `bytes` as the whole file `path`, atomically.
+    pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+        let mut o = Self::file(path, false)?;
+        o.write_all(bytes)?;
+        o.commit()
+    }
+
     /// A gzip-compressed file; the gzip trailer is written, and its errors
     /// reported, by [`Output::commit`].
     pub fn create_gzip(path: &Path) -> Result<Self> {

@@ -95,7 +95,7 @@ pub fn run_cmd(a: Args) -> Result<ExitCode> {
     let r = run_study(&a.study, a.seed)?;
     let studies = [r];
     if let Some(dir) = &a.out {
-        write_report(dir, &studies[0].name.clone(), &studies)?;
+        write_report(dir, &studies[0].name, &studies)?;
     }
     print(&a.output, &studies)?;
     Ok(exit_code(&studies))
@@ -256,31 +256,24 @@ fn write_report(dir: &Path, title: &str, studies: &[StudyResult]) -> Result<()> 
             }
         }
         for f in &figs {
-            let mut o = Output::create(Some(&dir.join(format!("{}.svg", f.stem))))?;
-            o.write_all(f.svg.as_bytes())?;
-            o.commit()?;
-        }
-        #[cfg(feature = "png")]
-        for f in &figs {
-            let png = demandsim::report::png::render(&f.svg)?;
-            let mut o = Output::create(Some(&dir.join(format!("{}.png", f.stem))))?;
-            o.write_all(&png)?;
-            o.commit()?;
+            Output::write_whole(&dir.join(format!("{}.svg", f.stem)), f.svg.as_bytes())?;
+            #[cfg(feature = "png")]
+            Output::write_whole(
+                &dir.join(format!("{}.png", f.stem)),
+                &demandsim::report::png::render(&f.svg)?,
+            )?;
         }
         parts.push((s, figs));
     }
-    let mut o = Output::create(Some(&dir.join("results.json")))?;
     let doc = if several {
         serde_json::json!({ "studies": studies })
     } else {
         serde_json::to_value(&studies[0])?
     };
-    serde_json::to_writer_pretty(&mut o, &doc)?;
-    writeln!(o)?;
-    o.commit()?;
-    let mut o = Output::create(Some(&dir.join("report.html")))?;
-    o.write_all(html(title, &parts).as_bytes())?;
-    o.commit()?;
+    let mut json = serde_json::to_vec_pretty(&doc)?;
+    json.push(b'\n');
+    Output::write_whole(&dir.join("results.json"), &json)?;
+    Output::write_whole(&dir.join("report.html"), html(title, &parts).as_bytes())?;
     log::info!("report written to {}", dir.join("report.html").display());
     Ok(())
 }
