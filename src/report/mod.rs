@@ -132,6 +132,13 @@ pub fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
+/// A fraction (utilization, relative error) as a percentage with one
+/// decimal.
+fn frac_pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1} %", x * 100.0))
+        .unwrap_or_else(|| "–".into())
+}
+
 /// The summary rows: one per experiment, the columns of the reference
 /// study's Table 10 and more; columns empty in every row are left out.
 pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -149,10 +156,6 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "measured U",
         "simulated U",
     ];
-    let util = |u: Option<f64>| {
-        u.map(|u| format!("{:.1} %", u * 100.0))
-            .unwrap_or_else(|| "–".into())
-    };
     let rows: Vec<Vec<String>> = s
         .experiments
         .iter()
@@ -176,28 +179,22 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 sig(e.measured_s),
                 pct(e.error_pct),
                 pct(e.analytic_error_pct),
-                util(e.traces.as_ref().and_then(|t| t.mean_utilization)),
-                util(e.simulated_utilization),
+                frac_pct(e.traces.as_ref().and_then(|t| t.mean_utilization)),
+                frac_pct(e.simulated_utilization),
             ]
         })
         .collect();
     let keep: Vec<bool> = (0..header.len())
         .map(|c| c < 2 || rows.is_empty() || rows.iter().any(|r| r[c] != "–"))
         .collect();
-    let pick = |v: Vec<String>| -> Vec<String> {
+    fn kept<T>(v: Vec<T>, keep: &[bool]) -> Vec<T> {
         v.into_iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(x, _)| x)
+            .zip(keep)
+            .filter_map(|(x, k)| k.then_some(x))
             .collect()
-    };
-    let header = header
-        .into_iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(h, _)| h)
-        .collect();
-    (header, rows.into_iter().map(pick).collect())
+    }
+    let rows = rows.into_iter().map(|r| kept(r, &keep)).collect();
+    (kept(header, &keep), rows)
 }
 
 fn table_html(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
@@ -261,9 +258,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
             t.requests,
             sig(Some(t.duration_s)),
             sig(Some(t.throughput)),
-            t.mean_utilization
-                .map(|u| format!("{:.1} %", u * 100.0))
-                .unwrap_or_else(|| "–".into())
+            frac_pct(t.mean_utilization)
         );
     }
     if let Some(r) = &e.estimation {
@@ -288,12 +283,8 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
                         (Some(a), Some(b)) => format!("{}–{}", sig(Some(a)), sig(Some(b))),
                         _ => "–".into(),
                     },
-                    x.rel_rt_error
-                        .map(|v| format!("{:.1} %", v * 100.0))
-                        .unwrap_or_else(|| "–".into()),
-                    x.rel_util_error
-                        .map(|v| format!("{:.1} %", v * 100.0))
-                        .unwrap_or_else(|| "–".into()),
+                    frac_pct(x.rel_rt_error),
+                    frac_pct(x.rel_util_error),
                     if r.recommended.as_deref() == Some(x.method.as_str()) {
                         "recommended".into()
                     } else {

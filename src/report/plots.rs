@@ -57,12 +57,19 @@ fn top(values: impl IntoIterator<Item = f64>) -> f64 {
     if m > 0.0 { m * 1.1 } else { 1.0 }
 }
 
+/// The legend's sample of a line series drawn with `style`.
+fn line_key(style: impl Into<ShapeStyle>) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    let style = style.into();
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style)
+}
+
 fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Xy>,
+    position: SeriesLabelPosition,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .background_style(WHITE.mix(0.85))
         .border_style(GREY)
         .label_font((FONT, 12))
@@ -124,16 +131,16 @@ pub fn over_time(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
             .draw()?;
         c.draw_series(LineSeries::new(r, MEASURED.stroke_width(1)))?
             .label("measured, per interval")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], MEASURED));
+            .legend(line_key(MEASURED));
         if let Some(s) = e.simulated_s {
             c.draw_series(LineSeries::new(
                 vec![(0.0, s), (x_max, s)],
                 SIMULATED.stroke_width(2),
             ))?
             .label("simulated mean")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], SIMULATED));
+            .legend(line_key(SIMULATED));
         }
-        legend(&mut c)?;
+        legend(&mut c, SeriesLabelPosition::UpperRight)?;
         let mut c = ChartBuilder::on(&b)
             .caption(
                 format!("{}: CPU utilization per interval", e.name),
@@ -152,8 +159,8 @@ pub fn over_time(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
             .draw()?;
         c.draw_series(LineSeries::new(u, UTIL.stroke_width(1)))?
             .label("measured (mean over containers)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], UTIL));
-        legend(&mut c)?;
+            .legend(line_key(UTIL));
+        legend(&mut c, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
     .map(Some)
@@ -199,12 +206,14 @@ fn draw_box<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A chart with one column per category (`n` of them, named by
+/// [`category_labels`]) over `y` on the vertical axis.
 fn category_chart<'a, 'b>(
     root: &'a Area<'b>,
     caption: &str,
     n: usize,
-    y_top: f64,
-    y_desc: &str,
+    y: std::ops::Range<f64>,
+    (x_desc, y_desc): (&str, &str),
 ) -> Result<ChartContext<'a, SVGBackend<'b>, Xy>, DrawingAreaErrorKind<std::io::Error>> {
     let mut c = ChartBuilder::on(root)
         .caption(caption, (FONT, 15))
@@ -212,11 +221,11 @@ fn category_chart<'a, 'b>(
         .margin_right(20)
         .x_label_area_size(34)
         .y_label_area_size(60)
-        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), 0f64..y_top)?;
+        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), y)?;
     c.configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .x_desc("experiment")
+        .x_desc(x_desc)
         .y_desc(y_desc)
         .light_line_style(WHITE)
         .label_style((FONT, 13))
@@ -259,8 +268,8 @@ pub fn response_boxes(s: &StudyResult) -> Result<Option<String>, PlotError> {
                 root,
                 "Response time per experiment (box: p25–p75, line: median, whiskers: p5–p95)",
                 names.len(),
-                y_top,
-                "response time [s]",
+                0.0..y_top,
+                ("experiment", "response time [s]"),
             )?;
             for (i, (_, m, sim)) in rows.iter().enumerate() {
                 let x = i as f64;
@@ -281,7 +290,7 @@ pub fn response_boxes(s: &StudyResult) -> Result<Option<String>, PlotError> {
                         Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.5).filled())
                     });
             }
-            legend(&mut c)?;
+            legend(&mut c, SeriesLabelPosition::UpperRight)?;
             category_labels(root, &c, &names, 0.0)?;
             Ok(())
         },
@@ -317,8 +326,8 @@ pub fn utilization_boxes(s: &StudyResult) -> Result<Option<String>, PlotError> {
                 root,
                 "Measured CPU utilization per interval (box: p25–p75, whiskers: p5–p95)",
                 names.len(),
-                1.0,
-                "utilization [fraction]",
+                0.0..1.0,
+                ("experiment", "utilization [fraction]"),
             )?;
             for (i, (_, b)) in rows.iter().enumerate() {
                 draw_box(&mut c, i as f64, 0.2, *b, UTIL)?;
@@ -355,8 +364,8 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
                 root,
                 "Mean response time: measured, simulated (95 % CI) and analytic",
                 names.len(),
-                y_top,
-                "mean response time [s]",
+                0.0..y_top,
+                ("experiment", "mean response time [s]"),
             )?;
             let meas: Vec<(f64, f64)> = s
                 .experiments
@@ -390,7 +399,7 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
             }))?
             .label("analytic")
             .legend(|(x, y)| TriangleMarker::new((x + 7, y), 5, ANALYTIC.filled()));
-            legend(&mut c)?;
+            legend(&mut c, SeriesLabelPosition::UpperRight)?;
             category_labels(root, &c, &names, 0.0)?;
             Ok(())
         },
@@ -435,28 +444,16 @@ pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
     let pad = ((hi - lo) * 0.25).max(hi.abs() * 0.02).max(1e-12);
     let (y_lo, y_top) = ((lo - pad).max(0.0), hi + pad);
     draw(&format!("{} demands", e.name), (560, 340), |root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(
-                format!(
-                    "{}: estimated demand per method (95 % bootstrap CI)",
-                    e.name
-                ),
-                (FONT, 15),
-            )
-            .margin(8)
-            .margin_right(20)
-            .x_label_area_size(34)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-0.6f64..(names.len() as f64 - 0.4), y_lo..y_top)?;
-        c.configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .x_desc("method")
-            .y_desc("demand per request [s]")
-            .light_line_style(WHITE)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 13))
-            .draw()?;
+        let mut c = category_chart(
+            root,
+            &format!(
+                "{}: estimated demand per method (95 % bootstrap CI)",
+                e.name
+            ),
+            names.len(),
+            y_lo..y_top,
+            ("method", "demand per request [s]"),
+        )?;
         c.draw_series(r.estimates.iter().enumerate().map(|(i, x)| {
             ErrorBar::new_vertical(
                 i as f64,
@@ -475,9 +472,9 @@ pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
                 ANALYTIC.stroke_width(2),
             ))?
             .label("true demand")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ANALYTIC.stroke_width(2)));
+            .legend(line_key(ANALYTIC.stroke_width(2)));
         }
-        legend(&mut c)?;
+        legend(&mut c, SeriesLabelPosition::UpperRight)?;
         category_labels(root, &c, &names, y_lo)?;
         Ok(())
     })
@@ -518,16 +515,12 @@ pub fn cdfs(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
         if !meas.is_empty() {
             c.draw_series(LineSeries::new(line(meas), MEASURED.stroke_width(2)))?
                 .label("measured")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], MEASURED.stroke_width(2))
-                });
+                .legend(line_key(MEASURED.stroke_width(2)));
         }
         if !sim.is_empty() {
             c.draw_series(LineSeries::new(line(sim), SIMULATED.stroke_width(2)))?
                 .label("simulated")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], SIMULATED.stroke_width(2))
-                });
+                .legend(line_key(SIMULATED.stroke_width(2)));
         }
         if let Some(m) = e
             .measured
@@ -540,14 +533,9 @@ pub fn cdfs(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
                 MEASURED.stroke_width(2),
             ))?
             .label("measured mean (published)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], MEASURED.stroke_width(2)));
+            .legend(line_key(MEASURED.stroke_width(2)));
         }
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .label_font((FONT, 12))
-            .draw()?;
+        legend(&mut c, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
     .map(Some)
