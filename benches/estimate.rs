@@ -6,20 +6,20 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use demandsim::estimate::{Config, Method, Observations, estimate};
 use demandsim::generate::{GenConfig, generate, table};
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, Params, load};
 use demandsim::trace::{Aggregator, RequestReader, RequestWriter};
 
-fn model() -> demandsim::model_io::Model {
+fn model() -> demandsim::model::Model {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/models/qpn1-open.yaml"
     ))
     .unwrap();
-    let o = [("servers".to_string(), "8".to_string())];
+    let o = Params::new().with("servers", 8.0);
     load(
         &text,
         &LoadOptions {
-            overrides: &o,
+            params: o,
             ..LoadOptions::default()
         },
     )

@@ -3,7 +3,7 @@
 //! Fixed seeds; models from `models/`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use demandsim::model_io::{LoadOptions, Model, load};
+use demandsim::model::{LoadOptions, Model, Params, load};
 use demandsim::qpn::{Control, RunConfig, Simulation, StopRule, Warmup, replication_rng, simulate};
 
 fn model(file: &str, set: &[(&str, &str)]) -> Model {
@@ -13,14 +13,14 @@ fn model(file: &str, set: &[(&str, &str)]) -> Model {
 }
 
 fn inline(text: &str, set: &[(&str, &str)]) -> Model {
-    let overrides: Vec<(String, String)> = set
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let mut params = Params::new();
+    for (k, v) in set {
+        params.set(*k, *v);
+    }
     load(
         text,
         &LoadOptions {
-            overrides: &overrides,
+            params,
             ..LoadOptions::default()
         },
     )

@@ -8,7 +8,7 @@
 
 use demandsim::estimate::{Config, Method, Observations, estimate};
 use demandsim::generate::{GenConfig, table};
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, Params, load};
 use rand::{RngExt, SeedableRng};
 
 const MODEL: &str = "params: {rate: 1, demand: 0.1, servers: 1}
@@ -26,15 +26,14 @@ probes:
 pub fn errors(servers: u32, utilization: f64, noise: f64, seed: u64) -> Vec<(Method, f64)> {
     let demand = 0.1;
     let rate = utilization * servers as f64 / demand;
-    let o = [
-        ("rate".to_string(), rate.to_string()),
-        ("demand".to_string(), demand.to_string()),
-        ("servers".to_string(), servers.to_string()),
-    ];
+    let o = Params::new()
+        .with("rate", rate)
+        .with("demand", demand)
+        .with("servers", f64::from(servers));
     let model = load(
         MODEL,
         &LoadOptions {
-            overrides: &o,
+            params: o,
             ..LoadOptions::default()
         },
     )

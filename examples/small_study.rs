@@ -19,10 +19,13 @@ use demandsim::study::{
 struct Repo(PathBuf);
 
 impl Files for Repo {
-    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, String> {
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>> {
         let p = self.0.join(path);
-        let f = File::open(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        demandsim::trace::decompress(f).map_err(|e| format!("{}: {e}", p.display()))
+        let named =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+        let f = File::open(&p).map_err(named)?;
+        demandsim::trace::decompress(f)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", p.display())))
     }
 }
 
@@ -68,8 +71,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         servers: 12,
         estimate: None,
         params: vec![
-            ("arrival_rate".into(), ParamSource::Value("6.242".into())),
-            ("demand".into(), ParamSource::Value("0.997588333".into())),
+            ("arrival_rate".into(), ParamSource::Value(6.242.into())),
+            ("demand".into(), ParamSource::Value(0.997588333.into())),
         ],
         measured_mean_s: Some(0.904),
         truth: None,

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::qpn::{Net, RunError, Scheduling, SimError, Simulation, replication_rng};
+use crate::qpn::{Net, RunError, SimError, Simulation, replication_rng};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -104,14 +104,7 @@ pub fn generate(
         .enumerate()
         .filter_map(|(p, pl)| {
             let q = pl.queue.as_ref()?;
-            (q.scheduling != Scheduling::Is).then_some((
-                p,
-                if q.scheduling == Scheduling::LcfsPr {
-                    1.0
-                } else {
-                    q.servers as f64
-                },
-            ))
+            q.capacity().map(|servers| (p, servers))
         })
         .collect();
     let mut last_busy = vec![0.0; resources.len()];

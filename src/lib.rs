@@ -18,8 +18,9 @@
 //!    demand law, response-time approximation, utilization and
 //!    response-time regression, two Kalman filters, RORT, RORTU) with
 //!    cross-validation and bootstrap CIs: [`estimate::estimate`].
-//! 3. **Simulation and analysis.** [`model_io::load`] compiles a YAML model
-//!    (see `models/`) into a [`qpn::Net`] — or build one in code;
+//! 3. **Simulation and analysis.** [`model::Template`] parses a YAML model
+//!    (see `models/`) once and instantiates it with typed parameters into a
+//!    [`qpn::Net`] — or build one in code;
 //!    [`qpn::simulate`] runs it with warm-up detection, replications in
 //!    parallel and confidence intervals; [`solve::analyse`] answers
 //!    product-form models exactly (Erlang-C, MVA); [`generate`] writes
@@ -35,7 +36,7 @@
 //! by all of them.
 //!
 //! ```
-//! use demandsim::model_io::{LoadOptions, load};
+//! use demandsim::model::{LoadOptions, load};
 //! use demandsim::qpn::{Control, RunConfig, StopRule, simulate};
 //!
 //! let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/qpn1-open.yaml")).unwrap();
@@ -62,11 +63,12 @@ pub mod compare;
 pub mod estimate;
 pub mod generate;
 pub mod import;
-pub mod model_io;
+pub mod model;
 pub mod numeric;
 pub mod qpn;
 pub mod report;
 pub mod solve;
 pub mod stats;
 pub mod study;
+pub mod study_file;
 pub mod trace;

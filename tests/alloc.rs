@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, load};
 use demandsim::qpn::{Simulation, replication_rng};
 
 struct Counting;

@@ -2,7 +2,7 @@
 //! solver on whatever compiles). Refusals are fine, panics are not.
 #![no_main]
 
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, load};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

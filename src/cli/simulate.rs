@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use demandsim::generate::{GenConfig, generate};
-use demandsim::model_io::{LoadError, LoadOptions, Model, Stability, load};
+use demandsim::model::{Model, ModelError, ParamValue, Params, Stability, Template};
 use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, default_probe, simulate};
 use demandsim::trace::{RequestWriter, UtilSample, UtilizationWriter};
 use rand::RngExt;
@@ -31,35 +31,45 @@ pub struct ModelArgs {
     pub allow_unstable: bool,
 }
 
-/// Reads and compiles a model file.
-pub fn load_model(a: &ModelArgs) -> Result<Model> {
-    let mut overrides = Vec::new();
-    for s in &a.set {
+/// `--set NAME=VALUE` settings (a value is an expression, numbers too).
+fn settings(set: &[String]) -> Result<Params> {
+    let mut params = Params::new();
+    for s in set {
         let Some((k, v)) = s.split_once('=') else {
             return Err(UsageError(format!("--set {s}: expected NAME=VALUE")).into());
         };
-        overrides.push((k.trim().to_string(), v.trim().to_string()));
+        params.set(k.trim(), ParamValue::Expr(v.trim().to_string()));
     }
+    Ok(params)
+}
+
+/// Reads, parses and instantiates a model file with its `--set` values.
+pub fn load_model(a: &ModelArgs) -> Result<Model> {
+    let params = settings(&a.set)?;
     let text = std::fs::read_to_string(&a.model)
         .with_context(|| format!("cannot read {}", a.model.display()))?;
     let base = a.model.parent().map(Path::to_path_buf).unwrap_or_default();
-    let read_file = move |name: &str| -> Result<String, String> {
-        let p = base.join(name);
-        std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    let read_file = move |name: &str| std::fs::read_to_string(base.join(name));
+    let stability = if a.allow_unstable {
+        Stability::Allow
+    } else {
+        Stability::Reject
     };
-    let opts = LoadOptions {
-        overrides: &overrides,
-        stability: if a.allow_unstable {
-            Stability::Allow
-        } else {
-            Stability::Reject
-        },
-        read_file: &read_file,
-    };
-    load(&text, &opts).map_err(|e| match e {
-        LoadError::Override(_) => anyhow::Error::new(UsageError(e.to_string())),
-        other => anyhow::Error::new(other).context(a.model.display().to_string()),
-    })
+    Template::parse(&text, &read_file)
+        .and_then(|t| t.instantiate(&params, stability))
+        .map_err(|e| model_error(e, &a.model))
+}
+
+/// A model error as the CLI says it: settings are usage errors; an
+/// unstable model suggests the flag that accepts it.
+fn model_error(e: ModelError, path: &Path) -> anyhow::Error {
+    match e {
+        e if e.is_setting() => anyhow::Error::new(UsageError(format!("--set {e}"))),
+        e @ ModelError::Unstable { .. } => {
+            anyhow::anyhow!("{e}, or pass --allow-unstable").context(path.display().to_string())
+        }
+        e => anyhow::Error::new(e).context(path.display().to_string()),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,11 +265,7 @@ fn analytic_beside(model: &Model, report: &SimReport) -> Beside {
                 .probes
                 .iter()
                 .map(|p| {
-                    let v = a
-                        .probes
-                        .iter()
-                        .find(|x| x.name == p.name && x.color == p.color)?
-                        .mean_s?;
+                    let v = a.probe_mean(&p.name, &p.color)?;
                     let inside = match (p.mean_s, p.ci_half_width_s) {
                         (Some(m), Some(hw)) => Some((v - m).abs() <= hw),
                         _ => None,

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use demandsim::model_io::load_study;
 use demandsim::report::{Figure, figures, html, summary_rows};
 use demandsim::study::{ExperimentResult, Files, Study, StudyResult, run};
+use demandsim::study_file::load_study;
 
 use super::io::{Output, open_input};
 use super::table::Table;
@@ -56,8 +56,8 @@ struct StudyFiles {
 }
 
 impl Files for StudyFiles {
-    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, String> {
-        open_input(&self.base.join(path)).map_err(|e| format!("{e:#}"))
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>> {
+        open_input(&self.base.join(path)).map_err(|e| std::io::Error::other(format!("{e:#}")))
     }
 }
 

@@ -10,141 +10,15 @@
 //! Nothing here allocates per event once queues have reached their largest
 //! size: tokens live in per-place deques and slabs that are reused.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::net::{ArcSpec, MAX_PROBES, Net, ProbePoint, Scheduling, Timing};
+use super::event::{Busy, Events, Target, Token};
+use super::net::{ArcSpec, Net, ProbePoint, Timing};
+use super::queue::{self, Job, QueueState};
 use crate::stats::{BatchMeans, Moments, QuantileSketch};
-
-/// A token: when it entered its current place, and when each probe started
-/// on it (NaN: not started).
-#[derive(Debug, Clone, Copy)]
-struct Token {
-    entered: f64,
-    probe: [f64; MAX_PROBES],
-}
-
-impl Token {
-    fn fresh(now: f64) -> Self {
-        Token {
-            entered: now,
-            probe: [f64::NAN; MAX_PROBES],
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// IS or FCFS service completion of slab slot `b` at place `a`.
-    Service,
-    /// PS completion at place `a`, valid if generation `b` is current.
-    Ps,
-    /// LCFS-PR completion at place `a`, valid if generation `b` is current.
-    Lcfs,
-    /// Timed transition `a` fires, valid if generation `b` is current.
-    Timed,
-}
-
-/// A heap entry that `BinaryHeap` pops earliest first: ordered by `key`
-/// (a time, or a PS virtual finishing time), ties broken by the sequence
-/// number of scheduling, so runs are reproducible.
-#[derive(Debug, Clone, Copy)]
-struct Earliest<T> {
-    key: f64,
-    seq: u64,
-    item: T,
-}
-
-impl<T> PartialEq for Earliest<T> {
-    fn eq(&self, o: &Self) -> bool {
-        self.seq == o.seq
-    }
-}
-impl<T> Eq for Earliest<T> {}
-impl<T> PartialOrd for Earliest<T> {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl<T> Ord for Earliest<T> {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the least key.
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        o.key.total_cmp(&self.key).then(o.seq.cmp(&self.seq))
-    }
-}
-
-/// An event: what happens (`kind`, at place or transition `a`, with slot
-/// or generation `b`); its time is the heap key.
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    kind: Kind,
-    a: u32,
-    b: u32,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Job {
-    color: usize,
-    token: Token,
-    service: f64,
-}
-
-/// A slab: stable slots, reused through a free list.
-#[derive(Debug, Default)]
-struct Slab {
-    slots: Vec<Option<Job>>,
-    free: Vec<u32>,
-}
-
-impl Slab {
-    fn insert(&mut self, j: Job) -> u32 {
-        match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = Some(j);
-                i
-            }
-            None => {
-                self.slots.push(Some(j));
-                (self.slots.len() - 1) as u32
-            }
-        }
-    }
-    fn remove(&mut self, i: u32) -> Job {
-        let j = self.slots[i as usize].take().expect("a live slot");
-        self.free.push(i);
-        j
-    }
-}
-
-/// A PS job: its slab slot; the heap key is its virtual finishing time.
-type PsEntry = Earliest<u32>;
-
-#[derive(Debug)]
-enum QueueState {
-    Is {
-        jobs: Slab,
-    },
-    Fcfs {
-        busy: u32,
-        waiting: Vec<VecDeque<Job>>,
-        level: Vec<usize>,
-        jobs: Slab,
-    },
-    Ps {
-        vt: f64,
-        last: f64,
-        heap: BinaryHeap<PsEntry>,
-        jobs: Slab,
-        generation: u32,
-    },
-    Lcfs {
-        stack: Vec<(Job, f64)>,
-        started: f64,
-        generation: u32,
-    },
-}
 
 #[derive(Debug)]
 struct PlaceState {
@@ -152,7 +26,6 @@ struct PlaceState {
     tokens: Vec<VecDeque<Token>>,
     fifo: bool,
     queue: Option<QueueState>,
-    servers: u32,
 }
 
 /// Statistics of one (place, colour) since the last reset.
@@ -201,13 +74,6 @@ pub struct ProbeStats {
     pub sketch: QuantileSketch,
     /// Batch means.
     pub bm: BatchMeans,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Busy {
-    busy: f64,
-    area: f64,
-    last: f64,
 }
 
 /// One completed probe passage, when recording is on.
@@ -262,8 +128,7 @@ pub struct Simulation<'n> {
     net: &'n Net,
     rng: Xoshiro256PlusPlus,
     now: f64,
-    seq: u64,
-    heap: BinaryHeap<Earliest<Event>>,
+    events_list: Events,
     places: Vec<PlaceState>,
     imm_of_place: Vec<Vec<u32>>,
     timed_of_place: Vec<Vec<u32>>,
@@ -328,46 +193,10 @@ impl<'n> Simulation<'n> {
         let places = net
             .places
             .iter()
-            .map(|p| {
-                let queue = p.queue.as_ref().map(|q| match q.scheduling {
-                    Scheduling::Is => QueueState::Is {
-                        jobs: Slab::default(),
-                    },
-                    Scheduling::Fcfs => {
-                        let mut prios: Vec<i32> = q.priority.clone();
-                        prios.sort_unstable_by(|a, b| b.cmp(a));
-                        prios.dedup();
-                        let level = q
-                            .priority
-                            .iter()
-                            .map(|p| prios.iter().position(|x| x == p).unwrap())
-                            .collect();
-                        QueueState::Fcfs {
-                            busy: 0,
-                            waiting: vec![VecDeque::new(); prios.len()],
-                            level,
-                            jobs: Slab::default(),
-                        }
-                    }
-                    Scheduling::Ps => QueueState::Ps {
-                        vt: 0.0,
-                        last: 0.0,
-                        heap: BinaryHeap::new(),
-                        jobs: Slab::default(),
-                        generation: 0,
-                    },
-                    Scheduling::LcfsPr => QueueState::Lcfs {
-                        stack: Vec::new(),
-                        started: 0.0,
-                        generation: 0,
-                    },
-                });
-                PlaceState {
-                    tokens: vec![VecDeque::new(); nc],
-                    fifo: p.departure == super::net::Departure::Fifo,
-                    servers: p.queue.as_ref().map_or(0, |q| q.servers),
-                    queue,
-                }
+            .map(|p| PlaceState {
+                tokens: vec![VecDeque::new(); nc],
+                fifo: p.departure == super::net::Departure::Fifo,
+                queue: p.queue.as_ref().map(QueueState::new),
             })
             .collect();
         let mut enter_hooks = vec![Vec::new(); np];
@@ -401,8 +230,7 @@ impl<'n> Simulation<'n> {
             net,
             rng,
             now: 0.0,
-            seq: 0,
-            heap: BinaryHeap::new(),
+            events_list: Events::default(),
             places,
             imm_of_place,
             timed_of_place,
@@ -479,17 +307,7 @@ impl<'n> Simulation<'n> {
 
     /// Time of the next pending event, if any.
     pub fn next_time(&self) -> Option<f64> {
-        self.heap.peek().map(|e| e.key)
-    }
-
-    #[inline]
-    fn schedule(&mut self, time: f64, kind: Kind, a: u32, b: u32) {
-        self.seq += 1;
-        self.heap.push(Earliest {
-            key: time,
-            seq: self.seq,
-            item: Event { kind, a, b },
-        });
+        self.events_list.peek_key()
     }
 
     /// Processes the next event and everything it enables.
@@ -497,74 +315,25 @@ impl<'n> Simulation<'n> {
     /// # Errors
     /// See [`SimError`].
     pub fn step(&mut self) -> Result<(), SimError> {
-        let Some(Earliest {
-            key: time,
-            item: ev,
-            ..
-        }) = self.heap.pop()
-        else {
+        let Some((time, target)) = self.events_list.pop() else {
             return Err(SimError::Deadlock { time: self.now });
         };
         self.now = time;
-        let p = ev.a as usize;
-        match ev.kind {
-            Kind::Service => {
-                let job = match self.places[p].queue.as_mut() {
-                    Some(QueueState::Is { jobs }) => jobs.remove(ev.b),
-                    Some(QueueState::Fcfs { jobs, .. }) => jobs.remove(ev.b),
-                    _ => unreachable!("service events belong to IS and FCFS queues"),
+        match target {
+            Target::Queue { place, tag } => {
+                let p = place as usize;
+                let Some(job) = self.with_queue(p, |q, ctx| q.complete(tag, ctx)) else {
+                    return Ok(()); // a stale wake-up
                 };
                 self.complete(p, job);
-                self.start_next_fcfs(p);
                 self.events += 1;
             }
-            Kind::Ps => {
-                let now = self.now;
-                let servers = self.places[p].servers;
-                let Some(QueueState::Ps {
-                    vt,
-                    last,
-                    heap,
-                    jobs,
-                    generation,
-                }) = self.places[p].queue.as_mut()
-                else {
-                    unreachable!()
-                };
-                if ev.b != *generation {
-                    return Ok(());
-                }
-                let n = heap.len();
-                *vt += (now - *last) * ps_rate(n, servers);
-                *last = now;
-                let e = heap.pop().expect("a pending PS job");
-                let job = jobs.remove(e.item);
-                self.complete(p, job);
-                self.reschedule_ps(p);
-                self.events += 1;
-            }
-            Kind::Lcfs => {
-                let now = self.now;
-                let Some(QueueState::Lcfs {
-                    stack,
-                    started,
-                    generation,
-                }) = self.places[p].queue.as_mut()
-                else {
-                    unreachable!()
-                };
-                if ev.b != *generation {
-                    return Ok(());
-                }
-                let (job, _) = stack.pop().expect("a job in service");
-                *started = now;
-                self.complete(p, job);
-                self.reschedule_lcfs(p);
-                self.events += 1;
-            }
-            Kind::Timed => {
-                let t = ev.a as usize;
-                if !self.timed[t].0 || self.timed[t].1 != ev.b {
+            Target::Timed {
+                transition,
+                generation,
+            } => {
+                let t = transition as usize;
+                if !self.timed[t].0 || self.timed[t].1 != generation {
                     return Ok(());
                 }
                 self.timed[t].0 = false;
@@ -602,10 +371,10 @@ impl<'n> Simulation<'n> {
     /// # Errors
     /// See [`SimError`].
     pub fn run_until_time(&mut self, t: f64) -> Result<(), SimError> {
-        while self.heap.peek().is_some_and(|e| e.key <= t) {
+        while self.events_list.peek_key().is_some_and(|k| k <= t) {
             self.step()?;
         }
-        if self.heap.is_empty() {
+        if self.events_list.is_empty() {
             return Err(SimError::Deadlock { time: self.now });
         }
         self.now = self.now.max(t);
@@ -624,14 +393,6 @@ impl<'n> Simulation<'n> {
         } else {
             s.pop -= 1;
         }
-    }
-
-    fn set_busy(&mut self, p: usize, busy: f64) {
-        let now = self.now;
-        let b = &mut self.busy[p];
-        b.area += b.busy * (now - b.last);
-        b.last = now;
-        b.busy = busy;
     }
 
     fn place_hooks(&mut self, p: usize, enter: bool, color: usize, token: &mut Token) {
@@ -775,6 +536,24 @@ impl<'n> Simulation<'n> {
 
     // ----- queues -----
 
+    /// Runs `f` on the queue of place `p` with its scheduling context.
+    #[inline]
+    fn with_queue<T>(
+        &mut self,
+        p: usize,
+        f: impl FnOnce(&mut QueueState, &mut queue::Ctx<'_>) -> T,
+    ) -> T {
+        let mut ctx = queue::Ctx {
+            now: self.now,
+            events: &mut self.events_list,
+            busy: &mut self.busy[p],
+            place: p as u32,
+        };
+        let q = self.places[p].queue.as_mut().expect("a queueing place");
+        f(q, &mut ctx)
+    }
+
+    /// A token enters the queue of `p`: its service time is drawn now.
     fn arrive(&mut self, p: usize, c: usize, token: Token) {
         let dist = self.net.places[p].queue.as_ref().unwrap().service[c]
             .as_ref()
@@ -785,133 +564,7 @@ impl<'n> Simulation<'n> {
             token,
             service,
         };
-        let now = self.now;
-        let servers = self.places[p].servers;
-        match self.places[p].queue.as_mut().unwrap() {
-            QueueState::Is { jobs } => {
-                let slot = jobs.insert(job);
-                let n = jobs.slots.len() - jobs.free.len();
-                self.schedule(now + service, Kind::Service, p as u32, slot);
-                self.set_busy(p, n as f64);
-            }
-            QueueState::Fcfs {
-                busy,
-                waiting,
-                level,
-                jobs,
-            } => {
-                if *busy < servers {
-                    *busy += 1;
-                    let b = *busy;
-                    let slot = jobs.insert(job);
-                    self.schedule(now + service, Kind::Service, p as u32, slot);
-                    self.set_busy(p, b as f64);
-                } else {
-                    waiting[level[c]].push_back(job);
-                }
-            }
-            QueueState::Ps {
-                vt,
-                last,
-                heap,
-                jobs,
-                generation: _,
-            } => {
-                let n = heap.len();
-                *vt += (now - *last) * ps_rate(n, servers);
-                *last = now;
-                let slot = jobs.insert(job);
-                let vfinish = *vt + service;
-                self.seq += 1;
-                let seq = self.seq;
-                if let Some(QueueState::Ps { heap, .. }) = self.places[p].queue.as_mut() {
-                    heap.push(PsEntry {
-                        key: vfinish,
-                        seq,
-                        item: slot,
-                    });
-                }
-                self.reschedule_ps(p);
-            }
-            QueueState::Lcfs { stack, started, .. } => {
-                if let Some(top) = stack.last_mut() {
-                    top.1 -= now - *started;
-                }
-                stack.push((job, service));
-                *started = now;
-                self.reschedule_lcfs(p);
-            }
-        }
-    }
-
-    fn reschedule_ps(&mut self, p: usize) {
-        let now = self.now;
-        let servers = self.places[p].servers;
-        let Some(QueueState::Ps {
-            vt,
-            heap,
-            generation,
-            ..
-        }) = self.places[p].queue.as_mut()
-        else {
-            unreachable!()
-        };
-        *generation = generation.wrapping_add(1);
-        let g = *generation;
-        let n = heap.len();
-        let next = heap
-            .peek()
-            .map(|e| now + (e.key - *vt).max(0.0) / ps_rate(n, servers));
-        let busy = n.min(servers as usize) as f64;
-        if let Some(t) = next {
-            self.schedule(t, Kind::Ps, p as u32, g);
-        }
-        self.set_busy(p, busy);
-    }
-
-    fn reschedule_lcfs(&mut self, p: usize) {
-        let now = self.now;
-        let Some(QueueState::Lcfs {
-            stack, generation, ..
-        }) = self.places[p].queue.as_mut()
-        else {
-            unreachable!()
-        };
-        *generation = generation.wrapping_add(1);
-        let g = *generation;
-        let next = stack.last().map(|top| now + top.1.max(0.0));
-        let busy = if stack.is_empty() { 0.0 } else { 1.0 };
-        if let Some(t) = next {
-            self.schedule(t, Kind::Lcfs, p as u32, g);
-        }
-        self.set_busy(p, busy);
-    }
-
-    fn start_next_fcfs(&mut self, p: usize) {
-        let now = self.now;
-        let Some(QueueState::Fcfs {
-            busy,
-            waiting,
-            jobs,
-            ..
-        }) = self.places[p].queue.as_mut()
-        else {
-            if let Some(QueueState::Is { jobs }) = self.places[p].queue.as_ref() {
-                let n = jobs.slots.len() - jobs.free.len();
-                self.set_busy(p, n as f64);
-            }
-            return;
-        };
-        *busy -= 1;
-        let next = waiting.iter_mut().find_map(|q| q.pop_front());
-        let mut b = *busy;
-        if let Some(job) = next {
-            b += 1;
-            *busy = b;
-            let slot = jobs.insert(job);
-            self.schedule(now + job.service, Kind::Service, p as u32, slot);
-        }
-        self.set_busy(p, b as f64);
+        self.with_queue(p, |q, ctx| q.arrive(job, ctx));
     }
 
     /// A job finishes service: residence statistics, then the depository.
@@ -1059,7 +712,13 @@ impl<'n> Simulation<'n> {
                 let d = delay.sample(&mut self.rng);
                 let g = generation.wrapping_add(1);
                 self.timed[t] = (true, g);
-                self.schedule(self.now + d, Kind::Timed, t as u32, g);
+                self.events_list.push(
+                    self.now + d,
+                    Target::Timed {
+                        transition: t as u32,
+                        generation: g,
+                    },
+                );
             } else if !on && scheduled {
                 self.timed[t] = (false, generation.wrapping_add(1));
             }
@@ -1115,17 +774,7 @@ impl<'n> Simulation<'n> {
     /// Busy servers integrated over time since the reset, up to `now`
     /// (server-seconds; for IS, token-seconds in service).
     pub fn busy_area(&self, p: usize) -> f64 {
-        let b = &self.busy[p];
-        b.area + b.busy * (self.now - b.last)
-    }
-}
-
-#[inline]
-fn ps_rate(n: usize, servers: u32) -> f64 {
-    if n <= servers as usize {
-        1.0
-    } else {
-        servers as f64 / n as f64
+        self.busy[p].area_at(self.now)
     }
 }
 

@@ -8,11 +8,13 @@
 //! MSER-5 warm-up and reproducible parallel replications.
 //!
 //! This module knows nothing of YAML or files: nets are built in code or by
-//! [`crate::model_io`].
+//! [`crate::model`].
 
 mod dist;
 mod engine;
+mod event;
 mod net;
+pub mod queue;
 mod run;
 
 pub use dist::{Dist, DistError};

@@ -2,6 +2,7 @@
 //! or by the model loader; the engine never sees YAML.
 
 use super::Dist;
+pub use super::queue::Scheduling;
 
 /// Index of a colour.
 pub type ColorId = usize;
@@ -28,21 +29,6 @@ pub fn default_probe<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Optio
     names.position(|n| n == "response").or(any.then_some(0))
 }
 
-/// Queue scheduling of a queueing place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheduling {
-    /// Infinite server: every token in service at once.
-    Is,
-    /// First come first served with `servers` servers (non-preemptive
-    /// priorities by colour when set).
-    Fcfs,
-    /// Processor sharing with `servers` servers: n tokens each served at
-    /// rate min(1, servers/n).
-    Ps,
-    /// Last come first served, preemptive resume, one server.
-    LcfsPr,
-}
-
 /// The queue of a queueing place.
 #[derive(Debug, Clone)]
 pub struct Queue {
@@ -54,6 +40,18 @@ pub struct Queue {
     pub service: Vec<Option<Dist>>,
     /// Priority per colour (higher first; FCFS only).
     pub priority: Vec<i32>,
+}
+
+impl Queue {
+    /// Servers whose busy time makes up utilization; `None` for IS, whose
+    /// servers are unlimited.
+    pub fn capacity(&self) -> Option<f64> {
+        match self.scheduling {
+            Scheduling::Is => None,
+            Scheduling::LcfsPr => Some(1.0),
+            _ => Some(f64::from(self.servers)),
+        }
+    }
 }
 
 /// Which tokens of an ordinary place or depository are available.
@@ -264,15 +262,11 @@ impl Net {
                         p.name
                     )));
                 }
-                if q.scheduling != Scheduling::Is && q.servers == 0 {
+                if q.scheduling.has_servers()
+                    && let Err(rule) = q.scheduling.check_servers(u64::from(q.servers))
+                {
                     return Err(NetError(format!(
-                        "place {}: a queue needs at least one server",
-                        p.name
-                    )));
-                }
-                if q.scheduling == Scheduling::LcfsPr && q.servers != 1 {
-                    return Err(NetError(format!(
-                        "place {}: LCFS-PR supports one server, found {}",
+                        "place {}: {rule}, found {}",
                         p.name, q.servers
                     )));
                 }

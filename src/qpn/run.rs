@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::engine::{DEFAULT_TOKEN_LIMIT, SimError, Simulation, replication_rng};
-use super::net::{Net, Scheduling};
+use super::net::Net;
 use crate::stats::{Moments, QuantileSketch, mser5, student_t_quantile};
 
 /// When to stop measuring.
@@ -516,15 +516,8 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
             let utilization = place
                 .queue
                 .as_ref()
-                .filter(|q| q.scheduling != Scheduling::Is)
-                .map(|q| {
-                    let servers = if q.scheduling == Scheduling::LcfsPr {
-                        1.0
-                    } else {
-                        q.servers as f64
-                    };
-                    per_rep(&|r| r.places[idx].busy_area / (servers * r.duration))
-                });
+                .and_then(|q| q.capacity())
+                .map(|servers| per_rep(&|r| r.places[idx].busy_area / (servers * r.duration)));
             let mut residence = Moments::default();
             let mut service = Moments::default();
             let mut means = Vec::new();

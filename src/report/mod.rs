@@ -239,7 +239,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
         esc(&e.model),
         e.seed,
         e.events,
-        esc(&e.analytic_method)
+        esc(e.analytic.describe())
     );
     let params: Vec<String> = e
         .params

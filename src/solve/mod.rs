@@ -12,7 +12,8 @@ pub mod network;
 
 use serde::Serialize;
 
-use crate::qpn::{Dist, Net, ProbePoint, Scheduling, Timing};
+use crate::qpn::queue::ProductForm;
+use crate::qpn::{Dist, Net, ProbePoint, Timing};
 pub use network::{
     Method, Solution, SolveError, Station, StationKind, StationResult, solve_approximate,
     solve_closed, solve_exact, solve_open,
@@ -60,6 +61,17 @@ pub struct Analysis {
     pub places: Vec<PlaceValue>,
 }
 
+impl Analysis {
+    /// The analytic mean of probe `name` for colour `color`, seconds, where
+    /// the solver maps that probe.
+    pub fn probe_mean(&self, name: &str, color: &str) -> Option<f64> {
+        self.probes
+            .iter()
+            .find(|p| p.name == name && p.color == color)?
+            .mean_s
+    }
+}
+
 /// Why a model has no analytic solution here.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("not product-form: {}; use simulate", .0.join("; "))]
@@ -87,7 +99,7 @@ pub fn analyse(net: &Net) -> Result<Analysis, NotProductForm> {
     for (p, pl) in net.places.iter().enumerate() {
         let Some(q) = &pl.queue else { continue };
         let here: Vec<usize> = classes.iter().copied().filter(|&c| can[p][c]).collect();
-        if q.scheduling == Scheduling::Fcfs {
+        if q.scheduling.product_form() == ProductForm::ExponentialEqualMeans {
             let dists: Vec<&Dist> = here.iter().filter_map(|&c| q.service[c].as_ref()).collect();
             if let Some(d) = dists.iter().find(|d| !d.is_exponential()) {
                 reasons.push(format!(
@@ -261,10 +273,11 @@ pub fn analyse(net: &Net) -> Result<Analysis, NotProductForm> {
             let q = net.places[p].queue.as_ref().unwrap();
             Station {
                 name: net.places[p].name.clone(),
-                kind: match q.scheduling {
-                    Scheduling::Is => StationKind::Delay,
-                    Scheduling::LcfsPr => StationKind::Queue { servers: 1 },
-                    _ => StationKind::Queue { servers: q.servers },
+                kind: match q.capacity() {
+                    None => StationKind::Delay,
+                    Some(servers) => StationKind::Queue {
+                        servers: servers as u32,
+                    },
                 },
                 service: classes
                     .iter()

@@ -4,26 +4,26 @@
 use std::path::Path;
 
 use super::{
-    Experiment, ExperimentResult, Files, Measured, MeasuredTraces, ParamSource, Pick, SeriesPoint,
+    Analytic, Experiment, ExperimentError, ExperimentResult, Files, Measured, MeasuredTraces,
+    ParamSource, Pick, SeriesPoint,
 };
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
 use crate::estimate::{Config, Observations, Report, estimate};
-use crate::model_io::{LoadOptions, Model, Stability, load};
+use crate::model::{Params, Stability, Template};
 use crate::qpn::{Control, RunConfig, StopRule, default_probe, simulate};
-use crate::trace::{
-    Aggregator, IntervalTable, Labels, RequestReader, UtilSeries, UtilizationReader,
-};
+use crate::trace::{IntervalTable, Pipeline, UtilSeries, read_utilization};
 
-/// Runs one experiment with `seed`; the error names the step that failed.
+/// Runs one experiment with `seed`.
 ///
 /// # Errors
-/// A message: unreadable or invalid traces, an estimation that gives no
-/// usable demand, a model that does not load, a failed simulation.
+/// [`ExperimentError`], naming the step that failed: unreadable or invalid
+/// traces, an estimation that gives no usable demand, a model that does
+/// not load, a failed simulation.
 pub fn run_experiment(
     e: &Experiment,
     files: &dyn Files,
     seed: u64,
-) -> Result<ExperimentResult, String> {
+) -> Result<ExperimentResult, ExperimentError> {
     // 1. Traces.
     let traces = if e.requests.is_empty() {
         None
@@ -32,107 +32,16 @@ pub fn run_experiment(
     };
     // 2. Estimation.
     let estimation = match (&traces, &e.estimate) {
-        (Some(t), Some(spec)) => {
-            let resources: Vec<&str> = t.resources.iter().map(String::as_str).collect();
-            let (obs, diag) = Observations::from_balanced(&t.table, &resources, e.servers, false)
-                .map_err(|err| format!("estimation: {err}"))?;
-            let cfg = Config {
-                methods: spec.methods.clone(),
-                folds: spec.folds,
-                seed,
-                bootstrap: spec.bootstrap,
-                intercept: false,
-                combine: spec.combine.clone(),
-                confidence: 0.95,
-            };
-            let name = if resources.len() == 1 {
-                resources[0].to_string()
-            } else {
-                format!(
-                    "{} (mean of {} containers)",
-                    resources.join("+"),
-                    resources.len()
-                )
-            };
-            Some(estimate(&obs, diag, &cfg, &name, t.table.grid.width))
-        }
-        (None, Some(_)) => return Err("estimation needs request and utilization traces".into()),
+        (Some(t), Some(spec)) => Some(estimate_demands(e, t, spec, seed)?),
+        (None, Some(_)) => return Err(ExperimentError::NoTraces),
         _ => None,
     };
     // 3. Model parameters.
-    let text = files.read_to_string(&e.model)?;
-    let dir = e.model.parent().map(Path::to_path_buf).unwrap_or_default();
-    let read_file = |name: &str| files.read_to_string(&dir.join(name));
-    let load_with = |overrides: &[(String, String)]| -> Result<Model, String> {
-        let opts = LoadOptions {
-            overrides,
-            stability: Stability::Reject,
-            read_file: &read_file,
-        };
-        load(&text, &opts).map_err(|err| format!("{}: {err}", e.model.display()))
-    };
-    let defaults = load_with(&[])?;
-    let mut overrides: Vec<(String, String)> = Vec::new();
-    let mut demand = None;
-    let mut think = Vec::new();
-    for (name, src) in &e.params {
-        let value = match src {
-            ParamSource::Value(v) => v.clone(),
-            ParamSource::Measured(Measured::ThinkTime) => {
-                think.push(name.clone());
-                continue;
-            }
-            ParamSource::Measured(m) => {
-                let t = traces
-                    .as_ref()
-                    .ok_or_else(|| format!("parameter {name}: measured values need traces"))?;
-                let x = t.measured.throughput;
-                let v = match m {
-                    Measured::Throughput => x,
-                    Measured::Interarrival => 1.0 / x,
-                    Measured::ResponseTime => t.response.summary().mean_s.unwrap_or(f64::NAN),
-                    Measured::ThinkTime => unreachable!("handled above"),
-                };
-                fmt(v)
-            }
-            ParamSource::Estimate { pick, class } => {
-                let r = estimation.as_ref().ok_or_else(|| {
-                    format!("parameter {name}: an estimate needs `estimate` and traces")
-                })?;
-                let (d, ci) = chosen(r, pick, class.as_deref())
-                    .map_err(|err| format!("parameter {name}: {err}"))?;
-                demand = Some((d, ci));
-                fmt(d)
-            }
-        };
-        overrides.push((name.clone(), value));
-    }
-    for (key, v) in [("servers", e.servers), ("containers", e.containers)] {
-        if defaults.params.contains_key(key) && !e.params.iter().any(|(n, _)| n == key) {
-            overrides.push((key.to_string(), v.to_string()));
-        }
-    }
-    if !think.is_empty() {
-        let t = traces
-            .as_ref()
-            .ok_or_else(|| "the measured think time needs traces".to_string())?;
-        let partial = load_with(&overrides)?;
-        let n = *partial.params.get("clients").ok_or_else(|| {
-            "the measured think time (Z = N / X − R) needs a `clients` parameter".to_string()
-        })?;
-        let r = t.response.summary().mean_s.unwrap_or(f64::NAN);
-        let z = n / t.measured.throughput - r;
-        if z.is_nan() || z <= 0.0 {
-            return Err(format!(
-                "the measured think time N / X − R = {n} / {:.4} − {r:.4} is not positive: the traces do not fit a closed model with {n} clients",
-                t.measured.throughput
-            ));
-        }
-        for name in think {
-            overrides.push((name, fmt(z)));
-        }
-    }
-    let model = load_with(&overrides)?;
+    let template = read_model(e, files)?;
+    let (params, demand) = params(e, &template, traces.as_ref(), estimation.as_ref())?;
+    let model = template
+        .instantiate(&params, Stability::Reject)
+        .map_err(|source| model_error(e, source))?;
     // 4. Simulation and analysis.
     let cfg = RunConfig {
         stop: StopRule::Requests(e.run.requests),
@@ -141,29 +50,31 @@ pub fn run_experiment(
         seed,
         ..RunConfig::default()
     };
-    let report = simulate(&model.net, &cfg, Control::default())
-        .map_err(|err| format!("simulation: {err}"))?;
+    let report =
+        simulate(&model.net, &cfg, Control::default()).map_err(ExperimentError::Simulation)?;
     let probe_name = match &e.probe {
         Some(p) => p.clone(),
         None => default_probe(report.probes.iter().map(|p| p.name.as_str()))
             .map(|i| report.probes[i].name.clone())
-            .ok_or_else(|| "the model has no probe".to_string())?,
+            .ok_or(ExperimentError::NoProbe(None))?,
     };
     let probe = report
         .probes
         .iter()
         .find(|p| p.name == probe_name)
-        .ok_or_else(|| format!("the model has no probe `{probe_name}`"))?;
+        .ok_or_else(|| ExperimentError::NoProbe(Some(probe_name.clone())))?;
     let simulated = Summary::from(probe);
-    let (analytic_s, analytic_method) = match crate::solve::analyse(&model.net) {
+    let (analytic_s, analytic) = match crate::solve::analyse(&model.net) {
         Ok(a) => (
-            a.probes
-                .iter()
-                .find(|p| p.name == probe.name && p.color == probe.color)
-                .and_then(|p| p.mean_s),
-            a.method,
+            a.probe_mean(&probe.name, &probe.color),
+            Analytic::Solved { method: a.method },
         ),
-        Err(err) => (None, err.to_string()),
+        Err(err) => (
+            None,
+            Analytic::NotSolved {
+                reason: err.to_string(),
+            },
+        ),
     };
     let utils: Vec<f64> = report.places.iter().filter_map(|p| p.utilization).collect();
     let simulated_utilization =
@@ -208,7 +119,7 @@ pub fn run_experiment(
         simulated,
         analytic_error_pct: err_of(analytic_s),
         analytic_s,
-        analytic_method,
+        analytic,
         error_pct: err_of(probe.mean_s),
         measured_s,
         measured,
@@ -218,15 +129,140 @@ pub fn run_experiment(
     })
 }
 
-/// Full precision, so that the model sees exactly the number.
-fn fmt(v: f64) -> String {
-    format!("{v:e}")
+fn model_error(e: &Experiment, source: crate::model::ModelError) -> ExperimentError {
+    ExperimentError::Model {
+        path: e.model.clone(),
+        source,
+    }
 }
 
-/// The chosen estimate and its CI.
+/// The experiment's model, parsed once; sample files are read beside it.
+fn read_model(e: &Experiment, files: &dyn Files) -> Result<Template, ExperimentError> {
+    let text = files.read_to_string(&e.model)?;
+    let dir = e.model.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read_file = |name: &str| files.read_to_string(&dir.join(name));
+    Template::parse(&text, &read_file).map_err(|source| model_error(e, source))
+}
+
+/// The demands of the experiment's containers, from its traces.
+fn estimate_demands(
+    e: &Experiment,
+    t: &Traces,
+    spec: &super::EstimateSpec,
+    seed: u64,
+) -> Result<Report, ExperimentError> {
+    let resources: Vec<&str> = t.resources.iter().map(String::as_str).collect();
+    let (obs, diag) = Observations::from_balanced(&t.table, &resources, e.servers, false)
+        .map_err(ExperimentError::Estimation)?;
+    let cfg = Config {
+        methods: spec.methods.clone(),
+        folds: spec.folds,
+        seed,
+        bootstrap: spec.bootstrap,
+        intercept: false,
+        combine: spec.combine.clone(),
+        confidence: 0.95,
+    };
+    let name = if resources.len() == 1 {
+        resources[0].to_string()
+    } else {
+        format!(
+            "{} (mean of {} containers)",
+            resources.join("+"),
+            resources.len()
+        )
+    };
+    Ok(estimate(&obs, diag, &cfg, &name, t.table.grid.width))
+}
+
+/// The chosen demand and its CI, seconds.
 type Chosen = (f64, Option<(f64, f64)>);
 
-fn chosen(r: &Report, pick: &Pick, class: Option<&str>) -> Result<Chosen, String> {
+/// Why a parameter has no value: the reason in words, for
+/// [`ExperimentError::Param`].
+type Why = std::borrow::Cow<'static, str>;
+
+/// The model's parameter settings, and the estimated demand among them.
+fn params(
+    e: &Experiment,
+    template: &Template,
+    traces: Option<&Traces>,
+    estimation: Option<&Report>,
+) -> Result<(Params, Option<Chosen>), ExperimentError> {
+    let mut params = Params::new();
+    let mut demand = None;
+    let mut think = Vec::new();
+    let param = |name: &str, why: &str| ExperimentError::Param {
+        name: name.to_string(),
+        why: why.to_string(),
+    };
+    for (name, src) in &e.params {
+        match src {
+            ParamSource::Value(v) => {
+                params.set(name, v.clone());
+            }
+            ParamSource::Measured(Measured::ThinkTime) => think.push(name),
+            ParamSource::Measured(m) => {
+                let t = traces.ok_or_else(|| param(name, "measured values need traces"))?;
+                params.set(name, t.measured_value(*m));
+            }
+            ParamSource::Estimate { pick, class } => {
+                let r = estimation
+                    .ok_or_else(|| param(name, "an estimate needs `estimate` and traces"))?;
+                let d = chosen(r, pick, class.as_deref()).map_err(|why| param(name, &why))?;
+                demand = Some(d);
+                params.set(name, d.0);
+            }
+        }
+    }
+    for (key, v) in [("servers", e.servers), ("containers", e.containers)] {
+        if template.has_param(key) && !e.params.iter().any(|(n, _)| n == key) {
+            params.set(key, f64::from(v));
+        }
+    }
+    if !think.is_empty() {
+        let z = think_time(e, template, &params, traces)?;
+        for name in think {
+            params.set(name, z);
+        }
+    }
+    Ok((params, demand))
+}
+
+/// Z = N / X − R from the traces, with N the model's `clients`.
+fn think_time(
+    e: &Experiment,
+    template: &Template,
+    params: &Params,
+    traces: Option<&Traces>,
+) -> Result<f64, ExperimentError> {
+    let t = traces.ok_or(ExperimentError::NoTraces)?;
+    let values = template
+        .resolve(params)
+        .map_err(|source| model_error(e, source))?;
+    let n = *values.get("clients").ok_or(ExperimentError::NoClients)?;
+    let r = t.response.summary().mean_s.unwrap_or(f64::NAN);
+    let z = n / t.measured.throughput - r;
+    if z.is_nan() || z <= 0.0 {
+        return Err(ExperimentError::ThinkTime {
+            clients: n,
+            throughput: t.measured.throughput,
+            response: r,
+        });
+    }
+    Ok(z)
+}
+
+/// The estimate a parameter asks for, or why there is none: the words
+/// that complete [`ExperimentError::Param`].
+fn chosen(r: &Report, pick: &Pick, class: Option<&str>) -> Result<Chosen, Why> {
+    let failures = |only: Option<&str>| -> Vec<String> {
+        r.failures
+            .iter()
+            .map(|f| f.to_string())
+            .filter(|f| only.is_none_or(|m| f.starts_with(m)))
+            .collect()
+    };
     let method = match pick {
         Pick::Combined => r
             .estimates
@@ -234,20 +270,20 @@ fn chosen(r: &Report, pick: &Pick, class: Option<&str>) -> Result<Chosen, String
             .find(|x| x.method.starts_with("combined"))
             .map(|x| x.method.clone())
             .ok_or_else(|| {
-                let why: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
-                format!(
+                let why = failures(None);
+                Why::from(format!(
                     "no combined estimate (list the methods to average under `combine`){}",
                     if why.is_empty() {
                         String::new()
                     } else {
                         format!("; failures: {}", why.join("; "))
                     }
-                )
+                ))
             })?,
         Pick::Recommended => r
             .recommended
             .clone()
-            .ok_or_else(|| "no method could be recommended".to_string())?,
+            .ok_or(Why::from("no method could be recommended"))?,
         Pick::Method(m) => m.id().to_string(),
     };
     let e = r
@@ -255,13 +291,8 @@ fn chosen(r: &Report, pick: &Pick, class: Option<&str>) -> Result<Chosen, String
         .iter()
         .find(|x| x.method == method && class.is_none_or(|c| x.class == c))
         .ok_or_else(|| {
-            let why: Vec<String> = r
-                .failures
-                .iter()
-                .map(|f| f.to_string())
-                .filter(|f| f.starts_with(&method))
-                .collect();
-            format!(
+            let why = failures(Some(&method));
+            Why::from(format!(
                 "no `{method}` estimate{}{}",
                 class
                     .map(|c| format!(" of class `{c}`"))
@@ -271,7 +302,7 @@ fn chosen(r: &Report, pick: &Pick, class: Option<&str>) -> Result<Chosen, String
                 } else {
                     format!(": {}", why.join("; "))
                 }
-            )
+            ))
         })?;
     Ok((e.demand_s, e.ci_low_s.zip(e.ci_high_s)))
 }
@@ -284,67 +315,75 @@ struct Traces {
     measured: MeasuredTraces,
 }
 
-fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, String> {
-    let mut samples = Vec::new();
-    for p in &e.utilization {
-        let ctx = |err: &dyn std::fmt::Display| format!("{}: {err}", p.display());
-        let reader = UtilizationReader::new(files.open(p)?).map_err(|err| ctx(&err))?;
-        for s in reader {
-            samples.push(s.map_err(|err| ctx(&err))?);
+impl Traces {
+    /// A measured quantity for a model parameter.
+    fn measured_value(&self, m: Measured) -> f64 {
+        let x = self.measured.throughput;
+        match m {
+            Measured::Throughput => x,
+            Measured::Interarrival => 1.0 / x,
+            Measured::ResponseTime => self.response.summary().mean_s.unwrap_or(f64::NAN),
+            Measured::ThinkTime => unreachable!("needs the model's clients: see think_time"),
         }
     }
-    let util = UtilSeries::from_samples(samples).map_err(|err| format!("utilization: {err}"))?;
+}
+
+fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentError> {
+    let trace_error = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| ExperimentError::Trace { path, source }
+    };
+    let mut samples = Vec::new();
+    for p in &e.utilization {
+        samples.extend(read_utilization(files.open(p)?).map_err(trace_error(p))?);
+    }
+    let util = UtilSeries::from_samples(samples).map_err(ExperimentError::Utilization)?;
     let resources: Vec<String> = if e.resources.is_empty() {
         util.resources().to_vec()
     } else {
         e.resources.clone()
     };
     if e.estimate.is_some() && resources.len() != e.containers as usize {
-        return Err(format!(
-            "{} container(s), but the utilization traces hold {} resource(s) ({}); name them under `resources`",
-            e.containers,
-            resources.len(),
-            resources.join(", ")
-        ));
+        return Err(ExperimentError::Containers {
+            containers: e.containers,
+            resources,
+        });
     }
-    let width = e
-        .estimate
-        .as_ref()
-        .and_then(|s| s.interval_s)
-        .or_else(|| util.grid(None).map(|g| g.width))
-        .unwrap_or(30.0);
-    let mut agg = Aggregator::new(util.grid(Some(width)), width, false);
-    let mut labels = Labels::new();
+    let interval = e.estimate.as_ref().and_then(|s| s.interval_s);
+    let mut pipeline = Pipeline::new(util, interval, false);
     let mut response = Accumulator::default();
     for p in &e.requests {
-        let ctx = |err: &dyn std::fmt::Display| format!("{}: {err}", p.display());
-        let mut reader = RequestReader::new(files.open(p)?).map_err(|err| ctx(&err))?;
-        // Class ids are per file; map them onto one table.
-        let mut map: Vec<Option<crate::trace::LabelId>> = Vec::new();
-        while let Some(r) = reader.next_request() {
-            let mut r = r.map_err(|err| ctx(&err))?;
-            let i = r.class.0 as usize;
-            if map.len() <= i {
-                map.resize(i + 1, None);
-            }
-            let id = *map[i].get_or_insert_with(|| labels.intern(reader.classes().name(r.class)));
-            r.class = id;
-            if r.success {
-                response.push(r.response_time);
-            }
-            agg.push(&r);
-        }
+        pipeline
+            .add_requests(files.open(p)?, |r| {
+                if r.success {
+                    response.push(r.response_time);
+                }
+            })
+            .map_err(trace_error(p))?;
     }
-    let table = agg
-        .finish(&labels, &util)
-        .map_err(|err| format!("requests: {err}"))?;
+    let table = pipeline.finish().map_err(ExperimentError::Requests)?;
     if response.count() == 0 {
-        return Err("the request traces hold no successful request".into());
+        return Err(ExperimentError::NoSuccess);
     }
+    let measured = measured(&table, &resources)?;
+    Ok(Traces {
+        table,
+        resources,
+        response,
+        measured,
+    })
+}
+
+/// The per-interval series and the means over the experiment's resources.
+fn measured(
+    table: &IntervalTable,
+    resources: &[String],
+) -> Result<MeasuredTraces, ExperimentError> {
     let idx: Vec<usize> = resources
         .iter()
-        .map(|r| table.resource_index(r).map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
+        .map(|r| table.resource_index(r))
+        .collect::<Result<_, _>>()
+        .map_err(ExperimentError::Resource)?;
     let origin = table.intervals.first().map_or(0.0, |iv| iv.start);
     let series = table
         .intervals
@@ -371,19 +410,13 @@ fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, String> {
         .iter()
         .filter_map(|r| s.mean_utilization.get(r).copied())
         .collect();
-    let measured = MeasuredTraces {
+    Ok(MeasuredTraces {
         requests: s.used,
         duration_s: s.duration_s,
         throughput: s.used as f64 / s.duration_s,
         mean_utilization: (!means.is_empty())
             .then(|| means.iter().sum::<f64>() / means.len() as f64),
         series,
-    };
-    Ok(Traces {
-        table,
-        resources,
-        response,
-        measured,
     })
 }
 
@@ -393,13 +426,16 @@ fn read_truth(
     files: &dyn Files,
     path: &Path,
     resources: Option<&Vec<String>>,
-) -> Result<f64, String> {
-    let ctx = |err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
+) -> Result<f64, ExperimentError> {
+    let ctx = |why: String| ExperimentError::Truth {
+        path: path.to_path_buf(),
+        why,
+    };
     let text = files.read_to_string(path)?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|err| ctx(&err))?;
-    let rows = doc["truth"]
-        .as_array()
-        .ok_or_else(|| ctx(&"expected the truth.json of `demandsim generate` (a `truth` list)"))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|err| ctx(err.to_string()))?;
+    let rows = doc["truth"].as_array().ok_or_else(|| {
+        ctx("expected the truth.json of `demandsim generate` (a `truth` list)".into())
+    })?;
     let ds: Vec<f64> = rows
         .iter()
         .filter(|t| {
@@ -412,7 +448,7 @@ fn read_truth(
         .filter_map(|t| t["true_demand_s"].as_f64())
         .collect();
     if ds.is_empty() {
-        return Err(ctx(&"no true demand for the experiment's resources"));
+        return Err(ctx("no true demand for the experiment's resources".into()));
     }
     Ok(ds.iter().sum::<f64>() / ds.len() as f64)
 }

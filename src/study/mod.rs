@@ -3,13 +3,16 @@
 //! comparison — in parallel, with one failing experiment reported while the
 //! others finish.
 //!
-//! A [`Study`] is plain data; `model_io::load_study` reads one from YAML.
+//! A [`Study`] is plain data; [`crate::study_file::load_study`] reads one
+//! from YAML. Models are parsed once per experiment into a
+//! [`crate::model::Template`] and instantiated with typed parameters.
 //! Files (traces, models, truths) are read through the caller's [`Files`],
 //! with paths as the study names them; this module opens nothing itself.
 //!
 //! Seeds: experiment `i` of a study with seed `s` uses seeds derived from
 //! `(s, i)` alone, so results do not depend on the number of threads.
 
+mod error;
 mod experiment;
 
 use std::io::BufRead;
@@ -20,8 +23,10 @@ use serde::Serialize;
 
 use crate::compare::{Comparison, Summary};
 use crate::estimate::{Method, Report};
+use crate::model::ParamValue;
 use crate::qpn::Warmup;
 
+pub use error::ExperimentError;
 pub use experiment::run_experiment;
 
 /// Reads the files a study names (paths as written in the study; the
@@ -30,18 +35,18 @@ pub trait Files: Sync {
     /// Opens a file for reading (decompressing gzip where it applies).
     ///
     /// # Errors
-    /// A message naming the file.
-    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, String>;
+    /// An I/O error whose message names the file.
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>>;
 
     /// Reads a whole text file.
     ///
     /// # Errors
-    /// A message naming the file.
-    fn read_to_string(&self, path: &Path) -> Result<String, String> {
+    /// An I/O error whose message names the file.
+    fn read_to_string(&self, path: &Path) -> std::io::Result<String> {
         let mut s = String::new();
-        self.open(path)?
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.open(path)?.read_to_string(&mut s).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+        })?;
         Ok(s)
     }
 }
@@ -89,7 +94,7 @@ pub enum Pick {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamSource {
     /// A number or an expression over the model's parameters.
-    Value(String),
+    Value(ParamValue),
     /// A measured quantity of the experiment's traces.
     Measured(Measured),
     /// A demand estimate (of `class`, default the first).
@@ -243,8 +248,10 @@ pub struct ExperimentResult {
     pub simulated_s: Option<f64>,
     /// Mean response time from the analytic solver, seconds.
     pub analytic_s: Option<f64>,
-    /// Analytic method, or why there is none.
-    pub analytic_method: String,
+    /// The analytic solution's method, or why there is none. (Written as
+    /// `analytic_method` in results.json: a method or a reason, in words.)
+    #[serde(rename = "analytic_method")]
+    pub analytic: Analytic,
     /// Mean measured response time, seconds.
     pub measured_s: Option<f64>,
     /// Measured response time (the mean only, for a published figure).
@@ -259,6 +266,37 @@ pub struct ExperimentResult {
     pub simulated_utilization: Option<f64>,
     /// Simulation events.
     pub events: u64,
+}
+
+/// The analytic solver's word on an experiment's model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Analytic {
+    /// Solved by `method`.
+    Solved {
+        /// The method, in words (e.g. "Erlang C").
+        method: String,
+    },
+    /// Not product-form, for the reasons given.
+    NotSolved {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+impl Analytic {
+    /// The method, or the reason there is none, for display.
+    pub fn describe(&self) -> &str {
+        match self {
+            Self::Solved { method } => method,
+            Self::NotSolved { reason } => reason,
+        }
+    }
+}
+
+impl Serialize for Analytic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.describe())
+    }
 }
 
 /// A failed experiment.
@@ -295,7 +333,7 @@ pub fn experiment_seed(seed: u64, i: usize) -> u64 {
 
 /// Runs every experiment in parallel.
 pub fn run(study: &Study, files: &dyn Files, seed: u64) -> StudyResult {
-    let outcomes: Vec<Result<ExperimentResult, String>> = study
+    let outcomes: Vec<Result<ExperimentResult, ExperimentError>> = study
         .experiments
         .par_iter()
         .enumerate()
@@ -308,7 +346,7 @@ pub fn run(study: &Study, files: &dyn Files, seed: u64) -> StudyResult {
             Ok(r) => experiments.push(r),
             Err(error) => failures.push(Failure {
                 name: e.name.clone(),
-                error,
+                error: error.to_string(),
             }),
         }
     }

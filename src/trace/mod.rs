@@ -10,6 +10,7 @@ mod canonical;
 mod input;
 mod intervals;
 mod labels;
+pub mod pipeline;
 
 pub use canonical::{RequestReader, RequestWriter, UtilizationReader, UtilizationWriter};
 pub use input::decompress;
@@ -18,6 +19,7 @@ pub use intervals::{
     TraceSummary, UtilSeries,
 };
 pub use labels::{LabelId, Labels};
+pub use pipeline::{DEFAULT_INTERVAL_S, Pipeline, read_utilization};
 
 /// One request as the canonical `requests.csv` holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]

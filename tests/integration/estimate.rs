@@ -3,7 +3,7 @@
 
 use demandsim::estimate::{Config, Method, Observations, Row, estimate};
 use demandsim::generate::{GenConfig, table};
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, Params, load};
 use rand::{RngExt, SeedableRng};
 use serde_json::Value;
 
@@ -28,14 +28,14 @@ fn errors(
     seed: u64,
     servers: u32,
 ) -> (Vec<(Method, Vec<f64>)>, Vec<f64>) {
-    let o: Vec<(String, String)> = set
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
+    let mut o = Params::new();
+    for (k, v) in set {
+        o.set(*k, v.as_str());
+    }
     let model = load(
         yaml,
         &LoadOptions {
-            overrides: &o,
+            params: o,
             ..LoadOptions::default()
         },
     )

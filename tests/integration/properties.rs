@@ -3,7 +3,7 @@
 
 use demandsim::estimate::{Config, Method, Observations, estimate};
 use demandsim::import::{RequestRow, access_log, jmeter, k6, librede, prometheus, sadf};
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, Params, load};
 use demandsim::qpn::{Control, RunConfig, StopRule, Warmup, simulate};
 use demandsim::trace::{
     Aggregator, RequestReader, UtilSample, UtilSeries, UtilizationReader, decompress,
@@ -78,14 +78,11 @@ probes:
 #[test]
 fn scaling_every_time_by_k_scales_simulated_times_by_k() {
     let run = |k: f64| {
-        let o = [
-            ("mean".to_string(), format!("{}", k)),
-            ("gap".to_string(), format!("{}", 2.0 * k)),
-        ];
+        let o = Params::new().with("mean", k).with("gap", 2.0 * k);
         let m = load(
             OPEN,
             &LoadOptions {
-                overrides: &o,
+                params: o,
                 ..LoadOptions::default()
             },
         )

@@ -4,7 +4,7 @@
 //! conservation, routing proportions, exact deterministic timing, and CI
 //! coverage.
 
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, load};
 use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
 
 fn run(yaml: &str, stop: StopRule, seed: u64) -> SimReport {
@@ -389,7 +389,7 @@ fn an_unstable_run_stops_when_a_queue_explodes() {
     let model = load(
         &open_queue(2.0, "fcfs", 1, "{exponential: 1.0}"),
         &LoadOptions {
-            stability: demandsim::model_io::Stability::Allow,
+            stability: demandsim::model::Stability::Allow,
             ..LoadOptions::default()
         },
     )

@@ -1,7 +1,7 @@
 //! The analytic solver against published values, a CTMC, and the
 //! simulator.
 
-use demandsim::model_io::{LoadOptions, load};
+use demandsim::model::{LoadOptions, Params, load};
 use demandsim::qpn::{Control, RunConfig, StopRule, Warmup, simulate};
 use demandsim::solve::{Station, StationKind, analyse, solve_approximate, solve_exact};
 
@@ -331,11 +331,11 @@ fn every_shipped_model_is_solved_and_the_simulator_agrees() {
 fn non_product_form_models_are_explained_in_words() {
     let text = std::fs::read_to_string(format!("{}/models/qpn1.yaml", env!("CARGO_MANIFEST_DIR")))
         .unwrap();
-    let o = [("connections".to_string(), "40".to_string())];
+    let o = Params::new().with("connections", 40.0);
     let m = load(
         &text,
         &LoadOptions {
-            overrides: &o,
+            params: o,
             ..LoadOptions::default()
         },
     )

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use super::ParamValue;
+
 /// A parse or evaluation error, with the byte offset in the expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExprError {
@@ -215,19 +217,29 @@ impl Parser<'_> {
 }
 
 /// Evaluates parameter definitions that may refer to each other, in
-/// dependency order.
+/// dependency order. Numbers are taken as they are.
 ///
 /// # Errors
 /// The name of the first parameter that cannot be evaluated, and why
 /// (including cycles).
-pub fn resolve(defs: &[(String, String)]) -> Result<BTreeMap<String, f64>, (String, ExprError)> {
+pub fn resolve(
+    defs: &[(String, ParamValue)],
+) -> Result<BTreeMap<String, f64>, (String, ExprError)> {
     let mut done: BTreeMap<String, f64> = BTreeMap::new();
-    let mut pending: Vec<&(String, String)> = defs.iter().collect();
+    let mut pending: Vec<&(String, ParamValue)> = defs.iter().collect();
     while !pending.is_empty() {
         let before = pending.len();
         let mut i = 0;
         while i < pending.len() {
-            let (name, text) = pending[i];
+            let (name, value) = pending[i];
+            let text = match value {
+                ParamValue::Number(x) => {
+                    done.insert(name.clone(), *x);
+                    pending.remove(i);
+                    continue;
+                }
+                ParamValue::Expr(text) => text,
+            };
             let deps = names(text);
             if deps
                 .iter()
@@ -303,14 +315,14 @@ mod tests {
     #[test]
     fn parameters_resolve_in_dependency_order_and_cycles_are_caught() {
         let defs = vec![
-            ("b".to_string(), "a * 2".to_string()),
-            ("a".to_string(), "3".to_string()),
+            ("b".to_string(), ParamValue::from("a * 2")),
+            ("a".to_string(), ParamValue::Number(3.0)),
         ];
         let r = resolve(&defs).unwrap();
         assert_eq!(r["b"], 6.0);
         let cyc = vec![
-            ("x".to_string(), "y".to_string()),
-            ("y".to_string(), "x + 1".to_string()),
+            ("x".to_string(), ParamValue::from("y")),
+            ("y".to_string(), ParamValue::from("x + 1")),
         ];
         assert!(resolve(&cyc).unwrap_err().1.message.contains("cycle"));
     }

@@ -38,31 +38,68 @@ fn a_good_model_compiles_with_its_parameters() {
 
 #[test]
 fn set_overrides_parameters_and_rejects_unknown_ones() {
-    let o = [("rate".to_string(), "2 * 0.3".to_string())];
+    let o = Params::new().with("rate", "2 * 0.3");
     let m = load(
         GOOD,
         &LoadOptions {
-            overrides: &o,
+            params: o,
             ..LoadOptions::default()
         },
     )
     .unwrap();
     assert!((m.params["rate"] - 0.6).abs() < 1e-12);
-    let o = [("rat".to_string(), "1".to_string())];
     let e = load(
         GOOD,
         &LoadOptions {
-            overrides: &o,
+            params: Params::new().with("rat", 1.0),
             ..LoadOptions::default()
         },
     )
     .unwrap_err();
-    assert!(matches!(e, LoadError::Override(_)));
-    assert!(
-        e.to_string()
-            .contains("no parameter `rat` (it has: rate, demand)"),
-        "{e}"
+    assert!(e.is_setting());
+    assert_eq!(
+        e.to_string(),
+        "rat=1: the model has no parameter `rat` (it has: rate, demand)"
     );
+}
+
+#[test]
+fn one_template_instantiates_with_many_values_and_derived_parameters_follow() {
+    let t = Template::parse(GOOD, LoadOptions::default().read_file).unwrap();
+    let names: Vec<&str> = t.params().map(|(n, _)| n).collect();
+    assert_eq!(names, ["rate", "demand"]);
+    for rate in [0.1, 0.25, 0.7] {
+        let m = t
+            .instantiate(&Params::new().with("rate", rate), Stability::Reject)
+            .unwrap();
+        // The arrival delay is the expression `1 / rate`: exactly 1 / rate.
+        let crate::qpn::Timing::Timed { delay } = &m.net.transitions[0].timing else {
+            panic!("a timed source")
+        };
+        assert_eq!(delay.mean(), 1.0 / rate);
+        assert_eq!(m.open_loads.unwrap()[0].1, rate);
+    }
+    // A number is taken exactly as given, never through text.
+    let x = 0.1 + 0.2;
+    let m = t
+        .instantiate(&Params::new().with("demand", x), Stability::Allow)
+        .unwrap();
+    assert_eq!(m.params["demand"], x);
+    let e = t
+        .instantiate(&Params::new().with("rate", 2.0), Stability::Reject)
+        .unwrap_err();
+    assert!(matches!(e, ModelError::Unstable { .. }), "{e}");
+}
+
+#[test]
+fn a_bad_setting_names_itself_and_a_bad_default_its_line() {
+    let t = Template::parse(GOOD, LoadOptions::default().read_file).unwrap();
+    let e = t
+        .instantiate(&Params::new().with("rate", "1 / 0"), Stability::Reject)
+        .unwrap_err();
+    assert_eq!(e.to_string(), "rate=1 / 0: division by zero");
+    let e = err(&GOOD.replace("rate: 0.5", "rate: demand * x"));
+    assert!(e.starts_with("line 2, column 3: parameter `rate`"), "{e}");
 }
 
 #[test]
@@ -187,7 +224,7 @@ fn huge_markings_and_yaml_bombs_are_refused() {
     bomb.push_str("    end: {place: Q, when: enter}\n");
     let e = load(&bomb, &LoadOptions::default()).unwrap_err();
     assert!(e.to_string().contains("budget breached"), "{e}");
-    assert!(matches!(e, LoadError::Yaml(_)), "{e}");
+    assert!(matches!(e, ModelError::Yaml { .. }), "{e}");
 }
 
 #[test]

@@ -32,10 +32,45 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::LoadError;
 use crate::estimate::Method;
+use crate::model::{ParamValue, yaml_message};
 use crate::qpn::Warmup;
 use crate::study::{EstimateSpec, Experiment, Measured, ParamSource, Pick, RunSpec, Study};
+
+/// A problem in a study file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StudyFileError {
+    /// The YAML itself is malformed.
+    #[error("{message}")]
+    Yaml {
+        /// The YAML parser's message, with its location.
+        message: String,
+    },
+    /// No `experiments`.
+    #[error("the study lists no experiments")]
+    NoExperiments,
+    /// An experiment without a name.
+    #[error("experiment {index}: no `name`")]
+    NoName {
+        /// 1-based position in the list.
+        index: usize,
+    },
+    /// Two experiments of one name.
+    #[error("experiment `{name}` is listed twice")]
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// An invalid field of an experiment.
+    #[error("experiment `{name}`: {message}")]
+    Experiment {
+        /// The experiment.
+        name: String,
+        /// The field and what is wrong with it.
+        message: String,
+    },
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,11 +166,12 @@ enum WarmupY {
 /// # Errors
 /// Malformed YAML (with its line) or an invalid value (naming the
 /// experiment and the field).
-pub fn load_study(yaml: &str) -> Result<Study, LoadError> {
-    let spec: StudySpec =
-        serde_saphyr::from_str(yaml).map_err(|e| LoadError::Yaml(super::yaml_error(&e)))?;
+pub fn load_study(yaml: &str) -> Result<Study, StudyFileError> {
+    let spec: StudySpec = serde_saphyr::from_str(yaml).map_err(|e| StudyFileError::Yaml {
+        message: yaml_message(&e),
+    })?;
     if spec.experiments.is_empty() {
-        return Err(LoadError::Model("the study lists no experiments".into()));
+        return Err(StudyFileError::NoExperiments);
     }
     let mut experiments = Vec::new();
     for (i, x) in spec.experiments.iter().enumerate() {
@@ -143,15 +179,15 @@ pub fn load_study(yaml: &str) -> Result<Study, LoadError> {
         let name = e
             .name
             .clone()
-            .ok_or_else(|| LoadError::Model(format!("experiment {}: no `name`", i + 1)))?;
+            .ok_or(StudyFileError::NoName { index: i + 1 })?;
         if experiments.iter().any(|o: &Experiment| o.name == name) {
-            return Err(LoadError::Model(format!(
-                "experiment `{name}` is listed twice"
-            )));
+            return Err(StudyFileError::Duplicate { name });
         }
         experiments.push(
-            experiment(&name, &e)
-                .map_err(|m| LoadError::Model(format!("experiment `{name}`: {m}")))?,
+            experiment(&name, &e).map_err(|message| StudyFileError::Experiment {
+                name: name.clone(),
+                message,
+            })?,
         );
     }
     Ok(Study {
@@ -226,9 +262,9 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
     let mut params = Vec::new();
     for (k, p) in &e.params {
         let src = match p {
-            ParamSpec::Number(v) if v.is_finite() => ParamSource::Value(format!("{v:e}")),
+            ParamSpec::Number(v) if v.is_finite() => ParamSource::Value(ParamValue::Number(*v)),
             ParamSpec::Number(v) => return Err(format!("parameter `{k}`: {v} is not a number")),
-            ParamSpec::Expr(s) => ParamSource::Value(s.clone()),
+            ParamSpec::Expr(s) => ParamSource::Value(ParamValue::Expr(s.clone())),
             ParamSpec::Measured { measured } => ParamSource::Measured(match measured.as_str() {
                 "throughput" => Measured::Throughput,
                 "interarrival" => Measured::Interarrival,

@@ -1,0 +1,77 @@
+//! Checks of the whole net that point back into the file: modes that can
+//! never fire, and the offered load of open models.
+
+use super::OpenLoads;
+use super::transitions::ModeSpans;
+use crate::model::{ModelError, Stability};
+use crate::qpn::{self, Dist, Net};
+
+/// The first mode that can never fire, reported at its line.
+pub(super) fn dead_modes(net: &Net, spans: &ModeSpans) -> Result<(), ModelError> {
+    let Some(&(t, m)) = net.dead_modes().first() else {
+        return Ok(());
+    };
+    let can = net.reachable();
+    let tr = &net.transitions[t];
+    let why = tr.modes[m]
+        .inputs
+        .iter()
+        .find(|a| !can[a.place][a.color])
+        .map(|a| {
+            format!(
+                "place `{}` never holds colour `{}`",
+                net.places[a.place].name, net.colors[a.color]
+            )
+        })
+        .unwrap_or_default();
+    let (line, column) = spans[t][m];
+    Err(ModelError::At {
+        line,
+        column,
+        message: format!(
+            "transition `{}` mode `{}` can never fire: {why}",
+            tr.name, tr.modes[m].name
+        ),
+    })
+}
+
+/// The open loads; with [`Stability::Reject`], an error for the first
+/// place offered its capacity or more.
+pub(super) fn stability(net: &Net, policy: Stability) -> Result<OpenLoads, ModelError> {
+    let loads = open_loads(net);
+    if let Some(loads) = &loads
+        && policy == Stability::Reject
+        && let Some((place, load, servers)) = loads.iter().find(|(_, l, c)| l >= c)
+    {
+        return Err(ModelError::Unstable {
+            place: place.clone(),
+            load: *load,
+            servers: *servers,
+        });
+    }
+    Ok(loads)
+}
+
+/// Offered load (busy servers) and capacity of each non-IS queueing place
+/// of an open net whose token flows follow from its sources by routing
+/// weights; `None` for closed nets or nets with joins.
+pub fn open_loads(net: &Net) -> OpenLoads {
+    let flows = qpn::open_flows(net)?;
+    let nc = net.colors.len();
+    Some(
+        net.places
+            .iter()
+            .enumerate()
+            .filter_map(|(p, pl)| {
+                let q = pl.queue.as_ref()?;
+                if !q.scheduling.has_servers() {
+                    return None;
+                }
+                let load: f64 = (0..nc)
+                    .map(|c| flows[p][c] * q.service[c].as_ref().map_or(0.0, Dist::mean))
+                    .sum();
+                Some((pl.name.clone(), load, q.servers as f64))
+            })
+            .collect(),
+    )
+}

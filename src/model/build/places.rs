@@ -1,0 +1,177 @@
+//! Places, with `copies` expanded, and their queues.
+
+use std::collections::HashMap;
+
+use serde_saphyr::Spanned;
+
+use super::{Ctx, in_file_order, loc};
+use crate::model::spec::{ModelSpec, PlaceSpec};
+use crate::model::{MAX_INITIAL_TOKENS, ModelError, at};
+use crate::qpn::{Departure, Place, Queue, Scheduling};
+
+/// Place names as the file writes them, resolved to net indices.
+pub(super) struct PlaceIndex {
+    /// name → (first index, copies or None)
+    by_name: HashMap<String, (usize, Option<usize>)>,
+    /// Names in file order, for messages.
+    names: Vec<String>,
+}
+
+impl PlaceIndex {
+    /// The copies of place `name` (`None`: not replicated), if it exists.
+    pub(super) fn copies(&self, name: &str) -> Option<Option<usize>> {
+        self.by_name.get(name).map(|&(_, k)| k)
+    }
+
+    /// Resolves a place reference; `each` gives the copy index for the
+    /// replicated place named there.
+    pub(super) fn resolve(
+        &self,
+        s: &Spanned<String>,
+        each: Option<(&str, usize)>,
+    ) -> Result<Vec<usize>, ModelError> {
+        let Some(&(first, copies)) = self.by_name.get(&s.value) else {
+            return Err(at(
+                s,
+                format!(
+                    "unknown place `{}` (places: {})",
+                    s.value,
+                    self.names.join(", ")
+                ),
+            ));
+        };
+        Ok(match (copies, each) {
+            (None, _) => vec![first],
+            (Some(_), Some((name, i))) if name == s.value => vec![first + i],
+            (Some(k), _) => (first..first + k).collect(),
+        })
+    }
+}
+
+/// Every place of the spec, in file order, and the index of their names.
+pub(super) fn build(
+    ctx: &Ctx<'_>,
+    spec: &ModelSpec,
+) -> Result<(Vec<Place>, PlaceIndex), ModelError> {
+    let keys = in_file_order(&spec.places, |k| loc(k));
+    let mut places = Vec::new();
+    let mut index = PlaceIndex {
+        by_name: HashMap::new(),
+        names: keys.iter().map(|(k, _)| k.value.clone()).collect(),
+    };
+    for (key, ps) in keys {
+        let copies = copies(ctx, ps)?;
+        index
+            .by_name
+            .insert(key.value.clone(), (places.len(), copies));
+        let initial = initial(ctx, ps)?;
+        let queue = queue(ctx, &key.value, ps)?;
+        let departure = departure(ps)?;
+        let names: Vec<String> = match copies {
+            Some(k) => (1..=k).map(|i| format!("{}{i}", key.value)).collect(),
+            None => vec![key.value.clone()],
+        };
+        for name in names {
+            places.push(Place {
+                name,
+                queue: queue.clone(),
+                departure,
+                initial: initial.clone(),
+            });
+        }
+    }
+    let tokens: u64 = places.iter().flat_map(|p| p.initial.iter()).sum();
+    if tokens > MAX_INITIAL_TOKENS {
+        return Err(ModelError::TooManyTokens { tokens });
+    }
+    Ok((places, index))
+}
+
+fn copies(ctx: &Ctx<'_>, ps: &PlaceSpec) -> Result<Option<usize>, ModelError> {
+    let Some(n) = &ps.copies else {
+        return Ok(None);
+    };
+    let k = ctx.count(n, "copies", 100_000)?;
+    if k == 0 {
+        return Err(at(n, "copies must be at least 1"));
+    }
+    Ok(Some(k as usize))
+}
+
+fn initial(ctx: &Ctx<'_>, ps: &PlaceSpec) -> Result<Vec<u64>, ModelError> {
+    let mut initial = vec![0u64; ctx.colors.len()];
+    for (c, n) in in_file_order(&ps.initial, |k| loc(k)) {
+        initial[ctx.color(c)?] = ctx.count(n, "an initial marking", MAX_INITIAL_TOKENS)?;
+    }
+    Ok(initial)
+}
+
+fn departure(ps: &PlaceSpec) -> Result<Departure, ModelError> {
+    match &ps.departure {
+        None => Ok(Departure::Normal),
+        Some(d) => match d.value.as_str() {
+            "normal" => Ok(Departure::Normal),
+            "fifo" => Ok(Departure::Fifo),
+            other => Err(at(
+                d,
+                format!("unknown departure discipline `{other}`; expected normal or fifo"),
+            )),
+        },
+    }
+}
+
+/// The queue of a queueing place; `None` for an ordinary place.
+fn queue(ctx: &Ctx<'_>, place: &str, ps: &PlaceSpec) -> Result<Option<Queue>, ModelError> {
+    let Some(q) = &ps.queue else {
+        if let Some((k, _)) = ps.service.iter().next() {
+            return Err(at(
+                k,
+                format!(
+                    "place `{place}` has a service time but no `queue`; add `queue: fcfs` (or {})",
+                    Scheduling::names_after_fcfs()
+                ),
+            ));
+        }
+        return Ok(None);
+    };
+    let scheduling = Scheduling::from_name(&q.value).ok_or_else(|| {
+        at(
+            q,
+            format!(
+                "unknown scheduling `{}`; expected {}",
+                q.value,
+                Scheduling::names()
+            ),
+        )
+    })?;
+    let servers = match &ps.servers {
+        Some(n) => {
+            if !scheduling.has_servers() {
+                return Err(at(n, "an IS queue has no servers to set"));
+            }
+            let s = ctx.count(n, "servers", 1_000_000)?;
+            scheduling.check_servers(s).map_err(|m| at(n, m))?;
+            s as u32
+        }
+        None => 1,
+    };
+    let mut service = vec![None; ctx.colors.len()];
+    for (c, d) in in_file_order(&ps.service, |k| loc(k)) {
+        service[ctx.color(c)?] = Some(ctx.dist(d)?);
+    }
+    let mut priority = vec![0i32; ctx.colors.len()];
+    for (c, n) in &ps.priority {
+        priority[ctx.color(c)?] = ctx.num(n)?.round() as i32;
+    }
+    if let Some((k, _)) = ps.priority.iter().next()
+        && !scheduling.has_priorities()
+    {
+        return Err(at(k, "priorities apply to fcfs queues only"));
+    }
+    Ok(Some(Queue {
+        scheduling,
+        servers,
+        service,
+        priority,
+    }))
+}
