@@ -2,6 +2,7 @@
 
 mod compare;
 mod estimate;
+mod generate;
 mod import;
 mod inspect;
 mod io;
@@ -83,7 +84,7 @@ enum Command {
     Solve(solve::Args),
     /// Simulate a model and write ground-truth traces (requests,
     /// utilization, true demands).
-    Generate(simulate::GenerateArgs),
+    Generate(generate::Args),
     /// Compare measured response times with a simulation result.
     Compare(compare::Args),
     /// Run a study: estimation, simulation, analysis and comparison for
@@ -127,7 +128,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => done(import::export(a)),
         Command::Estimate(a) => done(estimate::run(a)),
         Command::Simulate(a) => done(simulate::run(a)),
-        Command::Generate(a) => done(simulate::generate_cmd(a)),
+        Command::Generate(a) => done(generate::run(a)),
         Command::Solve(a) => done(solve::run(a)),
     }
 }

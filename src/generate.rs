@@ -6,7 +6,29 @@
 
 use serde::Serialize;
 
-use crate::qpn::{Net, RunError, SimError, Simulation, replication_rng};
+use crate::qpn::{Net, SimError, Simulation, replication_rng};
+use crate::trace::{IntervalTable, Labels, Pipeline, Request, TraceError, UtilSample, UtilSeries};
+
+/// Why a trace could not be generated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateError {
+    /// The probe index is out of range.
+    #[error("the model has no probe to take requests from")]
+    NoProbe,
+    /// A non-positive or non-finite interval.
+    #[error("the interval must be positive, got {0}")]
+    Interval(f64),
+    /// Neither a request count nor a time.
+    #[error("give a number of requests or a time")]
+    NoStop,
+    /// The simulation failed.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// A callback could not write, or the trace could not be aggregated.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+}
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -69,35 +91,27 @@ pub struct GenReport {
 /// every queueing place that is not IS.
 ///
 /// # Errors
-/// Configuration problems and simulation failures, or an error from a
-/// callback (returned as [`RunError::Config`]).
+/// [`GenerateError`]: configuration problems, simulation failures, or an
+/// error from a callback.
 pub fn generate(
     net: &Net,
     cfg: &GenConfig,
-    request: &mut dyn FnMut(f64, f64, &str) -> Result<(), String>,
-    utilization: &mut dyn FnMut(f64, &str, f64) -> Result<(), String>,
-) -> Result<GenReport, RunError> {
+    request: &mut dyn FnMut(f64, f64, &str) -> Result<(), TraceError>,
+    utilization: &mut dyn FnMut(f64, &str, f64) -> Result<(), TraceError>,
+) -> Result<GenReport, GenerateError> {
     if cfg.probe >= net.probes.len() {
-        return Err(RunError::Config(
-            "the model has no probe to take requests from".into(),
-        ));
+        return Err(GenerateError::NoProbe);
     }
     if !(cfg.interval.is_finite() && cfg.interval > 0.0) {
-        return Err(RunError::Config("the interval must be positive".into()));
+        return Err(GenerateError::Interval(cfg.interval));
     }
     if cfg.requests.is_none() && cfg.time.is_none() {
-        return Err(RunError::Config(
-            "give a number of requests or a time".into(),
-        ));
+        return Err(GenerateError::NoStop);
     }
-    let err = |source: SimError| RunError::Sim {
-        replication: 0,
-        source,
-    };
     let mut sim = Simulation::new(net, replication_rng(cfg.seed, 0));
     sim.set_token_limit(cfg.token_limit);
     sim.record_probes(true);
-    sim.start().map_err(err)?;
+    sim.start()?;
     let resources: Vec<(usize, f64)> = net
         .places
         .iter()
@@ -113,11 +127,10 @@ pub fn generate(
     loop {
         k += 1;
         let t = k as f64 * cfg.interval;
-        sim.run_until_time(t).map_err(err)?;
+        sim.run_until_time(t)?;
         for r in sim.records.drain(..) {
             if r.probe == cfg.probe {
-                request(r.start, r.end - r.start, &net.colors[r.color])
-                    .map_err(RunError::Config)?;
+                request(r.start, r.end - r.start, &net.colors[r.color])?;
                 written += 1;
             }
         }
@@ -125,7 +138,7 @@ pub fn generate(
             let busy = sim.busy_area(p);
             let u = ((busy - last_busy[i]) / (servers * cfg.interval)).clamp(0.0, 1.0);
             last_busy[i] = busy;
-            utilization(t, &net.places[p].name, u).map_err(RunError::Config)?;
+            utilization(t, &net.places[p].name, u)?;
         }
         let done_requests = cfg.requests.is_some_and(|n| written >= n);
         let done_time = cfg.time.is_some_and(|d| t >= d - 1e-9);
@@ -172,20 +185,18 @@ pub fn table(
     net: &Net,
     cfg: &GenConfig,
     perturb: &mut dyn FnMut(f64) -> f64,
-) -> Result<(crate::trace::IntervalTable, GenReport), RunError> {
-    use crate::trace::{Aggregator, Labels, Request, UtilSample, UtilSeries};
+) -> Result<(IntervalTable, GenReport), GenerateError> {
     let mut labels = Labels::new();
     let mut requests = Vec::new();
     let mut samples = Vec::new();
     let report = generate(
         net,
         cfg,
-        &mut |start, rt, class| {
-            let class = labels.intern(class);
+        &mut |start, response_time, class| {
             requests.push(Request {
                 start,
-                response_time: rt,
-                class,
+                response_time,
+                class: labels.intern(class),
                 success: true,
                 resource: None,
             });
@@ -201,13 +212,14 @@ pub fn table(
             Ok(())
         },
     )?;
-    let util = UtilSeries::from_samples(samples).map_err(|e| RunError::Config(e.to_string()))?;
-    let mut agg = Aggregator::new(util.grid(None), cfg.interval, false);
-    for r in &requests {
-        agg.push(r);
+    let util = UtilSeries::from_samples(samples)?;
+    let mut pipeline = Pipeline::new(util, Some(cfg.interval), false);
+    // Interned in the same order, the classes keep their ids.
+    for name in labels.names() {
+        pipeline.class(name);
     }
-    let table = agg
-        .finish(&labels, &util)
-        .map_err(|e| RunError::Config(e.to_string()))?;
-    Ok((table, report))
+    for r in &requests {
+        pipeline.push(r);
+    }
+    Ok((pipeline.finish()?, report))
 }

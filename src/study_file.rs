@@ -183,12 +183,7 @@ pub fn load_study(yaml: &str) -> Result<Study, StudyFileError> {
         if experiments.iter().any(|o: &Experiment| o.name == name) {
             return Err(StudyFileError::Duplicate { name });
         }
-        experiments.push(
-            experiment(&name, &e).map_err(|message| StudyFileError::Experiment {
-                name: name.clone(),
-                message,
-            })?,
-        );
+        experiments.push(experiment(&name, &e)?);
     }
     Ok(Study {
         name: spec.name.unwrap_or_else(|| "study".into()),
@@ -227,16 +222,25 @@ fn merge(d: &ExpSpec, x: &ExpSpec) -> ExpSpec {
     }
 }
 
-fn method(s: &str, what: &str) -> Result<Method, String> {
+/// An invalid field of experiment `name`.
+fn invalid(name: &str, message: impl Into<String>) -> StudyFileError {
+    StudyFileError::Experiment {
+        name: name.to_string(),
+        message: message.into(),
+    }
+}
+
+fn method(name: &str, s: &str, what: &str) -> Result<Method, StudyFileError> {
     Method::from_id(s.trim()).ok_or_else(|| {
-        format!(
-            "{what}: unknown method `{s}`; expected sdl, rta, ur, rr, kf-u, kf-ru, rort or rortu"
+        invalid(
+            name,
+            format!("{what}: unknown method `{s}`; expected {}", Method::ids()),
         )
     })
 }
 
-fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
-    let model = e.model.clone().ok_or("no `model`")?;
+fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
+    let model = e.model.clone().ok_or_else(|| invalid(name, "no `model`"))?;
     let requests = e
         .requests
         .as_ref()
@@ -252,18 +256,26 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
         .values()
         .any(|p| matches!(p, ParamSpec::Estimate { .. }));
     let estimate = match &e.estimate {
-        Some(s) => Some(estimate_spec(s)?),
+        Some(s) => Some(estimate_spec(name, s)?),
         None if has_estimate_param => Some(EstimateSpec::default()),
         None => None,
     };
     if estimate.is_some() && (requests.is_empty() || utilization.is_empty()) {
-        return Err("estimation needs `requests` and `utilization` traces".into());
+        return Err(invalid(
+            name,
+            "estimation needs `requests` and `utilization` traces",
+        ));
     }
     let mut params = Vec::new();
     for (k, p) in &e.params {
         let src = match p {
             ParamSpec::Number(v) if v.is_finite() => ParamSource::Value(ParamValue::Number(*v)),
-            ParamSpec::Number(v) => return Err(format!("parameter `{k}`: {v} is not a number")),
+            ParamSpec::Number(v) => {
+                return Err(invalid(
+                    name,
+                    format!("parameter `{k}`: {v} is not a number"),
+                ));
+            }
             ParamSpec::Expr(s) => ParamSource::Value(ParamValue::Expr(s.clone())),
             ParamSpec::Measured { measured } => ParamSource::Measured(match measured.as_str() {
                 "throughput" => Measured::Throughput,
@@ -271,8 +283,11 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
                 "think_time" => Measured::ThinkTime,
                 "response_time" => Measured::ResponseTime,
                 other => {
-                    return Err(format!(
-                        "parameter `{k}`: unknown measured quantity `{other}`; expected throughput, interarrival, think_time or response_time"
+                    return Err(invalid(
+                        name,
+                        format!(
+                            "parameter `{k}`: unknown measured quantity `{other}`; expected throughput, interarrival, think_time or response_time"
+                        ),
                     ));
                 }
             }),
@@ -280,14 +295,15 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
                 pick: match estimate.as_str() {
                     "combined" => Pick::Combined,
                     "recommended" => Pick::Recommended,
-                    m => Pick::Method(method(m, &format!("parameter `{k}`"))?),
+                    m => Pick::Method(method(name, m, &format!("parameter `{k}`"))?),
                 },
                 class: class.clone(),
             },
         };
         if matches!(src, ParamSource::Measured(_)) && requests.is_empty() {
-            return Err(format!(
-                "parameter `{k}`: measured values need `requests` traces"
+            return Err(invalid(
+                name,
+                format!("parameter `{k}`: measured values need `requests` traces"),
             ));
         }
         params.push((k.clone(), src));
@@ -301,14 +317,19 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
         .find(|s| matches!(s, ParamSource::Estimate { .. }))
         && estimate.as_ref().is_some_and(|s| s.combine.is_empty())
     {
-        return Err("`estimate: combined` needs `estimate: {combine: [...]}`".into());
+        return Err(invalid(
+            name,
+            "`estimate: combined` needs `estimate: {combine: [...]}`",
+        ));
     }
     let run = e.run.clone().unwrap_or_default();
     let defaults = RunSpec::default();
     let warmup = match &run.warmup {
         None => defaults.warmup,
         Some(WarmupY::Count(n)) => Warmup::Count(*n),
-        Some(WarmupY::Text(t)) => t.parse().map_err(|m: String| format!("run.warmup: {m}"))?,
+        Some(WarmupY::Text(t)) => t
+            .parse()
+            .map_err(|m| invalid(name, format!("run.warmup: {m}")))?,
     };
     let run = RunSpec {
         requests: run.requests.unwrap_or(defaults.requests),
@@ -316,17 +337,23 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
         warmup,
     };
     if run.requests == 0 || run.replications == 0 {
-        return Err("run.requests and run.replications must be at least 1".into());
+        return Err(invalid(
+            name,
+            "run.requests and run.replications must be at least 1",
+        ));
     }
     let containers = e.containers.unwrap_or(1);
     let servers = e.servers.unwrap_or(1);
     if containers == 0 || servers == 0 {
-        return Err("servers and containers must be at least 1".into());
+        return Err(invalid(name, "servers and containers must be at least 1"));
     }
     if let Some(m) = e.measured_mean_s
         && !(m.is_finite() && m > 0.0)
     {
-        return Err(format!("measured_mean_s must be positive, got {m}"));
+        return Err(invalid(
+            name,
+            format!("measured_mean_s must be positive, got {m}"),
+        ));
     }
     Ok(Experiment {
         name: name.to_string(),
@@ -346,7 +373,7 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, String> {
     })
 }
 
-fn estimate_spec(s: &EstSpec) -> Result<EstimateSpec, String> {
+fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError> {
     let d = EstimateSpec::default();
     let methods = match &s.methods {
         None => d.methods,
@@ -358,7 +385,7 @@ fn estimate_spec(s: &EstSpec) -> Result<EstimateSpec, String> {
             };
             let mut ms = names
                 .iter()
-                .map(|n| method(n, "estimate.methods"))
+                .map(|n| method(name, n, "estimate.methods"))
                 .collect::<Result<Vec<_>, _>>()?;
             ms.dedup();
             ms
@@ -367,17 +394,18 @@ fn estimate_spec(s: &EstSpec) -> Result<EstimateSpec, String> {
     let combine = s
         .combine
         .iter()
-        .map(|n| method(n, "estimate.combine"))
+        .map(|n| method(name, n, "estimate.combine"))
         .collect::<Result<Vec<_>, _>>()?;
     let folds = s.folds.unwrap_or(d.folds);
     if folds < 2 {
-        return Err("estimate.folds must be at least 2".into());
+        return Err(invalid(name, "estimate.folds must be at least 2"));
     }
     if let Some(i) = s.interval
         && !(i.is_finite() && i > 0.0)
     {
-        return Err(format!(
-            "estimate.interval must be positive seconds, got {i}"
+        return Err(invalid(
+            name,
+            format!("estimate.interval must be positive seconds, got {i}"),
         ));
     }
     Ok(EstimateSpec {

@@ -317,6 +317,16 @@ impl Method {
         }
     }
 
+    /// Every id, for messages: "sdl, rta, … or rortu".
+    pub fn ids() -> String {
+        let ids: Vec<&str> = Method::ALL.iter().map(|m| m.id()).collect();
+        format!(
+            "{} or {}",
+            ids[..ids.len() - 1].join(", "),
+            ids[ids.len() - 1]
+        )
+    }
+
     /// Parses an id.
     pub fn from_id(s: &str) -> Option<Method> {
         Method::ALL.iter().copied().find(|m| m.id() == s)

@@ -35,12 +35,22 @@ pub enum Warmup {
     Auto,
 }
 
+/// A warm-up that is not `auto`, `none`, a count or a time.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{text}`: expected auto, none, a count (5000) or a time (300s)")]
+pub struct WarmupError {
+    /// The text given.
+    pub text: String,
+}
+
 impl std::str::FromStr for Warmup {
-    type Err = String;
+    type Err = WarmupError;
 
     /// `auto`, `none`, a passage count (`5000`) or a time (`300s`).
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}`: expected auto, none, a count (5000) or a time (300s)");
+    fn from_str(s: &str) -> Result<Self, WarmupError> {
+        let bad = || WarmupError {
+            text: s.to_string(),
+        };
         Ok(match s.trim() {
             "auto" => Warmup::Auto,
             "none" | "0" => Warmup::None,
@@ -71,6 +81,25 @@ pub struct RunConfig {
     pub token_limit: u64,
     /// Confidence level of intervals (0.95).
     pub confidence: f64,
+}
+
+impl RunConfig {
+    /// Checks the configuration against `net`: the rules a run needs, once.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for the first rule broken.
+    pub fn check(&self, net: &Net) -> Result<(), ConfigError> {
+        if self.replications == 0 {
+            return Err(ConfigError::NoReplications);
+        }
+        if net.probes.is_empty() && !matches!(self.stop, StopRule::Time(_)) {
+            return Err(ConfigError::NoProbeToStop);
+        }
+        if net.probes.is_empty() && matches!(self.warmup, Warmup::Auto | Warmup::Count(_)) {
+            return Err(ConfigError::NoProbeForWarmup);
+        }
+        Ok(())
+    }
 }
 
 impl Default for RunConfig {
@@ -194,8 +223,8 @@ pub struct SimReport {
 #[non_exhaustive]
 pub enum RunError {
     /// The configuration does not fit the net.
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A replication failed.
     #[error("replication {replication}: {source}")]
     Sim {
@@ -204,6 +233,21 @@ pub enum RunError {
         /// The failure.
         source: SimError,
     },
+}
+
+/// A run configuration that does not fit the net.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Zero replications.
+    #[error("at least one replication is needed")]
+    NoReplications,
+    /// A stop by passages (or precision) with no probe to count.
+    #[error("the model has no probe: stop by time or add a probe")]
+    NoProbeToStop,
+    /// A warm-up by passages with no probe to count.
+    #[error("the model has no probe: give the warm-up as a time")]
+    NoProbeForWarmup,
 }
 
 /// One replication's raw outcome.
@@ -234,21 +278,7 @@ struct PlaceRaw {
 /// [`RunError`] when the configuration does not fit or a replication fails
 /// (deadlock, instability, an immediate loop).
 pub fn simulate(net: &Net, cfg: &RunConfig, ctl: Control<'_>) -> Result<SimReport, RunError> {
-    if cfg.replications == 0 {
-        return Err(RunError::Config(
-            "at least one replication is needed".into(),
-        ));
-    }
-    if net.probes.is_empty() && !matches!(cfg.stop, StopRule::Time(_)) {
-        return Err(RunError::Config(
-            "the model has no probe: stop by time (--time) or add a probe".into(),
-        ));
-    }
-    if net.probes.is_empty() && matches!(cfg.warmup, Warmup::Auto | Warmup::Count(_)) {
-        return Err(RunError::Config(
-            "the model has no probe: give the warm-up as a time".into(),
-        ));
-    }
+    cfg.check(net)?;
     let reps: Vec<Result<Rep, RunError>> = (0..cfg.replications)
         .into_par_iter()
         .map(|r| run_one(net, cfg, r, ctl))
