@@ -90,13 +90,13 @@ impl RunConfig {
     /// [`ConfigError`] for the first rule broken.
     pub fn check(&self, net: &Net) -> Result<(), ConfigError> {
         if self.replications == 0 {
-            return Err(ConfigError::NoReplications);
+            return Err(ConfigError::ZeroReplications);
         }
         if net.probes.is_empty() && !matches!(self.stop, StopRule::Time(_)) {
-            return Err(ConfigError::NoProbeToStop);
+            return Err(ConfigError::StopWithoutProbe);
         }
         if net.probes.is_empty() && matches!(self.warmup, Warmup::Auto | Warmup::Count(_)) {
-            return Err(ConfigError::NoProbeForWarmup);
+            return Err(ConfigError::WarmupWithoutProbe);
         }
         Ok(())
     }
@@ -241,13 +241,13 @@ pub enum RunError {
 pub enum ConfigError {
     /// Zero replications.
     #[error("at least one replication is needed")]
-    NoReplications,
+    ZeroReplications,
     /// A stop by passages (or precision) with no probe to count.
     #[error("the model has no probe: stop by time or add a probe")]
-    NoProbeToStop,
+    StopWithoutProbe,
     /// A warm-up by passages with no probe to count.
     #[error("the model has no probe: give the warm-up as a time")]
-    NoProbeForWarmup,
+    WarmupWithoutProbe,
 }
 
 /// One replication's raw outcome.
