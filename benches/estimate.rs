@@ -49,7 +49,6 @@ fn benches(c: &mut Criterion) {
                 true,
                 None,
             )
-            .map_err(|e| e.to_string())
         },
         &mut |_, _, _| Ok(()),
     )
