@@ -62,8 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             start: vec![ProbePoint::Transition(0)],
             end: vec![ProbePoint::Transition(1)],
         }],
-    };
-    net.validate()?;
+    }
+    .into_valid()?;
     let cfg = RunConfig {
         stop: StopRule::Requests(200_000),
         warmup: Warmup::Auto,

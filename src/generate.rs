@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::qpn::{Net, SimError, Simulation, replication_rng};
+use crate::qpn::{SimError, Simulation, ValidNet, replication_rng};
 use crate::trace::{IntervalTable, Labels, Pipeline, Request, TraceError, UtilSample, UtilSeries};
 
 /// Why a trace could not be generated.
@@ -94,7 +94,7 @@ pub struct GenReport {
 /// [`GenerateError`]: configuration problems, simulation failures, or an
 /// error from a callback.
 pub fn generate(
-    net: &Net,
+    net: &ValidNet,
     cfg: &GenConfig,
     request: &mut dyn FnMut(f64, f64, &str) -> Result<(), TraceError>,
     utilization: &mut dyn FnMut(f64, &str, f64) -> Result<(), TraceError>,
@@ -182,7 +182,7 @@ pub fn generate(
 /// # Errors
 /// As [`generate`], or when the trace cannot be aggregated.
 pub fn table(
-    net: &Net,
+    net: &ValidNet,
     cfg: &GenConfig,
     perturb: &mut dyn FnMut(f64) -> f64,
 ) -> Result<(IntervalTable, GenReport), GenerateError> {

@@ -60,6 +60,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod compare;
+pub mod error;
 pub mod estimate;
 pub mod generate;
 pub mod import;
@@ -72,3 +73,5 @@ pub mod stats;
 pub mod study;
 pub mod study_file;
 pub mod trace;
+
+pub use error::{Error, Result};

@@ -76,9 +76,34 @@ pub struct Diagnostics {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EstimateError {
-    /// The data cannot support estimation.
-    #[error("{0}")]
-    Data(String),
+    /// No resource was named.
+    #[error("no resource named")]
+    NoResource,
+    /// A resource the interval table has no utilization for.
+    #[error("no utilization for resource `{name}` (the utilization file has: {})", known.join(", "))]
+    UnknownResource {
+        /// The resource named.
+        name: String,
+        /// The resources the table has.
+        known: Vec<String>,
+    },
+    /// Zero servers.
+    #[error("servers must be at least 1")]
+    NoServers,
+    /// Too few intervals to fit anything.
+    #[error(
+        "only {used} usable interval(s) of {intervals} ({saturated} saturated, {empty} without utilization or completions); at least 2 are needed"
+    )]
+    TooFewIntervals {
+        /// Intervals usable.
+        used: usize,
+        /// Intervals in the table.
+        intervals: usize,
+        /// Left out as saturated.
+        saturated: usize,
+        /// Left out as empty.
+        empty: usize,
+    },
     /// A method failed; no zero vector is returned in its place.
     #[error("{method}: {message}")]
     Failed {
@@ -122,19 +147,22 @@ impl Observations {
         keep_saturated: bool,
     ) -> Result<(Self, Diagnostics), EstimateError> {
         if resources.is_empty() {
-            return Err(EstimateError::Data("no resource named".into()));
+            return Err(EstimateError::NoResource);
         }
         let idx = resources
             .iter()
             .map(|resource| {
                 table
                     .resource_index(resource)
-                    .map_err(|e| EstimateError::Data(e.to_string()))
+                    .map_err(|_| EstimateError::UnknownResource {
+                        name: resource.to_string(),
+                        known: table.resources.clone(),
+                    })
             })
             .collect::<Result<Vec<usize>, _>>()?;
         let k = idx.len() as f64;
         if servers == 0 {
-            return Err(EstimateError::Data("servers must be at least 1".into()));
+            return Err(EstimateError::NoServers);
         }
         let mut d = Diagnostics {
             intervals: table.intervals.len(),
@@ -172,13 +200,12 @@ impl Observations {
         }
         d.used = rows.len();
         if rows.len() < 2 {
-            return Err(EstimateError::Data(format!(
-                "only {} usable interval(s) of {} ({} saturated, {} without utilization or completions); at least 2 are needed",
-                rows.len(),
-                d.intervals,
-                d.saturated,
-                d.empty
-            )));
+            return Err(EstimateError::TooFewIntervals {
+                used: rows.len(),
+                intervals: d.intervals,
+                saturated: d.saturated,
+                empty: d.empty,
+            });
         }
         if d.saturated > 0 {
             log::warn!(

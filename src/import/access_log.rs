@@ -49,8 +49,33 @@ pub struct LogFormat {
 
 /// Error in a format string.
 #[derive(Debug, thiserror::Error)]
-#[error("log format: {0}")]
-pub struct FormatError(String);
+#[non_exhaustive]
+pub enum FormatError {
+    /// A `%{` without its `}`.
+    #[error("log format: unclosed `{{` in directive at character {0}")]
+    Unclosed(usize),
+    /// A `%` at the end.
+    #[error("log format: a `%` directive at character {0} has no letter")]
+    NoLetter(usize),
+    /// No field gives the time.
+    #[error(
+        "log format: `{0}` has no time field; expected one of $msec, $time_local, $time_iso8601, %t, %{{msec}}t"
+    )]
+    NoTime(String),
+    /// No field gives the duration.
+    #[error(
+        "log format: `{0}` has no duration field; expected one of $request_time, $upstream_response_time, %D, %T (nginx's `combined` format has no timing)"
+    )]
+    NoDuration(String),
+    /// The pattern does not compile.
+    #[error("log format: cannot compile `{format}`: {error}")]
+    Regex {
+        /// The format.
+        format: String,
+        /// The regex error (in the message, not a source: printed once).
+        error: regex::Error,
+    },
+}
 
 impl LogFormat {
     /// Compiles an nginx or Apache format string.
@@ -125,17 +150,15 @@ impl LogFormat {
                 }
                 let mut arg = String::new();
                 if j < chars.len() && chars[j] == '{' {
-                    let close = chars[j..].iter().position(|&c| c == '}').ok_or_else(|| {
-                        FormatError(format!("unclosed `{{` in directive at character {}", i + 1))
-                    })?;
+                    let close = chars[j..]
+                        .iter()
+                        .position(|&c| c == '}')
+                        .ok_or(FormatError::Unclosed(i + 1))?;
                     arg = chars[j + 1..j + close].iter().collect();
                     j += close + 1;
                 }
                 let Some(&letter) = chars.get(j) else {
-                    return Err(FormatError(format!(
-                        "a `%` directive at character {} has no letter",
-                        i + 1
-                    )));
+                    return Err(FormatError::NoLetter(i + 1));
                 };
                 let f = match (letter, arg.as_str()) {
                     ('t', "") => Some(Field::TimeStartClf),
@@ -172,9 +195,7 @@ impl LogFormat {
                     | Field::TimeStartSec
             )
         }) {
-            return Err(FormatError(format!(
-                "`{format}` has no time field; expected one of $msec, $time_local, $time_iso8601, %t, %{{msec}}t"
-            )));
+            return Err(FormatError::NoTime(format.to_string()));
         }
         if !has(&|f| {
             matches!(
@@ -182,12 +203,12 @@ impl LogFormat {
                 Field::DurationSec | Field::UpstreamSec | Field::DurationUs | Field::DurationMs
             )
         }) {
-            return Err(FormatError(format!(
-                "`{format}` has no duration field; expected one of $request_time, $upstream_response_time, %D, %T (nginx's `combined` format has no timing)"
-            )));
+            return Err(FormatError::NoDuration(format.to_string()));
         }
-        let regex = Regex::new(&pattern)
-            .map_err(|e| FormatError(format!("cannot compile `{format}`: {e}")))?;
+        let regex = Regex::new(&pattern).map_err(|error| FormatError::Regex {
+            format: format.to_string(),
+            error,
+        })?;
         Ok(Self {
             regex,
             fields,

@@ -11,7 +11,7 @@ use std::io::BufRead;
 use regex::Regex;
 
 use super::{RequestRow, RequestSink, TraceError};
-use crate::trace::{parse_bool, parse_f64};
+use crate::trace::{HeaderProblem, parse_bool, parse_f64};
 
 /// Options for [`read`].
 #[derive(Debug, Clone, Default)]
@@ -33,9 +33,11 @@ pub fn read<R: BufRead>(
     let header = csv.byte_headers().map_err(TraceError::from_csv)?.clone();
     let col = |name: &str| header.iter().position(|h| h == name.as_bytes());
     let missing = |name: &str| {
-        TraceError::Header(format!(
-            "no `{name}` column; expected a JMeter CSV header such as `timeStamp,elapsed,label,responseCode,...,success,...` (set jmeter.save.saveservice.print_field_names=true)"
-        ))
+        TraceError::Header {
+        problem: HeaderProblem::MissingColumn(name.to_string()),
+        expected: "a JMeter CSV header such as `timeStamp,elapsed,label,responseCode,...,success,...` (set jmeter.save.saveservice.print_field_names=true)".into(),
+        found: None,
+    }
     };
     let ts = col("timeStamp").ok_or_else(|| missing("timeStamp"))?;
     let el = col("elapsed").ok_or_else(|| missing("elapsed"))?;

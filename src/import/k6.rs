@@ -11,7 +11,7 @@
 use std::io::BufRead;
 
 use super::{RequestRow, RequestSink, TraceError, check_duration, epoch_auto, rfc3339};
-use crate::trace::parse_f64;
+use crate::trace::{HeaderProblem, parse_f64};
 
 const METRIC: &str = "http_req_duration";
 
@@ -31,9 +31,12 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut RequestSink<'_>) -> Result<u64,
     let first = loop {
         let buf = input.fill_buf()?;
         if buf.is_empty() {
-            return Err(TraceError::Invalid(
-                "empty k6 file: expected a CSV with a `metric_name,timestamp,metric_value,...` header or NDJSON points".into(),
-            ));
+            return Err(TraceError::Empty {
+                what: "k6",
+                expected:
+                    "a CSV with a `metric_name,timestamp,metric_value,...` header or NDJSON points"
+                        .into(),
+            });
         }
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
             Some(i) => break buf[i],
@@ -55,10 +58,10 @@ fn read_csv<R: BufRead>(input: R, sink: &mut RequestSink<'_>) -> Result<u64, Tra
     let header = csv.byte_headers().map_err(TraceError::from_csv)?.clone();
     let col = |name: &str| header.iter().position(|h| h == name.as_bytes());
     let need = |name: &str| {
-        col(name).ok_or_else(|| {
-            TraceError::Header(format!(
-                "no `{name}` column; expected k6's CSV header `metric_name,timestamp,metric_value,check,error,error_code,group,method,name,proto,scenario,status,...`"
-            ))
+        col(name).ok_or_else(|| TraceError::Header {
+            problem: HeaderProblem::MissingColumn(name.to_string()),
+            expected: "k6's CSV header `metric_name,timestamp,metric_value,check,error,error_code,group,method,name,proto,scenario,status,...`".into(),
+            found: None,
         })
     };
     let (metric, ts, value) = (

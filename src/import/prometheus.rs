@@ -29,7 +29,7 @@ pub fn read<R: Read>(
     if let Some(status) = v["status"].as_str()
         && status != "success"
     {
-        return Err(TraceError::Invalid(format!(
+        return Err(invalid(format!(
             "the query failed: status `{status}`, error {}",
             v["error"]
         )));
@@ -42,7 +42,7 @@ pub fn read<R: Read>(
     match data["resultType"].as_str() {
         Some("matrix") => {}
         other => {
-            return Err(TraceError::Invalid(format!(
+            return Err(invalid(format!(
                 "expected `\"resultType\": \"matrix\"` (a query_range result), found {}",
                 other.map_or("none".to_string(), |s| format!("`{s}`"))
             )));
@@ -50,32 +50,32 @@ pub fn read<R: Read>(
     }
     let series = data["result"]
         .as_array()
-        .ok_or_else(|| TraceError::Invalid("`data.result` is not an array".into()))?;
+        .ok_or_else(|| invalid("`data.result` is not an array".into()))?;
     let mut n = 0;
     for (k, s) in series.iter().enumerate() {
         let resource = match s["metric"][resource_label].as_str() {
             Some(r) => r.to_string(),
             None if series.len() == 1 => "cpu".to_string(),
             None => {
-                return Err(TraceError::Invalid(format!(
-                    "series {k} has no `{resource_label}` label (labels: {}); choose one with --resource-label",
+                return Err(invalid(format!(
+                    "series {k} has no `{resource_label}` label (labels: {}); choose the label that names the resource",
                     s["metric"]
                 )));
             }
         };
         let values = s["values"]
             .as_array()
-            .ok_or_else(|| TraceError::Invalid(format!("series {k} has no `values` array")))?;
+            .ok_or_else(|| invalid(format!("series {k} has no `values` array")))?;
         for (j, pair) in values.iter().enumerate() {
             let t = pair[0].as_f64();
             let raw = pair[1].as_str();
             let (Some(t), Some(raw)) = (t, raw) else {
-                return Err(TraceError::Invalid(format!(
+                return Err(invalid(format!(
                     "series {k}, sample {j}: expected [epoch_seconds, \"value\"], found {pair}"
                 )));
             };
             let Ok(u) = raw.parse::<f64>() else {
-                return Err(TraceError::Invalid(format!(
+                return Err(invalid(format!(
                     "series {k}, sample {j}: value {raw:?} is not a number"
                 )));
             };
@@ -83,7 +83,7 @@ pub fn read<R: Read>(
                 continue;
             }
             if !(-1e-6..=1.0 + 1e-6).contains(&u) {
-                return Err(TraceError::Invalid(format!(
+                return Err(invalid(format!(
                     "series {k} (`{resource}`), sample {j}: utilization {u} is outside 0–1; export a fraction, not percent"
                 )));
             }
@@ -97,4 +97,12 @@ pub fn read<R: Read>(
         }
     }
     Ok(n)
+}
+
+/// A query_range result that is not what it should be.
+fn invalid(problem: String) -> TraceError {
+    TraceError::Format {
+        format: "prometheus",
+        problem,
+    }
 }

@@ -9,7 +9,7 @@
 use std::io::BufRead;
 
 use super::{TraceError, UtilSink};
-use crate::trace::UtilSample;
+use crate::trace::{HeaderProblem, UtilSample};
 
 fn parse_time(s: &str) -> Option<f64> {
     let s = s.trim();
@@ -49,10 +49,11 @@ pub fn read<R: BufRead>(input: R, sink: &mut UtilSink<'_>) -> Result<u64, TraceE
                 _ => None,
             };
             if cols.is_none() && n == 0 && !names.iter().any(|x| x.starts_with('%')) {
-                return Err(TraceError::Header(format!(
-                    "expected sadf's header `# hostname;interval;timestamp;CPU;...;%idle`, found `{}`",
-                    line.trim()
-                )));
+                return Err(TraceError::Header {
+                    problem: HeaderProblem::Foreign,
+                    expected: "sadf's header `# hostname;interval;timestamp;CPU;...;%idle`".into(),
+                    found: Some(line.trim().to_string()),
+                });
             }
             continue;
         }

@@ -11,7 +11,7 @@ use serde_saphyr::Spanned;
 
 use super::spec::{DistSpec, ModelSpec, NumSrc};
 use super::{BOOL_MESSAGE, ModelError, Stability, at, build, expr};
-use crate::qpn::Net;
+use crate::qpn::ValidNet;
 
 /// A parameter value: a number, or an expression over the model's other
 /// parameters (`2 * rate`).
@@ -97,8 +97,8 @@ pub struct Model {
     pub description: String,
     /// Parameter values after the settings.
     pub params: BTreeMap<String, f64>,
-    /// The compiled net.
-    pub net: Net,
+    /// The compiled, checked net.
+    pub net: ValidNet,
     /// Per-queueing-place offered load / capacity, for open models whose
     /// flows could be solved (`None` for closed models).
     pub open_loads: Option<Vec<(String, f64, f64)>>,

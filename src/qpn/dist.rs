@@ -72,16 +72,56 @@ pub enum Dist {
 
 /// Invalid distribution parameters.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct DistError(pub String);
+#[non_exhaustive]
+pub enum DistError {
+    /// A parameter that must be positive.
+    #[error("{name} must be a positive number, got {value}")]
+    NotPositive {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A deterministic value below zero.
+    #[error("value must be a non-negative number, got {0}")]
+    Negative(f64),
+    /// Uniform bounds out of order or negative.
+    #[error("uniform needs 0 <= min <= max, got min {min}, max {max}")]
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// Erlang with no phases.
+    #[error("erlang needs k >= 1 phases")]
+    NoPhases,
+    /// Hyperexponential with cv below 1.
+    #[error("hyperexponential needs cv >= 1, got {0}")]
+    HyperCv(f64),
+    /// Parameters the sampler cannot take (extreme values).
+    #[error("{law} cannot be sampled with mean {mean} and cv {cv}")]
+    Sampler {
+        /// The law.
+        law: &'static str,
+        /// Mean.
+        mean: f64,
+        /// Coefficient of variation.
+        cv: f64,
+    },
+    /// Empirical without samples.
+    #[error("an empirical distribution needs at least one sample")]
+    NoSamples,
+    /// Empirical with a negative or non-finite sample.
+    #[error("empirical samples must be finite and non-negative, found {0}")]
+    BadSample(f64),
+}
 
-fn positive(name: &str, v: f64) -> Result<f64, DistError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
+fn positive(name: &'static str, value: f64) -> Result<f64, DistError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
     } else {
-        Err(DistError(format!(
-            "{name} must be a positive number, got {v}"
-        )))
+        Err(DistError::NotPositive { name, value })
     }
 }
 
@@ -98,9 +138,7 @@ impl Dist {
         if value.is_finite() && value >= 0.0 {
             Ok(Dist::Deterministic { value })
         } else {
-            Err(DistError(format!(
-                "value must be a non-negative number, got {value}"
-            )))
+            Err(DistError::Negative(value))
         }
     }
 
@@ -109,16 +147,14 @@ impl Dist {
         if min.is_finite() && max.is_finite() && 0.0 <= min && min <= max {
             Ok(Dist::Uniform { min, max })
         } else {
-            Err(DistError(format!(
-                "uniform needs 0 <= min <= max, got min {min}, max {max}"
-            )))
+            Err(DistError::Uniform { min, max })
         }
     }
 
     /// Erlang with `k` ≥ 1 phases and `mean` > 0.
     pub fn erlang(k: u32, mean: f64) -> Result<Self, DistError> {
         if k == 0 {
-            return Err(DistError("erlang needs k >= 1 phases".into()));
+            return Err(DistError::NoPhases);
         }
         Ok(Dist::Erlang {
             k,
@@ -130,9 +166,7 @@ impl Dist {
     pub fn hyperexponential(mean: f64, cv: f64) -> Result<Self, DistError> {
         let mean = positive("mean", mean)?;
         if !(cv.is_finite() && cv >= 1.0) {
-            return Err(DistError(format!(
-                "hyperexponential needs cv >= 1, got {cv}"
-            )));
+            return Err(DistError::HyperCv(cv));
         }
         let c2 = cv * cv;
         let p = 0.5 * (1.0 + ((c2 - 1.0) / (c2 + 1.0)).sqrt());
@@ -147,8 +181,13 @@ impl Dist {
     pub fn lognormal(mean: f64, cv: f64) -> Result<Self, DistError> {
         let (mean, cv) = (positive("mean", mean)?, positive("cv", cv)?);
         let sigma2 = (1.0 + cv * cv).ln();
-        let inner = LogNormal::new(mean.ln() - 0.5 * sigma2, sigma2.sqrt())
-            .map_err(|e| DistError(e.to_string()))?;
+        let inner = LogNormal::new(mean.ln() - 0.5 * sigma2, sigma2.sqrt()).map_err(|_| {
+            DistError::Sampler {
+                law: "lognormal",
+                mean,
+                cv,
+            }
+        })?;
         Ok(Dist::LogNormal { mean, cv, inner })
     }
 
@@ -156,21 +195,21 @@ impl Dist {
     pub fn gamma(mean: f64, cv: f64) -> Result<Self, DistError> {
         let (mean, cv) = (positive("mean", mean)?, positive("cv", cv)?);
         let shape = 1.0 / (cv * cv);
-        let inner = Gamma::new(shape, mean / shape).map_err(|e| DistError(e.to_string()))?;
+        let inner = Gamma::new(shape, mean / shape).map_err(|_| DistError::Sampler {
+            law: "gamma",
+            mean,
+            cv,
+        })?;
         Ok(Dist::Gamma { mean, cv, inner })
     }
 
     /// Empirical: uniform over `samples` (non-empty, each finite and ≥ 0).
     pub fn empirical(samples: Vec<f64>) -> Result<Self, DistError> {
         if samples.is_empty() {
-            return Err(DistError(
-                "an empirical distribution needs at least one sample".into(),
-            ));
+            return Err(DistError::NoSamples);
         }
         if let Some(bad) = samples.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-            return Err(DistError(format!(
-                "empirical samples must be finite and non-negative, found {bad}"
-            )));
+            return Err(DistError::BadSample(*bad));
         }
         let mean = samples.iter().sum::<f64>() / samples.len() as f64;
         Ok(Dist::Empirical {
@@ -338,10 +377,27 @@ mod tests {
 
     #[test]
     fn invalid_parameters_are_rejected_with_a_reason() {
-        assert!(Dist::exponential(0.0).unwrap_err().0.contains("positive"));
-        assert!(Dist::uniform(2.0, 1.0).is_err());
-        assert!(Dist::hyperexponential(1.0, 0.5).is_err());
-        assert!(Dist::erlang(0, 1.0).is_err());
-        assert!(Dist::empirical(vec![]).is_err());
+        assert_eq!(
+            Dist::exponential(0.0).unwrap_err().to_string(),
+            "mean must be a positive number, got 0"
+        );
+        assert_eq!(
+            Dist::uniform(2.0, 1.0).unwrap_err(),
+            DistError::Uniform { min: 2.0, max: 1.0 }
+        );
+        assert_eq!(
+            Dist::hyperexponential(1.0, 0.5).unwrap_err(),
+            DistError::HyperCv(0.5)
+        );
+        assert_eq!(Dist::erlang(0, 1.0).unwrap_err(), DistError::NoPhases);
+        assert_eq!(Dist::empirical(vec![]).unwrap_err(), DistError::NoSamples);
+        assert_eq!(
+            Dist::empirical(vec![1.0, -2.0]).unwrap_err(),
+            DistError::BadSample(-2.0)
+        );
+        assert_eq!(
+            Dist::deterministic(-1.0).unwrap_err(),
+            DistError::Negative(-1.0)
+        );
     }
 }

@@ -16,7 +16,7 @@ use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::event::{Busy, Events, Target, Token};
-use super::net::{ArcSpec, Net, ProbePoint, Timing};
+use super::net::{ArcSpec, Net, ProbePoint, Timing, ValidNet};
 use super::queue::{self, Job, QueueState};
 use crate::stats::{BatchMeans, Moments, QuantileSketch};
 
@@ -162,9 +162,10 @@ pub struct Simulation<'n> {
 }
 
 impl<'n> Simulation<'n> {
-    /// Prepares a replication; `net` must have passed [`Net::validate`].
+    /// Prepares a replication.
     /// `rng` is this replication's stream.
-    pub fn new(net: &'n Net, rng: Xoshiro256PlusPlus) -> Self {
+    pub fn new(net: &'n ValidNet, rng: Xoshiro256PlusPlus) -> Self {
+        let net: &'n Net = net;
         let nc = net.colors.len();
         let np = net.places.len();
         let nt = net.transitions.len();

@@ -21,9 +21,10 @@ pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use net::{
     ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, Place, PlaceId, Probe,
-    ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId, default_probe, open_flows,
+    ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId, ValidNet, default_probe,
+    open_flows,
 };
 pub use run::{
-    Control, PlaceResult, ProbeResult, RunConfig, RunError, SimReport, StopRule, Warmup,
-    WarmupReport, simulate,
+    ConfigError, Control, PlaceResult, ProbeResult, RunConfig, RunError, SimReport, StopRule,
+    Warmup, WarmupError, WarmupReport, simulate,
 };

@@ -169,10 +169,102 @@ pub struct Net {
     pub probes: Vec<Probe>,
 }
 
+/// A net that passed every check of [`Net::validate`]: what the engine,
+/// the solver and the generator take. Read it as a [`Net`] (it derefs to
+/// one); change it only by going back to a `Net` and checking again.
+#[derive(Debug, Clone)]
+pub struct ValidNet(Net);
+
+impl std::ops::Deref for ValidNet {
+    type Target = Net;
+    fn deref(&self) -> &Net {
+        &self.0
+    }
+}
+
+impl ValidNet {
+    /// The net, to change it (and check it again).
+    pub fn into_inner(self) -> Net {
+        self.0
+    }
+}
+
+impl TryFrom<Net> for ValidNet {
+    type Error = NetError;
+    fn try_from(net: Net) -> Result<Self, NetError> {
+        net.validate()?;
+        Ok(Self(net))
+    }
+}
+
 /// A structural problem of a net.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct NetError(pub String);
+#[non_exhaustive]
+pub enum NetError {
+    /// No colours.
+    #[error("the net has no colours")]
+    NoColors,
+    /// More probes than tokens can carry stamps for.
+    #[error("at most {MAX_PROBES} probes are supported, found {0}")]
+    TooManyProbes(usize),
+    /// A per-colour list of the wrong length.
+    #[error("place {place}: {what} must list {colors} colours")]
+    PerColor {
+        /// The place.
+        place: String,
+        /// Which list.
+        what: &'static str,
+        /// Colours of the net.
+        colors: usize,
+    },
+    /// A server count the discipline does not allow.
+    #[error("place {place}: {rule}, found {servers}")]
+    Servers {
+        /// The place.
+        place: String,
+        /// The discipline's rule.
+        rule: &'static str,
+        /// Servers given.
+        servers: u32,
+    },
+    /// An arc to a missing place or colour, or with count 0.
+    #[error("transition {0}: an arc refers to a missing place or colour, or has count 0")]
+    Arc(String),
+    /// A transition without modes.
+    #[error("transition {0} has no modes")]
+    NoModes(String),
+    /// A non-positive transition or mode weight.
+    #[error("transition {transition}{}: weight must be positive, got {weight}", mode.as_ref().map(|m| format!(" mode {m}")).unwrap_or_default())]
+    Weight {
+        /// The transition.
+        transition: String,
+        /// The mode, for a mode weight.
+        mode: Option<String>,
+        /// The weight.
+        weight: f64,
+    },
+    /// An immediate mode without inputs.
+    #[error(
+        "transition {transition} mode {mode}: an immediate transition without inputs would fire forever; make it timed to model arrivals"
+    )]
+    ImmediateSource {
+        /// The transition.
+        transition: String,
+        /// The mode.
+        mode: String,
+    },
+    /// A colour that can enter a queue without a service time there.
+    #[error("queueing place {place}: colour {color} can enter it but has no service time there")]
+    NoService {
+        /// The place.
+        place: String,
+        /// The colour.
+        color: String,
+    },
+    /// A probe without colours, start or end.
+    #[error("probe {0} needs colours, a start and an end")]
+    Probe(String),
+}
 
 impl Net {
     /// Index of a place by name.
@@ -236,100 +328,109 @@ impl Net {
     /// enter a queue has a service time there.
     ///
     /// # Errors
-    /// The first problem found, in words.
+    /// The first problem found.
     pub fn validate(&self) -> Result<(), NetError> {
-        let nc = self.colors.len();
-        if nc == 0 {
-            return Err(NetError("the net has no colours".into()));
+        if self.colors.is_empty() {
+            return Err(NetError::NoColors);
         }
         if self.probes.len() > MAX_PROBES {
-            return Err(NetError(format!(
-                "at most {MAX_PROBES} probes are supported, found {}",
-                self.probes.len()
-            )));
+            return Err(NetError::TooManyProbes(self.probes.len()));
         }
         for p in &self.places {
-            if p.initial.len() != nc {
-                return Err(NetError(format!(
-                    "place {}: initial marking must list {nc} colours",
-                    p.name
-                )));
-            }
-            if let Some(q) = &p.queue {
-                if q.service.len() != nc || q.priority.len() != nc {
-                    return Err(NetError(format!(
-                        "place {}: service and priority must list {nc} colours",
-                        p.name
-                    )));
-                }
-                if q.scheduling.has_servers()
-                    && let Err(rule) = q.scheduling.check_servers(u64::from(q.servers))
-                {
-                    return Err(NetError(format!(
-                        "place {}: {rule}, found {}",
-                        p.name, q.servers
-                    )));
-                }
-            }
+            self.check_place(p)?;
         }
-        let check_arc = |t: &Transition, a: &ArcSpec| -> Result<(), NetError> {
-            if a.place >= self.places.len() || a.color >= nc || a.count == 0 {
-                return Err(NetError(format!(
-                    "transition {}: an arc refers to a missing place or colour, or has count 0",
-                    t.name
-                )));
-            }
-            Ok(())
-        };
         for t in &self.transitions {
-            if t.modes.is_empty() {
-                return Err(NetError(format!("transition {} has no modes", t.name)));
+            self.check_transition(t)?;
+        }
+        self.check_service()?;
+        match self
+            .probes
+            .iter()
+            .find(|pr| pr.colors.is_empty() || pr.start.is_empty() || pr.end.is_empty())
+        {
+            Some(pr) => Err(NetError::Probe(pr.name.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the net and returns it as a [`ValidNet`].
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn into_valid(self) -> Result<ValidNet, NetError> {
+        ValidNet::try_from(self)
+    }
+
+    fn check_place(&self, p: &Place) -> Result<(), NetError> {
+        let nc = self.colors.len();
+        let per_color = |what| NetError::PerColor {
+            place: p.name.clone(),
+            what,
+            colors: nc,
+        };
+        if p.initial.len() != nc {
+            return Err(per_color("initial marking"));
+        }
+        let Some(q) = &p.queue else { return Ok(()) };
+        if q.service.len() != nc || q.priority.len() != nc {
+            return Err(per_color("service and priority"));
+        }
+        if q.scheduling.has_servers()
+            && let Err(rule) = q.scheduling.check_servers(u64::from(q.servers))
+        {
+            return Err(NetError::Servers {
+                place: p.name.clone(),
+                rule,
+                servers: q.servers,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_transition(&self, t: &Transition) -> Result<(), NetError> {
+        let weight = |mode: Option<&Mode>, weight: f64| NetError::Weight {
+            transition: t.name.clone(),
+            mode: mode.map(|m| m.name.clone()),
+            weight,
+        };
+        if t.modes.is_empty() {
+            return Err(NetError::NoModes(t.name.clone()));
+        }
+        if let Timing::Immediate { weight: w } = t.timing
+            && !(w.is_finite() && w > 0.0)
+        {
+            return Err(weight(None, w));
+        }
+        for m in &t.modes {
+            if !(m.weight.is_finite() && m.weight > 0.0) {
+                return Err(weight(Some(m), m.weight));
             }
-            if let Timing::Immediate { weight } = t.timing
-                && !(weight.is_finite() && weight > 0.0)
-            {
-                return Err(NetError(format!(
-                    "transition {}: weight must be positive, got {weight}",
-                    t.name
-                )));
+            if m.inputs.is_empty() && matches!(t.timing, Timing::Immediate { .. }) {
+                return Err(NetError::ImmediateSource {
+                    transition: t.name.clone(),
+                    mode: m.name.clone(),
+                });
             }
-            for m in &t.modes {
-                if !(m.weight.is_finite() && m.weight > 0.0) {
-                    return Err(NetError(format!(
-                        "transition {} mode {}: weight must be positive, got {}",
-                        t.name, m.name, m.weight
-                    )));
-                }
-                if m.inputs.is_empty() && matches!(t.timing, Timing::Immediate { .. }) {
-                    return Err(NetError(format!(
-                        "transition {} mode {}: an immediate transition without inputs would fire forever; make it timed to model arrivals",
-                        t.name, m.name
-                    )));
-                }
-                for a in m.inputs.iter().chain(&m.outputs) {
-                    check_arc(t, a)?;
-                }
+            let bad = |a: &ArcSpec| {
+                a.place >= self.places.len() || a.color >= self.colors.len() || a.count == 0
+            };
+            if m.inputs.iter().chain(&m.outputs).any(bad) {
+                return Err(NetError::Arc(t.name.clone()));
             }
         }
+        Ok(())
+    }
+
+    fn check_service(&self) -> Result<(), NetError> {
         let can = self.reachable();
         for (pi, p) in self.places.iter().enumerate() {
-            if let Some(q) = &p.queue {
-                for c in 0..nc {
-                    if can[pi][c] && q.service[c].is_none() {
-                        return Err(NetError(format!(
-                            "queueing place {}: colour {} can enter it but has no service time there",
-                            p.name, self.colors[c]
-                        )));
-                    }
-                }
-            }
-        }
-        for pr in &self.probes {
-            if pr.colors.is_empty() || pr.start.is_empty() || pr.end.is_empty() {
-                return Err(NetError(format!(
-                    "probe {} needs colours, a start and an end",
-                    pr.name
-                )));
+            let Some(q) = &p.queue else { continue };
+            if let Some(c) = (0..self.colors.len()).find(|&c| can[pi][c] && q.service[c].is_none())
+            {
+                return Err(NetError::NoService {
+                    place: p.name.clone(),
+                    color: self.colors[c].clone(),
+                });
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::engine::{DEFAULT_TOKEN_LIMIT, SimError, Simulation, replication_rng};
-use super::net::Net;
+use super::net::{Net, ValidNet};
 use crate::stats::{Moments, QuantileSketch, mser5, student_t_quantile};
 
 /// When to stop measuring.
@@ -277,7 +277,7 @@ struct PlaceRaw {
 /// # Errors
 /// [`RunError`] when the configuration does not fit or a replication fails
 /// (deadlock, instability, an immediate loop).
-pub fn simulate(net: &Net, cfg: &RunConfig, ctl: Control<'_>) -> Result<SimReport, RunError> {
+pub fn simulate(net: &ValidNet, cfg: &RunConfig, ctl: Control<'_>) -> Result<SimReport, RunError> {
     cfg.check(net)?;
     let reps: Vec<Result<Rep, RunError>> = (0..cfg.replications)
         .into_par_iter()
@@ -291,7 +291,7 @@ fn interrupted(ctl: &Control<'_>) -> bool {
     ctl.interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
 }
 
-fn run_one(net: &Net, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep, RunError> {
+fn run_one(net: &ValidNet, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep, RunError> {
     let err = |source| RunError::Sim {
         replication: r,
         source,

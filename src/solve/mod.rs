@@ -13,7 +13,7 @@ pub mod network;
 use serde::Serialize;
 
 use crate::qpn::queue::ProductForm;
-use crate::qpn::{Dist, Net, ProbePoint, Timing};
+use crate::qpn::{Dist, Net, ProbePoint, Timing, ValidNet};
 pub use network::{
     Method, Solution, SolveError, Station, StationKind, StationResult, solve_approximate,
     solve_closed, solve_exact, solve_open,
@@ -85,7 +85,8 @@ type Routing = Vec<Vec<(Option<usize>, f64)>>;
 ///
 /// # Errors
 /// [`NotProductForm`] with every reason found, or an unstable open station.
-pub fn analyse(net: &Net) -> Result<Analysis, NotProductForm> {
+pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
+    let net: &Net = net;
     let np = net.places.len();
     let nc = net.colors.len();
     let can = net.reachable();

@@ -11,7 +11,8 @@
 use std::io::{BufRead, Write};
 
 use super::{
-    LabelId, Labels, Request, TraceError, UtilSample, parse_bool, parse_f64, parse_seconds,
+    HeaderProblem, LabelId, Labels, Request, TraceError, UtilSample, parse_bool, parse_f64,
+    parse_seconds,
 };
 
 /// Finds a column by name (case-sensitive, surrounding spaces ignored).
@@ -44,19 +45,22 @@ fn csv_reader<R: BufRead>(input: R) -> csv::Reader<R> {
 
 fn read_header<R: BufRead>(
     reader: &mut csv::Reader<R>,
-    what: &str,
+    what: &'static str,
     expected: &str,
 ) -> Result<csv::ByteRecord, TraceError> {
     let header = reader.byte_headers().map_err(TraceError::from_csv)?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-        return Err(TraceError::Invalid(format!(
-            "empty {what} file: expected a header line `{expected}`"
-        )));
+        return Err(TraceError::Empty {
+            what,
+            expected: format!("a header line `{expected}`"),
+        });
     }
     if std::str::from_utf8(header.as_slice()).is_err() {
-        return Err(TraceError::Header(format!(
-            "the header is not UTF-8 text; expected `{expected}` (is this a binary file?)"
-        )));
+        return Err(TraceError::Header {
+            problem: HeaderProblem::NotText,
+            expected: format!("`{expected}`"),
+            found: None,
+        });
     }
     Ok(header)
 }
@@ -85,11 +89,10 @@ impl<R: BufRead> RequestReader<R> {
         let mut csv = csv_reader(input);
         let header = read_header(&mut csv, "requests", REQUESTS_HEADER)?;
         let need = |name: &str| {
-            column(&header, name).ok_or_else(|| {
-                TraceError::Header(format!(
-                    "no `{name}` column; expected a header `{REQUESTS_HEADER}`, found `{}`",
-                    header_text(&header)
-                ))
+            column(&header, name).ok_or_else(|| TraceError::Header {
+                problem: HeaderProblem::MissingColumn(name.to_string()),
+                expected: format!("a header `{REQUESTS_HEADER}`"),
+                found: Some(header_text(&header)),
             })
         };
         let ts = need("timestamp")?;
@@ -211,11 +214,10 @@ impl<R: BufRead> UtilizationReader<R> {
     pub fn new(input: R) -> Result<Self, TraceError> {
         let mut csv = csv_reader(input);
         let header = read_header(&mut csv, "utilization", UTIL_HEADER)?;
-        let missing = |name: &str| {
-            TraceError::Header(format!(
-                "no `{name}` column; expected a header `{UTIL_HEADER}` (or `utilization_pct` for percent), found `{}`",
-                header_text(&header)
-            ))
+        let missing = |name: &str| TraceError::Header {
+            problem: HeaderProblem::MissingColumn(name.to_string()),
+            expected: format!("a header `{UTIL_HEADER}` (or `utilization_pct` for percent)"),
+            found: Some(header_text(&header)),
         };
         let ts = column(&header, "timestamp").ok_or_else(|| missing("timestamp"))?;
         let (util, percent) = match (

@@ -100,10 +100,10 @@ impl UtilSeries {
                 v.sort_by(|a, b| a.0.total_cmp(&b.0));
             }
             if let Some(w) = v.windows(2).find(|w| w[0].0 == w[1].0) {
-                return Err(TraceError::Invalid(format!(
-                    "two utilization samples of `{name}` share the timestamp {}; each sample must end its own interval",
-                    w[0].0
-                )));
+                return Err(TraceError::SameTimestamp {
+                    resource: name.clone(),
+                    timestamp: w[0].0,
+                });
             }
             let mut gaps: Vec<f64> = v.windows(2).map(|w| w[1].0 - w[0].0).collect();
             let typical = if gaps.is_empty() {
@@ -122,11 +122,9 @@ impl UtilSeries {
             }
             let mut series = Vec::with_capacity(v.len());
             for (t, interval, u) in v {
-                let span = interval.or(typical).ok_or_else(|| {
-                    TraceError::Invalid(format!(
-                        "resource `{name}` has a single utilization sample and no `interval` column; its sampling interval cannot be inferred"
-                    ))
-                })?;
+                let span = interval
+                    .or(typical)
+                    .ok_or_else(|| TraceError::SingleSample(name.clone()))?;
                 series.push((t, span, u));
             }
             out.push(series);
@@ -368,26 +366,18 @@ impl Aggregator {
                 // own extremes say where the data really are.
                 let a = grid.bounds(lo).0.min(self.first_start);
                 let b = grid.bounds(hi).1.max(self.last_end);
-                let readable = |x: f64| {
-                    if x.abs() < 1e15 {
-                        format!("{x}")
+                let huge = span > MAX_INTERVALS;
+                return Err(TraceError::Span {
+                    intervals: if huge {
+                        ((b - a) / grid.width).ceil()
                     } else {
-                        format!("{x:.3e}")
-                    }
-                };
-                let (n, held, or_wider) = if span > MAX_INTERVALS {
-                    let n = readable(((b - a) / grid.width).ceil());
-                    (n, String::new(), "")
-                } else {
-                    let held = format!(" but only {occupied} of them hold data");
-                    (span.to_string(), held, ", or is a wider --interval meant")
-                };
-                return Err(TraceError::Invalid(format!(
-                    "the traces span {n} intervals of {} s (from {} s to {} s){held}; are milliseconds mixed with seconds{or_wider}?",
-                    grid.width,
-                    readable(a),
-                    readable(b),
-                )));
+                        span as f64
+                    },
+                    width: grid.width,
+                    from: a,
+                    to: b,
+                    occupied: (!huge).then_some(occupied),
+                });
             }
             let empty = Vec::new();
             let mut cover = vec![0i64; n_classes];
@@ -586,11 +576,9 @@ impl IntervalTable {
         self.resources
             .iter()
             .position(|x| x == name)
-            .ok_or_else(|| {
-                TraceError::Invalid(format!(
-                    "no utilization for resource `{name}` (the utilization file has: {})",
-                    self.resources.join(", ")
-                ))
+            .ok_or_else(|| TraceError::UnknownResource {
+                name: name.to_string(),
+                known: self.resources.clone(),
             })
     }
 

@@ -71,8 +71,23 @@ pub enum TraceError {
     #[error("cannot read the input (truncated or corrupt gzip, or an I/O failure)")]
     Io(#[from] std::io::Error),
     /// The header lacks a required column or cannot be understood.
-    #[error("line 1: {0}")]
-    Header(String),
+    #[error("line 1: {problem}; expected {expected}{}", found.as_ref().map(|f| format!(", found `{f}`")).unwrap_or_default())]
+    Header {
+        /// What is wrong with it.
+        problem: HeaderProblem,
+        /// The header the format wants, in words.
+        expected: String,
+        /// The header found, when it is worth showing.
+        found: Option<String>,
+    },
+    /// The input is empty.
+    #[error("empty {what} file: expected {expected}")]
+    Empty {
+        /// What kind of file.
+        what: &'static str,
+        /// What it should start with.
+        expected: String,
+    },
     /// A field does not hold what the format requires.
     #[error("line {line}, field `{field}`: found {found:?}, expected {expected}")]
     BadValue {
@@ -93,9 +108,86 @@ pub enum TraceError {
         /// What is wrong.
         message: String,
     },
-    /// The data as a whole cannot be used.
-    #[error("{0}")]
-    Invalid(String),
+    /// Two utilization samples of one resource end at the same time.
+    #[error(
+        "two utilization samples of `{resource}` share the timestamp {timestamp}; each sample must end its own interval"
+    )]
+    SameTimestamp {
+        /// The resource.
+        resource: String,
+        /// The shared timestamp, seconds.
+        timestamp: f64,
+    },
+    /// One sample and no interval column: its length is unknown.
+    #[error(
+        "resource `{0}` has a single utilization sample and no `interval` column; its sampling interval cannot be inferred"
+    )]
+    SingleSample(String),
+    /// The data span far more intervals than they fill.
+    #[error("the traces span {} intervals of {width} s (from {} s to {} s){}; are milliseconds mixed with seconds{}?",
+        readable(*intervals), readable(*from), readable(*to),
+        occupied.map(|n| format!(" but only {n} of them hold data")).unwrap_or_default(),
+        if occupied.is_some() { ", or are wider intervals meant" } else { "" })]
+    Span {
+        /// Intervals spanned.
+        intervals: f64,
+        /// Interval width, seconds.
+        width: f64,
+        /// First time, seconds.
+        from: f64,
+        /// Last time, seconds.
+        to: f64,
+        /// Intervals holding data, when the span is sparse rather than huge.
+        occupied: Option<u64>,
+    },
+    /// A resource without utilization samples.
+    #[error("no utilization for resource `{name}` (the utilization file has: {})", known.join(", "))]
+    UnknownResource {
+        /// The resource named.
+        name: String,
+        /// The resources there are.
+        known: Vec<String>,
+    },
+    /// A foreign format's file that does not hold what the format does.
+    #[error("{problem}")]
+    Format {
+        /// The format (`prometheus`, `k6`, ...).
+        format: &'static str,
+        /// What is wrong, in the format's own terms.
+        problem: String,
+    },
+}
+
+/// What is wrong with a header line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderProblem {
+    /// A required column is missing.
+    MissingColumn(String),
+    /// The header is not UTF-8 text.
+    NotText,
+    /// The header is not the format's.
+    Foreign,
+}
+
+impl std::fmt::Display for HeaderProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MissingColumn(c) => write!(f, "no `{c}` column"),
+            Self::NotText => f.write_str("the header is not UTF-8 text (is this a binary file?)"),
+            Self::Foreign => f.write_str("an unknown header"),
+        }
+    }
+}
+
+/// A time readable in a message: plain, or in scientific notation when
+/// huge.
+fn readable(x: f64) -> String {
+    if x.abs() < 1e15 {
+        format!("{x}")
+    } else {
+        format!("{x:.3e}")
+    }
 }
 
 impl TraceError {

@@ -16,7 +16,7 @@ const CASES: &[(&[&str], &str)] = &[
     ),
     (
         &["inspect", "--requests", "@huge-response.csv"],
-        "huge-response.csv: the traces span 18551853 intervals of 30 s (from 15 s to 556555605 s) but only 4 of them hold data; are milliseconds mixed with seconds, or is a wider --interval meant?",
+        "huge-response.csv: the traces span 18551853 intervals of 30 s (from 15 s to 556555605 s) but only 4 of them hold data; are milliseconds mixed with seconds, or are wider intervals meant?",
     ),
     (
         &["inspect", "--requests", "@wrong-header.csv"],

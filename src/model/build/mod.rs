@@ -14,7 +14,7 @@ use serde_saphyr::Spanned;
 
 use super::spec::{DistSpec, Num, NumSrc};
 use super::{BOOL_MESSAGE, ModelError, Stability, Template, at, expr};
-use crate::qpn::{Dist, Net};
+use crate::qpn::{Dist, Net, ValidNet};
 
 pub use diagnose::open_loads;
 
@@ -26,7 +26,7 @@ pub(super) fn net(
     t: &Template,
     values: &BTreeMap<String, f64>,
     stability: Stability,
-) -> Result<(Net, OpenLoads), ModelError> {
+) -> Result<(ValidNet, OpenLoads), ModelError> {
     let ctx = Ctx::new(t, values)?;
     let (places, index) = places::build(&ctx, &t.spec)?;
     let (transitions, mode_spans) = transitions::build(&ctx, &t.spec, &index)?;
@@ -38,7 +38,7 @@ pub(super) fn net(
         probes,
     };
     diagnose::dead_modes(&net, &mode_spans)?;
-    net.validate()?;
+    let net = net.into_valid()?;
     let loads = diagnose::stability(&net, stability)?;
     Ok((net, loads))
 }
