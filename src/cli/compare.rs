@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use demandsim::compare::{Accumulator, Comparison, Summary, compare};
-use demandsim::qpn::{ProbeResult, default_probe};
+use demandsim::qpn::{ProbeResult, choose_probe};
 use demandsim::trace::RequestReader;
 
 use super::io::open_input;
@@ -62,16 +62,19 @@ pub fn measured(paths: &[PathBuf]) -> Result<Accumulator> {
 }
 
 fn pick<'a>(doc: &'a SimDoc, a: &Args, path: &Path) -> Result<&'a ProbeResult> {
-    let name = match &a.probe {
-        Some(n) => n.as_str(),
-        None => default_probe(doc.probes.iter().map(|p| p.name.as_str()))
-            .map(|i| doc.probes[i].name.as_str())
-            .with_context(|| format!("{}: the simulation has no probes", path.display()))?,
-    };
-    doc.probes
+    if doc.probes.is_empty() {
+        anyhow::bail!("{}: the simulation has no probes", path.display());
+    }
+    let rows: Vec<&ProbeResult> = doc
+        .probes
         .iter()
-        .find(|p| p.name == name && a.color.as_ref().is_none_or(|c| &p.color == c))
-        .ok_or_else(|| {
+        .filter(|p| a.color.as_ref().is_none_or(|c| &p.color == c))
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|p| p.name.as_str()).collect();
+    choose_probe(&names, a.probe.as_deref())
+        .map(|i| rows[i])
+        .map_err(|_| {
+            let name = a.probe.as_deref().unwrap_or("response");
             UsageError(format!(
                 "{}: no probe `{name}`{} (it has: {})",
                 path.display(),

@@ -96,7 +96,7 @@ pub fn run(a: Args) -> Result<()> {
                 .into()),
             },
         };
-    let table = aggregate(&a.requests, &util, a.interval, false)?;
+    let table = aggregate(&a.requests, util, a.interval, false)?;
     let (mut obs, diag) = Observations::from_table(&table, &resource, a.servers, a.keep_saturated)
         .context("cannot estimate")?;
     if let Some(w) = a.window {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::generate::{GenConfig, generate};
-use demandsim::qpn::default_probe;
+use demandsim::qpn::choose_probe;
 use demandsim::trace::{RequestWriter, UtilSample, UtilizationWriter};
 
 use super::UsageError;
@@ -44,13 +44,12 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let model = load_model(&a.model)?;
     let net = &model.net;
-    let probe = match &a.probe {
-        Some(name) => net
-            .probes
-            .iter()
-            .position(|p| &p.name == name)
-            .ok_or_else(|| UsageError(format!("--probe {name}: the model has no such probe")))?,
-        None => default_probe(net.probes.iter().map(|p| p.name.as_str())).unwrap_or(0),
+    let names: Vec<&str> = net.probes.iter().map(|p| p.name.as_str()).collect();
+    let probe = match choose_probe(&names, a.probe.as_deref()) {
+        Ok(i) => i,
+        Err(e) if a.probe.is_some() => return Err(UsageError(format!("--probe: {e}")).into()),
+        // No probe: generate says so with the model's name.
+        Err(_) => 0,
     };
     if !(a.interval.is_finite() && a.interval > 0.0) {
         return Err(UsageError("--interval must be positive".into()).into());

@@ -4,9 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use demandsim::trace::{
-    Aggregator, IntervalRow, IntervalTable, RequestReader, UtilSeries, UtilizationReader,
-};
+use demandsim::trace::{self, IntervalRow, IntervalTable, Pipeline, UtilSeries};
 
 use super::io::open_input;
 use super::table::{num, time, write_streamed};
@@ -31,36 +29,30 @@ pub struct Args {
     out: super::OutputArgs,
 }
 
-/// Reads the utilization file, if any.
+/// Reads a utilization file (none: an empty series).
 pub fn read_utilization(path: Option<&std::path::Path>) -> Result<UtilSeries> {
     let Some(path) = path else {
         return Ok(UtilSeries::default());
     };
     let ctx = || path.display().to_string();
-    let reader = UtilizationReader::new(open_input(path)?).with_context(ctx)?;
-    let samples = reader.collect::<Result<Vec<_>, _>>().with_context(ctx)?;
+    let samples = trace::read_utilization(open_input(path)?).with_context(ctx)?;
     UtilSeries::from_samples(samples).with_context(ctx)
 }
 
-/// Streams the requests file into intervals.
+/// The requests file aggregated on the utilization's grid (the library's
+/// one pipeline; the file names go into the errors here).
 pub fn aggregate(
     requests: &std::path::Path,
-    util: &UtilSeries,
+    util: UtilSeries,
     interval: Option<f64>,
     include_failed: bool,
 ) -> Result<IntervalTable> {
     let ctx = || requests.display().to_string();
-    let width = interval
-        .or_else(|| util.grid(None).map(|g| g.width))
-        .unwrap_or(30.0);
-    let grid = util.grid(Some(width));
-    let mut agg = Aggregator::new(grid, width, include_failed);
-    let mut reader = RequestReader::new(open_input(requests)?).with_context(ctx)?;
-    while let Some(r) = reader.next_request() {
-        agg.push(&r.with_context(ctx)?);
-    }
-    let labels = reader.into_classes();
-    agg.finish(&labels, util).with_context(ctx)
+    let mut pipeline = Pipeline::new(util, interval, include_failed);
+    pipeline
+        .add_requests(open_input(requests)?, |_| {})
+        .with_context(ctx)?;
+    pipeline.finish().with_context(ctx)
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -74,7 +66,7 @@ pub fn run(a: Args) -> Result<()> {
         .into());
     }
     let util = read_utilization(a.utilization.as_deref())?;
-    let table = aggregate(&a.requests, &util, a.interval, a.include_failed)?;
+    let table = aggregate(&a.requests, util, a.interval, a.include_failed)?;
     let mut out = a.out.create()?;
     match a.out.format {
         Format::Json => {

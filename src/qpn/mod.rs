@@ -20,9 +20,9 @@ mod run;
 pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use net::{
-    ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, Place, PlaceId, Probe,
-    ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId, ValidNet, default_probe,
-    open_flows,
+    ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, NoSuchProbe, Place, PlaceId,
+    Probe, ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId, ValidNet, choose_probe,
+    default_probe, open_flows,
 };
 pub use run::{
     ConfigError, Control, PlaceResult, ProbeResult, RunConfig, RunError, SimReport, StopRule,

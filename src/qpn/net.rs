@@ -29,6 +29,52 @@ pub fn default_probe<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Optio
     names.position(|n| n == "response").or(any.then_some(0))
 }
 
+/// The index of the probe named `wanted`, or of the default probe (see
+/// [`default_probe`]) when none is named: the one rule every command and
+/// the study use.
+///
+/// # Errors
+/// [`NoSuchProbe`] when there are no probes, or none of that name.
+///
+/// ```
+/// use demandsim::qpn::choose_probe;
+/// let names = ["db", "response"];
+/// assert_eq!(choose_probe(&names, None), Ok(1));
+/// assert_eq!(choose_probe(&names, Some("db")), Ok(0));
+/// assert!(choose_probe(&names, Some("web")).is_err());
+/// ```
+pub fn choose_probe<S: AsRef<str>>(
+    names: &[S],
+    wanted: Option<&str>,
+) -> Result<usize, NoSuchProbe> {
+    let found = match wanted {
+        Some(w) => names.iter().position(|n| n.as_ref() == w),
+        None => default_probe(names.iter().map(AsRef::as_ref)),
+    };
+    found.ok_or_else(|| {
+        let mut known: Vec<String> = names.iter().map(|n| n.as_ref().to_string()).collect();
+        known.dedup();
+        NoSuchProbe {
+            wanted: wanted.map(str::to_string),
+            known,
+        }
+    })
+}
+
+/// No probe to report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", match (wanted, known.is_empty()) {
+    (_, true) => "the model has no probe".to_string(),
+    (Some(w), false) => format!("the model has no probe `{w}` (it has: {})", known.join(", ")),
+    (None, false) => unreachable!("the first probe is the default"),
+})]
+pub struct NoSuchProbe {
+    /// The probe asked for, if any.
+    pub wanted: Option<String>,
+    /// The probes there are.
+    pub known: Vec<String>,
+}
+
 /// The queue of a queueing place.
 #[derive(Debug, Clone)]
 pub struct Queue {

@@ -83,8 +83,8 @@ pub enum ExperimentError {
     #[error("simulation: {0}")]
     Simulation(RunError),
     /// The model has no probe to compare (or not the one named).
-    #[error("the model has no probe{}", .0.as_ref().map(|p| format!(" `{p}`")).unwrap_or_default())]
-    NoProbe(Option<String>),
+    #[error(transparent)]
+    Probe(#[from] crate::qpn::NoSuchProbe),
     /// A `truth.json` that holds no usable true demand.
     #[error("{}: {why}", path.display())]
     Truth {

@@ -10,7 +10,7 @@ use super::{
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
 use crate::estimate::{Config, Observations, Report, estimate};
 use crate::model::{Params, Stability, Template};
-use crate::qpn::{Control, RunConfig, StopRule, default_probe, simulate};
+use crate::qpn::{Control, RunConfig, StopRule, choose_probe, simulate};
 use crate::trace::{IntervalTable, Pipeline, UtilSeries, read_utilization};
 
 /// Runs one experiment with `seed`.
@@ -52,17 +52,8 @@ pub fn run_experiment(
     };
     let report =
         simulate(&model.net, &cfg, Control::default()).map_err(ExperimentError::Simulation)?;
-    let probe_name = match &e.probe {
-        Some(p) => p.clone(),
-        None => default_probe(report.probes.iter().map(|p| p.name.as_str()))
-            .map(|i| report.probes[i].name.clone())
-            .ok_or(ExperimentError::NoProbe(None))?,
-    };
-    let probe = report
-        .probes
-        .iter()
-        .find(|p| p.name == probe_name)
-        .ok_or_else(|| ExperimentError::NoProbe(Some(probe_name.clone())))?;
+    let names: Vec<&str> = report.probes.iter().map(|p| p.name.as_str()).collect();
+    let probe = &report.probes[choose_probe(&names, e.probe.as_deref())?];
     let simulated = Summary::from(probe);
     let (analytic_s, analytic) = match crate::solve::analyse(&model.net) {
         Ok(a) => (
