@@ -7,20 +7,19 @@
 use std::fs::File;
 
 use demandsim::estimate::{Config, Method, Observations, estimate};
-use demandsim::trace::{Aggregator, RequestReader, UtilSeries, UtilizationReader, decompress};
+use demandsim::trace::{Pipeline, UtilSeries, decompress, read_utilization};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/example");
     // Utilization samples (30 s, resource CO1) and the requests, streamed.
-    let util = UtilizationReader::new(decompress(File::open(format!("{dir}/utilization.csv"))?)?)?;
-    let util = UtilSeries::from_samples(util.collect::<Result<Vec<_>, _>>()?)?;
-    let mut agg = Aggregator::new(util.grid(None), 30.0, false);
-    let mut reader =
-        RequestReader::new(decompress(File::open(format!("{dir}/requests.csv.gz"))?)?)?;
-    while let Some(r) = reader.next_request() {
-        agg.push(&r?);
-    }
-    let table = agg.finish(reader.classes(), &util)?;
+    let samples = read_utilization(decompress(File::open(format!("{dir}/utilization.csv"))?)?)?;
+    // Intervals of the sampling interval (30 s), aligned to the samples.
+    let mut pipeline = Pipeline::new(UtilSeries::from_samples(samples)?, None, false);
+    pipeline.add_requests(
+        decompress(File::open(format!("{dir}/requests.csv.gz"))?)?,
+        |_| {},
+    )?;
+    let table = pipeline.finish()?;
     // One resource with 8 servers (the trace was generated that way).
     let (obs, diag) = Observations::from_table(&table, "CO1", 8, false)?;
     let cfg = Config {

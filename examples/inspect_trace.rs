@@ -6,19 +6,17 @@
 
 use std::fs::File;
 
-use demandsim::trace::{Aggregator, RequestReader, UtilSeries, UtilizationReader, decompress};
+use demandsim::trace::{Pipeline, UtilSeries, decompress, read_utilization};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/traces/example");
-    let util = UtilizationReader::new(decompress(File::open(format!("{dir}/utilization.csv"))?)?)?;
-    let util = UtilSeries::from_samples(util.collect::<Result<Vec<_>, _>>()?)?;
-    let mut agg = Aggregator::new(util.grid(Some(60.0)), 60.0, false);
-    let mut reader =
-        RequestReader::new(decompress(File::open(format!("{dir}/requests.csv.gz"))?)?)?;
-    while let Some(r) = reader.next_request() {
-        agg.push(&r?);
-    }
-    let table = agg.finish(reader.classes(), &util)?;
+    let samples = read_utilization(decompress(File::open(format!("{dir}/utilization.csv"))?)?)?;
+    let mut pipeline = Pipeline::new(UtilSeries::from_samples(samples)?, Some(60.0), false);
+    pipeline.add_requests(
+        decompress(File::open(format!("{dir}/requests.csv.gz"))?)?,
+        |_| {},
+    )?;
+    let table = pipeline.finish()?;
     let s = &table.summary;
     println!(
         "{} requests over {:.0} s, mean response {:.3} s",
