@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::estimate::{Config, Method, Observations, Report, estimate};
+use demandsim::report::estimate_rows;
+use demandsim::report::format::TEXT;
 
 use super::inspect::{aggregate, read_utilization};
 use super::table::{Table, num};
@@ -181,38 +183,10 @@ fn render(r: &Report) -> String {
         ));
     }
     s.push('\n');
-    let mut t = Table::new([
-        "method",
-        "class",
-        "demand [s]",
-        "95 % CI [s]",
-        "rel. R error",
-        "rel. U error",
-        "",
-    ]);
-    for e in &r.estimates {
-        let ci = match (e.ci_low_s, e.ci_high_s) {
-            (Some(a), Some(b)) => format!("{} – {}", num(Some(a)), num(Some(b))),
-            _ => "-".into(),
-        };
-        let pct = |v: Option<f64>| {
-            v.map(|x| format!("{:.1} %", 100.0 * x))
-                .unwrap_or_else(|| "-".into())
-        };
-        let mark = if r.recommended.as_deref() == Some(e.method.as_str()) {
-            "recommended"
-        } else {
-            ""
-        };
-        t.row(vec![
-            e.method.clone(),
-            e.class.clone(),
-            num(Some(e.demand_s)),
-            ci,
-            pct(e.rel_rt_error),
-            pct(e.rel_util_error),
-            mark.into(),
-        ]);
+    let (header, rows) = estimate_rows(r, TEXT);
+    let mut t = Table::new(header);
+    for row in rows {
+        t.row(row);
     }
     s.push_str(&t.render());
     s

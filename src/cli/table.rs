@@ -72,22 +72,10 @@ pub fn write_streamed<R: AsRef<[String]>, I: Iterator<Item = R>>(
     Ok(())
 }
 
-/// A number with 4 significant digits, or `-` when missing.
+/// A number with 4 significant digits, or `-` when missing (the library's
+/// one formatter, in its terminal notation).
 pub fn num(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(0.0) => "0".into(),
-        Some(x) if !x.is_finite() => format!("{x}"),
-        Some(x) => {
-            let mag = x.abs().log10().floor() as i32;
-            if (-4..6).contains(&mag) {
-                let decimals = (3 - mag).max(0) as usize;
-                format!("{x:.decimals$}")
-            } else {
-                format!("{x:.3e}")
-            }
-        }
-    }
+    demandsim::report::format::TEXT.num(v)
 }
 
 /// A time in seconds with millisecond resolution, trailing zeros trimmed.

@@ -4,13 +4,16 @@
 //!
 //! Everything here returns text; the caller writes files.
 
+pub mod format;
 pub mod plots;
 #[cfg(feature = "png")]
 pub mod png;
 
 use std::fmt::Write as _;
 
+use crate::estimate::Report;
 use crate::study::{ExperimentResult, StudyResult};
+use format::{HTML, Notation};
 pub use plots::PlotError;
 
 /// One figure: a file stem and its SVG text.
@@ -112,31 +115,51 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// Four significant digits, `–` for none.
+/// Four significant digits, `–` for none (the report's notation).
 pub fn sig(v: Option<f64>) -> String {
-    match v {
-        None => "–".into(),
-        Some(x) if !x.is_finite() => format!("{x}"),
-        Some(0.0) => "0".into(),
-        Some(x) => {
-            let mag = x.abs().log10().floor() as i32;
-            let decimals = (3 - mag).clamp(0, 9) as usize;
-            format!("{x:.decimals$}")
-        }
-    }
+    HTML.num(v)
 }
 
 /// A signed percentage with one decimal.
 pub fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:+.1} %"))
-        .unwrap_or_else(|| "–".into())
+    HTML.pct(v)
 }
 
 /// A fraction (utilization, relative error) as a percentage with one
 /// decimal.
 fn frac_pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1} %", x * 100.0))
-        .unwrap_or_else(|| "–".into())
+    HTML.frac_pct(v)
+}
+
+/// The estimation table, one row per method and class: the same columns
+/// for the terminal and the report, in notation `n`.
+pub fn estimate_rows(r: &Report, n: Notation) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "method",
+        "class",
+        "demand [s]",
+        "95 % CI [s]",
+        "rel. R error",
+        "rel. U error",
+        "",
+    ];
+    let rows = r
+        .estimates
+        .iter()
+        .map(|x| {
+            let recommended = r.recommended.as_deref() == Some(x.method.as_str());
+            vec![
+                x.method.clone(),
+                x.class.clone(),
+                n.num(Some(x.demand_s)),
+                n.range(x.ci_low_s, x.ci_high_s),
+                n.frac_pct(x.rel_rt_error),
+                n.frac_pct(x.rel_util_error),
+                if recommended { "recommended" } else { "" }.into(),
+            ]
+        })
+        .collect();
+    (header, rows)
 }
 
 /// The summary rows: one per experiment, the columns of the reference
@@ -262,37 +285,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
         );
     }
     if let Some(r) = &e.estimation {
-        let header = [
-            "method",
-            "class",
-            "demand [s]",
-            "95 % CI [s]",
-            "rel. R error",
-            "rel. U error",
-            "",
-        ];
-        let rows: Vec<Vec<String>> = r
-            .estimates
-            .iter()
-            .map(|x| {
-                vec![
-                    x.method.clone(),
-                    x.class.clone(),
-                    sig(Some(x.demand_s)),
-                    match (x.ci_low_s, x.ci_high_s) {
-                        (Some(a), Some(b)) => format!("{}–{}", sig(Some(a)), sig(Some(b))),
-                        _ => "–".into(),
-                    },
-                    frac_pct(x.rel_rt_error),
-                    frac_pct(x.rel_util_error),
-                    if r.recommended.as_deref() == Some(x.method.as_str()) {
-                        "recommended".into()
-                    } else {
-                        String::new()
-                    },
-                ]
-            })
-            .collect();
+        let (header, rows) = estimate_rows(r, HTML);
         let _ = writeln!(
             out,
             "<h4>Estimation</h4><p class=\"small\">{} intervals of {} s, {}-fold cross-validation; {} saturated and {} empty intervals left out.</p>",
