@@ -100,7 +100,7 @@ fn main() {
             for per_load in &runs {
                 let v: Vec<f64> = per_load
                     .iter()
-                    .filter_map(|run| run.iter().find(|x| x.0 == m).map(|x| x.1))
+                    .filter_map(|run| run.iter().find(|x| x.0 == *m).map(|x| x.1))
                     .collect();
                 let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
                 print!(" {:+.1} % |", 100.0 * mean);

@@ -29,10 +29,10 @@ pub struct Args {
     /// Use only the last N intervals.
     #[arg(long, value_name = "N")]
     window: Option<usize>,
-    /// Comma-separated methods: sdl, rta, ur, rr, kf-u, kf-ru, rort, rortu
-    /// [default: all]. rta's estimate is R itself, biased upward by the
-    /// waiting time (about 2x at 50 % utilization on one server).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help = format!(
+        "Comma-separated methods: {} [default: all]. rta's estimate is R itself, biased upward by the waiting time (about 2x at 50 % utilization on one server)",
+        Method::ids()
+    ))]
     methods: Vec<String>,
     /// Also report the average of these methods (the study averaged
     /// rort,rortu).
@@ -65,7 +65,15 @@ pub struct Args {
 
 fn methods(ids: &[String], flag: &str) -> Result<Vec<Method>> {
     ids.iter()
-        .map(|s| Method::from_id(s.trim()).ok_or_else(|| UsageError(format!("{flag} {s}: unknown method; expected sdl, rta, ur, rr, kf-u, kf-ru, rort or rortu")).into()))
+        .map(|s| {
+            Method::from_id(s.trim()).ok_or_else(|| {
+                UsageError(format!(
+                    "{flag} {s}: unknown method; expected {}",
+                    Method::ids()
+                ))
+                .into()
+            })
+        })
         .collect()
 }
 

@@ -294,56 +294,52 @@ impl Observations {
     }
 }
 
-/// The estimation approaches. Ids as in output and `--methods`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Method {
+/// Declares [`Method`] with its ids: the enum, [`Method::ALL`] and
+/// [`Method::id`] come from this one list, so they cannot disagree.
+macro_rules! methods {
+    ($($(#[$doc:meta])* $variant:ident => $id:literal,)*) => {
+        /// The estimation approaches. Ids as in output and `--methods`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum Method {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Method {
+            /// All methods, in declaration order.
+            pub const ALL: &'static [Method] = &[$(Method::$variant,)*];
+
+            /// The id used in output.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(Method::$variant => $id,)*
+                }
+            }
+        }
+    };
+}
+
+methods! {
     /// Service demand law: D_r = c·U·share_r / X_r over the whole trace.
-    Sdl,
+    Sdl => "sdl",
     /// Response-time approximation: D ≈ R. Biased upward by the waiting
     /// time, R/D = 1 + C/(c(1−U)): about 2× at 50 % on one server.
-    Rta,
+    Rta => "rta",
     /// Least squares on the utilization law (non-negative).
-    Ur,
+    Ur => "ur",
     /// Least squares on response times with observed utilization (Kraft).
-    Rr,
+    Rr => "rr",
     /// Kalman filter on the utilization law.
-    KfU,
+    KfU => "kf-u",
     /// Kalman filter on response times and utilization.
-    KfRu,
+    KfRu => "kf-ru",
     /// Optimisation on response times, utilization computed from D
     /// (Menascé).
-    Rort,
+    Rort => "rort",
     /// Optimisation on response times and utilization (Liu et al.).
-    Rortu,
+    Rortu => "rortu",
 }
 
 impl Method {
-    /// All methods in order.
-    pub const ALL: [Method; 8] = [
-        Method::Sdl,
-        Method::Rta,
-        Method::Ur,
-        Method::Rr,
-        Method::KfU,
-        Method::KfRu,
-        Method::Rort,
-        Method::Rortu,
-    ];
-
-    /// The id used in output.
-    pub fn id(self) -> &'static str {
-        match self {
-            Method::Sdl => "sdl",
-            Method::Rta => "rta",
-            Method::Ur => "ur",
-            Method::Rr => "rr",
-            Method::KfU => "kf-u",
-            Method::KfRu => "kf-ru",
-            Method::Rort => "rort",
-            Method::Rortu => "rortu",
-        }
-    }
-
     /// Every id, for messages: "sdl, rta, … or rortu".
     pub fn ids() -> String {
         let ids: Vec<&str> = Method::ALL.iter().map(|m| m.id()).collect();
@@ -397,4 +393,24 @@ fn starting_point(obs: &Observations, rows: &[usize]) -> Vec<f64> {
     (0..n)
         .map(|r| if ur[r] > 0.0 { ur[r] } else { 0.5 * rta[r] })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Method;
+
+    #[test]
+    fn every_method_is_listed_once_and_its_id_round_trips() {
+        let mut ids: Vec<&str> = Method::ALL.iter().map(|m| m.id()).collect();
+        for m in Method::ALL {
+            assert_eq!(Method::from_id(m.id()), Some(*m));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), Method::ALL.len());
+        assert_eq!(
+            Method::ids(),
+            "sdl, rta, ur, rr, kf-u, kf-ru, rort or rortu"
+        );
+    }
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::qpn::queue::ProductForm;
 use crate::qpn::{Dist, Net, ProbePoint, Timing, ValidNet};
 pub use network::{
-    Method, Solution, SolveError, Station, StationKind, StationResult, solve_approximate,
+    Algorithm, Solution, SolveError, Station, StationKind, StationResult, solve_approximate,
     solve_closed, solve_exact, solve_open,
 };
 

@@ -55,7 +55,7 @@ pub struct StationResult {
 
 /// Which method produced a solution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub enum Algorithm {
     /// Open product-form network, station by station.
     Open,
     /// Exact MVA.
@@ -64,13 +64,13 @@ pub enum Method {
     ApproximateMva,
 }
 
-impl Method {
+impl Algorithm {
     /// How the method is named in output.
     pub fn name(self) -> &'static str {
         match self {
-            Method::Open => "open product-form (Erlang-C, M/M/inf, PS)",
-            Method::ExactMva => "exact MVA (load-dependent, multi-class)",
-            Method::ApproximateMva => "approximate MVA (Schweitzer-Bard, Seidmann multi-server)",
+            Algorithm::Open => "open product-form (Erlang-C, M/M/inf, PS)",
+            Algorithm::ExactMva => "exact MVA (load-dependent, multi-class)",
+            Algorithm::ApproximateMva => "approximate MVA (Schweitzer-Bard, Seidmann multi-server)",
         }
     }
 }
@@ -78,8 +78,8 @@ impl Method {
 /// A solution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Solution {
-    /// Method used.
-    pub method: Method,
+    /// Algorithm used.
+    pub method: Algorithm,
     /// Per class: throughput at the reference station (closed) or arrival
     /// rate (open), 1/s.
     pub class_throughput: Vec<f64>,
@@ -147,7 +147,7 @@ pub fn solve_open(stations: &[Station], classes: usize) -> Result<Solution, Solv
         .map(|r| stations.iter().map(|s| s.visits[r]).fold(0.0, f64::max))
         .collect();
     Ok(Solution {
-        method: Method::Open,
+        method: Algorithm::Open,
         class_throughput,
         stations: out,
     })
@@ -294,7 +294,7 @@ pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution,
         }
     }
     Ok(closed_solution(
-        Method::ExactMva,
+        Algorithm::ExactMva,
         stations,
         &demand,
         &x,
@@ -303,7 +303,7 @@ pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution,
 }
 
 fn closed_solution(
-    method: Method,
+    method: Algorithm,
     stations: &[Station],
     demand: &[Vec<f64>],
     x: &[f64],
@@ -414,7 +414,7 @@ pub fn solve_approximate(stations: &[Station], population: &[u32]) -> Solution {
             break;
         }
     }
-    closed_solution(Method::ApproximateMva, stations, &demand, &x, &resid)
+    closed_solution(Algorithm::ApproximateMva, stations, &demand, &x, &resid)
 }
 
 /// Exact MVA when the lattice is small enough, approximate MVA otherwise.
