@@ -5,6 +5,10 @@
 #
 #   bash scripts/golden.sh record DIR   # before a change
 #   bash scripts/golden.sh check DIR    # after each step: byte-identical?
+#   bash scripts/golden.sh check DIR 1e-9
+#       # identical text, numbers within a relative tolerance (for a change
+#       # of numerical kernel, where the last bits may move); prints the
+#       # largest relative difference found
 #
 # Compared byte for byte: `reproduce --format json` (stdout), its
 # results.json, report.html and every SVG; `simulate`, `solve` and
@@ -14,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?usage: golden.sh record|check DIR}
 dir=${2:?usage: golden.sh record|check DIR}
+tolerance=${3:-}
 case $mode in record | check) ;; *) echo "usage: golden.sh record|check DIR" >&2; exit 2 ;; esac
 
 cargo build --release --locked --quiet
@@ -49,6 +54,35 @@ else
   if diff -r "$dir" "$out" > "$out.diff" 2>&1; then
     echo "identical: $(find "$dir" -type f | wc -l) files"
     rm -f "$out.diff"
+  elif [ -n "$tolerance" ]; then
+    python3 - "$dir" "$out" "$tolerance" <<'PY'
+import os, re, sys
+a_dir, b_dir, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])
+num = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+worst, bad, files = 0.0, [], 0
+for root, _, names in os.walk(a_dir):
+    for n in names:
+        pa = os.path.join(root, n)
+        pb = os.path.join(b_dir, os.path.relpath(pa, a_dir))
+        a, b = open(pa, "rb").read(), open(pb, "rb").read()
+        files += 1
+        if a == b:
+            continue
+        if num.sub(b"#", a) != num.sub(b"#", b):
+            bad.append(pa + ": text differs")
+            continue
+        for x, y in zip(num.findall(a), num.findall(b)):
+            x, y = float(x), float(y)
+            rel = abs(x - y) / max(abs(x), abs(y), 1e-300)
+            worst = max(worst, rel)
+            if rel > tol:
+                bad.append(f"{pa}: {x} vs {y}")
+                break
+print(f"{files} files; largest relative difference {worst:.3g} (tolerance {tol:g})")
+for b in bad[:20]:
+    print("  " + b)
+sys.exit(1 if bad else 0)
+PY
   else
     head -60 "$out.diff"
     echo "DIFFERENT (full diff: $out.diff)" >&2

@@ -4,6 +4,8 @@
 //! ([`crate::numeric::kalman_update`]) followed by the projection, and the
 //! estimate is the final state.
 
+use nalgebra::{DMatrix, DVector};
+
 use super::{EstimateError, Observations};
 
 /// Process noise as a fraction of the initial demand (per interval): lets
@@ -13,7 +15,7 @@ const DRIFT: f64 = 1e-3;
 /// Initial state: demands that would explain half the mean utilization
 /// spread evenly over classes (LibReDE's weighted initialiser), with a
 /// wide prior.
-pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (Vec<f64>, Vec<Vec<f64>>) {
+pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (DVector<f64>, DMatrix<f64>) {
     let n = obs.n_classes();
     let c = obs.servers as f64;
     let mean_x: f64 = use_rows
@@ -31,20 +33,17 @@ pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (Vec<f64>, Vec<
     } else {
         1e-3
     };
-    let mut p = vec![vec![0.0; n]; n];
-    for (i, row) in p.iter_mut().enumerate() {
-        row[i] = (4.0 * d0).powi(2);
-    }
-    (vec![d0; n], p)
+    let p = DMatrix::from_diagonal_element(n, n, (4.0 * d0).powi(2));
+    (DVector::from_element(n, d0), p)
 }
 
-pub(super) fn predict(p: &mut [Vec<f64>], x: &[f64]) {
+pub(super) fn predict(p: &mut DMatrix<f64>, x: &DVector<f64>) {
     for i in 0..x.len() {
-        p[i][i] += (DRIFT * x[i].max(1e-9)).powi(2);
+        p[(i, i)] += (DRIFT * x[i].max(1e-9)).powi(2);
     }
 }
 
-pub(super) fn project(x: &mut [f64]) {
+pub(super) fn project(x: &mut DVector<f64>) {
     for v in x.iter_mut() {
         if *v < 0.0 {
             *v = 0.0;
@@ -52,9 +51,9 @@ pub(super) fn project(x: &mut [f64]) {
     }
 }
 
-pub(super) fn check(method: &'static str, x: Vec<f64>) -> Result<Vec<f64>, EstimateError> {
+pub(super) fn check(method: &'static str, x: DVector<f64>) -> Result<Vec<f64>, EstimateError> {
     if x.iter().all(|v| v.is_finite()) {
-        Ok(x)
+        Ok(x.as_slice().to_vec())
     } else {
         Err(EstimateError::Failed {
             method,

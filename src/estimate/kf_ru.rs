@@ -4,6 +4,7 @@
 use super::filter::{check, initial, predict, project};
 use super::{EstimateError, Estimator, Observations};
 use crate::numeric::kalman_update;
+use nalgebra::DVector;
 
 /// Observations R_ri from the observed-state response equation
 /// ([`Observations::response_coefficients`]) with relative variance
@@ -25,11 +26,7 @@ impl Estimator for KalmanResponseUtilization {
                 let Some(rt) = row.response[r].filter(|v| *v > 0.0) else {
                     continue;
                 };
-                let h: Vec<f64> = obs
-                    .response_coefficients(i, r)
-                    .iter()
-                    .map(|a| a / scale[r])
-                    .collect();
+                let h = DVector::from_vec(obs.response_coefficients(i, r)) / scale[r];
                 kalman_update(
                     &mut x,
                     &mut p,
@@ -40,11 +37,10 @@ impl Estimator for KalmanResponseUtilization {
                 project(&mut x);
             }
             if row.utilization > 0.0 {
-                let h: Vec<f64> = row
-                    .throughput
-                    .iter()
-                    .map(|v| v / (c * row.utilization))
-                    .collect();
+                let h = DVector::from_iterator(
+                    n,
+                    row.throughput.iter().map(|v| v / (c * row.utilization)),
+                );
                 kalman_update(&mut x, &mut p, &h, 1.0, (0.02 / row.utilization).powi(2));
                 project(&mut x);
             }

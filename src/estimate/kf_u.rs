@@ -3,6 +3,7 @@
 use super::filter::{check, initial, predict, project};
 use super::{EstimateError, Estimator, Observations};
 use crate::numeric::kalman_update;
+use nalgebra::DVector;
 
 /// Observation U_i = Σ X_ri·D_r / c, noise sd 0.01.
 pub struct KalmanUtilization;
@@ -14,7 +15,8 @@ impl Estimator for KalmanUtilization {
         for &i in use_rows {
             let row = &obs.rows[i];
             predict(&mut p, &x);
-            let h: Vec<f64> = row.throughput.iter().map(|v| v / c).collect();
+            let h =
+                DVector::from_iterator(row.throughput.len(), row.throughput.iter().map(|v| v / c));
             kalman_update(&mut x, &mut p, &h, row.utilization, 1e-4);
             project(&mut x);
         }

@@ -3,12 +3,14 @@
 //! M/M/c response-time equation the estimators share.
 
 mod erlang;
+mod kalman;
 mod minimize;
 mod nnls;
 
 pub use erlang::{erlang_b, erlang_c, mmc_response_time};
+pub use kalman::kalman_update;
 pub use minimize::minimize_positive;
-pub use nnls::{condition_number, kalman_update, nnls};
+pub use nnls::{condition_number, nnls};
 
 /// Response time over demand, R/D, at a `c`-server FCFS (or PS) resource
 /// with utilization `u` (fraction of all servers):

@@ -192,7 +192,11 @@ fn estimates_scale_with_time_and_ignore_row_order() {
     for i in (0..n).step_by(3) {
         shuffled.swap(i, n - 1 - i);
     }
-    assert_eq!(estimates(&shuffled, &util, 30.0), base);
+    // Sums taken in another order may move the last bit, no more.
+    for ((m1, d1), (m2, d2)) in base.iter().zip(estimates(&shuffled, &util, 30.0)) {
+        assert_eq!(m1, &m2);
+        assert!((d1 - d2).abs() <= 1e-12 * d1, "{m1}: {d1} != {d2}");
+    }
     // Time scale: every timestamp, response time and interval × 4.
     let k = 4.0;
     let scaled_req: Vec<(f64, f64)> = requests.iter().map(|&(s, r)| (s * k, r * k)).collect();
