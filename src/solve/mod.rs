@@ -86,49 +86,136 @@ type Routing = Vec<Vec<(Option<usize>, f64)>>;
 /// # Errors
 /// [`NotProductForm`] with every reason found, or an unstable open station.
 pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
-    let net: &Net = net;
-    let np = net.places.len();
-    let nc = net.colors.len();
-    let can = net.reachable();
+    let shape = Shape::of(net);
     let mut reasons: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
-    let is_class: Vec<bool> = (0..nc)
-        .map(|c| (0..np).any(|p| net.places[p].queue.is_some() && can[p][c]))
-        .collect();
-    let classes: Vec<usize> = (0..nc).filter(|&c| is_class[c]).collect();
-    // Stations.
-    for (p, pl) in net.places.iter().enumerate() {
-        let Some(q) = &pl.queue else { continue };
-        let here: Vec<usize> = classes.iter().copied().filter(|&c| can[p][c]).collect();
-        if q.scheduling.product_form() == ProductForm::ExponentialEqualMeans {
-            let dists: Vec<&Dist> = here.iter().filter_map(|&c| q.service[c].as_ref()).collect();
-            if let Some(d) = dists.iter().find(|d| !d.is_exponential()) {
-                reasons.push(format!(
-                    "FCFS place {} has non-exponential service (mean {:.4} s, scv {:.3})",
-                    pl.name,
-                    d.mean(),
-                    d.scv()
-                ));
-            } else if dists
-                .windows(2)
-                .any(|w| (w[0].mean() - w[1].mean()).abs() > 1e-12 * w[0].mean())
-            {
-                reasons.push(format!(
-                    "FCFS place {} serves its colours with different means",
-                    pl.name
-                ));
-            }
-            if here
-                .windows(2)
-                .any(|w| q.priority[w[0]] != q.priority[w[1]])
-            {
-                reasons.push(format!("place {} has priorities", pl.name));
-            }
+    station_reasons(&shape, &mut reasons);
+    let sources = transition_reasons(&shape, &mut reasons);
+    let open = !sources.is_empty();
+    let closed = shape.classes.iter().any(|&c| shape.populations[c] > 0);
+    if closed && open {
+        reasons.push("the model is both open and closed".into());
+    }
+    if !closed && !open {
+        reasons.push("no tokens and no sources".into());
+    }
+    pool_reasons(&shape, open, &mut reasons, &mut notes);
+    if !reasons.is_empty() {
+        reasons.dedup();
+        return Err(NotProductForm(reasons));
+    }
+    let visits = visits(&shape, &sources)?;
+    let (station_places, stations) = stations(&shape, &visits);
+    let solution = if open {
+        solve_open(&stations, shape.classes.len())
+            .map_err(|e| NotProductForm(vec![e.to_string()]))?
+    } else {
+        let pops: Vec<u32> = shape
+            .classes
+            .iter()
+            .map(|&c| shape.populations[c].min(u32::MAX as u64) as u32)
+            .collect();
+        solve_closed(&stations, &pops)
+    };
+    let places = place_values(&shape, &station_places, &visits, &solution);
+    let probes = probe_values(
+        &shape,
+        closed,
+        &station_places,
+        &visits,
+        &solution,
+        &mut notes,
+    );
+    Ok(Analysis {
+        method: solution.method.name().to_string(),
+        notes,
+        probes,
+        places,
+    })
+}
+
+/// What the compilation needs to know of a net: which colours are request
+/// classes (they enter a queue), and their populations.
+struct Shape<'n> {
+    net: &'n Net,
+    /// Which (place, colour) can ever hold a token.
+    can: Vec<Vec<bool>>,
+    /// Per colour: a request class?
+    is_class: Vec<bool>,
+    /// The request classes.
+    classes: Vec<usize>,
+    /// Initial tokens per colour.
+    populations: Vec<u64>,
+}
+
+impl<'n> Shape<'n> {
+    fn of(net: &'n Net) -> Self {
+        let (np, nc) = (net.places.len(), net.colors.len());
+        let can = net.reachable();
+        let is_class: Vec<bool> = (0..nc)
+            .map(|c| (0..np).any(|p| net.places[p].queue.is_some() && can[p][c]))
+            .collect();
+        let classes = (0..nc).filter(|&c| is_class[c]).collect();
+        let populations = (0..nc)
+            .map(|c| (0..np).map(|p| net.places[p].initial[c]).sum())
+            .collect();
+        Self {
+            net,
+            can,
+            is_class,
+            classes,
+            populations,
         }
     }
-    // Transitions: sources, joins, forks, class switching.
+}
+
+/// Stations whose discipline is product-form only with exponential
+/// service of one mean and no priorities (FCFS).
+fn station_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) {
+    for (p, pl) in shape.net.places.iter().enumerate() {
+        let Some(q) = &pl.queue else { continue };
+        if q.scheduling.product_form() != ProductForm::ExponentialEqualMeans {
+            continue;
+        }
+        let here: Vec<usize> = shape
+            .classes
+            .iter()
+            .copied()
+            .filter(|&c| shape.can[p][c])
+            .collect();
+        let dists: Vec<&Dist> = here.iter().filter_map(|&c| q.service[c].as_ref()).collect();
+        if let Some(d) = dists.iter().find(|d| !d.is_exponential()) {
+            reasons.push(format!(
+                "FCFS place {} has non-exponential service (mean {:.4} s, scv {:.3})",
+                pl.name,
+                d.mean(),
+                d.scv()
+            ));
+        } else if dists
+            .windows(2)
+            .any(|w| (w[0].mean() - w[1].mean()).abs() > 1e-12 * w[0].mean())
+        {
+            reasons.push(format!(
+                "FCFS place {} serves its colours with different means",
+                pl.name
+            ));
+        }
+        if here
+            .windows(2)
+            .any(|w| q.priority[w[0]] != q.priority[w[1]])
+        {
+            reasons.push(format!("place {} has priorities", pl.name));
+        }
+    }
+}
+
+/// Transitions that are not product-form (timed with inputs, forks,
+/// joins, class switching, non-Poisson sources); the sources and their
+/// rates.
+fn transition_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) -> Vec<(usize, f64)> {
+    let is_class = &shape.is_class;
     let mut sources: Vec<(usize, f64)> = Vec::new();
-    for (ti, t) in net.transitions.iter().enumerate() {
+    for (ti, t) in shape.net.transitions.iter().enumerate() {
         let timed = matches!(t.timing, Timing::Timed { .. });
         for m in &t.modes {
             let class_in: u32 = m
@@ -172,20 +259,16 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
             sources.push((ti, 1.0 / delay.mean()));
         }
     }
-    let populations: Vec<u64> = (0..nc)
-        .map(|c| (0..np).map(|p| net.places[p].initial[c]).sum())
-        .collect();
-    let closed = classes.iter().any(|&c| populations[c] > 0);
-    let open = !sources.is_empty();
-    if closed && open {
-        reasons.push("the model is both open and closed".into());
-    }
-    if !closed && !open {
-        reasons.push("no tokens and no sources".into());
-    }
-    // Pools: colours that never enter a queue but are held by requests.
-    let class_total: u64 = classes.iter().map(|&c| populations[c]).sum();
-    for c in (0..nc).filter(|&c| !is_class[c]) {
+    sources
+}
+
+/// Pools: colours that never enter a queue but are held by requests. One
+/// that never runs out is dropped (noted); one that can bind is a reason.
+fn pool_reasons(shape: &Shape<'_>, open: bool, reasons: &mut Vec<String>, notes: &mut Vec<String>) {
+    let net = shape.net;
+    let (np, nc) = (net.places.len(), net.colors.len());
+    let class_total: u64 = shape.classes.iter().map(|&c| shape.populations[c]).sum();
+    for c in (0..nc).filter(|&c| !shape.is_class[c]) {
         for p in (0..np).filter(|&p| net.places[p].initial[c] > 0) {
             let per_request = net
                 .transitions
@@ -215,18 +298,21 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
             }
         }
     }
-    if !reasons.is_empty() {
-        reasons.dedup();
-        return Err(NotProductForm(reasons));
-    }
-    // Routing per class and visits.
+}
+
+/// Visits per (place, class): arrivals per second from the sources for an
+/// open model, per passage of the reference place for a closed one.
+fn visits(shape: &Shape<'_>, sources: &[(usize, f64)]) -> Result<Vec<Vec<f64>>, NotProductForm> {
+    let net = shape.net;
+    let (np, nc) = (net.places.len(), net.colors.len());
+    let open = !sources.is_empty();
     let mut visits = vec![vec![0.0; nc]; np];
-    for &c in &classes {
-        let routing = route(net, c, &is_class);
+    for &c in &shape.classes {
+        let routing = route(net, c, &shape.is_class);
         let mut inject = vec![0.0; np];
         let mut reference = None;
         if open {
-            for &(ti, rate) in &sources {
+            for &(ti, rate) in sources {
                 let t = &net.transitions[ti];
                 let wsum: f64 = t.modes.iter().map(|m| m.weight).sum();
                 for m in &t.modes {
@@ -264,11 +350,17 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
             visits[r][c] = 1.0;
         }
     }
-    // Stations and solution.
-    let station_places: Vec<usize> = (0..np)
+    Ok(visits)
+}
+
+/// The queueing places some class visits, and their stations.
+fn stations(shape: &Shape<'_>, visits: &[Vec<f64>]) -> (Vec<usize>, Vec<Station>) {
+    let net = shape.net;
+    let classes = &shape.classes;
+    let station_places: Vec<usize> = (0..net.places.len())
         .filter(|&p| net.places[p].queue.is_some() && classes.iter().any(|&c| visits[p][c] > 0.0))
         .collect();
-    let stations: Vec<Station> = station_places
+    let stations = station_places
         .iter()
         .map(|&p| {
             let q = net.places[p].queue.as_ref().unwrap();
@@ -288,19 +380,22 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
             }
         })
         .collect();
-    let solution = if open {
-        solve_open(&stations, classes.len()).map_err(|e| NotProductForm(vec![e.to_string()]))?
-    } else {
-        let pops: Vec<u32> = classes
-            .iter()
-            .map(|&c| populations[c].min(u32::MAX as u64) as u32)
-            .collect();
-        solve_closed(&stations, &pops)
-    };
+    (station_places, stations)
+}
+
+/// Per station place and visiting class: throughput, utilization,
+/// residence and population.
+fn place_values(
+    shape: &Shape<'_>,
+    station_places: &[usize],
+    visits: &[Vec<f64>],
+    solution: &Solution,
+) -> Vec<PlaceValue> {
+    let net = shape.net;
     let mut places = Vec::new();
     for (k, &p) in station_places.iter().enumerate() {
         let s = &solution.stations[k];
-        for (ci, &c) in classes.iter().enumerate() {
+        for (ci, &c) in shape.classes.iter().enumerate() {
             if visits[p][c] == 0.0 {
                 continue;
             }
@@ -314,21 +409,35 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
             });
         }
     }
+    places
+}
+
+/// Per probe and class, its mean where the probe's shape is one the
+/// solver maps (a note says so where it is not).
+fn probe_values(
+    shape: &Shape<'_>,
+    closed: bool,
+    station_places: &[usize],
+    visits: &[Vec<f64>],
+    solution: &Solution,
+    notes: &mut Vec<String>,
+) -> Vec<ProbeValue> {
+    let net = shape.net;
     let station_of = |p: usize| station_places.iter().position(|&x| x == p);
     let mut probes = Vec::new();
     for pr in &net.probes {
-        for &c in pr.colors.iter().filter(|&&c| is_class[c]) {
-            let ci = classes.iter().position(|&x| x == c).unwrap();
+        for &c in pr.colors.iter().filter(|&&c| shape.is_class[c]) {
+            let ci = shape.classes.iter().position(|&x| x == c).unwrap();
             let value = probe_value(
                 net,
                 pr,
                 c,
                 ci,
                 closed,
-                populations[c],
-                &solution,
+                shape.populations[c],
+                solution,
                 &station_of,
-                &visits,
+                visits,
             );
             if value.is_none() {
                 notes.push(format!("probe {} ({}): only exit→enter of one place, source→sink, or enter→exit are solved", pr.name, net.colors[c]));
@@ -340,12 +449,7 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
             });
         }
     }
-    Ok(Analysis {
-        method: solution.method.name().to_string(),
-        notes,
-        probes,
-        places,
-    })
+    probes
 }
 
 #[allow(clippy::too_many_arguments)]
