@@ -299,68 +299,99 @@ fn run_one(net: &ValidNet, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Resul
     let mut sim = Simulation::new(net, replication_rng(cfg.seed, r));
     sim.set_token_limit(cfg.token_limit);
     sim.start().map_err(err)?;
-    let mut stopped_early = false;
-    // Warm-up.
-    match cfg.warmup {
-        Warmup::None => {}
-        Warmup::Time(t) => sim.run_until_time(t).map_err(err)?,
-        Warmup::Count(n) => {
-            let mut steps = 0u64;
-            while sim.main_completions() < n {
-                sim.step().map_err(err)?;
-                steps += 1;
-                if steps.is_multiple_of(4096) && interrupted(&ctl) {
-                    stopped_early = true;
-                    break;
-                }
-            }
-        }
-        Warmup::Auto => {
-            // Pilot runs of growing length until MSER-5 truncates well
-            // inside the first half of the observations.
-            let mut pilot = match cfg.stop {
-                StopRule::Requests(n) => (n / 10).clamp(2_000, 50_000),
-                _ => 10_000,
-            };
-            sim.record_probes(true);
-            for _ in 0..4 {
-                let mut obs: Vec<f64> = Vec::with_capacity(pilot as usize);
-                let mut steps = 0u64;
-                while (obs.len() as u64) < pilot {
-                    sim.step().map_err(err)?;
-                    steps += 1;
-                    obs.extend(
-                        sim.records
-                            .drain(..)
-                            .filter(|x| x.probe == 0)
-                            .map(|x| x.end - x.start),
-                    );
-                    if steps.is_multiple_of(4096) && interrupted(&ctl) {
-                        stopped_early = true;
-                        break;
-                    }
-                }
-                if stopped_early || obs.len() < 20 {
-                    break;
-                }
-                let batches: Vec<f64> = obs
-                    .chunks_exact(5)
-                    .map(|c| c.iter().sum::<f64>() / 5.0)
-                    .collect();
-                let d = mser5(&batches);
-                if d < batches.len() * 2 / 5 {
-                    break;
-                }
-                pilot *= 2;
-            }
-            sim.record_probes(false);
-            sim.records.clear();
-        }
-    }
+    let mut stopped_early = warm_up(&mut sim, cfg, &ctl).map_err(err)?;
     let warmup_time = sim.now();
     let warmup_passages = sim.main_completions();
     sim.reset_stats();
-    // Measurement.
+    if !stopped_early {
+        stopped_early = measure(&mut sim, net, cfg, &ctl).map_err(err)?;
+    }
+    Ok(collect(
+        &sim,
+        net,
+        cfg,
+        warmup_time,
+        warmup_passages,
+        stopped_early,
+    ))
+}
+
+/// Runs the warm-up; whether it was interrupted.
+fn warm_up(sim: &mut Simulation<'_>, cfg: &RunConfig, ctl: &Control<'_>) -> Result<bool, SimError> {
+    match cfg.warmup {
+        Warmup::None => Ok(false),
+        Warmup::Time(t) => sim.run_until_time(t).map(|()| false),
+        Warmup::Count(n) => {
+            let mut steps = 0u64;
+            while sim.main_completions() < n {
+                sim.step()?;
+                steps += 1;
+                if steps.is_multiple_of(4096) && interrupted(ctl) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Warmup::Auto => auto_warm_up(sim, cfg, ctl),
+    }
+}
+
+/// Pilot runs of growing length until MSER-5 truncates well inside the
+/// first half of the observations; whether it was interrupted.
+fn auto_warm_up(
+    sim: &mut Simulation<'_>,
+    cfg: &RunConfig,
+    ctl: &Control<'_>,
+) -> Result<bool, SimError> {
+    let mut pilot = match cfg.stop {
+        StopRule::Requests(n) => (n / 10).clamp(2_000, 50_000),
+        _ => 10_000,
+    };
+    let mut stopped_early = false;
+    sim.record_probes(true);
+    for _ in 0..4 {
+        let mut obs: Vec<f64> = Vec::with_capacity(pilot as usize);
+        let mut steps = 0u64;
+        while (obs.len() as u64) < pilot {
+            sim.step()?;
+            steps += 1;
+            obs.extend(
+                sim.records
+                    .drain(..)
+                    .filter(|x| x.probe == 0)
+                    .map(|x| x.end - x.start),
+            );
+            if steps.is_multiple_of(4096) && interrupted(ctl) {
+                stopped_early = true;
+                break;
+            }
+        }
+        if stopped_early || obs.len() < 20 {
+            break;
+        }
+        let batches: Vec<f64> = obs
+            .chunks_exact(5)
+            .map(|c| c.iter().sum::<f64>() / 5.0)
+            .collect();
+        let d = mser5(&batches);
+        if d < batches.len() * 2 / 5 {
+            break;
+        }
+        pilot *= 2;
+    }
+    sim.record_probes(false);
+    sim.records.clear();
+    Ok(stopped_early)
+}
+
+/// Runs the measurement until the stop rule holds; whether it was
+/// interrupted.
+fn measure(
+    sim: &mut Simulation<'_>,
+    net: &Net,
+    cfg: &RunConfig,
+    ctl: &Control<'_>,
+) -> Result<bool, SimError> {
     let mut last_progress = 0u64;
     let report_progress = |done: u64, last: &mut u64| {
         if let Some(p) = ctl.progress {
@@ -368,59 +399,69 @@ fn run_one(net: &ValidNet, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Resul
             *last = done;
         }
     };
-    if !stopped_early {
-        match cfg.stop {
-            StopRule::Requests(n) => {
-                let mut steps = 0u64;
-                while sim.main_completions() < n {
-                    sim.step().map_err(err)?;
-                    steps += 1;
-                    if steps.is_multiple_of(4096) {
-                        report_progress(sim.main_completions(), &mut last_progress);
-                        if interrupted(&ctl) {
-                            stopped_early = true;
-                            break;
-                        }
-                    }
-                }
-                report_progress(sim.main_completions(), &mut last_progress);
-            }
-            StopRule::Time(t) => {
-                let end = sim.now() + t;
-                let step = (t / 200.0).max(1e-9);
-                let mut next = sim.now();
-                while next < end {
-                    next = (next + step).min(end);
-                    sim.run_until_time(next).map_err(err)?;
-                    report_progress(
-                        ((next - sim.measure_start()) * 1000.0) as u64,
-                        &mut last_progress,
-                    );
-                    if interrupted(&ctl) {
+    match cfg.stop {
+        StopRule::Requests(n) => {
+            let mut steps = 0u64;
+            let mut stopped_early = false;
+            while sim.main_completions() < n {
+                sim.step()?;
+                steps += 1;
+                if steps.is_multiple_of(4096) {
+                    report_progress(sim.main_completions(), &mut last_progress);
+                    if interrupted(ctl) {
                         stopped_early = true;
                         break;
                     }
                 }
             }
-            StopRule::Precision(rel) => {
-                let mut next_check = 1_000;
-                loop {
-                    sim.step().map_err(err)?;
-                    if sim.main_completions() >= next_check {
-                        next_check += 1_000;
-                        report_progress(sim.main_completions(), &mut last_progress);
-                        if precise_enough(&sim, net, rel, cfg.confidence) {
-                            break;
-                        }
-                        if interrupted(&ctl) {
-                            stopped_early = true;
-                            break;
-                        }
+            report_progress(sim.main_completions(), &mut last_progress);
+            Ok(stopped_early)
+        }
+        StopRule::Time(t) => {
+            let end = sim.now() + t;
+            let step = (t / 200.0).max(1e-9);
+            let mut next = sim.now();
+            while next < end {
+                next = (next + step).min(end);
+                sim.run_until_time(next)?;
+                report_progress(
+                    ((next - sim.measure_start()) * 1000.0) as u64,
+                    &mut last_progress,
+                );
+                if interrupted(ctl) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        StopRule::Precision(rel) => {
+            let mut next_check = 1_000;
+            loop {
+                sim.step()?;
+                if sim.main_completions() >= next_check {
+                    next_check += 1_000;
+                    report_progress(sim.main_completions(), &mut last_progress);
+                    if precise_enough(sim, net, rel, cfg.confidence) {
+                        return Ok(false);
+                    }
+                    if interrupted(ctl) {
+                        return Ok(true);
                     }
                 }
             }
         }
     }
+}
+
+/// One replication's raw statistics.
+fn collect(
+    sim: &Simulation<'_>,
+    net: &Net,
+    cfg: &RunConfig,
+    warmup_time: f64,
+    warmup_passages: u64,
+    interrupted: bool,
+) -> Rep {
     let duration = sim.now() - sim.measure_start();
     let nc = net.colors.len();
     let mut places = Vec::with_capacity(net.places.len() * nc);
@@ -450,15 +491,15 @@ fn run_one(net: &ValidNet, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Resul
             ));
         }
     }
-    Ok(Rep {
+    Rep {
         events: sim.events(),
         duration,
         warmup_time,
         warmup_passages,
-        interrupted: stopped_early,
+        interrupted,
         places,
         probes,
-    })
+    }
 }
 
 fn precise_enough(sim: &Simulation<'_>, net: &Net, rel: f64, level: f64) -> bool {
@@ -492,91 +533,10 @@ fn across(values: &[f64], level: f64) -> (f64, Option<f64>) {
 }
 
 fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
-    let nc = net.colors.len();
     let k = reps.len();
     let by_reps = k > 1;
-    let can = net.reachable();
-    let mut probes = Vec::new();
-    for (pi, pr) in net.probes.iter().enumerate() {
-        for &c in &pr.colors {
-            let idx = pi * nc + c;
-            let mut sketch = QuantileSketch::default();
-            let mut all = Moments::default();
-            let mut means = Vec::new();
-            for r in reps {
-                let (m, s, _, _) = &r.probes[idx];
-                sketch.merge(s);
-                all.merge(m);
-                if let Some(x) = m.mean() {
-                    means.push(x);
-                }
-            }
-            let (mean_s, ci) = if by_reps && means.len() == k {
-                let (m, hw) = across(&means, cfg.confidence);
-                (Some(m), hw)
-            } else {
-                (all.mean(), reps[0].probes[idx].2)
-            };
-            probes.push(ProbeResult {
-                name: pr.name.clone(),
-                color: net.colors[c].clone(),
-                mean_s,
-                ci_half_width_s: ci,
-                p50_s: sketch.quantile(0.5),
-                p90_s: sketch.quantile(0.9),
-                p95_s: sketch.quantile(0.95),
-                p99_s: sketch.quantile(0.99),
-                quantiles_s: crate::stats::quantile_grid(&sketch),
-                count: all.count(),
-                batch_lag1: reps[0].probes[idx].3,
-            });
-        }
-    }
-    let mut places = Vec::new();
-    for (p, place) in net.places.iter().enumerate() {
-        for c in 0..nc {
-            if !can[p][c] {
-                continue;
-            }
-            let idx = p * nc + c;
-            let per_rep = |f: &dyn Fn(&Rep) -> f64| reps.iter().map(f).sum::<f64>() / k as f64;
-            let arrival_throughput = per_rep(&|r| r.places[idx].arrivals as f64 / r.duration);
-            let throughput = per_rep(&|r| r.places[idx].departures as f64 / r.duration);
-            let mean_population = per_rep(&|r| r.places[idx].area / r.duration);
-            let utilization = place
-                .queue
-                .as_ref()
-                .and_then(|q| q.capacity())
-                .map(|servers| per_rep(&|r| r.places[idx].busy_area / (servers * r.duration)));
-            let mut residence = Moments::default();
-            let mut service = Moments::default();
-            let mut means = Vec::new();
-            for r in reps {
-                residence.merge(&r.places[idx].residence);
-                service.merge(&r.places[idx].service);
-                if let Some(x) = r.places[idx].residence.mean() {
-                    means.push(x);
-                }
-            }
-            let (mean_residence_s, ci_half_width_s) = if by_reps && means.len() == k {
-                let (m, hw) = across(&means, cfg.confidence);
-                (Some(m), hw)
-            } else {
-                (residence.mean(), reps[0].places[idx].residence_hw)
-            };
-            places.push(PlaceResult {
-                place: place.name.clone(),
-                color: net.colors[c].clone(),
-                arrival_throughput,
-                throughput,
-                mean_population,
-                utilization,
-                mean_residence_s,
-                ci_half_width_s,
-                mean_service_s: place.queue.as_ref().and(service.mean()),
-            });
-        }
-    }
+    let probes = combine_probes(net, cfg, reps);
+    let places = combine_places(net, cfg, reps);
     SimReport {
         seed: cfg.seed,
         replications: k,
@@ -602,4 +562,96 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
         probes,
         places,
     }
+}
+
+/// Probe results over the replications: CIs across replications when
+/// there are several, else batch means.
+fn combine_probes(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> Vec<ProbeResult> {
+    let nc = net.colors.len();
+    let k = reps.len();
+    let mut probes = Vec::new();
+    for (pi, pr) in net.probes.iter().enumerate() {
+        for &c in &pr.colors {
+            let idx = pi * nc + c;
+            let mut sketch = QuantileSketch::default();
+            let mut all = Moments::default();
+            let mut means = Vec::new();
+            for r in reps {
+                let (m, s, _, _) = &r.probes[idx];
+                sketch.merge(s);
+                all.merge(m);
+                if let Some(x) = m.mean() {
+                    means.push(x);
+                }
+            }
+            let (mean_s, ci) = if k > 1 && means.len() == k {
+                let (m, hw) = across(&means, cfg.confidence);
+                (Some(m), hw)
+            } else {
+                (all.mean(), reps[0].probes[idx].2)
+            };
+            probes.push(ProbeResult {
+                name: pr.name.clone(),
+                color: net.colors[c].clone(),
+                mean_s,
+                ci_half_width_s: ci,
+                p50_s: sketch.quantile(0.5),
+                p90_s: sketch.quantile(0.9),
+                p95_s: sketch.quantile(0.95),
+                p99_s: sketch.quantile(0.99),
+                quantiles_s: crate::stats::quantile_grid(&sketch),
+                count: all.count(),
+                batch_lag1: reps[0].probes[idx].3,
+            });
+        }
+    }
+    probes
+}
+
+/// Place results over the replications, for every (place, colour) that
+/// can hold a token.
+fn combine_places(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> Vec<PlaceResult> {
+    let nc = net.colors.len();
+    let k = reps.len();
+    let can = net.reachable();
+    let mut places = Vec::new();
+    for (p, place) in net.places.iter().enumerate() {
+        for c in (0..nc).filter(|&c| can[p][c]) {
+            let idx = p * nc + c;
+            let per_rep = |f: &dyn Fn(&Rep) -> f64| reps.iter().map(f).sum::<f64>() / k as f64;
+            let utilization = place
+                .queue
+                .as_ref()
+                .and_then(|q| q.capacity())
+                .map(|servers| per_rep(&|r| r.places[idx].busy_area / (servers * r.duration)));
+            let mut residence = Moments::default();
+            let mut service = Moments::default();
+            let mut means = Vec::new();
+            for r in reps {
+                residence.merge(&r.places[idx].residence);
+                service.merge(&r.places[idx].service);
+                if let Some(x) = r.places[idx].residence.mean() {
+                    means.push(x);
+                }
+            }
+            let (mean_residence_s, ci_half_width_s) = if k > 1 && means.len() == k {
+                let (m, hw) = across(&means, cfg.confidence);
+                (Some(m), hw)
+            } else {
+                (residence.mean(), reps[0].places[idx].residence_hw)
+            };
+            places.push(PlaceResult {
+                place: place.name.clone(),
+                color: net.colors[c].clone(),
+                arrival_throughput: per_rep(&|r| r.places[idx].arrivals as f64 / r.duration),
+                throughput: per_rep(&|r| r.places[idx].departures as f64 / r.duration),
+                mean_population: per_rep(&|r| r.places[idx].area / r.duration),
+                utilization,
+                mean_residence_s,
+                ci_half_width_s,
+                mean_service_s: place.queue.as_ref().and(service.mean()),
+            });
+        }
+    }
+    places
 }
