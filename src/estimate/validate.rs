@@ -195,99 +195,31 @@ pub fn estimate(
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
     let fold_of = folds(n, k, &mut rng);
     let boot = Resamples::new(n, cfg.bootstrap, &mut rng);
-    let all: Vec<usize> = (0..n).collect();
-    let train: Vec<Vec<usize>> = (0..k)
-        .map(|f| (0..n).filter(|&i| fold_of[i] != f).collect())
-        .collect();
-    let test: Vec<Vec<usize>> = (0..k)
-        .map(|f| (0..n).filter(|&i| fold_of[i] == f).collect())
-        .collect();
+    let scorer = Scorer {
+        obs,
+        test: (0..k)
+            .map(|f| (0..n).filter(|&i| fold_of[i] == f).collect())
+            .collect(),
+        confidence: cfg.confidence,
+    };
     let mut methods = cfg.methods.clone();
     for m in &cfg.combine {
         if !methods.contains(m) {
             methods.push(*m);
         }
     }
-    let runs: Vec<MethodRun> = methods
-        .par_iter()
-        .map(|m| {
-            let est = m.estimator(cfg.intercept);
-            MethodRun {
-                full: est.estimate(obs, &all),
-                per_fold: train.iter().map(|t| est.estimate(obs, t).ok()).collect(),
-                draws: boot
-                    .starts
-                    .iter()
-                    .map(|b| est.estimate(obs, &boot.rows(b)).ok())
-                    .collect(),
-            }
-        })
-        .collect();
-    let nc = obs.n_classes();
-    let mut estimates = Vec::new();
-    let mut failures = Vec::new();
-    let mut scored: Vec<(String, f64)> = Vec::new();
-    let emit = |name: String,
-                d: &[f64],
-                per_fold: &[Option<Vec<f64>>],
-                draws: &[Option<Vec<f64>>],
-                estimates: &mut Vec<Estimate>,
-                scored: &mut Vec<(String, f64)>| {
-        let (mut rt_sum, mut ut_sum, mut folds_ok) = (0.0, 0.0, 0usize);
-        let mut rt_ok = true;
-        let mut ut_ok = true;
-        for (f, df) in per_fold.iter().enumerate() {
-            let Some(df) = df else { continue };
-            let (rt, ut) = errors(obs, df, &test[f]);
-            match rt {
-                Some(v) => rt_sum += v,
-                None => rt_ok = false,
-            }
-            match ut {
-                Some(v) => ut_sum += v,
-                None => ut_ok = false,
-            }
-            folds_ok += 1;
-        }
-        let rel_rt = (folds_ok > 0 && rt_ok).then(|| rt_sum / folds_ok as f64);
-        let rel_ut = (folds_ok > 0 && ut_ok).then(|| ut_sum / folds_ok as f64);
-        if let (Some(a), Some(b)) = (rel_rt, rel_ut) {
-            scored.push((name.clone(), a + b));
-        }
-        let alpha = 0.5 * (1.0 - cfg.confidence);
-        for r in 0..nc {
-            let mut v: Vec<f64> = draws
-                .iter()
-                .flatten()
-                .map(|d| d[r])
-                .filter(|x| x.is_finite())
-                .collect();
-            v.sort_by(f64::total_cmp);
-            let ok = v.len() >= 20 && v.len() * 10 >= draws.len() * 9;
-            estimates.push(Estimate {
-                method: name.clone(),
-                class: obs.classes[r].clone(),
-                demand_s: d[r],
-                ci_low_s: ok.then(|| quantile(&v, alpha)),
-                ci_high_s: ok.then(|| quantile(&v, 1.0 - alpha)),
-                rel_rt_error: rel_rt,
-                rel_util_error: rel_ut,
-            });
-        }
-    };
+    let runs = run_methods(obs, cfg, &methods, &fold_of, k, &boot);
+    let (mut estimates, mut failures, mut scored) = (Vec::new(), Vec::new(), Vec::new());
     for (m, run) in methods.iter().zip(&runs) {
         if !cfg.methods.contains(m) {
             continue;
         }
         match &run.full {
-            Ok(d) => emit(
-                m.id().to_string(),
-                d,
-                &run.per_fold,
-                &run.draws,
-                &mut estimates,
-                &mut scored,
-            ),
+            Ok(d) => {
+                let (rows, score) = scorer.rows(m.id(), d, run);
+                estimates.extend(rows);
+                scored.extend(score.map(|s| (m.id().to_string(), s)));
+            }
             Err(e) => failures.push(e.to_string()),
         }
     }
@@ -301,42 +233,14 @@ pub fn estimate(
             .iter()
             .map(|m| &runs[methods.iter().position(|x| x == m).unwrap()])
             .collect();
-        if parts.iter().all(|p| p.full.is_ok()) {
-            let mean = |vs: Vec<&Vec<f64>>| -> Vec<f64> {
-                (0..nc)
-                    .map(|r| vs.iter().map(|v| v[r]).sum::<f64>() / vs.len() as f64)
-                    .collect()
-            };
-            let d = mean(parts.iter().map(|p| p.full.as_ref().unwrap()).collect());
-            let per_fold: Vec<Option<Vec<f64>>> = (0..k)
-                .map(|f| {
-                    parts
-                        .iter()
-                        .map(|p| p.per_fold[f].as_ref())
-                        .collect::<Option<Vec<_>>>()
-                        .map(&mean)
-                })
-                .collect();
-            let draws: Vec<Option<Vec<f64>>> = (0..boot.starts.len())
-                .map(|b| {
-                    parts
-                        .iter()
-                        .map(|p| p.draws[b].as_ref())
-                        .collect::<Option<Vec<_>>>()
-                        .map(&mean)
-                })
-                .collect();
-            let name = format!(
-                "combined({})",
-                cfg.combine
-                    .iter()
-                    .map(|m| m.id())
-                    .collect::<Vec<_>>()
-                    .join("+")
-            );
-            emit(name, &d, &per_fold, &draws, &mut estimates, &mut Vec::new());
-        } else {
-            failures.push("combined: a combined method failed".into());
+        match combined(&parts, obs.n_classes()) {
+            Some(run) => {
+                let ids: Vec<&str> = cfg.combine.iter().map(|m| m.id()).collect();
+                let name = format!("combined({})", ids.join("+"));
+                let d = run.full.as_ref().expect("a combined estimate");
+                estimates.extend(scorer.rows(&name, d, &run).0);
+            }
+            None => failures.push("combined: a combined method failed".into()),
         }
     }
     Report {
@@ -350,5 +254,131 @@ pub fn estimate(
         failures,
         seed: cfg.seed,
         folds: k,
+    }
+}
+
+/// Every method on all rows, on each fold's training rows, and on each
+/// bootstrap resample, methods in parallel.
+fn run_methods(
+    obs: &Observations,
+    cfg: &Config,
+    methods: &[Method],
+    fold_of: &[usize],
+    k: usize,
+    boot: &Resamples,
+) -> Vec<MethodRun> {
+    let n = obs.rows.len();
+    let all: Vec<usize> = (0..n).collect();
+    let train: Vec<Vec<usize>> = (0..k)
+        .map(|f| (0..n).filter(|&i| fold_of[i] != f).collect())
+        .collect();
+    methods
+        .par_iter()
+        .map(|m| {
+            let est = m.estimator(cfg.intercept);
+            MethodRun {
+                full: est.estimate(obs, &all),
+                per_fold: train.iter().map(|t| est.estimate(obs, t).ok()).collect(),
+                draws: boot
+                    .starts
+                    .iter()
+                    .map(|b| est.estimate(obs, &boot.rows(b)).ok())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The average of `parts` on all rows, per fold and per resample (where
+/// every part has a value); `None` when a part failed on all rows.
+fn combined(parts: &[&MethodRun], nc: usize) -> Option<MethodRun> {
+    if !parts.iter().all(|p| p.full.is_ok()) {
+        return None;
+    }
+    let mean = |vs: Vec<&Vec<f64>>| -> Vec<f64> {
+        (0..nc)
+            .map(|r| vs.iter().map(|v| v[r]).sum::<f64>() / vs.len() as f64)
+            .collect()
+    };
+    let each = |get: &dyn Fn(&MethodRun) -> Option<&Vec<f64>>| -> Option<Vec<f64>> {
+        parts
+            .iter()
+            .map(|p| get(p))
+            .collect::<Option<Vec<_>>>()
+            .map(&mean)
+    };
+    let (folds, draws) = (parts[0].per_fold.len(), parts[0].draws.len());
+    Some(MethodRun {
+        full: Ok(mean(
+            parts.iter().map(|p| p.full.as_ref().unwrap()).collect(),
+        )),
+        per_fold: (0..folds)
+            .map(|f| each(&|p| p.per_fold[f].as_ref()))
+            .collect(),
+        draws: (0..draws).map(|b| each(&|p| p.draws[b].as_ref())).collect(),
+    })
+}
+
+/// Turns a method's runs into report rows: cross-validation errors on the
+/// held-out folds and percentile bootstrap intervals.
+struct Scorer<'a> {
+    obs: &'a Observations,
+    /// Held-out rows of each fold.
+    test: Vec<Vec<usize>>,
+    confidence: f64,
+}
+
+impl Scorer<'_> {
+    /// Mean relative R and U errors over the folds where the method ran;
+    /// `None` where some fold has no value.
+    fn cv_errors(&self, per_fold: &[Option<Vec<f64>>]) -> (Option<f64>, Option<f64>) {
+        let (mut rt_sum, mut ut_sum, mut folds_ok) = (0.0, 0.0, 0usize);
+        let (mut rt_ok, mut ut_ok) = (true, true);
+        for (f, df) in per_fold.iter().enumerate() {
+            let Some(df) = df else { continue };
+            let (rt, ut) = errors(self.obs, df, &self.test[f]);
+            match rt {
+                Some(v) => rt_sum += v,
+                None => rt_ok = false,
+            }
+            match ut {
+                Some(v) => ut_sum += v,
+                None => ut_ok = false,
+            }
+            folds_ok += 1;
+        }
+        let rel_rt = (folds_ok > 0 && rt_ok).then(|| rt_sum / folds_ok as f64);
+        let rel_ut = (folds_ok > 0 && ut_ok).then(|| ut_sum / folds_ok as f64);
+        (rel_rt, rel_ut)
+    }
+
+    /// One row per class, and the method's score (summed CV errors) when
+    /// both errors exist.
+    fn rows(&self, name: &str, d: &[f64], run: &MethodRun) -> (Vec<Estimate>, Option<f64>) {
+        let (rel_rt, rel_ut) = self.cv_errors(&run.per_fold);
+        let alpha = 0.5 * (1.0 - self.confidence);
+        let rows = (0..self.obs.n_classes())
+            .map(|r| {
+                let mut v: Vec<f64> = run
+                    .draws
+                    .iter()
+                    .flatten()
+                    .map(|d| d[r])
+                    .filter(|x| x.is_finite())
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                let ok = v.len() >= 20 && v.len() * 10 >= run.draws.len() * 9;
+                Estimate {
+                    method: name.to_string(),
+                    class: self.obs.classes[r].clone(),
+                    demand_s: d[r],
+                    ci_low_s: ok.then(|| quantile(&v, alpha)),
+                    ci_high_s: ok.then(|| quantile(&v, 1.0 - alpha)),
+                    rel_rt_error: rel_rt,
+                    rel_util_error: rel_ut,
+                }
+            })
+            .collect();
+        (rows, rel_rt.zip(rel_ut).map(|(a, b)| a + b))
     }
 }
