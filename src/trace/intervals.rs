@@ -355,65 +355,104 @@ impl Aggregator {
             (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
             (r, None) | (None, r) => r,
         };
-        let n_classes = labels.len();
-        let mut intervals = Vec::new();
-        if let Some((lo, hi)) = range {
-            let span = hi - lo + 1;
-            let occupied = self.bins.len() as u64 + util.sample_count() as u64;
-            let sparse = span > SPARSE_CHECK_FROM && occupied.saturating_mul(100) < span as u64;
-            if span > MAX_INTERVALS || sparse {
-                // Far-off indices are clamped (Grid::index): the requests'
-                // own extremes say where the data really are.
-                let a = grid.bounds(lo).0.min(self.first_start);
-                let b = grid.bounds(hi).1.max(self.last_end);
-                let huge = span > MAX_INTERVALS;
-                return Err(TraceError::Span {
-                    intervals: if huge {
-                        ((b - a) / grid.width).ceil()
-                    } else {
-                        span as f64
-                    },
-                    width: grid.width,
-                    from: a,
-                    to: b,
-                    occupied: (!huge).then_some(occupied),
-                });
+        let intervals = match range {
+            Some((lo, hi)) => {
+                self.check_span(&grid, util, lo, hi)?;
+                self.intervals(&grid, util, labels.len(), lo, hi)
             }
-            let empty = Vec::new();
-            let mut cover = vec![0i64; n_classes];
-            for k in lo..=hi {
-                let (start, end) = grid.bounds(k);
-                let accs = self.bins.get(&k).unwrap_or(&empty);
-                let classes = (0..n_classes)
-                    .map(|c| {
-                        let a = accs.get(c).copied().unwrap_or_default();
-                        cover[c] += a.cover_delta;
-                        let busy = a.busy + cover[c] as f64 * (end - start);
-                        ClassStats {
-                            arrivals: a.arrivals,
-                            completions: a.completions,
-                            throughput: a.completions as f64 / grid.width,
-                            mean_response_s: (a.completions > 0)
-                                .then(|| a.rt_sum / a.completions as f64),
-                            mean_in_system: busy / grid.width,
-                        }
-                    })
-                    .collect();
-                let utilization: Vec<Option<f64>> = (0..util.resources().len())
-                    .map(|r| util.mean_over(r, start, end))
-                    .collect();
-                let saturated = utilization.iter().flatten().any(|&u| u >= SATURATION);
-                intervals.push(Interval {
-                    start,
-                    end,
-                    classes,
-                    utilization,
-                    saturated,
-                });
-            }
+            None => Vec::new(),
+        };
+        let summary = self.summary(util, &intervals);
+        Ok(IntervalTable {
+            grid,
+            classes: labels.names().to_vec(),
+            resources: util.resources().to_vec(),
+            intervals,
+            summary,
+        })
+    }
+
+    /// Refuses spans of intervals far larger than the data fill (mixed
+    /// units, an absurd timestamp) before they are built.
+    fn check_span(
+        &self,
+        grid: &Grid,
+        util: &UtilSeries,
+        lo: i64,
+        hi: i64,
+    ) -> Result<(), TraceError> {
+        let span = hi - lo + 1;
+        let occupied = self.bins.len() as u64 + util.sample_count() as u64;
+        let sparse = span > SPARSE_CHECK_FROM && occupied.saturating_mul(100) < span as u64;
+        if span <= MAX_INTERVALS && !sparse {
+            return Ok(());
         }
+        // Far-off indices are clamped (Grid::index): the requests' own
+        // extremes say where the data really are.
+        let a = grid.bounds(lo).0.min(self.first_start);
+        let b = grid.bounds(hi).1.max(self.last_end);
+        let huge = span > MAX_INTERVALS;
+        Err(TraceError::Span {
+            intervals: if huge {
+                ((b - a) / grid.width).ceil()
+            } else {
+                span as f64
+            },
+            width: grid.width,
+            from: a,
+            to: b,
+            occupied: (!huge).then_some(occupied),
+        })
+    }
+
+    /// Intervals `lo..=hi` of the grid, every class in each.
+    fn intervals(
+        &self,
+        grid: &Grid,
+        util: &UtilSeries,
+        n_classes: usize,
+        lo: i64,
+        hi: i64,
+    ) -> Vec<Interval> {
+        let empty = Vec::new();
+        let mut cover = vec![0i64; n_classes];
+        let mut intervals = Vec::new();
+        for k in lo..=hi {
+            let (start, end) = grid.bounds(k);
+            let accs = self.bins.get(&k).unwrap_or(&empty);
+            let classes = (0..n_classes)
+                .map(|c| {
+                    let a = accs.get(c).copied().unwrap_or_default();
+                    cover[c] += a.cover_delta;
+                    let busy = a.busy + cover[c] as f64 * (end - start);
+                    ClassStats {
+                        arrivals: a.arrivals,
+                        completions: a.completions,
+                        throughput: a.completions as f64 / grid.width,
+                        mean_response_s: (a.completions > 0)
+                            .then(|| a.rt_sum / a.completions as f64),
+                        mean_in_system: busy / grid.width,
+                    }
+                })
+                .collect();
+            let utilization: Vec<Option<f64>> = (0..util.resources().len())
+                .map(|r| util.mean_over(r, start, end))
+                .collect();
+            let saturated = utilization.iter().flatten().any(|&u| u >= SATURATION);
+            intervals.push(Interval {
+                start,
+                end,
+                classes,
+                utilization,
+                saturated,
+            });
+        }
+        intervals
+    }
+
+    fn summary(&self, util: &UtilSeries, intervals: &[Interval]) -> TraceSummary {
         let used = self.sketch.count();
-        let summary = TraceSummary {
+        TraceSummary {
             requests: self.requests,
             failed: self.failed,
             used,
@@ -440,14 +479,7 @@ impl Aggregator {
                 .collect(),
             intervals: intervals.len(),
             saturated_intervals: intervals.iter().filter(|i| i.saturated).count(),
-        };
-        Ok(IntervalTable {
-            grid,
-            classes: labels.names().to_vec(),
-            resources: util.resources().to_vec(),
-            intervals,
-            summary,
-        })
+        }
     }
 }
 
