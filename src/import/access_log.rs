@@ -87,124 +87,37 @@ impl LogFormat {
         let mut fields = Vec::new();
         let chars: Vec<char> = format.chars().collect();
         let mut i = 0;
-        // Whether a token stands inside [...] or "..." decides how much its
-        // capture may swallow.
-        let capture = |pattern: &mut String,
-                       fields: &mut Vec<Field>,
-                       f: Option<Field>,
-                       next: Option<char>| {
-            let body = match (f, next) {
-                (Some(Field::TimeStartClf), _) => r"\[([^\]]+)\]",
-                (Some(Field::TimeEndLocal), _) | (Some(Field::TimeEndIso), _) => {
-                    r"([^\]\s]+(?: [+-]\d{4})?)"
-                }
-                (Some(Field::Request), _) => r"(.*?)",
-                (Some(_), _) => r"(\S+(?:, \S+)*)",
-                (None, Some('"')) => r#"(?:[^"]*?)"#,
-                (None, _) => r"(?:.*?)",
-            };
-            pattern.push_str(body);
-            if let Some(f) = f {
-                fields.push(f);
-            }
-        };
         while i < chars.len() {
             let c = chars[i];
-            if c == '$'
-                && i + 1 < chars.len()
-                && (chars[i + 1].is_ascii_alphanumeric() || chars[i + 1] == '_')
+            let token = if c == '$'
+                && chars
+                    .get(i + 1)
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '_')
             {
-                let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
-                    j += 1;
-                }
-                let name: String = chars[i + 1..j].iter().collect();
-                let f = match name.as_str() {
-                    "msec" => Some(Field::TimeEndEpoch),
-                    "time_local" => Some(Field::TimeEndLocal),
-                    "time_iso8601" => Some(Field::TimeEndIso),
-                    "request_time" => Some(Field::DurationSec),
-                    "upstream_response_time" => Some(Field::UpstreamSec),
-                    "request" => Some(Field::Request),
-                    "uri" | "request_uri" => Some(Field::Path),
-                    "status" => Some(Field::Status),
-                    _ => None,
-                };
-                capture(&mut pattern, &mut fields, f, chars.get(j).copied());
-                i = j;
+                Some(nginx_variable(&chars, i))
+            } else if c == '%' && chars.get(i + 1) == Some(&'%') {
+                pattern.push('%');
+                i += 2;
+                continue;
             } else if c == '%' && i + 1 < chars.len() {
-                if chars[i + 1] == '%' {
-                    pattern.push('%');
-                    i += 2;
-                    continue;
-                }
-                let mut j = i + 1;
-                while j < chars.len()
-                    && (chars[j] == '>'
-                        || chars[j] == '<'
-                        || chars[j] == '!'
-                        || chars[j] == ','
-                        || chars[j].is_ascii_digit())
-                {
-                    j += 1;
-                }
-                let mut arg = String::new();
-                if j < chars.len() && chars[j] == '{' {
-                    let close = chars[j..]
-                        .iter()
-                        .position(|&c| c == '}')
-                        .ok_or(FormatError::Unclosed(i + 1))?;
-                    arg = chars[j + 1..j + close].iter().collect();
-                    j += close + 1;
-                }
-                let Some(&letter) = chars.get(j) else {
-                    return Err(FormatError::NoLetter(i + 1));
-                };
-                let f = match (letter, arg.as_str()) {
-                    ('t', "") => Some(Field::TimeStartClf),
-                    ('t', "msec" | "begin:msec") => Some(Field::TimeStartMs),
-                    ('t', "end:msec") => Some(Field::TimeEndMs),
-                    ('t', "sec" | "begin:sec") => Some(Field::TimeStartSec),
-                    ('D', _) => Some(Field::DurationUs),
-                    ('T', "" | "s") => Some(Field::DurationSec),
-                    ('T', "ms") => Some(Field::DurationMs),
-                    ('T', "us") => Some(Field::DurationUs),
-                    ('r', _) => Some(Field::Request),
-                    ('U', _) => Some(Field::Path),
-                    ('s', _) => Some(Field::Status),
-                    _ => None,
-                };
-                capture(&mut pattern, &mut fields, f, chars.get(j + 1).copied());
-                i = j + 1;
+                Some(apache_directive(&chars, i)?)
             } else {
-                pattern.push_str(&regex::escape(&c.to_string()));
-                i += 1;
+                None
+            };
+            match token {
+                Some((f, next)) => {
+                    pattern.push_str(capture(f, chars.get(next).copied()));
+                    fields.extend(f);
+                    i = next;
+                }
+                None => {
+                    pattern.push_str(&regex::escape(&c.to_string()));
+                    i += 1;
+                }
             }
         }
         pattern.push_str(r"\s*$");
-        let has = |pred: &dyn Fn(&Field) -> bool| fields.iter().any(pred);
-        if !has(&|f| {
-            matches!(
-                f,
-                Field::TimeEndEpoch
-                    | Field::TimeEndLocal
-                    | Field::TimeEndIso
-                    | Field::TimeStartClf
-                    | Field::TimeStartMs
-                    | Field::TimeEndMs
-                    | Field::TimeStartSec
-            )
-        }) {
-            return Err(FormatError::NoTime(format.to_string()));
-        }
-        if !has(&|f| {
-            matches!(
-                f,
-                Field::DurationSec | Field::UpstreamSec | Field::DurationUs | Field::DurationMs
-            )
-        }) {
-            return Err(FormatError::NoDuration(format.to_string()));
-        }
+        check_fields(&fields, format)?;
         let regex = Regex::new(&pattern).map_err(|error| FormatError::Regex {
             format: format.to_string(),
             error,
@@ -215,6 +128,109 @@ impl LogFormat {
             source: format.to_string(),
         })
     }
+}
+
+/// The pattern of a token's capture. Whether it stands inside [...] or
+/// "..." decides how much it may swallow.
+fn capture(f: Option<Field>, next: Option<char>) -> &'static str {
+    match (f, next) {
+        (Some(Field::TimeStartClf), _) => r"\[([^\]]+)\]",
+        (Some(Field::TimeEndLocal), _) | (Some(Field::TimeEndIso), _) => {
+            r"([^\]\s]+(?: [+-]\d{4})?)"
+        }
+        (Some(Field::Request), _) => r"(.*?)",
+        (Some(_), _) => r"(\S+(?:, \S+)*)",
+        (None, Some('"')) => r#"(?:[^"]*?)"#,
+        (None, _) => r"(?:.*?)",
+    }
+}
+
+/// The nginx `$variable` at `i`: its field (if one we read) and where the
+/// format goes on.
+fn nginx_variable(chars: &[char], i: usize) -> (Option<Field>, usize) {
+    let mut j = i + 1;
+    while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+        j += 1;
+    }
+    let name: String = chars[i + 1..j].iter().collect();
+    let f = match name.as_str() {
+        "msec" => Some(Field::TimeEndEpoch),
+        "time_local" => Some(Field::TimeEndLocal),
+        "time_iso8601" => Some(Field::TimeEndIso),
+        "request_time" => Some(Field::DurationSec),
+        "upstream_response_time" => Some(Field::UpstreamSec),
+        "request" => Some(Field::Request),
+        "uri" | "request_uri" => Some(Field::Path),
+        "status" => Some(Field::Status),
+        _ => None,
+    };
+    (f, j)
+}
+
+/// The Apache `%...x` directive at `i` (modifiers, `{arg}`, letter): its
+/// field (if one we read) and where the format goes on.
+fn apache_directive(chars: &[char], i: usize) -> Result<(Option<Field>, usize), FormatError> {
+    let mut j = i + 1;
+    while j < chars.len()
+        && (matches!(chars[j], '>' | '<' | '!' | ',') || chars[j].is_ascii_digit())
+    {
+        j += 1;
+    }
+    let mut arg = String::new();
+    if j < chars.len() && chars[j] == '{' {
+        let close = chars[j..]
+            .iter()
+            .position(|&c| c == '}')
+            .ok_or(FormatError::Unclosed(i + 1))?;
+        arg = chars[j + 1..j + close].iter().collect();
+        j += close + 1;
+    }
+    let Some(&letter) = chars.get(j) else {
+        return Err(FormatError::NoLetter(i + 1));
+    };
+    let f = match (letter, arg.as_str()) {
+        ('t', "") => Some(Field::TimeStartClf),
+        ('t', "msec" | "begin:msec") => Some(Field::TimeStartMs),
+        ('t', "end:msec") => Some(Field::TimeEndMs),
+        ('t', "sec" | "begin:sec") => Some(Field::TimeStartSec),
+        ('D', _) => Some(Field::DurationUs),
+        ('T', "" | "s") => Some(Field::DurationSec),
+        ('T', "ms") => Some(Field::DurationMs),
+        ('T', "us") => Some(Field::DurationUs),
+        ('r', _) => Some(Field::Request),
+        ('U', _) => Some(Field::Path),
+        ('s', _) => Some(Field::Status),
+        _ => None,
+    };
+    Ok((f, j + 1))
+}
+
+/// A format must give a time and a duration.
+fn check_fields(fields: &[Field], format: &str) -> Result<(), FormatError> {
+    let has = |pred: &dyn Fn(&Field) -> bool| fields.iter().any(pred);
+    if !has(&|f| {
+        matches!(
+            f,
+            Field::TimeEndEpoch
+                | Field::TimeEndLocal
+                | Field::TimeEndIso
+                | Field::TimeStartClf
+                | Field::TimeStartMs
+                | Field::TimeEndMs
+                | Field::TimeStartSec
+        )
+    }) {
+        return Err(FormatError::NoTime(format.to_string()));
+    }
+    if !has(&|f| {
+        matches!(
+            f,
+            Field::DurationSec | Field::UpstreamSec | Field::DurationUs | Field::DurationMs
+        )
+    }) {
+        return Err(FormatError::NoDuration(format.to_string()));
+    }
+    Ok(())
 }
 
 /// Options for [`read`].
@@ -271,83 +287,19 @@ pub fn read<R: BufRead>(
                 line: line_no,
                 message: format!("does not match the log format `{}`", format.source),
             })?;
-        let (mut start, mut end, mut dur, mut upstream) = (None, None, None, None);
-        let (mut path, mut status_fail) = (None::<&str>, false);
+        let mut parsed = Parsed::default();
         for (k, field) in format.fields.iter().enumerate() {
             let text = caps.get(k + 1).map_or("", |m| m.as_str());
-            let num = || text.trim().parse::<f64>().ok();
-            let bad = |what: &str, expected: &str| {
-                TraceError::bad_value(line_no, what, text.as_bytes(), expected)
-            };
-            match field {
-                Field::TimeEndEpoch => {
-                    end = Some(num().ok_or_else(|| bad("$msec", "epoch seconds"))?)
-                }
-                Field::TimeEndLocal => {
-                    end = Some(
-                        parse_clf_time(text)
-                            .ok_or_else(|| bad("$time_local", "dd/Mon/yyyy:HH:MM:SS +zzzz"))?,
-                    )
-                }
-                Field::TimeEndIso => {
-                    end = Some(
-                        super::rfc3339(text)
-                            .ok_or_else(|| bad("$time_iso8601", "an ISO 8601 time"))?,
-                    )
-                }
-                Field::TimeStartClf => {
-                    start = Some(
-                        parse_clf_time(text)
-                            .ok_or_else(|| bad("%t", "[dd/Mon/yyyy:HH:MM:SS +zzzz]"))?,
-                    )
-                }
-                Field::TimeStartMs => {
-                    start =
-                        Some(num().ok_or_else(|| bad("%{msec}t", "epoch milliseconds"))? / 1000.0)
-                }
-                Field::TimeEndMs => {
-                    end = Some(
-                        num().ok_or_else(|| bad("%{end:msec}t", "epoch milliseconds"))? / 1000.0,
-                    )
-                }
-                Field::TimeStartSec => {
-                    start = Some(num().ok_or_else(|| bad("%{sec}t", "epoch seconds"))?)
-                }
-                Field::DurationSec => dur = Some(num().ok_or_else(|| bad("duration", "seconds"))?),
-                Field::DurationUs => {
-                    dur = Some(num().ok_or_else(|| bad("%D", "microseconds"))? * 1e-6)
-                }
-                Field::DurationMs => {
-                    dur = Some(num().ok_or_else(|| bad("%{ms}T", "milliseconds"))? * 1e-3)
-                }
-                Field::UpstreamSec => {
-                    // "-" (no upstream) or "0.012, 0.034" (several tries).
-                    let parts: Option<Vec<f64>> = text
-                        .split([',', ':'])
-                        .map(str::trim)
-                        .filter(|p| *p != "-" && !p.is_empty())
-                        .map(|p| p.parse::<f64>().ok())
-                        .collect();
-                    let parts = parts.ok_or_else(|| {
-                        bad("$upstream_response_time", "seconds, `-` or a comma list")
-                    })?;
-                    if !parts.is_empty() {
-                        upstream = Some(parts.iter().sum());
-                    }
-                }
-                Field::Request => {
-                    path = Some(text.split_whitespace().nth(1).unwrap_or(text));
-                }
-                Field::Path => path = Some(text),
-                Field::Status => {
-                    let s: u32 = text
-                        .trim()
-                        .parse()
-                        .map_err(|_| bad("status", "an HTTP status code"))?;
-                    status_fail = s >= 500;
-                }
-            }
+            parsed.set(*field, text, line_no)?;
         }
+        let Parsed {
+            start,
+            end,
+            dur,
+            upstream,
+            path,
+            failed: status_fail,
+        } = parsed;
         let Some(rt) = dur.or(upstream) else {
             // Only an upstream time was logged and it was "-": no backend
             // work to attribute.
@@ -378,4 +330,90 @@ pub fn read<R: BufRead>(
         n += 1;
     }
     Ok(n)
+}
+
+/// The fields of one log line.
+#[derive(Default)]
+struct Parsed<'a> {
+    start: Option<f64>,
+    end: Option<f64>,
+    dur: Option<f64>,
+    upstream: Option<f64>,
+    path: Option<&'a str>,
+    failed: bool,
+}
+
+impl<'a> Parsed<'a> {
+    /// Reads `field` from its captured `text`, in seconds.
+    fn set(&mut self, field: Field, text: &'a str, line_no: u64) -> Result<(), TraceError> {
+        let num = || text.trim().parse::<f64>().ok();
+        let bad = |what: &str, expected: &str| {
+            TraceError::bad_value(line_no, what, text.as_bytes(), expected)
+        };
+        match field {
+            Field::TimeEndEpoch => {
+                self.end = Some(num().ok_or_else(|| bad("$msec", "epoch seconds"))?)
+            }
+            Field::TimeEndLocal => {
+                self.end = Some(
+                    parse_clf_time(text)
+                        .ok_or_else(|| bad("$time_local", "dd/Mon/yyyy:HH:MM:SS +zzzz"))?,
+                )
+            }
+            Field::TimeEndIso => {
+                self.end = Some(
+                    super::rfc3339(text).ok_or_else(|| bad("$time_iso8601", "an ISO 8601 time"))?,
+                )
+            }
+            Field::TimeStartClf => {
+                self.start = Some(
+                    parse_clf_time(text)
+                        .ok_or_else(|| bad("%t", "[dd/Mon/yyyy:HH:MM:SS +zzzz]"))?,
+                )
+            }
+            Field::TimeStartMs => {
+                self.start =
+                    Some(num().ok_or_else(|| bad("%{msec}t", "epoch milliseconds"))? / 1000.0)
+            }
+            Field::TimeEndMs => {
+                self.end =
+                    Some(num().ok_or_else(|| bad("%{end:msec}t", "epoch milliseconds"))? / 1000.0)
+            }
+            Field::TimeStartSec => {
+                self.start = Some(num().ok_or_else(|| bad("%{sec}t", "epoch seconds"))?)
+            }
+            Field::DurationSec => self.dur = Some(num().ok_or_else(|| bad("duration", "seconds"))?),
+            Field::DurationUs => {
+                self.dur = Some(num().ok_or_else(|| bad("%D", "microseconds"))? * 1e-6)
+            }
+            Field::DurationMs => {
+                self.dur = Some(num().ok_or_else(|| bad("%{ms}T", "milliseconds"))? * 1e-3)
+            }
+            Field::UpstreamSec => {
+                // "-" (no upstream) or "0.012, 0.034" (several tries).
+                let parts: Option<Vec<f64>> = text
+                    .split([',', ':'])
+                    .map(str::trim)
+                    .filter(|p| *p != "-" && !p.is_empty())
+                    .map(|p| p.parse::<f64>().ok())
+                    .collect();
+                let parts = parts.ok_or_else(|| {
+                    bad("$upstream_response_time", "seconds, `-` or a comma list")
+                })?;
+                if !parts.is_empty() {
+                    self.upstream = Some(parts.iter().sum());
+                }
+            }
+            Field::Request => self.path = Some(text.split_whitespace().nth(1).unwrap_or(text)),
+            Field::Path => self.path = Some(text),
+            Field::Status => {
+                let s: u32 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad("status", "an HTTP status code"))?;
+                self.failed = s >= 500;
+            }
+        }
+        Ok(())
+    }
 }
