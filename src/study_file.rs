@@ -241,16 +241,8 @@ fn method(name: &str, s: &str, what: &str) -> Result<Method, StudyFileError> {
 
 fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
     let model = e.model.clone().ok_or_else(|| invalid(name, "no `model`"))?;
-    let requests = e
-        .requests
-        .as_ref()
-        .map(OneOrMany::paths)
-        .unwrap_or_default();
-    let utilization = e
-        .utilization
-        .as_ref()
-        .map(OneOrMany::paths)
-        .unwrap_or_default();
+    let paths = |f: &Option<OneOrMany>| f.as_ref().map(OneOrMany::paths).unwrap_or_default();
+    let (requests, utilization) = (paths(&e.requests), paths(&e.utilization));
     let has_estimate_param = e
         .params
         .values()
@@ -266,6 +258,59 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
             "estimation needs `requests` and `utilization` traces",
         ));
     }
+    let params = params(name, e, !requests.is_empty())?;
+    if let Some(ParamSource::Estimate {
+        pick: Pick::Combined,
+        ..
+    }) = params
+        .iter()
+        .map(|(_, s)| s)
+        .find(|s| matches!(s, ParamSource::Estimate { .. }))
+        && estimate.as_ref().is_some_and(|s| s.combine.is_empty())
+    {
+        return Err(invalid(
+            name,
+            "`estimate: combined` needs `estimate: {combine: [...]}`",
+        ));
+    }
+    let run = run_spec(name, e)?;
+    let containers = e.containers.unwrap_or(1);
+    let servers = e.servers.unwrap_or(1);
+    if containers == 0 || servers == 0 {
+        return Err(invalid(name, "servers and containers must be at least 1"));
+    }
+    if let Some(m) = e.measured_mean_s
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(invalid(
+            name,
+            format!("measured_mean_s must be positive, got {m}"),
+        ));
+    }
+    Ok(Experiment {
+        name: name.to_string(),
+        model: model.into(),
+        requests,
+        utilization,
+        resources: e.resources.clone().unwrap_or_default(),
+        servers,
+        containers,
+        estimate,
+        params,
+        measured_mean_s: e.measured_mean_s,
+        true_demand_s: e.true_demand_s,
+        truth: e.truth.as_ref().map(PathBuf::from),
+        run,
+        probe: e.probe.clone(),
+    })
+}
+
+/// The experiment's model parameters and where each value comes from.
+fn params(
+    name: &str,
+    e: &ExpSpec,
+    has_requests: bool,
+) -> Result<Vec<(String, ParamSource)>, StudyFileError> {
     let mut params = Vec::new();
     for (k, p) in &e.params {
         let src = match p {
@@ -300,7 +345,7 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
                 class: class.clone(),
             },
         };
-        if matches!(src, ParamSource::Measured(_)) && requests.is_empty() {
+        if matches!(src, ParamSource::Measured(_)) && !has_requests {
             return Err(invalid(
                 name,
                 format!("parameter `{k}`: measured values need `requests` traces"),
@@ -308,20 +353,11 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         }
         params.push((k.clone(), src));
     }
-    if let Some(ParamSource::Estimate {
-        pick: Pick::Combined,
-        ..
-    }) = params
-        .iter()
-        .map(|(_, s)| s)
-        .find(|s| matches!(s, ParamSource::Estimate { .. }))
-        && estimate.as_ref().is_some_and(|s| s.combine.is_empty())
-    {
-        return Err(invalid(
-            name,
-            "`estimate: combined` needs `estimate: {combine: [...]}`",
-        ));
-    }
+    Ok(params)
+}
+
+/// The run length, with the defaults filled in.
+fn run_spec(name: &str, e: &ExpSpec) -> Result<RunSpec, StudyFileError> {
     let run = e.run.clone().unwrap_or_default();
     let defaults = RunSpec::default();
     let warmup = match &run.warmup {
@@ -342,35 +378,7 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
             "run.requests and run.replications must be at least 1",
         ));
     }
-    let containers = e.containers.unwrap_or(1);
-    let servers = e.servers.unwrap_or(1);
-    if containers == 0 || servers == 0 {
-        return Err(invalid(name, "servers and containers must be at least 1"));
-    }
-    if let Some(m) = e.measured_mean_s
-        && !(m.is_finite() && m > 0.0)
-    {
-        return Err(invalid(
-            name,
-            format!("measured_mean_s must be positive, got {m}"),
-        ));
-    }
-    Ok(Experiment {
-        name: name.to_string(),
-        model: model.into(),
-        requests,
-        utilization,
-        resources: e.resources.clone().unwrap_or_default(),
-        servers,
-        containers,
-        estimate,
-        params,
-        measured_mean_s: e.measured_mean_s,
-        true_demand_s: e.true_demand_s,
-        truth: e.truth.as_ref().map(PathBuf::from),
-        run,
-        probe: e.probe.clone(),
-    })
+    Ok(run)
 }
 
 fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError> {
