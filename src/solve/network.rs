@@ -186,6 +186,12 @@ const MAX_CELLS: u128 = 200_000_000;
 ///
 /// # Errors
 /// [`SolveError::TooLarge`] when the population lattice is too large.
+// One function on purpose: the exact MVA recursion walks the population
+// lattice once, reading the results at n − e_r that the same loop wrote,
+// from flat arrays (mean queue lengths, and the marginal probabilities
+// p(j | n) below c for multi-server stations). Split into helpers, each
+// would take these eight arrays and their offsets; together they read as
+// the recursion in Reiser and Lavenberg (1980) and Bruell et al. (1984).
 pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution, SolveError> {
     let nr = population.len();
     let nk = stations.len();

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
 use crate::estimate::{Config, Observations, Report, estimate};
-use crate::model::{Params, Stability, Template};
+use crate::model::{Model, Params, Stability, Template};
 use crate::qpn::{Control, RunConfig, StopRule, choose_probe, simulate};
 use crate::trace::{IntervalTable, Pipeline, UtilSeries, read_utilization};
 
@@ -43,40 +43,14 @@ pub fn run_experiment(
         .instantiate(&params, Stability::Reject)
         .map_err(|source| model_error(e, source))?;
     // 4. Simulation and analysis.
-    let cfg = RunConfig {
-        stop: StopRule::Requests(e.run.requests),
-        warmup: e.run.warmup,
-        replications: e.run.replications,
-        seed,
-        ..RunConfig::default()
-    };
-    let report =
-        simulate(&model.net, &cfg, Control::default()).map_err(ExperimentError::Simulation)?;
-    let names: Vec<&str> = report.probes.iter().map(|p| p.name.as_str()).collect();
-    let probe = &report.probes[choose_probe(&names, e.probe.as_deref())?];
-    let simulated = Summary::from(probe);
-    let (analytic_s, analytic) = match crate::solve::analyse(&model.net) {
-        Ok(a) => (
-            a.probe_mean(&probe.name, &probe.color),
-            Analytic::Solved { method: a.method },
-        ),
-        Err(err) => (
-            None,
-            Analytic::NotSolved {
-                reason: err.to_string(),
-            },
-        ),
-    };
-    let utils: Vec<f64> = report.places.iter().filter_map(|p| p.utilization).collect();
-    let simulated_utilization =
-        (!utils.is_empty()).then(|| utils.iter().sum::<f64>() / utils.len() as f64);
+    let p = predict(e, &model, seed)?;
     // 5. Comparison.
     let measured = match (&traces, e.measured_mean_s) {
         (Some(t), _) => Some(t.response.summary()),
         (None, Some(m)) => Some(mean_only(m)),
         (None, None) => None,
     };
-    let comparison = measured.as_ref().map(|m| compare(m, &simulated));
+    let comparison = measured.as_ref().map(|m| compare(m, &p.simulated));
     let measured_s = measured.as_ref().and_then(|m| m.mean_s);
     let err_of = |v: Option<f64>| match (measured_s, v) {
         (Some(m), Some(s)) => Some(error_pct(m, s)),
@@ -106,16 +80,61 @@ pub fn run_experiment(
         demand_ci_s: demand.and_then(|(_, ci)| ci),
         true_demand_s,
         demand_error_pct,
-        simulated_s: simulated.mean_s,
-        simulated,
-        analytic_error_pct: err_of(analytic_s),
-        analytic_s,
-        analytic,
-        error_pct: err_of(probe.mean_s),
+        simulated_s: p.simulated.mean_s,
+        analytic_error_pct: err_of(p.analytic_s),
+        analytic_s: p.analytic_s,
+        analytic: p.analytic,
+        error_pct: err_of(p.simulated.mean_s),
+        simulated: p.simulated,
         measured_s,
         measured,
         comparison,
-        simulated_utilization,
+        simulated_utilization: p.utilization,
+        events: p.events,
+    })
+}
+
+/// What the model predicts for the experiment's probe.
+struct Prediction {
+    simulated: Summary,
+    analytic_s: Option<f64>,
+    analytic: Analytic,
+    /// Mean simulated utilization of the queueing places.
+    utilization: Option<f64>,
+    events: u64,
+}
+
+/// Simulates the model, and solves it analytically where it can.
+fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, ExperimentError> {
+    let cfg = RunConfig {
+        stop: StopRule::Requests(e.run.requests),
+        warmup: e.run.warmup,
+        replications: e.run.replications,
+        seed,
+        ..RunConfig::default()
+    };
+    let report =
+        simulate(&model.net, &cfg, Control::default()).map_err(ExperimentError::Simulation)?;
+    let names: Vec<&str> = report.probes.iter().map(|p| p.name.as_str()).collect();
+    let probe = &report.probes[choose_probe(&names, e.probe.as_deref())?];
+    let (analytic_s, analytic) = match crate::solve::analyse(&model.net) {
+        Ok(a) => (
+            a.probe_mean(&probe.name, &probe.color),
+            Analytic::Solved { method: a.method },
+        ),
+        Err(err) => (
+            None,
+            Analytic::NotSolved {
+                reason: err.to_string(),
+            },
+        ),
+    };
+    let utils: Vec<f64> = report.places.iter().filter_map(|p| p.utilization).collect();
+    Ok(Prediction {
+        simulated: Summary::from(probe),
+        analytic_s,
+        analytic,
+        utilization: (!utils.is_empty()).then(|| utils.iter().sum::<f64>() / utils.len() as f64),
         events: report.events,
     })
 }
