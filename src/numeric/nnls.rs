@@ -170,17 +170,23 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
+    /// Two classes whose throughputs move almost together: condition
+    /// number ~3e5.
+    fn collinear_design() -> Vec<Vec<f64>> {
+        (0..40)
+            .map(|i| {
+                let x = 1.0 + 0.1 * (i as f64 * 0.7).sin();
+                vec![x, x * (1.0 + 1e-5 * (i as f64 * 1.3).cos())]
+            })
+            .collect()
+    }
+
     #[test]
     fn an_ill_conditioned_design_meets_the_kkt_conditions_exactly() {
         // Two classes whose throughputs move almost together (condition
         // number ~1e5): coordinate descent crawls here; the active set
         // solves it in two steps.
-        let rows: Vec<Vec<f64>> = (0..40)
-            .map(|i| {
-                let x = 1.0 + 0.1 * (i as f64 * 0.7).sin();
-                vec![x, x * (1.0 + 1e-5 * (i as f64 * 1.3).cos())]
-            })
-            .collect();
+        let rows = collinear_design();
         let truth = [0.02, 0.03];
         let b: Vec<f64> = rows
             .iter()
@@ -234,12 +240,7 @@ mod tests {
         // steps shrink below its stopping rule near (0.05, 0.0), the whole
         // demand on one class, with a residual ~1e-6; the active set finds
         // the truth with a residual at rounding level.
-        let rows: Vec<Vec<f64>> = (0..40)
-            .map(|i| {
-                let x = 1.0 + 0.1 * (i as f64 * 0.7).sin();
-                vec![x, x * (1.0 + 1e-5 * (i as f64 * 1.3).cos())]
-            })
-            .collect();
+        let rows = collinear_design();
         let b: Vec<f64> = rows.iter().map(|r| 0.02 * r[0] + 0.03 * r[1]).collect();
         let residual = |x: &[f64]| -> f64 {
             rows.iter()
