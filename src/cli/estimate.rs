@@ -109,6 +109,12 @@ pub fn run(a: Args) -> Result<()> {
     let table = aggregate(&a.requests, util, a.interval, false)?;
     let (mut obs, diag) = Observations::from_table(&table, &resource, a.servers, a.keep_saturated)
         .context("cannot estimate")?;
+    if diag.saturated > 0 {
+        log::warn!(
+            "{} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data (--keep-saturated keeps them)",
+            diag.saturated
+        );
+    }
     if let Some(w) = a.window {
         let skip = obs.rows.len().saturating_sub(w);
         obs.rows.drain(..skip);

@@ -207,12 +207,6 @@ impl Observations {
                 empty: d.empty,
             });
         }
-        if d.saturated > 0 {
-            log::warn!(
-                "{} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data (--keep-saturated keeps them)",
-                d.saturated
-            );
-        }
         let design: Vec<Vec<f64>> = rows.iter().map(|r| r.throughput.clone()).collect();
         if table.classes.len() > 1 {
             d.condition_number = Some(crate::numeric::condition_number(&design));

@@ -164,6 +164,13 @@ fn estimate_demands(
     let resources: Vec<&str> = t.resources.iter().map(String::as_str).collect();
     let (obs, diag) = Observations::from_balanced(&t.table, &resources, e.servers, false)
         .map_err(ExperimentError::Estimation)?;
+    if diag.saturated > 0 {
+        log::warn!(
+            "experiment {}: {} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data",
+            e.name,
+            diag.saturated
+        );
+    }
     let cfg = Config {
         methods: spec.methods.clone(),
         folds: spec.folds,
