@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use demandsim::estimate::{Config, Method, Observations, Report, estimate};
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
+use demandsim::trace::IntervalTable;
 
 use super::inspect::{aggregate, read_utilization};
 use super::table::{Table, num};
@@ -14,12 +15,15 @@ use super::{Format, UsageError, check_one_stdin};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Canonical requests.csv (`-` for stdin; gzip is detected).
-    #[arg(long, value_name = "FILE")]
-    requests: PathBuf,
-    /// Canonical utilization.csv of the resource.
-    #[arg(long, value_name = "FILE")]
-    utilization: PathBuf,
+    /// Canonical requests.csv (`-` for stdin; gzip is detected). Repeat
+    /// with --utilization for several runs fitted together: the k-th
+    /// requests file goes with the k-th utilization file, and each run is
+    /// aggregated into its own intervals.
+    #[arg(long, value_name = "FILE", required = true)]
+    requests: Vec<PathBuf>,
+    /// Canonical utilization.csv of the resource (one per --requests).
+    #[arg(long, value_name = "FILE", required = true)]
+    utilization: Vec<PathBuf>,
     /// Servers (cores) of the resource; utilization is a fraction of all.
     #[arg(long, default_value_t = 1)]
     servers: u32,
@@ -53,6 +57,13 @@ pub struct Args {
     /// Keep intervals with utilization >= 0.99 (left out by default).
     #[arg(long)]
     keep_saturated: bool,
+    /// Write N joint bootstrap draws of the demands into the JSON
+    /// (`draws`), to carry the uncertainty into predictions.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    draws: usize,
+    /// The method whose draws to write [default: the recommended one].
+    #[arg(long, value_name = "METHOD")]
+    draws_method: Option<String>,
     /// Seed of folds and bootstrap [default: drawn and printed].
     #[arg(long)]
     seed: Option<u64>,
@@ -78,7 +89,15 @@ fn methods(ids: &[String], flag: &str) -> Result<Vec<Method>> {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    check_one_stdin([&a.requests, &a.utilization])?;
+    check_one_stdin(a.requests.iter().chain(&a.utilization))?;
+    if a.requests.len() != a.utilization.len() {
+        return Err(UsageError(format!(
+            "{} --requests but {} --utilization: give one utilization file per run",
+            a.requests.len(),
+            a.utilization.len()
+        ))
+        .into());
+    }
     if a.servers == 0 {
         return Err(UsageError("--servers must be at least 1".into()).into());
     }
@@ -93,21 +112,31 @@ pub fn run(a: Args) -> Result<()> {
     ms.dedup();
     let combine = methods(&a.combine, "--combine")?;
     super::simulate::set_threads(a.threads)?;
-    let util = read_utilization(Some(&a.utilization))?;
-    let resource =
-        match &a.resource {
-            Some(r) => r.clone(),
-            None => match util.resources() {
-                [one] => one.clone(),
-                many => return Err(UsageError(format!(
+    let utils = a
+        .utilization
+        .iter()
+        .map(|u| read_utilization(Some(u)))
+        .collect::<Result<Vec<_>>>()?;
+    let resource = match &a.resource {
+        Some(r) => r.clone(),
+        None => match utils[0].resources() {
+            [one] => one.clone(),
+            many => {
+                return Err(UsageError(format!(
                     "the utilization file has several resources ({}); choose one with --resource",
                     many.join(", ")
                 ))
-                .into()),
-            },
-        };
-    let table = aggregate(&a.requests, util, a.interval, false)?;
-    let (mut obs, diag) = Observations::from_table(&table, &resource, a.servers, a.keep_saturated)
+                .into());
+            }
+        },
+    };
+    let mut tables = Vec::new();
+    for (req, util) in a.requests.iter().zip(utils) {
+        tables.push(aggregate(req, util, a.interval, false)?);
+    }
+    let names: Vec<String> = a.requests.iter().map(|p| p.display().to_string()).collect();
+    let runs: Vec<(&str, &IntervalTable)> = names.iter().map(String::as_str).zip(&tables).collect();
+    let (mut obs, diag) = Observations::from_runs(&runs, &[&resource], a.servers, a.keep_saturated)
         .context("cannot estimate")?;
     if diag.saturated > 0 {
         log::warn!(
@@ -116,20 +145,25 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     if let Some(w) = a.window {
-        let skip = obs.rows.len().saturating_sub(w);
-        obs.rows.drain(..skip);
+        obs.keep_last(w);
     }
     let seed = super::simulate::seed_or_draw(a.seed);
     let cfg = Config {
         methods: ms,
         folds: a.folds,
         seed,
-        bootstrap: a.bootstrap,
+        // The draws are bootstrap fits: enough of them.
+        bootstrap: a.bootstrap.max(a.draws),
         intercept: a.intercept,
         combine,
         confidence: 0.95,
+        draws: a.draws,
+        draws_method: match &a.draws_method {
+            Some(m) => Some(methods(std::slice::from_ref(m), "--draws-method")?[0]),
+            None => None,
+        },
     };
-    let report = estimate(&obs, diag, &cfg, &resource, table.grid.width);
+    let report = estimate(&obs, diag, &cfg, &resource, tables[0].grid.width);
     for f in &report.failures {
         log::warn!("{f}");
     }

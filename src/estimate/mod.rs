@@ -24,7 +24,7 @@ mod validate;
 use serde::Serialize;
 
 use crate::trace::IntervalTable;
-pub use validate::{Config, Estimate, Report, estimate};
+pub use validate::{Config, Estimate, Report, RunSummary, estimate};
 
 /// One interval as the estimators see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,8 +51,21 @@ pub struct Observations {
     pub classes: Vec<String>,
     /// Servers (cores) of the resource.
     pub servers: u32,
-    /// Usable intervals.
+    /// Usable intervals, run after run.
     pub rows: Vec<Row>,
+    /// The runs (load tests) the rows come from, in order: each run was
+    /// aggregated into its own intervals, and resampling never crosses a
+    /// run boundary.
+    pub runs: Vec<RunSpan>,
+}
+
+/// The rows of one run in [`Observations::rows`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSpan {
+    /// The run's name (its requests file, as given).
+    pub name: String,
+    /// Its rows.
+    pub rows: std::ops::Range<usize>,
 }
 
 /// What was left out, and why.
@@ -130,6 +143,20 @@ impl Observations {
         Self::from_balanced(table, &[resource], servers, keep_saturated)
     }
 
+    /// One run of `rows` (named `run`).
+    pub fn new(classes: Vec<String>, servers: u32, rows: Vec<Row>) -> Self {
+        let runs = vec![RunSpan {
+            name: "run".into(),
+            rows: 0..rows.len(),
+        }];
+        Self {
+            classes,
+            servers,
+            rows,
+            runs,
+        }
+    }
+
     /// Takes `k` identical, load-balanced resources (containers behind an
     /// equal-split balancer) from an interval table: each row is one
     /// container's view, with the throughput and the population shared
@@ -139,9 +166,27 @@ impl Observations {
     /// out; saturation is judged on the busiest container.
     ///
     /// # Errors
-    /// No resource, an unknown one, or no usable interval.
+    /// An unknown resource, zero servers, or fewer than 2 usable intervals.
     pub fn from_balanced(
         table: &IntervalTable,
+        resources: &[&str],
+        servers: u32,
+        keep_saturated: bool,
+    ) -> Result<(Self, Diagnostics), EstimateError> {
+        Self::from_runs(&[("run", table)], resources, servers, keep_saturated)
+    }
+
+    /// Several runs of one system, each aggregated into its own table
+    /// (never across a run boundary), fitted together: rows are taken from
+    /// each table as [`Observations::from_balanced`] does and stacked, with
+    /// the classes of all runs (a class a run lacks has no throughput
+    /// there).
+    ///
+    /// # Errors
+    /// An unknown resource, zero servers, or fewer than 2 usable intervals
+    /// in all.
+    pub fn from_runs(
+        runs: &[(&str, &IntervalTable)],
         resources: &[&str],
         servers: u32,
         keep_saturated: bool,
@@ -149,54 +194,41 @@ impl Observations {
         if resources.is_empty() {
             return Err(EstimateError::NoResource);
         }
-        let idx = resources
-            .iter()
-            .map(|resource| {
-                table
-                    .resource_index(resource)
-                    .map_err(|_| EstimateError::UnknownResource {
-                        name: resource.to_string(),
-                        known: table.resources.clone(),
-                    })
-            })
-            .collect::<Result<Vec<usize>, _>>()?;
-        let k = idx.len() as f64;
         if servers == 0 {
             return Err(EstimateError::NoServers);
         }
-        let mut d = Diagnostics {
-            intervals: table.intervals.len(),
-            ..Diagnostics::default()
-        };
-        let mut rows = Vec::new();
-        for iv in &table.intervals {
-            let Some(us) = idx
+        let mut classes: Vec<String> = Vec::new();
+        for (_, t) in runs {
+            for c in &t.classes {
+                if !classes.contains(c) {
+                    classes.push(c.clone());
+                }
+            }
+        }
+        let mut d = Diagnostics::default();
+        let (mut rows, mut spans) = (Vec::new(), Vec::new());
+        for (name, table) in runs {
+            let first = rows.len();
+            let map: Vec<usize> = table
+                .classes
                 .iter()
-                .map(|&r| iv.utilization[r])
-                .collect::<Option<Vec<f64>>>()
-            else {
-                d.empty += 1;
-                continue;
-            };
-            let u = us.iter().sum::<f64>() / k;
-            let busiest = us.iter().copied().fold(0.0, f64::max);
-            let done: u64 = iv.classes.iter().map(|c| c.completions).sum();
-            if done == 0 {
-                d.empty += 1;
-                continue;
+                .map(|c| classes.iter().position(|x| x == c).unwrap_or(0))
+                .collect();
+            rows_of(
+                table,
+                resources,
+                keep_saturated,
+                &mut d,
+                &mut rows,
+                &map,
+                classes.len(),
+            )?;
+            if rows.len() > first {
+                spans.push(RunSpan {
+                    name: name.to_string(),
+                    rows: first..rows.len(),
+                });
             }
-            if busiest >= crate::trace::SATURATION && !keep_saturated {
-                d.saturated += 1;
-                continue;
-            }
-            rows.push(Row {
-                length: iv.end - iv.start,
-                throughput: iv.classes.iter().map(|c| c.throughput / k).collect(),
-                response: iv.classes.iter().map(|c| c.mean_response_s).collect(),
-                completions: iv.classes.iter().map(|c| c.completions).collect(),
-                utilization: u,
-                in_system: iv.classes.iter().map(|c| c.mean_in_system / k).collect(),
-            });
         }
         d.used = rows.len();
         if rows.len() < 2 {
@@ -207,18 +239,34 @@ impl Observations {
                 empty: d.empty,
             });
         }
-        let design: Vec<Vec<f64>> = rows.iter().map(|r| r.throughput.clone()).collect();
-        if table.classes.len() > 1 {
+        let design: Vec<Vec<f64>> = rows.iter().map(|r: &Row| r.throughput.clone()).collect();
+        if classes.len() > 1 {
             d.condition_number = Some(crate::numeric::condition_number(&design));
         }
         Ok((
             Self {
-                classes: table.classes.clone(),
+                classes,
                 servers,
                 rows,
+                runs: spans,
             },
             d,
         ))
+    }
+
+    /// Keeps only the last `n` rows (and the runs they belong to).
+    pub fn keep_last(&mut self, n: usize) {
+        let skip = self.rows.len().saturating_sub(n);
+        self.rows.drain(..skip);
+        self.runs = self
+            .runs
+            .iter()
+            .filter(|r| r.rows.end > skip)
+            .map(|r| RunSpan {
+                name: r.name.clone(),
+                rows: r.rows.start.saturating_sub(skip)..r.rows.end - skip,
+            })
+            .collect();
     }
 
     /// Number of classes.
@@ -286,6 +334,71 @@ impl Observations {
             .sum::<f64>()
             / self.servers as f64
     }
+}
+
+/// The usable rows of one table for the balanced `resources`, appended to
+/// `rows` with class `c` of the table at `map[c]` of `n_classes`;
+/// `d` counts what was left out.
+fn rows_of(
+    table: &IntervalTable,
+    resources: &[&str],
+    keep_saturated: bool,
+    d: &mut Diagnostics,
+    rows: &mut Vec<Row>,
+    map: &[usize],
+    n_classes: usize,
+) -> Result<(), EstimateError> {
+    let idx = resources
+        .iter()
+        .map(|resource| {
+            table
+                .resource_index(resource)
+                .map_err(|_| EstimateError::UnknownResource {
+                    name: resource.to_string(),
+                    known: table.resources.clone(),
+                })
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
+    let k = idx.len() as f64;
+    d.intervals += table.intervals.len();
+    for iv in &table.intervals {
+        let Some(us) = idx
+            .iter()
+            .map(|&r| iv.utilization[r])
+            .collect::<Option<Vec<f64>>>()
+        else {
+            d.empty += 1;
+            continue;
+        };
+        let u = us.iter().sum::<f64>() / k;
+        let busiest = us.iter().copied().fold(0.0, f64::max);
+        let done: u64 = iv.classes.iter().map(|c| c.completions).sum();
+        if done == 0 {
+            d.empty += 1;
+            continue;
+        }
+        if busiest >= crate::trace::SATURATION && !keep_saturated {
+            d.saturated += 1;
+            continue;
+        }
+        let mut row = Row {
+            length: iv.end - iv.start,
+            throughput: vec![0.0; n_classes],
+            response: vec![None; n_classes],
+            completions: vec![0; n_classes],
+            utilization: u,
+            in_system: vec![0.0; n_classes],
+        };
+        for (c, cs) in iv.classes.iter().enumerate() {
+            let to = map[c];
+            row.throughput[to] = cs.throughput / k;
+            row.response[to] = cs.mean_response_s;
+            row.completions[to] = cs.completions;
+            row.in_system[to] = cs.mean_in_system / k;
+        }
+        rows.push(row);
+    }
+    Ok(())
 }
 
 /// Declares [`Method`] with its ids: the enum, [`Method::ALL`] and

@@ -31,6 +31,10 @@ pub struct Config {
     pub combine: Vec<Method>,
     /// Confidence level.
     pub confidence: f64,
+    /// Joint bootstrap draws of the demands to report (0: none).
+    pub draws: usize,
+    /// The method whose draws to report [default: the recommended one].
+    pub draws_method: Option<Method>,
 }
 
 impl Default for Config {
@@ -43,6 +47,43 @@ impl Default for Config {
             intercept: false,
             combine: Vec::new(),
             confidence: 0.95,
+            draws: 0,
+            draws_method: None,
+        }
+    }
+}
+
+/// One run of the data, as the fit saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// Its name (the requests file).
+    pub name: String,
+    /// Intervals used.
+    pub intervals: usize,
+    /// Mean utilization over its intervals (fraction).
+    pub mean_utilization: f64,
+    /// Share of the completions per class.
+    pub class_mix: std::collections::BTreeMap<String, f64>,
+}
+
+impl RunSummary {
+    fn of(obs: &Observations, span: &super::RunSpan) -> Self {
+        let rows = &obs.rows[span.rows.clone()];
+        let done: Vec<u64> = (0..obs.n_classes())
+            .map(|r| rows.iter().map(|x| x.completions[r]).sum())
+            .collect();
+        let total = done.iter().sum::<u64>().max(1) as f64;
+        Self {
+            name: span.name.clone(),
+            intervals: rows.len(),
+            mean_utilization: rows.iter().map(|x| x.utilization).sum::<f64>()
+                / rows.len().max(1) as f64,
+            class_mix: obs
+                .classes
+                .iter()
+                .zip(&done)
+                .map(|(c, &n)| (c.clone(), n as f64 / total))
+                .collect(),
         }
     }
 }
@@ -90,6 +131,15 @@ pub struct Report {
     pub seed: u64,
     /// Folds.
     pub folds: usize,
+    /// The runs fitted together.
+    pub runs: Vec<RunSummary>,
+    /// The method whose joint bootstrap draws follow (with `draws`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draws_method: Option<String>,
+    /// Joint bootstrap draws of the demands, class → seconds, when asked
+    /// for: they carry the estimate's uncertainty into predictions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub draws: Vec<std::collections::BTreeMap<String, f64>>,
 }
 
 /// Blocked folds: each block of `k` consecutive intervals gets a random
@@ -108,39 +158,60 @@ fn folds(n: usize, k: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
     out
 }
 
-/// Moving-block bootstrap resamples (block length ≈ n^(1/3)) keep the
-/// short-range correlation of neighbouring intervals.
+/// Moving-block bootstrap resamples (block length ≈ n^(1/3) within each
+/// run) keep the short-range correlation of neighbouring intervals; blocks
+/// never cross a run boundary, and each run keeps its own number of rows.
 ///
 /// A resample is kept as its block starts and expanded only while a method
 /// fits it: 200 resamples of 50,000 intervals would otherwise hold 80 MB of
 /// indices.
 struct Resamples {
+    /// Per run: (first row, rows, block length).
+    segments: Vec<(usize, usize, usize)>,
     n: usize,
-    len: usize,
     starts: Vec<Vec<usize>>,
 }
 
 impl Resamples {
-    fn new(n: usize, b: usize, rng: &mut Xoshiro256PlusPlus) -> Self {
-        let len = ((n as f64).cbrt().round() as usize).clamp(1, n);
-        let blocks = n.div_ceil(len);
-        let starts = (0..b)
-            .map(|_| {
-                (0..blocks)
-                    .map(|_| rng.random_range(0..=(n - len)))
-                    .collect()
+    fn new(runs: &[std::ops::Range<usize>], b: usize, rng: &mut Xoshiro256PlusPlus) -> Self {
+        let segments: Vec<(usize, usize, usize)> = runs
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                let n = r.len();
+                (r.start, n, ((n as f64).cbrt().round() as usize).clamp(1, n))
             })
             .collect();
-        Self { n, len, starts }
+        let starts = (0..b)
+            .map(|_| {
+                let mut s = Vec::new();
+                for &(first, n, len) in &segments {
+                    for _ in 0..n.div_ceil(len) {
+                        s.push(first + rng.random_range(0..=(n - len)));
+                    }
+                }
+                s
+            })
+            .collect();
+        let n = segments.iter().map(|s| s.1).sum();
+        Self {
+            segments,
+            n,
+            starts,
+        }
     }
 
     /// The rows of resample `starts`.
     fn rows(&self, starts: &[usize]) -> Vec<usize> {
-        let mut v = Vec::with_capacity(self.n + self.len);
-        for &s in starts {
-            v.extend(s..s + self.len);
+        let mut v = Vec::with_capacity(self.n + self.segments.len() * 8);
+        let mut blocks = starts.iter();
+        for &(_, n, len) in &self.segments {
+            let from = v.len();
+            for &s in blocks.by_ref().take(n.div_ceil(len)) {
+                v.extend(s..s + len);
+            }
+            v.truncate(from + n);
         }
-        v.truncate(self.n);
         v
     }
 }
@@ -194,7 +265,8 @@ pub fn estimate(
     let k = cfg.folds.clamp(2, n.max(2));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
     let fold_of = folds(n, k, &mut rng);
-    let boot = Resamples::new(n, cfg.bootstrap, &mut rng);
+    let spans: Vec<std::ops::Range<usize>> = obs.runs.iter().map(|r| r.rows.clone()).collect();
+    let boot = Resamples::new(&spans, cfg.bootstrap, &mut rng);
     let scorer = Scorer {
         obs,
         test: (0..k)
@@ -243,6 +315,16 @@ pub fn estimate(
             None => failures.push("combined: a combined method failed".into()),
         }
     }
+    let draws_method = cfg
+        .draws_method
+        .map(|m| m.id().to_string())
+        .or_else(|| recommended.clone())
+        .filter(|_| cfg.draws > 0);
+    let draws = draws_method
+        .as_ref()
+        .and_then(|id| methods.iter().position(|m| m.id() == id))
+        .map(|i| joint_draws(obs, &runs[i], cfg.draws))
+        .unwrap_or_default();
     Report {
         resource: resource.to_string(),
         servers: obs.servers,
@@ -254,7 +336,24 @@ pub fn estimate(
         failures,
         seed: cfg.seed,
         folds: k,
+        runs: obs.runs.iter().map(|r| RunSummary::of(obs, r)).collect(),
+        draws_method,
+        draws,
     }
+}
+
+/// The first `n` successful bootstrap fits of a method, class → demand.
+fn joint_draws(
+    obs: &Observations,
+    run: &MethodRun,
+    n: usize,
+) -> Vec<std::collections::BTreeMap<String, f64>> {
+    run.draws
+        .iter()
+        .flatten()
+        .take(n)
+        .map(|d| obs.classes.iter().cloned().zip(d.iter().copied()).collect())
+        .collect()
 }
 
 /// Every method on all rows, on each fold's training rows, and on each
@@ -380,5 +479,43 @@ impl Scorer<'_> {
             })
             .collect();
         (rows, rel_rt.zip(rel_ut).map(|(a, b)| a + b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_blocks_stay_inside_their_run_and_keep_its_size() {
+        let runs = [0..30, 30..37, 37..100];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let boot = Resamples::new(&runs, 50, &mut rng);
+        for starts in &boot.starts {
+            let rows = boot.rows(starts);
+            assert_eq!(rows.len(), 100);
+            let mut at = 0;
+            for r in &runs {
+                let part = &rows[at..at + r.len()];
+                assert!(part.iter().all(|i| r.contains(i)), "{r:?}: {part:?}");
+                at += r.len();
+            }
+        }
+    }
+
+    #[test]
+    fn one_run_resamples_as_before_runs_existed() {
+        // The draws of a single run are the moving-block bootstrap of the
+        // whole trace: block length round(n^(1/3)), ceil(n/len) blocks.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        let one_run = std::iter::once(0..64).collect::<Vec<_>>();
+        let boot = Resamples::new(&one_run, 3, &mut rng);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        for starts in &boot.starts {
+            assert_eq!(starts.len(), 16);
+            for &s in starts {
+                assert_eq!(s, rng.random_range(0..=60));
+            }
+        }
     }
 }

@@ -179,6 +179,7 @@ fn estimate_demands(
         intercept: false,
         combine: spec.combine.clone(),
         confidence: 0.95,
+        ..Config::default()
     };
     let name = if resources.len() == 1 {
         resources[0].to_string()

@@ -258,11 +258,7 @@ fn librede(demands: &[f64], n: usize, seed: u64) -> Observations {
             }
         })
         .collect();
-    Observations {
-        classes: (0..k).map(|i| format!("WC{i}")).collect(),
-        servers: 1,
-        rows,
-    }
+    Observations::new((0..k).map(|i| format!("WC{i}")).collect(), 1, rows)
 }
 
 #[test]
@@ -418,6 +414,217 @@ fn estimate_json_has_the_documented_fields_and_is_deterministic() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("--methods foo: unknown method"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Two classes arriving at constant rates (no phases): within one run the
+/// mix barely varies.
+const TWO_CONSTANT: &str = "params: {rate_a: 4, rate_b: 4}
+colors: [a, b]
+places:
+  CPU: {queue: fcfs, service: {a: {exponential: 0.05}, b: {exponential: 0.02}}}
+transitions:
+  arrive_a: {delay: {exponential: 1 / rate_a}, out: {CPU: a}}
+  arrive_b: {delay: {exponential: 1 / rate_b}, out: {CPU: b}}
+  leave: {modes: [{in: {CPU: a}}, {in: {CPU: b}}]}
+probes:
+  response:
+    colors: [a, b]
+    start: [{transition: arrive_a}, {transition: arrive_b}]
+    end: {transition: leave}
+";
+
+/// One generated run of [`TWO_CONSTANT`] at the given rates: its interval
+/// table.
+fn constant_mix_run(rate_a: f64, rate_b: f64, seed: u64) -> demandsim::trace::IntervalTable {
+    let model = load(
+        TWO_CONSTANT,
+        &LoadOptions {
+            params: Params::new().with("rate_a", rate_a).with("rate_b", rate_b),
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    let cfg = GenConfig {
+        probe: 0,
+        interval: 30.0,
+        requests: None,
+        time: Some(1800.0),
+        seed,
+        token_limit: 1_000_000,
+    };
+    table(&model.net, &cfg, &mut |u| u).unwrap().0
+}
+
+#[test]
+fn three_runs_with_different_mixes_separate_the_classes_within_5_percent() {
+    // Each run alone has a constant mix; together the mixes 8:2, 5:5 and
+    // 2:12 (requests/s) make the per-class demands 0.05 and 0.02 s
+    // identifiable. U = 0.44, 0.35, 0.34.
+    let runs = [
+        constant_mix_run(8.0, 2.0, 1),
+        constant_mix_run(5.0, 5.0, 2),
+        constant_mix_run(2.0, 12.0, 3),
+    ];
+    let named: Vec<(&str, &demandsim::trace::IntervalTable)> =
+        ["r1", "r2", "r3"].into_iter().zip(&runs).collect();
+    let (obs, diag) = Observations::from_runs(&named, &["CPU"], 1, false).unwrap();
+    // Every run keeps its own intervals: nothing aggregated across runs.
+    let per_run: Vec<usize> = runs
+        .iter()
+        .map(|t| {
+            Observations::from_table(t, "CPU", 1, false)
+                .unwrap()
+                .0
+                .rows
+                .len()
+        })
+        .collect();
+    assert_eq!(obs.rows.len(), per_run.iter().sum::<usize>());
+    assert_eq!(obs.runs.len(), 3);
+    assert_eq!(obs.runs[1].rows.len(), per_run[1]);
+    let report = estimate(
+        &obs,
+        diag,
+        &Config {
+            methods: vec![Ur, Rr, Rortu],
+            bootstrap: 0,
+            ..Config::default()
+        },
+        "CPU",
+        30.0,
+    );
+    for e in &report.estimates {
+        let truth = if e.class == "a" { 0.05 } else { 0.02 };
+        let err = (e.demand_s - truth) / truth;
+        assert!(
+            err.abs() <= 0.05,
+            "{} {}: {:.1} %",
+            e.method,
+            e.class,
+            100.0 * err
+        );
+    }
+    // The report describes each run: its intervals, load and mix.
+    let r = &report.runs;
+    assert_eq!(
+        r.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2", "r3"]
+    );
+    assert!(
+        (r[0].class_mix["a"] - 0.8).abs() < 0.03,
+        "{:?}",
+        r[0].class_mix
+    );
+    assert!(
+        (r[2].class_mix["b"] - 12.0 / 14.0).abs() < 0.03,
+        "{:?}",
+        r[2].class_mix
+    );
+    assert!((r[0].mean_utilization - 0.44).abs() < 0.03);
+}
+
+#[test]
+fn several_runs_on_the_command_line_and_draws_that_are_the_bootstrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = format!("{}/models/qpn1-open.yaml", env!("CARGO_MANIFEST_DIR"));
+    let gen_run = |name: &str, rate: &str, seed: &str| {
+        let out = dir.path().join(name);
+        let run = demandsim(
+            &[
+                "generate",
+                &model,
+                "--out",
+                out.to_str().unwrap(),
+                "--time",
+                "1800",
+                "--seed",
+                seed,
+                "--set",
+                "servers=8",
+                "--set",
+                &format!("arrival_rate={rate}"),
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        out
+    };
+    let (low, high) = (gen_run("low", "3", "1"), gen_run("high", "6", "2"));
+    let path = |d: &std::path::Path, f: &str| d.join(f).to_str().unwrap().to_string();
+    let args = [
+        "estimate".to_string(),
+        "--requests".into(),
+        path(&low, "requests.csv"),
+        "--utilization".into(),
+        path(&low, "utilization.csv"),
+        "--requests".into(),
+        path(&high, "requests.csv"),
+        "--utilization".into(),
+        path(&high, "utilization.csv"),
+        "--servers".into(),
+        "8".into(),
+        "--seed".into(),
+        "5".into(),
+        "--bootstrap".into(),
+        "100".into(),
+        "--draws".into(),
+        "100".into(),
+        "--draws-method".into(),
+        "ur".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = demandsim(&args, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let u: Vec<f64> = runs
+        .iter()
+        .map(|r| r["mean_utilization"].as_f64().unwrap())
+        .collect();
+    // 3 and 6 requests/s of ~1 s on 8 servers.
+    assert!(
+        (u[0] - 0.375).abs() < 0.05 && (u[1] - 0.75).abs() < 0.05,
+        "{u:?}"
+    );
+    let intervals: u64 = runs.iter().map(|r| r["intervals"].as_u64().unwrap()).sum();
+    assert_eq!(intervals, doc["intervals"].as_u64().unwrap());
+    // The draws are the bootstrap fits behind ur's interval: their 2.5 %
+    // and 97.5 % quantiles are its ends.
+    assert_eq!(doc["draws_method"], "ur");
+    let mut d: Vec<f64> = doc["draws"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["request"].as_f64().unwrap())
+        .collect();
+    assert_eq!(d.len(), 100);
+    d.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let pos = p * (d.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        d[lo] + (d[hi] - d[lo]) * (pos - lo as f64)
+    };
+    let ur = doc["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["method"] == "ur")
+        .unwrap();
+    assert!((q(0.025) - ur["ci_low_s"].as_f64().unwrap()).abs() < 1e-15);
+    assert!((q(0.975) - ur["ci_high_s"].as_f64().unwrap()).abs() < 1e-15);
+    // Mismatched pairs are a usage error.
+    let run = demandsim(&args[..5], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = demandsim(&args[..7], b"");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("2 --requests but 1 --utilization"),
         "{}",
         run.stderr
     );
