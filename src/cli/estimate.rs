@@ -237,5 +237,8 @@ fn render(r: &Report) -> String {
         t.row(row);
     }
     s.push_str(&t.render());
+    if let Some(advice) = &r.advice {
+        s.push_str(&format!("\nNot identifiable: {advice}.\n"));
+    }
     s
 }

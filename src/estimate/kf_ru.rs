@@ -34,7 +34,7 @@ impl Estimator for KalmanResponseUtilization {
                     rt / scale[r],
                     1.0 / row.completions[r].max(1) as f64,
                 );
-                project(&mut x);
+                project(&mut x, &p);
             }
             if row.utilization > 0.0 {
                 let h = DVector::from_iterator(
@@ -42,7 +42,7 @@ impl Estimator for KalmanResponseUtilization {
                     row.throughput.iter().map(|v| v / (c * row.utilization)),
                 );
                 kalman_update(&mut x, &mut p, &h, 1.0, (0.02 / row.utilization).powi(2));
-                project(&mut x);
+                project(&mut x, &p);
             }
         }
         check("kf-ru", x)

@@ -18,7 +18,7 @@ impl Estimator for KalmanUtilization {
             let h =
                 DVector::from_iterator(row.throughput.len(), row.throughput.iter().map(|v| v / c));
             kalman_update(&mut x, &mut p, &h, row.utilization, 1e-4);
-            project(&mut x);
+            project(&mut x, &p);
         }
         check("kf-u", x)
     }

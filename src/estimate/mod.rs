@@ -11,6 +11,7 @@
 //! This module does no I/O; it takes an interval table and returns values.
 
 mod filter;
+mod identify;
 mod kf_ru;
 mod kf_u;
 mod rort;
@@ -24,6 +25,7 @@ mod validate;
 use serde::Serialize;
 
 use crate::trace::IntervalTable;
+pub use identify::{Identifiability, identify};
 pub use validate::{Config, Estimate, Report, RunSummary, estimate};
 
 /// One interval as the estimators see it.

@@ -106,7 +106,13 @@ pub struct Estimate {
     pub rel_rt_error: Option<f64>,
     /// Cross-validated mean relative utilization error.
     pub rel_util_error: Option<f64>,
+    /// Whether the data determine this value (see
+    /// [`super::Identifiability`]); an undetermined class has no interval.
+    pub identifiable: bool,
 }
+
+/// The class name of the mix-weighted mean demand rows.
+pub const MIX: &str = "(mix)";
 
 /// The outcome of [`estimate`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -133,6 +139,12 @@ pub struct Report {
     pub folds: usize,
     /// The runs fitted together.
     pub runs: Vec<RunSummary>,
+    /// Which per-class demands the data determine (several classes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifiability: Option<super::Identifiability>,
+    /// What to do when the data cannot separate the classes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
     /// The method whose joint bootstrap draws follow (with `draws`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub draws_method: Option<String>,
@@ -267,12 +279,14 @@ pub fn estimate(
     let fold_of = folds(n, k, &mut rng);
     let spans: Vec<std::ops::Range<usize>> = obs.runs.iter().map(|r| r.rows.clone()).collect();
     let boot = Resamples::new(&spans, cfg.bootstrap, &mut rng);
+    let ident = (obs.n_classes() > 1).then(|| super::identify(obs, &(0..n).collect::<Vec<_>>()));
     let scorer = Scorer {
         obs,
         test: (0..k)
             .map(|f| (0..n).filter(|&i| fold_of[i] == f).collect())
             .collect(),
         confidence: cfg.confidence,
+        ident: ident.clone(),
     };
     let mut methods = cfg.methods.clone();
     for m in &cfg.combine {
@@ -337,6 +351,8 @@ pub fn estimate(
         seed: cfg.seed,
         folds: k,
         runs: obs.runs.iter().map(|r| RunSummary::of(obs, r)).collect(),
+        advice: ident.as_ref().and_then(|i| advice(obs, i)),
+        identifiability: ident,
         draws_method,
         draws,
     }
@@ -425,6 +441,8 @@ struct Scorer<'a> {
     /// Held-out rows of each fold.
     test: Vec<Vec<usize>>,
     confidence: f64,
+    /// For several classes: which demands the data determine.
+    ident: Option<super::Identifiability>,
 }
 
 impl Scorer<'_> {
@@ -451,35 +469,79 @@ impl Scorer<'_> {
         (rel_rt, rel_ut)
     }
 
-    /// One row per class, and the method's score (summed CV errors) when
+    /// One row per class (and the mix-weighted mean where some class is
+    /// not determined), and the method's score (summed CV errors) when
     /// both errors exist.
     fn rows(&self, name: &str, d: &[f64], run: &MethodRun) -> (Vec<Estimate>, Option<f64>) {
         let (rel_rt, rel_ut) = self.cv_errors(&run.per_fold);
-        let alpha = 0.5 * (1.0 - self.confidence);
-        let rows = (0..self.obs.n_classes())
+        let row = |class: &str, demand_s: f64, draw: &dyn Fn(&[f64]) -> f64, identifiable| {
+            let (ci_low_s, ci_high_s) = match identifiable {
+                true => self.interval(run, draw),
+                false => (None, None),
+            };
+            Estimate {
+                method: name.to_string(),
+                class: class.to_string(),
+                demand_s,
+                ci_low_s,
+                ci_high_s,
+                rel_rt_error: rel_rt,
+                rel_util_error: rel_ut,
+                identifiable,
+            }
+        };
+        let mut rows: Vec<Estimate> = (0..self.obs.n_classes())
             .map(|r| {
-                let mut v: Vec<f64> = run
-                    .draws
-                    .iter()
-                    .flatten()
-                    .map(|d| d[r])
-                    .filter(|x| x.is_finite())
-                    .collect();
-                v.sort_by(f64::total_cmp);
-                let ok = v.len() >= 20 && v.len() * 10 >= run.draws.len() * 9;
-                Estimate {
-                    method: name.to_string(),
-                    class: self.obs.classes[r].clone(),
-                    demand_s: d[r],
-                    ci_low_s: ok.then(|| quantile(&v, alpha)),
-                    ci_high_s: ok.then(|| quantile(&v, 1.0 - alpha)),
-                    rel_rt_error: rel_rt,
-                    rel_util_error: rel_ut,
-                }
+                let ok = self.ident.as_ref().is_none_or(|i| i.identifiable[r]);
+                row(&self.obs.classes[r], d[r], &|x: &[f64]| x[r], ok)
             })
             .collect();
+        if let Some(i) = self.ident.as_ref().filter(|i| !i.all()) {
+            let mix = |x: &[f64]| x.iter().zip(&i.weights).map(|(d, w)| d * w).sum::<f64>();
+            rows.push(row(MIX, mix(d), &mix, true));
+        }
         (rows, rel_rt.zip(rel_ut).map(|(a, b)| a + b))
     }
+
+    /// The percentile bootstrap interval of `draw` over the resampled
+    /// fits, when at least 20 (and 90 % of them) succeeded.
+    fn interval(
+        &self,
+        run: &MethodRun,
+        draw: &dyn Fn(&[f64]) -> f64,
+    ) -> (Option<f64>, Option<f64>) {
+        let alpha = 0.5 * (1.0 - self.confidence);
+        let mut v: Vec<f64> = run
+            .draws
+            .iter()
+            .flatten()
+            .map(|d| draw(d))
+            .filter(|x| x.is_finite())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let ok = v.len() >= 20 && v.len() * 10 >= run.draws.len() * 9;
+        (
+            ok.then(|| quantile(&v, alpha)),
+            ok.then(|| quantile(&v, 1.0 - alpha)),
+        )
+    }
+}
+
+/// In words: which classes the data cannot separate, and what would.
+fn advice(obs: &Observations, ident: &super::Identifiability) -> Option<String> {
+    let lost: Vec<&str> = obs
+        .classes
+        .iter()
+        .zip(&ident.identifiable)
+        .filter(|(_, ok)| !**ok)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    (!lost.is_empty()).then(|| {
+        format!(
+            "the class mix barely varies over these intervals, so the demands of {} cannot be told apart: only their mix-weighted mean ({MIX}) is determined, and the recommended method stands for that mean, not for the split; a run with another mix (or several runs with different mixes, fitted together) would separate them",
+            lost.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]

@@ -155,7 +155,12 @@ pub fn estimate_rows(r: &Report, n: Notation) -> (Vec<&'static str>, Vec<Vec<Str
                 n.range(x.ci_low_s, x.ci_high_s),
                 n.frac_pct(x.rel_rt_error),
                 n.frac_pct(x.rel_util_error),
-                if recommended { "recommended" } else { "" }.into(),
+                match (recommended && x.identifiable, x.identifiable) {
+                    (_, false) => "not identifiable",
+                    (true, true) => "recommended",
+                    (false, true) => "",
+                }
+                .into(),
             ]
         })
         .collect();
