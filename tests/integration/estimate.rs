@@ -193,10 +193,11 @@ fn rta_is_biased_by_the_waiting_time_as_documented() {
 }
 
 /// Two classes whose arrival rates swap every ~5 minutes, so the mix
-/// varies and the classes' demands can be told apart.
-const TWO_CLASSES: &str = "colors: [a, b, phase]
+/// varies and the classes' demands can be told apart; their demands differ
+/// (FCFS would need equal means for product form, the estimators do not).
+const TWO_CLASSES_UNEQUAL: &str = "colors: [a, b, phase]
 places:
-  CPU: {queue: fcfs, service: {a: {exponential: 0.05}, b: {exponential: 0.05}}}
+  CPU: {queue: fcfs, service: {a: {exponential: 0.05}, b: {exponential: 0.02}}}
   One: {initial: {phase: 1}}
   Two: {}
 transitions:
@@ -216,10 +217,8 @@ probes:
 
 #[test]
 fn two_classes_with_a_varying_mix_within_10_percent() {
-    // FCFS needs equal means for product form, but the estimators do not:
-    // give the classes different demands.
-    let yaml = TWO_CLASSES.replace("b: {exponential: 0.05}", "b: {exponential: 0.02}");
-    let (errs, truths) = errors(&yaml, &[], 0.0, 3, 1);
+    let yaml = TWO_CLASSES_UNEQUAL;
+    let (errs, truths) = errors(yaml, &[], 0.0, 3, 1);
     assert_eq!(truths, vec![0.05, 0.02]);
     for m in [Ur, KfU, Rortu] {
         let e = &errs.iter().find(|x| x.0 == m).unwrap().1;
@@ -709,6 +708,126 @@ fn a_constant_mix_flags_the_classes_and_reports_the_mix_weighted_mean() {
         } else {
             // Never a narrow interval around an arbitrary split.
             assert!(!e.identifiable && e.ci_low_s.is_none(), "{e:?}");
+        }
+    }
+}
+
+/// One coverage scenario: (label, model, parameter settings, servers).
+type Scenario = (&'static str, &'static str, Vec<(&'static str, f64)>, u32);
+
+/// How often each method's 95 % interval holds the true demand (the
+/// service distribution's mean), over `seeds` fresh traces per scenario.
+/// Prints the table.
+fn coverage(scenarios: &[Scenario], seeds: u64) -> Vec<(String, usize, usize)> {
+    let mut hits: Vec<(String, usize, usize)> = Vec::new();
+    for (label, yaml, set, servers) in scenarios {
+        let mut params = Params::new();
+        for (k, v) in set {
+            params.set(*k, *v);
+        }
+        let model = load(
+            yaml,
+            &LoadOptions {
+                params,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+        for seed in 0..seeds {
+            let cfg = GenConfig {
+                probe: 0,
+                interval: 30.0,
+                requests: None,
+                time: Some(3600.0),
+                seed: 1000 + seed,
+                token_limit: 1_000_000,
+            };
+            let (t, truth) = table(&model.net, &cfg, &mut |u| u).unwrap();
+            let (obs, diag) = Observations::from_table(&t, "CPU", *servers, false).unwrap();
+            let report = estimate(
+                &obs,
+                diag,
+                &Config {
+                    seed,
+                    bootstrap: 200,
+                    ..Config::default()
+                },
+                "CPU",
+                30.0,
+            );
+            for e in report.estimates.iter().filter(|e| e.class != "(mix)") {
+                // The system's demand: the service distribution's mean,
+                // what a prediction at another load needs.
+                let real = truth
+                    .truth
+                    .iter()
+                    .find(|x| x.color == e.class)
+                    .unwrap()
+                    .true_demand_s;
+                let key = format!("{label} {}", e.method);
+                let covered = e
+                    .ci_low_s
+                    .zip(e.ci_high_s)
+                    .is_some_and(|(lo, hi)| lo <= real && real <= hi);
+                match hits.iter_mut().find(|h| h.0 == key) {
+                    Some(h) => {
+                        h.1 += covered as usize;
+                        h.2 += 1;
+                    }
+                    None => hits.push((key, covered as usize, 1)),
+                }
+            }
+        }
+    }
+    for (k, c, n) in &hits {
+        eprintln!(
+            "{k:32} {c:3} / {n:3} = {:5.1} %",
+            100.0 * *c as f64 / *n as f64
+        );
+    }
+    hits
+}
+
+#[test]
+fn ninety_five_percent_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
+    let scenarios: Vec<Scenario> = vec![
+        (
+            "1 class, 1 server, U 0.5",
+            ONE_CLASS,
+            vec![("rate", 5.0), ("demand", 0.1)],
+            1,
+        ),
+        (
+            "1 class, 4 servers, U 0.6",
+            ONE_CLASS,
+            vec![("rate", 24.0), ("demand", 0.1), ("servers", 4.0)],
+            4,
+        ),
+    ];
+    // Measured over these 200 seeds (README): 91.5–93.5 % for sdl, ur, rr,
+    // rort and rortu, 98–99.5 % for the filters: short of the nominal 95 %
+    // for the first group. The bound leaves room for the sampling spread
+    // of 200 seeds (±3.8 misses) around that, not for a worse interval.
+    let hits = coverage(&scenarios, 200);
+    for (k, c, n) in hits {
+        if !k.ends_with(" rta") {
+            assert!(c * 100 >= n * 87, "{k}: {c}/{n}");
+        }
+    }
+}
+
+/// Open work (issue 15): with two classes whose mix varies, the intervals
+/// undercover (measured over 200 seeds: ur 89 %, kf-u 93 %, kf-ru 87 %,
+/// rortu 86 %, rr 83 %, rort 38 %; sdl's shares by R·X bias it per class,
+/// 0 %). It asserts what the issue asks and fails today: run it with
+/// `cargo test -- --ignored` when working on the bootstrap.
+#[test]
+#[ignore = "fails today: two-class intervals undercover (issue 15)"]
+fn two_class_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
+    let scenarios: Vec<Scenario> = vec![("2 classes, 1 server", TWO_CLASSES_UNEQUAL, vec![], 1)];
+    for (k, c, n) in coverage(&scenarios, 200) {
+        if !k.ends_with(" rta") && !k.ends_with(" sdl") {
+            assert!(c * 10 >= n * 9, "{k}: {c}/{n}");
         }
     }
 }
