@@ -358,17 +358,45 @@ pub fn estimate(
     }
 }
 
-/// The first `n` successful bootstrap fits of a method, class → demand.
+/// The first `n` successful bootstrap fits of a method, class → demand,
+/// each class moved as its interval is (the draws' median onto the
+/// estimate), so that the draws' quantiles are the reported intervals.
 fn joint_draws(
     obs: &Observations,
     run: &MethodRun,
     n: usize,
 ) -> Vec<std::collections::BTreeMap<String, f64>> {
+    let Ok(point) = &run.full else {
+        return Vec::new();
+    };
+    let shift: Vec<f64> = (0..obs.n_classes())
+        .map(|r| {
+            let mut v: Vec<f64> = run
+                .draws
+                .iter()
+                .flatten()
+                .map(|d| d[r])
+                .filter(|x| x.is_finite())
+                .collect();
+            v.sort_by(f64::total_cmp);
+            if v.is_empty() {
+                0.0
+            } else {
+                point[r] - quantile(&v, 0.5)
+            }
+        })
+        .collect();
     run.draws
         .iter()
         .flatten()
         .take(n)
-        .map(|d| obs.classes.iter().cloned().zip(d.iter().copied()).collect())
+        .map(|d| {
+            obs.classes
+                .iter()
+                .cloned()
+                .zip(d.iter().zip(&shift).map(|(x, s)| (x + s).max(0.0)))
+                .collect()
+        })
         .collect()
 }
 
@@ -476,7 +504,7 @@ impl Scorer<'_> {
         let (rel_rt, rel_ut) = self.cv_errors(&run.per_fold);
         let row = |class: &str, demand_s: f64, draw: &dyn Fn(&[f64]) -> f64, identifiable| {
             let (ci_low_s, ci_high_s) = match identifiable {
-                true => self.interval(run, draw),
+                true => self.interval(run, demand_s, draw),
                 false => (None, None),
             };
             Estimate {
@@ -508,6 +536,7 @@ impl Scorer<'_> {
     fn interval(
         &self,
         run: &MethodRun,
+        point: f64,
         draw: &dyn Fn(&[f64]) -> f64,
     ) -> (Option<f64>, Option<f64>) {
         let alpha = 0.5 * (1.0 - self.confidence);
@@ -520,9 +549,20 @@ impl Scorer<'_> {
             .collect();
         v.sort_by(f64::total_cmp);
         let ok = v.len() >= 20 && v.len() * 10 >= run.draws.len() * 9;
+        if !ok {
+            return (None, None);
+        }
+        // The percentile interval moved so that the draws' median sits on
+        // the estimate: what the resampled fits say about the spread,
+        // around the number reported (never an interval that misses it).
+        let (lo, mid, hi) = (
+            quantile(&v, alpha),
+            quantile(&v, 0.5),
+            quantile(&v, 1.0 - alpha),
+        );
         (
-            ok.then(|| quantile(&v, alpha)),
-            ok.then(|| quantile(&v, 1.0 - alpha)),
+            Some((point - (mid - lo)).max(0.0)),
+            Some(point + (hi - mid)),
         )
     }
 }
@@ -563,6 +603,31 @@ mod tests {
                 at += r.len();
             }
         }
+    }
+
+    #[test]
+    fn an_interval_always_holds_its_estimate_with_the_draws_spread() {
+        // Resampled fits all above the full fit (a biased method on a
+        // short trace): the raw percentile interval would miss the
+        // estimate; the re-centred one keeps the draws' spread around it.
+        let obs = Observations::new(vec!["a".into()], 1, Vec::new());
+        let scorer = Scorer {
+            obs: &obs,
+            test: Vec::new(),
+            confidence: 0.95,
+            ident: None,
+        };
+        let run = MethodRun {
+            full: Ok(vec![1.0]),
+            per_fold: Vec::new(),
+            draws: (0..=100)
+                .map(|i| Some(vec![2.0 + 0.01 * f64::from(i)]))
+                .collect(),
+        };
+        let (lo, hi) = scorer.interval(&run, 1.0, &|d| d[0]);
+        // Draws 2.00..3.00: median 2.5, 2.5 % at 2.025, 97.5 % at 2.975.
+        assert!((lo.unwrap() - 0.525).abs() < 1e-12, "{lo:?}");
+        assert!((hi.unwrap() - 1.475).abs() < 1e-12, "{hi:?}");
     }
 
     #[test]
