@@ -1,6 +1,8 @@
-//! What the two Kalman filters share: the initial state, the drift, the
-//! projection onto D ≥ 0. The state is the demand vector (constant model);
-//! each observation is a scalar Joseph-form update
+//! What the two Kalman filters share: the initial state (the least-squares
+//! fit of the utilization law, with the covariance its residuals give),
+//! the drift, the projection onto D ≥ 0, and the passes over the data
+//! until the state settles. The state is the demand vector (constant
+//! model); each observation is a scalar Joseph-form update
 //! ([`crate::numeric::kalman_update`]) followed by the projection, and the
 //! estimate is the final state.
 
@@ -12,11 +14,46 @@ use super::{EstimateError, Observations};
 /// the filter follow slow drift without chasing noise.
 const DRIFT: f64 = 1e-3;
 
-/// Initial state: demands that would explain half the mean utilization
-/// spread evenly over classes (LibReDE's weighted initialiser), with a
-/// wide prior.
+/// Passes over the data at most: a short trace is read again until the
+/// state stops moving.
+const MAX_PASSES: usize = 20;
+
+/// A pass that moves no demand by more than this fraction has settled.
+const SETTLED: f64 = 1e-3;
+
+/// Initial state: the non-negative least-squares fit of U·c = Σ X_r D_r
+/// (ur's), with the covariance s²(AᵀA)⁻¹ of its residuals; where that fit
+/// is not possible, demands that explain the mean utilization spread
+/// evenly over the classes, with a wide prior.
 pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (DVector<f64>, DMatrix<f64>) {
     let n = obs.n_classes();
+    let c = obs.servers as f64;
+    let rows: Vec<Vec<f64>> = use_rows
+        .iter()
+        .map(|&i| obs.rows[i].throughput.iter().map(|x| x / c).collect())
+        .collect();
+    let u: Vec<f64> = use_rows.iter().map(|&i| obs.rows[i].utilization).collect();
+    let d0 = even_start(obs, use_rows);
+    let wide = DMatrix::from_diagonal_element(n, n, (4.0 * d0).powi(2));
+    let Some(x) = crate::numeric::nnls(&rows, &u, None) else {
+        return (DVector::from_element(n, d0), wide);
+    };
+    let x = DVector::from_vec(x);
+    let a = DMatrix::from_fn(rows.len(), n, |i, r| rows[i][r]);
+    let resid = DVector::from_vec(u) - &a * &x;
+    let dof = rows.len().saturating_sub(n).max(1) as f64;
+    let s2 = resid.norm_squared() / dof;
+    // A floor keeps the prior proper where a class is barely seen.
+    let floor = DMatrix::from_diagonal_element(n, n, (1e-3 * d0).powi(2));
+    match (a.tr_mul(&a)).try_inverse() {
+        Some(inv) => (x, inv * s2 + floor),
+        _ => (x, wide),
+    }
+}
+
+/// Demands that would explain the mean utilization spread evenly over
+/// classes (LibReDE's initialiser).
+fn even_start(obs: &Observations, use_rows: &[usize]) -> f64 {
     let c = obs.servers as f64;
     let mean_x: f64 = use_rows
         .iter()
@@ -28,13 +65,42 @@ pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (DVector<f64>, 
         .map(|&i| obs.rows[i].utilization)
         .sum::<f64>()
         / use_rows.len().max(1) as f64;
-    let d0 = if mean_x > 0.0 {
+    if mean_x > 0.0 {
         (c * mean_u / mean_x).max(1e-6)
     } else {
         1e-3
-    };
-    let p = DMatrix::from_diagonal_element(n, n, (4.0 * d0).powi(2));
-    (DVector::from_element(n, d0), p)
+    }
+}
+
+/// Runs `pass` (one forward pass over the rows) from the initial state
+/// until a pass moves no demand by more than [`SETTLED`] of its value;
+/// a filter still moving after [`MAX_PASSES`] fails with that reason.
+pub(super) fn settle(
+    method: &'static str,
+    obs: &Observations,
+    use_rows: &[usize],
+    pass: impl Fn(&mut DVector<f64>, &mut DMatrix<f64>),
+) -> Result<Vec<f64>, EstimateError> {
+    let (mut x, mut p) = initial(obs, use_rows);
+    for _ in 0..MAX_PASSES {
+        let before = x.clone();
+        pass(&mut x, &mut p);
+        let moved = x
+            .iter()
+            .zip(before.iter())
+            .map(|(a, b)| (a - b).abs() / a.abs().max(b.abs()).max(1e-12))
+            .fold(0.0, f64::max);
+        if moved <= SETTLED {
+            return check(method, x);
+        }
+    }
+    Err(EstimateError::Failed {
+        method,
+        message: format!(
+            "the filter did not settle: still moving after {MAX_PASSES} passes over {} intervals",
+            use_rows.len()
+        ),
+    })
 }
 
 pub(super) fn predict(p: &mut DMatrix<f64>, x: &DVector<f64>) {
@@ -89,6 +155,48 @@ pub(super) fn check(method: &'static str, x: DVector<f64>) -> Result<Vec<f64>, E
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimate::Row;
+
+    /// Rows of U = (X_a·0.05 + X_b·0.02) / 1, mixes varying.
+    fn exact(n: usize) -> Observations {
+        let rows = (0..n)
+            .map(|i| {
+                let t = i as f64;
+                let x = vec![4.0 + 2.0 * (t * 0.7).sin(), 6.0 + 3.0 * (t * 1.1).cos()];
+                Row {
+                    length: 30.0,
+                    utilization: 0.05 * x[0] + 0.02 * x[1],
+                    response: vec![Some(0.1), Some(0.04)],
+                    completions: x.iter().map(|v| (v * 30.0) as u64).collect(),
+                    in_system: vec![0.4, 0.2],
+                    throughput: x,
+                }
+            })
+            .collect();
+        Observations::new(vec!["a".into(), "b".into()], 1, rows)
+    }
+
+    #[test]
+    fn filters_start_from_the_least_squares_fit() {
+        let obs = exact(12);
+        let (x, p) = initial(&obs, &(0..12).collect::<Vec<_>>());
+        assert!(
+            (x[0] - 0.05).abs() < 1e-9 && (x[1] - 0.02).abs() < 1e-9,
+            "{x}"
+        );
+        // Exact data: the covariance is only the floor.
+        assert!(p[(0, 0)] < 1e-8, "{p}");
+    }
+
+    #[test]
+    fn a_filter_that_keeps_moving_says_so_and_one_that_stops_returns() {
+        let obs = exact(12);
+        let rows: Vec<usize> = (0..12).collect();
+        let still = settle("kf-u", &obs, &rows, |_, _| {}).unwrap();
+        assert!((still[0] - 0.05).abs() < 1e-9);
+        let err = settle("kf-u", &obs, &rows, |x, _| *x *= 1.1).unwrap_err();
+        assert!(err.to_string().contains("did not settle"), "{err}");
+    }
 
     #[test]
     fn projection_keeps_the_combination_the_covariance_trusts() {

@@ -1,7 +1,7 @@
 //! `kf-ru`: Kalman filter on response times and utilization (Zheng,
 //! Woodside & Litoiu 2008).
 
-use super::filter::{check, initial, predict, project};
+use super::filter::{predict, project, settle};
 use super::{EstimateError, Estimator, Observations};
 use crate::numeric::kalman_update;
 use nalgebra::DVector;
@@ -17,34 +17,29 @@ impl Estimator for KalmanResponseUtilization {
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
         let n = obs.n_classes();
         let c = obs.servers as f64;
-        let (mut x, mut p) = initial(obs, use_rows);
         let scale = obs.mean_response(use_rows);
-        for &i in use_rows {
-            let row = &obs.rows[i];
-            predict(&mut p, &x);
-            for r in 0..n {
-                let Some(rt) = row.response[r].filter(|v| *v > 0.0) else {
-                    continue;
-                };
-                let h = DVector::from_vec(obs.response_coefficients(i, r)) / scale[r];
-                kalman_update(
-                    &mut x,
-                    &mut p,
-                    &h,
-                    rt / scale[r],
-                    1.0 / row.completions[r].max(1) as f64,
-                );
-                project(&mut x, &p);
+        settle("kf-ru", obs, use_rows, |x, p| {
+            for &i in use_rows {
+                let row = &obs.rows[i];
+                predict(p, x);
+                for r in 0..n {
+                    let Some(rt) = row.response[r].filter(|v| *v > 0.0) else {
+                        continue;
+                    };
+                    let h = DVector::from_vec(obs.response_coefficients(i, r)) / scale[r];
+                    let noise = 1.0 / row.completions[r].max(1) as f64;
+                    kalman_update(x, p, &h, rt / scale[r], noise);
+                    project(x, p);
+                }
+                if row.utilization > 0.0 {
+                    let h = DVector::from_iterator(
+                        n,
+                        row.throughput.iter().map(|v| v / (c * row.utilization)),
+                    );
+                    kalman_update(x, p, &h, 1.0, (0.02 / row.utilization).powi(2));
+                    project(x, p);
+                }
             }
-            if row.utilization > 0.0 {
-                let h = DVector::from_iterator(
-                    n,
-                    row.throughput.iter().map(|v| v / (c * row.utilization)),
-                );
-                kalman_update(&mut x, &mut p, &h, 1.0, (0.02 / row.utilization).powi(2));
-                project(&mut x, &p);
-            }
-        }
-        check("kf-ru", x)
+        })
     }
 }

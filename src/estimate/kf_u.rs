@@ -1,6 +1,6 @@
 //! `kf-u`: Kalman filter on the utilization law (Wang et al. 2012).
 
-use super::filter::{check, initial, predict, project};
+use super::filter::{predict, project, settle};
 use super::{EstimateError, Estimator, Observations};
 use crate::numeric::kalman_update;
 use nalgebra::DVector;
@@ -11,15 +11,17 @@ pub struct KalmanUtilization;
 impl Estimator for KalmanUtilization {
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
         let c = obs.servers as f64;
-        let (mut x, mut p) = initial(obs, use_rows);
-        for &i in use_rows {
-            let row = &obs.rows[i];
-            predict(&mut p, &x);
-            let h =
-                DVector::from_iterator(row.throughput.len(), row.throughput.iter().map(|v| v / c));
-            kalman_update(&mut x, &mut p, &h, row.utilization, 1e-4);
-            project(&mut x, &p);
-        }
-        check("kf-u", x)
+        settle("kf-u", obs, use_rows, |x, p| {
+            for &i in use_rows {
+                let row = &obs.rows[i];
+                predict(p, x);
+                let h = DVector::from_iterator(
+                    row.throughput.len(),
+                    row.throughput.iter().map(|v| v / c),
+                );
+                kalman_update(x, p, &h, row.utilization, 1e-4);
+                project(x, p);
+            }
+        })
     }
 }
