@@ -57,6 +57,9 @@ pub struct Args {
     /// Keep intervals with utilization >= 0.99 (left out by default).
     #[arg(long)]
     keep_saturated: bool,
+    /// Say why each method was or was not recommended.
+    #[arg(long)]
+    explain: bool,
     /// Write N joint bootstrap draws of the demands into the JSON
     /// (`draws`), to carry the uncertainty into predictions.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -201,12 +204,12 @@ pub fn run(a: Args) -> Result<()> {
             }
             w.flush()?;
         }
-        Format::Table => write!(out, "{}", render(&report))?,
+        Format::Table => write!(out, "{}", render(&report, a.explain))?,
     }
     out.commit()
 }
 
-fn render(r: &Report) -> String {
+fn render(r: &Report, explain: bool) -> String {
     let d = &r.diagnostics;
     let mut s = format!(
         "resource {}: {} server(s), {} intervals of {} s used ({} saturated, {} empty left out); {}-fold CV, seed {}\n",
@@ -239,6 +242,30 @@ fn render(r: &Report) -> String {
     s.push_str(&t.render());
     if let Some(advice) = &r.advice {
         s.push_str(&format!("\nNot identifiable: {advice}.\n"));
+    }
+    if let Some(b) = &r.background {
+        s.push_str(&format!(
+            "\nBackground load: a utilization of {} (± {} s.e.) is not explained by the traced requests; methods that count it as demand are not trusted (ur --intercept accounts for it).\n",
+            num(Some(b.utilization)),
+            num(Some(b.standard_error))
+        ));
+    }
+    if explain {
+        s.push_str("\nWhy:\n");
+        for v in &r.verdicts {
+            let mark = if v.recommended {
+                "recommended"
+            } else {
+                "not recommended"
+            };
+            s.push_str(&format!("  {}: {mark}: {}\n", v.method, v.reason));
+        }
+    } else if r
+        .verdicts
+        .iter()
+        .any(|v| v.reason.starts_with("not trusted"))
+    {
+        s.push_str("\n(--explain says why each method was or was not recommended.)\n");
     }
     s
 }

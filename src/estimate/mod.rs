@@ -19,6 +19,7 @@ mod rortu;
 mod rr;
 mod rta;
 mod sdl;
+mod trust;
 mod ur;
 mod validate;
 
@@ -26,7 +27,8 @@ use serde::Serialize;
 
 use crate::trace::IntervalTable;
 pub use identify::{Identifiability, identify};
-pub use validate::{Config, Estimate, Report, RunSummary, estimate};
+pub use trust::Background;
+pub use validate::{Config, Estimate, Report, RunSummary, Verdict, estimate};
 
 /// One interval as the estimators see it.
 #[derive(Debug, Clone, PartialEq)]

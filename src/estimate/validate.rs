@@ -109,6 +109,21 @@ pub struct Estimate {
     /// Whether the data determine this value (see
     /// [`super::Identifiability`]); an undetermined class has no interval.
     pub identifiable: bool,
+    /// Why the method's fit is not to be trusted on these data (it is then
+    /// kept out of `recommended`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distrusted: Option<String>,
+}
+
+/// Why a method was or was not recommended, in words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Method id.
+    pub method: String,
+    /// Whether it is the recommended one.
+    pub recommended: bool,
+    /// Why.
+    pub reason: String,
 }
 
 /// The class name of the mix-weighted mean demand rows.
@@ -145,6 +160,11 @@ pub struct Report {
     /// What to do when the data cannot separate the classes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<String>,
+    /// Utilization the traced requests do not explain, when there is some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background: Option<super::Background>,
+    /// Per method, why it was or was not recommended.
+    pub verdicts: Vec<Verdict>,
     /// The method whose joint bootstrap draws follow (with `draws`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub draws_method: Option<String>,
@@ -295,16 +315,26 @@ pub fn estimate(
         }
     }
     let runs = run_methods(obs, cfg, &methods, &fold_of, k, &boot);
+    let background = super::trust::background(obs);
     let (mut estimates, mut failures, mut scored) = (Vec::new(), Vec::new(), Vec::new());
+    let mut distrusted: Vec<(String, String)> = Vec::new();
     for (m, run) in methods.iter().zip(&runs) {
         if !cfg.methods.contains(m) {
             continue;
         }
         match &run.full {
             Ok(d) => {
-                let (rows, score) = scorer.rows(m.id(), d, run);
+                let (mut rows, score) = scorer.rows(m.id(), d, run);
+                let errors = scorer.cv_errors(&run.per_fold);
+                let why = super::trust::distrust(*m, errors, background.as_ref(), cfg.intercept);
+                for r in &mut rows {
+                    r.distrusted.clone_from(&why);
+                }
                 estimates.extend(rows);
-                scored.extend(score.map(|s| (m.id().to_string(), s)));
+                match why {
+                    Some(w) => distrusted.push((m.id().to_string(), w)),
+                    None => scored.extend(score.map(|s| (m.id().to_string(), s))),
+                }
             }
             Err(e) => failures.push(e.to_string()),
         }
@@ -313,6 +343,14 @@ pub fn estimate(
         .iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|s| s.0.clone());
+    let verdicts = verdicts(
+        cfg,
+        &runs,
+        &methods,
+        &scored,
+        &distrusted,
+        recommended.as_deref(),
+    );
     if !cfg.combine.is_empty() {
         let parts: Vec<&MethodRun> = cfg
             .combine
@@ -352,6 +390,8 @@ pub fn estimate(
         folds: k,
         runs: obs.runs.iter().map(|r| RunSummary::of(obs, r)).collect(),
         advice: ident.as_ref().and_then(|i| advice(obs, i)),
+        background,
+        verdicts,
         identifiability: ident,
         draws_method,
         draws,
@@ -516,6 +556,7 @@ impl Scorer<'_> {
                 rel_rt_error: rel_rt,
                 rel_util_error: rel_ut,
                 identifiable,
+                distrusted: None,
             }
         };
         let mut rows: Vec<Estimate> = (0..self.obs.n_classes())
@@ -565,6 +606,47 @@ impl Scorer<'_> {
             Some(point + (hi - mid)),
         )
     }
+}
+
+/// Per chosen method, in words: recommended (the least summed
+/// cross-validated error), distrusted (why), failed (why), or beaten.
+fn verdicts(
+    cfg: &Config,
+    runs: &[MethodRun],
+    methods: &[Method],
+    scored: &[(String, f64)],
+    distrusted: &[(String, String)],
+    recommended: Option<&str>,
+) -> Vec<Verdict> {
+    let best = scored.iter().find(|s| Some(s.0.as_str()) == recommended);
+    cfg.methods
+        .iter()
+        .map(|m| {
+            let id = m.id();
+            let run = &runs[methods.iter().position(|x| x == m).expect("run")];
+            let score = scored.iter().find(|s| s.0 == id).map(|s| s.1);
+            let reason = match (&run.full, distrusted.iter().find(|d| d.0 == id), score, best) {
+                (Err(e), _, _, _) => format!("failed: {e}"),
+                (_, Some((_, why)), _, _) => format!("not trusted here: {why}"),
+                (_, _, Some(s), Some(b)) if b.0 == id => format!(
+                    "the least cross-validated error of the trusted methods (relative R + U error {:.1} %)",
+                    100.0 * s
+                ),
+                (_, _, Some(s), Some(b)) => format!(
+                    "cross-validated relative R + U error {:.1} %, more than {}'s {:.1} %",
+                    100.0 * s,
+                    b.0,
+                    100.0 * b.1
+                ),
+                _ => "no cross-validated error (a fold had no response time or utilization)".into(),
+            };
+            Verdict {
+                method: id.to_string(),
+                recommended: recommended == Some(id),
+                reason,
+            }
+        })
+        .collect()
 }
 
 /// In words: which classes the data cannot separate, and what would.

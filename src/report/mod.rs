@@ -131,6 +131,15 @@ fn frac_pct(v: Option<f64>) -> String {
     HTML.frac_pct(v)
 }
 
+/// A relative error as a percentage, capped: beyond 100 % the number says
+/// nothing more than "off by more than 2×" (the reason is in the verdicts).
+fn capped(n: Notation, v: Option<f64>) -> String {
+    match v {
+        Some(e) if e > 1.0 => "> 100 %".into(),
+        v => n.frac_pct(v),
+    }
+}
+
 /// The estimation table, one row per method and class: the same columns
 /// for the terminal and the report, in notation `n`.
 pub fn estimate_rows(r: &Report, n: Notation) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -153,12 +162,13 @@ pub fn estimate_rows(r: &Report, n: Notation) -> (Vec<&'static str>, Vec<Vec<Str
                 x.class.clone(),
                 n.num(Some(x.demand_s)),
                 n.range(x.ci_low_s, x.ci_high_s),
-                n.frac_pct(x.rel_rt_error),
-                n.frac_pct(x.rel_util_error),
-                match (recommended && x.identifiable, x.identifiable) {
-                    (_, false) => "not identifiable",
-                    (true, true) => "recommended",
-                    (false, true) => "",
+                capped(n, x.rel_rt_error),
+                capped(n, x.rel_util_error),
+                match (x.identifiable, x.distrusted.is_some(), recommended) {
+                    (false, _, _) => "not identifiable",
+                    (true, true, _) => "not trusted",
+                    (true, false, true) => "recommended",
+                    (true, false, false) => "",
                 }
                 .into(),
             ]
