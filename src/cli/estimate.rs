@@ -57,6 +57,10 @@ pub struct Args {
     /// Keep intervals with utilization >= 0.99 (left out by default).
     #[arg(long)]
     keep_saturated: bool,
+    /// With several runs, fit D(U) = D0·(1 + β·(U − Ū)) per class and
+    /// report β with its interval.
+    #[arg(long)]
+    load_dependence: bool,
     /// Say why each method was or was not recommended.
     #[arg(long)]
     explain: bool,
@@ -161,6 +165,7 @@ pub fn run(a: Args) -> Result<()> {
         combine,
         confidence: 0.95,
         draws: a.draws,
+        load_dependence: a.load_dependence,
         draws_method: match &a.draws_method {
             Some(m) => Some(methods(std::slice::from_ref(m), "--draws-method")?[0]),
             None => None,
@@ -169,6 +174,12 @@ pub fn run(a: Args) -> Result<()> {
     let report = estimate(&obs, diag, &cfg, &resource, tables[0].grid.width);
     for f in &report.failures {
         log::warn!("{f}");
+    }
+    if !report.drifting.is_empty() && a.out.format != Format::Table {
+        log::warn!(
+            "the runs' demands of {} differ by more than their errors allow: the demand may depend on load (--load-dependence fits it)",
+            report.drifting.join(", ")
+        );
     }
     let mut out = a.out.create()?;
     match a.out.format {
@@ -248,6 +259,28 @@ fn render(r: &Report, explain: bool) -> String {
             "\nBackground load: a utilization of {} (± {} s.e.) is not explained by the traced requests; methods that count it as demand are not trusted (ur --intercept accounts for it).\n",
             num(Some(b.utilization)),
             num(Some(b.standard_error))
+        ));
+    }
+    for l in &r.load_dependence {
+        s.push_str(&format!(
+            "\nLoad dependence of {}: D(U) = {} s × (1 + β·(U − {})), β = {} (95 % CI {} – {}){}\n",
+            l.class,
+            num(Some(l.demand_at_mean_s)),
+            num(Some(l.mean_utilization)),
+            num(Some(l.beta)),
+            num(Some(l.beta_ci.0)),
+            num(Some(l.beta_ci.1)),
+            if l.significant {
+                ": the demand changes with load"
+            } else {
+                ": no clear change with load"
+            }
+        ));
+    }
+    if !r.drifting.is_empty() {
+        s.push_str(&format!(
+            "\nThe runs' demands of {} differ by more than their errors allow: the demand may depend on load (--load-dependence fits it).\n",
+            r.drifting.join(", ")
         ));
     }
     if explain {

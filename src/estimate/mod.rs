@@ -14,6 +14,7 @@ mod filter;
 mod identify;
 mod kf_ru;
 mod kf_u;
+mod load;
 mod rort;
 mod rortu;
 mod rr;
@@ -27,6 +28,7 @@ use serde::Serialize;
 
 use crate::trace::IntervalTable;
 pub use identify::{Identifiability, identify};
+pub use load::{LoadDependence, RunDemand};
 pub use trust::Background;
 pub use validate::{Config, Estimate, Report, RunSummary, Verdict, estimate};
 

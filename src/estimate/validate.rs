@@ -35,6 +35,8 @@ pub struct Config {
     pub draws: usize,
     /// The method whose draws to report [default: the recommended one].
     pub draws_method: Option<Method>,
+    /// With several runs, fit D(U) = D₀·(1 + β·(U − Ū)) per class.
+    pub load_dependence: bool,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             confidence: 0.95,
             draws: 0,
             draws_method: None,
+            load_dependence: false,
         }
     }
 }
@@ -165,6 +168,16 @@ pub struct Report {
     pub background: Option<super::Background>,
     /// Per method, why it was or was not recommended.
     pub verdicts: Vec<Verdict>,
+    /// With several runs: each run's demands by the utilization law.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_run: Vec<super::RunDemand>,
+    /// With `load_dependence`: D(U) per class.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub load_dependence: Vec<super::LoadDependence>,
+    /// The classes whose per-run demands differ by more than their errors
+    /// allow, when load dependence was not fitted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drifting: Vec<String>,
     /// The method whose joint bootstrap draws follow (with `draws`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub draws_method: Option<String>,
@@ -316,6 +329,11 @@ pub fn estimate(
     }
     let runs = run_methods(obs, cfg, &methods, &fold_of, k, &boot);
     let background = super::trust::background(obs);
+    let per_run = if obs.runs.len() > 1 {
+        super::load::per_run(obs)
+    } else {
+        Vec::new()
+    };
     let (mut estimates, mut failures, mut scored) = (Vec::new(), Vec::new(), Vec::new());
     let mut distrusted: Vec<(String, String)> = Vec::new();
     for (m, run) in methods.iter().zip(&runs) {
@@ -392,6 +410,17 @@ pub fn estimate(
         advice: ident.as_ref().and_then(|i| advice(obs, i)),
         background,
         verdicts,
+        load_dependence: if cfg.load_dependence {
+            super::load::fit(obs, &per_run)
+        } else {
+            Vec::new()
+        },
+        drifting: if cfg.load_dependence {
+            Vec::new()
+        } else {
+            super::load::heterogeneous(obs, &per_run)
+        },
+        per_run,
         identifiability: ident,
         draws_method,
         draws,

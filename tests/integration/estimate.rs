@@ -930,3 +930,122 @@ fn no_background_is_reported_where_there_is_none() {
         assert_ne!(r.recommended.as_deref(), Some("rta"));
     }
 }
+
+#[test]
+fn a_demand_that_falls_with_load_is_recovered_from_six_runs() {
+    // D(U) = 0.1 s × (1 − 0.1·(U − 0.2)/0.6): 10 % less at U = 0.8 than at
+    // 0.2 (caches warming, batching). Six runs from U 0.2 to 0.8.
+    let demand = |u: f64| 0.1 * (1.0 - 0.1 * (u - 0.2) / 0.6);
+    let tables: Vec<demandsim::trace::IntervalTable> = [0.2, 0.32, 0.44, 0.56, 0.68, 0.8]
+        .iter()
+        .enumerate()
+        .map(|(k, &u)| {
+            let d = demand(u);
+            let model = load(
+                ONE_CLASS,
+                &LoadOptions {
+                    params: Params::new().with("rate", u / d).with("demand", d),
+                    ..LoadOptions::default()
+                },
+            )
+            .unwrap();
+            let cfg = GenConfig {
+                probe: 0,
+                interval: 30.0,
+                requests: None,
+                time: Some(3600.0),
+                seed: 40 + k as u64,
+                token_limit: 1_000_000,
+            };
+            table(&model.net, &cfg, &mut |u| u).unwrap().0
+        })
+        .collect();
+    let names = ["u20", "u32", "u44", "u56", "u68", "u80"];
+    let runs: Vec<(&str, &demandsim::trace::IntervalTable)> =
+        names.into_iter().zip(&tables).collect();
+    let (obs, diag) = Observations::from_runs(&runs, &["CPU"], 1, false).unwrap();
+    let cfg = Config {
+        bootstrap: 0,
+        methods: vec![Ur],
+        ..Config::default()
+    };
+    // Without the fit: the runs' demands are said to disagree.
+    let plain = estimate(&obs, diag.clone(), &cfg, "CPU", 30.0);
+    assert_eq!(plain.drifting, vec!["request".to_string()]);
+    assert_eq!(plain.per_run.len(), 6);
+    // With it: β recovered within its interval, and clearly below 0.
+    let fitted = estimate(
+        &obs,
+        diag,
+        &Config {
+            load_dependence: true,
+            ..cfg
+        },
+        "CPU",
+        30.0,
+    );
+    let l = &fitted.load_dependence[0];
+    let truth = (-0.1 * 0.1 / 0.6) / demand(l.mean_utilization);
+    assert!(
+        l.beta_ci.0 <= truth && truth <= l.beta_ci.1,
+        "{l:?} vs {truth}"
+    );
+    assert!(l.significant && l.beta_ci.1 < 0.0, "{l:?}");
+    assert!(
+        (l.demand_at_mean_s - demand(l.mean_utilization)).abs() < 0.003,
+        "{l:?}"
+    );
+}
+
+#[test]
+fn runs_with_one_demand_are_not_said_to_drift() {
+    let tables: Vec<demandsim::trace::IntervalTable> = [2.0, 5.0, 8.0]
+        .iter()
+        .enumerate()
+        .map(|(k, &rate)| {
+            let model = load(
+                ONE_CLASS,
+                &LoadOptions {
+                    params: Params::new().with("rate", rate).with("demand", 0.1),
+                    ..LoadOptions::default()
+                },
+            )
+            .unwrap();
+            let cfg = GenConfig {
+                probe: 0,
+                interval: 30.0,
+                requests: None,
+                time: Some(3600.0),
+                seed: 70 + k as u64,
+                token_limit: 1_000_000,
+            };
+            table(&model.net, &cfg, &mut |u| u).unwrap().0
+        })
+        .collect();
+    let runs: Vec<(&str, &demandsim::trace::IntervalTable)> =
+        ["a", "b", "c"].into_iter().zip(&tables).collect();
+    let (obs, diag) = Observations::from_runs(&runs, &["CPU"], 1, false).unwrap();
+    let cfg = Config {
+        bootstrap: 0,
+        methods: vec![Ur],
+        load_dependence: true,
+        ..Config::default()
+    };
+    let r = estimate(&obs, diag.clone(), &cfg, "CPU", 30.0);
+    let l = &r.load_dependence[0];
+    assert!(
+        l.beta_ci.0 <= 0.0 && 0.0 <= l.beta_ci.1 && !l.significant,
+        "{l:?}"
+    );
+    let r = estimate(
+        &obs,
+        diag,
+        &Config {
+            load_dependence: false,
+            ..cfg
+        },
+        "CPU",
+        30.0,
+    );
+    assert!(r.drifting.is_empty(), "{:?}", r.per_run);
+}
