@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         model: "models/qpn1-open.yaml".into(),
         requests: vec!["traces/example/requests.csv.gz".into()],
         utilization: vec!["traces/example/utilization.csv".into()],
+        estimate_from: vec![],
         resources: vec![],
         servers: 8,
         containers: 1,
@@ -68,6 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: "ET1-published".into(),
         requests: vec![],
         utilization: vec![],
+        estimate_from: vec![],
         servers: 12,
         estimate: None,
         params: vec![

@@ -15,6 +15,8 @@
 //!     servers: 12                        # per container
 //!     containers: 1
 //!     truth: ET1/truth.json              # or true_demand_s: 0.9976
+//!     estimate_from:                     # optional: estimate from other runs
+//!       - {name: low, requests: low/requests.csv, utilization: low/utilization.csv}
 //!     params:
 //!       arrival_rate: {measured: throughput}   # throughput, interarrival,
 //!                                              # think_time, response_time
@@ -35,7 +37,9 @@ use serde::Deserialize;
 use crate::estimate::Method;
 use crate::model::{ParamValue, yaml_message};
 use crate::qpn::Warmup;
-use crate::study::{EstimateSpec, Experiment, Measured, ParamSource, Pick, RunSpec, Study};
+use crate::study::{
+    EstimateSpec, Experiment, Measured, ParamSource, Pick, RunFiles, RunSpec, Study,
+};
 
 /// A problem in a study file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -90,6 +94,7 @@ struct ExpSpec {
     model: Option<String>,
     requests: Option<OneOrMany>,
     utilization: Option<OneOrMany>,
+    estimate_from: Option<Vec<RunY>>,
     resources: Option<Vec<String>>,
     servers: Option<u32>,
     containers: Option<u32>,
@@ -101,6 +106,15 @@ struct ExpSpec {
     truth: Option<String>,
     run: Option<RunSpecY>,
     probe: Option<String>,
+}
+
+/// One run to estimate from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunY {
+    name: Option<String>,
+    requests: OneOrMany,
+    utilization: OneOrMany,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +223,7 @@ fn merge(d: &ExpSpec, x: &ExpSpec) -> ExpSpec {
         model: x.model.clone().or_else(|| d.model.clone()),
         requests: x.requests.clone().or_else(|| d.requests.clone()),
         utilization: x.utilization.clone().or_else(|| d.utilization.clone()),
+        estimate_from: x.estimate_from.clone().or_else(|| d.estimate_from.clone()),
         resources: x.resources.clone().or_else(|| d.resources.clone()),
         servers: x.servers.or(d.servers),
         containers: x.containers.or(d.containers),
@@ -252,7 +267,21 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         None if has_estimate_param => Some(EstimateSpec::default()),
         None => None,
     };
-    if estimate.is_some() && (requests.is_empty() || utilization.is_empty()) {
+    let estimate_from: Vec<RunFiles> = e
+        .estimate_from
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, r)| RunFiles {
+            name: r.name.clone().unwrap_or_else(|| format!("run {}", i + 1)),
+            requests: r.requests.paths(),
+            utilization: r.utilization.paths(),
+        })
+        .collect();
+    if estimate.is_some()
+        && estimate_from.is_empty()
+        && (requests.is_empty() || utilization.is_empty())
+    {
         return Err(invalid(
             name,
             "estimation needs `requests` and `utilization` traces",
@@ -292,6 +321,7 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         model: model.into(),
         requests,
         utilization,
+        estimate_from,
         resources: e.resources.clone().unwrap_or_default(),
         servers,
         containers,

@@ -30,9 +30,31 @@ pub fn run_experiment(
     } else {
         Some(read_traces(e, files)?)
     };
-    // 2. Estimation.
+    // 2. Estimation, from the experiment's own traces or from its runs.
     let estimation = match (&traces, &e.estimate) {
-        (Some(t), Some(spec)) => Some(estimate_demands(e, t, spec, seed)?),
+        (_, Some(spec)) if !e.estimate_from.is_empty() => {
+            let runs = e
+                .estimate_from
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.name.clone(),
+                        read_table(e, files, &r.requests, &r.utilization, &mut |_| {})?.0,
+                    ))
+                })
+                .collect::<Result<Vec<_>, ExperimentError>>()?;
+            let named: Vec<(&str, &IntervalTable)> =
+                runs.iter().map(|(n, t)| (n.as_str(), t)).collect();
+            let resources = resources_of(e, &runs[0].1.resources)?;
+            Some(estimate_demands(e, &named, &resources, spec, seed)?)
+        }
+        (Some(t), Some(spec)) => Some(estimate_demands(
+            e,
+            &[("run", &t.table)],
+            &t.resources,
+            spec,
+            seed,
+        )?),
         (None, Some(_)) => return Err(ExperimentError::NoTraces),
         _ => None,
     };
@@ -157,12 +179,13 @@ fn read_model(e: &Experiment, files: &dyn Files) -> Result<Template, ExperimentE
 /// The demands of the experiment's containers, from its traces.
 fn estimate_demands(
     e: &Experiment,
-    t: &Traces,
+    runs: &[(&str, &IntervalTable)],
+    resources: &[String],
     spec: &super::EstimateSpec,
     seed: u64,
 ) -> Result<Report, ExperimentError> {
-    let resources: Vec<&str> = t.resources.iter().map(String::as_str).collect();
-    let (obs, diag) = Observations::from_balanced(&t.table, &resources, e.servers, false)
+    let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+    let (obs, diag) = Observations::from_runs(runs, &resources, e.servers, false)
         .map_err(ExperimentError::Estimation)?;
     if diag.saturated > 0 {
         log::warn!(
@@ -190,7 +213,7 @@ fn estimate_demands(
             resources.len()
         )
     };
-    Ok(estimate(&obs, diag, &cfg, &name, t.table.grid.width))
+    Ok(estimate(&obs, diag, &cfg, &name, runs[0].1.grid.width))
 }
 
 /// The chosen demand and its CI, seconds.
@@ -346,18 +369,10 @@ impl Traces {
     }
 }
 
-fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentError> {
-    let trace_error = |p: &Path| {
-        let path = p.to_path_buf();
-        move |source| ExperimentError::Trace { path, source }
-    };
-    let mut samples = Vec::new();
-    for p in &e.utilization {
-        samples.extend(read_utilization(files.open(p)?).map_err(trace_error(p))?);
-    }
-    let util = UtilSeries::from_samples(samples).map_err(ExperimentError::Utilization)?;
+/// The experiment's containers among the utilization's resources.
+fn resources_of(e: &Experiment, known: &[String]) -> Result<Vec<String>, ExperimentError> {
     let resources: Vec<String> = if e.resources.is_empty() {
-        util.resources().to_vec()
+        known.to_vec()
     } else {
         e.resources.clone()
     };
@@ -367,19 +382,47 @@ fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentEr
             resources,
         });
     }
+    Ok(resources)
+}
+
+/// One run's files aggregated into its interval table (on the
+/// estimation's interval); `each` sees every request.
+fn read_table(
+    e: &Experiment,
+    files: &dyn Files,
+    requests: &[std::path::PathBuf],
+    utilization: &[std::path::PathBuf],
+    each: &mut dyn FnMut(&crate::trace::Request),
+) -> Result<(IntervalTable, Vec<String>), ExperimentError> {
+    let trace_error = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| ExperimentError::Trace { path, source }
+    };
+    let mut samples = Vec::new();
+    for p in utilization {
+        samples.extend(read_utilization(files.open(p)?).map_err(trace_error(p))?);
+    }
+    let util = UtilSeries::from_samples(samples).map_err(ExperimentError::Utilization)?;
+    let known = util.resources().to_vec();
     let interval = e.estimate.as_ref().and_then(|s| s.interval_s);
     let mut pipeline = Pipeline::new(util, interval, false);
-    let mut response = Accumulator::default();
-    for p in &e.requests {
+    for p in requests {
         pipeline
-            .add_requests(files.open(p)?, |r| {
-                if r.success {
-                    response.push(r.response_time);
-                }
-            })
+            .add_requests(files.open(p)?, &mut *each)
             .map_err(trace_error(p))?;
     }
     let table = pipeline.finish().map_err(ExperimentError::Requests)?;
+    Ok((table, known))
+}
+
+fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentError> {
+    let mut response = Accumulator::default();
+    let (table, known) = read_table(e, files, &e.requests, &e.utilization, &mut |r| {
+        if r.success {
+            response.push(r.response_time);
+        }
+    })?;
+    let resources = resources_of(e, &known)?;
     if response.count() == 0 {
         return Err(ExperimentError::NoSuccess);
     }

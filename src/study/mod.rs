@@ -165,6 +165,9 @@ pub struct Experiment {
     pub requests: Vec<PathBuf>,
     /// Canonical utilization traces (merged).
     pub utilization: Vec<PathBuf>,
+    /// Runs to estimate the demands from, each aggregated on its own and
+    /// fitted together [default: the experiment's own traces].
+    pub estimate_from: Vec<RunFiles>,
     /// The containers' resources in the utilization traces [default: all
     /// of them].
     pub resources: Vec<String>,
@@ -188,6 +191,17 @@ pub struct Experiment {
     pub run: RunSpec,
     /// Probe to compare [default: `response`, or the first].
     pub probe: Option<String>,
+}
+
+/// The files of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFiles {
+    /// Its name in reports.
+    pub name: String,
+    /// Canonical request traces (merged).
+    pub requests: Vec<PathBuf>,
+    /// Canonical utilization traces (merged).
+    pub utilization: Vec<PathBuf>,
 }
 
 /// One interval of the measured traces, for plots.

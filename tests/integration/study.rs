@@ -452,3 +452,100 @@ fn reproduce_runs_the_shipped_study_and_the_replicas_recover_the_demands() {
     }
     assert!(dir.path().join("report.html").exists());
 }
+
+#[test]
+fn an_experiment_estimates_from_its_low_load_runs_and_predicts_another_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("qpn1-open.yaml");
+    // Two runs of the M/M/2 (D = 1 s) at λ 0.5 and 0.9/s (U 0.25, 0.45),
+    // and the trace to predict at λ 1.5/s (U 0.75).
+    for (name, rate, seed) in [
+        ("low1", "0.5", "3"),
+        ("low2", "0.9", "4"),
+        ("high", "1.5", "5"),
+    ] {
+        let out = dir.path().join(name);
+        let run = demandsim(
+            &[
+                "-q",
+                "generate",
+                &m,
+                "--set",
+                &format!("arrival_rate={rate}"),
+                "--set",
+                "demand=1.0",
+                "--set",
+                "servers=2",
+                "--requests",
+                "8000",
+                "--seed",
+                seed,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let study = format!(
+        "name: what-if
+seed: 5
+experiments:
+  - name: predict-high
+    model: {m}
+    servers: 2
+    containers: 1
+    requests: high/requests.csv
+    utilization: high/utilization.csv
+    estimate_from:
+      - {{name: low1, requests: low1/requests.csv, utilization: low1/utilization.csv}}
+      - {{name: low2, requests: low2/requests.csv, utilization: low2/utilization.csv}}
+    estimate: {{methods: [ur, rr], bootstrap: 30}}
+    params:
+      arrival_rate: {{measured: throughput}}
+      demand: {{estimate: ur}}
+    run: {{requests: 100000}}
+"
+    );
+    let path = dir.path().join("study.yaml");
+    std::fs::write(&path, study).unwrap();
+    let out = dir.path().join("report");
+    let run = demandsim(
+        &[
+            "-q",
+            "study",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let e = exp(&doc, "predict-high");
+    // The estimate comes from the two low-load runs only...
+    let runs = e["estimation"]["runs"].as_array().unwrap();
+    let names: Vec<&str> = runs.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["low1", "low2"]);
+    let u: Vec<f64> = runs
+        .iter()
+        .map(|r| r["mean_utilization"].as_f64().unwrap())
+        .collect();
+    assert!(u.iter().all(|&u| u < 0.5), "{u:?}");
+    let d = e["demand_s"].as_f64().unwrap();
+    assert!((d - 1.0).abs() < 0.03, "{d}");
+    // ...and the prediction at λ 1.5 is Erlang C's with that demand,
+    // against the measured high-load trace.
+    let x = e["params"]["arrival_rate"].as_f64().unwrap();
+    assert!((x - 1.5).abs() < 0.06, "{x}");
+    let exact = mmc(x, d, 2);
+    assert!((e["analytic_s"].as_f64().unwrap() - exact).abs() < 1e-9 * exact);
+    let sim = e["simulated_s"].as_f64().unwrap();
+    assert!((sim - exact).abs() < 0.05 * exact, "{sim} vs {exact}");
+    let measured = e["measured_s"].as_f64().unwrap();
+    assert!(
+        (measured - mmc(1.5, 1.0, 2)).abs() < 0.1 * measured,
+        "{measured}"
+    );
+}
