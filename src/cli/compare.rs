@@ -12,6 +12,7 @@ use demandsim::trace::RequestReader;
 use super::io::open_input;
 use super::table::{Table, num};
 use super::{Format, UsageError, check_one_stdin};
+use demandsim::report::format::TEXT;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -198,21 +199,10 @@ pub fn render(
         probe.color,
         probe.count
     );
-    let mut t = Table::new([
-        "statistic",
-        "measured [s]",
-        "simulated [s]",
-        "± CI [s]",
-        "error %",
-    ]);
-    for l in &c.lines {
-        t.row(vec![
-            l.statistic.into(),
-            num(Some(l.measured_s)),
-            num(Some(l.simulated_s)),
-            num(l.simulated_ci_half_width_s),
-            format!("{:+.1}", l.error_pct),
-        ]);
+    let (header, rows) = demandsim::report::comparison_rows(c, TEXT);
+    let mut t = Table::new(header);
+    for row in rows {
+        t.row(row);
     }
     s.push_str(&t.render());
     if let (Some(ks), Some(w)) = (c.ks, c.wasserstein_s) {

@@ -140,6 +140,36 @@ fn capped(n: Notation, v: Option<f64>) -> String {
     }
 }
 
+/// The comparison table, one row per statistic (mean, percentiles):
+/// measured, simulated with its CI, and the error with the study's sign,
+/// for the terminal and the report in notation `n`.
+pub fn comparison_rows(
+    c: &crate::compare::Comparison,
+    n: Notation,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "statistic",
+        "measured [s]",
+        "simulated [s]",
+        "± CI [s]",
+        "error",
+    ];
+    let rows = c
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.statistic.to_string(),
+                n.num(Some(l.measured_s)),
+                n.num(Some(l.simulated_s)),
+                n.num(l.simulated_ci_half_width_s),
+                n.pct(Some(l.error_pct)),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
 /// The estimation table, one row per method and class: the same columns
 /// for the terminal and the report, in notation `n`.
 pub fn estimate_rows(r: &Report, n: Notation) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -316,26 +346,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
         }
     }
     if let Some(c) = &e.comparison {
-        let header = [
-            "statistic",
-            "measured [s]",
-            "simulated [s]",
-            "± CI [s]",
-            "error",
-        ];
-        let rows: Vec<Vec<String>> = c
-            .lines
-            .iter()
-            .map(|l| {
-                vec![
-                    l.statistic.to_string(),
-                    sig(Some(l.measured_s)),
-                    sig(Some(l.simulated_s)),
-                    sig(l.simulated_ci_half_width_s),
-                    pct(Some(l.error_pct)),
-                ]
-            })
-            .collect();
+        let (header, rows) = comparison_rows(c, HTML);
         out.push_str("<h4>Comparison</h4>\n");
         table_html(out, &header, &rows);
         if let (Some(ks), Some(w)) = (c.ks, c.wasserstein_s) {
