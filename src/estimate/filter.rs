@@ -18,6 +18,10 @@ const DRIFT: f64 = 1e-3;
 /// state stops moving.
 const MAX_PASSES: usize = 20;
 
+/// From this many intervals on, one pass from the least-squares start is
+/// enough (and a second would double the cost of every bootstrap fit).
+const LONG: usize = 200;
+
 /// A pass that moves no demand by more than this fraction has settled.
 const SETTLED: f64 = 1e-3;
 
@@ -28,26 +32,23 @@ const SETTLED: f64 = 1e-3;
 pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (DVector<f64>, DMatrix<f64>) {
     let n = obs.n_classes();
     let c = obs.servers as f64;
-    let rows: Vec<Vec<f64>> = use_rows
-        .iter()
-        .map(|&i| obs.rows[i].throughput.iter().map(|x| x / c).collect())
-        .collect();
-    let u: Vec<f64> = use_rows.iter().map(|&i| obs.rows[i].utilization).collect();
+    let a = DMatrix::from_fn(use_rows.len(), n, |i, r| {
+        obs.rows[use_rows[i]].throughput[r] / c
+    });
+    let u = DVector::from_fn(use_rows.len(), |i, _| obs.rows[use_rows[i]].utilization);
     let d0 = even_start(obs, use_rows);
     let wide = DMatrix::from_diagonal_element(n, n, (4.0 * d0).powi(2));
-    let Some(x) = crate::numeric::nnls(&rows, &u, None) else {
+    let Some(x) = crate::numeric::nnls_matrix(&a, &u) else {
         return (DVector::from_element(n, d0), wide);
     };
-    let x = DVector::from_vec(x);
-    let a = DMatrix::from_fn(rows.len(), n, |i, r| rows[i][r]);
-    let resid = DVector::from_vec(u) - &a * &x;
-    let dof = rows.len().saturating_sub(n).max(1) as f64;
+    let resid = u - &a * &x;
+    let dof = use_rows.len().saturating_sub(n).max(1) as f64;
     let s2 = resid.norm_squared() / dof;
     // A floor keeps the prior proper where a class is barely seen.
     let floor = DMatrix::from_diagonal_element(n, n, (1e-3 * d0).powi(2));
     match (a.tr_mul(&a)).try_inverse() {
         Some(inv) => (x, inv * s2 + floor),
-        _ => (x, wide),
+        None => (x, wide),
     }
 }
 
@@ -72,9 +73,10 @@ fn even_start(obs: &Observations, use_rows: &[usize]) -> f64 {
     }
 }
 
-/// Runs `pass` (one forward pass over the rows) from the initial state
-/// until a pass moves no demand by more than [`SETTLED`] of its value;
-/// a filter still moving after [`MAX_PASSES`] fails with that reason.
+/// Runs `pass` (one forward pass over the rows) from the initial state;
+/// on a short trace (under [`LONG`] intervals), again until a pass moves
+/// no demand by more than [`SETTLED`] of its value; a filter still moving
+/// after [`MAX_PASSES`] fails with that reason.
 pub(super) fn settle(
     method: &'static str,
     obs: &Observations,
@@ -82,6 +84,10 @@ pub(super) fn settle(
     pass: impl Fn(&mut DVector<f64>, &mut DMatrix<f64>),
 ) -> Result<Vec<f64>, EstimateError> {
     let (mut x, mut p) = initial(obs, use_rows);
+    if use_rows.len() >= LONG {
+        pass(&mut x, &mut p);
+        return check(method, x);
+    }
     for _ in 0..MAX_PASSES {
         let before = x.clone();
         pass(&mut x, &mut p);

@@ -24,10 +24,15 @@ fn weighted(rows: &[Vec<f64>], b: &[f64], weights: Option<&[f64]>) -> (DMatrix<f
 /// no information about some unknown (an all-zero column).
 pub fn nnls(rows: &[Vec<f64>], b: &[f64], weights: Option<&[f64]>) -> Option<Vec<f64>> {
     let (a, b) = weighted(rows, b, weights);
+    nnls_matrix(&a, &b).map(|x| x.as_slice().to_vec())
+}
+
+/// [`nnls`] on a matrix `a` (one row per observation) and `b`.
+pub fn nnls_matrix(a: &DMatrix<f64>, b: &DVector<f64>) -> Option<DVector<f64>> {
     if a.ncols() == 0 || a.column_iter().any(|c| c.norm_squared() <= 0.0) {
         return None;
     }
-    Some(lawson_hanson(&a, &b).as_slice().to_vec())
+    Some(lawson_hanson(a, b))
 }
 
 /// Lawson–Hanson NNLS on a full-column-information `a`.

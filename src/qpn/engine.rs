@@ -128,7 +128,7 @@ pub struct Simulation<'n> {
     net: &'n Net,
     rng: Xoshiro256PlusPlus,
     now: f64,
-    events_list: Events,
+    pending: Events,
     places: Vec<PlaceState>,
     imm_of_place: Vec<Vec<u32>>,
     timed_of_place: Vec<Vec<u32>>,
@@ -231,7 +231,7 @@ impl<'n> Simulation<'n> {
             net,
             rng,
             now: 0.0,
-            events_list: Events::default(),
+            pending: Events::default(),
             places,
             imm_of_place,
             timed_of_place,
@@ -308,7 +308,7 @@ impl<'n> Simulation<'n> {
 
     /// Time of the next pending event, if any.
     pub fn next_time(&self) -> Option<f64> {
-        self.events_list.peek_key()
+        self.pending.peek_key()
     }
 
     /// Processes the next event and everything it enables.
@@ -316,7 +316,7 @@ impl<'n> Simulation<'n> {
     /// # Errors
     /// See [`SimError`].
     pub fn step(&mut self) -> Result<(), SimError> {
-        let Some((time, target)) = self.events_list.pop() else {
+        let Some((time, target)) = self.pending.pop() else {
             return Err(SimError::Deadlock { time: self.now });
         };
         self.now = time;
@@ -372,10 +372,10 @@ impl<'n> Simulation<'n> {
     /// # Errors
     /// See [`SimError`].
     pub fn run_until_time(&mut self, t: f64) -> Result<(), SimError> {
-        while self.events_list.peek_key().is_some_and(|k| k <= t) {
+        while self.pending.peek_key().is_some_and(|k| k <= t) {
             self.step()?;
         }
-        if self.events_list.is_empty() {
+        if self.pending.is_empty() {
             return Err(SimError::Deadlock { time: self.now });
         }
         self.now = self.now.max(t);
@@ -546,7 +546,7 @@ impl<'n> Simulation<'n> {
     ) -> T {
         let mut ctx = queue::Ctx {
             now: self.now,
-            events: &mut self.events_list,
+            events: &mut self.pending,
             busy: &mut self.busy[p],
             place: p as u32,
         };
@@ -713,7 +713,7 @@ impl<'n> Simulation<'n> {
                 let d = delay.sample(&mut self.rng);
                 let g = generation.wrapping_add(1);
                 self.timed[t] = (true, g);
-                self.events_list.push(
+                self.pending.push(
                     self.now + d,
                     Target::Timed {
                         transition: t as u32,

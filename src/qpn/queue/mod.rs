@@ -226,16 +226,6 @@ impl QueueState {
             Self::LcfsPr(d) => d.complete(tag, ctx),
         }
     }
-
-    #[allow(dead_code)]
-    pub fn busy(&self) -> f64 {
-        match self {
-            Self::Is(d) => d.busy(),
-            Self::Fcfs(d) => d.busy(),
-            Self::Ps(d) => d.busy(),
-            Self::LcfsPr(d) => d.busy(),
-        }
-    }
 }
 
 #[cfg(test)]
