@@ -26,6 +26,34 @@ const BACKGROUND_MIN: f64 = 0.02;
 /// ...and this many standard errors above zero.
 const BACKGROUND_T: f64 = 3.0;
 
+/// Share of a class's throughput variance that is load, not counting
+/// noise, for the background judgement to stand.
+const MIN_RELIABILITY: f64 = 0.8;
+
+/// var(load) / var(X) of class `r`: the reliability of its throughput as a
+/// measure of its arrival rate.
+fn reliability(obs: &Observations, r: usize) -> f64 {
+    let n = obs.rows.len() as f64;
+    let mean = obs.rows.iter().map(|x| x.throughput[r]).sum::<f64>() / n;
+    let var = obs
+        .rows
+        .iter()
+        .map(|x| (x.throughput[r] - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    let noise = obs
+        .rows
+        .iter()
+        .map(|x| x.throughput[r] / x.length)
+        .sum::<f64>()
+        / n;
+    if var <= 0.0 {
+        0.0
+    } else {
+        ((var - noise) / var).max(0.0)
+    }
+}
+
 /// Utilization that the traced requests do not explain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Background {
@@ -51,6 +79,12 @@ pub(super) fn distrust(
     background: Option<&Background>,
     intercept: bool,
 ) -> Option<String> {
+    if let Some(b) = background.filter(|_| blind_to_background(m, intercept)) {
+        return Some(format!(
+            "it counts the {:.3} of utilization that the traced requests do not explain (background load) as their demand",
+            b.utilization
+        ));
+    }
     if let Some(e) = errors.0.filter(|e| *e > ABSURD) {
         return Some(format!(
             "its demands predict response times {:.0} % off the measured ones on average (more than 2×)",
@@ -63,22 +97,24 @@ pub(super) fn distrust(
             100.0 * e
         ));
     }
-    if let Some(b) = background.filter(|_| blind_to_background(m, intercept)) {
-        return Some(format!(
-            "it counts the {:.3} of utilization that the traced requests do not explain (background load) as their demand",
-            b.utilization
-        ));
-    }
     None
 }
 
 /// The intercept of the utilization law with a constant, U = a + Σ X·D/c,
 /// when it is clearly above zero: load on the resource that the traced
 /// requests do not explain.
+///
+/// Judged only where the load varies well beyond the counting noise of
+/// the throughputs: an interval's X counts a Poisson number of
+/// completions, variance ≈ X/Δ, and at a steady load that noise is all
+/// the variation there is; the regression then flattens its slope towards
+/// 0 (regression dilution) and the intercept swallows the demand. (On a
+/// clean 1 M-request trace at a constant rate, U 0.79, the intercept came
+/// out 0.081 ± 0.011 before this guard.)
 pub(super) fn background(obs: &Observations) -> Option<Background> {
     let n = obs.rows.len();
     let k = obs.n_classes();
-    if n <= k + 1 {
+    if n <= k + 1 || (0..k).any(|r| reliability(obs, r) < MIN_RELIABILITY) {
         return None;
     }
     let c = f64::from(obs.servers);

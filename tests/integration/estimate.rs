@@ -832,17 +832,30 @@ fn two_class_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
     }
 }
 
-/// A one-class trace at U = 0.5 (rate 5/s, 0.1 s) whose utilization also
+/// One class whose arrival rate switches between 2 and 8 requests/s every
+/// five minutes or so (demand 0.08 s: U 0.16 and 0.64).
+const ONE_CLASS_PHASED: &str = "colors: [request, phase]
+places:
+  CPU: {queue: fcfs, service: {request: {exponential: 0.08}}}
+  Low: {initial: {phase: 1}}
+  High: {}
+transitions:
+  slow: {delay: {exponential: 0.5}, in: {Low: phase}, out: {Low: phase, CPU: request}}
+  fast: {delay: {exponential: 0.125}, in: {High: phase}, out: {High: phase, CPU: request}}
+  up: {delay: {exponential: 300}, in: {Low: phase}, out: {High: phase}}
+  down: {delay: {exponential: 300}, in: {High: phase}, out: {Low: phase}}
+  leave: {in: {CPU: request}}
+probes:
+  response:
+    colors: [request]
+    start: [{transition: slow}, {transition: fast}]
+    end: {transition: leave}
+";
+
+/// A one-hour trace of [`ONE_CLASS_PHASED`] whose utilization also
 /// carries `extra` of a foreign process.
 fn with_background(extra: f64, seed: u64) -> Observations {
-    let model = load(
-        ONE_CLASS,
-        &LoadOptions {
-            params: Params::new().with("rate", 5.0).with("demand", 0.1),
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap();
+    let model = load(ONE_CLASS_PHASED, &LoadOptions::default()).unwrap();
     let cfg = GenConfig {
         probe: 0,
         interval: 30.0,
@@ -873,25 +886,23 @@ fn background_load_is_detected_and_the_methods_it_fools_are_not_recommended() {
     );
     for e in &r.estimates {
         let fooled = matches!(e.method.as_str(), "sdl" | "ur" | "kf-u");
-        assert_eq!(e.distrusted.is_some(), fooled || e.method == "rta", "{e:?}");
+        // The methods blind to it are distrusted for it; others only if
+        // their own fit is absurd (kf-ru, which also reads U, can be).
+        let for_background = e
+            .distrusted
+            .as_deref()
+            .is_some_and(|w| w.contains("background"));
+        assert_eq!(for_background, fooled, "{e:?}");
         if fooled {
-            // They count the foreign 0.15 as demand: 30 % high.
-            assert!(e.demand_s > 0.12, "{e:?}");
+            // They count the foreign 0.15 as demand: over 10 % high.
+            assert!(e.demand_s > 1.1 * 0.08, "{e:?}");
         }
     }
     let rec = r.recommended.as_deref().unwrap();
     assert!(!matches!(rec, "sdl" | "ur" | "kf-u"), "{rec}");
     let verdict = r.verdicts.iter().find(|v| v.method == "ur").unwrap();
     assert!(verdict.reason.contains("background"), "{verdict:?}");
-    let blind = r
-        .estimates
-        .iter()
-        .find(|e| e.method == "ur")
-        .unwrap()
-        .demand_s;
-    // With the intercept, ur accounts for it and is trusted again; at a
-    // constant load the intercept and the demand lean on each other, so it
-    // is closer, not exact (0.091 here against 0.130 without).
+    // With the intercept, ur accounts for it and is trusted again.
     let r = estimate(
         &obs,
         diag,
@@ -904,16 +915,37 @@ fn background_load_is_detected_and_the_methods_it_fools_are_not_recommended() {
     );
     let ur = r.estimates.iter().find(|e| e.method == "ur").unwrap();
     assert!(ur.distrusted.is_none(), "{ur:?}");
-    assert!(
-        (ur.demand_s - 0.1).abs() < (blind - 0.1).abs() / 2.0,
-        "{ur:?} vs {blind}"
-    );
+    assert!((ur.demand_s - 0.08).abs() < 0.004, "{ur:?}");
 }
 
 #[test]
 fn no_background_is_reported_where_there_is_none() {
-    for seed in 0..10 {
-        let obs = with_background(0.0, seed);
+    // Ten clean traces with a varying load, and a long one at a steady
+    // load where the intercept cannot be told from the demand.
+    let steady = {
+        let model = load(
+            ONE_CLASS,
+            &LoadOptions {
+                params: Params::new().with("rate", 7.9).with("demand", 0.1),
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+        let cfg = GenConfig {
+            probe: 0,
+            interval: 30.0,
+            requests: None,
+            time: Some(100_000.0),
+            seed: 1,
+            token_limit: 1_000_000,
+        };
+        let (t, _) = table(&model.net, &cfg, &mut |u| u).unwrap();
+        Observations::from_table(&t, "CPU", 1, false).unwrap().0
+    };
+    for (seed, obs) in (0..10)
+        .map(|s| (s, with_background(0.0, s)))
+        .chain([(99, steady)])
+    {
         let r = estimate(
             &obs,
             Default::default(),
@@ -925,8 +957,6 @@ fn no_background_is_reported_where_there_is_none() {
             30.0,
         );
         assert!(r.background.is_none(), "seed {seed}: {:?}", r.background);
-        // Only rta, R itself, is off by more than 2×... at U = 0.5 it is
-        // off by about 100 %: trusted or not, never recommended here.
         assert_ne!(r.recommended.as_deref(), Some("rta"));
     }
 }
