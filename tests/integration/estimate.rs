@@ -20,6 +20,43 @@ probes:
   response: {start: {transition: arrive}, end: {transition: leave}}
 ";
 
+/// A generated trace of `yaml` with `params`: `time` seconds in 30 s
+/// intervals, each utilization sample off by up to ±`noise` plus `extra`
+/// (a foreign load); its interval table and ground truth.
+fn trace(
+    yaml: &str,
+    params: Params,
+    time: f64,
+    seed: u64,
+    noise: f64,
+    extra: f64,
+) -> (
+    demandsim::trace::IntervalTable,
+    demandsim::generate::GenReport,
+) {
+    let model = load(
+        yaml,
+        &LoadOptions {
+            params,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    let cfg = GenConfig {
+        probe: 0,
+        interval: 30.0,
+        requests: None,
+        time: Some(time),
+        seed,
+        token_limit: 1_000_000,
+    };
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    table(&model.net, &cfg, &mut |u| {
+        u + extra + noise * (2.0 * rng.random::<f64>() - 1.0)
+    })
+    .unwrap()
+}
+
 /// Relative errors of all methods on a one-hour trace, 30 s samples.
 fn errors(
     yaml: &str,
@@ -32,27 +69,7 @@ fn errors(
     for (k, v) in set {
         o.set(*k, v.as_str());
     }
-    let model = load(
-        yaml,
-        &LoadOptions {
-            params: o,
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap();
-    let cfg = GenConfig {
-        probe: 0,
-        interval: 30.0,
-        requests: None,
-        time: Some(3600.0),
-        seed,
-        token_limit: 1_000_000,
-    };
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
-    let (t, truth) = table(&model.net, &cfg, &mut |u| {
-        u + noise * (2.0 * rng.random::<f64>() - 1.0)
-    })
-    .unwrap();
+    let (t, truth) = trace(yaml, o, 3600.0, seed, noise, 0.0);
     let (obs, diag) = Observations::from_table(&t, "CPU", servers, false).unwrap();
     let report = estimate(
         &obs,
@@ -454,27 +471,8 @@ fn constant_mix_truth(
     noise: f64,
     seed: u64,
 ) -> (demandsim::trace::IntervalTable, [f64; 2]) {
-    let model = load(
-        TWO_CONSTANT,
-        &LoadOptions {
-            params: Params::new().with("rate_a", rate_a).with("rate_b", rate_b),
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap();
-    let cfg = GenConfig {
-        probe: 0,
-        interval: 30.0,
-        requests: None,
-        time: Some(1800.0),
-        seed,
-        token_limit: 1_000_000,
-    };
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
-    let (t, report) = table(&model.net, &cfg, &mut |u| {
-        u + noise * (2.0 * rng.random::<f64>() - 1.0)
-    })
-    .unwrap();
+    let params = Params::new().with("rate_a", rate_a).with("rate_b", rate_b);
+    let (t, report) = trace(TWO_CONSTANT, params, 1800.0, seed, noise, 0.0);
     let realised = |c: &str| {
         report
             .truth
@@ -855,16 +853,7 @@ probes:
 /// A one-hour trace of [`ONE_CLASS_PHASED`] whose utilization also
 /// carries `extra` of a foreign process.
 fn with_background(extra: f64, seed: u64) -> Observations {
-    let model = load(ONE_CLASS_PHASED, &LoadOptions::default()).unwrap();
-    let cfg = GenConfig {
-        probe: 0,
-        interval: 30.0,
-        requests: None,
-        time: Some(3600.0),
-        seed,
-        token_limit: 1_000_000,
-    };
-    let (t, _) = table(&model.net, &cfg, &mut |u| u + extra).unwrap();
+    let (t, _) = trace(ONE_CLASS_PHASED, Params::new(), 3600.0, seed, 0.0, extra);
     Observations::from_table(&t, "CPU", 1, false).unwrap().0
 }
 
@@ -923,23 +912,8 @@ fn no_background_is_reported_where_there_is_none() {
     // Ten clean traces with a varying load, and a long one at a steady
     // load where the intercept cannot be told from the demand.
     let steady = {
-        let model = load(
-            ONE_CLASS,
-            &LoadOptions {
-                params: Params::new().with("rate", 7.9).with("demand", 0.1),
-                ..LoadOptions::default()
-            },
-        )
-        .unwrap();
-        let cfg = GenConfig {
-            probe: 0,
-            interval: 30.0,
-            requests: None,
-            time: Some(100_000.0),
-            seed: 1,
-            token_limit: 1_000_000,
-        };
-        let (t, _) = table(&model.net, &cfg, &mut |u| u).unwrap();
+        let params = Params::new().with("rate", 7.9).with("demand", 0.1);
+        let (t, _) = trace(ONE_CLASS, params, 100_000.0, 1, 0.0, 0.0);
         Observations::from_table(&t, "CPU", 1, false).unwrap().0
     };
     for (seed, obs) in (0..10)
@@ -971,23 +945,8 @@ fn a_demand_that_falls_with_load_is_recovered_from_six_runs() {
         .enumerate()
         .map(|(k, &u)| {
             let d = demand(u);
-            let model = load(
-                ONE_CLASS,
-                &LoadOptions {
-                    params: Params::new().with("rate", u / d).with("demand", d),
-                    ..LoadOptions::default()
-                },
-            )
-            .unwrap();
-            let cfg = GenConfig {
-                probe: 0,
-                interval: 30.0,
-                requests: None,
-                time: Some(3600.0),
-                seed: 40 + k as u64,
-                token_limit: 1_000_000,
-            };
-            table(&model.net, &cfg, &mut |u| u).unwrap().0
+            let params = Params::new().with("rate", u / d).with("demand", d);
+            trace(ONE_CLASS, params, 3600.0, 40 + k as u64, 0.0, 0.0).0
         })
         .collect();
     let names = ["u20", "u32", "u44", "u56", "u68", "u80"];
@@ -1033,23 +992,8 @@ fn runs_with_one_demand_are_not_said_to_drift() {
         .iter()
         .enumerate()
         .map(|(k, &rate)| {
-            let model = load(
-                ONE_CLASS,
-                &LoadOptions {
-                    params: Params::new().with("rate", rate).with("demand", 0.1),
-                    ..LoadOptions::default()
-                },
-            )
-            .unwrap();
-            let cfg = GenConfig {
-                probe: 0,
-                interval: 30.0,
-                requests: None,
-                time: Some(3600.0),
-                seed: 70 + k as u64,
-                token_limit: 1_000_000,
-            };
-            table(&model.net, &cfg, &mut |u| u).unwrap().0
+            let params = Params::new().with("rate", rate).with("demand", 0.1);
+            trace(ONE_CLASS, params, 3600.0, 70 + k as u64, 0.0, 0.0).0
         })
         .collect();
     let runs: Vec<(&str, &demandsim::trace::IntervalTable)> =
