@@ -723,24 +723,8 @@ fn coverage(scenarios: &[Scenario], seeds: u64) -> Vec<(String, usize, usize)> {
         for (k, v) in set {
             params.set(*k, *v);
         }
-        let model = load(
-            yaml,
-            &LoadOptions {
-                params,
-                ..LoadOptions::default()
-            },
-        )
-        .unwrap();
         for seed in 0..seeds {
-            let cfg = GenConfig {
-                probe: 0,
-                interval: 30.0,
-                requests: None,
-                time: Some(3600.0),
-                seed: 1000 + seed,
-                token_limit: 1_000_000,
-            };
-            let (t, truth) = table(&model.net, &cfg, &mut |u| u).unwrap();
+            let (t, truth) = trace(yaml, params.clone(), 3600.0, 1000 + seed, 0.0, 0.0);
             let (obs, diag) = Observations::from_table(&t, "CPU", *servers, false).unwrap();
             let report = estimate(
                 &obs,
