@@ -118,6 +118,10 @@ pub fn run(a: Args) -> Result<()> {
     };
     ms.dedup();
     let combine = methods(&a.combine, "--combine")?;
+    let draws_method = match &a.draws_method {
+        Some(m) => Some(methods(std::slice::from_ref(m), "--draws-method")?[0]),
+        None => None,
+    };
     super::simulate::set_threads(a.threads)?;
     let utils = a
         .utilization
@@ -166,10 +170,7 @@ pub fn run(a: Args) -> Result<()> {
         confidence: 0.95,
         draws: a.draws,
         load_dependence: a.load_dependence,
-        draws_method: match &a.draws_method {
-            Some(m) => Some(methods(std::slice::from_ref(m), "--draws-method")?[0]),
-            None => None,
-        },
+        draws_method,
     };
     let report = estimate(&obs, diag, &cfg, &resource, tables[0].grid.width);
     for f in &report.failures {
