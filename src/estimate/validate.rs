@@ -698,6 +698,118 @@ fn advice(obs: &Observations, ident: &super::Identifiability) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimate::Row;
+
+    /// Two rows on one server: X = 2 and 4 /s, U = 0.3 and 0.5, R = 0.2
+    /// and 0.4 s (5 and 10 completions).
+    fn two_rows() -> Observations {
+        let row = |x: f64, u: f64, r: f64, n: u64| Row {
+            length: 30.0,
+            throughput: vec![x],
+            response: vec![Some(r)],
+            completions: vec![n],
+            utilization: u,
+            in_system: vec![x * r],
+        };
+        Observations::new(
+            vec!["a".into()],
+            1,
+            vec![row(2.0, 0.3, 0.2, 5), row(4.0, 0.5, 0.4, 10)],
+        )
+    }
+
+    #[test]
+    fn validation_errors_are_the_hand_computed_ones() {
+        // D = 0.1: predicted U = 0.2 and 0.4, so U errors 1/3 and 1/5;
+        // R = D / (1 − U) = 0.125 and 0.1667 against 0.2 and 0.4, weighted
+        // by completions 5 and 10.
+        let obs = two_rows();
+        let (rt, ut) = errors(&obs, &[0.1], &[0, 1]);
+        let want_ut = (1.0 / 3.0 + 0.2) / 2.0;
+        let r1 = (0.1 / 0.8 - 0.2f64).abs() / 0.2;
+        let r2 = (0.1 / 0.6 - 0.4f64).abs() / 0.4;
+        let want_rt = (5.0 * r1 + 10.0 * r2) / 15.0;
+        assert!((ut.unwrap() - want_ut).abs() < 1e-12, "{ut:?}");
+        assert!((rt.unwrap() - want_rt).abs() < 1e-12, "{rt:?}");
+        // Scored on held-out folds: the mean over folds of each fold's
+        // errors with that fold's fit.
+        let scorer = Scorer {
+            obs: &obs,
+            test: vec![vec![0], vec![1]],
+            confidence: 0.95,
+            ident: None,
+        };
+        let (rt, ut) = scorer.cv_errors(&[Some(vec![0.1]), Some(vec![0.2])]);
+        let (a, b) = (errors(&obs, &[0.1], &[0]), errors(&obs, &[0.2], &[1]));
+        assert!((rt.unwrap() - (a.0.unwrap() + b.0.unwrap()) / 2.0).abs() < 1e-12);
+        assert!((ut.unwrap() - (a.1.unwrap() + b.1.unwrap()) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn combined_is_the_mean_of_its_parts_everywhere_and_fails_with_them() {
+        let run = |full: f64, fold: Option<f64>, draw: f64| MethodRun {
+            full: Ok(vec![full]),
+            per_fold: vec![fold.map(|f| vec![f])],
+            draws: vec![Some(vec![draw])],
+        };
+        let (a, b) = (run(1.0, Some(2.0), 3.0), run(3.0, Some(4.0), 5.0));
+        let c = combined(&[&a, &b], 1).unwrap();
+        assert_eq!(c.full.unwrap(), vec![2.0]);
+        assert_eq!(c.per_fold, vec![Some(vec![3.0])]);
+        assert_eq!(c.draws, vec![Some(vec![4.0])]);
+        // A fold where one part failed has no combined value.
+        let b2 = run(3.0, None, 5.0);
+        assert_eq!(combined(&[&a, &b2], 1).unwrap().per_fold, vec![None]);
+        let failed = MethodRun {
+            full: Err(EstimateError::NoServers),
+            per_fold: vec![None],
+            draws: vec![None],
+        };
+        assert!(combined(&[&a, &failed], 1).is_none());
+    }
+
+    #[test]
+    fn the_recommended_method_has_the_least_summed_error_of_the_trusted() {
+        // A generated-like trace: demands 0.1 s at loads 0.2–0.7.
+        let rows: Vec<Row> = (0..60)
+            .map(|i| {
+                let x = 2.0 + 5.0 * ((i as f64 * 0.37).sin() + 1.0) / 2.0;
+                let u = 0.1 * x * (1.0 + 0.02 * (i as f64 * 1.7).cos());
+                let r = 0.1 / (1.0 - u);
+                Row {
+                    length: 30.0,
+                    throughput: vec![x],
+                    response: vec![Some(r * (1.0 + 0.05 * (i as f64 * 0.9).sin()))],
+                    completions: vec![(x * 30.0) as u64],
+                    utilization: u,
+                    in_system: vec![x * r],
+                }
+            })
+            .collect();
+        let obs = Observations::new(vec!["a".into()], 1, rows);
+        let cfg = Config {
+            bootstrap: 0,
+            ..Config::default()
+        };
+        let r = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        let score = |e: &Estimate| e.rel_rt_error.unwrap() + e.rel_util_error.unwrap();
+        let best = r
+            .estimates
+            .iter()
+            .filter(|e| e.distrusted.is_none())
+            .min_by(|a, b| score(a).total_cmp(&score(b)))
+            .unwrap();
+        assert_eq!(r.recommended.as_deref(), Some(best.method.as_str()));
+        let v = r.verdicts.iter().find(|v| v.recommended).unwrap();
+        assert_eq!(v.method, best.method);
+        // Every other trusted method's verdict names the winner.
+        for v in r.verdicts.iter().filter(|v| !v.recommended) {
+            assert!(
+                v.reason.contains(&best.method) || v.reason.starts_with("not trusted"),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn bootstrap_blocks_stay_inside_their_run_and_keep_its_size() {
