@@ -155,13 +155,42 @@ mod tests {
 
     #[test]
     fn batch_means_of_independent_data_give_the_textbook_interval() {
-        // Alternating 0/1 has batch means exactly 0.5 once batches are even.
-        let mut b = BatchMeans::new(2);
-        for i in 0..10_000 {
-            b.push((i % 2) as f64);
+        // Batches of one: each observation is a batch mean. Twelve known
+        // means m: the half-width is t(0.975, 11)·s/√12 with s the sample
+        // standard deviation (n − 1), computed here by hand.
+        let m = [1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 2.0, 8.0, 3.0, 7.0, 1.0, 6.0];
+        let mut b = BatchMeans::new(1);
+        for x in m {
+            b.push(x);
         }
-        assert!(b.batches() >= 32 && b.batches() < 64);
-        assert_eq!(b.half_width(0.95), Some(0.0));
+        assert_eq!(b.batches(), 12);
+        let mean = m.iter().sum::<f64>() / 12.0; // 4.0
+        let s2 = m.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 11.0; // 54/11
+        // t(0.975, 11) = 2.200985 (tables).
+        let want = 2.200985 * (s2 / 12.0).sqrt();
+        let got = b.half_width(0.95).unwrap();
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        // Fewer than 10 batches: no interval.
+        let mut few = BatchMeans::new(1);
+        for x in &m[..9] {
+            few.push(*x);
+        }
+        assert_eq!(few.half_width(0.95), None);
+    }
+
+    #[test]
+    fn full_batches_merge_pairwise_and_double_their_size() {
+        // 64 batches of one merge into 32 of two: each the mean of a pair.
+        let mut b = BatchMeans::new(1);
+        for i in 0..64 {
+            b.push(f64::from(i));
+        }
+        assert_eq!((b.batches(), b.batch_size()), (32, 2));
+        let mut two = BatchMeans::new(2);
+        for i in 0..64 {
+            two.push(f64::from(i));
+        }
+        assert_eq!(b.half_width(0.95), two.half_width(0.95));
     }
 
     #[test]
