@@ -356,3 +356,106 @@ fn non_product_form_models_are_explained_in_words() {
         "{e}"
     );
 }
+
+/// An open M/M/1 skeleton (colour a through Q) with `places` and
+/// `transitions` spliced in: each refusal below breaks product form in one
+/// way.
+fn open_with(places: &str, transitions: &str, colors: &str) -> String {
+    format!(
+        "colors: [{colors}]
+places:
+  Q: {{queue: fcfs, service: {{a: {{exponential: 0.5}}, b: {{exponential: 0.5}}}}}}
+{places}
+transitions:
+  arrive: {{delay: {{exponential: 1}}, out: {{Q: a}}}}
+  leave: {{in: {{Q: a}}}}
+{transitions}
+probes:
+  response: {{colors: [a], start: {{transition: arrive}}, end: {{transition: leave}}}}
+"
+    )
+}
+
+/// A second open class b through Q.
+const CLASS_B: &str = "  arrive_b: {delay: {exponential: 4}, out: {Q: b}}\n  leave_b: {in: {Q: b}}";
+
+#[test]
+fn every_reason_a_model_is_not_product_form_is_named() {
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "FCFS place Q serves its colours with different means",
+            open_with("", CLASS_B, "a, b").replace("b: {exponential: 0.5}", "b: {exponential: 0.1}"),
+        ),
+        (
+            "place Q has priorities",
+            open_with("", CLASS_B, "a, b")
+                .replace("Q: {queue: fcfs,", "Q: {queue: fcfs, priority: {a: 1, b: 0},"),
+        ),
+        (
+            "arrivals from arrive are not Poisson",
+            open_with("", "", "a, b").replace(
+                "arrive: {delay: {exponential: 1}",
+                "arrive: {delay: {deterministic: 1}",
+            ),
+        ),
+        (
+            "forks or joins requests",
+            open_with("  R: {queue: ps, service: {a: {exponential: 0.1}}}", "", "a, b")
+                .replace("out: {Q: a}}", "out: {Q: a, R: a}}")
+                .replace("leave: {in: {Q: a}}", "leave: {in: {Q: a, R: a}}"),
+        ),
+        (
+            "changes a token's colour (class switching)",
+            open_with("  R: {queue: ps, service: {b: {exponential: 0.1}}}", "  done: {in: {R: b}}", "a, b")
+                .replace("leave: {in: {Q: a}}", "leave: {in: {Q: a}, out: {R: b}}"),
+        ),
+        (
+            "is a pool of k in an open model: it can bind",
+            open_with("  Pool: {initial: {k: 5}}", "", "a, b, k")
+                .replace("leave: {in: {Q: a}}", "leave: {in: {Q: a, Pool: k}, out: {Pool: k}}"),
+        ),
+        (
+            "the model is both open and closed",
+            open_with(
+                "  Think: {queue: is, service: {b: {exponential: 1}}, initial: {b: 3}}",
+                "  back: {in: {Think: b}, out: {Q: b}}\n  home: {in: {Q: b}, out: {Think: b}}",
+                "a, b",
+            ),
+        ),
+        (
+            "has inputs (a delay that is not a station)",
+            open_with("  Hold: {}", "  slow: {delay: {exponential: 1}, in: {Hold: a}, out: {Q: b}}\n  leave_b: {in: {Q: b}}", "a, b")
+                .replace("leave: {in: {Q: a}}", "leave: {in: {Q: a}, out: {Hold: a}}"),
+        ),
+    ];
+    for (reason, yaml) in cases {
+        let opts = LoadOptions {
+            stability: demandsim::model::Stability::Allow,
+            ..LoadOptions::default()
+        };
+        let m = load(&yaml, &opts).unwrap_or_else(|e| panic!("{reason}: {e}\n{yaml}"));
+        let e = analyse(&m.net).expect_err(reason).to_string();
+        assert!(e.contains(reason), "expected `{reason}`, got: {e}\n{yaml}");
+    }
+}
+
+#[test]
+fn too_large_a_lattice_falls_back_to_approximate_mva() {
+    // 3 classes of 600 on 3 multi-server stations: 601^3 · 3 cells is over
+    // the exact solver's limit; the answer comes from Schweitzer–Bard.
+    let yaml = "colors: [a, b, c]
+places:
+  Z: {queue: is, service: {a: {exponential: 1}, b: {exponential: 1}, c: {exponential: 1}}, initial: {a: 600, b: 600, c: 600}}
+  S1: {queue: ps, servers: 4, service: {a: {exponential: 0.001}, b: {exponential: 0.002}, c: {exponential: 0.001}}}
+  S2: {queue: ps, servers: 4, service: {a: {exponential: 0.002}, b: {exponential: 0.001}, c: {exponential: 0.001}}}
+transitions:
+  go: {modes: [{in: {Z: a}, out: {S1: a}}, {in: {Z: b}, out: {S1: b}}, {in: {Z: c}, out: {S1: c}}]}
+  on: {modes: [{in: {S1: a}, out: {S2: a}}, {in: {S1: b}, out: {S2: b}}, {in: {S1: c}, out: {S2: c}}]}
+  back: {modes: [{in: {S2: a}, out: {Z: a}}, {in: {S2: b}, out: {Z: b}}, {in: {S2: c}, out: {Z: c}}]}
+probes:
+  cycle: {start: {transition: go}, end: {transition: back}}
+";
+    let m = load(yaml, &LoadOptions::default()).unwrap();
+    let a = analyse(&m.net).unwrap();
+    assert!(a.method.starts_with("approximate MVA"), "{}", a.method);
+}
