@@ -253,7 +253,7 @@ fn exact_mva_stays_exact_deep_in_saturation() {
 }
 
 #[test]
-fn approximate_mva_is_within_five_percent_of_exact_on_large_populations() {
+fn approximate_mva_is_within_two_and_a_half_percent_of_exact_on_large_populations() {
     let stations = vec![
         Station {
             name: "Z".into(),
@@ -290,7 +290,8 @@ fn approximate_mva_is_within_five_percent_of_exact_on_large_populations() {
             worst = worst.max((a - e).abs() / e);
         }
     }
-    assert!(worst < 0.05, "worst throughput error {worst}");
+    // README: worst throughput error 2.3 %.
+    assert!(worst < 0.025, "worst throughput error {worst}");
 }
 
 #[test]
