@@ -313,7 +313,9 @@ fn every_shipped_model_is_solved_and_the_simulator_agrees() {
         let cfg = RunConfig {
             stop: StopRule::Requests(200_000),
             warmup: Warmup::Auto,
-            seed: 1,
+            // DEMANDSIM_TEST_SEED reruns it on another seed (seeds 1–40
+            // all pass with the joint bound below).
+            seed: std::env::var("DEMANDSIM_TEST_SEED").map_or(1, |s| s.parse().unwrap()),
             ..RunConfig::default()
         };
         let r = simulate(&m.net, &cfg, Control::default()).unwrap();
@@ -321,9 +323,12 @@ fn every_shipped_model_is_solved_and_the_simulator_agrees() {
             r.probes[0].mean_s.unwrap(),
             r.probes[0].ci_half_width_s.unwrap(),
         );
+        // Six checks together at 95 % (Bonferroni: each at 1 − 0.05/6):
+        // the 95 % half-width times z(0.99583)/z(0.975) = 2.638/1.960.
+        let joint = hw * 2.638 / 1.960;
         assert!(
-            (mean - analytic).abs() <= hw,
-            "{name}: simulated {mean} ± {hw}, analytic {analytic}"
+            (mean - analytic).abs() <= joint,
+            "{name}: simulated {mean} ± {joint} (joint), analytic {analytic}"
         );
     }
 }
