@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use demandsim::estimate::{Config, Method, Observations, Report, estimate};
+use demandsim::estimate::{Config, Diagnostics, Method, Observations, Report, estimate};
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
 use demandsim::trace::IntervalTable;
@@ -123,41 +123,7 @@ pub fn run(a: Args) -> Result<()> {
         None => None,
     };
     super::simulate::set_threads(a.threads)?;
-    let utils = a
-        .utilization
-        .iter()
-        .map(|u| read_utilization(Some(u)))
-        .collect::<Result<Vec<_>>>()?;
-    let resource = match &a.resource {
-        Some(r) => r.clone(),
-        None => match utils[0].resources() {
-            [one] => one.clone(),
-            many => {
-                return Err(UsageError(format!(
-                    "the utilization file has several resources ({}); choose one with --resource",
-                    many.join(", ")
-                ))
-                .into());
-            }
-        },
-    };
-    let mut tables = Vec::new();
-    for (req, util) in a.requests.iter().zip(utils) {
-        tables.push(aggregate(req, util, a.interval, false)?);
-    }
-    let names: Vec<String> = a.requests.iter().map(|p| p.display().to_string()).collect();
-    let runs: Vec<(&str, &IntervalTable)> = names.iter().map(String::as_str).zip(&tables).collect();
-    let (mut obs, diag) = Observations::from_runs(&runs, &[&resource], a.servers, a.keep_saturated)
-        .context("cannot estimate")?;
-    if diag.saturated > 0 {
-        log::warn!(
-            "{} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data (--keep-saturated keeps them)",
-            diag.saturated
-        );
-    }
-    if let Some(w) = a.window {
-        obs.keep_last(w);
-    }
+    let (obs, diag, resource, width) = observations(&a)?;
     let seed = super::simulate::seed_or_draw(a.seed);
     let cfg = Config {
         methods: ms,
@@ -172,7 +138,7 @@ pub fn run(a: Args) -> Result<()> {
         load_dependence: a.load_dependence,
         draws_method,
     };
-    let report = estimate(&obs, diag, &cfg, &resource, tables[0].grid.width);
+    let report = estimate(&obs, diag, &cfg, &resource, width);
     for f in &report.failures {
         log::warn!("{f}");
     }
@@ -219,6 +185,47 @@ pub fn run(a: Args) -> Result<()> {
         Format::Table => write!(out, "{}", render(&report, a.explain))?,
     }
     out.commit()
+}
+
+/// The runs read and aggregated (each on its own) into one resource's
+/// observations; the resource and the interval width.
+fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64)> {
+    let utils = a
+        .utilization
+        .iter()
+        .map(|u| read_utilization(Some(u)))
+        .collect::<Result<Vec<_>>>()?;
+    let resource = match &a.resource {
+        Some(r) => r.clone(),
+        None => match utils[0].resources() {
+            [one] => one.clone(),
+            many => {
+                return Err(UsageError(format!(
+                    "the utilization file has several resources ({}); choose one with --resource",
+                    many.join(", ")
+                ))
+                .into());
+            }
+        },
+    };
+    let mut tables = Vec::new();
+    for (req, util) in a.requests.iter().zip(utils) {
+        tables.push(aggregate(req, util, a.interval, false)?);
+    }
+    let names: Vec<String> = a.requests.iter().map(|p| p.display().to_string()).collect();
+    let runs: Vec<(&str, &IntervalTable)> = names.iter().map(String::as_str).zip(&tables).collect();
+    let (mut obs, diag) = Observations::from_runs(&runs, &[&resource], a.servers, a.keep_saturated)
+        .context("cannot estimate")?;
+    if diag.saturated > 0 {
+        log::warn!(
+            "{} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data (--keep-saturated keeps them)",
+            diag.saturated
+        );
+    }
+    if let Some(w) = a.window {
+        obs.keep_last(w);
+    }
+    Ok((obs, diag, resource, tables[0].grid.width))
 }
 
 fn render(r: &Report, explain: bool) -> String {

@@ -334,29 +334,12 @@ pub fn estimate(
     } else {
         Vec::new()
     };
-    let (mut estimates, mut failures, mut scored) = (Vec::new(), Vec::new(), Vec::new());
-    let mut distrusted: Vec<(String, String)> = Vec::new();
-    for (m, run) in methods.iter().zip(&runs) {
-        if !cfg.methods.contains(m) {
-            continue;
-        }
-        match &run.full {
-            Ok(d) => {
-                let (mut rows, score) = scorer.rows(m.id(), d, run);
-                let errors = scorer.cv_errors(&run.per_fold);
-                let why = super::trust::distrust(*m, errors, background.as_ref(), cfg.intercept);
-                for r in &mut rows {
-                    r.distrusted.clone_from(&why);
-                }
-                estimates.extend(rows);
-                match why {
-                    Some(w) => distrusted.push((m.id().to_string(), w)),
-                    None => scored.extend(score.map(|s| (m.id().to_string(), s))),
-                }
-            }
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
+    let Judged {
+        mut estimates,
+        mut failures,
+        scored,
+        distrusted,
+    } = judge(cfg, &methods, &runs, &scorer, background.as_ref());
     let recommended = scored
         .iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -370,21 +353,15 @@ pub fn estimate(
         recommended.as_deref(),
     );
     if !cfg.combine.is_empty() {
-        let parts: Vec<&MethodRun> = cfg
-            .combine
-            .iter()
-            .map(|m| &runs[methods.iter().position(|x| x == m).unwrap()])
-            .collect();
-        match combined(&parts, obs.n_classes()) {
-            Some(run) => {
-                let ids: Vec<&str> = cfg.combine.iter().map(|m| m.id()).collect();
-                let name = format!("combined({})", ids.join("+"));
-                let d = run.full.as_ref().expect("a combined estimate");
-                estimates.extend(scorer.rows(&name, d, &run).0);
-            }
+        match combined_rows(cfg, &methods, &runs, &scorer) {
+            Some(rows) => estimates.extend(rows),
             None => failures.push("combined: a combined method failed".into()),
         }
     }
+    let (load_dependence, drifting) = match cfg.load_dependence {
+        true => (super::load::fit(obs, &per_run), Vec::new()),
+        false => (Vec::new(), super::load::heterogeneous(obs, &per_run)),
+    };
     let draws_method = cfg
         .draws_method
         .map(|m| m.id().to_string())
@@ -410,16 +387,8 @@ pub fn estimate(
         advice: ident.as_ref().and_then(|i| advice(obs, i)),
         background,
         verdicts,
-        load_dependence: if cfg.load_dependence {
-            super::load::fit(obs, &per_run)
-        } else {
-            Vec::new()
-        },
-        drifting: if cfg.load_dependence {
-            Vec::new()
-        } else {
-            super::load::heterogeneous(obs, &per_run)
-        },
+        load_dependence,
+        drifting,
         per_run,
         identifiability: ident,
         draws_method,
@@ -467,6 +436,78 @@ fn joint_draws(
                 .collect()
         })
         .collect()
+}
+
+/// The rows of `combined(a+b…)`, the average of the `combine` methods;
+/// `None` when one of them failed.
+fn combined_rows(
+    cfg: &Config,
+    methods: &[Method],
+    runs: &[MethodRun],
+    scorer: &Scorer<'_>,
+) -> Option<Vec<Estimate>> {
+    let parts: Vec<&MethodRun> = cfg
+        .combine
+        .iter()
+        .map(|m| &runs[methods.iter().position(|x| x == m).expect("run")])
+        .collect();
+    let run = combined(&parts, scorer.obs.n_classes())?;
+    let ids: Vec<&str> = cfg.combine.iter().map(|m| m.id()).collect();
+    let name = format!("combined({})", ids.join("+"));
+    let d = run.full.as_ref().expect("a combined estimate");
+    Some(scorer.rows(&name, d, &run).0)
+}
+
+/// What the chosen methods' runs say: their rows, the failures, the scores
+/// of the trusted ones and why the others are not trusted.
+struct Judged {
+    estimates: Vec<Estimate>,
+    failures: Vec<String>,
+    scored: Vec<(String, f64)>,
+    distrusted: Vec<(String, String)>,
+}
+
+fn judge(
+    cfg: &Config,
+    methods: &[Method],
+    runs: &[MethodRun],
+    scorer: &Scorer<'_>,
+    background: Option<&super::Background>,
+) -> Judged {
+    let mut j = Judged {
+        estimates: Vec::new(),
+        failures: Vec::new(),
+        scored: Vec::new(),
+        distrusted: Vec::new(),
+    };
+    for (m, run) in methods.iter().zip(runs) {
+        if !cfg.methods.contains(m) {
+            continue;
+        }
+        let d = match &run.full {
+            Ok(d) => d,
+            Err(e) => {
+                j.failures.push(e.to_string());
+                continue;
+            }
+        };
+        let (mut rows, errors) = scorer.rows(m.id(), d, run);
+        let why = super::trust::distrust(*m, errors, background, cfg.intercept);
+        for r in &mut rows {
+            r.distrusted.clone_from(&why);
+        }
+        j.estimates.extend(rows);
+        match why {
+            Some(w) => j.distrusted.push((m.id().to_string(), w)),
+            None => j.scored.extend(
+                errors
+                    .0
+                    .zip(errors.1)
+                    .map(|(a, b)| (m.id().to_string(), a + b)),
+            ),
+        }
+    }
+    j
 }
 
 /// Every method on all rows, on each fold's training rows, and on each
@@ -567,9 +608,13 @@ impl Scorer<'_> {
     }
 
     /// One row per class (and the mix-weighted mean where some class is
-    /// not determined), and the method's score (summed CV errors) when
-    /// both errors exist.
-    fn rows(&self, name: &str, d: &[f64], run: &MethodRun) -> (Vec<Estimate>, Option<f64>) {
+    /// not determined), and the method's cross-validated (R, U) errors.
+    fn rows(
+        &self,
+        name: &str,
+        d: &[f64],
+        run: &MethodRun,
+    ) -> (Vec<Estimate>, (Option<f64>, Option<f64>)) {
         let (rel_rt, rel_ut) = self.cv_errors(&run.per_fold);
         let row = |class: &str, demand_s: f64, draw: &dyn Fn(&[f64]) -> f64, identifiable| {
             let (ci_low_s, ci_high_s) = match identifiable {
@@ -598,7 +643,7 @@ impl Scorer<'_> {
             let mix = |x: &[f64]| x.iter().zip(&i.weights).map(|(d, w)| d * w).sum::<f64>();
             rows.push(row(MIX, mix(d), &mix, true));
         }
-        (rows, rel_rt.zip(rel_ut).map(|(a, b)| a + b))
+        (rows, (rel_rt, rel_ut))
     }
 
     /// The percentile bootstrap interval of `draw` over the resampled
