@@ -363,16 +363,13 @@ fn estimate_json_has_the_documented_fields_and_is_deterministic() {
     };
     let v = go("1");
     assert_eq!(v, go("2"));
-    for k in [
-        "resource",
-        "servers",
-        "interval_s",
-        "intervals",
-        "recommended",
-        "estimates",
-    ] {
-        assert!(v.get(k).is_some(), "missing {k}");
-    }
+    // Types, not presence: a `null` must not pass.
+    assert!(
+        v["intervals"].as_u64().is_some_and(|n| n > 100),
+        "{}",
+        v["intervals"]
+    );
+    assert!(v["recommended"].is_string(), "{}", v["recommended"]);
     assert_eq!(
         (
             v["resource"].as_str(),
@@ -384,17 +381,20 @@ fn estimate_json_has_the_documented_fields_and_is_deterministic() {
     let est = v["estimates"].as_array().unwrap();
     assert_eq!(est.len(), 9, "eight methods and the combination");
     for e in est {
+        assert!(e["method"].is_string() && e["class"] == "request", "{e}");
         for k in [
-            "method",
-            "class",
             "demand_s",
             "ci_low_s",
             "ci_high_s",
             "rel_rt_error",
             "rel_util_error",
         ] {
-            assert!(e.get(k).is_some(), "missing estimates[].{k}");
+            assert!(
+                e[k].as_f64().is_some_and(|x| x > 0.0),
+                "estimates[].{k}: {e}"
+            );
         }
+        assert_eq!(e["identifiable"], true, "{e}");
         if e["method"] != "rta" {
             let (lo, d, hi) = (
                 e["ci_low_s"].as_f64().unwrap(),

@@ -24,36 +24,61 @@ fn simulate_json_has_the_documented_fields_and_prints_the_seed_it_draws() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.starts_with("seed: "), "{}", run.stderr);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
-    for k in ["seed", "replications", "events", "wall_s"] {
-        assert!(v.get(k).is_some(), "missing {k}");
+    // Types, not presence: a `null` must not pass.
+    for k in ["seed", "replications", "events"] {
+        assert!(v[k].is_u64(), "{k}: {}", v[k]);
     }
+    assert!(
+        v["wall_s"].as_f64().is_some_and(|w| w >= 0.0),
+        "{}",
+        v["wall_s"]
+    );
     let p = &v["probes"][0];
+    assert!(p["name"].is_string() && p["color"].is_string(), "{p}");
     for k in [
-        "name",
-        "color",
         "mean_s",
         "ci_half_width_s",
         "p50_s",
         "p90_s",
         "p95_s",
         "p99_s",
-        "count",
     ] {
-        assert!(p.get(k).is_some(), "missing probes[].{k}");
+        assert!(
+            p[k].as_f64().is_some_and(|x| x > 0.0),
+            "probes[].{k}: {}",
+            p[k]
+        );
     }
+    let q: Vec<f64> = ["p50_s", "p90_s", "p95_s", "p99_s"]
+        .iter()
+        .map(|k| p[k].as_f64().unwrap())
+        .collect();
+    assert!(
+        q.windows(2).all(|w| w[0] <= w[1]),
+        "percentiles in order: {q:?}"
+    );
     assert_eq!(p["count"], 20000);
     let pl = &v["places"][0];
+    assert!(pl["place"].is_string() && pl["color"].is_string(), "{pl}");
     for k in [
-        "place",
-        "color",
         "throughput",
         "mean_population",
-        "utilization",
         "mean_residence_s",
         "ci_half_width_s",
     ] {
-        assert!(pl.get(k).is_some(), "missing places[].{k}");
+        assert!(
+            pl[k].as_f64().is_some_and(|x| x > 0.0),
+            "places[].{k}: {}",
+            pl[k]
+        );
     }
+    // The container's utilization: a fraction.
+    assert!(
+        pl["utilization"]
+            .as_f64()
+            .is_some_and(|u| u > 0.0 && u < 1.0),
+        "{pl}"
+    );
     let seed = run
         .stderr
         .trim_start_matches("seed: ")
@@ -201,19 +226,30 @@ fn solve_json_has_method_probes_and_places() {
         (p["name"].as_str(), p["color"].as_str()),
         (Some("response"), Some("request"))
     );
-    assert!(p["mean_s"].as_f64().unwrap() > 0.3652765);
+    let r = p["mean_s"].as_f64().unwrap();
+    assert!(r > 0.3652765, "{r}");
     let places = v["places"].as_array().unwrap();
     assert_eq!(places.len(), 11, "CL and CO1..CO10");
-    for k in [
-        "place",
-        "color",
-        "throughput",
-        "utilization",
-        "mean_residence_s",
-        "mean_population",
-    ] {
-        assert!(places[1].get(k).is_some(), "missing {k}");
-    }
+    // Independent checks of the numbers: the 90 clients are all somewhere
+    // (Σ populations = N), and the response-time law X·(R + Z) = N holds
+    // with X and Z = 0.261 s read at the think place CL.
+    let f = |pl: &Value, k: &str| pl[k].as_f64().unwrap_or_else(|| panic!("{k}: {pl}"));
+    let total: f64 = places.iter().map(|pl| f(pl, "mean_population")).sum();
+    assert!((total - 90.0).abs() < 1e-6, "{total}");
+    let cl = &places[0];
+    assert_eq!(cl["place"], "CL");
+    assert!((f(cl, "mean_residence_s") - 0.261).abs() < 1e-12);
+    let n = f(cl, "throughput") * (r + 0.261);
+    assert!((n - 90.0).abs() < 1e-6, "X·(R + Z) = {n}");
+    // A container: a station with a utilization, a fraction.
+    let co = &places[1];
+    assert!(co["place"].as_str().unwrap().starts_with("CO"), "{co}");
+    assert!(
+        co["utilization"]
+            .as_f64()
+            .is_some_and(|u| u > 0.0 && u < 1.0),
+        "{co}"
+    );
     let run = demandsim(
         &["solve", &model("qpn1.yaml"), "--set", "connections=10"],
         b"",
