@@ -56,12 +56,10 @@ pub fn per_run(obs: &Observations) -> Vec<RunDemand> {
             }
             let a = DMatrix::from_fn(n, k, |i, r| rows[i].throughput[r] / c);
             let u = DVector::from_fn(n, |i, _| rows[i].utilization);
-            let qr = a.clone().qr();
-            let r_inv = qr.r().try_inverse()?;
-            let d = &r_inv * qr.q().tr_mul(&u);
-            let e = u - &a * &d;
-            let bread = &r_inv * r_inv.transpose();
-            let cov = &bread * newey_west(&a, &e) * &bread * (n as f64 / (n - k) as f64);
+            let fit = crate::numeric::least_squares(&a, &u)?;
+            let d = fit.x;
+            let bread = &fit.inv_gram;
+            let cov = bread * newey_west(&a, &fit.residual) * bread * (n as f64 / (n - k) as f64);
             Some(RunDemand {
                 run: run.name.clone(),
                 utilization: rows.iter().map(|r| r.utilization).sum::<f64>() / n as f64,

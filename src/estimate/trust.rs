@@ -123,11 +123,10 @@ pub(super) fn background(obs: &Observations) -> Option<Background> {
         j => obs.rows[i].throughput[j - 1] / c,
     });
     let u = DVector::from_fn(n, |i, _| obs.rows[i].utilization);
-    let qr = a.clone().qr();
-    let r_inv = qr.r().try_inverse()?;
-    let x = &r_inv * qr.q().tr_mul(&u);
-    let s2 = (u - &a * &x).norm_squared() / (n - k - 1) as f64;
-    let se = (s2 * (&r_inv * r_inv.transpose())[(0, 0)]).sqrt();
+    let fit = crate::numeric::least_squares(&a, &u)?;
+    let x = fit.x;
+    let s2 = fit.residual.norm_squared() / (n - k - 1) as f64;
+    let se = (s2 * fit.inv_gram[(0, 0)]).sqrt();
     (x[0] > BACKGROUND_MIN && x[0] > BACKGROUND_T * se).then(|| Background {
         utilization: x[0],
         standard_error: se,

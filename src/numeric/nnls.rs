@@ -106,6 +106,34 @@ fn solve_free(a: &DMatrix<f64>, b: &DVector<f64>, free: &[bool]) -> DVector<f64>
     s
 }
 
+/// An ordinary least-squares fit of `b` on the columns of `a` by
+/// Householder QR: the solution, its residuals, and (AᵀA)⁻¹ = R⁻¹R⁻ᵀ
+/// (the covariance of the solution per unit residual variance), without
+/// forming AᵀA. `None` when the columns are dependent.
+pub fn least_squares(a: &DMatrix<f64>, b: &DVector<f64>) -> Option<LeastSquares> {
+    let qr = a.clone().qr();
+    let r_inv = qr.r().try_inverse()?;
+    let x = &r_inv * qr.q().tr_mul(b);
+    let residual = b - a * &x;
+    let inv_gram = &r_inv * r_inv.transpose();
+    Some(LeastSquares {
+        x,
+        residual,
+        inv_gram,
+    })
+}
+
+/// What [`least_squares`] returns.
+#[derive(Debug, Clone)]
+pub struct LeastSquares {
+    /// The solution.
+    pub x: DVector<f64>,
+    /// b − A x.
+    pub residual: DVector<f64>,
+    /// (AᵀA)⁻¹.
+    pub inv_gram: DMatrix<f64>,
+}
+
 /// Condition number of the design `rows`: the ratio of its largest to its
 /// smallest singular value (the square root of the Gram matrix's
 /// eigenvalue ratio), the collinearity diagnostic of a regression.
