@@ -5,12 +5,15 @@
 //! `(origin + k·width, origin + (k+1)·width]`. A request counts as an
 //! arrival in the interval holding its start and as a completion (with its
 //! response time) in the interval holding its end. Memory grows with the
-//! number of intervals, never with the number of requests.
+//! number of intervals, never with the number of requests. Each interval
+//! also says what queue its arrivals found ([`Interval::arrived`], from
+//! [`super::replay`]).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::replay::{Arrivals, Found, Replay, arrivals};
 use super::{Labels, Request, TraceError, UtilSample};
 use crate::stats::QuantileSketch;
 
@@ -244,6 +247,7 @@ pub struct Aggregator {
     last_end: f64,
     rt_sum: f64,
     sketch: QuantileSketch,
+    replay: Replay,
 }
 
 impl Aggregator {
@@ -265,6 +269,7 @@ impl Aggregator {
             last_end: f64::NEG_INFINITY,
             rt_sum: 0.0,
             sketch: QuantileSketch::default(),
+            replay: Replay::default(),
         }
     }
 
@@ -305,6 +310,7 @@ impl Aggregator {
         self.sketch.push(r.response_time);
         let class = r.class.0 as usize;
         self.slot(grid.index(r.start), class).arrivals += 1;
+        self.replay.push(r.start, end, class, grid.index(r.start));
         let c = self.slot(grid.index(end), class);
         c.completions += 1;
         c.rt_sum += r.response_time;
@@ -330,7 +336,25 @@ impl Aggregator {
     ///
     /// # Errors
     /// When the data span more than 20 million intervals (mixed units).
-    pub fn finish(self, labels: &Labels, util: &UtilSeries) -> Result<IntervalTable, TraceError> {
+    pub fn finish(
+        mut self,
+        labels: &Labels,
+        util: &UtilSeries,
+    ) -> Result<IntervalTable, TraceError> {
+        let (mut found, late) = std::mem::take(&mut self.replay).finish();
+        if late > 0 && late * 100 <= self.requests {
+            log::warn!(
+                "{late} requests started more than {} s before requests already read (response times that long in a completion-ordered file); the queue they found is left out of the per-class equations",
+                super::replay::HORIZON
+            );
+        } else if late > 0 {
+            log::warn!(
+                "{late} of {} requests came more than {} s out of start order (a shuffled or merged file?): the queue each request found cannot be replayed, so the per-class response equations use the intervals' time averages; sort the file by start time to use it",
+                self.requests,
+                super::replay::HORIZON
+            );
+            found.clear();
+        }
         // Logs in start order or in completion order are both normal; rows
         // in neither order suggest a merged or shuffled file.
         let unordered = self.out_of_start_order.min(self.out_of_end_order);
@@ -358,7 +382,7 @@ impl Aggregator {
         let intervals = match range {
             Some((lo, hi)) => {
                 self.check_span(&grid, util, lo, hi)?;
-                self.intervals(&grid, util, labels.len(), lo, hi)
+                self.intervals(&grid, util, (labels.len(), &found), lo, hi)
             }
             None => Vec::new(),
         };
@@ -410,7 +434,7 @@ impl Aggregator {
         &self,
         grid: &Grid,
         util: &UtilSeries,
-        n_classes: usize,
+        (n_classes, found): (usize, &Found),
         lo: i64,
         hi: i64,
     ) -> Vec<Interval> {
@@ -443,6 +467,7 @@ impl Aggregator {
                 start,
                 end,
                 classes,
+                arrived: arrivals(found.get(&k), n_classes),
                 utilization,
                 saturated,
             });
@@ -509,6 +534,9 @@ pub struct Interval {
     pub end: f64,
     /// Indexed like [`IntervalTable::classes`].
     pub classes: Vec<ClassStats>,
+    /// Per class, what its requests that started in this interval found
+    /// and how long they took; `None` for a class without arrivals here.
+    pub arrived: Vec<Option<Arrivals>>,
     /// Time-weighted utilization (fraction) per resource, indexed like
     /// [`IntervalTable::resources`]; `None` where samples do not cover it.
     pub utilization: Vec<Option<f64>>,
@@ -806,6 +834,34 @@ mod tests {
         let t = agg.finish(&labels, &UtilSeries::default()).unwrap();
         assert_eq!(t.summary.requests, 24_000);
         assert!(t.intervals.len() > 1_190_000, "{}", t.intervals.len());
+    }
+
+    #[test]
+    fn each_class_says_what_its_arrivals_found_and_how_long_they_took() {
+        // A (class a) 1..6, B (b) 2..3, C (a) 4..5, in completion order.
+        let mut agg = Aggregator::new(
+            Some(Grid {
+                origin: 0.0,
+                width: 10.0,
+                closed_origin: true,
+            }),
+            10.0,
+            false,
+        );
+        for r in [req(2.0, 1.0, 1), req(4.0, 1.0, 0), req(1.0, 5.0, 0)] {
+            agg.push(&r);
+        }
+        let mut labels = Labels::new();
+        labels.intern("a");
+        labels.intern("b");
+        let t = agg.finish(&labels, &UtilSeries::default()).unwrap();
+        let arrived = &t.intervals[0].arrived;
+        // A found nobody, C found A (B had left): a found 0.5 of a, 0 of b.
+        let a = arrived[0].as_ref().unwrap();
+        assert_eq!((a.count, a.mean_response_s), (2, 3.0));
+        assert_eq!(a.found, vec![0.5, 0.0]);
+        let b = arrived[1].as_ref().unwrap();
+        assert_eq!((b.count, b.mean_response_s, b.found.clone()), (1, 1.0, vec![1.0, 0.0]));
     }
 
     #[test]

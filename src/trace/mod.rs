@@ -11,6 +11,7 @@ mod input;
 mod intervals;
 mod labels;
 pub mod pipeline;
+mod replay;
 
 pub use canonical::{RequestReader, RequestWriter, UtilizationReader, UtilizationWriter};
 pub use input::decompress;
@@ -20,6 +21,7 @@ pub use intervals::{
 };
 pub use labels::{LabelId, Labels};
 pub use pipeline::{DEFAULT_INTERVAL_S, Pipeline, read_utilization};
+pub use replay::Arrivals;
 
 /// One request as the canonical `requests.csv` holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
