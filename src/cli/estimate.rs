@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use demandsim::estimate::{Config, Diagnostics, Method, Observations, Report, estimate};
+use demandsim::estimate::{
+    Config, Diagnostics, Discipline, Method, Observations, Report, estimate,
+};
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
 use demandsim::trace::IntervalTable;
@@ -27,6 +29,11 @@ pub struct Args {
     /// Servers (cores) of the resource; utilization is a fraction of all.
     #[arg(long, default_value_t = 1)]
     servers: u32,
+    /// How the resource shares itself among request classes, which the
+    /// per-class split of the response-time methods and `sdl` assumes:
+    /// fcfs (a queue, as in the shipped models) or ps (a time-sliced CPU).
+    #[arg(long, value_enum, default_value_t = DisciplineArg::Fcfs)]
+    discipline: DisciplineArg,
     /// Interval length, seconds [default: the utilization sampling interval].
     #[arg(long, value_name = "SECONDS")]
     interval: Option<f64>,
@@ -216,6 +223,10 @@ fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64)> {
     let runs: Vec<(&str, &IntervalTable)> = names.iter().map(String::as_str).zip(&tables).collect();
     let (mut obs, diag) = Observations::from_runs(&runs, &[&resource], a.servers, a.keep_saturated)
         .context("cannot estimate")?;
+    obs.discipline = match a.discipline {
+        DisciplineArg::Fcfs => Discipline::Fcfs,
+        DisciplineArg::Ps => Discipline::Ps,
+    };
     if diag.saturated > 0 {
         log::warn!(
             "{} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data (--keep-saturated keeps them)",
@@ -228,12 +239,23 @@ fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64)> {
     Ok((obs, diag, resource, tables[0].grid.width))
 }
 
+/// `--discipline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DisciplineArg {
+    Fcfs,
+    Ps,
+}
+
 fn render(r: &Report, explain: bool) -> String {
     let d = &r.diagnostics;
     let mut s = format!(
-        "resource {}: {} server(s), {} intervals of {} s used ({} saturated, {} empty left out); {}-fold CV, seed {}\n",
+        "resource {}: {} server(s), {}, {} intervals of {} s used ({} saturated, {} empty left out); {}-fold CV, seed {}\n",
         r.resource,
         r.servers,
+        match r.discipline {
+            Discipline::Fcfs => "FCFS",
+            Discipline::Ps => "processor sharing",
+        },
         r.intervals,
         num(Some(r.interval_s)),
         d.saturated,
@@ -267,6 +289,17 @@ fn render(r: &Report, explain: bool) -> String {
             "\nBackground load: a utilization of {} (± {} s.e.) is not explained by the traced requests; methods that count it as demand are not trusted (ur --intercept accounts for it).\n",
             num(Some(b.utilization)),
             num(Some(b.standard_error))
+        ));
+    }
+    if let Some(f) = r.discipline_fit.as_ref().filter(|f| f.better.is_some()) {
+        let (assumed, other) = match f.assumed {
+            Discipline::Fcfs => ("FCFS", "processor sharing (--discipline ps)"),
+            Discipline::Ps => ("processor sharing", "FCFS (--discipline fcfs)"),
+        };
+        s.push_str(&format!(
+            "\nDiscipline: the per-class response times fit {other} better than {assumed} (mean relative residual {} % against {} %); the methods that split the classes by it are not trusted.\n",
+            num(Some(100.0 * f.error_fcfs.min(f.error_ps))),
+            num(Some(100.0 * f.error_fcfs.max(f.error_ps))),
         ));
     }
     for l in &r.load_dependence {

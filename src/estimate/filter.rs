@@ -175,6 +175,7 @@ mod tests {
                     response: vec![Some(0.1), Some(0.04)],
                     completions: x.iter().map(|v| (v * 30.0) as u64).collect(),
                     in_system: vec![0.4, 0.2],
+                    arrived: Vec::new(),
                     throughput: x,
                 }
             })

@@ -109,6 +109,7 @@ mod tests {
                 completions: x.iter().map(|v| (v * 30.0) as u64).collect(),
                 utilization: 0.5,
                 in_system: vec![0.1; 3],
+                arrived: Vec::new(),
             })
             .collect();
         Observations::new(vec!["a".into(), "b".into(), "c".into()], 1, rows)

@@ -7,7 +7,7 @@ use crate::numeric::kalman_update;
 use nalgebra::DVector;
 
 /// Observations R_ri from the observed-state response equation
-/// ([`Observations::response_coefficients`]) with relative variance
+/// ([`Observations::response_equation`]) with relative variance
 /// 1/completions, and U_i = Σ X·D/c with sd 0.02; both scaled (by the
 /// class's mean response time and by U) so that classes and metrics weigh
 /// alike.
@@ -23,12 +23,12 @@ impl Estimator for KalmanResponseUtilization {
                 let row = &obs.rows[i];
                 predict(p, x);
                 for r in 0..n {
-                    let Some(rt) = row.response[r].filter(|v| *v > 0.0) else {
+                    let Some(eq) = obs.response_equation(i, r) else {
                         continue;
                     };
-                    let h = DVector::from_vec(obs.response_coefficients(i, r)) / scale[r];
-                    let noise = 1.0 / row.completions[r].max(1) as f64;
-                    kalman_update(x, p, &h, rt / scale[r], noise);
+                    let h = DVector::from_vec(eq.coefficients) / scale[r];
+                    let noise = 1.0 / eq.requests.max(1) as f64;
+                    kalman_update(x, p, &h, eq.response / scale[r], noise);
                     project(x, p);
                 }
                 if row.utilization > 0.0 {

@@ -6,7 +6,8 @@
 //! class's throughput and mean response time (missing when no request
 //! completed: never 0) and the resource's utilization. They share one
 //! queueing equation, [`crate::numeric::response_factor`] (M/M/c with the
-//! 1/c factor and exact Erlang-C).
+//! 1/c factor and exact Erlang-C), split between the classes as the
+//! resource's [`Discipline`] does it.
 //!
 //! This module does no I/O; it takes an interval table and returns values.
 
@@ -26,10 +27,10 @@ mod validate;
 
 use serde::Serialize;
 
-use crate::trace::IntervalTable;
+use crate::trace::{Arrivals, IntervalTable};
 pub use identify::{Identifiability, identify};
 pub use load::{LoadDependence, RunDemand};
-pub use trust::Background;
+pub use trust::{Background, DisciplineFit};
 pub use validate::{Config, Estimate, Report, RunSummary, Verdict, estimate};
 
 /// One interval as the estimators see it.
@@ -48,6 +49,39 @@ pub struct Row {
     pub utilization: f64,
     /// Time-average requests in the system per class (from the trace).
     pub in_system: Vec<f64>,
+    /// Per class, what its requests that arrived in the interval found and
+    /// how long they took ([`crate::trace::Interval::arrived`]); empty, or
+    /// `None` for a class, where the trace does not tell (the completions'
+    /// response time and the time-average population are used then).
+    pub arrived: Vec<Option<Arrivals>>,
+}
+
+/// One class's observed-state response equation in one row: the mean
+/// response time of `requests` requests is Σ_s coefficients[s]·D_s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseEquation {
+    /// Per class.
+    pub coefficients: Vec<f64>,
+    /// Measured mean response time, seconds.
+    pub response: f64,
+    /// Requests it is the mean of (a weight).
+    pub requests: u64,
+}
+
+/// How the resource shares itself among requests: this decides how one
+/// class's response time depends on the others' demands, so every method
+/// that reads response times with more than one class assumes one. With
+/// one class, or equal demands, both give the same equations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Discipline {
+    /// First come, first served (the shipped models' CPU queues): every
+    /// class waits the same time W for the work ahead, R_r = D_r + W.
+    #[default]
+    Fcfs,
+    /// Processor sharing (a time-sliced CPU): every class is slowed down
+    /// by the same factor S, R_r = D_r·S.
+    Ps,
 }
 
 /// The data of one resource.
@@ -57,6 +91,8 @@ pub struct Observations {
     pub classes: Vec<String>,
     /// Servers (cores) of the resource.
     pub servers: u32,
+    /// How the resource shares itself among the classes.
+    pub discipline: Discipline,
     /// Usable intervals, run after run.
     pub rows: Vec<Row>,
     /// The runs (load tests) the rows come from, in order: each run was
@@ -158,6 +194,7 @@ impl Observations {
         Self {
             classes,
             servers,
+            discipline: Discipline::default(),
             rows,
             runs,
         }
@@ -253,6 +290,7 @@ impl Observations {
             Self {
                 classes,
                 servers,
+                discipline: Discipline::default(),
                 rows,
                 runs: spans,
             },
@@ -298,25 +336,62 @@ impl Observations {
             .collect()
     }
 
-    /// Coefficients of the observed-state response equation of class `r`
-    /// in row `i`, R_ri = Σ_s a_s·D_s, for an FCFS resource: the request's
-    /// own service (a_r += 1), the residual service of the request in
-    /// service when all servers are busy (probability C(c, cU), a server
-    /// frees after D/c; the class in service taken in proportion to the
-    /// classes present), and the requests waiting ahead (class s's share of
-    /// the time-average number waiting, max(0, N − c·U), each D_s/c).
-    /// Exact in expectation for M/M/c (for one server, E[R | N] = D·(1 + N));
-    /// linear in the observed queue, so it does not blow up near saturation
-    /// as f(U) does.
-    pub fn response_coefficients(&self, i: usize, r: usize) -> Vec<f64> {
+    /// The observed-state response equation of class `r` in row `i`, for
+    /// an FCFS resource: the request's own service (a_r += 1), the
+    /// residual service of the request in service when all servers are
+    /// busy (probability C(c, cU), a server frees after D/c; the class in
+    /// service taken in proportion to the classes present), and the
+    /// requests waiting ahead (class s's share of the number waiting,
+    /// max(0, N − c·U), each D_s/c). Exact in expectation for M/M/c (for
+    /// one server, E[R | N found] = D_r + Σ_s D_s·N_s); linear in the
+    /// observed queue, so it does not blow up near saturation as f(U)
+    /// does. For processor sharing, the class's own demand slowed down by
+    /// the sharing: (1 + N found)/c, or, with the time average, N / (c·U)
+    /// (Little's law when every class is slowed alike).
+    ///
+    /// Where the trace tells it ([`Row::arrived`]), both sides are over
+    /// the requests that arrived in the row, with the queue they found;
+    /// else the completions' mean response time against the row's
+    /// time-average population, which mis-splits the demands when the
+    /// load or the mix changes within the interval. `None` when no
+    /// request of the class is measured in the row.
+    pub fn response_equation(&self, i: usize, r: usize) -> Option<ResponseEquation> {
         let row = &self.rows[i];
+        let arrived = row.arrived.get(r).and_then(Option::as_ref);
+        let (queue, response, requests) = match arrived {
+            Some(a) => (&a.found, a.mean_response_s, a.count),
+            None => (&row.in_system, row.response[r]?, row.completions[r]),
+        };
+        if response <= 0.0 {
+            return None;
+        }
+        Some(ResponseEquation {
+            coefficients: self.coefficients(row, r, queue, arrived.is_some()),
+            response,
+            requests,
+        })
+    }
+
+    /// [`Observations::response_equation`]'s coefficients for `queue`
+    /// (found on arrival, or the time average).
+    fn coefficients(&self, row: &Row, r: usize, queue: &[f64], found: bool) -> Vec<f64> {
         let c = self.servers as f64;
-        let n_total: f64 = row.in_system.iter().sum();
+        let n_total: f64 = queue.iter().sum();
+        if self.discipline == Discipline::Ps {
+            let mut a = vec![0.0; queue.len()];
+            a[r] = if found {
+                ((1.0 + n_total) / c).max(1.0)
+            } else if row.utilization > 0.0 {
+                (n_total / (c * row.utilization)).max(1.0)
+            } else {
+                1.0
+            };
+            return a;
+        }
         let waiting = (n_total - c * row.utilization).max(0.0);
         let busy_all =
             crate::numeric::erlang_c(self.servers, (c * row.utilization).min(c * 0.999_999));
-        let mut a: Vec<f64> = row
-            .in_system
+        let mut a: Vec<f64> = queue
             .iter()
             .map(|n| {
                 if n_total > 0.0 {
@@ -328,6 +403,27 @@ impl Observations {
             .collect();
         a[r] += 1.0;
         a
+    }
+
+    /// Steady-state mean response time of class `r` in row `i` from
+    /// demands `d`, given the M/M/c factor `f` = R/D at the row's load
+    /// ([`crate::numeric::response_factor`]). Processor sharing slows
+    /// every class by f; first come, first served makes every class wait
+    /// (f − 1)·D̄ for the work ahead, D̄ = Σ X·D² / Σ X·D the mean demand
+    /// of that work (for one server the Pollaczek–Khinchine wait
+    /// Σ λ·D² / (1 − U) of exponential service; exact for equal demands
+    /// on c servers).
+    pub fn predicted_response(&self, i: usize, r: usize, d: &[f64], f: f64) -> f64 {
+        match self.discipline {
+            Discipline::Ps => d[r] * f,
+            Discipline::Fcfs => {
+                let x = &self.rows[i].throughput;
+                let work: f64 = x.iter().zip(d).map(|(x, d)| x * d).sum();
+                let work2: f64 = x.iter().zip(d).map(|(x, d)| x * d * d).sum();
+                let mean = if work > 0.0 { work2 / work } else { d[r] };
+                d[r] + (f - 1.0) * mean
+            }
+        }
     }
 
     /// Predicted utilization of row `i` from demands `d`: Σ X·D / c.
@@ -394,6 +490,7 @@ fn rows_of(
             completions: vec![0; n_classes],
             utilization: u,
             in_system: vec![0.0; n_classes],
+            arrived: vec![None; n_classes],
         };
         for (c, cs) in iv.classes.iter().enumerate() {
             let to = map[c];
@@ -401,6 +498,13 @@ fn rows_of(
             row.response[to] = cs.mean_response_s;
             row.completions[to] = cs.completions;
             row.in_system[to] = cs.mean_in_system / k;
+            row.arrived[to] = iv.arrived.get(c).cloned().flatten().map(|a| {
+                let mut found = vec![0.0; n_classes];
+                for (s, n) in a.found.iter().enumerate() {
+                    found[map[s]] = n / k;
+                }
+                Arrivals { found, ..a }
+            });
         }
         rows.push(row);
     }
@@ -510,7 +614,70 @@ fn starting_point(obs: &Observations, rows: &[usize]) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::Method;
+    use super::*;
+
+    /// One row at 2 and 8 requests/s of classes with demands 0.05 and
+    /// 0.02 s on one server (U = 0.26), responses `r`, queue `n`.
+    fn one_row(r: [f64; 2], n: [f64; 2], arrived: Vec<Option<Arrivals>>) -> Observations {
+        let row = Row {
+            length: 100.0,
+            throughput: vec![2.0, 8.0],
+            response: r.iter().map(|v| Some(*v)).collect(),
+            completions: vec![200, 800],
+            utilization: 0.26,
+            in_system: n.to_vec(),
+            arrived,
+        };
+        Observations::new(vec!["a".into(), "b".into()], 1, vec![row])
+    }
+
+    #[test]
+    fn steady_state_responses_split_by_the_discipline() {
+        let mut obs = one_row([0.0, 0.0], [0.0, 0.0], Vec::new());
+        let d = [0.05, 0.02];
+        let f = crate::numeric::response_factor(0.26, 1);
+        // FCFS: the Pollaczek–Khinchine wait of exponential service,
+        // Σ λ·D² / (1 − U), the same for both classes.
+        let wait = (2.0 * 0.05 * 0.05 + 8.0 * 0.02 * 0.02) / 0.74;
+        for (r, want) in [(0, 0.05 + wait), (1, 0.02 + wait)] {
+            assert!((obs.predicted_response(0, r, &d, f) - want).abs() < 1e-12);
+        }
+        // PS: both slowed by 1 / (1 − U).
+        obs.discipline = Discipline::Ps;
+        for (r, want) in [(0, 0.05 / 0.74), (1, 0.02 / 0.74)] {
+            assert!((obs.predicted_response(0, r, &d, f) - want).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn the_response_equation_reads_what_arrivals_found_where_the_trace_tells_it() {
+        let found = Arrivals {
+            count: 50,
+            mean_response_s: 0.09,
+            found: vec![0.5, 1.5],
+        };
+        let obs = one_row([0.08, 0.04], [0.3, 0.6], vec![Some(found), None]);
+        // Class a: its arrivals' own response and queue; one server, so
+        // D_a + 0.5·D_a + 1.5·D_b.
+        let eq = obs.response_equation(0, 0).unwrap();
+        assert_eq!(eq.response, 0.09);
+        assert_eq!(eq.requests, 50);
+        for (got, want) in eq.coefficients.iter().zip([1.5, 1.5]) {
+            assert!((got - want).abs() < 1e-12, "{:?}", eq.coefficients);
+        }
+        // Class b: no arrivals recorded; the completions against the time
+        // average (N = 0.9 ≥ U, so the waiting share is the whole queue).
+        let eq = obs.response_equation(0, 1).unwrap();
+        assert_eq!((eq.response, eq.requests), (0.04, 800));
+        for (got, want) in eq.coefficients.iter().zip([0.3, 1.6]) {
+            assert!((got - want).abs() < 1e-12, "{:?}", eq.coefficients);
+        }
+        // Processor sharing: only the own demand, slowed by 1 + N found.
+        let mut ps = obs.clone();
+        ps.discipline = Discipline::Ps;
+        let eq = ps.response_equation(0, 0).unwrap();
+        assert_eq!(eq.coefficients, vec![3.0, 0.0]);
+    }
 
     #[test]
     fn every_method_is_listed_once_and_its_id_round_trips() {

@@ -1,6 +1,8 @@
 //! `rort`: recursive optimisation using response times (Menascé 2008):
 //! response times predicted by the M/M/c formula with the utilization
-//! computed from D (not observed), fitted over all intervals used by
+//! computed from D (not observed), split between the classes by the
+//! resource's discipline ([`Observations::predicted_response`]; Menascé's
+//! D_r·f(U) is the processor-sharing one), fitted over all intervals used by
 //! argmin's Nelder–Mead with D > 0 by reparametrisation. LibReDE solves
 //! one interval at a time and averages; a single fit has no per-interval
 //! nonlinearity bias, and solver failure is reported, never replaced by a
@@ -78,7 +80,7 @@ impl Estimator for Menasce {
                         continue;
                     };
                     let w = row.completions[r] as f64;
-                    let e = (d[r] * f - rt) / scale[r];
+                    let e = (obs.predicted_response(i, r, d, f) - rt) / scale[r];
                     cost += w * e * e;
                     weight += w;
                 }

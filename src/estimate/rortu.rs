@@ -2,13 +2,13 @@
 //! (Liu, Wynter, Xia & Zhang 2006): relative response-time errors, each
 //! interval's classes weighted by their share of its throughput, with
 //! response times predicted from the observed state
-//! ([`Observations::response_coefficients`]), plus relative utilization
+//! ([`Observations::response_equation`]), plus relative utilization
 //! errors; fitted over all intervals used by argmin's Nelder–Mead with
 //! D > 0 by reparametrisation. Relative errors are taken against the
 //! class's mean response time and the mean utilization: dividing by each
 //! interval's own noisy value would bias the fit low (E[1/R] > 1/E[R]).
 
-use super::{EstimateError, Estimator, Observations, starting_point};
+use super::{EstimateError, Estimator, Observations, ResponseEquation, starting_point};
 use crate::numeric::minimize_positive;
 
 /// Liu et al.'s estimator.
@@ -23,9 +23,9 @@ impl Estimator for Liu {
             .sum::<f64>()
             / use_rows.len().max(1) as f64;
         let n = obs.n_classes();
-        let coefficients: Vec<Vec<Vec<f64>>> = use_rows
+        let equations: Vec<Vec<Option<ResponseEquation>>> = use_rows
             .iter()
-            .map(|&i| (0..n).map(|r| obs.response_coefficients(i, r)).collect())
+            .map(|&i| (0..n).map(|r| obs.response_equation(i, r)).collect())
             .collect();
         let cost = |d: &[f64]| {
             let (mut cost, mut weight) = (0.0, 0.0);
@@ -33,12 +33,12 @@ impl Estimator for Liu {
                 let row = &obs.rows[i];
                 let xsum: f64 = row.throughput.iter().sum();
                 for r in 0..n {
-                    let Some(rt) = row.response[r].filter(|v| *v > 0.0) else {
+                    let Some(eq) = &equations[k][r] else {
                         continue;
                     };
                     let w = row.throughput[r] / xsum;
-                    let predicted: f64 = coefficients[k][r].iter().zip(d).map(|(a, d)| a * d).sum();
-                    let e = (predicted - rt) / scale[r];
+                    let predicted: f64 = eq.coefficients.iter().zip(d).map(|(a, d)| a * d).sum();
+                    let e = (predicted - eq.response) / scale[r];
                     cost += w * e * e;
                     weight += w;
                 }

@@ -139,6 +139,8 @@ pub struct Report {
     pub resource: String,
     /// Servers.
     pub servers: u32,
+    /// The discipline the per-class equations assumed.
+    pub discipline: super::Discipline,
     /// Interval length, seconds.
     pub interval_s: f64,
     /// Intervals used.
@@ -166,6 +168,10 @@ pub struct Report {
     /// Utilization the traced requests do not explain, when there is some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background: Option<super::Background>,
+    /// With several classes: how the response times follow each
+    /// discipline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discipline_fit: Option<super::DisciplineFit>,
     /// Per method, why it was or was not recommended.
     pub verdicts: Vec<Verdict>,
     /// With several runs: each run's demands by the utilization law.
@@ -246,6 +252,20 @@ impl Resamples {
         }
     }
 
+    /// How much wider than the percentile spread an interval at
+    /// `confidence` must be: t over z at the resamples' degrees of freedom,
+    /// the number of blocks less the `params` fitted. The blocks are the
+    /// resample's independent pieces, so the bootstrap's spread is itself
+    /// estimated from that many; read with z, the intervals of a one-hour
+    /// trace (24 blocks) held the truth in 89.5–92 % of seeds for two
+    /// classes instead of 95 %.
+    fn widening(&self, confidence: f64, params: usize) -> f64 {
+        let blocks: usize = self.segments.iter().map(|&(_, n, l)| n.div_ceil(l)).sum();
+        let dof = blocks.saturating_sub(params).max(1) as f64;
+        let z = crate::stats::student_t_quantile(confidence, f64::INFINITY);
+        crate::stats::student_t_quantile(confidence, dof) / z
+    }
+
     /// The rows of resample `starts`.
     fn rows(&self, starts: &[usize]) -> Vec<usize> {
         let mut v = Vec::with_capacity(self.n + self.segments.len() * 8);
@@ -273,7 +293,7 @@ fn errors(obs: &Observations, d: &[f64], rows: &[usize]) -> (Option<f64>, Option
                 continue;
             };
             let w = row.completions[r] as f64;
-            rt += w * ((d[r] * f - obs_rt) / obs_rt).abs();
+            rt += w * ((obs.predicted_response(i, r, d, f) - obs_rt) / obs_rt).abs();
             rtw += w;
         }
         if row.utilization > 0.0 {
@@ -320,6 +340,7 @@ pub fn estimate(
             .collect(),
         confidence: cfg.confidence,
         ident: ident.clone(),
+        widen: boot.widening(cfg.confidence, obs.n_classes()),
     };
     let mut methods = cfg.methods.clone();
     for m in &cfg.combine {
@@ -329,6 +350,7 @@ pub fn estimate(
     }
     let runs = run_methods(obs, cfg, &methods, &fold_of, k, &boot);
     let background = super::trust::background(obs);
+    let discipline_fit = super::trust::discipline_fit(obs);
     let per_run = if obs.runs.len() > 1 {
         super::load::per_run(obs)
     } else {
@@ -339,7 +361,16 @@ pub fn estimate(
         mut failures,
         scored,
         distrusted,
-    } = judge(cfg, &methods, &runs, &scorer, background.as_ref());
+    } = judge(
+        cfg,
+        &methods,
+        &runs,
+        &scorer,
+        super::trust::Evidence {
+            background: background.as_ref(),
+            discipline: discipline_fit.as_ref(),
+        },
+    );
     let recommended = scored
         .iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -370,11 +401,12 @@ pub fn estimate(
     let draws = draws_method
         .as_ref()
         .and_then(|id| methods.iter().position(|m| m.id() == id))
-        .map(|i| joint_draws(obs, &runs[i], cfg.draws))
+        .map(|i| joint_draws(obs, &runs[i], cfg.draws, scorer.widen))
         .unwrap_or_default();
     Report {
         resource: resource.to_string(),
         servers: obs.servers,
+        discipline: obs.discipline,
         interval_s,
         intervals: n,
         recommended,
@@ -386,6 +418,7 @@ pub fn estimate(
         runs: obs.runs.iter().map(|r| RunSummary::of(obs, r)).collect(),
         advice: ident.as_ref().and_then(|i| advice(obs, i)),
         background,
+        discipline_fit,
         verdicts,
         load_dependence,
         drifting,
@@ -398,16 +431,18 @@ pub fn estimate(
 
 /// The first `n` successful bootstrap fits of a method, class → demand,
 /// each class moved as its interval is (the draws' median onto the
-/// estimate), so that the draws' quantiles are the reported intervals.
+/// estimate, their spread around it widened by `widen`), so that the
+/// draws' quantiles are the reported intervals.
 fn joint_draws(
     obs: &Observations,
     run: &MethodRun,
     n: usize,
+    widen: f64,
 ) -> Vec<std::collections::BTreeMap<String, f64>> {
     let Ok(point) = &run.full else {
         return Vec::new();
     };
-    let shift: Vec<f64> = (0..obs.n_classes())
+    let median: Vec<f64> = (0..obs.n_classes())
         .map(|r| {
             let mut v: Vec<f64> = run
                 .draws
@@ -418,9 +453,9 @@ fn joint_draws(
                 .collect();
             v.sort_by(f64::total_cmp);
             if v.is_empty() {
-                0.0
+                point[r]
             } else {
-                point[r] - quantile(&v, 0.5)
+                quantile(&v, 0.5)
             }
         })
         .collect();
@@ -429,11 +464,8 @@ fn joint_draws(
         .flatten()
         .take(n)
         .map(|d| {
-            obs.classes
-                .iter()
-                .cloned()
-                .zip(d.iter().zip(&shift).map(|(x, s)| (x + s).max(0.0)))
-                .collect()
+            let moved = (0..d.len()).map(|r| (point[r] + widen * (d[r] - median[r])).max(0.0));
+            obs.classes.iter().cloned().zip(moved).collect()
         })
         .collect()
 }
@@ -472,7 +504,7 @@ fn judge(
     methods: &[Method],
     runs: &[MethodRun],
     scorer: &Scorer<'_>,
-    background: Option<&super::Background>,
+    evidence: super::trust::Evidence<'_>,
 ) -> Judged {
     let mut j = Judged {
         estimates: Vec::new(),
@@ -492,7 +524,7 @@ fn judge(
             }
         };
         let (mut rows, errors) = scorer.rows(m.id(), d, run);
-        let why = super::trust::distrust(*m, errors, background, cfg.intercept);
+        let why = super::trust::distrust(*m, errors, evidence, cfg.intercept);
         for r in &mut rows {
             r.distrusted.clone_from(&why);
         }
@@ -581,6 +613,8 @@ struct Scorer<'a> {
     confidence: f64,
     /// For several classes: which demands the data determine.
     ident: Option<super::Identifiability>,
+    /// The percentile spread's factor ([`Resamples::widening`]).
+    widen: f64,
 }
 
 impl Scorer<'_> {
@@ -669,15 +703,16 @@ impl Scorer<'_> {
         }
         // The percentile interval moved so that the draws' median sits on
         // the estimate: what the resampled fits say about the spread,
-        // around the number reported (never an interval that misses it).
+        // around the number reported (never an interval that misses it),
+        // widened for the few blocks it was learnt from.
         let (lo, mid, hi) = (
             quantile(&v, alpha),
             quantile(&v, 0.5),
             quantile(&v, 1.0 - alpha),
         );
         (
-            Some((point - (mid - lo)).max(0.0)),
-            Some(point + (hi - mid)),
+            Some((point - self.widen * (mid - lo)).max(0.0)),
+            Some(point + self.widen * (hi - mid)),
         )
     }
 }
@@ -755,6 +790,7 @@ mod tests {
             completions: vec![n],
             utilization: u,
             in_system: vec![x * r],
+            arrived: Vec::new(),
         };
         Observations::new(
             vec!["a".into()],
@@ -783,6 +819,7 @@ mod tests {
             test: vec![vec![0], vec![1]],
             confidence: 0.95,
             ident: None,
+            widen: 1.0,
         };
         let (rt, ut) = scorer.cv_errors(&[Some(vec![0.1]), Some(vec![0.2])]);
         let (a, b) = (errors(&obs, &[0.1], &[0]), errors(&obs, &[0.2], &[1]));
@@ -828,6 +865,7 @@ mod tests {
                     completions: vec![(x * 30.0) as u64],
                     utilization: u,
                     in_system: vec![x * r],
+                    arrived: Vec::new(),
                 }
             })
             .collect();
@@ -854,6 +892,22 @@ mod tests {
                 "{v:?}"
             );
         }
+    }
+
+    #[test]
+    fn intervals_widen_by_t_over_z_at_the_blocks_less_the_parameters() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        // 120 rows: blocks of round(120^(1/3)) = 5, 24 blocks; two classes
+        // leave 22 degrees of freedom: t(0.975, 22) = 2.0739.
+        let boot = Resamples::new(std::slice::from_ref(&(0..120)), 10, &mut rng);
+        assert!((boot.widening(0.95, 2) - 2.073_873 / 1.959_964).abs() < 1e-5);
+        // Two runs of 8 rows (blocks of 2, 4 each): 8 blocks, 1 class, 7
+        // degrees of freedom.
+        let boot = Resamples::new(&[0..8, 8..16], 10, &mut rng);
+        assert!((boot.widening(0.95, 1) - 2.364_624 / 1.959_964).abs() < 1e-5);
+        // A long trace: the normal quantile.
+        let boot = Resamples::new(std::slice::from_ref(&(0..1_000_000)), 10, &mut rng);
+        assert!((boot.widening(0.95, 1) - 1.0).abs() < 1e-3);
     }
 
     #[test]
@@ -884,6 +938,7 @@ mod tests {
             test: Vec::new(),
             confidence: 0.95,
             ident: None,
+            widen: 1.0,
         };
         let run = MethodRun {
             full: Ok(vec![1.0]),

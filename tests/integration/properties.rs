@@ -186,17 +186,40 @@ fn estimates_scale_with_time_and_ignore_row_order() {
     .unwrap();
     let base = estimates(&requests, &util, 30.0);
     assert_eq!(base.len(), Method::ALL.len());
-    // Row order: reversed and interleaved.
-    let mut shuffled: Vec<(f64, f64)> = requests.iter().rev().copied().collect();
-    let n = shuffled.len();
-    for i in (0..n).step_by(3) {
-        shuffled.swap(i, n - 1 - i);
-    }
     // Sums taken in another order may move the last bit, no more.
-    for ((m1, d1), (m2, d2)) in base.iter().zip(estimates(&shuffled, &util, 30.0)) {
-        assert_eq!(m1, &m2);
-        assert!((d1 - d2).abs() <= 1e-12 * d1, "{m1}: {d1} != {d2}");
+    let same = |a: &[(String, f64)], b: &[(String, f64)]| {
+        for ((m1, d1), (m2, d2)) in a.iter().zip(b) {
+            assert_eq!(m1, m2);
+            assert!((d1 - d2).abs() <= 1e-12 * d1, "{m1}: {d1} != {d2}");
+        }
+    };
+    // The generator writes in completion order; start order, and rows
+    // shuffled within blocks of 64 (seconds apart, inside the replay's
+    // horizon), give the same numbers.
+    let mut by_start = requests.clone();
+    by_start.sort_by(|a, b| a.0.total_cmp(&b.0));
+    same(&base, &estimates(&by_start, &util, 30.0));
+    let mut local = requests.clone();
+    for block in local.chunks_mut(64) {
+        block.reverse();
+        let n = block.len();
+        for i in (0..n).step_by(3) {
+            block.swap(i, n - 1 - i);
+        }
     }
+    same(&base, &estimates(&local, &util, 30.0));
+    // Shuffled beyond the horizon, the queue each request found cannot be
+    // replayed: every such order falls back to the time averages alike.
+    let reversed: Vec<(f64, f64)> = requests.iter().rev().copied().collect();
+    let mut interleaved = reversed.clone();
+    let n = interleaved.len();
+    for i in (0..n).step_by(3) {
+        interleaved.swap(i, n - 1 - i);
+    }
+    same(
+        &estimates(&reversed, &util, 30.0),
+        &estimates(&interleaved, &util, 30.0),
+    );
     // Time scale: every timestamp, response time and interval × 4.
     let k = 4.0;
     let scaled_req: Vec<(f64, f64)> = requests.iter().map(|&(s, r)| (s * k, r * k)).collect();
