@@ -5,7 +5,10 @@
 //! seed: 7                      # optional; `--seed` wins
 //! defaults:                    # any experiment field; params are merged
 //!   run: {requests: 100000, replications: 1, warmup: auto}
-//!   estimate: {methods: all, combine: [rort, rortu], bootstrap: 200, folds: 5}
+//!   estimate: {methods: all, combine: [rort, rortu], bootstrap: 200, folds: 5,
+//!              discipline: fcfs,       # or ps: how the CPU shares itself
+//!              load_dependence: false} # true: D(U) through the runs, and
+//!                                      # the demand at the experiment's load
 //! experiments:
 //!   - name: ET1
 //!     model: ../../models/qpn1-open.yaml
@@ -34,7 +37,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::estimate::Method;
+use crate::estimate::{Discipline, Method};
 use crate::model::{ParamValue, yaml_message};
 use crate::qpn::Warmup;
 use crate::study::{
@@ -157,6 +160,9 @@ struct EstSpec {
     bootstrap: Option<usize>,
     folds: Option<usize>,
     interval: Option<f64>,
+    discipline: Option<Discipline>,
+    #[serde(default)]
+    load_dependence: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -452,5 +458,7 @@ fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError
         bootstrap: s.bootstrap.unwrap_or(d.bootstrap),
         folds,
         interval_s: s.interval,
+        discipline: s.discipline.unwrap_or_default(),
+        load_dependence: s.load_dependence,
     })
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Analytic, Experiment, ExperimentError, ExperimentResult, Files, Measured, MeasuredTraces,
-    ParamSource, Pick, SeriesPoint,
+    Analytic, Experiment, ExperimentError, ExperimentResult, Files, LoadAdjustment, Measured,
+    MeasuredTraces, ParamSource, Pick, SeriesPoint,
 };
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
 use crate::estimate::{Config, Observations, Report, estimate};
@@ -60,7 +60,8 @@ pub fn run_experiment(
     };
     // 3. Model parameters.
     let template = read_model(e, files)?;
-    let (params, demand) = params(e, &template, traces.as_ref(), estimation.as_ref())?;
+    let (params, demand, demand_at_load) =
+        params(e, &template, traces.as_ref(), estimation.as_ref())?;
     let model = template
         .instantiate(&params, Stability::Reject)
         .map_err(|source| model_error(e, source))?;
@@ -100,6 +101,7 @@ pub fn run_experiment(
         estimation,
         demand_s,
         demand_ci_s: demand.and_then(|(_, ci)| ci),
+        demand_at_load,
         true_demand_s,
         demand_error_pct,
         simulated_s: p.simulated.mean_s,
@@ -185,8 +187,9 @@ fn estimate_demands(
     seed: u64,
 ) -> Result<Report, ExperimentError> {
     let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-    let (obs, diag) = Observations::from_runs(runs, &resources, e.servers, false)
+    let (mut obs, diag) = Observations::from_runs(runs, &resources, e.servers, false)
         .map_err(ExperimentError::Estimation)?;
+    obs.discipline = spec.discipline;
     if diag.saturated > 0 {
         log::warn!(
             "experiment {}: {} interval(s) with utilization >= 0.99 left out: estimators break down on saturated data",
@@ -202,6 +205,7 @@ fn estimate_demands(
         intercept: false,
         combine: spec.combine.clone(),
         confidence: 0.95,
+        load_dependence: spec.load_dependence,
         ..Config::default()
     };
     let name = if resources.len() == 1 {
@@ -223,15 +227,17 @@ type Chosen = (f64, Option<(f64, f64)>);
 /// [`ExperimentError::Param`].
 type Why = std::borrow::Cow<'static, str>;
 
-/// The model's parameter settings, and the estimated demand among them.
+/// The model's parameter settings, the estimated demand among them, and
+/// how it was moved to the experiment's load.
 fn params(
     e: &Experiment,
     template: &Template,
     traces: Option<&Traces>,
     estimation: Option<&Report>,
-) -> Result<(Params, Option<Chosen>), ExperimentError> {
+) -> Result<(Params, Option<Chosen>, Option<LoadAdjustment>), ExperimentError> {
     let mut params = Params::new();
     let mut demand = None;
+    let mut adjustment = None;
     let mut think = Vec::new();
     let param = |name: &str, why: &str| ExperimentError::Param {
         name: name.to_string(),
@@ -250,7 +256,15 @@ fn params(
             ParamSource::Estimate { pick, class } => {
                 let r = estimation
                     .ok_or_else(|| param(name, "an estimate needs `estimate` and traces"))?;
-                let d = chosen(r, pick, class.as_deref()).map_err(|why| param(name, &why))?;
+                let mut d = chosen(r, pick, class.as_deref()).map_err(|why| param(name, &why))?;
+                if e.estimate.as_ref().is_some_and(|s| s.load_dependence) {
+                    let a = at_load(e, r, d.0, traces).map_err(|why| param(name, &why))?;
+                    d = (
+                        d.0 * a.factor,
+                        d.1.map(|(lo, hi)| (lo * a.factor, hi * a.factor)),
+                    );
+                    adjustment = Some(a);
+                }
                 demand = Some(d);
                 params.set(name, d.0);
             }
@@ -267,7 +281,45 @@ fn params(
             params.set(name, z);
         }
     }
-    Ok((params, demand))
+    Ok((params, demand, adjustment))
+}
+
+/// The load adjustment of demand `d` (estimated around the runs' mean
+/// utilization) to the experiment's load: the fixed point of
+/// U = λ·d·(1 + β·(U − Ū))/c, linear in U.
+fn at_load(
+    e: &Experiment,
+    r: &Report,
+    d: f64,
+    traces: Option<&Traces>,
+) -> Result<LoadAdjustment, Why> {
+    let [l] = r.load_dependence.as_slice() else {
+        return Err(match r.load_dependence.len() {
+            0 => "load dependence needs runs at several loads (`estimate_from` with two or more)"
+                .into(),
+            _ => "load-dependent demand is passed for one class only".into(),
+        });
+    };
+    let t = traces.ok_or(Why::from(
+        "load dependence needs the experiment's traces (its load)",
+    ))?;
+    let lambda = t.measured.throughput / f64::from(e.containers);
+    let c = f64::from(e.servers);
+    let (beta, mean) = (l.beta, l.mean_utilization);
+    let below = c - lambda * d * beta;
+    let u = lambda * d * (1.0 - beta * mean) / below;
+    if !(below > 0.0 && u > 0.0 && u < 1.0) {
+        return Err(format!(
+            "with β = {beta:.3} the demand has no utilization below 1 at {lambda:.4} requests/s per container"
+        )
+        .into());
+    }
+    Ok(LoadAdjustment {
+        mean_utilization: mean,
+        utilization: u,
+        beta,
+        factor: 1.0 + beta * (u - mean),
+    })
 }
 
 /// Z = N / X − R from the traces, with N the model's `clients`.

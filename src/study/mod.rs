@@ -119,6 +119,27 @@ pub struct EstimateSpec {
     pub folds: usize,
     /// Interval length, seconds [default: the utilization sampling interval].
     pub interval_s: Option<f64>,
+    /// How the resource shares itself among classes.
+    pub discipline: crate::estimate::Discipline,
+    /// Fit D(U) through the runs and pass the demand at the utilization
+    /// the experiment's load gives (see [`LoadAdjustment`]).
+    pub load_dependence: bool,
+}
+
+/// The estimated demand moved to the experiment's own load, when the
+/// estimation fitted D(U) = D̄·(1 + β·(U − Ū)) through runs at other
+/// loads: U is the fixed point U = λ·D(U)/c at the experiment's measured
+/// throughput per container λ and c servers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadAdjustment {
+    /// Ū, the mean utilization of the estimation runs.
+    pub mean_utilization: f64,
+    /// The utilization at the experiment's load.
+    pub utilization: f64,
+    /// β, the relative change of demand per unit of utilization.
+    pub beta: f64,
+    /// 1 + β·(U − Ū): the factor applied to the estimate and its interval.
+    pub factor: f64,
 }
 
 impl Default for EstimateSpec {
@@ -129,6 +150,8 @@ impl Default for EstimateSpec {
             bootstrap: 200,
             folds: 5,
             interval_s: None,
+            discipline: crate::estimate::Discipline::Fcfs,
+            load_dependence: false,
         }
     }
 }
@@ -252,6 +275,10 @@ pub struct ExperimentResult {
     pub demand_s: Option<f64>,
     /// Its CI, seconds, when it was estimated.
     pub demand_ci_s: Option<(f64, f64)>,
+    /// How the demand was moved to the experiment's load, with
+    /// `estimate: {load_dependence: true}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demand_at_load: Option<LoadAdjustment>,
     /// The true demand, when known, seconds.
     pub true_demand_s: Option<f64>,
     /// (true − estimated) / true × 100.

@@ -861,7 +861,10 @@ mod tests {
         assert_eq!((a.count, a.mean_response_s), (2, 3.0));
         assert_eq!(a.found, vec![0.5, 0.0]);
         let b = arrived[1].as_ref().unwrap();
-        assert_eq!((b.count, b.mean_response_s, b.found.clone()), (1, 1.0, vec![1.0, 0.0]));
+        assert_eq!(
+            (b.count, b.mean_response_s, b.found.clone()),
+            (1, 1.0, vec![1.0, 0.0])
+        );
     }
 
     #[test]

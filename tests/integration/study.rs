@@ -550,3 +550,96 @@ experiments:
         "{measured}"
     );
 }
+
+#[test]
+fn a_load_dependent_demand_is_passed_at_the_predicted_load() {
+    // D(U) = 1 s × (1 − 0.2·(U − 0.2)/0.6) on two servers: 20 % less at
+    // U 0.8 than at 0.2. Three runs at U 0.2–0.5 to estimate from, and the
+    // run to predict at U 0.8.
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("qpn1-open.yaml");
+    let demand = |u: f64| 1.0 - 0.2 * (u - 0.2) / 0.6;
+    for (name, u, seed) in [("a", 0.2, 3), ("b", 0.35, 4), ("c", 0.5, 5), ("high", 0.8, 6)] {
+        let out = dir.path().join(name);
+        let d = demand(u);
+        let run = demandsim(
+            &[
+                "-q",
+                "generate",
+                &m,
+                "--set",
+                &format!("arrival_rate={}", 2.0 * u / d),
+                "--set",
+                &format!("demand={d}"),
+                "--set",
+                "servers=2",
+                "--requests",
+                "20000",
+                "--seed",
+                &seed.to_string(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let study = |load: bool| {
+        format!(
+            "name: load
+seed: 5
+experiments:
+  - name: high
+    model: {m}
+    servers: 2
+    requests: high/requests.csv
+    utilization: high/utilization.csv
+    estimate_from:
+      - {{name: a, requests: a/requests.csv, utilization: a/utilization.csv}}
+      - {{name: b, requests: b/requests.csv, utilization: b/utilization.csv}}
+      - {{name: c, requests: c/requests.csv, utilization: c/utilization.csv}}
+    estimate: {{methods: [ur], bootstrap: 30, load_dependence: {load}}}
+    params:
+      arrival_rate: {{measured: throughput}}
+      demand: {{estimate: ur}}
+    run: {{requests: 20000}}
+"
+        )
+    };
+    let run_study = |load: bool| {
+        let path = dir.path().join(format!("study-{load}.yaml"));
+        std::fs::write(&path, study(load)).unwrap();
+        let out = dir.path().join(format!("report-{load}"));
+        let run = demandsim(
+            &["-q", "study", path.to_str().unwrap(), "--out", out.to_str().unwrap()],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("results.json")).unwrap(),
+        )
+        .unwrap();
+        exp(&doc, "high").clone()
+    };
+    // Without the fit: the demand around the runs' mean load, ~0.95 s,
+    // 19 % above the 0.8 s the high run draws.
+    let plain = run_study(false);
+    let d = plain["demand_s"].as_f64().unwrap();
+    assert!(d > 0.9, "{d}");
+    assert!(plain.get("demand_at_load").is_none());
+    // With it: the fixed point of U = λ·D(U)/2 at the high run's load, and
+    // the demand there, within 4 % of the truth.
+    let fitted = run_study(true);
+    let a = &fitted["demand_at_load"];
+    let u = a["utilization"].as_f64().unwrap();
+    assert!((u - 0.8).abs() < 0.04, "{a}");
+    assert!(a["beta"].as_f64().unwrap() < 0.0, "{a}");
+    let d = fitted["demand_s"].as_f64().unwrap();
+    assert!((d - 0.8).abs() < 0.04 * 0.8, "{d}");
+    let raw = fitted["estimation"]["estimates"][0]["demand_s"].as_f64().unwrap();
+    let factor = a["factor"].as_f64().unwrap();
+    assert!((d - raw * factor).abs() < 1e-12, "{d} vs {raw} x {factor}");
+    // The interval moves with it.
+    let ci = fitted["demand_ci_s"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() <= d && d <= ci[1].as_f64().unwrap(), "{ci:?}");
+}
