@@ -27,7 +27,8 @@ pub struct Output {
 /// The temporary file, written plain or through gzip.
 enum FileSink {
     Plain(BufWriter<tempfile::NamedTempFile>),
-    Gzip(flate2::write::GzEncoder<BufWriter<tempfile::NamedTempFile>>),
+    /// Boxed: the zlib-rs encoder's state is far larger than a buffer.
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<tempfile::NamedTempFile>>>),
 }
 
 impl Output {
@@ -69,10 +70,10 @@ impl Output {
             .with_context(|| format!("cannot create a file in {}", dir.display()))?;
         let w = BufWriter::new(tmp);
         let sink = if gzip {
-            FileSink::Gzip(flate2::write::GzEncoder::new(
+            FileSink::Gzip(Box::new(flate2::write::GzEncoder::new(
                 w,
                 flate2::Compression::default(),
-            ))
+            )))
         } else {
             FileSink::Plain(w)
         };

@@ -3,62 +3,120 @@
 //! interval's classes weighted by their share of its throughput, with
 //! response times predicted from the observed state
 //! ([`Observations::response_equation`]), plus relative utilization
-//! errors; fitted over all intervals used by argmin's Nelder–Mead with
+//! errors; fitted over all intervals used by Levenberg–Marquardt with
 //! D > 0 by reparametrisation. Relative errors are taken against the
 //! class's mean response time and the mean utilization: dividing by each
 //! interval's own noisy value would bias the fit low (E[1/R] > 1/E[R]).
 
-use super::{EstimateError, Estimator, Observations, ResponseEquation, starting_point};
-use crate::numeric::minimize_positive;
+use super::{EstimateError, Estimator, Linearized, Observations, ResponseEquation, starting_point};
+use crate::numeric::least_squares_positive;
 
 /// Liu et al.'s estimator.
 pub struct Liu;
 
-impl Estimator for Liu {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
-        let scale = obs.mean_response(use_rows);
-        let u_scale = use_rows
-            .iter()
-            .map(|&i| obs.rows[i].utilization)
-            .sum::<f64>()
-            / use_rows.len().max(1) as f64;
+/// The least-squares problem of one fit: per interval, one relative
+/// response-time residual per class (weighted by the class's share of the
+/// interval's throughput) and one relative utilization residual (weight
+/// 1), all over the total weight, so that the cost is a weighted mean.
+struct Problem<'a> {
+    obs: &'a Observations,
+    rows: &'a [usize],
+    equations: Vec<Vec<Option<ResponseEquation>>>,
+    scale: Vec<f64>,
+    u_scale: f64,
+    total: f64,
+}
+
+impl<'a> Problem<'a> {
+    fn new(obs: &'a Observations, rows: &'a [usize]) -> Result<Self, EstimateError> {
         let n = obs.n_classes();
-        let equations: Vec<Vec<Option<ResponseEquation>>> = use_rows
+        let scale = obs.mean_response(rows);
+        let u_scale =
+            rows.iter().map(|&i| obs.rows[i].utilization).sum::<f64>() / rows.len().max(1) as f64;
+        let equations: Vec<Vec<Option<ResponseEquation>>> = rows
             .iter()
             .map(|&i| (0..n).map(|r| obs.response_equation(i, r)).collect())
             .collect();
-        let cost = |d: &[f64]| {
-            let (mut cost, mut weight) = (0.0, 0.0);
-            for (k, &i) in use_rows.iter().enumerate() {
-                let row = &obs.rows[i];
-                let xsum: f64 = row.throughput.iter().sum();
-                for r in 0..n {
-                    let Some(eq) = &equations[k][r] else {
-                        continue;
-                    };
-                    let w = row.throughput[r] / xsum;
-                    let predicted: f64 = eq.coefficients.iter().zip(d).map(|(a, d)| a * d).sum();
-                    let e = (predicted - eq.response) / scale[r];
-                    cost += w * e * e;
-                    weight += w;
-                }
-                if u_scale > 0.0 {
-                    let e = (obs.predicted_utilization(i, d) - row.utilization) / u_scale;
-                    cost += e * e;
-                    weight += 1.0;
-                }
-            }
-            if weight > 0.0 {
-                cost / weight
-            } else {
-                f64::INFINITY
-            }
+        let mut p = Self {
+            obs,
+            rows,
+            equations,
+            scale,
+            u_scale,
+            total: 0.0,
         };
-        minimize_positive(&cost, &starting_point(obs, use_rows), 400 * (n as u64 + 1)).map_err(
-            |message| EstimateError::Failed {
+        p.total = (0..rows.len())
+            .map(|k| {
+                let u = if u_scale > 0.0 { 1.0 } else { 0.0 };
+                u + (0..n)
+                    .filter(|&r| p.equations[k][r].is_some())
+                    .map(|r| p.share(k, r))
+                    .sum::<f64>()
+            })
+            .sum();
+        if p.total <= 0.0 {
+            return Err(EstimateError::Failed {
                 method: "rortu",
-                message,
-            },
+                message: "no response times or utilization in these intervals".into(),
+            });
+        }
+        Ok(p)
+    }
+
+    /// Class r's share of the throughput of the k-th row.
+    fn share(&self, k: usize, r: usize) -> f64 {
+        let x = &self.obs.rows[self.rows[k]].throughput;
+        x[r] / x.iter().sum::<f64>()
+    }
+
+    /// Residuals per row: `n + 1` each.
+    fn width(&self) -> usize {
+        self.obs.n_classes() + 1
+    }
+
+    fn residuals(&self, d: &[f64], out: &mut [f64]) {
+        let (n, w) = (self.obs.n_classes(), self.width());
+        for (k, &i) in self.rows.iter().enumerate() {
+            let slot = &mut out[k * w..(k + 1) * w];
+            for (r, e) in slot[..n].iter_mut().enumerate() {
+                *e = self.equations[k][r].as_ref().map_or(0.0, |eq| {
+                    let predicted: f64 = eq.coefficients.iter().zip(d).map(|(a, d)| a * d).sum();
+                    (self.share(k, r) / self.total).sqrt() * (predicted - eq.response)
+                        / self.scale[r]
+                });
+            }
+            slot[n] = if self.u_scale > 0.0 {
+                let e = self.obs.predicted_utilization(i, d) - self.obs.rows[i].utilization;
+                e / self.u_scale / self.total.sqrt()
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+impl Estimator for Liu {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+        let p = Problem::new(obs, use_rows)?;
+        least_squares_positive(
+            &|d, out| p.residuals(d, out),
+            use_rows.len() * p.width(),
+            &starting_point(obs, use_rows),
+            200,
         )
+        .map_err(|message| EstimateError::Failed {
+            method: "rortu",
+            message,
+        })
+    }
+
+    fn linearize(&self, obs: &Observations, rows: &[usize], at: &[f64]) -> Option<Linearized> {
+        let p = Problem::new(obs, rows).ok()?;
+        Some(Linearized::new(
+            &|d, out| p.residuals(d, out),
+            p.width(),
+            rows,
+            at,
+        ))
     }
 }

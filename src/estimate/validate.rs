@@ -193,6 +193,13 @@ pub struct Report {
     pub draws: Vec<std::collections::BTreeMap<String, f64>>,
 }
 
+/// Intervals from which the least-squares methods (`rort`, `rortu`) draw
+/// their bootstrap by one Gauss–Newton step rather than by refitting: the
+/// resample's fit then lies within O(1/√n) of the full one, where one
+/// step is exact to first order. (On 53,000 intervals the refits took
+/// 14 of the 16.6 s of an estimate.)
+const ONE_STEP_FROM: usize = 5000;
+
 /// Blocked folds: each block of `k` consecutive intervals gets a random
 /// permutation of the fold ids, so every fold samples the whole trace.
 fn folds(n: usize, k: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
@@ -561,14 +568,24 @@ fn run_methods(
         .par_iter()
         .map(|m| {
             let est = m.estimator(cfg.intercept);
+            let full = est.estimate(obs, &all);
+            // Many intervals: one Gauss–Newton step per resample from the
+            // full fit instead of a refit (see `Linearized`).
+            let one_step = match &full {
+                Ok(d) if n >= ONE_STEP_FROM => est.linearize(obs, &all, d),
+                _ => None,
+            };
             MethodRun {
-                full: est.estimate(obs, &all),
                 per_fold: train.iter().map(|t| est.estimate(obs, t).ok()).collect(),
                 draws: boot
                     .starts
                     .iter()
-                    .map(|b| est.estimate(obs, &boot.rows(b)).ok())
+                    .map(|b| match &one_step {
+                        Some(l) => l.step(&boot.rows(b)),
+                        None => est.estimate(obs, &boot.rows(b)).ok(),
+                    })
                     .collect(),
+                full,
             }
         })
         .collect()

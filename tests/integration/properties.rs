@@ -186,11 +186,14 @@ fn estimates_scale_with_time_and_ignore_row_order() {
     .unwrap();
     let base = estimates(&requests, &util, 30.0);
     assert_eq!(base.len(), Method::ALL.len());
-    // Sums taken in another order may move the last bit, no more.
+    // Sums taken in another order may move the last bit, which an
+    // iterative fit (Levenberg–Marquardt stops on a relative gain of
+    // 1e-12) carries to about 1e-12 of the estimate; an order that
+    // really mattered would move it by far more than 1e-9.
     let same = |a: &[(String, f64)], b: &[(String, f64)]| {
         for ((m1, d1), (m2, d2)) in a.iter().zip(b) {
             assert_eq!(m1, m2);
-            assert!((d1 - d2).abs() <= 1e-12 * d1, "{m1}: {d1} != {d2}");
+            assert!((d1 - d2).abs() <= 1e-9 * d1, "{m1}: {d1} != {d2}");
         }
     };
     // The generator writes in completion order; start order, and rows

@@ -559,7 +559,12 @@ fn a_load_dependent_demand_is_passed_at_the_predicted_load() {
     let dir = tempfile::tempdir().unwrap();
     let m = model("qpn1-open.yaml");
     let demand = |u: f64| 1.0 - 0.2 * (u - 0.2) / 0.6;
-    for (name, u, seed) in [("a", 0.2, 3), ("b", 0.35, 4), ("c", 0.5, 5), ("high", 0.8, 6)] {
+    for (name, u, seed) in [
+        ("a", 0.2, 3),
+        ("b", 0.35, 4),
+        ("c", 0.5, 5),
+        ("high", 0.8, 6),
+    ] {
         let out = dir.path().join(name);
         let d = demand(u);
         let run = demandsim(
@@ -611,14 +616,19 @@ experiments:
         std::fs::write(&path, study(load)).unwrap();
         let out = dir.path().join(format!("report-{load}"));
         let run = demandsim(
-            &["-q", "study", path.to_str().unwrap(), "--out", out.to_str().unwrap()],
+            &[
+                "-q",
+                "study",
+                path.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
             b"",
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
-        let doc: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(out.join("results.json")).unwrap(),
-        )
-        .unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap())
+                .unwrap();
         exp(&doc, "high").clone()
     };
     // Without the fit: the demand around the runs' mean load, ~0.95 s,
@@ -636,10 +646,15 @@ experiments:
     assert!(a["beta"].as_f64().unwrap() < 0.0, "{a}");
     let d = fitted["demand_s"].as_f64().unwrap();
     assert!((d - 0.8).abs() < 0.04 * 0.8, "{d}");
-    let raw = fitted["estimation"]["estimates"][0]["demand_s"].as_f64().unwrap();
+    let raw = fitted["estimation"]["estimates"][0]["demand_s"]
+        .as_f64()
+        .unwrap();
     let factor = a["factor"].as_f64().unwrap();
     assert!((d - raw * factor).abs() < 1e-12, "{d} vs {raw} x {factor}");
     // The interval moves with it.
     let ci = fitted["demand_ci_s"].as_array().unwrap();
-    assert!(ci[0].as_f64().unwrap() <= d && d <= ci[1].as_f64().unwrap(), "{ci:?}");
+    assert!(
+        ci[0].as_f64().unwrap() <= d && d <= ci[1].as_f64().unwrap(),
+        "{ci:?}"
+    );
 }
