@@ -9,6 +9,7 @@ mod io;
 mod simulate;
 mod solve;
 mod study;
+mod sweep;
 mod table;
 
 use std::io::Write as _;
@@ -93,6 +94,11 @@ enum Command {
     /// Run the shipped reference study (published inputs and replica
     /// traces) and write one report.
     Reproduce(study::ReproduceArgs),
+    /// Solve a model over a grid of parameter values (what-if), with
+    /// prediction bands from estimated demands; shardable.
+    Sweep(sweep::Args),
+    /// Put the shards of a sweep back together.
+    Merge(sweep::MergeArgs),
 }
 
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -130,6 +136,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Simulate(a) => done(simulate::run(a)),
         Command::Generate(a) => done(generate::run(a)),
         Command::Solve(a) => done(solve::run(a)),
+        Command::Sweep(a) => done(sweep::run(a)),
+        Command::Merge(a) => done(sweep::merge(a)),
     }
 }
 

@@ -72,6 +72,7 @@ pub mod solve;
 pub mod stats;
 pub mod study;
 pub mod study_file;
+pub mod sweep;
 pub mod trace;
 
 pub use error::{Error, Result};

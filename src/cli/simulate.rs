@@ -30,7 +30,7 @@ pub struct ModelArgs {
 }
 
 /// `--set NAME=VALUE` settings (a value is an expression, numbers too).
-fn settings(set: &[String]) -> Result<Params> {
+pub fn settings(set: &[String]) -> Result<Params> {
     let mut params = Params::new();
     for s in set {
         let Some((k, v)) = s.split_once('=') else {
@@ -44,18 +44,23 @@ fn settings(set: &[String]) -> Result<Params> {
 /// Reads, parses and instantiates a model file with its `--set` values.
 pub fn load_model(a: &ModelArgs) -> Result<Model> {
     let params = settings(&a.set)?;
-    let text = std::fs::read_to_string(&a.model)
-        .with_context(|| format!("cannot read {}", a.model.display()))?;
-    let base = a.model.parent().map(Path::to_path_buf).unwrap_or_default();
-    let read_file = move |name: &str| std::fs::read_to_string(base.join(name));
     let stability = if a.allow_unstable {
         Stability::Allow
     } else {
         Stability::Reject
     };
-    Template::parse(&text, &read_file)
-        .and_then(|t| t.instantiate(&params, stability))
+    load_template(&a.model)?
+        .instantiate(&params, stability)
         .map_err(|e| model_error(e, &a.model))
+}
+
+/// The model file parsed once (sample files read beside it).
+pub fn load_template(path: &Path) -> Result<Template> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read_file = move |name: &str| std::fs::read_to_string(base.join(name));
+    Template::parse(&text, &read_file).map_err(|e| model_error(e, path))
 }
 
 /// A model error as the CLI says it: settings are usage errors; an
@@ -100,7 +105,7 @@ pub struct Args {
     out: super::OutputArgs,
 }
 
-fn parse_warmup(s: &str) -> Result<Warmup> {
+pub fn parse_warmup(s: &str) -> Result<Warmup> {
     s.parse()
         .map_err(|m| UsageError(format!("--warmup {m}")).into())
 }

@@ -317,11 +317,7 @@ struct MethodRun {
     draws: Vec<Option<Vec<f64>>>,
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
+use crate::stats::quantile_sorted as quantile;
 
 /// Estimates demands with every configured method, cross-validates and
 /// selects, and attaches bootstrap CIs. Same seed, same numbers, whatever

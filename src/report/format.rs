@@ -47,6 +47,17 @@ impl Notation {
         }
     }
 
+    /// A parameter value as a person would write it: a whole number
+    /// without decimals (`12`, not `12.00`), others in their shortest
+    /// exact form (`0.1`, `6.242`).
+    pub fn value(self, x: f64) -> String {
+        if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
+            format!("{x:.0}")
+        } else {
+            format!("{x}")
+        }
+    }
+
     /// A range of two numbers, or the missing mark unless both are there.
     pub fn range(self, lo: Option<f64>, hi: Option<f64>) -> String {
         match (lo, hi) {
@@ -74,6 +85,14 @@ impl Notation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_values_are_written_as_people_write_them() {
+        assert_eq!(TEXT.value(12.0), "12");
+        assert_eq!(TEXT.value(0.1), "0.1");
+        assert_eq!(TEXT.value(6.242), "6.242");
+        assert_eq!(TEXT.value(-3.0), "-3");
+    }
 
     #[test]
     fn four_significant_digits_in_both_notations() {

@@ -24,6 +24,23 @@ pub fn quantile_grid(sketch: &QuantileSketch) -> Vec<f64> {
         .collect()
 }
 
+/// The `q` quantile of sorted, non-empty `sorted`, interpolating linearly
+/// between neighbours (R's type 7); an infinite neighbour is returned as
+/// is rather than interpolated into NaN.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (a, b) = (sorted[lo], sorted[hi]);
+    if lo == hi || a == b || !a.is_finite() || !b.is_finite() {
+        return if pos - (lo as f64) < 0.5 || lo == hi {
+            a
+        } else {
+            b
+        };
+    }
+    a + (b - a) * (pos - lo as f64)
+}
+
 /// Running count, mean and variance (Welford), numerically stable.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Moments {

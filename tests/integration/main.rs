@@ -13,6 +13,7 @@ mod qpn;
 mod simulate;
 mod solve;
 mod study;
+mod sweep;
 
 use std::io::Write;
 use std::path::PathBuf;

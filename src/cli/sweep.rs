@@ -1,0 +1,357 @@
+//! `demandsim sweep` and `demandsim merge`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use demandsim::sweep::{self, Axis, Bind, Config, Grid, Method, Point, Shard};
+use serde::{Deserialize, Serialize};
+
+use super::simulate::{load_template, parse_warmup, seed_or_draw, set_threads, settings};
+use super::table::{Table, num};
+use super::{Format, UsageError};
+use demandsim::report::format::TEXT;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(value_name = "MODEL.yaml")]
+    model: PathBuf,
+    /// A swept parameter: NAME=V1,V2,… or NAME=LO..HI:STEPS (repeatable:
+    /// the grid is the Cartesian product, the last one varying fastest).
+    #[arg(long, value_name = "SPEC")]
+    grid: Vec<String>,
+    /// A fixed setting, NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Bind a parameter to an estimated demand and its bootstrap draws:
+    /// PARAM=estimates.json:CLASS (from `estimate --format json --draws N`).
+    #[arg(long, value_name = "PARAM=FILE:CLASS")]
+    bind: Option<String>,
+    /// The method whose estimate `--bind` takes [default: the
+    /// recommended one].
+    #[arg(long, value_name = "METHOD")]
+    estimate_method: Option<String>,
+    /// How each point is solved.
+    #[arg(long, value_enum, default_value = "auto")]
+    method: MethodArg,
+    /// Simulated requests per point.
+    #[arg(long, default_value_t = 100_000)]
+    requests: u64,
+    /// Warm-up of the simulations: auto, none, or a number of requests.
+    #[arg(long, default_value = "auto")]
+    warmup: String,
+    /// Only shard I of N (points whose index is I − 1 modulo N); `merge`
+    /// puts the shards back together.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    out: super::OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MethodArg {
+    Auto,
+    Analytic,
+    Simulate,
+}
+
+/// The JSON of a sweep (or of one shard of it).
+#[derive(Debug, Serialize, Deserialize)]
+struct Output {
+    model: String,
+    seed: u64,
+    grid: BTreeMap<String, Vec<f64>>,
+    /// Grid order (the JSON object above is sorted by name).
+    axes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    shard: Option<Shard>,
+    points: Vec<Point>,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    set_threads(a.threads)?;
+    let template = load_template(&a.model)?;
+    let axes = a
+        .grid
+        .iter()
+        .map(|g| Axis::parse(g).map_err(|e| UsageError(format!("--grid {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let grid = Grid::new(axes, &template).map_err(|e| UsageError(format!("--grid: {e}")))?;
+    let shard = a
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|e| UsageError(format!("--shard: {e}")))?;
+    let bind = match &a.bind {
+        Some(spec) => Some(read_bind(spec, a.estimate_method.as_deref(), &template)?),
+        None => None,
+    };
+    let seed = seed_or_draw(a.seed);
+    let cfg = Config {
+        method: match a.method {
+            MethodArg::Auto => Method::Auto,
+            MethodArg::Analytic => Method::Analytic,
+            MethodArg::Simulate => Method::Simulate,
+        },
+        requests: a.requests,
+        warmup: parse_warmup(&a.warmup)?,
+        seed,
+        base: settings(&a.set)?,
+        bind,
+        shard,
+    };
+    let points = with_bar(grid.len(), shard, |tick| {
+        sweep::run(&template, &grid, &cfg, tick)
+    });
+    let out = Output {
+        model: template.name().to_string(),
+        seed,
+        grid: grid
+            .axes
+            .iter()
+            .map(|x| (x.name.clone(), x.values.clone()))
+            .collect(),
+        axes: grid.axes.iter().map(|x| x.name.clone()).collect(),
+        shard,
+        points,
+    };
+    write(&out, &a.out)
+}
+
+/// Runs `work` with a progress bar on stderr over this shard's points.
+fn with_bar<T>(len: usize, shard: Option<Shard>, work: impl FnOnce(&(dyn Fn() + Sync)) -> T) -> T {
+    let n = shard.map_or(len, |s| (len + s.of - s.index) / s.of);
+    let bar = indicatif::ProgressBar::new(n as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} points, {eta} left")
+            .expect("a valid template"),
+    );
+    if log::max_level() < log::LevelFilter::Warn {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let out = work(&|| bar.inc(1));
+    bar.finish_and_clear();
+    out
+}
+
+/// `PARAM=FILE:CLASS`: the estimate of CLASS (recommended or `method`)
+/// and its draws, from `estimate --format json --draws N`.
+fn read_bind(
+    spec: &str,
+    method: Option<&str>,
+    template: &demandsim::model::Template,
+) -> Result<Bind> {
+    let usage = || UsageError(format!("--bind {spec}: expected PARAM=FILE:CLASS"));
+    let (param, rest) = spec.split_once('=').ok_or_else(usage)?;
+    let (file, class) = rest.rsplit_once(':').ok_or_else(usage)?;
+    if !template.has_param(param) {
+        return Err(UsageError(format!("--bind: the model has no parameter `{param}`")).into());
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{file}: not the JSON of `estimate --format json`"))?;
+    let method = method
+        .map(str::to_string)
+        .or_else(|| v["recommended"].as_str().map(str::to_string))
+        .with_context(|| format!("{file}: no recommended method; give --estimate-method"))?;
+    let value = v["estimates"]
+        .as_array()
+        .and_then(|es| {
+            es.iter()
+                .find(|e| e["method"] == method.as_str() && e["class"] == class)
+        })
+        .and_then(|e| e["demand_s"].as_f64())
+        .with_context(|| format!("{file}: no `{method}` estimate of class `{class}`"))?;
+    let draws_method = v["draws_method"].as_str();
+    let draws: Vec<f64> = match v["draws"].as_array() {
+        Some(ds) if draws_method == Some(method.as_str()) => ds
+            .iter()
+            .map(|d| d[class].as_f64())
+            .collect::<Option<Vec<f64>>>()
+            .with_context(|| format!("{file}: a draw lacks class `{class}`"))?,
+        Some(_) => anyhow::bail!(
+            "{file}: the draws are of `{}`, not `{method}`; rerun estimate with --draws-method {method}",
+            draws_method.unwrap_or("?")
+        ),
+        None => {
+            log::warn!("{file} has no draws (estimate --draws N): no prediction band");
+            Vec::new()
+        }
+    };
+    Ok(Bind {
+        param: param.to_string(),
+        value,
+        draws,
+    })
+}
+
+fn write(out: &Output, args: &super::OutputArgs) -> Result<()> {
+    let mut o = args.create()?;
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut o, out)?;
+            writeln!(o)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut o);
+            let mut header = vec!["index".to_string()];
+            header.extend(out.axes.iter().cloned());
+            header.extend(
+                [
+                    "method",
+                    "probe",
+                    "color",
+                    "mean_s",
+                    "ci_half_width_s",
+                    "p95_s",
+                    "band_low_s",
+                    "band_high_s",
+                ]
+                .map(String::from),
+            );
+            w.write_record(&header)?;
+            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+            for p in &out.points {
+                let mut row = vec![p.index.to_string()];
+                row.extend(out.axes.iter().map(|a| p.params[a].to_string()));
+                row.push(p.method.clone());
+                if p.probes.is_empty() {
+                    row.extend(std::iter::repeat_n(String::new(), 7));
+                    w.write_record(&row)?;
+                }
+                for q in &p.probes {
+                    let mut r = row.clone();
+                    r.extend([q.name.clone(), q.color.clone()]);
+                    r.extend(
+                        [
+                            q.mean_s,
+                            q.ci_half_width_s,
+                            q.p95_s,
+                            q.band_low_s,
+                            q.band_high_s,
+                        ]
+                        .map(o),
+                    );
+                    w.write_record(&r)?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Table => write!(o, "{}", render(out))?,
+    }
+    o.commit()
+}
+
+fn render(out: &Output) -> String {
+    let mut s = format!(
+        "model {}: {} points, seed {}\n\n",
+        out.model,
+        out.points.len(),
+        out.seed
+    );
+    let mut header: Vec<String> = out.axes.clone();
+    header.extend(
+        [
+            "probe", "mean [s]", "± [s]", "p95 [s]", "band [s]", "method",
+        ]
+        .map(String::from),
+    );
+    let mut t = Table::new(header);
+    for p in &out.points {
+        let values: Vec<String> = out.axes.iter().map(|a| TEXT.value(p.params[a])).collect();
+        if p.probes.is_empty() {
+            let mut row = values.clone();
+            row.extend(["-", "-", "-", "-", "-"].map(String::from));
+            row.push(p.method.clone());
+            t.row(row);
+        }
+        for q in &p.probes {
+            let mut row = values.clone();
+            let band = match (q.band_low_s, q.band_high_s) {
+                (Some(l), Some(h)) => format!("{} – {}", num(Some(l)), num(Some(h))),
+                (Some(l), None) => format!("{} – ∞", num(Some(l))),
+                _ => "-".into(),
+            };
+            row.extend([
+                format!("{} {}", q.name, q.color),
+                num(q.mean_s),
+                num(q.ci_half_width_s),
+                num(q.p95_s),
+                band,
+                p.method.clone(),
+            ]);
+            t.row(row);
+        }
+    }
+    s.push_str(&t.render());
+    s
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' `sweep --format json` outputs.
+    #[arg(value_name = "PART.json", required = true)]
+    parts: Vec<PathBuf>,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `demandsim merge`: the shards of one sweep back into the whole, the
+/// same bytes as the unsharded `--format json`.
+pub fn merge(a: MergeArgs) -> Result<()> {
+    let parts = a
+        .parts
+        .iter()
+        .map(|p| read_part(p))
+        .collect::<Result<Vec<Output>>>()?;
+    let first = &parts[0];
+    let same = |o: &Output| {
+        o.model == first.model
+            && o.seed == first.seed
+            && o.grid == first.grid
+            && o.axes == first.axes
+    };
+    if let Some((p, _)) = a.parts.iter().zip(&parts).find(|(_, o)| !same(o)) {
+        anyhow::bail!(
+            "{} is not a part of the same sweep as {} (model, seed and grid must match)",
+            p.display(),
+            a.parts[0].display()
+        );
+    }
+    let len = first.axes.iter().map(|n| first.grid[n].len()).product();
+    let (model, seed, grid, axes) = (
+        first.model.clone(),
+        first.seed,
+        first.grid.clone(),
+        first.axes.clone(),
+    );
+    let points = sweep::merge(len, parts.into_iter().map(|o| o.points).collect())?;
+    let out = Output {
+        model,
+        seed,
+        grid,
+        axes,
+        shard: None,
+        points,
+    };
+    write(
+        &out,
+        &super::OutputArgs {
+            format: Format::Json,
+            output: a.output,
+        },
+    )
+}
+
+fn read_part(p: &Path) -> Result<Output> {
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not the JSON of `sweep --format json`", p.display()))
+}

@@ -1,0 +1,568 @@
+//! What-if sweeps: a model solved over the Cartesian grid of some of its
+//! parameters, analytically where it is product-form and by simulation
+//! otherwise, with prediction bands from the estimated demand's bootstrap
+//! draws, and deterministic shards that merge back into the whole.
+//!
+//! Every point draws its seed from the sweep seed and its own index, so any
+//! subset of the points (a shard) gives the same numbers as the full run.
+//! The module takes a parsed [`Template`] and values; it opens no files.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ModelError, ParamValue, Params, Stability, Template};
+use crate::qpn::{Control, RunConfig, StopRule, Warmup, simulate};
+use crate::solve::analyse;
+
+/// Most points a grid may have.
+const MAX_POINTS: usize = 10_000_000;
+
+/// What is wrong with a sweep's request.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SweepError {
+    /// A `--grid` that does not parse.
+    #[error("grid `{spec}`: {why}")]
+    Axis {
+        /// The specification as given.
+        spec: String,
+        /// What was expected.
+        why: String,
+    },
+    /// No axis at all.
+    #[error("the grid is empty: give at least one NAME=V1,V2,… or NAME=LO..HI:STEPS")]
+    Empty,
+    /// An axis over a parameter the model does not have.
+    #[error("the model has no parameter `{0}`")]
+    UnknownParam(String),
+    /// Two axes over one parameter.
+    #[error("`{0}` is swept twice")]
+    Twice(String),
+    /// Too many points.
+    #[error("the grid has {0} points, more than 10,000,000")]
+    TooLarge(usize),
+    /// A shard that does not parse or is out of range.
+    #[error("shard `{0}`: expected I/N with 1 ≤ I ≤ N")]
+    Shard(String),
+    /// The bound demand has no draws or no such class.
+    #[error("{0}")]
+    Bind(String),
+}
+
+/// One swept parameter and its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Axis {
+    /// Parameter name.
+    pub name: String,
+    /// Values, in order.
+    pub values: Vec<f64>,
+}
+
+impl Axis {
+    /// Parses `NAME=V1,V2,…` or `NAME=LO..HI:STEPS` (STEPS values from LO
+    /// to HI inclusive, evenly spaced).
+    ///
+    /// # Errors
+    /// [`SweepError::Axis`] naming what was expected.
+    pub fn parse(spec: &str) -> Result<Self, SweepError> {
+        let bad = |why: &str| SweepError::Axis {
+            spec: spec.to_string(),
+            why: why.to_string(),
+        };
+        let (name, rest) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("expected NAME=V1,V2,… or NAME=LO..HI:STEPS"))?;
+        let number = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad(&format!("`{}` is not a number", s.trim())))
+        };
+        let values = if let Some((range, steps)) = rest.split_once(':') {
+            let (lo, hi) = range
+                .split_once("..")
+                .ok_or_else(|| bad("expected LO..HI:STEPS"))?;
+            let (lo, hi) = (number(lo)?, number(hi)?);
+            let steps: usize = steps
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&s| s >= 1)
+                .ok_or_else(|| bad("STEPS must be a whole number ≥ 1"))?;
+            if lo > hi {
+                return Err(bad(&format!("LO {lo} is above HI {hi}")));
+            }
+            if steps == 1 {
+                vec![lo]
+            } else {
+                let step = (hi - lo) / (steps - 1) as f64;
+                (0..steps).map(|k| lo + step * k as f64).collect()
+            }
+        } else {
+            rest.split(',').map(number).collect::<Result<Vec<_>, _>>()?
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(bad("the parameter name is empty"));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            values,
+        })
+    }
+}
+
+/// The Cartesian product of the axes; the last axis varies fastest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// The axes, in the order given.
+    pub axes: Vec<Axis>,
+}
+
+impl Grid {
+    /// A grid over `template`'s parameters.
+    ///
+    /// # Errors
+    /// No axis, an axis over a parameter the model lacks, or too many
+    /// points.
+    pub fn new(axes: Vec<Axis>, template: &Template) -> Result<Self, SweepError> {
+        if axes.is_empty() {
+            return Err(SweepError::Empty);
+        }
+        if let Some(a) = axes.iter().find(|a| !template.has_param(&a.name)) {
+            return Err(SweepError::UnknownParam(a.name.clone()));
+        }
+        for (i, a) in axes.iter().enumerate() {
+            if axes[..i].iter().any(|b| b.name == a.name) {
+                return Err(SweepError::Twice(a.name.clone()));
+            }
+        }
+        let len = axes
+            .iter()
+            .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+            .unwrap_or(usize::MAX);
+        if len > MAX_POINTS {
+            return Err(SweepError::TooLarge(len));
+        }
+        Ok(Self { axes })
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.axes.iter().map(|a| a.values.len()).product()
+    }
+
+    /// Whether the grid has no point.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The parameter values of point `index`.
+    pub fn point(&self, index: usize) -> BTreeMap<String, f64> {
+        let mut rest = index;
+        let mut out = BTreeMap::new();
+        for a in self.axes.iter().rev() {
+            let n = a.values.len();
+            out.insert(a.name.clone(), a.values[rest % n]);
+            rest /= n;
+        }
+        out
+    }
+}
+
+/// Shard `index` of `of` (1-based): the points whose index is
+/// `index − 1` modulo `of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// Which shard, 1 to `of`.
+    pub index: usize,
+    /// How many.
+    pub of: usize,
+}
+
+impl Shard {
+    /// Parses `I/N`.
+    ///
+    /// # Errors
+    /// [`SweepError::Shard`].
+    pub fn parse(s: &str) -> Result<Self, SweepError> {
+        let bad = || SweepError::Shard(s.to_string());
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, of): (usize, usize) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > of {
+            return Err(bad());
+        }
+        Ok(Self { index, of })
+    }
+
+    /// Whether point `i` is in this shard.
+    pub fn holds(&self, i: usize) -> bool {
+        i % self.of == self.index - 1
+    }
+}
+
+/// How each point is solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Analytically where the model is product-form, else by simulation.
+    #[default]
+    Auto,
+    /// Analytically only (a point that is not product-form says why).
+    Analytic,
+    /// By simulation only.
+    Simulate,
+}
+
+/// A model parameter bound to an estimated demand: its value and its
+/// bootstrap draws (seconds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bind {
+    /// The parameter.
+    pub param: String,
+    /// The estimate.
+    pub value: f64,
+    /// Joint bootstrap draws of it (may be empty: no band).
+    pub draws: Vec<f64>,
+}
+
+/// A sweep's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How points are solved.
+    pub method: Method,
+    /// Simulated requests per point (first probe passages).
+    pub requests: u64,
+    /// Warm-up rule of the simulations.
+    pub warmup: Warmup,
+    /// The sweep's seed; point i simulates with a seed from it and i.
+    pub seed: u64,
+    /// Fixed settings (`--set`).
+    pub base: Params,
+    /// A parameter bound to an estimated demand.
+    pub bind: Option<Bind>,
+    /// Only this shard's points.
+    pub shard: Option<Shard>,
+}
+
+/// One probe's prediction at one point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbePrediction {
+    /// Probe name.
+    pub name: String,
+    /// Colour.
+    pub color: String,
+    /// Mean response time, seconds.
+    pub mean_s: Option<f64>,
+    /// Half-width of its 95 % CI (simulation; 0 for an analytic mean).
+    pub ci_half_width_s: Option<f64>,
+    /// 95th percentile (simulation only).
+    pub p95_s: Option<f64>,
+    /// 2.5 % quantile of the mean over the bound demand's draws.
+    pub band_low_s: Option<f64>,
+    /// 97.5 % quantile of it.
+    pub band_high_s: Option<f64>,
+}
+
+/// One grid point's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Index in the grid.
+    pub index: usize,
+    /// Parameter values of the point (the grid's, and the bound one).
+    pub params: BTreeMap<String, f64>,
+    /// How it was solved: the analytic method, `simulation`, or why it has
+    /// no numbers (e.g. `unstable: …`).
+    pub method: String,
+    /// Per probe and colour; empty when the point has no numbers.
+    pub probes: Vec<ProbePrediction>,
+}
+
+/// The seed of point `index`: the sweep seed mixed with the index
+/// (SplitMix64), so that neighbouring points do not share streams.
+pub fn point_seed(seed: u64, index: usize) -> u64 {
+    let mut z = seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) >> 11
+}
+
+/// Runs the sweep (this shard's points, in parallel); `tick` is called once
+/// per point done.
+pub fn run(template: &Template, grid: &Grid, cfg: &Config, tick: &(dyn Fn() + Sync)) -> Vec<Point> {
+    let indices: Vec<usize> = (0..grid.len())
+        .filter(|&i| cfg.shard.is_none_or(|s| s.holds(i)))
+        .collect();
+    indices
+        .par_iter()
+        .map(|&i| {
+            let p = point(template, grid, cfg, i);
+            tick();
+            p
+        })
+        .collect()
+}
+
+/// The means, CIs and percentiles at one set of parameters, and how they
+/// were obtained; `Err` says why there are none.
+fn solve_at(
+    template: &Template,
+    params: &Params,
+    cfg: &Config,
+    seed: u64,
+) -> Result<(String, Vec<ProbePrediction>), String> {
+    let model = template
+        .instantiate(params, Stability::Reject)
+        .map_err(|e| match e {
+            e @ ModelError::Unstable { .. } => format!("unstable: {e}"),
+            e => e.to_string(),
+        })?;
+    let analytic = match cfg.method {
+        Method::Simulate => None,
+        _ => match analyse(&model.net) {
+            Ok(a) => Some(a),
+            Err(e) if cfg.method == Method::Analytic => return Err(e.to_string()),
+            Err(_) => None,
+        },
+    };
+    if let Some(a) = analytic {
+        let probes = a
+            .probes
+            .iter()
+            .map(|p| prediction(&p.name, &p.color, p.mean_s, Some(0.0), None))
+            .collect();
+        return Ok((a.method, probes));
+    }
+    let run = RunConfig {
+        stop: StopRule::Requests(cfg.requests),
+        warmup: cfg.warmup,
+        seed,
+        ..RunConfig::default()
+    };
+    let report = simulate(&model.net, &run, Control::default()).map_err(|e| e.to_string())?;
+    let probes = report
+        .probes
+        .iter()
+        .map(|p| prediction(&p.name, &p.color, p.mean_s, p.ci_half_width_s, p.p95_s))
+        .collect();
+    Ok(("simulation".into(), probes))
+}
+
+fn prediction(
+    name: &str,
+    color: &str,
+    mean_s: Option<f64>,
+    ci_half_width_s: Option<f64>,
+    p95_s: Option<f64>,
+) -> ProbePrediction {
+    ProbePrediction {
+        name: name.to_string(),
+        color: color.to_string(),
+        mean_s,
+        ci_half_width_s,
+        p95_s,
+        band_low_s: None,
+        band_high_s: None,
+    }
+}
+
+/// Point `index` of the grid.
+fn point(template: &Template, grid: &Grid, cfg: &Config, index: usize) -> Point {
+    let mut values = grid.point(index);
+    let mut params = cfg.base.clone();
+    for (k, v) in &values {
+        params.set(k, ParamValue::Number(*v));
+    }
+    if let Some(b) = &cfg.bind {
+        params.set(&b.param, ParamValue::Number(b.value));
+        values.insert(b.param.clone(), b.value);
+    }
+    let seed = point_seed(cfg.seed, index);
+    let (method, mut probes) = match solve_at(template, &params, cfg, seed) {
+        Ok(x) => x,
+        Err(why) => (why, Vec::new()),
+    };
+    if let Some(b) = cfg.bind.as_ref().filter(|b| !b.draws.is_empty()) {
+        band(template, &params, cfg, seed, b, &mut probes);
+    }
+    Point {
+        index,
+        params: values,
+        method,
+        probes,
+    }
+}
+
+/// The 2.5 %–97.5 % band of each probe's mean over the bound demand's
+/// draws, every draw solved like the point (simulated draws share the
+/// point's seed: common random numbers). A draw with no steady state
+/// counts as an infinite mean, so that a band reaching it has no upper
+/// end (`None`).
+fn band(
+    template: &Template,
+    params: &Params,
+    cfg: &Config,
+    seed: u64,
+    b: &Bind,
+    probes: &mut [ProbePrediction],
+) {
+    let mut per_probe: Vec<Vec<f64>> = vec![Vec::with_capacity(b.draws.len()); probes.len()];
+    for &d in &b.draws {
+        let mut p = params.clone();
+        p.set(&b.param, ParamValue::Number(d));
+        let solved = solve_at(template, &p, cfg, seed).ok();
+        for (k, probe) in probes.iter().enumerate() {
+            let mean = solved
+                .as_ref()
+                .and_then(|(_, ps)| {
+                    ps.iter()
+                        .find(|q| q.name == probe.name && q.color == probe.color)
+                })
+                .and_then(|q| q.mean_s)
+                .unwrap_or(f64::INFINITY);
+            per_probe[k].push(mean);
+        }
+    }
+    for (probe, mut v) in probes.iter_mut().zip(per_probe) {
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| Some(crate::stats::quantile_sorted(&v, p)).filter(|x| x.is_finite());
+        probe.band_low_s = q(0.025);
+        probe.band_high_s = q(0.975);
+    }
+}
+
+/// Why a set of shards does not make the whole sweep.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MergeError {
+    /// Parts of different sweeps.
+    #[error("the parts are not of one sweep: {0}")]
+    Mismatch(String),
+    /// Points missing.
+    #[error("points missing: {}", indices(.0))]
+    Missing(Vec<usize>),
+    /// Points given twice.
+    #[error("points given more than once: {}", indices(.0))]
+    Duplicate(Vec<usize>),
+}
+
+/// A short list of indices (the first 20, then how many more).
+fn indices(v: &[usize]) -> String {
+    let shown: Vec<String> = v.iter().take(20).map(usize::to_string).collect();
+    if v.len() > 20 {
+        format!("{} and {} more", shown.join(", "), v.len() - 20)
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// Merges the points of several shards of one grid of `len` points into
+/// the whole, in index order.
+///
+/// # Errors
+/// Missing or duplicated points, named.
+pub fn merge(len: usize, parts: Vec<Vec<Point>>) -> Result<Vec<Point>, MergeError> {
+    let mut slots: Vec<Option<Point>> = vec![None; len];
+    let mut twice = Vec::new();
+    for p in parts.into_iter().flatten() {
+        let i = p.index;
+        match slots.get_mut(i) {
+            None => {
+                return Err(MergeError::Mismatch(format!(
+                    "point {i} is outside a grid of {len}"
+                )));
+            }
+            Some(Some(_)) => twice.push(i),
+            Some(slot) => *slot = Some(p),
+        }
+    }
+    if !twice.is_empty() {
+        twice.sort_unstable();
+        twice.dedup();
+        return Err(MergeError::Duplicate(twice));
+    }
+    let missing: Vec<usize> = (0..len).filter(|&i| slots[i].is_none()).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing(missing));
+    }
+    Ok(slots.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_parse_lists_and_ranges_and_refuse_the_rest() {
+        let a = Axis::parse("rate=1,2.5, 4").unwrap();
+        assert_eq!((a.name.as_str(), a.values), ("rate", vec![1.0, 2.5, 4.0]));
+        let a = Axis::parse("u=0.2..0.8:4").unwrap();
+        let want = [0.2, 0.4, 0.6, 0.8];
+        assert!(
+            a.values
+                .iter()
+                .zip(want)
+                .all(|(x, y)| (x - y).abs() < 1e-12)
+        );
+        for bad in [
+            "rate",
+            "rate=",
+            "rate=1,x",
+            "u=0.8..0.2:3",
+            "u=0..1:0",
+            "=1",
+        ] {
+            assert!(Axis::parse(bad).is_err(), "{bad}");
+        }
+        let e = Axis::parse("u=0.8..0.2:3").unwrap_err().to_string();
+        assert!(e.contains("LO 0.8 is above HI 0.2"), "{e}");
+    }
+
+    #[test]
+    fn points_enumerate_the_product_with_the_last_axis_fastest() {
+        let grid = Grid {
+            axes: vec![
+                Axis::parse("a=1,2").unwrap(),
+                Axis::parse("b=10,20,30").unwrap(),
+            ],
+        };
+        assert_eq!(grid.len(), 6);
+        let p = grid.point(4);
+        assert_eq!((p["a"], p["b"]), (2.0, 20.0));
+    }
+
+    #[test]
+    fn shards_partition_the_points_and_merge_refuses_gaps_and_repeats() {
+        let shards: Vec<Shard> = (1..=3)
+            .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
+            .collect();
+        for i in 0..10 {
+            assert_eq!(shards.iter().filter(|s| s.holds(i)).count(), 1);
+        }
+        for bad in ["0/3", "4/3", "1", "a/b"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        let pt = |index| Point {
+            index,
+            params: BTreeMap::new(),
+            method: String::new(),
+            probes: Vec::new(),
+        };
+        let merged = merge(3, vec![vec![pt(2), pt(0)], vec![pt(1)]]).unwrap();
+        assert_eq!(
+            merged.iter().map(|p| p.index).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert_eq!(
+            merge(3, vec![vec![pt(0)]]),
+            Err(MergeError::Missing(vec![1, 2]))
+        );
+        assert_eq!(
+            merge(2, vec![vec![pt(0), pt(1)], vec![pt(1)]]),
+            Err(MergeError::Duplicate(vec![1]))
+        );
+    }
+}
