@@ -1,5 +1,6 @@
 //! Argument definitions and the commands behind them.
 
+mod capacity;
 mod compare;
 mod estimate;
 mod generate;
@@ -99,6 +100,9 @@ enum Command {
     Sweep(sweep::Args),
     /// Put the shards of a sweep back together.
     Merge(sweep::MergeArgs),
+    /// The largest load, or fewest servers, that meets a response-time
+    /// objective.
+    Capacity(capacity::Args),
 }
 
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -138,6 +142,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Solve(a) => done(solve::run(a)),
         Command::Sweep(a) => done(sweep::run(a)),
         Command::Merge(a) => done(sweep::merge(a)),
+        Command::Capacity(a) => done(capacity::run(a)),
     }
 }
 

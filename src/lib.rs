@@ -59,6 +59,7 @@
 // Index loops over places × colours read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+pub mod capacity;
 pub mod compare;
 pub mod error;
 pub mod estimate;

@@ -5,6 +5,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod bad;
+mod capacity;
 mod estimate;
 mod import;
 mod inspect;

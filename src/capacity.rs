@@ -1,0 +1,505 @@
+//! Capacity questions: the largest value of a parameter (a load) or the
+//! smallest (servers, containers) at which a response-time objective
+//! holds, by bisection on the analytic solution where the model allows it
+//! and on simulation otherwise.
+//!
+//! Percentiles are analytic only where the probe is one visit to one of a
+//! set of identical open FCFS M/M/c stations (as in the shipped open
+//! models): the waiting time is 0 with probability 1 − C and otherwise
+//! exponential with rate cμ − λ, the response time adds the service. Any
+//! other model's percentiles come from simulation.
+
+use serde::Serialize;
+
+use crate::model::{ModelError, ParamValue, Params, Stability, Template};
+use crate::qpn::{Control, Dist, RunConfig, Scheduling, StopRule, ValidNet, Warmup, simulate};
+use crate::solve::analyse;
+
+/// The statistic an objective bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stat {
+    /// The mean.
+    Mean,
+    /// A percentile, in percent (50, 90, 95 or 99).
+    P(u8),
+}
+
+/// A response-time objective `STAT<=VALUE` (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Slo {
+    /// The statistic.
+    pub stat: Stat,
+    /// Its bound, seconds.
+    pub limit_s: f64,
+}
+
+/// What is wrong with a capacity question.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CapacityError {
+    /// An objective that does not parse.
+    #[error("SLO `{0}`: expected STAT<=SECONDS with STAT one of mean, p50, p90, p95, p99")]
+    Slo(String),
+    /// A parameter the model does not have.
+    #[error("the model has no parameter `{0}`")]
+    UnknownParam(String),
+    /// A probe the model does not have.
+    #[error("the model has no probe `{0}`")]
+    UnknownProbe(String),
+    /// A bad range.
+    #[error("range {lo}..{hi}: LO must be below HI")]
+    Range {
+        /// Low end.
+        lo: f64,
+        /// High end.
+        hi: f64,
+    },
+    /// A model that cannot be evaluated at some value (not for lack of a
+    /// steady state, which only fails the objective).
+    #[error("at {param} = {value}: {why}")]
+    Model {
+        /// The parameter.
+        param: String,
+        /// Its value.
+        value: f64,
+        /// What went wrong.
+        why: String,
+    },
+}
+
+impl Slo {
+    /// Parses `mean<=2`, `p95<=3.5`.
+    ///
+    /// # Errors
+    /// [`CapacityError::Slo`].
+    pub fn parse(s: &str) -> Result<Self, CapacityError> {
+        let bad = || CapacityError::Slo(s.to_string());
+        let (stat, limit) = s.split_once("<=").ok_or_else(bad)?;
+        let stat = match stat.trim() {
+            "mean" => Stat::Mean,
+            "p50" => Stat::P(50),
+            "p90" => Stat::P(90),
+            "p95" => Stat::P(95),
+            "p99" => Stat::P(99),
+            _ => return Err(bad()),
+        };
+        let limit_s: f64 = limit.trim().parse().map_err(|_| bad())?;
+        if !(limit_s.is_finite() && limit_s > 0.0) {
+            return Err(bad());
+        }
+        Ok(Self { stat, limit_s })
+    }
+}
+
+/// Quantile `p` (0–1) of the response time of an M/M/c FCFS queue with
+/// arrival rate `lambda`, mean service `d` and `c` servers; `None` when it
+/// has no steady state.
+pub fn mmc_quantile(lambda: f64, d: f64, c: u32, p: f64) -> Option<f64> {
+    let mu = 1.0 / d;
+    let alpha = f64::from(c) * mu - lambda;
+    if alpha <= 0.0 {
+        return None;
+    }
+    let wait_prob = crate::numeric::erlang_c(c, lambda * d);
+    // P(R > t): no wait (service alone), or an Exp(α) wait plus service.
+    let tail = |t: f64| {
+        let conv = if (alpha - mu).abs() < 1e-12 * mu {
+            (-mu * t).exp() * (1.0 + mu * t)
+        } else {
+            (alpha * (-mu * t).exp() - mu * (-alpha * t).exp()) / (alpha - mu)
+        };
+        (1.0 - wait_prob) * (-mu * t).exp() + wait_prob * conv
+    };
+    let (mut lo, mut hi) = (0.0, d);
+    while tail(hi) > 1.0 - p {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if tail(mid) > 1.0 - p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+/// The statistic of one probe and colour at one parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The parameter's value.
+    pub value: f64,
+    /// The statistic, seconds (`None`: no steady state, or not measured).
+    pub stat_s: Option<f64>,
+    /// Its CI half-width (simulated means), seconds.
+    pub ci_half_width_s: Option<f64>,
+    /// The mean, seconds.
+    pub mean_s: Option<f64>,
+    /// How it was obtained (analytic method, `simulation`, or why none).
+    pub method: String,
+}
+
+/// How each value is evaluated.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// The parameter searched.
+    pub param: String,
+    /// The objective.
+    pub slo: Slo,
+    /// Probe (default the first).
+    pub probe: Option<String>,
+    /// Where to search.
+    pub range: (f64, f64),
+    /// Whole values only (servers, containers).
+    pub integer: bool,
+    /// Never analytic.
+    pub simulate_only: bool,
+    /// Simulated requests per evaluation.
+    pub requests: u64,
+    /// Simulation seed (the same at every value: common random numbers).
+    pub seed: u64,
+    /// Warm-up.
+    pub warmup: Warmup,
+    /// Fixed settings.
+    pub base: Params,
+}
+
+/// The answer to a capacity question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    /// The parameter.
+    pub param: String,
+    /// The best value meeting the objective; `None` when none in the range
+    /// does.
+    pub value: Option<f64>,
+    /// The bracket the answer lies in: [meets, fails] (or the reverse for a
+    /// parameter the statistic falls with).
+    pub interval: (f64, f64),
+    /// The objective, as given.
+    pub slo: Slo,
+    /// The probe and colour.
+    pub probe: String,
+    /// What happened, in words.
+    pub verdict: String,
+    /// The evaluation at `value` (or, when none meets the objective, at the
+    /// best value tried).
+    pub at: Evaluation,
+    /// Every evaluation, in order.
+    pub steps: Vec<Evaluation>,
+}
+
+/// Evaluates the objective's statistic at `value`.
+///
+/// # Errors
+/// A model that cannot be built at that value for another reason than
+/// stability.
+pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation, CapacityError> {
+    let mut params = q.base.clone();
+    params.set(&q.param, ParamValue::Number(value));
+    let model = match template.instantiate(&params, Stability::Reject) {
+        Ok(m) => m,
+        Err(e @ ModelError::Unstable { .. }) => {
+            return Ok(Evaluation {
+                value,
+                stat_s: None,
+                ci_half_width_s: None,
+                mean_s: None,
+                method: format!("unstable: {e}"),
+            });
+        }
+        Err(e) => {
+            return Err(CapacityError::Model {
+                param: q.param.clone(),
+                value,
+                why: e.to_string(),
+            });
+        }
+    };
+    let probe = q
+        .probe
+        .clone()
+        .unwrap_or_else(|| model.net.probes[0].name.clone());
+    if !model.net.probes.iter().any(|p| p.name == probe) {
+        return Err(CapacityError::UnknownProbe(probe));
+    }
+    if !q.simulate_only
+        && let Some(e) = analytic(&model.net, &probe, q.slo.stat, value)
+    {
+        return Ok(e);
+    }
+    simulated(&model.net, &probe, q, value)
+}
+
+/// The analytic evaluation, where the solver maps the probe (and, for a
+/// percentile, the model is identical open M/M/c stations visited once).
+fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evaluation> {
+    let a = analyse(net).ok()?;
+    let p = a.probes.iter().find(|p| p.name == probe)?;
+    let mean = p.mean_s?;
+    let stat_s = match stat {
+        Stat::Mean => mean,
+        Stat::P(pct) => mmc_stations(net, &a, mean)
+            .and_then(|(lambda, d, c)| mmc_quantile(lambda, d, c, f64::from(pct) / 100.0))?,
+    };
+    Some(Evaluation {
+        value,
+        stat_s: Some(stat_s),
+        ci_half_width_s: Some(0.0),
+        mean_s: Some(mean),
+        method: a.method,
+    })
+}
+
+/// (λ per station, D, c) when every queueing place is the same FCFS
+/// station with exponential service of one colour, all equally loaded,
+/// and the probe's mean is one station's residence time (one visit).
+fn mmc_stations(
+    net: &ValidNet,
+    a: &crate::solve::Analysis,
+    probe_mean: f64,
+) -> Option<(f64, f64, u32)> {
+    let queues: Vec<_> = net.places.iter().filter_map(|p| p.queue.as_ref()).collect();
+    let first = queues.first()?;
+    let exp_mean = |q: &crate::qpn::Queue| {
+        let ds: Vec<f64> = q
+            .service
+            .iter()
+            .flatten()
+            .map(|d| match d {
+                Dist::Exponential { mean } => Some(*mean),
+                _ => None,
+            })
+            .collect::<Option<Vec<f64>>>()?;
+        (ds.len() == 1).then(|| ds[0])
+    };
+    let d = exp_mean(first)?;
+    let same = |q: &&crate::qpn::Queue| {
+        q.scheduling == Scheduling::Fcfs && q.servers == first.servers && exp_mean(q) == Some(d)
+    };
+    if !queues.iter().all(same) || a.places.is_empty() {
+        return None;
+    }
+    let lambda = a.places[0].throughput;
+    let all_equal = a.places.iter().all(|p| {
+        (p.throughput - lambda).abs() <= 1e-9 * lambda
+            && (p.mean_residence_s - probe_mean).abs() <= 1e-9 * probe_mean
+    });
+    all_equal.then_some((lambda, d, first.servers))
+}
+
+fn simulated(
+    net: &ValidNet,
+    probe: &str,
+    q: &Query,
+    value: f64,
+) -> Result<Evaluation, CapacityError> {
+    let run = RunConfig {
+        stop: StopRule::Requests(q.requests),
+        warmup: q.warmup,
+        seed: q.seed,
+        ..RunConfig::default()
+    };
+    let model_error = |why: String| CapacityError::Model {
+        param: q.param.clone(),
+        value,
+        why,
+    };
+    let report = simulate(net, &run, Control::default()).map_err(|e| model_error(e.to_string()))?;
+    let p = report
+        .probes
+        .iter()
+        .find(|p| p.name == probe)
+        .ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
+    let stat_s = match q.slo.stat {
+        Stat::Mean => p.mean_s,
+        Stat::P(50) => p.p50_s,
+        Stat::P(90) => p.p90_s,
+        Stat::P(95) => p.p95_s,
+        Stat::P(_) => p.p99_s,
+    };
+    Ok(Evaluation {
+        value,
+        stat_s,
+        ci_half_width_s: match q.slo.stat {
+            Stat::Mean => p.ci_half_width_s,
+            Stat::P(_) => None,
+        },
+        mean_s: p.mean_s,
+        method: "simulation".into(),
+    })
+}
+
+/// Whether an evaluation meets the objective (no steady state never does).
+fn meets(e: &Evaluation, slo: &Slo) -> bool {
+    e.stat_s.is_some_and(|s| s <= slo.limit_s)
+}
+
+/// Answers the question by bisection over `q.range`: the statistic is
+/// taken to move one way with the parameter (up with a load, down with
+/// servers), judged from the two ends.
+///
+/// # Errors
+/// A bad range, an unknown parameter or probe, or a model that cannot be
+/// built.
+pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
+    let (lo, hi) = q.range;
+    if !template.has_param(&q.param) {
+        return Err(CapacityError::UnknownParam(q.param.clone()));
+    }
+    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
+        return Err(CapacityError::Range { lo, hi });
+    }
+    let mut steps = Vec::new();
+    let mut eval = |v: f64| -> Result<Evaluation, CapacityError> {
+        let e = evaluate(template, q, v)?;
+        steps.push(e.clone());
+        Ok(e)
+    };
+    let (at_lo, at_hi) = (eval(lo)?, eval(hi)?);
+    let probe = match &q.probe {
+        Some(p) => p.clone(),
+        None => {
+            let mut params = q.base.clone();
+            params.set(&q.param, ParamValue::Number(lo));
+            let model = template
+                .instantiate(&params, Stability::Allow)
+                .map_err(|e| CapacityError::Model {
+                    param: q.param.clone(),
+                    value: lo,
+                    why: e.to_string(),
+                })?;
+            model.net.probes[0].name.clone()
+        }
+    };
+    // Rising: the statistic grows with the parameter (or the high end has
+    // no steady state); the answer is then the largest value that meets it.
+    let rising = match (at_lo.stat_s, at_hi.stat_s) {
+        (Some(a), Some(b)) => b >= a,
+        (_, None) => true,
+        (None, Some(_)) => false,
+    };
+    let (good_end, bad_end) = if rising {
+        (at_lo, at_hi)
+    } else {
+        (at_hi, at_lo)
+    };
+    let word = if rising { "largest" } else { "smallest" };
+    if meets(&bad_end, &q.slo) {
+        return Ok(answer(
+            &probe,
+            q,
+            Some(bad_end.value),
+            (bad_end.value, bad_end.value),
+            format!("met everywhere in the range: the {word} value tried is the range's end"),
+            bad_end,
+            steps,
+        ));
+    }
+    if !meets(&good_end, &q.slo) {
+        let v = good_end.value;
+        return Ok(answer(
+            &probe,
+            q,
+            None,
+            (v, v),
+            "no value in the range meets it; `at` is the best value tried".into(),
+            good_end,
+            steps,
+        ));
+    }
+    let (mut good, mut bad) = (good_end, bad_end.value);
+    let tolerance = if q.integer { 1.0 } else { 1e-4 * (hi - lo) };
+    while (bad - good.value).abs() > tolerance {
+        let mid = 0.5 * (good.value + bad);
+        let mid = if q.integer {
+            if rising { mid.floor() } else { mid.ceil() }
+        } else {
+            mid
+        };
+        if mid == good.value || mid == bad {
+            break;
+        }
+        let e = eval(mid)?;
+        if meets(&e, &q.slo) {
+            good = e;
+        } else {
+            bad = mid;
+        }
+    }
+    let verdict = format!(
+        "the {word} value that meets it, to {}",
+        if q.integer {
+            "a whole number".to_string()
+        } else {
+            format!("{tolerance:.3e}")
+        }
+    );
+    Ok(answer(
+        &probe,
+        q,
+        Some(good.value),
+        (good.value, bad),
+        verdict,
+        good,
+        steps,
+    ))
+}
+
+fn answer(
+    probe: &str,
+    q: &Query,
+    value: Option<f64>,
+    interval: (f64, f64),
+    verdict: String,
+    at: Evaluation,
+    steps: Vec<Evaluation>,
+) -> Answer {
+    Answer {
+        param: q.param.clone(),
+        value,
+        interval,
+        slo: q.slo,
+        probe: probe.to_string(),
+        verdict,
+        at,
+        steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slos_parse_and_bad_ones_say_what_is_expected() {
+        assert_eq!(
+            Slo::parse("p95<=3.5").unwrap(),
+            Slo {
+                stat: Stat::P(95),
+                limit_s: 3.5
+            }
+        );
+        assert_eq!(Slo::parse(" mean <= 2").unwrap().stat, Stat::Mean);
+        for bad in ["p97<=1", "mean<2", "p95<=-1", "p95<=x"] {
+            assert!(Slo::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mmc_quantiles_match_the_closed_forms() {
+        // M/M/1: R is exponential with rate μ − λ.
+        let (lambda, d) = (6.0, 0.1);
+        let want = -(0.05f64).ln() / (10.0 - lambda);
+        assert!((mmc_quantile(lambda, d, 1, 0.95).unwrap() - want).abs() < 1e-9);
+        // No wait at all as λ → 0: the service's own quantile.
+        let q = mmc_quantile(1e-9, 1.0, 4, 0.9).unwrap();
+        assert!((q - (10f64).ln()).abs() < 1e-6, "{q}");
+        // α = μ (c = 2, λ = μ): the Erlang-2 tail e^{−μt}(1 + μt).
+        let q = mmc_quantile(1.0, 1.0, 2, 0.95).unwrap();
+        let c = crate::numeric::erlang_c(2, 1.0);
+        let tail = (1.0 - c) * (-q).exp() + c * (-q).exp() * (1.0 + q);
+        assert!((tail - 0.05).abs() < 1e-9, "{tail}");
+        assert!(mmc_quantile(2.0, 1.0, 2, 0.5).is_none());
+    }
+}
