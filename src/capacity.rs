@@ -138,6 +138,10 @@ pub struct Evaluation {
     pub mean_s: Option<f64>,
     /// How it was obtained (analytic method, `simulation`, or why none).
     pub method: String,
+    /// A simulated mean whose CI still held the target after 16 times the
+    /// requests: the step was decided on the point estimate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
 }
 
 /// How each value is evaluated.
@@ -206,6 +210,7 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
                 ci_half_width_s: None,
                 mean_s: None,
                 method: format!("unstable: {e}"),
+                uncertain: false,
             });
         }
         Err(e) => {
@@ -248,6 +253,7 @@ fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evalu
         ci_half_width_s: Some(0.0),
         mean_s: Some(mean),
         method: a.method,
+        uncertain: false,
     })
 }
 
@@ -327,7 +333,29 @@ fn simulated(
         },
         mean_s: p.mean_s,
         method: "simulation".into(),
+        uncertain: false,
     })
+}
+
+/// [`evaluate`], and, while a simulated mean's CI holds the target, again
+/// with 4 and 16 times the requests (the same seed); still unclear, it is
+/// marked `uncertain` and decided on the point estimate.
+fn clear_of_target(template: &Template, q: &Query, v: f64) -> Result<Evaluation, CapacityError> {
+    let straddles = |e: &Evaluation| match (e.stat_s, e.ci_half_width_s) {
+        (Some(x), Some(h)) => h > 0.0 && (x - q.slo.limit_s).abs() < h,
+        _ => false,
+    };
+    let mut e = evaluate(template, q, v)?;
+    let mut more = q.clone();
+    for _ in 0..2 {
+        if !straddles(&e) {
+            return Ok(e);
+        }
+        more.requests *= 4;
+        e = evaluate(template, &more, v)?;
+    }
+    e.uncertain = straddles(&e);
+    Ok(e)
 }
 
 /// Whether an evaluation meets the objective (no steady state never does).
@@ -352,7 +380,7 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     }
     let mut steps = Vec::new();
     let mut eval = |v: f64| -> Result<Evaluation, CapacityError> {
-        let e = evaluate(template, q, v)?;
+        let e = clear_of_target(template, q, v)?;
         steps.push(e.clone());
         Ok(e)
     };

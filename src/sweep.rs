@@ -247,6 +247,8 @@ pub struct Config {
     pub bind: Option<Bind>,
     /// Only this shard's points.
     pub shard: Option<Shard>,
+    /// Elasticities of every probe's mean at every point.
+    pub sensitivity: bool,
 }
 
 /// One probe's prediction at one point.
@@ -266,6 +268,11 @@ pub struct ProbePrediction {
     pub band_low_s: Option<f64>,
     /// 97.5 % quantile of it.
     pub band_high_s: Option<f64>,
+    /// With `sensitivity`: d ln R / d ln θ of the mean for every positive
+    /// numeric parameter θ that can be moved (not whole-number ones such
+    /// as servers).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub elasticities: BTreeMap<String, f64>,
 }
 
 /// One grid point's result.
@@ -367,6 +374,7 @@ fn prediction(
         p95_s,
         band_low_s: None,
         band_high_s: None,
+        elasticities: BTreeMap::new(),
     }
 }
 
@@ -388,6 +396,9 @@ fn point(template: &Template, grid: &Grid, cfg: &Config, index: usize) -> Point 
     };
     if let Some(b) = cfg.bind.as_ref().filter(|b| !b.draws.is_empty()) {
         band(template, &params, cfg, seed, b, &mut probes);
+    }
+    if cfg.sensitivity && !probes.is_empty() {
+        elasticities(template, &params, cfg, seed, &method, &mut probes);
     }
     Point {
         index,
@@ -432,6 +443,46 @@ fn band(
         let q = |p: f64| Some(crate::stats::quantile_sorted(&v, p)).filter(|x| x.is_finite());
         probe.band_low_s = q(0.025);
         probe.band_high_s = q(0.975);
+    }
+}
+
+/// d ln R / d ln θ by central differences in ln θ, for every positive
+/// parameter whose moved values still make a model (whole-number ones
+/// such as servers do not): a step of 1e-4 on an analytic point, 0.05 on a
+/// simulated one (common random numbers: the point's seed).
+fn elasticities(
+    template: &Template,
+    params: &Params,
+    cfg: &Config,
+    seed: u64,
+    method: &str,
+    probes: &mut [ProbePrediction],
+) {
+    let Ok(values) = template.resolve(params) else {
+        return;
+    };
+    let h: f64 = if method == "simulation" { 0.05 } else { 1e-4 };
+    for (name, &v) in values.iter().filter(|(_, v)| **v > 0.0) {
+        let at = |f: f64| {
+            let mut p = params.clone();
+            p.set(name, ParamValue::Number(v * f));
+            solve_at(template, &p, cfg, seed).ok().map(|x| x.1)
+        };
+        let (Some(up), Some(down)) = (at(h.exp()), at((-h).exp())) else {
+            continue;
+        };
+        for probe in probes.iter_mut() {
+            let mean = |ps: &[ProbePrediction]| {
+                ps.iter()
+                    .find(|q| q.name == probe.name && q.color == probe.color)
+                    .and_then(|q| q.mean_s)
+            };
+            if let (Some(a), Some(b)) = (mean(&up), mean(&down)) {
+                probe
+                    .elasticities
+                    .insert(name.clone(), (a.ln() - b.ln()) / (2.0 * h));
+            }
+        }
     }
 }
 

@@ -45,6 +45,10 @@ pub struct Args {
     /// puts the shards back together.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+    /// Also d ln R / d ln θ of every probe's mean for every parameter
+    /// (JSON `elasticities`).
+    #[arg(long)]
+    sensitivity: bool,
     #[arg(long)]
     seed: Option<u64>,
     #[arg(long)]
@@ -105,6 +109,7 @@ pub fn run(a: Args) -> Result<()> {
         base: settings(&a.set)?,
         bind,
         shard,
+        sensitivity: a.sensitivity,
     };
     let points = with_bar(grid.len(), shard, |tick| {
         sweep::run(&template, &grid, &cfg, tick)

@@ -219,3 +219,44 @@ fn bad_grids_are_usage_errors_that_say_what_was_expected() {
         assert!(run.stderr.contains(says), "{a:?}: {}", run.stderr);
     }
 }
+
+#[test]
+fn elasticities_of_mm1_are_the_closed_forms() {
+    // M/M/1 at U = λD: R = D/(1 − λD), so d ln R/d ln D = 1/(1 − U) and
+    // d ln R/d ln λ = U/(1 − U). Whole-number parameters are left out.
+    let m = model("qpn1-open.yaml");
+    let v = json(&demandsim(
+        &[
+            "sweep",
+            &m,
+            "--set",
+            "servers=1",
+            "--set",
+            "demand=0.1",
+            "--grid",
+            "arrival_rate=2,5,8",
+            "--sensitivity",
+            "--format",
+            "json",
+            "--seed",
+            "1",
+        ],
+        b"",
+    ));
+    for p in v["points"].as_array().unwrap() {
+        let u = p["params"]["arrival_rate"].as_f64().unwrap() * 0.1;
+        let e = &p["probes"][0]["elasticities"];
+        assert!(
+            (e["demand"].as_f64().unwrap() - 1.0 / (1.0 - u)).abs() < 1e-6,
+            "{e}"
+        );
+        assert!(
+            (e["arrival_rate"].as_f64().unwrap() - u / (1.0 - u)).abs() < 1e-6,
+            "{e}"
+        );
+        assert!(
+            e.get("servers").is_none() && e.get("containers").is_none(),
+            "{e}"
+        );
+    }
+}
