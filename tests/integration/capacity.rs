@@ -187,6 +187,14 @@ fn a_simulated_search_lands_near_the_analytic_answer() {
             .iter()
             .all(|s| s["method"] == "simulation")
     );
+    // Every step was decided with its CI clear of the 2 s target (after up
+    // to 16× the requests), or says it was not.
+    for s in v["steps"].as_array().unwrap() {
+        let x = s["stat_s"].as_f64().unwrap();
+        let h = s["ci_half_width_s"].as_f64().unwrap();
+        let clear = (x - 2.0).abs() >= h;
+        assert!(clear || s["uncertain"] == true, "{s}");
+    }
 }
 
 #[test]
