@@ -6,6 +6,7 @@
 
 mod bad;
 mod capacity;
+mod deploy;
 mod estimate;
 mod import;
 mod inspect;
