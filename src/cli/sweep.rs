@@ -49,6 +49,18 @@ pub struct Args {
     /// (JSON `elasticities`).
     #[arg(long)]
     sensitivity: bool,
+    /// Write a plot (sweep.svg) and a page (index.html) of the first
+    /// probe's mean against the first swept parameter into DIR.
+    #[arg(long = "out", value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// A response-time objective to draw on the plot, seconds.
+    #[arg(long, value_name = "SECONDS")]
+    slo: Option<f64>,
+    /// A measured run to draw on the plot: requests.csv@PARAM=VALUE, its
+    /// mean response time at that value of the first swept parameter
+    /// (repeatable).
+    #[arg(long, value_name = "FILE@PARAM=VALUE")]
+    measured: Vec<String>,
     #[arg(long)]
     seed: Option<u64>,
     #[arg(long)]
@@ -126,7 +138,116 @@ pub fn run(a: Args) -> Result<()> {
         shard,
         points,
     };
+    if let Some(dir) = &a.out_dir {
+        let measured = a
+            .measured
+            .iter()
+            .map(|m| read_measured(m, &out.axes[0]))
+            .collect::<Result<Vec<_>>>()?;
+        write_page(dir, &out, a.slo, &measured)?;
+    }
     write(&out, &a.out)
+}
+
+/// `FILE@PARAM=VALUE`: (VALUE, mean response time of FILE's successful
+/// requests).
+fn read_measured(spec: &str, x_name: &str) -> Result<(f64, f64)> {
+    let usage = || UsageError(format!("--measured {spec}: expected FILE@PARAM=VALUE"));
+    let (file, at) = spec.rsplit_once('@').ok_or_else(usage)?;
+    let (param, value) = at.split_once('=').ok_or_else(usage)?;
+    if param != x_name {
+        return Err(UsageError(format!(
+            "--measured {spec}: the plot's x axis is `{x_name}`, not `{param}`"
+        ))
+        .into());
+    }
+    let value: f64 = value.parse().map_err(|_| usage())?;
+    let input = super::io::open_input(Path::new(file))?;
+    let mut reader =
+        demandsim::trace::RequestReader::new(input).with_context(|| file.to_string())?;
+    let (mut sum, mut n) = (0.0, 0u64);
+    while let Some(r) = reader.next_request() {
+        let r = r.with_context(|| file.to_string())?;
+        if r.success {
+            sum += r.response_time;
+            n += 1;
+        }
+    }
+    anyhow::ensure!(n > 0, "{file}: no successful request");
+    Ok((value, sum / n as f64))
+}
+
+/// The plot and the page of a sweep in `dir`.
+fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let x_name = &out.axes[0];
+    let mut lines: Vec<demandsim::report::plots::SweepLine> = Vec::new();
+    for p in &out.points {
+        let others: Vec<String> = out.axes[1..]
+            .iter()
+            .map(|a| format!("{a} = {}", TEXT.value(p.params[a])))
+            .collect();
+        let label = if others.is_empty() {
+            "predicted".to_string()
+        } else {
+            others.join(", ")
+        };
+        let Some(q) = p.probes.first() else { continue };
+        let Some(mean) = q.mean_s else { continue };
+        let point = (
+            p.params[x_name],
+            mean,
+            q.band_low_s,
+            q.band_high_s.or(q.band_low_s.map(|_| f64::INFINITY)),
+        );
+        match lines.iter_mut().find(|l| l.0 == label) {
+            Some(l) => l.1.push(point),
+            None => lines.push((label, vec![point])),
+        }
+    }
+    for l in &mut lines {
+        for p in &mut l.1 {
+            if p.3 == Some(f64::INFINITY) {
+                p.3 = None;
+            }
+        }
+    }
+    let svg = demandsim::report::plots::sweep_curve(x_name, &lines, slo, measured)?;
+    let unstable = out.points.iter().filter(|p| p.probes.is_empty()).count();
+    let headline = format!(
+        "{}: {} points over {}; {} without a steady state or an answer.",
+        out.model,
+        out.points.len(),
+        out.axes.join(" × "),
+        unstable
+    );
+    let mut header: Vec<&str> = out.axes.iter().map(String::as_str).collect();
+    header.extend(["mean [s]", "± [s]", "p95 [s]", "band [s]", "method"]);
+    let rows: Vec<Vec<String>> = out
+        .points
+        .iter()
+        .map(|p| {
+            let mut row: Vec<String> = out.axes.iter().map(|a| TEXT.value(p.params[a])).collect();
+            let q = p.probes.first();
+            row.push(num(q.and_then(|q| q.mean_s)));
+            row.push(num(q.and_then(|q| q.ci_half_width_s)));
+            row.push(num(q.and_then(|q| q.p95_s)));
+            row.push(q.map_or("-".into(), |q| TEXT.range(q.band_low_s, q.band_high_s)));
+            row.push(p.method.clone());
+            row
+        })
+        .collect();
+    if let Some(svg) = &svg {
+        super::io::Output::write_whole(&dir.join("sweep.svg"), svg.as_bytes())?;
+    }
+    let page = demandsim::report::sweep_html(
+        &format!("Sweep of {}", out.model),
+        &headline,
+        svg.as_deref(),
+        &header,
+        &rows,
+    );
+    super::io::Output::write_whole(&dir.join("index.html"), page.as_bytes())
 }
 
 /// Runs `work` with a progress bar on stderr over this shard's points.

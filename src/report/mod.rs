@@ -374,6 +374,34 @@ thead th{background:#f3f3f3;position:sticky;top:0}tbody th{text-align:left}tr:ho
 .scroll{overflow-x:auto;max-width:100%}.small{font-size:.88rem;color:#555}.warn{color:#a40}.fail{color:#b00}
 figure{margin:1rem 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}
 .figs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}nav a{margin-right:.6rem;white-space:nowrap}code{font-size:.9em}";
+/// A self-contained page for a sweep: the headline first, the plot, then
+/// the table of points.
+pub fn sweep_html(
+    title: &str,
+    headline: &str,
+    svg: Option<&str>,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} — demandsim sweep</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n<p>{}</p>\n",
+        esc(title),
+        esc(title),
+        esc(headline),
+    );
+    if let Some(svg) = svg {
+        let _ = writeln!(out, "<figure>{svg}</figure>");
+    }
+    table_html(&mut out, header, rows);
+    let _ = writeln!(
+        out,
+        "<p class=\"small\">demandsim {}. Times in seconds. Bands: 2.5–97.5 % of the predicted mean over the estimated demand's bootstrap draws.</p></body></html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    out
+}
 
 /// The whole report as one HTML document: `title`, then each study with
 /// its summary table, its figures and one section per experiment.

@@ -260,3 +260,64 @@ fn elasticities_of_mm1_are_the_closed_forms() {
         );
     }
 }
+
+#[test]
+fn out_writes_the_plot_and_the_page_with_the_measured_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("qpn1-open.yaml");
+    let trace = format!(
+        "{}/traces/example/requests.csv.gz@arrival_rate=6.242",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = dir.path().join("page");
+    let run = demandsim(
+        &[
+            "-q",
+            "sweep",
+            &m,
+            "--grid",
+            "arrival_rate=2..9:8",
+            "--slo",
+            "3",
+            "--measured",
+            &trace,
+            "--out",
+            out.to_str().unwrap(),
+            "--seed",
+            "1",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let svg = std::fs::read_to_string(out.join("sweep.svg")).unwrap();
+    assert!(
+        svg.contains("Mean response time against arrival_rate"),
+        "no title"
+    );
+    assert!(svg.contains("objective 3 s") && svg.contains("measured"));
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("8 points over arrival_rate") && page.contains("<svg"));
+    // The measured point must sit on the plot's x axis.
+    let bad = trace.replace("arrival_rate", "servers");
+    let run = demandsim(
+        &[
+            "sweep",
+            &m,
+            "--grid",
+            "arrival_rate=2,4",
+            "--measured",
+            &bad,
+            "--out",
+            out.to_str().unwrap(),
+            "--seed",
+            "1",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("x axis is `arrival_rate`"),
+        "{}",
+        run.stderr
+    );
+}
