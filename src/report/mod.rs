@@ -218,6 +218,7 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "demand error",
         "simulated R [s] (± CI)",
         "analytic R [s]",
+        "band from demand CI [s]",
         "measured R [s]",
         "error",
         "analytic error",
@@ -244,6 +245,12 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
                     (m, _) => sig(m),
                 },
                 sig(e.analytic_s),
+                match e.prediction_band_s {
+                    Some([lo, hi]) => {
+                        format!("{}–{}", sig(lo), hi.map_or("∞".into(), |h| sig(Some(h))))
+                    }
+                    None => "–".into(),
+                },
                 sig(e.measured_s),
                 pct(e.error_pct),
                 pct(e.analytic_error_pct),

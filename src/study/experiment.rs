@@ -67,6 +67,10 @@ pub fn run_experiment(
         .map_err(|source| model_error(e, source))?;
     // 4. Simulation and analysis.
     let p = predict(e, &model, seed)?;
+    let prediction_band_s = match demand {
+        Some((_, Some(ci))) => band(e, &template, &params, ci, seed, &p),
+        _ => None,
+    };
     // 5. Comparison.
     let measured = match (&traces, e.measured_mean_s) {
         (Some(t), _) => Some(t.response.summary()),
@@ -107,6 +111,7 @@ pub fn run_experiment(
         simulated_s: p.simulated.mean_s,
         analytic_error_pct: err_of(p.analytic_s),
         analytic_s: p.analytic_s,
+        prediction_band_s,
         analytic: p.analytic,
         error_pct: err_of(p.simulated.mean_s),
         simulated: p.simulated,
@@ -118,8 +123,54 @@ pub fn run_experiment(
     })
 }
 
+/// The prediction at the ends of the estimated demand's interval (the
+/// demand's 2.5 % and 97.5 % bootstrap quantiles): the band of the
+/// predicted mean, since the mean rises with the demand. Analytic where
+/// the model is solved, else simulated with the prediction's seed (common
+/// random numbers). An end without a steady state has no value.
+fn band(
+    e: &Experiment,
+    template: &Template,
+    params: &Params,
+    (lo, hi): (f64, f64),
+    seed: u64,
+    p: &Prediction,
+) -> Option<[Option<f64>; 2]> {
+    let name = e
+        .params
+        .iter()
+        .find(|(_, src)| matches!(src, ParamSource::Estimate { .. }))?
+        .0
+        .clone();
+    let at = |d: f64| -> Option<f64> {
+        let mut q = params.clone();
+        q.set(&name, d);
+        let model = template.instantiate(&q, Stability::Reject).ok()?;
+        if p.analytic_s.is_some() {
+            let a = crate::solve::analyse(&model.net).ok()?;
+            return a.probe_mean(&p.probe.0, &p.probe.1);
+        }
+        let cfg = RunConfig {
+            stop: StopRule::Requests(e.run.requests),
+            warmup: e.run.warmup,
+            replications: e.run.replications,
+            seed,
+            ..RunConfig::default()
+        };
+        let report = simulate(&model.net, &cfg, Control::default()).ok()?;
+        report
+            .probes
+            .iter()
+            .find(|r| r.name == p.probe.0 && r.color == p.probe.1)?
+            .mean_s
+    };
+    Some([at(lo), at(hi)])
+}
+
 /// What the model predicts for the experiment's probe.
 struct Prediction {
+    /// The probe's name and colour.
+    probe: (String, String),
     simulated: Summary,
     analytic_s: Option<f64>,
     analytic: Analytic,
@@ -155,6 +206,7 @@ fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, Exper
     };
     let utils: Vec<f64> = report.places.iter().filter_map(|p| p.utilization).collect();
     Ok(Prediction {
+        probe: (probe.name.clone(), probe.color.clone()),
         simulated: Summary::from(probe),
         analytic_s,
         analytic,

@@ -289,6 +289,11 @@ pub struct ExperimentResult {
     pub simulated_s: Option<f64>,
     /// Mean response time from the analytic solver, seconds.
     pub analytic_s: Option<f64>,
+    /// The predicted mean at the ends of the estimated demand's 95 %
+    /// interval (analytic where solved, else simulated with the same
+    /// seed), seconds; an end without a steady state is `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction_band_s: Option<[Option<f64>; 2]>,
     /// The analytic solution's method, or why there is none. (Written as
     /// `analytic_method` in results.json: a method or a reason, in words.)
     #[serde(rename = "analytic_method")]

@@ -542,6 +542,14 @@ experiments:
     assert!((x - 1.5).abs() < 0.06, "{x}");
     let exact = mmc(x, d, 2);
     assert!((e["analytic_s"].as_f64().unwrap() - exact).abs() < 1e-9 * exact);
+    // The prediction's band: Erlang C at the ends of the demand's interval.
+    let ci = e["demand_ci_s"].as_array().unwrap();
+    let band = e["prediction_band_s"].as_array().unwrap();
+    for (end, b) in ci.iter().zip(band) {
+        let want = mmc(x, end.as_f64().unwrap(), 2);
+        assert!((b.as_f64().unwrap() - want).abs() < 1e-9 * want, "{band:?}");
+    }
+    assert!(band[0].as_f64().unwrap() < exact && exact < band[1].as_f64().unwrap());
     let sim = e["simulated_s"].as_f64().unwrap();
     assert!((sim - exact).abs() < 0.05 * exact, "{sim} vs {exact}");
     let measured = e["measured_s"].as_f64().unwrap();
