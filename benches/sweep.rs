@@ -18,6 +18,7 @@ fn config(method: Method, bind: Option<Bind>) -> Config {
     Config {
         method,
         requests: 100_000,
+        replications: 1,
         warmup: Warmup::Auto,
         seed: 1,
         base: Params::new(),
@@ -40,7 +41,9 @@ fn benches(c: &mut Criterion) {
     });
     let open = template("qpn1-open.yaml");
     let g = grid(&open, &["arrival_rate=1..11:50"]);
-    let draws: Vec<f64> = (0..200).map(|i| 0.95 + 0.1 * f64::from(i) / 199.0).collect();
+    let draws: Vec<f64> = (0..200)
+        .map(|i| 0.95 + 0.1 * f64::from(i) / 199.0)
+        .collect();
     let cfg = config(
         Method::Analytic,
         Some(Bind {

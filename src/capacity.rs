@@ -516,10 +516,17 @@ mod tests {
 
     #[test]
     fn mmc_quantiles_match_the_closed_forms() {
-        // M/M/1: R is exponential with rate μ − λ.
-        let (lambda, d) = (6.0, 0.1);
-        let want = -(0.05f64).ln() / (10.0 - lambda);
-        assert!((mmc_quantile(lambda, d, 1, 0.95).unwrap() - want).abs() < 1e-9);
+        // M/M/1: R is exponential with rate μ − λ, at several loads.
+        for lambda in [1.0, 3.0, 6.0, 9.0, 9.9] {
+            for p in [0.5f64, 0.9, 0.95, 0.99] {
+                let want = -(1.0 - p).ln() / (10.0 - lambda);
+                let got = mmc_quantile(lambda, 0.1, 1, p).unwrap();
+                assert!(
+                    (got - want).abs() < 1e-9 * want,
+                    "λ {lambda} p {p}: {got} vs {want}"
+                );
+            }
+        }
         // No wait at all as λ → 0: the service's own quantile.
         let q = mmc_quantile(1e-9, 1.0, 4, 0.9).unwrap();
         assert!((q - (10f64).ln()).abs() < 1e-6, "{q}");

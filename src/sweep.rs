@@ -237,6 +237,9 @@ pub struct Config {
     pub method: Method,
     /// Simulated requests per point (first probe passages).
     pub requests: u64,
+    /// Independent replications per simulated point (the CI is then
+    /// across replications).
+    pub replications: usize,
     /// Warm-up rule of the simulations.
     pub warmup: Warmup,
     /// The sweep's seed; point i simulates with a seed from it and i.
@@ -347,6 +350,7 @@ fn solve_at(
     let run = RunConfig {
         stop: StopRule::Requests(cfg.requests),
         warmup: cfg.warmup,
+        replications: cfg.replications.max(1),
         seed,
         ..RunConfig::default()
     };

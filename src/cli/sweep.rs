@@ -41,6 +41,9 @@ pub struct Args {
     /// Warm-up of the simulations: auto, none, or a number of requests.
     #[arg(long, default_value = "auto")]
     warmup: String,
+    /// Independent replications per simulated point.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    replications: usize,
     /// Only shard I of N (points whose index is I − 1 modulo N); `merge`
     /// puts the shards back together.
     #[arg(long, value_name = "I/N")]
@@ -116,6 +119,7 @@ pub fn run(a: Args) -> Result<()> {
             MethodArg::Simulate => Method::Simulate,
         },
         requests: a.requests,
+        replications: a.replications,
         warmup: parse_warmup(&a.warmup)?,
         seed,
         base: settings(&a.set)?,
