@@ -742,6 +742,18 @@ impl Linearized {
     }
 }
 
+/// A least-squares method's fit: Levenberg–Marquardt over D > 0 on
+/// `residuals` (`m` of them) from `start`, a failure named after `method`.
+fn fit_positive(
+    method: &'static str,
+    residuals: &dyn Fn(&[f64], &mut [f64]),
+    m: usize,
+    start: &[f64],
+) -> Result<Vec<f64>, EstimateError> {
+    crate::numeric::least_squares_positive(residuals, m, start, 200)
+        .map_err(|message| EstimateError::Failed { method, message })
+}
+
 /// Where the optimisers start: the utilization regression where it gives a
 /// positive demand, half the mean response time elsewhere.
 fn starting_point(obs: &Observations, rows: &[usize]) -> Vec<f64> {

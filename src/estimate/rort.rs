@@ -8,8 +8,8 @@
 //! nonlinearity bias, and solver failure is reported, never replaced by a
 //! zero vector.
 
-use super::{EstimateError, Estimator, Observations, starting_point};
-use crate::numeric::{least_squares_positive, response_factor};
+use super::{EstimateError, Estimator, Observations, fit_positive, starting_point};
+use crate::numeric::response_factor;
 
 /// Utilization above which the prediction is cut off and a penalty grows
 /// (the model has no steady state there).
@@ -17,9 +17,6 @@ const U_MAX: f64 = 0.995;
 
 /// Weight of the squared utilization excess over [`U_MAX`].
 const PENALTY: f64 = 1e3;
-
-/// Levenberg–Marquardt steps at most.
-const MAX_STEPS: u64 = 200;
 
 /// Regression calibration (Carroll, Ruppert, Stefanski & Crainiceanu,
 /// *Measurement Error in Nonlinear Models*, ch. 4) of the throughputs that
@@ -137,16 +134,12 @@ impl<'a> Problem<'a> {
 impl Estimator for Menasce {
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
         let p = Problem::new(obs, use_rows)?;
-        least_squares_positive(
+        fit_positive(
+            "rort",
             &|d, out| p.residuals(d, out),
             use_rows.len() * p.width(),
             &starting_point(obs, use_rows),
-            MAX_STEPS,
         )
-        .map_err(|message| EstimateError::Failed {
-            method: "rort",
-            message,
-        })
     }
 
     /// A refit from the full fit's demands: a resample's optimum is close
@@ -160,15 +153,11 @@ impl Estimator for Menasce {
         from: &[f64],
     ) -> Result<Vec<f64>, EstimateError> {
         let p = Problem::new(obs, rows)?;
-        least_squares_positive(
+        fit_positive(
+            "rort",
             &|d, out| p.residuals(d, out),
             rows.len() * p.width(),
             from,
-            MAX_STEPS,
         )
-        .map_err(|message| EstimateError::Failed {
-            method: "rort",
-            message,
-        })
     }
 }

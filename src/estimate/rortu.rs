@@ -8,8 +8,10 @@
 //! class's mean response time and the mean utilization: dividing by each
 //! interval's own noisy value would bias the fit low (E[1/R] > 1/E[R]).
 
-use super::{EstimateError, Estimator, Linearized, Observations, ResponseEquation, starting_point};
-use crate::numeric::least_squares_positive;
+use super::{
+    EstimateError, Estimator, Linearized, Observations, ResponseEquation, fit_positive,
+    starting_point,
+};
 
 /// Liu et al.'s estimator.
 pub struct Liu;
@@ -98,16 +100,12 @@ impl<'a> Problem<'a> {
 impl Estimator for Liu {
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
         let p = Problem::new(obs, use_rows)?;
-        least_squares_positive(
+        fit_positive(
+            "rortu",
             &|d, out| p.residuals(d, out),
             use_rows.len() * p.width(),
             &starting_point(obs, use_rows),
-            200,
         )
-        .map_err(|message| EstimateError::Failed {
-            method: "rortu",
-            message,
-        })
     }
 
     fn linearize(&self, obs: &Observations, rows: &[usize], at: &[f64]) -> Option<Linearized> {

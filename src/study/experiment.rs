@@ -150,14 +150,7 @@ fn band(
             let a = crate::solve::analyse(&model.net).ok()?;
             return a.probe_mean(&p.probe.0, &p.probe.1);
         }
-        let cfg = RunConfig {
-            stop: StopRule::Requests(e.run.requests),
-            warmup: e.run.warmup,
-            replications: e.run.replications,
-            seed,
-            ..RunConfig::default()
-        };
-        let report = simulate(&model.net, &cfg, Control::default()).ok()?;
+        let report = simulate(&model.net, &run_config(e, seed), Control::default()).ok()?;
         report
             .probes
             .iter()
@@ -179,17 +172,21 @@ struct Prediction {
     events: u64,
 }
 
-/// Simulates the model, and solves it analytically where it can.
-fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, ExperimentError> {
-    let cfg = RunConfig {
+/// How the experiment's model is simulated.
+fn run_config(e: &Experiment, seed: u64) -> RunConfig {
+    RunConfig {
         stop: StopRule::Requests(e.run.requests),
         warmup: e.run.warmup,
         replications: e.run.replications,
         seed,
         ..RunConfig::default()
-    };
-    let report =
-        simulate(&model.net, &cfg, Control::default()).map_err(ExperimentError::Simulation)?;
+    }
+}
+
+/// Simulates the model, and solves it analytically where it can.
+fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, ExperimentError> {
+    let report = simulate(&model.net, &run_config(e, seed), Control::default())
+        .map_err(ExperimentError::Simulation)?;
     let names: Vec<&str> = report.probes.iter().map(|p| p.name.as_str()).collect();
     let probe = &report.probes[choose_probe(&names, e.probe.as_deref())?];
     let (analytic_s, analytic) = match crate::solve::analyse(&model.net) {
