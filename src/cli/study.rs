@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use demandsim::report::{Figure, figures, html, summary_rows};
-use demandsim::study::{ExperimentResult, Files, Study, StudyResult, run};
+use demandsim::study::{ExperimentResult, Files, Study, StudyResult, run_shard};
 use demandsim::study_file::load_study;
 
 use super::io::{Output, open_input};
@@ -27,6 +27,11 @@ pub struct Args {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Only experiment shard I of N (those whose place in the file is I − 1
+    /// modulo N), for `--format json`; `demandsim merge` puts the shards
+    /// back together.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
     #[command(flatten)]
     output: super::OutputArgs,
 }
@@ -68,6 +73,14 @@ fn load(path: &Path) -> Result<Study> {
 }
 
 fn run_study(path: &Path, seed: Option<u64>) -> Result<StudyResult> {
+    run_study_shard(path, seed, None)
+}
+
+fn run_study_shard(
+    path: &Path,
+    seed: Option<u64>,
+    shard: Option<demandsim::sweep::Shard>,
+) -> Result<StudyResult> {
     let study = load(path)?;
     let seed = match seed.or(study.seed) {
         Some(s) => s,
@@ -77,7 +90,7 @@ fn run_study(path: &Path, seed: Option<u64>) -> Result<StudyResult> {
         base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
     let t0 = std::time::Instant::now();
-    let r = run(&study, &files, seed);
+    let r = run_shard(&study, &files, seed, shard.map(|s| (s.index, s.of)));
     log::info!(
         "study {}: {} experiment(s) in {:.2} s, seed {seed}",
         r.name,
@@ -92,12 +105,28 @@ fn run_study(path: &Path, seed: Option<u64>) -> Result<StudyResult> {
 
 pub fn run_cmd(a: Args) -> Result<ExitCode> {
     super::simulate::set_threads(a.threads)?;
-    let r = run_study(&a.study, a.seed)?;
+    let shard = match &a.shard {
+        Some(s) => {
+            if a.out.is_some() || a.output.format != Format::Json {
+                return Err(UsageError(
+                    "--shard writes --format json parts for `demandsim merge`; the report needs the whole study (no --out)".into(),
+                )
+                .into());
+            }
+            Some(
+                demandsim::sweep::Shard::parse(s)
+                    .map_err(|e| UsageError(format!("--shard: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    let r = run_study_shard(&a.study, a.seed, shard)?;
+    let total = load(&a.study)?.experiments.len();
     let studies = [r];
     if let Some(dir) = &a.out {
         write_report(dir, &studies[0].name, &studies)?;
     }
-    print(&a.output, &studies)?;
+    print(&a.output, &studies, shard.map(|s| (s, total)))?;
     Ok(exit_code(&studies))
 }
 
@@ -128,7 +157,7 @@ pub fn reproduce(a: ReproduceArgs) -> Result<ExitCode> {
     if let Some(dir) = &a.out {
         write_report(dir, "demandsim reproduce: the reference study", &studies)?;
     }
-    print(&a.output, &studies)?;
+    print(&a.output, &studies, None)?;
     Ok(exit_code(&studies))
 }
 
@@ -144,6 +173,7 @@ fn exit_code(studies: &[StudyResult]) -> ExitCode {
 /// The per-experiment summary for machines.
 fn summary_json(e: &ExperimentResult) -> serde_json::Value {
     serde_json::json!({
+        "index": e.index,
         "name": e.name,
         "model": e.model,
         "seed": e.seed,
@@ -164,19 +194,26 @@ fn summary_json(e: &ExperimentResult) -> serde_json::Value {
     })
 }
 
-fn print(o: &super::OutputArgs, studies: &[StudyResult]) -> Result<()> {
+/// A shard of a study run, and how many experiments the whole study has.
+type ShardOf = (demandsim::sweep::Shard, usize);
+
+fn print(o: &super::OutputArgs, studies: &[StudyResult], shard: Option<ShardOf>) -> Result<()> {
     let mut out = o.create()?;
     match o.format {
         Format::Json => {
             let doc: Vec<serde_json::Value> = studies
                 .iter()
                 .map(|s| {
-                    serde_json::json!({
+                    let mut v = serde_json::json!({
                         "study": s.name,
                         "seed": s.seed,
                         "experiments": s.experiments.iter().map(summary_json).collect::<Vec<_>>(),
                         "failures": s.failures,
-                    })
+                    });
+                    if let Some((sh, total)) = shard {
+                        v["shard"] = serde_json::json!({"index": sh.index, "of": sh.of, "experiments": total});
+                    }
+                    v
                 })
                 .collect();
             let v = match doc.len() {

@@ -435,6 +435,24 @@ pub struct MergeArgs {
 /// `demandsim merge`: the shards of one sweep back into the whole, the
 /// same bytes as the unsharded `--format json`.
 pub fn merge(a: MergeArgs) -> Result<()> {
+    let values = a
+        .parts
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            serde_json::from_str::<serde_json::Value>(&text)
+                .with_context(|| format!("{}: not JSON", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let is_study = |v: &serde_json::Value| v.get("study").is_some() || v.get("studies").is_some();
+    if values.iter().all(is_study) {
+        let merged = merge_studies(&a.parts, values)?;
+        let mut o = super::io::Output::create(a.output.as_deref())?;
+        serde_json::to_writer_pretty(&mut o, &merged)?;
+        writeln!(o)?;
+        return o.commit();
+    }
     let parts = a
         .parts
         .iter()
@@ -477,6 +495,84 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             output: a.output,
         },
     )
+}
+
+/// Shards of `study --shard I/N --format json` (one study, or
+/// `{"studies": [...]}`) back into the whole, in the same shape:
+/// experiments and failures in file order, every index present once, the
+/// `shard` marks dropped.
+fn merge_studies(paths: &[PathBuf], parts: Vec<serde_json::Value>) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    // Per study: (name, seed, experiments in the whole study, results,
+    // failures).
+    type Gathered = (String, Value, usize, Vec<Value>, Vec<Value>);
+    let mut by_name: Vec<Gathered> = Vec::new();
+    for (path, part) in paths.iter().zip(parts) {
+        let studies = match part.get("studies") {
+            Some(list) => list.as_array().cloned().unwrap_or_default(),
+            None => vec![part],
+        };
+        for mut st in studies {
+            let name = st["study"].as_str().unwrap_or_default().to_string();
+            let total = st["shard"]["experiments"].as_u64().with_context(|| {
+                format!(
+                    "{}: study `{name}` is not a shard (run it with --shard I/N)",
+                    path.display()
+                )
+            })? as usize;
+            let seed = st["seed"].clone();
+            let exps = st["experiments"]
+                .as_array_mut()
+                .map(std::mem::take)
+                .unwrap_or_default();
+            let fails = st["failures"]
+                .as_array_mut()
+                .map(std::mem::take)
+                .unwrap_or_default();
+            match by_name.iter_mut().find(|x| x.0 == name) {
+                Some(x) => {
+                    anyhow::ensure!(
+                        x.1 == seed && x.2 == total,
+                        "{}: study `{name}` is not a part of the same run (seed and size must match)",
+                        path.display()
+                    );
+                    x.3.extend(exps);
+                    x.4.extend(fails);
+                }
+                None => by_name.push((name, seed, total, exps, fails)),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, seed, total, mut exps, mut fails) in by_name {
+        let index = |v: &Value| v["index"].as_u64().unwrap_or(u64::MAX) as usize;
+        let mut seen = vec![0usize; total];
+        for v in exps.iter().chain(&fails) {
+            anyhow::ensure!(
+                index(v) < total,
+                "study `{name}`: experiment index {} outside {total}",
+                index(v)
+            );
+            seen[index(v)] += 1;
+        }
+        let twice: Vec<usize> = (0..total).filter(|&i| seen[i] > 1).collect();
+        let missing: Vec<usize> = (0..total).filter(|&i| seen[i] == 0).collect();
+        if !twice.is_empty() {
+            return Err(anyhow::Error::new(sweep::MergeError::Duplicate(twice))
+                .context(format!("study `{name}`")));
+        }
+        if !missing.is_empty() {
+            return Err(anyhow::Error::new(sweep::MergeError::Missing(missing))
+                .context(format!("study `{name}`")));
+        }
+        exps.sort_by_key(index);
+        fails.sort_by_key(index);
+        out.push(serde_json::json!({"study": name, "seed": seed, "experiments": exps, "failures": fails}));
+    }
+    Ok(match out.len() {
+        1 => out.pop().expect("one"),
+        _ => serde_json::json!({ "studies": out }),
+    })
 }
 
 fn read_part(p: &Path) -> Result<Output> {

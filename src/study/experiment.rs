@@ -96,6 +96,7 @@ pub fn run_experiment(
         _ => None,
     };
     Ok(ExperimentResult {
+        index: 0,
         name: e.name.clone(),
         model: model.name.clone(),
         model_file: e.model.display().to_string(),

@@ -256,6 +256,9 @@ pub struct MeasuredTraces {
 /// Everything an experiment produced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExperimentResult {
+    /// The experiment's place in the study file (0-based; set by [`run`],
+    /// 0 from [`run_experiment`] alone).
+    pub index: usize,
     /// Name.
     pub name: String,
     /// Model name (from the model file).
@@ -348,6 +351,8 @@ impl Serialize for Analytic {
 /// A failed experiment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Failure {
+    /// The experiment's place in the study file (0-based).
+    pub index: usize,
     /// Experiment name.
     pub name: String,
     /// What went wrong.
@@ -379,18 +384,39 @@ pub fn experiment_seed(seed: u64, i: usize) -> u64 {
 
 /// Runs every experiment in parallel.
 pub fn run(study: &Study, files: &dyn Files, seed: u64) -> StudyResult {
-    let outcomes: Vec<Result<ExperimentResult, ExperimentError>> = study
+    run_shard(study, files, seed, None)
+}
+
+/// [`run`] for the experiments of one shard only, `(index, of)` 1-based:
+/// those whose place in the file is `index − 1` modulo `of`. Seeds come
+/// from the experiment's place, so a shard's results are those of the
+/// whole study.
+pub fn run_shard(
+    study: &Study,
+    files: &dyn Files,
+    seed: u64,
+    shard: Option<(usize, usize)>,
+) -> StudyResult {
+    let chosen: Vec<(usize, &Experiment)> = study
         .experiments
-        .par_iter()
+        .iter()
         .enumerate()
-        .map(|(i, e)| run_experiment(e, files, experiment_seed(seed, i)))
+        .filter(|(i, _)| shard.is_none_or(|(k, n)| i % n == k - 1))
+        .collect();
+    let outcomes: Vec<Result<ExperimentResult, ExperimentError>> = chosen
+        .par_iter()
+        .map(|&(i, e)| {
+            run_experiment(e, files, experiment_seed(seed, i))
+                .map(|r| ExperimentResult { index: i, ..r })
+        })
         .collect();
     let mut experiments = Vec::new();
     let mut failures = Vec::new();
-    for (e, o) in study.experiments.iter().zip(outcomes) {
+    for (&(index, e), o) in chosen.iter().zip(outcomes) {
         match o {
             Ok(r) => experiments.push(r),
             Err(error) => failures.push(Failure {
+                index,
                 name: e.name.clone(),
                 error: error.to_string(),
             }),

@@ -666,3 +666,58 @@ experiments:
         "{ci:?}"
     );
 }
+
+#[test]
+fn study_shards_merge_into_the_bytes_of_the_whole_study() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("qpn1-open.yaml");
+    let exp = |name: &str, rate: f64| {
+        format!(
+            "  - name: {name}\n    model: {m}\n    measured_mean_s: 1.0\n    params: {{arrival_rate: {rate}, demand: 1.0, servers: 2}}\n    run: {{requests: 4000}}\n"
+        )
+    };
+    let study = format!(
+        "name: shards\nseed: 3\nexperiments:\n{}{}{}",
+        exp("a", 0.5),
+        exp("b", 1.0),
+        exp("c", 1.5)
+    );
+    let path = dir.path().join("s.yaml");
+    std::fs::write(&path, study).unwrap();
+    let p = path.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut a = vec!["-q", "study", p, "--format", "json"];
+        a.extend_from_slice(extra);
+        let r = demandsim(&a, b"");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let whole = run(&[]);
+    let parts: Vec<std::path::PathBuf> = (1..=2)
+        .map(|i| {
+            let f = dir.path().join(format!("p{i}.json"));
+            std::fs::write(&f, run(&["--shard", &format!("{i}/2")])).unwrap();
+            f
+        })
+        .collect();
+    let names: Vec<&str> = parts.iter().map(|f| f.to_str().unwrap()).collect();
+    let merged = demandsim(&["merge", names[1], names[0]], b"");
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(
+        merged.stdout == whole,
+        "merged study differs:\n{}\n---\n{whole}",
+        merged.stdout
+    );
+    // Shard 1/2 holds experiments 0 and 2; without shard 2, experiment 1 is
+    // missing.
+    let half = demandsim(&["merge", names[0]], b"");
+    assert_eq!(half.code, 1);
+    assert!(half.stderr.contains("points missing: 1"), "{}", half.stderr);
+    // A shard's report would be partial: refused.
+    let out = dir.path().join("r");
+    let r = demandsim(
+        &["study", p, "--shard", "1/2", "--out", out.to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
