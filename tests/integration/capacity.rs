@@ -228,3 +228,36 @@ fn bad_capacity_questions_are_usage_errors() {
         assert!(run.stderr.contains(says), "{a:?}: {}", run.stderr);
     }
 }
+
+#[test]
+fn a_simulated_percentile_search_has_intervals_and_lands_near_the_closed_form() {
+    // M/M/1, D = 1 s, p95 ≤ 4 s: λ ≤ 1 − ln 20 / 4 = 0.251.
+    let v = capacity(&[
+        "qpn1-open.yaml",
+        "--find",
+        "arrival_rate",
+        "--slo",
+        "p95<=4",
+        "--set",
+        "servers=1",
+        "--set",
+        "demand=1",
+        "--range",
+        "0.01..0.9",
+        "--simulate",
+        "--requests",
+        "50000",
+    ]);
+    let want = 1.0 - 20f64.ln() / 4.0;
+    let got = v["value"].as_f64().unwrap();
+    assert!((got - want).abs() < 0.05, "{got} vs {want}");
+    for s in v["steps"].as_array().unwrap() {
+        let Some(x) = s["stat_s"].as_f64() else {
+            continue;
+        };
+        // Five replications' p95s give each step its t interval.
+        let h = s["ci_half_width_s"].as_f64().unwrap();
+        assert!(h > 0.0, "{s}");
+        assert!((x - 4.0).abs() >= h || s["uncertain"] == true, "{s}");
+    }
+}
