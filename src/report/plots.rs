@@ -399,7 +399,42 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
             }))?
             .label("analytic")
             .legend(|(x, y)| TriangleMarker::new((x + 7, y), 5, ANALYTIC.filled()));
-            legend(&mut c, SeriesLabelPosition::UpperRight)?;
+            // The band from the demand's interval, where it was estimated
+            // (an open upper end drawn to the top).
+            let bands: Vec<(f64, f64, f64)> = s
+                .experiments
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| {
+                    let [lo, hi] = e.prediction_band_s?;
+                    Some((i as f64 + 0.35, lo?, hi.unwrap_or(y_top)))
+                })
+                .collect();
+            if !bands.is_empty() {
+                c.draw_series(bands.iter().map(|&(x, lo, hi)| {
+                    ErrorBar::new_vertical(x, lo, lo, hi, GREY.stroke_width(2), 8)
+                }))?
+                .label("band from the demand's 95 % interval")
+                .legend(line_key(GREY.stroke_width(2)));
+            }
+            // The legend goes into whichever right-hand corner the last four
+            // experiments' points leave freer.
+            let corner = |lo: f64, hi: f64| {
+                s.experiments
+                    .iter()
+                    .rev()
+                    .take(4)
+                    .flat_map(|e| [e.measured_s, e.simulated_s, e.analytic_s])
+                    .flatten()
+                    .filter(|v| (lo * y_top..=hi * y_top).contains(v))
+                    .count()
+            };
+            let position = if corner(0.0, 0.35) < corner(0.65, 1.0) {
+                SeriesLabelPosition::LowerRight
+            } else {
+                SeriesLabelPosition::UpperRight
+            };
+            legend(&mut c, position)?;
             category_labels(root, &c, &names, 0.0)?;
             Ok(())
         },
