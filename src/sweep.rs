@@ -317,6 +317,12 @@ pub fn run(template: &Template, grid: &Grid, cfg: &Config, tick: &(dyn Fn() + Sy
         .collect()
 }
 
+/// Why a point has no numbers, in words (`unstable: …`, a model that
+/// cannot be built, an analytic solution asked of a model that has none).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+struct NoAnswer(String);
+
 /// The means, CIs and percentiles at one set of parameters, and how they
 /// were obtained; `Err` says why there are none.
 fn solve_at(
@@ -324,18 +330,18 @@ fn solve_at(
     params: &Params,
     cfg: &Config,
     seed: u64,
-) -> Result<(String, Vec<ProbePrediction>), String> {
+) -> Result<(String, Vec<ProbePrediction>), NoAnswer> {
     let model = template
         .instantiate(params, Stability::Reject)
         .map_err(|e| match e {
-            e @ ModelError::Unstable { .. } => format!("unstable: {e}"),
-            e => e.to_string(),
+            e @ ModelError::Unstable { .. } => NoAnswer(format!("unstable: {e}")),
+            e => NoAnswer(e.to_string()),
         })?;
     let analytic = match cfg.method {
         Method::Simulate => None,
         _ => match analyse(&model.net) {
             Ok(a) => Some(a),
-            Err(e) if cfg.method == Method::Analytic => return Err(e.to_string()),
+            Err(e) if cfg.method == Method::Analytic => return Err(NoAnswer(e.to_string())),
             Err(_) => None,
         },
     };
@@ -354,7 +360,8 @@ fn solve_at(
         seed,
         ..RunConfig::default()
     };
-    let report = simulate(&model.net, &run, Control::default()).map_err(|e| e.to_string())?;
+    let report =
+        simulate(&model.net, &run, Control::default()).map_err(|e| NoAnswer(e.to_string()))?;
     let probes = report
         .probes
         .iter()
@@ -396,7 +403,7 @@ fn point(template: &Template, grid: &Grid, cfg: &Config, index: usize) -> Point 
     let seed = point_seed(cfg.seed, index);
     let (method, mut probes) = match solve_at(template, &params, cfg, seed) {
         Ok(x) => x,
-        Err(why) => (why, Vec::new()),
+        Err(why) => (why.0, Vec::new()),
     };
     if let Some(b) = cfg.bind.as_ref().filter(|b| !b.draws.is_empty()) {
         band(template, &params, cfg, seed, b, &mut probes);

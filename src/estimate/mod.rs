@@ -750,8 +750,12 @@ fn fit_positive(
     m: usize,
     start: &[f64],
 ) -> Result<Vec<f64>, EstimateError> {
-    crate::numeric::least_squares_positive(residuals, m, start, 200)
-        .map_err(|message| EstimateError::Failed { method, message })
+    crate::numeric::least_squares_positive(residuals, m, start, 200).map_err(|e| {
+        EstimateError::Failed {
+            method,
+            message: e.to_string(),
+        }
+    })
 }
 
 /// Where the optimisers start: the utilization regression where it gives a
