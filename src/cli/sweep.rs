@@ -198,22 +198,10 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
         };
         let Some(q) = p.probes.first() else { continue };
         let Some(mean) = q.mean_s else { continue };
-        let point = (
-            p.params[x_name],
-            mean,
-            q.band_low_s,
-            q.band_high_s.or(q.band_low_s.map(|_| f64::INFINITY)),
-        );
+        let point = (p.params[x_name], mean, q.band_low_s, q.band_high_s);
         match lines.iter_mut().find(|l| l.0 == label) {
             Some(l) => l.1.push(point),
             None => lines.push((label, vec![point])),
-        }
-    }
-    for l in &mut lines {
-        for p in &mut l.1 {
-            if p.3 == Some(f64::INFINITY) {
-                p.3 = None;
-            }
         }
     }
     let svg = demandsim::report::plots::sweep_curve(x_name, &lines, slo, measured)?;

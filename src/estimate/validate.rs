@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Diagnostics, EstimateError, Method, Observations};
 use crate::numeric::response_factor;
+use crate::stats::quantile_sorted as quantile;
 
 /// Utilization at which validation stops trusting the queueing formula
 /// (a predicted U ≥ 1 would give an infinite or negative response time).
@@ -316,8 +317,6 @@ struct MethodRun {
     per_fold: Vec<Option<Vec<f64>>>,
     draws: Vec<Option<Vec<f64>>>,
 }
-
-use crate::stats::quantile_sorted as quantile;
 
 /// Estimates demands with every configured method, cross-validates and
 /// selects, and attaches bootstrap CIs. Same seed, same numbers, whatever
