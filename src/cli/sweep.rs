@@ -566,6 +566,10 @@ fn merge_studies(paths: &[PathBuf], parts: Vec<serde_json::Value>) -> Result<ser
 fn read_part(p: &Path) -> Result<Output> {
     let text =
         std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not the JSON of `sweep --format json`", p.display()))
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not the JSON of `sweep --format json` or of `study --shard I/N --format json`",
+            p.display()
+        )
+    })
 }
