@@ -721,3 +721,105 @@ fn study_shards_merge_into_the_bytes_of_the_whole_study() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// A study of `experiments` (YAML list items) over one generated trace
+/// (qpn1-open, 2 servers, λ 1.5/s, D 1 s) in `dir`; its results.json.
+fn run_measured_study(dir: &std::path::Path, experiments: &str, seed: &str) -> serde_json::Value {
+    if !dir.join("g/requests.csv").exists() {
+        let run = demandsim(
+            &[
+                "-q",
+                "generate",
+                &model("qpn1-open.yaml"),
+                "--set",
+                "arrival_rate=1.5",
+                "--set",
+                "demand=1",
+                "--set",
+                "servers=2",
+                "--requests",
+                "6000",
+                "--seed",
+                "8",
+                "--out",
+                dir.join("g").to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let path = dir.join(format!("s-{seed}.yaml"));
+    std::fs::write(&path, format!("name: m\nexperiments:\n{experiments}")).unwrap();
+    let out = dir.join(format!("r-{seed}-{}", experiments.len()));
+    let run = demandsim(
+        &[
+            "-q",
+            "study",
+            path.to_str().unwrap(),
+            "--seed",
+            seed,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn measured_parameters_are_the_traces_throughput_interarrival_response_and_think_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // A model whose parameters take each measured quantity: `gap` the
+    // interarrival time, `demand` the mean response time, and a closed
+    // model's `think_time` from Z = N/X − R with its 10 clients.
+    let open = dir.path().join("gap.yaml");
+    std::fs::write(
+        &open,
+        "params: {gap: 1.0, demand: 1.0}\ncolors: [r]\nplaces:\n  Q: {queue: fcfs, servers: 4, service: {r: {exponential: demand}}}\ntransitions:\n  a: {delay: {exponential: gap}, out: {Q: r}}\n  d: {in: {Q: r}}\nprobes:\n  response: {start: {transition: a}, end: {transition: d}}\n",
+    )
+    .unwrap();
+    let closed = model("qpn1.yaml");
+    let traces = "requests: g/requests.csv\n    utilization: g/utilization.csv";
+    let exps = format!(
+        "  - name: x\n    model: {}\n    {traces}\n    params: {{gap: {{measured: interarrival}}, demand: {{measured: response_time}}}}\n    run: {{requests: 2000}}\n  - name: z\n    model: {closed}\n    {traces}\n    params: {{clients: 10, think_time: {{measured: think_time}}, demand: 0.5}}\n    run: {{requests: 2000}}\n",
+        open.display()
+    );
+    let v = run_measured_study(dir.path(), &exps, "1");
+    let e = &v["experiments"];
+    let (x, z) = (&e[0], &e[1]);
+    let thr = x["traces"]["throughput"].as_f64().unwrap();
+    let r = x["measured_s"].as_f64().unwrap();
+    assert!((thr - 1.5).abs() < 0.1, "{thr}");
+    assert!((x["params"]["gap"].as_f64().unwrap() - 1.0 / thr).abs() < 1e-12);
+    assert!((x["params"]["demand"].as_f64().unwrap() - r).abs() < 1e-12);
+    let want = 10.0 / thr - r;
+    assert!(
+        (z["params"]["think_time"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{z}"
+    );
+}
+
+#[test]
+fn another_seed_moves_the_numbers_and_other_experiments_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model("qpn1-open.yaml");
+    let exp = |name: &str, rate: &str| {
+        format!(
+            "  - name: {name}\n    model: {m}\n    requests: g/requests.csv\n    utilization: g/utilization.csv\n    estimate: {{methods: [ur], bootstrap: 20}}\n    params: {{arrival_rate: {rate}, demand: {{estimate: ur}}, servers: 2}}\n    run: {{requests: 3000}}\n"
+        )
+    };
+    let sim =
+        |v: &serde_json::Value, i: usize| v["experiments"][i]["simulated_s"].as_f64().unwrap();
+    let base = run_measured_study(dir.path(), &(exp("a", "1.5") + &exp("b", "1.2")), "1");
+    let again = run_measured_study(dir.path(), &(exp("a", "1.5") + &exp("b", "1.2")), "1");
+    assert_eq!(sim(&base, 1), sim(&again, 1));
+    let other_seed = run_measured_study(dir.path(), &(exp("a", "1.5") + &exp("b", "1.2")), "2");
+    assert_ne!(sim(&base, 1), sim(&other_seed, 1));
+    // Experiment b keeps its numbers whatever experiment a asks.
+    let other_a = run_measured_study(dir.path(), &(exp("a", "0.7") + &exp("b", "1.2")), "1");
+    assert_ne!(sim(&base, 0), sim(&other_a, 0));
+    assert_eq!(sim(&base, 1), sim(&other_a, 1));
+    let eb = |v: &serde_json::Value| v["experiments"][1]["demand_s"].as_f64().unwrap();
+    assert_eq!(eb(&base), eb(&other_a));
+}
