@@ -73,14 +73,16 @@ fn load(path: &Path) -> Result<Study> {
 }
 
 fn run_study(path: &Path, seed: Option<u64>) -> Result<StudyResult> {
-    run_study_shard(path, seed, None)
+    Ok(run_study_shard(path, seed, None)?.0)
 }
 
+/// The study's results (of `shard`'s experiments only, when given) and how
+/// many experiments the whole study file has.
 fn run_study_shard(
     path: &Path,
     seed: Option<u64>,
     shard: Option<demandsim::sweep::Shard>,
-) -> Result<StudyResult> {
+) -> Result<(StudyResult, usize)> {
     let study = load(path)?;
     let seed = match seed.or(study.seed) {
         Some(s) => s,
@@ -100,7 +102,7 @@ fn run_study_shard(
     for f in &r.failures {
         log::error!("experiment {}: {}", f.name, f.error);
     }
-    Ok(r)
+    Ok((r, study.experiments.len()))
 }
 
 pub fn run_cmd(a: Args) -> Result<ExitCode> {
@@ -120,8 +122,8 @@ pub fn run_cmd(a: Args) -> Result<ExitCode> {
         }
         None => None,
     };
-    let r = run_study_shard(&a.study, a.seed, shard)?;
-    let total = load(&a.study)?.experiments.len();
+    // The file is read once: the count for the shard marks comes with it.
+    let (r, total) = run_study_shard(&a.study, a.seed, shard)?;
     let studies = [r];
     if let Some(dir) = &a.out {
         write_report(dir, &studies[0].name, &studies)?;

@@ -95,8 +95,9 @@ pub(super) fn discipline_fit(obs: &Observations) -> Option<DisciplineFit> {
         return None;
     }
     let rows: Vec<usize> = (0..obs.rows.len()).collect();
-    let error = |discipline: Discipline| -> Option<f64> {
-        let mut o = obs.clone();
+    // One copy of the observations serves both disciplines.
+    let mut o = obs.clone();
+    let mut error = |discipline: Discipline| -> Option<f64> {
         o.discipline = discipline;
         let d = super::rr::ResponseTimeRegression.estimate(&o, &rows).ok()?;
         let (mut sum, mut weight) = (0.0, 0.0);
@@ -112,7 +113,8 @@ pub(super) fn discipline_fit(obs: &Observations) -> Option<DisciplineFit> {
         }
         (weight > 0.0).then(|| sum / weight)
     };
-    let (error_fcfs, error_ps) = (error(Discipline::Fcfs)?, error(Discipline::Ps)?);
+    let error_fcfs = error(Discipline::Fcfs)?;
+    let error_ps = error(Discipline::Ps)?;
     let (own, other, alternative) = match obs.discipline {
         Discipline::Fcfs => (error_fcfs, error_ps, Discipline::Ps),
         Discipline::Ps => (error_ps, error_fcfs, Discipline::Fcfs),
