@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""A quick check of the testbed's Python that needs no services and no
+packages (CI runs it through `cargo test`): every file compiles, the plans
+are well formed and name user classes the locustfile defines, and the CPU
+accounting sums a process tree as it should."""
+import ast
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
+
+
+def python_files():
+    for root, dirs, files in os.walk(HERE):
+        dirs[:] = [d for d in dirs if d not in (".venv", "__pycache__", "out", "work")]
+        for name in files:
+            if name.endswith(".py"):
+                yield os.path.join(root, name)
+
+
+def user_classes():
+    tree = ast.parse(open(os.path.join(HERE, "locustfile.py")).read())
+    return {n.name for n in tree.body if isinstance(n, ast.ClassDef) and n.name.endswith("User")}
+
+
+def check_plans(problems):
+    from plans import PLANS
+
+    users = user_classes()
+    for plan, runs in PLANS.items():
+        names = [r["name"] for r in runs]
+        if len(set(names)) != len(names):
+            problems.append("plan %s: run names repeat" % plan)
+        for r in runs:
+            where = "plan %s, run %s" % (plan, r["name"])
+            if r["users"] < 1 or r["api_workers"] < 1:
+                problems.append(where + ": users and api_workers must be >= 1")
+            if r["duration_s"] <= 0 or r["warmup_s"] < 0 or r["think_s"] <= 0:
+                problems.append(where + ": duration, warm-up and think time must be positive")
+            unknown = set(r["mix"]) - users
+            if unknown or not any(w > 0 for w in r["mix"].values()):
+                problems.append(where + ": mix %r (user classes: %s)" % (r["mix"], ", ".join(sorted(users))))
+
+
+def check_cpu_accounting(problems):
+    import cpu
+
+    line = "4242 (celery: worker (x)) S 1 4242 4242 0 -1 4194560 1 0 0 0 7 3 5 2 20 0 1 0 1 0 0"
+    if cpu.parse_stat(line) != (1, 17):
+        problems.append("cpu.parse_stat: %r, expected (1, 17)" % (cpu.parse_stat(line),))
+    # 1 -> 2, 3; 3 -> 4; 5 is another tree.
+    table = {1: (0, 100), 2: (1, 10), 3: (1, 20), 4: (3, 1), 5: (0, 1000)}
+    want = 131 / cpu.TICK
+    if abs(cpu.tree_seconds(table, 1) - want) > 1e-12:
+        problems.append("cpu.tree_seconds: %r, expected %r" % (cpu.tree_seconds(table, 1), want))
+    if cpu.tree_seconds(table, 99) != 0:
+        problems.append("cpu.tree_seconds of a gone root must be 0")
+
+
+def main():
+    problems = []
+    for path in python_files():
+        try:
+            compile(open(path, encoding="utf-8").read(), path, "exec")
+        except SyntaxError as e:
+            problems.append("%s:%s: %s" % (os.path.relpath(path, HERE), e.lineno, e.msg))
+    check_plans(problems)
+    check_cpu_accounting(problems)
+    for p in problems:
+        print("testbed check:", p, file=sys.stderr)
+    print("testbed check: %s" % ("FAILED" if problems else "ok"))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Experiment plans: each run is a load (closed Locust users), a user-class mix,
+a configuration (API workers) and a duration with a warm-up that is dropped.
+
+`quick` takes about 5 minutes and checks that the testbed works end to end;
+`full` is the plan behind traces/real/ (about 22 minutes on a 2-core machine)."""
+
+MIXED = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 1}
+READ_ONLY = {"ReadOnlyUser": 1}
+ANALYTICAL = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 3}
+
+
+def run(name, users, mix, api_workers=2, duration=60, warmup=20, think=1.0):
+    return {"name": name, "users": users, "mix": mix, "api_workers": api_workers,
+            "duration_s": duration, "warmup_s": warmup, "think_s": think}
+
+
+PLANS = {
+    "quick": [
+        run("mixed-low", 15, MIXED, duration=45, warmup=15),
+        run("mixed-high", 60, MIXED, duration=45, warmup=15),
+        run("readonly-low", 20, READ_ONLY, duration=45, warmup=15),
+    ],
+    # The user counts span the services' CPU from about 0.2 to 0.8 on the
+    # development machine (see README.md); runs are named by mix and users.
+    "full": [
+        run("mixed-n21", 21, MIXED),
+        run("mixed-n39", 39, MIXED),
+        run("mixed-n57", 57, MIXED),
+        run("mixed-n76", 76, MIXED),
+        run("mixed-n96", 96, MIXED),
+        run("mixed-n106", 106, MIXED),
+        run("readonly-n33", 33, READ_ONLY),
+        run("readonly-n85", 85, READ_ONLY),
+        run("readonly-n140", 140, READ_ONLY),
+        run("analytical-n27", 27, ANALYTICAL),
+        run("analytical-n67", 67, ANALYTICAL),
+        run("analytical-n100", 100, ANALYTICAL),
+        run("mixed-1worker-n39", 39, MIXED, api_workers=1),
+        run("mixed-1worker-n76", 76, MIXED, api_workers=1),
+    ],
+}

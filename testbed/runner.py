@@ -1,0 +1,311 @@
+"""Runs an experiment plan on the trading platform and writes, per run,
+demandsim's canonical traces and the run's provenance:
+
+  OUT/<run>/requests.csv.gz         every request in the measurement window
+  OUT/<run>/utilization.csv.gz      CPU per service per interval (exact, /proc)
+  OUT/<run>/locust_stats_history.csv.gz  Locust's own --csv history (per interval)
+  OUT/<run>/run.json                provenance and per-service ground truth
+
+Services (PostgreSQL, Redis, gunicorn, Celery workers and beat) run pinned to
+--service-cpus, Locust and this script to --load-cpus (taskset)."""
+import argparse
+import csv
+import glob
+import gzip
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from importlib.metadata import version
+
+import cpu
+from plans import PLANS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP = os.path.join(HERE, "trading")
+VENV_BIN = os.path.join(HERE, ".venv", "bin")
+PG_PORT, REDIS_PORT, API_PORT = 55432, 56379, 58000
+QUEUES = ["default", "transactions", "balance_updates", "stock_rates", "expire_offers"]
+# The services a request runs on while the user waits; Celery's work (trade
+# matching, settlement, periodic jobs) happens after the response.
+REQUEST_PATH = ("api", "postgres", "redis")
+
+
+def log(*args):
+    print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
+
+
+def pg_bin(name):
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/" + name), key=lambda p: int(p.split("/")[4]))
+    if not found:
+        sys.exit("PostgreSQL is not installed: run testbed/setup.sh")
+    return found[-1]
+
+
+class Services:
+    """Starts and stops the system under test; knows each service's root pid."""
+
+    def __init__(self, work, cpus):
+        self.work, self.cpus, self.procs, self.commands = work, cpus, {}, {}
+        self.as_postgres = os.getuid() == 0  # PostgreSQL refuses to run as root
+        self.env = dict(os.environ, DS_PG_PORT=str(PG_PORT), DS_REDIS_PORT=str(REDIS_PORT),
+                        DJANGO_SETTINGS_MODULE="trading.settings", PYTHONPATH=APP)
+
+    def _start(self, name, argv, **kw):
+        log("start", name)
+        self.commands[name] = ["taskset", "-c", self.cpus] + argv
+        out = open(os.path.join(self.work, name + ".log"), "ab")
+        self.procs[name] = subprocess.Popen(["taskset", "-c", self.cpus] + argv, cwd=APP, env=self.env,
+                                            stdout=out, stderr=subprocess.STDOUT, **kw)
+
+    def _pg_user(self):
+        return {"user": "postgres", "group": "postgres"} if self.as_postgres else {}
+
+    def start_database(self):
+        data = os.path.join(self.work, "pgdata")
+        if not os.path.exists(os.path.join(data, "PG_VERSION")):
+            os.makedirs(data, exist_ok=True)
+            if self.as_postgres:
+                shutil.chown(data, "postgres", "postgres")
+            subprocess.run([pg_bin("initdb"), "-D", data, "-U", "trading", "-A", "trust"], check=True,
+                           stdout=subprocess.DEVNULL, **self._pg_user())
+        # synchronous_commit=off: commits do not wait for the disk, so response
+        # times measure CPU and queueing, not this machine's fsync latency.
+        self._start("postgres", [pg_bin("postgres"), "-D", data, "-p", str(PG_PORT), "-k", data,
+                                 "-c", "listen_addresses=127.0.0.1", "-c", "synchronous_commit=off",
+                                 "-c", "max_connections=200"], **self._pg_user())
+        wait_for(lambda: subprocess.run([pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(PG_PORT)],
+                                        stdout=subprocess.DEVNULL).returncode == 0, "PostgreSQL")
+        exists = subprocess.run([pg_bin("psql"), "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "trading", "-d",
+                                 "postgres", "-tAc", "SELECT 1 FROM pg_database WHERE datname='trading'"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        if exists != "1":
+            subprocess.run([pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "trading", "trading"],
+                           check=True)
+        self.manage("migrate", "--noinput", "-v", "0")
+
+    def manage(self, *args):
+        subprocess.run([os.path.join(VENV_BIN, "python"), "manage.py", *args], cwd=APP, env=self.env, check=True)
+
+    def start_app(self, api_workers):
+        self._start("redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"])
+        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True)
+                 .returncode == 0, "Redis")
+        self._start("api", [os.path.join(VENV_BIN, "gunicorn"), "trading.wsgi", "--workers", str(api_workers),
+                            "--bind", "127.0.0.1:%d" % API_PORT, "--backlog", "2048", "--timeout", "120"])
+        for queue in QUEUES:
+            self._start("celery-" + queue, [os.path.join(VENV_BIN, "celery"), "-A", "trading", "worker", "-Q", queue,
+                                            "-n", queue + "@testbed", "--pool", "solo", "--without-gossip",
+                                            "--without-mingle", "--without-heartbeat", "-l", "WARNING"])
+        self._start("celery-beat", [os.path.join(VENV_BIN, "celery"), "-A", "trading", "beat", "-l", "WARNING",
+                                    "-s", os.path.join(self.work, "beat-schedule")])
+        wait_for(lambda: http_ok("http://127.0.0.1:%d/api/health" % API_PORT), "the API")
+
+    def stop(self, names=None):
+        for name in list(names or self.procs):
+            proc = self.procs.pop(name)
+            proc.send_signal(signal.SIGTERM if name != "postgres" else signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def roots(self):
+        return {name: proc.pid for name, proc in self.procs.items()}
+
+
+def http_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def wait_for(check, what, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    raise SystemExit("%s did not come up within %d s (logs in the work folder)" % (what, timeout))
+
+
+class Monitor(threading.Thread):
+    """Samples every service's CPU seconds on a fixed grid of ticks between
+    start and end, and keeps the per-interval utilization rows."""
+
+    def __init__(self, roots, start, end, interval, cpus_per_service):
+        super().__init__(daemon=True)
+        self.roots, self.start_t, self.end_t = roots, start, end
+        self.interval, self.cpus = interval, cpus_per_service
+        self.rows, self.first, self.last = [], None, None
+        self.stop_now = threading.Event()
+
+    def read(self):
+        table = cpu.snapshot()
+        return time.time(), {name: cpu.tree_seconds(table, pid) for name, pid in self.roots.items()}
+
+    def run(self):
+        tick = self.start_t
+        while tick <= self.end_t + 1e-9 and not self.stop_now.is_set():
+            time.sleep(max(0.0, tick - time.time()))
+            now, seconds = self.read()
+            if self.last is not None:
+                dt = now - self.last[0]
+                total = 0.0
+                for name, s in seconds.items():
+                    used = s - self.last[1][name]
+                    total += used
+                    self.rows.append((now, used / (dt * self.cpus), name, dt))
+                self.rows.append((now, total / (dt * self.cpus), "services", dt))
+                path = sum(seconds[n] - self.last[1][n] for n in REQUEST_PATH if n in seconds)
+                self.rows.append((now, path / (dt * self.cpus), "request-path", dt))
+            else:
+                self.first = (now, seconds)
+            self.last = (now, seconds)
+            tick += self.interval
+
+
+def write_gzip_csv(path, header, rows):
+    tmp = path + ".part"
+    with gzip.open(tmp, "wt", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
+def count_requests(path):
+    total = ok = 0
+    with gzip.open(path, "rt", newline="") as f:
+        for row in csv.DictReader(f):
+            total += 1
+            ok += row["success"] == "true"
+    return total, ok
+
+
+def provenance(args, spec):
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())
+    pg = subprocess.run([pg_bin("postgres"), "--version"], capture_output=True, text=True).stdout.strip()
+    redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "machine": {"cpu": model, "cores": os.cpu_count(), "kernel": platform.release(),
+                    "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
+        "versions": {"python": platform.python_version(), "postgresql": pg, "redis": redis,
+                     **{p: version(p) for p in ("Django", "djangorestframework", "celery", "locust", "gunicorn")}},
+        "pinning": {"services": args.service_cpus, "load_generator": args.load_cpus},
+        "load": spec,
+    }
+
+
+def run_one(args, services, spec, out):
+    os.makedirs(out, exist_ok=True)
+    services.manage("seed_market")
+    services.start_app(spec["api_workers"])
+    time.sleep(2)  # let the workers import and connect before the clock starts
+    t0 = time.time() + 1.0
+    window = (t0 + spec["warmup_s"], t0 + spec["warmup_s"] + spec["duration_s"])
+    classes = [name for name, w in spec["mix"].items() if w > 0]
+    env = dict(os.environ, DS_REQUESTS=os.path.join(out, "requests.csv.gz"), DS_WINDOW_START=repr(window[0]),
+               DS_WINDOW_END=repr(window[1]), DS_THINK=str(spec["think_s"]),
+               DS_MIX=",".join("%s=%s" % kv for kv in spec["mix"].items()))
+    history = os.path.join(services.work, "locust")
+    command = ["taskset", "-c", args.load_cpus, os.path.join(VENV_BIN, "locust"), "-f",
+               os.path.join(HERE, "locustfile.py"), "--headless", "-u", str(spec["users"]),
+               "-r", str(max(1, spec["users"] // 5)), "--run-time", "%ds" % (spec["warmup_s"] + spec["duration_s"] + 3),
+               "--host", "http://127.0.0.1:%d" % API_PORT, "--csv", history, "--csv-full-history",
+               "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", *classes]
+    roots = services.roots()
+    monitor = Monitor(roots, window[0], window[1], args.sample_interval, len(args.service_cpus.split(",")))
+    monitor.start()
+    log("run", spec["name"], ":", spec["users"], "users,", classes, "window", spec["duration_s"], "s")
+    status = "complete"
+    locust = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(services.work, "locust.log"), "wb"))
+    try:
+        locust.wait()
+    except KeyboardInterrupt:
+        status = "interrupted"
+        locust.send_signal(signal.SIGINT)  # Locust closes requests.csv.gz on the way out
+        locust.wait()
+    monitor.stop_now.set()
+    monitor.join()
+    services.stop([n for n in list(services.procs) if n != "postgres"])
+    commands = {"locust": command, **services.commands}
+    finish(out, spec, monitor, history, status, provenance(args, spec), commands)
+    return status
+
+
+def finish(out, spec, monitor, history, status, prov, commands):
+    write_gzip_csv(os.path.join(out, "utilization.csv.gz"), ["timestamp", "utilization", "resource", "interval"],
+                   [("%.6f" % t, "%.6f" % u, r, "%.6f" % dt) for t, u, r, dt in monitor.rows])
+    if os.path.exists(history + "_stats_history.csv"):
+        with open(history + "_stats_history.csv", "rb") as src, gzip.open(os.path.join(out, "locust_stats_history.csv.gz"), "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    total, ok = count_requests(os.path.join(out, "requests.csv.gz"))
+    (t1, s1), (t2, s2) = monitor.first, monitor.last
+    truth = {}
+    for name in s1:
+        seconds = s2[name] - s1[name]
+        truth[name] = {"cpu_seconds": round(seconds, 3), "utilization": round(seconds / (t2 - t1), 5),
+                       "demand_s": seconds / ok if ok else None}
+    for name, members in (("services", list(truth)), ("request-path", REQUEST_PATH)):
+        total_s = sum(truth[m]["cpu_seconds"] for m in members)
+        truth[name] = {"cpu_seconds": round(total_s, 3), "utilization": round(total_s / (t2 - t1), 5),
+                       "demand_s": total_s / ok if ok else None}
+    run = {"name": spec["name"], "status": status, **prov, "commands": commands,
+           "window": {"start": monitor.first[0], "end": monitor.last[0], "seconds": t2 - t1},
+           "requests": {"total": total, "successful": ok, "throughput_per_s": ok / (t2 - t1)},
+           "ground_truth": truth,
+           "note": "demand_s = CPU seconds of the service over the window / successful requests in the window; "
+                   "utilization = fraction of the service CPUs (all services share them); request-path = api + postgres + "
+                   "redis (the CPU a request itself uses; Celery's work happens after the response)"}
+    with open(os.path.join(out, "run.json.part"), "w") as f:
+        json.dump(run, f, indent=2)
+    os.replace(os.path.join(out, "run.json.part"), os.path.join(out, "run.json"))
+    log("done", spec["name"], "%d requests, %.1f req/s, services CPU %.2f" % (ok, ok / (t2 - t1), truth["services"]["utilization"]))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main():
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` cleans up like Ctrl-C
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--plan", default="quick", help="a plan in plans.py (%s)" % ", ".join(PLANS))
+    p.add_argument("--only", help="comma-separated run names of the plan to run")
+    p.add_argument("--out", default=os.path.join(HERE, "out"))
+    p.add_argument("--work", default="/tmp/demandsim-testbed", help="database files and service logs")
+    p.add_argument("--service-cpus", default="0")
+    p.add_argument("--load-cpus", default="1")
+    p.add_argument("--sample-interval", type=float, default=1.0)
+    args = p.parse_args()
+    if args.plan not in PLANS:
+        p.error("unknown plan %r: one of %s" % (args.plan, ", ".join(PLANS)))
+    runs = [r for r in PLANS[args.plan] if not args.only or r["name"] in args.only.split(",")]
+    os.makedirs(args.work, exist_ok=True)
+    if os.getuid() == 0:
+        shutil.chown(args.work, "postgres", "postgres")
+    services = Services(args.work, args.service_cpus)
+    try:
+        services.start_database()
+        for spec in runs:
+            if run_one(args, services, spec, os.path.join(args.out, spec["name"])) != "complete":
+                log("interrupted: run", spec["name"], "is marked incomplete in its run.json")
+                break
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    main()
