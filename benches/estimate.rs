@@ -6,8 +6,9 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use demandsim::estimate::{Config, Method, Observations, estimate};
 use demandsim::generate::{GenConfig, generate, table};
+use demandsim::import::RequestRow;
 use demandsim::model::{LoadOptions, Params, load};
-use demandsim::trace::{Aggregator, RequestReader, RequestWriter};
+use demandsim::trace::{Aggregator, Columns, RequestReader, RequestWriter};
 
 fn model() -> demandsim::model::Model {
     let text = std::fs::read_to_string(concat!(
@@ -29,7 +30,7 @@ fn model() -> demandsim::model::Model {
 fn benches(c: &mut Criterion) {
     let m = model();
     // A canonical requests.csv of 1,000,000 rows, in memory.
-    let mut w = RequestWriter::new(Vec::new(), false).unwrap();
+    let mut w = RequestWriter::new(Vec::new(), Columns::default()).unwrap();
     let cfg = GenConfig {
         probe: 0,
         interval: 30.0,
@@ -42,13 +43,13 @@ fn benches(c: &mut Criterion) {
         &m.net,
         &cfg,
         &mut |s, r, class| {
-            w.write_fields(
-                (s * 1e6).round() / 1e6,
-                (r * 1e6).round() / 1e6,
+            w.write_row(&RequestRow {
+                start: (s * 1e6).round() / 1e6,
+                response_time: (r * 1e6).round() / 1e6,
                 class,
-                true,
-                None,
-            )
+                success: true,
+                ..RequestRow::default()
+            })
         },
         &mut |_, _, _| Ok(()),
     )

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::generate::{GenConfig, generate};
+use demandsim::import::RequestRow;
 use demandsim::qpn::choose_probe;
-use demandsim::trace::{RequestWriter, UtilSample, UtilizationWriter};
+use demandsim::trace::{Columns, RequestWriter, UtilSample, UtilizationWriter};
 
 use super::UsageError;
 use super::io::Output;
@@ -86,14 +87,22 @@ pub fn run(a: Args) -> Result<()> {
         token_limit: demandsim::qpn::RunConfig::default().token_limit,
     };
     let report = {
-        let mut rw = RequestWriter::new(&mut req_out, false)?;
+        let mut rw = RequestWriter::new(&mut req_out, Columns::default())?;
         let mut uw = UtilizationWriter::new(&mut util_out)?;
         let interval = a.interval;
         let report = generate(
             net,
             &cfg,
             // Microsecond resolution, like real request logs; keeps traces small.
-            &mut |start, rt, class| rw.write_fields(micro(start), micro(rt), class, true, None),
+            &mut |start, rt, class| {
+                rw.write_row(&RequestRow {
+                    start: micro(start),
+                    response_time: micro(rt),
+                    class,
+                    success: true,
+                    ..RequestRow::default()
+                })
+            },
             &mut |t, place, u| {
                 uw.write(&UtilSample {
                     timestamp: t,

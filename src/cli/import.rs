@@ -4,8 +4,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use demandsim::import::{RequestRow, access_log, jmeter, k6, librede, prometheus, sadf};
-use demandsim::trace::{RequestReader, RequestWriter, UtilSample, UtilizationWriter};
+use demandsim::import::{RequestRow, access_log, jmeter, k6, librede, locust, prometheus, sadf};
+use demandsim::trace::{
+    Columns, IntervalWriter, RequestReader, RequestWriter, UtilSample, UtilizationWriter,
+};
 use regex::Regex;
 
 use super::io::{Output, open_input};
@@ -25,6 +27,9 @@ pub enum ImportFormat {
     Prometheus,
     /// LibReDE headerless `timestamp,value` files, with --metric.
     Librede,
+    /// Locust `--csv PREFIX --csv-full-history` history
+    /// (PREFIX_stats_history.csv) → interval-level intervals.csv.
+    Locust,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,6 +78,10 @@ pub struct Args {
     /// `WC0` from `WC0_RESPONSE_TIME.csv`].
     #[arg(long)]
     name: Option<String>,
+    /// locust: leave out the intervals ending in the first SECONDS of the
+    /// history (the warm-up).
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    skip: f64,
     /// librede: unit of the timestamps.
     #[arg(long, value_enum, default_value = "s")]
     time_unit: TimeUnit,
@@ -89,7 +98,7 @@ fn regex_arg(flag: &str, re: Option<&String>) -> Result<Option<Regex>> {
 fn produces_requests(a: &Args) -> Result<bool> {
     Ok(match a.format {
         ImportFormat::Jmeter | ImportFormat::K6 | ImportFormat::AccessLog => true,
-        ImportFormat::Sadf | ImportFormat::Prometheus => false,
+        ImportFormat::Sadf | ImportFormat::Prometheus | ImportFormat::Locust => false,
         ImportFormat::Librede => match a.metric {
             Some(Metric::ResponseTime) => true,
             Some(Metric::Utilization) => false,
@@ -114,8 +123,17 @@ pub fn run(a: Args) -> Result<()> {
     }
     let mut out = Output::create(a.output.as_deref())?;
     let mut total = 0u64;
-    if requests {
-        let mut w = RequestWriter::new(&mut out, false)?;
+    if a.format == ImportFormat::Locust {
+        let mut w = IntervalWriter::new(&mut out)?;
+        for path in &a.files {
+            let n = locust::read(open_input(path)?, a.skip, &mut |r, class| w.write(r, class))
+                .with_context(|| path.display().to_string())?;
+            log::info!("{}: {n} interval rows", path.display());
+            total += n;
+        }
+        w.finish()?;
+    } else if requests {
+        let mut w = RequestWriter::new(&mut out, Columns::default())?;
         let exclude_label = regex_arg("--exclude-label", a.exclude_label.as_ref())?;
         let class_regex = regex_arg("--class-regex", a.class_regex.as_ref())?;
         let log_format = match &a.log_format {
@@ -126,9 +144,7 @@ pub fn run(a: Args) -> Result<()> {
         };
         for path in &a.files {
             let input = open_input(path)?;
-            let mut sink = |r: RequestRow<'_>| {
-                w.write_fields(r.start, r.response_time, r.class, r.success, None)
-            };
+            let mut sink = |r: RequestRow<'_>| w.write_row(&r);
             let n = match a.format {
                 ImportFormat::Jmeter => jmeter::read(
                     input,

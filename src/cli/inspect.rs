@@ -182,6 +182,29 @@ fn render(w: &mut impl Write, t: &IntervalTable) -> Result<()> {
             s.saturated_intervals
         ));
     }
+    if r.mean_response_s.is_some() && r.p50_response_s.is_none() {
+        out.push_str("interval-level input: means only (no percentiles, no exact overlaps)\n");
+    }
+    if let Some(o) = &s.origins {
+        let empty: Vec<String> = o
+            .empty_rows
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| format!("{c} empty in {n} rows"))
+            .collect();
+        out.push_str(&format!(
+            "user classes {} ({}), users {}, sessions {}{}\n",
+            o.user_classes.len(),
+            o.user_classes.join(", "),
+            o.users,
+            o.sessions,
+            if empty.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", empty.join(", "))
+            }
+        ));
+    }
     out.push('\n');
     let mut header = vec![
         "start [s]".to_string(),

@@ -326,6 +326,7 @@ pub fn read<R: BufRead>(
             response_time: rt,
             class,
             success: !status_fail,
+            ..RequestRow::default()
         })?;
         n += 1;
     }

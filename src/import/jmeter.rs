@@ -85,6 +85,7 @@ pub fn read<R: BufRead>(
             response_time: elapsed_ms / 1000.0,
             class: if class.is_empty() { "default" } else { class },
             success: ok,
+            ..RequestRow::default()
         })?;
         n += 1;
     }

@@ -118,6 +118,7 @@ fn read_csv<R: BufRead>(input: R, sink: &mut RequestSink<'_>) -> Result<u64, Tra
             response_time: rt,
             class: if class.is_empty() { "default" } else { &class },
             success: status_ok(&field(&rec, status)),
+            ..RequestRow::default()
         })?;
         n += 1;
     }
@@ -178,6 +179,7 @@ fn read_json<R: BufRead>(input: R, sink: &mut RequestSink<'_>) -> Result<u64, Tr
             response_time: rt,
             class,
             success: status_ok(&status),
+            ..RequestRow::default()
         })?;
         n += 1;
     }

@@ -82,6 +82,7 @@ pub fn read_response_times<R: BufRead>(
             response_time: v,
             class,
             success: true,
+            ..RequestRow::default()
         })
     })
 }

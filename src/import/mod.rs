@@ -10,14 +10,16 @@ pub mod access_log;
 pub mod jmeter;
 pub mod k6;
 pub mod librede;
+pub mod locust;
 pub mod prometheus;
 pub mod sadf;
 
 pub use crate::trace::TraceError;
 use crate::trace::UtilSample;
 
-/// One imported request (times in seconds).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One imported request (times in seconds); the optional fields are the
+/// optional columns of `requests.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RequestRow<'a> {
     /// Start, seconds.
     pub start: f64,
@@ -27,6 +29,14 @@ pub struct RequestRow<'a> {
     pub class: &'a str,
     /// Success.
     pub success: bool,
+    /// The resource that served it.
+    pub resource: Option<&'a str>,
+    /// The load generator's user class.
+    pub user_class: Option<&'a str>,
+    /// The user.
+    pub user: Option<&'a str>,
+    /// The session.
+    pub session: Option<&'a str>,
 }
 
 /// Where importers put requests.

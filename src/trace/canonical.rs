@@ -1,8 +1,10 @@
 //! The canonical CSV files: `requests.csv` and `utilization.csv`.
 //!
 //! `requests.csv`: header `timestamp,response_time` plus optional `class`
-//! (default `default`), `success` (true/false/1/0, default true) and
-//! `resource`. `timestamp` is the request start.
+//! (default `default`), `success` (true/false/1/0, default true),
+//! `resource`, and who sent the request: `user_class`, `user` and
+//! `session` (kept by every reader and written back by every writer that
+//! has them). `timestamp` is the request start.
 //!
 //! `utilization.csv`: header `timestamp,utilization` (or `utilization_pct`,
 //! read as percent) plus optional `resource` (default `cpu`) and `interval`.
@@ -11,18 +13,18 @@
 use std::io::{BufRead, Write};
 
 use super::{
-    HeaderProblem, LabelId, Labels, Request, TraceError, UtilSample, parse_bool, parse_f64,
+    HeaderProblem, LabelId, Labels, Origin, Request, TraceError, UtilSample, parse_bool, parse_f64,
     parse_seconds,
 };
 
 /// Finds a column by name (case-sensitive, surrounding spaces ignored).
-fn column(header: &csv::ByteRecord, name: &str) -> Option<usize> {
+pub(super) fn column(header: &csv::ByteRecord, name: &str) -> Option<usize> {
     header
         .iter()
         .position(|f| std::str::from_utf8(f).map(str::trim) == Ok(name))
 }
 
-fn header_text(header: &csv::ByteRecord) -> String {
+pub(super) fn header_text(header: &csv::ByteRecord) -> String {
     let fields: Vec<String> = header
         .iter()
         .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -35,7 +37,7 @@ fn header_text(header: &csv::ByteRecord) -> String {
     }
 }
 
-fn csv_reader<R: BufRead>(input: R) -> csv::Reader<R> {
+pub(super) fn csv_reader<R: BufRead>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::None)
@@ -43,7 +45,7 @@ fn csv_reader<R: BufRead>(input: R) -> csv::Reader<R> {
         .from_reader(input)
 }
 
-fn read_header<R: BufRead>(
+pub(super) fn read_header<R: BufRead>(
     reader: &mut csv::Reader<R>,
     what: &'static str,
     expected: &str,
@@ -74,11 +76,44 @@ pub struct RequestReader<R: BufRead> {
     class: Option<usize>,
     success: Option<usize>,
     resource: Option<usize>,
+    origin_columns: [Option<usize>; 3],
     classes: Labels,
     resources: Labels,
+    origins: OriginLabels,
 }
 
-const REQUESTS_HEADER: &str = "timestamp,response_time[,class,success,resource]";
+/// The names behind a trace's [`Origin`] ids, and the rows that left a
+/// present origin column empty.
+#[derive(Debug, Clone, Default)]
+pub struct OriginLabels {
+    /// User classes.
+    pub user_classes: Labels,
+    /// Users.
+    pub users: Labels,
+    /// Sessions.
+    pub sessions: Labels,
+    /// Which of `user_class`, `user`, `session` the header has.
+    pub present: [bool; 3],
+    /// Per column (same order): rows that leave it empty, and the first
+    /// such line.
+    pub empty: [(u64, Option<u64>); 3],
+}
+
+impl OriginLabels {
+    /// The origin columns' names, in the order of [`Self::present`].
+    pub const COLUMNS: [&'static str; 3] = ["user_class", "user", "session"];
+
+    fn table(&mut self, i: usize) -> &mut Labels {
+        match i {
+            0 => &mut self.user_classes,
+            1 => &mut self.users,
+            _ => &mut self.sessions,
+        }
+    }
+}
+
+const REQUESTS_HEADER: &str =
+    "timestamp,response_time[,class,success,resource,user_class,user,session]";
 
 impl<R: BufRead> RequestReader<R> {
     /// Reads and checks the header.
@@ -103,10 +138,47 @@ impl<R: BufRead> RequestReader<R> {
             class: column(&header, "class"),
             success: column(&header, "success"),
             resource: column(&header, "resource"),
+            origin_columns: OriginLabels::COLUMNS.map(|c| column(&header, c)),
+            origins: OriginLabels {
+                present: OriginLabels::COLUMNS.map(|c| column(&header, c).is_some()),
+                ..OriginLabels::default()
+            },
             csv,
             record: csv::ByteRecord::new(),
             classes: Labels::new(),
             resources: Labels::new(),
+        })
+    }
+
+    /// User classes, users and sessions seen so far.
+    pub fn origin_labels(&self) -> &OriginLabels {
+        &self.origins
+    }
+
+    /// The origin of the current row; an empty field is counted, not an
+    /// error (a trace may know the session of only some requests).
+    fn origin(&mut self) -> Result<Origin, TraceError> {
+        let mut ids = [None; 3];
+        for (i, col) in self.origin_columns.into_iter().enumerate() {
+            let Some(col) = col else { continue };
+            let line = self.line();
+            let raw = &self.record[col];
+            let text = std::str::from_utf8(raw).map_err(|_| {
+                TraceError::bad_value(line, OriginLabels::COLUMNS[i], raw, "UTF-8 text")
+            })?;
+            let text = text.trim();
+            if text.is_empty() {
+                let (n, first) = &mut self.origins.empty[i];
+                *n += 1;
+                first.get_or_insert(line);
+            } else {
+                ids[i] = Some(self.origins.table(i).intern(text));
+            }
+        }
+        Ok(Origin {
+            user_class: ids[0],
+            user: ids[1],
+            session: ids[2],
         })
     }
 
@@ -175,12 +247,18 @@ impl<R: BufRead> RequestReader<R> {
             Some(i) => self.label(i, true)?,
             None => None,
         };
+        let origin = if self.origin_columns.iter().any(Option::is_some) {
+            self.origin()?
+        } else {
+            Origin::default()
+        };
         Ok(Request {
             start,
             response_time,
             class,
             success,
             resource,
+            origin,
         })
     }
 }
@@ -305,22 +383,35 @@ impl<R: BufRead> Iterator for UtilizationReader<R> {
     }
 }
 
+/// Which optional columns a [`RequestWriter`] writes besides
+/// `timestamp,response_time,class,success`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Columns {
+    /// `resource`.
+    pub resource: bool,
+    /// `user_class`, `user` and `session`.
+    pub origin: bool,
+}
+
 /// Writes a canonical `requests.csv`.
 pub struct RequestWriter<W: Write> {
     csv: csv::Writer<W>,
-    with_resource: bool,
+    columns: Columns,
 }
 
 impl<W: Write> RequestWriter<W> {
-    /// Writes the header; `with_resource` adds the `resource` column.
-    pub fn new(out: W, with_resource: bool) -> Result<Self, TraceError> {
+    /// Writes the header with the optional `columns`.
+    pub fn new(out: W, columns: Columns) -> Result<Self, TraceError> {
         let mut csv = csv::Writer::from_writer(out);
         let mut header = vec!["timestamp", "response_time", "class", "success"];
-        if with_resource {
+        if columns.resource {
             header.push("resource");
         }
+        if columns.origin {
+            header.extend(OriginLabels::COLUMNS);
+        }
         csv.write_record(&header).map_err(TraceError::from_csv)?;
-        Ok(Self { csv, with_resource })
+        Ok(Self { csv, columns })
     }
 
     /// Writes one request; names are resolved through the reader's tables.
@@ -329,41 +420,41 @@ impl<W: Write> RequestWriter<W> {
         r: &Request,
         classes: &Labels,
         resources: &Labels,
+        origins: &OriginLabels,
     ) -> Result<(), TraceError> {
-        self.write_fields(
-            r.start,
-            r.response_time,
-            classes.name(r.class),
-            r.success,
-            r.resource.map(|id| resources.name(id)),
-        )
+        let o = &r.origin;
+        self.write_row(&crate::import::RequestRow {
+            start: r.start,
+            response_time: r.response_time,
+            class: classes.name(r.class),
+            success: r.success,
+            resource: r.resource.map(|id| resources.name(id)),
+            user_class: o.user_class.map(|id| origins.user_classes.name(id)),
+            user: o.user.map(|id| origins.users.name(id)),
+            session: o.session.map(|id| origins.sessions.name(id)),
+        })
     }
 
-    /// Writes one request given as plain fields.
-    pub fn write_fields(
-        &mut self,
-        start: f64,
-        response_time: f64,
-        class: &str,
-        success: bool,
-        resource: Option<&str>,
-    ) -> Result<(), TraceError> {
-        let start = ryu_like(start);
-        let response_time = ryu_like(response_time);
-        let ok = if success { "true" } else { "false" };
-        let res = if self.with_resource {
-            self.csv.write_record([
-                start.as_str(),
-                &response_time,
-                class,
-                ok,
-                resource.unwrap_or(""),
-            ])
-        } else {
-            self.csv
-                .write_record([start.as_str(), &response_time, class, ok])
-        };
-        res.map_err(TraceError::from_csv)
+    /// Writes one request given as plain fields (columns the writer was not
+    /// asked for are left out).
+    pub fn write_row(&mut self, r: &crate::import::RequestRow<'_>) -> Result<(), TraceError> {
+        let start = ryu_like(r.start);
+        let response_time = ryu_like(r.response_time);
+        self.csv.write_field(start.as_str())?;
+        self.csv.write_field(response_time.as_str())?;
+        self.csv.write_field(r.class)?;
+        self.csv
+            .write_field(if r.success { "true" } else { "false" })?;
+        if self.columns.resource {
+            self.csv.write_field(r.resource.unwrap_or(""))?;
+        }
+        if self.columns.origin {
+            for v in [r.user_class, r.user, r.session] {
+                self.csv.write_field(v.unwrap_or(""))?;
+            }
+        }
+        self.csv.write_record(None::<&[u8]>)?;
+        Ok(())
     }
 
     /// Flushes and returns the writer.
@@ -540,6 +631,7 @@ mod tests {
                 class: a,
                 success: false,
                 resource: Some(co),
+                origin: Origin::default(),
             },
             Request {
                 start: 1.7e9,
@@ -547,11 +639,17 @@ mod tests {
                 class: a,
                 success: true,
                 resource: None,
+                origin: Origin::default(),
             },
         ];
-        let mut w = RequestWriter::new(Vec::new(), true).unwrap();
+        let columns = Columns {
+            resource: true,
+            origin: false,
+        };
+        let mut w = RequestWriter::new(Vec::new(), columns).unwrap();
         for r in &reqs {
-            w.write(r, &labels, &resources).unwrap();
+            w.write(r, &labels, &resources, &OriginLabels::default())
+                .unwrap();
         }
         let bytes = w.finish().unwrap();
         let (back, l2, r2) = requests(std::str::from_utf8(&bytes).unwrap()).unwrap();
@@ -563,5 +661,42 @@ mod tests {
             assert_eq!(labels.name(x.class), l2.name(y.class));
         }
         assert_eq!(r2.name(back[0].resource.unwrap()), "co1");
+    }
+
+    #[test]
+    fn origin_columns_are_kept_and_empty_fields_counted() {
+        let text = "timestamp,response_time,class,user_class,user,session\n\
+                    1,0.1,buy,ActiveUser,u1,u1-s1\n\
+                    2,0.2,rate,ActiveUser,u1,\n\
+                    3,0.3,rate,ReadOnlyUser,u2,u2-s1\n";
+        let mut r = RequestReader::new(text.as_bytes()).unwrap();
+        let v = r.by_ref().collect::<Result<Vec<_>, _>>().unwrap();
+        let o = r.origin_labels().clone();
+        assert_eq!(o.present, [true, true, true]);
+        assert_eq!(o.user_classes.names(), ["ActiveUser", "ReadOnlyUser"]);
+        assert_eq!(o.users.len(), 2);
+        assert_eq!(o.sessions.names(), ["u1-s1", "u2-s1"]);
+        assert_eq!(v[1].origin.session, None);
+        assert_eq!(v[1].origin.user, v[0].origin.user);
+        assert_eq!(o.empty[2], (1, Some(3)), "one empty session, on line 3");
+        assert_eq!(o.empty[0], (0, None));
+        // Written back with the origin columns, the same file comes out.
+        let classes = r.classes().clone();
+        let columns = Columns {
+            resource: false,
+            origin: true,
+        };
+        let mut w = RequestWriter::new(Vec::new(), columns).unwrap();
+        for q in &v {
+            w.write(q, &classes, &Labels::new(), &o).unwrap();
+        }
+        let back = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(
+            back,
+            "timestamp,response_time,class,success,user_class,user,session\n\
+             1,0.1,buy,true,ActiveUser,u1,u1-s1\n\
+             2,0.2,rate,true,ActiveUser,u1,\n\
+             3,0.3,rate,true,ReadOnlyUser,u2,u2-s1\n"
+        );
     }
 }

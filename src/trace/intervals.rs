@@ -252,6 +252,10 @@ pub struct Aggregator {
     rt_sum: f64,
     sketch: QuantileSketch,
     replay: Replay,
+    /// Requests that came as interval-level rows (no percentiles for them).
+    interval_level: u64,
+    /// Whether an interval-level row was longer than the grid's intervals.
+    coarse_rows: bool,
 }
 
 impl Aggregator {
@@ -275,6 +279,8 @@ impl Aggregator {
             rt_sum: 0.0,
             sketch: QuantileSketch::default(),
             replay: Replay::default(),
+            interval_level: 0,
+            coarse_rows: false,
         }
     }
 
@@ -343,6 +349,40 @@ impl Aggregator {
         }
     }
 
+    /// Adds one interval-level row (an `intervals.csv` row): its requests
+    /// complete in the interval that holds the row's midpoint, arrive in
+    /// it too, and spend completions × mean response time in the system
+    /// there (Little's law; the exact overlaps are not known).
+    pub fn push_interval(&mut self, r: &super::IntervalRecord) {
+        let all = r.completions + r.failures;
+        self.requests += all;
+        self.failed += r.failures;
+        let used = if self.include_failed {
+            all
+        } else {
+            r.completions
+        };
+        let Some(mean) = r.mean_response_s.filter(|_| used > 0) else {
+            return;
+        };
+        let start = r.end - r.width;
+        let grid = *self.grid.get_or_insert(Grid {
+            origin: start,
+            width: self.width,
+            closed_origin: true,
+        });
+        self.coarse_rows |= r.width > grid.width * (1.0 + 1e-9);
+        self.first_start = self.first_start.min(start);
+        self.last_end = self.last_end.max(r.end);
+        self.rt_sum += used as f64 * mean;
+        self.interval_level += used;
+        let c = self.slot(grid.index(r.end - r.width / 2.0), r.class.0 as usize);
+        c.arrivals += used;
+        c.completions += used;
+        c.rt_sum += used as f64 * mean;
+        c.busy += used as f64 * mean;
+    }
+
     /// Builds the table against the utilization `util`.
     ///
     /// # Errors
@@ -354,6 +394,12 @@ impl Aggregator {
     ) -> Result<IntervalTable, TraceError> {
         if let Some((key, v)) = self.hot.take() {
             self.bins.insert(key, v);
+        }
+        if self.coarse_rows {
+            log::warn!(
+                "interval-level rows are longer than the {} s intervals: each lands whole in one interval; use an interval at least as long as the input's",
+                self.width
+            );
         }
         let (mut found, late) = std::mem::take(&mut self.replay).finish();
         if late > 0 && late * 100 <= self.requests {
@@ -490,7 +536,9 @@ impl Aggregator {
     }
 
     fn summary(&self, util: &UtilSeries, intervals: &[Interval]) -> TraceSummary {
-        let used = self.sketch.count();
+        let used = self.sketch.count() + self.interval_level;
+        // Interval-level rows carry no distribution: no percentiles.
+        let q = |p: f64| self.sketch.quantile(p).filter(|_| self.interval_level == 0);
         TraceSummary {
             requests: self.requests,
             failed: self.failed,
@@ -504,11 +552,11 @@ impl Aggregator {
             },
             response: ResponseSummary {
                 mean_response_s: (used > 0).then(|| self.rt_sum / used as f64),
-                p50_response_s: self.sketch.quantile(0.5),
-                p90_response_s: self.sketch.quantile(0.9),
-                p95_response_s: self.sketch.quantile(0.95),
-                p99_response_s: self.sketch.quantile(0.99),
-                max_response_s: self.sketch.max(),
+                p50_response_s: q(0.5),
+                p90_response_s: q(0.9),
+                p95_response_s: q(0.95),
+                p99_response_s: q(0.99),
+                max_response_s: self.sketch.max().filter(|_| self.interval_level == 0),
             },
             mean_utilization: util
                 .resources()
@@ -518,6 +566,7 @@ impl Aggregator {
                 .collect(),
             intervals: intervals.len(),
             saturated_intervals: intervals.iter().filter(|i| i.saturated).count(),
+            origins: None,
         }
     }
 }
@@ -599,6 +648,23 @@ pub struct TraceSummary {
     pub intervals: usize,
     /// Intervals with some utilization ≥ 0.99.
     pub saturated_intervals: usize,
+    /// Who sent the requests, when the traces have the `user_class`,
+    /// `user` or `session` columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origins: Option<OriginSummary>,
+}
+
+/// What the `user_class`, `user` and `session` columns held.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct OriginSummary {
+    /// The user classes, in order of appearance.
+    pub user_classes: Vec<String>,
+    /// Distinct users.
+    pub users: usize,
+    /// Distinct sessions.
+    pub sessions: usize,
+    /// Per present column: rows that left it empty (0 when none did).
+    pub empty_rows: BTreeMap<String, u64>,
 }
 
 /// The aggregated trace.
@@ -695,6 +761,7 @@ mod tests {
             class: LabelId(class),
             success: true,
             resource: None,
+            origin: Default::default(),
         }
     }
 

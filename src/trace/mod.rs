@@ -8,19 +8,23 @@
 
 mod canonical;
 mod input;
+pub mod interval_input;
 mod intervals;
 mod labels;
 pub mod pipeline;
 mod replay;
 
-pub use canonical::{RequestReader, RequestWriter, UtilizationReader, UtilizationWriter};
+pub use canonical::{
+    Columns, OriginLabels, RequestReader, RequestWriter, UtilizationReader, UtilizationWriter,
+};
 pub use input::decompress;
+pub use interval_input::{IntervalReader, IntervalRecord, IntervalWriter};
 pub use intervals::{
-    Aggregator, Grid, Interval, IntervalRow, IntervalTable, ResponseSummary, SATURATION,
-    TraceSummary, UtilSeries,
+    Aggregator, Grid, Interval, IntervalRow, IntervalTable, OriginSummary, ResponseSummary,
+    SATURATION, TraceSummary, UtilSeries,
 };
 pub use labels::{LabelId, Labels};
-pub use pipeline::{DEFAULT_INTERVAL_S, Pipeline, read_utilization};
+pub use pipeline::{DEFAULT_INTERVAL_S, InputKind, Pipeline, read_utilization};
 pub use replay::Arrivals;
 
 /// One request as the canonical `requests.csv` holds it.
@@ -37,6 +41,23 @@ pub struct Request {
     pub success: bool,
     /// The resource (e.g. container) that served the request, if known.
     pub resource: Option<LabelId>,
+    /// Who sent it, when the trace says.
+    pub origin: Origin,
+}
+
+/// Who sent a request: the optional `user_class`, `user` and `session`
+/// columns of `requests.csv`, as ids into the reader's tables
+/// ([`RequestReader::origin_labels`]). `None` where the column is absent
+/// or the row leaves it empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// The load generator's user class (e.g. a Locust `User` subclass).
+    pub user_class: Option<LabelId>,
+    /// The user (a virtual user, an account).
+    pub user: Option<LabelId>,
+    /// The session (one visit: login to logout, or a run of requests
+    /// without a long pause).
+    pub session: Option<LabelId>,
 }
 
 impl Request {

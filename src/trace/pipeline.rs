@@ -9,10 +9,21 @@
 
 use std::io::BufRead;
 
+use super::interval_input::starts_with_intervals_header;
 use super::{
-    Aggregator, IntervalTable, LabelId, Labels, Request, RequestReader, TraceError, UtilSample,
-    UtilSeries, UtilizationReader,
+    Aggregator, IntervalReader, IntervalTable, LabelId, Labels, OriginLabels, OriginSummary,
+    Request, RequestReader, TraceError, UtilSample, UtilSeries, UtilizationReader,
 };
+
+/// What a request input held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// Per-request rows (`requests.csv`).
+    Requests,
+    /// Interval-level rows (`intervals.csv`): no percentiles, no exact
+    /// overlaps.
+    Intervals,
+}
 
 /// Interval width, seconds, when neither the caller nor the utilization
 /// samples give one.
@@ -32,6 +43,8 @@ pub struct Pipeline {
     util: UtilSeries,
     agg: Aggregator,
     labels: Labels,
+    /// The origin columns of every file read, merged.
+    origins: Option<OriginLabels>,
 }
 
 impl Pipeline {
@@ -53,6 +66,7 @@ impl Pipeline {
             util,
             agg,
             labels: Labels::new(),
+            origins: None,
         }
     }
 
@@ -76,12 +90,45 @@ impl Pipeline {
         self.agg.push(r);
     }
 
-    /// Adds every request of one canonical requests file; `each` sees
-    /// each request (with its class id mapped onto this table's).
+    /// Adds every request of one canonical `requests.csv`, or every row of
+    /// an interval-level `intervals.csv` (told apart by the header; see
+    /// [`super::interval_input`]); `each` sees each request (with its
+    /// class id mapped onto this table's), never an interval-level row.
+    /// Returns what the file was.
     ///
     /// # Errors
     /// [`TraceError`] with the line of the first bad row.
     pub fn add_requests<R: BufRead>(
+        &mut self,
+        mut input: R,
+        each: impl FnMut(&Request),
+    ) -> Result<InputKind, TraceError> {
+        if starts_with_intervals_header(&mut input)? {
+            self.add_interval_rows(input)?;
+            return Ok(InputKind::Intervals);
+        }
+        self.add_request_rows(input, each)?;
+        Ok(InputKind::Requests)
+    }
+
+    fn add_interval_rows<R: BufRead>(&mut self, input: R) -> Result<(), TraceError> {
+        let mut reader = IntervalReader::new(input)?;
+        let mut map: Vec<Option<LabelId>> = Vec::new();
+        while let Some(row) = reader.next() {
+            let mut row = row?;
+            let i = row.class.0 as usize;
+            if map.len() <= i {
+                map.resize(i + 1, None);
+            }
+            let labels = &mut self.labels;
+            row.class =
+                *map[i].get_or_insert_with(|| labels.intern(reader.classes().name(row.class)));
+            self.agg.push_interval(&row);
+        }
+        Ok(())
+    }
+
+    fn add_request_rows<R: BufRead>(
         &mut self,
         input: R,
         mut each: impl FnMut(&Request),
@@ -100,7 +147,39 @@ impl Pipeline {
             each(&r);
             self.agg.push(&r);
         }
+        self.merge_origins(reader.origin_labels());
         Ok(())
+    }
+
+    /// Adds one file's user classes, users and sessions (by name) and its
+    /// empty-field counts to the pipeline's.
+    fn merge_origins(&mut self, file: &OriginLabels) {
+        if !file.present.iter().any(|&p| p) {
+            return;
+        }
+        let all = self.origins.get_or_insert_with(OriginLabels::default);
+        for (mine, theirs) in [
+            (&mut all.user_classes, &file.user_classes),
+            (&mut all.users, &file.users),
+            (&mut all.sessions, &file.sessions),
+        ] {
+            for name in theirs.names() {
+                mine.intern(name);
+            }
+        }
+        for i in 0..3 {
+            all.present[i] |= file.present[i];
+            all.empty[i].0 += file.empty[i].0;
+            if file.empty[i].0 > 0 {
+                log::warn!(
+                    "`{}` is empty in {} row(s) (first at line {}): those requests have no {}",
+                    OriginLabels::COLUMNS[i],
+                    file.empty[i].0,
+                    file.empty[i].1.unwrap_or(0),
+                    OriginLabels::COLUMNS[i].replace('_', " ")
+                );
+            }
+        }
     }
 
     /// The interval table.
@@ -108,6 +187,16 @@ impl Pipeline {
     /// # Errors
     /// [`TraceError`] when the requests and samples make no usable table.
     pub fn finish(self) -> Result<IntervalTable, TraceError> {
-        self.agg.finish(&self.labels, &self.util)
+        let mut table = self.agg.finish(&self.labels, &self.util)?;
+        table.summary.origins = self.origins.map(|o| OriginSummary {
+            user_classes: o.user_classes.names().to_vec(),
+            users: o.users.len(),
+            sessions: o.sessions.len(),
+            empty_rows: (0..3)
+                .filter(|&i| o.present[i])
+                .map(|i| (OriginLabels::COLUMNS[i].to_string(), o.empty[i].0))
+                .collect(),
+        });
+        Ok(table)
     }
 }

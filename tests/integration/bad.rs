@@ -20,7 +20,7 @@ const CASES: &[(&[&str], &str)] = &[
     ),
     (
         &["inspect", "--requests", "@wrong-header.csv"],
-        "wrong-header.csv: line 1: no `timestamp` column; expected a header `timestamp,response_time[,class,success,resource]`, found `time,rt`",
+        "wrong-header.csv: line 1: no `timestamp` column; expected a header `timestamp,response_time[,class,success,resource,user_class,user,session]`, found `time,rt`",
     ),
     (
         &["inspect", "--requests", "@nan-timestamp.csv"],
@@ -49,6 +49,18 @@ const CASES: &[(&[&str], &str)] = &[
     (
         &["inspect", "--requests", "@truncated.csv.gz"],
         "truncated.csv.gz: cannot read the input (truncated or corrupt gzip",
+    ),
+    (
+        &["import", "locust", "@locust-1.1-history.csv"],
+        "locust-1.1-history.csv: line 1: no `Total Average Response Time` column; expected the history Locust 1.2 or later writes",
+    ),
+    (
+        &["inspect", "--requests", "@intervals-fractional-count.csv"],
+        "intervals-fractional-count.csv: line 3, field `completions`: found \"2.5\", expected a whole number >= 0",
+    ),
+    (
+        &["inspect", "--requests", "@testbed-interrupted.csv.gz"],
+        "testbed-interrupted.csv.gz: cannot read the input (truncated or corrupt gzip",
     ),
     (
         &["inspect", "--requests", "@bad-success.csv"],

@@ -259,3 +259,44 @@ fn librede_without_metric_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--metric"), "{}", run.stderr);
 }
+
+#[test]
+fn locust_history_of_a_testbed_run_gives_exact_interval_means() {
+    // The first seconds of a testbed run's Locust history (mixed users, 21
+    // of them; testbed/run.sh). Request
+    // name `companies`: cumulative count 1 (mean 33.205… ms) at …531,
+    // 2 (23.162… ms) at …532, 7 (16.286… ms) at …533.
+    let out = demandsim(
+        &[
+            "import",
+            "locust",
+            &fixture("import/locust_stats_history.csv"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("timestamp,interval,class,completions,mean_response_time,failures\n")
+    );
+    let r = rows(&out.stdout);
+    let companies: Vec<&Vec<String>> = r.iter().filter(|x| x[2] == "companies").collect();
+    let at = |t: &str| companies.iter().find(|x| x[0] == t).unwrap();
+    // First seen at …531: its one request completed after …530.
+    let first = at("1796054531");
+    assert_eq!((first[1].as_str(), first[3].as_str()), ("1", "1"));
+    close(f(&first[4]), 0.03320538100160775);
+    let second = at("1796054532");
+    assert_eq!(second[3], "1");
+    close(
+        f(&second[4]),
+        (2.0 * 23.16227450137376 - 33.20538100160775) / 1000.0,
+    );
+    let third = at("1796054533");
+    assert_eq!((third[3].as_str(), third[5].as_str()), ("5", "0"));
+    close(
+        f(&third[4]),
+        (7.0 * 16.286540714645525 - 2.0 * 23.16227450137376) / 5.0 / 1000.0,
+    );
+    assert!(r.iter().all(|x| x[2] != "Aggregated"));
+}

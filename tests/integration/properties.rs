@@ -135,6 +135,7 @@ fn estimates(requests: &[(f64, f64)], util: &[(f64, f64)], width: f64) -> Vec<(S
             class,
             success: true,
             resource: None,
+            origin: Default::default(),
         });
     }
     let table = agg.finish(&labels, &series).unwrap();
