@@ -238,3 +238,55 @@ fn unknown_keys_are_rejected() {
     let e = err(&GOOD.replace("    queue: fcfs\n", "    queue: fcfs\n    sevrers: 2\n"));
     assert!(e.contains("sevrers"), "{e}");
 }
+
+#[test]
+fn a_mode_of_weight_zero_is_left_out_and_all_zero_is_refused() {
+    let yaml = "params: {ra: 2, rb: 0}
+colors: [a, b]
+places:
+  CPU: {queue: ps, service: {a: {exponential: 0.1}, b: {exponential: 0.1}}}
+transitions:
+  arrive:
+    delay: {exponential: 1 / (ra + rb)}
+    modes: [{name: a, weight: ra, out: {CPU: a}}, {name: b, weight: rb, out: {CPU: b}}]
+  leave: {modes: [{in: {CPU: a}}, {in: {CPU: b}}]}
+";
+    let m = load(yaml, &LoadOptions::default()).unwrap();
+    let modes: Vec<&str> = m.net.transitions[0]
+        .modes
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(modes, ["a"]);
+    let e = err(&yaml.replace("ra: 2", "ra: 0").replace("1 / (ra + rb)", "1"));
+    assert!(e.contains("every mode has weight 0"), "{e}");
+    let e = err(&yaml.replace("rb: 0", "rb: -1"));
+    assert!(e.contains("a mode weight must be 0 or more, got -1"), "{e}");
+}
+
+#[test]
+fn the_modes_a_zero_weight_fed_go_with_it() {
+    // Class b never arrives: its admission and departure modes are left
+    // out too, instead of being reported as modes that can never fire.
+    let yaml = "params: {ra: 2, rb: 0}
+colors: [a, b, w]
+places:
+  Q: {}
+  W: {initial: {w: 2}}
+  CPU: {queue: ps, service: {a: {exponential: 0.1}, b: {exponential: 0.1}}}
+transitions:
+  arrive:
+    delay: {exponential: 1 / (ra + rb)}
+    modes: [{weight: ra, out: {Q: a}}, {weight: rb, out: {Q: b}}]
+  admit: {modes: [{in: {Q: a, W: w}, out: {CPU: a}}, {in: {Q: b, W: w}, out: {CPU: b}}]}
+  leave: {modes: [{in: {CPU: a}, out: {W: w}}, {in: {CPU: b}, out: {W: w}}]}
+";
+    let m = load(yaml, &LoadOptions::default()).unwrap();
+    let counts: Vec<usize> = m.net.transitions.iter().map(|t| t.modes.len()).collect();
+    assert_eq!(counts, [1, 1, 1]);
+    // Without a weight of 0, a mode that can never fire is still an error.
+    let e = err(&yaml
+        .replace("rb: 0", "rb: 1")
+        .replace("out: {Q: b}", "out: {W: w}"));
+    assert!(e.contains("can never fire"), "{e}");
+}

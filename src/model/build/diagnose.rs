@@ -35,6 +35,41 @@ pub(super) fn dead_modes(net: &Net, spans: &ModeSpans) -> Result<(), ModelError>
     })
 }
 
+/// Leaves out the modes that can no longer fire because modes of weight 0
+/// were left out (a class with no arrivals: its service and departure
+/// modes go too). A transition left with no mode is refused at its line.
+pub(super) fn prune_after_zero_weights(
+    net: &mut Net,
+    spans: &mut ModeSpans,
+) -> Result<(), ModelError> {
+    loop {
+        let dead = net.dead_modes();
+        if dead.is_empty() {
+            return Ok(());
+        }
+        for (t, tr) in net.transitions.iter().enumerate() {
+            let gone = dead.iter().filter(|d| d.0 == t).count();
+            if gone > 0 && gone == tr.modes.len() {
+                let (line, column) = spans[t][0];
+                return Err(ModelError::At {
+                    line,
+                    column,
+                    message: format!(
+                        "transition `{}` can never fire: the modes of weight 0 left out were all that fed it",
+                        tr.name
+                    ),
+                });
+            }
+        }
+        // Highest mode index first within a transition, so the indices
+        // still to remove hold.
+        for &(t, m) in dead.iter().rev() {
+            net.transitions[t].modes.remove(m);
+            spans[t].remove(m);
+        }
+    }
+}
+
 /// The open loads; with [`Stability::Reject`], an error for the first
 /// place offered its capacity or more.
 pub(super) fn stability(net: &Net, policy: Stability) -> Result<OpenLoads, ModelError> {

@@ -29,14 +29,17 @@ pub(super) fn net(
 ) -> Result<(ValidNet, OpenLoads), ModelError> {
     let ctx = Ctx::new(t, values)?;
     let (places, index) = places::build(&ctx, &t.spec)?;
-    let (transitions, mode_spans) = transitions::build(&ctx, &t.spec, &index)?;
+    let (transitions, mut mode_spans, zero_weight) = transitions::build(&ctx, &t.spec, &index)?;
     let probes = probes::build(&ctx, &t.spec, &index, &transitions)?;
-    let net = Net {
+    let mut net = Net {
         colors: ctx.colors,
         places,
         transitions,
         probes,
     };
+    if zero_weight {
+        diagnose::prune_after_zero_weights(&mut net, &mut mode_spans)?;
+    }
     diagnose::dead_modes(&net, &mode_spans)?;
     let net = net.into_valid()?;
     let loads = diagnose::stability(&net, stability)?;
@@ -113,6 +116,14 @@ impl<'a> Ctx<'a> {
         let v = self.num(n)?;
         if v <= 0.0 {
             return Err(at(n, format!("{what} must be positive, got {v}")));
+        }
+        Ok(v)
+    }
+
+    fn non_negative(&self, n: &Num, what: &str) -> Result<f64, ModelError> {
+        let v = self.num(n)?;
+        if v.is_nan() || v < 0.0 {
+            return Err(at(n, format!("{what} must be 0 or more, got {v}")));
         }
         Ok(v)
     }

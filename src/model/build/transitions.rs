@@ -18,14 +18,16 @@ type Located<'s> = Vec<(&'s ModeSpec, (u64, u64))>;
 /// The `in`/`out` side of a mode: place → colours.
 type ArcMap = std::collections::HashMap<Spanned<String>, ArcColors>;
 
-/// Every transition of the spec, in file order.
+/// Every transition of the spec, in file order, and whether a mode of
+/// weight 0 was left out.
 pub(super) fn build(
     ctx: &Ctx<'_>,
     spec: &ModelSpec,
     index: &PlaceIndex,
-) -> Result<(Vec<Transition>, ModeSpans), ModelError> {
+) -> Result<(Vec<Transition>, ModeSpans, bool), ModelError> {
     let mut transitions = Vec::new();
     let mut spans = Vec::new();
+    let mut zero_weight = false;
     for (key, ts) in in_file_order(&spec.transitions, |k| loc(k)) {
         let timing = timing(ctx, ts)?;
         let single;
@@ -56,9 +58,22 @@ pub(super) fn build(
                         ),
                     });
                 }
-                modes.push(mode);
-                mode_spans.push(at_);
+                if mode.weight > 0.0 {
+                    modes.push(mode);
+                    mode_spans.push(at_);
+                } else {
+                    zero_weight = true;
+                }
             }
+        }
+        if modes.is_empty() {
+            return Err(at(
+                key,
+                format!(
+                    "transition `{}`: every mode has weight 0, so it can never fire",
+                    key.value
+                ),
+            ));
         }
         transitions.push(Transition {
             name: key.value.clone(),
@@ -67,7 +82,7 @@ pub(super) fn build(
         });
         spans.push(mode_spans);
     }
-    Ok((transitions, spans))
+    Ok((transitions, spans, zero_weight))
 }
 
 fn timing(ctx: &Ctx<'_>, ts: &TransitionSpec) -> Result<Timing, ModelError> {
@@ -124,7 +139,9 @@ fn expand_mode(
     mi: usize,
 ) -> Result<Vec<Mode>, ModelError> {
     let weight = match &ms.weight {
-        Some(w) => ctx.positive(w, "a mode weight")?,
+        // 0 is allowed: a mode of weight 0 never fires (a class absent
+        // from one run of a study), and is left out of the net.
+        Some(w) => ctx.non_negative(w, "a mode weight")?,
         None => 1.0,
     };
     let expansions: Vec<Option<(&str, usize)>> = match &ms.each {
