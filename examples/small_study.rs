@@ -49,13 +49,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         params: vec![
             (
                 "arrival_rate".into(),
-                ParamSource::Measured(Measured::Throughput),
+                ParamSource::Measured {
+                    what: Measured::Throughput,
+                    class: None,
+                },
             ),
             (
                 "demand".into(),
                 ParamSource::Estimate {
                     pick: Pick::Combined,
                     class: None,
+                    resource: None,
                 },
             ),
         ],
@@ -84,6 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: "small".into(),
         description: "The example trace through the whole method, and ET1's published inputs."
             .into(),
+        data: Some(demandsim::study::DataKind::Generated),
         seed: Some(7),
         experiments: vec![from_traces, published],
     };

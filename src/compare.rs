@@ -108,6 +108,94 @@ pub fn mean_only(mean_s: f64) -> Summary {
     }
 }
 
+/// The summary of several classes' response times taken together (a
+/// mixture weighted by their counts): the mean exactly, its CI from the
+/// parts' half-widths (independent parts), the quantiles by inverting the
+/// mixed distribution function built from each part's quantile grid
+/// (linear between grid points; resolution about 0.01 in p). One part is
+/// returned as it is.
+pub fn mixture(parts: &[&Summary]) -> Option<Summary> {
+    let parts: Vec<&Summary> = parts
+        .iter()
+        .copied()
+        .filter(|p| p.count > 0 && p.mean_s.is_some())
+        .collect();
+    match parts.as_slice() {
+        [] => return None,
+        [one] => return Some((*one).clone()),
+        _ => {}
+    }
+    let n: u64 = parts.iter().map(|p| p.count).sum();
+    let w = |p: &Summary| p.count as f64 / n as f64;
+    let mean = parts.iter().map(|p| w(p) * p.mean_s.unwrap_or(0.0)).sum();
+    let ci = parts
+        .iter()
+        .map(|p| p.ci_half_width_s.map(|h| (w(p) * h).powi(2)))
+        .sum::<Option<f64>>()
+        .map(f64::sqrt);
+    let grids_complete = parts.iter().all(|p| !p.quantiles_s.is_empty());
+    let quantile =
+        |target: f64| -> Option<f64> { grids_complete.then(|| mixed_quantile(&parts, n, target)) };
+    let quantiles_s = if grids_complete {
+        (0..crate::stats::QUANTILE_GRID)
+            .map(|i| mixed_quantile(&parts, n, grid_p(i)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(Summary {
+        count: n,
+        mean_s: Some(mean),
+        ci_half_width_s: ci,
+        percentiles_s: PERCENTILES.map(|(_, p)| quantile(p)),
+        quantiles_s,
+    })
+}
+
+/// x with Σ wₖ·Fₖ(x) = p, by bisection; Fₖ interpolates part k's grid.
+fn mixed_quantile(parts: &[&Summary], n: u64, p: f64) -> f64 {
+    let cdf = |x: f64| -> f64 {
+        parts
+            .iter()
+            .map(|s| s.count as f64 / n as f64 * grid_cdf(&s.quantiles_s, x))
+            .sum()
+    };
+    let lo0 = parts
+        .iter()
+        .map(|s| s.quantiles_s[0])
+        .fold(f64::INFINITY, f64::min);
+    let hi0 = parts
+        .iter()
+        .map(|s| s.quantiles_s[s.quantiles_s.len() - 1])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (mut lo, mut hi) = (lo0, hi0);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// F(x) from the quantiles at p = 0.01 … 0.99, linear between them; 0
+/// below the first and 1 from the last (the grid says nothing beyond).
+fn grid_cdf(q: &[f64], x: f64) -> f64 {
+    let m = q.len();
+    if x < q[0] {
+        return 0.0;
+    }
+    if x >= q[m - 1] {
+        return 1.0;
+    }
+    let i = q.partition_point(|&v| v <= x).saturating_sub(1);
+    let (a, b) = (q[i], q[(i + 1).min(m - 1)]);
+    let frac = if b > a { (x - a) / (b - a) } else { 1.0 };
+    grid_p(i) + frac * (grid_p(i + 1) - grid_p(i))
+}
+
 /// error % = (measured − simulated) / measured × 100.
 pub fn error_pct(measured: f64, simulated: f64) -> f64 {
     (measured - simulated) / measured * 100.0

@@ -199,6 +199,7 @@ pub fn table(
                 class: labels.intern(class),
                 success: true,
                 resource: None,
+                origin: Default::default(),
             });
             Ok(())
         },

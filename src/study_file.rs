@@ -2,6 +2,8 @@
 //!
 //! ```yaml
 //! name: my-study
+//! data: measured               # optional: measured, published or
+//!                              # generated (the report says which)
 //! seed: 7                      # optional; `--seed` wins
 //! defaults:                    # any experiment field; params are merged
 //!   run: {requests: 100000, replications: 1, warmup: auto}
@@ -22,7 +24,8 @@
 //!       - {name: low, requests: low/requests.csv, utilization: low/utilization.csv}
 //!     params:
 //!       arrival_rate: {measured: throughput}   # throughput, interarrival,
-//!                                              # think_time, response_time
+//!                                              # think_time, response_time;
+//!                                              # `class: X` for one class
 //!       demand: {estimate: combined}           # combined, recommended, or
 //!                                              # a method id; `class:` too
 //!       clients: 90                            # a number or an expression
@@ -84,6 +87,7 @@ pub enum StudyFileError {
 struct StudySpec {
     name: Option<String>,
     description: Option<String>,
+    data: Option<crate::study::DataKind>,
     seed: Option<u64>,
     #[serde(default)]
     defaults: ExpSpec,
@@ -143,11 +147,15 @@ enum ParamSpec {
     Expr(String),
     Measured {
         measured: String,
+        #[serde(default)]
+        class: Option<String>,
     },
     Estimate {
         estimate: String,
         #[serde(default)]
         class: Option<String>,
+        #[serde(default)]
+        resource: Option<String>,
     },
 }
 
@@ -208,6 +216,7 @@ pub fn load_study(yaml: &str) -> Result<Study, StudyFileError> {
     Ok(Study {
         name: spec.name.unwrap_or_else(|| "study".into()),
         description: spec.description.unwrap_or_default(),
+        data: spec.data,
         seed: spec.seed,
         experiments,
     })
@@ -358,30 +367,25 @@ fn params(
                 ));
             }
             ParamSpec::Expr(s) => ParamSource::Value(ParamValue::Expr(s.clone())),
-            ParamSpec::Measured { measured } => ParamSource::Measured(match measured.as_str() {
-                "throughput" => Measured::Throughput,
-                "interarrival" => Measured::Interarrival,
-                "think_time" => Measured::ThinkTime,
-                "response_time" => Measured::ResponseTime,
-                other => {
-                    return Err(invalid(
-                        name,
-                        format!(
-                            "parameter `{k}`: unknown measured quantity `{other}`; expected throughput, interarrival, think_time or response_time"
-                        ),
-                    ));
-                }
-            }),
-            ParamSpec::Estimate { estimate, class } => ParamSource::Estimate {
+            ParamSpec::Measured { measured, class } => ParamSource::Measured {
+                what: measured_quantity(name, k, measured, class.as_deref())?,
+                class: class.clone(),
+            },
+            ParamSpec::Estimate {
+                estimate,
+                class,
+                resource,
+            } => ParamSource::Estimate {
                 pick: match estimate.as_str() {
                     "combined" => Pick::Combined,
                     "recommended" => Pick::Recommended,
                     m => Pick::Method(method(name, m, &format!("parameter `{k}`"))?),
                 },
                 class: class.clone(),
+                resource: resource.clone(),
             },
         };
-        if matches!(src, ParamSource::Measured(_)) && !has_requests {
+        if matches!(src, ParamSource::Measured { .. }) && !has_requests {
             return Err(invalid(
                 name,
                 format!("parameter `{k}`: measured values need `requests` traces"),
@@ -390,6 +394,36 @@ fn params(
         params.push((k.clone(), src));
     }
     Ok(params)
+}
+
+/// A `measured:` quantity by name; a think time is of all classes.
+fn measured_quantity(
+    name: &str,
+    k: &str,
+    measured: &str,
+    class: Option<&str>,
+) -> Result<Measured, StudyFileError> {
+    let m = match measured {
+        "throughput" => Measured::Throughput,
+        "interarrival" => Measured::Interarrival,
+        "think_time" => Measured::ThinkTime,
+        "response_time" => Measured::ResponseTime,
+        other => {
+            return Err(invalid(
+                name,
+                format!(
+                    "parameter `{k}`: unknown measured quantity `{other}`; expected throughput, interarrival, think_time or response_time"
+                ),
+            ));
+        }
+    };
+    if m == Measured::ThinkTime && class.is_some() {
+        return Err(invalid(
+            name,
+            format!("parameter `{k}`: a think time is measured over all classes (drop `class`)"),
+        ));
+    }
+    Ok(m)
 }
 
 /// The run length, with the defaults filled in.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use demandsim::report::{Figure, figures, html, summary_rows};
+use demandsim::report::{Figure, class_rows, figures, html, summary_rows};
 use demandsim::study::{ExperimentResult, Files, Study, StudyResult, run_shard};
 use demandsim::study_file::load_study;
 
@@ -139,9 +139,12 @@ pub fn reproduce(a: ReproduceArgs) -> Result<ExitCode> {
         None if Path::new("traces/reference/study.yaml").exists() => PathBuf::from("traces"),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("traces"),
     };
+    // Published numbers, generated replicas, and the testbed's real
+    // measurements; each study's report says which it is.
     let paths = [
         root.join("reference/study.yaml"),
         root.join("replica/study.yaml"),
+        root.join("real/study.yaml"),
     ];
     for p in &paths {
         if !p.exists() {
@@ -157,7 +160,11 @@ pub fn reproduce(a: ReproduceArgs) -> Result<ExitCode> {
         .map(|p| run_study(p, a.seed))
         .collect::<Result<Vec<_>>>()?;
     if let Some(dir) = &a.out {
-        write_report(dir, "demandsim reproduce: the reference study", &studies)?;
+        write_report(
+            dir,
+            "demandsim reproduce: the reference study, its replicas and a real system",
+            &studies,
+        )?;
     }
     print(&a.output, &studies, None)?;
     Ok(exit_code(&studies))
@@ -193,6 +200,7 @@ fn summary_json(e: &ExperimentResult) -> serde_json::Value {
         "measured_utilization": e.traces.as_ref().and_then(|t| t.mean_utilization),
         "ks": e.comparison.as_ref().and_then(|c| c.ks),
         "wasserstein_s": e.comparison.as_ref().and_then(|c| c.wasserstein_s),
+        "classes": e.classes,
     })
 }
 
@@ -261,12 +269,24 @@ fn print(o: &super::OutputArgs, studies: &[StudyResult], shard: Option<ShardOf>)
         Format::Table => {
             for s in studies {
                 writeln!(out, "study {} (seed {})", s.name, s.seed)?;
+                if let Some(d) = s.data {
+                    writeln!(out, "data: {}", d.describe())?;
+                }
                 let (header, rows) = summary_rows(s);
                 let mut t = Table::new(header);
                 for r in rows {
                     t.row(r);
                 }
                 write!(out, "{}", t.render())?;
+                let (header, rows) = class_rows(s);
+                if !rows.is_empty() {
+                    writeln!(out, "\nper request class:")?;
+                    let mut t = Table::new(header);
+                    for r in rows {
+                        t.row(r);
+                    }
+                    write!(out, "{}", t.render())?;
+                }
                 for f in &s.failures {
                     writeln!(out, "FAILED {}: {}", f.name, f.error)?;
                 }

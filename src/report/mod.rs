@@ -207,6 +207,42 @@ pub fn estimate_rows(r: &Report, n: Notation) -> (Vec<&'static str>, Vec<Vec<Str
     (header, rows)
 }
 
+/// The per-class table of a study (empty when no experiment has a
+/// prediction per class): measured against predicted mean and p95.
+pub fn class_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "experiment",
+        "class",
+        "requests",
+        "measured R [s]",
+        "predicted R [s]",
+        "error",
+        "measured p95 [s]",
+        "predicted p95 [s]",
+        "p95 error",
+    ];
+    let rows = s
+        .experiments
+        .iter()
+        .flat_map(|e| {
+            e.classes.iter().map(|c| {
+                vec![
+                    e.name.clone(),
+                    c.class.clone(),
+                    c.requests.to_string(),
+                    sig(c.measured_mean_s),
+                    sig(c.predicted_mean_s),
+                    pct(c.error_pct),
+                    sig(c.measured_p95_s),
+                    sig(c.predicted_p95_s),
+                    pct(c.p95_error_pct),
+                ]
+            })
+        })
+        .collect();
+    (header, rows)
+}
+
 /// The summary rows: one per experiment, the columns of the reference
 /// study's Table 10 and more; columns empty in every row are left out.
 pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -425,10 +461,16 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
         let sid = file_stem(&s.name);
         let _ = write!(
             out,
-            "<h2 id=\"{}\">Study {}</h2>\n<p>{}</p>\n<p class=\"small\">Seed {}.</p>\n<nav>",
+            "<h2 id=\"{}\">Study {}</h2>\n<p>{}</p>\n{}<p class=\"small\">Seed {}.</p>\n<nav>",
             esc(&sid),
             esc(&s.name),
             esc(&s.description),
+            s.data
+                .map(|d| format!(
+                    "<p class=\"data\"><b>Data:</b> {}.</p>\n",
+                    esc(d.describe())
+                ))
+                .unwrap_or_default(),
             s.seed
         );
         for e in &s.experiments {
@@ -444,6 +486,11 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
         out.push_str("</nav>\n");
         let (header, rows) = summary_rows(s);
         table_html(&mut out, &header, &rows);
+        let (header, rows) = class_rows(s);
+        if !rows.is_empty() {
+            out.push_str("<h3>Per request class</h3>\n<p class=\"small\">Measured against predicted mean and 95th percentile per class (the model's colour of the class's name); error % with the study's sign.</p>\n");
+            table_html(&mut out, &header, &rows);
+        }
         if !s.failures.is_empty() {
             out.push_str("<h3 class=\"fail\">Failed experiments</h3><ul>");
             for f in &s.failures {

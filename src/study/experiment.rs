@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Analytic, Experiment, ExperimentError, ExperimentResult, Files, LoadAdjustment, Measured,
-    MeasuredTraces, ParamSource, Pick, SeriesPoint,
+    Analytic, ClassComparison, Experiment, ExperimentError, ExperimentResult, Files,
+    LoadAdjustment, Measured, MeasuredTraces, ParamSource, Pick, SeriesPoint,
 };
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
 use crate::estimate::{Config, Observations, Report, estimate};
@@ -30,54 +30,57 @@ pub fn run_experiment(
     } else {
         Some(read_traces(e, files)?)
     };
-    // 2. Estimation, from the experiment's own traces or from its runs.
-    let estimation = match (&traces, &e.estimate) {
-        (_, Some(spec)) if !e.estimate_from.is_empty() => {
-            let runs = e
-                .estimate_from
-                .iter()
-                .map(|r| {
-                    Ok((
-                        r.name.clone(),
-                        read_table(e, files, &r.requests, &r.utilization, &mut |_| {})?.0,
-                    ))
-                })
-                .collect::<Result<Vec<_>, ExperimentError>>()?;
+    // 2. Estimation, from the experiment's own traces or from its runs:
+    // over the experiment's resources, and over each resource a parameter
+    // names on its own.
+    let (estimation, by_resource) = match &e.estimate {
+        Some(spec) => {
+            let runs = estimation_runs(e, files, traces.as_ref())?;
             let named: Vec<(&str, &IntervalTable)> =
                 runs.iter().map(|(n, t)| (n.as_str(), t)).collect();
-            let resources = resources_of(e, &runs[0].1.resources)?;
-            Some(estimate_demands(e, &named, &resources, spec, seed)?)
+            let resources = match (&traces, e.estimate_from.is_empty()) {
+                (Some(t), true) => t.resources.clone(),
+                _ => resources_of(e, &runs[0].1.resources)?,
+            };
+            let main = estimate_demands(e, &named, &resources, spec, seed)?;
+            let mut by_resource = std::collections::BTreeMap::new();
+            for r in named_resources(e) {
+                let one = estimate_demands(e, &named, std::slice::from_ref(&r), spec, seed)?;
+                by_resource.insert(r, one);
+            }
+            (Some(main), by_resource)
         }
-        (Some(t), Some(spec)) => Some(estimate_demands(
-            e,
-            &[("run", &t.table)],
-            &t.resources,
-            spec,
-            seed,
-        )?),
-        (None, Some(_)) => return Err(ExperimentError::NoTraces),
-        _ => None,
+        None => (None, std::collections::BTreeMap::new()),
     };
     // 3. Model parameters.
     let template = read_model(e, files)?;
-    let (params, demand, demand_at_load) =
-        params(e, &template, traces.as_ref(), estimation.as_ref())?;
+    let estimates = Estimates {
+        main: estimation.as_ref(),
+        by_resource: &by_resource,
+    };
+    let (params, estimated, demand_at_load) = params(e, &template, traces.as_ref(), &estimates)?;
+    // One estimated parameter is "the demand" of the result's fields.
+    let demand = match estimated.as_slice() {
+        [(_, d)] => Some(*d),
+        _ => None,
+    };
     let model = template
         .instantiate(&params, Stability::Reject)
         .map_err(|source| model_error(e, source))?;
     // 4. Simulation and analysis.
     let p = predict(e, &model, seed)?;
-    let prediction_band_s = match demand {
-        Some((_, Some(ci))) => band(e, &template, &params, ci, seed, &p),
-        _ => None,
-    };
+    let prediction_band_s = band(e, &template, &params, &estimated, seed, &p);
     // 5. Comparison.
     let measured = match (&traces, e.measured_mean_s) {
-        (Some(t), _) => Some(t.response.summary()),
+        (Some(t), _) => t.summary(None),
         (None, Some(m)) => Some(mean_only(m)),
         (None, None) => None,
     };
     let comparison = measured.as_ref().map(|m| compare(m, &p.simulated));
+    let classes = traces
+        .as_ref()
+        .map(|t| class_comparisons(t, &p))
+        .unwrap_or_default();
     let measured_s = measured.as_ref().and_then(|m| m.mean_s);
     let err_of = |v: Option<f64>| match (measured_s, v) {
         (Some(m), Some(s)) => Some(error_pct(m, s)),
@@ -104,6 +107,7 @@ pub fn run_experiment(
         params: model.params.clone(),
         traces: traces.map(|t| t.measured),
         estimation,
+        resource_estimations: by_resource,
         demand_s,
         demand_ci_s: demand.and_then(|(_, ci)| ci),
         demand_at_load,
@@ -121,50 +125,123 @@ pub fn run_experiment(
         comparison,
         simulated_utilization: p.utilization,
         events: p.events,
+        classes,
     })
 }
 
-/// The prediction at the ends of the estimated demand's interval (the
-/// demand's 2.5 % and 97.5 % bootstrap quantiles): the band of the
-/// predicted mean, since the mean rises with the demand. Analytic where
+/// Measured against predicted per request class, where the probe has
+/// several colours: one row per class of the traces (a class the model
+/// lacks has no prediction), in the traces' order.
+fn class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparison> {
+    if p.colors.len() < 2 {
+        return Vec::new();
+    }
+    let err = |m: Option<f64>, s: Option<f64>| match (m, s) {
+        (Some(m), Some(s)) if m > 0.0 => Some(error_pct(m, s)),
+        _ => None,
+    };
+    (0..t.table.classes.len())
+        .filter_map(|i| {
+            let requests = t.class_count(i);
+            let measured = t.summary(Some(i))?;
+            let class = t.table.classes[i].clone();
+            let model = p.colors.iter().find(|c| c.color == class);
+            let predicted = model.map(|c| &c.simulated);
+            let p95 = |s: &Summary| s.percentiles_s[2];
+            Some(ClassComparison {
+                requests,
+                throughput: requests as f64 / t.measured.duration_s,
+                measured_mean_s: measured.mean_s,
+                measured_p95_s: p95(&measured),
+                predicted_mean_s: predicted.and_then(|s| s.mean_s),
+                predicted_p95_s: predicted.and_then(p95),
+                analytic_s: model.and_then(|c| c.analytic_s),
+                error_pct: err(measured.mean_s, predicted.and_then(|s| s.mean_s)),
+                p95_error_pct: err(p95(&measured), predicted.and_then(p95)),
+                class,
+            })
+        })
+        .filter(|c| c.requests > 0)
+        .collect()
+}
+
+/// The prediction at the ends of the estimated demands' intervals (each
+/// demand's 2.5 % and 97.5 % bootstrap quantiles, all demands at their
+/// low ends together and at their high ends together): the band of the
+/// predicted mean, since the mean rises with every demand. Analytic where
 /// the model is solved, else simulated with the prediction's seed (common
-/// random numbers). An end without a steady state has no value.
+/// random numbers). An end without a steady state has no value; no band
+/// when an estimated demand has no interval.
 fn band(
     e: &Experiment,
     template: &Template,
     params: &Params,
-    (lo, hi): (f64, f64),
+    estimated: &[Estimated],
     seed: u64,
     p: &Prediction,
 ) -> Option<[Option<f64>; 2]> {
-    let name = e
-        .params
+    let ends: Vec<(&str, (f64, f64))> = estimated
         .iter()
-        .find(|(_, src)| matches!(src, ParamSource::Estimate { .. }))?
-        .0
-        .clone();
-    let at = |d: f64| -> Option<f64> {
+        .map(|(name, (_, ci))| ci.map(|ci| (name.as_str(), ci)))
+        .collect::<Option<_>>()?;
+    if ends.is_empty() {
+        return None;
+    }
+    let at = |high: bool| -> Option<f64> {
         let mut q = params.clone();
-        q.set(&name, d);
+        for (name, (lo, hi)) in &ends {
+            q.set(*name, if high { *hi } else { *lo });
+        }
         let model = template.instantiate(&q, Stability::Reject).ok()?;
         if p.analytic_s.is_some() {
-            let a = crate::solve::analyse(&model.net).ok()?;
-            return a.probe_mean(&p.probe.0, &p.probe.1);
+            return predict_analytic(&model, p);
         }
         let report = simulate(&model.net, &run_config(e, seed), Control::default()).ok()?;
-        report
+        let colors: Vec<ColorPrediction> = report
             .probes
             .iter()
-            .find(|r| r.name == p.probe.0 && r.color == p.probe.1)?
-            .mean_s
+            .filter(|r| r.name == p.probe)
+            .map(|r| ColorPrediction {
+                color: r.color.clone(),
+                simulated: Summary::from(r),
+                analytic_s: None,
+            })
+            .collect();
+        overall(&colors).0.mean_s
     };
-    Some([at(lo), at(hi)])
+    Some([at(false), at(true)])
+}
+
+/// The analytic overall mean of the probe, weighted like the prediction's
+/// colours (by their simulated counts).
+fn predict_analytic(model: &Model, p: &Prediction) -> Option<f64> {
+    let a = crate::solve::analyse(&model.net).ok()?;
+    let colors: Vec<ColorPrediction> = p
+        .colors
+        .iter()
+        .map(|c| ColorPrediction {
+            color: c.color.clone(),
+            simulated: c.simulated.clone(),
+            analytic_s: a.probe_mean(&p.probe, &c.color),
+        })
+        .collect();
+    overall(&colors).1
+}
+
+/// What the model predicts for one colour of the experiment's probe.
+struct ColorPrediction {
+    color: String,
+    simulated: Summary,
+    analytic_s: Option<f64>,
 }
 
 /// What the model predicts for the experiment's probe.
 struct Prediction {
-    /// The probe's name and colour.
-    probe: (String, String),
+    /// The probe's name.
+    probe: String,
+    /// Per colour.
+    colors: Vec<ColorPrediction>,
+    /// All colours together.
     simulated: Summary,
     analytic_s: Option<f64>,
     analytic: Analytic,
@@ -184,33 +261,70 @@ fn run_config(e: &Experiment, seed: u64) -> RunConfig {
     }
 }
 
-/// Simulates the model, and solves it analytically where it can.
+/// Simulates the model, and solves it analytically where it can. Every
+/// colour of the chosen probe is kept; the overall figures are their
+/// mixture (one colour: its own).
 fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, ExperimentError> {
     let report = simulate(&model.net, &run_config(e, seed), Control::default())
         .map_err(ExperimentError::Simulation)?;
     let names: Vec<&str> = report.probes.iter().map(|p| p.name.as_str()).collect();
-    let probe = &report.probes[choose_probe(&names, e.probe.as_deref())?];
-    let (analytic_s, analytic) = match crate::solve::analyse(&model.net) {
-        Ok(a) => (
-            a.probe_mean(&probe.name, &probe.color),
-            Analytic::Solved { method: a.method },
-        ),
-        Err(err) => (
-            None,
-            Analytic::NotSolved {
-                reason: err.to_string(),
-            },
-        ),
+    let probe = report.probes[choose_probe(&names, e.probe.as_deref())?]
+        .name
+        .clone();
+    let solved = crate::solve::analyse(&model.net);
+    let colors: Vec<ColorPrediction> = report
+        .probes
+        .iter()
+        .filter(|r| r.name == probe)
+        .map(|r| ColorPrediction {
+            color: r.color.clone(),
+            simulated: Summary::from(r),
+            analytic_s: solved
+                .as_ref()
+                .ok()
+                .and_then(|a| a.probe_mean(&r.name, &r.color)),
+        })
+        .collect();
+    let (simulated, analytic_s) = overall(&colors);
+    let analytic = match solved {
+        Ok(a) => Analytic::Solved { method: a.method },
+        Err(err) => Analytic::NotSolved {
+            reason: err.to_string(),
+        },
     };
     let utils: Vec<f64> = report.places.iter().filter_map(|p| p.utilization).collect();
     Ok(Prediction {
-        probe: (probe.name.clone(), probe.color.clone()),
-        simulated: Summary::from(probe),
+        probe,
+        colors,
+        simulated,
         analytic_s,
         analytic,
         utilization: (!utils.is_empty()).then(|| utils.iter().sum::<f64>() / utils.len() as f64),
         events: report.events,
     })
+}
+
+/// The overall simulated summary and analytic mean of a probe's colours,
+/// weighted by the simulated counts.
+fn overall(colors: &[ColorPrediction]) -> (Summary, Option<f64>) {
+    let parts: Vec<&Summary> = colors.iter().map(|c| &c.simulated).collect();
+    // The chosen probe has at least one colour (it was found among them).
+    let simulated = crate::compare::mixture(&parts).unwrap_or_else(|| colors[0].simulated.clone());
+    let analytic_s = match colors {
+        [one] => one.analytic_s,
+        _ => {
+            let n: u64 = colors.iter().map(|c| c.simulated.count).sum();
+            colors
+                .iter()
+                .filter(|c| c.simulated.count > 0)
+                .map(|c| {
+                    c.analytic_s
+                        .map(|a| a * c.simulated.count as f64 / n as f64)
+                })
+                .sum::<Option<f64>>()
+        }
+    };
+    (simulated, analytic_s)
 }
 
 fn model_error(e: &Experiment, source: crate::model::ModelError) -> ExperimentError {
@@ -226,6 +340,50 @@ fn read_model(e: &Experiment, files: &dyn Files) -> Result<Template, ExperimentE
     let dir = e.model.parent().map(Path::to_path_buf).unwrap_or_default();
     let read_file = |name: &str| files.read_to_string(&dir.join(name));
     Template::parse(&text, &read_file).map_err(|source| model_error(e, source))
+}
+
+/// The runs to estimate from: the experiment's `estimate_from`, else its
+/// own traces.
+fn estimation_runs(
+    e: &Experiment,
+    files: &dyn Files,
+    traces: Option<&Traces>,
+) -> Result<Vec<(String, IntervalTable)>, ExperimentError> {
+    if e.estimate_from.is_empty() {
+        let t = traces.ok_or(ExperimentError::NoTraces)?;
+        return Ok(vec![("run".to_string(), t.table.clone())]);
+    }
+    e.estimate_from
+        .iter()
+        .map(|r| {
+            let table = read_table(e, files, &r.requests, &r.utilization, &mut |_| {})?.0;
+            Ok((r.name.clone(), table))
+        })
+        .collect()
+}
+
+/// The resources that parameters estimate on their own (`resource:`), in
+/// order, each once.
+fn named_resources(e: &Experiment) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, src) in &e.params {
+        if let ParamSource::Estimate {
+            resource: Some(r), ..
+        } = src
+            && !out.contains(r)
+        {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
+/// The estimation reports a parameter may pick from.
+struct Estimates<'a> {
+    /// Over the experiment's resources.
+    main: Option<&'a Report>,
+    /// Over one resource each, for parameters that name it.
+    by_resource: &'a std::collections::BTreeMap<String, Report>,
 }
 
 /// The demands of the experiment's containers, from its traces.
@@ -273,6 +431,9 @@ fn estimate_demands(
 /// The chosen demand and its CI, seconds.
 type Chosen = (f64, Option<(f64, f64)>);
 
+/// An estimated model parameter: its name and value.
+type Estimated = (String, Chosen);
+
 /// Why a parameter has no value: the reason in words, for
 /// [`ExperimentError::Param`].
 type Why = std::borrow::Cow<'static, str>;
@@ -283,10 +444,10 @@ fn params(
     e: &Experiment,
     template: &Template,
     traces: Option<&Traces>,
-    estimation: Option<&Report>,
-) -> Result<(Params, Option<Chosen>, Option<LoadAdjustment>), ExperimentError> {
+    estimates: &Estimates<'_>,
+) -> Result<(Params, Vec<Estimated>, Option<LoadAdjustment>), ExperimentError> {
     let mut params = Params::new();
-    let mut demand = None;
+    let mut estimated = Vec::new();
     let mut adjustment = None;
     let mut think = Vec::new();
     let param = |name: &str, why: &str| ExperimentError::Param {
@@ -298,14 +459,27 @@ fn params(
             ParamSource::Value(v) => {
                 params.set(name, v.clone());
             }
-            ParamSource::Measured(Measured::ThinkTime) => think.push(name),
-            ParamSource::Measured(m) => {
+            ParamSource::Measured {
+                what: Measured::ThinkTime,
+                ..
+            } => think.push(name),
+            ParamSource::Measured { what, class } => {
                 let t = traces.ok_or_else(|| param(name, "measured values need traces"))?;
-                params.set(name, t.measured_value(*m));
+                let v = t
+                    .measured_value(*what, class.as_deref())
+                    .map_err(|why| param(name, &why))?;
+                params.set(name, v);
             }
-            ParamSource::Estimate { pick, class } => {
-                let r = estimation
-                    .ok_or_else(|| param(name, "an estimate needs `estimate` and traces"))?;
+            ParamSource::Estimate {
+                pick,
+                class,
+                resource,
+            } => {
+                let r = match resource {
+                    Some(res) => estimates.by_resource.get(res),
+                    None => estimates.main,
+                }
+                .ok_or_else(|| param(name, "an estimate needs `estimate` and traces"))?;
                 let mut d = chosen(r, pick, class.as_deref()).map_err(|why| param(name, &why))?;
                 if e.estimate.as_ref().is_some_and(|s| s.load_dependence) {
                     let a = at_load(e, r, d.0, traces).map_err(|why| param(name, &why))?;
@@ -315,7 +489,7 @@ fn params(
                     );
                     adjustment = Some(a);
                 }
-                demand = Some(d);
+                estimated.push((name.clone(), d));
                 params.set(name, d.0);
             }
         }
@@ -331,7 +505,7 @@ fn params(
             params.set(name, z);
         }
     }
-    Ok((params, demand, adjustment))
+    Ok((params, estimated, adjustment))
 }
 
 /// The load adjustment of demand `d` (estimated around the runs' mean
@@ -384,7 +558,7 @@ fn think_time(
         .resolve(params)
         .map_err(|source| model_error(e, source))?;
     let n = *values.get("clients").ok_or(ExperimentError::NoClients)?;
-    let r = t.response.summary().mean_s.unwrap_or(f64::NAN);
+    let r = t.mean_response(None).unwrap_or(f64::NAN);
     let z = n / t.measured.throughput - r;
     if z.is_nan() || z <= 0.0 {
         return Err(ExperimentError::ThinkTime {
@@ -455,18 +629,83 @@ struct Traces {
     table: IntervalTable,
     resources: Vec<String>,
     response: Accumulator,
+    /// Per class (ids of `table.classes`), successful requests.
+    by_class: Vec<Accumulator>,
     measured: MeasuredTraces,
 }
 
 impl Traces {
-    /// A measured quantity for a model parameter.
-    fn measured_value(&self, m: Measured) -> f64 {
-        let x = self.measured.throughput;
+    /// A measured quantity for a model parameter, of all requests or of
+    /// one class; a class the traces do not have has throughput 0.
+    fn measured_value(&self, m: Measured, class: Option<&str>) -> Result<f64, Why> {
+        let Some(c) = class else {
+            let x = self.measured.throughput;
+            return Ok(match m {
+                Measured::Throughput => x,
+                Measured::Interarrival => 1.0 / x,
+                Measured::ResponseTime => self.mean_response(None).unwrap_or(f64::NAN),
+                Measured::ThinkTime => unreachable!("needs the model's clients: see think_time"),
+            });
+        };
+        let idx = self.table.classes.iter().position(|n| n == c);
+        let x = idx.map_or(0.0, |i| {
+            self.class_count(i) as f64 / self.measured.duration_s
+        });
+        if x == 0.0 {
+            log::warn!("class `{c}` has no successful request in the traces: its throughput is 0");
+        }
         match m {
-            Measured::Throughput => x,
-            Measured::Interarrival => 1.0 / x,
-            Measured::ResponseTime => self.response.summary().mean_s.unwrap_or(f64::NAN),
-            Measured::ThinkTime => unreachable!("needs the model's clients: see think_time"),
+            Measured::Throughput => Ok(x),
+            Measured::Interarrival if x > 0.0 => Ok(1.0 / x),
+            Measured::ResponseTime => idx
+                .and_then(|i| self.mean_response(Some(i)))
+                .ok_or_else(|| format!("class `{c}` has no successful request").into()),
+            _ => Err(format!("class `{c}` has no successful request").into()),
+        }
+    }
+
+    /// Completed successful requests of class `i`.
+    fn class_count(&self, i: usize) -> u64 {
+        self.table
+            .intervals
+            .iter()
+            .map(|iv| iv.classes[i].completions)
+            .sum()
+    }
+
+    /// Mean response time of all requests or of class `i`: from the
+    /// requests when there were per-request rows, else from the
+    /// interval-level rows.
+    fn mean_response(&self, class: Option<usize>) -> Option<f64> {
+        let acc = match class {
+            None => Some(&self.response),
+            Some(i) => self.by_class.get(i),
+        };
+        if let Some(a) = acc.filter(|a| a.count() > 0) {
+            return a.summary().mean_s;
+        }
+        let (mut n, mut sum) = (0u64, 0.0);
+        for iv in &self.table.intervals {
+            for (k, c) in iv.classes.iter().enumerate() {
+                if class.is_none_or(|i| i == k) {
+                    n += c.completions;
+                    sum += c.mean_response_s.unwrap_or(0.0) * c.completions as f64;
+                }
+            }
+        }
+        (n > 0).then(|| sum / n as f64)
+    }
+
+    /// The measured summary of all requests or of class `i` (the mean only
+    /// for interval-level input).
+    fn summary(&self, class: Option<usize>) -> Option<Summary> {
+        let acc = match class {
+            None => Some(&self.response),
+            Some(i) => self.by_class.get(i),
+        };
+        match acc {
+            Some(a) if a.count() > 0 => Some(a.summary()),
+            _ => self.mean_response(class).map(mean_only),
         }
     }
 }
@@ -519,13 +758,19 @@ fn read_table(
 
 fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentError> {
     let mut response = Accumulator::default();
+    let mut by_class: Vec<Accumulator> = Vec::new();
     let (table, known) = read_table(e, files, &e.requests, &e.utilization, &mut |r| {
         if r.success {
             response.push(r.response_time);
+            let i = r.class.0 as usize;
+            if by_class.len() <= i {
+                by_class.resize_with(i + 1, Accumulator::default);
+            }
+            by_class[i].push(r.response_time);
         }
     })?;
     let resources = resources_of(e, &known)?;
-    if response.count() == 0 {
+    if table.summary.used == 0 {
         return Err(ExperimentError::NoSuccess);
     }
     let measured = measured(&table, &resources)?;
@@ -533,6 +778,7 @@ fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentEr
         table,
         resources,
         response,
+        by_class,
         measured,
     })
 }

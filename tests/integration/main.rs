@@ -6,6 +6,7 @@
 
 mod bad;
 mod capacity;
+mod classes;
 mod deploy;
 mod estimate;
 mod import;
