@@ -67,6 +67,19 @@ pub(super) fn read_header<R: BufRead>(
     Ok(header)
 }
 
+/// A text field interned into `table`; `None` when it is empty or blank.
+fn intern_text(
+    table: &mut Labels,
+    raw: &[u8],
+    line: u64,
+    field: &str,
+) -> Result<Option<LabelId>, TraceError> {
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| TraceError::bad_value(line, field, raw, "UTF-8 text"))?
+        .trim();
+    Ok((!text.is_empty()).then(|| table.intern(text)))
+}
+
 /// Streams [`Request`]s from a canonical `requests.csv`.
 pub struct RequestReader<R: BufRead> {
     csv: csv::Reader<R>,
@@ -162,17 +175,12 @@ impl<R: BufRead> RequestReader<R> {
         for (i, col) in self.origin_columns.into_iter().enumerate() {
             let Some(col) = col else { continue };
             let line = self.line();
-            let raw = &self.record[col];
-            let text = std::str::from_utf8(raw).map_err(|_| {
-                TraceError::bad_value(line, OriginLabels::COLUMNS[i], raw, "UTF-8 text")
-            })?;
-            let text = text.trim();
-            if text.is_empty() {
+            let table = self.origins.table(i);
+            ids[i] = intern_text(table, &self.record[col], line, OriginLabels::COLUMNS[i])?;
+            if ids[i].is_none() {
                 let (n, first) = &mut self.origins.empty[i];
                 *n += 1;
                 first.get_or_insert(line);
-            } else {
-                ids[i] = Some(self.origins.table(i).intern(text));
             }
         }
         Ok(Origin {
@@ -200,19 +208,12 @@ impl<R: BufRead> RequestReader<R> {
     /// Interns field `idx` (empty → `None`) into the class or resource table.
     fn label(&mut self, idx: usize, resource: bool) -> Result<Option<LabelId>, TraceError> {
         let line = self.line();
-        let raw = &self.record[idx];
-        if raw.is_empty() {
-            return Ok(None);
-        }
         let (field, table) = if resource {
             ("resource", &mut self.resources)
         } else {
             ("class", &mut self.classes)
         };
-        match std::str::from_utf8(raw) {
-            Ok(s) => Ok(Some(table.intern(s.trim()))),
-            Err(_) => Err(TraceError::bad_value(line, field, raw, "UTF-8 text")),
-        }
+        intern_text(table, &self.record[idx], line, field)
     }
 
     fn line(&self) -> u64 {
@@ -281,6 +282,10 @@ pub struct UtilizationReader<R: BufRead> {
     interval: Option<usize>,
 }
 
+/// The largest utilization read as a (clamped) fraction: see
+/// `UtilizationReader::decode`.
+const MAX_UTILIZATION: f64 = 1.05;
+
 const UTIL_HEADER: &str = "timestamp,utilization[,resource,interval]";
 
 impl<R: BufRead> UtilizationReader<R> {
@@ -334,9 +339,13 @@ impl<R: BufRead> UtilizationReader<R> {
             .filter(|v| v.is_finite())
             .ok_or_else(|| TraceError::bad_value(line, field, raw, expected))?;
         let utilization = value * scale;
-        // A sampler's rounding may overshoot a little; anything more is a
-        // unit mistake that would silently wreck every estimate.
-        if !(-1e-6..=1.0 + 1e-6).contains(&utilization) {
+        // A sampler may overshoot a little: CPU time from /proc is counted
+        // in 10 ms ticks per process, so a busy 1 s sample summed over a
+        // service's processes can read a few percent above 1 (the
+        // testbed's did, up to 1.021). Anything more is a unit mistake
+        // that would silently wreck every estimate. Kept values are
+        // clamped to 1.
+        if !(-1e-6..=MAX_UTILIZATION).contains(&utilization) {
             return Err(TraceError::bad_value(line, field, raw, expected));
         }
         let resource = match self.resource {
@@ -605,6 +614,14 @@ mod tests {
         let v = utils("timestamp,utilization\n30,0.5\n").unwrap();
         assert_eq!(v[0].resource, "cpu");
         assert_eq!(v[0].interval, None);
+    }
+
+    #[test]
+    fn a_tick_counted_sample_a_little_above_one_is_clamped_and_more_refused() {
+        let v = utils("timestamp,utilization\n1,1.021\n").unwrap();
+        assert_eq!(v[0].utilization, 1.0);
+        let err = utils("timestamp,utilization\n1,1.06\n").unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
     }
 
     #[test]

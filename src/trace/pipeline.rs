@@ -25,6 +25,22 @@ pub enum InputKind {
     Intervals,
 }
 
+/// Class ids are per file: a file's ids mapped onto the pipeline's table,
+/// each looked up by name once.
+#[derive(Default)]
+struct ClassMap(Vec<Option<LabelId>>);
+
+impl ClassMap {
+    /// The table's id of the file's class `id` (named in `file`).
+    fn id(&mut self, table: &mut Labels, file: &Labels, id: LabelId) -> LabelId {
+        let i = id.0 as usize;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        *self.0[i].get_or_insert_with(|| table.intern(file.name(id)))
+    }
+}
+
 /// Interval width, seconds, when neither the caller nor the utilization
 /// samples give one.
 pub const DEFAULT_INTERVAL_S: f64 = 30.0;
@@ -113,16 +129,10 @@ impl Pipeline {
 
     fn add_interval_rows<R: BufRead>(&mut self, input: R) -> Result<(), TraceError> {
         let mut reader = IntervalReader::new(input)?;
-        let mut map: Vec<Option<LabelId>> = Vec::new();
+        let mut map = ClassMap::default();
         while let Some(row) = reader.next() {
             let mut row = row?;
-            let i = row.class.0 as usize;
-            if map.len() <= i {
-                map.resize(i + 1, None);
-            }
-            let labels = &mut self.labels;
-            row.class =
-                *map[i].get_or_insert_with(|| labels.intern(reader.classes().name(row.class)));
+            row.class = map.id(&mut self.labels, reader.classes(), row.class);
             self.agg.push_interval(&row);
         }
         Ok(())
@@ -134,16 +144,10 @@ impl Pipeline {
         mut each: impl FnMut(&Request),
     ) -> Result<(), TraceError> {
         let mut reader = RequestReader::new(input)?;
-        // Class ids are per file; map them onto one table.
-        let mut map: Vec<Option<LabelId>> = Vec::new();
+        let mut map = ClassMap::default();
         while let Some(r) = reader.next_request() {
             let mut r = r?;
-            let i = r.class.0 as usize;
-            if map.len() <= i {
-                map.resize(i + 1, None);
-            }
-            let labels = &mut self.labels;
-            r.class = *map[i].get_or_insert_with(|| labels.intern(reader.classes().name(r.class)));
+            r.class = map.id(&mut self.labels, reader.classes(), r.class);
             each(&r);
             self.agg.push(&r);
         }
