@@ -29,8 +29,12 @@ pub struct Args {
     /// Colour of the probe [default: its first].
     #[arg(long)]
     color: Option<String>,
+    /// Also compare each request class with the probe's colour of the same
+    /// name (a model with one colour per class).
+    #[arg(long)]
+    by_class: bool,
     /// Exit with code 3 when |error| of the mean or of a percentile exceeds
-    /// PCT percent (for CI gates).
+    /// PCT percent (for CI gates; with --by-class, of every class too).
     #[arg(long, value_name = "PCT")]
     max_error: Option<f64>,
     #[command(flatten)]
@@ -46,9 +50,11 @@ struct SimDoc {
     probes: Vec<ProbeResult>,
 }
 
-/// Streams the response times of successful requests of every file.
-pub fn measured(paths: &[PathBuf]) -> Result<Accumulator> {
+/// The successful requests of every file: all of them, and per class (in
+/// order of first appearance).
+fn measured_by_class(paths: &[PathBuf]) -> Result<(Accumulator, Vec<(String, Accumulator)>)> {
     let mut acc = Accumulator::default();
+    let mut classes: Vec<(String, Accumulator)> = Vec::new();
     for path in paths {
         let ctx = || path.display().to_string();
         let mut reader = RequestReader::new(open_input(path)?).with_context(ctx)?;
@@ -56,10 +62,52 @@ pub fn measured(paths: &[PathBuf]) -> Result<Accumulator> {
             let r = r.with_context(ctx)?;
             if r.success {
                 acc.push(r.response_time);
+                let name = reader.classes().name(r.class);
+                match classes.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, a)) => a.push(r.response_time),
+                    None => {
+                        let mut a = Accumulator::default();
+                        a.push(r.response_time);
+                        classes.push((name.to_string(), a));
+                    }
+                }
             }
         }
     }
-    Ok(acc)
+    Ok((acc, classes))
+}
+
+/// One class measured against the probe's colour of its name.
+#[derive(serde::Serialize)]
+struct ClassLine {
+    class: String,
+    measured: Summary,
+    simulated: Option<Summary>,
+    comparison: Option<Comparison>,
+}
+
+/// Per class, the comparison with the probe's colour of the class's name
+/// (none when the simulation lacks it).
+fn by_class(doc: &SimDoc, probe: &str, classes: Vec<(String, Accumulator)>) -> Vec<ClassLine> {
+    classes
+        .into_iter()
+        .map(|(class, acc)| {
+            let measured = acc.summary();
+            let simulated = doc
+                .probes
+                .iter()
+                .find(|p| p.name == probe && p.color == class)
+                .map(Summary::from)
+                .filter(|s| s.mean_s.is_some());
+            let comparison = simulated.as_ref().map(|s| compare(&measured, s));
+            ClassLine {
+                class,
+                measured,
+                simulated,
+                comparison,
+            }
+        })
+        .collect()
 }
 
 fn pick<'a>(doc: &'a SimDoc, a: &Args, path: &Path) -> Result<&'a ProbeResult> {
@@ -114,7 +162,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         )
     })?;
     let probe = pick(&doc, &a, &a.simulated)?;
-    let acc = measured(&a.requests)?;
+    let (acc, per_class) = measured_by_class(&a.requests)?;
     if acc.count() == 0 {
         anyhow::bail!("the measured traces hold no successful request");
     }
@@ -129,6 +177,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     let c = compare(&meas, &sim);
+    let classes = if a.by_class {
+        by_class(&doc, &probe.name, per_class)
+    } else {
+        Vec::new()
+    };
     let mut out = a.out.create()?;
     match a.out.format {
         Format::Json => {
@@ -140,6 +193,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "measured": meas,
                 "simulated": sim,
                 "comparison": c,
+                "classes": classes,
             });
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
@@ -166,14 +220,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
             w.flush()?;
         }
-        Format::Table => write!(
-            out,
-            "{}",
-            render(&c, &meas, doc.model.as_deref(), probe, a.requests.len())
-        )?,
+        Format::Table => {
+            let text = render(&c, &meas, doc.model.as_deref(), probe, a.requests.len());
+            write!(out, "{text}{}", render_classes(&classes))?;
+        }
     }
     out.commit()?;
-    if let (Some(limit), Some(worst)) = (a.max_error, c.max_abs_error_pct)
+    let worst = classes
+        .iter()
+        .filter_map(|l| l.comparison.as_ref()?.max_abs_error_pct)
+        .chain(c.max_abs_error_pct)
+        .reduce(f64::max);
+    if let (Some(limit), Some(worst)) = (a.max_error, worst)
         && worst > limit
     {
         eprintln!("error: the largest |error| is {worst:.1} %, above --max-error {limit} %");
@@ -212,4 +270,45 @@ pub fn render(
         ));
     }
     s
+}
+
+/// The per-class lines as a table (empty without --by-class).
+fn render_classes(classes: &[ClassLine]) -> String {
+    if classes.is_empty() {
+        return String::new();
+    }
+    let mut t = Table::new(vec![
+        "class",
+        "requests",
+        "measured mean [s]",
+        "simulated mean [s]",
+        "error",
+        "measured p95 [s]",
+        "simulated p95 [s]",
+        "p95 error",
+    ]);
+    let pct = |v: Option<f64>| TEXT.pct(v);
+    for l in classes {
+        let sim = l.simulated.as_ref();
+        let err = |stat: &str| {
+            l.comparison
+                .as_ref()
+                .and_then(|c| c.lines.iter().find(|x| x.statistic == stat))
+                .map(|x| x.error_pct)
+        };
+        t.row(vec![
+            l.class.clone(),
+            l.measured.count.to_string(),
+            num(l.measured.mean_s),
+            num(sim.and_then(|s| s.mean_s)),
+            pct(err("mean")),
+            num(l.measured.percentiles_s[2]),
+            num(sim.and_then(|s| s.percentiles_s[2])),
+            pct(err("p95")),
+        ]);
+    }
+    format!(
+        "\nper class (the probe's colour of the class's name):\n{}",
+        t.render()
+    )
 }

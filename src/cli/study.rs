@@ -201,6 +201,7 @@ fn summary_json(e: &ExperimentResult) -> serde_json::Value {
         "ks": e.comparison.as_ref().and_then(|c| c.ks),
         "wasserstein_s": e.comparison.as_ref().and_then(|c| c.wasserstein_s),
         "classes": e.classes,
+        "warnings": e.warnings,
     })
 }
 
@@ -286,6 +287,11 @@ fn print(o: &super::OutputArgs, studies: &[StudyResult], shard: Option<ShardOf>)
                         t.row(r);
                     }
                     write!(out, "{}", t.render())?;
+                }
+                for e in &s.experiments {
+                    for w in &e.warnings {
+                        writeln!(out, "warning {}: {w}", e.name)?;
+                    }
                 }
                 for f in &s.failures {
                     writeln!(out, "FAILED {}: {}", f.name, f.error)?;

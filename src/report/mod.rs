@@ -486,6 +486,20 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
         out.push_str("</nav>\n");
         let (header, rows) = summary_rows(s);
         table_html(&mut out, &header, &rows);
+        let warned: Vec<_> = s
+            .experiments
+            .iter()
+            .filter(|e| !e.warnings.is_empty())
+            .collect();
+        if !warned.is_empty() {
+            out.push_str("<h3 class=\"fail\">Predictions not to be trusted</h3><ul>");
+            for e in warned {
+                for w in &e.warnings {
+                    let _ = write!(out, "<li><b>{}</b>: {}</li>", esc(&e.name), esc(w));
+                }
+            }
+            out.push_str("</ul>\n");
+        }
         let (header, rows) = class_rows(s);
         if !rows.is_empty() {
             out.push_str("<h3>Per request class</h3>\n<p class=\"small\">Measured against predicted mean and 95th percentile per class (the model's colour of the class's name); error % with the study's sign.</p>\n");

@@ -81,6 +81,10 @@ pub fn run_experiment(
         .as_ref()
         .map(|t| class_comparisons(t, &p))
         .unwrap_or_default();
+    let warnings = utilization_check(
+        traces.as_ref().and_then(|t| t.measured.mean_utilization),
+        p.utilization,
+    );
     let measured_s = measured.as_ref().and_then(|m| m.mean_s);
     let err_of = |v: Option<f64>| match (measured_s, v) {
         (Some(m), Some(s)) => Some(error_pct(m, s)),
@@ -123,9 +127,27 @@ pub fn run_experiment(
         measured_s,
         measured,
         comparison,
+        warnings: warnings.into_iter().collect(),
         simulated_utilization: p.utilization,
         events: p.events,
         classes,
+    })
+}
+
+/// The utilization law as a check of the demands the model ran with: at
+/// the measured throughput, the model's utilization is Σ X·D, so a gap to
+/// the measured utilization of more than a tenth (and 2 points) means the
+/// demands do not fit this run's load (a demand that changes with load, a
+/// wrong mix), and the predicted response time cannot be trusted.
+fn utilization_check(measured: Option<f64>, simulated: Option<f64>) -> Option<String> {
+    let (m, s) = (measured?, simulated?);
+    ((s - m).abs() > (0.1 * m).max(0.02)).then(|| {
+        format!(
+            "the model's utilization is {:.1} % against {:.1} % measured: its demands are {:+.0} % off for this run (its load, its mix), so the predicted response time cannot be trusted",
+            100.0 * s,
+            100.0 * m,
+            100.0 * (s - m) / m
+        )
     })
 }
 
@@ -197,17 +219,7 @@ fn band(
             return predict_analytic(&model, p);
         }
         let report = simulate(&model.net, &run_config(e, seed), Control::default()).ok()?;
-        let colors: Vec<ColorPrediction> = report
-            .probes
-            .iter()
-            .filter(|r| r.name == p.probe)
-            .map(|r| ColorPrediction {
-                color: r.color.clone(),
-                simulated: Summary::from(r),
-                analytic_s: None,
-            })
-            .collect();
-        overall(&colors).0.mean_s
+        overall(&colors_of(&report, &p.probe, None)).0.mean_s
     };
     Some([at(false), at(true)])
 }
@@ -272,19 +284,7 @@ fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, Exper
         .name
         .clone();
     let solved = crate::solve::analyse(&model.net);
-    let colors: Vec<ColorPrediction> = report
-        .probes
-        .iter()
-        .filter(|r| r.name == probe)
-        .map(|r| ColorPrediction {
-            color: r.color.clone(),
-            simulated: Summary::from(r),
-            analytic_s: solved
-                .as_ref()
-                .ok()
-                .and_then(|a| a.probe_mean(&r.name, &r.color)),
-        })
-        .collect();
+    let colors = colors_of(&report, &probe, solved.as_ref().ok());
     let (simulated, analytic_s) = overall(&colors);
     let analytic = match solved {
         Ok(a) => Analytic::Solved { method: a.method },
@@ -302,6 +302,25 @@ fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, Exper
         utilization: (!utils.is_empty()).then(|| utils.iter().sum::<f64>() / utils.len() as f64),
         events: report.events,
     })
+}
+
+/// Every colour of `probe` in a simulation report, with its analytic mean
+/// where the model is solved.
+fn colors_of(
+    report: &crate::qpn::SimReport,
+    probe: &str,
+    solved: Option<&crate::solve::Analysis>,
+) -> Vec<ColorPrediction> {
+    report
+        .probes
+        .iter()
+        .filter(|r| r.name == probe)
+        .map(|r| ColorPrediction {
+            color: r.color.clone(),
+            simulated: Summary::from(r),
+            analytic_s: solved.and_then(|a| a.probe_mean(&r.name, &r.color)),
+        })
+        .collect()
 }
 
 /// The overall simulated summary and analytic mean of a probe's colours,
@@ -448,6 +467,7 @@ fn params(
 ) -> Result<(Params, Vec<Estimated>, Option<LoadAdjustment>), ExperimentError> {
     let mut params = Params::new();
     let mut estimated = Vec::new();
+    let mut absent: Vec<&str> = Vec::new();
     let mut adjustment = None;
     let mut think = Vec::new();
     let param = |name: &str, why: &str| ExperimentError::Param {
@@ -468,6 +488,11 @@ fn params(
                 let v = t
                     .measured_value(*what, class.as_deref())
                     .map_err(|why| param(name, &why))?;
+                if v == 0.0
+                    && let Some(c) = class
+                {
+                    absent.push(c.as_str());
+                }
                 params.set(name, v);
             }
             ParamSource::Estimate {
@@ -493,6 +518,13 @@ fn params(
                 params.set(name, d.0);
             }
         }
+    }
+    if !absent.is_empty() {
+        log::warn!(
+            "experiment {}: no successful request of class {}: throughput 0",
+            e.name,
+            absent.join(", ")
+        );
     }
     for (key, v) in [("servers", e.servers), ("containers", e.containers)] {
         if template.has_param(key) && !e.params.iter().any(|(n, _)| n == key) {
@@ -636,7 +668,8 @@ struct Traces {
 
 impl Traces {
     /// A measured quantity for a model parameter, of all requests or of
-    /// one class; a class the traces do not have has throughput 0.
+    /// one class; a class the traces do not have has throughput 0 (the
+    /// caller says so).
     fn measured_value(&self, m: Measured, class: Option<&str>) -> Result<f64, Why> {
         let Some(c) = class else {
             let x = self.measured.throughput;
@@ -651,9 +684,6 @@ impl Traces {
         let x = idx.map_or(0.0, |i| {
             self.class_count(i) as f64 / self.measured.duration_s
         });
-        if x == 0.0 {
-            log::warn!("class `{c}` has no successful request in the traces: its throughput is 0");
-        }
         match m {
             Measured::Throughput => Ok(x),
             Measured::Interarrival if x > 0.0 => Ok(1.0 / x),

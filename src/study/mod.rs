@@ -329,6 +329,10 @@ pub struct ExperimentResult {
     pub comparison: Option<Comparison>,
     /// Mean utilization of the containers in the simulation.
     pub simulated_utilization: Option<f64>,
+    /// Why the prediction should not be trusted, in words (e.g. the
+    /// model's utilization far from the measured one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Simulation events.
     pub events: u64,
     /// Measured against predicted per request class, when the probe has a

@@ -521,11 +521,17 @@ fn estimates(requests: &str, utilization: &str) -> BTreeMap<(String, String), f6
 
 #[test]
 fn locust_history_estimates_agree_with_the_per_request_trace_of_the_same_run() {
-    // Real testbed runs at three loads and two mixes: Locust's own
-    // per-second history (warm-up skipped) against the per-request trace.
+    // Real testbed runs at four loads, two mixes and both worker counts:
+    // Locust's own per-second history (warm-up skipped) against the
+    // per-request trace.
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/real");
-    for run in ["mixed-n21", "mixed-n96", "readonly-n85"] {
+    for run in [
+        "mixed-n21",
+        "mixed-n96",
+        "readonly-n140",
+        "mixed-1worker-n76",
+    ] {
         let r = root.join(run);
         let intervals = dir.path().join(format!("{run}.csv"));
         let imported = demandsim(
@@ -550,15 +556,86 @@ fn locust_history_estimates_agree_with_the_per_request_trace_of_the_same_run() {
         let b = estimates(intervals.to_str().unwrap(), util.to_str().unwrap());
         let key = |m: &str, c: &str| (m.to_string(), c.to_string());
         // The methods that need only per-interval counts and means: the
-        // mix-weighted demand within 2 %.
+        // mix-weighted demand (what one run with one mix determines; the
+        // per-class split is flagged undetermined on both sides) within 2 %.
+        // (rr, kf-ru and rortu use the queue each request found, which
+        // interval-level input lacks: up to 24 % apart near saturation.)
         for m in ["sdl", "ur", "rta", "rort"] {
             let (x, y) = (a[&key(m, "(mix)")], b[&key(m, "(mix)")]);
             assert!((y - x).abs() <= 0.02 * x, "{run} {m}: {x} vs {y}");
         }
-        // rort's per-class values of the busiest classes too.
-        for c in ["rate", "companies", "holdings"] {
-            let (x, y) = (a[&key("rort", c)], b[&key("rort", c)]);
-            assert!((y - x).abs() <= 0.02 * x, "{run} rort {c}: {x} vs {y}");
-        }
     }
+}
+
+#[test]
+fn compare_by_class_sets_each_class_against_its_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path());
+    let sim = demandsim(
+        &[
+            "-q",
+            "simulate",
+            dir.path().join("model.yaml").to_str().unwrap(),
+            "--requests",
+            "200000",
+            "--seed",
+            "5",
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(sim.code, 0, "{}", sim.stderr);
+    std::fs::write(dir.path().join("sim.json"), &sim.stdout).unwrap();
+    let run = demandsim(
+        &[
+            "compare",
+            "--requests",
+            dir.path().join("g/requests.csv").to_str().unwrap(),
+            "--simulated",
+            dir.path().join("sim.json").to_str().unwrap(),
+            "--by-class",
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let classes = v["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 2, "{v}");
+    for c in classes {
+        // The same model measured and simulated: each class's mean agrees
+        // with its own colour (R_a = 0.0833 s, R_b = 0.0333 s), not the mix.
+        let truth = if c["class"] == "a" {
+            0.05 / 0.6
+        } else {
+            0.02 / 0.6
+        };
+        let sim = c["simulated"]["mean_s"].as_f64().unwrap();
+        assert!((sim - truth).abs() < 0.05 * truth, "{c}");
+        let line = &c["comparison"]["lines"][0];
+        assert_eq!(line["statistic"], "mean");
+        let m = c["measured"]["mean_s"].as_f64().unwrap();
+        assert!((line["error_pct"].as_f64().unwrap() - (m - sim) / m * 100.0).abs() < 1e-9);
+    }
+    let table = demandsim(
+        &[
+            "compare",
+            "--requests",
+            dir.path().join("g/requests.csv").to_str().unwrap(),
+            "--simulated",
+            dir.path().join("sim.json").to_str().unwrap(),
+            "--by-class",
+            "--max-error",
+            "0.001",
+        ],
+        b"",
+    );
+    assert_eq!(table.code, 3, "{}", table.stderr);
+    assert!(
+        table
+            .stdout
+            .contains("per class (the probe's colour of the class's name)")
+    );
 }
