@@ -235,7 +235,9 @@ def run_one(args, services, spec, out):
         locust.wait()
     except KeyboardInterrupt:
         status = "interrupted"
-        locust.send_signal(signal.SIGINT)  # Locust closes requests.csv.gz on the way out
+        # SIGTERM is Locust's graceful stop (SIGINT is not, headless): its
+        # users stop and requests.csv.gz is closed on the way out.
+        locust.send_signal(signal.SIGTERM)
         locust.wait()
     monitor.stop_now.set()
     monitor.join()
