@@ -468,9 +468,7 @@ impl<W: Write> RequestWriter<W> {
 
     /// Flushes and returns the writer.
     pub fn finish(self) -> Result<W, TraceError> {
-        self.csv
-            .into_inner()
-            .map_err(|e| TraceError::Io(e.into_error()))
+        finish_csv(self.csv)
     }
 }
 
@@ -481,8 +479,13 @@ impl From<csv::Error> for TraceError {
 }
 
 /// Shortest decimal text that reads back to the same `f64`.
-fn ryu_like(v: f64) -> String {
+pub(super) fn ryu_like(v: f64) -> String {
     format!("{v}")
+}
+
+/// Flushes a CSV writer and returns what it wrote into.
+pub(super) fn finish_csv<W: Write>(csv: csv::Writer<W>) -> Result<W, TraceError> {
+    csv.into_inner().map_err(|e| TraceError::Io(e.into_error()))
 }
 
 /// Writes a canonical `utilization.csv` (`timestamp,utilization,resource,interval`).
@@ -512,9 +515,7 @@ impl<W: Write> UtilizationWriter<W> {
 
     /// Flushes and returns the writer.
     pub fn finish(self) -> Result<W, TraceError> {
-        self.csv
-            .into_inner()
-            .map_err(|e| TraceError::Io(e.into_error()))
+        finish_csv(self.csv)
     }
 }
 

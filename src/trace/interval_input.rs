@@ -17,6 +17,7 @@
 
 use std::io::{BufRead, Write};
 
+use super::canonical::ryu_like;
 use super::{LabelId, Labels, TraceError, parse_seconds};
 
 /// Columns an `intervals.csv` must have.
@@ -198,13 +199,10 @@ impl<W: Write> IntervalWriter<W> {
 
     /// Writes one row; `class` is the class's name.
     pub fn write(&mut self, r: &IntervalRecord, class: &str) -> Result<(), TraceError> {
-        let mean = r
-            .mean_response_s
-            .map(|m| format!("{m}"))
-            .unwrap_or_default();
+        let mean = r.mean_response_s.map(ryu_like).unwrap_or_default();
         self.csv.write_record([
-            format!("{}", r.end).as_str(),
-            format!("{}", r.width).as_str(),
+            ryu_like(r.end).as_str(),
+            ryu_like(r.width).as_str(),
             class,
             r.completions.to_string().as_str(),
             mean.as_str(),
@@ -215,9 +213,7 @@ impl<W: Write> IntervalWriter<W> {
 
     /// Flushes and returns the writer.
     pub fn finish(self) -> Result<W, TraceError> {
-        self.csv
-            .into_inner()
-            .map_err(|e| TraceError::Io(e.into_error()))
+        super::canonical::finish_csv(self.csv)
     }
 }
 
