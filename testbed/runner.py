@@ -4,6 +4,8 @@ demandsim's canonical traces and the run's provenance:
   OUT/<run>/requests.csv.gz         every request in the measurement window
   OUT/<run>/utilization.csv.gz      CPU per service per interval (exact, /proc)
   OUT/<run>/locust_stats_history.csv.gz  Locust's own --csv history (per interval)
+  OUT/<run>/prometheus_histogram.json.gz  with --prometheus: the API's latency
+                                    histogram, a query_range of Prometheus
   OUT/<run>/run.json                provenance and per-service ground truth
 
 Services (PostgreSQL, Redis, gunicorn, Celery workers and beat) run pinned to
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from importlib.metadata import version
 
@@ -31,6 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "trading")
 VENV_BIN = os.path.join(HERE, ".venv", "bin")
 PG_PORT, REDIS_PORT, API_PORT = 55432, 56379, 58000
+METRICS_PORT, PROMETHEUS_PORT = 59100, 59090
+HISTOGRAM_QUERY = '{__name__=~"http_request_duration_seconds_(bucket|sum|count)"}'
 QUEUES = ["default", "transactions", "balance_updates", "stock_rates", "expire_offers"]
 # The services a request runs on while the user waits; Celery's work (trade
 # matching, settlement, periodic jobs) happens after the response.
@@ -208,10 +213,68 @@ def provenance(args, spec):
     }
 
 
-def run_one(args, services, spec, out):
+class Prometheus:
+    """The API's latency histogram through a real Prometheus: an exporter of
+    the gunicorn workers' multiprocess metrics and a Prometheus server
+    scraping it every second, both pinned with the load generator."""
+
+    def __init__(self, work, cpus, env):
+        self.work, self.cpus, self.procs = work, cpus, []
+        self.metrics_dir = os.path.join(work, "prometheus-multiproc")
+        env["PROMETHEUS_MULTIPROC_DIR"] = self.metrics_dir
+        self.env = env
+
+    def reset(self):
+        """Empties the workers' metric files (before the API starts)."""
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        os.makedirs(self.metrics_dir)
+
+    def start(self):
+        data = os.path.join(self.work, "prometheus-data")
+        shutil.rmtree(data, ignore_errors=True)
+        config = os.path.join(self.work, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                    "scrape_configs:\n  - job_name: api\n"
+                    "    static_configs: [{targets: ['127.0.0.1:%d']}]\n" % METRICS_PORT)
+        log_file = open(os.path.join(self.work, "prometheus.log"), "ab")
+        pin = ["taskset", "-c", self.cpus]
+        self.procs = [
+            subprocess.Popen(pin + [os.path.join(VENV_BIN, "python"), os.path.join(HERE, "metrics_exporter.py"),
+                                    str(METRICS_PORT)], env=self.env, stdout=log_file, stderr=subprocess.STDOUT),
+            subprocess.Popen(pin + ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + data,
+                                    "--web.listen-address=127.0.0.1:%d" % PROMETHEUS_PORT, "--log.level=warn"],
+                             stdout=log_file, stderr=subprocess.STDOUT),
+        ]
+        wait_for(lambda: http_ok("http://127.0.0.1:%d/-/ready" % PROMETHEUS_PORT), "Prometheus")
+
+    def save(self, window, path):
+        """The histogram's series over the window, as query_range returns them."""
+        time.sleep(2)  # the last scrape
+        query = urllib.parse.urlencode({"query": HISTOGRAM_QUERY, "start": "%.3f" % window[0],
+                                        "end": "%.3f" % window[1], "step": "1s"})
+        url = "http://127.0.0.1:%d/api/v1/query_range?%s" % (PROMETHEUS_PORT, query)
+        with urllib.request.urlopen(url, timeout=30) as r:
+            body = r.read()
+        with gzip.open(path + ".part", "wb") as f:
+            f.write(body)
+        os.replace(path + ".part", path)
+
+    def stop(self):
+        for proc in self.procs:
+            proc.terminate()
+            proc.wait(timeout=20)
+        self.procs = []
+
+
+def run_one(args, services, spec, out, prometheus=None):
     os.makedirs(out, exist_ok=True)
     services.manage("seed_market")
+    if prometheus:
+        prometheus.reset()
     services.start_app(spec["api_workers"])
+    if prometheus:
+        prometheus.start()
     time.sleep(2)  # let the workers import and connect before the clock starts
     t0 = time.time() + 1.0
     window = (t0 + spec["warmup_s"], t0 + spec["warmup_s"] + spec["duration_s"])
@@ -241,6 +304,9 @@ def run_one(args, services, spec, out):
         locust.wait()
     monitor.stop_now.set()
     monitor.join()
+    if prometheus:
+        prometheus.save(window, os.path.join(out, "prometheus_histogram.json.gz"))
+        prometheus.stop()
     services.stop([n for n in list(services.procs) if n != "postgres"])
     commands = {"locust": command, **services.commands}
     finish(out, spec, monitor, history, status, provenance(args, spec), commands)
@@ -291,6 +357,8 @@ def main():
     p.add_argument("--service-cpus", default="0")
     p.add_argument("--load-cpus", default="1")
     p.add_argument("--sample-interval", type=float, default=1.0)
+    p.add_argument("--prometheus", action="store_true",
+                   help="also record the API's latency histogram through Prometheus (prometheus_histogram.json.gz)")
     args = p.parse_args()
     if args.plan not in PLANS:
         p.error("unknown plan %r: one of %s" % (args.plan, ", ".join(PLANS)))
@@ -299,14 +367,18 @@ def main():
     if os.getuid() == 0:
         shutil.chown(args.work, "postgres", "postgres")
     services = Services(args.work, args.service_cpus)
+    prometheus = Prometheus(args.work, args.load_cpus, services.env) if args.prometheus else None
     try:
         services.start_database()
         for spec in runs:
-            if run_one(args, services, spec, os.path.join(args.out, spec["name"])) != "complete":
+            out = os.path.join(args.out, spec["name"])
+            if run_one(args, services, spec, out, prometheus) != "complete":
                 log("interrupted: run", spec["name"], "is marked incomplete in its run.json")
                 break
     finally:
         services.stop()
+        if prometheus:
+            prometheus.stop()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs everything the testbed needs on a fresh Debian machine: PostgreSQL and
-# Redis from Debian, the Python side (Django, DRF, Celery, Locust, gunicorn) into
-# testbed/.venv from PyPI. Idempotent; run as root or with sudo available.
+# Installs everything the testbed needs on a fresh Debian machine: PostgreSQL,
+# Redis and Prometheus from Debian, the Python side (Django, DRF, Celery, Locust,
+# gunicorn, prometheus-client) into testbed/.venv from PyPI. Idempotent; run as root or with sudo available.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v prometheus >/dev/null || need+=(prometheus)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v taskset >/dev/null || need+=(util-linux)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
@@ -18,6 +19,9 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
     # The testbed starts its own servers on its own ports; Debian's default
     # instances are not used (and not stopped).
+    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+        $sudo systemctl disable --now prometheus prometheus-node-exporter 2>/dev/null || true
+    fi
 fi
 
 if [[ ! -x "$here/.venv/bin/python" ]]; then
@@ -27,4 +31,4 @@ fi
 "$here/.venv/bin/pip" install -q -r "$here/requirements.txt"
 # Versions from the package metadata: importing locust here would patch the
 # interpreter with gevent for nothing.
-"$here/.venv/bin/python" -c 'from importlib.metadata import version as v; print("testbed ready:", ", ".join(p + " " + v(p) for p in ("Django", "djangorestframework", "celery", "locust", "psycopg", "gunicorn")))'
+"$here/.venv/bin/python" -c 'from importlib.metadata import version as v; print("testbed ready:", ", ".join(p + " " + v(p) for p in ("Django", "djangorestframework", "celery", "locust", "psycopg", "gunicorn", "prometheus-client")))'

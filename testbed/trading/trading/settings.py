@@ -18,7 +18,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "market",
 ]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+MIDDLEWARE = ["market.metrics.LatencyMiddleware", "django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "trading.urls"
 WSGI_APPLICATION = "trading.wsgi.application"
 
