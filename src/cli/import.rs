@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use demandsim::import::{RequestRow, access_log, jmeter, k6, librede, locust, prometheus, sadf};
+use demandsim::import::{
+    RequestRow, access_log, jmeter, k6, librede, locust, prometheus, prometheus_histogram, sadf,
+};
+use demandsim::report::format::TEXT;
 use demandsim::trace::{
     Columns, IntervalWriter, RequestReader, RequestWriter, UtilSample, UtilizationWriter,
 };
@@ -23,7 +26,8 @@ pub enum ImportFormat {
     AccessLog,
     /// `sadf -d -U saFILE -- -u` → utilization.
     Sadf,
-    /// Prometheus query_range matrix JSON → utilization.
+    /// Prometheus query_range matrix JSON → utilization; with --histogram,
+    /// a latency histogram → interval-level intervals.csv.
     Prometheus,
     /// LibReDE headerless `timestamp,value` files, with --metric.
     Librede,
@@ -71,6 +75,13 @@ pub struct Args {
     /// prometheus: the label naming the resource of each series.
     #[arg(long, default_value = "instance", value_name = "LABEL")]
     resource_label: String,
+    /// prometheus: the file is a latency histogram (`_bucket`, `_sum`,
+    /// `_count` counters) → interval-level intervals.csv.
+    #[arg(long)]
+    histogram: bool,
+    /// prometheus --histogram: the label naming the class of each series.
+    #[arg(long, default_value = "handler", value_name = "LABEL")]
+    class_label: String,
     /// librede: what the files hold.
     #[arg(long, value_enum)]
     metric: Option<Metric>,
@@ -123,7 +134,28 @@ pub fn run(a: Args) -> Result<()> {
     }
     let mut out = Output::create(a.output.as_deref())?;
     let mut total = 0u64;
-    if a.format == ImportFormat::Locust {
+    if a.format == ImportFormat::Prometheus && a.histogram {
+        let mut w = IntervalWriter::new(&mut out)?;
+        for path in &a.files {
+            let classes =
+                prometheus_histogram::read(open_input(path)?, &a.class_label, &mut |r, c| {
+                    w.write(r, c)
+                })
+                .with_context(|| path.display().to_string())?;
+            for c in &classes {
+                let [p50, p95, p99] = c.percentiles_s.map(|p| TEXT.num(p));
+                log::info!(
+                    "{}: class {}: {} requests, mean {} s; from the buckets p50 {p50} s, p95 {p95} s, p99 {p99} s",
+                    path.display(),
+                    c.class,
+                    c.requests,
+                    TEXT.num(c.mean_s),
+                );
+                total += c.requests;
+            }
+        }
+        w.finish()?;
+    } else if a.format == ImportFormat::Locust {
         let mut w = IntervalWriter::new(&mut out)?;
         for path in &a.files {
             let n = locust::read(open_input(path)?, a.skip, &mut |r, class| w.write(r, class))

@@ -12,6 +12,7 @@ pub mod k6;
 pub mod librede;
 pub mod locust;
 pub mod prometheus;
+pub mod prometheus_histogram;
 pub mod sadf;
 
 pub use crate::trace::TraceError;

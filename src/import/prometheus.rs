@@ -21,36 +21,8 @@ pub fn read<R: Read>(
     resource_label: &str,
     sink: &mut UtilSink<'_>,
 ) -> Result<u64, TraceError> {
-    let v: serde_json::Value =
-        serde_json::from_reader(input).map_err(|e| TraceError::Malformed {
-            line: e.line() as u64,
-            message: format!("not valid JSON at column {} ({e})", e.column()),
-        })?;
-    if let Some(status) = v["status"].as_str()
-        && status != "success"
-    {
-        return Err(invalid(format!(
-            "the query failed: status `{status}`, error {}",
-            v["error"]
-        )));
-    }
-    let data = if v.get("data").is_some() {
-        &v["data"]
-    } else {
-        &v
-    };
-    match data["resultType"].as_str() {
-        Some("matrix") => {}
-        other => {
-            return Err(invalid(format!(
-                "expected `\"resultType\": \"matrix\"` (a query_range result), found {}",
-                other.map_or("none".to_string(), |s| format!("`{s}`"))
-            )));
-        }
-    }
-    let series = data["result"]
-        .as_array()
-        .ok_or_else(|| invalid("`data.result` is not an array".into()))?;
+    let v = parse(input)?;
+    let series = matrix(&v)?;
     let mut n = 0;
     for (k, s) in series.iter().enumerate() {
         let resource = match s["metric"][resource_label].as_str() {
@@ -67,18 +39,7 @@ pub fn read<R: Read>(
             .as_array()
             .ok_or_else(|| invalid(format!("series {k} has no `values` array")))?;
         for (j, pair) in values.iter().enumerate() {
-            let t = pair[0].as_f64();
-            let raw = pair[1].as_str();
-            let (Some(t), Some(raw)) = (t, raw) else {
-                return Err(invalid(format!(
-                    "series {k}, sample {j}: expected [epoch_seconds, \"value\"], found {pair}"
-                )));
-            };
-            let Ok(u) = raw.parse::<f64>() else {
-                return Err(invalid(format!(
-                    "series {k}, sample {j}: value {raw:?} is not a number"
-                )));
-            };
+            let (t, u) = sample(pair, k, j)?;
             if u.is_nan() {
                 continue;
             }
@@ -99,8 +60,65 @@ pub fn read<R: Read>(
     Ok(n)
 }
 
+/// One `[epoch_seconds, "value"]` pair of series `k`.
+pub(super) fn sample(
+    pair: &serde_json::Value,
+    k: usize,
+    j: usize,
+) -> Result<(f64, f64), TraceError> {
+    let (Some(t), Some(raw)) = (pair[0].as_f64(), pair[1].as_str()) else {
+        return Err(invalid(format!(
+            "series {k}, sample {j}: expected [epoch_seconds, \"value\"], found {pair}"
+        )));
+    };
+    let v = raw.parse::<f64>().map_err(|_| {
+        invalid(format!(
+            "series {k}, sample {j}: value {raw:?} is not a number"
+        ))
+    })?;
+    Ok((t, v))
+}
+
+/// The JSON of a query_range response.
+pub(super) fn parse<R: Read>(input: R) -> Result<serde_json::Value, TraceError> {
+    serde_json::from_reader(input).map_err(|e| TraceError::Malformed {
+        line: e.line() as u64,
+        message: format!("not valid JSON at column {} ({e})", e.column()),
+    })
+}
+
+/// The series of a query_range response (`data.result` of a matrix, or a
+/// bare `{resultType, result}`), or why it is not one.
+pub(super) fn matrix(v: &serde_json::Value) -> Result<&Vec<serde_json::Value>, TraceError> {
+    if let Some(status) = v["status"].as_str()
+        && status != "success"
+    {
+        return Err(invalid(format!(
+            "the query failed: status `{status}`, error {}",
+            v["error"]
+        )));
+    }
+    let data = if v.get("data").is_some() {
+        &v["data"]
+    } else {
+        v
+    };
+    match data["resultType"].as_str() {
+        Some("matrix") => {}
+        other => {
+            return Err(invalid(format!(
+                "expected `\"resultType\": \"matrix\"` (a query_range result), found {}",
+                other.map_or("none".to_string(), |s| format!("`{s}`"))
+            )));
+        }
+    }
+    data["result"]
+        .as_array()
+        .ok_or_else(|| invalid("`data.result` is not an array".into()))
+}
+
 /// A query_range result that is not what it should be.
-fn invalid(problem: String) -> TraceError {
+pub(super) fn invalid(problem: String) -> TraceError {
     TraceError::Format {
         format: "prometheus",
         problem,

@@ -51,6 +51,15 @@ const CASES: &[(&[&str], &str)] = &[
         "truncated.csv.gz: cannot read the input (truncated or corrupt gzip",
     ),
     (
+        &[
+            "import",
+            "prometheus",
+            "--histogram",
+            "@prometheus-histogram-no-inf.json",
+        ],
+        "prometheus-histogram-no-inf.json: class `rate`: no `le=\"+Inf\"` bucket, so buckets are missing (found le = 0.0025, 0.005,",
+    ),
+    (
         &["import", "locust", "@locust-1.1-history.csv"],
         "locust-1.1-history.csv: line 1: no `Total Average Response Time` column; expected the history Locust 1.2 or later writes",
     ),

@@ -300,3 +300,69 @@ fn locust_history_of_a_testbed_run_gives_exact_interval_means() {
     );
     assert!(r.iter().all(|x| x[2] != "Aggregated"));
 }
+
+#[test]
+fn prometheus_histogram_of_a_testbed_run_counts_what_the_requests_trace_holds() {
+    // One testbed run (testbed/run.sh --plan quick --only mixed-low
+    // --prometheus): Prometheus' query_range of the API's server-side
+    // latency histogram, and Locust's per-request trace of the same window.
+    let out = demandsim(
+        &[
+            "-v",
+            "import",
+            "prometheus",
+            "--histogram",
+            &fixture("import/prometheus-histogram.json.gz"),
+        ],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut server: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for r in rows(&out.stdout) {
+        assert_eq!(r[1], "1", "one-second steps: {r:?}");
+        let e = server.entry(r[2].clone()).or_default();
+        e.0 += f(&r[3]);
+        e.1 += f(&r[3]) * f(&r[4]);
+    }
+    let trace = demandsim(
+        &[
+            "inspect",
+            "--requests",
+            &fixture("import/testbed-requests.csv.gz"),
+            "--format",
+            "csv",
+        ],
+        b"",
+    );
+    let mut client: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for r in rows(&trace.stdout) {
+        if let Ok(mean) = r[6].parse::<f64>() {
+            let e = client.entry(r[2].clone()).or_default();
+            e.0 += f(&r[4]);
+            e.1 += f(&r[4]) * mean;
+        }
+    }
+    assert_eq!(
+        server.keys().collect::<Vec<_>>(),
+        client.keys().collect::<Vec<_>>()
+    );
+    for (class, (n, sum)) in &server {
+        let (m, msum) = client[class];
+        // The same requests (to the window's edges)...
+        assert!(
+            (n - m).abs() <= 5.0_f64.max(0.05 * m),
+            "{class}: {n} vs {m}"
+        );
+        // ...timed inside the server: less than Locust saw, by the network
+        // and the client (a few milliseconds on loopback).
+        let gap = msum / m - sum / n;
+        assert!(gap > 0.0 && gap < 0.005, "{class}: {gap}");
+    }
+    // The percentiles come from the buckets.
+    assert!(
+        out.stderr.contains("class rate: 232 requests")
+            && out.stderr.contains("from the buckets p50"),
+        "{}",
+        out.stderr
+    );
+}
