@@ -395,6 +395,11 @@ impl Aggregator {
         if let Some((key, v)) = self.hot.take() {
             self.bins.insert(key, v);
         }
+        if self.interval_level > 0 {
+            log::warn!(
+                "interval-level input: no percentiles, and the response-time equations use each interval's mean number in system instead of the queue each request found (with closed-loop load, such as a load tester's users, that overstates the queue an arrival meets: rr, kf-ru and rortu drift, by up to 24 % near saturation on the testbed)"
+            );
+        }
         if self.coarse_rows {
             log::warn!(
                 "interval-level rows are longer than the {} s intervals: each lands whole in one interval; use an interval at least as long as the input's",

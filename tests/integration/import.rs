@@ -365,4 +365,53 @@ fn prometheus_histogram_of_a_testbed_run_counts_what_the_requests_trace_holds() 
         "{}",
         out.stderr
     );
+    // The estimates that rest on counts and utilization agree with the
+    // per-request trace's within 2 % (the response-time methods see the
+    // server's time, shorter by the network and the client).
+    let dir = tempfile::tempdir().unwrap();
+    let intervals = dir.path().join("intervals.csv");
+    std::fs::write(&intervals, &out.stdout).unwrap();
+    let mix = |requests: &str| -> std::collections::BTreeMap<String, f64> {
+        let run = demandsim(
+            &[
+                "-q",
+                "estimate",
+                "--requests",
+                requests,
+                "--utilization",
+                &fixture("import/testbed-utilization.csv.gz"),
+                "--resource",
+                "request-path",
+                "--methods",
+                "sdl,ur,kf-u",
+                "--interval",
+                "5",
+                "--seed",
+                "1",
+                "--format",
+                "json",
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["class"] == "(mix)")
+            .map(|e| {
+                (
+                    e["method"].as_str().unwrap().to_string(),
+                    e["demand_s"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let a = mix(&fixture("import/testbed-requests.csv.gz"));
+    let b = mix(intervals.to_str().unwrap());
+    assert_eq!(a.len(), 3, "{a:?}");
+    for (m, x) in &a {
+        assert!((b[m] - x).abs() <= 0.02 * x, "{m}: {x} vs {}", b[m]);
+    }
 }
