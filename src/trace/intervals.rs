@@ -397,7 +397,7 @@ impl Aggregator {
         }
         if self.interval_level > 0 {
             log::warn!(
-                "interval-level input: no percentiles, and the response-time equations use each interval's mean number in system instead of the queue each request found (with closed-loop load, such as a load tester's users, that overstates the queue an arrival meets: rr, kf-ru and rortu drift, by up to 24 % near saturation on the testbed)"
+                "interval-level input: no percentiles, and the response-time equations (rr, kf-ru, rortu) use each interval's mean number in system, not the queue each request found"
             );
         }
         if self.coarse_rows {
