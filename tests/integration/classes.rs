@@ -482,41 +482,7 @@ experiments:
 
 /// `estimate --format json` of a run's traces: (method, class) → demand.
 fn estimates(requests: &str, utilization: &str) -> BTreeMap<(String, String), f64> {
-    let run = demandsim(
-        &[
-            "-q",
-            "estimate",
-            "--requests",
-            requests,
-            "--utilization",
-            utilization,
-            "--resource",
-            "request-path",
-            "--discipline",
-            "ps",
-            "--interval",
-            "5",
-            "--seed",
-            "1",
-            "--format",
-            "json",
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    doc["estimates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let key = (
-                e["method"].as_str().unwrap().to_string(),
-                e["class"].as_str().unwrap().to_string(),
-            );
-            (key, e["demand_s"].as_f64().unwrap())
-        })
-        .collect()
+    super::estimated(requests, utilization, &["--discipline", "ps"])
 }
 
 #[test]

@@ -372,40 +372,11 @@ fn prometheus_histogram_of_a_testbed_run_counts_what_the_requests_trace_holds() 
     let intervals = dir.path().join("intervals.csv");
     std::fs::write(&intervals, &out.stdout).unwrap();
     let mix = |requests: &str| -> std::collections::BTreeMap<String, f64> {
-        let run = demandsim(
-            &[
-                "-q",
-                "estimate",
-                "--requests",
-                requests,
-                "--utilization",
-                &fixture("import/testbed-utilization.csv.gz"),
-                "--resource",
-                "request-path",
-                "--methods",
-                "sdl,ur,kf-u",
-                "--interval",
-                "5",
-                "--seed",
-                "1",
-                "--format",
-                "json",
-            ],
-            b"",
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        v["estimates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["class"] == "(mix)")
-            .map(|e| {
-                (
-                    e["method"].as_str().unwrap().to_string(),
-                    e["demand_s"].as_f64().unwrap(),
-                )
-            })
+        let utilization = fixture("import/testbed-utilization.csv.gz");
+        super::estimated(requests, &utilization, &["--methods", "sdl,ur,kf-u"])
+            .into_iter()
+            .filter(|((_, class), _)| class == "(mix)")
+            .map(|((method, _), d)| (method, d))
             .collect()
     };
     let a = mix(&fixture("import/testbed-requests.csv.gz"));

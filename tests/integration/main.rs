@@ -47,6 +47,45 @@ pub fn demandsim(args: &[&str], stdin: &[u8]) -> Run {
     }
 }
 
+/// `demandsim -q estimate --requests R --utilization U ARGS… --format json`
+/// on the testbed's request path: (method, class) → demand, seconds.
+pub fn estimated(
+    requests: &str,
+    utilization: &str,
+    args: &[&str],
+) -> std::collections::BTreeMap<(String, String), f64> {
+    let mut all = vec![
+        "-q",
+        "estimate",
+        "--requests",
+        requests,
+        "--utilization",
+        utilization,
+        "--resource",
+        "request-path",
+        "--interval",
+        "5",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    ];
+    all.extend_from_slice(args);
+    let run = demandsim(&all, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    doc["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let method = e["method"].as_str().unwrap().to_string();
+            let class = e["class"].as_str().unwrap().to_string();
+            ((method, class), e["demand_s"].as_f64().unwrap())
+        })
+        .collect()
+}
+
 /// Path of a file under `tests/fixtures`.
 pub fn fixture(rel: &str) -> String {
     let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", rel]
