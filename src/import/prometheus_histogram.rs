@@ -63,14 +63,21 @@ pub fn read<R: Read>(
     for (class, c) in &classes {
         check(class, c)?;
         let id = labels.intern(class);
-        let counts = increases(&c.count);
-        let sums = increases(&c.sum);
-        for ((t0, t1, n), (_, _, total)) in counts.iter().zip(&sums) {
-            if *n <= 0.0 {
+        for (t0, t1, n) in increases(&c.count) {
+            if n <= 0.0 {
                 continue;
             }
+            // The same steps of `_sum` (a scrape may be missing from one).
+            let (Some(&a), Some(&b)) = (c.sum.get(&t0), c.sum.get(&t1)) else {
+                return Err(invalid(format!(
+                    "class `{class}`: `_sum` has no sample at {} s or {} s where `_count` has",
+                    t0 as f64 / 1000.0,
+                    t1 as f64 / 1000.0
+                )));
+            };
+            let total = if b >= a { b - a } else { b };
             let row = IntervalRecord {
-                end: *t1 as f64 / 1000.0,
+                end: t1 as f64 / 1000.0,
                 width: (t1 - t0) as f64 / 1000.0,
                 class: id,
                 completions: n.round() as u64,
@@ -299,6 +306,15 @@ mod tests {
         let err = rows(&doc("3")).unwrap_err().to_string();
         assert!(
             err.contains("at 11 s the `+Inf` bucket holds 3 requests but `_count` 4"),
+            "{err}"
+        );
+        let gap = doc("4").replace(
+            "[[10, \"0\"], [11, \"0.05\"], [12, \"0.07\"]]",
+            "[[10, \"0\"], [12, \"0.07\"]]",
+        );
+        let err = rows(&gap).unwrap_err().to_string();
+        assert!(
+            err.contains("class `rate`: `_sum` has no sample at 10 s or 11 s"),
             "{err}"
         );
         let falling = doc("4").replace("[11, \"3\"]", "[11, \"5\"]");
