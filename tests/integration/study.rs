@@ -296,6 +296,16 @@ fn study_files_with_mistakes_are_refused_with_the_place() {
             ),
             "measured values need `requests` traces",
         ),
+        (
+            format!(
+                "experiments:\n  - name: a\n    model: {m}\n    requests: r.csv\n    params: {{z: {{measured: think_time, class: buy}}}}\n"
+            ),
+            "a think time is measured over all classes (drop `class`)",
+        ),
+        (
+            format!("data: simulated\nexperiments:\n  - name: a\n    model: {m}\n"),
+            "simulated",
+        ),
         ("experiments: []\n".to_string(), "no experiments"),
         (
             format!("experiments:\n  - name: a\n    model: {m}\n  - name: a\n    model: {m}\n"),
