@@ -519,11 +519,25 @@ fn params(
             }
         }
     }
-    if !absent.is_empty() {
-        log::warn!(
-            "experiment {}: no successful request of class {}: throughput 0",
+    // A class the estimation knows is merely absent from this run (a
+    // read-only mix has no buy requests); one nobody has seen may be a typo.
+    let (known, unknown): (Vec<&str>, Vec<&str>) = absent.iter().partition(|c| {
+        estimates
+            .main
+            .is_some_and(|r| r.estimates.iter().any(|x| x.class == **c))
+    });
+    if !known.is_empty() {
+        log::info!(
+            "experiment {}: no request of class {} in this run: throughput 0",
             e.name,
-            absent.join(", ")
+            known.join(", ")
+        );
+    }
+    if !unknown.is_empty() {
+        log::warn!(
+            "experiment {}: class {} is in neither this run's traces nor the estimation's: throughput 0 (a misspelt class?)",
+            e.name,
+            unknown.join(", ")
         );
     }
     for (key, v) in [("servers", e.servers), ("containers", e.containers)] {

@@ -605,3 +605,53 @@ fn compare_by_class_sets_each_class_against_its_colour() {
             .contains("per class (the probe's colour of the class's name)")
     );
 }
+
+#[test]
+fn a_class_no_trace_and_no_estimate_knows_is_warned_as_a_likely_typo() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path());
+    let text = "name: typo
+seed: 3
+experiments:
+  - name: ps
+    model: model.yaml
+    servers: 1
+    containers: 1
+    requests: g/requests.csv
+    utilization: g/utilization.csv
+    estimate: {methods: [sdl], discipline: ps, bootstrap: 10}
+    params:
+      rate_a: {measured: throughput, class: a}
+      rate_b: {measured: throughput, class: bb}
+      demand_a: {estimate: sdl, class: a}
+      demand_b: {estimate: sdl, class: b}
+    run: {requests: 20000}
+";
+    std::fs::write(dir.path().join("study.yaml"), text).unwrap();
+    let run = demandsim(
+        &["study", dir.path().join("study.yaml").to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "experiment ps: class bb is in neither this run's traces nor the estimation's: throughput 0 (a misspelt class?)"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Class b, measured but given no arrivals, has no prediction, and the
+    // utilization check flags the run (half the load is missing).
+    let row: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.len() > 4 && f[0] == "ps" && f[1] == "b")
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert_eq!(row[4], "–", "{row:?}");
+    assert!(
+        run.stdout.contains("warning ps: the model's utilization"),
+        "{}",
+        run.stdout
+    );
+}
