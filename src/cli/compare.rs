@@ -307,8 +307,13 @@ fn render_classes(classes: &[ClassLine]) -> String {
             pct(err("p95")),
         ]);
     }
+    let none = if classes.iter().all(|l| l.simulated.is_none()) {
+        "no class has a colour of its name in the simulation's probe: --by-class needs a model with one colour per request class\n"
+    } else {
+        ""
+    };
     format!(
-        "\nper class (the probe's colour of the class's name):\n{}",
+        "\nper class (the probe's colour of the class's name):\n{}{none}",
         t.render()
     )
 }

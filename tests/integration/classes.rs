@@ -553,19 +553,21 @@ fn compare_by_class_sets_each_class_against_its_colour() {
     );
     assert_eq!(sim.code, 0, "{}", sim.stderr);
     std::fs::write(dir.path().join("sim.json"), &sim.stdout).unwrap();
-    let run = demandsim(
-        &[
+    let requests = dir.path().join("g/requests.csv");
+    let compare = |sim: &str, extra: &[&str]| {
+        let sim = dir.path().join(sim);
+        let mut args = vec![
             "compare",
             "--requests",
-            dir.path().join("g/requests.csv").to_str().unwrap(),
+            requests.to_str().unwrap(),
             "--simulated",
-            dir.path().join("sim.json").to_str().unwrap(),
+            sim.to_str().unwrap(),
             "--by-class",
-            "--format",
-            "json",
-        ],
-        b"",
-    );
+        ];
+        args.extend_from_slice(extra);
+        demandsim(&args, b"")
+    };
+    let run = compare("sim.json", &["--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let classes = v["classes"].as_array().unwrap();
@@ -585,24 +587,34 @@ fn compare_by_class_sets_each_class_against_its_colour() {
         let m = c["measured"]["mean_s"].as_f64().unwrap();
         assert!((line["error_pct"].as_f64().unwrap() - (m - sim) / m * 100.0).abs() < 1e-9);
     }
-    let table = demandsim(
-        &[
-            "compare",
-            "--requests",
-            dir.path().join("g/requests.csv").to_str().unwrap(),
-            "--simulated",
-            dir.path().join("sim.json").to_str().unwrap(),
-            "--by-class",
-            "--max-error",
-            "0.001",
-        ],
-        b"",
-    );
+    let table = compare("sim.json", &["--max-error", "0.001"]);
     assert_eq!(table.code, 3, "{}", table.stderr);
     assert!(
         table
             .stdout
             .contains("per class (the probe's colour of the class's name)")
+    );
+    // A model without a colour per class: said, not a table of dashes only.
+    let one = demandsim(
+        &[
+            "-q",
+            "simulate",
+            &format!("{}/models/qpn1-open.yaml", env!("CARGO_MANIFEST_DIR")),
+            "--requests",
+            "2000",
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    std::fs::write(dir.path().join("one.json"), &one.stdout).unwrap();
+    let run = compare("one.json", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("no class has a colour of its name in the simulation's probe"),
+        "{}",
+        run.stdout
     );
 }
 
