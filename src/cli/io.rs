@@ -18,17 +18,42 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
 
 /// An output that appears whole or not at all: a file is written to a
 /// temporary sibling and renamed into place by [`Output::commit`]; `None`
-/// or `-` is stdout.
+/// or `-` is stdout. A path that names a device, a FIFO or a socket
+/// (`-o /dev/null`, a named pipe) is written in place, since renaming over
+/// it would replace the device with a file; a symbolic link is followed, so
+/// the link stays and its target gets the content.
 pub struct Output {
     target: Option<(PathBuf, FileSink)>,
     stdout: Option<io::StdoutLock<'static>>,
 }
 
-/// The temporary file, written plain or through gzip.
+/// The temporary file (or the special file written in place), plain or
+/// through gzip.
 enum FileSink {
-    Plain(BufWriter<tempfile::NamedTempFile>),
+    Plain(BufWriter<Dest>),
     /// Boxed: the zlib-rs encoder's state is far larger than a buffer.
-    Gzip(Box<flate2::write::GzEncoder<BufWriter<tempfile::NamedTempFile>>>),
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<Dest>>>),
+}
+
+/// Where the bytes go before [`Output::commit`].
+enum Dest {
+    Temporary(tempfile::NamedTempFile),
+    InPlace(File),
+}
+
+impl Write for Dest {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Dest::Temporary(t) => t.write(buf),
+            Dest::InPlace(f) => f.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Dest::Temporary(t) => t.flush(),
+            Dest::InPlace(f) => f.flush(),
+        }
+    }
 }
 
 impl Output {
@@ -60,15 +85,8 @@ impl Output {
     }
 
     fn file(p: &Path, gzip: bool) -> Result<Self> {
-        let dir = p
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .prefix(".demandsim-")
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-        let w = BufWriter::new(tmp);
+        let (path, dest) = destination(p)?;
+        let w = BufWriter::new(dest);
         let sink = if gzip {
             FileSink::Gzip(Box::new(flate2::write::GzEncoder::new(
                 w,
@@ -78,7 +96,7 @@ impl Output {
             FileSink::Plain(w)
         };
         Ok(Self {
-            target: Some((p.to_path_buf(), sink)),
+            target: Some((path, sink)),
             stdout: None,
         })
     }
@@ -93,23 +111,14 @@ impl Output {
                         .finish()
                         .with_context(|| format!("cannot write {}", path.display()))?,
                 };
-                let tmp = w
+                let dest = w
                     .into_inner()
                     .map_err(|e| e.into_error())
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                // Temporary files are created private (0600); the result is
-                // an ordinary file.
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    tmp.as_file()
-                        .set_permissions(std::fs::Permissions::from_mode(0o644))
-                        .ok();
+                match dest {
+                    Dest::Temporary(tmp) => persist(tmp, &path),
+                    Dest::InPlace(_) => Ok(()),
                 }
-                tmp.persist(&path)
-                    .map_err(|e| e.error)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                Ok(())
             }
             None => {
                 let mut out = self.stdout.expect("stdout output");
@@ -120,6 +129,50 @@ impl Output {
             }
         }
     }
+}
+
+/// The path to write and how: in place for anything that exists and is not
+/// a regular file or directory, else a temporary sibling of the path (of
+/// its target, for a symbolic link).
+fn destination(p: &Path) -> Result<(PathBuf, Dest)> {
+    if std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(p)
+            .with_context(|| format!("cannot open {} for writing", p.display()))?;
+        return Ok((p.to_path_buf(), Dest::InPlace(f)));
+    }
+    let is_link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let path = match is_link {
+        true => std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()),
+        false => p.to_path_buf(),
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".demandsim-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    Ok((path, Dest::Temporary(tmp)))
+}
+
+/// Renames the finished temporary file to `path`, as an ordinary file.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    // Temporary files are created private (0600); the result is an
+    // ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .ok();
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 impl Write for Output {

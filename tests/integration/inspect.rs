@@ -212,6 +212,55 @@ fn output_file_is_written_whole_and_not_on_error() {
     assert!(leftovers.is_empty(), "temporary file left behind");
 }
 
+/// `-o` naming a FIFO (as `/dev/null` is a device) writes into it, and
+/// `-o` naming a symbolic link writes its target: renaming the temporary
+/// file over either would replace it (a root user's `-o /dev/null` once
+/// turned `/dev/null` into a regular file that later commands read back).
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_or_a_symlink_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let r = write(dir.path(), "requests.csv", REQUESTS);
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let args = ["inspect", "--requests", &r, "--format", "json", "-o"];
+        let run = demandsim(&[&args[..], &[fifo.to_str().unwrap()]].concat(), b"");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        // Checked before joining: a replaced FIFO leaves its reader waiting.
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "the FIFO was replaced by {kind:?}");
+        let v: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+        assert!(v["intervals"].as_array().is_some_and(|a| !a.is_empty()));
+    }
+
+    let real = write(dir.path(), "real.json", "old");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let run = demandsim(
+        &[
+            "inspect",
+            "--requests",
+            &r,
+            "--format",
+            "json",
+            "-o",
+            link.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let link_kind = std::fs::symlink_metadata(&link).unwrap().file_type();
+    assert!(link_kind.is_symlink(), "the link was replaced");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert!(v["intervals"].as_array().is_some_and(|a| !a.is_empty()));
+}
+
 #[test]
 fn usage_errors_exit_2_and_data_errors_exit_1() {
     assert_eq!(demandsim(&["inspect"], b"").code, 2);
