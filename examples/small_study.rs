@@ -19,7 +19,7 @@ use demandsim::study::{
 struct Repo(PathBuf);
 
 impl Files for Repo {
-    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>> {
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + Send + '_>> {
         let p = self.0.join(path);
         let named =
             |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", p.display()));

@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 /// Opens `path` for reading (`-` is stdin), decompressing gzip.
-pub fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     if path == Path::new("-") {
-        return demandsim::trace::decompress(io::stdin().lock())
+        return demandsim::trace::decompress_in_background(io::stdin())
             .context("cannot read standard input");
     }
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    demandsim::trace::decompress(file).with_context(|| format!("cannot read {}", path.display()))
+    demandsim::trace::decompress_in_background(file)
+        .with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// An output that appears whole or not at all: a file is written to a

@@ -61,7 +61,7 @@ struct StudyFiles {
 }
 
 impl Files for StudyFiles {
-    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>> {
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + Send + '_>> {
         open_input(&self.base.join(path)).map_err(|e| std::io::Error::other(format!("{e:#}")))
     }
 }

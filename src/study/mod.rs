@@ -36,7 +36,7 @@ pub trait Files: Sync {
     ///
     /// # Errors
     /// An I/O error whose message names the file.
-    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + '_>>;
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + Send + '_>>;
 
     /// Reads a whole text file.
     ///

@@ -17,7 +17,7 @@ mod replay;
 pub use canonical::{
     Columns, OriginLabels, RequestReader, RequestWriter, UtilizationReader, UtilizationWriter,
 };
-pub use input::decompress;
+pub use input::{decompress, decompress_in_background};
 pub use interval_input::{IntervalReader, IntervalRecord, IntervalWriter};
 pub use intervals::{
     Aggregator, Grid, Interval, IntervalRow, IntervalTable, OriginSummary, ResponseSummary,

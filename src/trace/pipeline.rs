@@ -41,6 +41,52 @@ impl ClassMap {
     }
 }
 
+/// Requests parsed per batch handed to the aggregating thread.
+const BATCH: usize = 4096;
+
+/// Batches that may wait for the aggregating thread (memory stays bounded).
+const QUEUED_BATCHES: usize = 8;
+
+/// Parsed requests, with the class names the file introduced since the
+/// previous batch (the requests' class ids index the file's names).
+struct Batch {
+    requests: Vec<Request>,
+    new_classes: Vec<String>,
+}
+
+/// The parsing thread: sends batches until the end of the file, its first
+/// error or the receiver's end, and returns the file's origin labels.
+fn parse_batches<R: BufRead>(
+    mut reader: RequestReader<R>,
+    tx: &std::sync::mpsc::SyncSender<Result<Batch, TraceError>>,
+) -> OriginLabels {
+    let mut named = 0;
+    let mut requests = Vec::with_capacity(BATCH);
+    let mut done = false;
+    while !done {
+        match reader.next_request() {
+            Some(Ok(r)) => requests.push(r),
+            Some(Err(e)) => {
+                let _ = tx.send(Err(e));
+                break;
+            }
+            None => done = true,
+        }
+        if requests.len() == BATCH || (done && !requests.is_empty()) {
+            let names = reader.classes().names();
+            let batch = Batch {
+                requests: std::mem::replace(&mut requests, Vec::with_capacity(BATCH)),
+                new_classes: names[named..].to_vec(),
+            };
+            named = names.len();
+            if tx.send(Ok(batch)).is_err() {
+                break;
+            }
+        }
+    }
+    reader.origin_labels().clone()
+}
+
 /// Interval width, seconds, when neither the caller nor the utilization
 /// samples give one.
 pub const DEFAULT_INTERVAL_S: f64 = 30.0;
@@ -114,7 +160,7 @@ impl Pipeline {
     ///
     /// # Errors
     /// [`TraceError`] with the line of the first bad row.
-    pub fn add_requests<R: BufRead>(
+    pub fn add_requests<R: BufRead + Send>(
         &mut self,
         mut input: R,
         each: impl FnMut(&Request),
@@ -138,21 +184,38 @@ impl Pipeline {
         Ok(())
     }
 
-    fn add_request_rows<R: BufRead>(
+    /// Parses on a thread of its own while this one aggregates: on two
+    /// cores reading a large trace is bound by the slower of the two
+    /// halves, not by their sum. Batches keep the order, so the table is
+    /// the same as from one thread.
+    fn add_request_rows<R: BufRead + Send>(
         &mut self,
         input: R,
         mut each: impl FnMut(&Request),
     ) -> Result<(), TraceError> {
-        let mut reader = RequestReader::new(input)?;
-        let mut map = ClassMap::default();
-        while let Some(r) = reader.next_request() {
-            let mut r = r?;
-            r.class = map.id(&mut self.labels, reader.classes(), r.class);
-            each(&r);
-            self.agg.push(&r);
-        }
-        self.merge_origins(reader.origin_labels());
-        Ok(())
+        let reader = RequestReader::new(input)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
+        std::thread::scope(|s| {
+            let parser = s.spawn(move || parse_batches(reader, &tx));
+            let mut file_classes = Labels::new();
+            let mut map = ClassMap::default();
+            for batch in rx {
+                let batch: Batch = batch?;
+                for name in &batch.new_classes {
+                    file_classes.intern(name);
+                }
+                for mut r in batch.requests {
+                    r.class = map.id(&mut self.labels, &file_classes, r.class);
+                    each(&r);
+                    self.agg.push(&r);
+                }
+            }
+            match parser.join() {
+                Ok(origins) => self.merge_origins(&origins),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            Ok(())
+        })
     }
 
     /// Adds one file's user classes, users and sessions (by name) and its
