@@ -30,6 +30,9 @@ const SETTLED: f64 = 1e-3;
 /// is not possible, demands that explain the mean utilization spread
 /// evenly over the classes, with a wide prior.
 pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (DVector<f64>, DMatrix<f64>) {
+    if let Some(start) = initial_by_normal_equations(obs, use_rows) {
+        return start;
+    }
     let n = obs.n_classes();
     let c = obs.servers as f64;
     let a = DMatrix::from_fn(use_rows.len(), n, |i, r| {
@@ -50,6 +53,55 @@ pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (DVector<f64>, 
         Some(inv) => (x, inv * s2 + floor),
         None => (x, wide),
     }
+}
+
+/// [`initial`] in two passes over the rows, from AᵀA and Aᵀu: the same
+/// fit where it is interior (every demand > 0) and AᵀA well conditioned,
+/// without the design matrix and the active-set iterations (the filters
+/// start once per bootstrap resample). `None` sends [`initial`] to the
+/// general path.
+fn initial_by_normal_equations(
+    obs: &Observations,
+    use_rows: &[usize],
+) -> Option<(DVector<f64>, DMatrix<f64>)> {
+    let n = obs.n_classes();
+    let c = obs.servers as f64;
+    let hot = obs.hot()?;
+    let row = |i: usize| (&hot.throughput[i * n..(i + 1) * n], hot.utilization[i]);
+    let (mut gram, mut atu) = (DMatrix::<f64>::zeros(n, n), DVector::<f64>::zeros(n));
+    for &i in use_rows {
+        let (x, u) = row(i);
+        for j in 0..n {
+            let aj = x[j] / c;
+            atu[j] += aj * u;
+            for k in 0..n {
+                gram[(j, k)] += aj * x[k] / c;
+            }
+        }
+    }
+    let chol = gram.clone().cholesky()?;
+    let diag = chol.l_dirty().diagonal();
+    // κ(AᵀA) is about (max/min of L's diagonal)²: beyond 1e8 the squared
+    // condition costs digits that the QR path keeps.
+    if diag.min() <= 0.0 || (diag.max() / diag.min()).powi(2) > 1e8 {
+        return None;
+    }
+    let x = chol.solve(&atu);
+    if x.iter().any(|&v| v <= 0.0) {
+        return None;
+    }
+    let resid2: f64 = use_rows
+        .iter()
+        .map(|&i| {
+            let (t, u) = row(i);
+            let fit: f64 = t.iter().zip(x.iter()).map(|(t, d)| t / c * d).sum();
+            (u - fit).powi(2)
+        })
+        .sum();
+    let dof = use_rows.len().saturating_sub(n).max(1) as f64;
+    let d0 = even_start(obs, use_rows);
+    let floor = DMatrix::from_diagonal_element(n, n, (1e-3 * d0).powi(2));
+    Some((x, chol.inverse() * (resid2 / dof) + floor))
 }
 
 /// Demands that would explain the mean utilization spread evenly over

@@ -19,24 +19,27 @@ impl Estimator for KalmanResponseUtilization {
         let c = obs.servers as f64;
         let scale = obs.mean_response(use_rows);
         settle("kf-ru", obs, use_rows, |x, p| {
+            let (mut h, mut ph) = (DVector::zeros(n), DVector::zeros(n));
             for &i in use_rows {
                 let row = &obs.rows[i];
                 predict(p, x);
                 for r in 0..n {
-                    let Some(eq) = obs.response_equation(i, r) else {
+                    let Some((response, requests)) =
+                        obs.response_equation_into(i, r, h.as_mut_slice())
+                    else {
                         continue;
                     };
-                    let h = DVector::from_vec(eq.coefficients) / scale[r];
-                    let noise = 1.0 / eq.requests.max(1) as f64;
-                    kalman_update(x, p, &h, eq.response / scale[r], noise);
+                    h /= scale[r];
+                    let noise = 1.0 / requests.max(1) as f64;
+                    kalman_update(x, p, &h, response / scale[r], noise, &mut ph);
                     project(x, p);
                 }
                 if row.utilization > 0.0 {
-                    let h = DVector::from_iterator(
-                        n,
-                        row.throughput.iter().map(|v| v / (c * row.utilization)),
-                    );
-                    kalman_update(x, p, &h, 1.0, (0.02 / row.utilization).powi(2));
+                    for (h, v) in h.iter_mut().zip(&row.throughput) {
+                        *h = v / (c * row.utilization);
+                    }
+                    let noise = (0.02 / row.utilization).powi(2);
+                    kalman_update(x, p, &h, 1.0, noise, &mut ph);
                     project(x, p);
                 }
             }

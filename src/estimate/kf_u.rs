@@ -11,15 +11,23 @@ pub struct KalmanUtilization;
 impl Estimator for KalmanUtilization {
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
         let c = obs.servers as f64;
+        let n = obs.n_classes();
+        let hot = obs.hot();
+        // The row's throughputs and utilization, from the flat copies
+        // where they are current.
+        let row = |i: usize| match hot {
+            Some(h) => (&h.throughput[i * n..(i + 1) * n], h.utilization[i]),
+            None => (&obs.rows[i].throughput[..], obs.rows[i].utilization),
+        };
         settle("kf-u", obs, use_rows, |x, p| {
+            let (mut h, mut ph) = (DVector::zeros(n), DVector::zeros(n));
             for &i in use_rows {
-                let row = &obs.rows[i];
+                let (throughput, utilization) = row(i);
                 predict(p, x);
-                let h = DVector::from_iterator(
-                    row.throughput.len(),
-                    row.throughput.iter().map(|v| v / c),
-                );
-                kalman_update(x, p, &h, row.utilization, 1e-4);
+                for (h, v) in h.iter_mut().zip(throughput) {
+                    *h = v / c;
+                }
+                kalman_update(x, p, &h, utilization, 1e-4, &mut ph);
                 project(x, p);
             }
         })

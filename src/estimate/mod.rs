@@ -12,6 +12,7 @@
 //! This module does no I/O; it takes an interval table and returns values.
 
 mod filter;
+mod hot;
 mod identify;
 mod kf_ru;
 mod kf_u;
@@ -116,6 +117,8 @@ pub struct Observations {
     /// aggregated into its own intervals, and resampling never crosses a
     /// run boundary.
     pub runs: Vec<RunSpan>,
+    /// Flat copies of the rows' hot numbers, filled on first use.
+    hot: hot::HotCache,
 }
 
 /// The rows of one run in [`Observations::rows`].
@@ -214,6 +217,7 @@ impl Observations {
             discipline: Discipline::default(),
             rows,
             runs,
+            hot: hot::HotCache::default(),
         }
     }
 
@@ -310,6 +314,7 @@ impl Observations {
                 discipline: Discipline::default(),
                 rows,
                 runs: spans,
+                hot: hot::HotCache::default(),
             },
             d,
         ))
@@ -373,6 +378,33 @@ impl Observations {
     /// load or the mix changes within the interval. `None` when no
     /// request of the class is measured in the row.
     pub fn response_equation(&self, i: usize, r: usize) -> Option<ResponseEquation> {
+        let mut coefficients = vec![0.0; self.n_classes()];
+        let (response, requests) = self.response_equation_into(i, r, &mut coefficients)?;
+        Some(ResponseEquation {
+            coefficients,
+            response,
+            requests,
+        })
+    }
+
+    /// [`Observations::response_equation`] with the coefficients written
+    /// into `a` (one per class), for the filters' per-row loop: (measured
+    /// mean response time, requests).
+    pub fn response_equation_into(&self, i: usize, r: usize, a: &mut [f64]) -> Option<(f64, u64)> {
+        match self.hot().and_then(|h| h.response_equation(i, r, a)) {
+            Some(cached) => cached,
+            None => self.compute_response_equation(i, r, a),
+        }
+    }
+
+    /// The flat copies of the rows' hot numbers (see `hot.rs`); `None`
+    /// when the observations changed since they were taken.
+    pub(in crate::estimate) fn hot(&self) -> Option<&hot::Hot> {
+        self.hot.get(self)
+    }
+
+    /// [`Observations::response_equation_into`] computed from the row.
+    fn compute_response_equation(&self, i: usize, r: usize, a: &mut [f64]) -> Option<(f64, u64)> {
         let row = &self.rows[i];
         let arrived = row.arrived.get(r).and_then(Option::as_ref);
         let (queue, response, requests) = match arrived {
@@ -382,20 +414,17 @@ impl Observations {
         if response <= 0.0 {
             return None;
         }
-        Some(ResponseEquation {
-            coefficients: self.coefficients(row, r, queue, arrived.is_some()),
-            response,
-            requests,
-        })
+        self.coefficients(row, r, queue, arrived.is_some(), a);
+        Some((response, requests))
     }
 
     /// [`Observations::response_equation`]'s coefficients for `queue`
-    /// (found on arrival, or the time average).
-    fn coefficients(&self, row: &Row, r: usize, queue: &[f64], found: bool) -> Vec<f64> {
+    /// (found on arrival, or the time average), written into `a`.
+    fn coefficients(&self, row: &Row, r: usize, queue: &[f64], found: bool, a: &mut [f64]) {
         let c = self.servers as f64;
         let n_total: f64 = queue.iter().sum();
+        a.fill(0.0);
         if self.discipline == Discipline::Ps {
-            let mut a = vec![0.0; queue.len()];
             a[r] = if found {
                 ((1.0 + n_total) / c).max(1.0)
             } else if row.utilization > 0.0 {
@@ -403,23 +432,17 @@ impl Observations {
             } else {
                 1.0
             };
-            return a;
+            return;
         }
-        let waiting = (n_total - c * row.utilization).max(0.0);
-        let busy_all =
-            crate::numeric::erlang_c(self.servers, (c * row.utilization).min(c * 0.999_999));
-        let mut a: Vec<f64> = queue
-            .iter()
-            .map(|n| {
-                if n_total > 0.0 {
-                    (waiting + busy_all) * n / n_total / c
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        if n_total > 0.0 {
+            let waiting = (n_total - c * row.utilization).max(0.0);
+            let busy_all =
+                crate::numeric::erlang_c(self.servers, (c * row.utilization).min(c * 0.999_999));
+            for (a, n) in a.iter_mut().zip(queue) {
+                *a = (waiting + busy_all) * n / n_total / c;
+            }
+        }
         a[r] += 1.0;
-        a
     }
 
     /// Steady-state mean response time of class `r` in row `i` from
@@ -897,6 +920,14 @@ mod tests {
         let mut ps = obs.clone();
         ps.discipline = Discipline::Ps;
         let eq = ps.response_equation(0, 0).unwrap();
+        assert_eq!(eq.coefficients, vec![3.0, 0.0]);
+        // The same observations changed in place after their equations
+        // were cached: the cache no longer answers.
+        let mut changed = obs;
+        assert!(changed.hot().is_some());
+        changed.discipline = Discipline::Ps;
+        assert!(changed.hot().is_none());
+        let eq = changed.response_equation(0, 0).unwrap();
         assert_eq!(eq.coefficients, vec![3.0, 0.0]);
     }
 

@@ -28,37 +28,28 @@ const PENALTY: f64 = 1e3;
 /// κ = σ²_λ / (σ²_λ + σ²_ε): a stationary load (σ²_λ ≈ 0) is read as its
 /// mean, a load that really varies (σ²_λ ≫ σ²_ε) is left as observed.
 ///
-/// Returns the calibrated throughputs of `rows`, row after row (n classes
-/// each): cloning the observations for them cost more than the fit.
-fn calibrated(obs: &Observations, rows: &[usize]) -> Vec<f64> {
-    let n = obs.n_classes();
-    let mut out = vec![0.0; rows.len() * n];
+/// Calibrates `x` in place: the throughputs of the fitted rows, row after
+/// row (n classes each), gathered once from the observations (cloning
+/// them cost more than the fit), with the rows' lengths `len`.
+fn calibrate(x: &mut [f64], len: &[f64], n: usize) {
+    let m = len.len() as f64;
+    let total_len: f64 = len.iter().sum();
     for r in 0..n {
-        let total_len: f64 = rows.iter().map(|&i| obs.rows[i].length).sum();
-        let mu = rows
-            .iter()
-            .map(|&i| obs.rows[i].throughput[r] * obs.rows[i].length)
-            .sum::<f64>()
-            / total_len;
-        let m = rows.len() as f64;
-        let var_x = rows
-            .iter()
-            .map(|&i| (obs.rows[i].throughput[r] - mu).powi(2))
-            .sum::<f64>()
-            / (m - 1.0).max(1.0);
-        let noise = |i: usize| obs.rows[i].throughput[r] / obs.rows[i].length;
-        let mean_noise = rows.iter().map(|&i| noise(i)).sum::<f64>() / m;
+        let class = || x.iter().skip(r).step_by(n);
+        let mu = class().zip(len).map(|(x, l)| x * l).sum::<f64>() / total_len;
+        let var_x = class().map(|x| (x - mu).powi(2)).sum::<f64>() / (m - 1.0).max(1.0);
+        let mean_noise = class().zip(len).map(|(x, l)| x / l).sum::<f64>() / m;
         let signal = (var_x - mean_noise).max(0.0);
-        for (k, &i) in rows.iter().enumerate() {
-            let kappa = if signal + noise(i) > 0.0 {
-                signal / (signal + noise(i))
+        for (x, l) in x.iter_mut().skip(r).step_by(n).zip(len) {
+            let noise = *x / l;
+            let kappa = if signal + noise > 0.0 {
+                signal / (signal + noise)
             } else {
                 1.0
             };
-            out[k * n + r] = mu + kappa * (obs.rows[i].throughput[r] - mu);
+            *x = mu + kappa * (*x - mu);
         }
     }
-    out
 }
 
 /// Menascé's estimator.
@@ -72,10 +63,14 @@ struct Problem<'a> {
     rows: &'a [usize],
     /// Calibrated throughputs, row after row.
     x: Vec<f64>,
-    scale: Vec<f64>,
-    /// Completions with a response time, over all rows (each class's
-    /// squared error weighs by its completions: the cost is a mean).
-    total: f64,
+    /// Measured mean response times, row after row (0 where none).
+    measured: Vec<f64>,
+    /// Each residual's factor, row after row: √(completions / total) over
+    /// the class's mean response time (each class's squared error weighs
+    /// by its completions, so the cost is a mean), 0 where no response
+    /// time was measured. Kept contiguous with `x` and `measured`: the
+    /// residuals are evaluated thousands of times over resampled rows.
+    weight: Vec<f64>,
 }
 
 impl<'a> Problem<'a> {
@@ -93,12 +88,28 @@ impl<'a> Problem<'a> {
                 message: "no response times in these intervals".into(),
             });
         }
+        let scale = obs.mean_response(rows);
+        let size = rows.len() * n;
+        let (mut x, mut measured, mut weight) = (vec![0.0; size], vec![0.0; size], vec![0.0; size]);
+        let mut len = Vec::with_capacity(rows.len());
+        for (k, &i) in rows.iter().enumerate() {
+            let row = &obs.rows[i];
+            len.push(row.length);
+            x[k * n..(k + 1) * n].copy_from_slice(&row.throughput);
+            for r in 0..n {
+                if let Some(rt) = Self::measured(obs, i, r) {
+                    measured[k * n + r] = rt;
+                    weight[k * n + r] = (row.completions[r] as f64 / total).sqrt() / scale[r];
+                }
+            }
+        }
+        calibrate(&mut x, &len, n);
         Ok(Self {
             obs,
             rows,
-            x: calibrated(obs, rows),
-            scale: obs.mean_response(rows),
-            total,
+            x,
+            measured,
+            weight,
         })
     }
 
@@ -114,18 +125,21 @@ impl<'a> Problem<'a> {
     fn residuals(&self, d: &[f64], out: &mut [f64]) {
         let (n, w) = (self.obs.n_classes(), self.width());
         let c = f64::from(self.obs.servers);
-        for (k, &i) in self.rows.iter().enumerate() {
+        for k in 0..self.rows.len() {
             let slot = &mut out[k * w..(k + 1) * w];
             let x = &self.x[k * n..(k + 1) * n];
             let u_hat = x.iter().zip(d).map(|(x, d)| x * d).sum::<f64>() / c;
             slot[n] = PENALTY.sqrt() * (u_hat - U_MAX).max(0.0);
             let f = response_factor(u_hat.min(U_MAX), self.obs.servers);
             for (r, e) in slot[..n].iter_mut().enumerate() {
-                *e = Self::measured(self.obs, i, r).map_or(0.0, |rt| {
-                    let weight = self.obs.rows[i].completions[r] as f64 / self.total;
-                    let predicted = self.obs.discipline.response(x, r, d, f);
-                    weight.sqrt() * (predicted - rt) / self.scale[r]
-                });
+                let weight = self.weight[k * n + r];
+                *e = match weight > 0.0 {
+                    true => {
+                        let predicted = self.obs.discipline.response(x, r, d, f);
+                        weight * (predicted - self.measured[k * n + r])
+                    }
+                    false => 0.0,
+                };
             }
         }
     }

@@ -2,7 +2,8 @@
 //! Pacheco-Sanchez, Casale & Dawson 2009).
 
 use super::{EstimateError, Estimator, Observations};
-use crate::numeric::nnls;
+use crate::numeric::nnls_matrix;
+use nalgebra::{DMatrix, DVector};
 
 /// Kraft et al.'s regression on response times with the observed
 /// queue: every class's per-interval mean response time is a row of
@@ -14,16 +15,22 @@ pub struct ResponseTimeRegression;
 
 impl Estimator for ResponseTimeRegression {
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+        let n = obs.n_classes();
         let scale = obs.mean_response(use_rows);
-        let (mut rows, mut b, mut w, mut class) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // The design, row after row (n coefficients each), written in
+        // place: this runs for every bootstrap resample.
+        let (mut a, mut b, mut w, mut class) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut coefficients = vec![0.0; n];
         for &i in use_rows {
-            for r in 0..obs.n_classes() {
-                let Some(eq) = obs.response_equation(i, r) else {
+            for r in 0..n {
+                let Some((response, requests)) =
+                    obs.response_equation_into(i, r, &mut coefficients)
+                else {
                     continue;
                 };
-                rows.push(eq.coefficients);
-                b.push(eq.response);
-                w.push(eq.requests as f64 / (scale[r] * scale[r]));
+                a.extend_from_slice(&coefficients);
+                b.push(response);
+                w.push(requests as f64 / (scale[r] * scale[r]));
                 class.push(r);
             }
         }
@@ -31,7 +38,12 @@ impl Estimator for ResponseTimeRegression {
             method: "rr",
             message: "a class has no response times in these intervals".into(),
         };
-        let first = nnls(&rows, &b, Some(&w)).ok_or_else(failed)?;
+        let fit = |w: &[f64]| {
+            let design = DMatrix::from_fn(b.len(), n, |k, j| w[k].sqrt() * a[k * n + j]);
+            let rhs = DVector::from_fn(b.len(), |k, _| w[k].sqrt() * b[k]);
+            nnls_matrix(&design, &rhs).ok_or_else(failed)
+        };
+        let first = fit(&w)?;
         // Second pass, each row weighted by requests / its predicted mean
         // (variance ∝ mean): with one class the fit is then the ratio of
         // sums Σ R / Σ a, which an interval's own requests cannot bias.
@@ -39,12 +51,13 @@ impl Estimator for ResponseTimeRegression {
         // those arriving after it in the same interval find more, so an
         // interval's mean R and mean queue move together beyond the
         // equation (+0.8 % at U 0.5 on one server).
-        for (k, row) in rows.iter().enumerate() {
-            let predicted: f64 = row.iter().zip(&first).map(|(a, d)| a * d).sum();
+        for (k, w) in w.iter_mut().enumerate() {
+            let row = &a[k * n..(k + 1) * n];
+            let predicted: f64 = row.iter().zip(first.iter()).map(|(a, d)| a * d).sum();
             if predicted > 0.0 {
-                w[k] *= scale[class[k]] / predicted;
+                *w *= scale[class[k]] / predicted;
             }
         }
-        nnls(&rows, &b, Some(&w)).ok_or_else(failed)
+        fit(&w).map(|d| d.as_slice().to_vec())
     }
 }

@@ -570,14 +570,22 @@ fn run_methods(
                 Ok(d) if n >= ONE_STEP_FROM => est.linearize(obs, &all, d),
                 _ => None,
             };
+            // Folds and resamples in parallel too: the slowest method
+            // (rort's refits) would otherwise hold one core while the
+            // other idles. Collected in order, so the numbers do not
+            // depend on the thread count.
             MethodRun {
-                per_fold: train.iter().map(|t| est.estimate(obs, t).ok()).collect(),
+                per_fold: train
+                    .par_iter()
+                    .map(|t| est.estimate(obs, t).ok())
+                    .collect(),
                 draws: boot
                     .starts
-                    .iter()
-                    .map(|b| match &one_step {
-                        Some(l) => l.step(&boot.rows(b)),
-                        None => est.estimate(obs, &boot.rows(b)).ok(),
+                    .par_iter()
+                    .map(|b| match (&one_step, &full) {
+                        (Some(l), _) => l.step(&boot.rows(b)),
+                        (None, Ok(d)) => est.refit(obs, &boot.rows(b), d).ok(),
+                        (None, Err(_)) => est.estimate(obs, &boot.rows(b)).ok(),
                     })
                     .collect(),
                 full,

@@ -4,13 +4,20 @@
 //! recursion below is exact for any number of servers and costs O(c).
 
 /// Erlang-B blocking probability for `c` servers and offered load `a`
-/// (erlangs): B₀ = 1, B_k = a·B_{k−1} / (k + a·B_{k−1}).
+/// (erlangs): B₀ = 1, B_k = a·B_{k−1} / (k + a·B_{k−1}), run on the
+/// reciprocal, 1/B_k = 1 + (k/a)·(1/B_{k−1}): sums of positive terms (as
+/// stable), one division instead of c (the estimators evaluate it
+/// millions of times). An overflow of 1/B means B = 0 to rounding.
 pub fn erlang_b(c: u32, a: f64) -> f64 {
-    let mut b = 1.0;
-    for k in 1..=c {
-        b = a * b / (k as f64 + a * b);
+    if a <= 0.0 {
+        return if c == 0 { 1.0 } else { 0.0 };
     }
-    b
+    let inv_a = 1.0 / a;
+    let mut inv_b = 1.0;
+    for k in 1..=c {
+        inv_b = 1.0 + f64::from(k) * inv_a * inv_b;
+    }
+    1.0 / inv_b
 }
 
 /// Erlang-C: the probability that an arrival waits in an M/M/c queue with
@@ -69,6 +76,26 @@ mod tests {
         for u in [0.1, 0.5, 0.9] {
             assert!((at(1, u) - u).abs() < 1e-15);
         }
+    }
+
+    #[test]
+    fn erlang_b_matches_the_sum_formula() {
+        // B = (a^c / c!) / Σ_{k ≤ c} a^k / k!, summed directly.
+        for (c, a) in [(1, 0.5), (3, 2.0), (8, 6.4), (12, 0.01), (20, 25.0)] {
+            let (mut term, mut sum) = (1.0, 1.0);
+            for k in 1..=c {
+                term *= a / k as f64;
+                sum += term;
+            }
+            let want = term / sum;
+            assert!(
+                ((erlang_b(c, a) - want) / want).abs() < 1e-12,
+                "c={c} a={a}: {} vs {want}",
+                erlang_b(c, a)
+            );
+        }
+        assert_eq!(erlang_b(0, 3.0), 1.0);
+        assert_eq!(erlang_b(5, 0.0), 0.0);
     }
 
     #[test]

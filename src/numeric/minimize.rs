@@ -45,25 +45,26 @@ pub fn least_squares_positive(
         0.5 * out.iter().map(|r| r * r).sum::<f64>()
     };
     let (mut r, mut trial, mut shifted) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+    let mut columns = vec![vec![0.0; m]; k];
     let mut cost = eval(&theta, &mut r);
     if !cost.is_finite() {
         return Err(FitError::NotFiniteStart);
     }
     let mut lambda = 1e-3;
     for _ in 0..max_iters {
-        // J'J and J'r from forward differences, one column at a time.
-        let mut jac = DMatrix::<f64>::zeros(m, k);
-        for j in 0..k {
+        // J'J and J'r from forward differences, one column at a time,
+        // summed as they come (J itself, m × k, is never stored).
+        for (j, col) in columns.iter_mut().enumerate() {
             let h = 1e-7 * theta[j].abs().max(1.0);
             let mut t = theta.clone();
             t[j] += h;
             eval(&t, &mut shifted);
-            for i in 0..m {
-                jac[(i, j)] = (shifted[i] - r[i]) / h;
+            for ((c, s), r) in col.iter_mut().zip(&shifted).zip(&r) {
+                *c = (s - r) / h;
             }
         }
-        let jtj = jac.transpose() * &jac;
-        let jtr = jac.transpose() * DVector::from_column_slice(&r);
+        let jtj = DMatrix::from_fn(k, k, |a, b| dot(&columns[a], &columns[b]));
+        let jtr = DVector::from_fn(k, |a, _| dot(&columns[a], &r));
         let mut accepted = false;
         for _ in 0..30 {
             let mut a = jtj.clone();
@@ -111,6 +112,10 @@ pub fn least_squares_positive(
     } else {
         Err(FitError::NoFiniteSolution)
     }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[cfg(test)]
