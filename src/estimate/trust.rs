@@ -3,13 +3,14 @@
 //! (background load), and, with several classes, per-class response times
 //! that follow another discipline than the one assumed.
 //!
-//! Not here yet: a response-time equation the measurements do not follow
-//! in its load dependence (a single class time-sliced by an interpreter
-//! lock). A test of the relative residual's trend against utilization
+//! And a response-time method whose queueing equation the measurements do
+//! not follow across load ([`load_trend`]: a resource time-sliced by an
+//! interpreter lock, a pool that queues outside the CPU). The check
+//! compares whole runs (or, in one run, its quarters), never single
+//! intervals: a test of the per-interval residual against utilization
 //! flagged every response-time method on a trace generated from the very
-//! model (−19 % from U = 0.56 to 0.95 on `traces/example`, with the
-//! time-average equation; −39 % with the steady-state one): interval
-//! noise in U and R correlates, so the trend needs a better statistic.
+//! model (−19 % from U = 0.56 to 0.95 on `traces/example`), because an
+//! interval's counting noise moves its U and its R together.
 //!
 //! A distrusted method keeps its numbers but is kept out of `recommended`,
 //! and the report says why.
@@ -161,13 +162,25 @@ fn blind_to_background(m: Method, intercept: bool) -> bool {
     }
 }
 
-/// Why method `m`'s demands `d` are not to be trusted, if they are not.
+/// Why method `m`'s demands are not to be trusted, if they are not;
+/// `trend` is [`load_trend`] of its demands.
 pub(super) fn distrust(
     m: Method,
     errors: (Option<f64>, Option<f64>),
     evidence: Evidence<'_>,
     intercept: bool,
+    trend: Option<&LoadTrend>,
 ) -> Option<String> {
+    if let Some(t) = trend.filter(|_| fits_response_times(m)) {
+        return Some(format!(
+            "its queueing equation does not follow the measured response times across load: the predicted mean is {:+.0} % off at utilization {:.2} but {:+.0} % off at {:.2} (± {:.0} %); the resource slows down with load otherwise than the model (a lock, a pool, caches), so its demands answer the response times of neither load",
+            100.0 * t.low_error,
+            t.low_utilization,
+            100.0 * t.high_error,
+            t.high_utilization,
+            100.0 * t.standard_error
+        ));
+    }
     if let Some(f) = evidence.discipline.filter(|_| splits_by_discipline(m))
         && let Some(better) = f.better
     {
@@ -242,4 +255,127 @@ pub(super) fn background(obs: &Observations) -> Option<Background> {
         utilization: x[0],
         standard_error: se,
     })
+}
+
+/// Whether the method fits its demands to the response times.
+fn fits_response_times(m: Method) -> bool {
+    matches!(m, Method::Rr | Method::KfRu | Method::Rort | Method::Rortu)
+}
+
+/// The predicted mean response time off by more than this much more at
+/// one load than at another...
+const TREND_MIN: f64 = 0.15;
+/// ...and by this many standard errors...
+const TREND_T: f64 = 3.0;
+/// ...between loads at least this far apart (utilization).
+const TREND_SPAN: f64 = 0.15;
+/// A single run is cut into this many stretches of time.
+const SEGMENTS: usize = 4;
+/// Consecutive intervals per block in a group's standard error (blocks,
+/// not intervals: neighbouring intervals' response times are correlated).
+const BLOCK: usize = 5;
+
+/// How far off the steady-state prediction of the mean response time is
+/// at the lowest and at the highest load, when the two differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadTrend {
+    /// Mean predicted utilization of the least loaded run (or stretch).
+    pub low_utilization: f64,
+    /// (Predicted − measured) / measured mean response time there.
+    pub low_error: f64,
+    /// Mean predicted utilization of the most loaded one.
+    pub high_utilization: f64,
+    /// The relative error there.
+    pub high_error: f64,
+    /// Standard error of the difference between the two.
+    pub standard_error: f64,
+}
+
+/// [`LoadTrend`] of demands `d` when the relative error of the predicted
+/// mean response time moves by more than [`TREND_MIN`] (and
+/// [`TREND_T`] standard errors) between the least and the most loaded
+/// group of intervals, [`TREND_SPAN`] apart in utilization. The groups
+/// are the runs, or a single run's [`SEGMENTS`] stretches of time; each is
+/// predicted at its own mean throughputs (a steady-state answer to its
+/// mean load, as a capacity question asks it), and its error's standard
+/// error comes from blocks of [`BLOCK`] intervals. `None` when the loads
+/// are too close to tell or the errors agree.
+pub(super) fn load_trend(obs: &Observations, d: &[f64]) -> Option<LoadTrend> {
+    let groups: Vec<std::ops::Range<usize>> = match obs.runs.len() {
+        0 | 1 => {
+            let n = obs.rows.len();
+            (0..SEGMENTS)
+                .map(|s| s * n / SEGMENTS..(s + 1) * n / SEGMENTS)
+                .collect()
+        }
+        _ => obs.runs.iter().map(|r| r.rows.clone()).collect(),
+    };
+    let scored: Vec<(f64, f64, f64)> = groups
+        .into_iter()
+        .filter_map(|g| group_error(obs, d, g))
+        .collect();
+    let low = scored.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
+    let high = scored.iter().max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let se = (low.2 * low.2 + high.2 * high.2).sqrt();
+    let moved = (high.1 - low.1).abs();
+    (high.0 - low.0 >= TREND_SPAN && moved > TREND_MIN && moved > TREND_T * se).then_some(
+        LoadTrend {
+            low_utilization: low.0,
+            low_error: low.1,
+            high_utilization: high.0,
+            high_error: high.1,
+            standard_error: se,
+        },
+    )
+}
+
+/// (Mean predicted utilization, relative error of the predicted mean
+/// response time, its standard error) of the rows in `g`; `None` with
+/// fewer than two blocks or no response time.
+fn group_error(
+    obs: &Observations,
+    d: &[f64],
+    g: std::ops::Range<usize>,
+) -> Option<(f64, f64, f64)> {
+    let n = obs.n_classes();
+    let rows = &obs.rows[g];
+    if rows.len() < 2 * BLOCK {
+        return None;
+    }
+    let length: f64 = rows.iter().map(|r| r.length).sum();
+    let x: Vec<f64> = (0..n)
+        .map(|r| rows.iter().map(|w| w.throughput[r] * w.length).sum::<f64>() / length)
+        .collect();
+    let u = x.iter().zip(d).map(|(x, d)| x * d).sum::<f64>() / f64::from(obs.servers);
+    if u >= 0.995 {
+        return None;
+    }
+    let f = crate::numeric::response_factor(u, obs.servers);
+    let predicted: Vec<f64> = (0..n)
+        .map(|r| obs.discipline.response(&x, r, d, f))
+        .collect();
+    // Relative error of a set of rows: completion-weighted over classes.
+    let error = |rows: &[super::Row]| -> Option<f64> {
+        let (mut sum, mut weight) = (0.0, 0.0);
+        for row in rows {
+            for r in 0..n {
+                if let Some(rt) = row.response[r].filter(|v| *v > 0.0) {
+                    let w = row.completions[r] as f64;
+                    sum += w * rt / predicted[r];
+                    weight += w;
+                }
+            }
+        }
+        // predicted / (weighted mean of measured / predicted) − 1.
+        (weight > 0.0 && sum > 0.0).then(|| weight / sum - 1.0)
+    };
+    let all = error(rows)?;
+    let blocks: Vec<f64> = rows.chunks_exact(BLOCK).filter_map(error).collect();
+    if blocks.len() < 2 {
+        return None;
+    }
+    let m = blocks.len() as f64;
+    let mean = blocks.iter().sum::<f64>() / m;
+    let var = blocks.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (m - 1.0);
+    Some((u, all, (var / m).sqrt()))
 }

@@ -526,7 +526,8 @@ fn judge(
             }
         };
         let (mut rows, errors) = scorer.rows(m.id(), d, run);
-        let why = super::trust::distrust(*m, errors, evidence, cfg.intercept);
+        let trend = super::trust::load_trend(scorer.obs, d);
+        let why = super::trust::distrust(*m, errors, evidence, cfg.intercept, trend.as_ref());
         for r in &mut rows {
             r.distrusted.clone_from(&why);
         }

@@ -1166,3 +1166,54 @@ fn runs_with_one_demand_are_not_said_to_drift() {
     );
     assert!(r.drifting.is_empty(), "{:?}", r.per_run);
 }
+
+/// Three one-hour runs of `demand(u)` at utilization 0.2, 0.5 and 0.8,
+/// estimated together by the response-time methods.
+fn three_loads(demand: impl Fn(f64) -> f64, seed: u64) -> demandsim::estimate::Report {
+    let tables: Vec<demandsim::trace::IntervalTable> = [0.2, 0.5, 0.8]
+        .iter()
+        .enumerate()
+        .map(|(k, &u)| {
+            let d = demand(u);
+            let params = Params::new().with("rate", u / d).with("demand", d);
+            trace(ONE_CLASS, params, 3600.0, seed + k as u64, 0.0, 0.0).0
+        })
+        .collect();
+    let runs: Vec<(&str, &demandsim::trace::IntervalTable)> =
+        ["u20", "u50", "u80"].into_iter().zip(&tables).collect();
+    let (obs, diag) = Observations::from_runs(&runs, &["CPU"], 1, false).unwrap();
+    let cfg = Config {
+        bootstrap: 0,
+        methods: vec![Rr, KfRu, Rort, Rortu, Ur],
+        ..Config::default()
+    };
+    estimate(&obs, diag, &cfg, "CPU", 30.0)
+}
+
+#[test]
+fn a_response_time_equation_that_misses_across_load_is_distrusted() {
+    // The demand rises 40 % from U 0.2 to 0.8 (a lock held longer under
+    // load): one demand in the M/M/1 equation over-predicts the light run
+    // and under-predicts the heavy one, by about +30 % and −40 %.
+    let r = three_loads(|u| 0.1 * (1.0 + 0.4 * (u - 0.2) / 0.6), 90);
+    for e in &r.estimates {
+        let why = e.distrusted.as_deref().unwrap_or_default();
+        let flagged = why.contains("across load");
+        match e.method.as_str() {
+            "ur" => assert!(!flagged, "ur fits no response time: {why}"),
+            _ => assert!(flagged, "{}: {why:?}", e.method),
+        }
+    }
+    assert_ne!(r.recommended.as_deref(), Some("rr"));
+    assert_ne!(r.recommended.as_deref(), Some("rort"));
+}
+
+#[test]
+fn a_response_time_equation_that_holds_across_load_is_not_distrusted() {
+    for seed in [95, 96] {
+        let r = three_loads(|_| 0.1, seed);
+        for e in &r.estimates {
+            assert!(e.distrusted.is_none(), "seed {seed}: {e:?}");
+        }
+    }
+}
