@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use super::{
-    Analytic, ClassComparison, Experiment, ExperimentError, ExperimentResult, Files,
+    Analytic, ClassAtLoad, ClassComparison, Experiment, ExperimentError, ExperimentResult, Files,
     LoadAdjustment, Measured, MeasuredTraces, ParamSource, Pick, SeriesPoint,
 };
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
-use crate::estimate::{Config, Observations, Report, estimate};
+use crate::estimate::{Config, LoadDependence, Observations, Report, estimate};
 use crate::model::{Model, Params, Stability, Template};
 use crate::qpn::{Control, RunConfig, StopRule, choose_probe, simulate};
 use crate::trace::{IntervalTable, Pipeline, UtilSeries, read_utilization};
@@ -507,11 +507,11 @@ fn params(
                 .ok_or_else(|| param(name, "an estimate needs `estimate` and traces"))?;
                 let mut d = chosen(r, pick, class.as_deref()).map_err(|why| param(name, &why))?;
                 if e.estimate.as_ref().is_some_and(|s| s.load_dependence) {
-                    let a = at_load(e, r, d.0, traces).map_err(|why| param(name, &why))?;
-                    d = (
-                        d.0 * a.factor,
-                        d.1.map(|(lo, hi)| (lo * a.factor, hi * a.factor)),
-                    );
+                    let a = at_load(e, r, traces).map_err(|why| param(name, &why))?;
+                    let f = a
+                        .factor(class.as_deref())
+                        .map_err(|why| param(name, &why))?;
+                    d = (d.0 * f, d.1.map(|(lo, hi)| (lo * f, hi * f)));
                     adjustment = Some(a);
                 }
                 estimated.push((name.clone(), d));
@@ -554,42 +554,76 @@ fn params(
     Ok((params, estimated, adjustment))
 }
 
-/// The load adjustment of demand `d` (estimated around the runs' mean
-/// utilization) to the experiment's load: the fixed point of
-/// U = λ·d·(1 + β·(U − Ū))/c, linear in U.
-fn at_load(
-    e: &Experiment,
-    r: &Report,
-    d: f64,
-    traces: Option<&Traces>,
-) -> Result<LoadAdjustment, Why> {
-    let [l] = r.load_dependence.as_slice() else {
-        return Err(match r.load_dependence.len() {
-            0 => "load dependence needs runs at several loads (`estimate_from` with two or more)"
+/// The estimated demands at the experiment's load ([`LoadAdjustment`]),
+/// from the fitted D̄_r, β_r and Ū of every class and the experiment's
+/// per-class throughputs.
+fn at_load(e: &Experiment, r: &Report, traces: Option<&Traces>) -> Result<LoadAdjustment, Why> {
+    if r.load_dependence.is_empty() {
+        return Err(
+            "load dependence needs runs at several loads (`estimate_from` with three or more)"
                 .into(),
-            _ => "load-dependent demand is passed for one class only".into(),
-        });
-    };
+        );
+    }
     let t = traces.ok_or(Why::from(
         "load dependence needs the experiment's traces (its load)",
     ))?;
-    let lambda = t.measured.throughput / f64::from(e.containers);
-    let c = f64::from(e.servers);
-    let (beta, mean) = (l.beta, l.mean_utilization);
-    let below = c - lambda * d * beta;
-    let u = lambda * d * (1.0 - beta * mean) / below;
-    if !(below > 0.0 && u > 0.0 && u < 1.0) {
-        return Err(format!(
-            "with β = {beta:.3} the demand has no utilization below 1 at {lambda:.4} requests/s per container"
-        )
-        .into());
+    let mut lambda = Vec::new();
+    for l in &r.load_dependence {
+        let x = t.measured_value(Measured::Throughput, Some(&l.class))?;
+        lambda.push(x / f64::from(e.containers));
     }
+    let u = utilization_at_load(f64::from(e.servers), &lambda, &r.load_dependence).ok_or_else(|| {
+        format!(
+            "with the fitted load dependence the demands have no utilization below 1 at this experiment's load ({:.4} requests/s)",
+            t.measured.throughput
+        )
+    })?;
+    let mean = r.load_dependence[0].mean_utilization;
     Ok(LoadAdjustment {
         mean_utilization: mean,
         utilization: u,
-        beta,
-        factor: 1.0 + beta * (u - mean),
+        classes: r
+            .load_dependence
+            .iter()
+            .map(|l| ClassAtLoad {
+                class: l.class.clone(),
+                beta: l.beta,
+                factor: 1.0 + l.beta * (u - l.mean_utilization),
+            })
+            .collect(),
     })
+}
+
+/// The fixed point U = Σ_r λ_r·D̄_r·(1 + β_r·(U − Ū_r)) / c, linear in U:
+/// U·(c − Σ λ D̄ β) = Σ λ D̄ (1 − β Ū). `None` when it is not in (0, 1).
+fn utilization_at_load(c: f64, lambda: &[f64], fits: &[LoadDependence]) -> Option<f64> {
+    let (mut work, mut below) = (0.0, c);
+    for (x, l) in lambda.iter().zip(fits) {
+        let w = x * l.demand_at_mean_s;
+        work += w * (1.0 - l.beta * l.mean_utilization);
+        below -= w * l.beta;
+    }
+    let u = work / below;
+    (below > 0.0 && u > 0.0 && u < 1.0).then_some(u)
+}
+
+impl LoadAdjustment {
+    /// The factor for a parameter of `class`; without one, the only
+    /// class's (with several, the parameter has to name its class: a
+    /// mix-weighted demand has no single β).
+    fn factor(&self, class: Option<&str>) -> Result<f64, Why> {
+        match (class, self.classes.as_slice()) {
+            (Some(c), all) => all
+                .iter()
+                .find(|x| x.class == c)
+                .map(|x| x.factor)
+                .ok_or_else(|| format!("no load dependence was fitted for class `{c}`").into()),
+            (None, [one]) => Ok(one.factor),
+            (None, _) => Err(
+                "with several classes, a load-dependent demand names its class (`class: C`)".into(),
+            ),
+        }
+    }
 }
 
 /// Z = N / X − R from the traces, with N the model's `clients`.
@@ -904,4 +938,51 @@ fn read_truth(
         return Err(ctx("no true demand for the experiment's resources".into()));
     }
     Ok(ds.iter().sum::<f64>() / ds.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(class: &str, d: f64, beta: f64, u: f64) -> LoadDependence {
+        LoadDependence {
+            class: class.into(),
+            demand_at_mean_s: d,
+            mean_utilization: u,
+            beta,
+            beta_ci: (beta, beta),
+            significant: true,
+        }
+    }
+
+    #[test]
+    fn two_classes_meet_at_one_utilization_each_with_its_own_demand() {
+        // Class a: 0.05 s at Ū 0.3, 20 % less per unit of U; class b:
+        // 0.02 s, 50 % more per unit. 8 and 20 requests/s on 2 servers.
+        let fits = [fit("a", 0.05, -0.2, 0.3), fit("b", 0.02, 0.5, 0.3)];
+        let lambda = [8.0, 20.0];
+        let u = utilization_at_load(2.0, &lambda, &fits).unwrap();
+        // The fixed point, checked by its definition.
+        let d = |l: &LoadDependence| l.demand_at_mean_s * (1.0 + l.beta * (u - 0.3));
+        let again = (lambda[0] * d(&fits[0]) + lambda[1] * d(&fits[1])) / 2.0;
+        assert!((u - again).abs() < 1e-12, "{u} vs {again}");
+        // 0.4 at constant demands; b's rising demand outweighs a's fall.
+        assert!(u > 0.4 && u < 0.45, "{u}");
+        // No utilization below 1: refused.
+        assert!(utilization_at_load(2.0, &[40.0, 50.0], &fits).is_none());
+        // Each class's parameter takes its own factor.
+        let at = |class: &str, beta: f64| ClassAtLoad {
+            class: class.into(),
+            beta,
+            factor: 1.0 + beta * (u - 0.3),
+        };
+        let a = LoadAdjustment {
+            mean_utilization: 0.3,
+            utilization: u,
+            classes: vec![at("a", -0.2), at("b", 0.5)],
+        };
+        assert_eq!(a.factor(Some("b")).unwrap(), 1.0 + 0.5 * (u - 0.3));
+        assert!(a.factor(Some("c")).is_err());
+        assert!(a.factor(None).is_err(), "a mix has no single β");
+    }
 }

@@ -138,19 +138,30 @@ pub struct EstimateSpec {
     pub load_dependence: bool,
 }
 
-/// The estimated demand moved to the experiment's own load, when the
-/// estimation fitted D(U) = D̄·(1 + β·(U − Ū)) through runs at other
-/// loads: U is the fixed point U = λ·D(U)/c at the experiment's measured
-/// throughput per container λ and c servers.
+/// The estimated demands moved to the experiment's own load, when the
+/// estimation fitted D_r(U) = D̄_r·(1 + β_r·(U − Ū)) per class through
+/// runs at other loads: U is the fixed point U = Σ_r λ_r·D_r(U)/c at the
+/// experiment's measured per-class throughputs per container λ_r and c
+/// servers (linear in U), and each class's estimate and interval are
+/// multiplied by its own 1 + β_r·(U − Ū).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoadAdjustment {
     /// Ū, the mean utilization of the estimation runs.
     pub mean_utilization: f64,
     /// The utilization at the experiment's load.
     pub utilization: f64,
-    /// β, the relative change of demand per unit of utilization.
+    /// Per class.
+    pub classes: Vec<ClassAtLoad>,
+}
+
+/// One class's demand at the experiment's load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassAtLoad {
+    /// The class.
+    pub class: String,
+    /// β, the relative change of its demand per unit of utilization.
     pub beta: f64,
-    /// 1 + β·(U − Ū): the factor applied to the estimate and its interval.
+    /// 1 + β·(U − Ū): the factor applied to its estimate and interval.
     pub factor: f64,
 }
 

@@ -682,13 +682,14 @@ experiments:
     let a = &fitted["demand_at_load"];
     let u = a["utilization"].as_f64().unwrap();
     assert!((u - 0.8).abs() < 0.04, "{a}");
-    assert!(a["beta"].as_f64().unwrap() < 0.0, "{a}");
+    let class = &a["classes"][0];
+    assert!(class["beta"].as_f64().unwrap() < 0.0, "{a}");
     let d = fitted["demand_s"].as_f64().unwrap();
     assert!((d - 0.8).abs() < 0.04 * 0.8, "{d}");
     let raw = fitted["estimation"]["estimates"][0]["demand_s"]
         .as_f64()
         .unwrap();
-    let factor = a["factor"].as_f64().unwrap();
+    let factor = class["factor"].as_f64().unwrap();
     assert!((d - raw * factor).abs() < 1e-12, "{d} vs {raw} x {factor}");
     // The interval moves with it.
     let ci = fitted["demand_ci_s"].as_array().unwrap();
