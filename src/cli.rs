@@ -1,5 +1,6 @@
 //! Argument definitions and the commands behind them.
 
+mod behavior;
 mod capacity;
 mod compare;
 mod estimate;
@@ -103,6 +104,9 @@ enum Command {
     /// The largest load, or fewest servers, that meets a response-time
     /// objective.
     Capacity(capacity::Args),
+    /// User behaviour from session logs (Markov profiles).
+    #[command(subcommand)]
+    Behavior(behavior::Command),
 }
 
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(a) => done(sweep::run(a)),
         Command::Merge(a) => done(sweep::merge(a)),
         Command::Capacity(a) => done(capacity::run(a)),
+        Command::Behavior(c) => done(behavior::run(c)),
     }
 }
 

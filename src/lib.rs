@@ -31,6 +31,9 @@
 //!    estimation → simulation → comparison — in parallel, and [`report`]
 //!    draws the plots (SVG) and writes one self-contained HTML page.
 //!
+//! [`behavior`] learns how users move between requests (Markov profiles
+//! with think times) from traces with sessions.
+//!
 //! [`stats`] (streaming moments, quantile sketch, batch means) and
 //! [`numeric`] (Erlang-C, NNLS, Kalman step, bounded optimiser) are shared
 //! by all of them.
@@ -59,6 +62,7 @@
 // Index loops over places × colours read like the formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+pub mod behavior;
 pub mod capacity;
 pub mod compare;
 pub mod error;

@@ -12,6 +12,18 @@ fn main() -> ExitCode {
     cli::init_logging(args.verbose, args.quiet);
     match cli::run(args) {
         Ok(code) => code,
+        // A reader that stopped early (`| head`) is not an error.
+        Err(err)
+            if err.chain().any(|e| {
+                let kind = e
+                    .downcast_ref::<std::io::Error>()
+                    .map(std::io::Error::kind)
+                    .or_else(|| e.downcast_ref::<serde_json::Error>()?.io_error_kind());
+                kind == Some(std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             if err.downcast_ref::<cli::UsageError>().is_some() {

@@ -216,7 +216,8 @@ impl<R: BufRead> RequestReader<R> {
         intern_text(table, &self.record[idx], line, field)
     }
 
-    fn line(&self) -> u64 {
+    /// The line of the request last read (1-based; the header is line 1).
+    pub fn line(&self) -> u64 {
         self.record.position().map(|p| p.line()).unwrap_or(0)
     }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod bad;
+mod behavior;
 mod capacity;
 mod classes;
 mod deploy;
