@@ -144,7 +144,7 @@ pub fn profile(name: String, counts: &Counts, names: &[String], all_sessions: u6
         .pairs
         .range((entry, 0)..)
         .chain(counts.pairs.range(..(entry, 0)));
-    let transitions = rows
+    let transitions: Vec<Transition> = rows
         .map(|(&(from, to), s)| {
             let timed = from != entry && to != exit;
             Transition {
@@ -158,32 +158,51 @@ pub fn profile(name: String, counts: &Counts, names: &[String], all_sessions: u6
             }
         })
         .collect();
-    // v = e (I − Q)⁻¹, solved as (I − Q)ᵀ vᵀ = eᵀ.
-    let mut a = DMatrix::<f64>::identity(n, n);
-    let mut e = DVector::<f64>::zeros(n);
-    for (&(from, to), s) in &counts.pairs {
-        if to >= n {
-            continue;
-        }
-        if from == entry {
-            e[to] += p(from, s);
-        } else {
-            a[(to, from)] -= p(from, s);
-        }
-    }
-    let v = a.lu().solve(&e).unwrap_or_else(|| DVector::zeros(n));
+    let visits = visits(&transitions);
     Profile {
         name,
         probability: counts.sessions as f64 / all_sessions.max(1) as f64,
         sessions: counts.sessions,
-        requests_per_session: v.sum(),
+        requests_per_session: visits.values().sum(),
         session_requests: Spread::of(counts.requests.0, counts.requests.1, counts.sessions),
         session_requests_max: counts.requests.2,
         session_duration_s: Spread::of(counts.duration.0, counts.duration.1, counts.sessions),
-        visits_per_session: (0..n)
-            .filter(|&i| v[i] > 0.0)
-            .map(|i| (names[i].clone(), v[i]))
-            .collect(),
+        visits_per_session: visits,
         transitions,
     }
+}
+
+/// Expected visits per session to each request state of a chain given by
+/// its transitions: v = e·(I − Q)⁻¹ (Q among request states, e the entry's
+/// row), solved as (I − Q)ᵀ vᵀ = eᵀ. States never visited are left out;
+/// a chain some state of which cannot reach the exit has no solution and
+/// gives no visits.
+pub fn visits(transitions: &[Transition]) -> BTreeMap<String, f64> {
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in transitions {
+        for s in [&t.from, &t.to] {
+            if s != ENTRY && s != EXIT {
+                let next = index.len();
+                index.entry(s.as_str()).or_insert(next);
+            }
+        }
+    }
+    let n = index.len();
+    let mut a = DMatrix::<f64>::identity(n, n);
+    let mut e = DVector::<f64>::zeros(n);
+    for t in transitions.iter().filter(|t| t.to != EXIT) {
+        let to = index[t.to.as_str()];
+        match t.from.as_str() {
+            ENTRY => e[to] += t.probability,
+            from => a[(to, index[from])] -= t.probability,
+        }
+    }
+    let Some(v) = a.lu().solve(&e) else {
+        return BTreeMap::new();
+    };
+    index
+        .into_iter()
+        .filter(|&(_, i)| v[i] > 0.0)
+        .map(|(s, i)| (s.to_string(), v[i]))
+        .collect()
 }

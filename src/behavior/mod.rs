@@ -13,6 +13,7 @@
 mod chain;
 mod kmeans;
 mod learn;
+pub mod m4j;
 #[cfg(test)]
 mod tests;
 mod think;
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use chain::{Counts, ENTRY, EXIT, Profile, Spread, Transition, profile};
+pub use chain::{Counts, ENTRY, EXIT, Profile, Spread, Transition, profile, visits};
 pub use learn::{Learner, SessionCounts, Step};
 pub use think::{Think, ThinkSums};
 

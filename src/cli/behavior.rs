@@ -25,6 +25,9 @@ pub enum LearnFormat {
     Table,
     /// The model as JSON (states, profiles, transitions, think times).
     Json,
+    /// Markov4JMeter behaviour CSVs (WESSBAS form) and a behaviour mix
+    /// file, into the folder given by -o.
+    M4j,
 }
 
 #[derive(Debug, clap::Args)]
@@ -125,6 +128,13 @@ fn learn(a: LearnArgs) -> Result<()> {
     let names = reader.classes().names().to_vec();
     let groups = reader.origin_labels().user_classes.names().to_vec();
     let model = behavior::model(learner, &names, &groups, grouping, seed).with_context(ctx)?;
+    if a.format == LearnFormat::M4j {
+        let dir = a
+            .output
+            .as_deref()
+            .ok_or_else(|| UsageError("--format m4j writes a folder: give it with -o".into()))?;
+        return write_m4j(dir, &model);
+    }
     let mut out = Output::create(a.output.as_deref())?;
     match a.format {
         LearnFormat::Json => {
@@ -132,6 +142,7 @@ fn learn(a: LearnArgs) -> Result<()> {
             writeln!(out)?;
         }
         LearnFormat::Table => write_table(&mut out, &model)?,
+        LearnFormat::M4j => unreachable!("written above"),
     }
     out.commit()
 }
@@ -180,4 +191,31 @@ fn write_table(out: &mut Output, m: &BehaviorModel) -> Result<()> {
         out.write_all(t.render().as_bytes())?;
     }
     Ok(())
+}
+
+/// One behaviour CSV per profile (`NAME.csv`) and `behaviormix.txt`.
+fn write_m4j(dir: &std::path::Path, m: &BehaviorModel) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut mix = Vec::new();
+    for p in &m.profiles {
+        let file: String = p
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+            + ".csv";
+        let mut bytes = Vec::new();
+        behavior::m4j::write(&mut bytes, p, &m.states)?;
+        Output::write_whole(&dir.join(&file), &bytes)?;
+        mix.push((p.name.clone(), p.probability, file));
+    }
+    let mut bytes = Vec::new();
+    behavior::m4j::write_mix(&mut bytes, &mix)?;
+    Output::write_whole(&dir.join("behaviormix.txt"), &bytes)
 }

@@ -1,11 +1,13 @@
 //! `demandsim import` and `demandsim export`.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use demandsim::import::{
     RequestRow, access_log, jmeter, k6, librede, locust, prometheus, prometheus_histogram, sadf,
+    wessbas,
 };
 use demandsim::report::format::TEXT;
 use demandsim::trace::{
@@ -34,6 +36,11 @@ pub enum ImportFormat {
     /// Locust `--csv PREFIX --csv-full-history` history
     /// (PREFIX_stats_history.csv) → interval-level intervals.csv.
     Locust,
+    /// WESSBAS session log (sessions.dat) → requests with sessions.
+    Wessbas,
+    /// Markov4JMeter / WESSBAS behaviour CSVs (and a behaviour mix
+    /// `.txt`) → the behaviour model JSON of `behavior learn`.
+    M4j,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -108,8 +115,14 @@ fn regex_arg(flag: &str, re: Option<&String>) -> Result<Option<Regex>> {
 
 fn produces_requests(a: &Args) -> Result<bool> {
     Ok(match a.format {
-        ImportFormat::Jmeter | ImportFormat::K6 | ImportFormat::AccessLog => true,
-        ImportFormat::Sadf | ImportFormat::Prometheus | ImportFormat::Locust => false,
+        ImportFormat::Jmeter
+        | ImportFormat::K6
+        | ImportFormat::AccessLog
+        | ImportFormat::Wessbas => true,
+        ImportFormat::Sadf
+        | ImportFormat::Prometheus
+        | ImportFormat::Locust
+        | ImportFormat::M4j => false,
         ImportFormat::Librede => match a.metric {
             Some(Metric::ResponseTime) => true,
             Some(Metric::Utilization) => false,
@@ -131,6 +144,9 @@ pub fn run(a: Args) -> Result<()> {
             "access-log needs --log-format, the format string the server logs with".into(),
         )
         .into());
+    }
+    if a.format == ImportFormat::M4j {
+        return import_m4j(&a.files, a.output.as_deref());
     }
     let mut out = Output::create(a.output.as_deref())?;
     let mut total = 0u64;
@@ -165,7 +181,11 @@ pub fn run(a: Args) -> Result<()> {
         }
         w.finish()?;
     } else if requests {
-        let mut w = RequestWriter::new(&mut out, Columns::default())?;
+        let columns = Columns {
+            origin: a.format == ImportFormat::Wessbas,
+            ..Columns::default()
+        };
+        let mut w = RequestWriter::new(&mut out, columns)?;
         let exclude_label = regex_arg("--exclude-label", a.exclude_label.as_ref())?;
         let class_regex = regex_arg("--class-regex", a.class_regex.as_ref())?;
         let log_format = match &a.log_format {
@@ -186,6 +206,12 @@ pub fn run(a: Args) -> Result<()> {
                     &mut sink,
                 ),
                 ImportFormat::K6 => k6::read(input, &mut sink),
+                ImportFormat::Wessbas => wessbas::read(input, &mut sink).map(|(n, unit)| {
+                    if let Some(u) = unit {
+                        log::info!("{}: timestamps read as epoch {}", path.display(), u.name());
+                    }
+                    n
+                }),
                 ImportFormat::AccessLog => access_log::read(
                     input,
                     log_format.as_ref().expect("checked above"),
@@ -325,4 +351,55 @@ pub fn export(a: ExportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Behaviour CSVs → the behaviour model JSON. A `.txt` among the files is
+/// a behaviour mix: it names the profiles, their frequencies and their
+/// CSVs (looked up beside it by file name); without one every CSV is a
+/// profile of equal share, named by its file.
+fn import_m4j(files: &[PathBuf], output: Option<&Path>) -> Result<()> {
+    use demandsim::behavior::{BehaviorModel, m4j};
+    let mut profiles: Vec<(String, f64, PathBuf)> = Vec::new();
+    for f in files {
+        if f.extension().is_some_and(|e| e == "txt") {
+            let mix = m4j::read_mix(open_input(f)?).with_context(|| f.display().to_string())?;
+            let dir = f.parent().unwrap_or(Path::new("."));
+            profiles.extend(
+                mix.into_iter()
+                    .map(|e| (e.name, e.frequency, dir.join(e.file))),
+            );
+        }
+    }
+    if profiles.is_empty() {
+        let share = 1.0 / files.len() as f64;
+        for f in files {
+            let name = f
+                .file_stem()
+                .map_or("profile".into(), |s| s.to_string_lossy().into_owned());
+            profiles.push((name, share, f.clone()));
+        }
+    }
+    let total: f64 = profiles.iter().map(|p| p.1).sum();
+    let mut states = Vec::new();
+    let mut read = Vec::new();
+    for (name, freq, path) in &profiles {
+        let p = m4j::read(
+            open_input(path)?,
+            name,
+            freq / total.max(f64::MIN_POSITIVE),
+            &mut states,
+        )
+        .with_context(|| path.display().to_string())?;
+        read.push(p);
+    }
+    let model = BehaviorModel {
+        sessions: 0,
+        states,
+        grouping: "imported from Markov4JMeter behaviour models".into(),
+        profiles: read,
+    };
+    let mut out = Output::create(output)?;
+    serde_json::to_writer_pretty(&mut out, &model)?;
+    writeln!(out)?;
+    out.commit()
 }

@@ -14,6 +14,7 @@ pub mod locust;
 pub mod prometheus;
 pub mod prometheus_histogram;
 pub mod sadf;
+pub mod wessbas;
 
 pub use crate::trace::TraceError;
 use crate::trace::UtilSample;

@@ -198,3 +198,265 @@ fn behavior_learn_refuses_what_it_cannot_learn_from() {
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// The peer tools' files, when this machine has them.
+fn wessbas() -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/third-party/wessbas");
+    p.is_dir().then_some(p)
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let run = demandsim(args, b"");
+    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+/// (from, to) → probability of a profile.
+fn rows(p: &Value) -> BTreeMap<(String, String), f64> {
+    p["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap().to_string();
+            ((s("from"), s("to")), t["probability"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn markov4jmeter_csvs_go_out_and_come_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let learn = [
+        "behavior",
+        "learn",
+        "--requests",
+        REAL,
+        "--by",
+        "user_class",
+    ];
+    let original = json_of(&[&learn[..], &["--format", "json"]].concat());
+    let out = dir.path().join("m4j");
+    let run = demandsim(
+        &[
+            &learn[..],
+            &["--format", "m4j", "-o", out.to_str().unwrap()],
+        ]
+        .concat(),
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mix = out.join("behaviormix.txt");
+    let back = json_of(&["import", "m4j", mix.to_str().unwrap()]);
+    let (a, b) = (
+        original["profiles"].as_array().unwrap(),
+        back["profiles"].as_array().unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    for (p, q) in a.iter().zip(b) {
+        assert_eq!(p["name"], q["name"]);
+        assert!(
+            (p["probability"].as_f64().unwrap() - q["probability"].as_f64().unwrap()).abs() < 1e-12
+        );
+        assert_eq!(rows(p), rows(q), "{}", p["name"]);
+        for (t, u) in p["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(q["transitions"].as_array().unwrap())
+        {
+            for k in ["think_mean_s", "think_sd_s"] {
+                match (t[k].as_f64(), u[k].as_f64()) {
+                    (Some(x), Some(y)) => assert!((x - y).abs() < 1e-9, "{t} vs {u}"),
+                    (x, y) => assert_eq!(x, y, "{k}: {t} vs {u}"),
+                }
+            }
+        }
+        let (v, w) = (
+            p["visits_per_session"].as_object().unwrap(),
+            q["visits_per_session"].as_object().unwrap(),
+        );
+        assert_eq!(v.len(), w.len());
+        for (state, x) in v {
+            assert!(
+                (x.as_f64().unwrap() - w[state].as_f64().unwrap()).abs() < 1e-9,
+                "{state}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wessbas_profiles_pooled_by_their_mix_are_the_chain_learnt_from_their_sessions() {
+    let Some(w) = wessbas() else {
+        eprintln!("skipped: ../shared/third-party/wessbas is absent");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("specj.csv");
+    let log = w.join("specj/session_final.txt");
+    let run = demandsim(
+        &[
+            "-v",
+            "import",
+            "wessbas",
+            log.to_str().unwrap(),
+            "-o",
+            csv.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("timestamps read as epoch milliseconds"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("20000 requests"), "{}", run.stderr);
+    let ours = json_of(&[
+        "behavior",
+        "learn",
+        "--requests",
+        csv.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(ours["sessions"], 2424);
+    let theirs = json_of(&[
+        "import",
+        "m4j",
+        w.join("specj/behaviormix.txt").to_str().unwrap(),
+    ]);
+    let profiles = theirs["profiles"].as_array().unwrap();
+    let freq: Vec<f64> = profiles
+        .iter()
+        .map(|p| p["probability"].as_f64().unwrap())
+        .collect();
+    assert_eq!(freq.len(), 4);
+    for (f, want) in freq.iter().zip([0.3192, 0.1238, 0.203, 0.354]) {
+        assert!((f - want).abs() < 1e-9, "{freq:?}");
+    }
+    // Σ_p π_p·v_p(a)·P_p(a → b), normalised per a: WESSBAS's four profiles
+    // pooled are the one chain of all 2424 sessions (to WESSBAS's four
+    // printed decimals).
+    let mut pooled: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut per_session = 0.0;
+    for p in profiles {
+        let pi = p["probability"].as_f64().unwrap();
+        per_session += pi * p["requests_per_session"].as_f64().unwrap();
+        for ((from, to), prob) in rows(p) {
+            let v = match from.as_str() {
+                "INITIAL" => 1.0,
+                s => p["visits_per_session"][s].as_f64().unwrap_or(0.0),
+            };
+            *pooled.entry((from, to)).or_default() += pi * v * prob;
+        }
+    }
+    let mut out: BTreeMap<String, f64> = BTreeMap::new();
+    for ((from, _), c) in &pooled {
+        *out.entry(from.clone()).or_default() += c;
+    }
+    let mine = rows(&ours["profiles"][0]);
+    for ((from, to), c) in &pooled {
+        let p = c / out[from];
+        let q = mine
+            .get(&(from.clone(), to.clone()))
+            .copied()
+            .unwrap_or(0.0);
+        assert!(
+            (p - q).abs() < 1e-3,
+            "{from} -> {to}: WESSBAS {p}, ours {q}"
+        );
+    }
+    let ours_per = ours["profiles"][0]["requests_per_session"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (per_session - ours_per).abs() / ours_per < 1e-3,
+        "{per_session} vs {ours_per}"
+    );
+}
+
+#[test]
+fn peer_behaviour_files_are_read_or_refused_by_row() {
+    let Some(w) = wessbas() else {
+        eprintln!("skipped: ../shared/third-party/wessbas is absent");
+        return;
+    };
+    let aida = json_of(&[
+        "import",
+        "m4j",
+        w.join("aida/output/none/behaviormix.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(aida["profiles"].as_array().unwrap().len(), 10);
+    let run = demandsim(
+        &[
+            "-v",
+            "import",
+            "wessbas",
+            w.join("aida/input/sessions.dat").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("timestamps read as epoch nanoseconds"),
+        "{}",
+        run.stderr
+    );
+    // Markov4JMeter's own form: the marked state is the first request.
+    let buyer = json_of(&[
+        "import",
+        "m4j",
+        w.join("m4j/JPS_buyer.csv").to_str().unwrap(),
+    ]);
+    let first: Vec<_> = buyer["profiles"][0]["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["from"] == "INITIAL")
+        .collect();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["to"], "Home");
+    assert_eq!(first[0]["probability"], 1.0);
+    // The tutorial's own model has a row that sums to 2.
+    let tutorial = w.join("m4j/JPS-tutorial-behavior.csv");
+    let run = demandsim(&["import", "m4j", tutorial.to_str().unwrap()], b"");
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(
+            "JPS-tutorial-behavior.csv: line 4: the row of `View Category` sums to 2, not 1"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_behaviour_csvs_are_refused_by_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, text: &str, want: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let run = demandsim(&["import", "m4j", p.to_str().unwrap()], b"");
+        assert_eq!(run.code, 1, "{name}");
+        assert!(run.stderr.contains(want), "{name}: {}", run.stderr);
+    };
+    check(
+        "unknown.csv",
+        ",a,$\na*,0.5,0.5\nb,0,1\n",
+        "line 3: state `b` is not in the header",
+    );
+    check(
+        "negative.csv",
+        ",a,b,$\na*,-0.5,1.5,0\n",
+        "line 2, column `a`: found \"-0.5\"",
+    );
+    check(
+        "think.csv",
+        ",a,$\na*,0.5; n(3),0.5\n",
+        "line 2, column `a`",
+    );
+    check("noentry.csv", ",a,$\na,0.5,0.5\n", "no state is marked `*`");
+    check("header.csv", "a,b\n", "line 1: expected a header");
+}
