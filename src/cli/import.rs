@@ -76,6 +76,19 @@ pub struct Args {
     /// or whole match; non-matching paths become `other`).
     #[arg(long, value_name = "REGEX")]
     class_regex: Option<String>,
+    /// access-log: the log variable that holds the session id, written as
+    /// in the format (`$cookie_sid`, `%{sid}C`).
+    #[arg(long, value_name = "VAR", conflicts_with = "session_timeout")]
+    session_field: Option<String>,
+    /// access-log: split each client's requests into sessions where they
+    /// pause longer than SECONDS (30 min = 1800 is the web-analytics
+    /// convention); the client is address + user agent, or --client-field.
+    #[arg(long, value_name = "SECONDS")]
+    session_timeout: Option<f64>,
+    /// access-log with --session-timeout: the log variable naming the
+    /// client instead of address + user agent.
+    #[arg(long, value_name = "VAR", requires = "session_timeout")]
+    client_field: Option<String>,
     /// jmeter: skip samples whose label matches (e.g. transaction controllers).
     #[arg(long, value_name = "REGEX")]
     exclude_label: Option<String>,
@@ -181,17 +194,19 @@ pub fn run(a: Args) -> Result<()> {
         }
         w.finish()?;
     } else if requests {
+        let sessions = sessions(&a)?;
         let columns = Columns {
-            origin: a.format == ImportFormat::Wessbas,
+            origin: a.format == ImportFormat::Wessbas || sessions != access_log::Sessions::None,
             ..Columns::default()
         };
         let mut w = RequestWriter::new(&mut out, columns)?;
         let exclude_label = regex_arg("--exclude-label", a.exclude_label.as_ref())?;
         let class_regex = regex_arg("--class-regex", a.class_regex.as_ref())?;
         let log_format = match &a.log_format {
-            Some(f) if a.format == ImportFormat::AccessLog => {
-                Some(access_log::LogFormat::new(f).map_err(|e| UsageError(e.to_string()))?)
-            }
+            Some(f) if a.format == ImportFormat::AccessLog => Some(
+                access_log::LogFormat::with_sessions(f, &sessions)
+                    .map_err(|e| UsageError(e.to_string()))?,
+            ),
             _ => None,
         };
         for path in &a.files {
@@ -217,6 +232,7 @@ pub fn run(a: Args) -> Result<()> {
                     log_format.as_ref().expect("checked above"),
                     &access_log::Options {
                         class_regex: class_regex.clone(),
+                        sessions: sessions.clone(),
                     },
                     &mut sink,
                 ),
@@ -402,4 +418,29 @@ fn import_m4j(files: &[PathBuf], output: Option<&Path>) -> Result<()> {
     serde_json::to_writer_pretty(&mut out, &model)?;
     writeln!(out)?;
     out.commit()
+}
+
+/// Where an access log's sessions come from (`--session-field`,
+/// `--session-timeout`, `--client-field`).
+fn sessions(a: &Args) -> Result<access_log::Sessions> {
+    let given = a.session_field.is_some() || a.session_timeout.is_some();
+    if given && a.format != ImportFormat::AccessLog {
+        return Err(
+            UsageError("--session-field and --session-timeout are for access-log".into()).into(),
+        );
+    }
+    Ok(match (&a.session_field, a.session_timeout) {
+        (Some(v), _) => access_log::Sessions::Field(v.clone()),
+        (None, Some(t)) if t > 0.0 && t.is_finite() => access_log::Sessions::Timeout {
+            seconds: t,
+            client: a.client_field.clone(),
+        },
+        (None, Some(t)) => {
+            return Err(UsageError(format!(
+                "--session-timeout must be a positive number of seconds, not {t}"
+            ))
+            .into());
+        }
+        (None, None) => access_log::Sessions::None,
+    })
 }

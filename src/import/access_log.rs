@@ -11,7 +11,12 @@
 //!   `%{ms}T`, `%{us}T`;
 //! - request: `$request` / `%r` (its path, without the query, is the
 //!   class), or `$uri` / `$request_uri` / `%U`;
-//! - status: `$status`, `%s`, `%>s` (≥ 500 is a failure).
+//! - status: `$status`, `%s`, `%>s` (≥ 500 is a failure);
+//! - sessions ([`Sessions`]): a variable named by the caller (a cookie,
+//!   `$cookie_sid` or `%{sid}C`; a header), or idle gaps in each client's
+//!   requests, the client being `$remote_addr`/`%h`/`%a` with
+//!   `$http_user_agent`/`%{User-Agent}i`, or a variable named by the
+//!   caller.
 //!
 //! Where the log stamps the end, start = end − duration.
 
@@ -37,6 +42,10 @@ enum Field {
     Request,      // $request, %r
     Path,         // $uri, $request_uri, %U
     Status,       // $status, %s, %>s
+    Address,      // $remote_addr, %h, %a
+    UserAgent,    // $http_user_agent, %{User-Agent}i
+    Session,      // the variable named by Sessions::Field
+    Client,       // the variable named by Sessions::Timeout's client
 }
 
 /// A compiled log format.
@@ -67,6 +76,9 @@ pub enum FormatError {
         "log format: `{0}` has no duration field; expected one of $request_time, $upstream_response_time, %D, %T (nginx's `combined` format has no timing)"
     )]
     NoDuration(String),
+    /// The variable sessions are read from is not in the format.
+    #[error("log format: sessions need {0}, which `{1}` does not log")]
+    NoSessionField(String, String),
     /// The pattern does not compile.
     #[error("log format: cannot compile `{format}`: {error}")]
     Regex {
@@ -83,6 +95,21 @@ impl LogFormat {
     /// # Errors
     /// When it lacks a time or a duration field, or cannot be compiled.
     pub fn new(format: &str) -> Result<Self, FormatError> {
+        Self::with_sessions(format, &Sessions::None)
+    }
+
+    /// Compiles a format string that also captures what `sessions` reads
+    /// (a variable written as in the format, `$cookie_sid` or `%{sid}C`).
+    ///
+    /// # Errors
+    /// As [`LogFormat::new`], and when the format lacks the variable the
+    /// sessions need.
+    pub fn with_sessions(format: &str, sessions: &Sessions) -> Result<Self, FormatError> {
+        let (session_var, client_var) = match sessions {
+            Sessions::None => (None, None),
+            Sessions::Field(v) => (Some(v.as_str()), None),
+            Sessions::Timeout { client, .. } => (None, client.as_deref()),
+        };
         let mut pattern = String::from("^");
         let mut fields = Vec::new();
         let chars: Vec<char> = format.chars().collect();
@@ -104,6 +131,14 @@ impl LogFormat {
             } else {
                 None
             };
+            let token = token.map(|(f, next)| {
+                let text: String = chars[i..next].iter().collect();
+                match () {
+                    () if session_var == Some(text.as_str()) => (Some(Field::Session), next),
+                    () if client_var == Some(text.as_str()) => (Some(Field::Client), next),
+                    () => (f, next),
+                }
+            });
             match token {
                 Some((f, next)) => {
                     pattern.push_str(capture(f, chars.get(next).copied()));
@@ -118,6 +153,25 @@ impl LogFormat {
         }
         pattern.push_str(r"\s*$");
         check_fields(&fields, format)?;
+        let needs = |f: Field, what: &str| -> Result<(), FormatError> {
+            match fields.contains(&f) {
+                true => Ok(()),
+                false => Err(FormatError::NoSessionField(
+                    what.to_string(),
+                    format.to_string(),
+                )),
+            }
+        };
+        match sessions {
+            Sessions::Field(v) => needs(Field::Session, v)?,
+            Sessions::Timeout {
+                client: Some(v), ..
+            } => needs(Field::Client, v)?,
+            Sessions::Timeout { client: None, .. } => {
+                needs(Field::Address, "$remote_addr (or %h)")?
+            }
+            Sessions::None => {}
+        }
         let regex = Regex::new(&pattern).map_err(|error| FormatError::Regex {
             format: format.to_string(),
             error,
@@ -139,6 +193,7 @@ fn capture(f: Option<Field>, next: Option<char>) -> &'static str {
             r"([^\]\s]+(?: [+-]\d{4})?)"
         }
         (Some(Field::Request), _) => r"(.*?)",
+        (Some(Field::UserAgent | Field::Session | Field::Client), Some('"')) => r#"([^"]*?)"#,
         (Some(_), _) => r"(\S+(?:, \S+)*)",
         (None, Some('"')) => r#"(?:[^"]*?)"#,
         (None, _) => r"(?:.*?)",
@@ -162,6 +217,8 @@ fn nginx_variable(chars: &[char], i: usize) -> (Option<Field>, usize) {
         "request" => Some(Field::Request),
         "uri" | "request_uri" => Some(Field::Path),
         "status" => Some(Field::Status),
+        "remote_addr" => Some(Field::Address),
+        "http_user_agent" => Some(Field::UserAgent),
         _ => None,
     };
     (f, j)
@@ -200,6 +257,8 @@ fn apache_directive(chars: &[char], i: usize) -> Result<(Option<Field>, usize), 
         ('r', _) => Some(Field::Request),
         ('U', _) => Some(Field::Path),
         ('s', _) => Some(Field::Status),
+        ('h' | 'a', _) => Some(Field::Address),
+        ('i', a) if a.eq_ignore_ascii_case("user-agent") => Some(Field::UserAgent),
         _ => None,
     };
     Ok((f, j + 1))
@@ -239,6 +298,28 @@ pub struct Options {
     /// Maps the request path to a class: the first capture group (or the
     /// whole match); paths that do not match become class `other`.
     pub class_regex: Option<Regex>,
+    /// Where sessions come from (the format must be compiled with the
+    /// same, [`LogFormat::with_sessions`]).
+    pub sessions: Sessions,
+}
+
+/// Where an access log's sessions come from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Sessions {
+    /// None: no session column.
+    #[default]
+    None,
+    /// A variable of the format holds the session id (`-` or empty: none).
+    Field(String),
+    /// Each client's requests split where they pause longer than
+    /// `seconds`; the client is the address and user agent, or `client`
+    /// (a variable of the format). Sessions are named `CLIENT#k`.
+    Timeout {
+        /// Idle gap that ends a session, seconds.
+        seconds: f64,
+        /// The variable naming the client.
+        client: Option<String>,
+    },
 }
 
 fn parse_clf_time(s: &str) -> Option<f64> {
@@ -258,6 +339,7 @@ pub fn read<R: BufRead>(
 ) -> Result<u64, TraceError> {
     let mut n = 0;
     let mut buf = String::new();
+    let mut clients = Clients::default();
     let mut reader = input;
     let mut line_no = 0u64;
     loop {
@@ -299,6 +381,10 @@ pub fn read<R: BufRead>(
             upstream,
             path,
             failed: status_fail,
+            address,
+            user_agent,
+            session,
+            client,
         } = parsed;
         let Some(rt) = dur.or(upstream) else {
             // Only an upstream time was logged and it was "-": no backend
@@ -321,16 +407,65 @@ pub fn read<R: BufRead>(
                 None => "other",
             },
         };
+        let session_buf;
+        let (user, session) = match &opts.sessions {
+            Sessions::None => (None, None),
+            Sessions::Field(_) => (None, Some(session).filter(|s| !s.is_empty() && *s != "-")),
+            Sessions::Timeout {
+                seconds,
+                client: by,
+            } => {
+                let key = match by {
+                    Some(_) => client.to_string(),
+                    None => format!("{address} {user_agent}"),
+                };
+                session_buf = clients.next(key, start, start + rt, *seconds);
+                (Some(clients.last_key()), Some(session_buf.as_str()))
+            }
+        };
         sink(RequestRow {
             start,
             response_time: rt,
             class,
             success: !status_fail,
+            user,
+            session,
             ..RequestRow::default()
         })?;
         n += 1;
     }
     Ok(n)
+}
+
+/// Per client: when its last request ended and its session count, to
+/// split its requests at idle gaps.
+#[derive(Default)]
+struct Clients {
+    seen: std::collections::HashMap<String, (f64, u32)>,
+    last: String,
+}
+
+impl Clients {
+    /// The session of a request of `client` from `start` to `end`: a new
+    /// one when it starts more than `gap` seconds after the client's last
+    /// request ended.
+    fn next(&mut self, client: String, start: f64, end: f64, gap: f64) -> String {
+        let e = self
+            .seen
+            .entry(client.clone())
+            .or_insert((f64::NEG_INFINITY, 0));
+        if start - e.0 > gap {
+            e.1 += 1;
+        }
+        e.0 = e.0.max(end);
+        let id = format!("{client}#{}", e.1);
+        self.last = client;
+        id
+    }
+
+    fn last_key(&self) -> &str {
+        &self.last
+    }
 }
 
 /// The fields of one log line.
@@ -342,6 +477,10 @@ struct Parsed<'a> {
     upstream: Option<f64>,
     path: Option<&'a str>,
     failed: bool,
+    address: &'a str,
+    user_agent: &'a str,
+    session: &'a str,
+    client: &'a str,
 }
 
 impl<'a> Parsed<'a> {
@@ -352,6 +491,10 @@ impl<'a> Parsed<'a> {
             TraceError::bad_value(line_no, what, text.as_bytes(), expected)
         };
         match field {
+            Field::Address => self.address = text,
+            Field::UserAgent => self.user_agent = text,
+            Field::Session => self.session = text,
+            Field::Client => self.client = text,
             Field::TimeEndEpoch => {
                 self.end = Some(num().ok_or_else(|| bad("$msec", "epoch seconds"))?)
             }
@@ -416,5 +559,104 @@ impl<'a> Parsed<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORMAT: &str =
+        r#"$remote_addr [$msec] "$request" $status $request_time "$http_user_agent" "$cookie_sid""#;
+
+    /// (class, start, user, session) of each line.
+    fn sessions_of(
+        log: &str,
+        sessions: Sessions,
+    ) -> Vec<(String, f64, Option<String>, Option<String>)> {
+        let format = LogFormat::with_sessions(FORMAT, &sessions).unwrap();
+        let opts = Options {
+            class_regex: None,
+            sessions,
+        };
+        let mut out = Vec::new();
+        read(log.as_bytes(), &format, &opts, &mut |r: RequestRow<'_>| {
+            out.push((
+                r.class.to_string(),
+                r.start,
+                r.user.map(str::to_string),
+                r.session.map(str::to_string),
+            ));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    const LOG: &str = r#"10.0.0.1 [100.5] "GET /login HTTP/1.1" 200 0.500 "Firefox 1" "abc"
+10.0.0.1 [102.0] "GET /rate HTTP/1.1" 200 0.100 "Chrome 2" "-"
+10.0.0.1 [110.0] "GET /rate HTTP/1.1" 200 0.100 "Firefox 1" "abc"
+10.0.0.1 [4000.0] "GET /buy HTTP/1.1" 200 1.000 "Firefox 1" "xyz"
+"#;
+
+    #[test]
+    fn a_cookie_names_the_session() {
+        let got = sessions_of(LOG, Sessions::Field("$cookie_sid".into()));
+        let s: Vec<Option<&str>> = got.iter().map(|g| g.3.as_deref()).collect();
+        assert_eq!(s, [Some("abc"), None, Some("abc"), Some("xyz")]);
+        assert!(got.iter().all(|g| g.2.is_none()), "no user from a cookie");
+    }
+
+    #[test]
+    fn idle_gaps_split_each_clients_requests() {
+        let got = sessions_of(
+            LOG,
+            Sessions::Timeout {
+                seconds: 1800.0,
+                client: None,
+            },
+        );
+        let s: Vec<&str> = got.iter().map(|g| g.3.as_deref().unwrap()).collect();
+        // Firefox: 100 → 110 (one session), then 3.9 ks later a second;
+        // Chrome on the same address is another client.
+        assert_eq!(
+            s,
+            [
+                "10.0.0.1 Firefox 1#1",
+                "10.0.0.1 Chrome 2#1",
+                "10.0.0.1 Firefox 1#1",
+                "10.0.0.1 Firefox 1#2"
+            ]
+        );
+        assert_eq!(got[0].2.as_deref(), Some("10.0.0.1 Firefox 1"));
+        // The cookie as the client instead.
+        let got = sessions_of(
+            LOG,
+            Sessions::Timeout {
+                seconds: 1800.0,
+                client: Some("$cookie_sid".into()),
+            },
+        );
+        assert_eq!(got[3].3.as_deref(), Some("xyz#1"));
+    }
+
+    #[test]
+    fn a_format_without_the_session_variable_is_refused() {
+        let e =
+            LogFormat::with_sessions(FORMAT, &Sessions::Field("$cookie_user".into())).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("log format: sessions need $cookie_user"),
+            "{e}"
+        );
+        let e = LogFormat::with_sessions(
+            "[$msec] \"$request\" $request_time",
+            &Sessions::Timeout {
+                seconds: 60.0,
+                client: None,
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("$remote_addr"), "{e}");
     }
 }
