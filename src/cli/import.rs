@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use demandsim::import::{
-    RequestRow, access_log, jmeter, k6, librede, locust, prometheus, prometheus_histogram, sadf,
-    wessbas,
+    RequestRow, access_log, jmeter, k6, librede, locust, lodestone, prometheus,
+    prometheus_histogram, sadf, wessbas,
 };
 use demandsim::report::format::TEXT;
 use demandsim::trace::{
@@ -38,6 +38,9 @@ pub enum ImportFormat {
     Locust,
     /// WESSBAS session log (sessions.dat) → requests with sessions.
     Wessbas,
+    /// Lodestone session records (JSON lines or an array) → requests with
+    /// sessions, spread evenly over each session.
+    Lodestone,
     /// Markov4JMeter / WESSBAS behaviour CSVs (and a behaviour mix
     /// `.txt`) → the behaviour model JSON of `behavior learn`.
     M4j,
@@ -131,7 +134,8 @@ fn produces_requests(a: &Args) -> Result<bool> {
         ImportFormat::Jmeter
         | ImportFormat::K6
         | ImportFormat::AccessLog
-        | ImportFormat::Wessbas => true,
+        | ImportFormat::Wessbas
+        | ImportFormat::Lodestone => true,
         ImportFormat::Sadf
         | ImportFormat::Prometheus
         | ImportFormat::Locust
@@ -196,7 +200,8 @@ pub fn run(a: Args) -> Result<()> {
     } else if requests {
         let sessions = sessions(&a)?;
         let columns = Columns {
-            origin: a.format == ImportFormat::Wessbas || sessions != access_log::Sessions::None,
+            origin: matches!(a.format, ImportFormat::Wessbas | ImportFormat::Lodestone)
+                || sessions != access_log::Sessions::None,
             ..Columns::default()
         };
         let mut w = RequestWriter::new(&mut out, columns)?;
@@ -221,6 +226,7 @@ pub fn run(a: Args) -> Result<()> {
                     &mut sink,
                 ),
                 ImportFormat::K6 => k6::read(input, &mut sink),
+                ImportFormat::Lodestone => lodestone::read(input, &mut sink),
                 ImportFormat::Wessbas => wessbas::read(input, &mut sink).map(|(n, unit)| {
                     if let Some(u) = unit {
                         log::info!("{}: timestamps read as epoch {}", path.display(), u.name());

@@ -11,6 +11,7 @@ pub mod jmeter;
 pub mod k6;
 pub mod librede;
 pub mod locust;
+pub mod lodestone;
 pub mod prometheus;
 pub mod prometheus_histogram;
 pub mod sadf;
