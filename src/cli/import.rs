@@ -92,6 +92,10 @@ pub struct Args {
     /// client instead of address + user agent.
     #[arg(long, value_name = "VAR", requires = "session_timeout")]
     client_field: Option<String>,
+    /// jmeter: a sample whose label matches starts a new session of its
+    /// thread (`threadName` is the user), e.g. the loop's first request.
+    #[arg(long, value_name = "REGEX")]
+    session_start: Option<String>,
     /// jmeter: skip samples whose label matches (e.g. transaction controllers).
     #[arg(long, value_name = "REGEX")]
     exclude_label: Option<String>,
@@ -201,11 +205,13 @@ pub fn run(a: Args) -> Result<()> {
         let sessions = sessions(&a)?;
         let columns = Columns {
             origin: matches!(a.format, ImportFormat::Wessbas | ImportFormat::Lodestone)
-                || sessions != access_log::Sessions::None,
+                || sessions != access_log::Sessions::None
+                || a.session_start.is_some(),
             ..Columns::default()
         };
         let mut w = RequestWriter::new(&mut out, columns)?;
         let exclude_label = regex_arg("--exclude-label", a.exclude_label.as_ref())?;
+        let session_start = regex_arg("--session-start", a.session_start.as_ref())?;
         let class_regex = regex_arg("--class-regex", a.class_regex.as_ref())?;
         let log_format = match &a.log_format {
             Some(f) if a.format == ImportFormat::AccessLog => Some(
@@ -222,6 +228,7 @@ pub fn run(a: Args) -> Result<()> {
                     input,
                     &jmeter::Options {
                         exclude_label: exclude_label.clone(),
+                        session_start: session_start.clone(),
                     },
                     &mut sink,
                 ),
