@@ -1,9 +1,9 @@
 //! Think times per transition: streaming sums, and the distribution that
 //! fits them best.
 //!
-//! The sums are sufficient for the maximum-likelihood fits of the
-//! exponential, gamma and lognormal distributions (Σx, Σln x, Σ(ln x)²), so
-//! one pass over the trace is enough. The fitted distribution is the one
+//! The moments of x and of ln x are sufficient for the maximum-likelihood
+//! fits of the exponential, gamma and lognormal distributions, so one pass
+//! over the trace is enough. The fitted distribution is the one
 //! with the least AIC (2·parameters − 2·log-likelihood); a transition with
 //! a zero or negative think time (the next request started before the
 //! previous one ended) can only be described by its moments, and gets a
@@ -11,15 +11,18 @@
 
 use serde::Serialize;
 
-/// Running sums of one transition's think times, seconds.
+use crate::stats::Moments;
+
+/// Running moments of one transition's think times, seconds, and of their
+/// logarithms (Welford's, [`Moments`]: a deterministic think time with a
+/// little jitter keeps its deviation).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ThinkSums {
-    /// Transitions counted.
+    /// Transitions counted (from the entry and to the exit too, which have
+    /// no think time).
     pub count: u64,
-    sum: f64,
-    sum_sq: f64,
-    sum_ln: f64,
-    sum_ln_sq: f64,
+    x: Moments,
+    ln: Moments,
     /// Think times ≤ 0, which have no logarithm.
     nonpositive: u64,
 }
@@ -28,12 +31,9 @@ impl ThinkSums {
     /// Adds one think time.
     pub fn push(&mut self, x: f64) {
         self.count += 1;
-        self.sum += x;
-        self.sum_sq += x * x;
+        self.x.push(x);
         if x > 0.0 {
-            let l = x.ln();
-            self.sum_ln += l;
-            self.sum_ln_sq += l * l;
+            self.ln.push(x.ln());
         } else {
             self.nonpositive += 1;
         }
@@ -42,36 +42,25 @@ impl ThinkSums {
     /// Adds another transition's sums.
     pub fn merge(&mut self, o: &Self) {
         self.count += o.count;
-        self.sum += o.sum;
-        self.sum_sq += o.sum_sq;
-        self.sum_ln += o.sum_ln;
-        self.sum_ln_sq += o.sum_ln_sq;
+        self.x.merge(&o.x);
+        self.ln.merge(&o.ln);
         self.nonpositive += o.nonpositive;
     }
 
     /// Mean, seconds (0 when empty).
     pub fn mean(&self) -> f64 {
-        if self.count == 0 {
-            0.0
-        } else {
-            self.sum / self.count as f64
-        }
+        self.x.mean().unwrap_or(0.0)
     }
 
     /// Sample standard deviation, seconds (0 below two values).
     pub fn sd(&self) -> f64 {
-        if self.count < 2 {
-            return 0.0;
-        }
-        let n = self.count as f64;
-        let m = self.mean();
-        ((self.sum_sq - n * m * m) / (n - 1.0)).max(0.0).sqrt()
+        self.x.variance().map_or(0.0, |v| v.max(0.0).sqrt())
     }
 
     /// The best-fitting distribution, as in the model files.
     pub fn fit(&self) -> Think {
         let (m, sd) = (self.mean(), self.sd());
-        if self.count < 2 || sd <= 1e-12 * m.abs().max(1e-300) {
+        if self.x.count() < 2 || sd <= 1e-12 * m.abs().max(1e-300) {
             return Think::Deterministic(m.max(0.0));
         }
         if self.nonpositive > 0 || m <= 0.0 {
@@ -80,13 +69,14 @@ impl ThinkSums {
                 cv: sd / m.max(f64::MIN_POSITIVE),
             };
         }
-        let n = self.count as f64;
-        let mean_ln = self.sum_ln / n;
+        let n = self.x.count() as f64;
+        let mean_ln = self.ln.mean().unwrap_or(0.0);
+        let sum_ln = n * mean_ln;
         // Exponential: rate 1/m.
         let exp_ll = -n * m.ln() - n;
-        // Lognormal: μ, σ² the moments of ln x.
-        let var_ln = (self.sum_ln_sq / n - mean_ln * mean_ln).max(1e-300);
-        let logn_ll = -self.sum_ln - 0.5 * n * (2.0 * std::f64::consts::PI * var_ln).ln() - 0.5 * n;
+        // Lognormal: μ, σ² the (maximum-likelihood, /n) moments of ln x.
+        let var_ln = (self.ln.variance().unwrap_or(0.0) * (n - 1.0) / n).max(1e-300);
+        let logn_ll = -sum_ln - 0.5 * n * (2.0 * std::f64::consts::PI * var_ln).ln() - 0.5 * n;
         // Gamma: shape k from s = ln m − mean(ln x) (Minka's closed form,
         // then two Newton steps), scale m / k.
         let s = (m.ln() - mean_ln).max(1e-12);
@@ -97,7 +87,7 @@ impl ThinkSums {
             k -= num / den;
         }
         let theta = m / k;
-        let gamma_ll = (k - 1.0) * self.sum_ln
+        let gamma_ll = (k - 1.0) * sum_ln
             - n * m / theta
             - n * k * theta.ln()
             - n * statrs::function::gamma::ln_gamma(k);

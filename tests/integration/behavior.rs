@@ -125,78 +125,57 @@ fn profiles_by_user_class_visit_what_each_class_requested() {
 #[test]
 fn behavior_learn_refuses_what_it_cannot_learn_from() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
+    let two = "timestamp,response_time,class,session\n1,0.1,a,s1\n2,0.1,b,s2\n";
+    // (file, its text, extra arguments, exit code, message).
+    let cases: [(&str, &str, &[&str], i32, &str); 5] = [
+        (
+            "plain.csv",
+            "timestamp,response_time,class\n1,0.1,a\n",
+            &[],
+            1,
+            "plain.csv: no `session` column",
+        ),
+        (
+            "back.csv",
+            "timestamp,response_time,class,session\n5,0.1,a,s1\n4,0.1,b,s1\n",
+            &[],
+            1,
+            "back.csv: line 3: this request starts at 4 s, before its session's previous request (5 s)",
+        ),
+        (
+            "shared.csv",
+            "timestamp,response_time,class,user,session\n1,0.1,a,u1,s1\n2,0.1,b,u2,s1\n",
+            &[],
+            1,
+            "line 3: this session id was already used by another user",
+        ),
+        (
+            "two.csv",
+            two,
+            &["--profiles", "3", "--seed", "1"],
+            1,
+            "3 profiles asked for, but there are only 2 sessions",
+        ),
+        (
+            "many.csv",
+            two,
+            &["--profiles", "many"],
+            2,
+            "--profiles takes a positive number",
+        ),
+    ];
+    for (name, text, extra, code, message) in cases {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_string()
-    };
-    let plain = write("plain.csv", "timestamp,response_time,class\n1,0.1,a\n");
-    let run = demandsim(&["behavior", "learn", "--requests", &plain], b"");
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("plain.csv: no `session` column"),
-        "{}",
-        run.stderr
-    );
-    let back = write(
-        "back.csv",
-        "timestamp,response_time,class,session\n5,0.1,a,s1\n4,0.1,b,s1\n",
-    );
-    let run = demandsim(&["behavior", "learn", "--requests", &back], b"");
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("back.csv: line 3: this request starts at 4 s, before its session's previous request (5 s)"),
-        "{}",
-        run.stderr
-    );
-    let shared = write(
-        "shared.csv",
-        "timestamp,response_time,class,user,session\n1,0.1,a,u1,s1\n2,0.1,b,u2,s1\n",
-    );
-    let run = demandsim(&["behavior", "learn", "--requests", &shared], b"");
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("line 3: this session id was already used by another user"),
-        "{}",
-        run.stderr
-    );
-    let two = write(
-        "two.csv",
-        "timestamp,response_time,class,session\n1,0.1,a,s1\n2,0.1,b,s2\n",
-    );
-    let run = demandsim(
-        &[
-            "behavior",
-            "learn",
-            "--requests",
-            &two,
-            "--profiles",
-            "3",
-            "--seed",
-            "1",
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("3 profiles asked for, but there are only 2 sessions"),
-        "{}",
-        run.stderr
-    );
-    let run = demandsim(
-        &[
-            "behavior",
-            "learn",
-            "--requests",
-            &two,
-            "--profiles",
-            "many",
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 2, "{}", run.stderr);
+        let args = [
+            &["behavior", "learn", "--requests", p.to_str().unwrap()][..],
+            extra,
+        ]
+        .concat();
+        let run = demandsim(&args, b"");
+        assert_eq!(run.code, code, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{name}: {}", run.stderr);
+    }
 }
 
 /// The peer tools' files, when this machine has them.
