@@ -2,8 +2,7 @@
 //! Pacheco-Sanchez, Casale & Dawson 2009).
 
 use super::{EstimateError, Estimator, Observations};
-use crate::numeric::nnls_matrix;
-use nalgebra::{DMatrix, DVector};
+use crate::numeric::nnls_flat;
 
 /// Kraft et al.'s regression on response times with the observed
 /// queue: every class's per-interval mean response time is a row of
@@ -38,11 +37,7 @@ impl Estimator for ResponseTimeRegression {
             method: "rr",
             message: "a class has no response times in these intervals".into(),
         };
-        let fit = |w: &[f64]| {
-            let design = DMatrix::from_fn(b.len(), n, |k, j| w[k].sqrt() * a[k * n + j]);
-            let rhs = DVector::from_fn(b.len(), |k, _| w[k].sqrt() * b[k]);
-            nnls_matrix(&design, &rhs).ok_or_else(failed)
-        };
+        let fit = |w: &[f64]| nnls_flat(&a, n, &b, Some(w)).ok_or_else(failed);
         let first = fit(&w)?;
         // Second pass, each row weighted by requests / its predicted mean
         // (variance ∝ mean): with one class the fit is then the ratio of
@@ -53,11 +48,11 @@ impl Estimator for ResponseTimeRegression {
         // equation (+0.8 % at U 0.5 on one server).
         for (k, w) in w.iter_mut().enumerate() {
             let row = &a[k * n..(k + 1) * n];
-            let predicted: f64 = row.iter().zip(first.iter()).map(|(a, d)| a * d).sum();
+            let predicted: f64 = row.iter().zip(&first).map(|(a, d)| a * d).sum();
             if predicted > 0.0 {
                 *w *= scale[class[k]] / predicted;
             }
         }
-        fit(&w).map(|d| d.as_slice().to_vec())
+        fit(&w)
     }
 }

@@ -163,7 +163,8 @@ fn blind_to_background(m: Method, intercept: bool) -> bool {
 }
 
 /// Why method `m`'s demands are not to be trusted, if they are not;
-/// `trend` is [`load_trend`] of its demands.
+/// `trend` is [`load_trend`] of its demands (only response-time methods
+/// have one).
 pub(super) fn distrust(
     m: Method,
     errors: (Option<f64>, Option<f64>),
@@ -171,7 +172,7 @@ pub(super) fn distrust(
     intercept: bool,
     trend: Option<&LoadTrend>,
 ) -> Option<String> {
-    if let Some(t) = trend.filter(|_| fits_response_times(m)) {
+    if let Some(t) = trend {
         return Some(format!(
             "its queueing equation does not follow the measured response times across load: the predicted mean is {:+.0} % off at utilization {:.2} but {:+.0} % off at {:.2} (± {:.0} %); the resource slows down with load otherwise than the model (a lock, a pool, caches), so its demands answer the response times of neither load",
             100.0 * t.low_error,
@@ -291,7 +292,8 @@ pub struct LoadTrend {
     pub standard_error: f64,
 }
 
-/// [`LoadTrend`] of demands `d` when the relative error of the predicted
+/// [`LoadTrend`] of method `m`'s demands `d`, for a method that fits
+/// response times, when the relative error of the predicted
 /// mean response time moves by more than [`TREND_MIN`] (and
 /// [`TREND_T`] standard errors) between the least and the most loaded
 /// group of intervals, [`TREND_SPAN`] apart in utilization. The groups
@@ -300,7 +302,10 @@ pub struct LoadTrend {
 /// mean load, as a capacity question asks it), and its error's standard
 /// error comes from blocks of [`BLOCK`] intervals. `None` when the loads
 /// are too close to tell or the errors agree.
-pub(super) fn load_trend(obs: &Observations, d: &[f64]) -> Option<LoadTrend> {
+pub(super) fn load_trend(obs: &Observations, m: Method, d: &[f64]) -> Option<LoadTrend> {
+    if !fits_response_times(m) {
+        return None;
+    }
     let groups: Vec<std::ops::Range<usize>> = match obs.runs.len() {
         0 | 1 => {
             let n = obs.rows.len();

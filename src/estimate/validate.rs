@@ -526,7 +526,7 @@ fn judge(
             }
         };
         let (mut rows, errors) = scorer.rows(m.id(), d, run);
-        let trend = super::trust::load_trend(scorer.obs, d);
+        let trend = super::trust::load_trend(scorer.obs, *m, d);
         let why = super::trust::distrust(*m, errors, evidence, cfg.intercept, trend.as_ref());
         for r in &mut rows {
             r.distrusted.clone_from(&why);

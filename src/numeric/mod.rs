@@ -10,7 +10,7 @@ mod nnls;
 pub use erlang::{erlang_b, erlang_c, mmc_response_time};
 pub use kalman::kalman_update;
 pub use minimize::{FitError, least_squares_positive};
-pub use nnls::{LeastSquares, condition_number, least_squares, nnls, nnls_matrix};
+pub use nnls::{LeastSquares, condition_number, least_squares, nnls, nnls_flat, nnls_matrix};
 
 /// Response time over demand, R/D, at a `c`-server FCFS (or PS) resource
 /// with utilization `u` (fraction of all servers):

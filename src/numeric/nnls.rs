@@ -9,22 +9,24 @@
 
 use nalgebra::{DMatrix, DVector};
 
-/// The design `rows` (one per observation) as a matrix, each row scaled by
-/// √weight so that the fit minimises Σ wᵢ (rowᵢ·x − bᵢ)².
-fn weighted(rows: &[Vec<f64>], b: &[f64], weights: Option<&[f64]>) -> (DMatrix<f64>, DVector<f64>) {
-    let n = rows.first().map_or(0, Vec::len);
-    let w = |i: usize| weights.map_or(1.0, |w| w[i].sqrt());
-    let a = DMatrix::from_fn(rows.len(), n, |i, j| w(i) * rows[i][j]);
-    let b = DVector::from_fn(rows.len(), |i, _| w(i) * b[i]);
-    (a, b)
-}
-
 /// Solves `min ‖A x − b‖²` with `x ≥ 0`; `rows` are the rows of A, `b` the
 /// observations, `weights` optional row weights. Returns `None` when A has
 /// no information about some unknown (an all-zero column).
 pub fn nnls(rows: &[Vec<f64>], b: &[f64], weights: Option<&[f64]>) -> Option<Vec<f64>> {
-    let (a, b) = weighted(rows, b, weights);
-    nnls_matrix(&a, &b).map(|x| x.as_slice().to_vec())
+    let n = rows.first().map_or(0, Vec::len);
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    nnls_flat(&flat, n, b, weights)
+}
+
+/// [`nnls`] with A given row after row in one slice of `n` columns (no
+/// vector per row: callers that build a design for every resample).
+/// Each row is scaled by √weight so that the fit minimises
+/// Σ wᵢ (rowᵢ·x − bᵢ)².
+pub fn nnls_flat(a: &[f64], n: usize, b: &[f64], weights: Option<&[f64]>) -> Option<Vec<f64>> {
+    let w = |i: usize| weights.map_or(1.0, |w| w[i].sqrt());
+    let design = DMatrix::from_fn(b.len(), n, |i, j| w(i) * a[i * n + j]);
+    let rhs = DVector::from_fn(b.len(), |i, _| w(i) * b[i]);
+    nnls_matrix(&design, &rhs).map(|x| x.as_slice().to_vec())
 }
 
 /// [`nnls`] on a matrix `a` (one row per observation) and `b`.
@@ -142,7 +144,8 @@ pub fn condition_number(rows: &[Vec<f64>]) -> f64 {
     if rows.is_empty() {
         return f64::NAN;
     }
-    let (a, _) = weighted(rows, &vec![0.0; rows.len()], None);
+    let n = rows[0].len();
+    let a = DMatrix::from_fn(rows.len(), n, |i, j| rows[i][j]);
     singular_ratio(&a.singular_values())
 }
 
@@ -189,7 +192,8 @@ mod tests {
     /// The KKT conditions of NNLS at x: x ≥ 0, the gradient Aᵀ(Ax − b) ≥ 0,
     /// and zero where x > 0 (complementary slackness).
     fn kkt_violation(rows: &[Vec<f64>], b: &[f64], x: &[f64]) -> f64 {
-        let (a, b) = weighted(rows, b, None);
+        let a = DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j]);
+        let b = DVector::from_column_slice(b);
         let x = DVector::from_column_slice(x);
         let g = a.tr_mul(&(&a * &x - b));
         let scale = a.norm() * a.norm() * x.amax().max(1e-300);
