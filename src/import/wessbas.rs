@@ -72,7 +72,7 @@ pub fn read<R: BufRead>(
         }
         let mut parts = line.split(';');
         let session = parts.next().unwrap_or_default().trim();
-        if session.is_empty() || session.starts_with('"') {
+        if session.is_empty() || session.starts_with('"') || !line.contains(';') {
             return Err(TraceError::Malformed {
                 line: line_no,
                 message: "expected a session id, then `;\"useCase\":start:end` per request".into(),
@@ -186,6 +186,12 @@ mod tests {
         let e = rows("s1;\"a\":x:2\n").unwrap_err();
         assert!(e.to_string().contains("field `start`"), "{e}");
         let e = rows(";\"a\":1:2\n").unwrap_err();
+        assert!(
+            e.to_string().starts_with("line 1: expected a session id"),
+            "{e}"
+        );
+        // Another format altogether (a behaviour CSV): refused at line 1.
+        let e = rows(",\"Home\",\"$\"\n\"Home*\",0,1\n").unwrap_err();
         assert!(
             e.to_string().starts_with("line 1: expected a session id"),
             "{e}"
