@@ -178,9 +178,13 @@ fn behavior_learn_refuses_what_it_cannot_learn_from() {
     }
 }
 
-/// The peer tools' files, when this machine has them.
+/// The peer tools' files, when this machine has them (else the test says
+/// it is skipped).
 fn wessbas() -> Option<std::path::PathBuf> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/third-party/wessbas");
+    if !p.is_dir() {
+        eprintln!("skipped: ../shared/third-party/wessbas is absent");
+    }
     p.is_dir().then_some(p)
 }
 
@@ -268,7 +272,6 @@ fn markov4jmeter_csvs_go_out_and_come_back_unchanged() {
 #[test]
 fn wessbas_profiles_pooled_by_their_mix_are_the_chain_learnt_from_their_sessions() {
     let Some(w) = wessbas() else {
-        eprintln!("skipped: ../shared/third-party/wessbas is absent");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -359,7 +362,6 @@ fn wessbas_profiles_pooled_by_their_mix_are_the_chain_learnt_from_their_sessions
 #[test]
 fn peer_behaviour_files_are_read_or_refused_by_row() {
     let Some(w) = wessbas() else {
-        eprintln!("skipped: ../shared/third-party/wessbas is absent");
         return;
     };
     let aida = json_of(&[
