@@ -84,6 +84,9 @@ fn grouping(a: &LearnArgs) -> Result<Grouping> {
 
 fn learn(a: LearnArgs) -> Result<()> {
     let grouping = grouping(&a)?;
+    if a.format == LearnFormat::M4j && a.output.is_none() {
+        return Err(UsageError("--format m4j writes a folder: give it with -o".into()).into());
+    }
     let clustering = matches!(grouping, Grouping::Clusters(_) | Grouping::Auto(_));
     let seed = match clustering {
         true => super::simulate::seed_or_draw(a.seed),
@@ -128,11 +131,7 @@ fn learn(a: LearnArgs) -> Result<()> {
     let names = reader.classes().names().to_vec();
     let groups = reader.origin_labels().user_classes.names().to_vec();
     let model = behavior::model(learner, &names, &groups, grouping, seed).with_context(ctx)?;
-    if a.format == LearnFormat::M4j {
-        let dir = a
-            .output
-            .as_deref()
-            .ok_or_else(|| UsageError("--format m4j writes a folder: give it with -o".into()))?;
+    if let (LearnFormat::M4j, Some(dir)) = (a.format, a.output.as_deref()) {
         return write_m4j(dir, &model);
     }
     let mut out = Output::create(a.output.as_deref())?;
