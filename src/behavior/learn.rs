@@ -123,16 +123,13 @@ impl Learner {
             t if t >= 0.0 => t,
             _ => s.start - open.last_start,
         };
-        if let Some(own) = &mut open.own {
-            own.entry((open.last, s.state)).or_default().push(think);
-        }
-        self.groups
-            .entry(open.group)
-            .or_default()
-            .pairs
-            .entry((open.last, s.state))
-            .or_default()
-            .push(think);
+        // A kept session's transitions reach its group when it closes
+        // (`finish`), once per distinct transition, not once per request.
+        let pairs = match &mut open.own {
+            Some(own) => own,
+            None => &mut self.groups.entry(open.group).or_default().pairs,
+        };
+        pairs.entry((open.last, s.state)).or_default().push(think);
         open.last = s.state;
         open.last_start = s.start;
         open.last_end = open.last_end.max(s.end);
@@ -153,19 +150,23 @@ impl Learner {
             let first = o.first;
             let duration = o.last_end - o.first_start;
             let c = groups.entry(o.group).or_default();
-            c.pairs.entry((entry, first)).or_default().count += 1;
-            c.pairs.entry((o.last, exit)).or_default().count += 1;
             c.session(o.requests, duration);
-            if let Some(mut own) = o.own {
-                own.entry((entry, first)).or_default().count += 1;
-                own.entry((o.last, exit)).or_default().count += 1;
-                sessions.push(SessionCounts {
-                    group: o.group,
-                    pairs: own,
-                    requests: o.requests,
-                    duration,
-                });
+            let Some(mut own) = o.own else {
+                c.pairs.entry((entry, first)).or_default().count += 1;
+                c.pairs.entry((o.last, exit)).or_default().count += 1;
+                continue;
+            };
+            own.entry((entry, first)).or_default().count += 1;
+            own.entry((o.last, exit)).or_default().count += 1;
+            for (pair, t) in &own {
+                c.pairs.entry(*pair).or_default().merge(t);
             }
+            sessions.push(SessionCounts {
+                group: o.group,
+                pairs: own,
+                requests: o.requests,
+                duration,
+            });
         }
         (groups, sessions)
     }
