@@ -781,8 +781,16 @@ impl<'n> Simulation<'n> {
 
 /// For each output arc, the consumed token (index in consumption order)
 /// whose identity it keeps: a colour consumed exactly once and produced
-/// exactly once carries over.
+/// exactly once carries over, and so does the one token of a mode that
+/// consumes one and produces one of another colour (class switching: a
+/// session keeps its stamps while its requests change class).
 fn carry_map(inputs: &[ArcSpec], outputs: &[ArcSpec], nc: usize) -> Vec<Option<usize>> {
+    if let ([i], [o]) = (inputs, outputs)
+        && i.count == 1
+        && o.count == 1
+    {
+        return vec![Some(0)];
+    }
     let mut in_count = vec![0u32; nc];
     let mut in_index = vec![0usize; nc];
     let mut offset = 0usize;

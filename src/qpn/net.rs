@@ -187,9 +187,11 @@ pub enum ProbePoint {
     Transition(TransitionId),
 }
 
-/// End-to-end time of tokens between two points, per colour. A token keeps
-/// its identity through a mode that consumes exactly one token of its colour
-/// and produces exactly one.
+/// End-to-end time of tokens between two points, per colour (the colour
+/// the token has at the end). A token keeps its identity through a mode
+/// that consumes exactly one token of its colour and produces exactly one,
+/// and through a mode whose only input and only output are one token each
+/// (class switching).
 #[derive(Debug, Clone)]
 pub struct Probe {
     /// Name.

@@ -9,6 +9,7 @@
 //! themselves are in [`network`].
 
 pub mod network;
+mod routing;
 
 use serde::Serialize;
 
@@ -77,10 +78,6 @@ impl Analysis {
 #[error("not product-form: {}; use simulate", .0.join("; "))]
 pub struct NotProductForm(pub Vec<String>);
 
-/// Routing of one class: `to[p]` = list of (next place or `None` for leaving
-/// the net, probability).
-type Routing = Vec<Vec<(Option<usize>, f64)>>;
-
 /// Compiles `net` to a product-form network and solves it.
 ///
 /// # Errors
@@ -107,25 +104,31 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
     let visits = visits(&shape, &sources)?;
     let (station_places, stations) = stations(&shape, &visits);
     let solution = if open {
-        solve_open(&stations, shape.classes.len())
+        solve_open(&stations, shape.chains.len())
             .map_err(|e| NotProductForm(vec![e.to_string()]))?
     } else {
-        let pops: Vec<u32> = shape
-            .classes
-            .iter()
-            .map(|&c| shape.populations[c].min(u32::MAX as u64) as u32)
+        let pops: Vec<u32> = (0..shape.chains.len())
+            .map(|h| shape.chain_population(h).min(u32::MAX as u64) as u32)
             .collect();
         solve_closed(&stations, &pops)
     };
-    let places = place_values(&shape, &station_places, &visits, &solution);
-    let probes = probe_values(
-        &shape,
+    for h in (0..shape.chains.len()).filter(|&h| shape.chains[h].len() > 1) {
+        notes.push(format!(
+            "{}: solved as one class, its demand at each place the visit-weighted sum of its colours'",
+            shape.chain_words(h)
+        ));
+    }
+    let values = colour_values(&shape, &station_places, &stations, &visits, &solution);
+    let places = place_values(&shape, &station_places, &values, &solution);
+    let solved = Solved {
+        shape: &shape,
         closed,
-        &station_places,
-        &visits,
-        &solution,
-        &mut notes,
-    );
+        station_places: &station_places,
+        visits: &visits,
+        values: &values,
+        solution: &solution,
+    };
+    let probes = probe_values(&solved, &mut notes);
     Ok(Analysis {
         method: solution.method.name().to_string(),
         notes,
@@ -135,7 +138,8 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
 }
 
 /// What the compilation needs to know of a net: which colours are request
-/// classes (they enter a queue), and their populations.
+/// classes (they enter a queue), the chains they switch within, and the
+/// chains' populations.
 struct Shape<'n> {
     net: &'n Net,
     /// Which (place, colour) can ever hold a token.
@@ -146,6 +150,10 @@ struct Shape<'n> {
     classes: Vec<usize>,
     /// Initial tokens per colour.
     populations: Vec<u64>,
+    /// Chains of classes (the solver's classes), each its colours.
+    chains: Vec<Vec<usize>>,
+    /// Per colour, its chain (request classes only).
+    chain_of: Vec<Option<usize>>,
 }
 
 impl<'n> Shape<'n> {
@@ -159,12 +167,37 @@ impl<'n> Shape<'n> {
         let populations = (0..nc)
             .map(|c| (0..np).map(|p| net.places[p].initial[c]).sum())
             .collect();
+        let (chains, chain_of) = routing::chains(net, &is_class);
         Self {
             net,
             can,
             is_class,
             classes,
             populations,
+            chains,
+            chain_of,
+        }
+    }
+
+    /// The chain of class colour `c`.
+    fn chain(&self, c: usize) -> usize {
+        self.chain_of[c].expect("a request class has a chain")
+    }
+
+    /// Tokens of chain `h`.
+    fn chain_population(&self, h: usize) -> u64 {
+        self.chains[h].iter().map(|&c| self.populations[c]).sum()
+    }
+
+    /// Chain `h` in words, for messages.
+    fn chain_words(&self, h: usize) -> String {
+        let names: Vec<&str> = self.chains[h]
+            .iter()
+            .map(|&c| self.net.colors[c].as_str())
+            .collect();
+        match names.as_slice() {
+            [one] => format!("colour {one}"),
+            more => format!("colours {} (a chain: tokens switch between them)", more.join(", ")),
         }
     }
 }
@@ -210,8 +243,8 @@ fn station_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) {
 }
 
 /// Transitions that are not product-form (timed with inputs, forks,
-/// joins, class switching, non-Poisson sources); the sources and their
-/// rates.
+/// joins, non-Poisson sources); the sources and their rates. (Class
+/// switching is product-form: see [`routing`].)
 fn transition_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) -> Vec<(usize, f64)> {
     let is_class = &shape.is_class;
     let mut sources: Vec<(usize, f64)> = Vec::new();
@@ -236,16 +269,6 @@ fn transition_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) -> Vec<(usiz
             if class_in > 1 || out_count > 1 {
                 reasons.push(format!(
                     "transition {} mode {} forks or joins requests",
-                    t.name, m.name
-                ));
-            }
-            if let (Some(i), Some(o)) = (
-                m.inputs.iter().find(|a| is_class[a.color]),
-                class_out.first(),
-            ) && i.color != o.color
-            {
-                reasons.push(format!(
-                    "transition {} mode {} changes a token's colour (class switching)",
                     t.name, m.name
                 ));
             }
@@ -300,70 +323,93 @@ fn pool_reasons(shape: &Shape<'_>, open: bool, reasons: &mut Vec<String>, notes:
     }
 }
 
-/// Visits per (place, class): arrivals per second from the sources for an
-/// open model, per passage of the reference place for a closed one.
+/// Visits per (place, colour): arrivals per second from the sources for
+/// an open model, per passage of the chain's reference state for a closed
+/// one.
 fn visits(shape: &Shape<'_>, sources: &[(usize, f64)]) -> Result<Vec<Vec<f64>>, NotProductForm> {
     let net = shape.net;
     let (np, nc) = (net.places.len(), net.colors.len());
-    let open = !sources.is_empty();
+    let routing = routing::route(net, &shape.is_class);
     let mut visits = vec![vec![0.0; nc]; np];
-    for &c in &shape.classes {
-        let routing = route(net, c, &shape.is_class);
-        let mut inject = vec![0.0; np];
+    for (h, chain) in shape.chains.iter().enumerate() {
+        let mut inject = vec![0.0; np * nc];
         let mut reference = None;
-        if open {
-            for &(ti, rate) in sources {
-                let t = &net.transitions[ti];
-                let wsum: f64 = t.modes.iter().map(|m| m.weight).sum();
-                for m in &t.modes {
-                    for a in m.outputs.iter().filter(|a| a.color == c) {
-                        inject[a.place] += rate * m.weight / wsum * a.count as f64;
-                    }
-                }
-            }
-        } else {
-            let holders: Vec<usize> = (0..np).filter(|&p| net.places[p].initial[c] > 0).collect();
-            if holders.len() != 1 {
+        if sources.is_empty() {
+            let holders: Vec<usize> = chain
+                .iter()
+                .flat_map(|&c| (0..np).map(move |p| p * nc + c))
+                .filter(|&s| net.places[s / nc].initial[s % nc] > 0)
+                .collect();
+            let [r] = holders[..] else {
                 return Err(NotProductForm(vec![format!(
-                    "colour {} starts in {} places; the solver needs one reference place",
-                    net.colors[c],
+                    "{} starts in {} places; the solver needs one reference place",
+                    shape.chain_words(h),
                     holders.len()
                 )]));
-            }
-            reference = Some(holders[0]);
-            for &(q, prob) in &routing[holders[0]] {
+            };
+            reference = Some(r);
+            for &(q, prob) in &routing[r] {
                 if let Some(q) = q {
                     inject[q] += prob;
                 }
             }
+        } else {
+            inject_sources(net, sources, chain, &mut inject);
         }
-        let Some(x) = propagate(&routing, &inject, reference) else {
+        let Some(x) = routing::propagate(&routing, &inject, reference) else {
             return Err(NotProductForm(vec![format!(
-                "the routing of colour {} does not settle (tokens never leave or return)",
-                net.colors[c]
+                "the routing of {} does not settle (tokens never leave or return)",
+                shape.chain_words(h)
             )]));
         };
-        for p in 0..np {
-            visits[p][c] = x[p];
+        for &c in chain {
+            for (p, row) in visits.iter_mut().enumerate() {
+                row[c] = x[p * nc + c];
+            }
         }
         if let Some(r) = reference {
-            visits[r][c] = 1.0;
+            visits[r / nc][r % nc] = 1.0;
         }
     }
     Ok(visits)
 }
 
-/// The queueing places some class visits, and their stations.
+/// Arrivals per second into each state of `chain` from the sources.
+fn inject_sources(net: &Net, sources: &[(usize, f64)], chain: &[usize], inject: &mut [f64]) {
+    let nc = net.colors.len();
+    for &(ti, rate) in sources {
+        let t = &net.transitions[ti];
+        let wsum: f64 = t.modes.iter().map(|m| m.weight).sum();
+        for m in &t.modes {
+            for a in m.outputs.iter().filter(|a| chain.contains(&a.color)) {
+                inject[a.place * nc + a.color] += rate * m.weight / wsum * a.count as f64;
+            }
+        }
+    }
+}
+
+/// The queueing places some class visits, and their stations: one class
+/// per chain, its demand the visit-weighted sum of its colours' (the
+/// service per visit is that over the chain's visits).
 fn stations(shape: &Shape<'_>, visits: &[Vec<f64>]) -> (Vec<usize>, Vec<Station>) {
     let net = shape.net;
-    let classes = &shape.classes;
     let station_places: Vec<usize> = (0..net.places.len())
-        .filter(|&p| net.places[p].queue.is_some() && classes.iter().any(|&c| visits[p][c] > 0.0))
+        .filter(|&p| {
+            net.places[p].queue.is_some() && shape.classes.iter().any(|&c| visits[p][c] > 0.0)
+        })
         .collect();
     let stations = station_places
         .iter()
         .map(|&p| {
             let q = net.places[p].queue.as_ref().unwrap();
+            let mean = |c: usize| q.service[c].as_ref().map_or(0.0, Dist::mean);
+            let (mut service, mut chain_visits) = (Vec::new(), Vec::new());
+            for chain in &shape.chains {
+                let v: f64 = chain.iter().map(|&c| visits[p][c]).sum();
+                let d: f64 = chain.iter().map(|&c| visits[p][c] * mean(c)).sum();
+                chain_visits.push(v);
+                service.push(if v > 0.0 { d / v } else { 0.0 });
+            }
             Station {
                 name: net.places[p].name.clone(),
                 kind: match q.capacity() {
@@ -372,75 +418,112 @@ fn stations(shape: &Shape<'_>, visits: &[Vec<f64>]) -> (Vec<usize>, Vec<Station>
                         servers: servers as u32,
                     },
                 },
-                service: classes
-                    .iter()
-                    .map(|&c| q.service[c].as_ref().map_or(0.0, Dist::mean))
-                    .collect(),
-                visits: classes.iter().map(|&c| visits[p][c]).collect(),
+                service,
+                visits: chain_visits,
             }
         })
         .collect();
     (station_places, stations)
 }
 
-/// Per station place and visiting class: throughput, utilization,
+/// Per station (in `station_places` order) and colour: throughput,
+/// residence per visit and population. A chain's colours at a station
+/// share its stretch (residence over service per visit): in a product-form
+/// station the mean population of a class is proportional to its offered
+/// load, with a factor common to all classes.
+struct ColourValues {
+    throughput: Vec<Vec<f64>>,
+    residence: Vec<Vec<f64>>,
+    population: Vec<Vec<f64>>,
+}
+
+fn colour_values(
+    shape: &Shape<'_>,
+    station_places: &[usize],
+    stations: &[Station],
+    visits: &[Vec<f64>],
+    solution: &Solution,
+) -> ColourValues {
+    let nc = shape.net.colors.len();
+    let zero = || vec![vec![0.0; nc]; station_places.len()];
+    let mut out = ColourValues {
+        throughput: zero(),
+        residence: zero(),
+        population: zero(),
+    };
+    for (k, &p) in station_places.iter().enumerate() {
+        let (st, res) = (&stations[k], &solution.stations[k]);
+        let queue = shape.net.places[p].queue.as_ref().unwrap();
+        for &c in shape.classes.iter().filter(|&&c| visits[p][c] > 0.0) {
+            let h = shape.chain(c);
+            let (x, r, n) = if visits[p][c] == st.visits[h] {
+                (res.throughput[h], res.residence[h], res.population[h])
+            } else {
+                let mean = queue.service[c].as_ref().map_or(0.0, Dist::mean);
+                let stretch = if st.service[h] > 0.0 {
+                    res.residence[h] / st.service[h]
+                } else {
+                    1.0
+                };
+                let x = res.throughput[h] * visits[p][c] / st.visits[h];
+                (x, mean * stretch, x * mean * stretch)
+            };
+            out.throughput[k][c] = x;
+            out.residence[k][c] = r;
+            out.population[k][c] = n;
+        }
+    }
+    out
+}
+
+/// Per station place and visiting colour: throughput, utilization,
 /// residence and population.
 fn place_values(
     shape: &Shape<'_>,
     station_places: &[usize],
-    visits: &[Vec<f64>],
+    values: &ColourValues,
     solution: &Solution,
 ) -> Vec<PlaceValue> {
     let net = shape.net;
     let mut places = Vec::new();
     for (k, &p) in station_places.iter().enumerate() {
-        let s = &solution.stations[k];
-        for (ci, &c) in shape.classes.iter().enumerate() {
-            if visits[p][c] == 0.0 {
+        for &c in &shape.classes {
+            if values.throughput[k][c] == 0.0 {
                 continue;
             }
             places.push(PlaceValue {
                 place: net.places[p].name.clone(),
                 color: net.colors[c].clone(),
-                throughput: s.throughput[ci],
-                utilization: s.utilization,
-                mean_residence_s: s.residence[ci],
-                mean_population: s.population[ci],
+                throughput: values.throughput[k][c],
+                utilization: solution.stations[k].utilization,
+                mean_residence_s: values.residence[k][c],
+                mean_population: values.population[k][c],
             });
         }
     }
     places
 }
 
+/// What a probe's value is computed from.
+struct Solved<'a> {
+    shape: &'a Shape<'a>,
+    closed: bool,
+    station_places: &'a [usize],
+    visits: &'a [Vec<f64>],
+    values: &'a ColourValues,
+    solution: &'a Solution,
+}
+
 /// Per probe and class, its mean where the probe's shape is one the
 /// solver maps (a note says so where it is not).
-fn probe_values(
-    shape: &Shape<'_>,
-    closed: bool,
-    station_places: &[usize],
-    visits: &[Vec<f64>],
-    solution: &Solution,
-    notes: &mut Vec<String>,
-) -> Vec<ProbeValue> {
-    let net = shape.net;
-    let station_of = |p: usize| station_places.iter().position(|&x| x == p);
+fn probe_values(solved: &Solved<'_>, notes: &mut Vec<String>) -> Vec<ProbeValue> {
+    let net = solved.shape.net;
     let mut probes = Vec::new();
     for pr in &net.probes {
-        for &c in pr.colors.iter().filter(|&&c| shape.is_class[c]) {
-            let ci = shape.classes.iter().position(|&x| x == c).unwrap();
-            let value = probe_value(
-                net,
-                pr,
-                c,
-                ci,
-                closed,
-                shape.populations[c],
-                solution,
-                &station_of,
-                visits,
-            );
+        for &c in pr.colors.iter().filter(|&&c| solved.shape.is_class[c]) {
+            let value = solved.probe_value(pr, c);
             if value.is_none() {
-                notes.push(format!("probe {} ({}): only exit→enter of one place, source→sink, or enter→exit are solved", pr.name, net.colors[c]));
+                notes.push(format!("probe {} ({}): only exit→enter of one place, source→sink, or enter→exit are solved (exit→enter and source→sink for a colour that is its chain's only one there)", pr.name, net.colors[c]));
             }
             probes.push(ProbeValue {
                 name: pr.name.clone(),
@@ -452,71 +535,72 @@ fn probe_values(
     probes
 }
 
-#[allow(clippy::too_many_arguments)]
-fn probe_value(
-    net: &Net,
-    pr: &crate::qpn::Probe,
-    c: usize,
-    ci: usize,
-    closed: bool,
-    population: u64,
-    sol: &Solution,
-    station_of: &dyn Fn(usize) -> Option<usize>,
-    visits: &[Vec<f64>],
-) -> Option<f64> {
-    let places_of = |pts: &[ProbePoint], enter: bool| -> Option<Vec<usize>> {
-        pts.iter()
-            .map(|pt| match (pt, enter) {
-                (ProbePoint::Enter(p), true) | (ProbePoint::Exit(p), false) => Some(*p),
-                _ => None,
-            })
-            .collect()
-    };
-    // Throughput-weighted residence and total throughput over places.
-    let at = |ps: &[usize]| -> (f64, f64, f64) {
+fn places_of(pts: &[ProbePoint], enter: bool) -> Option<Vec<usize>> {
+    pts.iter()
+        .map(|pt| match (pt, enter) {
+            (ProbePoint::Enter(p), true) | (ProbePoint::Exit(p), false) => Some(*p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn transitions_of(pts: &[ProbePoint]) -> Option<Vec<usize>> {
+    pts.iter()
+        .map(|pt| match pt {
+            ProbePoint::Transition(t) => Some(*t),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Solved<'_> {
+    /// Colour `c`'s throughput, population and Σ throughput × residence
+    /// over places `ps`.
+    fn at(&self, ps: &[usize], c: usize) -> (f64, f64, f64) {
+        let h = self.shape.chain(c);
         let (mut x, mut q, mut xr) = (0.0, 0.0, 0.0);
         for &p in ps {
-            if let Some(k) = station_of(p) {
-                let s = &sol.stations[k];
-                x += s.throughput[ci];
-                q += s.population[ci];
-                xr += s.throughput[ci] * s.residence[ci];
-            } else if visits[p][c] > 0.0 {
-                x += sol.class_throughput[ci] * visits[p][c];
+            if let Some(k) = self.station_places.iter().position(|&s| s == p) {
+                let v = &self.values;
+                x += v.throughput[k][c];
+                q += v.population[k][c];
+                xr += v.throughput[k][c] * v.residence[k][c];
+            } else if self.visits[p][c] > 0.0 {
+                x += self.solution.class_throughput[h] * self.visits[p][c];
             }
         }
         (x, q, xr)
-    };
-    // exit(P) → enter(P): the rest of the cycle.
-    if let (Some(a), Some(b)) = (places_of(&pr.start, false), places_of(&pr.end, true))
-        && closed
-        && same_set(&a, &b)
-    {
-        let (x, q, _) = at(&a);
-        return (x > 0.0).then(|| (population as f64 - q) / x);
     }
-    // enter(P) → exit(P): residence at P.
-    if let (Some(a), Some(b)) = (places_of(&pr.start, true), places_of(&pr.end, false))
-        && same_set(&a, &b)
-    {
-        let (x, _, xr) = at(&a);
-        return (x > 0.0).then(|| xr / x);
+
+    /// Whether `c` is the only colour of its chain at places `ps`.
+    fn alone_at(&self, ps: &[usize], c: usize) -> bool {
+        let chain = &self.shape.chains[self.shape.chain(c)];
+        chain
+            .iter()
+            .all(|&o| o == c || ps.iter().all(|&p| self.visits[p][o] == 0.0))
     }
-    // source transition → sink transitions: total sojourn (Little).
-    let transitions = |pts: &[ProbePoint]| -> Option<Vec<usize>> {
-        pts.iter()
-            .map(|pt| {
-                if let ProbePoint::Transition(t) = pt {
-                    Some(*t)
-                } else {
-                    None
-                }
-            })
-            .collect()
-    };
-    if let (Some(starts), Some(ends)) = (transitions(&pr.start), transitions(&pr.end))
-        && !closed
-    {
+
+    fn probe_value(&self, pr: &crate::qpn::Probe, c: usize) -> Option<f64> {
+        let h = self.shape.chain(c);
+        // exit(P) → enter(P): the rest of the cycle.
+        if let (Some(a), Some(b)) = (places_of(&pr.start, false), places_of(&pr.end, true))
+            && self.closed
+            && same_set(&a, &b)
+        {
+            let (x, q, _) = self.at(&a, c);
+            let n = self.shape.chain_population(h) as f64;
+            return (x > 0.0 && self.alone_at(&a, c)).then(|| (n - q) / x);
+        }
+        // enter(P) → exit(P): residence at P.
+        if let (Some(a), Some(b)) = (places_of(&pr.start, true), places_of(&pr.end, false))
+            && same_set(&a, &b)
+        {
+            let (x, _, xr) = self.at(&a, c);
+            return (x > 0.0).then(|| xr / x);
+        }
+        // source transition → sink transitions: total sojourn (Little).
+        let (starts, ends) = (transitions_of(&pr.start)?, transitions_of(&pr.end)?);
+        let net = self.shape.net;
         let is_source = |t: usize| net.transitions[t].modes.iter().all(|m| m.inputs.is_empty());
         let sinks_class = |t: usize| {
             net.transitions[t]
@@ -524,34 +608,35 @@ fn probe_value(
                 .iter()
                 .all(|m| m.outputs.iter().all(|a| a.color != c))
         };
-        if starts.iter().all(|&t| is_source(t)) && ends.iter().all(|&t| sinks_class(t)) {
-            let lambda: f64 = starts
-                .iter()
-                .map(|&t| {
-                    let tr = &net.transitions[t];
-                    let Timing::Timed { delay } = &tr.timing else {
-                        return 0.0;
-                    };
-                    let wsum: f64 = tr.modes.iter().map(|m| m.weight).sum();
-                    tr.modes
-                        .iter()
-                        .map(|m| {
-                            m.weight / wsum
-                                * m.outputs
-                                    .iter()
-                                    .filter(|a| a.color == c)
-                                    .map(|a| a.count as f64)
-                                    .sum::<f64>()
-                        })
-                        .sum::<f64>()
-                        / delay.mean()
-                })
-                .sum();
-            let q: f64 = sol.stations.iter().map(|s| s.population[ci]).sum();
-            return (lambda > 0.0).then(|| q / lambda);
+        if self.closed
+            || self.shape.chains[h].len() > 1
+            || !starts.iter().all(|&t| is_source(t))
+            || !ends.iter().all(|&t| sinks_class(t))
+        {
+            return None;
         }
+        let lambda: f64 = starts.iter().map(|&t| source_rate(net, t, c)).sum();
+        let q: f64 = self.solution.stations.iter().map(|s| s.population[h]).sum();
+        (lambda > 0.0).then(|| q / lambda)
     }
-    None
+}
+
+/// Tokens of colour `c` per second from source transition `t`.
+fn source_rate(net: &Net, t: usize, c: usize) -> f64 {
+    let tr = &net.transitions[t];
+    let Timing::Timed { delay } = &tr.timing else {
+        return 0.0;
+    };
+    let wsum: f64 = tr.modes.iter().map(|m| m.weight).sum();
+    let per_firing: f64 = tr
+        .modes
+        .iter()
+        .map(|m| {
+            let n: u32 = m.outputs.iter().filter(|a| a.color == c).map(|a| a.count).sum();
+            m.weight / wsum * n as f64
+        })
+        .sum();
+    per_firing / delay.mean()
 }
 
 fn same_set(a: &[usize], b: &[usize]) -> bool {
@@ -561,78 +646,4 @@ fn same_set(a: &[usize], b: &[usize]) -> bool {
     a.dedup();
     b.dedup();
     a == b
-}
-
-/// Where a token of class `c` goes from each place: among the immediate
-/// modes that take it (as their only class input), in proportion to
-/// transition weight × mode weight.
-fn route(net: &Net, c: usize, is_class: &[bool]) -> Routing {
-    let np = net.places.len();
-    let mut out: Routing = vec![Vec::new(); np];
-    for p in 0..np {
-        let mut takers: Vec<(usize, Vec<usize>, f64)> = Vec::new();
-        for (ti, t) in net.transitions.iter().enumerate() {
-            let Timing::Immediate { weight } = t.timing else {
-                continue;
-            };
-            let modes: Vec<usize> = t
-                .modes
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.inputs.iter().any(|a| a.place == p && a.color == c))
-                .map(|(i, _)| i)
-                .collect();
-            if !modes.is_empty() {
-                takers.push((ti, modes, weight));
-            }
-        }
-        let wsum: f64 = takers.iter().map(|t| t.2).sum();
-        for (ti, modes, w) in takers {
-            let t = &net.transitions[ti];
-            let msum: f64 = modes.iter().map(|&m| t.modes[m].weight).sum();
-            for m in modes {
-                let share = w / wsum * t.modes[m].weight / msum;
-                let next = t.modes[m]
-                    .outputs
-                    .iter()
-                    .find(|a| is_class[a.color])
-                    .map(|a| a.place);
-                out[p].push((next, share));
-            }
-        }
-    }
-    out
-}
-
-/// Expected visits to every place: `x = inject + Σ_p x_p P[p]`, not
-/// propagating out of `reference` (a closed class's cycle ends there).
-fn propagate(routing: &Routing, inject: &[f64], reference: Option<usize>) -> Option<Vec<f64>> {
-    let np = routing.len();
-    let mut x = inject.to_vec();
-    for _ in 0..1_000_000 {
-        let mut next = inject.to_vec();
-        for p in 0..np {
-            if Some(p) == reference || x[p] == 0.0 {
-                continue;
-            }
-            for &(q, prob) in &routing[p] {
-                if let Some(q) = q {
-                    next[q] += x[p] * prob;
-                }
-            }
-        }
-        let diff = next
-            .iter()
-            .zip(&x)
-            .map(|(a, b)| (a - b).abs() / a.abs().max(1e-300))
-            .fold(0.0, f64::max);
-        x = next;
-        if diff < 1e-14 {
-            return Some(x);
-        }
-        if x.iter().any(|v| !v.is_finite() || *v > 1e12) {
-            return None;
-        }
-    }
-    None
 }

@@ -1,0 +1,143 @@
+//! Routing of request tokens as a Markov chain over (place, colour) states,
+//! the chains of colours that tokens switch between, and the expected
+//! visits per state.
+//!
+//! A mode that takes one request token and gives one of another colour
+//! switches its class; the colours a token can switch between form a
+//! *chain*, which the solver treats as one class whose demand at each
+//! station is the visit-weighted sum of its colours' demands (product form
+//! holds with class switching; Baskett, Chandy, Muntz & Palacios, JACM
+//! 22(2), 1975, §4; Lavenberg, "Computer Performance Modeling Handbook",
+//! 1983, ch. 3).
+
+use crate::qpn::{Net, Timing};
+
+/// Where a token in state `s = place · colours + colour` goes next: (next
+/// state or `None` for leaving the net, probability).
+pub(super) type Routing = Vec<Vec<(Option<usize>, f64)>>;
+
+/// The chains: colours joined by class-switching modes, in colour order;
+/// each a list of colours, and per colour its chain (request classes only).
+pub(super) fn chains(net: &Net, is_class: &[bool]) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
+    let nc = net.colors.len();
+    let mut root: Vec<usize> = (0..nc).collect();
+    fn find(root: &mut [usize], mut c: usize) -> usize {
+        while root[c] != c {
+            root[c] = root[root[c]];
+            c = root[c];
+        }
+        c
+    }
+    for m in net.transitions.iter().flat_map(|t| &t.modes) {
+        let ins: Vec<_> = m.inputs.iter().filter(|a| is_class[a.color]).collect();
+        let outs: Vec<_> = m.outputs.iter().filter(|a| is_class[a.color]).collect();
+        if let ([i], [o]) = (ins.as_slice(), outs.as_slice()) {
+            let (a, b) = (find(&mut root, i.color), find(&mut root, o.color));
+            root[a.max(b)] = a.min(b);
+        }
+    }
+    let mut list: Vec<Vec<usize>> = Vec::new();
+    let mut chain_of = vec![None; nc];
+    for c in (0..nc).filter(|&c| is_class[c]) {
+        let r = find(&mut root, c);
+        let h = match chain_of[r] {
+            Some(h) => h,
+            None => {
+                list.push(Vec::new());
+                list.len() - 1
+            }
+        };
+        chain_of[r] = Some(h);
+        chain_of[c] = Some(h);
+        list[h].push(c);
+    }
+    (list, chain_of)
+}
+
+/// Where a request token goes from every state: among the immediate modes
+/// that take it, in proportion to transition weight × mode weight, to the
+/// place and colour of the mode's one request output.
+pub(super) fn route(net: &Net, is_class: &[bool]) -> Routing {
+    let (np, nc) = (net.places.len(), net.colors.len());
+    let mut out: Routing = vec![Vec::new(); np * nc];
+    for p in 0..np {
+        for c in (0..nc).filter(|&c| is_class[c]) {
+            out[p * nc + c] = takers(net, p, c, is_class);
+        }
+    }
+    out
+}
+
+fn takers(net: &Net, p: usize, c: usize, is_class: &[bool]) -> Vec<(Option<usize>, f64)> {
+    let nc = net.colors.len();
+    let mut found: Vec<(usize, Vec<usize>, f64)> = Vec::new();
+    for (ti, t) in net.transitions.iter().enumerate() {
+        let Timing::Immediate { weight } = t.timing else {
+            continue;
+        };
+        let modes: Vec<usize> = (0..t.modes.len())
+            .filter(|&m| {
+                t.modes[m]
+                    .inputs
+                    .iter()
+                    .any(|a| a.place == p && a.color == c)
+            })
+            .collect();
+        if !modes.is_empty() {
+            found.push((ti, modes, weight));
+        }
+    }
+    let wsum: f64 = found.iter().map(|t| t.2).sum();
+    let mut next = Vec::new();
+    for (ti, modes, w) in found {
+        let t = &net.transitions[ti];
+        let msum: f64 = modes.iter().map(|&m| t.modes[m].weight).sum();
+        for m in modes {
+            let share = w / wsum * t.modes[m].weight / msum;
+            let to = t.modes[m]
+                .outputs
+                .iter()
+                .find(|a| is_class[a.color])
+                .map(|a| a.place * nc + a.color);
+            next.push((to, share));
+        }
+    }
+    next
+}
+
+/// Expected visits to every state: `x = inject + Σ_s x_s P[s]`, not
+/// propagating out of `reference` (a closed chain's cycle ends there).
+pub(super) fn propagate(
+    routing: &Routing,
+    inject: &[f64],
+    reference: Option<usize>,
+) -> Option<Vec<f64>> {
+    let n = routing.len();
+    let mut x = inject.to_vec();
+    for _ in 0..1_000_000 {
+        let mut next = inject.to_vec();
+        for s in 0..n {
+            if Some(s) == reference || x[s] == 0.0 {
+                continue;
+            }
+            for &(q, prob) in &routing[s] {
+                if let Some(q) = q {
+                    next[q] += x[s] * prob;
+                }
+            }
+        }
+        let diff = next
+            .iter()
+            .zip(&x)
+            .map(|(a, b)| (a - b).abs() / a.abs().max(1e-300))
+            .fold(0.0, f64::max);
+        x = next;
+        if diff < 1e-14 {
+            return Some(x);
+        }
+        if x.iter().any(|v| !v.is_finite() || *v > 1e12) {
+            return None;
+        }
+    }
+    None
+}
