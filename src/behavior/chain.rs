@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use nalgebra::{DMatrix, DVector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::think::{Think, ThinkSums};
 
@@ -56,7 +56,7 @@ impl Counts {
 }
 
 /// One transition of a profile's chain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transition {
     /// From this state (a request type, or `INITIAL`).
     pub from: String,
@@ -76,7 +76,7 @@ pub struct Transition {
 }
 
 /// Mean and standard deviation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     /// Mean.
     pub mean: f64,
@@ -98,7 +98,7 @@ impl Spread {
 }
 
 /// One behaviour profile: its share of the sessions and its chain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Name (`profile0`, … or the user class).
     pub name: String,

@@ -20,7 +20,7 @@ mod think;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use chain::{Counts, ENTRY, EXIT, Profile, Spread, Transition, profile, visits};
 pub use learn::{Learner, SessionCounts, Step};
@@ -41,7 +41,7 @@ pub enum Grouping {
 }
 
 /// A behaviour model: the states and the profiles.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BehaviorModel {
     /// Sessions learnt from.
     pub sessions: u64,

@@ -9,7 +9,7 @@
 //! previous one ended) can only be described by its moments, and gets a
 //! gamma (or a deterministic value) matched to them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::Moments;
 
@@ -135,7 +135,7 @@ fn trigamma(mut k: f64) -> f64 {
 }
 
 /// A think-time distribution in the model files' own terms (seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Think {
     /// `{deterministic: v}`.

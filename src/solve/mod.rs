@@ -11,6 +11,8 @@
 pub mod network;
 mod routing;
 
+use routing::Routing;
+
 use serde::Serialize;
 
 use crate::qpn::queue::ProductForm;
@@ -101,7 +103,8 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
         reasons.dedup();
         return Err(NotProductForm(reasons));
     }
-    let visits = visits(&shape, &sources)?;
+    let routing = routing::route(shape.net, &shape.is_class);
+    let visits = visits(&shape, &routing, &sources)?;
     let (station_places, stations) = stations(&shape, &visits);
     let solution = if open {
         solve_open(&stations, shape.chains.len())
@@ -122,6 +125,7 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
     let places = place_values(&shape, &station_places, &values, &solution);
     let solved = Solved {
         shape: &shape,
+        routing: &routing,
         closed,
         station_places: &station_places,
         visits: &visits,
@@ -197,7 +201,10 @@ impl<'n> Shape<'n> {
             .collect();
         match names.as_slice() {
             [one] => format!("colour {one}"),
-            more => format!("colours {} (a chain: tokens switch between them)", more.join(", ")),
+            more => format!(
+                "colours {} (a chain: tokens switch between them)",
+                more.join(", ")
+            ),
         }
     }
 }
@@ -326,10 +333,13 @@ fn pool_reasons(shape: &Shape<'_>, open: bool, reasons: &mut Vec<String>, notes:
 /// Visits per (place, colour): arrivals per second from the sources for
 /// an open model, per passage of the chain's reference state for a closed
 /// one.
-fn visits(shape: &Shape<'_>, sources: &[(usize, f64)]) -> Result<Vec<Vec<f64>>, NotProductForm> {
+fn visits(
+    shape: &Shape<'_>,
+    routing: &Routing,
+    sources: &[(usize, f64)],
+) -> Result<Vec<Vec<f64>>, NotProductForm> {
     let net = shape.net;
     let (np, nc) = (net.places.len(), net.colors.len());
-    let routing = routing::route(net, &shape.is_class);
     let mut visits = vec![vec![0.0; nc]; np];
     for (h, chain) in shape.chains.iter().enumerate() {
         let mut inject = vec![0.0; np * nc];
@@ -348,15 +358,15 @@ fn visits(shape: &Shape<'_>, sources: &[(usize, f64)]) -> Result<Vec<Vec<f64>>, 
                 )]));
             };
             reference = Some(r);
-            for &(q, prob) in &routing[r] {
-                if let Some(q) = q {
-                    inject[q] += prob;
+            for hop in &routing[r] {
+                if let Some(q) = hop.to {
+                    inject[q] += hop.prob;
                 }
             }
         } else {
             inject_sources(net, sources, chain, &mut inject);
         }
-        let Some(x) = routing::propagate(&routing, &inject, reference) else {
+        let Some(x) = routing::propagate(routing, &inject, reference) else {
             return Err(NotProductForm(vec![format!(
                 "the routing of {} does not settle (tokens never leave or return)",
                 shape.chain_words(h)
@@ -507,6 +517,7 @@ fn place_values(
 /// What a probe's value is computed from.
 struct Solved<'a> {
     shape: &'a Shape<'a>,
+    routing: &'a Routing,
     closed: bool,
     station_places: &'a [usize],
     visits: &'a [Vec<f64>],
@@ -523,7 +534,7 @@ fn probe_values(solved: &Solved<'_>, notes: &mut Vec<String>) -> Vec<ProbeValue>
         for &c in pr.colors.iter().filter(|&&c| solved.shape.is_class[c]) {
             let value = solved.probe_value(pr, c);
             if value.is_none() {
-                notes.push(format!("probe {} ({}): only exit→enter of one place, source→sink, or enter→exit are solved (exit→enter and source→sink for a colour that is its chain's only one there)", pr.name, net.colors[c]));
+                notes.push(format!("probe {} ({}): not solved; solved are exit→enter of the same places (a colour alone in its chain there), source→sink (a chain of one colour), and paths from entering or leaving places to entering or leaving places or a transition along which the colour stays and every token ends", pr.name, net.colors[c]));
             }
             probes.push(ProbeValue {
                 name: pr.name.clone(),
@@ -557,7 +568,6 @@ impl Solved<'_> {
     /// Colour `c`'s throughput, population and Σ throughput × residence
     /// over places `ps`.
     fn at(&self, ps: &[usize], c: usize) -> (f64, f64, f64) {
-        let h = self.shape.chain(c);
         let (mut x, mut q, mut xr) = (0.0, 0.0, 0.0);
         for &p in ps {
             if let Some(k) = self.station_places.iter().position(|&s| s == p) {
@@ -565,11 +575,76 @@ impl Solved<'_> {
                 x += v.throughput[k][c];
                 q += v.population[k][c];
                 xr += v.throughput[k][c] * v.residence[k][c];
-            } else if self.visits[p][c] > 0.0 {
-                x += self.solution.class_throughput[h] * self.visits[p][c];
+            } else {
+                x += self.flow(p, c);
             }
         }
         (x, q, xr)
+    }
+
+    /// Tokens of colour `c` entering place `p` per second.
+    fn flow(&self, p: usize, c: usize) -> f64 {
+        let v = self.visits[p][c];
+        if self.closed {
+            self.solution.class_throughput[self.shape.chain(c)] * v
+        } else {
+            v
+        }
+    }
+
+    /// A probe from entering or leaving places to entering or leaving
+    /// places or a transition, along which a token keeps colour `c`: the
+    /// expected residence along the paths from its starts to its ends
+    /// (each station's per-visit residence times the expected visits), if
+    /// every path ends.
+    fn path_mean(&self, pr: &crate::qpn::Probe, c: usize) -> Option<f64> {
+        let nc = self.shape.net.colors.len();
+        let np = self.visits.len();
+        let ends_at = |pt: ProbePoint| pr.end.contains(&pt);
+        let starts_at = |pt: ProbePoint| pr.start.contains(&pt);
+        // Entries per second into each place (colour c) where a stamp is set.
+        let mut inject = vec![0.0; np * nc];
+        for pt in &pr.start {
+            match *pt {
+                ProbePoint::Enter(p) => inject[p * nc + c] += self.flow(p, c),
+                ProbePoint::Exit(p) if !ends_at(ProbePoint::Exit(p)) => {
+                    for hop in &self.routing[p * nc + c] {
+                        let q = hop.to?;
+                        inject[q] += self.flow(p, c) * hop.prob;
+                    }
+                }
+                _ => return None,
+            }
+        }
+        // The routing of stamped tokens: a hop that ends the probe is
+        // dropped; one that leaves colour c or restarts the probe fails.
+        let mut sub: Routing = vec![Vec::new(); np * nc];
+        for p in 0..np {
+            if ends_at(ProbePoint::Exit(p)) {
+                continue;
+            }
+            for hop in &self.routing[p * nc + c] {
+                if ends_at(ProbePoint::Transition(hop.transition)) {
+                    continue;
+                }
+                let q = hop.to?;
+                let (qp, qc) = (q / nc, q % nc);
+                if ends_at(ProbePoint::Enter(qp)) {
+                    continue;
+                }
+                if qc != c || starts_at(ProbePoint::Enter(qp)) || starts_at(ProbePoint::Exit(p)) {
+                    return None;
+                }
+                sub[p * nc + c].push(*hop);
+            }
+        }
+        let v = routing::propagate(&sub, &inject, None)?;
+        let started: f64 = inject.iter().sum();
+        let mut total = 0.0;
+        for (k, &p) in self.station_places.iter().enumerate() {
+            total += v[p * nc + c] * self.values.residence[k][c];
+        }
+        (started > 0.0).then(|| total / started)
     }
 
     /// Whether `c` is the only colour of its chain at places `ps`.
@@ -581,6 +656,11 @@ impl Solved<'_> {
     }
 
     fn probe_value(&self, pr: &crate::qpn::Probe, c: usize) -> Option<f64> {
+        self.simple_probe_value(pr, c)
+            .or_else(|| self.path_mean(pr, c))
+    }
+
+    fn simple_probe_value(&self, pr: &crate::qpn::Probe, c: usize) -> Option<f64> {
         let h = self.shape.chain(c);
         // exit(P) → enter(P): the rest of the cycle.
         if let (Some(a), Some(b)) = (places_of(&pr.start, false), places_of(&pr.end, true))
@@ -632,7 +712,12 @@ fn source_rate(net: &Net, t: usize, c: usize) -> f64 {
         .modes
         .iter()
         .map(|m| {
-            let n: u32 = m.outputs.iter().filter(|a| a.color == c).map(|a| a.count).sum();
+            let n: u32 = m
+                .outputs
+                .iter()
+                .filter(|a| a.color == c)
+                .map(|a| a.count)
+                .sum();
             m.weight / wsum * n as f64
         })
         .sum();

@@ -12,9 +12,19 @@
 
 use crate::qpn::{Net, Timing};
 
-/// Where a token in state `s = place · colours + colour` goes next: (next
-/// state or `None` for leaving the net, probability).
-pub(super) type Routing = Vec<Vec<(Option<usize>, f64)>>;
+/// Where a token in state `s = place · colours + colour` goes next.
+pub(super) type Routing = Vec<Vec<Hop>>;
+
+/// One way out of a state.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hop {
+    /// The next state, `None` for leaving the net.
+    pub to: Option<usize>,
+    /// Its probability.
+    pub prob: f64,
+    /// The transition that takes the token.
+    pub transition: usize,
+}
 
 /// The chains: colours joined by class-switching modes, in colour order;
 /// each a list of colours, and per colour its chain (request classes only).
@@ -68,7 +78,7 @@ pub(super) fn route(net: &Net, is_class: &[bool]) -> Routing {
     out
 }
 
-fn takers(net: &Net, p: usize, c: usize, is_class: &[bool]) -> Vec<(Option<usize>, f64)> {
+fn takers(net: &Net, p: usize, c: usize, is_class: &[bool]) -> Vec<Hop> {
     let nc = net.colors.len();
     let mut found: Vec<(usize, Vec<usize>, f64)> = Vec::new();
     for (ti, t) in net.transitions.iter().enumerate() {
@@ -99,7 +109,11 @@ fn takers(net: &Net, p: usize, c: usize, is_class: &[bool]) -> Vec<(Option<usize
                 .iter()
                 .find(|a| is_class[a.color])
                 .map(|a| a.place * nc + a.color);
-            next.push((to, share));
+            next.push(Hop {
+                to,
+                prob: share,
+                transition: ti,
+            });
         }
     }
     next
@@ -120,9 +134,9 @@ pub(super) fn propagate(
             if Some(s) == reference || x[s] == 0.0 {
                 continue;
             }
-            for &(q, prob) in &routing[s] {
-                if let Some(q) = q {
-                    next[q] += x[s] * prob;
+            for hop in &routing[s] {
+                if let Some(q) = hop.to {
+                    next[q] += x[s] * hop.prob;
                 }
             }
         }

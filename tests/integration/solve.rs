@@ -529,7 +529,9 @@ fn class_switching_chains_match_exact_mva_computed_by_hand() {
     let a = analyse(&m.net).unwrap();
     assert!(a.method.starts_with("exact MVA"), "{}", a.method);
     assert!(
-        a.notes.iter().any(|n| n.contains("colours a1, a2 (a chain")),
+        a.notes
+            .iter()
+            .any(|n| n.contains("colours a1, a2 (a chain")),
         "{:?}",
         a.notes
     );
@@ -556,13 +558,37 @@ fn class_switching_chains_match_exact_mva_computed_by_hand() {
     close(place("P1", "b").throughput, x[1], "X(P1, b)");
     // Per visit, a colour's residence is its own service stretched by the
     // queue its chain sees on arrival.
-    close(place("P1", "a1").mean_residence_s, 0.10 * (1.0 + seen[0][0]), "R(P1, a1)");
-    close(place("P1", "a2").mean_residence_s, 0.05 * (1.0 + seen[0][0]), "R(P1, a2)");
-    close(place("P2", "a2").mean_residence_s, 0.20 * (1.0 + seen[1][0]), "R(P2, a2)");
-    close(place("P2", "b").mean_residence_s, 0.15 * (1.0 + seen[1][1]), "R(P2, b)");
+    close(
+        place("P1", "a1").mean_residence_s,
+        0.10 * (1.0 + seen[0][0]),
+        "R(P1, a1)",
+    );
+    close(
+        place("P1", "a2").mean_residence_s,
+        0.05 * (1.0 + seen[0][0]),
+        "R(P1, a2)",
+    );
+    close(
+        place("P2", "a2").mean_residence_s,
+        0.20 * (1.0 + seen[1][0]),
+        "R(P2, a2)",
+    );
+    close(
+        place("P2", "b").mean_residence_s,
+        0.15 * (1.0 + seen[1][1]),
+        "R(P2, b)",
+    );
     // The cycle away from Z: N / X − Z per chain.
-    close(a.probe_mean("cycle", "a1").unwrap(), 3.0 / x[0] - 1.0, "cycle a1");
-    close(a.probe_mean("cycle", "b").unwrap(), 2.0 / x[1] - 2.0, "cycle b");
+    close(
+        a.probe_mean("cycle", "a1").unwrap(),
+        3.0 / x[0] - 1.0,
+        "cycle a1",
+    );
+    close(
+        a.probe_mean("cycle", "b").unwrap(),
+        2.0 / x[1] - 2.0,
+        "cycle b",
+    );
 }
 
 #[test]
