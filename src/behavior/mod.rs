@@ -17,6 +17,7 @@ pub mod m4j;
 #[cfg(test)]
 mod tests;
 mod think;
+pub mod to_qpn;
 
 use std::collections::BTreeMap;
 

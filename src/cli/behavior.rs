@@ -15,6 +15,56 @@ use super::table::{Table, num};
 pub enum Command {
     /// Learn Markov behaviour profiles from a trace with sessions.
     Learn(LearnArgs),
+    /// Write a closed QPN model of a behaviour model: users, think times,
+    /// per-class demands at each resource, class switching by the chain.
+    Model(ModelArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// A behaviour model (`behavior learn --format json`, or `import m4j`).
+    #[arg(value_name = "BEHAVIOR.json")]
+    behavior: PathBuf,
+    /// Users; each new session picks its profile by the behaviour mix.
+    #[arg(long, value_name = "N", required_unless_present = "users_per_profile")]
+    users: Option<u64>,
+    /// Users per profile, comma-separated in the model's profile order;
+    /// each user stays with its profile.
+    #[arg(
+        long,
+        value_name = "N,N,…",
+        value_delimiter = ',',
+        conflicts_with = "users"
+    )]
+    users_per_profile: Option<Vec<u64>>,
+    /// Demands: `estimate --format json` output (its resource, the
+    /// recommended method or --estimate-method) or a CSV `class,resource,demand_s`.
+    /// Repeat for several resources.
+    #[arg(long, value_name = "FILE", required = true)]
+    demands: Vec<PathBuf>,
+    /// The method whose estimates a JSON demands file gives [default: its
+    /// recommended one].
+    #[arg(long, value_name = "METHOD")]
+    estimate_method: Option<String>,
+    /// Only these resources of the demands, in this order (repeatable)
+    /// [default: all, in the order given].
+    #[arg(long, value_name = "NAME")]
+    resource: Vec<String>,
+    /// Servers (CPUs) of a resource, RESOURCE=N (repeatable) [default: 1].
+    #[arg(long, value_name = "RESOURCE=N")]
+    servers: Vec<String>,
+    /// Think times: learnt (the chain's, per request type), exponential or
+    /// deterministic (with the learnt means), or a number of seconds (an
+    /// exponential mean for every request).
+    #[arg(long, value_name = "DIST", default_value = "learnt")]
+    think: String,
+    /// Mean time between a user's sessions, seconds [default: the learnt
+    /// mean think time].
+    #[arg(long, value_name = "SECONDS")]
+    session_gap: Option<f64>,
+    /// Write to FILE instead of stdout (atomically).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 /// How `behavior learn` writes the model.
@@ -61,6 +111,7 @@ const AUTO_MAX: usize = 8;
 pub fn run(c: Command) -> Result<()> {
     match c {
         Command::Learn(a) => learn(a),
+        Command::Model(a) => model(a),
     }
 }
 
@@ -217,4 +268,169 @@ fn write_m4j(dir: &std::path::Path, m: &BehaviorModel) -> Result<()> {
     let mut bytes = Vec::new();
     behavior::m4j::write_mix(&mut bytes, &mix)?;
     Output::write_whole(&dir.join("behaviormix.txt"), &bytes)
+}
+
+fn model(a: ModelArgs) -> Result<()> {
+    use demandsim::behavior::to_qpn::{ModelOptions, ThinkTimes, Users, to_qpn};
+    let think = match a.think.as_str() {
+        "learnt" => ThinkTimes::Learnt,
+        "exponential" => ThinkTimes::Exponential,
+        "deterministic" => ThinkTimes::Deterministic,
+        x => match x.parse::<f64>() {
+            Ok(m) if m > 0.0 && m.is_finite() => ThinkTimes::Mean(m),
+            _ => {
+                return Err(UsageError(format!(
+                    "--think takes learnt, exponential, deterministic or a positive number of seconds, not `{x}`"
+                ))
+                .into());
+            }
+        },
+    };
+    if let Some(g) = a.session_gap
+        && !(g > 0.0 && g.is_finite())
+    {
+        return Err(UsageError(format!(
+            "--session-gap must be a positive number of seconds, not {g}"
+        ))
+        .into());
+    }
+    let users = match (a.users, a.users_per_profile.clone()) {
+        (Some(n), _) => Users::Mixed(n),
+        (None, Some(v)) => Users::PerProfile(v),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let mut servers = std::collections::BTreeMap::new();
+    for spec in &a.servers {
+        let parsed = spec
+            .split_once('=')
+            .and_then(|(r, n)| Some((r.to_string(), n.parse::<u64>().ok().filter(|&n| n > 0)?)));
+        let Some((r, n)) = parsed else {
+            return Err(
+                UsageError(format!("--servers {spec}: expected RESOURCE=N with N ≥ 1")).into(),
+            );
+        };
+        servers.insert(r, n);
+    }
+    let ctx = || a.behavior.display().to_string();
+    let text =
+        std::fs::read_to_string(&a.behavior).with_context(|| format!("cannot read {}", ctx()))?;
+    let behavior: BehaviorModel = serde_json::from_str(&text).with_context(|| {
+        format!("{}: not a behaviour model (the JSON of `behavior learn --format json` or `import m4j`)", ctx())
+    })?;
+    let demands = read_demands(&a)?;
+    let options = ModelOptions {
+        users,
+        think,
+        session_gap_s: a.session_gap,
+        servers,
+    };
+    let generated = to_qpn(&behavior, &demands, &options).with_context(ctx)?;
+    let mut out = Output::create(a.output.as_deref())?;
+    out.write_all(generated.yaml().as_bytes())?;
+    out.commit()
+}
+
+/// The demands files, restricted to `--resource` where given.
+fn read_demands(a: &ModelArgs) -> Result<demandsim::behavior::to_qpn::Demands> {
+    let mut all: Vec<(String, String, f64)> = Vec::new();
+    for f in &a.demands {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let rows = if text.trim_start().starts_with('{') {
+            demands_json(&text, a.estimate_method.as_deref())
+        } else {
+            demands_csv(&text)
+        };
+        all.extend(rows.with_context(|| f.display().to_string())?);
+    }
+    let order: Vec<String> = if a.resource.is_empty() {
+        let mut seen: Vec<String> = Vec::new();
+        for (_, r, _) in &all {
+            if !seen.contains(r) {
+                seen.push(r.clone());
+            }
+        }
+        seen
+    } else {
+        for r in &a.resource {
+            if !all.iter().any(|(_, x, _)| x == r) {
+                return Err(UsageError(format!(
+                    "--resource {r}: no demands of that resource in the files given"
+                ))
+                .into());
+            }
+        }
+        a.resource.clone()
+    };
+    let mut d = demandsim::behavior::to_qpn::Demands::new();
+    for r in &order {
+        for (c, _, s) in all.iter().filter(|(_, x, _)| x == r) {
+            d.insert(c, r, *s);
+        }
+    }
+    Ok(d)
+}
+
+/// `estimate --format json`: (class, its resource, demand) of one method.
+fn demands_json(text: &str, method: Option<&str>) -> Result<Vec<(String, String, f64)>> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).context("not the JSON of `estimate --format json`")?;
+    let resource = v["resource"]
+        .as_str()
+        .context("not the JSON of `estimate --format json` (no `resource`)")?;
+    let method = match method {
+        Some(m) => m.to_string(),
+        None => v["recommended"]
+            .as_str()
+            .context("no recommended method; give --estimate-method")?
+            .to_string(),
+    };
+    let rows: Vec<_> = v["estimates"]
+        .as_array()
+        .context("no `estimates`")?
+        .iter()
+        .filter(|e| e["method"] == method.as_str())
+        .filter_map(|e| {
+            Some((
+                e["class"].as_str()?.to_string(),
+                resource.to_string(),
+                e["demand_s"].as_f64()?,
+            ))
+        })
+        .collect();
+    if rows.is_empty() {
+        anyhow::bail!("no `{method}` estimates");
+    }
+    Ok(rows)
+}
+
+/// `class,resource,demand_s` with a header.
+fn demands_csv(text: &str) -> Result<Vec<(String, String, f64)>> {
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
+    if header != ["class", "resource", "demand_s"] {
+        anyhow::bail!(
+            "line 1: expected the header `class,resource,demand_s`, found `{}`",
+            header.join(",")
+        );
+    }
+    let mut rows = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.with_context(|| format!("line {line}"))?;
+        let demand = rec[2]
+            .parse::<f64>()
+            .ok()
+            .filter(|d| *d >= 0.0 && d.is_finite())
+            .with_context(|| {
+                format!(
+                    "line {line}: demand_s must be a number of seconds ≥ 0, found `{}`",
+                    &rec[2]
+                )
+            })?;
+        rows.push((rec[0].to_string(), rec[1].to_string(), demand));
+    }
+    Ok(rows)
 }

@@ -201,9 +201,16 @@ impl<'n> Shape<'n> {
             .collect();
         match names.as_slice() {
             [one] => format!("colour {one}"),
-            more => format!(
-                "colours {} (a chain: tokens switch between them)",
-                more.join(", ")
+            few if few.len() <= 6 => {
+                format!(
+                    "colours {} (a chain: tokens switch between them)",
+                    few.join(", ")
+                )
+            }
+            many => format!(
+                "colours {}, … ({} in all, a chain: tokens switch between them)",
+                many[..4].join(", "),
+                many.len()
             ),
         }
     }
@@ -616,26 +623,33 @@ impl Solved<'_> {
                 _ => return None,
             }
         }
-        // The routing of stamped tokens: a hop that ends the probe is
-        // dropped; one that leaves colour c or restarts the probe fails.
+        // The routing of stamped tokens, from the states they can reach:
+        // a hop that ends the probe is dropped; one that leaves colour c or
+        // restarts the probe fails.
         let mut sub: Routing = vec![Vec::new(); np * nc];
-        for p in 0..np {
-            if ends_at(ProbePoint::Exit(p)) {
+        let mut todo: Vec<usize> = (0..np * nc).filter(|&s| inject[s] > 0.0).collect();
+        let mut seen = vec![false; np * nc];
+        while let Some(s) = todo.pop() {
+            let p = s / nc;
+            if std::mem::replace(&mut seen[s], true) || ends_at(ProbePoint::Exit(p)) {
                 continue;
             }
-            for hop in &self.routing[p * nc + c] {
+            for hop in &self.routing[s] {
                 if ends_at(ProbePoint::Transition(hop.transition)) {
                     continue;
                 }
                 let q = hop.to?;
-                let (qp, qc) = (q / nc, q % nc);
-                if ends_at(ProbePoint::Enter(qp)) {
+                if ends_at(ProbePoint::Enter(q / nc)) {
                     continue;
                 }
-                if qc != c || starts_at(ProbePoint::Enter(qp)) || starts_at(ProbePoint::Exit(p)) {
+                if q % nc != c
+                    || starts_at(ProbePoint::Enter(q / nc))
+                    || starts_at(ProbePoint::Exit(p))
+                {
                     return None;
                 }
-                sub[p * nc + c].push(*hop);
+                sub[s].push(*hop);
+                todo.push(q);
             }
         }
         let v = routing::propagate(&sub, &inject, None)?;
