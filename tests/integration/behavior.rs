@@ -441,3 +441,300 @@ fn bad_behaviour_csvs_are_refused_by_line_and_column() {
     check("noentry.csv", ",a,$\na,0.5,0.5\n", "no state is marked `*`");
     check("header.csv", "a,b\n", "line 1: expected a header");
 }
+
+/// Demands of the testbed's request types at two resources (made up, but
+/// of the testbed's size): the API's CPU and the database's.
+const DEMANDS: &str = "class,resource,demand_s
+login,api,0.006
+login,db,0.002
+companies,api,0.004
+companies,db,0.002
+rate,api,0.003
+rate,db,0.001
+holdings,api,0.003
+holdings,db,0.002
+buy,api,0.005
+buy,db,0.003
+sell,api,0.005
+sell,db,0.003
+offers,api,0.004
+offers,db,0.002
+transactions,api,0.004
+transactions,db,0.002
+history,api,0.012
+history,db,0.008
+";
+
+/// Exact single-class MVA over single-server PS queues with demands `d`
+/// and a delay `z`: the throughput with `n` users.
+fn mva_one_class(d: &[f64], z: f64, n: u32) -> f64 {
+    let mut q = vec![0.0; d.len()];
+    let mut x = 0.0;
+    for k in 1..=n {
+        let r: Vec<f64> = d.iter().zip(&q).map(|(d, q)| d * (1.0 + q)).collect();
+        x = k as f64 / (z + r.iter().sum::<f64>());
+        q = r.iter().map(|r| x * r).collect();
+    }
+    x
+}
+
+/// The generated model of the testbed's user classes: each request
+/// colour's flow per session is its profile's share times the profile's
+/// visits (exact), the whole is one chain whose throughput is single-class
+/// MVA on the mix-weighted demands (computed here), and the simulator
+/// agrees with the solver on every probe.
+#[test]
+fn the_behaviour_model_is_solved_exactly_and_the_simulator_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    std::fs::write(path("d.csv"), DEMANDS).unwrap();
+    let b = json_of(&[
+        "behavior",
+        "learn",
+        "--requests",
+        REAL,
+        "--by",
+        "user_class",
+        "--format",
+        "json",
+    ]);
+    std::fs::write(path("b.json"), b.to_string()).unwrap();
+    let run = demandsim(
+        &[
+            "behavior",
+            "model",
+            &path("b.json"),
+            "--users",
+            "30",
+            "--demands",
+            &path("d.csv"),
+            "-o",
+            &path("m.yaml"),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(path("m.yaml")).unwrap();
+    let m = demandsim::model::load(&text, &demandsim::model::LoadOptions::default()).unwrap();
+    let a = demandsim::solve::analyse(&m.net).unwrap();
+    assert!(a.method.starts_with("exact MVA"), "{}", a.method);
+    let x_of = |place: &str, colour: &str| {
+        a.places
+            .iter()
+            .find(|p| p.place == place && p.color == colour)
+            .map_or(0.0, |p| p.throughput)
+    };
+    let sessions = x_of("Sessions", "user");
+    let demand: BTreeMap<(String, String), f64> = DEMANDS
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            ((f[0].to_string(), f[1].to_string()), f[2].parse().unwrap())
+        })
+        .collect();
+    // Per session: demand at each resource and think time, by the mix.
+    let (mut d_api, mut d_db, mut think) = (0.0, 0.0, 0.0);
+    for p in b["profiles"].as_array().unwrap() {
+        let (name, share) = (
+            p["name"].as_str().unwrap(),
+            p["probability"].as_f64().unwrap(),
+        );
+        for (state, v) in p["visits_per_session"].as_object().unwrap() {
+            let v = v.as_f64().unwrap();
+            let got = x_of("api", &format!("{name}.{state}")) / sessions;
+            assert!(
+                (got - share * v).abs() < 1e-9,
+                "{name}.{state}: {got} per session, want {}",
+                share * v
+            );
+            d_api += share * v * demand[&(state.clone(), "api".into())];
+            d_db += share * v * demand[&(state.clone(), "db".into())];
+        }
+        for t in p["transitions"].as_array().unwrap() {
+            if let (Some(from), Some(mean)) = (t["from"].as_str(), t["think_mean_s"].as_f64()) {
+                let v = p["visits_per_session"][from].as_f64().unwrap_or(0.0);
+                think += share * v * t["probability"].as_f64().unwrap() * mean;
+            }
+        }
+    }
+    let gap: f64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("session_gap: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let want = mva_one_class(&[d_api, d_db], gap + think, 30);
+    assert!(
+        (sessions - want).abs() < 1e-9 * want,
+        "sessions {sessions}/s, single-class MVA {want}/s"
+    );
+    let cfg = demandsim::qpn::RunConfig {
+        stop: demandsim::qpn::StopRule::Requests(400_000),
+        seed: 7,
+        ..demandsim::qpn::RunConfig::default()
+    };
+    let r = demandsim::qpn::simulate(&m.net, &cfg, demandsim::qpn::Control::default()).unwrap();
+    // 22 probes together at 99 %: each at 1 − 0.01/22, z = 3.52.
+    for p in &r.probes {
+        let want = a.probe_mean(&p.name, &p.color).unwrap();
+        let (mean, hw) = (p.mean_s.unwrap(), p.ci_half_width_s.unwrap());
+        let joint = hw * 3.52 / 1.96;
+        assert!(
+            (mean - want).abs() <= joint,
+            "{} {}: simulated {mean} ± {joint}, analytic {want}",
+            p.name,
+            p.color
+        );
+    }
+    assert_eq!(r.probes.len(), a.probes.len());
+}
+
+#[test]
+fn behavior_model_refuses_what_it_cannot_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let b = json_of(&[
+        "behavior",
+        "learn",
+        "--requests",
+        REAL,
+        "--by",
+        "user_class",
+        "--format",
+        "json",
+    ]);
+    std::fs::write(path("b.json"), b.to_string()).unwrap();
+    let no_history: String = DEMANDS
+        .lines()
+        .filter(|l| !l.starts_with("history"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(path("partial.csv"), no_history).unwrap();
+    std::fs::write(path("d.csv"), DEMANDS).unwrap();
+    std::fs::write(path("header.csv"), "class,demand\nlogin,0.1\n").unwrap();
+    std::fs::write(
+        path("negative.csv"),
+        "class,resource,demand_s\nlogin,api,-1\n",
+    )
+    .unwrap();
+    let mut bad_row = b.clone();
+    bad_row["profiles"][0]["transitions"][0]["probability"] = serde_json::json!(0.5);
+    std::fs::write(path("row.json"), bad_row.to_string()).unwrap();
+    let (bj, dc, out) = (path("b.json"), path("d.csv"), path("out.yaml"));
+    for (args, code, says) in [
+        (
+            vec![
+                bj.as_str(),
+                "--users",
+                "5",
+                "--demands",
+                &path("partial.csv"),
+            ],
+            1,
+            "visits request type `history`, which the demands do not have",
+        ),
+        (
+            vec![bj.as_str(), "--users-per-profile", "5,5", "--demands", &dc],
+            1,
+            "2 user counts for 3 profiles",
+        ),
+        (
+            vec![bj.as_str(), "--users", "0", "--demands", &dc],
+            1,
+            "no users",
+        ),
+        (
+            vec![
+                bj.as_str(),
+                "--users",
+                "5",
+                "--demands",
+                &path("header.csv"),
+            ],
+            1,
+            "line 1: expected the header `class,resource,demand_s`",
+        ),
+        (
+            vec![
+                bj.as_str(),
+                "--users",
+                "5",
+                "--demands",
+                &path("negative.csv"),
+            ],
+            1,
+            "line 2: demand_s must be a number of seconds ≥ 0",
+        ),
+        (
+            vec![path("row.json").as_str(), "--users", "5", "--demands", &dc],
+            1,
+            "sum to",
+        ),
+        (
+            vec![
+                bj.as_str(),
+                "--users",
+                "5",
+                "--demands",
+                &dc,
+                "--think",
+                "often",
+            ],
+            2,
+            "--think takes learnt",
+        ),
+        (
+            vec![
+                bj.as_str(),
+                "--users",
+                "5",
+                "--demands",
+                &dc,
+                "--resource",
+                "disk",
+            ],
+            2,
+            "--resource disk: no demands",
+        ),
+        (
+            vec![dc.as_str(), "--users", "5", "--demands", &dc],
+            1,
+            "not a behaviour model",
+        ),
+    ] {
+        let mut all = vec!["behavior", "model"];
+        all.extend(args.iter().copied());
+        all.extend(["-o", out.as_str()]);
+        let run = demandsim(&all, b"");
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        assert!(
+            !dir.path().join("out.yaml").exists(),
+            "{args:?} left an output file"
+        );
+    }
+    // Users per profile: one chain per profile, each its own session colour.
+    let run = demandsim(
+        &[
+            "behavior",
+            "model",
+            &bj,
+            "--users-per-profile",
+            "3,2,1",
+            "--demands",
+            &dc,
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = demandsim::model::load(&run.stdout, &demandsim::model::LoadOptions::default()).unwrap();
+    let a = demandsim::solve::analyse(&m.net).unwrap();
+    let sessions: Vec<&str> = a
+        .probes
+        .iter()
+        .filter(|p| p.name == "session")
+        .map(|p| p.color.as_str())
+        .collect();
+    assert_eq!(sessions, ["ReadOnlyUser", "ActiveUser", "AnalyticalUser"]);
+}
