@@ -68,6 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         truth: Some("traces/example/truth.json".into()),
         run: RunSpec::default(),
         probe: None,
+        workload: None,
     };
     let published = Experiment {
         name: "ET1-published".into(),

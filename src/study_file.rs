@@ -44,7 +44,8 @@ use crate::estimate::{Discipline, Method};
 use crate::model::{ParamValue, yaml_message};
 use crate::qpn::Warmup;
 use crate::study::{
-    EstimateSpec, Experiment, Measured, ParamSource, Pick, RunFiles, RunSpec, Study,
+    BehaviorWorkload, EstimateSpec, Experiment, Measured, ParamSource, Pick, RunFiles, RunSpec,
+    Study,
 };
 
 /// A problem in a study file.
@@ -113,6 +114,35 @@ struct ExpSpec {
     truth: Option<String>,
     run: Option<RunSpecY>,
     probe: Option<String>,
+    workload: Option<WorkloadY>,
+}
+
+/// `workload: {behavior: B.json, users: 40, demands: recommended, think:
+/// learnt, session_gap: 1.0}` (users: one number, one per profile in
+/// order, or `{PROFILE: N, …}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkloadY {
+    behavior: String,
+    users: UsersY,
+    demands: Option<String>,
+    think: Option<ThinkY>,
+    session_gap: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum UsersY {
+    All(u64),
+    PerProfile(Vec<u64>),
+    Named(BTreeMap<String, u64>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum ThinkY {
+    Mean(f64),
+    Named(String),
 }
 
 /// One run to estimate from.
@@ -249,6 +279,7 @@ fn merge(d: &ExpSpec, x: &ExpSpec) -> ExpSpec {
         truth: x.truth.clone().or_else(|| d.truth.clone()),
         run,
         probe: x.probe.clone().or_else(|| d.probe.clone()),
+        workload: x.workload.clone().or_else(|| d.workload.clone()),
     }
 }
 
@@ -270,7 +301,18 @@ fn method(name: &str, s: &str, what: &str) -> Result<Method, StudyFileError> {
 }
 
 fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
-    let model = e.model.clone().ok_or_else(|| invalid(name, "no `model`"))?;
+    let workload = e.workload.as_ref().map(|w| workload(name, w)).transpose()?;
+    let model = match (&e.model, &e.workload) {
+        (Some(m), None) => m.clone(),
+        (None, Some(w)) => w.behavior.clone(),
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                name,
+                "`model` and `workload: {behavior}` together: a behaviour workload generates its model",
+            ));
+        }
+        (None, None) => return Err(invalid(name, "no `model`")),
+    };
     let paths = |f: &Option<OneOrMany>| f.as_ref().map(OneOrMany::paths).unwrap_or_default();
     let (requests, utilization) = (paths(&e.requests), paths(&e.utilization));
     let has_estimate_param = e
@@ -279,7 +321,7 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         .any(|p| matches!(p, ParamSpec::Estimate { .. }));
     let estimate = match &e.estimate {
         Some(s) => Some(estimate_spec(name, s)?),
-        None if has_estimate_param => Some(EstimateSpec::default()),
+        None if has_estimate_param || workload.is_some() => Some(EstimateSpec::default()),
         None => None,
     };
     let estimate_from: Vec<RunFiles> = e
@@ -347,6 +389,57 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         truth: e.truth.as_ref().map(PathBuf::from),
         run,
         probe: e.probe.clone(),
+        workload,
+    })
+}
+
+fn pick(name: &str, s: &str, what: &str) -> Result<Pick, StudyFileError> {
+    Ok(match s {
+        "combined" => Pick::Combined,
+        "recommended" => Pick::Recommended,
+        m => Pick::Method(method(name, m, what)?),
+    })
+}
+
+fn workload(name: &str, w: &WorkloadY) -> Result<BehaviorWorkload, StudyFileError> {
+    use crate::behavior::to_qpn::{ThinkTimes, Users};
+    let users = match &w.users {
+        UsersY::All(0) => return Err(invalid(name, "workload: `users` must be at least 1")),
+        UsersY::All(n) => Users::Mixed(*n),
+        UsersY::PerProfile(v) => Users::PerProfile(v.clone()),
+        UsersY::Named(m) => Users::Named(m.iter().map(|(k, v)| (k.clone(), *v)).collect()),
+    };
+    let think = match &w.think {
+        None => ThinkTimes::Learnt,
+        Some(ThinkY::Mean(m)) if *m > 0.0 && m.is_finite() => ThinkTimes::Mean(*m),
+        Some(ThinkY::Named(s)) if s == "learnt" => ThinkTimes::Learnt,
+        Some(ThinkY::Named(s)) if s == "exponential" => ThinkTimes::Exponential,
+        Some(ThinkY::Named(s)) if s == "deterministic" => ThinkTimes::Deterministic,
+        Some(_) => {
+            return Err(invalid(
+                name,
+                "workload: `think` is learnt, exponential, deterministic or a positive number of seconds",
+            ));
+        }
+    };
+    if let Some(g) = w.session_gap
+        && !(g > 0.0 && g.is_finite())
+    {
+        return Err(invalid(
+            name,
+            "workload: `session_gap` must be a positive number of seconds",
+        ));
+    }
+    Ok(BehaviorWorkload {
+        behavior: PathBuf::from(&w.behavior),
+        users,
+        demands: pick(
+            name,
+            w.demands.as_deref().unwrap_or("recommended"),
+            "workload: `demands`",
+        )?,
+        think,
+        session_gap_s: w.session_gap,
     })
 }
 
@@ -376,11 +469,7 @@ fn params(
                 class,
                 resource,
             } => ParamSource::Estimate {
-                pick: match estimate.as_str() {
-                    "combined" => Pick::Combined,
-                    "recommended" => Pick::Recommended,
-                    m => Pick::Method(method(name, m, &format!("parameter `{k}`"))?),
-                },
+                pick: pick(name, estimate, &format!("parameter `{k}`"))?,
                 class: class.clone(),
                 resource: resource.clone(),
             },

@@ -80,8 +80,10 @@ pub enum Users {
     /// behaviour mix (the profiles' probabilities).
     Mixed(u64),
     /// Users per profile (in the model's profile order), each user staying
-    /// with its profile.
+    /// with its profile; a profile with none is left out.
     PerProfile(Vec<u64>),
+    /// Users per profile by name (a profile not named has none).
+    Named(Vec<(String, u64)>),
 }
 
 /// Think times between a user's requests.
@@ -140,6 +142,14 @@ pub enum ToQpnError {
     /// No users.
     #[error("no users: the closed model needs at least one")]
     NoUsers,
+    /// Users of a profile the behaviour model does not have.
+    #[error("users of profile `{name}`, which the behaviour model does not have (it has: {known})")]
+    UnknownProfile {
+        /// The name given.
+        name: String,
+        /// The profiles there are.
+        known: String,
+    },
     /// A gap or think mean that is not a positive number.
     #[error("{what} must be a positive number of seconds, got {value}")]
     NotPositive {
@@ -216,6 +226,7 @@ pub fn to_qpn(
     options: &ModelOptions,
 ) -> Result<Generated, ToQpnError> {
     check(behavior, demands, options)?;
+    let (behavior, options) = &with_users(behavior, options)?;
     let mut b = Builder::new(behavior, demands, options);
     b.colours_and_params()?;
     b.places();
@@ -273,6 +284,47 @@ fn check(behavior: &BehaviorModel, d: &Demands, o: &ModelOptions) -> Result<(), 
         positive("the session gap", g)?;
     }
     Ok(())
+}
+
+/// The behaviour and options with users per profile resolved: profiles
+/// without users left out, `Named` as `PerProfile`.
+fn with_users(
+    behavior: &BehaviorModel,
+    options: &ModelOptions,
+) -> Result<(BehaviorModel, ModelOptions), ToQpnError> {
+    let counts: Vec<u64> = match &options.users {
+        Users::Mixed(_) => return Ok((behavior.clone(), options.clone())),
+        Users::PerProfile(v) => v.clone(),
+        Users::Named(named) => {
+            let mut v = vec![0; behavior.profiles.len()];
+            for (name, n) in named {
+                let Some(i) = behavior.profiles.iter().position(|p| &p.name == name) else {
+                    let known: Vec<&str> =
+                        behavior.profiles.iter().map(|p| p.name.as_str()).collect();
+                    return Err(ToQpnError::UnknownProfile {
+                        name: name.clone(),
+                        known: known.join(", "),
+                    });
+                };
+                v[i] += n;
+            }
+            v
+        }
+    };
+    if counts.iter().all(|&n| n == 0) {
+        return Err(ToQpnError::NoUsers);
+    }
+    let mut b = behavior.clone();
+    b.profiles = behavior
+        .profiles
+        .iter()
+        .zip(&counts)
+        .filter(|(_, n)| **n > 0)
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut o = options.clone();
+    o.users = Users::PerProfile(counts.into_iter().filter(|&n| n > 0).collect());
+    Ok((b, o))
 }
 
 fn row_sums(p: &Profile) -> BTreeMap<String, f64> {
@@ -545,6 +597,7 @@ impl<'a> Builder<'a> {
                     self.users_param.push(u);
                 }
             }
+            Users::Named(_) => unreachable!("`with_users` resolves names to counts"),
         }
         let gap = match self.options.session_gap_s {
             Some(g) => g,
@@ -847,7 +900,7 @@ fn description(b: &BehaviorModel, o: &ModelOptions) -> String {
     let names: Vec<&str> = b.profiles.iter().map(|p| p.name.as_str()).collect();
     let users = match o.users {
         Users::Mixed(_) => "`users` users; each new session picks its profile by the behaviour mix",
-        Users::PerProfile(_) => {
+        Users::PerProfile(_) | Users::Named(_) => {
             "`users_<profile>` users per profile, each staying with its profile"
         }
     };

@@ -28,15 +28,16 @@ pub struct ModelArgs {
     /// Users; each new session picks its profile by the behaviour mix.
     #[arg(long, value_name = "N", required_unless_present = "users_per_profile")]
     users: Option<u64>,
-    /// Users per profile, comma-separated in the model's profile order;
-    /// each user stays with its profile.
+    /// Users per profile: N,N,… in the model's profile order, or
+    /// PROFILE=N,… (a profile not named has none); each user stays with
+    /// its profile.
     #[arg(
         long,
-        value_name = "N,N,…",
+        value_name = "N,…|PROFILE=N,…",
         value_delimiter = ',',
         conflicts_with = "users"
     )]
-    users_per_profile: Option<Vec<u64>>,
+    users_per_profile: Option<Vec<String>>,
     /// Demands: `estimate --format json` output (its resource, the
     /// recommended method or --estimate-method) or a CSV `class,resource,demand_s`.
     /// Repeat for several resources.
@@ -294,9 +295,9 @@ fn model(a: ModelArgs) -> Result<()> {
         ))
         .into());
     }
-    let users = match (a.users, a.users_per_profile.clone()) {
+    let users = match (a.users, a.users_per_profile.as_deref()) {
         (Some(n), _) => Users::Mixed(n),
-        (None, Some(v)) => Users::PerProfile(v),
+        (None, Some(v)) => users_per_profile(v)?,
         (None, None) => unreachable!("clap requires one"),
     };
     let mut servers = std::collections::BTreeMap::new();
@@ -328,6 +329,31 @@ fn model(a: ModelArgs) -> Result<()> {
     let mut out = Output::create(a.output.as_deref())?;
     out.write_all(generated.yaml().as_bytes())?;
     out.commit()
+}
+
+/// `N,N,…` or `PROFILE=N,…`.
+fn users_per_profile(items: &[String]) -> Result<demandsim::behavior::to_qpn::Users> {
+    use demandsim::behavior::to_qpn::Users;
+    let bad = |s: &str| {
+        UsageError(format!(
+            "--users-per-profile: `{s}` is not a count; expected N,N,… or PROFILE=N,…"
+        ))
+    };
+    if items.iter().all(|s| s.contains('=')) {
+        let named = items
+            .iter()
+            .map(|s| {
+                let (name, n) = s.split_once('=').unwrap();
+                Ok((name.to_string(), n.parse::<u64>().map_err(|_| bad(s))?))
+            })
+            .collect::<Result<_, UsageError>>()?;
+        return Ok(Users::Named(named));
+    }
+    let counts = items
+        .iter()
+        .map(|s| s.parse::<u64>().map_err(|_| bad(s)))
+        .collect::<Result<_, _>>()?;
+    Ok(Users::PerProfile(counts))
 }
 
 /// The demands files, restricted to `--resource` where given.

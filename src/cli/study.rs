@@ -201,6 +201,7 @@ fn summary_json(e: &ExperimentResult) -> serde_json::Value {
         "ks": e.comparison.as_ref().and_then(|c| c.ks),
         "wasserstein_s": e.comparison.as_ref().and_then(|c| c.wasserstein_s),
         "classes": e.classes,
+        "user_classes": e.user_classes,
         "warnings": e.warnings,
     })
 }

@@ -208,7 +208,8 @@ pub fn estimate_rows(r: &Report, n: Notation) -> (Vec<&'static str>, Vec<Vec<Str
 }
 
 /// The per-class table of a study (empty when no experiment has a
-/// prediction per class): measured against predicted mean and p95.
+/// prediction per class): measured against predicted mean and p95, per
+/// request class, then per user class (a behaviour workload's profiles).
 pub fn class_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec![
         "experiment",
@@ -225,10 +226,15 @@ pub fn class_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
         .experiments
         .iter()
         .flat_map(|e| {
-            e.classes.iter().map(|c| {
+            let requests = e.classes.iter().map(|c| (c, c.class.clone()));
+            let users = e
+                .user_classes
+                .iter()
+                .map(|c| (c, format!("{} (user class)", c.class)));
+            requests.chain(users).map(|(c, class)| {
                 vec![
                     e.name.clone(),
-                    c.class.clone(),
+                    class,
                     c.requests.to_string(),
                     sig(c.measured_mean_s),
                     sig(c.predicted_mean_s),

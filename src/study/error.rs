@@ -85,6 +85,17 @@ pub enum ExperimentError {
     /// The model has no probe to compare (or not the one named).
     #[error(transparent)]
     Probe(#[from] crate::qpn::NoSuchProbe),
+    /// A behaviour model file that cannot be read as one.
+    #[error("{}: not a behaviour model (the JSON of `behavior learn`): {why}", path.display())]
+    Behavior {
+        /// The file as the study names it.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// A behaviour workload that cannot become a model.
+    #[error("workload: {0}")]
+    Workload(#[from] crate::behavior::to_qpn::ToQpnError),
     /// A `truth.json` that holds no usable true demand.
     #[error("{}: {why}", path.display())]
     Truth {

@@ -7,6 +7,7 @@ use super::{
     Analytic, ClassAtLoad, ClassComparison, Experiment, ExperimentError, ExperimentResult, Files,
     LoadAdjustment, Measured, MeasuredTraces, ParamSource, Pick, SeriesPoint,
 };
+use crate::behavior::to_qpn::{ColourRole, Demands, ModelOptions, to_qpn};
 use crate::compare::{Accumulator, Summary, compare, error_pct, mean_only};
 use crate::estimate::{Config, LoadDependence, Observations, Report, estimate};
 use crate::model::{Model, Params, Stability, Template};
@@ -53,7 +54,10 @@ pub fn run_experiment(
         None => (None, std::collections::BTreeMap::new()),
     };
     // 3. Model parameters.
-    let template = read_model(e, files)?;
+    let (template, roles) = match &e.workload {
+        Some(w) => generated_model(e, w, files, estimation.as_ref())?,
+        None => (read_model(e, files)?, Vec::new()),
+    };
     let estimates = Estimates {
         main: estimation.as_ref(),
         by_resource: &by_resource,
@@ -68,7 +72,8 @@ pub fn run_experiment(
         .instantiate(&params, Stability::Reject)
         .map_err(|source| model_error(e, source))?;
     // 4. Simulation and analysis.
-    let p = predict(e, &model, seed)?;
+    let mut p = predict(e, &model, seed)?;
+    p.roles = roles;
     let prediction_band_s = band(e, &template, &params, &estimated, seed, &p);
     // 5. Comparison.
     let measured = match (&traces, e.measured_mean_s) {
@@ -80,6 +85,10 @@ pub fn run_experiment(
     let classes = traces
         .as_ref()
         .map(|t| class_comparisons(t, &p))
+        .unwrap_or_default();
+    let user_classes = traces
+        .as_ref()
+        .map(|t| user_class_comparisons(t, &p))
         .unwrap_or_default();
     let warnings = utilization_check(
         traces.as_ref().and_then(|t| t.measured.mean_utilization),
@@ -131,6 +140,7 @@ pub fn run_experiment(
         simulated_utilization: p.utilization,
         events: p.events,
         classes,
+        user_classes,
     })
 }
 
@@ -158,33 +168,71 @@ fn class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparison> {
     if p.colors.len() < 2 {
         return Vec::new();
     }
-    let err = |m: Option<f64>, s: Option<f64>| match (m, s) {
-        (Some(m), Some(s)) if m > 0.0 => Some(error_pct(m, s)),
-        _ => None,
-    };
     (0..t.table.classes.len())
         .filter_map(|i| {
             let requests = t.class_count(i);
             let measured = t.summary(Some(i))?;
-            let class = t.table.classes[i].clone();
-            let model = p.colors.iter().find(|c| c.color == class);
-            let predicted = model.map(|c| &c.simulated);
-            let p95 = |s: &Summary| s.percentiles_s[2];
-            Some(ClassComparison {
-                requests,
-                throughput: requests as f64 / t.measured.duration_s,
-                measured_mean_s: measured.mean_s,
-                measured_p95_s: p95(&measured),
-                predicted_mean_s: predicted.and_then(|s| s.mean_s),
-                predicted_p95_s: predicted.and_then(p95),
-                analytic_s: model.and_then(|c| c.analytic_s),
-                error_pct: err(measured.mean_s, predicted.and_then(|s| s.mean_s)),
-                p95_error_pct: err(p95(&measured), predicted.and_then(p95)),
-                class,
-            })
+            let class = &t.table.classes[i];
+            let predicted = p.predicted(|colour| match p.roles.as_slice() {
+                [] => colour == class,
+                roles => roles
+                    .iter()
+                    .any(|r| r.colour == colour && r.request.as_ref() == Some(class)),
+            });
+            let throughput = requests as f64 / t.measured.duration_s;
+            Some(class_row(class, requests, throughput, &measured, predicted))
         })
         .filter(|c| c.requests > 0)
         .collect()
+}
+
+/// Per user class of the traces that is a profile of the generated
+/// behaviour model: its requests measured against the profile's request
+/// colours together.
+fn user_class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparison> {
+    t.by_user_class
+        .iter()
+        .filter(|(name, _)| p.roles.iter().any(|r| r.profile.as_ref() == Some(name)))
+        .map(|(name, measured)| {
+            let predicted = p.predicted(|colour| {
+                p.roles.iter().any(|r| {
+                    r.colour == colour && r.profile.as_ref() == Some(name) && r.request.is_some()
+                })
+            });
+            let throughput = measured.count as f64 / t.measured.duration_s;
+            class_row(name, measured.count, throughput, measured, predicted)
+        })
+        .collect()
+}
+
+fn class_row(
+    class: &str,
+    requests: u64,
+    throughput: f64,
+    measured: &Summary,
+    predicted: Option<(Summary, Option<f64>)>,
+) -> ClassComparison {
+    let err = |m: Option<f64>, s: Option<f64>| match (m, s) {
+        (Some(m), Some(s)) if m > 0.0 => Some(error_pct(m, s)),
+        _ => None,
+    };
+    let p95 = |s: &Summary| s.percentiles_s[2];
+    let (sim, analytic_s) = match &predicted {
+        Some((s, a)) => (Some(s), *a),
+        None => (None, None),
+    };
+    ClassComparison {
+        class: class.to_string(),
+        requests,
+        throughput,
+        measured_mean_s: measured.mean_s,
+        measured_p95_s: p95(measured),
+        predicted_mean_s: sim.and_then(|s| s.mean_s),
+        predicted_p95_s: sim.and_then(p95),
+        analytic_s,
+        error_pct: err(measured.mean_s, sim.and_then(|s| s.mean_s)),
+        p95_error_pct: err(p95(measured), sim.and_then(p95)),
+    }
 }
 
 /// The prediction at the ends of the estimated demands' intervals (each
@@ -219,7 +267,13 @@ fn band(
             return predict_analytic(&model, p);
         }
         let report = simulate(&model.net, &run_config(e, seed), Control::default()).ok()?;
-        overall(&colors_of(&report, &p.probe, None)).0.mean_s
+        overall(
+            &colors_of(&report, &p.probe, None)
+                .iter()
+                .collect::<Vec<_>>(),
+        )
+        .0
+        .mean_s
     };
     Some([at(false), at(true)])
 }
@@ -237,7 +291,7 @@ fn predict_analytic(model: &Model, p: &Prediction) -> Option<f64> {
             analytic_s: a.probe_mean(&p.probe, &c.color),
         })
         .collect();
-    overall(&colors).1
+    overall(&colors.iter().collect::<Vec<_>>()).1
 }
 
 /// What the model predicts for one colour of the experiment's probe.
@@ -260,6 +314,19 @@ struct Prediction {
     /// Mean simulated utilization of the queueing places.
     utilization: Option<f64>,
     events: u64,
+    /// What each colour stands for, for a generated behaviour model
+    /// (empty: each colour is the request class of its name).
+    roles: Vec<ColourRole>,
+}
+
+impl Prediction {
+    /// The colours `select` picks, together (their summaries' mixture, the
+    /// analytic mean weighted by their counts); `None` when it picks none.
+    fn predicted(&self, select: impl Fn(&str) -> bool) -> Option<(Summary, Option<f64>)> {
+        let picked: Vec<&ColorPrediction> =
+            self.colors.iter().filter(|c| select(&c.color)).collect();
+        (!picked.is_empty()).then(|| overall(&picked))
+    }
 }
 
 /// How the experiment's model is simulated.
@@ -285,7 +352,7 @@ fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, Exper
         .clone();
     let solved = crate::solve::analyse(&model.net);
     let colors = colors_of(&report, &probe, solved.as_ref().ok());
-    let (simulated, analytic_s) = overall(&colors);
+    let (simulated, analytic_s) = overall(&colors.iter().collect::<Vec<_>>());
     let analytic = match solved {
         Ok(a) => Analytic::Solved { method: a.method },
         Err(err) => Analytic::NotSolved {
@@ -301,6 +368,7 @@ fn predict(e: &Experiment, model: &Model, seed: u64) -> Result<Prediction, Exper
         analytic,
         utilization: (!utils.is_empty()).then(|| utils.iter().sum::<f64>() / utils.len() as f64),
         events: report.events,
+        roles: Vec::new(),
     })
 }
 
@@ -325,7 +393,7 @@ fn colors_of(
 
 /// The overall simulated summary and analytic mean of a probe's colours,
 /// weighted by the simulated counts.
-fn overall(colors: &[ColorPrediction]) -> (Summary, Option<f64>) {
+fn overall(colors: &[&ColorPrediction]) -> (Summary, Option<f64>) {
     let parts: Vec<&Summary> = colors.iter().map(|c| &c.simulated).collect();
     // The chosen probe has at least one colour (it was found among them).
     let simulated = crate::compare::mixture(&parts).unwrap_or_else(|| colors[0].simulated.clone());
@@ -353,6 +421,51 @@ fn model_error(e: &Experiment, source: crate::model::ModelError) -> ExperimentEr
     }
 }
 
+/// The model of a behaviour workload: the behaviour file and the
+/// estimated per-class demands (of the experiment's resources, as one
+/// processor-sharing station of `servers` servers) as a closed net, and
+/// what each of its colours stands for.
+fn generated_model(
+    e: &Experiment,
+    w: &super::BehaviorWorkload,
+    files: &dyn Files,
+    estimation: Option<&Report>,
+) -> Result<(Template, Vec<ColourRole>), ExperimentError> {
+    let text = files.read_to_string(&w.behavior)?;
+    let behavior: crate::behavior::BehaviorModel =
+        serde_json::from_str(&text).map_err(|err| ExperimentError::Behavior {
+            path: w.behavior.clone(),
+            why: err.to_string(),
+        })?;
+    let r = estimation.ok_or(ExperimentError::NoTraces)?;
+    let mut demands = Demands::new();
+    let mut classes: Vec<&str> = r.estimates.iter().map(|x| x.class.as_str()).collect();
+    classes.dedup();
+    for class in classes {
+        let (d, _) = chosen(r, &w.demands, Some(class)).map_err(|why| ExperimentError::Param {
+            name: format!("workload demand of {class}"),
+            why: why.into_owned(),
+        })?;
+        demands.insert(class, &r.resource, d);
+    }
+    let options = ModelOptions {
+        users: w.users.clone(),
+        think: w.think,
+        session_gap_s: w.session_gap_s,
+        servers: [(r.resource.clone(), u64::from(e.servers))].into(),
+    };
+    let generated = to_qpn(&behavior, &demands, &options)?;
+    let no_files = |name: &str| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{name}: a generated model reads no sample file"),
+        ))
+    };
+    let template =
+        Template::parse(&generated.yaml(), &no_files).map_err(|source| model_error(e, source))?;
+    Ok((template, generated.roles().to_vec()))
+}
+
 /// The experiment's model, parsed once; sample files are read beside it.
 fn read_model(e: &Experiment, files: &dyn Files) -> Result<Template, ExperimentError> {
     let text = files.read_to_string(&e.model)?;
@@ -375,7 +488,15 @@ fn estimation_runs(
     e.estimate_from
         .iter()
         .map(|r| {
-            let table = read_table(e, files, &r.requests, &r.utilization, &mut |_| {})?.0;
+            let table = read_table(
+                e,
+                files,
+                &r.requests,
+                &r.utilization,
+                &mut |_| {},
+                &mut |_| {},
+            )?
+            .0;
             Ok((r.name.clone(), table))
         })
         .collect()
@@ -711,6 +832,9 @@ struct Traces {
     response: Accumulator,
     /// Per class (ids of `table.classes`), successful requests.
     by_class: Vec<Accumulator>,
+    /// Per user class (the traces' `user_class` column), successful
+    /// requests.
+    by_user_class: Vec<(String, Summary)>,
     measured: MeasuredTraces,
 }
 
@@ -812,6 +936,7 @@ fn read_table(
     requests: &[std::path::PathBuf],
     utilization: &[std::path::PathBuf],
     each: &mut dyn FnMut(&crate::trace::Request),
+    file_done: &mut dyn FnMut(Option<&crate::trace::OriginLabels>),
 ) -> Result<(IntervalTable, Vec<String>), ExperimentError> {
     let trace_error = |p: &Path| {
         let path = p.to_path_buf();
@@ -829,24 +954,63 @@ fn read_table(
         pipeline
             .add_requests(files.open(p)?, &mut *each)
             .map_err(trace_error(p))?;
+        file_done(pipeline.last_origins());
     }
     let table = pipeline.finish().map_err(ExperimentError::Requests)?;
     Ok((table, known))
 }
 
 fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentError> {
-    let mut response = Accumulator::default();
-    let mut by_class: Vec<Accumulator> = Vec::new();
-    let (table, known) = read_table(e, files, &e.requests, &e.utilization, &mut |r| {
-        if r.success {
-            response.push(r.response_time);
-            let i = r.class.0 as usize;
-            if by_class.len() <= i {
-                by_class.resize_with(i + 1, Accumulator::default);
+    let response = std::cell::RefCell::new(Accumulator::default());
+    let by_class: std::cell::RefCell<Vec<Accumulator>> = Default::default();
+    // Per user class: this file's accumulators (by the file's own ids),
+    // then every file's summaries by name.
+    let this_file: std::cell::RefCell<Vec<Accumulator>> = Default::default();
+    let mut by_user_class: std::collections::BTreeMap<String, Vec<Summary>> = Default::default();
+    let (table, known) = read_table(
+        e,
+        files,
+        &e.requests,
+        &e.utilization,
+        &mut |r| {
+            if !r.success {
+                return;
             }
-            by_class[i].push(r.response_time);
-        }
-    })?;
+            response.borrow_mut().push(r.response_time);
+            push_at(
+                &mut by_class.borrow_mut(),
+                r.class.0 as usize,
+                r.response_time,
+            );
+            if let Some(g) = r.origin.user_class {
+                push_at(&mut this_file.borrow_mut(), g.0 as usize, r.response_time);
+            }
+        },
+        &mut |origins| {
+            let done = std::mem::take(&mut *this_file.borrow_mut());
+            let Some(o) = origins else { return };
+            for (name, acc) in o.user_classes.names().iter().zip(&done) {
+                if acc.count() > 0 {
+                    by_user_class
+                        .entry(name.clone())
+                        .or_default()
+                        .push(acc.summary());
+                }
+            }
+        },
+    )?;
+    let (response, by_class) = (response.into_inner(), by_class.into_inner());
+    let by_user_class = by_user_class
+        .into_iter()
+        .filter_map(|(name, parts)| {
+            let refs: Vec<&Summary> = parts.iter().collect();
+            let merged = match refs.as_slice() {
+                [one] => (*one).clone(),
+                _ => crate::compare::mixture(&refs)?,
+            };
+            Some((name, merged))
+        })
+        .collect();
     let resources = resources_of(e, &known)?;
     if table.summary.used == 0 {
         return Err(ExperimentError::NoSuccess);
@@ -857,8 +1021,16 @@ fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, ExperimentEr
         resources,
         response,
         by_class,
+        by_user_class,
         measured,
     })
+}
+
+fn push_at(accs: &mut Vec<Accumulator>, i: usize, x: f64) {
+    if accs.len() <= i {
+        accs.resize_with(i + 1, Accumulator::default);
+    }
+    accs[i].push(x);
 }
 
 /// The per-interval series and the means over the experiment's resources.

@@ -237,6 +237,28 @@ pub struct Experiment {
     pub run: RunSpec,
     /// Probe to compare [default: `response`, or the first].
     pub probe: Option<String>,
+    /// A closed workload from a behaviour model: the model is generated
+    /// from it and the estimated per-class demands (`model` is then the
+    /// behaviour file).
+    pub workload: Option<BehaviorWorkload>,
+}
+
+/// A closed workload learnt from sessions (`behavior learn`): users who
+/// follow the profiles' chains, with the experiment's estimated per-class
+/// demands on its resources as one processor-sharing station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BehaviorWorkload {
+    /// The behaviour model (JSON of `behavior learn`).
+    pub behavior: PathBuf,
+    /// Users.
+    pub users: crate::behavior::to_qpn::Users,
+    /// Which estimate gives the per-class demands.
+    pub demands: Pick,
+    /// Think times.
+    pub think: crate::behavior::to_qpn::ThinkTimes,
+    /// Mean gap between a user's sessions, seconds [default: the learnt
+    /// mean think time].
+    pub session_gap_s: Option<f64>,
 }
 
 /// The files of one run.
@@ -350,6 +372,11 @@ pub struct ExperimentResult {
     /// colour per class.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<ClassComparison>,
+    /// Measured against predicted per user class (a behaviour workload
+    /// whose profiles are the traces' user classes): each profile's
+    /// requests together.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_classes: Vec<ClassComparison>,
 }
 
 /// Measured against predicted for one request class (the probe's colour

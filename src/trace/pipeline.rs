@@ -107,6 +107,9 @@ pub struct Pipeline {
     labels: Labels,
     /// The origin columns of every file read, merged.
     origins: Option<OriginLabels>,
+    /// The last requests file's own origin labels (the ids its requests
+    /// carried).
+    last_origins: Option<OriginLabels>,
 }
 
 impl Pipeline {
@@ -129,6 +132,7 @@ impl Pipeline {
             agg,
             labels: Labels::new(),
             origins: None,
+            last_origins: None,
         }
     }
 
@@ -165,6 +169,7 @@ impl Pipeline {
         mut input: R,
         each: impl FnMut(&Request),
     ) -> Result<InputKind, TraceError> {
+        self.last_origins = None;
         if starts_with_intervals_header(&mut input)? {
             self.add_interval_rows(input)?;
             return Ok(InputKind::Intervals);
@@ -211,7 +216,10 @@ impl Pipeline {
                 }
             }
             match parser.join() {
-                Ok(origins) => self.merge_origins(&origins),
+                Ok(origins) => {
+                    self.merge_origins(&origins);
+                    self.last_origins = Some(origins);
+                }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
             Ok(())
@@ -247,6 +255,13 @@ impl Pipeline {
                 );
             }
         }
+    }
+
+    /// The origin labels of the last requests file added: the names of
+    /// the user-class, user and session ids its requests carried (ids are
+    /// per file; `None` after interval-level input).
+    pub fn last_origins(&self) -> Option<&OriginLabels> {
+        self.last_origins.as_ref()
     }
 
     /// The interval table.

@@ -738,3 +738,105 @@ fn behavior_model_refuses_what_it_cannot_build() {
         .collect();
     assert_eq!(sessions, ["ReadOnlyUser", "ActiveUser", "AnalyticalUser"]);
 }
+
+/// A study whose workload is a behaviour model: the model is generated
+/// from the profiles and the estimated demands, the users per class are
+/// set by name, and the run is compared per request class and per user
+/// class, each row counting exactly the trace's requests.
+#[test]
+fn a_study_predicts_per_request_and_user_class_from_a_behaviour_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = json_of(&[
+        "behavior",
+        "learn",
+        "--requests",
+        REAL,
+        "--by",
+        "user_class",
+        "--format",
+        "json",
+    ]);
+    std::fs::write(dir.path().join("b.json"), b.to_string()).unwrap();
+    let util = REAL.replace("requests.csv.gz", "utilization.csv.gz");
+    let study = format!(
+        "name: b
+experiments:
+  - name: n39
+    requests: {REAL}
+    utilization: {util}
+    resources: [request-path]
+    estimate: {{methods: [sdl], discipline: ps, bootstrap: 20}}
+    workload: {{behavior: b.json, users: {{ActiveUser: 13, ReadOnlyUser: 13, AnalyticalUser: 13}}, demands: sdl}}
+    run: {{requests: 100000}}
+"
+    );
+    std::fs::write(dir.path().join("s.yaml"), study).unwrap();
+    let out = dir.path().join("out");
+    let run = demandsim(
+        &[
+            "-q",
+            "study",
+            dir.path().join("s.yaml").to_str().unwrap(),
+            "--seed",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let e = &doc["experiments"][0];
+    for class in ["ActiveUser", "ReadOnlyUser", "AnalyticalUser"] {
+        assert_eq!(
+            e["params"][format!("users_{class}")],
+            13.0,
+            "{}",
+            e["params"]
+        );
+    }
+    let (requests, _) = log_counts();
+    let rows = |key: &str| -> BTreeMap<String, (u64, f64)> {
+        e[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key} in {e}"))
+            .iter()
+            .map(|c| {
+                let name = c["class"].as_str().unwrap().to_string();
+                (
+                    name,
+                    (
+                        c["requests"].as_u64().unwrap(),
+                        c["predicted_mean_s"].as_f64().unwrap(),
+                    ),
+                )
+            })
+            .collect()
+    };
+    let (by_class, by_user) = (rows("classes"), rows("user_classes"));
+    let mut want_class: BTreeMap<String, f64> = BTreeMap::new();
+    let mut want_user: BTreeMap<String, f64> = BTreeMap::new();
+    for ((user, class), n) in &requests {
+        *want_class.entry(class.clone()).or_default() += n;
+        *want_user.entry(user.clone()).or_default() += n;
+    }
+    for (want, got) in [(&want_class, &by_class), (&want_user, &by_user)] {
+        assert_eq!(want.len(), got.len(), "{got:?}");
+        for (name, n) in want {
+            assert_eq!(got[name].0 as f64, *n, "{name}");
+            assert!(got[name].1 > 0.0, "{name}: no prediction");
+        }
+    }
+    // The analytic mean of the generated model lies within the simulation's
+    // interval (three half-widths: one check on a fixed seed).
+    let (sim, hw, an) = (
+        e["simulated_s"].as_f64().unwrap(),
+        e["simulated"]["ci_half_width_s"].as_f64().unwrap(),
+        e["analytic_s"].as_f64().unwrap(),
+    );
+    assert!(
+        (sim - an).abs() <= 3.0 * hw,
+        "simulated {sim} ± {hw}, analytic {an}"
+    );
+}
