@@ -112,6 +112,8 @@ pub struct ModelOptions {
     pub session_gap_s: Option<f64>,
     /// Servers per resource (1 where not given).
     pub servers: BTreeMap<String, u64>,
+    /// The model's name.
+    pub name: String,
 }
 
 /// Why a behaviour model cannot become a net.
@@ -478,7 +480,7 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(behavior: &'a BehaviorModel, demands: &'a Demands, options: &'a ModelOptions) -> Self {
         let doc = ModelDoc {
-            name: "behavior".into(),
+            name: options.name.clone(),
             description: description(behavior, options),
             params: Ordered::default(),
             colors: Vec::new(),

@@ -63,6 +63,9 @@ pub struct ModelArgs {
     /// mean think time].
     #[arg(long, value_name = "SECONDS")]
     session_gap: Option<f64>,
+    /// The model's name.
+    #[arg(long, default_value = "behavior")]
+    name: String,
     /// Write to FILE instead of stdout (atomically).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -324,6 +327,7 @@ fn model(a: ModelArgs) -> Result<()> {
         think,
         session_gap_s: a.session_gap,
         servers,
+        name: a.name.clone(),
     };
     let generated = to_qpn(&behavior, &demands, &options).with_context(ctx)?;
     let mut out = Output::create(a.output.as_deref())?;

@@ -453,6 +453,7 @@ fn generated_model(
         think: w.think,
         session_gap_s: w.session_gap_s,
         servers: [(r.resource.clone(), u64::from(e.servers))].into(),
+        name: format!("behavior of {}", w.behavior.display()),
     };
     let generated = to_qpn(&behavior, &demands, &options)?;
     let no_files = |name: &str| {

@@ -840,3 +840,55 @@ experiments:
         "simulated {sim} ± {hw}, analytic {an}"
     );
 }
+
+/// The shipped behaviour and trading model are what the commands write
+/// from the shipped traces (scripts/trading-model.sh), and the model is
+/// solved with one chain per user class.
+#[test]
+fn the_shipped_trading_model_is_what_behavior_model_writes() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let shipped: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/traces/real/behavior.json")).unwrap(),
+    )
+    .unwrap();
+    let n21 = format!("{root}/traces/real/mixed-n21/requests.csv.gz");
+    let learnt = json_of(&[
+        "behavior",
+        "learn",
+        "--requests",
+        &n21,
+        "--by",
+        "user_class",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(shipped, learnt);
+    let run = demandsim(
+        &[
+            "behavior",
+            "model",
+            &format!("{root}/traces/real/behavior.json"),
+            "--users-per-profile",
+            "ActiveUser=13,ReadOnlyUser=13,AnalyticalUser=13",
+            "--demands",
+            &format!("{root}/traces/real/demands.csv"),
+            "--name",
+            "trading",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = std::fs::read_to_string(format!("{root}/models/trading.yaml")).unwrap();
+    assert!(
+        run.stdout == model,
+        "models/trading.yaml is stale: rerun scripts/trading-model.sh"
+    );
+    let m = demandsim::model::load(&model, &demandsim::model::LoadOptions::default()).unwrap();
+    let a = demandsim::solve::analyse(&m.net).unwrap();
+    let chains = a.notes.iter().filter(|n| n.contains("a chain")).count();
+    assert_eq!(chains, 3, "{:?}", a.notes);
+    assert_eq!(
+        a.probes.iter().filter(|p| p.mean_s.is_some()).count(),
+        a.probes.len()
+    );
+}
