@@ -22,7 +22,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
-    /// A behaviour model (`behavior learn --format json`, or `import m4j`).
+    /// A behaviour model (`behavior learn --format json|yaml`, or `import m4j`).
     #[arg(value_name = "BEHAVIOR.json")]
     behavior: PathBuf,
     /// Users; each new session picks its profile by the behaviour mix.
@@ -79,6 +79,8 @@ pub enum LearnFormat {
     Table,
     /// The model as JSON (states, profiles, transitions, think times).
     Json,
+    /// The same as YAML.
+    Yaml,
     /// Markov4JMeter behaviour CSVs (WESSBAS form) and a behaviour mix
     /// file, into the folder given by -o.
     M4j,
@@ -195,6 +197,7 @@ fn learn(a: LearnArgs) -> Result<()> {
             serde_json::to_writer_pretty(&mut out, &model)?;
             writeln!(out)?;
         }
+        LearnFormat::Yaml => out.write_all(serde_saphyr::to_string(&model)?.as_bytes())?,
         LearnFormat::Table => write_table(&mut out, &model)?,
         LearnFormat::M4j => unreachable!("written above"),
     }
@@ -318,7 +321,11 @@ fn model(a: ModelArgs) -> Result<()> {
     let ctx = || a.behavior.display().to_string();
     let text =
         std::fs::read_to_string(&a.behavior).with_context(|| format!("cannot read {}", ctx()))?;
-    let behavior: BehaviorModel = serde_json::from_str(&text).with_context(|| {
+    let parsed = match text.trim_start().starts_with('{') {
+        true => serde_json::from_str(&text).map_err(anyhow::Error::from),
+        false => serde_saphyr::from_str(&text).map_err(anyhow::Error::from),
+    };
+    let behavior: BehaviorModel = parsed.with_context(|| {
         format!("{}: not a behaviour model (the JSON of `behavior learn --format json` or `import m4j`)", ctx())
     })?;
     let demands = read_demands(&a)?;

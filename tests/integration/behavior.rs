@@ -883,6 +883,40 @@ fn the_shipped_trading_model_is_what_behavior_model_writes() {
         run.stdout == model,
         "models/trading.yaml is stale: rerun scripts/trading-model.sh"
     );
+    // The behaviour as YAML makes the same model.
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("b.yaml");
+    let run = demandsim(
+        &[
+            "behavior",
+            "learn",
+            "--requests",
+            &n21,
+            "--by",
+            "user_class",
+            "--format",
+            "yaml",
+            "-o",
+            yaml.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let from_yaml = demandsim(
+        &[
+            "behavior",
+            "model",
+            yaml.to_str().unwrap(),
+            "--users-per-profile",
+            "ActiveUser=13,ReadOnlyUser=13,AnalyticalUser=13",
+            "--demands",
+            &format!("{root}/traces/real/demands.csv"),
+            "--name",
+            "trading",
+        ],
+        b"",
+    );
+    assert!(from_yaml.stdout == model, "{}", from_yaml.stderr);
     let m = demandsim::model::load(&model, &demandsim::model::LoadOptions::default()).unwrap();
     let a = demandsim::solve::analyse(&m.net).unwrap();
     let chains = a.notes.iter().filter(|n| n.contains("a chain")).count();
