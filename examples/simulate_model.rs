@@ -5,8 +5,8 @@
 
 use demandsim::numeric::mmc_response_time;
 use demandsim::qpn::{
-    ArcSpec, Control, Departure, Dist, Mode, Net, Place, Probe, ProbePoint, Queue, RunConfig,
-    Scheduling, StopRule, Timing, Transition, Warmup, simulate,
+    ArcSpec, Control, Departure, Dist, Mode, Net, Place, Policy, Probe, ProbePoint, Queue,
+    RunConfig, Scheduling, StopRule, Timing, Transition, Warmup, simulate,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }],
         transitions: vec![
             Transition {
+                policy: Policy::Random,
                 name: "arrive".into(),
                 timing: Timing::Timed {
                     delay: Dist::exponential(1.0 / lambda)?,
@@ -42,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }],
             },
             Transition {
+                policy: Policy::Random,
                 name: "leave".into(),
                 timing: Timing::Immediate { weight: 1.0 },
                 modes: vec![Mode {

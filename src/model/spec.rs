@@ -110,6 +110,7 @@ pub struct ModeSpec {
 pub struct TransitionSpec {
     pub delay: Option<Spanned<DistSpec>>,
     pub weight: Option<Num>,
+    pub policy: Option<Name>,
     pub modes: Option<Vec<Spanned<ModeSpec>>>,
     pub each: Option<Name>,
     #[serde(rename = "in")]

@@ -16,7 +16,7 @@ use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::event::{Busy, Events, Target, Token};
-use super::net::{ArcSpec, Net, ProbePoint, Timing, ValidNet};
+use super::net::{ArcSpec, Net, Policy, ProbePoint, Timing, ValidNet};
 use super::queue::{self, Job, QueueState};
 use crate::stats::{BatchMeans, Moments, QuantileSketch};
 
@@ -155,6 +155,10 @@ pub struct Simulation<'n> {
     main_completions: u64,
     events: u64,
     in_queues: u64,
+    /// Tokens in each place's queue (for join-the-shortest-queue).
+    in_queue: Vec<u64>,
+    /// The mode each transition fired last (for round robin).
+    last_mode: Vec<usize>,
     token_limit: u64,
     /// Completed probe passages since the last drain, when recording.
     pub records: Vec<ProbeRecord>,
@@ -256,6 +260,8 @@ impl<'n> Simulation<'n> {
             main_completions: 0,
             events: 0,
             in_queues: 0,
+            in_queue: vec![0; np],
+            last_mode: vec![usize::MAX; nt],
             token_limit: DEFAULT_TOKEN_LIMIT,
             records: Vec::new(),
             recording: false,
@@ -339,7 +345,7 @@ impl<'n> Simulation<'n> {
                 }
                 self.timed[t].0 = false;
                 if self.pick_mode(t) {
-                    let m = self.choose_mode();
+                    let m = self.choose_mode(t);
                     self.fire(t, m);
                 }
                 self.mark_timed(t);
@@ -462,6 +468,7 @@ impl<'n> Simulation<'n> {
         self.pop_change(p, c, true);
         if self.places[p].queue.is_some() {
             self.in_queues += 1;
+            self.in_queue[p] += 1;
             self.arrive(p, c, token);
         } else {
             self.deposit(p, c, token);
@@ -579,6 +586,7 @@ impl<'n> Simulation<'n> {
         s.departures += 1;
         self.pop_change(p, c, false);
         self.in_queues -= 1;
+        self.in_queue[p] -= 1;
         self.deposit(p, c, job.token);
     }
 
@@ -599,9 +607,32 @@ impl<'n> Simulation<'n> {
         !self.modes.is_empty()
     }
 
-    fn choose_mode(&mut self) -> usize {
+    fn choose_mode(&mut self, t: usize) -> usize {
         if self.modes.len() == 1 {
+            self.last_mode[t] = self.modes[0].0;
             return self.modes[0].0;
+        }
+        match self.net.transitions[t].policy {
+            Policy::Random => {}
+            Policy::RoundRobin => {
+                let last = self.last_mode[t];
+                let next = self
+                    .modes
+                    .iter()
+                    .find(|m| m.0 > last)
+                    .unwrap_or(&self.modes[0])
+                    .0;
+                self.last_mode[t] = next;
+                return next;
+            }
+            Policy::ShortestQueue => return self.least_by(t, |s, p| (s.in_queue[p] as f64, 0.0)),
+            Policy::LeastUtilized => {
+                return self.least_by(t, |s, p| {
+                    let cap = s.net.places[p].queue.as_ref().and_then(|q| q.capacity());
+                    let busy = cap.map_or(0.0, |c| s.busy[p].busy / c);
+                    (busy, s.in_queue[p] as f64)
+                });
+            }
         }
         let total: f64 = self.modes.iter().map(|m| m.1).sum();
         let mut u = self.rng.random::<f64>() * total;
@@ -612,6 +643,26 @@ impl<'n> Simulation<'n> {
             u -= w;
         }
         self.modes.last().unwrap().0
+    }
+
+    /// The enabled mode of `t` whose output queueing places score least
+    /// (summed; the second part of the score breaks ties of the first);
+    /// ties to the first mode.
+    fn least_by(&self, t: usize, score: impl Fn(&Self, usize) -> (f64, f64)) -> usize {
+        let modes = &self.net.transitions[t].modes;
+        let mut best = ((f64::INFINITY, f64::INFINITY), self.modes[0].0);
+        for &(mi, _) in &self.modes {
+            let s = modes[mi]
+                .outputs
+                .iter()
+                .filter(|a| self.net.places[a.place].queue.is_some())
+                .map(|a| score(self, a.place))
+                .fold((0.0, 0.0), |acc, x| (acc.0 + x.0, acc.1 + x.1));
+            if s < best.0 {
+                best = (s, mi);
+            }
+        }
+        best.1
     }
 
     fn fire(&mut self, t: usize, m: usize) {
@@ -685,7 +736,7 @@ impl<'n> Simulation<'n> {
                 pick as usize
             };
             self.pick_mode(t);
-            let m = self.choose_mode();
+            let m = self.choose_mode(t);
             self.fire(t, m);
             fired += 1;
             if fired > 10_000_000 {

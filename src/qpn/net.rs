@@ -173,6 +173,56 @@ pub struct Transition {
     pub timing: Timing,
     /// Modes (at least one).
     pub modes: Vec<Mode>,
+    /// How it picks among its enabled modes.
+    pub policy: Policy,
+}
+
+/// How a transition picks one of its enabled modes when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// At random in proportion to the modes' weights (SimQPN's rule).
+    #[default]
+    Random,
+    /// In turn: the next enabled mode after the one picked last (its own
+    /// counter per transition).
+    RoundRobin,
+    /// The mode whose output queues hold the fewest tokens (join the
+    /// shortest queue); ties to the first mode.
+    ShortestQueue,
+    /// The mode whose output queues have the smallest fraction of busy
+    /// servers now; ties to the shorter queue, then to the first mode.
+    LeastUtilized,
+}
+
+impl Policy {
+    /// Every policy.
+    pub const ALL: [Policy; 4] = [
+        Self::Random,
+        Self::RoundRobin,
+        Self::ShortestQueue,
+        Self::LeastUtilized,
+    ];
+
+    /// Its name in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Random => "random",
+            Self::RoundRobin => "round-robin",
+            Self::ShortestQueue => "jsq",
+            Self::LeastUtilized => "least-utilized",
+        }
+    }
+
+    /// The policy a model file names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// "random, round-robin, jsq or least-utilized", for messages.
+    pub fn names() -> String {
+        let n: Vec<&str> = Self::ALL.iter().map(|p| p.name()).collect();
+        format!("{} or {}", n[..n.len() - 1].join(", "), n[n.len() - 1])
+    }
 }
 
 /// Where a probe starts or ends.

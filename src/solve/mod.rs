@@ -287,6 +287,13 @@ fn transition_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) -> Vec<(usiz
                 ));
             }
         }
+        if t.policy != crate::qpn::Policy::Random && t.modes.len() > 1 {
+            reasons.push(format!(
+                "transition {} picks its modes by {}: the solver handles random routing only",
+                t.name,
+                t.policy.name()
+            ));
+        }
         if let Timing::Timed { delay } = &t.timing
             && t.modes.iter().all(|m| m.inputs.is_empty())
         {

@@ -448,3 +448,97 @@ transitions:
     );
     assert_eq!(wait_of_b("normal"), 0.0);
 }
+
+/// Poisson arrivals at 1.6/s split over two single-server exponential
+/// containers (mean 1 s) by `policy`.
+fn two_containers(policy: &str) -> String {
+    format!(
+        "colors: [r]
+places:
+  C: {{copies: 2, queue: fcfs, service: {{r: {{exponential: 1}}}}}}
+transitions:
+  arrive: {{delay: {{exponential: 0.625}}, each: C, policy: {policy}, out: {{C: r}}}}
+  leave: {{each: C, in: {{C: r}}}}
+probes:
+  response: {{colors: [r], start: {{transition: arrive}}, end: {{transition: leave}}}}
+"
+    )
+}
+
+/// Mean response time of the E2/M/1 queue (GI/M/1 with Erlang-2
+/// interarrivals of phase rate `lambda`, service rate `mu`): σ is the root
+/// in (0, 1) of σ = A*(μ(1 − σ)) with A*(s) = (λ / (λ + s))², and
+/// R = 1 / (μ(1 − σ)).
+fn e2_m1_response(lambda: f64, mu: f64) -> f64 {
+    let mut sigma: f64 = 0.5;
+    for _ in 0..10_000 {
+        sigma = (lambda / (lambda + mu * (1.0 - sigma))).powi(2);
+    }
+    1.0 / (mu * (1.0 - sigma))
+}
+
+#[test]
+fn round_robin_gives_each_container_erlang_2_arrivals_and_jsq_beats_it() {
+    let stop = StopRule::Requests(400_000);
+    let mean_hw = |policy: &str| {
+        let r = run(&two_containers(policy), stop, 11);
+        (
+            r.probes[0].mean_s.unwrap(),
+            r.probes[0].ci_half_width_s.unwrap(),
+        )
+    };
+    let (rr, rr_hw) = mean_hw("round-robin");
+    let want = e2_m1_response(1.6, 1.0);
+    // Three checks at 95 % together: each at 1 − 0.05/3, z = 2.394.
+    let z = 2.394 / 1.96;
+    assert!(
+        (rr - want).abs() <= rr_hw * z,
+        "round robin {rr} ± {rr_hw}, E2/M/1 {want}"
+    );
+    let (random, random_hw) = mean_hw("random");
+    assert!(
+        (random - 5.0).abs() <= random_hw * z,
+        "random {random} ± {random_hw}, M/M/1 5"
+    );
+    let (jsq, jsq_hw) = mean_hw("jsq");
+    assert!(
+        jsq + jsq_hw < rr - rr_hw && rr + rr_hw < random - random_hw,
+        "jsq {jsq} ± {jsq_hw}, round robin {rr} ± {rr_hw}, random {random} ± {random_hw}"
+    );
+    let (lu, _) = mean_hw("least-utilized");
+    // One server each: the least utilized container is an idle one, and
+    // when both are busy the shorter queue: JSQ exactly.
+    assert!(
+        (lu - jsq).abs() <= jsq_hw * 3.0,
+        "least-utilized {lu}, jsq {jsq} ± {jsq_hw}"
+    );
+}
+
+#[test]
+fn an_unknown_policy_is_refused_with_its_place() {
+    let err = load(&two_containers("fastest"), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "unknown policy `fastest`; expected random, round-robin, jsq or least-utilized"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("line 5"), "{err}");
+}
+
+#[test]
+fn the_solver_says_it_handles_random_routing_only() {
+    for policy in ["round-robin", "jsq", "least-utilized"] {
+        let m = load(&two_containers(policy), &LoadOptions::default()).unwrap();
+        let err = demandsim::solve::analyse(&m.net).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("transition arrive picks its modes by {policy}: the solver handles random routing only")),
+            "{err}"
+        );
+    }
+    let m = load(&two_containers("random"), &LoadOptions::default()).unwrap();
+    let a = demandsim::solve::analyse(&m.net).unwrap();
+    assert!((a.probes[0].mean_s.unwrap() - 5.0).abs() < 1e-9);
+}

@@ -7,7 +7,7 @@ use super::places::PlaceIndex;
 use super::{Ctx, in_file_order, loc};
 use crate::model::spec::{ArcColors, ArcColorsRaw, ModeSpec, ModelSpec, NumSrc, TransitionSpec};
 use crate::model::{ModelError, at};
-use crate::qpn::{ArcSpec, Mode, Timing, Transition};
+use crate::qpn::{ArcSpec, Mode, Policy, Timing, Transition};
 
 /// The (line, column) each mode of each transition comes from.
 pub(super) type ModeSpans = Vec<Vec<(u64, u64)>>;
@@ -79,10 +79,23 @@ pub(super) fn build(
             name: key.value.clone(),
             timing,
             modes,
+            policy: policy(ts)?,
         });
         spans.push(mode_spans);
     }
     Ok((transitions, spans, zero_weight))
+}
+
+fn policy(ts: &TransitionSpec) -> Result<Policy, ModelError> {
+    let Some(p) = &ts.policy else {
+        return Ok(Policy::Random);
+    };
+    Policy::from_name(&p.value).ok_or_else(|| {
+        at(
+            p,
+            format!("unknown policy `{}`; expected {}", p.value, Policy::names()),
+        )
+    })
 }
 
 fn timing(ctx: &Ctx<'_>, ts: &TransitionSpec) -> Result<Timing, ModelError> {
