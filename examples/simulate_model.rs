@@ -20,6 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 servers,
                 service: vec![Some(Dist::exponential(demand)?)],
                 priority: vec![0],
+                shared: None,
             }),
             departure: Departure::Normal,
             initial: vec![0],
@@ -64,6 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             start: vec![ProbePoint::Transition(0)],
             end: vec![ProbePoint::Transition(1)],
         }],
+        queues: vec![],
     }
     .into_valid()?;
     let cfg = RunConfig {

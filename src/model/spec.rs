@@ -29,16 +29,35 @@ pub struct ModelSpec {
     pub colors: Vec<Name>,
     pub places: HashMap<Name, PlaceSpec>,
     #[serde(default)]
+    pub queues: HashMap<Name, SharedQueueSpec>,
+    #[serde(default)]
     pub transitions: HashMap<Name, TransitionSpec>,
     #[serde(default)]
     pub probes: HashMap<Name, ProbeSpec>,
+}
+
+/// `queues: {HOST: {queue: ps, servers: 12}}`: servers several places share.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedQueueSpec {
+    pub queue: Name,
+    pub servers: Option<Num>,
+}
+
+/// A place's `queue:`: a discipline (`ps`), or `{shared: HOST}`. (Spans do
+/// not survive untagged enums: the whole value carries the location.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum QueueRaw {
+    Own(String),
+    Shared { shared: String },
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceSpec {
     pub copies: Option<Num>,
-    pub queue: Option<Name>,
+    pub queue: Option<Spanned<QueueRaw>>,
     pub servers: Option<Num>,
     #[serde(default)]
     pub service: HashMap<Name, Spanned<DistSpec>>,

@@ -25,7 +25,8 @@ struct PlaceState {
     /// Tokens of the place, or of the depository of a queueing place.
     tokens: Vec<VecDeque<Token>>,
     fifo: bool,
-    queue: Option<QueueState>,
+    /// Its queue's slot in `Simulation::queues` (its own or a shared one).
+    queue: Option<u32>,
 }
 
 /// Statistics of one (place, colour) since the last reset.
@@ -130,6 +131,8 @@ pub struct Simulation<'n> {
     now: f64,
     pending: Events,
     places: Vec<PlaceState>,
+    /// The queues: each queueing place's own, then the shared ones.
+    queues: Vec<QueueState>,
     imm_of_place: Vec<Vec<u32>>,
     timed_of_place: Vec<Vec<u32>>,
     timed: Vec<(bool, u32)>,
@@ -195,15 +198,8 @@ impl<'n> Simulation<'n> {
                     .collect(),
             );
         }
-        let places = net
-            .places
-            .iter()
-            .map(|p| PlaceState {
-                tokens: vec![VecDeque::new(); nc],
-                fifo: p.departure == super::net::Departure::Fifo,
-                queue: p.queue.as_ref().map(QueueState::new),
-            })
-            .collect();
+        let (places, queues) = place_states(net);
+        let slots = queues.len();
         let mut enter_hooks = vec![Vec::new(); np];
         let mut exit_hooks = vec![Vec::new(); np];
         let mut trans_hooks = vec![Vec::new(); nt];
@@ -237,6 +233,7 @@ impl<'n> Simulation<'n> {
             now: 0.0,
             pending: Events::default(),
             places,
+            queues,
             imm_of_place,
             timed_of_place,
             timed: vec![(false, 0); nt],
@@ -254,7 +251,7 @@ impl<'n> Simulation<'n> {
             probe_color,
             nc,
             stats: (0..np * nc).map(|_| PlaceColorStats::new()).collect(),
-            busy: vec![Busy::default(); np],
+            busy: vec![Busy::default(); slots],
             probes,
             measure_start: 0.0,
             main_completions: 0,
@@ -327,12 +324,11 @@ impl<'n> Simulation<'n> {
         };
         self.now = time;
         match target {
-            Target::Queue { place, tag } => {
-                let p = place as usize;
-                let Some(job) = self.with_queue(p, |q, ctx| q.complete(tag, ctx)) else {
+            Target::Queue { place: slot, tag } => {
+                let Some(job) = self.with_slot(slot, |q, ctx| q.complete(tag, ctx)) else {
                     return Ok(()); // a stale wake-up
                 };
-                self.complete(p, job);
+                self.complete(job.place as usize, job);
                 self.events += 1;
             }
             Target::Timed {
@@ -544,21 +540,20 @@ impl<'n> Simulation<'n> {
 
     // ----- queues -----
 
-    /// Runs `f` on the queue of place `p` with its scheduling context.
+    /// Runs `f` on queue `slot` with its scheduling context.
     #[inline]
-    fn with_queue<T>(
+    fn with_slot<T>(
         &mut self,
-        p: usize,
+        slot: u32,
         f: impl FnOnce(&mut QueueState, &mut queue::Ctx<'_>) -> T,
     ) -> T {
         let mut ctx = queue::Ctx {
             now: self.now,
             events: &mut self.pending,
-            busy: &mut self.busy[p],
-            place: p as u32,
+            busy: &mut self.busy[slot as usize],
+            place: slot,
         };
-        let q = self.places[p].queue.as_mut().expect("a queueing place");
-        f(q, &mut ctx)
+        f(&mut self.queues[slot as usize], &mut ctx)
     }
 
     /// A token enters the queue of `p`: its service time is drawn now.
@@ -571,8 +566,10 @@ impl<'n> Simulation<'n> {
             color: c,
             token,
             service,
+            place: p as u32,
         };
-        self.with_queue(p, |q, ctx| q.arrive(job, ctx));
+        let slot = self.places[p].queue.expect("a queueing place");
+        self.with_slot(slot, |q, ctx| q.arrive(job, ctx));
     }
 
     /// A job finishes service: residence statistics, then the depository.
@@ -629,7 +626,10 @@ impl<'n> Simulation<'n> {
             Policy::LeastUtilized => {
                 return self.least_by(t, |s, p| {
                     let cap = s.net.places[p].queue.as_ref().and_then(|q| q.capacity());
-                    let busy = cap.map_or(0.0, |c| s.busy[p].busy / c);
+                    let busy = match (cap, s.places[p].queue) {
+                        (Some(c), Some(slot)) => s.busy[slot as usize].busy / c,
+                        _ => 0.0,
+                    };
                     (busy, s.in_queue[p] as f64)
                 });
             }
@@ -826,8 +826,48 @@ impl<'n> Simulation<'n> {
     /// Busy servers integrated over time since the reset, up to `now`
     /// (server-seconds; for IS, token-seconds in service).
     pub fn busy_area(&self, p: usize) -> f64 {
-        self.busy[p].area_at(self.now)
+        self.places[p]
+            .queue
+            .map_or(0.0, |slot| self.busy[slot as usize].area_at(self.now))
     }
+}
+
+/// Each place's state, and the queues: every queueing place's own (in
+/// place order), then the shared queues (the places naming one point to
+/// its slot).
+fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
+    let nc = net.colors.len();
+    let mut queues: Vec<QueueState> = Vec::new();
+    let own = net
+        .places
+        .iter()
+        .filter(|p| p.queue.as_ref().is_some_and(|q| q.shared.is_none()));
+    let first_shared = own.count();
+    let places = net
+        .places
+        .iter()
+        .map(|p| PlaceState {
+            tokens: vec![VecDeque::new(); nc],
+            fifo: p.departure == super::net::Departure::Fifo,
+            queue: p.queue.as_ref().map(|q| match q.shared {
+                Some(k) => (first_shared + k) as u32,
+                None => {
+                    queues.push(QueueState::new(q));
+                    (queues.len() - 1) as u32
+                }
+            }),
+        })
+        .collect();
+    for sq in &net.queues {
+        queues.push(QueueState::new(&super::net::Queue {
+            scheduling: sq.scheduling,
+            servers: sq.servers,
+            service: vec![None; nc],
+            priority: vec![0; nc],
+            shared: None,
+        }));
+    }
+    (places, queues)
 }
 
 /// For each output arc, the consumed token (index in consumption order)

@@ -21,8 +21,8 @@ pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use net::{
     ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, NoSuchProbe, Place, PlaceId,
-    Policy, Probe, ProbePoint, Queue, Scheduling, Timing, Transition, TransitionId, ValidNet,
-    choose_probe, default_probe, open_flows,
+    Policy, Probe, ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId,
+    ValidNet, choose_probe, default_probe, open_flows,
 };
 pub use run::{
     ConfigError, Control, PlaceResult, ProbeResult, RunConfig, RunError, SimReport, StopRule,

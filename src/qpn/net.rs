@@ -86,6 +86,23 @@ pub struct Queue {
     pub service: Vec<Option<Dist>>,
     /// Priority per colour (higher first; FCFS only).
     pub priority: Vec<i32>,
+    /// The shared queue (index into [`Net::queues`]) whose servers this
+    /// place competes for with the other places naming it; `None`: its
+    /// own servers. `scheduling` and `servers` are then the shared queue's.
+    pub shared: Option<usize>,
+}
+
+/// A queue whose servers several places share (a host's CPUs under its
+/// containers): each place keeps its own colours, service times and
+/// statistics; the servers are one pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedQueue {
+    /// Name.
+    pub name: String,
+    /// Scheduling discipline.
+    pub scheduling: Scheduling,
+    /// Servers (ignored for IS).
+    pub servers: u32,
 }
 
 impl Queue {
@@ -265,6 +282,8 @@ pub struct Net {
     pub transitions: Vec<Transition>,
     /// Probes.
     pub probes: Vec<Probe>,
+    /// Queues shared by several places.
+    pub queues: Vec<SharedQueue>,
 }
 
 /// A net that passed every check of [`Net::validate`]: what the engine,
@@ -358,6 +377,14 @@ pub enum NetError {
         place: String,
         /// The colour.
         color: String,
+    },
+    /// A place names a shared queue that is not there, or differs from it.
+    #[error(
+        "place {place}: its shared queue is missing, or its scheduling, servers or priorities differ from the queue's"
+    )]
+    SharedQueue {
+        /// The place.
+        place: String,
     },
     /// A probe without colours, start or end.
     #[error("probe {0} needs colours, a start and an end")]
@@ -472,6 +499,19 @@ impl Net {
         let Some(q) = &p.queue else { return Ok(()) };
         if q.service.len() != nc || q.priority.len() != nc {
             return Err(per_color("service and priority"));
+        }
+        if let Some(k) = q.shared {
+            let shared = self.queues.get(k).ok_or(NetError::SharedQueue {
+                place: p.name.clone(),
+            })?;
+            if shared.scheduling != q.scheduling
+                || shared.servers != q.servers
+                || q.priority.iter().any(|&x| x != 0)
+            {
+                return Err(NetError::SharedQueue {
+                    place: p.name.clone(),
+                });
+            }
         }
         if q.scheduling.has_servers()
             && let Err(rule) = q.scheduling.check_servers(u64::from(q.servers))

@@ -105,15 +105,15 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
     }
     let routing = routing::route(shape.net, &shape.is_class);
     let visits = visits(&shape, &routing, &sources)?;
-    let (station_places, stations) = stations(&shape, &visits);
+    let stations = stations(&shape, &visits);
     let solution = if open {
-        solve_open(&stations, shape.chains.len())
+        solve_open(&stations.list, shape.chains.len())
             .map_err(|e| NotProductForm(vec![e.to_string()]))?
     } else {
         let pops: Vec<u32> = (0..shape.chains.len())
             .map(|h| shape.chain_population(h).min(u32::MAX as u64) as u32)
             .collect();
-        solve_closed(&stations, &pops)
+        solve_closed(&stations.list, &pops)
     };
     for h in (0..shape.chains.len()).filter(|&h| shape.chains[h].len() > 1) {
         notes.push(format!(
@@ -121,13 +121,13 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
             shape.chain_words(h)
         ));
     }
-    let values = colour_values(&shape, &station_places, &stations, &visits, &solution);
-    let places = place_values(&shape, &station_places, &values, &solution);
+    let values = colour_values(&shape, &stations, &visits, &solution);
+    let places = place_values(&shape, &stations, &values, &solution);
     let solved = Solved {
         shape: &shape,
         routing: &routing,
         closed,
-        station_places: &station_places,
+        stations: &stations,
         visits: &visits,
         values: &values,
         solution: &solution,
@@ -230,7 +230,18 @@ fn station_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) {
             .copied()
             .filter(|&c| shape.can[p][c])
             .collect();
-        let dists: Vec<&Dist> = here.iter().filter_map(|&c| q.service[c].as_ref()).collect();
+        let mut dists: Vec<&Dist> = here.iter().filter_map(|&c| q.service[c].as_ref()).collect();
+        if let Some(k) = q.shared {
+            // A shared FCFS queue serves every colour of every place
+            // naming it: one mean for all of them.
+            for (o, other) in shape.net.places.iter().enumerate() {
+                let Some(oq) = other.queue.as_ref().filter(|oq| oq.shared == Some(k)) else {
+                    continue;
+                };
+                let seen = shape.classes.iter().filter(|&&c| shape.can[o][c]);
+                dists.extend(seen.filter_map(|&c| oq.service[c].as_ref()));
+            }
+        }
         if let Some(d) = dists.iter().find(|d| !d.is_exponential()) {
             reasons.push(format!(
                 "FCFS place {} has non-exponential service (mean {:.4} s, scv {:.3})",
@@ -412,49 +423,93 @@ fn inject_sources(net: &Net, sources: &[(usize, f64)], chain: &[usize], inject: 
     }
 }
 
-/// The queueing places some class visits, and their stations: one class
-/// per chain, its demand the visit-weighted sum of its colours' (the
-/// service per visit is that over the chain's visits).
-fn stations(shape: &Shape<'_>, visits: &[Vec<f64>]) -> (Vec<usize>, Vec<Station>) {
-    let net = shape.net;
-    let station_places: Vec<usize> = (0..net.places.len())
-        .filter(|&p| {
-            net.places[p].queue.is_some() && shape.classes.iter().any(|&c| visits[p][c] > 0.0)
-        })
-        .collect();
-    let stations = station_places
-        .iter()
-        .map(|&p| {
-            let q = net.places[p].queue.as_ref().unwrap();
-            let mean = |c: usize| q.service[c].as_ref().map_or(0.0, Dist::mean);
-            let (mut service, mut chain_visits) = (Vec::new(), Vec::new());
-            for chain in &shape.chains {
-                let v: f64 = chain.iter().map(|&c| visits[p][c]).sum();
-                let d: f64 = chain.iter().map(|&c| visits[p][c] * mean(c)).sum();
-                chain_visits.push(v);
-                service.push(if v > 0.0 { d / v } else { 0.0 });
-            }
-            Station {
-                name: net.places[p].name.clone(),
-                kind: match q.capacity() {
-                    None => StationKind::Delay,
-                    Some(servers) => StationKind::Queue {
-                        servers: servers as u32,
-                    },
-                },
-                service,
-                visits: chain_visits,
-            }
-        })
-        .collect();
-    (station_places, stations)
+/// The stations: each queueing place some class visits, with the places
+/// that share one queue together as one station.
+struct Stations {
+    /// Per place, its station.
+    of_place: Vec<Option<usize>>,
+    /// Per station, its places.
+    groups: Vec<Vec<usize>>,
+    /// The stations: one class per chain, its demand the visit-weighted
+    /// sum of its colours' over the station's places (the service per
+    /// visit is that over the chain's visits).
+    list: Vec<Station>,
 }
 
-/// Per station (in `station_places` order) and colour: throughput,
-/// residence per visit and population. A chain's colours at a station
-/// share its stretch (residence over service per visit): in a product-form
-/// station the mean population of a class is proportional to its offered
-/// load, with a factor common to all classes.
+fn stations(shape: &Shape<'_>, visits: &[Vec<f64>]) -> Stations {
+    let net = shape.net;
+    let np = net.places.len();
+    let (mut of_place, mut groups) = (vec![None; np], Vec::<Vec<usize>>::new());
+    let mut of_shared: std::collections::BTreeMap<usize, usize> = Default::default();
+    for p in 0..np {
+        let Some(q) = &net.places[p].queue else {
+            continue;
+        };
+        if !shape.classes.iter().any(|&c| visits[p][c] > 0.0) {
+            continue;
+        }
+        let g = match q.shared {
+            Some(k) => *of_shared.entry(k).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            }),
+            None => {
+                groups.push(Vec::new());
+                groups.len() - 1
+            }
+        };
+        groups[g].push(p);
+        of_place[p] = Some(g);
+    }
+    let list = groups.iter().map(|g| station(shape, visits, g)).collect();
+    Stations {
+        of_place,
+        groups,
+        list,
+    }
+}
+
+fn station(shape: &Shape<'_>, visits: &[Vec<f64>], group: &[usize]) -> Station {
+    let net = shape.net;
+    let q = net.places[group[0]].queue.as_ref().unwrap();
+    let mean = |p: usize, c: usize| {
+        let q = net.places[p].queue.as_ref().unwrap();
+        q.service[c].as_ref().map_or(0.0, Dist::mean)
+    };
+    let (mut service, mut chain_visits) = (Vec::new(), Vec::new());
+    for chain in &shape.chains {
+        let (mut v, mut d) = (0.0, 0.0);
+        for &p in group {
+            v += chain.iter().map(|&c| visits[p][c]).sum::<f64>();
+            d += chain
+                .iter()
+                .map(|&c| visits[p][c] * mean(p, c))
+                .sum::<f64>();
+        }
+        chain_visits.push(v);
+        service.push(if v > 0.0 { d / v } else { 0.0 });
+    }
+    Station {
+        name: match q.shared {
+            Some(k) => net.queues[k].name.clone(),
+            None => net.places[group[0]].name.clone(),
+        },
+        kind: match q.capacity() {
+            None => StationKind::Delay,
+            Some(servers) => StationKind::Queue {
+                servers: servers as u32,
+            },
+        },
+        service,
+        visits: chain_visits,
+    }
+}
+
+/// Per place and colour: throughput, residence per visit and population.
+/// The colours of a chain at a station (over all its places) share its
+/// stretch (residence over service per visit): in a product-form station
+/// the mean population of a class is proportional to its offered load,
+/// with a factor common to all classes.
 struct ColourValues {
     throughput: Vec<Vec<f64>>,
     residence: Vec<Vec<f64>>,
@@ -463,65 +518,68 @@ struct ColourValues {
 
 fn colour_values(
     shape: &Shape<'_>,
-    station_places: &[usize],
-    stations: &[Station],
+    stations: &Stations,
     visits: &[Vec<f64>],
     solution: &Solution,
 ) -> ColourValues {
-    let nc = shape.net.colors.len();
-    let zero = || vec![vec![0.0; nc]; station_places.len()];
+    let (np, nc) = (shape.net.places.len(), shape.net.colors.len());
+    let zero = || vec![vec![0.0; nc]; np];
     let mut out = ColourValues {
         throughput: zero(),
         residence: zero(),
         population: zero(),
     };
-    for (k, &p) in station_places.iter().enumerate() {
-        let (st, res) = (&stations[k], &solution.stations[k]);
-        let queue = shape.net.places[p].queue.as_ref().unwrap();
-        for &c in shape.classes.iter().filter(|&&c| visits[p][c] > 0.0) {
-            let h = shape.chain(c);
-            let (x, r, n) = if visits[p][c] == st.visits[h] {
-                (res.throughput[h], res.residence[h], res.population[h])
-            } else {
-                let mean = queue.service[c].as_ref().map_or(0.0, Dist::mean);
-                let stretch = if st.service[h] > 0.0 {
-                    res.residence[h] / st.service[h]
+    for (k, group) in stations.groups.iter().enumerate() {
+        let (st, res) = (&stations.list[k], &solution.stations[k]);
+        for &p in group {
+            let queue = shape.net.places[p].queue.as_ref().unwrap();
+            for &c in shape.classes.iter().filter(|&&c| visits[p][c] > 0.0) {
+                let h = shape.chain(c);
+                let (x, r, n) = if group.len() == 1 && visits[p][c] == st.visits[h] {
+                    (res.throughput[h], res.residence[h], res.population[h])
                 } else {
-                    1.0
+                    let mean = queue.service[c].as_ref().map_or(0.0, Dist::mean);
+                    let stretch = if st.service[h] > 0.0 {
+                        res.residence[h] / st.service[h]
+                    } else {
+                        1.0
+                    };
+                    let x = res.throughput[h] * visits[p][c] / st.visits[h];
+                    (x, mean * stretch, x * mean * stretch)
                 };
-                let x = res.throughput[h] * visits[p][c] / st.visits[h];
-                (x, mean * stretch, x * mean * stretch)
-            };
-            out.throughput[k][c] = x;
-            out.residence[k][c] = r;
-            out.population[k][c] = n;
+                out.throughput[p][c] = x;
+                out.residence[p][c] = r;
+                out.population[p][c] = n;
+            }
         }
     }
     out
 }
 
-/// Per station place and visiting colour: throughput, utilization,
-/// residence and population.
+/// Per station place and visiting colour: throughput, utilization (of
+/// its station: a shared queue's for the places sharing it), residence
+/// and population.
 fn place_values(
     shape: &Shape<'_>,
-    station_places: &[usize],
+    stations: &Stations,
     values: &ColourValues,
     solution: &Solution,
 ) -> Vec<PlaceValue> {
     let net = shape.net;
     let mut places = Vec::new();
-    for (k, &p) in station_places.iter().enumerate() {
+    for (p, k) in stations.of_place.iter().enumerate() {
+        let Some(k) = *k else { continue };
         for &c in &shape.classes {
-            if values.throughput[k][c] == 0.0 {
+            if values.throughput[p][c] == 0.0 {
                 continue;
             }
             places.push(PlaceValue {
                 place: net.places[p].name.clone(),
                 color: net.colors[c].clone(),
-                throughput: values.throughput[k][c],
+                throughput: values.throughput[p][c],
                 utilization: solution.stations[k].utilization,
-                mean_residence_s: values.residence[k][c],
-                mean_population: values.population[k][c],
+                mean_residence_s: values.residence[p][c],
+                mean_population: values.population[p][c],
             });
         }
     }
@@ -533,7 +591,7 @@ struct Solved<'a> {
     shape: &'a Shape<'a>,
     routing: &'a Routing,
     closed: bool,
-    station_places: &'a [usize],
+    stations: &'a Stations,
     visits: &'a [Vec<f64>],
     values: &'a ColourValues,
     solution: &'a Solution,
@@ -584,11 +642,11 @@ impl Solved<'_> {
     fn at(&self, ps: &[usize], c: usize) -> (f64, f64, f64) {
         let (mut x, mut q, mut xr) = (0.0, 0.0, 0.0);
         for &p in ps {
-            if let Some(k) = self.station_places.iter().position(|&s| s == p) {
+            if self.stations.of_place[p].is_some() {
                 let v = &self.values;
-                x += v.throughput[k][c];
-                q += v.population[k][c];
-                xr += v.throughput[k][c] * v.residence[k][c];
+                x += v.throughput[p][c];
+                q += v.population[p][c];
+                xr += v.throughput[p][c] * v.residence[p][c];
             } else {
                 x += self.flow(p, c);
             }
@@ -662,8 +720,8 @@ impl Solved<'_> {
         let v = routing::propagate(&sub, &inject, None)?;
         let started: f64 = inject.iter().sum();
         let mut total = 0.0;
-        for (k, &p) in self.station_places.iter().enumerate() {
-            total += v[p * nc + c] * self.values.residence[k][c];
+        for p in (0..np).filter(|&p| self.stations.of_place[p].is_some()) {
+            total += v[p * nc + c] * self.values.residence[p][c];
         }
         (started > 0.0).then(|| total / started)
     }

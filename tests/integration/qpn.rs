@@ -542,3 +542,143 @@ fn the_solver_says_it_handles_random_routing_only() {
     let a = demandsim::solve::analyse(&m.net).unwrap();
     assert!((a.probes[0].mean_s.unwrap() - 5.0).abs() < 1e-9);
 }
+
+/// Two places sharing one processor-sharing queue of 2 servers: class a
+/// (0.8/s, 0.5 s) at A and class b (0.6/s, 1 s) at B.
+const SHARED_PS: &str = "colors: [a, b]
+queues:
+  HOST: {queue: ps, servers: 2}
+places:
+  A: {queue: {shared: HOST}, service: {a: {exponential: 0.5}}}
+  B: {queue: {shared: HOST}, service: {b: {exponential: 1.0}}}
+transitions:
+  arrive_a: {delay: {exponential: 1 / 0.8}, out: {A: a}}
+  arrive_b: {delay: {exponential: 1 / 0.6}, out: {B: b}}
+  leave_a: {in: {A: a}}
+  leave_b: {in: {B: b}}
+probes:
+  response:
+    colors: [a, b]
+    start: [{transition: arrive_a}, {transition: arrive_b}]
+    end: [{transition: leave_a}, {transition: leave_b}]
+";
+
+/// One M/M/c-PS station with the combined load: the mean number present
+/// is M/M/c's, N = a + C(c, a) · ρ / (1 − ρ) with offered load a, and a
+/// job needing S seconds stays S · N / a (PS: proportional to its need).
+#[test]
+fn places_sharing_a_ps_queue_are_one_mmc_ps_station() {
+    let (a, c) = (0.8 * 0.5 + 0.6 * 1.0, 2.0);
+    let rho = a / c;
+    // Erlang C by its definition.
+    let term = a * a / 2.0 * c / (c - a);
+    let erlang_c = term / (1.0 + a + term);
+    let n = a + erlang_c * rho / (1.0 - rho);
+    let want = [("a", 0.5 * n / a), ("b", 1.0 * n / a)];
+    let m = load(SHARED_PS, &LoadOptions::default()).unwrap();
+    let an = demandsim::solve::analyse(&m.net).unwrap();
+    for (colour, w) in want {
+        let got = an.probe_mean("response", colour).unwrap();
+        assert!(
+            (got - w).abs() < 1e-9,
+            "{colour}: solver {got}, M/M/2-PS {w}"
+        );
+    }
+    let r = run(SHARED_PS, StopRule::Requests(400_000), 5);
+    for (colour, w) in want {
+        let p = r.probes.iter().find(|p| p.color == colour).unwrap();
+        let (mean, hw) = (p.mean_s.unwrap(), p.ci_half_width_s.unwrap());
+        // Two checks at 95 % together: z = 2.241.
+        assert!(
+            (mean - w).abs() <= hw * 2.241 / 1.96,
+            "{colour}: simulated {mean} ± {hw}, M/M/2-PS {w}"
+        );
+    }
+    // Every place sharing the queue reports the queue's utilization, a / c.
+    for place in ["A", "B"] {
+        let u = r
+            .places
+            .iter()
+            .find(|p| p.place == place)
+            .unwrap()
+            .utilization
+            .unwrap();
+        assert!(
+            (u - rho).abs() < 0.01,
+            "{place}: utilization {u}, want {rho}"
+        );
+    }
+}
+
+#[test]
+fn a_shared_queue_that_is_not_there_is_refused_with_its_place() {
+    for (from, to, says) in [
+        (
+            "{queue: {shared: HOST}, service: {b:",
+            "{queue: {shared: DISK}, service: {b:",
+            "`queue: {shared: DISK}` names no queue under `queues` (there: HOST)",
+        ),
+        (
+            "B: {queue: {shared: HOST},",
+            "B: {queue: {shared: HOST}, servers: 3,",
+            "place `B` shares queue `HOST`: its servers are set there",
+        ),
+        (
+            "HOST: {queue: ps, servers: 2}",
+            "HOST: {queue: fastest, servers: 2}",
+            "unknown scheduling `fastest`",
+        ),
+    ] {
+        let err = load(&SHARED_PS.replace(from, to), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{err}");
+        assert!(err.contains("line "), "{err}");
+    }
+}
+
+/// The host readings: containers sharing the host's CPUs are one
+/// M/M/c-PS station of c = cpus (the pools of 90 connections never bind
+/// at these loads, and round robin cannot matter when every container runs
+/// on the same CPUs). At 4 CPUs (ET8's host) the load is 88 %.
+#[test]
+fn shipped_host_models_are_one_mmc_ps_station_of_the_hosts_cpus() {
+    for (name, rate, demand) in [
+        ("qpn5-host", 4.849, 0.727264667),
+        ("qpn10-host", 3.826, 0.3652765),
+    ] {
+        let text =
+            std::fs::read_to_string(format!("{}/models/{name}.yaml", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        let opts = LoadOptions {
+            params: demandsim::model::Params::new().with("cpus", 4.0),
+            ..LoadOptions::default()
+        };
+        let m = load(&text, &opts).unwrap();
+        let a: f64 = rate * demand;
+        let c = 4u32;
+        // Erlang C from Erlang B's recursion.
+        let mut b = 1.0;
+        for k in 1..=c {
+            b = a * b / (k as f64 + a * b);
+        }
+        let rho = a / c as f64;
+        let erlang_c = b / (1.0 - rho * (1.0 - b));
+        let want = demand * (a + erlang_c * rho / (1.0 - rho)) / a;
+        let cfg = RunConfig {
+            stop: StopRule::Requests(400_000),
+            warmup: Warmup::Auto,
+            seed: 3,
+            ..RunConfig::default()
+        };
+        let r = simulate(&m.net, &cfg, Control::default()).unwrap();
+        let (mean, hw) = (
+            r.probes[0].mean_s.unwrap(),
+            r.probes[0].ci_half_width_s.unwrap(),
+        );
+        assert!(
+            (mean - want).abs() <= hw * 2.241 / 1.96,
+            "{name}: simulated {mean} ± {hw}, M/M/4-PS {want}"
+        );
+    }
+}

@@ -88,25 +88,28 @@ pub(super) fn stability(net: &Net, policy: Stability) -> Result<OpenLoads, Model
 }
 
 /// Offered load (busy servers) and capacity of each non-IS queueing place
-/// of an open net whose token flows follow from its sources by routing
-/// weights; `None` for closed nets or nets with joins.
+/// (places sharing a queue together, under the queue's name) of an open
+/// net whose token flows follow from its sources by routing weights;
+/// `None` for closed nets or nets with joins.
 pub fn open_loads(net: &Net) -> OpenLoads {
     let flows = qpn::open_flows(net)?;
     let nc = net.colors.len();
-    Some(
-        net.places
-            .iter()
-            .enumerate()
-            .filter_map(|(p, pl)| {
-                let q = pl.queue.as_ref()?;
-                if !q.scheduling.has_servers() {
-                    return None;
-                }
-                let load: f64 = (0..nc)
-                    .map(|c| flows[p][c] * q.service[c].as_ref().map_or(0.0, Dist::mean))
-                    .sum();
-                Some((pl.name.clone(), load, q.servers as f64))
-            })
-            .collect(),
-    )
+    let mut loads: Vec<(String, f64, f64)> = Vec::new();
+    for (p, pl) in net.places.iter().enumerate() {
+        let Some(q) = pl.queue.as_ref().filter(|q| q.scheduling.has_servers()) else {
+            continue;
+        };
+        let load: f64 = (0..nc)
+            .map(|c| flows[p][c] * q.service[c].as_ref().map_or(0.0, Dist::mean))
+            .sum();
+        let name = q.shared.map_or(&pl.name, |k| &net.queues[k].name);
+        match loads
+            .iter_mut()
+            .find(|l| q.shared.is_some() && &l.0 == name)
+        {
+            Some(l) => l.1 += load,
+            None => loads.push((name.clone(), load, q.servers as f64)),
+        }
+    }
+    Some(loads)
 }

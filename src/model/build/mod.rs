@@ -28,7 +28,8 @@ pub(super) fn net(
     stability: Stability,
 ) -> Result<(ValidNet, OpenLoads), ModelError> {
     let ctx = Ctx::new(t, values)?;
-    let (places, index) = places::build(&ctx, &t.spec)?;
+    let queues = places::shared_queues(&ctx, &t.spec)?;
+    let (places, index) = places::build(&ctx, &t.spec, &queues)?;
     let (transitions, mut mode_spans, zero_weight) = transitions::build(&ctx, &t.spec, &index)?;
     let probes = probes::build(&ctx, &t.spec, &index, &transitions)?;
     let mut net = Net {
@@ -36,6 +37,7 @@ pub(super) fn net(
         places,
         transitions,
         probes,
+        queues,
     };
     if zero_weight {
         diagnose::prune_after_zero_weights(&mut net, &mut mode_spans)?;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use serde_saphyr::Spanned;
 
 use super::{Ctx, in_file_order, loc};
-use crate::model::spec::{ModelSpec, PlaceSpec};
+use crate::model::spec::{ModelSpec, PlaceSpec, QueueRaw};
 use crate::model::{MAX_INITIAL_TOKENS, ModelError, at};
-use crate::qpn::{Departure, Place, Queue, Scheduling};
+use crate::qpn::{Departure, Place, Queue, Scheduling, SharedQueue};
 
 /// Place names as the file writes them, resolved to net indices.
 pub(super) struct PlaceIndex {
@@ -24,7 +24,8 @@ impl PlaceIndex {
     }
 
     /// Resolves a place reference; `each` gives the copy index for the
-    /// replicated place named there.
+    /// replicated place named there, and for every place with as many
+    /// copies.
     pub(super) fn resolve(
         &self,
         s: &Spanned<String>,
@@ -40,9 +41,13 @@ impl PlaceIndex {
                 ),
             ));
         };
+        // A place with as many copies as the `each` place goes along with
+        // it copy by copy (container i's connection pool with container i).
+        let each_copies = each.and_then(|(name, _)| self.copies(name).flatten());
         Ok(match (copies, each) {
             (None, _) => vec![first],
             (Some(_), Some((name, i))) if name == s.value => vec![first + i],
+            (Some(k), Some((_, i))) if Some(k) == each_copies => vec![first + i],
             (Some(k), _) => (first..first + k).collect(),
         })
     }
@@ -52,6 +57,7 @@ impl PlaceIndex {
 pub(super) fn build(
     ctx: &Ctx<'_>,
     spec: &ModelSpec,
+    shared: &[SharedQueue],
 ) -> Result<(Vec<Place>, PlaceIndex), ModelError> {
     let keys = in_file_order(&spec.places, |k| loc(k));
     let mut places = Vec::new();
@@ -65,7 +71,7 @@ pub(super) fn build(
             .by_name
             .insert(key.value.clone(), (places.len(), copies));
         let initial = initial(ctx, ps)?;
-        let queue = queue(ctx, &key.value, ps)?;
+        let queue = queue(ctx, &key.value, ps, shared)?;
         let departure = departure(ps)?;
         let names: Vec<String> = match copies {
             Some(k) => (1..=k).map(|i| format!("{}{i}", key.value)).collect(),
@@ -120,8 +126,109 @@ fn departure(ps: &PlaceSpec) -> Result<Departure, ModelError> {
     }
 }
 
+/// The top-level `queues`, in file order.
+pub(super) fn shared_queues(
+    ctx: &Ctx<'_>,
+    spec: &ModelSpec,
+) -> Result<Vec<SharedQueue>, ModelError> {
+    let mut out = Vec::new();
+    for (key, qs) in in_file_order(&spec.queues, |k| loc(k)) {
+        let scheduling = scheduling(&qs.queue)?;
+        let servers = servers(ctx, scheduling, qs.servers.as_ref())?;
+        out.push(SharedQueue {
+            name: key.value.clone(),
+            scheduling,
+            servers,
+        });
+    }
+    Ok(out)
+}
+
+fn scheduling(q: &Spanned<String>) -> Result<Scheduling, ModelError> {
+    Scheduling::from_name(&q.value).ok_or_else(|| {
+        at(
+            q,
+            format!(
+                "unknown scheduling `{}`; expected {}",
+                q.value,
+                Scheduling::names()
+            ),
+        )
+    })
+}
+
+fn servers(
+    ctx: &Ctx<'_>,
+    scheduling: Scheduling,
+    n: Option<&crate::model::spec::Num>,
+) -> Result<u32, ModelError> {
+    let Some(n) = n else { return Ok(1) };
+    if !scheduling.has_servers() {
+        return Err(at(n, "an IS queue has no servers to set"));
+    }
+    let s = ctx.count(n, "servers", 1_000_000)?;
+    scheduling.check_servers(s).map_err(|m| at(n, m))?;
+    Ok(s as u32)
+}
+
+/// The place's own discipline and servers, or its shared queue's.
+fn discipline(
+    ctx: &Ctx<'_>,
+    place: &str,
+    ps: &PlaceSpec,
+    q: &Spanned<QueueRaw>,
+    shared: &[SharedQueue],
+) -> Result<(Scheduling, u32, Option<usize>), ModelError> {
+    match &q.value {
+        QueueRaw::Own(name) => {
+            let s = scheduling(&Spanned {
+                value: name.clone(),
+                referenced: q.referenced,
+                defined: q.defined,
+            })?;
+            Ok((s, servers(ctx, s, ps.servers.as_ref())?, None))
+        }
+        QueueRaw::Shared { shared: name } => {
+            let Some(k) = shared.iter().position(|x| &x.name == name) else {
+                let known: Vec<&str> = shared.iter().map(|x| x.name.as_str()).collect();
+                return Err(at(
+                    q,
+                    format!(
+                        "place `{place}`: `queue: {{shared: {name}}}` names no queue under `queues` (there: {})",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            };
+            if let Some(n) = &ps.servers {
+                return Err(at(
+                    n,
+                    format!("place `{place}` shares queue `{name}`: its servers are set there"),
+                ));
+            }
+            if let Some((c, _)) = ps.priority.iter().next() {
+                return Err(at(
+                    c,
+                    format!(
+                        "place `{place}` shares queue `{name}`: priorities apply to a queue of its own"
+                    ),
+                ));
+            }
+            Ok((shared[k].scheduling, shared[k].servers, Some(k)))
+        }
+    }
+}
+
 /// The queue of a queueing place; `None` for an ordinary place.
-fn queue(ctx: &Ctx<'_>, place: &str, ps: &PlaceSpec) -> Result<Option<Queue>, ModelError> {
+fn queue(
+    ctx: &Ctx<'_>,
+    place: &str,
+    ps: &PlaceSpec,
+    shared: &[SharedQueue],
+) -> Result<Option<Queue>, ModelError> {
     let Some(q) = &ps.queue else {
         if let Some((k, _)) = ps.service.iter().next() {
             return Err(at(
@@ -134,27 +241,7 @@ fn queue(ctx: &Ctx<'_>, place: &str, ps: &PlaceSpec) -> Result<Option<Queue>, Mo
         }
         return Ok(None);
     };
-    let scheduling = Scheduling::from_name(&q.value).ok_or_else(|| {
-        at(
-            q,
-            format!(
-                "unknown scheduling `{}`; expected {}",
-                q.value,
-                Scheduling::names()
-            ),
-        )
-    })?;
-    let servers = match &ps.servers {
-        Some(n) => {
-            if !scheduling.has_servers() {
-                return Err(at(n, "an IS queue has no servers to set"));
-            }
-            let s = ctx.count(n, "servers", 1_000_000)?;
-            scheduling.check_servers(s).map_err(|m| at(n, m))?;
-            s as u32
-        }
-        None => 1,
-    };
+    let (scheduling, servers, shared) = discipline(ctx, place, ps, q, shared)?;
     let mut service = vec![None; ctx.colors.len()];
     for (c, d) in in_file_order(&ps.service, |k| loc(k)) {
         service[ctx.color(c)?] = Some(ctx.dist(d)?);
@@ -173,5 +260,6 @@ fn queue(ctx: &Ctx<'_>, place: &str, ps: &PlaceSpec) -> Result<Option<Queue>, Mo
         servers,
         service,
         priority,
+        shared,
     }))
 }

@@ -204,7 +204,7 @@ fn arcs(
             return Err(at(
                 pname,
                 format!(
-                    "place `{}` has copies: use `each: {}` in this mode to refer to one copy",
+                    "place `{}` has copies: use `each: {}` (or `each:` a place with as many copies) in this mode to refer to one copy",
                     pname.value, pname.value
                 ),
             ));

@@ -31,6 +31,10 @@ pub(crate) struct Job {
     pub color: usize,
     pub token: Token,
     pub service: f64,
+    /// The place whose token it is (the engine's; a discipline carries it
+    /// unread, so a queue several places share returns each job to its
+    /// own place).
+    pub place: u32,
 }
 
 /// What a discipline may do to the simulation: ask to be woken, report
@@ -242,6 +246,7 @@ pub(crate) mod testing {
             servers,
             service: vec![Some(Dist::exponential(1.0).unwrap()); colors],
             priority: vec![0; colors],
+            shared: None,
         }
     }
 
@@ -284,6 +289,7 @@ pub(crate) mod testing {
                     color,
                     token,
                     service,
+                    place: 0,
                 },
                 &mut ctx,
             );
