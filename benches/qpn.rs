@@ -85,6 +85,11 @@ fn benches(c: &mut Criterion) {
         ),
     );
     events(c, "qpn10 closed", &model("qpn10.yaml", &[]));
+    events(
+        c,
+        "qpn10-host: 10 containers sharing 12 CPUs, round robin",
+        &model("qpn10-host.yaml", &[]),
+    );
     events(c, "PS with 1000 tokens", &inline(PS_1000, &[]));
     events(
         c,

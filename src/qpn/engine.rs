@@ -160,7 +160,8 @@ pub struct Simulation<'n> {
     in_queues: u64,
     /// Tokens in each place's queue (for join-the-shortest-queue).
     in_queue: Vec<u64>,
-    /// The mode each transition fired last (for round robin).
+    /// The mode each transition fired last (for round robin; empty when
+    /// no transition goes round robin).
     last_mode: Vec<usize>,
     token_limit: u64,
     /// Completed probe passages since the last drain, when recording.
@@ -258,7 +259,17 @@ impl<'n> Simulation<'n> {
             events: 0,
             in_queues: 0,
             in_queue: vec![0; np],
-            last_mode: vec![usize::MAX; nt],
+            // Only when some transition goes round robin (the counter
+            // costs a store per firing otherwise).
+            last_mode: if net
+                .transitions
+                .iter()
+                .any(|t| t.policy == Policy::RoundRobin)
+            {
+                vec![usize::MAX; nt]
+            } else {
+                Vec::new()
+            },
             token_limit: DEFAULT_TOKEN_LIMIT,
             records: Vec::new(),
             recording: false,
@@ -606,8 +617,11 @@ impl<'n> Simulation<'n> {
 
     fn choose_mode(&mut self, t: usize) -> usize {
         if self.modes.len() == 1 {
-            self.last_mode[t] = self.modes[0].0;
-            return self.modes[0].0;
+            let m = self.modes[0].0;
+            if let Some(last) = self.last_mode.get_mut(t) {
+                *last = m;
+            }
+            return m;
         }
         match self.net.transitions[t].policy {
             Policy::Random => {}

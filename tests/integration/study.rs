@@ -426,6 +426,15 @@ fn compare_uses_the_study_sign_and_gates_on_max_error() {
     assert!(run.stderr.contains("truth.json") && run.stderr.contains("simulate --format json"));
 }
 
+/// Erlang C by Erlang B's recursion.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (k as f64 + a * b);
+    }
+    b / (1.0 - a / c as f64 * (1.0 - b))
+}
+
 #[test]
 fn reproduce_runs_the_shipped_study_and_the_replicas_recover_the_demands() {
     let dir = tempfile::tempdir().unwrap();
@@ -444,7 +453,20 @@ fn reproduce_runs_the_shipped_study_and_the_replicas_recover_the_demands() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let studies = v["studies"].as_array().unwrap();
     let reference = &studies[0];
-    assert_eq!(reference["experiments"].as_array().unwrap().len(), 18);
+    assert_eq!(reference["experiments"].as_array().unwrap().len(), 24);
+    // The host reading of ET8: five containers on 4 shared CPUs are one
+    // M/M/4-PS station at 3.152/s of 0.397753 s.
+    let host = exp(reference, "ET8-host");
+    let (a, d) = (3.152 * 0.397753, 0.397753);
+    let want = d * (a + erlang_c(4, a) * (a / 4.0) / (1.0 - a / 4.0)) / a;
+    let (r, hw) = (
+        host["simulated_s"].as_f64().unwrap(),
+        host["simulated_ci_half_width_s"].as_f64().unwrap(),
+    );
+    assert!(
+        (r - want).abs() <= 2.0 * hw,
+        "ET8-host {r} ± {hw}, M/M/4-PS {want}"
+    );
     // method.md: closed, 90 clients, think 0.166 s, demand 0.998 s on 12
     // servers saturates (about 7.3 s); open is an M/M/12 at about 52 % load.
     let closed = exp(reference, "ET1-closed");
