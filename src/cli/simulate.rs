@@ -418,6 +418,7 @@ fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String 
         "U",
         "R [s]",
         "± CI [s]",
+        "depository [s]",
     ]);
     for p in &r.places {
         t.row(vec![
@@ -429,8 +430,17 @@ fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String 
             num(p.utilization),
             num(p.mean_residence_s),
             num(p.ci_half_width_s),
+            num(p.mean_depository_s),
         ]);
     }
     s.push_str(&t.render());
+    if !r.queues.is_empty() {
+        let mut q = Table::new(["shared queue", "U"]);
+        for x in &r.queues {
+            q.row(vec![x.queue.clone(), num(x.utilization)]);
+        }
+        s.push('\n');
+        s.push_str(&q.render());
+    }
     s
 }

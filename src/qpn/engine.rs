@@ -45,6 +45,9 @@ pub struct PlaceColorStats {
     pub residence_bm: BatchMeans,
     /// Service times drawn for completed services, seconds.
     pub service: Moments,
+    /// Times tokens waited in a queueing place's depository before a
+    /// transition took them, seconds (QPME's depository residence).
+    pub depository: Moments,
 }
 
 impl PlaceColorStats {
@@ -58,6 +61,7 @@ impl PlaceColorStats {
             residence: Moments::default(),
             residence_bm: BatchMeans::default(),
             service: Moments::default(),
+            depository: Moments::default(),
         }
     }
     /// Time-integral of the population up to `now`.
@@ -517,12 +521,14 @@ impl<'n> Simulation<'n> {
             .expect("an enabled input");
         let nc = self.nc;
         let s = &mut self.stats[p * nc + c];
+        let r = self.now - token.entered;
         if self.places[p].queue.is_none() {
-            let r = self.now - token.entered;
             s.residence.push(r);
             s.residence_bm.push(r);
             s.departures += 1;
             self.pop_change(p, c, false);
+        } else {
+            s.depository.push(r);
         }
         self.place_hooks(p, false, c, &mut token);
         if self.places[p].fifo {
@@ -837,7 +843,15 @@ impl<'n> Simulation<'n> {
         &self.probes[k * self.nc + c]
     }
 
-    /// Busy servers integrated over time since the reset, up to `now`
+    /// Busy servers of shared queue `k` integrated over time since the
+    /// reset, up to `now` (server-seconds).
+    pub fn shared_busy_area(&self, k: usize) -> f64 {
+        let slot = self.queues.len() - self.net.queues.len() + k;
+        self.busy[slot].area_at(self.now)
+    }
+
+    /// Busy servers of place `p`'s queue (its own, or the shared one it
+    /// names) integrated over time since the reset, up to `now`
     /// (server-seconds; for IS, token-seconds in service).
     pub fn busy_area(&self, p: usize) -> f64 {
         self.places[p]

@@ -25,6 +25,6 @@ pub use net::{
     ValidNet, choose_probe, default_probe, open_flows,
 };
 pub use run::{
-    ConfigError, Control, PlaceResult, ProbeResult, RunConfig, RunError, SimReport, StopRule,
-    Warmup, WarmupError, WarmupReport, simulate,
+    ConfigError, Control, PlaceResult, ProbeResult, QueueResult, RunConfig, RunError, SimReport,
+    StopRule, Warmup, WarmupError, WarmupReport, simulate,
 };

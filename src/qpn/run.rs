@@ -180,6 +180,18 @@ pub struct PlaceResult {
     pub ci_half_width_s: Option<f64>,
     /// Mean service time actually drawn, seconds (queueing places).
     pub mean_service_s: Option<f64>,
+    /// Mean time a token waits in the depository of a queueing place
+    /// before a transition takes it, seconds (QPME's depository residence).
+    pub mean_depository_s: Option<f64>,
+}
+
+/// A queue several places share.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueResult {
+    /// Its name.
+    pub queue: String,
+    /// Time-average busy servers / servers (`None` for IS).
+    pub utilization: Option<f64>,
 }
 
 /// What the warm-up discarded.
@@ -216,6 +228,8 @@ pub struct SimReport {
     pub probes: Vec<ProbeResult>,
     /// Places.
     pub places: Vec<PlaceResult>,
+    /// Shared queues.
+    pub queues: Vec<QueueResult>,
 }
 
 /// Why a simulation could not run.
@@ -258,6 +272,8 @@ struct Rep {
     warmup_passages: u64,
     interrupted: bool,
     places: Vec<PlaceRaw>,
+    /// Per shared queue, its busy server-seconds.
+    shared_busy: Vec<f64>,
     probes: Vec<(Moments, QuantileSketch, Option<f64>, Option<f64>)>,
 }
 
@@ -269,6 +285,7 @@ struct PlaceRaw {
     residence: Moments,
     residence_hw: Option<f64>,
     service: Moments,
+    depository: Moments,
 }
 
 /// Runs the net as configured; replications run in parallel and give the
@@ -476,6 +493,7 @@ fn collect(
                 residence: s.residence,
                 residence_hw: s.residence_bm.half_width(cfg.confidence),
                 service: s.service,
+                depository: s.depository,
             });
         }
     }
@@ -498,6 +516,9 @@ fn collect(
         warmup_passages,
         interrupted,
         places,
+        shared_busy: (0..net.queues.len())
+            .map(|k| sim.shared_busy_area(k))
+            .collect(),
         probes,
     }
 }
@@ -561,6 +582,7 @@ fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
         interrupted: reps.iter().any(|r| r.interrupted),
         probes,
         places,
+        queues: combine_queues(net, reps),
     }
 }
 
@@ -608,6 +630,26 @@ fn combine_probes(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> Vec<ProbeResult> 
     probes
 }
 
+/// Shared-queue utilization over the replications.
+fn combine_queues(net: &Net, reps: &[Rep]) -> Vec<QueueResult> {
+    net.queues
+        .iter()
+        .enumerate()
+        .map(|(k, q)| {
+            let servers = q.scheduling.has_servers().then_some(f64::from(q.servers));
+            QueueResult {
+                queue: q.name.clone(),
+                utilization: servers.map(|c| {
+                    reps.iter()
+                        .map(|r| r.shared_busy[k] / (c * r.duration))
+                        .sum::<f64>()
+                        / reps.len() as f64
+                }),
+            }
+        })
+        .collect()
+}
+
 /// Place results over the replications, for every (place, colour) that
 /// can hold a token.
 fn combine_places(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> Vec<PlaceResult> {
@@ -626,10 +668,12 @@ fn combine_places(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> Vec<PlaceResult> 
                 .map(|servers| per_rep(&|r| r.places[idx].busy_area / (servers * r.duration)));
             let mut residence = Moments::default();
             let mut service = Moments::default();
+            let mut depository = Moments::default();
             let mut means = Vec::new();
             for r in reps {
                 residence.merge(&r.places[idx].residence);
                 service.merge(&r.places[idx].service);
+                depository.merge(&r.places[idx].depository);
                 if let Some(x) = r.places[idx].residence.mean() {
                     means.push(x);
                 }
@@ -650,6 +694,7 @@ fn combine_places(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> Vec<PlaceResult> 
                 mean_residence_s,
                 ci_half_width_s,
                 mean_service_s: place.queue.as_ref().and(service.mean()),
+                mean_depository_s: place.queue.as_ref().and(depository.mean()),
             });
         }
     }

@@ -594,7 +594,14 @@ fn places_sharing_a_ps_queue_are_one_mmc_ps_station() {
             "{colour}: simulated {mean} ± {hw}, M/M/2-PS {w}"
         );
     }
-    // Every place sharing the queue reports the queue's utilization, a / c.
+    // The queue's utilization is a / c, and every place sharing it reports it.
+    assert_eq!(r.queues.len(), 1);
+    let uq = r.queues[0].utilization.unwrap();
+    assert!(
+        r.queues[0].queue == "HOST" && (uq - rho).abs() < 0.01,
+        "{:?}",
+        r.queues
+    );
     for place in ["A", "B"] {
         let u = r
             .places
@@ -681,4 +688,32 @@ fn shipped_host_models_are_one_mmc_ps_station_of_the_hosts_cpus() {
             "{name}: simulated {mean} ± {hw}, M/M/4-PS {want}"
         );
     }
+}
+
+/// Tokens wait in a queueing place's depository for a timed transition
+/// that takes one at a time, 1 s after it becomes enabled: the depository
+/// is an M/D/1 queue, so the depository residence (QPME's metric) is
+/// 1 + ρ / (2μ(1 − ρ)) at λ = 0.3/s.
+#[test]
+fn the_depository_residence_of_a_place_drained_by_a_timed_transition_is_md1() {
+    let yaml = "colors: [job]
+places:
+  Q: {queue: is, service: {job: {deterministic: 0.000001}}}
+transitions:
+  arrive: {delay: {exponential: 1 / 0.3}, out: {Q: job}}
+  leave: {delay: {deterministic: 1}, in: {Q: job}}
+probes:
+  response: {colors: [job], start: {transition: arrive}, end: {transition: leave}}
+";
+    let r = run(yaml, StopRule::Requests(300_000), 4);
+    let want = 1.0 + 0.3 / (2.0 * (1.0 - 0.3));
+    let q = r.places.iter().find(|p| p.place == "Q").unwrap();
+    let got = q.mean_depository_s.unwrap();
+    let hw = r.probes[0].ci_half_width_s.unwrap();
+    assert!(
+        (got - want).abs() <= 1.5 * hw,
+        "depository {got}, M/D/1 {want} (± {hw})"
+    );
+    // The probe spans the queue (1 µs) and the depository.
+    assert!((r.probes[0].mean_s.unwrap() - got - 0.000001).abs() < 1e-3);
 }
