@@ -194,6 +194,20 @@ fn json_of(args: &[&str]) -> Value {
     serde_json::from_str(&run.stdout).unwrap()
 }
 
+/// `behavior learn --by user_class --format json` of `requests`.
+fn by_user_class(requests: &str) -> Value {
+    json_of(&[
+        "behavior",
+        "learn",
+        "--requests",
+        requests,
+        "--by",
+        "user_class",
+        "--format",
+        "json",
+    ])
+}
+
 /// (from, to) → probability of a profile.
 fn rows(p: &Value) -> BTreeMap<(String, String), f64> {
     p["transitions"]
@@ -488,16 +502,7 @@ fn the_behaviour_model_is_solved_exactly_and_the_simulator_agrees() {
     let dir = tempfile::tempdir().unwrap();
     let path = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
     std::fs::write(path("d.csv"), DEMANDS).unwrap();
-    let b = json_of(&[
-        "behavior",
-        "learn",
-        "--requests",
-        REAL,
-        "--by",
-        "user_class",
-        "--format",
-        "json",
-    ]);
+    let b = by_user_class(REAL);
     std::fs::write(path("b.json"), b.to_string()).unwrap();
     let run = demandsim(
         &[
@@ -594,16 +599,7 @@ fn the_behaviour_model_is_solved_exactly_and_the_simulator_agrees() {
 fn behavior_model_refuses_what_it_cannot_build() {
     let dir = tempfile::tempdir().unwrap();
     let path = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
-    let b = json_of(&[
-        "behavior",
-        "learn",
-        "--requests",
-        REAL,
-        "--by",
-        "user_class",
-        "--format",
-        "json",
-    ]);
+    let b = by_user_class(REAL);
     std::fs::write(path("b.json"), b.to_string()).unwrap();
     let no_history: String = DEMANDS
         .lines()
@@ -746,16 +742,7 @@ fn behavior_model_refuses_what_it_cannot_build() {
 #[test]
 fn a_study_predicts_per_request_and_user_class_from_a_behaviour_workload() {
     let dir = tempfile::tempdir().unwrap();
-    let b = json_of(&[
-        "behavior",
-        "learn",
-        "--requests",
-        REAL,
-        "--by",
-        "user_class",
-        "--format",
-        "json",
-    ]);
+    let b = by_user_class(REAL);
     std::fs::write(dir.path().join("b.json"), b.to_string()).unwrap();
     let util = REAL.replace("requests.csv.gz", "utilization.csv.gz");
     let study = format!(
@@ -852,16 +839,7 @@ fn the_shipped_trading_model_is_what_behavior_model_writes() {
     )
     .unwrap();
     let n21 = format!("{root}/traces/real/mixed-n21/requests.csv.gz");
-    let learnt = json_of(&[
-        "behavior",
-        "learn",
-        "--requests",
-        &n21,
-        "--by",
-        "user_class",
-        "--format",
-        "json",
-    ]);
+    let learnt = by_user_class(&n21);
     assert_eq!(shipped, learnt);
     let run = demandsim(
         &[
