@@ -32,7 +32,7 @@ use crate::trace::{Arrivals, IntervalTable};
 pub use identify::{Identifiability, identify};
 pub use load::{LoadDependence, RunDemand};
 pub use trust::{Background, DisciplineFit};
-pub use validate::{Config, Estimate, Report, RunSummary, Verdict, estimate};
+pub use validate::{Config, Estimate, MIX, Report, RunSummary, Verdict, estimate};
 
 /// One interval as the estimators see it.
 #[derive(Debug, Clone, PartialEq)]

@@ -439,8 +439,14 @@ fn generated_model(
         })?;
     let r = estimation.ok_or(ExperimentError::NoTraces)?;
     let mut demands = Demands::new();
-    let mut classes: Vec<&str> = r.estimates.iter().map(|x| x.class.as_str()).collect();
-    classes.dedup();
+    // Each class once (estimates come method by method), without the
+    // mix-weighted pseudo-class of an unidentifiable split.
+    let classes: std::collections::BTreeSet<&str> = r
+        .estimates
+        .iter()
+        .map(|x| x.class.as_str())
+        .filter(|c| *c != crate::estimate::MIX)
+        .collect();
     for class in classes {
         let (d, _) = chosen(r, &w.demands, Some(class)).map_err(|why| ExperimentError::Param {
             name: format!("workload demand of {class}"),
