@@ -841,24 +841,21 @@ fn the_shipped_trading_model_is_what_behavior_model_writes() {
     let n21 = format!("{root}/traces/real/mixed-n21/requests.csv.gz");
     let learnt = by_user_class(&n21);
     assert_eq!(shipped, learnt);
-    let run = demandsim(
-        &[
-            "behavior",
-            "model",
-            &format!("{root}/traces/real/behavior.json"),
-            "--users-per-profile",
-            "ActiveUser=13,ReadOnlyUser=13,AnalyticalUser=13",
-            "--demands",
-            &format!("{root}/traces/real/demands.csv"),
-            "--name",
-            "trading",
-        ],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    // scripts/trading-model.sh's command, on a behaviour file.
+    let demands = format!("{root}/traces/real/demands.csv");
+    let trading = |behavior: &str| {
+        let users = "ActiveUser=13,ReadOnlyUser=13,AnalyticalUser=13";
+        let args = ["behavior", "model", behavior, "--users-per-profile", users];
+        let run = demandsim(
+            &[&args[..], &["--demands", &demands, "--name", "trading"]].concat(),
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
     let model = std::fs::read_to_string(format!("{root}/models/trading.yaml")).unwrap();
     assert!(
-        run.stdout == model,
+        trading(&format!("{root}/traces/real/behavior.json")) == model,
         "models/trading.yaml is stale: rerun scripts/trading-model.sh"
     );
     // The behaviour as YAML makes the same model.
@@ -880,21 +877,7 @@ fn the_shipped_trading_model_is_what_behavior_model_writes() {
         b"",
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let from_yaml = demandsim(
-        &[
-            "behavior",
-            "model",
-            yaml.to_str().unwrap(),
-            "--users-per-profile",
-            "ActiveUser=13,ReadOnlyUser=13,AnalyticalUser=13",
-            "--demands",
-            &format!("{root}/traces/real/demands.csv"),
-            "--name",
-            "trading",
-        ],
-        b"",
-    );
-    assert!(from_yaml.stdout == model, "{}", from_yaml.stderr);
+    assert!(trading(yaml.to_str().unwrap()) == model);
     let m = demandsim::model::load(&model, &demandsim::model::LoadOptions::default()).unwrap();
     let a = demandsim::solve::analyse(&m.net).unwrap();
     let chains = a.notes.iter().filter(|n| n.contains("a chain")).count();
