@@ -31,28 +31,8 @@ pub fn run_experiment(
     } else {
         Some(read_traces(e, files)?)
     };
-    // 2. Estimation, from the experiment's own traces or from its runs:
-    // over the experiment's resources, and over each resource a parameter
-    // names on its own.
-    let (estimation, by_resource) = match &e.estimate {
-        Some(spec) => {
-            let runs = estimation_runs(e, files, traces.as_ref())?;
-            let named: Vec<(&str, &IntervalTable)> =
-                runs.iter().map(|(n, t)| (n.as_str(), t)).collect();
-            let resources = match (&traces, e.estimate_from.is_empty()) {
-                (Some(t), true) => t.resources.clone(),
-                _ => resources_of(e, &runs[0].1.resources)?,
-            };
-            let main = estimate_demands(e, &named, &resources, spec, seed)?;
-            let mut by_resource = std::collections::BTreeMap::new();
-            for r in named_resources(e) {
-                let one = estimate_demands(e, &named, std::slice::from_ref(&r), spec, seed)?;
-                by_resource.insert(r, one);
-            }
-            (Some(main), by_resource)
-        }
-        None => (None, std::collections::BTreeMap::new()),
-    };
+    // 2. Estimation.
+    let (estimation, by_resource) = estimations(e, files, traces.as_ref(), seed)?;
     // 3. Model parameters.
     let (template, roles) = match &e.workload {
         Some(w) => generated_model(e, w, files, estimation.as_ref())?,
@@ -419,6 +399,33 @@ fn model_error(e: &Experiment, source: crate::model::ModelError) -> ExperimentEr
         path: e.model.clone(),
         source,
     }
+}
+
+/// The estimation, from the experiment's own traces or from its runs: over
+/// the experiment's resources, and over each resource a parameter names on
+/// its own (none without `estimate`).
+fn estimations(
+    e: &Experiment,
+    files: &dyn Files,
+    traces: Option<&Traces>,
+    seed: u64,
+) -> Result<(Option<Report>, std::collections::BTreeMap<String, Report>), ExperimentError> {
+    let mut by_resource = std::collections::BTreeMap::new();
+    let Some(spec) = &e.estimate else {
+        return Ok((None, by_resource));
+    };
+    let runs = estimation_runs(e, files, traces)?;
+    let named: Vec<(&str, &IntervalTable)> = runs.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let resources = match (traces, e.estimate_from.is_empty()) {
+        (Some(t), true) => t.resources.clone(),
+        _ => resources_of(e, &runs[0].1.resources)?,
+    };
+    let main = estimate_demands(e, &named, &resources, spec, seed)?;
+    for r in named_resources(e) {
+        let one = estimate_demands(e, &named, std::slice::from_ref(&r), spec, seed)?;
+        by_resource.insert(r, one);
+    }
+    Ok((Some(main), by_resource))
 }
 
 /// The model of a behaviour workload: the behaviour file and the
