@@ -205,26 +205,7 @@ impl<'n> Simulation<'n> {
         }
         let (places, queues) = place_states(net);
         let slots = queues.len();
-        let mut enter_hooks = vec![Vec::new(); np];
-        let mut exit_hooks = vec![Vec::new(); np];
-        let mut trans_hooks = vec![Vec::new(); nt];
-        let mut probe_color = Vec::new();
-        for (k, pr) in net.probes.iter().enumerate() {
-            for (points, is_start) in [(&pr.start, true), (&pr.end, false)] {
-                for pt in points {
-                    match *pt {
-                        ProbePoint::Enter(p) => enter_hooks[p].push((k, is_start)),
-                        ProbePoint::Exit(p) => exit_hooks[p].push((k, is_start)),
-                        ProbePoint::Transition(t) => trans_hooks[t].push((k, is_start)),
-                    }
-                }
-            }
-            let mut mask = vec![false; nc];
-            for &c in &pr.colors {
-                mask[c] = true;
-            }
-            probe_color.push(mask);
-        }
+        let hooks = probe_hooks(net);
         let probes = (0..net.probes.len() * nc)
             .map(|_| ProbeStats {
                 moments: Moments::default(),
@@ -250,10 +231,10 @@ impl<'n> Simulation<'n> {
             modes: Vec::new(),
             consumed: Vec::new(),
             carry,
-            enter_hooks,
-            exit_hooks,
-            trans_hooks,
-            probe_color,
+            enter_hooks: hooks.enter,
+            exit_hooks: hooks.exit,
+            trans_hooks: hooks.transition,
+            probe_color: hooks.colors,
             nc,
             stats: (0..np * nc).map(|_| PlaceColorStats::new()).collect(),
             busy: vec![Busy::default(); slots],
@@ -858,6 +839,45 @@ impl<'n> Simulation<'n> {
             .queue
             .map_or(0.0, |slot| self.busy[slot as usize].area_at(self.now))
     }
+}
+
+/// Where each probe starts and ends, and which colours it measures.
+struct ProbeHooks {
+    /// Per place: (probe, is a start) on a token entering.
+    enter: Vec<Vec<(usize, bool)>>,
+    /// Per place: (probe, is a start) on a token leaving.
+    exit: Vec<Vec<(usize, bool)>>,
+    /// Per transition: (probe, is a start) on its firing.
+    transition: Vec<Vec<(usize, bool)>>,
+    /// Per probe: its colours as a mask.
+    colors: Vec<Vec<bool>>,
+}
+
+fn probe_hooks(net: &Net) -> ProbeHooks {
+    let (np, nt, nc) = (net.places.len(), net.transitions.len(), net.colors.len());
+    let mut h = ProbeHooks {
+        enter: vec![Vec::new(); np],
+        exit: vec![Vec::new(); np],
+        transition: vec![Vec::new(); nt],
+        colors: Vec::new(),
+    };
+    for (k, pr) in net.probes.iter().enumerate() {
+        for (points, is_start) in [(&pr.start, true), (&pr.end, false)] {
+            for pt in points {
+                match *pt {
+                    ProbePoint::Enter(p) => h.enter[p].push((k, is_start)),
+                    ProbePoint::Exit(p) => h.exit[p].push((k, is_start)),
+                    ProbePoint::Transition(t) => h.transition[t].push((k, is_start)),
+                }
+            }
+        }
+        let mut mask = vec![false; nc];
+        for &c in &pr.colors {
+            mask[c] = true;
+        }
+        h.colors.push(mask);
+    }
+    h
 }
 
 /// Each place's state, and the queues: every queueing place's own (in
