@@ -2,7 +2,7 @@
 a configuration (API workers) and a duration with a warm-up that is dropped.
 
 `quick` takes about 5 minutes and checks that the testbed works end to end;
-`full` is the plan behind traces/real/ (about 22 minutes on a 2-core machine)."""
+`full` is the plan behind traces/real/ (about 23.5 minutes on a 2-core machine)."""
 
 MIXED = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 1}
 READ_ONLY = {"ReadOnlyUser": 1}
