@@ -24,7 +24,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
+use crate::model::doc::Ordered;
 use serde_saphyr::{FlowMap, FlowSeq};
 
 use super::{BehaviorModel, ENTRY, EXIT, Profile, Think};
@@ -335,33 +335,6 @@ fn row_sums(p: &Profile) -> BTreeMap<String, f64> {
         *rows.entry(t.from.clone()).or_default() += t.probability;
     }
     rows
-}
-
-/// A map serialized in the order built (the readable order of places,
-/// transitions and parameters), which `BTreeMap` would sort away.
-#[derive(Debug, Clone)]
-struct Ordered<V>(Vec<(String, V)>);
-
-impl<V> Default for Ordered<V> {
-    fn default() -> Self {
-        Self(Vec::new())
-    }
-}
-
-impl<V: Serialize> Serialize for Ordered<V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-impl<V> Ordered<V> {
-    fn push(&mut self, k: impl Into<String>, v: V) {
-        self.0.push((k.into(), v));
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]

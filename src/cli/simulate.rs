@@ -89,9 +89,9 @@ pub struct Args {
     #[arg(long, value_name = "R", group = "stop")]
     precision: Option<f64>,
     /// Warm-up: `auto` (MSER-5), `none`, a passage count (`5000`) or a
-    /// time (`300s`).
-    #[arg(long, default_value = "auto", value_name = "WARMUP")]
-    warmup: String,
+    /// time (`300s`) [default: the model's `run: warmup`, else auto].
+    #[arg(long, value_name = "WARMUP")]
+    warmup: Option<String>,
     /// Independent replications, run in parallel; CIs across them.
     #[arg(long, default_value_t = 1, value_name = "K")]
     replications: usize,
@@ -189,12 +189,19 @@ pub fn run(a: Args) -> Result<()> {
         (_, _, Some(r)) => {
             return Err(UsageError(format!("--precision must be positive, got {r}")).into());
         }
-        _ => StopRule::Requests(100_000),
+        _ => match model.run.time_s {
+            Some(t) => StopRule::Time(t),
+            None => StopRule::Requests(100_000),
+        },
     };
     if a.replications == 0 {
         return Err(UsageError("--replications must be at least 1".into()).into());
     }
-    let warmup = parse_warmup(&a.warmup)?;
+    let warmup = match (&a.warmup, model.run.warmup_s) {
+        (Some(w), _) => parse_warmup(w)?,
+        (None, Some(t)) => Warmup::Time(t),
+        (None, None) => Warmup::Auto,
+    };
     let seed = seed_or_draw(a.seed);
     let cfg = RunConfig {
         stop,

@@ -13,6 +13,7 @@
 //! can never fire, open-model stability).
 
 mod build;
+pub mod doc;
 mod expr;
 mod spec;
 mod template;
@@ -23,7 +24,7 @@ use crate::qpn::NetError;
 
 pub use build::open_loads;
 pub use expr::{ExprError, eval as eval_expr};
-pub use template::{Model, ParamValue, Params, ReadFile, Template};
+pub use template::{Model, ParamValue, Params, ReadFile, RunDefaults, Template};
 
 const BOOL_MESSAGE: &str = "found a YAML boolean where a number or expression was expected (YAML reads bare y, n, yes, no, on, off as booleans: quote it, e.g. 'n')";
 

@@ -34,6 +34,17 @@ pub struct ModelSpec {
     pub transitions: HashMap<Name, TransitionSpec>,
     #[serde(default)]
     pub probes: HashMap<Name, ProbeSpec>,
+    pub run: Option<RunSpec>,
+}
+
+/// `run: {time: 19000, warmup: 6000}`: how long `simulate` runs the model
+/// when the command line does not say (an imported QPME model's SimQPN
+/// settings).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    pub time: Option<Num>,
+    pub warmup: Option<Num>,
 }
 
 /// `queues: {HOST: {queue: ps, servers: 12}}`: servers several places share.
@@ -92,6 +103,11 @@ pub enum DistSpec {
     Gamma {
         mean: Num,
         cv: Num,
+    },
+    /// Clamped at 0 (SimQPN's Normal).
+    Normal {
+        mean: Num,
+        sd: Num,
     },
     Empirical {
         file: Option<Name>,

@@ -102,6 +102,18 @@ pub struct Model {
     /// Per-queueing-place offered load / capacity, for open models whose
     /// flows could be solved (`None` for closed models).
     pub open_loads: Option<Vec<(String, f64, f64)>>,
+    /// How long to simulate when the command line does not say.
+    pub run: RunDefaults,
+}
+
+/// The model file's `run:` section: simulated seconds to measure and to
+/// discard first, used when the command line gives neither.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunDefaults {
+    /// Seconds measured after the warm-up.
+    pub time_s: Option<f64>,
+    /// Seconds discarded first.
+    pub warmup_s: Option<f64>,
 }
 
 /// Reads the text of a file a model names (an `empirical` distribution's
@@ -210,12 +222,14 @@ impl Template {
     pub fn instantiate(&self, params: &Params, stability: Stability) -> Result<Model, ModelError> {
         let values = self.resolve(params)?;
         let (net, open_loads) = build::net(self, &values, stability)?;
+        let run = build::run_defaults(self, &values)?;
         Ok(Model {
             name: self.spec.name.clone().unwrap_or_default(),
             description: self.spec.description.clone().unwrap_or_default(),
             params: values,
             net,
             open_loads,
+            run,
         })
     }
 }

@@ -290,3 +290,27 @@ transitions:
         .replace("out: {Q: b}", "out: {W: w}"));
     assert!(e.contains("can never fire"), "{e}");
 }
+
+#[test]
+fn run_defaults_are_read_with_parameters_and_checked() {
+    let m = load(
+        &format!("{GOOD}run: {{time: 100 * demand, warmup: 10}}\n"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        m.run,
+        RunDefaults {
+            time_s: Some(100.0),
+            warmup_s: Some(10.0)
+        }
+    );
+    let none = load(GOOD, &LoadOptions::default()).unwrap();
+    assert_eq!(none.run, RunDefaults::default());
+    assert!(
+        err(&format!("{GOOD}run: {{time: 0}}\n")).contains("run time must be positive"),
+        "{}",
+        err(&format!("{GOOD}run: {{time: 0}}\n"))
+    );
+    assert!(err(&format!("{GOOD}run: {{warmup: -1}}\n")).contains("warm-up must be 0 or more"));
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
+use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Normal};
 
 /// A non-negative random duration.
 #[derive(Debug, Clone)]
@@ -61,6 +61,17 @@ pub enum Dist {
         /// The sampler.
         inner: Gamma<f64>,
     },
+    /// Normal with `mean` and standard deviation `sd`, a negative draw
+    /// clamped at 0 (as SimQPN does): `mean()` and `scv()` are those of
+    /// the clamped variable.
+    Normal {
+        /// Mean of the normal before clamping, seconds.
+        mean: f64,
+        /// Its standard deviation, seconds.
+        sd: f64,
+        /// The sampler.
+        inner: Normal<f64>,
+    },
     /// Draws uniformly from recorded samples.
     Empirical {
         /// The samples, seconds.
@@ -109,6 +120,9 @@ pub enum DistError {
         /// Coefficient of variation.
         cv: f64,
     },
+    /// Normal with a negative mean.
+    #[error("normal needs a mean >= 0, got {0}")]
+    NormalMean(f64),
     /// Empirical without samples.
     #[error("an empirical distribution needs at least one sample")]
     NoSamples,
@@ -203,6 +217,42 @@ impl Dist {
         Ok(Dist::Gamma { mean, cv, inner })
     }
 
+    /// Normal with `mean` ≥ 0 and standard deviation `sd` ≥ 0, draws
+    /// below zero clamped at 0.
+    pub fn normal(mean: f64, sd: f64) -> Result<Self, DistError> {
+        if !(mean.is_finite() && mean >= 0.0) {
+            return Err(DistError::NormalMean(mean));
+        }
+        if !(sd.is_finite() && sd >= 0.0) {
+            return Err(DistError::NotPositive {
+                name: "the standard deviation",
+                value: sd,
+            });
+        }
+        let inner = Normal::new(mean, sd).map_err(|_| DistError::Sampler {
+            law: "normal",
+            mean,
+            cv: sd / mean,
+        })?;
+        Ok(Dist::Normal { mean, sd, inner })
+    }
+
+    /// The first two moments of max(0, X), X ~ N(mean, sd²).
+    fn clamped_normal_moments(mean: f64, sd: f64) -> (f64, f64) {
+        if sd == 0.0 {
+            return (mean, mean * mean);
+        }
+        let a = mean / sd;
+        let (cdf, pdf) = (
+            0.5 * statrs::function::erf::erfc(-a / std::f64::consts::SQRT_2),
+            (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt(),
+        );
+        (
+            mean * cdf + sd * pdf,
+            (mean * mean + sd * sd) * cdf + mean * sd * pdf,
+        )
+    }
+
     /// Empirical: uniform over `samples` (non-empty, each finite and ≥ 0).
     pub fn empirical(samples: Vec<f64>) -> Result<Self, DistError> {
         if samples.is_empty() {
@@ -228,6 +278,7 @@ impl Dist {
             Dist::LogNormal { mean, .. }
             | Dist::Gamma { mean, .. }
             | Dist::Empirical { mean, .. } => *mean,
+            Dist::Normal { mean, sd, .. } => Self::clamped_normal_moments(*mean, *sd).0,
         }
     }
 
@@ -251,6 +302,10 @@ impl Dist {
                 second / (m * m) - 1.0
             }
             Dist::LogNormal { cv, .. } | Dist::Gamma { cv, .. } => cv * cv,
+            Dist::Normal { mean, sd, .. } => {
+                let (m1, m2) = Self::clamped_normal_moments(*mean, *sd);
+                if m1 == 0.0 { 0.0 } else { m2 / (m1 * m1) - 1.0 }
+            }
             Dist::Empirical { samples, mean } => {
                 if *mean == 0.0 {
                     return 0.0;
@@ -291,6 +346,9 @@ impl Dist {
             Dist::Gamma { mean, cv, .. } => {
                 Dist::gamma(mean * k, *cv).expect("scaled parameters stay valid")
             }
+            Dist::Normal { mean, sd, .. } => {
+                Dist::normal(mean * k, sd * k).expect("scaled parameters stay valid")
+            }
             Dist::Empirical { samples, .. } => {
                 Dist::empirical(samples.iter().map(|x| x * k).collect())
                     .expect("scaled samples stay valid")
@@ -325,6 +383,7 @@ impl Dist {
             }
             Dist::LogNormal { inner, .. } => inner.sample(rng),
             Dist::Gamma { inner, .. } => inner.sample(rng),
+            Dist::Normal { inner, .. } => inner.sample(rng).max(0.0),
             Dist::Empirical { samples, .. } => samples[rng.random_range(0..samples.len())],
         }
     }
@@ -358,6 +417,8 @@ mod tests {
             Dist::hyperexponential(1.0, 2.0).unwrap(),
             Dist::lognormal(0.3, 0.5).unwrap(),
             Dist::gamma(0.7, 1.5).unwrap(),
+            Dist::normal(1.0, 0.3).unwrap(),
+            Dist::normal(0.2, 0.4).unwrap(),
             Dist::empirical(vec![1.0, 2.0, 6.0]).unwrap(),
         ];
         for d in &cases {
@@ -373,6 +434,17 @@ mod tests {
             );
         }
         assert!((Dist::hyperexponential(1.0, 2.0).unwrap().scv() - 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_clamped_normal_has_the_moments_of_max_0_x() {
+        // max(0, Z), Z standard normal: mean 1/√(2π), second moment 1/2.
+        let d = Dist::normal(0.0, 1.0).unwrap();
+        let m = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+        assert!((d.mean() - m).abs() < 1e-12, "{}", d.mean());
+        assert!((d.scv() - (0.5 / (m * m) - 1.0)).abs() < 1e-12);
+        assert_eq!(Dist::normal(-1.0, 1.0).unwrap_err(), DistError::NormalMean(-1.0));
+        assert_eq!(Dist::normal(2.0, 0.0).unwrap().mean(), 2.0);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_saphyr::Spanned;
 
 use super::spec::{DistSpec, Num, NumSrc};
-use super::{BOOL_MESSAGE, ModelError, Stability, Template, at, expr};
+use super::{BOOL_MESSAGE, ModelError, RunDefaults, Stability, Template, at, expr};
 use crate::qpn::{Dist, Net, ValidNet};
 
 pub use diagnose::open_loads;
@@ -46,6 +46,23 @@ pub(super) fn net(
     let net = net.into_valid()?;
     let loads = diagnose::stability(&net, stability)?;
     Ok((net, loads))
+}
+
+/// The model's `run:` defaults with parameter `values`.
+pub(super) fn run_defaults(
+    t: &Template,
+    values: &BTreeMap<String, f64>,
+) -> Result<RunDefaults, ModelError> {
+    let ctx = Ctx::new(t, values)?;
+    let Some(run) = &t.spec.run else {
+        return Ok(RunDefaults::default());
+    };
+    let time = run.time.as_ref().map(|n| ctx.positive(n, "run time"));
+    let warmup = run.warmup.as_ref().map(|n| ctx.non_negative(n, "warm-up"));
+    Ok(RunDefaults {
+        time_s: time.transpose()?,
+        warmup_s: warmup.transpose()?,
+    })
 }
 
 /// What every builder needs: parameter values, sample files, colours.
@@ -162,6 +179,7 @@ impl<'a> Ctx<'a> {
             }
             DistSpec::Lognormal { mean: m, cv } => Dist::lognormal(mean(m)?, self.num(cv)?),
             DistSpec::Gamma { mean: m, cv } => Dist::gamma(mean(m)?, self.num(cv)?),
+            DistSpec::Normal { mean: m, sd } => Dist::normal(self.num(m)?, self.num(sd)?),
             DistSpec::Empirical {
                 file,
                 samples,
