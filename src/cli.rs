@@ -8,6 +8,7 @@ mod generate;
 mod import;
 mod inspect;
 mod io;
+mod qpe;
 mod simulate;
 mod solve;
 mod study;

@@ -71,6 +71,7 @@ pub mod generate;
 pub mod import;
 pub mod model;
 pub mod numeric;
+pub mod qpe;
 pub mod qpn;
 pub mod report;
 pub mod solve;

@@ -23,8 +23,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
 use crate::model::doc::Ordered;
+use serde::Serialize;
 use serde_saphyr::{FlowMap, FlowSeq};
 
 use super::{BehaviorModel, ENTRY, EXIT, Profile, Think};
@@ -492,6 +492,10 @@ impl<'a> Builder<'a> {
             k += 1;
         }
         self.names.insert(name.clone());
+        let value = match value {
+            Number::Seconds(x) => Number::Seconds(written(x)),
+            count => count,
+        };
         self.doc.params.push(name.clone(), value);
         name
     }
@@ -778,6 +782,14 @@ impl Builder<'_> {
     }
 }
 
+/// A learnt time or shape as written: 12 significant digits. Measurements
+/// carry fewer, and a number this short survives QPME's form of it (an
+/// exponential's rate 1/mean, a gamma's alpha 1/cv²) to the bit, so an
+/// exported model imports back to the same net.
+fn written(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
+}
+
 fn arc(place: &str, colour: &str) -> Ordered<String> {
     Ordered(vec![(place.to_string(), colour.to_string())])
 }
@@ -801,8 +813,20 @@ fn dist_doc(d: Think, mean: &str) -> DistDoc {
     match d {
         Think::Deterministic(_) => dist("deterministic", DistBody::Mean(mean)),
         Think::Exponential(_) => dist("exponential", DistBody::Mean(mean)),
-        Think::Gamma { cv, .. } => dist("gamma", DistBody::Shaped { mean, cv }),
-        Think::Lognormal { cv, .. } => dist("lognormal", DistBody::Shaped { mean, cv }),
+        Think::Gamma { cv, .. } => dist(
+            "gamma",
+            DistBody::Shaped {
+                mean,
+                cv: written(cv),
+            },
+        ),
+        Think::Lognormal { cv, .. } => dist(
+            "lognormal",
+            DistBody::Shaped {
+                mean,
+                cv: written(cv),
+            },
+        ),
     }
 }
 

@@ -44,6 +44,9 @@ pub enum ImportFormat {
     /// Markov4JMeter / WESSBAS behaviour CSVs (and a behaviour mix
     /// `.txt`) → the behaviour model JSON of `behavior learn`.
     M4j,
+    /// A QPME model (`.qpe`, QPME 2.x or 1.5) → a model file (YAML), with
+    /// --time-unit.
+    Qpe,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -120,9 +123,10 @@ pub struct Args {
     /// history (the warm-up).
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
     skip: f64,
-    /// librede: unit of the timestamps.
-    #[arg(long, value_enum, default_value = "s")]
-    time_unit: TimeUnit,
+    /// librede: unit of the timestamps [default: s]; qpe: unit of the
+    /// model's times (QPME's examples use ms) [default: s, said].
+    #[arg(long, value_enum)]
+    time_unit: Option<TimeUnit>,
 }
 
 fn regex_arg(flag: &str, re: Option<&String>) -> Result<Option<Regex>> {
@@ -143,6 +147,7 @@ fn produces_requests(a: &Args) -> Result<bool> {
         ImportFormat::Sadf
         | ImportFormat::Prometheus
         | ImportFormat::Locust
+        | ImportFormat::Qpe
         | ImportFormat::M4j => false,
         ImportFormat::Librede => match a.metric {
             Some(Metric::ResponseTime) => true,
@@ -168,6 +173,16 @@ pub fn run(a: Args) -> Result<()> {
     }
     if a.format == ImportFormat::M4j {
         return import_m4j(&a.files, a.output.as_deref());
+    }
+    if a.format == ImportFormat::Qpe {
+        let [file] = a.files.as_slice() else {
+            return Err(UsageError("qpe imports one model file at a time".into()).into());
+        };
+        let unit = a.time_unit.map(|u| match u {
+            TimeUnit::S => demandsim::qpe::TimeUnit::Seconds,
+            TimeUnit::Ms => demandsim::qpe::TimeUnit::Milliseconds,
+        });
+        return super::qpe::import(file, a.output.as_deref(), unit);
     }
     let mut out = Output::create(a.output.as_deref())?;
     let mut total = 0u64;
@@ -286,8 +301,8 @@ pub fn run(a: Args) -> Result<()> {
     out.commit()
 }
 
-fn unit(u: TimeUnit) -> librede::TimeUnit {
-    match u {
+fn unit(u: Option<TimeUnit>) -> librede::TimeUnit {
+    match u.unwrap_or(TimeUnit::S) {
         TimeUnit::S => librede::TimeUnit::Seconds,
         TimeUnit::Ms => librede::TimeUnit::Milliseconds,
     }
@@ -315,30 +330,67 @@ pub enum ExportFormat {
     /// LibReDE: one `CLASS_RESPONSE_TIME.csv` per class, one
     /// `RESOURCE_CPU_UTILIZATION.csv` per resource.
     Librede,
+    /// QPME 2.1 (`.qpe`) of a model file, for the models QPME can express.
+    Qpe,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     #[arg(value_enum)]
     format: ExportFormat,
-    /// Canonical requests.csv.
+    /// qpe: the model file.
+    #[arg(value_name = "MODEL.yaml")]
+    model: Option<PathBuf>,
+    /// qpe: override a model parameter, NAME=VALUE.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// librede: canonical requests.csv.
     #[arg(long, value_name = "FILE")]
     requests: Option<PathBuf>,
-    /// Canonical utilization.csv.
+    /// librede: canonical utilization.csv.
     #[arg(long, value_name = "FILE")]
     utilization: Option<PathBuf>,
-    /// Directory to write into (created if missing).
+    /// librede: directory to write into (created if missing).
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    out: Option<PathBuf>,
+    /// qpe: the .qpe file to write [default: stdout].
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 pub fn export(a: ExportArgs) -> Result<()> {
+    if a.format == ExportFormat::Qpe {
+        let Some(model) = a.model else {
+            return Err(UsageError("export qpe needs a model file".into()).into());
+        };
+        let args = super::simulate::ModelArgs {
+            model,
+            set: a.set,
+            allow_unstable: true,
+        };
+        return super::qpe::export(&args, a.output.as_deref());
+    }
+    let Some(out) = a.out else {
+        return Err(UsageError("export librede needs --out DIR".into()).into());
+    };
+    export_librede(&a.requests, &a.utilization, &out)
+}
+
+fn export_librede(
+    requests: &Option<PathBuf>,
+    utilization: &Option<PathBuf>,
+    out: &Path,
+) -> Result<()> {
+    let a = LibredeOut {
+        requests,
+        utilization,
+        out,
+    };
     check_one_stdin(a.requests.iter().chain(a.utilization.as_ref()))?;
     if a.requests.is_none() && a.utilization.is_none() {
         return Err(UsageError("export needs --requests, --utilization or both".into()).into());
     }
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    std::fs::create_dir_all(a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     if let Some(path) = &a.requests {
         let ctx = || path.display().to_string();
         let mut reader = RequestReader::new(open_input(path)?).with_context(ctx)?;
@@ -386,6 +438,12 @@ pub fn export(a: ExportArgs) -> Result<()> {
 /// a behaviour mix: it names the profiles, their frequencies and their
 /// CSVs (looked up beside it by file name); without one every CSV is a
 /// profile of equal share, named by its file.
+struct LibredeOut<'a> {
+    requests: &'a Option<PathBuf>,
+    utilization: &'a Option<PathBuf>,
+    out: &'a Path,
+}
+
 fn import_m4j(files: &[PathBuf], output: Option<&Path>) -> Result<()> {
     use demandsim::behavior::{BehaviorModel, m4j};
     let mut profiles: Vec<(String, f64, PathBuf)> = Vec::new();

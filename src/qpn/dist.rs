@@ -443,7 +443,10 @@ mod tests {
         let m = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
         assert!((d.mean() - m).abs() < 1e-12, "{}", d.mean());
         assert!((d.scv() - (0.5 / (m * m) - 1.0)).abs() < 1e-12);
-        assert_eq!(Dist::normal(-1.0, 1.0).unwrap_err(), DistError::NormalMean(-1.0));
+        assert_eq!(
+            Dist::normal(-1.0, 1.0).unwrap_err(),
+            DistError::NormalMean(-1.0)
+        );
         assert_eq!(Dist::normal(2.0, 0.0).unwrap().mean(), 2.0);
     }
 

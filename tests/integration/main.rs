@@ -13,6 +13,7 @@ mod estimate;
 mod import;
 mod inspect;
 mod properties;
+mod qpme;
 mod qpn;
 mod simulate;
 mod solve;
