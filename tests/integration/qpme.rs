@@ -64,6 +64,45 @@ fn every_qpme_example_imports_and_simulates() {
 }
 
 #[test]
+fn qpme_probes_become_probes_between_the_same_place_events() {
+    use demandsim::qpn::ProbePoint::{Enter, Exit};
+    let Some(dir) = qpme_dir() else { return };
+    // RT9: four probes from DBS-CPU (entry or exit) to DBS-I/O (entry or exit).
+    let yaml = import(&dir.join("RT9/ispass03_probes.qpe"), TimeUnit::Milliseconds);
+    let m = load(&yaml, &LoadOptions::default()).unwrap();
+    let at = |name: &str| m.net.places.iter().position(|p| p.name == name).unwrap();
+    let (cpu, io) = (at("DBS-CPU"), at("DBS-I/O"));
+    let points: Vec<_> = m
+        .net
+        .probes
+        .iter()
+        .map(|p| (p.start.clone(), p.end.clone()))
+        .collect();
+    assert_eq!(
+        points,
+        [
+            (vec![Enter(cpu)], vec![Exit(io)]),
+            (vec![Enter(cpu)], vec![Enter(io)]),
+            (vec![Exit(cpu)], vec![Exit(io)]),
+            (vec![Exit(cpu)], vec![Enter(io)]),
+        ]
+    );
+    // Per token: P1 = P2 + P3 - P4, and P4 is an immediate transition: 0.
+    let r = run(&yaml, 5000.0, 100.0, 1);
+    let mean = |k: usize| {
+        r.probes
+            .iter()
+            .find(|p| p.name == format!("Probe{k}"))
+            .unwrap()
+            .mean_s
+            .unwrap()
+    };
+    assert!(mean(4).abs() < 1e-12, "{}", mean(4));
+    let sum = mean(2) + mean(3);
+    assert!((mean(1) - sum).abs() < 1e-3 * sum, "{} vs {sum}", mean(1));
+}
+
+#[test]
 fn pepsy_bcmp2_imported_then_solved_equals_the_exact_values() {
     let Some(dir) = qpme_dir() else { return };
     for file in ["examples/pepsy-bcmp2.qpe", "RT2/pepsy-bcmp2.qpe"] {
