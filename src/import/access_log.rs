@@ -194,6 +194,8 @@ fn capture(f: Option<Field>, next: Option<char>) -> &'static str {
         }
         (Some(Field::Request), _) => r"(.*?)",
         (Some(Field::UserAgent | Field::Session | Field::Client), Some('"')) => r#"([^"]*?)"#,
+        // nginx separates tries by ", " and internal redirects by " : ".
+        (Some(Field::UpstreamSec), _) => r"(\S+(?:(?:, | : )\S+)*)",
         (Some(_), _) => r"(\S+(?:, \S+)*)",
         (None, Some('"')) => r#"(?:[^"]*?)"#,
         (None, _) => r"(?:.*?)",
@@ -542,7 +544,10 @@ impl<'a> Parsed<'a> {
                     .map(|p| p.parse::<f64>().ok())
                     .collect();
                 let parts = parts.ok_or_else(|| {
-                    bad("$upstream_response_time", "seconds, `-` or a comma list")
+                    bad(
+                        "$upstream_response_time",
+                        "seconds, `-`, or a list by `, ` and ` : `",
+                    )
                 })?;
                 if !parts.is_empty() {
                     self.upstream = Some(parts.iter().sum());

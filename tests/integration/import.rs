@@ -386,3 +386,174 @@ fn prometheus_histogram_of_a_testbed_run_counts_what_the_requests_trace_holds() 
         assert!((b[m] - x).abs() <= 0.02 * x, "{m}: {x} vs {}", b[m]);
     }
 }
+
+/// One log line through `--log-format`: (start, response time, class, success).
+fn one_line(format: &str, line: &str) -> (f64, f64, String, String) {
+    let run = demandsim(
+        &["import", "access-log", "--log-format", format, "-"],
+        line.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+    let r = rows(&run.stdout);
+    assert_eq!(r.len(), 1, "{format}");
+    (f(&r[0][0]), f(&r[0][1]), r[0][2].clone(), r[0][3].clone())
+}
+
+#[test]
+fn every_time_field_stamps_the_start_or_the_end_as_its_server_does() {
+    // 2024-11-22 09:30:31 UTC is 1732267831 s. nginx stamps the end of a
+    // request, Apache's %t and %{msec}t its start, %{end:msec}t its end.
+    let cases: [(&str, &str, f64, f64); 7] = [
+        (
+            r#"$time_iso8601 $request_time "$request" $status"#,
+            r#"2024-11-22T10:30:31+01:00 0.125 "GET /a HTTP/1.1" 200"#,
+            1732267831.0 - 0.125,
+            0.125,
+        ),
+        (
+            r#"[$time_local] "$request" $status $request_time"#,
+            r#"[22/Nov/2024:09:30:31 +0000] "GET /a HTTP/1.1" 200 0.5"#,
+            1732267830.5,
+            0.5,
+        ),
+        // No $request_time: the upstream times of every try and redirect.
+        (
+            r#"[$time_local] "$request" $status $upstream_response_time"#,
+            r#"[22/Nov/2024:09:30:31 +0000] "GET /a HTTP/1.1" 200 0.010, 0.020 : 0.005"#,
+            1732267831.0 - 0.035,
+            0.035,
+        ),
+        (
+            r#"%{msec}t "%r" %>s %D"#,
+            r#"1732267831250 "GET /b HTTP/1.1" 200 1500"#,
+            1732267831.25,
+            0.0015,
+        ),
+        (
+            r#"%{end:msec}t "%r" %>s %{ms}T"#,
+            r#"1732267831250 "GET /c HTTP/1.1" 200 250"#,
+            1732267831.0,
+            0.25,
+        ),
+        (
+            r#"%t "%r" %>s %T"#,
+            r#"[22/Nov/2024:09:30:31 +0000] "GET /d HTTP/1.1" 200 2"#,
+            1732267831.0,
+            2.0,
+        ),
+        (
+            r#"$msec "$request" $status $request_time"#,
+            r#"1732267831.750 "GET /e HTTP/1.1" 200 0.250"#,
+            1732267831.5,
+            0.25,
+        ),
+    ];
+    for (format, line, start, rt) in cases {
+        let (s, r, _, ok) = one_line(format, line);
+        assert!(
+            (s - start).abs() < 1e-6,
+            "{format}: start {s}, want {start}"
+        );
+        assert!(
+            (r - rt).abs() < 1e-9,
+            "{format}: response time {r}, want {rt}"
+        );
+        assert_eq!(ok, "true");
+    }
+}
+
+#[test]
+fn k6_unix_milli_stamps_are_read_as_milliseconds() {
+    let csv = "metric_name,timestamp,metric_value,check,error,error_code,group,method,name,proto,scenario,status,subproto,tls_version,url,extra_tags
+http_req_duration,1732265431250,125.5,,,,,GET,buy,HTTP/1.1,default,200,,,http://x/buy,
+";
+    let run = demandsim(&["import", "k6", "-"], csv.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = rows(&run.stdout);
+    close(f(&r[0][0]), 1732265431.25 - 0.1255);
+    close(f(&r[0][1]), 0.1255);
+}
+
+#[test]
+fn librede_time_units_names_and_several_files_and_a_real_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(p("a.csv"), "10500,0.5\n11250,0.25\n").unwrap();
+    std::fs::write(p("b.csv"), "12000,1\n").unwrap();
+    let r = import(&[
+        "import",
+        "librede",
+        "--metric",
+        "response-time",
+        "--time-unit",
+        "ms",
+        "--name",
+        "buy",
+        &p("a.csv"),
+        &p("b.csv"),
+    ]);
+    let got: Vec<(f64, f64, &str)> = r
+        .iter()
+        .map(|x| (f(&x[0]), f(&x[1]), x[2].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(10.0, 0.5, "buy"), (11.0, 0.25, "buy"), (11.0, 1.0, "buy")]
+    );
+
+    // canonical → LibReDE → canonical gives the same requests and samples.
+    std::fs::write(
+        p("r.csv"),
+        "timestamp,response_time,class\n10,0.5,WC0\n11,0.25,WC1\n12.5,0.125,WC0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p("u.csv"),
+        "timestamp,utilization,resource\n30,0.25,host1\n60,0.5,host1\n",
+    )
+    .unwrap();
+    let run = demandsim(
+        &[
+            "export",
+            "librede",
+            "--requests",
+            &p("r.csv"),
+            "--utilization",
+            &p("u.csv"),
+            "--out",
+            &p("out"),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let back = |metric: &str, file: &str| {
+        import(&[
+            "import",
+            "librede",
+            "--metric",
+            metric,
+            &format!("{}/{file}", p("out")),
+        ])
+    };
+    let wc0 = back("response-time", "WC0_RESPONSE_TIME.csv");
+    let wc1 = back("response-time", "WC1_RESPONSE_TIME.csv");
+    let req: Vec<(f64, f64, &str)> = wc0
+        .iter()
+        .chain(&wc1)
+        .map(|x| (f(&x[0]), f(&x[1]), x[2].as_str()))
+        .collect();
+    assert_eq!(
+        req,
+        [
+            (10.0, 0.5, "WC0"),
+            (12.5, 0.125, "WC0"),
+            (11.0, 0.25, "WC1")
+        ]
+    );
+    let u = back("utilization", "host1_CPU_UTILIZATION.csv");
+    let u: Vec<(f64, f64, &str)> = u
+        .iter()
+        .map(|x| (f(&x[0]), f(&x[1]), x[2].as_str()))
+        .collect();
+    assert_eq!(u, [(30.0, 0.25, "host1"), (60.0, 0.5, "host1")]);
+}
