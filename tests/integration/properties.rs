@@ -75,45 +75,49 @@ probes:
   response: {start: {transition: arrive}, end: {transition: leave}}
 ";
 
-#[test]
-fn scaling_every_time_by_k_scales_simulated_times_by_k() {
-    let run = |k: f64| {
-        let o = Params::new().with("mean", k).with("gap", 2.0 * k);
-        let m = load(
-            OPEN,
-            &LoadOptions {
-                params: o,
-                ..LoadOptions::default()
-            },
-        )
-        .unwrap();
-        let cfg = RunConfig {
-            stop: StopRule::Requests(20_000),
-            warmup: Warmup::Count(1_000),
-            seed: 5,
-            ..RunConfig::default()
-        };
-        simulate(&m.net, &cfg, Control::default()).unwrap()
+/// One run of `OPEN` with every time scaled by `k`.
+fn scaled_run(k: f64, seed: u64) -> demandsim::qpn::SimReport {
+    let o = Params::new().with("mean", k).with("gap", 2.0 * k);
+    let m = load(
+        OPEN,
+        &LoadOptions {
+            params: o,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    let cfg = RunConfig {
+        stop: StopRule::Requests(5_000),
+        warmup: Warmup::Count(500),
+        seed,
+        ..RunConfig::default()
     };
-    let (a, b) = (run(1.0), run(8.0));
-    let (pa, pb) = (&a.probes[0], &b.probes[0]);
-    assert_eq!(pa.count, pb.count);
-    // k = 8 is a power of two, so every time scales exactly in floating
-    // point: means and CIs to rounding.
-    for (x, y) in [
-        (pa.mean_s, pb.mean_s),
-        (pa.ci_half_width_s, pb.ci_half_width_s),
-    ] {
-        let (x, y) = (x.unwrap(), y.unwrap());
-        assert!((y - 8.0 * x).abs() <= 1e-9 * y, "{x} x 8 != {y}");
+    simulate(&m.net, &cfg, Control::default()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Any power of two k (so every time scales exactly in floating point)
+    /// and any seed: means, CIs and the measured time scale by k to
+    /// rounding; percentiles, from logarithmic buckets that ×k does not
+    /// shift by a whole bucket, within 1 %.
+    #[test]
+    fn scaling_every_time_by_k_scales_simulated_times_by_k(j in -6i32..7, seed in 0u64..1_000_000) {
+        let k = 2f64.powi(j);
+        let (a, b) = (scaled_run(1.0, seed), scaled_run(k, seed));
+        let (pa, pb) = (&a.probes[0], &b.probes[0]);
+        prop_assert_eq!(pa.count, pb.count);
+        for (x, y) in [(pa.mean_s, pb.mean_s), (pa.ci_half_width_s, pb.ci_half_width_s)] {
+            let (x, y) = (x.unwrap(), y.unwrap());
+            prop_assert!((y - k * x).abs() <= 1e-9 * y, "{} x {} != {}", x, k, y);
+        }
+        for (x, y) in [(pa.p50_s, pb.p50_s), (pa.p99_s, pb.p99_s)] {
+            let (x, y) = (x.unwrap(), y.unwrap());
+            prop_assert!((y - k * x).abs() <= 0.01 * y, "{} x {} vs {}", x, k, y);
+        }
+        prop_assert!((b.measured_time_s - k * a.measured_time_s).abs() <= 1e-9 * b.measured_time_s);
     }
-    // Percentiles come from logarithmic buckets that ×8 does not shift by a
-    // whole bucket: each is within 0.5 %, so the ratio within 1 %.
-    for (x, y) in [(pa.p50_s, pb.p50_s), (pa.p99_s, pb.p99_s)] {
-        let (x, y) = (x.unwrap(), y.unwrap());
-        assert!((y - 8.0 * x).abs() <= 0.01 * y, "{x} x 8 vs {y}");
-    }
-    assert!((b.measured_time_s - 8.0 * a.measured_time_s).abs() <= 1e-9 * b.measured_time_s);
 }
 
 /// A generated trace as rows, estimated on a grid of `width` seconds.
@@ -157,63 +161,96 @@ fn estimates(requests: &[(f64, f64)], util: &[(f64, f64)], width: f64) -> Vec<(S
         .collect()
 }
 
-#[test]
-fn estimates_scale_with_time_and_ignore_row_order() {
-    let m = load(OPEN, &LoadOptions::default()).unwrap();
-    let cfg = demandsim::generate::GenConfig {
-        probe: 0,
-        interval: 30.0,
-        requests: None,
-        time: Some(1800.0),
-        seed: 6,
-        token_limit: 1_000_000,
-    };
-    let mut requests = Vec::new();
-    let mut util = Vec::new();
-    demandsim::generate::generate(
-        &m.net,
-        &cfg,
-        &mut |s, r, _| {
-            requests.push((s, r));
-            Ok(())
-        },
-        &mut |t, p, u| {
-            if p == "Q" {
-                util.push((t, u));
-            }
-            Ok(())
-        },
-    )
-    .unwrap();
-    let base = estimates(&requests, &util, 30.0);
-    assert_eq!(base.len(), Method::ALL.len());
-    // Sums taken in another order may move the last bit, which an
-    // iterative fit (Levenberg–Marquardt stops on a relative gain of
-    // 1e-12) carries to about 1e-12 of the estimate; an order that
-    // really mattered would move it by far more than 1e-9.
-    let same = |a: &[(String, f64)], b: &[(String, f64)]| {
-        for ((m1, d1), (m2, d2)) in a.iter().zip(b) {
-            assert_eq!(m1, m2);
-            assert!((d1 - d2).abs() <= 1e-9 * d1, "{m1}: {d1} != {d2}");
+type Rows = (Vec<(f64, f64)>, Vec<(f64, f64)>);
+
+/// An 1,800 s trace of `OPEN` (requests in completion order, the queue's
+/// utilization), generated once for every case.
+fn open_trace() -> &'static Rows {
+    static TRACE: std::sync::OnceLock<Rows> = std::sync::OnceLock::new();
+    TRACE.get_or_init(|| {
+        let m = load(OPEN, &LoadOptions::default()).unwrap();
+        let cfg = demandsim::generate::GenConfig {
+            probe: 0,
+            interval: 30.0,
+            requests: None,
+            time: Some(1800.0),
+            seed: 6,
+            token_limit: 1_000_000,
+        };
+        let (mut requests, mut util) = (Vec::new(), Vec::new());
+        demandsim::generate::generate(
+            &m.net,
+            &cfg,
+            &mut |s, r, _| {
+                requests.push((s, r));
+                Ok(())
+            },
+            &mut |t, p, u| {
+                if p == "Q" {
+                    util.push((t, u));
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        (requests, util)
+    })
+}
+
+/// Sums taken in another order may move the last bit, which an iterative
+/// fit (Levenberg–Marquardt stops on a relative gain of 1e-12) carries to
+/// about 1e-12 of the estimate; an order that really mattered would move
+/// it by far more than 1e-9.
+fn same(a: &[(String, f64)], b: &[(String, f64)]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.len(), Method::ALL.len());
+    for ((m1, d1), (m2, d2)) in a.iter().zip(b) {
+        prop_assert_eq!(m1, m2);
+        prop_assert!((d1 - d2).abs() <= 1e-9 * d1, "{}: {} != {}", m1, d1, d2);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// Rows shuffled at random within blocks of under 96 (about 0.8 s
+    /// apart: blocks span under 80 s, inside the replay's 120 s horizon)
+    /// give the estimates of the file in completion order.
+    #[test]
+    fn estimates_ignore_the_row_order_within_the_horizon(seed in any::<u64>(), block in 2usize..96) {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let (requests, util) = open_trace();
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut shuffled = requests.clone();
+        for b in shuffled.chunks_mut(block) {
+            b.shuffle(&mut rng);
         }
-    };
-    // The generator writes in completion order; start order, and rows
-    // shuffled within blocks of 64 (seconds apart, inside the replay's
-    // horizon), give the same numbers.
-    let mut by_start = requests.clone();
-    by_start.sort_by(|a, b| a.0.total_cmp(&b.0));
-    same(&base, &estimates(&by_start, &util, 30.0));
-    let mut local = requests.clone();
-    for block in local.chunks_mut(64) {
-        block.reverse();
-        let n = block.len();
-        for i in (0..n).step_by(3) {
-            block.swap(i, n - 1 - i);
+        same(&estimates(requests, util, 30.0), &estimates(&shuffled, util, 30.0))?;
+    }
+
+    /// Every timestamp, response time and interval × k: every estimate × k.
+    #[test]
+    fn estimates_scale_with_time(k in 0.01f64..100.0) {
+        let (requests, util) = open_trace();
+        let scaled_req: Vec<(f64, f64)> = requests.iter().map(|&(s, r)| (s * k, r * k)).collect();
+        let scaled_util: Vec<(f64, f64)> = util.iter().map(|&(t, u)| (t * k, u)).collect();
+        for ((m1, d1), (m2, d2)) in estimates(requests, util, 30.0)
+            .iter()
+            .zip(estimates(&scaled_req, &scaled_util, 30.0 * k))
+        {
+            prop_assert_eq!(m1, &m2);
+            prop_assert!((d2 - k * d1).abs() <= 1e-6 * d2, "{}: {} x {} != {}", m1, d1, k, d2);
         }
     }
-    same(&base, &estimates(&local, &util, 30.0));
-    // Shuffled beyond the horizon, the queue each request found cannot be
-    // replayed: every such order falls back to the time averages alike.
+}
+
+/// Shuffled beyond the replay's horizon, the queue each request found
+/// cannot be replayed: every such order falls back to the time averages
+/// alike (an example: two far orders).
+#[test]
+fn far_shuffles_fall_back_to_the_same_time_averages() {
+    let (requests, util) = open_trace();
     let reversed: Vec<(f64, f64)> = requests.iter().rev().copied().collect();
     let mut interleaved = reversed.clone();
     let n = interleaved.len();
@@ -221,20 +258,10 @@ fn estimates_scale_with_time_and_ignore_row_order() {
         interleaved.swap(i, n - 1 - i);
     }
     same(
-        &estimates(&reversed, &util, 30.0),
-        &estimates(&interleaved, &util, 30.0),
-    );
-    // Time scale: every timestamp, response time and interval × 4.
-    let k = 4.0;
-    let scaled_req: Vec<(f64, f64)> = requests.iter().map(|&(s, r)| (s * k, r * k)).collect();
-    let scaled_util: Vec<(f64, f64)> = util.iter().map(|&(t, u)| (t * k, u)).collect();
-    for ((m1, d1), (m2, d2)) in base
-        .iter()
-        .zip(estimates(&scaled_req, &scaled_util, 30.0 * k))
-    {
-        assert_eq!(m1, &m2);
-        assert!((d2 - k * d1).abs() <= 1e-6 * d2, "{m1}: {d1} x {k} != {d2}");
-    }
+        &estimates(&reversed, util, 30.0),
+        &estimates(&interleaved, util, 30.0),
+    )
+    .unwrap();
 }
 
 /// A random closed net: a ring of queueing places of random kinds, with a
