@@ -285,7 +285,11 @@ fn about_95_percent_of_batch_means_intervals_cover_the_true_mean() {
         &LoadOptions::default(),
     )
     .unwrap();
-    let runs = 120;
+    // 400 runs: a 95 % interval covers in 0.92-0.98 of them unless it is
+    // too narrow or too wide (binomial sd 0.011, so a correct CI falls
+    // outside with probability under 1 %; one 25 % too narrow covers in
+    // about 0.89).
+    let runs = 400;
     let mut covered = 0;
     for seed in 0..runs {
         let cfg = RunConfig {
@@ -304,7 +308,8 @@ fn about_95_percent_of_batch_means_intervals_cover_the_true_mean() {
         }
     }
     let share = covered as f64 / runs as f64;
-    assert!((0.86..=1.0).contains(&share), "coverage {share}");
+    eprintln!("batch-means coverage {share}");
+    assert!((0.92..=0.98).contains(&share), "coverage {share}");
 }
 
 #[test]
