@@ -90,7 +90,8 @@ fn errors(
                 .iter()
                 .find(|x| &x.color == c)
                 .unwrap()
-                .true_demand_s
+                .realised_demand_s
+                .unwrap()
         })
         .collect();
     let per_method = Method::ALL
@@ -117,24 +118,43 @@ fn errors(
     (per_method, truths)
 }
 
+/// Seeds of the accuracy cells: three per cell, as the README's table.
+const SEED_BASE: u64 = 40;
+
+/// Every load's cell on three seeds: each seed's error (against the mean
+/// of the service times the trace drew) within its method's `limit`, and
+/// the three seeds' mean within 3 % (worst seen over 20 seed sets: 2.1 %,
+/// kf-u and rr).
 fn check(servers: u32, noise: f64, limits: &[(Method, f64)]) {
     for (k, u) in [0.1, 0.4, 0.7, 0.85].into_iter().enumerate() {
         let rate = u * servers as f64 / 0.1;
-        let (errs, _) = errors(
-            ONE_CLASS,
-            &[("rate", rate.to_string()), ("servers", servers.to_string())],
-            noise,
-            40 + k as u64,
-            servers,
-        );
-        for &(m, limit) in limits {
-            let e = errs.iter().find(|x| x.0 == m).unwrap().1[0];
+        let mut sums = vec![0.0; limits.len()];
+        for s in 0..3 {
+            let (errs, _) = errors(
+                ONE_CLASS,
+                &[("rate", rate.to_string()), ("servers", servers.to_string())],
+                noise,
+                SEED_BASE + k as u64 + 100 * s,
+                servers,
+            );
+            for (&(m, limit), sum) in limits.iter().zip(&mut sums) {
+                let e = errs.iter().find(|x| x.0 == m).unwrap().1[0];
+                *sum += e / 3.0;
+                assert!(
+                    e.abs() <= limit,
+                    "{} at U = {u}, {servers} server(s), noise {noise}, seed {s}: error {:.2} % > {:.0} %",
+                    m.id(),
+                    100.0 * e,
+                    100.0 * limit
+                );
+            }
+        }
+        for (&(m, _), mean) in limits.iter().zip(&sums) {
             assert!(
-                e.abs() <= limit,
-                "{} at U = {u}, {servers} server(s), noise {noise}: error {:.2} % > {:.0} %",
+                mean.abs() <= 0.03,
+                "{} at U = {u}, {servers} server(s), noise {noise}: mean of 3 seeds {:.2} %",
                 m.id(),
-                100.0 * e,
-                100.0 * limit
+                100.0 * mean
             );
         }
     }
@@ -142,50 +162,41 @@ fn check(servers: u32, noise: f64, limits: &[(Method, f64)]) {
 
 use Method::*;
 
+/// Bounds that hold on every seed: the largest errors over 20 sets of
+/// three seeds per cell (240 traces per case), against the service times
+/// actually drawn, were sdl 0.6 %, ur 0.9 %, rort, rortu, rr and kf-ru
+/// 2.5-2.7 %, kf-u 3.7 % on one server (4.4 % with noisy utilization, where
+/// every method reached 3.0-3.2 %); the bounds add about a third.
+const EXACT: [(Method, f64); 7] = [
+    (Sdl, 0.01),
+    (Ur, 0.015),
+    (Rort, 0.04),
+    (Rortu, 0.04),
+    (Rr, 0.04),
+    (KfRu, 0.04),
+    (KfU, 0.05),
+];
+
 #[test]
-fn one_class_one_server_within_3_and_5_percent() {
-    check(
-        1,
-        0.0,
-        &[
-            (Sdl, 0.03),
-            (Ur, 0.03),
-            (KfU, 0.03),
-            (Rort, 0.03),
-            (Rortu, 0.03),
-            (Rr, 0.05),
-            (KfRu, 0.05),
-        ],
-    );
+fn one_class_one_server_within_its_bounds_on_every_seed() {
+    check(1, 0.0, &EXACT);
 }
 
 #[test]
-fn one_class_four_servers_within_3_and_5_percent() {
-    check(
-        4,
-        0.0,
-        &[
-            (Sdl, 0.03),
-            (Ur, 0.03),
-            (KfU, 0.03),
-            (Rort, 0.03),
-            (Rortu, 0.03),
-            (Rr, 0.05),
-            (KfRu, 0.05),
-        ],
-    );
+fn one_class_four_servers_within_its_bounds_on_every_seed() {
+    check(4, 0.0, &EXACT);
 }
 
 #[test]
-fn noisy_utilization_within_6_percent() {
+fn noisy_utilization_within_5_and_6_percent() {
     let all = [
-        (Sdl, 0.06),
-        (Ur, 0.06),
+        (Sdl, 0.05),
+        (Ur, 0.05),
+        (Rort, 0.05),
+        (Rortu, 0.05),
+        (Rr, 0.05),
+        (KfRu, 0.05),
         (KfU, 0.06),
-        (Rort, 0.06),
-        (Rortu, 0.06),
-        (Rr, 0.06),
-        (KfRu, 0.06),
     ];
     check(1, 0.03, &all);
     check(4, 0.03, &all);
@@ -226,7 +237,8 @@ probes:
 fn two_classes_with_a_varying_mix_within_10_percent() {
     let yaml = TWO_CLASSES_UNEQUAL;
     let (errs, truths) = errors(yaml, &[], 0.0, 3, 1);
-    assert_eq!(truths, vec![0.05, 0.02]);
+    // The realised means of the drawn service times, near the nominal ones.
+    assert!((truths[0] / 0.05 - 1.0).abs() < 0.03 && (truths[1] / 0.02 - 1.0).abs() < 0.03);
     for m in [Ur, KfU, Rortu] {
         let e = &errs.iter().find(|x| x.0 == m).unwrap().1;
         for (c, v) in e.iter().enumerate() {
