@@ -373,25 +373,16 @@ pub fn export(a: ExportArgs) -> Result<()> {
     let Some(out) = a.out else {
         return Err(UsageError("export librede needs --out DIR".into()).into());
     };
-    export_librede(&a.requests, &a.utilization, &out)
+    check_one_stdin(a.requests.iter().chain(a.utilization.as_ref()))?;
+    export_librede(a.requests.as_deref(), a.utilization.as_deref(), &out)
 }
 
-fn export_librede(
-    requests: &Option<PathBuf>,
-    utilization: &Option<PathBuf>,
-    out: &Path,
-) -> Result<()> {
-    let a = LibredeOut {
-        requests,
-        utilization,
-        out,
-    };
-    check_one_stdin(a.requests.iter().chain(a.utilization.as_ref()))?;
-    if a.requests.is_none() && a.utilization.is_none() {
+fn export_librede(requests: Option<&Path>, utilization: Option<&Path>, dir: &Path) -> Result<()> {
+    if requests.is_none() && utilization.is_none() {
         return Err(UsageError("export needs --requests, --utilization or both".into()).into());
     }
-    std::fs::create_dir_all(a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    if let Some(path) = &a.requests {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Some(path) = requests {
         let ctx = || path.display().to_string();
         let mut reader = RequestReader::new(open_input(path)?).with_context(ctx)?;
         let mut files: HashMap<u32, Output> = HashMap::new();
@@ -404,7 +395,7 @@ fn export_librede(
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
                     let name = librede::response_time_file(reader.classes().name(r.class));
-                    e.insert(Output::create(Some(&a.out.join(name)))?)
+                    e.insert(Output::create(Some(&dir.join(name)))?)
                 }
             };
             librede::write_line(out, r.end(), r.response_time)?;
@@ -413,7 +404,7 @@ fn export_librede(
             f.commit()?;
         }
     }
-    if let Some(path) = &a.utilization {
+    if let Some(path) = utilization {
         let ctx = || path.display().to_string();
         let samples =
             demandsim::trace::UtilizationReader::new(open_input(path)?).with_context(ctx)?;
@@ -421,7 +412,7 @@ fn export_librede(
         for s in samples {
             let s = s.with_context(ctx)?;
             if !files.contains_key(&s.resource) {
-                let f = Output::create(Some(&a.out.join(librede::utilization_file(&s.resource))))?;
+                let f = Output::create(Some(&dir.join(librede::utilization_file(&s.resource))))?;
                 files.insert(s.resource.clone(), f);
             }
             let f = files.get_mut(&s.resource).expect("inserted above");
@@ -438,12 +429,6 @@ fn export_librede(
 /// a behaviour mix: it names the profiles, their frequencies and their
 /// CSVs (looked up beside it by file name); without one every CSV is a
 /// profile of equal share, named by its file.
-struct LibredeOut<'a> {
-    requests: &'a Option<PathBuf>,
-    utilization: &'a Option<PathBuf>,
-    out: &'a Path,
-}
-
 fn import_m4j(files: &[PathBuf], output: Option<&Path>) -> Result<()> {
     use demandsim::behavior::{BehaviorModel, m4j};
     let mut profiles: Vec<(String, f64, PathBuf)> = Vec::new();

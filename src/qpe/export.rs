@@ -2,12 +2,16 @@
 //!
 //! Written by hand: the document is a fixed set of elements with
 //! attributes only (no text, no mixed content), so a writer is a few
-//! lines over one escaping function; roxmltree, our XML crate, only reads.
+//! lines over the report's escaping function; roxmltree, our XML crate,
+//! only reads.
 
 use std::fmt::Write;
 
 use crate::model::Model;
+// Attribute values are written in double quotes: the page's escaping
+// (& < > ") is XML's too.
 use crate::qpn::{Dist, Net, Place, Policy, ProbePoint, Scheduling, Timing};
+use crate::report::esc;
 
 /// A net QPME cannot express.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -30,22 +34,6 @@ fn refuse(what: &'static str, name: &str, why: impl Into<String>) -> ExportError
 }
 
 const XSI: &str = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
-
-/// Attribute text with XML's five special characters escaped.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// `distribution-function` and its parameters for a service time.
 fn dist_attrs(d: &Dist) -> Option<String> {

@@ -32,6 +32,14 @@ impl TimeUnit {
         }
     }
 
+    /// `milliseconds` or `seconds`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Milliseconds => "milliseconds",
+            Self::Seconds => "seconds",
+        }
+    }
+
     /// `ms` or `s`.
     pub fn name(self) -> &'static str {
         match self {

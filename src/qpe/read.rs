@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use roxmltree::{Document, Node};
 
 use super::QpeError;
+use crate::qpn::ArcSpec as Arc;
 
 /// A queue's strategy, of those imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +47,6 @@ pub(super) struct PlaceDef {
     pub queue: Option<usize>,
     pub fifo: bool,
     pub refs: Vec<ColorRef>,
-}
-
-/// `count` tokens of colour `color` at place `place`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Arc {
-    pub place: usize,
-    pub color: usize,
-    pub count: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -457,6 +450,8 @@ impl<'a, 'i> Reader<'a, 'i> {
             } else {
                 &mut modes[mode].outputs
             };
+            let count = u32::try_from(count)
+                .map_err(|_| self.err(c, format!("`count` {count} is too large")))?;
             if count > 0 {
                 arcs.push(Arc {
                     place,

@@ -4,12 +4,13 @@
 
 use serde_saphyr::{FlowMap, FlowSeq};
 
-use super::read::{self, Arc, DistDef, QpeNet, Strategy};
+use super::read::{self, DistDef, QpeNet, Strategy};
 use super::{QpeError, TimeUnit};
 use crate::model::doc::{
     DistBody, DistDoc, ModeDoc, ModelDoc, Ordered, PlaceDoc, PointDoc, ProbeDoc, QueueDoc, RunDoc,
     SharedQueueDoc, TransitionDoc, Value, dist,
 };
+use crate::qpn::{ArcSpec as Arc, reachable};
 
 /// An imported model: its document and what the import assumed or left
 /// out, in words.
@@ -45,10 +46,7 @@ pub fn import(xml: &str, name: &str, unit: TimeUnit) -> Result<Imported, QpeErro
         name: name.to_string(),
         description: format!(
             "Imported from the QPME model {name}; its times read as {} and written in seconds.",
-            match unit {
-                TimeUnit::Milliseconds => "milliseconds",
-                TimeUnit::Seconds => "seconds",
-            }
+            unit.words()
         ),
         params: Ordered::default(),
         colors: FlowSeq(net.colors.clone()),
@@ -70,10 +68,7 @@ pub fn import(xml: &str, name: &str, unit: TimeUnit) -> Result<Imported, QpeErro
     }
     let mut notes = vec![format!(
         "times read as {} (--time-unit {}): written in seconds",
-        match unit {
-            TimeUnit::Milliseconds => "milliseconds",
-            TimeUnit::Seconds => "seconds",
-        },
+        unit.words(),
         unit.name()
     )];
     if let Some(r) = &net.run {
@@ -113,33 +108,27 @@ pub fn import(xml: &str, name: &str, unit: TimeUnit) -> Result<Imported, QpeErro
 /// returns what was left out, in words. QPME accepts such modes and never
 /// fires them; our model files refuse them as a likely mistake.
 fn prune_dead_modes(net: &mut QpeNet) -> Vec<String> {
-    let colors = net.colors.len();
-    let mut held = vec![false; net.places.len() * colors];
+    let mut marked = vec![vec![false; net.colors.len()]; net.places.len()];
     for (i, p) in net.places.iter().enumerate() {
         for r in p.refs.iter().filter(|r| r.initial > 0) {
-            held[i * colors + r.color] = true;
+            marked[i][r.color] = true;
         }
     }
-    let mut live: Vec<Vec<bool>> = net
+    let modes: Vec<(&[Arc], &[Arc])> = net
         .transitions
         .iter()
-        .map(|t| vec![false; t.modes.len()])
+        .flat_map(|t| &t.modes)
+        .map(|m| (m.inputs.as_slice(), m.outputs.as_slice()))
         .collect();
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (t, modes) in net.transitions.iter().zip(&mut live) {
-            for (m, is_live) in t.modes.iter().zip(modes.iter_mut()) {
-                if !*is_live && m.inputs.iter().all(|a| held[a.place * colors + a.color]) {
-                    *is_live = true;
-                    changed = true;
-                    for a in &m.outputs {
-                        held[a.place * colors + a.color] = true;
-                    }
-                }
-            }
-        }
-    }
+    let can = reachable(marked, &modes);
+    let live: Vec<Vec<bool>> = net
+        .transitions
+        .iter()
+        .map(|t| {
+            let fires = |m: &read::ModeDef| m.inputs.iter().all(|a| can[a.place][a.color]);
+            t.modes.iter().map(fires).collect()
+        })
+        .collect();
     let mut notes = Vec::new();
     for (t, modes) in net.transitions.iter_mut().zip(&live) {
         let mut k = 0;
@@ -308,8 +297,8 @@ fn arcs(net: &QpeNet, list: &[Arc]) -> Ordered<Ordered<u64>> {
             }
         };
         match slot.0.iter_mut().find(|(c, _)| c == color) {
-            Some((_, n)) => *n += a.count,
-            None => slot.push(color.clone(), a.count),
+            Some((_, n)) => *n += u64::from(a.count),
+            None => slot.push(color.clone(), u64::from(a.count)),
         }
     }
     out

@@ -22,7 +22,7 @@ pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use net::{
     ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, NoSuchProbe, Place, PlaceId,
     Policy, Probe, ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId,
-    ValidNet, choose_probe, default_probe, open_flows,
+    ValidNet, choose_probe, default_probe, open_flows, reachable,
 };
 pub use run::{
     ConfigError, Control, PlaceResult, ProbeResult, QueueResult, RunConfig, RunError, SimReport,

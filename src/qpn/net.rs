@@ -271,6 +271,29 @@ pub struct Probe {
     pub end: Vec<ProbePoint>,
 }
 
+/// Which (place, colour) pairs can ever hold a token: `marked` (indexed
+/// `[place][colour]`, the initial marking) closed under every mode, given
+/// as (inputs, outputs), whose inputs can all be supplied. The one rule
+/// for modes that can never fire, in model files and imported nets alike.
+pub fn reachable(mut can: Vec<Vec<bool>>, modes: &[(&[ArcSpec], &[ArcSpec])]) -> Vec<Vec<bool>> {
+    loop {
+        let mut changed = false;
+        for (inputs, outputs) in modes {
+            if inputs.iter().all(|a| can[a.place][a.color]) {
+                for a in *outputs {
+                    if !can[a.place][a.color] {
+                        can[a.place][a.color] = true;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            return can;
+        }
+    }
+}
+
 /// A queueing Petri net.
 #[derive(Debug, Clone, Default)]
 pub struct Net {
@@ -410,29 +433,18 @@ impl Net {
     /// Which (place, colour) pairs can ever hold a token: the initial
     /// marking, closed under every mode whose inputs can all be supplied.
     pub fn reachable(&self) -> Vec<Vec<bool>> {
-        let mut can: Vec<Vec<bool>> = self
+        let marked = self
             .places
             .iter()
             .map(|p| p.initial.iter().map(|&n| n > 0).collect())
             .collect();
-        loop {
-            let mut changed = false;
-            for t in &self.transitions {
-                for m in &t.modes {
-                    if m.inputs.iter().all(|a| can[a.place][a.color]) {
-                        for a in &m.outputs {
-                            if !can[a.place][a.color] {
-                                can[a.place][a.color] = true;
-                                changed = true;
-                            }
-                        }
-                    }
-                }
-            }
-            if !changed {
-                return can;
-            }
-        }
+        let modes: Vec<(&[ArcSpec], &[ArcSpec])> = self
+            .transitions
+            .iter()
+            .flat_map(|t| &t.modes)
+            .map(|m| (m.inputs.as_slice(), m.outputs.as_slice()))
+            .collect();
+        reachable(marked, &modes)
     }
 
     /// Modes that can never fire, as (transition, mode) pairs.

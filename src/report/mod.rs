@@ -100,8 +100,8 @@ pub fn file_stem(name: &str) -> String {
         .collect()
 }
 
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
+/// Escapes text for HTML, and for XML in double-quoted attributes.
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
