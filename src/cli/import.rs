@@ -178,11 +178,7 @@ pub fn run(a: Args) -> Result<()> {
         let [file] = a.files.as_slice() else {
             return Err(UsageError("qpe imports one model file at a time".into()).into());
         };
-        let unit = a.time_unit.map(|u| match u {
-            TimeUnit::S => demandsim::qpe::TimeUnit::Seconds,
-            TimeUnit::Ms => demandsim::qpe::TimeUnit::Milliseconds,
-        });
-        return super::qpe::import(file, a.output.as_deref(), unit);
+        return super::qpe::import(file, a.output.as_deref(), a.time_unit.map(unit));
     }
     let mut out = Output::create(a.output.as_deref())?;
     let mut total = 0u64;
@@ -266,7 +262,12 @@ pub fn run(a: Args) -> Result<()> {
                 ),
                 ImportFormat::Librede => {
                     let name = librede_name(a.name.as_deref(), path);
-                    librede::read_response_times(input, &name, unit(a.time_unit), &mut sink)
+                    librede::read_response_times(
+                        input,
+                        &name,
+                        a.time_unit.map(unit).unwrap_or_default(),
+                        &mut sink,
+                    )
                 }
                 _ => unreachable!("utilization formats handled below"),
             }
@@ -285,7 +286,12 @@ pub fn run(a: Args) -> Result<()> {
                 ImportFormat::Prometheus => prometheus::read(input, &a.resource_label, &mut sink),
                 ImportFormat::Librede => {
                     let name = librede_name(a.name.as_deref(), path);
-                    librede::read_utilization(input, &name, unit(a.time_unit), &mut sink)
+                    librede::read_utilization(
+                        input,
+                        &name,
+                        a.time_unit.map(unit).unwrap_or_default(),
+                        &mut sink,
+                    )
                 }
                 _ => unreachable!("request formats handled above"),
             }
@@ -301,10 +307,10 @@ pub fn run(a: Args) -> Result<()> {
     out.commit()
 }
 
-fn unit(u: Option<TimeUnit>) -> librede::TimeUnit {
-    match u.unwrap_or(TimeUnit::S) {
-        TimeUnit::S => librede::TimeUnit::Seconds,
-        TimeUnit::Ms => librede::TimeUnit::Milliseconds,
+fn unit(u: TimeUnit) -> demandsim::import::TimeUnit {
+    match u {
+        TimeUnit::S => demandsim::import::TimeUnit::Seconds,
+        TimeUnit::Ms => demandsim::import::TimeUnit::Milliseconds,
     }
 }
 

@@ -4,28 +4,16 @@
 
 use std::io::{BufRead, Write};
 
+pub use super::TimeUnit;
 use super::{RequestRow, RequestSink, TraceError, UtilSink};
 use crate::trace::UtilSample;
-
-/// Unit of the timestamps in a LibReDE file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TimeUnit {
-    /// Seconds.
-    #[default]
-    Seconds,
-    /// Milliseconds.
-    Milliseconds,
-}
 
 fn rows<R: BufRead>(
     input: R,
     unit: TimeUnit,
     mut f: impl FnMut(u64, f64, f64) -> Result<(), TraceError>,
 ) -> Result<u64, TraceError> {
-    let scale = match unit {
-        TimeUnit::Seconds => 1.0,
-        TimeUnit::Milliseconds => 1e-3,
-    };
+    let scale = unit.seconds();
     let mut n = 0;
     for (i, line) in input.lines().enumerate() {
         let line_no = i as u64 + 1;

@@ -18,6 +18,44 @@ pub mod sadf;
 pub mod wessbas;
 
 pub use crate::trace::TraceError;
+
+/// The unit of a file's times, where the file does not say (LibReDE's
+/// timestamps, QPME's model times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeUnit {
+    /// Milliseconds: divided by 1000.
+    Milliseconds,
+    /// Seconds: taken as they are.
+    #[default]
+    Seconds,
+}
+
+impl TimeUnit {
+    /// Seconds per time unit.
+    pub fn seconds(self) -> f64 {
+        match self {
+            Self::Milliseconds => 1e-3,
+            Self::Seconds => 1.0,
+        }
+    }
+
+    /// `milliseconds` or `seconds`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Milliseconds => "milliseconds",
+            Self::Seconds => "seconds",
+        }
+    }
+
+    /// `ms` or `s`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Milliseconds => "ms",
+            Self::Seconds => "s",
+        }
+    }
+}
+
 use crate::trace::UtilSample;
 
 /// One imported request (times in seconds); the optional fields are the

@@ -10,44 +10,10 @@ mod export;
 mod read;
 mod to_model;
 
+/// The unit of the file's times (QPME's have none).
+pub use crate::import::TimeUnit;
 pub use export::{ExportError, export};
 pub use to_model::{Imported, import};
-
-/// The unit of the file's times (QPME's are unitless).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TimeUnit {
-    /// Milliseconds (QPME's shipped examples): divided by 1000.
-    Milliseconds,
-    /// Seconds: taken as they are.
-    #[default]
-    Seconds,
-}
-
-impl TimeUnit {
-    /// Seconds per time unit.
-    pub fn seconds(self) -> f64 {
-        match self {
-            Self::Milliseconds => 1e-3,
-            Self::Seconds => 1.0,
-        }
-    }
-
-    /// `milliseconds` or `seconds`.
-    pub fn words(self) -> &'static str {
-        match self {
-            Self::Milliseconds => "milliseconds",
-            Self::Seconds => "seconds",
-        }
-    }
-
-    /// `ms` or `s`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Milliseconds => "ms",
-            Self::Seconds => "s",
-        }
-    }
-}
 
 /// A `.qpe` that cannot be imported.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
