@@ -82,3 +82,15 @@ pub mod sweep;
 pub mod trace;
 
 pub use error::{Error, Result};
+
+/// The seed a statistical unit test draws with: its own `base`, moved by
+/// `DEMANDSIM_TEST_SEED=k` (k·1,000,000) as the integration tests' seeds
+/// are, so `scripts/seeds.sh` can count how often it passes on 20 others.
+#[cfg(test)]
+pub(crate) fn test_seed(base: u64) -> u64 {
+    let k = std::env::var("DEMANDSIM_TEST_SEED").map_or(0, |s| {
+        s.parse::<u64>()
+            .expect("DEMANDSIM_TEST_SEED is a whole number")
+    });
+    base + k * 1_000_000
+}

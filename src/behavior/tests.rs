@@ -43,7 +43,7 @@ fn draw(row: &[(usize, f64)], rng: &mut Xoshiro256PlusPlus) -> usize {
 /// as steps in time order (sessions interleaved), and the log's request
 /// count per type.
 fn sessions(a: &Chain, b: &Chain, first: f64, n: u32, seed: u64) -> (Vec<Step>, [u64; 3]) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(crate::test_seed(seed));
     let mut steps = Vec::new();
     let mut seen = [0u64; 3];
     for s in 0..n {

@@ -6,7 +6,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::demandsim;
+use super::{demandsim, seed, seed_arg};
 
 const REAL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -575,16 +575,19 @@ fn the_behaviour_model_is_solved_exactly_and_the_simulator_agrees() {
         "sessions {sessions}/s, single-class MVA {want}/s"
     );
     let cfg = demandsim::qpn::RunConfig {
-        stop: demandsim::qpn::StopRule::Requests(400_000),
-        seed: 7,
+        stop: demandsim::qpn::StopRule::Requests(1_000_000),
+        seed: seed(7),
         ..demandsim::qpn::RunConfig::default()
     };
     let r = demandsim::qpn::simulate(&m.net, &cfg, demandsim::qpn::Control::default()).unwrap();
-    // 22 probes together at 99 %: each at 1 − 0.01/22, z = 3.52.
+    // 22 probes together at 99.9 %: each at 1 − 0.001/22, z = 4.078. At
+    // 99 % (z = 3.51, 400,000 requests) seed sets 1–40 failed once, on a
+    // probe 3.7 sd off, while the 880 z-scores had mean 0.02 and sd 0.94:
+    // the intervals are right, a 1-in-100 bound is too tight for a test.
     for p in &r.probes {
         let want = a.probe_mean(&p.name, &p.color).unwrap();
         let (mean, hw) = (p.mean_s.unwrap(), p.ci_half_width_s.unwrap());
-        let joint = hw * 3.52 / 1.96;
+        let joint = hw * 4.078 / 1.96;
         assert!(
             (mean - want).abs() <= joint,
             "{} {}: simulated {mean} ± {joint}, analytic {want}",
@@ -765,7 +768,7 @@ experiments:
             "study",
             dir.path().join("s.yaml").to_str().unwrap(),
             "--seed",
-            "3",
+            &seed_arg(3),
             "--out",
             out.to_str().unwrap(),
         ],

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::demandsim;
+use super::{demandsim, seed_arg};
 
 fn model(name: &str) -> String {
     format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -42,7 +42,8 @@ fn bisect(f: impl Fn(f64) -> f64, target: f64, mut lo: f64, mut hi: f64) -> f64 
 
 fn capacity(args: &[&str]) -> Value {
     let m = model(args[0]);
-    let mut a = vec!["capacity", m.as_str(), "--format", "json", "--seed", "1"];
+    let seed = seed_arg(1);
+    let mut a = vec!["capacity", m.as_str(), "--format", "json", "--seed", &seed];
     a.extend_from_slice(&args[1..]);
     let run = demandsim(&a, b"");
     assert_eq!(run.code, 0, "{}", run.stderr);

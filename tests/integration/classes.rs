@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::demandsim;
+use super::{demandsim, seed, seed_arg};
 
 /// Two classes on one processor-sharing CPU: a at 4/s with D 0.05 s, b at
 /// 10/s with D 0.02 s (U = 0.4: R_a = 0.0833 s, R_b = 0.0333 s).
@@ -39,7 +39,7 @@ fn generate(dir: &Path) {
             "--interval",
             "5",
             "--seed",
-            "11",
+            &seed_arg(11),
             "--out",
             dir.join("g").to_str().unwrap(),
         ],
@@ -49,9 +49,10 @@ fn generate(dir: &Path) {
 }
 
 fn study(dir: &Path, requests: &str) -> serde_json::Value {
+    let seed = seed(3);
     let text = format!(
         "name: classes
-seed: 3
+seed: {seed}
 experiments:
   - name: ps
     model: model.yaml
@@ -397,7 +398,7 @@ fn each_monitored_resource_gets_its_own_per_class_demands() {
     std::fs::write(dir.path().join("model.yaml"), TWO_TIER).unwrap();
     // Two runs with other mixes, so that per-class demands are identifiable
     // from utilization alone.
-    for (run, a, b, seed) in [("r1", "3", "6", "1"), ("r2", "6", "2", "2")] {
+    for (run, a, b, s) in [("r1", "3", "6", 1), ("r2", "6", "2", 2)] {
         let out = dir.path().join(run);
         let g = demandsim(
             &[
@@ -413,7 +414,7 @@ fn each_monitored_resource_gets_its_own_per_class_demands() {
                 "--interval",
                 "5",
                 "--seed",
-                seed,
+                &seed_arg(s),
                 "--out",
                 out.to_str().unwrap(),
             ],
@@ -430,7 +431,7 @@ fn each_monitored_resource_gets_its_own_per_class_demands() {
     }
     let study = format!(
         "name: tiers
-seed: 4
+seed: {}
 experiments:
   - name: r1
     model: model.yaml
@@ -445,7 +446,8 @@ experiments:
     estimate: {{methods: [ur], bootstrap: 20}}
     params:
 {params}    run: {{requests: 100000}}
-"
+",
+        seed(4)
     );
     std::fs::write(dir.path().join("study.yaml"), study).unwrap();
     let e = &run_study(dir.path());
@@ -545,7 +547,7 @@ fn compare_by_class_sets_each_class_against_its_colour() {
             "--requests",
             "200000",
             "--seed",
-            "5",
+            &seed_arg(5),
             "--format",
             "json",
         ],

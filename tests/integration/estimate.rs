@@ -47,10 +47,10 @@ fn trace(
         interval: 30.0,
         requests: None,
         time: Some(time),
-        seed,
+        seed: crate::seed(seed),
         token_limit: 1_000_000,
     };
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::seed(seed));
     table(&model.net, &cfg, &mut |u| {
         u + extra + noise * (2.0 * rng.random::<f64>() - 1.0)
     })
@@ -269,7 +269,7 @@ fn the_discipline_flag_decides_the_per_class_split() {
             "--time",
             "7200",
             "--seed",
-            "3",
+            &crate::seed_arg(3),
         ],
         b"",
     );
@@ -352,7 +352,7 @@ fn the_discipline_flag_decides_the_per_class_split() {
 /// R = D/(1 − U) (one server), and the matching time-average population.
 /// Every class slowed by the same factor: processor sharing.
 fn librede(demands: &[f64], n: usize, seed: u64) -> Observations {
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::seed(seed));
     let k = demands.len();
     let rows = (0..n)
         .map(|_| {
@@ -667,7 +667,7 @@ fn three_runs_with_different_mixes_separate_the_classes_within_5_percent() {
 fn several_runs_on_the_command_line_and_draws_that_are_the_bootstrap() {
     let dir = tempfile::tempdir().unwrap();
     let model = format!("{}/models/qpn1-open.yaml", env!("CARGO_MANIFEST_DIR"));
-    let gen_run = |name: &str, rate: &str, seed: &str| {
+    let gen_run = |name: &str, rate: &str, seed: u64| {
         let out = dir.path().join(name);
         let run = demandsim(
             &[
@@ -678,7 +678,7 @@ fn several_runs_on_the_command_line_and_draws_that_are_the_bootstrap() {
                 "--time",
                 "1800",
                 "--seed",
-                seed,
+                &crate::seed_arg(seed),
                 "--set",
                 "servers=8",
                 "--set",
@@ -689,7 +689,7 @@ fn several_runs_on_the_command_line_and_draws_that_are_the_bootstrap() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         out
     };
-    let (low, high) = (gen_run("low", "3", "1"), gen_run("high", "6", "2"));
+    let (low, high) = (gen_run("low", "3", 1), gen_run("high", "6", 2));
     let path = |d: &std::path::Path, f: &str| d.join(f).to_str().unwrap().to_string();
     let args = [
         "estimate".to_string(),
@@ -704,7 +704,7 @@ fn several_runs_on_the_command_line_and_draws_that_are_the_bootstrap() {
         "--servers".into(),
         "8".into(),
         "--seed".into(),
-        "5".into(),
+        crate::seed_arg(5),
         "--bootstrap".into(),
         "100".into(),
         "--draws".into(),
@@ -779,7 +779,7 @@ fn a_constant_mix_flags_the_classes_and_reports_the_mix_weighted_mean() {
         diag,
         &Config {
             bootstrap: 200,
-            seed: 3,
+            seed: crate::seed(3),
             ..Config::default()
         },
         "CPU",
@@ -865,7 +865,7 @@ fn coverage(scenarios: &[Scenario], seeds: u64) -> Vec<Coverage> {
                 &obs,
                 diag,
                 &Config {
-                    seed,
+                    seed: crate::seed(seed),
                     bootstrap: 200,
                     ..Config::default()
                 },

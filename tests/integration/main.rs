@@ -24,6 +24,24 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+/// The seed a statistical test draws with: its own `base`, moved by
+/// `DEMANDSIM_TEST_SEED=k` (k·1,000,000; unset is 0) so that
+/// `scripts/seeds.sh` can run every such test on 20 other seeds and count
+/// how often each passes (a bound that holds only on the seed it was
+/// written with is luck, not a test).
+pub fn seed(base: u64) -> u64 {
+    let k = std::env::var("DEMANDSIM_TEST_SEED").map_or(0, |s| {
+        s.parse::<u64>()
+            .expect("DEMANDSIM_TEST_SEED is a whole number")
+    });
+    base + k * 1_000_000
+}
+
+/// [`seed`] as a command-line argument.
+pub fn seed_arg(base: u64) -> String {
+    seed(base).to_string()
+}
+
 /// What a run printed and returned.
 pub struct Run {
     pub code: i32,

@@ -276,7 +276,7 @@ fn regression_tests_rt1_to_rt4_agree_within_simqpns_spread() {
         ("RT3", TimeUnit::Milliseconds, 100),
         ("RT4", TimeUnit::Seconds, 300),
     ] {
-        let (n, z, rel, which) = regression_test(&dir, rt, unit, 1);
+        let (n, z, rel, which) = regression_test(&dir, rt, unit, crate::seed(1));
         eprintln!(
             "{rt}: {n} metrics, worst {z:.2} sd, worst relative error {:.2} % ({which})",
             rel * 100.0

@@ -7,13 +7,15 @@
 use demandsim::model::{LoadOptions, load};
 use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
 
-fn run(yaml: &str, stop: StopRule, seed: u64) -> SimReport {
+use crate::seed;
+
+fn run(yaml: &str, stop: StopRule, seed_base: u64) -> SimReport {
     let model = load(yaml, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let cfg = RunConfig {
         stop,
         warmup: Warmup::Auto,
         replications: 1,
-        seed,
+        seed: seed(seed_base),
         ..RunConfig::default()
     };
     simulate(&model.net, &cfg, Control::default()).unwrap()
@@ -232,7 +234,7 @@ transitions:
     let cfg = RunConfig {
         stop: StopRule::Time(200_000.0),
         warmup: Warmup::None,
-        seed: 13,
+        seed: seed(13),
         ..RunConfig::default()
     };
     let r = simulate(&model.net, &cfg, Control::default()).unwrap();
@@ -291,11 +293,11 @@ fn about_95_percent_of_batch_means_intervals_cover_the_true_mean() {
     // about 0.89).
     let runs = 400;
     let mut covered = 0;
-    for seed in 0..runs {
+    for i in 0..runs {
         let cfg = RunConfig {
             stop: StopRule::Requests(30_000),
             warmup: Warmup::Count(2_000),
-            seed: 1000 + seed,
+            seed: seed(1000 + i),
             ..RunConfig::default()
         };
         let r = simulate(&model.net, &cfg, Control::default()).unwrap();
@@ -377,7 +379,7 @@ fn precision_stops_when_every_probe_is_that_precise() {
     let cfg = RunConfig {
         stop: StopRule::Precision(0.01),
         warmup: Warmup::Auto,
-        seed: 21,
+        seed: seed(21),
         ..RunConfig::default()
     };
     let r = simulate(&model.net, &cfg, Control::default()).unwrap();
@@ -680,7 +682,7 @@ fn shipped_host_models_are_one_mmc_ps_station_of_the_hosts_cpus() {
         let cfg = RunConfig {
             stop: StopRule::Requests(400_000),
             warmup: Warmup::Auto,
-            seed: 3,
+            seed: seed(3),
             ..RunConfig::default()
         };
         let r = simulate(&m.net, &cfg, Control::default()).unwrap();

@@ -169,7 +169,7 @@ fn generated_traces_carry_the_true_demand_and_exact_utilization() {
             "--requests",
             "40000",
             "--seed",
-            "3",
+            &crate::seed_arg(3),
             "--set",
             "servers=8",
         ],

@@ -313,9 +313,7 @@ fn every_shipped_model_is_solved_and_the_simulator_agrees() {
         let cfg = RunConfig {
             stop: StopRule::Requests(200_000),
             warmup: Warmup::Auto,
-            // DEMANDSIM_TEST_SEED reruns it on another seed (seeds 1–20
-            // and 101–160 all pass with the joint bound below).
-            seed: std::env::var("DEMANDSIM_TEST_SEED").map_or(1, |s| s.parse().unwrap()),
+            seed: crate::seed(1),
             ..RunConfig::default()
         };
         let r = simulate(&m.net, &cfg, Control::default()).unwrap();
@@ -600,7 +598,7 @@ fn the_simulator_agrees_with_the_class_switching_solution() {
     let cfg = RunConfig {
         stop: StopRule::Requests(400_000),
         warmup: Warmup::Auto,
-        seed: std::env::var("DEMANDSIM_TEST_SEED").map_or(1, |s| s.parse().unwrap()),
+        seed: crate::seed(1),
         ..RunConfig::default()
     };
     let r = simulate(&m.net, &cfg, Control::default()).unwrap();

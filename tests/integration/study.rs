@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::demandsim;
+use super::{demandsim, seed, seed_arg};
 
 /// M/M/c mean response time (Erlang C), written out here as the oracle.
 fn mmc(lambda: f64, d: f64, c: u32) -> f64 {
@@ -29,7 +29,7 @@ fn model(name: &str) -> String {
 /// D = 1 s, R = 2.2857 s) into `out`.
 fn generate_mm2(out: &Path, seed: u64, gzip: bool) {
     let m = model("qpn1-open.yaml");
-    let seed = seed.to_string();
+    let seed = seed_arg(seed);
     let mut args = vec![
         "-q",
         "generate",
@@ -60,10 +60,11 @@ fn tiny_study(dir: &Path) -> String {
     let g = dir.join("g");
     generate_mm2(&g, 7, true);
     let m = model("qpn1-open.yaml");
+    let seed = seed(11);
     let study = format!(
         "name: tiny
 description: an M/M/2 three ways
-seed: 11
+seed: {seed}
 defaults:
   servers: 2
   run: {{requests: 200000}}
@@ -130,7 +131,7 @@ fn a_tiny_study_gives_the_closed_form_numbers_and_survives_a_broken_experiment()
         run.stderr
     );
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(doc["seed"], 11);
+    assert_eq!(doc["seed"], seed(11));
     assert_eq!(doc["experiments"].as_array().unwrap().len(), 2);
     assert_eq!(doc["failures"][0]["name"], "broken");
     let exact = mmc(1.5, 1.0, 2); // 2.2857 s
@@ -530,11 +531,7 @@ fn an_experiment_estimates_from_its_low_load_runs_and_predicts_another_load() {
     let m = model("qpn1-open.yaml");
     // Two runs of the M/M/2 (D = 1 s) at λ 0.5 and 0.9/s (U 0.25, 0.45),
     // and the trace to predict at λ 1.5/s (U 0.75).
-    for (name, rate, seed) in [
-        ("low1", "0.5", "3"),
-        ("low2", "0.9", "4"),
-        ("high", "1.5", "5"),
-    ] {
+    for (name, rate, seed) in [("low1", "0.5", 3), ("low2", "0.9", 4), ("high", "1.5", 5)] {
         let out = dir.path().join(name);
         let run = demandsim(
             &[
@@ -550,7 +547,7 @@ fn an_experiment_estimates_from_its_low_load_runs_and_predicts_another_load() {
                 "--requests",
                 "8000",
                 "--seed",
-                seed,
+                &seed_arg(seed),
                 "--out",
                 out.to_str().unwrap(),
             ],
@@ -558,9 +555,10 @@ fn an_experiment_estimates_from_its_low_load_runs_and_predicts_another_load() {
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
+    let seed = seed(5);
     let study = format!(
         "name: what-if
-seed: 5
+seed: {seed}
 experiments:
   - name: predict-high
     model: {m}
@@ -659,7 +657,7 @@ fn a_load_dependent_demand_is_passed_at_the_predicted_load() {
                 "--requests",
                 "20000",
                 "--seed",
-                &seed.to_string(),
+                &seed_arg(seed),
                 "--out",
                 out.to_str().unwrap(),
             ],
@@ -667,10 +665,11 @@ fn a_load_dependent_demand_is_passed_at_the_predicted_load() {
         );
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
+    let seed = seed(5);
     let study = |load: bool| {
         format!(
             "name: load
-seed: 5
+seed: {seed}
 experiments:
   - name: high
     model: {m}
@@ -811,7 +810,7 @@ fn run_measured_study(dir: &std::path::Path, experiments: &str, seed: &str) -> s
                 "--requests",
                 "6000",
                 "--seed",
-                "8",
+                &seed_arg(8),
                 "--out",
                 dir.join("g").to_str().unwrap(),
             ],

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::demandsim;
+use super::{demandsim, seed_arg};
 
 fn model(name: &str) -> String {
     format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -34,7 +34,7 @@ fn an_analytic_sweep_is_the_closed_form_and_unstable_points_say_so() {
             "--format",
             "json",
             "--seed",
-            "1",
+            &seed_arg(1),
         ],
         b"",
     ));
@@ -91,7 +91,7 @@ fn a_band_from_known_demand_draws_is_the_closed_form_at_their_quantiles() {
             "--format",
             "json",
             "--seed",
-            "1",
+            &seed_arg(1),
         ],
         b"",
     ));
@@ -120,7 +120,7 @@ fn a_band_from_known_demand_draws_is_the_closed_form_at_their_quantiles() {
             "--bind",
             &bad,
             "--seed",
-            "1",
+            &seed_arg(1),
         ],
         b"",
     );
@@ -239,7 +239,7 @@ fn elasticities_of_mm1_are_the_closed_forms() {
             "--format",
             "json",
             "--seed",
-            "1",
+            &seed_arg(1),
         ],
         b"",
     ));
@@ -284,7 +284,7 @@ fn out_writes_the_plot_and_the_page_with_the_measured_points() {
             "--out",
             out.to_str().unwrap(),
             "--seed",
-            "1",
+            &seed_arg(1),
         ],
         b"",
     );
@@ -310,7 +310,7 @@ fn out_writes_the_plot_and_the_page_with_the_measured_points() {
             "--out",
             out.to_str().unwrap(),
             "--seed",
-            "1",
+            &seed_arg(1),
         ],
         b"",
     );
