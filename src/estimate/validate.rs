@@ -849,6 +849,39 @@ mod tests {
     }
 
     #[test]
+    fn a_runs_summary_is_its_own_rows_mean_utilization_and_class_shares() {
+        let row = |u: f64, done: [u64; 2]| Row {
+            length: 30.0,
+            throughput: done.iter().map(|&n| n as f64 / 30.0).collect(),
+            response: vec![Some(0.1); 2],
+            completions: done.to_vec(),
+            utilization: u,
+            in_system: vec![0.0; 2],
+            arrived: Vec::new(),
+        };
+        let mut obs = Observations::new(
+            vec!["a".into(), "b".into()],
+            1,
+            vec![row(0.2, [3, 1]), row(0.4, [2, 6]), row(0.9, [1, 0])],
+        );
+        let span = |name: &str, rows| crate::estimate::RunSpan {
+            name: name.into(),
+            rows,
+        };
+        obs.runs = vec![span("first", 0..2), span("second", 2..3)];
+        let s = RunSummary::of(&obs, &obs.runs[0]);
+        assert_eq!((s.name.as_str(), s.intervals), ("first", 2));
+        assert!((s.mean_utilization - 0.3).abs() < 1e-12, "{s:?}");
+        // 5 of a and 7 of b completed in its two rows.
+        assert!((s.class_mix["a"] - 5.0 / 12.0).abs() < 1e-12, "{s:?}");
+        assert!((s.class_mix["b"] - 7.0 / 12.0).abs() < 1e-12, "{s:?}");
+        let s = RunSummary::of(&obs, &obs.runs[1]);
+        assert_eq!(s.intervals, 1);
+        assert!((s.mean_utilization - 0.9).abs() < 1e-12, "{s:?}");
+        assert_eq!((s.class_mix["a"], s.class_mix["b"]), (1.0, 0.0));
+    }
+
+    #[test]
     fn combined_is_the_mean_of_its_parts_everywhere_and_fails_with_them() {
         let run = |full: f64, fold: Option<f64>, draw: f64| MethodRun {
             full: Ok(vec![full]),
