@@ -881,6 +881,158 @@ mod tests {
         assert_eq!((s.class_mix["a"], s.class_mix["b"]), (1.0, 0.0));
     }
 
+    /// A run whose full fit is `point` and whose draws are `draws` (one
+    /// class each), with two folds that fitted 0.1 and 0.2.
+    fn run_with_draws(point: Vec<f64>, draws: Vec<Option<Vec<f64>>>) -> MethodRun {
+        MethodRun {
+            full: Ok(point),
+            per_fold: vec![Some(vec![0.1]), Some(vec![0.2])],
+            draws,
+        }
+    }
+
+    fn scorer(obs: &Observations, widen: f64) -> Scorer<'_> {
+        Scorer {
+            obs,
+            test: vec![vec![0], vec![1]],
+            confidence: 0.95,
+            ident: None,
+            widen,
+        }
+    }
+
+    #[test]
+    fn an_interval_is_the_draws_spread_about_the_estimate_times_the_widening() {
+        let obs = two_rows();
+        // Draws 0, 1, …, 100: the 2.5 %, 50 % and 97.5 % points are 2.5,
+        // 50 and 97.5; reported about 40 with the spread doubled.
+        let draws: Vec<Option<Vec<f64>>> = (0..=100).map(|i| Some(vec![f64::from(i)])).collect();
+        let run = run_with_draws(vec![40.0], draws.clone());
+        let (lo, hi) = scorer(&obs, 2.0).interval(&run, 40.0, &|x| x[0]);
+        assert!((lo.unwrap() - 0.0).abs() < 1e-12, "{lo:?}: clamped at 0");
+        assert!((hi.unwrap() - (40.0 + 2.0 * 47.5)).abs() < 1e-9, "{hi:?}");
+        let (lo, hi) = scorer(&obs, 0.5).interval(&run, 40.0, &|x| x[0]);
+        assert!((lo.unwrap() - (40.0 - 0.5 * 47.5)).abs() < 1e-9, "{lo:?}");
+        assert!((hi.unwrap() - (40.0 + 0.5 * 47.5)).abs() < 1e-9, "{hi:?}");
+        // Fewer than 20 draws, or more than one in ten failed: none.
+        let few = run_with_draws(vec![40.0], draws[..19].to_vec());
+        assert_eq!(
+            scorer(&obs, 1.0).interval(&few, 40.0, &|x| x[0]),
+            (None, None)
+        );
+        let mut failing = draws.clone();
+        failing.extend(std::iter::repeat_n(None, 12));
+        let failing = run_with_draws(vec![40.0], failing);
+        assert_eq!(
+            scorer(&obs, 1.0).interval(&failing, 40.0, &|x| x[0]),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn joint_draws_are_the_draws_moved_onto_the_estimate_and_widened() {
+        let obs = two_rows();
+        // Median of 1, 2, 3, 4, 5 is 3; about the estimate 10, doubled.
+        let draws = (1..=5).map(|i| Some(vec![f64::from(i)])).collect();
+        let run = run_with_draws(vec![10.0], draws);
+        let got: Vec<f64> = joint_draws(&obs, &run, 4, 2.0)
+            .iter()
+            .map(|d| d["a"])
+            .collect();
+        assert_eq!(got, vec![6.0, 8.0, 10.0, 12.0]);
+        // Never below zero.
+        let low = run_with_draws(
+            vec![1.0],
+            (1..=5).map(|i| Some(vec![f64::from(i)])).collect(),
+        );
+        assert_eq!(joint_draws(&obs, &low, 1, 2.0)[0]["a"], 0.0);
+    }
+
+    #[test]
+    fn the_mix_row_weights_the_demands_and_their_draws_by_the_completions() {
+        let row = |x: [f64; 2], u: f64| Row {
+            length: 30.0,
+            throughput: x.to_vec(),
+            response: vec![Some(0.2), Some(0.3)],
+            completions: x.iter().map(|v| (v * 30.0) as u64).collect(),
+            utilization: u,
+            in_system: vec![0.5, 0.5],
+            arrived: Vec::new(),
+        };
+        let obs = Observations::new(
+            vec!["a".into(), "b".into()],
+            1,
+            vec![row([2.0, 1.0], 0.3), row([4.0, 2.0], 0.6)],
+        );
+        let mut sc = scorer(&obs, 1.0);
+        sc.ident = Some(crate::estimate::Identifiability {
+            identifiable: vec![false, false],
+            singular_values: vec![1.0, 0.0],
+            weights: vec![0.25, 0.75],
+        });
+        let draws = (0..40)
+            .map(|i| Some(vec![0.1, 0.02 * f64::from(i)]))
+            .collect();
+        let run = MethodRun {
+            full: Ok(vec![0.1, 0.2]),
+            per_fold: vec![Some(vec![0.1, 0.2]), Some(vec![0.1, 0.2])],
+            draws,
+        };
+        let (rows, _) = sc.rows("ur", &[0.1, 0.2], &run);
+        assert_eq!(rows.len(), 3);
+        // Classes the data cannot tell apart get no interval.
+        assert!(
+            rows[..2]
+                .iter()
+                .all(|r| !r.identifiable && r.ci_low_s.is_none())
+        );
+        let mix = &rows[2];
+        assert_eq!(mix.class, MIX);
+        assert!(
+            (mix.demand_s - (0.25 * 0.1 + 0.75 * 0.2)).abs() < 1e-12,
+            "{mix:?}"
+        );
+        // Its draws are 0.025 + 0.015·i, i = 0..39: the spread about the
+        // median is the mix's, not either class's.
+        let (lo, hi) = (mix.ci_low_s.unwrap(), mix.ci_high_s.unwrap());
+        let v: Vec<f64> = (0..40).map(|i| 0.025 + 0.015 * f64::from(i)).collect();
+        let (l, m, h) = (quantile(&v, 0.025), quantile(&v, 0.5), quantile(&v, 0.975));
+        assert!(
+            (lo - (mix.demand_s - (m - l)).max(0.0)).abs() < 1e-12,
+            "{lo}"
+        );
+        assert!((hi - (mix.demand_s + (h - m))).abs() < 1e-12, "{hi}");
+    }
+
+    #[test]
+    fn errors_skip_rows_with_no_response_or_no_utilization() {
+        let obs = two_rows();
+        assert_eq!(errors(&obs, &[0.1], &[]), (None, None));
+        let mut quiet = two_rows();
+        quiet.rows[0].response = vec![Some(0.0)];
+        quiet.rows[0].utilization = 0.0;
+        // Only row 1 counts: U error |0.4 − 0.5|/0.5, R error
+        // |0.1/0.6 − 0.4|/0.4.
+        let (rt, ut) = errors(&quiet, &[0.1], &[0, 1]);
+        assert!((ut.unwrap() - 0.2).abs() < 1e-12, "{ut:?}");
+        assert!(
+            (rt.unwrap() - (0.1 / 0.6 - 0.4f64).abs() / 0.4).abs() < 1e-12,
+            "{rt:?}"
+        );
+        // A fold whose rows give no R error makes the method's R error
+        // unknown, not the other folds' mean.
+        let sc = Scorer {
+            test: vec![vec![0], vec![1]],
+            ..scorer(&quiet, 1.0)
+        };
+        let (rt, ut) = sc.cv_errors(&[Some(vec![0.1]), Some(vec![0.1])]);
+        assert_eq!((rt, ut), (None, None));
+        // A fold that did not fit is left out; none fitted, no error.
+        let (rt, _) = scorer(&obs, 1.0).cv_errors(&[None, Some(vec![0.1])]);
+        assert_eq!(rt, errors(&obs, &[0.1], &[1]).0);
+        assert_eq!(scorer(&obs, 1.0).cv_errors(&[None, None]), (None, None));
+    }
+
     #[test]
     fn combined_is_the_mean_of_its_parts_everywhere_and_fails_with_them() {
         let run = |full: f64, fold: Option<f64>, draw: f64| MethodRun {
