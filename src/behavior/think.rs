@@ -177,8 +177,16 @@ mod tests {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::test_seed(4));
         let exp = rand_distr::Exp::new(0.5).unwrap();
         let s = sums((0..20_000).map(|_| exp.sample(&mut rng)));
+        // AIC takes the gamma, one parameter more, whenever it gains over
+        // 1 in log-likelihood: on P(χ²₁ > 2) = 16 % of exponential samples
+        // (3 of seed sets 1–20 here). Its cv is then 1 within the noise:
+        // the same distribution.
         assert!(
-            matches!(s.fit(), Think::Exponential(m) if (m - 2.0).abs() < 0.05),
+            match s.fit() {
+                Think::Exponential(m) => (m - 2.0).abs() < 0.05,
+                Think::Gamma { mean, cv } => (mean - 2.0).abs() < 0.05 && (cv - 1.0).abs() < 0.03,
+                _ => false,
+            },
             "{:?}",
             s.fit()
         );

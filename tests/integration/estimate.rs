@@ -237,8 +237,14 @@ probes:
 fn two_classes_with_a_varying_mix_within_10_percent() {
     let yaml = TWO_CLASSES_UNEQUAL;
     let (errs, truths) = errors(yaml, &[], 0.0, 3, 1);
-    // The realised means of the drawn service times, near the nominal ones.
-    assert!((truths[0] / 0.05 - 1.0).abs() < 0.03 && (truths[1] / 0.02 - 1.0).abs() < 0.03);
+    // The realised means of the drawn service times, near the nominal ones
+    // (the classes come in the order the trace first shows them, which
+    // the seed decides).
+    let (big, small) = (truths[0].max(truths[1]), truths[0].min(truths[1]));
+    assert!(
+        (big / 0.05 - 1.0).abs() < 0.03 && (small / 0.02 - 1.0).abs() < 0.03,
+        "{truths:?}"
+    );
     for m in [Ur, KfU, Rortu] {
         let e = &errs.iter().find(|x| x.0 == m).unwrap().1;
         for (c, v) in e.iter().enumerate() {
@@ -798,16 +804,21 @@ fn a_constant_mix_flags_the_classes_and_reports_the_mix_weighted_mean() {
             let err = (e.demand_s - truth) / truth;
             assert!(e.identifiable);
             // Every method but rta (R itself, biased) lands within 10 %;
-            // the recommended one within 3 %, its interval covering.
+            // the recommended one within 3 %, with an interval that holds
+            // the truth within 1.7 times its reach on that side (a 99.9 %
+            // bound for a 95 % interval: the plain 95 % one missed on one
+            // of seed sets 1–20, as it should; the coverage rate itself is
+            // checked over 200 seeds below).
             if e.method != "rta" {
                 assert!(err.abs() <= 0.10, "{}: {:.1} %", e.method, 100.0 * err);
             }
             if e.method == recommended {
                 assert!(err.abs() <= 0.03, "{}: {:.1} %", e.method, 100.0 * err);
                 let (lo, hi) = (e.ci_low_s.unwrap(), e.ci_high_s.unwrap());
+                let d = e.demand_s;
                 assert!(
-                    lo <= truth && truth <= hi,
-                    "{}: {lo}..{hi} vs {truth}",
+                    lo < d && d < hi && d - 1.7 * (d - lo) <= truth && truth <= d + 1.7 * (hi - d),
+                    "{}: {d} in {lo}..{hi} vs {truth}",
                     e.method
                 );
             }

@@ -680,7 +680,7 @@ fn shipped_host_models_are_one_mmc_ps_station_of_the_hosts_cpus() {
         let erlang_c = b / (1.0 - rho * (1.0 - b));
         let want = demand * (a + erlang_c * rho / (1.0 - rho)) / a;
         let cfg = RunConfig {
-            stop: StopRule::Requests(400_000),
+            stop: StopRule::Requests(2_000_000),
             warmup: Warmup::Auto,
             seed: seed(3),
             ..RunConfig::default()
@@ -690,8 +690,11 @@ fn shipped_host_models_are_one_mmc_ps_station_of_the_hosts_cpus() {
             r.probes[0].mean_s.unwrap(),
             r.probes[0].ci_half_width_s.unwrap(),
         );
+        // Both together at 99.9 % (each at 1 − 0.001/2, z = 3.481) on
+        // 2,000,000 requests: at a joint 95 % on 400,000 (a 3 % half-width
+        // at 88 % load), seed set 16 of 20 missed, as 95 % should.
         assert!(
-            (mean - want).abs() <= hw * 2.241 / 1.96,
+            (mean - want).abs() <= hw * 3.481 / 1.96,
             "{name}: simulated {mean} ± {hw}, M/M/4-PS {want}"
         );
     }
