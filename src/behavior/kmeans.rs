@@ -30,24 +30,27 @@ fn dist2(x: &Sparse, x2: f64, c: &[f64], c2: f64) -> f64 {
     (x2 - 2.0 * dot + c2).max(0.0)
 }
 
-/// Restarts from new k-means++ seeds; the clustering with the least SSE
-/// is kept (one start falls into a poor local optimum often enough).
+/// Starts from new k-means++ seeds: one start falls into a poor local
+/// optimum often enough. The caller keeps the best (see
+/// `mixture::refine`).
 const RESTARTS: u64 = 10;
 
-/// `k` clusters of `points` in `dims` dimensions, seeded by `seed`: the
-/// best of [`RESTARTS`] starts.
-pub fn kmeans(points: &[Sparse], dims: usize, k: usize, seed: u64) -> Clusters {
-    (0..RESTARTS)
-        .map(|r| {
-            lloyd(
-                points,
-                dims,
-                k,
-                seed.wrapping_add(r.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-            )
-        })
-        .min_by(|a, b| a.sse.total_cmp(&b.sse))
-        .expect("at least one start")
+/// `k` clusters of `points` in `dims` dimensions, seeded by `seed`, from
+/// each of [`RESTARTS`] starts.
+pub fn starts(
+    points: &[Sparse],
+    dims: usize,
+    k: usize,
+    seed: u64,
+) -> impl Iterator<Item = Clusters> + '_ {
+    (0..RESTARTS).map(move |r| {
+        lloyd(
+            points,
+            dims,
+            k,
+            seed.wrapping_add(r.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        )
+    })
 }
 
 /// One k-means++ start and Lloyd's iterations to a fixed point.
@@ -130,7 +133,7 @@ fn lloyd(points: &[Sparse], dims: usize, k: usize, seed: u64) -> Clusters {
 
 /// Clusters numbered by their first member, so that the numbering does
 /// not depend on which centre was drawn first.
-fn renumber(of: &[usize]) -> Vec<usize> {
+pub(super) fn renumber(of: &[usize]) -> Vec<usize> {
     let mut map = std::collections::HashMap::new();
     of.iter()
         .map(|&c| {

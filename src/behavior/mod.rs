@@ -14,6 +14,7 @@ mod chain;
 mod kmeans;
 mod learn;
 pub mod m4j;
+mod mixture;
 #[cfg(test)]
 mod tests;
 mod think;
@@ -179,33 +180,47 @@ fn clustered(
             v
         })
         .collect();
-    let (k, found, how) = match grouping {
+    // Each k-means start on the shares, then each session to its most
+    // likely chain; the start that ends the most likely.
+    let counted = mixture::Counted::new(sessions, &dims);
+    let cluster = |k| {
+        kmeans::starts(&points, dims.len(), k, seed)
+            .map(|c| counted.refine(c.of))
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+            .map(|(of, k, _)| (of, k))
+            .expect("at least one start")
+    };
+    let (k, of, how) = match grouping {
         Grouping::Auto(max) => {
-            let (k, c) = (1..=max.min(sessions.len()).max(1))
+            let (k, of) = (1..=max.min(sessions.len()).max(1))
                 .map(|k| {
-                    let c = kmeans::kmeans(&points, dims.len(), k, seed);
-                    (mixture_bic(sessions, &c.of, k), k, c)
+                    let (of, k) = cluster(k);
+                    (counted.bic(&of, k), k, of)
                 })
                 .min_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, k, c)| (k, c))
+                .map(|(_, k, of)| (k, of))
                 .expect("k = 1 at least");
             let how = format!(
-                "k-means on transition shares, k = {k} of 1..{max} by the least BIC of the mixture of the profiles' chains, seed {seed}"
+                "k-means on transition shares then each session to its most likely chain, k = {k} of 1..{max} by the least BIC of the mixture of the profiles' chains, seed {seed}"
             );
-            (k, c, how)
+            (k, of, how)
         }
-        Grouping::Clusters(k) => {
-            let c = kmeans::kmeans(&points, dims.len(), k, seed);
-            (
-                k,
-                c,
-                format!("k-means on transition shares, k = {k}, seed {seed}"),
-            )
+        Grouping::Clusters(asked) => {
+            let (of, k) = cluster(asked);
+            let emptied = if k < asked {
+                format!(" ({asked} asked: no session was most likely under the others)")
+            } else {
+                String::new()
+            };
+            let how = format!(
+                "k-means on transition shares then each session to its most likely chain, k = {k}{emptied}, seed {seed}"
+            );
+            (k, of, how)
         }
         _ => unreachable!("clustered() is only called for clusterings"),
     };
     let mut counts = vec![Counts::default(); k];
-    for (s, &c) in sessions.iter().zip(&found.of) {
+    for (s, &c) in sessions.iter().zip(&of) {
         let target = &mut counts[c];
         for (pair, t) in &s.pairs {
             target.pairs.entry(*pair).or_default().merge(t);
@@ -219,60 +234,4 @@ fn clustered(
         .map(|(i, c)| profile(format!("profile{i}"), c, names, total))
         .collect();
     (profiles, how)
-}
-
-/// BIC of the sessions under the mixture of the chains of clustering
-/// `of` (k clusters): −2·Σ_sessions ln Σ_c π_c·P(session | chain c) +
-/// (free transition probabilities + k − 1)·ln(sessions). The mixture
-/// likelihood, not each session's own cluster's: splitting one pattern by
-/// chance (long and short sessions of one chain) gains little under it,
-/// while the classification likelihood and a spherical-Gaussian BIC of
-/// the k-means error both kept choosing the largest k.
-fn mixture_bic(sessions: &[SessionCounts], of: &[usize], k: usize) -> f64 {
-    let mut counts: Vec<BTreeMap<(usize, usize), f64>> = vec![BTreeMap::new(); k];
-    for (s, &c) in sessions.iter().zip(of) {
-        for (pair, t) in &s.pairs {
-            *counts[c].entry(*pair).or_default() += t.count as f64;
-        }
-    }
-    let n = sessions.len() as f64;
-    let weight: Vec<f64> = (0..k)
-        .map(|c| of.iter().filter(|&&x| x == c).count() as f64 / n)
-        .collect();
-    let mut params = k as f64 - 1.0;
-    let chains: Vec<BTreeMap<(usize, usize), f64>> = counts
-        .iter()
-        .map(|pairs| {
-            let mut out: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-            for (&(from, _), &v) in pairs {
-                let e = out.entry(from).or_default();
-                e.0 += v;
-                e.1 += 1.0;
-            }
-            params += out.values().map(|(_, targets)| targets - 1.0).sum::<f64>();
-            pairs
-                .iter()
-                .map(|(&(from, to), &v)| ((from, to), (v / out[&from].0).ln()))
-                .collect()
-        })
-        .collect();
-    let log_l: f64 = sessions
-        .iter()
-        .map(|s| {
-            let per: Vec<f64> = (0..k)
-                .filter(|&c| weight[c] > 0.0)
-                .filter_map(|c| {
-                    let ll: Option<f64> = s
-                        .pairs
-                        .iter()
-                        .map(|(p, t)| chains[c].get(p).map(|lp| t.count as f64 * lp))
-                        .sum();
-                    ll.map(|ll| weight[c].ln() + ll)
-                })
-                .collect();
-            let top = per.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            top + per.iter().map(|v| (v - top).exp()).sum::<f64>().ln()
-        })
-        .sum();
-    -2.0 * log_l + params * n.ln()
 }
