@@ -440,6 +440,46 @@ fn every_reason_a_model_is_not_product_form_is_named() {
     }
 }
 
+/// Two open classes on a shared two-server FCFS queue (places A and B),
+/// and a third on an FCFS place of its own.
+const SHARED_FCFS: &str = "colors: [a, b, c]
+queues:
+  HOST: {queue: fcfs, servers: 2}
+places:
+  A: {queue: {shared: HOST}, service: {a: {exponential: 0.5}}}
+  B: {queue: {shared: HOST}, service: {b: {exponential: 0.5}}}
+  C: {queue: fcfs, service: {c: {exponential: 2.0}}}
+transitions:
+  arrive_a: {delay: {exponential: 2}, out: {A: a}}
+  arrive_b: {delay: {exponential: 4}, out: {B: b}}
+  arrive_c: {delay: {exponential: 4}, out: {C: c}}
+  leave_a: {in: {A: a}}
+  leave_b: {in: {B: b}}
+  leave_c: {in: {C: c}}
+probes:
+  response: {colors: [a], start: {transition: arrive_a}, end: {transition: leave_a}}
+";
+
+#[test]
+fn a_shared_fcfs_queue_needs_one_mean_across_its_places_only() {
+    // One mean over A and B (C's own queue is no part of it): solved, the
+    // shared queue an M/M/2 at a = 0.5·0.5 + 0.25·0.5 = 0.375.
+    let m = load(SHARED_FCFS, &LoadOptions::default()).unwrap();
+    let a = analyse(&m.net).unwrap_or_else(|e| panic!("{e}"));
+    let (offered, c) = (0.375f64, 2.0);
+    let erlang_b = (offered * offered / 2.0) / (1.0 + offered + offered * offered / 2.0);
+    let rho = offered / c;
+    let erlang_c = erlang_b / (1.0 - rho * (1.0 - erlang_b));
+    let want = 0.5 * (1.0 + erlang_c / (c - offered));
+    crate::close(a.probes[0].mean_s.unwrap(), want);
+    // Different means in the places sharing it: refused, though each
+    // place alone serves one colour.
+    let unequal = SHARED_FCFS.replace("b: {exponential: 0.5}", "b: {exponential: 1.0}");
+    let m = load(&unequal, &LoadOptions::default()).unwrap();
+    let e = analyse(&m.net).unwrap_err().to_string();
+    assert!(e.contains("serves its colours with different means"), "{e}");
+}
+
 #[test]
 fn too_large_a_lattice_falls_back_to_approximate_mva() {
     // 3 classes of 600 on 3 multi-server stations: 601^3 · 3 cells is over
@@ -535,6 +575,9 @@ fn class_switching_chains_match_exact_mva_computed_by_hand() {
         "{:?}",
         a.notes
     );
+    // Chain B is one colour: nothing to say about it.
+    let merged = a.notes.iter().filter(|n| n.contains("solved as one class"));
+    assert_eq!(merged.count(), 1, "{:?}", a.notes);
     // Per passage of Z, chain A visits P1 as a1 once, P2 as a2 half the
     // time and P1 as a2 half the time: demands 0.1 + 0.5 · 0.05 at P1 and
     // 0.5 · 0.2 at P2. Chain B: 0.08 and 0.15.
