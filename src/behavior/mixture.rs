@@ -122,10 +122,7 @@ impl Counted {
         let k = of.iter().max().map_or(0, |m| m + 1);
         let mut total = f64::NEG_INFINITY;
         for _ in 0..ROUNDS {
-            let (weight, chains) = {
-                let (w, c, _) = self.chains(&of, k);
-                (w, c)
-            };
+            let (weight, chains, _) = self.chains(&of, k);
             let mut moved = false;
             total = 0.0;
             for (s, c) in of.iter_mut().enumerate() {

@@ -150,16 +150,10 @@ pub fn model(
     })
 }
 
-/// Profiles by k-means on each session's transition shares (its counts
-/// over its transitions, so that long and short sessions of one pattern
-/// meet), each re-counted over its own sessions.
-fn clustered(
-    sessions: &[SessionCounts],
-    names: &[String],
-    total: u64,
-    grouping: Grouping,
-    seed: u64,
-) -> (Vec<Profile>, String) {
+/// The transitions the sessions make, numbered, and each session's
+/// shares of them (its counts over its transitions, so that long and
+/// short sessions of one pattern meet).
+fn shares(sessions: &[SessionCounts]) -> (BTreeMap<(usize, usize), usize>, Vec<kmeans::Sparse>) {
     let mut dims: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for s in sessions {
         for pair in s.pairs.keys() {
@@ -167,7 +161,7 @@ fn clustered(
             dims.entry(*pair).or_insert(next);
         }
     }
-    let points: Vec<kmeans::Sparse> = sessions
+    let points = sessions
         .iter()
         .map(|s| {
             let n: u64 = s.pairs.values().map(|t| t.count).sum();
@@ -180,6 +174,20 @@ fn clustered(
             v
         })
         .collect();
+    (dims, points)
+}
+
+/// Profiles by k-means on each session's transition shares, then each
+/// session moved to its most likely chain ([`mixture`]), each profile
+/// re-counted over its own sessions.
+fn clustered(
+    sessions: &[SessionCounts],
+    names: &[String],
+    total: u64,
+    grouping: Grouping,
+    seed: u64,
+) -> (Vec<Profile>, String) {
+    let (dims, points) = shares(sessions);
     // Each k-means start on the shares, then each session to its most
     // likely chain; the start that ends the most likely.
     let counted = mixture::Counted::new(sessions, &dims);
@@ -217,7 +225,7 @@ fn clustered(
         Grouping::Clusters(asked) => {
             let (of, k) = refined(asked);
             let emptied = if k < asked {
-                format!(" ({asked} asked: no session was most likely under the others)")
+                format!(" ({asked} asked; the others lost every session to these)")
             } else {
                 String::new()
             };
