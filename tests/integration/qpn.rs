@@ -548,6 +548,15 @@ fn the_solver_says_it_handles_random_routing_only() {
     let m = load(&two_containers("random"), &LoadOptions::default()).unwrap();
     let a = demandsim::solve::analyse(&m.net).unwrap();
     assert!((a.probes[0].mean_s.unwrap() - 5.0).abs() < 1e-9);
+    // A policy has nothing to pick from one mode: one container at half
+    // the rate is the same M/M/1 (cargo-mutants: refusing any transition
+    // with a policy passed every test).
+    let one = two_containers("round-robin")
+        .replace("copies: 2", "copies: 1")
+        .replace("exponential: 0.625", "exponential: 1.25");
+    let m = load(&one, &LoadOptions::default()).unwrap();
+    let a = demandsim::solve::analyse(&m.net).unwrap_or_else(|e| panic!("{e}"));
+    assert!((a.probes[0].mean_s.unwrap() - 5.0).abs() < 1e-9);
 }
 
 /// Two places sharing one processor-sharing queue of 2 servers: class a
