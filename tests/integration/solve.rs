@@ -363,6 +363,31 @@ fn non_product_form_models_are_explained_in_words() {
     );
 }
 
+#[test]
+fn a_pool_token_held_in_another_place_is_still_the_same_pool() {
+    // qpn1 with the connection kept in a place of its own while the
+    // request is served: the same pool of 90 for 90 clients, never
+    // binding, the same answer (cargo-mutants: a pool check that also took
+    // places starting with no tokens refused it and passed every test).
+    let text = std::fs::read_to_string(format!("{}/models/qpn1.yaml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    let held = text
+        .replace("  CQ: {}\n", "  CQ: {}\n  Held: {}\n")
+        .replace(
+            "    out: {CO: request}",
+            "    out: {CO: request, Held: conn}",
+        )
+        .replace("    in: {CO: request}", "    in: {CO: request, Held: conn}");
+    assert_ne!(held, text);
+    let solve = |t: &str| {
+        let m = load(t, &LoadOptions::default()).unwrap();
+        analyse(&m.net).unwrap_or_else(|e| panic!("{e}")).probes[0]
+            .mean_s
+            .unwrap()
+    };
+    crate::close(solve(&held), solve(&text));
+}
+
 /// An open M/M/1 skeleton (colour a through Q) with `places` and
 /// `transitions` spliced in: each refusal below breaks product form in one
 /// way.
