@@ -386,6 +386,29 @@ fn a_pool_token_held_in_another_place_is_still_the_same_pool() {
             .unwrap()
     };
     crate::close(solve(&held), solve(&text));
+    // Two connections per request: 150 for 90 clients can run out.
+    let two = text
+        .replace(
+            "in: {CQ: request, CP: conn}",
+            "in: {CQ: request, CP: {conn: 2}}",
+        )
+        .replace(
+            "out: {CL: request, CP: conn}",
+            "out: {CL: request, CP: {conn: 2}}",
+        );
+    assert_ne!(two, text);
+    let o = Params::new().with("connections", 150.0);
+    let opts = LoadOptions {
+        params: o,
+        ..LoadOptions::default()
+    };
+    let e = analyse(&load(&two, &opts).unwrap().net)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("pool that can bind (150 tokens for 90 requests)"),
+        "{e}"
+    );
 }
 
 /// An open M/M/1 skeleton (colour a through Q) with `places` and
