@@ -179,8 +179,8 @@ mod tests {
         let s = sums((0..20_000).map(|_| exp.sample(&mut rng)));
         // AIC takes the gamma, one parameter more, whenever it gains over
         // 1 in log-likelihood: on P(χ²₁ > 2) = 16 % of exponential samples
-        // (3 of seed sets 1–20 here). Its cv is then 1 within the noise:
-        // the same distribution.
+        // (seed set 4 of 20 here). Its cv is then 1 within the noise: the
+        // same distribution.
         assert!(
             match s.fit() {
                 Think::Exponential(m) => (m - 2.0).abs() < 0.05,
