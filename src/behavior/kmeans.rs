@@ -34,14 +34,6 @@ fn dist2(x: &Sparse, x2: f64, c: &[f64], c2: f64) -> f64 {
 /// optimum often enough.
 const RESTARTS: u64 = 10;
 
-/// `k` clusters of `points` in `dims` dimensions, seeded by `seed`: the
-/// start with the least SSE.
-pub fn kmeans(points: &[Sparse], dims: usize, k: usize, seed: u64) -> Clusters {
-    starts(points, dims, k, seed)
-        .min_by(|a, b| a.sse.total_cmp(&b.sse))
-        .expect("at least one start")
-}
-
 /// `k` clusters of `points` in `dims` dimensions, seeded by `seed`, from
 /// each of [`RESTARTS`] starts.
 pub fn starts(

@@ -191,39 +191,40 @@ fn clustered(
     // Each k-means start on the shares, then each session to its most
     // likely chain; the start that ends the most likely.
     let counted = mixture::Counted::new(sessions, &dims);
-    let refined = |k| {
-        kmeans::starts(&points, dims.len(), k, seed)
+    let refined = |starts: Vec<kmeans::Clusters>| {
+        starts
+            .into_iter()
             .map(|c| counted.refine(c.of))
             .max_by(|a, b| a.2.total_cmp(&b.2))
             .map(|(of, k, _)| (of, k))
             .expect("at least one start")
     };
+    let starts = |k| kmeans::starts(&points, dims.len(), k, seed).collect::<Vec<_>>();
     let how = "k-means on transition shares then each session to its most likely chain";
     let (k, of, how) = match grouping {
-        // k by the BIC of the k-means clusters' chains: refined clusters
-        // are fitted to the likelihood itself, and a chain split by where
-        // its sessions leave (each part with transitions it never makes,
-        // which the BIC does not count) then wins it (one of 30 seed sets
-        // of the 70/30 test chose 3 of two chains).
+        // k by the BIC of the k-means clusters' chains (each k's start
+        // with the least SSE): refined clusters are fitted to the
+        // likelihood itself, and a chain split by where its sessions leave
+        // (each part with transitions it never makes, which the BIC does
+        // not count) then wins it (one of 30 seed sets of the 70/30 test
+        // chose 3 of two chains).
         Grouping::Auto(max) => {
-            let k = (1..=max.min(sessions.len()).max(1))
+            let (_, chosen) = (1..=max.min(sessions.len()).max(1))
                 .map(|k| {
-                    (
-                        counted.bic(&kmeans::kmeans(&points, dims.len(), k, seed).of, k),
-                        k,
-                    )
+                    let all = starts(k);
+                    let best = all.iter().min_by(|a, b| a.sse.total_cmp(&b.sse));
+                    (counted.bic(&best.expect("a start").of, k), all)
                 })
                 .min_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, k)| k)
                 .expect("k = 1 at least");
-            let (of, k) = refined(k);
+            let (of, k) = refined(chosen);
             let how = format!(
                 "{how}, k = {k} of 1..{max} by the least BIC of the mixture of the k-means clusters' chains, seed {seed}"
             );
             (k, of, how)
         }
         Grouping::Clusters(asked) => {
-            let (of, k) = refined(asked);
+            let (of, k) = refined(starts(asked));
             let emptied = if k < asked {
                 format!(" ({asked} asked; the others lost every session to these)")
             } else {
