@@ -2,7 +2,7 @@
 //! Pacheco-Sanchez, Casale & Dawson 2009).
 
 use super::{EstimateError, Estimator, Observations};
-use crate::numeric::nnls_flat;
+use crate::numeric::{dot, nnls_flat};
 
 /// Kraft et al.'s regression on response times with the observed
 /// queue: every class's per-interval mean response time is a row of
@@ -48,7 +48,7 @@ impl Estimator for ResponseTimeRegression {
         // equation (+0.8 % at U 0.5 on one server).
         for (k, w) in w.iter_mut().enumerate() {
             let row = &a[k * n..(k + 1) * n];
-            let predicted: f64 = row.iter().zip(&first).map(|(a, d)| a * d).sum();
+            let predicted = dot(row, &first);
             if predicted > 0.0 {
                 *w *= scale[class[k]] / predicted;
             }

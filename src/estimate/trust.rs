@@ -107,7 +107,7 @@ pub(super) fn discipline_fit(obs: &Observations) -> Option<DisciplineFit> {
                 let Some(eq) = o.response_equation(i, r) else {
                     continue;
                 };
-                let fit: f64 = eq.coefficients.iter().zip(&d).map(|(a, d)| a * d).sum();
+                let fit = crate::numeric::dot(&eq.coefficients, &d);
                 sum += eq.requests as f64 * ((fit - eq.response) / eq.response).abs();
                 weight += eq.requests as f64;
             }

@@ -10,6 +10,7 @@
 //! from a near start, where argmin's Nelder–Mead (used before) took
 //! hundreds of cost evaluations.
 
+use super::dot;
 use nalgebra::{DMatrix, DVector};
 
 /// Why a fit has no answer.
@@ -112,10 +113,6 @@ pub fn least_squares_positive(
     } else {
         Err(FitError::NoFiniteSolution)
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[cfg(test)]

@@ -12,6 +12,11 @@ pub use kalman::kalman_update;
 pub use minimize::{FitError, least_squares_positive};
 pub use nnls::{LeastSquares, condition_number, least_squares, nnls, nnls_flat, nnls_matrix};
 
+/// The dot product of two vectors (over the shorter one's length).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
 /// Response time over demand, R/D, at a `c`-server FCFS (or PS) resource
 /// with utilization `u` (fraction of all servers):
 /// `1 + C(c, c·u) / (c·(1 − u))`, the M/M/c waiting time with its 1/c

@@ -846,6 +846,7 @@ struct Coverage {
     covered: usize,
     runs: usize,
     error_sum: f64,
+    error_squares: f64,
 }
 
 impl Coverage {
@@ -855,6 +856,19 @@ impl Coverage {
 
     fn bias(&self) -> f64 {
         self.error_sum / self.runs as f64
+    }
+
+    /// The relative error's standard deviation over the runs.
+    fn spread(&self) -> f64 {
+        (self.error_squares / self.runs as f64 - self.bias().powi(2)).sqrt()
+    }
+
+    /// The mean error within a quarter of the errors' spread: a bias that
+    /// large costs a 95 % interval about half a point of coverage, and an
+    /// unbiased method's mean over 200 runs passes it by 3.5 standard
+    /// errors.
+    fn unbiased(&self) -> bool {
+        self.bias().abs() <= 0.25 * self.spread()
     }
 }
 
@@ -910,24 +924,28 @@ fn coverage(scenarios: &[Scenario], seeds: u64) -> Vec<Coverage> {
                             covered: 0,
                             runs: 0,
                             error_sum: 0.0,
+                            error_squares: 0.0,
                         });
                         hits.len() - 1
                     }
                 };
                 hits[i].covered += covered as usize;
                 hits[i].runs += 1;
-                hits[i].error_sum += (e.demand_s - real) / real;
+                let error = (e.demand_s - real) / real;
+                hits[i].error_sum += error;
+                hits[i].error_squares += error * error;
             }
         }
     }
     for h in &hits {
         eprintln!(
-            "{:36} {:3} / {:3} = {:5.1} %   mean error {:+.2} %",
+            "{:36} {:3} / {:3} = {:5.1} %   mean error {:+.2} % (sd {:.2} %)",
             h.key,
             h.covered,
             h.runs,
             100.0 * h.share(),
-            100.0 * h.bias()
+            100.0 * h.bias(),
+            100.0 * h.spread()
         );
     }
     hits
@@ -953,10 +971,20 @@ fn ninety_five_percent_intervals_cover_the_truth_in_at_least_90_percent_of_seeds
     ];
     // Measured over these 200 seeds (README): 92–96.5 % for every method
     // but rta. The bound leaves room for the sampling spread of 200 seeds
-    // (±3.5 misses) around the 90 % asked, not for a worse interval.
+    // (±3.5 misses) around the 90 % asked, not for a worse interval. No
+    // method but rta may be biased: rortu's +0.44 % at one server, 30 s
+    // intervals (0.54 of its spread; its interval covered 85.5–92 %), came
+    // from each interval's requests moving its mean queue, now reweighed.
     for h in coverage(&scenarios, 200) {
         if !h.key.ends_with(" rta") {
             assert!(h.share() >= 0.87, "{}: {}/{}", h.key, h.covered, h.runs);
+            assert!(
+                h.unbiased(),
+                "{}: {:.4} ± {:.4}",
+                h.key,
+                h.bias(),
+                h.spread()
+            );
         }
     }
 }
@@ -968,8 +996,10 @@ fn ninety_five_percent_intervals_cover_the_truth_in_at_least_90_percent_of_seeds
 /// steady state; when the mix switches inside an interval the classes did
 /// not wait alike there, and on FCFS that costs them about 2 % on the
 /// smaller demand (its interval then holds the truth in 75–83 % of seeds;
-/// on PS, where the split does not depend on the wait, they cover). Their
-/// bias is held to 3 % instead.
+/// on PS, where the split does not depend on the wait, they cover, with
+/// a bias of 0.4 % on each class, a third to a half of their spread).
+/// Their bias is held to 3 % instead; every other method's to a quarter
+/// of its spread.
 #[test]
 fn two_class_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
     let ps = TWO_CLASSES_UNEQUAL.replace("queue: fcfs", "queue: ps");
@@ -984,14 +1014,23 @@ fn two_class_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
         ("2 classes, PS", ps, vec![], 1, Discipline::Ps),
     ];
     for h in coverage(&scenarios, 200) {
-        let steady_state = h.key.starts_with("2 classes, FCFS")
-            && (h.key.ends_with(" sdl") || h.key.ends_with(" rort"));
+        let steady_state = h.key.ends_with(" sdl") || h.key.ends_with(" rort");
         if h.key.ends_with(" rta") {
             continue;
         } else if steady_state {
             assert!(h.bias().abs() <= 0.03, "{}: {:.3}", h.key, h.bias());
+            if h.key.starts_with("2 classes, PS") {
+                assert!(h.share() >= 0.87, "{}: {}/{}", h.key, h.covered, h.runs);
+            }
         } else {
             assert!(h.share() >= 0.87, "{}: {}/{}", h.key, h.covered, h.runs);
+            assert!(
+                h.unbiased(),
+                "{}: {:.4} ± {:.4}",
+                h.key,
+                h.bias(),
+                h.spread()
+            );
         }
     }
 }
