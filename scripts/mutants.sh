@@ -38,8 +38,9 @@ for g in ${groups[@]}; do
     batch) run batch src/stats/batch.rs --lib stats:: ;;
     validate) run validate src/estimate/validate.rs --lib estimate:: ;;
     # The product-form checks only (the refusals and the visit equations);
-    # their tests are the solver's unit tests and tests/integration/solve.rs.
-    solve) run solve src/solve/mod.rs --lib --test integration solve:: ;;
+    # their tests are the solver's unit tests, tests/integration/solve.rs
+    # and the simulator's tests that ask the solver (qpn::the_solver…).
+    solve) run solve src/solve/mod.rs --lib --test integration -- solve:: qpn::the_solver ;;
     *) echo "unknown group $g (batch, validate, solve)" >&2; exit 2 ;;
   esac
 done

@@ -386,6 +386,18 @@ fn a_pool_token_held_in_another_place_is_still_the_same_pool() {
             .unwrap()
     };
     crate::close(solve(&held), solve(&text));
+    // A pool place of two colours, one connection and two licences per
+    // request: 90 and 180 for 90 clients never run out (cargo-mutants: a
+    // count that took the place's other colour refused it).
+    let licences = text
+        .replace("colors: [request, conn]", "colors: [request, conn, lic]")
+        .replace(
+            "initial: {conn: connections * containers}",
+            "initial: {conn: connections * containers, lic: 180}",
+        )
+        .replace("CP: conn}", "CP: {conn: 1, lic: 2}}");
+    assert_eq!(licences.matches("lic: 2").count(), 2);
+    crate::close(solve(&licences), solve(&text));
     // Two connections per request: 150 for 90 clients can run out.
     let two = text
         .replace(
@@ -409,6 +421,44 @@ fn a_pool_token_held_in_another_place_is_still_the_same_pool() {
         e.contains("pool that can bind (150 tokens for 90 requests)"),
         "{e}"
     );
+}
+
+/// Two closed chains at one PS queue: colour a visits Q twice per cycle
+/// on average (back into Q with probability 1/2), colour b starts in Q.
+/// The same as a visiting once with twice the service time: visits are
+/// counted per passage of each chain's own reference place, and setting
+/// b's (Q) to 1 must not touch a's visits there (cargo-mutants: the
+/// reference cell indexed as place/place set a's visits to Q to 1).
+#[test]
+fn a_chain_that_feeds_back_keeps_its_visits_beside_another_chains_reference() {
+    let looped = "colors: [a, b]
+places:
+  Q: {queue: ps, service: {a: {exponential: 0.1}, b: {exponential: 0.2}}, initial: {b: 2}}
+  ThinkA: {queue: is, service: {a: {exponential: 1}}, initial: {a: 3}}
+  ThinkB: {queue: is, service: {b: {exponential: 1}}}
+transitions:
+  a_go: {in: {ThinkA: a}, out: {Q: a}}
+  a_done: {weight: 1, in: {Q: a}, out: {ThinkA: a}}
+  a_again: {weight: 1, in: {Q: a}, out: {Q: a}}
+  b_done: {in: {Q: b}, out: {ThinkB: b}}
+  b_go: {in: {ThinkB: b}, out: {Q: b}}
+probes:
+  cycle: {colors: [a], start: {place: ThinkA, when: exit}, end: {place: ThinkA, when: enter}}
+";
+    let once = looped
+        .replace("a: {exponential: 0.1}", "a: {exponential: 0.2}")
+        .replace("  a_again: {weight: 1, in: {Q: a}, out: {Q: a}}\n", "");
+    assert_ne!(once, looped);
+    let solve = |t: &str| {
+        let m = load(t, &LoadOptions::default()).unwrap();
+        analyse(&m.net).unwrap_or_else(|e| panic!("{e}")).probes[0]
+            .mean_s
+            .unwrap()
+    };
+    let (twice, one) = (solve(looped), solve(&once));
+    crate::close(twice, one);
+    // Not the demand of one visit: 0.1 s less per cycle at the least.
+    assert!(one > 0.2, "{one}");
 }
 
 /// An open M/M/1 skeleton (colour a through Q) with `places` and
