@@ -147,6 +147,20 @@ impl Estimator for Liu {
         fit_positive("rortu", &|d, out| p.residuals(d, out), size, &first)
     }
 
+    /// A resample's fit: reweighed at the full fit's demands and fitted
+    /// once from them (a resample's first fit would land next to them).
+    fn refit(
+        &self,
+        obs: &Observations,
+        rows: &[usize],
+        from: &[f64],
+    ) -> Result<Vec<f64>, EstimateError> {
+        let mut p = Problem::new(obs, rows)?;
+        p.reweigh(from);
+        let size = rows.len() * p.width();
+        fit_positive("rortu", &|d, out| p.residuals(d, out), size, from)
+    }
+
     fn linearize(&self, obs: &Observations, rows: &[usize], at: &[f64]) -> Option<Linearized> {
         let mut p = Problem::new(obs, rows).ok()?;
         p.reweigh(at);
