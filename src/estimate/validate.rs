@@ -799,7 +799,7 @@ fn advice(obs: &Observations, ident: &super::Identifiability) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimate::Row;
+    use crate::estimate::{Row, RunSpan};
 
     /// Two rows on one server: X = 2 and 4 /s, U = 0.3 and 0.5, R = 0.2
     /// and 0.4 s (5 and 10 completions).
@@ -1173,5 +1173,265 @@ mod tests {
                 assert_eq!(s, rng.random_range(0..=60));
             }
         }
+    }
+
+    /// Two classes (0.05 and 0.02 s) on one processor-sharing server, 60
+    /// rows of 30 s at throughputs `mix(i)`: U = Σ X·D (±1 %), each class's
+    /// response D·f(U) with a ±5 % wobble, as the discipline says.
+    fn two_classes(mix: impl Fn(usize) -> (f64, f64)) -> Observations {
+        let rows = (0..60)
+            .map(|i| {
+                let (xa, xb) = mix(i);
+                let u = (0.05 * xa + 0.02 * xb) * (1.0 + 0.01 * (i as f64 * 1.7).cos());
+                let f = 1.0 / (1.0 - u);
+                let wobble = 1.0 + 0.05 * (i as f64 * 0.9).sin();
+                Row {
+                    length: 30.0,
+                    throughput: vec![xa, xb],
+                    response: vec![Some(0.05 * f * wobble), Some(0.02 * f * wobble)],
+                    completions: vec![(xa * 30.0) as u64, (xb * 30.0) as u64],
+                    utilization: u,
+                    in_system: vec![xa * 0.05 * f, xb * 0.02 * f],
+                    arrived: Vec::new(),
+                }
+            })
+            .collect();
+        let mut obs = Observations::new(vec!["a".into(), "b".into()], 1, rows);
+        obs.discipline = crate::estimate::Discipline::Ps;
+        obs
+    }
+
+    /// Mixes that vary from row to row (2–6 and 3–13 requests/s).
+    fn varying(i: usize) -> (f64, f64) {
+        let t = i as f64;
+        (4.0 + 2.0 * (t * 0.37).sin(), 8.0 + 5.0 * (t * 0.61).cos())
+    }
+
+    fn quick(methods: &[Method]) -> Config {
+        Config {
+            methods: methods.to_vec(),
+            bootstrap: 0,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn a_constant_mix_gets_advice_and_a_mix_row_and_a_varying_one_neither() {
+        let run = |obs: &Observations| {
+            estimate(
+                obs,
+                Diagnostics::default(),
+                &quick(&[Method::Ur]),
+                "cpu",
+                30.0,
+            )
+        };
+        // 2:8 in every row, the load moving: only the mix is determined.
+        let constant = run(&two_classes(|i| {
+            let s = 1.0 + 0.5 * (i as f64 * 0.37).sin();
+            (2.0 * s, 8.0 * s)
+        }));
+        let advice = constant.advice.expect("advice");
+        assert!(
+            advice.contains("the demands of a, b cannot be told apart"),
+            "{advice}"
+        );
+        assert!(constant.estimates.iter().any(|e| e.class == MIX));
+        let varying = run(&two_classes(varying));
+        assert_eq!(varying.advice, None);
+        assert!(varying.identifiability.expect("two classes").all());
+        assert!(varying.estimates.iter().all(|e| e.class != MIX));
+        // One class: nothing to separate, nothing asked.
+        let one = run(&two_rows());
+        assert!(one.identifiability.is_none() && one.advice.is_none());
+    }
+
+    #[test]
+    fn cross_validation_fits_on_the_other_folds_and_scores_on_the_fold() {
+        let obs = two_classes(varying);
+        let cfg = quick(&[Method::Ur, Method::Rr]);
+        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        // The folds estimate() draws: the first use of its seed.
+        let (n, k) = (obs.rows.len(), cfg.folds);
+        let fold_of = folds(n, k, &mut Xoshiro256PlusPlus::seed_from_u64(cfg.seed));
+        let scorer = Scorer {
+            obs: &obs,
+            test: (0..k)
+                .map(|f| (0..n).filter(|&i| fold_of[i] == f).collect())
+                .collect(),
+            confidence: 0.95,
+            ident: None,
+            widen: 1.0,
+        };
+        for m in [Method::Ur, Method::Rr] {
+            let per_fold: Vec<Option<Vec<f64>>> = (0..k)
+                .map(|f| {
+                    let train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != f).collect();
+                    m.estimator(false).estimate(&obs, &train).ok()
+                })
+                .collect();
+            let (rt, ut) = scorer.cv_errors(&per_fold);
+            let row = report
+                .estimates
+                .iter()
+                .find(|e| e.method == m.id())
+                .unwrap();
+            assert!(
+                (row.rel_rt_error.unwrap() - rt.unwrap()).abs() < 1e-12,
+                "{m:?}"
+            );
+            assert!(
+                (row.rel_util_error.unwrap() - ut.unwrap()).abs() < 1e-12,
+                "{m:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn combined_averages_methods_that_need_not_be_listed() {
+        let obs = two_classes(varying);
+        let cfg = Config {
+            combine: vec![Method::Ur, Method::Rr],
+            ..quick(&[Method::Sdl])
+        };
+        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        assert!(
+            report
+                .estimates
+                .iter()
+                .all(|e| e.method != "ur" && e.method != "rr")
+        );
+        let parts = estimate(
+            &obs,
+            Diagnostics::default(),
+            &quick(&[Method::Ur, Method::Rr]),
+            "cpu",
+            30.0,
+        );
+        let demand = |r: &Report, m: &str, c: &str| {
+            r.estimates
+                .iter()
+                .find(|e| e.method == m && e.class == c)
+                .unwrap_or_else(|| panic!("{m} {c}"))
+                .demand_s
+        };
+        for c in ["a", "b"] {
+            let mean = 0.5 * (demand(&parts, "ur", c) + demand(&parts, "rr", c));
+            assert!((demand(&report, "combined(ur+rr)", c) - mean).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn verdicts_give_each_method_its_own_summed_error_and_the_winners() {
+        let obs = two_classes(varying);
+        let cfg = quick(&[Method::Sdl, Method::Ur, Method::Rr, Method::Rort]);
+        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        let score = |m: &str| {
+            let e = report.estimates.iter().find(|e| e.method == m).unwrap();
+            100.0 * (e.rel_rt_error.unwrap() + e.rel_util_error.unwrap())
+        };
+        let best = report.recommended.clone().expect("a recommendation");
+        let mut others = 0;
+        for v in &report.verdicts {
+            assert_eq!(v.recommended, v.method == best);
+            let want = if v.method == best {
+                format!(
+                    "the least cross-validated error of the trusted methods (relative R + U error {:.1} %)",
+                    score(&best)
+                )
+            } else if v.reason.starts_with("not trusted") {
+                continue;
+            } else {
+                others += 1;
+                format!(
+                    "cross-validated relative R + U error {:.1} %, more than {best}'s {:.1} %",
+                    score(&v.method),
+                    score(&best)
+                )
+            };
+            assert_eq!(v.reason, want);
+        }
+        assert!(others >= 2, "{:?}", report.verdicts);
+        // No response times: a response-time method fails, and says so.
+        let mut silent = two_classes(varying);
+        silent
+            .rows
+            .iter_mut()
+            .for_each(|r| r.response = vec![None, None]);
+        let report = estimate(
+            &silent,
+            Diagnostics::default(),
+            &quick(&[Method::Rr]),
+            "cpu",
+            30.0,
+        );
+        assert!(
+            report.verdicts[0].reason.starts_with("failed: "),
+            "{:?}",
+            report.verdicts
+        );
+    }
+
+    #[test]
+    fn draws_are_the_named_methods_and_only_when_asked() {
+        let obs = two_classes(varying);
+        let cfg = Config {
+            bootstrap: 21,
+            draws: 21,
+            draws_method: Some(Method::Rr),
+            ..quick(&[Method::Ur, Method::Rr])
+        };
+        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        assert_eq!(report.draws_method.as_deref(), Some("rr"));
+        assert_eq!(report.draws.len(), 21);
+        // Moved onto the estimate: the draws' median is rr's demand.
+        for c in ["a", "b"] {
+            let mut v: Vec<f64> = report.draws.iter().map(|d| d[c]).collect();
+            v.sort_by(f64::total_cmp);
+            let rr = report
+                .estimates
+                .iter()
+                .find(|e| e.method == "rr" && e.class == c);
+            assert!((v[10] - rr.unwrap().demand_s).abs() < 1e-12, "{c}");
+        }
+        let none = estimate(
+            &obs,
+            Diagnostics::default(),
+            &Config { draws: 0, ..cfg },
+            "cpu",
+            30.0,
+        );
+        assert!(none.draws.is_empty() && none.draws_method.is_none());
+    }
+
+    #[test]
+    fn per_run_demands_come_with_several_runs_only() {
+        let mut obs = two_classes(varying);
+        let report = estimate(
+            &obs,
+            Diagnostics::default(),
+            &quick(&[Method::Ur]),
+            "cpu",
+            30.0,
+        );
+        assert!(report.per_run.is_empty());
+        obs.runs = vec![
+            RunSpan {
+                name: "first".into(),
+                rows: 0..30,
+            },
+            RunSpan {
+                name: "second".into(),
+                rows: 30..60,
+            },
+        ];
+        let report = estimate(
+            &obs,
+            Diagnostics::default(),
+            &quick(&[Method::Ur]),
+            "cpu",
+            30.0,
+        );
+        assert_eq!(report.per_run.len(), 2);
     }
 }
