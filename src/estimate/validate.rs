@@ -1179,7 +1179,12 @@ mod tests {
     /// rows of 30 s at throughputs `mix(i)`: U = Σ X·D (±1 %), each class's
     /// response D·f(U) with a ±5 % wobble, as the discipline says.
     fn two_classes(mix: impl Fn(usize) -> (f64, f64)) -> Observations {
-        let rows = (0..60)
+        two_classes_over(60, mix)
+    }
+
+    /// [`two_classes`] over `n` rows.
+    fn two_classes_over(n: usize, mix: impl Fn(usize) -> (f64, f64)) -> Observations {
+        let rows = (0..n)
             .map(|i| {
                 let (xa, xb) = mix(i);
                 let u = (0.05 * xa + 0.02 * xb) * (1.0 + 0.01 * (i as f64 * 1.7).cos());
@@ -1433,5 +1438,47 @@ mod tests {
             30.0,
         );
         assert_eq!(report.per_run.len(), 2);
+    }
+
+    #[test]
+    fn resamples_are_refitted_below_5000_intervals_and_one_newton_step_from_there() {
+        for n in [60, ONE_STEP_FROM] {
+            let obs = two_classes_over(n, varying);
+            let cfg = Config {
+                bootstrap: 21,
+                draws: 21,
+                draws_method: Some(Method::Rortu),
+                ..quick(&[Method::Rortu])
+            };
+            let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+            // The resamples estimate() draws: after the folds, from its seed.
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
+            folds(n, cfg.folds, &mut rng);
+            let boot = Resamples::new(std::slice::from_ref(&(0..n)), cfg.bootstrap, &mut rng);
+            let est = Method::Rortu.estimator(false);
+            let all: Vec<usize> = (0..n).collect();
+            let full = est.estimate(&obs, &all).unwrap();
+            let step = est.linearize(&obs, &all, &full).unwrap();
+            let draws = boot
+                .starts
+                .iter()
+                .map(|b| match n >= ONE_STEP_FROM {
+                    true => step.step(&boot.rows(b)),
+                    false => est.refit(&obs, &boot.rows(b), &full).ok(),
+                })
+                .collect();
+            let run = MethodRun {
+                full: Ok(full),
+                per_fold: Vec::new(),
+                draws,
+            };
+            let want = joint_draws(&obs, &run, 21, boot.widening(0.95, 2));
+            assert_eq!(report.draws.len(), want.len());
+            for (got, want) in report.draws.iter().zip(&want) {
+                for c in ["a", "b"] {
+                    assert!((got[c] - want[c]).abs() <= 1e-12 * want[c], "{n}: {c}");
+                }
+            }
+        }
     }
 }
