@@ -35,9 +35,11 @@ struct Problem<'a> {
     obs: &'a Observations,
     rows: &'a [usize],
     equations: Vec<Vec<Option<ResponseEquation>>>,
-    /// Each response-time residual's variance weight (row, class): 1, or
-    /// the class's mean over the predicted mean once [`Problem::reweigh`]ed.
-    factor: Vec<Vec<f64>>,
+    /// Each response-time residual's variance weight, row after row (n
+    /// classes each; flat: one small vector per row cost 4 MB on 53,000
+    /// rows): 1, or the class's mean over the predicted mean once
+    /// [`Problem::reweigh`]ed.
+    factor: Vec<f64>,
     scale: Vec<f64>,
     u_scale: f64,
     total: f64,
@@ -57,7 +59,7 @@ impl<'a> Problem<'a> {
             obs,
             rows,
             equations,
-            factor: vec![vec![1.0; n]; rows.len()],
+            factor: vec![1.0; n * rows.len()],
             scale,
             u_scale,
             total: 0.0,
@@ -80,7 +82,7 @@ impl<'a> Problem<'a> {
             .map(|k| {
                 u + (0..self.obs.n_classes())
                     .filter(|&r| self.equations[k][r].is_some())
-                    .map(|r| self.share(k, r) * self.factor[k][r])
+                    .map(|r| self.share(k, r) * self.factor[k * self.obs.n_classes() + r])
                     .sum::<f64>()
             })
             .sum()
@@ -89,7 +91,8 @@ impl<'a> Problem<'a> {
     /// Weighs each response-time residual by the class's mean over the
     /// row's mean predicted from `d` (see the module's note).
     fn reweigh(&mut self, d: &[f64]) {
-        for (eqs, factor) in self.equations.iter().zip(&mut self.factor) {
+        let n = self.obs.n_classes();
+        for (eqs, factor) in self.equations.iter().zip(self.factor.chunks_mut(n)) {
             for (r, (eq, f)) in eqs.iter().zip(factor.iter_mut()).enumerate() {
                 let predicted = eq.as_ref().map_or(0.0, |eq| dot(&eq.coefficients, d));
                 *f = if predicted > 0.0 {
@@ -119,7 +122,7 @@ impl<'a> Problem<'a> {
             let slot = &mut out[k * w..(k + 1) * w];
             for (r, e) in slot[..n].iter_mut().enumerate() {
                 *e = self.equations[k][r].as_ref().map_or(0.0, |eq| {
-                    let weight = self.share(k, r) * self.factor[k][r] / self.total;
+                    let weight = self.share(k, r) * self.factor[k * n + r] / self.total;
                     weight.sqrt() * (dot(&eq.coefficients, d) - eq.response) / self.scale[r]
                 });
             }
