@@ -1212,6 +1212,11 @@ mod tests {
         (4.0 + 2.0 * (t * 0.37).sin(), 8.0 + 5.0 * (t * 0.61).cos())
     }
 
+    /// [`estimate`] of `obs` with `cfg` (a CPU, 30 s intervals).
+    fn estimated(obs: &Observations, cfg: &Config) -> Report {
+        estimate(obs, Diagnostics::default(), cfg, "cpu", 30.0)
+    }
+
     fn quick(methods: &[Method]) -> Config {
         Config {
             methods: methods.to_vec(),
@@ -1222,15 +1227,7 @@ mod tests {
 
     #[test]
     fn a_constant_mix_gets_advice_and_a_mix_row_and_a_varying_one_neither() {
-        let run = |obs: &Observations| {
-            estimate(
-                obs,
-                Diagnostics::default(),
-                &quick(&[Method::Ur]),
-                "cpu",
-                30.0,
-            )
-        };
+        let run = |obs: &Observations| estimated(obs, &quick(&[Method::Ur]));
         // 2:8 in every row, the load moving: only the mix is determined.
         let constant = run(&two_classes(|i| {
             let s = 1.0 + 0.5 * (i as f64 * 0.37).sin();
@@ -1255,7 +1252,7 @@ mod tests {
     fn cross_validation_fits_on_the_other_folds_and_scores_on_the_fold() {
         let obs = two_classes(varying);
         let cfg = quick(&[Method::Ur, Method::Rr]);
-        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        let report = estimated(&obs, &cfg);
         // The folds estimate() draws: the first use of its seed.
         let (n, k) = (obs.rows.len(), cfg.folds);
         let fold_of = folds(n, k, &mut Xoshiro256PlusPlus::seed_from_u64(cfg.seed));
@@ -1299,20 +1296,14 @@ mod tests {
             combine: vec![Method::Ur, Method::Rr],
             ..quick(&[Method::Sdl])
         };
-        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        let report = estimated(&obs, &cfg);
         assert!(
             report
                 .estimates
                 .iter()
                 .all(|e| e.method != "ur" && e.method != "rr")
         );
-        let parts = estimate(
-            &obs,
-            Diagnostics::default(),
-            &quick(&[Method::Ur, Method::Rr]),
-            "cpu",
-            30.0,
-        );
+        let parts = estimated(&obs, &quick(&[Method::Ur, Method::Rr]));
         let demand = |r: &Report, m: &str, c: &str| {
             r.estimates
                 .iter()
@@ -1330,7 +1321,7 @@ mod tests {
     fn verdicts_give_each_method_its_own_summed_error_and_the_winners() {
         let obs = two_classes(varying);
         let cfg = quick(&[Method::Sdl, Method::Ur, Method::Rr, Method::Rort]);
-        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        let report = estimated(&obs, &cfg);
         let score = |m: &str| {
             let e = report.estimates.iter().find(|e| e.method == m).unwrap();
             100.0 * (e.rel_rt_error.unwrap() + e.rel_util_error.unwrap())
@@ -1363,13 +1354,7 @@ mod tests {
             .rows
             .iter_mut()
             .for_each(|r| r.response = vec![None, None]);
-        let report = estimate(
-            &silent,
-            Diagnostics::default(),
-            &quick(&[Method::Rr]),
-            "cpu",
-            30.0,
-        );
+        let report = estimated(&silent, &quick(&[Method::Rr]));
         assert!(
             report.verdicts[0].reason.starts_with("failed: "),
             "{:?}",
@@ -1386,7 +1371,7 @@ mod tests {
             draws_method: Some(Method::Rr),
             ..quick(&[Method::Ur, Method::Rr])
         };
-        let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+        let report = estimated(&obs, &cfg);
         assert_eq!(report.draws_method.as_deref(), Some("rr"));
         assert_eq!(report.draws.len(), 21);
         // Moved onto the estimate: the draws' median is rr's demand.
@@ -1399,26 +1384,14 @@ mod tests {
                 .find(|e| e.method == "rr" && e.class == c);
             assert!((v[10] - rr.unwrap().demand_s).abs() < 1e-12, "{c}");
         }
-        let none = estimate(
-            &obs,
-            Diagnostics::default(),
-            &Config { draws: 0, ..cfg },
-            "cpu",
-            30.0,
-        );
+        let none = estimated(&obs, &Config { draws: 0, ..cfg });
         assert!(none.draws.is_empty() && none.draws_method.is_none());
     }
 
     #[test]
     fn per_run_demands_come_with_several_runs_only() {
         let mut obs = two_classes(varying);
-        let report = estimate(
-            &obs,
-            Diagnostics::default(),
-            &quick(&[Method::Ur]),
-            "cpu",
-            30.0,
-        );
+        let report = estimated(&obs, &quick(&[Method::Ur]));
         assert!(report.per_run.is_empty());
         obs.runs = vec![
             RunSpan {
@@ -1430,13 +1403,7 @@ mod tests {
                 rows: 30..60,
             },
         ];
-        let report = estimate(
-            &obs,
-            Diagnostics::default(),
-            &quick(&[Method::Ur]),
-            "cpu",
-            30.0,
-        );
+        let report = estimated(&obs, &quick(&[Method::Ur]));
         assert_eq!(report.per_run.len(), 2);
     }
 
@@ -1450,7 +1417,7 @@ mod tests {
                 draws_method: Some(Method::Rortu),
                 ..quick(&[Method::Rortu])
             };
-            let report = estimate(&obs, Diagnostics::default(), &cfg, "cpu", 30.0);
+            let report = estimated(&obs, &cfg);
             // The resamples estimate() draws: after the folds, from its seed.
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
             folds(n, cfg.folds, &mut rng);

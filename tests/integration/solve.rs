@@ -363,6 +363,15 @@ fn non_product_form_models_are_explained_in_words() {
     );
 }
 
+/// The first probe's mean of `yaml` as the solver gives it (panics with
+/// the solver's reasons when it refuses).
+fn solved(yaml: &str) -> f64 {
+    let m = load(yaml, &LoadOptions::default()).unwrap();
+    analyse(&m.net).unwrap_or_else(|e| panic!("{e}")).probes[0]
+        .mean_s
+        .unwrap()
+}
+
 #[test]
 fn a_pool_token_held_in_another_place_is_still_the_same_pool() {
     // qpn1 with the connection kept in a place of its own while the
@@ -379,13 +388,7 @@ fn a_pool_token_held_in_another_place_is_still_the_same_pool() {
         )
         .replace("    in: {CO: request}", "    in: {CO: request, Held: conn}");
     assert_ne!(held, text);
-    let solve = |t: &str| {
-        let m = load(t, &LoadOptions::default()).unwrap();
-        analyse(&m.net).unwrap_or_else(|e| panic!("{e}")).probes[0]
-            .mean_s
-            .unwrap()
-    };
-    crate::close(solve(&held), solve(&text));
+    crate::close(solved(&held), solved(&text));
     // A pool place of two colours, one connection and two licences per
     // request: 90 and 180 for 90 clients never run out (cargo-mutants: a
     // count that took the place's other colour refused it).
@@ -397,7 +400,7 @@ fn a_pool_token_held_in_another_place_is_still_the_same_pool() {
         )
         .replace("CP: conn}", "CP: {conn: 1, lic: 2}}");
     assert_eq!(licences.matches("lic: 2").count(), 2);
-    crate::close(solve(&licences), solve(&text));
+    crate::close(solved(&licences), solved(&text));
     // Two connections per request: 150 for 90 clients can run out.
     let two = text
         .replace(
@@ -449,13 +452,7 @@ probes:
         .replace("a: {exponential: 0.1}", "a: {exponential: 0.2}")
         .replace("  a_again: {weight: 1, in: {Q: a}, out: {Q: a}}\n", "");
     assert_ne!(once, looped);
-    let solve = |t: &str| {
-        let m = load(t, &LoadOptions::default()).unwrap();
-        analyse(&m.net).unwrap_or_else(|e| panic!("{e}")).probes[0]
-            .mean_s
-            .unwrap()
-    };
-    let (twice, one) = (solve(looped), solve(&once));
+    let (twice, one) = (solved(looped), solved(&once));
     crate::close(twice, one);
     // Not the demand of one visit: 0.1 s less per cycle at the least.
     assert!(one > 0.2, "{one}");
