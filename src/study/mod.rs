@@ -12,8 +12,14 @@
 //! Seeds: experiment `i` of a study with seed `s` uses seeds derived from
 //! `(s, i)` alone, so results do not depend on the number of threads.
 
+mod comparison;
 mod error;
+mod estimation;
 mod experiment;
+mod models;
+mod params;
+mod prediction;
+mod traces;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};

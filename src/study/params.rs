@@ -1,0 +1,328 @@
+//! Step 3b: parameter resolution. Each of the experiment's parameter
+//! sources becomes a value: a number or expression, a measured quantity of
+//! the traces, or a demand estimate (moved to the experiment's load where
+//! the demands depend on it).
+
+use super::experiment::model_error;
+use super::traces::Traces;
+use super::{
+    ClassAtLoad, Experiment, ExperimentError, LoadAdjustment, Measured, ParamSource, Pick,
+};
+use crate::estimate::{LoadDependence, Report};
+use crate::model::{Params, Template};
+
+/// The estimation reports a parameter may pick from.
+pub(super) struct Estimates<'a> {
+    /// Over the experiment's resources.
+    pub(super) main: Option<&'a Report>,
+    /// Over one resource each, for parameters that name it.
+    pub(super) by_resource: &'a std::collections::BTreeMap<String, Report>,
+}
+
+/// The chosen demand and its CI, seconds.
+pub(super) type Chosen = (f64, Option<(f64, f64)>);
+
+/// An estimated model parameter: its name and value.
+pub(super) type Estimated = (String, Chosen);
+
+/// Why a parameter has no value: the reason in words, for
+/// [`ExperimentError::Param`].
+pub(super) type Why = std::borrow::Cow<'static, str>;
+
+/// The model's parameter settings, the estimated demand among them, and
+/// how it was moved to the experiment's load.
+pub(super) fn params(
+    e: &Experiment,
+    template: &Template,
+    traces: Option<&Traces>,
+    estimates: &Estimates<'_>,
+) -> Result<(Params, Vec<Estimated>, Option<LoadAdjustment>), ExperimentError> {
+    let mut params = Params::new();
+    let mut estimated = Vec::new();
+    let mut absent: Vec<&str> = Vec::new();
+    let mut adjustment = None;
+    let mut think = Vec::new();
+    let param = |name: &str, why: &str| ExperimentError::Param {
+        name: name.to_string(),
+        why: why.to_string(),
+    };
+    for (name, src) in &e.params {
+        match src {
+            ParamSource::Value(v) => {
+                params.set(name, v.clone());
+            }
+            ParamSource::Measured {
+                what: Measured::ThinkTime,
+                ..
+            } => think.push(name),
+            ParamSource::Measured { what, class } => {
+                let t = traces.ok_or_else(|| param(name, "measured values need traces"))?;
+                let v = t
+                    .measured_value(*what, class.as_deref())
+                    .map_err(|why| param(name, &why))?;
+                if v == 0.0
+                    && let Some(c) = class
+                {
+                    absent.push(c.as_str());
+                }
+                params.set(name, v);
+            }
+            ParamSource::Estimate {
+                pick,
+                class,
+                resource,
+            } => {
+                let r = match resource {
+                    Some(res) => estimates.by_resource.get(res),
+                    None => estimates.main,
+                }
+                .ok_or_else(|| param(name, "an estimate needs `estimate` and traces"))?;
+                let mut d = chosen(r, pick, class.as_deref()).map_err(|why| param(name, &why))?;
+                if e.estimate.as_ref().is_some_and(|s| s.load_dependence) {
+                    let a = at_load(e, r, traces).map_err(|why| param(name, &why))?;
+                    let f = a
+                        .factor(class.as_deref())
+                        .map_err(|why| param(name, &why))?;
+                    d = (d.0 * f, d.1.map(|(lo, hi)| (lo * f, hi * f)));
+                    adjustment = Some(a);
+                }
+                estimated.push((name.clone(), d));
+                params.set(name, d.0);
+            }
+        }
+    }
+    // A class the estimation knows is merely absent from this run (a
+    // read-only mix has no buy requests); one nobody has seen may be a typo.
+    let (known, unknown): (Vec<&str>, Vec<&str>) = absent.iter().partition(|c| {
+        estimates
+            .main
+            .is_some_and(|r| r.estimates.iter().any(|x| x.class == **c))
+    });
+    if !known.is_empty() {
+        log::info!(
+            "experiment {}: no request of class {} in this run: throughput 0",
+            e.name,
+            known.join(", ")
+        );
+    }
+    if !unknown.is_empty() {
+        log::warn!(
+            "experiment {}: class {} is in neither this run's traces nor the estimation's: throughput 0 (a misspelt class?)",
+            e.name,
+            unknown.join(", ")
+        );
+    }
+    for (key, v) in [("servers", e.servers), ("containers", e.containers)] {
+        if template.has_param(key) && !e.params.iter().any(|(n, _)| n == key) {
+            params.set(key, f64::from(v));
+        }
+    }
+    if !think.is_empty() {
+        let z = think_time(e, template, &params, traces)?;
+        for name in think {
+            params.set(name, z);
+        }
+    }
+    Ok((params, estimated, adjustment))
+}
+
+/// The estimated demands at the experiment's load ([`LoadAdjustment`]),
+/// from the fitted D̄_r, β_r and Ū of every class and the experiment's
+/// per-class throughputs.
+pub(super) fn at_load(
+    e: &Experiment,
+    r: &Report,
+    traces: Option<&Traces>,
+) -> Result<LoadAdjustment, Why> {
+    if r.load_dependence.is_empty() {
+        return Err(
+            "load dependence needs runs at several loads (`estimate_from` with three or more)"
+                .into(),
+        );
+    }
+    let t = traces.ok_or(Why::from(
+        "load dependence needs the experiment's traces (its load)",
+    ))?;
+    let mut lambda = Vec::new();
+    for l in &r.load_dependence {
+        let x = t.measured_value(Measured::Throughput, Some(&l.class))?;
+        lambda.push(x / f64::from(e.containers));
+    }
+    let u = utilization_at_load(f64::from(e.servers), &lambda, &r.load_dependence).ok_or_else(|| {
+        format!(
+            "with the fitted load dependence the demands have no utilization below 1 at this experiment's load ({:.4} requests/s)",
+            t.measured.throughput
+        )
+    })?;
+    let mean = r.load_dependence[0].mean_utilization;
+    Ok(LoadAdjustment {
+        mean_utilization: mean,
+        utilization: u,
+        classes: r
+            .load_dependence
+            .iter()
+            .map(|l| ClassAtLoad {
+                class: l.class.clone(),
+                beta: l.beta,
+                factor: 1.0 + l.beta * (u - l.mean_utilization),
+            })
+            .collect(),
+    })
+}
+
+/// The fixed point U = Σ_r λ_r·D̄_r·(1 + β_r·(U − Ū_r)) / c, linear in U:
+/// U·(c − Σ λ D̄ β) = Σ λ D̄ (1 − β Ū). `None` when it is not in (0, 1).
+pub(super) fn utilization_at_load(c: f64, lambda: &[f64], fits: &[LoadDependence]) -> Option<f64> {
+    let (mut work, mut below) = (0.0, c);
+    for (x, l) in lambda.iter().zip(fits) {
+        let w = x * l.demand_at_mean_s;
+        work += w * (1.0 - l.beta * l.mean_utilization);
+        below -= w * l.beta;
+    }
+    let u = work / below;
+    (below > 0.0 && u > 0.0 && u < 1.0).then_some(u)
+}
+
+impl LoadAdjustment {
+    /// The factor for a parameter of `class`; without one, the only
+    /// class's (with several, the parameter has to name its class: a
+    /// mix-weighted demand has no single β).
+    pub(super) fn factor(&self, class: Option<&str>) -> Result<f64, Why> {
+        match (class, self.classes.as_slice()) {
+            (Some(c), all) => all
+                .iter()
+                .find(|x| x.class == c)
+                .map(|x| x.factor)
+                .ok_or_else(|| format!("no load dependence was fitted for class `{c}`").into()),
+            (None, [one]) => Ok(one.factor),
+            (None, _) => Err(
+                "with several classes, a load-dependent demand names its class (`class: C`)".into(),
+            ),
+        }
+    }
+}
+
+/// Z = N / X − R from the traces, with N the model's `clients`.
+pub(super) fn think_time(
+    e: &Experiment,
+    template: &Template,
+    params: &Params,
+    traces: Option<&Traces>,
+) -> Result<f64, ExperimentError> {
+    let t = traces.ok_or(ExperimentError::NoTraces)?;
+    let values = template
+        .resolve(params)
+        .map_err(|source| model_error(e, source))?;
+    let n = *values.get("clients").ok_or(ExperimentError::NoClients)?;
+    let r = t.mean_response(None).unwrap_or(f64::NAN);
+    let z = n / t.measured.throughput - r;
+    if z.is_nan() || z <= 0.0 {
+        return Err(ExperimentError::ThinkTime {
+            clients: n,
+            throughput: t.measured.throughput,
+            response: r,
+        });
+    }
+    Ok(z)
+}
+
+/// The estimate a parameter asks for, or why there is none: the words
+/// that complete [`ExperimentError::Param`].
+pub(super) fn chosen(r: &Report, pick: &Pick, class: Option<&str>) -> Result<Chosen, Why> {
+    let failures = |only: Option<&str>| -> Vec<String> {
+        r.failures
+            .iter()
+            .map(|f| f.to_string())
+            .filter(|f| only.is_none_or(|m| f.starts_with(m)))
+            .collect()
+    };
+    let method = match pick {
+        Pick::Combined => r
+            .estimates
+            .iter()
+            .find(|x| x.method.starts_with("combined"))
+            .map(|x| x.method.clone())
+            .ok_or_else(|| {
+                let why = failures(None);
+                Why::from(format!(
+                    "no combined estimate (list the methods to average under `combine`){}",
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; failures: {}", why.join("; "))
+                    }
+                ))
+            })?,
+        Pick::Recommended => r
+            .recommended
+            .clone()
+            .ok_or(Why::from("no method could be recommended"))?,
+        Pick::Method(m) => m.id().to_string(),
+    };
+    let e = r
+        .estimates
+        .iter()
+        .find(|x| x.method == method && class.is_none_or(|c| x.class == c))
+        .ok_or_else(|| {
+            let why = failures(Some(&method));
+            Why::from(format!(
+                "no `{method}` estimate{}{}",
+                class
+                    .map(|c| format!(" of class `{c}`"))
+                    .unwrap_or_default(),
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", why.join("; "))
+                }
+            ))
+        })?;
+    Ok((e.demand_s, e.ci_low_s.zip(e.ci_high_s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(class: &str, d: f64, beta: f64, u: f64) -> LoadDependence {
+        LoadDependence {
+            class: class.into(),
+            demand_at_mean_s: d,
+            mean_utilization: u,
+            beta,
+            beta_ci: (beta, beta),
+            significant: true,
+        }
+    }
+
+    #[test]
+    fn two_classes_meet_at_one_utilization_each_with_its_own_demand() {
+        // Class a: 0.05 s at Ū 0.3, 20 % less per unit of U; class b:
+        // 0.02 s, 50 % more per unit. 8 and 20 requests/s on 2 servers.
+        let fits = [fit("a", 0.05, -0.2, 0.3), fit("b", 0.02, 0.5, 0.3)];
+        let lambda = [8.0, 20.0];
+        let u = utilization_at_load(2.0, &lambda, &fits).unwrap();
+        // The fixed point, checked by its definition.
+        let d = |l: &LoadDependence| l.demand_at_mean_s * (1.0 + l.beta * (u - 0.3));
+        let again = (lambda[0] * d(&fits[0]) + lambda[1] * d(&fits[1])) / 2.0;
+        assert!((u - again).abs() < 1e-12, "{u} vs {again}");
+        // 0.4 at constant demands; b's rising demand outweighs a's fall.
+        assert!(u > 0.4 && u < 0.45, "{u}");
+        // No utilization below 1: refused.
+        assert!(utilization_at_load(2.0, &[40.0, 50.0], &fits).is_none());
+        // Each class's parameter takes its own factor.
+        let at = |class: &str, beta: f64| ClassAtLoad {
+            class: class.into(),
+            beta,
+            factor: 1.0 + beta * (u - 0.3),
+        };
+        let a = LoadAdjustment {
+            mean_utilization: 0.3,
+            utilization: u,
+            classes: vec![at("a", -0.2), at("b", 0.5)],
+        };
+        assert_eq!(a.factor(Some("b")).unwrap(), 1.0 + 0.5 * (u - 0.3));
+        assert!(a.factor(Some("c")).is_err());
+        assert!(a.factor(None).is_err(), "a mix has no single β");
+    }
+}
