@@ -58,27 +58,7 @@ impl TimeUnit {
 
 use crate::trace::UtilSample;
 
-/// One imported request (times in seconds); the optional fields are the
-/// optional columns of `requests.csv`.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct RequestRow<'a> {
-    /// Start, seconds.
-    pub start: f64,
-    /// Response time, seconds.
-    pub response_time: f64,
-    /// Class.
-    pub class: &'a str,
-    /// Success.
-    pub success: bool,
-    /// The resource that served it.
-    pub resource: Option<&'a str>,
-    /// The load generator's user class.
-    pub user_class: Option<&'a str>,
-    /// The user.
-    pub user: Option<&'a str>,
-    /// The session.
-    pub session: Option<&'a str>,
-}
+pub use crate::trace::RequestRow;
 
 /// Where importers put requests.
 pub type RequestSink<'s> = dyn FnMut(RequestRow<'_>) -> Result<(), TraceError> + 's;

@@ -9,23 +9,27 @@
 mod canonical;
 mod input;
 pub mod interval_input;
+mod interval_table;
 mod intervals;
 mod labels;
 pub mod pipeline;
 mod replay;
+mod requests_csv;
+mod util_series;
+mod utilization_csv;
 
-pub use canonical::{
-    Columns, OriginLabels, RequestReader, RequestWriter, UtilizationReader, UtilizationWriter,
-};
 pub use input::{decompress, decompress_in_background};
 pub use interval_input::{IntervalReader, IntervalRecord, IntervalWriter};
-pub use intervals::{
-    Aggregator, Grid, Interval, IntervalRow, IntervalTable, OriginSummary, ResponseSummary,
-    SATURATION, TraceSummary, UtilSeries,
+pub use interval_table::{
+    Interval, IntervalRow, IntervalTable, OriginSummary, ResponseSummary, TraceSummary,
 };
+pub use intervals::{Aggregator, SATURATION};
 pub use labels::{LabelId, Labels};
 pub use pipeline::{DEFAULT_INTERVAL_S, InputKind, Pipeline, read_utilization};
 pub use replay::Arrivals;
+pub use requests_csv::{Columns, OriginLabels, RequestReader, RequestRow, RequestWriter};
+pub use util_series::{Grid, UtilSeries};
+pub use utilization_csv::{UtilizationReader, UtilizationWriter};
 
 /// One request as the canonical `requests.csv` holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
