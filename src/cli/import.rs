@@ -1,333 +1,319 @@
 //! `demandsim import` and `demandsim export`.
+//!
+//! `import` has one subcommand per importer of the library's table
+//! ([`import::ALL`]), whose flags are that importer's options, and two for
+//! documents that are not traces: `m4j` (behaviour models, [`import_m4j`])
+//! and `qpe` (QPME models, [`super::qpe::import`]).
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::{Arg, ArgAction, ArgMatches, Command, ValueEnum};
 use demandsim::import::{
-    RequestRow, access_log, jmeter, k6, librede, locust, lodestone, prometheus,
-    prometheus_histogram, sadf, wessbas,
+    self, Imported, Importer, Note, Opt, OptionError, Reader, Takes, Value, Values, librede,
 };
 use demandsim::report::format::TEXT;
 use demandsim::trace::{
-    Columns, IntervalWriter, RequestReader, RequestWriter, UtilSample, UtilizationWriter,
+    Columns, IntervalWriter, RequestReader, RequestWriter, TraceError, UtilizationWriter,
 };
-use regex::Regex;
 
 use super::io::{Output, open_input};
 use super::{UsageError, check_one_stdin};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImportFormat {
-    /// JMeter JTL (CSV with header) → requests.
-    Jmeter,
-    /// k6 `--out csv` or `--out json` (NDJSON) → requests.
-    K6,
-    /// nginx or Apache access log, with --log-format → requests.
-    AccessLog,
-    /// `sadf -d -U saFILE -- -u` → utilization.
-    Sadf,
-    /// Prometheus query_range matrix JSON → utilization; with --histogram,
-    /// a latency histogram → interval-level intervals.csv.
-    Prometheus,
-    /// LibReDE headerless `timestamp,value` files, with --metric.
-    Librede,
-    /// Locust `--csv PREFIX --csv-full-history` history
-    /// (PREFIX_stats_history.csv) → interval-level intervals.csv.
-    Locust,
-    /// WESSBAS session log (sessions.dat) → requests with sessions.
-    Wessbas,
-    /// Lodestone session records (JSON lines or an array) → requests with
-    /// sessions, spread evenly over each session.
-    Lodestone,
-    /// Markov4JMeter / WESSBAS behaviour CSVs (and a behaviour mix
-    /// `.txt`) → the behaviour model JSON of `behavior learn`.
+/// `import`'s subcommands for documents, beside the table's importers.
+const M4J: &str = "m4j";
+const QPE: &str = "qpe";
+
+/// What `import` was asked to do.
+#[derive(Debug)]
+pub struct Args {
+    what: What,
+    files: Vec<PathBuf>,
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+enum What {
+    /// A trace, read by an importer of the table with these values.
+    Trace(&'static dyn Importer, Values),
+    /// Markov4JMeter / WESSBAS behaviour CSVs → a behaviour model.
     M4j,
-    /// A QPME model (`.qpe`, QPME 2.x or 1.5) → a model file (YAML), with
-    /// --time-unit.
-    Qpe,
+    /// A QPME model → a model file, its times in this unit.
+    Qpe(Option<TimeUnit>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Metric {
-    /// Response times in seconds, stamped at completion.
-    ResponseTime,
-    /// Utilization 0–1, stamped at the interval end.
-    Utilization,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimeUnit {
     S,
     Ms,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The input's format.
-    #[arg(value_enum)]
-    format: ImportFormat,
-    /// Input files (`-` for stdin; gzip is detected); they are concatenated.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
-    /// Output canonical CSV [default: stdout].
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// access-log: the log's format, nginx (`$remote_addr ... $request_time`)
-    /// or Apache (`%h ... %D`).
-    #[arg(long, value_name = "FORMAT")]
-    log_format: Option<String>,
-    /// access-log: regex mapping the request path to a class (first group,
-    /// or whole match; non-matching paths become `other`).
-    #[arg(long, value_name = "REGEX")]
-    class_regex: Option<String>,
-    /// access-log: the log variable that holds the session id, written as
-    /// in the format (`$cookie_sid`, `%{sid}C`).
-    #[arg(long, value_name = "VAR", conflicts_with = "session_timeout")]
-    session_field: Option<String>,
-    /// access-log: split each client's requests into sessions where they
-    /// pause longer than SECONDS (30 min = 1800 is the web-analytics
-    /// convention); the client is address + user agent, or --client-field.
-    #[arg(long, value_name = "SECONDS")]
-    session_timeout: Option<f64>,
-    /// access-log with --session-timeout: the log variable naming the
-    /// client instead of address + user agent.
-    #[arg(long, value_name = "VAR", requires = "session_timeout")]
-    client_field: Option<String>,
-    /// jmeter: a sample whose label matches starts a new session of its
-    /// thread (`threadName` is the user), e.g. the loop's first request.
-    #[arg(long, value_name = "REGEX")]
-    session_start: Option<String>,
-    /// jmeter: skip samples whose label matches (e.g. transaction controllers).
-    #[arg(long, value_name = "REGEX")]
-    exclude_label: Option<String>,
-    /// prometheus: the label naming the resource of each series.
-    #[arg(long, default_value = "instance", value_name = "LABEL")]
-    resource_label: String,
-    /// prometheus: the file is a latency histogram (`_bucket`, `_sum`,
-    /// `_count` counters) → interval-level intervals.csv.
-    #[arg(long)]
-    histogram: bool,
-    /// prometheus --histogram: the label naming the class of each series.
-    #[arg(long, default_value = "handler", value_name = "LABEL")]
-    class_label: String,
-    /// librede: what the files hold.
-    #[arg(long, value_enum)]
-    metric: Option<Metric>,
-    /// librede: class or resource name [default: from the file name, e.g.
-    /// `WC0` from `WC0_RESPONSE_TIME.csv`].
-    #[arg(long)]
-    name: Option<String>,
-    /// locust: leave out the intervals ending in the first SECONDS of the
-    /// history (the warm-up).
-    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
-    skip: f64,
-    /// librede: unit of the timestamps [default: s]; qpe: unit of the
-    /// model's times (QPME's examples use ms) [default: s, said].
-    #[arg(long, value_enum)]
-    time_unit: Option<TimeUnit>,
+impl clap::Args for Args {
+    fn augment_args(cmd: Command) -> Command {
+        let traces = import::ALL.iter().map(|i| {
+            let options = i.options().iter().map(flag);
+            with_files(
+                Command::new(i.name())
+                    .about(sentence(i.about()))
+                    .args(options),
+            )
+        });
+        let documents = [
+            with_files(Command::new(M4J).about(
+                "Markov4JMeter / WESSBAS behaviour CSVs (and a behaviour mix `.txt`) → the \
+                 behaviour model JSON of `behavior learn`",
+            )),
+            with_files(
+                Command::new(QPE)
+                    .about("A QPME model (`.qpe`, QPME 2.x or 1.5) → a model file (YAML)")
+                    .arg(
+                        Arg::new("time-unit")
+                            .long("time-unit")
+                            .value_name("TIME_UNIT")
+                            .value_parser(clap::value_parser!(TimeUnit))
+                            .help(
+                                "Unit of the model's times (QPME's examples use ms) [default: \
+                                 s, said]",
+                            ),
+                    ),
+            ),
+        ];
+        cmd.subcommand_required(true)
+            .disable_help_subcommand(true)
+            // An unknown format reaches `from_arg_matches`, which lists the
+            // formats.
+            .allow_external_subcommands(true)
+            .subcommand_value_name("FORMAT")
+            .subcommand_help_heading("Formats")
+            .arg(
+                Arg::new("output")
+                    .short('o')
+                    .long("output")
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .global(true)
+                    .help("Write to FILE instead of stdout (atomically: whole or not at all)"),
+            )
+            .subcommands(traces)
+            .subcommands(documents)
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
 }
 
-fn regex_arg(flag: &str, re: Option<&String>) -> Result<Option<Regex>> {
-    re.map(|r| {
-        Regex::new(r)
-            .map_err(|e| UsageError(format!("{flag}: not a valid regular expression: {e}")).into())
-    })
-    .transpose()
-}
-
-fn produces_requests(a: &Args) -> Result<bool> {
-    Ok(match a.format {
-        ImportFormat::Jmeter
-        | ImportFormat::K6
-        | ImportFormat::AccessLog
-        | ImportFormat::Wessbas
-        | ImportFormat::Lodestone => true,
-        ImportFormat::Sadf
-        | ImportFormat::Prometheus
-        | ImportFormat::Locust
-        | ImportFormat::Qpe
-        | ImportFormat::M4j => false,
-        ImportFormat::Librede => match a.metric {
-            Some(Metric::ResponseTime) => true,
-            Some(Metric::Utilization) => false,
-            None => {
-                return Err(UsageError(
-                    "librede needs --metric response-time or --metric utilization".into(),
-                )
-                .into());
+impl clap::FromArgMatches for Args {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let Some((name, sub)) = m.subcommand() else {
+            return Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand));
+        };
+        let what = match (name, import::find(name)) {
+            (_, Some(importer)) => What::Trace(importer, values(importer, sub)),
+            (M4J, None) => What::M4j,
+            (QPE, None) => What::Qpe(sub.get_one::<TimeUnit>("time-unit").copied()),
+            (_, None) => {
+                let formats: Vec<&str> = import::ALL.iter().map(|i| i.name()).collect();
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "invalid value '{name}' for '<FORMAT>'\n  [possible values: {}, {M4J}, {QPE}]",
+                        formats.join(", ")
+                    ),
+                ));
             }
-        },
-    })
+        };
+        Ok(Self {
+            what,
+            files: sub
+                .get_many::<PathBuf>("files")
+                .map(|f| f.cloned().collect())
+                .unwrap_or_default(),
+            output: sub.get_one::<PathBuf>("output").cloned(),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+/// A subcommand with its input files.
+fn with_files(cmd: Command) -> Command {
+    cmd.arg(
+        Arg::new("files")
+            .value_name("FILE")
+            .required(true)
+            .num_args(1..)
+            .value_parser(clap::value_parser!(PathBuf))
+            .help("Input files (`-` for stdin; gzip is detected); they are concatenated"),
+    )
+}
+
+/// The flag of an importer's option.
+fn flag(opt: &Opt) -> Arg {
+    let arg = Arg::new(opt.name)
+        .long(opt.name)
+        .help(sentence(opt.help))
+        .help_heading("Format options")
+        .required(opt.required)
+        .conflicts_with_all(opt.conflicts);
+    let arg = opt
+        .requires
+        .iter()
+        .fold(arg, |arg, other| arg.requires(*other));
+    let arg = match opt.takes {
+        Takes::Nothing => arg.action(ArgAction::SetTrue),
+        Takes::Text => arg.value_name(opt.placeholder),
+        Takes::Number => arg
+            .value_name(opt.placeholder)
+            .value_parser(clap::value_parser!(f64)),
+        Takes::Choice(choices) => {
+            arg.value_name(opt.placeholder)
+                .value_parser(PossibleValuesParser::new(choices.iter().map(
+                    |&(word, help)| match help {
+                        "" => PossibleValue::new(word),
+                        _ => PossibleValue::new(word).help(help),
+                    },
+                )))
+        }
+    };
+    match opt.default {
+        Some(d) => arg.default_value(d),
+        None => arg,
+    }
+}
+
+/// Help text as clap's derive writes it: without the final full stop.
+fn sentence(text: &'static str) -> &'static str {
+    text.strip_suffix('.').unwrap_or(text)
+}
+
+/// The values given to `importer`'s flags.
+fn values(importer: &dyn Importer, m: &ArgMatches) -> Values {
+    let mut values = Values::new();
+    for opt in importer.options() {
+        let value = match opt.takes {
+            Takes::Nothing => m.get_flag(opt.name).then_some(Value::Set),
+            Takes::Number => m.get_one::<f64>(opt.name).map(|x| Value::Number(*x)),
+            Takes::Text | Takes::Choice(_) => m
+                .get_one::<String>(opt.name)
+                .map(|t| Value::Text(t.clone())),
+        };
+        if let Some(v) = value {
+            values.set(opt.name, v);
+        }
+    }
+    values
+}
+
+/// An option's value the importer refuses: a usage error naming the flag.
+fn usage(e: OptionError) -> anyhow::Error {
+    UsageError(format!("--{}: {}", e.option, e.problem)).into()
 }
 
 pub fn run(a: Args) -> Result<()> {
     check_one_stdin(&a.files)?;
-    let requests = produces_requests(&a)?;
-    if a.format == ImportFormat::AccessLog && a.log_format.is_none() {
-        return Err(UsageError(
-            "access-log needs --log-format, the format string the server logs with".into(),
-        )
-        .into());
-    }
-    if a.format == ImportFormat::M4j {
-        return import_m4j(&a.files, a.output.as_deref());
-    }
-    if a.format == ImportFormat::Qpe {
-        let [file] = a.files.as_slice() else {
-            return Err(UsageError("qpe imports one model file at a time".into()).into());
-        };
-        return super::qpe::import(file, a.output.as_deref(), a.time_unit.map(unit));
-    }
-    let mut out = Output::create(a.output.as_deref())?;
-    let mut total = 0u64;
-    if a.format == ImportFormat::Prometheus && a.histogram {
-        let mut w = IntervalWriter::new(&mut out)?;
-        for path in &a.files {
-            let classes =
-                prometheus_histogram::read(open_input(path)?, &a.class_label, &mut |r, c| {
-                    w.write(r, c)
-                })
-                .with_context(|| path.display().to_string())?;
-            for c in &classes {
-                let [p50, p95, p99] = c.percentiles_s.map(|p| TEXT.num(p));
-                log::info!(
-                    "{}: class {}: {} requests, mean {} s; from the buckets p50 {p50} s, p95 {p95} s, p99 {p99} s",
-                    path.display(),
-                    c.class,
-                    c.requests,
-                    TEXT.num(c.mean_s),
-                );
-                total += c.requests;
-            }
+    match a.what {
+        What::Trace(importer, values) => {
+            let reader = importer.configure(&values).map_err(usage)?;
+            import_trace(reader, &a.files, a.output.as_deref())
         }
-        w.finish()?;
-    } else if a.format == ImportFormat::Locust {
-        let mut w = IntervalWriter::new(&mut out)?;
-        for path in &a.files {
-            let n = locust::read(open_input(path)?, a.skip, &mut |r, class| w.write(r, class))
-                .with_context(|| path.display().to_string())?;
-            log::info!("{}: {n} interval rows", path.display());
-            total += n;
+        What::M4j => import_m4j(&a.files, a.output.as_deref()),
+        What::Qpe(unit) => {
+            let [file] = a.files.as_slice() else {
+                return Err(UsageError("qpe imports one model file at a time".into()).into());
+            };
+            super::qpe::import(file, a.output.as_deref(), unit.map(qpe_unit))
         }
-        w.finish()?;
-    } else if requests {
-        let sessions = sessions(&a)?;
-        let columns = Columns {
-            origin: matches!(a.format, ImportFormat::Wessbas | ImportFormat::Lodestone)
-                || sessions != access_log::Sessions::None
-                || a.session_start.is_some(),
-            ..Columns::default()
-        };
-        let mut w = RequestWriter::new(&mut out, columns)?;
-        let exclude_label = regex_arg("--exclude-label", a.exclude_label.as_ref())?;
-        let session_start = regex_arg("--session-start", a.session_start.as_ref())?;
-        let class_regex = regex_arg("--class-regex", a.class_regex.as_ref())?;
-        let log_format = match &a.log_format {
-            Some(f) if a.format == ImportFormat::AccessLog => Some(
-                access_log::LogFormat::with_sessions(f, &sessions)
-                    .map_err(|e| UsageError(e.to_string()))?,
-            ),
-            _ => None,
-        };
-        for path in &a.files {
-            let input = open_input(path)?;
-            let mut sink = |r: RequestRow<'_>| w.write_row(&r);
-            let n = match a.format {
-                ImportFormat::Jmeter => jmeter::read(
-                    input,
-                    &jmeter::Options {
-                        exclude_label: exclude_label.clone(),
-                        session_start: session_start.clone(),
-                    },
-                    &mut sink,
-                ),
-                ImportFormat::K6 => k6::read(input, &mut sink),
-                ImportFormat::Lodestone => lodestone::read(input, &mut sink),
-                ImportFormat::Wessbas => wessbas::read(input, &mut sink).map(|(n, unit)| {
-                    if let Some(u) = unit {
-                        log::info!("{}: timestamps read as epoch {}", path.display(), u.name());
-                    }
-                    n
-                }),
-                ImportFormat::AccessLog => access_log::read(
-                    input,
-                    log_format.as_ref().expect("checked above"),
-                    &access_log::Options {
-                        class_regex: class_regex.clone(),
-                        sessions: sessions.clone(),
-                    },
-                    &mut sink,
-                ),
-                ImportFormat::Librede => {
-                    let name = librede_name(a.name.as_deref(), path);
-                    librede::read_response_times(
-                        input,
-                        &name,
-                        a.time_unit.map(unit).unwrap_or_default(),
-                        &mut sink,
-                    )
-                }
-                _ => unreachable!("utilization formats handled below"),
-            }
-            .with_context(|| path.display().to_string())?;
-            log::info!("{}: {n} requests", path.display());
-            total += n;
-        }
-        w.finish()?;
-    } else {
-        let mut w = UtilizationWriter::new(&mut out)?;
-        for path in &a.files {
-            let input = open_input(path)?;
-            let mut sink = |s: UtilSample| w.write(&s);
-            let n = match a.format {
-                ImportFormat::Sadf => sadf::read(input, &mut sink),
-                ImportFormat::Prometheus => prometheus::read(input, &a.resource_label, &mut sink),
-                ImportFormat::Librede => {
-                    let name = librede_name(a.name.as_deref(), path);
-                    librede::read_utilization(
-                        input,
-                        &name,
-                        a.time_unit.map(unit).unwrap_or_default(),
-                        &mut sink,
-                    )
-                }
-                _ => unreachable!("request formats handled above"),
-            }
-            .with_context(|| path.display().to_string())?;
-            log::info!("{}: {n} samples", path.display());
-            total += n;
-        }
-        w.finish()?;
     }
+}
+
+/// Streams every file through `reader` into the canonical CSV of what it
+/// produces.
+fn import_trace(reader: Reader, files: &[PathBuf], output: Option<&Path>) -> Result<()> {
+    let mut out = Output::create(output)?;
+    let total = match reader {
+        Reader::Requests { origin, mut read } => {
+            let columns = Columns {
+                origin,
+                ..Columns::default()
+            };
+            let mut w = RequestWriter::new(&mut out, columns)?;
+            let n = each_file(files, "requests", |input, file| {
+                read(input, file, &mut |r| w.write_row(&r))
+            })?;
+            w.finish()?;
+            n
+        }
+        Reader::Intervals(mut read) => {
+            let mut w = IntervalWriter::new(&mut out)?;
+            let n = each_file(files, "interval rows", |input, file| {
+                read(input, file, &mut |r, class| w.write(r, class))
+            })?;
+            w.finish()?;
+            n
+        }
+        Reader::Utilization(mut read) => {
+            let mut w = UtilizationWriter::new(&mut out)?;
+            let n = each_file(files, "samples", |input, file| {
+                read(input, file, &mut |s| w.write(&s))
+            })?;
+            w.finish()?;
+            n
+        }
+    };
     if total == 0 {
         log::warn!("no records were imported");
     }
     out.commit()
 }
 
-fn unit(u: TimeUnit) -> demandsim::import::TimeUnit {
-    match u {
-        TimeUnit::S => demandsim::import::TimeUnit::Seconds,
-        TimeUnit::Ms => demandsim::import::TimeUnit::Milliseconds,
+/// Reads the files in turn (with their names), saying what each held;
+/// returns the records read.
+fn each_file(
+    files: &[PathBuf],
+    what: &str,
+    mut read: impl FnMut(&mut dyn BufRead, &str) -> Result<Imported, TraceError>,
+) -> Result<u64> {
+    let mut total = 0;
+    for path in files {
+        let mut input = open_input(path)?;
+        let name = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        let imported = read(&mut input, name).with_context(|| path.display().to_string())?;
+        for note in &imported.notes {
+            log_note(path, note);
+        }
+        log::info!("{}: {} {what}", path.display(), imported.records);
+        total += imported.records;
+    }
+    Ok(total)
+}
+
+fn log_note(path: &Path, note: &Note) {
+    match note {
+        Note::Read(how) => log::info!("{}: {how}", path.display()),
+        Note::Class(c) => {
+            let [p50, p95, p99] = c.percentiles_s.map(|p| TEXT.num(p));
+            log::info!(
+                "{}: class {}: {} requests, mean {} s; from the buckets p50 {p50} s, p95 {p95} s, p99 {p99} s",
+                path.display(),
+                c.class,
+                c.requests,
+                TEXT.num(c.mean_s),
+            );
+        }
     }
 }
 
-fn librede_name(name: Option<&str>, path: &Path) -> String {
-    if let Some(n) = name {
-        return n.to_string();
-    }
-    let file = path
-        .file_name()
-        .and_then(|f| f.to_str())
-        .unwrap_or("default");
-    let stem = file.trim_end_matches(".gz").trim_end_matches(".csv");
-    let n = librede::name_from_file(stem);
-    if n.is_empty() || n == "-" {
-        "default".into()
-    } else {
-        n.to_string()
+fn qpe_unit(u: TimeUnit) -> demandsim::import::TimeUnit {
+    match u {
+        TimeUnit::S => demandsim::import::TimeUnit::Seconds,
+        TimeUnit::Ms => demandsim::import::TimeUnit::Milliseconds,
     }
 }
 
@@ -480,29 +466,4 @@ fn import_m4j(files: &[PathBuf], output: Option<&Path>) -> Result<()> {
     serde_json::to_writer_pretty(&mut out, &model)?;
     writeln!(out)?;
     out.commit()
-}
-
-/// Where an access log's sessions come from (`--session-field`,
-/// `--session-timeout`, `--client-field`).
-fn sessions(a: &Args) -> Result<access_log::Sessions> {
-    let given = a.session_field.is_some() || a.session_timeout.is_some();
-    if given && a.format != ImportFormat::AccessLog {
-        return Err(
-            UsageError("--session-field and --session-timeout are for access-log".into()).into(),
-        );
-    }
-    Ok(match (&a.session_field, a.session_timeout) {
-        (Some(v), _) => access_log::Sessions::Field(v.clone()),
-        (None, Some(t)) if t > 0.0 && t.is_finite() => access_log::Sessions::Timeout {
-            seconds: t,
-            client: a.client_field.clone(),
-        },
-        (None, Some(t)) => {
-            return Err(UsageError(format!(
-                "--session-timeout must be a positive number of seconds, not {t}"
-            ))
-            .into());
-        }
-        (None, None) => access_log::Sessions::None,
-    })
 }

@@ -9,12 +9,53 @@
 //! samples are cut into sessions where a label matching it (the first
 //! request of the test plan's loop, a login) comes: `THREAD#k`.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 
 use regex::Regex;
 
-use super::{RequestRow, RequestSink, TraceError};
+use super::{Imported, Importer, Opt, OptionError, Reader, RequestRow, RequestSink, TraceError, Values};
 use crate::trace::{HeaderProblem, parse_bool, parse_f64};
+
+/// The importer of JMeter's JTL files.
+#[derive(Debug)]
+pub struct Jmeter;
+
+const SESSION_START: Opt = Opt::text(
+    "session-start",
+    "REGEX",
+    "A sample whose label matches starts a new session of its thread (`threadName` is the \
+     user), e.g. the loop's first request.",
+);
+const EXCLUDE_LABEL: Opt = Opt::text(
+    "exclude-label",
+    "REGEX",
+    "Skip samples whose label matches (e.g. transaction controllers).",
+);
+
+impl Importer for Jmeter {
+    fn name(&self) -> &'static str {
+        "jmeter"
+    }
+
+    fn about(&self) -> &'static str {
+        "JMeter JTL (CSV with header) → requests."
+    }
+
+    fn options(&self) -> &'static [Opt] {
+        &[SESSION_START, EXCLUDE_LABEL]
+    }
+
+    fn configure(&self, values: &Values) -> Result<Reader, OptionError> {
+        let opts = Options {
+            exclude_label: values.regex(&EXCLUDE_LABEL)?,
+            session_start: values.regex(&SESSION_START)?,
+        };
+        Ok(Reader::requests(opts.session_start.is_some(), move |input, _, sink| {
+            read(input, &opts, sink).map(Imported::from)
+        }))
+    }
+}
 
 /// Options for [`read`].
 #[derive(Debug, Clone, Default)]
@@ -36,23 +77,8 @@ pub fn read<R: BufRead>(
 ) -> Result<u64, TraceError> {
     let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let header = csv.byte_headers().map_err(TraceError::from_csv)?.clone();
-    let col = |name: &str| header.iter().position(|h| h == name.as_bytes());
-    let missing = |name: &str| {
-        TraceError::Header {
-        problem: HeaderProblem::MissingColumn(name.to_string()),
-        expected: "a JMeter CSV header such as `timeStamp,elapsed,label,responseCode,...,success,...` (set jmeter.save.saveservice.print_field_names=true)".into(),
-        found: None,
-    }
-    };
-    let ts = col("timeStamp").ok_or_else(|| missing("timeStamp"))?;
-    let el = col("elapsed").ok_or_else(|| missing("elapsed"))?;
-    let label = col("label");
-    let success = col("success");
-    let thread = match &opts.session_start {
-        Some(_) => Some(col("threadName").ok_or_else(|| missing("threadName"))?),
-        None => None,
-    };
-    let mut iteration: std::collections::HashMap<Vec<u8>, u32> = std::collections::HashMap::new();
+    let cols = Columns::of(&header, opts.session_start.is_some())?;
+    let mut iteration: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut rec = csv::ByteRecord::new();
     let mut n = 0;
     while csv
@@ -60,37 +86,14 @@ pub fn read<R: BufRead>(
         .map_err(TraceError::from_csv)?
     {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let class = match label {
-            Some(i) => std::str::from_utf8(&rec[i])
-                .map_err(|_| TraceError::bad_value(line, "label", &rec[i], "UTF-8 text"))?,
-            None => "default",
-        };
+        let class = cols.label(&rec, line)?;
         if let Some(re) = &opts.exclude_label
             && re.is_match(class)
         {
             continue;
         }
-        let start_ms = parse_f64(&rec[ts])
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| {
-                TraceError::bad_value(
-                    line,
-                    "timeStamp",
-                    &rec[ts],
-                    "epoch milliseconds (set jmeter.save.saveservice.timestamp_format=ms)",
-                )
-            })?;
-        let elapsed_ms = parse_f64(&rec[el])
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| {
-                TraceError::bad_value(line, "elapsed", &rec[el], "non-negative milliseconds")
-            })?;
-        let ok = match success {
-            Some(i) => parse_bool(&rec[i])
-                .ok_or_else(|| TraceError::bad_value(line, "success", &rec[i], "true or false"))?,
-            None => true,
-        };
-        let (user, session) = match (thread, &opts.session_start) {
+        let (start_ms, elapsed_ms, ok) = cols.sample(&rec, line)?;
+        let (user, session) = match (cols.thread, &opts.session_start) {
             (Some(t), Some(re)) => {
                 let name = std::str::from_utf8(&rec[t]).map_err(|_| {
                     TraceError::bad_value(line, "threadName", &rec[t], "UTF-8 text")
@@ -115,6 +118,78 @@ pub fn read<R: BufRead>(
         n += 1;
     }
     Ok(n)
+}
+
+/// Where a JTL's columns are.
+struct Columns {
+    ts: usize,
+    elapsed: usize,
+    label: Option<usize>,
+    success: Option<usize>,
+    /// `threadName`, looked for when sessions are cut.
+    thread: Option<usize>,
+}
+
+impl Columns {
+    /// Finds the columns by name; `threadName` must be there for
+    /// `sessions`.
+    fn of(header: &csv::ByteRecord, sessions: bool) -> Result<Self, TraceError> {
+        let col = |name: &str| header.iter().position(|h| h == name.as_bytes());
+        let missing = |name: &str| TraceError::Header {
+            problem: HeaderProblem::MissingColumn(name.to_string()),
+            expected: "a JMeter CSV header such as `timeStamp,elapsed,label,responseCode,...,success,...` (set jmeter.save.saveservice.print_field_names=true)".into(),
+            found: None,
+        };
+        Ok(Self {
+            ts: col("timeStamp").ok_or_else(|| missing("timeStamp"))?,
+            elapsed: col("elapsed").ok_or_else(|| missing("elapsed"))?,
+            label: col("label"),
+            success: col("success"),
+            thread: match sessions {
+                true => Some(col("threadName").ok_or_else(|| missing("threadName"))?),
+                false => None,
+            },
+        })
+    }
+
+    /// The row's label (`default` without the column).
+    fn label<'r>(&self, rec: &'r csv::ByteRecord, line: u64) -> Result<&'r str, TraceError> {
+        match self.label {
+            Some(i) => std::str::from_utf8(&rec[i])
+                .map_err(|_| TraceError::bad_value(line, "label", &rec[i], "UTF-8 text")),
+            None => Ok("default"),
+        }
+    }
+
+    /// The row's start and elapsed time (milliseconds) and success.
+    fn sample(&self, rec: &csv::ByteRecord, line: u64) -> Result<(f64, f64, bool), TraceError> {
+        let start_ms = parse_f64(&rec[self.ts])
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| {
+                TraceError::bad_value(
+                    line,
+                    "timeStamp",
+                    &rec[self.ts],
+                    "epoch milliseconds (set jmeter.save.saveservice.timestamp_format=ms)",
+                )
+            })?;
+        let elapsed_ms = parse_f64(&rec[self.elapsed])
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| {
+                TraceError::bad_value(
+                    line,
+                    "elapsed",
+                    &rec[self.elapsed],
+                    "non-negative milliseconds",
+                )
+            })?;
+        let ok = match self.success {
+            Some(i) => parse_bool(&rec[i])
+                .ok_or_else(|| TraceError::bad_value(line, "success", &rec[i], "true or false"))?,
+            None => true,
+        };
+        Ok((start_ms, elapsed_ms, ok))
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,31 @@
 
 use std::io::BufRead;
 
-use super::{RequestRow, RequestSink, TraceError, check_duration, epoch_auto, rfc3339};
+use super::{
+    Imported, Importer, OptionError, Reader, RequestRow, RequestSink, TraceError, Values,
+    check_duration, epoch_auto, rfc3339,
+};
 use crate::trace::{HeaderProblem, parse_f64};
+
+/// The importer of k6's results.
+#[derive(Debug)]
+pub struct K6;
+
+impl Importer for K6 {
+    fn name(&self) -> &'static str {
+        "k6"
+    }
+
+    fn about(&self) -> &'static str {
+        "k6 `--out csv` or `--out json` (NDJSON) → requests."
+    }
+
+    fn configure(&self, _: &Values) -> Result<Reader, OptionError> {
+        Ok(Reader::requests(false, |input, _, sink| {
+            read(input, sink).map(Imported::from)
+        }))
+    }
+}
 
 const METRIC: &str = "http_req_duration";
 

@@ -5,8 +5,90 @@
 use std::io::{BufRead, Write};
 
 pub use super::TimeUnit;
-use super::{RequestRow, RequestSink, TraceError, UtilSink};
+use super::{
+    Imported, Importer, Opt, OptionError, OptionProblem, Reader, RequestRow, RequestSink,
+    TraceError, UtilSink, Values,
+};
 use crate::trace::UtilSample;
+
+/// The importer of LibReDE's files.
+#[derive(Debug)]
+pub struct Librede;
+
+const METRIC: Opt = Opt::choice(
+    "metric",
+    "METRIC",
+    &[
+        (
+            "response-time",
+            "Response times in seconds, stamped at completion.",
+        ),
+        ("utilization", "Utilization 0–1, stamped at the interval end."),
+    ],
+    "What the files hold.",
+)
+.required();
+const NAME: Opt = Opt::text(
+    "name",
+    "NAME",
+    "Class or resource name [default: from the file name, e.g. `WC0` from \
+     `WC0_RESPONSE_TIME.csv`].",
+);
+const TIME_UNIT: Opt = Opt::choice(
+    "time-unit",
+    "TIME_UNIT",
+    &[("s", ""), ("ms", "")],
+    "Unit of the timestamps [default: s].",
+);
+
+impl Importer for Librede {
+    fn name(&self) -> &'static str {
+        "librede"
+    }
+
+    fn about(&self) -> &'static str {
+        "LibReDE headerless `timestamp,value` files, with --metric."
+    }
+
+    fn options(&self) -> &'static [Opt] {
+        &[METRIC, NAME, TIME_UNIT]
+    }
+
+    fn configure(&self, values: &Values) -> Result<Reader, OptionError> {
+        let metric = values.choice(&METRIC)?.ok_or(OptionError {
+            option: METRIC.name,
+            problem: OptionProblem::Missing,
+        })?;
+        let unit = match values.choice(&TIME_UNIT)? {
+            Some("ms") => TimeUnit::Milliseconds,
+            _ => TimeUnit::Seconds,
+        };
+        let name = values.text(&NAME).map(str::to_string);
+        if metric == "utilization" {
+            return Ok(Reader::utilization(move |input, file, sink| {
+                let resource = name_of(name.as_deref(), file);
+                read_utilization(input, &resource, unit, sink).map(Imported::from)
+            }));
+        }
+        Ok(Reader::requests(false, move |input, file, sink| {
+            let class = name_of(name.as_deref(), file);
+            read_response_times(input, &class, unit, sink).map(Imported::from)
+        }))
+    }
+}
+
+/// The class or resource of `file`: `given`, or the file's name without
+/// LibReDE's suffix (`WC0` from `WC0_RESPONSE_TIME.csv`), or `default`.
+fn name_of(given: Option<&str>, file: &str) -> String {
+    if let Some(n) = given {
+        return n.to_string();
+    }
+    let stem = file.trim_end_matches(".gz").trim_end_matches(".csv");
+    match name_from_file(stem) {
+        "" | "-" => "default".into(),
+        n => n.to_string(),
+    }
+}
 
 fn rows<R: BufRead>(
     input: R,
@@ -17,13 +99,7 @@ fn rows<R: BufRead>(
     let mut n = 0;
     for (i, line) in input.lines().enumerate() {
         let line_no = i as u64 + 1;
-        let line = line.map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidData => TraceError::Malformed {
-                line: line_no,
-                message: "not valid UTF-8 text; is this a binary file?".into(),
-            },
-            _ => TraceError::Io(e),
-        })?;
+        let line = line.map_err(|e| super::line_error(e, line_no))?;
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;

@@ -13,8 +13,41 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use super::TraceError;
+use super::{Imported, Importer, IntervalSink, Opt, OptionError, Reader, TraceError, Values};
 use crate::trace::{IntervalRecord, Labels};
+
+/// The importer of Locust's history.
+#[derive(Debug)]
+pub struct Locust;
+
+const SKIP: Opt = Opt::number(
+    "skip",
+    "SECONDS",
+    "Leave out the intervals ending in the first SECONDS of the history (the warm-up).",
+)
+.default("0");
+
+impl Importer for Locust {
+    fn name(&self) -> &'static str {
+        "locust"
+    }
+
+    fn about(&self) -> &'static str {
+        "Locust `--csv PREFIX --csv-full-history` history (PREFIX_stats_history.csv) → \
+         interval-level intervals.csv."
+    }
+
+    fn options(&self) -> &'static [Opt] {
+        &[SKIP]
+    }
+
+    fn configure(&self, values: &Values) -> Result<Reader, OptionError> {
+        let skip = values.number(&SKIP).unwrap_or(0.0);
+        Ok(Reader::intervals(move |input, _, sink| {
+            read(input, skip, sink).map(Imported::from)
+        }))
+    }
+}
 
 /// The columns the history must have (Locust 1.2 and later write them).
 const NEEDED: [&str; 6] = [
@@ -47,10 +80,34 @@ struct Cumulative {
 pub fn read<R: BufRead>(
     input: R,
     skip_s: f64,
-    sink: &mut dyn FnMut(&IntervalRecord, &str) -> Result<(), TraceError>,
+    sink: &mut IntervalSink<'_>,
 ) -> Result<u64, TraceError> {
     let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let header = csv.headers().map_err(TraceError::from_csv)?.clone();
+    let mut history = History {
+        columns: columns(&header)?,
+        skip_s,
+        ..History::default()
+    };
+    let mut rows = 0u64;
+    let mut record = csv::StringRecord::new();
+    while csv.read_record(&mut record).map_err(TraceError::from_csv)? {
+        if let Some(row) = history.next(&record)? {
+            sink(&row, history.classes.name(row.class))?;
+            rows += 1;
+        }
+    }
+    if history.resets > 0 {
+        log::warn!(
+            "Locust's statistics were reset {} time(s) (counts went down); counting restarted from each reset",
+            history.resets
+        );
+    }
+    Ok(rows)
+}
+
+/// Where the [`NEEDED`] columns are.
+fn columns(header: &csv::StringRecord) -> Result<[usize; 6], TraceError> {
     let mut cols = [0usize; 6];
     for (slot, name) in cols.iter_mut().zip(NEEDED) {
         *slot = header.iter().position(|h| h.trim() == name).ok_or_else(|| {
@@ -61,107 +118,134 @@ pub fn read<R: BufRead>(
             }
         })?;
     }
-    let [ts, kind, name, count, failures, avg] = cols;
-    let mut classes = Labels::new();
-    let mut last: HashMap<(String, String), Cumulative> = HashMap::new();
-    // The previous distinct timestamp: a name first seen at t completed
-    // its first requests after it.
-    let (mut previous, mut current) = (None::<f64>, None::<f64>);
-    let mut first = None::<f64>;
-    let mut rows = 0u64;
-    let mut resets = 0u64;
-    let mut record = csv::StringRecord::new();
-    while csv.read_record(&mut record).map_err(TraceError::from_csv)? {
+    Ok(cols)
+}
+
+/// A history read so far.
+#[derive(Default)]
+struct History {
+    /// Where the [`NEEDED`] columns are.
+    columns: [usize; 6],
+    /// The warm-up left out, seconds.
+    skip_s: f64,
+    classes: Labels,
+    /// Per (type, name): its figures at the last row that closed an
+    /// interval.
+    last: HashMap<(String, String), Cumulative>,
+    /// The previous distinct timestamp: a name first seen at t completed
+    /// its first requests after it.
+    previous: Option<f64>,
+    current: Option<f64>,
+    first: Option<f64>,
+    /// Statistics resets seen (counts going down).
+    resets: u64,
+}
+
+impl History {
+    /// Reads one row; returns the interval it closes, if any.
+    fn next(&mut self, record: &csv::StringRecord) -> Result<Option<IntervalRecord>, TraceError> {
         let line = record.position().map_or(0, |p| p.line());
+        let [ts, kind, name, ..] = self.columns;
         let at = number(&record[ts], line, "Timestamp")?;
-        let first = *first.get_or_insert(at);
-        if current != Some(at) {
-            if current.is_some_and(|c| at < c) {
-                return Err(TraceError::Malformed {
-                    line,
-                    message: format!(
-                        "Timestamp {at} is earlier than the row before it ({}); the history must be in time order",
-                        current.unwrap_or_default()
-                    ),
-                });
-            }
-            previous = current;
-            current = Some(at);
-        }
+        let first = *self.first.get_or_insert(at);
+        self.advance(at, line)?;
         // The `Aggregated` rows repeat the sum; they still mark the time.
         if record[name].trim() == "Aggregated" && record[kind].trim().is_empty() {
-            continue;
+            return Ok(None);
         }
-        let now = Cumulative {
-            at,
-            count: whole(&record[count], line, "Total Request Count")?,
-            failures: whole(&record[failures], line, "Total Failure Count")?,
-            sum_ms: 0.0,
-        };
-        let mean_ms = match record[avg].trim() {
-            "" | "N/A" if now.count == 0 => 0.0,
-            text => number(text, line, "Total Average Response Time")?,
-        };
-        let now = Cumulative {
-            sum_ms: now.count as f64 * mean_ms,
-            ..now
-        };
+        let now = self.cumulative(record, at, line)?;
         let key = (
             record[kind].trim().to_string(),
             record[name].trim().to_string(),
         );
-        let before = match last.get(&key) {
-            // Counts that go down: Locust's statistics were reset
-            // (`--reset-stats`); count from zero again.
-            Some(b) if now.count < b.count || now.failures < b.failures => {
-                resets += 1;
-                Cumulative {
-                    at: b.at,
-                    ..Cumulative::default()
-                }
-            }
-            Some(b) => *b,
-            None => match previous {
-                Some(p) => Cumulative {
-                    at: p,
-                    ..Cumulative::default()
-                },
-                // The first timestamp of the file is the baseline.
-                None => {
-                    last.insert(key, now);
-                    continue;
-                }
-            },
+        let Some(before) = self.before(&key, &now) else {
+            // The first timestamp of the file is the baseline.
+            self.last.insert(key, now);
+            return Ok(None);
         };
         if now.at <= before.at {
             // Written twice in one second: the next row's difference
             // covers both.
-            continue;
+            return Ok(None);
         }
-        last.insert(key.clone(), now);
+        self.last.insert(key.clone(), now);
         let done = now.count - before.count;
-        if done == 0 || now.at - first <= skip_s {
-            continue;
+        if done == 0 || now.at - first <= self.skip_s {
+            return Ok(None);
         }
         let failed = (now.failures - before.failures).min(done);
-        let class = classes.intern(&key.1);
-        let row = IntervalRecord {
+        let class = self.classes.intern(&key.1);
+        Ok(Some(IntervalRecord {
             end: now.at,
             width: now.at - before.at,
             class,
             completions: done - failed,
             failures: failed,
             mean_response_s: Some(((now.sum_ms - before.sum_ms) / done as f64 / 1000.0).max(0.0)),
+        }))
+    }
+
+    /// Moves the clock to `at`, which must not go back.
+    fn advance(&mut self, at: f64, line: u64) -> Result<(), TraceError> {
+        if self.current == Some(at) {
+            return Ok(());
+        }
+        if let Some(c) = self.current.filter(|&c| at < c) {
+            return Err(TraceError::Malformed {
+                line,
+                message: format!(
+                    "Timestamp {at} is earlier than the row before it ({c}); the history must be in time order"
+                ),
+            });
+        }
+        self.previous = self.current;
+        self.current = Some(at);
+        Ok(())
+    }
+
+    /// The row's cumulative figures.
+    fn cumulative(
+        &self,
+        record: &csv::StringRecord,
+        at: f64,
+        line: u64,
+    ) -> Result<Cumulative, TraceError> {
+        let [_, _, _, count, failures, avg] = self.columns;
+        let count = whole(&record[count], line, "Total Request Count")?;
+        let failures = whole(&record[failures], line, "Total Failure Count")?;
+        let mean_ms = match record[avg].trim() {
+            "" | "N/A" if count == 0 => 0.0,
+            text => number(text, line, "Total Average Response Time")?,
         };
-        sink(&row, classes.name(class))?;
-        rows += 1;
+        Ok(Cumulative {
+            at,
+            count,
+            failures,
+            sum_ms: count as f64 * mean_ms,
+        })
     }
-    if resets > 0 {
-        log::warn!(
-            "Locust's statistics were reset {resets} time(s) (counts went down); counting restarted from each reset"
-        );
+
+    /// The figures `now` is measured from: the name's last row, zero
+    /// after a reset or for a name new since the previous timestamp;
+    /// `None` on the file's first timestamp, the baseline.
+    fn before(&mut self, key: &(String, String), now: &Cumulative) -> Option<Cumulative> {
+        match self.last.get(key) {
+            // Counts that go down: Locust's statistics were reset
+            // (`--reset-stats`); count from zero again.
+            Some(b) if now.count < b.count || now.failures < b.failures => {
+                self.resets += 1;
+                Some(Cumulative {
+                    at: b.at,
+                    ..Cumulative::default()
+                })
+            }
+            Some(b) => Some(*b),
+            None => self.previous.map(|p| Cumulative {
+                at: p,
+                ..Cumulative::default()
+            }),
+        }
     }
-    Ok(rows)
 }
 
 fn number(text: &str, line: u64, field: &str) -> Result<f64, TraceError> {

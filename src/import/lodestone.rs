@@ -15,7 +15,28 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::{RequestRow, RequestSink, TraceError};
+use super::{Imported, Importer, OptionError, Reader, RequestRow, RequestSink, TraceError, Values};
+
+/// The importer of Lodestone's session records.
+#[derive(Debug)]
+pub struct Lodestone;
+
+impl Importer for Lodestone {
+    fn name(&self) -> &'static str {
+        "lodestone"
+    }
+
+    fn about(&self) -> &'static str {
+        "Lodestone session records (JSON lines or an array) → requests with sessions, spread \
+         evenly over each session."
+    }
+
+    fn configure(&self, _: &Values) -> Result<Reader, OptionError> {
+        Ok(Reader::requests(true, |input, _, sink| {
+            read(input, sink).map(Imported::from)
+        }))
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct Record {

@@ -1,23 +1,53 @@
 //! Importers: the files that load testers and monitors write, turned into
 //! canonical records.
 //!
-//! Each importer takes a reader and hands every record to a sink closure,
-//! so a file of any size streams through in constant memory. Errors name
-//! the line and the field and say what was expected; the caller adds the
-//! file name.
+//! Each format is one file holding its reader and its [`Importer`] (name,
+//! options, what it produces), and one line of the table below, which
+//! declares the module and lists the importer in [`ALL`]; the command line
+//! offers what [`ALL`] holds. A reader takes a reader and hands every
+//! record to a sink closure, so a file of any size streams through in
+//! constant memory. Errors name the line and the field and say what was
+//! expected; the caller adds the file name.
 
-pub mod access_log;
-pub mod jmeter;
-pub mod k6;
-pub mod librede;
-pub mod locust;
-pub mod lodestone;
-pub mod prometheus;
+mod importer;
+
+use crate::trace::{IntervalRecord, UtilSample};
+pub use crate::trace::{RequestRow, TraceError};
+pub use importer::{
+    ClassSummary, Imported, Importer, Note, Opt, OptionError, OptionProblem, ReadIntervals,
+    ReadRequests, ReadUtilization, Reader, Takes, Value, Values,
+};
+
+/// Declares each importer's module and lists the importer in [`ALL`]:
+/// adding one is its file and one line here.
+macro_rules! importers {
+    ($($module:ident :: $importer:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// Every importer, in the order the command line lists them.
+        pub static ALL: &[&dyn Importer] = &[$(&$module::$importer,)*];
+    };
+}
+
+importers! {
+    jmeter::Jmeter,
+    k6::K6,
+    access_log::AccessLog,
+    sadf::Sadf,
+    prometheus::Prometheus,
+    librede::Librede,
+    locust::Locust,
+    wessbas::Wessbas,
+    lodestone::Lodestone,
+}
+
+// Read by `prometheus` with its `histogram` switch.
 pub mod prometheus_histogram;
-pub mod sadf;
-pub mod wessbas;
 
-pub use crate::trace::TraceError;
+/// The importer called `name`.
+pub fn find(name: &str) -> Option<&'static dyn Importer> {
+    ALL.iter().copied().find(|i| i.name() == name)
+}
 
 /// The unit of a file's times, where the file does not say (LibReDE's
 /// timestamps, QPME's model times).
@@ -56,12 +86,10 @@ impl TimeUnit {
     }
 }
 
-use crate::trace::UtilSample;
-
-pub use crate::trace::RequestRow;
-
 /// Where importers put requests.
 pub type RequestSink<'s> = dyn FnMut(RequestRow<'_>) -> Result<(), TraceError> + 's;
+/// Where importers put interval-level rows (with the class's name).
+pub type IntervalSink<'s> = dyn FnMut(&IntervalRecord, &str) -> Result<(), TraceError> + 's;
 /// Where importers put utilization samples.
 pub type UtilSink<'s> = dyn FnMut(UtilSample) -> Result<(), TraceError> + 's;
 
@@ -75,6 +103,19 @@ pub(crate) fn epoch_auto(v: f64) -> f64 {
 pub(crate) fn rfc3339(s: &str) -> Option<f64> {
     let dt = chrono::DateTime::parse_from_rfc3339(s.trim()).ok()?;
     Some(dt.timestamp() as f64 + dt.timestamp_subsec_nanos() as f64 * 1e-9)
+}
+
+/// A line that cannot be read: text that is not UTF-8 is named by its
+/// line (1-based), other failures are the reader's.
+pub(crate) fn line_error(e: std::io::Error, line: u64) -> TraceError {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        TraceError::Malformed {
+            line,
+            message: "not valid UTF-8 text; is this a binary file?".into(),
+        }
+    } else {
+        TraceError::Io(e)
+    }
 }
 
 /// Checks a response time read from a foreign format.

@@ -7,8 +7,70 @@
 
 use std::io::Read;
 
-use super::{TraceError, UtilSink};
+use super::{
+    Imported, Importer, Note, Opt, OptionError, Reader, TraceError, UtilSink, Values,
+    prometheus_histogram,
+};
 use crate::trace::UtilSample;
+
+/// The importer of Prometheus' range queries: utilization, or with
+/// `histogram` a latency histogram ([`prometheus_histogram`]).
+#[derive(Debug)]
+pub struct Prometheus;
+
+const RESOURCE_LABEL: Opt = Opt::text(
+    "resource-label",
+    "LABEL",
+    "The label naming the resource of each series.",
+)
+.default("instance");
+const HISTOGRAM: Opt = Opt::switch(
+    "histogram",
+    "The file is a latency histogram (`_bucket`, `_sum`, `_count` counters) → interval-level \
+     intervals.csv.",
+);
+const CLASS_LABEL: Opt = Opt::text(
+    "class-label",
+    "LABEL",
+    "With --histogram: the label naming the class of each series.",
+)
+.default("handler");
+
+impl Importer for Prometheus {
+    fn name(&self) -> &'static str {
+        "prometheus"
+    }
+
+    fn about(&self) -> &'static str {
+        "Prometheus query_range matrix JSON → utilization; with --histogram, a latency \
+         histogram → interval-level intervals.csv."
+    }
+
+    fn options(&self) -> &'static [Opt] {
+        &[RESOURCE_LABEL, HISTOGRAM, CLASS_LABEL]
+    }
+
+    fn configure(&self, values: &Values) -> Result<Reader, OptionError> {
+        if values.is_set(&HISTOGRAM) {
+            let label = values.required_text(&CLASS_LABEL)?.to_string();
+            return Ok(Reader::intervals(move |input, _, sink| {
+                let mut rows = 0;
+                let classes = prometheus_histogram::read(input, &label, &mut |r, class| {
+                    rows += 1;
+                    sink(r, class)
+                })?;
+                Ok(Imported {
+                    records: rows,
+                    notes: classes.into_iter().map(Note::Class).collect(),
+                })
+            }));
+        }
+        let label = values.required_text(&RESOURCE_LABEL)?.to_string();
+        Ok(Reader::utilization(move |input, _, sink| {
+            read(input, &label, sink).map(Imported::from)
+        }))
+    }
+}
 
 /// Reads a whole response (monitoring exports are small) and streams the
 /// samples into `sink`; returns the number imported.

@@ -18,22 +18,9 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use super::TraceError;
 use super::prometheus::{invalid, matrix, parse, sample};
+use super::{ClassSummary, IntervalSink, TraceError};
 use crate::trace::{IntervalRecord, Labels};
-
-/// One class's figures over the whole file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClassHistogram {
-    /// The class (the label's value).
-    pub class: String,
-    /// Requests completed over the file.
-    pub requests: u64,
-    /// Their mean response time, seconds.
-    pub mean_s: Option<f64>,
-    /// 50th, 95th and 99th percentiles from the buckets, seconds.
-    pub percentiles_s: [Option<f64>; 3],
-}
 
 /// The counters of one class: per step time (milliseconds, exact keys).
 #[derive(Default)]
@@ -54,8 +41,8 @@ struct Counters {
 pub fn read<R: Read>(
     input: R,
     class_label: &str,
-    sink: &mut dyn FnMut(&IntervalRecord, &str) -> Result<(), TraceError>,
-) -> Result<Vec<ClassHistogram>, TraceError> {
+    sink: &mut IntervalSink<'_>,
+) -> Result<Vec<ClassSummary>, TraceError> {
     let v = parse(input)?;
     let classes = collect(matrix(&v)?, class_label)?;
     let mut labels = Labels::new();
@@ -199,7 +186,7 @@ fn check(class: &str, c: &Counters) -> Result<(), TraceError> {
 }
 
 /// The class's requests, mean and percentiles over the whole file.
-fn summary(class: &str, c: &Counters) -> ClassHistogram {
+fn summary(class: &str, c: &Counters) -> ClassSummary {
     let total = |s: &BTreeMap<i64, f64>| increases(s).iter().map(|x| x.2).sum::<f64>();
     let n = total(&c.count);
     let mut bounds: Vec<(f64, f64)> = c
@@ -233,7 +220,7 @@ fn summary(class: &str, c: &Counters) -> ClassHistogram {
         }
         None
     };
-    ClassHistogram {
+    ClassSummary {
         class: class.to_string(),
         requests: n.round() as u64,
         mean_s: (n > 0.0).then(|| total(&c.sum) / n),
@@ -271,7 +258,7 @@ mod tests {
         )
     }
 
-    fn rows(text: &str) -> Result<(Vec<IntervalRecord>, Vec<ClassHistogram>), TraceError> {
+    fn rows(text: &str) -> Result<(Vec<IntervalRecord>, Vec<ClassSummary>), TraceError> {
         let mut v = Vec::new();
         let h = read(text.as_bytes(), "handler", &mut |r, _| {
             v.push(*r);

@@ -8,8 +8,28 @@
 
 use std::io::BufRead;
 
-use super::{TraceError, UtilSink};
+use super::{Imported, Importer, OptionError, Reader, TraceError, UtilSink, Values};
 use crate::trace::{HeaderProblem, UtilSample};
+
+/// The importer of sar's CPU report.
+#[derive(Debug)]
+pub struct Sadf;
+
+impl Importer for Sadf {
+    fn name(&self) -> &'static str {
+        "sadf"
+    }
+
+    fn about(&self) -> &'static str {
+        "`sadf -d -U saFILE -- -u` → utilization."
+    }
+
+    fn configure(&self, _: &Values) -> Result<Reader, OptionError> {
+        Ok(Reader::utilization(|input, _, sink| {
+            read(input, sink).map(Imported::from)
+        }))
+    }
+}
 
 fn parse_time(s: &str) -> Option<f64> {
     let s = s.trim();
@@ -21,34 +41,31 @@ fn parse_time(s: &str) -> Option<f64> {
     Some(dt.and_utc().timestamp() as f64)
 }
 
+/// Where the columns read are: interval, timestamp, CPU, %idle.
+#[derive(Clone, Copy)]
+struct Columns {
+    interval: usize,
+    timestamp: usize,
+    cpu: usize,
+    idle: usize,
+}
+
 /// Streams samples into `sink`; returns the number imported.
 ///
 /// # Errors
 /// Rows before a header, a header without `%idle`, malformed values.
 pub fn read<R: BufRead>(input: R, sink: &mut UtilSink<'_>) -> Result<u64, TraceError> {
-    let mut cols: Option<(usize, usize, usize, usize)> = None; // interval, timestamp, CPU, %idle
+    let mut cols: Option<Columns> = None;
     let mut n = 0;
     for (i, line) in input.lines().enumerate() {
         let line_no = i as u64 + 1;
-        let line = line.map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidData => TraceError::Malformed {
-                line: line_no,
-                message: "not valid UTF-8 text; is this a binary file?".into(),
-            },
-            _ => TraceError::Io(e),
-        })?;
+        let line = line.map_err(|e| super::line_error(e, line_no))?;
         if line.trim().is_empty() {
             continue;
         }
         if let Some(h) = line.strip_prefix('#') {
-            let names: Vec<&str> = h.trim().split(';').map(str::trim).collect();
-            let pos = |n: &str| names.iter().position(|x| *x == n);
-            cols = match (pos("interval"), pos("timestamp"), pos("CPU"), pos("%idle")) {
-                (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
-                // Another report (memory, disks): its rows are skipped.
-                _ => None,
-            };
-            if cols.is_none() && n == 0 && !names.iter().any(|x| x.starts_with('%')) {
+            cols = header(h);
+            if cols.is_none() && n == 0 && !h.split(';').any(|x| x.trim().starts_with('%')) {
                 return Err(TraceError::Header {
                     problem: HeaderProblem::Foreign,
                     expected: "sadf's header `# hostname;interval;timestamp;CPU;...;%idle`".into(),
@@ -61,7 +78,7 @@ pub fn read<R: BufRead>(input: R, sink: &mut UtilSink<'_>) -> Result<u64, TraceE
         if fields.iter().any(|f| f.contains("RESTART")) {
             continue;
         }
-        let Some((ci, ct, cc, cidle)) = cols else {
+        let Some(c) = cols else {
             if n == 0 {
                 return Err(TraceError::Malformed {
                     line: line_no,
@@ -70,53 +87,70 @@ pub fn read<R: BufRead>(input: R, sink: &mut UtilSink<'_>) -> Result<u64, TraceE
             }
             continue;
         };
-        let get = |k: usize, name: &str| {
-            fields.get(k).copied().ok_or_else(|| TraceError::Malformed {
-                line: line_no,
-                message: format!(
-                    "missing field `{name}` (expected {} `;`-separated fields)",
-                    cidle.max(cc).max(ct) + 1
-                ),
-            })
-        };
-        let ts_raw = get(ct, "timestamp")?;
-        let timestamp = parse_time(ts_raw).ok_or_else(|| {
-            TraceError::bad_value(
-                line_no,
-                "timestamp",
-                ts_raw.as_bytes(),
-                "epoch seconds or YYYY-MM-DD HH:MM:SS UTC",
-            )
-        })?;
-        let iv_raw = get(ci, "interval")?;
-        let interval = iv_raw.trim().parse::<f64>().ok().filter(|v| *v > 0.0);
-        let idle_raw = get(cidle, "%idle")?;
-        let idle = idle_raw
-            .trim()
-            .replace(',', ".")
-            .parse::<f64>()
-            .ok()
-            .filter(|v| (0.0..=100.0 + 1e-6).contains(v))
-            .ok_or_else(|| {
-                TraceError::bad_value(
-                    line_no,
-                    "%idle",
-                    idle_raw.as_bytes(),
-                    "a percentage between 0 and 100",
-                )
-            })?;
-        let cpu = get(cc, "CPU")?.trim();
-        let resource = match cpu {
-            "-1" | "all" => "cpu".to_string(),
-            other => format!("cpu{other}"),
-        };
-        sink(UtilSample {
-            timestamp,
-            utilization: (1.0 - idle / 100.0).clamp(0.0, 1.0),
-            resource,
-            interval,
-        })?;
+        sink(sample(&fields, c, line_no)?)?;
         n += 1;
     }
     Ok(n)
+}
+
+/// The columns of a header line (after its `#`); `None` for another
+/// report (memory, disks), whose rows are skipped.
+fn header(h: &str) -> Option<Columns> {
+    let names: Vec<&str> = h.trim().split(';').map(str::trim).collect();
+    let pos = |n: &str| names.iter().position(|x| *x == n);
+    Some(Columns {
+        interval: pos("interval")?,
+        timestamp: pos("timestamp")?,
+        cpu: pos("CPU")?,
+        idle: pos("%idle")?,
+    })
+}
+
+/// The sample of one data row.
+fn sample(fields: &[&str], c: Columns, line_no: u64) -> Result<UtilSample, TraceError> {
+    let get = |k: usize, name: &str| {
+        fields.get(k).copied().ok_or_else(|| TraceError::Malformed {
+            line: line_no,
+            message: format!(
+                "missing field `{name}` (expected {} `;`-separated fields)",
+                c.idle.max(c.cpu).max(c.timestamp) + 1
+            ),
+        })
+    };
+    let ts_raw = get(c.timestamp, "timestamp")?;
+    let timestamp = parse_time(ts_raw).ok_or_else(|| {
+        TraceError::bad_value(
+            line_no,
+            "timestamp",
+            ts_raw.as_bytes(),
+            "epoch seconds or YYYY-MM-DD HH:MM:SS UTC",
+        )
+    })?;
+    let iv_raw = get(c.interval, "interval")?;
+    let interval = iv_raw.trim().parse::<f64>().ok().filter(|v| *v > 0.0);
+    let idle_raw = get(c.idle, "%idle")?;
+    let idle = idle_raw
+        .trim()
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|v| (0.0..=100.0 + 1e-6).contains(v))
+        .ok_or_else(|| {
+            TraceError::bad_value(
+                line_no,
+                "%idle",
+                idle_raw.as_bytes(),
+                "a percentage between 0 and 100",
+            )
+        })?;
+    let resource = match get(c.cpu, "CPU")?.trim() {
+        "-1" | "all" => "cpu".to_string(),
+        other => format!("cpu{other}"),
+    };
+    Ok(UtilSample {
+        timestamp,
+        utilization: (1.0 - idle / 100.0).clamp(0.0, 1.0),
+        resource,
+        interval,
+    })
 }

@@ -11,7 +11,34 @@
 
 use std::io::BufRead;
 
-use super::{RequestRow, RequestSink, TraceError};
+use super::{
+    Imported, Importer, Note, OptionError, Reader, RequestRow, RequestSink, TraceError, Values,
+};
+
+/// The importer of WESSBAS session logs.
+#[derive(Debug)]
+pub struct Wessbas;
+
+impl Importer for Wessbas {
+    fn name(&self) -> &'static str {
+        "wessbas"
+    }
+
+    fn about(&self) -> &'static str {
+        "WESSBAS session log (sessions.dat) → requests with sessions."
+    }
+
+    fn configure(&self, _: &Values) -> Result<Reader, OptionError> {
+        Ok(Reader::requests(true, |input, _, sink| {
+            let (records, unit) = read(input, sink)?;
+            let notes = unit.map(|u| Note::Read(format!("timestamps read as epoch {}", u.name())));
+            Ok(Imported {
+                records,
+                notes: notes.into_iter().collect(),
+            })
+        }))
+    }
+}
 
 /// The unit the timestamps were read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,202 @@
-//! Every importer on a fixture written in its tool's real format.
+//! Every importer on a fixture written in its tool's real format, and the
+//! table that declares them: each importer is offered by `import` with
+//! its own options, reads its example, and is named nowhere else.
+
+use demandsim::import::ALL;
 
 use super::{close, demandsim, fixture, rows};
+
+/// The header of each kind of canonical file an importer gives.
+const REQUESTS: &str = "timestamp,response_time,class,success\n";
+const SESSIONS: &str = "timestamp,response_time,class,success,user_class,user,session\n";
+const INTERVALS: &str = "timestamp,interval,class,completions,mean_response_time,failures\n";
+const UTILIZATION: &str = "timestamp,utilization,resource,interval\n";
+
+/// One example per importer of the table, in its order: the file it gives
+/// and its arguments (`@name`: a file of `tests/fixtures/import/`).
+const EXAMPLES: &[(&str, &str, &[&str])] = &[
+    ("jmeter", REQUESTS, &["@jmeter-5.jtl"]),
+    ("k6", REQUESTS, &["@k6.ndjson"]),
+    (
+        "access-log",
+        REQUESTS,
+        &[
+            "--log-format",
+            r#"%h %l %u %t "%r" %>s %b %D"#,
+            "@apache.log",
+        ],
+    ),
+    ("sadf", UTILIZATION, &["@sadf.csv"]),
+    ("prometheus", UTILIZATION, &["@prometheus.json"]),
+    (
+        "librede",
+        REQUESTS,
+        &["--metric", "response-time", "@WC0_RESPONSE_TIME.csv"],
+    ),
+    ("locust", INTERVALS, &["@locust_stats_history.csv"]),
+    ("wessbas", SESSIONS, &["@wessbas-sessions.dat"]),
+    ("lodestone", SESSIONS, &["@lodestone.jsonl"]),
+];
+
+#[test]
+fn every_importer_of_the_table_is_offered_with_its_options_and_reads_its_example() {
+    let table: Vec<&str> = ALL.iter().map(|i| i.name()).collect();
+    let examples: Vec<&str> = EXAMPLES.iter().map(|e| e.0).collect();
+    assert_eq!(
+        table, examples,
+        "an example for each importer, in table order"
+    );
+    let help = demandsim(&["import", "--help"], b"").stdout;
+    let formats = help.split("Formats:\n").nth(1).expect("a list of formats");
+    let offered: Vec<&str> = formats
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    // The table's, then the two documents that are not traces: nothing
+    // is offered that the table does not declare.
+    assert_eq!(offered, [&table[..], &["m4j", "qpe"]].concat());
+    for (importer, &(name, header, args)) in ALL.iter().zip(EXAMPLES) {
+        let about = importer.about().trim_end_matches('.');
+        assert!(
+            help.contains(&format!("{name}  ")) && help.contains(about),
+            "{help}"
+        );
+        let own = demandsim(&["import", name, "--help"], b"").stdout;
+        for opt in importer.options() {
+            assert!(own.contains(&format!("--{}", opt.name)), "{name}: {own}");
+        }
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| match a.strip_prefix('@') {
+                Some(file) => fixture(&format!("import/{file}")),
+                None => a.to_string(),
+            })
+            .collect();
+        let mut argv = vec!["import", name];
+        argv.extend(args.iter().map(String::as_str));
+        let run = demandsim(&argv, b"");
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        assert!(run.stdout.starts_with(header), "{name}: {}", run.stdout);
+        assert!(!rows(&run.stdout).is_empty(), "{name}: no rows");
+    }
+}
+
+#[test]
+fn no_code_outside_the_import_module_names_an_importer() {
+    // A second place to touch when adding an importer (a dispatch on its
+    // name, a flag or a message for it) names it in a string.
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.ends_with("src/import") {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut files,
+    );
+    assert!(files.len() > 50, "{files:?}");
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for importer in ALL {
+            let quoted = format!("\"{}\"", importer.name());
+            assert!(
+                !text.contains(&quoted),
+                "{} names the importer {quoted}: add what it needs to the importer instead",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn options_belong_to_their_importer_and_are_checked_before_anything_is_written() {
+    let jtl = fixture("import/jmeter-5.jtl");
+    let run = demandsim(&["import", "k6", "--exclude-label", "x", &jtl], b"");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = demandsim(&["import", "jmeter", "--session-start", "(", &jtl], b"");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("--session-start: not a valid regular expression"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "", "no header before the refusal");
+    // `-o` goes before the format as well as after it.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.csv");
+    let run = demandsim(
+        &["import", "-o", out.to_str().unwrap(), "jmeter", &jtl],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(rows(&std::fs::read_to_string(&out).unwrap()).len(), 4);
+    let run = demandsim(&["import", "jmetr", &jtl], b"");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("[possible values: jmeter, k6, access-log"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn wessbas_nanosecond_sessions_and_lodestone_records_become_requests_with_sessions() {
+    let run = demandsim(
+        &[
+            "-v",
+            "import",
+            "wessbas",
+            &fixture("import/wessbas-sessions.dat"),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("timestamps read as epoch nanoseconds")
+            && run.stderr.contains("3 requests"),
+        "{}",
+        run.stderr
+    );
+    let r = rows(&run.stdout);
+    let got: Vec<(f64, f64, &str, &str)> = r
+        .iter()
+        .map(|x| (f(&x[0]), f(&x[1]), x[2].as_str(), x[6].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1443600000.0, 0.25, "login", "A1B2"),
+            (1443600003.0, 0.125, "view", "A1B2"),
+            (1443600001.0, 0.5, "login", "C3D4"),
+        ]
+    );
+    // Lodestone: n events spread evenly over the session, no duration.
+    let r = import(&["import", "lodestone", &fixture("import/lodestone.jsonl")]);
+    let got: Vec<(f64, &str, &str, &str)> = r
+        .iter()
+        .map(|x| (f(&x[0]), x[2].as_str(), x[5].as_str(), x[6].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1500000087.0, "login", "bbicke", "9474dec4-f3f8"),
+            (1500000112.0, "role_view", "bbicke", "9474dec4-f3f8"),
+            (1500000137.0, "logout", "bbicke", "9474dec4-f3f8"),
+            (1500000090.0, "login", "x", "s2"),
+            (1500000100.0, "logout", "x", "s2"),
+        ]
+    );
+    assert!(r.iter().all(|x| x[1] == "0"));
+}
 
 fn import(args: &[&str]) -> Vec<Vec<String>> {
     let run = demandsim(args, b"");

@@ -1,0 +1,388 @@
+//! What every importer declares (its name, its options, what it produces)
+//! and how a caller runs one: [`Importer::configure`] checks the option
+//! values once and gives a [`Reader`], which reads one file at a time into
+//! the sink for what it produces.
+//!
+//! Options are data ([`Opt`]), so the command line can offer each
+//! importer's own flags without this module knowing about flags: the
+//! caller collects their [`Values`] and names the option in an
+//! [`OptionError`] as it likes.
+
+use std::io::BufRead;
+
+use regex::Regex;
+
+use super::{IntervalSink, RequestSink, UtilSink};
+use crate::trace::TraceError;
+
+/// A trace format. Each lives in its own file and is listed once, in
+/// [`super::ALL`].
+pub trait Importer: Sync + std::fmt::Debug {
+    /// Its name (`access-log`): the command line's word for it.
+    fn name(&self) -> &'static str;
+
+    /// One line: what it reads and what it gives.
+    fn about(&self) -> &'static str;
+
+    /// The options it takes.
+    fn options(&self) -> &'static [Opt] {
+        &[]
+    }
+
+    /// Checks the options' values and sets up the reader they describe.
+    ///
+    /// # Errors
+    /// A value its option cannot take (a regular expression that does not
+    /// compile, a log format without a duration), or a required option
+    /// without a value.
+    fn configure(&self, values: &Values) -> Result<Reader, OptionError>;
+}
+
+/// One option of an importer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Opt {
+    /// Its name (`exclude-label`).
+    pub name: &'static str,
+    /// What stands for its value in help (`REGEX`); empty for a switch.
+    pub placeholder: &'static str,
+    /// What it takes.
+    pub takes: Takes,
+    /// What it does, one or two sentences.
+    pub help: &'static str,
+    /// Its value when none is given.
+    pub default: Option<&'static str>,
+    /// Whether a value must be given.
+    pub required: bool,
+    /// Options it cannot be given with.
+    pub conflicts: &'static [&'static str],
+    /// Options it needs.
+    pub requires: &'static [&'static str],
+}
+
+/// What an option takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Takes {
+    /// Nothing: a switch.
+    Nothing,
+    /// Text.
+    Text,
+    /// A number.
+    Number,
+    /// One of these words, each with what it means.
+    Choice(&'static [(&'static str, &'static str)]),
+}
+
+impl Opt {
+    const fn new(
+        name: &'static str,
+        placeholder: &'static str,
+        takes: Takes,
+        help: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            placeholder,
+            takes,
+            help,
+            default: None,
+            required: false,
+            conflicts: &[],
+            requires: &[],
+        }
+    }
+
+    /// A switch.
+    pub const fn switch(name: &'static str, help: &'static str) -> Self {
+        Self::new(name, "", Takes::Nothing, help)
+    }
+
+    /// An option that takes text.
+    pub const fn text(name: &'static str, placeholder: &'static str, help: &'static str) -> Self {
+        Self::new(name, placeholder, Takes::Text, help)
+    }
+
+    /// An option that takes a number.
+    pub const fn number(name: &'static str, placeholder: &'static str, help: &'static str) -> Self {
+        Self::new(name, placeholder, Takes::Number, help)
+    }
+
+    /// An option that takes one of `choices` (word, meaning).
+    pub const fn choice(
+        name: &'static str,
+        placeholder: &'static str,
+        choices: &'static [(&'static str, &'static str)],
+        help: &'static str,
+    ) -> Self {
+        Self::new(name, placeholder, Takes::Choice(choices), help)
+    }
+
+    /// With a value when none is given.
+    pub const fn default(mut self, value: &'static str) -> Self {
+        self.default = Some(value);
+        self
+    }
+
+    /// Which must be given.
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Which cannot be given with `others`.
+    pub const fn conflicts(mut self, others: &'static [&'static str]) -> Self {
+        self.conflicts = others;
+        self
+    }
+
+    /// Which needs `others`.
+    pub const fn requires(mut self, others: &'static [&'static str]) -> Self {
+        self.requires = others;
+        self
+    }
+}
+
+/// A value given to an option.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A switch turned on.
+    Set,
+    /// Text, or a choice.
+    Text(String),
+    /// A number.
+    Number(f64),
+}
+
+/// The values given to an importer's options, by option name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Values(Vec<(&'static str, Value)>);
+
+impl Values {
+    /// No values.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `value` for the option `name`.
+    pub fn with(mut self, name: &'static str, value: Value) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// Gives `value` to the option `name`.
+    pub fn set(&mut self, name: &'static str, value: Value) {
+        self.0.retain(|(n, _)| *n != name);
+        self.0.push((name, value));
+    }
+
+    fn get(&self, opt: &Opt) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| *n == opt.name).map(|(_, v)| v)
+    }
+
+    /// Whether the switch `opt` is on.
+    pub fn is_set(&self, opt: &Opt) -> bool {
+        self.get(opt).is_some()
+    }
+
+    /// The text given to `opt`, or its default.
+    pub fn text(&self, opt: &Opt) -> Option<&str> {
+        match self.get(opt) {
+            Some(Value::Text(t)) => Some(t),
+            _ => opt.default,
+        }
+    }
+
+    /// The text given to `opt` (or its default), which must be there.
+    ///
+    /// # Errors
+    /// None given and no default.
+    pub fn required_text(&self, opt: &Opt) -> Result<&str, OptionError> {
+        self.text(opt).ok_or(OptionError {
+            option: opt.name,
+            problem: OptionProblem::Missing,
+        })
+    }
+
+    /// The number given to `opt`, or its default.
+    pub fn number(&self, opt: &Opt) -> Option<f64> {
+        match self.get(opt) {
+            Some(Value::Number(x)) => Some(*x),
+            _ => opt.default.and_then(|d| d.parse().ok()),
+        }
+    }
+
+    /// The word given to the choice `opt` (or its default), checked
+    /// against its choices; `None` when there is neither.
+    ///
+    /// # Errors
+    /// A word that is not one of the choices.
+    pub fn choice(&self, opt: &Opt) -> Result<Option<&str>, OptionError> {
+        let Some(word) = self.text(opt) else {
+            return Ok(None);
+        };
+        let choices = match opt.takes {
+            Takes::Choice(c) => c,
+            _ => &[],
+        };
+        if choices.iter().any(|(c, _)| *c == word) {
+            Ok(Some(word))
+        } else {
+            Err(OptionError {
+                option: opt.name,
+                problem: OptionProblem::NotOneOf {
+                    found: word.to_string(),
+                    choices: choices.iter().map(|(c, _)| *c).collect(),
+                },
+            })
+        }
+    }
+
+    /// The regular expression given to `opt`, compiled.
+    ///
+    /// # Errors
+    /// One that does not compile.
+    pub fn regex(&self, opt: &Opt) -> Result<Option<Regex>, OptionError> {
+        self.text(opt)
+            .map(|r| {
+                Regex::new(r).map_err(|e| OptionError {
+                    option: opt.name,
+                    problem: OptionProblem::Regex(e),
+                })
+            })
+            .transpose()
+    }
+}
+
+/// An option's value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("option `{option}`: {problem}")]
+pub struct OptionError {
+    /// The option's name.
+    pub option: &'static str,
+    /// What is wrong.
+    pub problem: OptionProblem,
+}
+
+/// What is wrong with an option's value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OptionProblem {
+    /// A required option without a value.
+    #[error("a value is required")]
+    Missing,
+    /// A word that is not one of the choices.
+    #[error("`{found}` is not one of {}", choices.join(", "))]
+    NotOneOf {
+        /// The word given.
+        found: String,
+        /// The words it may be.
+        choices: Vec<&'static str>,
+    },
+    /// A regular expression that does not compile (in the message, not a
+    /// source: printed once).
+    #[error("not a valid regular expression: {0}")]
+    Regex(regex::Error),
+    /// A number of seconds that is not positive.
+    #[error("must be a positive number of seconds, not {0}")]
+    NotPositive(f64),
+    /// A value the importer's own parser refuses (a log format).
+    #[error("{0}")]
+    Invalid(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What an importer hands back for one file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Imported {
+    /// Records read (requests, interval rows or samples).
+    pub records: u64,
+    /// What is worth saying about the file.
+    pub notes: Vec<Note>,
+}
+
+impl From<u64> for Imported {
+    fn from(records: u64) -> Self {
+        Self {
+            records,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Something worth saying about an imported file (not `non_exhaustive`:
+/// a new kind must be said by every caller that logs notes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// How it was read (a unit told from the numbers' size), a sentence.
+    Read(String),
+    /// One class's response times over the whole file.
+    Class(ClassSummary),
+}
+
+/// One class's figures over a whole file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassSummary {
+    /// The class.
+    pub class: String,
+    /// Requests completed over the file.
+    pub requests: u64,
+    /// Their mean response time, seconds.
+    pub mean_s: Option<f64>,
+    /// 50th, 95th and 99th percentiles, seconds.
+    pub percentiles_s: [Option<f64>; 3],
+}
+
+/// Reads one file (with its name, `-` for standard input) into a sink of
+/// requests.
+pub type ReadRequests =
+    Box<dyn FnMut(&mut dyn BufRead, &str, &mut RequestSink<'_>) -> Result<Imported, TraceError>>;
+/// Reads one file into a sink of interval-level rows.
+pub type ReadIntervals =
+    Box<dyn FnMut(&mut dyn BufRead, &str, &mut IntervalSink<'_>) -> Result<Imported, TraceError>>;
+/// Reads one file into a sink of utilization samples.
+pub type ReadUtilization =
+    Box<dyn FnMut(&mut dyn BufRead, &str, &mut UtilSink<'_>) -> Result<Imported, TraceError>>;
+
+/// An importer set up with its options: what it produces, and how it
+/// reads one file into the sink for that.
+pub enum Reader {
+    /// Requests, as `requests.csv` holds them.
+    Requests {
+        /// Whether they say who sent them (`user_class`, `user`, `session`).
+        origin: bool,
+        /// Reads one file.
+        read: ReadRequests,
+    },
+    /// Interval-level rows, as `intervals.csv` holds them.
+    Intervals(ReadIntervals),
+    /// Utilization samples, as `utilization.csv` holds them.
+    Utilization(ReadUtilization),
+}
+
+impl Reader {
+    /// A reader of requests.
+    pub fn requests(
+        origin: bool,
+        read: impl FnMut(&mut dyn BufRead, &str, &mut RequestSink<'_>) -> Result<Imported, TraceError>
+        + 'static,
+    ) -> Self {
+        Self::Requests {
+            origin,
+            read: Box::new(read),
+        }
+    }
+
+    /// A reader of interval-level rows.
+    pub fn intervals(
+        read: impl FnMut(&mut dyn BufRead, &str, &mut IntervalSink<'_>) -> Result<Imported, TraceError>
+        + 'static,
+    ) -> Self {
+        Self::Intervals(Box::new(read))
+    }
+
+    /// A reader of utilization samples.
+    pub fn utilization(
+        read: impl FnMut(&mut dyn BufRead, &str, &mut UtilSink<'_>) -> Result<Imported, TraceError>
+        + 'static,
+    ) -> Self {
+        Self::Utilization(Box::new(read))
+    }
+}
