@@ -12,7 +12,7 @@
 //!    utilization traces (streaming readers and writers, gzip detection)
 //!    and aggregates them into intervals `(start, end]` with
 //!    [`trace::Aggregator`]; [`import`] reads what load testers and monitors
-//!    write (JMeter, k6, nginx/Apache logs, `sadf`, Prometheus, LibReDE).
+//!    write, one importer per format (the list is [`import::ALL`]).
 //! 2. **Estimation.** [`estimate`] turns an interval table into
 //!    [`estimate::Observations`] and runs the eight estimators (service
 //!    demand law, response-time approximation, utilization and

@@ -163,26 +163,17 @@ impl Columns {
 
     /// The row's start and elapsed time (milliseconds) and success.
     fn sample(&self, rec: &csv::ByteRecord, line: u64) -> Result<(f64, f64, bool), TraceError> {
-        let start_ms = parse_f64(&rec[self.ts])
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| {
-                TraceError::bad_value(
-                    line,
-                    "timeStamp",
-                    &rec[self.ts],
-                    "epoch milliseconds (set jmeter.save.saveservice.timestamp_format=ms)",
-                )
-            })?;
-        let elapsed_ms = parse_f64(&rec[self.elapsed])
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| {
-                TraceError::bad_value(
-                    line,
-                    "elapsed",
-                    &rec[self.elapsed],
-                    "non-negative milliseconds",
-                )
-            })?;
+        let millis = |i: usize, field: &str, expected: &str| {
+            parse_f64(&rec[i])
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| TraceError::bad_value(line, field, &rec[i], expected))
+        };
+        let start_ms = millis(
+            self.ts,
+            "timeStamp",
+            "epoch milliseconds (set jmeter.save.saveservice.timestamp_format=ms)",
+        )?;
+        let elapsed_ms = millis(self.elapsed, "elapsed", "non-negative milliseconds")?;
         let ok = match self.success {
             Some(i) => parse_bool(&rec[i])
                 .ok_or_else(|| TraceError::bad_value(line, "success", &rec[i], "true or false"))?,
