@@ -357,6 +357,19 @@ pub enum Reader {
     Utilization(ReadUtilization),
 }
 
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Requests { origin, .. } => f
+                .debug_struct("Requests")
+                .field("origin", origin)
+                .finish_non_exhaustive(),
+            Self::Intervals(_) => f.write_str("Intervals(..)"),
+            Self::Utilization(_) => f.write_str("Utilization(..)"),
+        }
+    }
+}
+
 impl Reader {
     /// A reader of requests.
     pub fn requests(
@@ -384,5 +397,106 @@ impl Reader {
         + 'static,
     ) -> Self {
         Self::Utilization(Box::new(read))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LABEL: Opt = Opt::text("label", "LABEL", "A label.").default("instance");
+    const SKIP: Opt = Opt::number("skip", "SECONDS", "A warm-up.").default("0.5");
+    const UNIT: Opt = Opt::choice("unit", "UNIT", &[("s", ""), ("ms", "")], "A unit.");
+    const MATCH: Opt = Opt::text("match", "REGEX", "A pattern.");
+    const ON: Opt = Opt::switch("on", "A switch.");
+
+    #[test]
+    fn values_given_win_over_defaults_and_defaults_over_nothing() {
+        let none = Values::new();
+        assert_eq!(none.text(&LABEL), Some("instance"));
+        assert_eq!(none.number(&SKIP), Some(0.5));
+        assert_eq!(none.text(&MATCH), None);
+        assert!(!none.is_set(&ON));
+        let given = Values::new()
+            .with("label", Value::Text("pod".into()))
+            .with("skip", Value::Number(20.0))
+            .with("on", Value::Set)
+            .with("skip", Value::Number(30.0));
+        assert_eq!(given.text(&LABEL), Some("pod"));
+        assert_eq!(given.number(&SKIP), Some(30.0), "the last value given");
+        assert!(given.is_set(&ON));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_option_and_what_it_takes() {
+        let v = Values::new()
+            .with("unit", Value::Text("h".into()))
+            .with("match", Value::Text("(".into()));
+        let e = v.choice(&UNIT).unwrap_err();
+        assert_eq!(e.to_string(), "option `unit`: `h` is not one of s, ms");
+        let e = v.regex(&MATCH).unwrap_err();
+        assert_eq!(e.option, "match");
+        assert!(matches!(e.problem, OptionProblem::Regex(_)), "{e}");
+        let e = Values::new().required_text(&MATCH).unwrap_err();
+        assert_eq!(e.to_string(), "option `match`: a value is required");
+        let ok = Values::new().with("unit", Value::Text("ms".into()));
+        assert_eq!(ok.choice(&UNIT).unwrap(), Some("ms"));
+    }
+
+    #[test]
+    fn each_importer_configures_from_its_own_options_and_refuses_a_bad_value() {
+        let jmeter = super::super::find("jmeter").unwrap();
+        let bad = Values::new().with("session-start", Value::Text("(".into()));
+        let e = jmeter.configure(&bad).unwrap_err();
+        assert_eq!(e.option, "session-start");
+        let with_sessions = Values::new().with("session-start", Value::Text("^login$".into()));
+        assert!(matches!(
+            jmeter.configure(&with_sessions).unwrap(),
+            Reader::Requests { origin: true, .. }
+        ));
+        let librede = super::super::find("librede").unwrap();
+        let e = librede.configure(&Values::new()).unwrap_err();
+        assert_eq!(
+            (e.option, e.problem.to_string()),
+            ("metric", "a value is required".into())
+        );
+        let util = Values::new().with("metric", Value::Text("utilization".into()));
+        assert!(matches!(
+            librede.configure(&util).unwrap(),
+            Reader::Utilization(_)
+        ));
+        // Every option an importer declares has a unique name and a help.
+        for importer in super::super::ALL {
+            let names: Vec<&str> = importer.options().iter().map(|o| o.name).collect();
+            let mut unique = names.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), names.len(), "{}", importer.name());
+            assert!(importer.options().iter().all(|o| !o.help.is_empty()));
+        }
+    }
+
+    #[test]
+    fn a_librede_file_names_its_class_and_a_reader_reads_it_through_the_common_signature() {
+        let librede = super::super::find("librede").unwrap();
+        let values = Values::new()
+            .with("metric", Value::Text("response-time".into()))
+            .with("time-unit", Value::Text("ms".into()));
+        let Reader::Requests { origin, mut read } = librede.configure(&values).unwrap() else {
+            panic!("requests expected");
+        };
+        assert!(!origin);
+        let mut rows = Vec::new();
+        let mut input: &[u8] = b"10500,0.5\n11250,0.25\n";
+        let imported = read(&mut input, "WC0_RESPONSE_TIME.csv.gz", &mut |r| {
+            rows.push((r.start, r.response_time, r.class.to_string()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(imported, Imported::from(2));
+        assert_eq!(
+            rows,
+            [(10.0, 0.5, "WC0".into()), (11.0, 0.25, "WC0".into())]
+        );
     }
 }
