@@ -10,10 +10,18 @@
 //! simulation report and a streamed trace provide in bounded memory. The
 //! Kolmogorov–Smirnov distance is therefore resolved to about 0.01 and the
 //! Wasserstein distance covers the central 99 % of the mass.
+//!
+//! Beside a simulation, the analytic solution where the model has one
+//! ([`analytic_beside`]): per probe, its mean and whether it lies inside
+//! the simulated CI; [`SimulationDoc`] is the two together, as `simulate`
+//! writes them.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::qpn::ProbeResult;
+use crate::model::Model;
+use crate::qpn::{PlaceResult, ProbeResult, QueueResult, SimReport, ValidNet, WarmupReport};
 use crate::stats::{BatchMeans, Moments, QuantileSketch, grid_p, quantile_grid};
 
 /// One side of a comparison: a response-time distribution, seconds.
@@ -304,6 +312,156 @@ pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / 100.0
 }
 
+/// The analytic mean of a simulated probe row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnalyticProbe {
+    /// Mean, seconds.
+    pub mean_s: f64,
+    /// Whether it lies within the simulated mean ± the CI's half-width
+    /// (`None` when the simulation has no CI).
+    pub inside_ci: Option<bool>,
+}
+
+/// The analytic solution beside a simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyticBeside {
+    /// Per probe row of the simulation, in its order; `None` where the
+    /// model is not solved or the solution has no value for the probe.
+    pub probes: Vec<Option<AnalyticProbe>>,
+    /// The method used, or why the model is not solved, in words.
+    pub summary: String,
+}
+
+/// The analytic value of every simulated probe row, where the net is
+/// product-form, and whether it lies inside the simulated CI.
+pub fn analytic_beside(net: &ValidNet, probes: &[ProbeResult]) -> AnalyticBeside {
+    match crate::solve::analyse(net) {
+        Ok(a) => AnalyticBeside {
+            probes: probes
+                .iter()
+                .map(|p| {
+                    let mean_s = a.probe_mean(&p.name, &p.color)?;
+                    let inside_ci = p
+                        .mean_s
+                        .zip(p.ci_half_width_s)
+                        .map(|(m, hw)| (mean_s - m).abs() <= hw);
+                    Some(AnalyticProbe { mean_s, inside_ci })
+                })
+                .collect(),
+            summary: a.method,
+        },
+        Err(e) => AnalyticBeside {
+            probes: vec![None; probes.len()],
+            summary: e.to_string(),
+        },
+    }
+}
+
+/// A simulation report with the model's name and parameters and the
+/// analytic solution beside each probe: what `simulate --format json`
+/// writes.
+#[derive(Debug, Serialize)]
+pub struct SimulationDoc<'a> {
+    /// Model name.
+    pub model: &'a str,
+    /// Its parameters as simulated.
+    pub params: &'a BTreeMap<String, f64>,
+    /// The program's version.
+    pub version: &'a str,
+    /// Wall-clock seconds the run took.
+    pub wall_s: f64,
+    /// The analytic method, or why there is none.
+    pub analytic: &'a str,
+    /// See [`SimReport`].
+    pub seed: u64,
+    /// See [`SimReport`].
+    pub replications: usize,
+    /// See [`SimReport`].
+    pub events: u64,
+    /// See [`SimReport`].
+    pub measured_time_s: f64,
+    /// See [`SimReport`].
+    pub ci_method: &'a str,
+    /// See [`SimReport`].
+    pub confidence: f64,
+    /// See [`SimReport`].
+    pub warmup: &'a WarmupReport,
+    /// See [`SimReport`].
+    pub interrupted: bool,
+    /// Each probe row with its analytic mean.
+    pub probes: Vec<ProbeBeside<'a>>,
+    /// See [`SimReport`].
+    pub places: &'a [PlaceResult],
+    /// See [`SimReport`].
+    pub queues: &'a [QueueResult],
+}
+
+/// A simulated probe row with its analytic mean.
+#[derive(Debug, Serialize)]
+pub struct ProbeBeside<'a> {
+    /// The simulated row.
+    #[serde(flatten)]
+    pub probe: &'a ProbeResult,
+    /// Analytic mean, seconds.
+    pub analytic_s: Option<f64>,
+    /// Whether it lies inside the simulated CI.
+    pub analytic_inside_ci: Option<bool>,
+}
+
+impl<'a> SimulationDoc<'a> {
+    /// The document of a run of `model` that took `wall_s` seconds.
+    pub fn new(
+        model: &'a Model,
+        report: &'a SimReport,
+        beside: &'a AnalyticBeside,
+        wall_s: f64,
+        version: &'a str,
+    ) -> Self {
+        // Every field named: one added to the report is a compile error
+        // here, not a silent gap in the document.
+        let SimReport {
+            seed,
+            replications,
+            events,
+            measured_time_s,
+            ci_method,
+            confidence,
+            warmup,
+            interrupted,
+            probes,
+            places,
+            queues,
+        } = report;
+        let probes = probes
+            .iter()
+            .zip(&beside.probes)
+            .map(|(probe, a)| ProbeBeside {
+                probe,
+                analytic_s: a.map(|a| a.mean_s),
+                analytic_inside_ci: a.and_then(|a| a.inside_ci),
+            })
+            .collect();
+        Self {
+            model: &model.name,
+            params: &model.params,
+            version,
+            wall_s,
+            analytic: &beside.summary,
+            seed: *seed,
+            replications: *replications,
+            events: *events,
+            measured_time_s: *measured_time_s,
+            ci_method,
+            confidence: *confidence,
+            warmup,
+            interrupted: *interrupted,
+            probes,
+            places,
+            queues,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +513,90 @@ mod tests {
         assert!((cdf_at(&q, 5.05) - 0.505).abs() < 1e-12);
         assert_eq!(cdf_at(&q, -1.0), 0.0);
         assert_eq!(cdf_at(&q, 11.0), 1.0);
+    }
+
+    /// M/M/1 with λ 0.5/s and D 1 s: R = D / (1 − λD) = 2 s.
+    const MM1: &str = "name: mm1\nparams: {rate: 0.5}\ncolors: [r]\nplaces:\n  S: {queue: fcfs, service: {r: {exponential: 1}}}\ntransitions:\n  arrive: {delay: {exponential: 1 / rate}, out: {S: r}}\n  leave: {in: {S: r}}\nprobes:\n  response: {start: {transition: arrive}, end: {transition: leave}}\n";
+
+    fn probe(name: &str, mean_s: Option<f64>, hw: Option<f64>) -> ProbeResult {
+        ProbeResult {
+            name: name.into(),
+            color: "r".into(),
+            mean_s,
+            ci_half_width_s: hw,
+            p50_s: None,
+            p90_s: None,
+            p95_s: None,
+            p99_s: None,
+            quantiles_s: Vec::new(),
+            count: 1000,
+            batch_lag1: None,
+        }
+    }
+
+    #[test]
+    fn the_analytic_mean_sits_beside_each_probe_inside_or_outside_its_ci() {
+        let m = crate::model::load(MM1, &crate::model::LoadOptions::default()).unwrap();
+        let rows = [
+            probe("response", Some(2.05), Some(0.1)),
+            probe("response", Some(2.5), Some(0.1)),
+            probe("response", Some(2.1), None),
+            probe("elsewhere", Some(2.0), Some(0.1)),
+        ];
+        let b = analytic_beside(&m.net, &rows);
+        let mean = |i: usize| b.probes[i].map(|p| p.mean_s);
+        assert!((mean(0).unwrap() - 2.0).abs() < 1e-12, "{b:?}");
+        let inside: Vec<Option<bool>> =
+            b.probes[..3].iter().map(|p| p.unwrap().inside_ci).collect();
+        assert_eq!(inside, [Some(true), Some(false), None]);
+        assert_eq!(b.probes[3], None, "no such probe in the model");
+        assert_eq!(b.summary, "open product-form (Erlang-C, M/M/inf, PS)");
+        let report = SimReport {
+            seed: 3,
+            replications: 1,
+            events: 10,
+            measured_time_s: 5.0,
+            ci_method: "batch means".into(),
+            confidence: 0.95,
+            warmup: WarmupReport {
+                method: "none".into(),
+                time_s: 0.0,
+                passages: 0,
+            },
+            interrupted: false,
+            probes: rows.to_vec(),
+            places: Vec::new(),
+            queues: Vec::new(),
+        };
+        let md1 = MM1.replace("exponential: 1}", "deterministic: 1}");
+        let md1 = crate::model::load(&md1, &crate::model::LoadOptions::default()).unwrap();
+        let not = analytic_beside(&md1.net, &rows);
+        assert_eq!(not.probes, [None; 4]);
+        assert!(
+            not.summary
+                .starts_with("not product-form: FCFS place S has non-exponential service"),
+            "{}",
+            not.summary
+        );
+        let doc = SimulationDoc::new(&m, &report, &b, 0.5, "9.9");
+        let v = serde_json::to_value(&doc).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        let mut want = keys(&serde_json::to_value(&report).unwrap());
+        want.extend(["analytic", "model", "params", "version", "wall_s"].map(String::from));
+        want.sort();
+        assert_eq!(keys(&v), want, "the report's fields and five more");
+        let mut want = keys(&serde_json::to_value(&rows[0]).unwrap());
+        want.extend(["analytic_inside_ci", "analytic_s"].map(String::from));
+        want.sort();
+        assert_eq!(keys(&v["probes"][1]), want);
+        assert_eq!(v["probes"][1]["analytic_inside_ci"], false);
+        assert_eq!(v["probes"][3]["analytic_s"], serde_json::Value::Null);
+        assert_eq!(
+            (v["model"].as_str(), v["params"]["rate"].as_f64()),
+            (Some("mm1"), Some(0.5))
+        );
     }
 
     #[test]

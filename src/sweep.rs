@@ -500,9 +500,10 @@ fn elasticities(
 /// Why a set of shards does not make the whole sweep.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MergeError {
-    /// Parts of different sweeps.
-    #[error("the parts are not of one sweep: {0}")]
-    Mismatch(String),
+    /// An index beyond the grid (index, grid size): parts of different
+    /// sweeps.
+    #[error("the parts are not of one sweep: point {0} is outside a grid of {1}")]
+    Outside(usize, usize),
     /// Points missing.
     #[error("points missing: {}", indices(.0))]
     Missing(Vec<usize>),
@@ -527,16 +528,24 @@ fn indices(v: &[usize]) -> String {
 /// # Errors
 /// Missing or duplicated points, named.
 pub fn merge(len: usize, parts: Vec<Vec<Point>>) -> Result<Vec<Point>, MergeError> {
-    let mut slots: Vec<Option<Point>> = vec![None; len];
+    by_index(len, parts.into_iter().flatten(), |p| p.index)
+}
+
+/// `items` of indices 0 to `len` − 1, each given once, in index order.
+///
+/// # Errors
+/// [`MergeError`]: an index outside, missing or given more than once.
+pub(crate) fn by_index<T>(
+    len: usize,
+    items: impl IntoIterator<Item = T>,
+    index: impl Fn(&T) -> usize,
+) -> Result<Vec<T>, MergeError> {
+    let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(len).collect();
     let mut twice = Vec::new();
-    for p in parts.into_iter().flatten() {
-        let i = p.index;
+    for p in items {
+        let i = index(&p);
         match slots.get_mut(i) {
-            None => {
-                return Err(MergeError::Mismatch(format!(
-                    "point {i} is outside a grid of {len}"
-                )));
-            }
+            None => return Err(MergeError::Outside(i, len)),
             Some(Some(_)) => twice.push(i),
             Some(slot) => *slot = Some(p),
         }

@@ -410,30 +410,15 @@ fn read_demands(a: &ModelArgs) -> Result<demandsim::behavior::to_qpn::Demands> {
 
 /// `estimate --format json`: (class, its resource, demand) of one method.
 fn demands_json(text: &str, method: Option<&str>) -> Result<Vec<(String, String, f64)>> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).context("not the JSON of `estimate --format json`")?;
-    let resource = v["resource"]
-        .as_str()
+    let doc = super::io::EstimatesJson::parse(text)?;
+    let resource = doc
+        .resource
+        .as_deref()
         .context("not the JSON of `estimate --format json` (no `resource`)")?;
-    let method = match method {
-        Some(m) => m.to_string(),
-        None => v["recommended"]
-            .as_str()
-            .context("no recommended method; give --estimate-method")?
-            .to_string(),
-    };
-    let rows: Vec<_> = v["estimates"]
-        .as_array()
-        .context("no `estimates`")?
-        .iter()
-        .filter(|e| e["method"] == method.as_str())
-        .filter_map(|e| {
-            Some((
-                e["class"].as_str()?.to_string(),
-                resource.to_string(),
-                e["demand_s"].as_f64()?,
-            ))
-        })
+    let method = doc.method(method)?;
+    let rows: Vec<_> = doc
+        .demands(&method)
+        .map(|(class, d)| (class.to_string(), resource.to_string(), d))
         .collect();
     if rows.is_empty() {
         anyhow::bail!("no `{method}` estimates");

@@ -141,6 +141,19 @@ fn pick<'a>(doc: &'a SimDoc, a: &Args, path: &Path) -> Result<&'a ProbeResult> {
         })
 }
 
+/// What `compare --format json` writes.
+#[derive(serde::Serialize)]
+struct CompareDoc<'a> {
+    model: Option<&'a str>,
+    seed: Option<u64>,
+    probe: &'a str,
+    color: &'a str,
+    measured: &'a Summary,
+    simulated: &'a Summary,
+    comparison: &'a Comparison,
+    classes: &'a [ClassLine],
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
     check_one_stdin(a.requests.iter().chain([&a.simulated]))?;
     if let Some(m) = a.max_error
@@ -148,19 +161,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     {
         return Err(UsageError(format!("--max-error must be a percentage >= 0, got {m}")).into());
     }
-    let text = {
-        let mut s = String::new();
-        open_input(&a.simulated)?
-            .read_to_string(&mut s)
-            .with_context(|| format!("cannot read {}", a.simulated.display()))?;
-        s
-    };
-    let doc: SimDoc = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: expected the JSON of `demandsim simulate --format json`",
-            a.simulated.display()
-        )
-    })?;
+    let doc = read_simulation(&a.simulated)?;
     let probe = pick(&doc, &a, &a.simulated)?;
     let (acc, per_class) = measured_by_class(&a.requests)?;
     if acc.count() == 0 {
@@ -185,41 +186,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut out = a.out.create()?;
     match a.out.format {
         Format::Json => {
-            let v = serde_json::json!({
-                "model": doc.model,
-                "seed": doc.seed,
-                "probe": probe.name,
-                "color": probe.color,
-                "measured": meas,
-                "simulated": sim,
-                "comparison": c,
-                "classes": classes,
-            });
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
+            let doc = CompareDoc {
+                model: doc.model.as_deref(),
+                seed: doc.seed,
+                probe: &probe.name,
+                color: &probe.color,
+                measured: &meas,
+                simulated: &sim,
+                comparison: &c,
+                classes: &classes,
+            };
+            out.write_all(&demandsim::report::json(&doc)?)?;
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record([
-                "statistic",
-                "measured_s",
-                "simulated_s",
-                "simulated_ci_half_width_s",
-                "error_pct",
-            ])?;
-            for l in &c.lines {
-                w.write_record([
-                    l.statistic,
-                    &l.measured_s.to_string(),
-                    &l.simulated_s.to_string(),
-                    &l.simulated_ci_half_width_s
-                        .map(|x| x.to_string())
-                        .unwrap_or_default(),
-                    &l.error_pct.to_string(),
-                ])?;
-            }
-            w.flush()?;
-        }
+        Format::Csv => write_csv(&mut out, &c)?,
         Format::Table => {
             let text = render(&c, &meas, doc.model.as_deref(), probe, a.requests.len());
             write!(out, "{text}{}", render_classes(&classes))?;
@@ -238,6 +217,44 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON of `simulate --format json` (`-` is stdin).
+fn read_simulation(path: &Path) -> Result<SimDoc> {
+    let mut text = String::new();
+    open_input(path)?
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected the JSON of `demandsim simulate --format json`",
+            path.display()
+        )
+    })
+}
+
+fn write_csv(out: &mut impl Write, c: &Comparison) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "statistic",
+        "measured_s",
+        "simulated_s",
+        "simulated_ci_half_width_s",
+        "error_pct",
+    ])?;
+    for l in &c.lines {
+        w.write_record([
+            l.statistic,
+            &l.measured_s.to_string(),
+            &l.simulated_s.to_string(),
+            &l.simulated_ci_half_width_s
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+            &l.error_pct.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// The comparison as a table.

@@ -42,6 +42,16 @@ pub struct Args {
     seed: Option<u64>,
 }
 
+/// What truth.json holds: the generator's report, the model's name and
+/// its parameters.
+#[derive(serde::Serialize)]
+struct TruthDoc<'a> {
+    model: &'a str,
+    params: &'a std::collections::BTreeMap<String, f64>,
+    #[serde(flatten)]
+    report: &'a demandsim::generate::GenReport,
+}
+
 pub fn run(a: Args) -> Result<()> {
     let model = load_model(&a.model)?;
     let net = &model.net;
@@ -121,12 +131,12 @@ pub fn run(a: Args) -> Result<()> {
     req_out.commit()?;
     util_out.commit()?;
     let mut truth = Output::create(Some(&a.out.join("truth.json")))?;
-    let mut doc = serde_json::to_value(&report)?;
-    let obj = doc.as_object_mut().expect("an object");
-    obj.insert("model".into(), model.name.clone().into());
-    obj.insert("params".into(), serde_json::to_value(&model.params)?);
-    serde_json::to_writer_pretty(&mut truth, &doc)?;
-    writeln!(truth)?;
+    let doc = TruthDoc {
+        model: &model.name,
+        params: &model.params,
+        report: &report,
+    };
+    truth.write_all(&demandsim::report::json(&doc)?)?;
     truth.commit()?;
     log::info!(
         "{} requests over {} s written to {}",

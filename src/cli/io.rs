@@ -194,3 +194,95 @@ impl Write for Output {
         }
     }
 }
+
+/// The JSON of `estimate --format json`, read back: the fields that
+/// `sweep --bind` and `behavior model --demands` take from it.
+#[derive(Debug, serde::Deserialize)]
+pub struct EstimatesJson {
+    /// The estimated resource.
+    pub resource: Option<String>,
+    /// The recommended method.
+    pub recommended: Option<String>,
+    /// Method by method, class by class.
+    #[serde(default)]
+    pub estimates: Vec<EstimateRow>,
+    /// The method whose draws follow.
+    pub draws_method: Option<String>,
+    /// Joint bootstrap draws, class → seconds (`None` without `--draws`).
+    pub draws: Option<Vec<std::collections::BTreeMap<String, Option<f64>>>>,
+}
+
+/// One estimate of [`EstimatesJson`].
+#[derive(Debug, serde::Deserialize)]
+pub struct EstimateRow {
+    pub method: String,
+    pub class: String,
+    /// `None` where the method gave no number.
+    pub demand_s: Option<f64>,
+}
+
+impl EstimatesJson {
+    /// Parses the text; the error says what was expected.
+    pub fn parse(text: &str) -> Result<Self> {
+        serde_json::from_str(text).context("not the JSON of `estimate --format json`")
+    }
+
+    /// `asked`, else the recommended method.
+    pub fn method(&self, asked: Option<&str>) -> Result<String> {
+        asked
+            .map(str::to_string)
+            .or_else(|| self.recommended.clone())
+            .context("no recommended method; give --estimate-method")
+    }
+
+    /// (class, demand) of every estimate of `method` that has a number.
+    pub fn demands<'a>(&'a self, method: &'a str) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+        self.estimates
+            .iter()
+            .filter(move |e| e.method == method)
+            .filter_map(|e| Some((e.class.as_str(), e.demand_s?)))
+    }
+
+    /// The draws of `class`, when there are draws: `None` when one lacks
+    /// the class.
+    pub fn draws_of(&self, class: &str) -> Option<Option<Vec<f64>>> {
+        self.draws
+            .as_ref()
+            .map(|ds| ds.iter().map(|d| d.get(class).copied().flatten()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `estimate --format json --draws 2` cut to what is read back.
+    const ESTIMATES: &str = r#"{
+      "resource": "CO1", "servers": 2, "recommended": "rortu",
+      "estimates": [
+        {"method": "sdl", "class": "a", "demand_s": 0.125, "ci_low_s": 0.12},
+        {"method": "rortu", "class": "a", "demand_s": 0.131},
+        {"method": "rortu", "class": "b", "demand_s": 0.052},
+        {"method": "ur", "class": "b", "demand_s": null}
+      ],
+      "draws_method": "rortu",
+      "draws": [{"a": 0.13, "b": 0.05}, {"a": 0.132}]
+    }"#;
+
+    #[test]
+    fn estimates_read_back_by_method_and_class_with_their_draws() {
+        let e = EstimatesJson::parse(ESTIMATES).unwrap();
+        assert_eq!(e.resource.as_deref(), Some("CO1"));
+        assert_eq!(e.method(None).unwrap(), "rortu");
+        assert_eq!(e.method(Some("sdl")).unwrap(), "sdl");
+        let d: Vec<(&str, f64)> = e.demands("rortu").collect();
+        assert_eq!(d, [("a", 0.131), ("b", 0.052)]);
+        assert_eq!(e.demands("ur").count(), 0, "no number, no demand");
+        assert_eq!(e.draws_of("a"), Some(Some(vec![0.13, 0.132])));
+        assert_eq!(e.draws_of("b"), Some(None), "the second draw lacks b");
+        let bare = EstimatesJson::parse(r#"{"estimates": []}"#).unwrap();
+        assert_eq!(bare.draws_of("a"), None);
+        assert!(bare.method(None).is_err());
+        assert!(EstimatesJson::parse("[1, 2]").is_err());
+    }
+}

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use demandsim::compare::{AnalyticBeside, AnalyticProbe, SimulationDoc, analytic_beside};
 use demandsim::model::{Model, ModelError, ParamValue, Params, Stability, Template};
 use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
 use rand::RngExt;
@@ -179,21 +180,7 @@ fn with_progress<T>(target: Option<u64>, unit: &str, work: impl FnOnce(Control<'
 pub fn run(a: Args) -> Result<()> {
     let model = load_model(&a.model)?;
     set_threads(a.threads)?;
-    let stop = match (a.requests, a.time, a.precision) {
-        (Some(n), _, _) => StopRule::Requests(n),
-        (_, Some(t), _) if t.is_finite() && t > 0.0 => StopRule::Time(t),
-        (_, Some(t), _) => {
-            return Err(UsageError(format!("--time must be positive, got {t}")).into());
-        }
-        (_, _, Some(r)) if r.is_finite() && r > 0.0 => StopRule::Precision(r),
-        (_, _, Some(r)) => {
-            return Err(UsageError(format!("--precision must be positive, got {r}")).into());
-        }
-        _ => match model.run.time_s {
-            Some(t) => StopRule::Time(t),
-            None => StopRule::Requests(100_000),
-        },
-    };
+    let stop = stop_rule(&a, &model)?;
     if a.replications == 0 {
         return Err(UsageError("--replications must be at least 1".into()).into());
     }
@@ -202,12 +189,11 @@ pub fn run(a: Args) -> Result<()> {
         (None, Some(t)) => Warmup::Time(t),
         (None, None) => Warmup::Auto,
     };
-    let seed = seed_or_draw(a.seed);
     let cfg = RunConfig {
         stop,
         warmup,
         replications: a.replications,
-        seed,
+        seed: seed_or_draw(a.seed),
         ..RunConfig::default()
     };
     let (target, unit) = match stop {
@@ -222,36 +208,14 @@ pub fn run(a: Args) -> Result<()> {
     let report = with_progress(target, unit, |ctl| simulate(&model.net, &cfg, ctl))
         .with_context(|| a.model.model.display().to_string())?;
     let wall = t0.elapsed().as_secs_f64();
-    if report.replications == 1 {
-        for p in &report.probes {
-            if let Some(l) = p.batch_lag1.filter(|l| *l > 0.3) {
-                log::warn!(
-                    "probe {} ({}): batch means are correlated (lag-1 autocorrelation {l:.2}); the CI may be too narrow: run longer or use --replications",
-                    p.name,
-                    p.color
-                );
-            }
-        }
-    }
-    let analytic = analytic_beside(&model, &report);
+    warn_correlated(&report);
+    let analytic = analytic_beside(&model.net, &report.probes);
     let mut out = a.out.create()?;
     match a.out.format {
         Format::Json => {
-            let mut v = json(&model, &report, wall);
-            let probes = v["probes"].as_array_mut().expect("probes");
-            for (p, an) in probes.iter_mut().zip(&analytic.values) {
-                let obj = p.as_object_mut().expect("an object");
-                obj.insert("analytic_s".into(), an.map(|(m, _)| m).into());
-                obj.insert(
-                    "analytic_inside_ci".into(),
-                    an.and_then(|(_, inside)| inside).into(),
-                );
-            }
-            v.as_object_mut()
-                .expect("an object")
-                .insert("analytic".into(), analytic.summary.clone().into());
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
+            let version = env!("CARGO_PKG_VERSION");
+            let doc = SimulationDoc::new(&model, &report, &analytic, wall, version);
+            out.write_all(&demandsim::report::json(&doc)?)?;
         }
         Format::Csv => write_csv(&mut out, &report)?,
         Format::Table => write!(out, "{}", render(&model, &report, wall, &analytic))?,
@@ -259,53 +223,40 @@ pub fn run(a: Args) -> Result<()> {
     out.commit()
 }
 
-/// The analytic value of every simulated probe, where the model is
-/// product-form, and whether it lies inside the simulated CI.
-struct Beside {
-    /// Per simulated probe row: (analytic mean, inside the CI?).
-    values: Vec<Option<(f64, Option<bool>)>>,
-    /// Method used, or why there is none.
-    summary: String,
-}
-
-fn analytic_beside(model: &Model, report: &SimReport) -> Beside {
-    match demandsim::solve::analyse(&model.net) {
-        Ok(a) => {
-            let values = report
-                .probes
-                .iter()
-                .map(|p| {
-                    let v = a.probe_mean(&p.name, &p.color)?;
-                    let inside = match (p.mean_s, p.ci_half_width_s) {
-                        (Some(m), Some(hw)) => Some((v - m).abs() <= hw),
-                        _ => None,
-                    };
-                    Some((v, inside))
-                })
-                .collect();
-            Beside {
-                values,
-                summary: a.method,
-            }
+/// The stopping rule: the flags', else the model's `run: time`, else
+/// 100,000 passages.
+fn stop_rule(a: &Args, model: &Model) -> Result<StopRule> {
+    Ok(match (a.requests, a.time, a.precision) {
+        (Some(n), _, _) => StopRule::Requests(n),
+        (_, Some(t), _) if t.is_finite() && t > 0.0 => StopRule::Time(t),
+        (_, Some(t), _) => {
+            return Err(UsageError(format!("--time must be positive, got {t}")).into());
         }
-        Err(e) => Beside {
-            values: vec![None; report.probes.len()],
-            summary: e.to_string(),
+        (_, _, Some(r)) if r.is_finite() && r > 0.0 => StopRule::Precision(r),
+        (_, _, Some(r)) => {
+            return Err(UsageError(format!("--precision must be positive, got {r}")).into());
+        }
+        _ => match model.run.time_s {
+            Some(t) => StopRule::Time(t),
+            None => StopRule::Requests(100_000),
         },
-    }
+    })
 }
 
-fn json(model: &Model, r: &SimReport, wall: f64) -> serde_json::Value {
-    let mut v = serde_json::to_value(r).expect("a report serialises");
-    let obj = v.as_object_mut().expect("an object");
-    obj.insert("model".into(), model.name.clone().into());
-    obj.insert(
-        "params".into(),
-        serde_json::to_value(&model.params).expect("numbers"),
-    );
-    obj.insert("wall_s".into(), wall.into());
-    obj.insert("version".into(), env!("CARGO_PKG_VERSION").into());
-    v
+/// Warns of batch means too correlated for their CI (one replication).
+fn warn_correlated(report: &SimReport) {
+    if report.replications != 1 {
+        return;
+    }
+    for p in &report.probes {
+        if let Some(l) = p.batch_lag1.filter(|l| *l > 0.3) {
+            log::warn!(
+                "probe {} ({}): batch means are correlated (lag-1 autocorrelation {l:.2}); the CI may be too narrow: run longer or use --replications",
+                p.name,
+                p.color
+            );
+        }
+    }
 }
 
 fn write_csv(out: &mut impl Write, r: &SimReport) -> Result<()> {
@@ -364,7 +315,7 @@ fn write_csv(out: &mut impl Write, r: &SimReport) -> Result<()> {
     Ok(())
 }
 
-fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String {
+fn render(model: &Model, r: &SimReport, wall: f64, analytic: &AnalyticBeside) -> String {
     let mut s = format!(
         "model {}: seed {}, {} replication(s), {} events in {:.3} s ({:.1} M events/s), {} simulated s measured\nwarm-up {}: {} s, {} passages discarded; CIs: {:.0} % by {}{}\n\n",
         model.name,
@@ -381,6 +332,23 @@ fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String 
         r.ci_method,
         if r.interrupted { " (INTERRUPTED)" } else { "" },
     );
+    s.push_str(&probe_table(r, analytic));
+    s.push_str(&format!("analytic: {}\n", analytic.summary));
+    s.push('\n');
+    s.push_str(&place_table(r));
+    if !r.queues.is_empty() {
+        let mut q = Table::new(["shared queue", "U"]);
+        for x in &r.queues {
+            q.row(vec![x.queue.clone(), num(x.utilization)]);
+        }
+        s.push('\n');
+        s.push_str(&q.render());
+    }
+    s
+}
+
+/// The probes, with the analytic mean beside each.
+fn probe_table(r: &SimReport, analytic: &AnalyticBeside) -> String {
     let mut t = Table::new([
         "probe",
         "color",
@@ -393,11 +361,17 @@ fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String 
         "p99",
         "count",
     ]);
-    for (p, an) in r.probes.iter().zip(&analytic.values) {
+    for (p, an) in r.probes.iter().zip(&analytic.probes) {
         let an = match an {
-            Some((v, Some(true))) => format!("{} (in CI)", num(Some(*v))),
-            Some((v, Some(false))) => format!("{} (outside CI)", num(Some(*v))),
-            Some((v, None)) => num(Some(*v)),
+            Some(AnalyticProbe {
+                mean_s,
+                inside_ci: Some(true),
+            }) => format!("{} (in CI)", num(Some(*mean_s))),
+            Some(AnalyticProbe {
+                mean_s,
+                inside_ci: Some(false),
+            }) => format!("{} (outside CI)", num(Some(*mean_s))),
+            Some(AnalyticProbe { mean_s, .. }) => num(Some(*mean_s)),
             None => "-".into(),
         };
         t.row(vec![
@@ -413,9 +387,10 @@ fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String 
             p.count.to_string(),
         ]);
     }
-    s.push_str(&t.render());
-    s.push_str(&format!("analytic: {}\n", analytic.summary));
-    s.push('\n');
+    t.render()
+}
+
+fn place_table(r: &SimReport) -> String {
     let mut t = Table::new([
         "place",
         "color",
@@ -440,14 +415,5 @@ fn render(model: &Model, r: &SimReport, wall: f64, analytic: &Beside) -> String 
             num(p.mean_depository_s),
         ]);
     }
-    s.push_str(&t.render());
-    if !r.queues.is_empty() {
-        let mut q = Table::new(["shared queue", "U"]);
-        for x in &r.queues {
-            q.row(vec![x.queue.clone(), num(x.utilization)]);
-        }
-        s.push('\n');
-        s.push_str(&q.render());
-    }
-    s
+    t.render()
 }

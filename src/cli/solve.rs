@@ -17,18 +17,25 @@ pub struct Args {
     out: super::OutputArgs,
 }
 
+/// What `solve --format json` writes: the analysis and the model's name.
+#[derive(serde::Serialize)]
+struct SolveDoc<'a> {
+    model: &'a str,
+    #[serde(flatten)]
+    analysis: &'a Analysis,
+}
+
 pub fn run(a: Args) -> Result<()> {
     let model = load_model(&a.model)?;
     let analysis = analyse(&model.net).with_context(|| a.model.model.display().to_string())?;
     let mut out = a.out.create()?;
     match a.out.format {
         Format::Json => {
-            let mut v = serde_json::to_value(&analysis)?;
-            v.as_object_mut()
-                .expect("an object")
-                .insert("model".into(), model.name.clone().into());
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
+            let doc = SolveDoc {
+                model: &model.name,
+                analysis: &analysis,
+            };
+            out.write_all(&demandsim::report::json(&doc)?)?;
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);

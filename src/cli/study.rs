@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use demandsim::report::{Figure, class_rows, figures, html, summary_rows};
-use demandsim::study::{ExperimentResult, Files, Study, StudyResult, run_shard};
+use demandsim::report::{Figure, class_rows, figures, html, json, summary_rows};
+use demandsim::study::{Files, OneOrSeveral, Study, StudyResult, StudySummary, run_shard};
 use demandsim::study_file::load_study;
 
 use super::io::{Output, open_input};
@@ -179,33 +179,6 @@ fn exit_code(studies: &[StudyResult]) -> ExitCode {
     }
 }
 
-/// The per-experiment summary for machines.
-fn summary_json(e: &ExperimentResult) -> serde_json::Value {
-    serde_json::json!({
-        "index": e.index,
-        "name": e.name,
-        "model": e.model,
-        "seed": e.seed,
-        "demand_s": e.demand_s,
-        "demand_ci_s": e.demand_ci_s,
-        "true_demand_s": e.true_demand_s,
-        "demand_error_pct": e.demand_error_pct,
-        "simulated_s": e.simulated_s,
-        "simulated_ci_half_width_s": e.simulated.ci_half_width_s,
-        "analytic_s": e.analytic_s,
-        "measured_s": e.measured_s,
-        "error_pct": e.error_pct,
-        "analytic_error_pct": e.analytic_error_pct,
-        "simulated_utilization": e.simulated_utilization,
-        "measured_utilization": e.traces.as_ref().and_then(|t| t.mean_utilization),
-        "ks": e.comparison.as_ref().and_then(|c| c.ks),
-        "wasserstein_s": e.comparison.as_ref().and_then(|c| c.wasserstein_s),
-        "classes": e.classes,
-        "user_classes": e.user_classes,
-        "warnings": e.warnings,
-    })
-}
-
 /// A shard of a study run, and how many experiments the whole study has.
 type ShardOf = (demandsim::sweep::Shard, usize);
 
@@ -213,99 +186,86 @@ fn print(o: &super::OutputArgs, studies: &[StudyResult], shard: Option<ShardOf>)
     let mut out = o.create()?;
     match o.format {
         Format::Json => {
-            let doc: Vec<serde_json::Value> = studies
+            let doc: Vec<StudySummary> = studies
                 .iter()
-                .map(|s| {
-                    let mut v = serde_json::json!({
-                        "study": s.name,
-                        "seed": s.seed,
-                        "experiments": s.experiments.iter().map(summary_json).collect::<Vec<_>>(),
-                        "failures": s.failures,
-                    });
-                    if let Some((sh, total)) = shard {
-                        v["shard"] = serde_json::json!({"index": sh.index, "of": sh.of, "experiments": total});
-                    }
-                    v
-                })
+                .map(|s| StudySummary::new(s, shard))
                 .collect();
-            let v = match doc.len() {
-                1 => doc.into_iter().next().expect("one"),
-                _ => serde_json::json!({ "studies": doc }),
-            };
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
+            out.write_all(&json(&OneOrSeveral::of(&doc))?)?;
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record([
-                "study",
-                "experiment",
-                "model",
-                "demand_s",
-                "simulated_s",
-                "simulated_ci_half_width_s",
-                "analytic_s",
-                "measured_s",
-                "error_pct",
-                "analytic_error_pct",
-            ])?;
-            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-            for s in studies {
-                for e in &s.experiments {
-                    w.write_record([
-                        s.name.as_str(),
-                        &e.name,
-                        &e.model,
-                        &o(e.demand_s),
-                        &o(e.simulated_s),
-                        &o(e.simulated.ci_half_width_s),
-                        &o(e.analytic_s),
-                        &o(e.measured_s),
-                        &o(e.error_pct),
-                        &o(e.analytic_error_pct),
-                    ])?;
-                }
-            }
-            w.flush()?;
-        }
-        Format::Table => {
-            for s in studies {
-                writeln!(out, "study {} (seed {})", s.name, s.seed)?;
-                if let Some(d) = s.data {
-                    writeln!(out, "data: {}", d.describe())?;
-                }
-                let (header, rows) = summary_rows(s);
-                let mut t = Table::new(header);
-                for r in rows {
-                    t.row(r);
-                }
-                write!(out, "{}", t.render())?;
-                let (header, rows) = class_rows(s);
-                if !rows.is_empty() {
-                    writeln!(out, "\nper request class:")?;
-                    let mut t = Table::new(header);
-                    for r in rows {
-                        t.row(r);
-                    }
-                    write!(out, "{}", t.render())?;
-                }
-                for e in &s.experiments {
-                    for w in &e.warnings {
-                        writeln!(out, "warning {}: {w}", e.name)?;
-                    }
-                }
-                for f in &s.failures {
-                    writeln!(out, "FAILED {}: {}", f.name, f.error)?;
-                }
-                writeln!(out)?;
-            }
-            writeln!(
-                out,
-                "error % = (measured − simulated) / measured × 100; demand error = (true − estimated) / true × 100"
-            )?;
-        }
+        Format::Csv => write_csv(&mut out, studies)?,
+        Format::Table => write!(out, "{}", render(studies))?,
     }
     out.commit()
+}
+
+fn write_csv(out: &mut impl Write, studies: &[StudyResult]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "study",
+        "experiment",
+        "model",
+        "demand_s",
+        "simulated_s",
+        "simulated_ci_half_width_s",
+        "analytic_s",
+        "measured_s",
+        "error_pct",
+        "analytic_error_pct",
+    ])?;
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for s in studies {
+        for e in &s.experiments {
+            w.write_record([
+                s.name.as_str(),
+                &e.name,
+                &e.model,
+                &o(e.demand_s),
+                &o(e.simulated_s),
+                &o(e.simulated.ci_half_width_s),
+                &o(e.analytic_s),
+                &o(e.measured_s),
+                &o(e.error_pct),
+                &o(e.analytic_error_pct),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The studies as tables, warnings and failures after each.
+fn render(studies: &[StudyResult]) -> String {
+    let mut out = String::new();
+    let table = |(header, rows): (Vec<&str>, Vec<Vec<String>>)| {
+        let mut t = Table::new(header);
+        for r in rows {
+            t.row(r);
+        }
+        t.render()
+    };
+    for s in studies {
+        out += &format!("study {} (seed {})\n", s.name, s.seed);
+        if let Some(d) = s.data {
+            out += &format!("data: {}\n", d.describe());
+        }
+        out += &table(summary_rows(s));
+        let classes = class_rows(s);
+        if !classes.1.is_empty() {
+            out += "\nper request class:\n";
+            out += &table(classes);
+        }
+        for e in &s.experiments {
+            for w in &e.warnings {
+                out += &format!("warning {}: {w}\n", e.name);
+            }
+        }
+        for f in &s.failures {
+            out += &format!("FAILED {}: {}\n", f.name, f.error);
+        }
+        out.push('\n');
+    }
+    out += "error % = (measured − simulated) / measured × 100; demand error = (true − estimated) / true × 100\n";
+    out
 }
 
 /// Writes report.html, results.json and every plot into `dir`, each file
@@ -331,14 +291,10 @@ fn write_report(dir: &Path, title: &str, studies: &[StudyResult]) -> Result<()> 
         }
         parts.push((s, figs));
     }
-    let doc = if several {
-        serde_json::json!({ "studies": studies })
-    } else {
-        serde_json::to_value(&studies[0])?
-    };
-    let mut json = serde_json::to_vec_pretty(&doc)?;
-    json.push(b'\n');
-    Output::write_whole(&dir.join("results.json"), &json)?;
+    Output::write_whole(
+        &dir.join("results.json"),
+        &json(&OneOrSeveral::of(studies))?,
+    )?;
     Output::write_whole(&dir.join("report.html"), html(title, &parts).as_bytes())?;
     log::info!("report written to {}", dir.join("report.html").display());
     Ok(())

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use demandsim::study::{OneOrSeveral, StudySummary, merge_shards, read_summaries};
 use demandsim::sweep::{self, Axis, Bind, Config, Grid, Method, Point, Shard};
 use serde::{Deserialize, Serialize};
 
@@ -271,30 +272,20 @@ fn read_bind(
         return Err(UsageError(format!("--bind: the model has no parameter `{param}`")).into());
     }
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{file}: not the JSON of `estimate --format json`"))?;
-    let method = method
-        .map(str::to_string)
-        .or_else(|| v["recommended"].as_str().map(str::to_string))
-        .with_context(|| format!("{file}: no recommended method; give --estimate-method"))?;
-    let value = v["estimates"]
-        .as_array()
-        .and_then(|es| {
-            es.iter()
-                .find(|e| e["method"] == method.as_str() && e["class"] == class)
-        })
-        .and_then(|e| e["demand_s"].as_f64())
+    let doc = super::io::EstimatesJson::parse(&text).with_context(|| file.to_string())?;
+    let method = doc.method(method).with_context(|| file.to_string())?;
+    let value = doc
+        .demands(&method)
+        .find(|(c, _)| *c == class)
+        .map(|(_, d)| d)
         .with_context(|| format!("{file}: no `{method}` estimate of class `{class}`"))?;
-    let draws_method = v["draws_method"].as_str();
-    let draws: Vec<f64> = match v["draws"].as_array() {
-        Some(ds) if draws_method == Some(method.as_str()) => ds
-            .iter()
-            .map(|d| d[class].as_f64())
-            .collect::<Option<Vec<f64>>>()
-            .with_context(|| format!("{file}: a draw lacks class `{class}`"))?,
+    let draws: Vec<f64> = match doc.draws_of(class) {
+        Some(ds) if doc.draws_method.as_deref() == Some(method.as_str()) => {
+            ds.with_context(|| format!("{file}: a draw lacks class `{class}`"))?
+        }
         Some(_) => anyhow::bail!(
             "{file}: the draws are of `{}`, not `{method}`; rerun estimate with --draws-method {method}",
-            draws_method.unwrap_or("?")
+            doc.draws_method.as_deref().unwrap_or("?")
         ),
         None => {
             log::warn!("{file} has no draws (estimate --draws N): no prediction band");
@@ -420,32 +411,49 @@ pub struct MergeArgs {
     output: Option<PathBuf>,
 }
 
+/// What a part given to `merge` is.
+enum Part {
+    Sweep(Output),
+    Studies(Vec<StudySummary>),
+}
+
 /// `demandsim merge`: the shards of one sweep back into the whole, the
-/// same bytes as the unsharded `--format json`.
+/// same bytes as the unsharded `--format json`; or the shards of a study
+/// run (`study --shard I/N --format json`), the same bytes as the whole
+/// study's.
 pub fn merge(a: MergeArgs) -> Result<()> {
-    let values = a
-        .parts
-        .iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            serde_json::from_str::<serde_json::Value>(&text)
-                .with_context(|| format!("{}: not JSON", p.display()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let is_study = |v: &serde_json::Value| v.get("study").is_some() || v.get("studies").is_some();
-    if values.iter().all(is_study) {
-        let merged = merge_studies(&a.parts, values)?;
+    let mut sweeps = Vec::new();
+    let mut studies = Vec::new();
+    for p in &a.parts {
+        match read_part(p)? {
+            Part::Sweep(o) => sweeps.push(o),
+            Part::Studies(s) => studies.push(s),
+        }
+    }
+    if !studies.is_empty() && !sweeps.is_empty() {
+        anyhow::bail!("the parts mix sweeps and studies: give the parts of one run");
+    }
+    if sweeps.is_empty() {
+        let merged = merge_shards(studies).map_err(|e| match e.part() {
+            Some(k) => anyhow::Error::new(e).context(a.parts[k - 1].display().to_string()),
+            None => e.into(),
+        })?;
         let mut o = super::io::Output::create(a.output.as_deref())?;
-        serde_json::to_writer_pretty(&mut o, &merged)?;
-        writeln!(o)?;
+        o.write_all(&demandsim::report::json(&OneOrSeveral::of(&merged))?)?;
         return o.commit();
     }
-    let parts = a
-        .parts
-        .iter()
-        .map(|p| read_part(p))
-        .collect::<Result<Vec<Output>>>()?;
+    let out = merge_sweeps(&a.parts, sweeps)?;
+    write(
+        &out,
+        &super::OutputArgs {
+            format: Format::Json,
+            output: a.output,
+        },
+    )
+}
+
+/// The shards of one sweep back into the whole.
+fn merge_sweeps(paths: &[PathBuf], parts: Vec<Output>) -> Result<Output> {
     let first = &parts[0];
     let same = |o: &Output| {
         o.model == first.model
@@ -453,11 +461,11 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             && o.grid == first.grid
             && o.axes == first.axes
     };
-    if let Some((p, _)) = a.parts.iter().zip(&parts).find(|(_, o)| !same(o)) {
+    if let Some((p, _)) = paths.iter().zip(&parts).find(|(_, o)| !same(o)) {
         anyhow::bail!(
             "{} is not a part of the same sweep as {} (model, seed and grid must match)",
             p.display(),
-            a.parts[0].display()
+            paths[0].display()
         );
     }
     let len = first.axes.iter().map(|n| first.grid[n].len()).product();
@@ -468,108 +476,36 @@ pub fn merge(a: MergeArgs) -> Result<()> {
         first.axes.clone(),
     );
     let points = sweep::merge(len, parts.into_iter().map(|o| o.points).collect())?;
-    let out = Output {
+    Ok(Output {
         model,
         seed,
         grid,
         axes,
         shard: None,
         points,
-    };
-    write(
-        &out,
-        &super::OutputArgs {
-            format: Format::Json,
-            output: a.output,
-        },
-    )
-}
-
-/// Shards of `study --shard I/N --format json` (one study, or
-/// `{"studies": [...]}`) back into the whole, in the same shape:
-/// experiments and failures in file order, every index present once, the
-/// `shard` marks dropped.
-fn merge_studies(paths: &[PathBuf], parts: Vec<serde_json::Value>) -> Result<serde_json::Value> {
-    use serde_json::Value;
-    // Per study: (name, seed, experiments in the whole study, results,
-    // failures).
-    type Gathered = (String, Value, usize, Vec<Value>, Vec<Value>);
-    let mut by_name: Vec<Gathered> = Vec::new();
-    for (path, part) in paths.iter().zip(parts) {
-        let studies = match part.get("studies") {
-            Some(list) => list.as_array().cloned().unwrap_or_default(),
-            None => vec![part],
-        };
-        for mut st in studies {
-            let name = st["study"].as_str().unwrap_or_default().to_string();
-            let total = st["shard"]["experiments"].as_u64().with_context(|| {
-                format!(
-                    "{}: study `{name}` is not a shard (run it with --shard I/N)",
-                    path.display()
-                )
-            })? as usize;
-            let seed = st["seed"].clone();
-            let exps = st["experiments"]
-                .as_array_mut()
-                .map(std::mem::take)
-                .unwrap_or_default();
-            let fails = st["failures"]
-                .as_array_mut()
-                .map(std::mem::take)
-                .unwrap_or_default();
-            match by_name.iter_mut().find(|x| x.0 == name) {
-                Some(x) => {
-                    anyhow::ensure!(
-                        x.1 == seed && x.2 == total,
-                        "{}: study `{name}` is not a part of the same run (seed and size must match)",
-                        path.display()
-                    );
-                    x.3.extend(exps);
-                    x.4.extend(fails);
-                }
-                None => by_name.push((name, seed, total, exps, fails)),
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (name, seed, total, mut exps, mut fails) in by_name {
-        let index = |v: &Value| v["index"].as_u64().unwrap_or(u64::MAX) as usize;
-        let mut seen = vec![0usize; total];
-        for v in exps.iter().chain(&fails) {
-            anyhow::ensure!(
-                index(v) < total,
-                "study `{name}`: experiment index {} outside {total}",
-                index(v)
-            );
-            seen[index(v)] += 1;
-        }
-        let twice: Vec<usize> = (0..total).filter(|&i| seen[i] > 1).collect();
-        let missing: Vec<usize> = (0..total).filter(|&i| seen[i] == 0).collect();
-        if !twice.is_empty() {
-            return Err(anyhow::Error::new(sweep::MergeError::Duplicate(twice))
-                .context(format!("study `{name}`")));
-        }
-        if !missing.is_empty() {
-            return Err(anyhow::Error::new(sweep::MergeError::Missing(missing))
-                .context(format!("study `{name}`")));
-        }
-        exps.sort_by_key(index);
-        fails.sort_by_key(index);
-        out.push(serde_json::json!({"study": name, "seed": seed, "experiments": exps, "failures": fails}));
-    }
-    Ok(match out.len() {
-        1 => out.pop().expect("one"),
-        _ => serde_json::json!({ "studies": out }),
     })
 }
 
-fn read_part(p: &Path) -> Result<Output> {
+/// A part: a study's JSON when it names a study (`study` or `studies`),
+/// else a sweep's.
+fn read_part(p: &Path) -> Result<Part> {
+    /// The keys that tell a study's JSON from a sweep's.
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        study: Option<serde::de::IgnoredAny>,
+        studies: Option<serde::de::IgnoredAny>,
+    }
     let text =
         std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-    serde_json::from_str(&text).with_context(|| {
+    let what = || {
         format!(
             "{}: not the JSON of `sweep --format json` or of `study --shard I/N --format json`",
             p.display()
         )
-    })
+    };
+    let kind: Kind = serde_json::from_str(&text).with_context(what)?;
+    if kind.study.is_some() || kind.studies.is_some() {
+        return Ok(Part::Studies(read_summaries(&text).with_context(what)?));
+    }
+    Ok(Part::Sweep(serde_json::from_str(&text).with_context(what)?))
 }

@@ -16,6 +16,19 @@ use crate::study::{ExperimentResult, StudyResult};
 use format::{HTML, Notation};
 pub use plots::PlotError;
 
+/// A JSON document as demandsim writes its results: pretty, every
+/// object's keys sorted by name at every level (so that a document does
+/// not depend on the order of a struct's fields), and a final newline.
+///
+/// # Errors
+/// A value JSON cannot hold (a map whose keys are not strings).
+pub fn json(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
+    // Through `Value`, whose objects are sorted maps.
+    let mut out = serde_json::to_vec_pretty(&serde_json::to_value(value)?)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
 /// One figure: a file stem and its SVG text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {

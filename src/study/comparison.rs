@@ -110,21 +110,25 @@ pub(super) fn read_truth(
         path: path.to_path_buf(),
         why,
     };
+    /// The part of `generate`'s truth.json read here.
+    #[derive(serde::Deserialize)]
+    struct TruthFile {
+        truth: Option<Vec<TruthRow>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct TruthRow {
+        place: Option<String>,
+        true_demand_s: Option<f64>,
+    }
     let text = files.read_to_string(path)?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|err| ctx(err.to_string()))?;
-    let rows = doc["truth"].as_array().ok_or_else(|| {
+    let doc: TruthFile = serde_json::from_str(&text).map_err(|err| ctx(err.to_string()))?;
+    let rows = doc.truth.ok_or_else(|| {
         ctx("expected the truth.json of `demandsim generate` (a `truth` list)".into())
     })?;
     let ds: Vec<f64> = rows
         .iter()
-        .filter(|t| {
-            resources.is_none_or(|rs| {
-                t["place"]
-                    .as_str()
-                    .is_some_and(|p| rs.iter().any(|r| r == p))
-            })
-        })
-        .filter_map(|t| t["true_demand_s"].as_f64())
+        .filter(|t| resources.is_none_or(|rs| t.place.as_ref().is_some_and(|p| rs.contains(p))))
+        .filter_map(|t| t.true_demand_s)
         .collect();
     if ds.is_empty() {
         return Err(ctx("no true demand for the experiment's resources".into()));

@@ -19,6 +19,7 @@ mod experiment;
 mod models;
 mod params;
 mod prediction;
+mod summary;
 mod traces;
 
 use std::io::BufRead;
@@ -34,6 +35,10 @@ use crate::qpn::Warmup;
 
 pub use error::ExperimentError;
 pub use experiment::run_experiment;
+pub use summary::{
+    ExperimentSummary, Gap, OneOrSeveral, ShardMark, ShardMergeError, StudySummary, merge_shards,
+    read_summaries,
+};
 
 /// Reads the files a study names (paths as written in the study; the
 /// implementation resolves them, usually against the study file's folder).
@@ -444,7 +449,7 @@ impl Serialize for Analytic {
 }
 
 /// A failed experiment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Failure {
     /// The experiment's place in the study file (0-based).
     pub index: usize,

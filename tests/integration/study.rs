@@ -787,7 +787,12 @@ fn study_shards_merge_into_the_bytes_of_the_whole_study() {
     // missing.
     let half = demandsim(&["merge", names[0]], b"");
     assert_eq!(half.code, 1);
-    assert!(half.stderr.contains("points missing: 1"), "{}", half.stderr);
+    assert!(
+        half.stderr
+            .contains("study `shards`: experiments missing: 1 (of shard 2/2)"),
+        "{}",
+        half.stderr
+    );
     // A shard's report would be partial: refused.
     let out = dir.path().join("r");
     let r = demandsim(
