@@ -416,18 +416,7 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     let (at_lo, at_hi) = (eval(lo)?, eval(hi)?);
     let probe = match &q.probe {
         Some(p) => p.clone(),
-        None => {
-            let mut params = q.base.clone();
-            params.set(&q.param, ParamValue::Number(lo));
-            let model = template
-                .instantiate(&params, Stability::Allow)
-                .map_err(|e| CapacityError::Model {
-                    param: q.param.clone(),
-                    value: lo,
-                    why: e.to_string(),
-                })?;
-            model.net.probes[0].name.clone()
-        }
+        None => first_probe(template, q, lo)?,
     };
     // Rising: the statistic grows with the parameter (or the high end has
     // no steady state); the answer is then the largest value that meets it.
@@ -465,25 +454,8 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
             steps,
         ));
     }
-    let (mut good, mut bad) = (good_end, bad_end.value);
     let tolerance = if q.integer { 1.0 } else { 1e-4 * (hi - lo) };
-    while (bad - good.value).abs() > tolerance {
-        let mid = 0.5 * (good.value + bad);
-        let mid = if q.integer {
-            if rising { mid.floor() } else { mid.ceil() }
-        } else {
-            mid
-        };
-        if mid == good.value || mid == bad {
-            break;
-        }
-        let e = eval(mid)?;
-        if meets(&e, &q.slo) {
-            good = e;
-        } else {
-            bad = mid;
-        }
-    }
+    let (good, bad) = bisect(&mut eval, q, (good_end, bad_end.value), rising, tolerance)?;
     let verdict = format!(
         "the {word} value that meets it, to {}",
         if q.integer {
@@ -501,6 +473,51 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
         good,
         steps,
     ))
+}
+
+/// The model's first probe, at the range's low end.
+fn first_probe(template: &Template, q: &Query, lo: f64) -> Result<String, CapacityError> {
+    let mut params = q.base.clone();
+    params.set(&q.param, ParamValue::Number(lo));
+    let model = template
+        .instantiate(&params, Stability::Allow)
+        .map_err(|e| CapacityError::Model {
+            param: q.param.clone(),
+            value: lo,
+            why: e.to_string(),
+        })?;
+    Ok(model.net.probes[0].name.clone())
+}
+
+/// Bisection between a value that meets the objective and one that does
+/// not, to `tolerance` (whole numbers with `q.integer`, rounded towards
+/// the side that meets it): the last evaluation that meets it and the
+/// nearest value that does not.
+fn bisect(
+    eval: &mut dyn FnMut(f64) -> Result<Evaluation, CapacityError>,
+    q: &Query,
+    (mut good, mut bad): (Evaluation, f64),
+    rising: bool,
+    tolerance: f64,
+) -> Result<(Evaluation, f64), CapacityError> {
+    while (bad - good.value).abs() > tolerance {
+        let mid = 0.5 * (good.value + bad);
+        let mid = if q.integer {
+            if rising { mid.floor() } else { mid.ceil() }
+        } else {
+            mid
+        };
+        if mid == good.value || mid == bad {
+            break;
+        }
+        let e = eval(mid)?;
+        if meets(&e, &q.slo) {
+            good = e;
+        } else {
+            bad = mid;
+        }
+    }
+    Ok((good, bad))
 }
 
 fn answer(

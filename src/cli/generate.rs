@@ -1,12 +1,12 @@
 //! `demandsim generate`: a simulation written out as ground-truth traces.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use demandsim::generate::{GenConfig, generate};
+use demandsim::generate::{GenConfig, GenReport, generate};
 use demandsim::import::RequestRow;
-use demandsim::qpn::choose_probe;
+use demandsim::qpn::{ValidNet, choose_probe};
 use demandsim::trace::{Columns, RequestWriter, UtilSample, UtilizationWriter};
 
 use super::UsageError;
@@ -68,22 +68,7 @@ pub fn run(a: Args) -> Result<()> {
     let seed = seed_or_draw(a.seed);
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let req_name = if a.gzip {
-        "requests.csv.gz"
-    } else {
-        "requests.csv"
-    };
-    let req_path = a.out.join(req_name);
-    let mut req_out = if a.gzip {
-        Output::create_gzip(&req_path)?
-    } else {
-        Output::create(Some(&req_path))?
-    };
-    let mut util_out = if a.gzip {
-        Output::create_gzip(&a.out.join("utilization.csv.gz"))?
-    } else {
-        Output::create(Some(&a.out.join("utilization.csv")))?
-    };
+    let (mut req_out, mut util_out) = trace_outputs(&a)?;
     let cfg = GenConfig {
         probe,
         interval: a.interval,
@@ -96,38 +81,7 @@ pub fn run(a: Args) -> Result<()> {
         seed,
         token_limit: demandsim::qpn::RunConfig::default().token_limit,
     };
-    let report = {
-        let mut rw = RequestWriter::new(&mut req_out, Columns::default())?;
-        let mut uw = UtilizationWriter::new(&mut util_out)?;
-        let interval = a.interval;
-        let report = generate(
-            net,
-            &cfg,
-            // Microsecond resolution, like real request logs; keeps traces small.
-            &mut |start, rt, class| {
-                rw.write_row(&RequestRow {
-                    start: micro(start),
-                    response_time: micro(rt),
-                    class,
-                    success: true,
-                    ..RequestRow::default()
-                })
-            },
-            &mut |t, place, u| {
-                uw.write(&UtilSample {
-                    timestamp: t,
-                    // Like psutil's 0.1 %, only finer: six decimals.
-                    utilization: (u * 1e6).round() / 1e6,
-                    resource: place.to_string(),
-                    interval: Some(interval),
-                })
-            },
-        )
-        .with_context(|| a.model.model.display().to_string())?;
-        rw.finish()?;
-        uw.finish()?;
-        report
-    };
+    let report = write_traces(net, &cfg, &a.model.model, &mut req_out, &mut util_out)?;
     req_out.commit()?;
     util_out.commit()?;
     let mut truth = Output::create(Some(&a.out.join("truth.json")))?;
@@ -145,6 +99,63 @@ pub fn run(a: Args) -> Result<()> {
         a.out.display()
     );
     Ok(())
+}
+
+/// requests.csv and utilization.csv in the output folder (gzipped with
+/// `--gzip`), written whole or not at all.
+fn trace_outputs(a: &Args) -> Result<(Output, Output)> {
+    if a.gzip {
+        Ok((
+            Output::create_gzip(&a.out.join("requests.csv.gz"))?,
+            Output::create_gzip(&a.out.join("utilization.csv.gz"))?,
+        ))
+    } else {
+        Ok((
+            Output::create(Some(&a.out.join("requests.csv")))?,
+            Output::create(Some(&a.out.join("utilization.csv")))?,
+        ))
+    }
+}
+
+/// Runs the generator into the two trace writers (a failure of the run
+/// named by the model file).
+fn write_traces(
+    net: &ValidNet,
+    cfg: &GenConfig,
+    model: &Path,
+    req_out: &mut Output,
+    util_out: &mut Output,
+) -> Result<GenReport> {
+    let mut rw = RequestWriter::new(req_out, Columns::default())?;
+    let mut uw = UtilizationWriter::new(util_out)?;
+    let interval = cfg.interval;
+    let report = generate(
+        net,
+        cfg,
+        // Microsecond resolution, like real request logs; keeps traces small.
+        &mut |start, rt, class| {
+            rw.write_row(&RequestRow {
+                start: micro(start),
+                response_time: micro(rt),
+                class,
+                success: true,
+                ..RequestRow::default()
+            })
+        },
+        &mut |t, place, u| {
+            uw.write(&UtilSample {
+                timestamp: t,
+                // Like psutil's 0.1 %, only finer: six decimals.
+                utilization: (u * 1e6).round() / 1e6,
+                resource: place.to_string(),
+                interval: Some(interval),
+            })
+        },
+    )
+    .with_context(|| model.display().to_string())?;
+    rw.finish()?;
+    uw.finish()?;
+    Ok(report)
 }
 
 fn micro(x: f64) -> f64 {

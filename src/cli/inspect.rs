@@ -147,6 +147,39 @@ impl serde::Serialize for Rows<'_> {
 /// The summary, then the intervals, streamed (a table of millions of
 /// intervals is written without being held as text).
 fn render(w: &mut impl Write, t: &IntervalTable) -> Result<()> {
+    w.write_all(summary(t).as_bytes())?;
+    let mut header = vec![
+        "start [s]".to_string(),
+        "end [s]".into(),
+        "class".into(),
+        "arrivals".into(),
+        "done".into(),
+        "X [1/s]".into(),
+        "R [s]".into(),
+    ];
+    header.extend(t.resources.iter().map(|r| format!("U {r}")));
+    let cells = |row: IntervalRow<'_>| {
+        let mut cells = vec![
+            time(row.start),
+            time(row.end),
+            row.class.to_string(),
+            row.arrivals.to_string(),
+            row.completions.to_string(),
+            num(Some(row.throughput)),
+            num(row.mean_response_s),
+        ];
+        cells.extend(t.resources.iter().map(|res| {
+            let u = num(row.utilization[res.as_str()]);
+            if row.saturated { format!("{u}*") } else { u }
+        }));
+        cells
+    };
+    write_streamed(w, &header, || t.rows().map(cells))?;
+    Ok(())
+}
+
+/// The trace's summary lines, then a blank line.
+fn summary(t: &IntervalTable) -> String {
     let s = &t.summary;
     let mut out = String::new();
     out.push_str(&format!(
@@ -206,33 +239,5 @@ fn render(w: &mut impl Write, t: &IntervalTable) -> Result<()> {
         ));
     }
     out.push('\n');
-    let mut header = vec![
-        "start [s]".to_string(),
-        "end [s]".into(),
-        "class".into(),
-        "arrivals".into(),
-        "done".into(),
-        "X [1/s]".into(),
-        "R [s]".into(),
-    ];
-    header.extend(t.resources.iter().map(|r| format!("U {r}")));
-    w.write_all(out.as_bytes())?;
-    let cells = |row: IntervalRow<'_>| {
-        let mut cells = vec![
-            time(row.start),
-            time(row.end),
-            row.class.to_string(),
-            row.arrivals.to_string(),
-            row.completions.to_string(),
-            num(Some(row.throughput)),
-            num(row.mean_response_s),
-        ];
-        cells.extend(t.resources.iter().map(|res| {
-            let u = num(row.utilization[res.as_str()]);
-            if row.saturated { format!("{u}*") } else { u }
-        }));
-        cells
-    };
-    write_streamed(w, &header, || t.rows().map(cells))?;
-    Ok(())
+    out
 }

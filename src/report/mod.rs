@@ -477,74 +477,86 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
         env!("CARGO_PKG_VERSION"),
     );
     for (s, figs) in studies {
-        let sid = file_stem(&s.name);
-        let _ = write!(
-            out,
-            "<h2 id=\"{}\">Study {}</h2>\n<p>{}</p>\n{}<p class=\"small\">Seed {}.</p>\n<nav>",
-            esc(&sid),
-            esc(&s.name),
-            esc(&s.description),
-            s.data
-                .map(|d| format!(
-                    "<p class=\"data\"><b>Data:</b> {}.</p>\n",
-                    esc(d.describe())
-                ))
-                .unwrap_or_default(),
-            s.seed
-        );
-        for e in &s.experiments {
-            // One link per line: the newline is where a long list wraps.
-            let _ = writeln!(
-                out,
-                "<a href=\"#{}-{}\">{}</a>",
-                esc(&sid),
-                esc(&file_stem(&e.name)),
-                esc(&e.name)
-            );
-        }
-        out.push_str("</nav>\n");
-        let (header, rows) = summary_rows(s);
-        table_html(&mut out, &header, &rows);
-        let warned: Vec<_> = s
-            .experiments
-            .iter()
-            .filter(|e| !e.warnings.is_empty())
-            .collect();
-        if !warned.is_empty() {
-            out.push_str("<h3 class=\"fail\">Predictions not to be trusted</h3><ul>");
-            for e in warned {
-                for w in &e.warnings {
-                    let _ = write!(out, "<li><b>{}</b>: {}</li>", esc(&e.name), esc(w));
-                }
-            }
-            out.push_str("</ul>\n");
-        }
-        let (header, rows) = class_rows(s);
-        if !rows.is_empty() {
-            out.push_str("<h3>Per request class</h3>\n<p class=\"small\">Measured against predicted mean and 95th percentile per class (the model's colour of the class's name); error % with the study's sign.</p>\n");
-            table_html(&mut out, &header, &rows);
-        }
-        if !s.failures.is_empty() {
-            out.push_str("<h3 class=\"fail\">Failed experiments</h3><ul>");
-            for f in &s.failures {
-                let _ = write!(
-                    out,
-                    "<li class=\"fail\"><b>{}</b>: {}</li>",
-                    esc(&f.name),
-                    esc(&f.error)
-                );
-            }
-            out.push_str("</ul>\n");
-        }
-        out.push_str("<div class=\"figs\">\n");
-        for f in figs.iter().filter(|f| f.experiment.is_none()) {
-            figure_html(&mut out, f);
-        }
-        out.push_str("</div>\n");
-        for e in &s.experiments {
-            experiment_html(&mut out, &sid, e, figs);
-        }
+        study_html(&mut out, s, figs);
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// One study's section: its head and links, the summary, what is not to
+/// be trusted, the per-class table, failures, its figures and each
+/// experiment.
+fn study_html(out: &mut String, s: &StudyResult, figs: &[Figure]) {
+    let sid = file_stem(&s.name);
+    let _ = write!(
+        out,
+        "<h2 id=\"{}\">Study {}</h2>\n<p>{}</p>\n{}<p class=\"small\">Seed {}.</p>\n<nav>",
+        esc(&sid),
+        esc(&s.name),
+        esc(&s.description),
+        s.data
+            .map(|d| format!(
+                "<p class=\"data\"><b>Data:</b> {}.</p>\n",
+                esc(d.describe())
+            ))
+            .unwrap_or_default(),
+        s.seed
+    );
+    for e in &s.experiments {
+        // One link per line: the newline is where a long list wraps.
+        let _ = writeln!(
+            out,
+            "<a href=\"#{}-{}\">{}</a>",
+            esc(&sid),
+            esc(&file_stem(&e.name)),
+            esc(&e.name)
+        );
+    }
+    out.push_str("</nav>\n");
+    let (header, rows) = summary_rows(s);
+    table_html(out, &header, &rows);
+    notes_html(out, s);
+    out.push_str("<div class=\"figs\">\n");
+    for f in figs.iter().filter(|f| f.experiment.is_none()) {
+        figure_html(out, f);
+    }
+    out.push_str("</div>\n");
+    for e in &s.experiments {
+        experiment_html(out, &sid, e, figs);
+    }
+}
+
+/// The warnings, the per-class table and the failures of a study.
+fn notes_html(out: &mut String, s: &StudyResult) {
+    let warned: Vec<_> = s
+        .experiments
+        .iter()
+        .filter(|e| !e.warnings.is_empty())
+        .collect();
+    if !warned.is_empty() {
+        out.push_str("<h3 class=\"fail\">Predictions not to be trusted</h3><ul>");
+        for e in warned {
+            for w in &e.warnings {
+                let _ = write!(out, "<li><b>{}</b>: {}</li>", esc(&e.name), esc(w));
+            }
+        }
+        out.push_str("</ul>\n");
+    }
+    let (header, rows) = class_rows(s);
+    if !rows.is_empty() {
+        out.push_str("<h3>Per request class</h3>\n<p class=\"small\">Measured against predicted mean and 95th percentile per class (the model's colour of the class's name); error % with the study's sign.</p>\n");
+        table_html(out, &header, &rows);
+    }
+    if !s.failures.is_empty() {
+        out.push_str("<h3 class=\"fail\">Failed experiments</h3><ul>");
+        for f in &s.failures {
+            let _ = write!(
+                out,
+                "<li class=\"fail\"><b>{}</b>: {}</li>",
+                esc(&f.name),
+                esc(&f.error)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
 }

@@ -9,6 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::stats::grid_p;
 use crate::study::{ExperimentResult, StudyResult};
 
+mod sweep;
+pub use sweep::{SweepLine, sweep_curve};
+
 /// A plot could not be drawn.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("plot `{plot}`: {message}")]
@@ -28,6 +31,8 @@ const FONT: &str = "sans-serif";
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Xy = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Xy>;
+type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
 fn draw(
     plot: &str,
@@ -214,7 +219,7 @@ fn category_chart<'a, 'b>(
     n: usize,
     y: std::ops::Range<f64>,
     (x_desc, y_desc): (&str, &str),
-) -> Result<ChartContext<'a, SVGBackend<'b>, Xy>, DrawingAreaErrorKind<std::io::Error>> {
+) -> Result<Chart<'a, 'b>, DrawingAreaErrorKind<std::io::Error>> {
     let mut c = ChartBuilder::on(root)
         .caption(caption, (FONT, 15))
         .margin(8)
@@ -399,47 +404,58 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
             }))?
             .label("analytic")
             .legend(|(x, y)| TriangleMarker::new((x + 7, y), 5, ANALYTIC.filled()));
-            // The band from the demand's interval, where it was estimated
-            // (an open upper end drawn to the top).
-            let bands: Vec<(f64, f64, f64)> = s
-                .experiments
-                .iter()
-                .enumerate()
-                .filter_map(|(i, e)| {
-                    let [lo, hi] = e.prediction_band_s?;
-                    Some((i as f64 + 0.35, lo?, hi.unwrap_or(y_top)))
-                })
-                .collect();
-            if !bands.is_empty() {
-                c.draw_series(bands.iter().map(|&(x, lo, hi)| {
-                    ErrorBar::new_vertical(x, lo, lo, hi, GREY.stroke_width(2), 8)
-                }))?
-                .label("band from the demand's 95 % interval")
-                .legend(line_key(GREY.stroke_width(2)));
-            }
-            // The legend goes into whichever right-hand corner the last four
-            // experiments' points leave freer.
-            let corner = |lo: f64, hi: f64| {
-                s.experiments
-                    .iter()
-                    .rev()
-                    .take(4)
-                    .flat_map(|e| [e.measured_s, e.simulated_s, e.analytic_s])
-                    .flatten()
-                    .filter(|v| (lo * y_top..=hi * y_top).contains(v))
-                    .count()
-            };
-            let position = if corner(0.0, 0.35) < corner(0.65, 1.0) {
-                SeriesLabelPosition::LowerRight
-            } else {
-                SeriesLabelPosition::UpperRight
-            };
+            band_bars(&mut c, s, y_top)?;
+            let position = legend_corner(s, y_top);
             legend(&mut c, position)?;
             category_labels(root, &c, &names, 0.0)?;
             Ok(())
         },
     )
     .map(Some)
+}
+
+/// The band from each demand's interval, where it was estimated (an open
+/// upper end drawn to the top), beside the experiment's other marks.
+fn band_bars(c: &mut Chart<'_, '_>, s: &StudyResult, y_top: f64) -> Drawn {
+    let bands: Vec<(f64, f64, f64)> = s
+        .experiments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let [lo, hi] = e.prediction_band_s?;
+            Some((i as f64 + 0.35, lo?, hi.unwrap_or(y_top)))
+        })
+        .collect();
+    if !bands.is_empty() {
+        c.draw_series(
+            bands
+                .iter()
+                .map(|&(x, lo, hi)| ErrorBar::new_vertical(x, lo, lo, hi, GREY.stroke_width(2), 8)),
+        )?
+        .label("band from the demand's 95 % interval")
+        .legend(line_key(GREY.stroke_width(2)));
+    }
+    Ok(())
+}
+
+/// The right-hand corner the last four experiments' points leave freer,
+/// for the legend.
+fn legend_corner(s: &StudyResult, y_top: f64) -> SeriesLabelPosition {
+    let corner = |lo: f64, hi: f64| {
+        s.experiments
+            .iter()
+            .rev()
+            .take(4)
+            .flat_map(|e| [e.measured_s, e.simulated_s, e.analytic_s])
+            .flatten()
+            .filter(|v| (lo * y_top..=hi * y_top).contains(v))
+            .count()
+    };
+    if corner(0.0, 0.35) < corner(0.65, 1.0) {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    }
 }
 
 /// Demand per estimation method with its bootstrap CI, and the true demand
@@ -571,109 +587,6 @@ pub fn cdfs(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
             .legend(line_key(MEASURED.stroke_width(2)));
         }
         legend(&mut c, SeriesLabelPosition::LowerRight)?;
-        Ok(())
-    })
-    .map(Some)
-}
-
-/// One line of a sweep plot: its label, and (x, mean, band low, band high)
-/// per point with a mean.
-pub type SweepLine = (String, Vec<(f64, f64, Option<f64>, Option<f64>)>);
-
-/// Mean response time against the swept parameter: one line per value of
-/// the other axes, each with its prediction band where there is one, the
-/// objective as a dashed line and measured means as circles.
-pub fn sweep_curve(
-    x_name: &str,
-    lines: &[SweepLine],
-    slo_s: Option<f64>,
-    measured: &[(f64, f64)],
-) -> Result<Option<String>, PlotError> {
-    let xs: Vec<f64> = lines
-        .iter()
-        .flat_map(|l| l.1.iter().map(|p| p.0))
-        .chain(measured.iter().map(|m| m.0))
-        .collect();
-    if xs.is_empty() {
-        return Ok(None);
-    }
-    let (x0, x1) = xs
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
-    let pad = if x1 > x0 { 0.03 * (x1 - x0) } else { 0.5 };
-    let y_top = top(lines
-        .iter()
-        .flat_map(|l| l.1.iter().flat_map(|p| [Some(p.1), p.3]))
-        .flatten()
-        .chain(measured.iter().map(|m| m.1))
-        .chain(slo_s));
-    const PALETTE: [RGBColor; 5] = [SIMULATED, MEASURED, ANALYTIC, UTIL, GREY];
-    draw("sweep", (760, 420), |root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(format!("Mean response time against {x_name}"), (FONT, 15))
-            .margin(8)
-            .margin_right(20)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..y_top)?;
-        let tick = |v: &f64| crate::report::format::TEXT.value((v * 1e6).round() / 1e6);
-        c.configure_mesh()
-            .x_desc(x_name)
-            .y_desc("mean response time [s]")
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .light_line_style(WHITE)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 13))
-            .draw()?;
-        for (k, (label, pts)) in lines.iter().enumerate() {
-            let colour = PALETTE[k % PALETTE.len()];
-            let band: Vec<(f64, f64, f64)> = pts
-                .iter()
-                .filter_map(|p| Some((p.0, p.2?, p.3.unwrap_or(y_top))))
-                .collect();
-            if band.len() > 1 {
-                let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.1)).collect();
-                poly.extend(band.iter().rev().map(|b| (b.0, b.2)));
-                c.draw_series(std::iter::once(Polygon::new(
-                    poly,
-                    colour.mix(0.18).filled(),
-                )))?;
-            }
-            c.draw_series(LineSeries::new(
-                pts.iter().map(|p| (p.0, p.1)),
-                colour.stroke_width(2),
-            ))?
-            .label(if band.len() > 1 {
-                format!("{label} (band: 95 % of demand draws)")
-            } else {
-                label.clone()
-            })
-            .legend(line_key(colour.stroke_width(2)));
-            c.draw_series(
-                pts.iter()
-                    .map(|p| Circle::new((p.0, p.1), 3, colour.filled())),
-            )?;
-        }
-        if let Some(s) = slo_s {
-            let dashes =
-                DashedLineSeries::new([(x0 - pad, s), (x1 + pad, s)], 6, 4, GREY.stroke_width(2));
-            c.draw_series(dashes)?
-                .label(format!("objective {s} s"))
-                .legend(line_key(GREY.stroke_width(2)));
-        }
-        if !measured.is_empty() {
-            c.draw_series(
-                measured
-                    .iter()
-                    .map(|&(x, y)| Circle::new((x, y), 6, BLACK.stroke_width(2))),
-            )?
-            .label("measured")
-            .legend(|(x, y)| Circle::new((x + 7, y), 5, BLACK.stroke_width(2)));
-        }
-        legend(&mut c, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
     .map(Some)

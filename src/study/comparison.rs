@@ -3,17 +3,107 @@
 
 use std::path::Path;
 
+use super::params::Estimated;
 use super::prediction::Prediction;
 use super::traces::Traces;
-use super::{ClassComparison, ExperimentError, Files};
-use crate::compare::{Summary, error_pct};
+use super::{ClassComparison, Experiment, ExperimentError, Files};
+use crate::compare::{Comparison, Summary, compare, error_pct, mean_only};
+use crate::model::Model;
+
+/// The measured side against the prediction.
+pub(super) struct Compared {
+    /// Measured response time (the mean only, for a published figure).
+    pub(super) measured: Option<Summary>,
+    pub(super) measured_s: Option<f64>,
+    pub(super) comparison: Option<Comparison>,
+    /// Of the simulated mean and of the analytic one.
+    pub(super) error_pct: Option<f64>,
+    pub(super) analytic_error_pct: Option<f64>,
+    pub(super) classes: Vec<ClassComparison>,
+    pub(super) user_classes: Vec<ClassComparison>,
+    pub(super) warnings: Vec<String>,
+}
+
+/// The prediction against the traces, or against a published mean.
+pub(super) fn compare_prediction(
+    traces: Option<&Traces>,
+    published_mean_s: Option<f64>,
+    p: &Prediction,
+) -> Compared {
+    let measured = match (traces, published_mean_s) {
+        (Some(t), _) => t.summary(None),
+        (None, Some(m)) => Some(mean_only(m)),
+        (None, None) => None,
+    };
+    let measured_s = measured.as_ref().and_then(|m| m.mean_s);
+    let err_of = |v: Option<f64>| match (measured_s, v) {
+        (Some(m), Some(s)) => Some(error_pct(m, s)),
+        _ => None,
+    };
+    let warnings = utilization_check(
+        traces.and_then(|t| t.measured.mean_utilization),
+        p.utilization,
+    );
+    Compared {
+        comparison: measured.as_ref().map(|m| compare(m, &p.simulated)),
+        measured,
+        measured_s,
+        error_pct: err_of(p.simulated.mean_s),
+        analytic_error_pct: err_of(p.analytic_s),
+        classes: traces.map(|t| class_comparisons(t, p)).unwrap_or_default(),
+        user_classes: traces
+            .map(|t| user_class_comparisons(t, p))
+            .unwrap_or_default(),
+        warnings: warnings.into_iter().collect(),
+    }
+}
+
+/// The demand the model ran with against the true one, where known.
+pub(super) struct DemandCheck {
+    pub(super) demand_s: Option<f64>,
+    pub(super) demand_ci_s: Option<(f64, f64)>,
+    pub(super) true_demand_s: Option<f64>,
+    pub(super) demand_error_pct: Option<f64>,
+}
+
+/// "The demand" of the result: the one estimated parameter, else the
+/// model's `demand`; and the true demand, given or read from the truth
+/// file.
+pub(super) fn demand_check(
+    e: &Experiment,
+    files: &dyn Files,
+    estimated: &[Estimated],
+    model: &Model,
+    traces: Option<&Traces>,
+) -> Result<DemandCheck, ExperimentError> {
+    let demand = match estimated {
+        [(_, d)] => Some(*d),
+        _ => None,
+    };
+    let true_demand_s = match (e.true_demand_s, &e.truth) {
+        (Some(d), _) => Some(d),
+        (None, Some(p)) => Some(read_truth(files, p, traces.map(|t| &t.resources))?),
+        (None, None) => None,
+    };
+    Ok(DemandCheck {
+        demand_s: demand
+            .map(|(d, _)| d)
+            .or_else(|| model.params.get("demand").copied()),
+        demand_ci_s: demand.and_then(|(_, ci)| ci),
+        true_demand_s,
+        demand_error_pct: match (true_demand_s, demand) {
+            (Some(t), Some((d, _))) => Some((t - d) / t * 100.0),
+            _ => None,
+        },
+    })
+}
 
 /// The utilization law as a check of the demands the model ran with: at
 /// the measured throughput, the model's utilization is Σ X·D, so a gap to
 /// the measured utilization of more than a tenth (and 2 points) means the
 /// demands do not fit this run's load (a demand that changes with load, a
 /// wrong mix), and the predicted response time cannot be trusted.
-pub(super) fn utilization_check(measured: Option<f64>, simulated: Option<f64>) -> Option<String> {
+fn utilization_check(measured: Option<f64>, simulated: Option<f64>) -> Option<String> {
     let (m, s) = (measured?, simulated?);
     ((s - m).abs() > (0.1 * m).max(0.02)).then(|| {
         format!(
@@ -28,7 +118,7 @@ pub(super) fn utilization_check(measured: Option<f64>, simulated: Option<f64>) -
 /// Measured against predicted per request class, where the probe has
 /// several colours: one row per class of the traces (a class the model
 /// lacks has no prediction), in the traces' order.
-pub(super) fn class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparison> {
+fn class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparison> {
     if p.colors.len() < 2 {
         return Vec::new();
     }
@@ -53,7 +143,7 @@ pub(super) fn class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparis
 /// Per user class of the traces that is a profile of the generated
 /// behaviour model: its requests measured against the profile's request
 /// colours together.
-pub(super) fn user_class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparison> {
+fn user_class_comparisons(t: &Traces, p: &Prediction) -> Vec<ClassComparison> {
     t.by_user_class
         .iter()
         .filter(|(name, _)| p.roles.iter().any(|r| r.profile.as_ref() == Some(name)))
@@ -101,7 +191,7 @@ pub(super) fn class_row(
 
 /// The true demand in a `truth.json` of `demandsim generate`: the mean
 /// over the experiment's resources (all places when there are none).
-pub(super) fn read_truth(
+fn read_truth(
     files: &dyn Files,
     path: &Path,
     resources: Option<&Vec<String>>,

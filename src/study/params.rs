@@ -72,27 +72,57 @@ pub(super) fn params(
                 class,
                 resource,
             } => {
-                let r = match resource {
-                    Some(res) => estimates.by_resource.get(res),
-                    None => estimates.main,
-                }
-                .ok_or_else(|| param(name, "an estimate needs `estimate` and traces"))?;
-                let mut d = chosen(r, pick, class.as_deref()).map_err(|why| param(name, &why))?;
-                if e.estimate.as_ref().is_some_and(|s| s.load_dependence) {
-                    let a = at_load(e, r, traces).map_err(|why| param(name, &why))?;
-                    let f = a
-                        .factor(class.as_deref())
-                        .map_err(|why| param(name, &why))?;
-                    d = (d.0 * f, d.1.map(|(lo, hi)| (lo * f, hi * f)));
-                    adjustment = Some(a);
-                }
+                let (d, a) = estimated_value(e, estimates, traces, pick, class, resource)
+                    .map_err(|why| param(name, &why))?;
+                adjustment = a.or(adjustment);
                 estimated.push((name.clone(), d));
                 params.set(name, d.0);
             }
         }
     }
-    // A class the estimation knows is merely absent from this run (a
-    // read-only mix has no buy requests); one nobody has seen may be a typo.
+    say_absent(e, &absent, estimates);
+    for (key, v) in [("servers", e.servers), ("containers", e.containers)] {
+        if template.has_param(key) && !e.params.iter().any(|(n, _)| n == key) {
+            params.set(key, f64::from(v));
+        }
+    }
+    if !think.is_empty() {
+        let z = think_time(e, template, &params, traces)?;
+        for name in think {
+            params.set(name, z);
+        }
+    }
+    Ok((params, estimated, adjustment))
+}
+
+/// The estimate a parameter asks for, moved to the experiment's load
+/// where the demands depend on it (and then how).
+fn estimated_value(
+    e: &Experiment,
+    estimates: &Estimates<'_>,
+    traces: Option<&Traces>,
+    pick: &Pick,
+    class: &Option<String>,
+    resource: &Option<String>,
+) -> Result<(Chosen, Option<LoadAdjustment>), Why> {
+    let r = match resource {
+        Some(res) => estimates.by_resource.get(res),
+        None => estimates.main,
+    }
+    .ok_or(Why::from("an estimate needs `estimate` and traces"))?;
+    let d = chosen(r, pick, class.as_deref())?;
+    if !e.estimate.as_ref().is_some_and(|s| s.load_dependence) {
+        return Ok((d, None));
+    }
+    let a = at_load(e, r, traces)?;
+    let f = a.factor(class.as_deref())?;
+    Ok(((d.0 * f, d.1.map(|(lo, hi)| (lo * f, hi * f))), Some(a)))
+}
+
+/// Says which classes a measured parameter found no request of: a class
+/// the estimation knows is merely absent from this run (a read-only mix
+/// has no buy requests); one nobody has seen may be a typo.
+fn say_absent(e: &Experiment, absent: &[&str], estimates: &Estimates<'_>) {
     let (known, unknown): (Vec<&str>, Vec<&str>) = absent.iter().partition(|c| {
         estimates
             .main
@@ -112,18 +142,6 @@ pub(super) fn params(
             unknown.join(", ")
         );
     }
-    for (key, v) in [("servers", e.servers), ("containers", e.containers)] {
-        if template.has_param(key) && !e.params.iter().any(|(n, _)| n == key) {
-            params.set(key, f64::from(v));
-        }
-    }
-    if !think.is_empty() {
-        let z = think_time(e, template, &params, traces)?;
-        for name in think {
-            params.set(name, z);
-        }
-    }
-    Ok((params, estimated, adjustment))
 }
 
 /// The estimated demands at the experiment's load ([`LoadAdjustment`]),
