@@ -13,7 +13,9 @@
 //! can never fire, open-model stability).
 
 mod build;
+mod classes;
 pub mod doc;
+mod expand;
 mod expr;
 mod spec;
 mod template;
@@ -23,6 +25,7 @@ use serde_saphyr::Spanned;
 use crate::qpn::NetError;
 
 pub use build::open_loads;
+pub use classes::{Binding, Classes, identifier};
 pub use expr::{ExprError, eval as eval_expr};
 pub use template::{Model, ParamValue, Params, ReadFile, RunDefaults, Template};
 

@@ -1,8 +1,11 @@
-//! The YAML shape of a model file (serde types only).
+//! The YAML shape of a model file (serde types only). Maps keep the
+//! file's order ([`Map`]): a key with placeholders stands for several
+//! entries, which `expand` puts where the key was.
 
-use std::collections::HashMap;
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 /// A number, or an expression over parameters written as a string.
@@ -19,28 +22,211 @@ pub enum NumSrc {
 pub type Num = Spanned<NumSrc>;
 pub type Name = Spanned<String>;
 
-#[derive(Debug, Deserialize)]
+/// A YAML map in the file's order (serde's `HashMap` loses it; the YAML
+/// parser refuses repeated keys before this sees them).
+#[derive(Debug, Clone)]
+pub struct Map<K, V>(pub Vec<(K, V)>);
+
+impl<K, V> Default for Map<K, V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<K, V> Map<K, V> {
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a Map<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Map<K, V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for MapVisitor<K, V> {
+            type Value = Map<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = m.next_key()? {
+                    out.push((k, m.next_value()?));
+                }
+                Ok(Map(out))
+            }
+        }
+        d.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     pub name: Option<String>,
     pub description: Option<String>,
+    pub classes: Option<Spanned<ClassesSpec>>,
     #[serde(default)]
-    pub params: HashMap<Name, Num>,
+    pub params: Map<Name, Spanned<ParamSrc>>,
     pub colors: Vec<Name>,
-    pub places: HashMap<Name, PlaceSpec>,
+    pub places: Map<Name, PlaceSpec>,
     #[serde(default)]
-    pub queues: HashMap<Name, SharedQueueSpec>,
+    pub queues: Map<Name, SharedQueueSpec>,
     #[serde(default)]
-    pub transitions: HashMap<Name, TransitionSpec>,
+    pub transitions: Map<Name, TransitionSpec>,
     #[serde(default)]
-    pub probes: HashMap<Name, ProbeSpec>,
+    pub probes: Map<Name, ProbeSpec>,
     pub run: Option<RunSpec>,
+}
+
+/// `classes: [a, b]` (one set, `c`) or `classes: {NAME: SET, ...}`.
+#[derive(Debug, Clone)]
+pub enum ClassesSpec {
+    One(Vec<Name>),
+    Named(Vec<(Name, Spanned<SetSpec>)>),
+}
+
+/// One named set: `[a, b]`; `{m1: [a, b], m2: [c]}` (a list per member of
+/// an earlier set); `other` (the same members as set `other`).
+#[derive(Debug, Clone)]
+pub enum SetSpec {
+    List(Vec<Name>),
+    Indexed(Vec<(Name, Vec<Name>)>),
+    Alias(String),
+}
+
+/// A parameter's default: a number, an expression, or a table (one level
+/// per placeholder of its name).
+#[derive(Debug, Clone)]
+pub enum ParamSrc {
+    Number(f64),
+    Expr(String),
+    /// Kept only to report it clearly (see [`NumSrc::Bool`]).
+    Bool,
+    Table(Vec<(Name, Spanned<ParamSrc>)>),
+}
+
+/// What `each:` ranges over: a place with copies or a set (`X`), sets
+/// (`[a, b]`), or named variables over sets (`{from: t, to: t}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EachSpec {
+    One(String),
+    List(Vec<String>),
+    Named(Map<String, String>),
+}
+
+impl<'de> Deserialize<'de> for ClassesSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ClassesSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of classes or a map of named sets")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
+                Ok(ClassesSpec::One(names(s)?))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = m.next_key()? {
+                    out.push((k, m.next_value()?));
+                }
+                Ok(ClassesSpec::Named(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for SetSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SetSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of members, a list per member of another set, or a set's name")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(SetSpec::Alias(s.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
+                Ok(SetSpec::List(names(s)?))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = m.next_key()? {
+                    out.push((k, m.next_value()?));
+                }
+                Ok(SetSpec::Indexed(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn names<'de, A: SeqAccess<'de>>(mut s: A) -> Result<Vec<Name>, A::Error> {
+    let mut out = Vec::new();
+    while let Some(n) = s.next_element()? {
+        out.push(n);
+    }
+    Ok(out)
+}
+
+impl<'de> Deserialize<'de> for ParamSrc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ParamSrc;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number, an expression or a table of them")
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
+                Ok(ParamSrc::Number(x))
+            }
+            fn visit_i64<E>(self, x: i64) -> Result<Self::Value, E> {
+                Ok(ParamSrc::Number(x as f64))
+            }
+            fn visit_u64<E>(self, x: u64) -> Result<Self::Value, E> {
+                Ok(ParamSrc::Number(x as f64))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(ParamSrc::Bool)
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(ParamSrc::Expr(s.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = m.next_key()? {
+                    out.push((k, m.next_value()?));
+                }
+                Ok(ParamSrc::Table(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `run: {time: 19000, warmup: 6000}`: how long `simulate` runs the model
 /// when the command line does not say (an imported QPME model's SimQPN
 /// settings).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunSpec {
     pub time: Option<Num>,
@@ -48,7 +234,7 @@ pub struct RunSpec {
 }
 
 /// `queues: {HOST: {queue: ps, servers: 12}}`: servers several places share.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SharedQueueSpec {
     pub queue: Name,
@@ -64,19 +250,19 @@ pub enum QueueRaw {
     Shared { shared: String },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceSpec {
     pub copies: Option<Num>,
     pub queue: Option<Spanned<QueueRaw>>,
     pub servers: Option<Num>,
     #[serde(default)]
-    pub service: HashMap<Name, Spanned<DistSpec>>,
+    pub service: Map<Name, Spanned<DistSpec>>,
     #[serde(default)]
-    pub priority: HashMap<Name, Num>,
+    pub priority: Map<Name, Num>,
     pub departure: Option<Name>,
     #[serde(default)]
-    pub initial: HashMap<Name, Num>,
+    pub initial: Map<Name, Num>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,28 +319,28 @@ pub type ArcColors = Spanned<ArcColorsRaw>;
 pub struct ModeSpec {
     pub name: Option<Name>,
     pub weight: Option<Num>,
-    pub each: Option<Name>,
+    pub each: Option<Spanned<EachSpec>>,
     #[serde(rename = "in", default)]
-    pub inputs: HashMap<Name, ArcColors>,
+    pub inputs: Map<Name, ArcColors>,
     #[serde(rename = "out", default)]
-    pub outputs: HashMap<Name, ArcColors>,
+    pub outputs: Map<Name, ArcColors>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionSpec {
     pub delay: Option<Spanned<DistSpec>>,
     pub weight: Option<Num>,
     pub policy: Option<Name>,
     pub modes: Option<Vec<Spanned<ModeSpec>>>,
-    pub each: Option<Name>,
+    pub each: Option<Spanned<EachSpec>>,
     #[serde(rename = "in")]
-    pub inputs: Option<HashMap<Name, ArcColors>>,
+    pub inputs: Option<Map<Name, ArcColors>>,
     #[serde(rename = "out")]
-    pub outputs: Option<HashMap<Name, ArcColors>>,
+    pub outputs: Option<Map<Name, ArcColors>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PointSpec {
     pub place: Option<String>,
@@ -163,7 +349,7 @@ pub struct PointSpec {
 }
 
 /// One point or a list of points.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum PointsRaw {
     One(PointSpec),
@@ -179,7 +365,7 @@ pub fn points(p: &Points) -> &[PointSpec] {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeSpec {
     pub colors: Option<Vec<Name>>,

@@ -9,8 +9,9 @@ use std::fmt;
 
 use serde_saphyr::Spanned;
 
-use super::spec::{DistSpec, ModelSpec, NumSrc};
-use super::{BOOL_MESSAGE, ModelError, Stability, at, build, expr};
+use super::classes::Classes;
+use super::spec::{DistSpec, ModelSpec};
+use super::{ModelError, Stability, at, build, expand, expr};
 use crate::qpn::ValidNet;
 
 /// A parameter value: a number, or an expression over the model's other
@@ -130,27 +131,21 @@ pub struct Template {
     /// Samples of every `empirical` file, read once at parse time (the
     /// error is kept and reported where the file is used).
     pub(super) samples: HashMap<String, Result<Vec<f64>, ModelError>>,
+    /// The class sets the placeholders range over.
+    classes: Classes,
 }
 
 impl Template {
-    /// Parses a model file's text; `read_file` reads the sample files it
-    /// names.
+    /// Parses a model file's text, its per-class structure written out
+    /// (see `expand`); `read_file` reads the sample files it names.
     ///
     /// # Errors
-    /// Malformed YAML, a YAML boolean where a number belongs.
+    /// Malformed YAML, a YAML boolean where a number belongs, a mistake in
+    /// the class sets or their placeholders.
     pub fn parse(yaml: &str, read_file: ReadFile<'_>) -> Result<Self, ModelError> {
-        let spec: ModelSpec = serde_saphyr::from_str(yaml).map_err(|e| ModelError::yaml(&e))?;
-        let mut keys: Vec<_> = spec.params.iter().collect();
-        keys.sort_by_key(|(k, _)| (k.referenced.line(), k.referenced.column()));
-        let mut defaults = Vec::new();
-        for (k, v) in keys {
-            let value = match &v.value {
-                NumSrc::Number(x) => ParamValue::Number(*x),
-                NumSrc::Expr(s) => ParamValue::Expr(s.clone()),
-                NumSrc::Bool(_) => return Err(at(v, BOOL_MESSAGE)),
-            };
-            defaults.push((k.clone(), value));
-        }
+        let raw: ModelSpec = serde_saphyr::from_str(yaml).map_err(|e| ModelError::yaml(&e))?;
+        let classes = Classes::parse(raw.classes.as_ref())?;
+        let (spec, defaults) = expand::expand(&raw, &classes)?;
         let mut samples = HashMap::new();
         for f in sample_files(&spec) {
             if !samples.contains_key(&f.value) {
@@ -161,7 +156,13 @@ impl Template {
             spec,
             defaults,
             samples,
+            classes,
         })
+    }
+
+    /// The class sets (`classes:`) the model's placeholders range over.
+    pub fn classes(&self) -> &Classes {
+        &self.classes
     }
 
     /// The model's name.

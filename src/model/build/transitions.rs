@@ -5,7 +5,9 @@ use serde_saphyr::Spanned;
 
 use super::places::PlaceIndex;
 use super::{Ctx, in_file_order, loc};
-use crate::model::spec::{ArcColors, ArcColorsRaw, ModeSpec, ModelSpec, NumSrc, TransitionSpec};
+use crate::model::spec::{
+    ArcColors, ArcColorsRaw, EachSpec, Map, ModeSpec, ModelSpec, Name, NumSrc, TransitionSpec,
+};
 use crate::model::{ModelError, at};
 use crate::qpn::{ArcSpec, Mode, Policy, Timing, Transition};
 
@@ -16,7 +18,7 @@ pub(super) type ModeSpans = Vec<Vec<(u64, u64)>>;
 type Located<'s> = Vec<(&'s ModeSpec, (u64, u64))>;
 
 /// The `in`/`out` side of a mode: place → colours.
-type ArcMap = std::collections::HashMap<Spanned<String>, ArcColors>;
+type ArcMap = Map<Name, ArcColors>;
 
 /// Every transition of the spec, in file order, and whether a mode of
 /// weight 0 was left out.
@@ -159,17 +161,24 @@ fn expand_mode(
     };
     let expansions: Vec<Option<(&str, usize)>> = match &ms.each {
         None => vec![None],
+        // Sets are expanded before: what is left names places.
         Some(e) => {
-            let Some(copies) = index.copies(&e.value) else {
-                return Err(at(e, format!("`each: {}` names no place", e.value)));
+            let EachSpec::One(place) = &e.value else {
+                return Err(at(e, "`each` beside `modes`: give it to each mode"));
+            };
+            let Some(copies) = index.copies(place) else {
+                return Err(at(
+                    e,
+                    format!("`each: {place}` names no place and no class set"),
+                ));
             };
             let Some(k) = copies else {
                 return Err(at(
                     e,
-                    format!("`each: {}`: place `{}` has no `copies`", e.value, e.value),
+                    format!("`each: {place}`: place `{place}` has no `copies`"),
                 ));
             };
-            (0..k).map(|i| Some((e.value.as_str(), i))).collect()
+            (0..k).map(|i| Some((place.as_str(), i))).collect()
         }
     };
     expansions
