@@ -406,6 +406,23 @@ impl Classes {
         }
     }
 
+    /// The members placeholder `vars[prefix.len()]` ranges over when the
+    /// placeholders before it stand for `prefix` (every placeholder a
+    /// set's name): which keys a table may have at that level.
+    pub(crate) fn level(&self, vars: &[&str], prefix: &[&str]) -> Result<&[String], String> {
+        let root = |v: &str| {
+            self.index(v)
+                .map(|i| self.sets[i].root)
+                .ok_or_else(|| format!("`{{{v}}}` names no class set"))
+        };
+        let mut b = Binding::default();
+        for (v, m) in vars.iter().zip(prefix) {
+            b = b.with(v, root(v)?, m);
+        }
+        let var = vars[prefix.len()];
+        self.members_in(root(var)?, var, &b)
+    }
+
     fn members_in(&self, set: usize, var: &str, b: &Binding) -> Result<&[String], String> {
         match &self.sets[set].def {
             Def::Flat(m) => Ok(m),

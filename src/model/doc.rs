@@ -1,7 +1,9 @@
-//! A model file written by a program (the QPME importer): a serializable
-//! document in the order it was built, every value a number or a
-//! parameter's name serialized as such, never formatted into YAML text.
-//! What it writes, `Template::parse` reads back.
+//! A model file written by a program (the QPME importer, the behaviour
+//! generator): a serializable document in the order it was built, every
+//! value a number or a parameter's name serialized as such, never
+//! formatted into YAML text; class sets, placeholders, `each` and tables
+//! as the model language has them. What it writes, `Template::parse`
+//! reads back.
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -9,7 +11,7 @@ use serde_saphyr::{FlowMap, FlowSeq};
 
 /// A map serialized in the order built (the readable order of places,
 /// transitions and parameters), which `BTreeMap` would sort away.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ordered<V>(pub Vec<(String, V)>);
 
 impl<V> Default for Ordered<V> {
@@ -40,7 +42,8 @@ impl<V> Ordered<V> {
     }
 }
 
-/// A value: a count (written as an integer), a number, or an expression.
+/// A value: a count (written as an integer), a number, or an expression;
+/// for a parameter with placeholders, a table of them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
@@ -50,6 +53,46 @@ pub enum Value {
     Number(f64),
     /// A parameter's name or an expression.
     Expr(String),
+    /// A table level written one entry a line.
+    Table(Ordered<Value>),
+    /// A table level written on one line (`{a: 1, b: 2}`).
+    Row(FlowMap<Ordered<Value>>),
+}
+
+/// A class set: its members, a list per member of another set, or
+/// another set's name (an alias).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum SetDoc {
+    /// `[a, b]`.
+    List(FlowSeq<Vec<String>>),
+    /// `{m1: [a, b], m2: [c]}`, one line per member.
+    Indexed(Ordered<FlowSeq<Vec<String>>>),
+    /// `other`.
+    Alias(String),
+}
+
+/// What a mode's `each` ranges over.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EachDoc {
+    /// `each: c`.
+    One(String),
+    /// `each: [profile, type]`.
+    List(FlowSeq<Vec<String>>),
+    /// `each: {from: type, to: type}`.
+    Named(FlowMap<Ordered<String>>),
+}
+
+/// One side of a mode at one place: a colour (one token) or colours with
+/// their counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ArcDoc {
+    /// `PLACE: colour`.
+    One(String),
+    /// `PLACE: {colour: count, ...}`.
+    Counts(Ordered<u64>),
 }
 
 /// A whole model file.
@@ -60,6 +103,9 @@ pub struct ModelDoc {
     /// `description:`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// `classes:`, the sets placeholders range over.
+    #[serde(skip_serializing_if = "Ordered::is_empty")]
+    pub classes: Ordered<SetDoc>,
     /// `params:`.
     #[serde(skip_serializing_if = "Ordered::is_empty")]
     pub params: Ordered<Value>,
@@ -160,19 +206,23 @@ pub struct TransitionDoc {
 }
 
 /// A mode.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ModeDoc {
-    /// Name.
+    /// What it ranges over: one mode per binding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub each: Option<EachDoc>,
+    /// Name (empty: left out, the builder names it).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Firing weight (1 is left out).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Tokens taken: place → {colour: count}.
+    pub weight: Option<Value>,
+    /// Tokens taken: place → colours.
     #[serde(rename = "in", skip_serializing_if = "Ordered::is_empty")]
-    pub inputs: Ordered<Ordered<u64>>,
+    pub inputs: Ordered<ArcDoc>,
     /// Tokens given.
     #[serde(rename = "out", skip_serializing_if = "Ordered::is_empty")]
-    pub outputs: Ordered<Ordered<u64>>,
+    pub outputs: Ordered<ArcDoc>,
 }
 
 /// A probe from one place event to another.

@@ -7,8 +7,8 @@ use serde_saphyr::{FlowMap, FlowSeq};
 use super::read::{self, DistDef, QpeNet, Strategy};
 use super::{QpeError, TimeUnit};
 use crate::model::doc::{
-    DistBody, DistDoc, ModeDoc, ModelDoc, Ordered, PlaceDoc, PointDoc, ProbeDoc, QueueDoc, RunDoc,
-    SharedQueueDoc, TransitionDoc, Value, dist,
+    ArcDoc, DistBody, DistDoc, ModeDoc, ModelDoc, Ordered, PlaceDoc, PointDoc, ProbeDoc, QueueDoc,
+    RunDoc, SharedQueueDoc, TransitionDoc, Value, dist,
 };
 use crate::qpn::{ArcSpec as Arc, reachable};
 
@@ -48,6 +48,7 @@ pub fn import(xml: &str, name: &str, unit: TimeUnit) -> Result<Imported, QpeErro
             "Imported from the QPME model {name}; its times read as {} and written in seconds.",
             unit.words()
         ),
+        classes: Ordered::default(),
         params: Ordered::default(),
         colors: FlowSeq(net.colors.clone()),
         queues: Ordered::default(),
@@ -274,9 +275,10 @@ fn transition(net: &QpeNet, t: &read::TransitionDef) -> TransitionDoc {
             .map(|m| {
                 FlowMap(ModeDoc {
                     name: m.name.clone(),
-                    weight: (m.weight != 1.0).then_some(m.weight),
+                    weight: (m.weight != 1.0).then_some(Value::Number(m.weight)),
                     inputs: arcs(net, &m.inputs),
                     outputs: arcs(net, &m.outputs),
+                    ..ModeDoc::default()
                 })
             })
             .collect(),
@@ -284,7 +286,7 @@ fn transition(net: &QpeNet, t: &read::TransitionDef) -> TransitionDoc {
 }
 
 /// Arcs grouped by place, places and colours in the order first met.
-fn arcs(net: &QpeNet, list: &[Arc]) -> Ordered<Ordered<u64>> {
+fn arcs(net: &QpeNet, list: &[Arc]) -> Ordered<ArcDoc> {
     let mut out: Ordered<Ordered<u64>> = Ordered::default();
     for a in list {
         let place = &net.places[a.place].name;
@@ -301,7 +303,12 @@ fn arcs(net: &QpeNet, list: &[Arc]) -> Ordered<Ordered<u64>> {
             None => slot.push(color.clone(), u64::from(a.count)),
         }
     }
-    out
+    Ordered(
+        out.0
+            .into_iter()
+            .map(|(p, c)| (p, ArcDoc::Counts(c)))
+            .collect(),
+    )
 }
 
 fn probe(net: &QpeNet, p: &read::ProbeDef) -> ProbeDoc {

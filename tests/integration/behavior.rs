@@ -863,6 +863,10 @@ fn the_shipped_trading_model_is_what_behavior_model_writes() {
         trading(&format!("{root}/traces/real/behavior.json")) == model,
         "models/trading.yaml is stale: rerun scripts/trading-model.sh"
     );
+    // Written once over the profiles and request types: at least 3x
+    // shorter than the 366 lines of one line per colour and mode.
+    let lines = model.lines().count();
+    assert!(lines <= 122, "models/trading.yaml has {lines} lines");
     // The behaviour as YAML makes the same model.
     let dir = tempfile::tempdir().unwrap();
     let yaml = dir.path().join("b.yaml");

@@ -227,7 +227,7 @@ impl Expander<'_> {
                     file: file.as_ref().map(|f| self.spanned_name(f, b)).transpose()?,
                     samples: samples
                         .as_ref()
-                        .map(|s| s.iter().map(|x| n(x)).collect::<Result<_, _>>())
+                        .map(|s| s.iter().map(n).collect::<Result<_, _>>())
                         .transpose()?,
                     scale: self.opt_num(scale, b)?,
                 },

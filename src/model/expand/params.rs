@@ -59,7 +59,7 @@ fn one(
     let bindings = classes.expand(&k.value).map_err(|m| at(k, m))?;
     if let (ParamSrc::Table(t), Some(b)) = (&v.value, bindings.first()) {
         let vars: Vec<&str> = b.vars().collect();
-        check_keys(k, t, &vars, &[], &bindings)?;
+        check_keys(k, t, &vars, &[], classes)?;
     }
     let mut out = Vec::new();
     for b in &bindings {
@@ -154,31 +154,24 @@ fn lookup<'t>(
 }
 
 /// Every key of table `t` (at the level of `vars[prefix.len()]`) is a
-/// member that placeholder ranges over, or `"*"`.
+/// member that placeholder ranges over there, or `"*"`.
 fn check_keys(
     k: &Name,
     t: &Table,
     vars: &[&str],
     prefix: &[&str],
-    bindings: &[Binding],
+    classes: &Classes,
 ) -> Result<(), ModelError> {
     let depth = prefix.len();
-    let mut allowed: Vec<&str> = Vec::new();
-    for b in bindings {
-        let m: Vec<&str> = b.members().collect();
-        if m[..depth] == *prefix && !allowed.contains(&m[depth]) {
-            allowed.push(m[depth]);
-        }
-    }
+    let allowed = classes.level(vars, prefix).map_err(|m| at(k, m))?;
     for (key, v) in t {
-        let is_table = matches!(v.value, ParamSrc::Table(_));
         if key.value == "*" {
-            if is_table {
+            if matches!(v.value, ParamSrc::Table(_)) {
                 return Err(at(v, "`\"*\"` takes a number or an expression"));
             }
             continue;
         }
-        if !allowed.contains(&key.value.as_str()) {
+        if !allowed.contains(&key.value) {
             let under = match prefix {
                 [] => String::new(),
                 p => format!(" under {}", p.join(" › ")),
@@ -199,7 +192,7 @@ fn check_keys(
         {
             let mut p = prefix.to_vec();
             p.push(&key.value);
-            check_keys(k, inner, vars, &p, bindings)?;
+            check_keys(k, inner, vars, &p, classes)?;
         }
     }
     Ok(())

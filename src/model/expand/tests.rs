@@ -239,86 +239,90 @@ fn the_small_model_loads() {
     assert_eq!(m.net.colors, ["a", "b"]);
 }
 
+/// Each mistake as an edit of [`SMALL`] (`from` → `to`) and the start of
+/// the message, which names its line and column.
+const MISTAKES: &[(&str, &str, &str)] = &[
+    // An unknown set in a key, in `each`, in a sum.
+    (
+        "\"{c}\": {exponential",
+        "\"{k}\": {exponential",
+        "line 6, column 28: `{k}` names no class set (sets: c)",
+    ),
+    (
+        "modes: [{each: c,",
+        "modes: [{each: k,",
+        "line 8, column 52: `each: k` names no place and no class set (sets: c)",
+    ),
+    (
+        "{exponential: 1}, modes",
+        "{exponential: \"1 / sum(d_{k})\"}, modes",
+        "line 8, column 33: `{k}` names no class set (sets: c)",
+    ),
+    // A placeholder nothing binds.
+    (
+        "leave: {each: c, in",
+        "leave: {in",
+        "line 9, column 19: `{c}` stands for no member here",
+    ),
+    // A sum over nothing.
+    (
+        "{exponential: 1}, modes",
+        "{exponential: \"1 / sum(d_a)\"}, modes",
+        "line 8, column 33: `sum(d_a)` has nothing to add up",
+    ),
+    // A table missing a member, naming a non-member, too deep; a table without placeholders.
+    (
+        "{a: 0.1, b: 0.2}",
+        "{a: 0.1}",
+        "line 3, column 10: parameter `d_{c}`: the table has no entry for `b`",
+    ),
+    (
+        "{a: 0.1, b: 0.2}",
+        "{a: 0.1, b: 0.2, x: 1}",
+        "line 3, column 27: parameter `d_{c}`: `x` is not a member `{c}` ranges over (members: a, b)",
+    ),
+    (
+        "{a: 0.1, b: 0.2}",
+        "{a: 0.1, b: {x: 1}}",
+        "line 3, column 22: parameter `d_{c}`: a number or an expression is expected here",
+    ),
+    (
+        "d_{c}: {a: 0.1, b: 0.2}",
+        "d_{c}: 0.1\n  e: {a: 1}",
+        "line 4, column 6: parameter `e`: a table needs placeholders",
+    ),
+    // A name given twice; a parameter name expressions cannot use.
+    (
+        "d_{c}: {a: 0.1, b: 0.2}",
+        "d_{c}: 0.1\n  d_a: 2",
+        "line 4, column 3: parameter `d_a` is defined twice (also at line 3, column 3)",
+    ),
+    // Sets: empty, a member twice, an index or alias naming no set.
+    (
+        "classes: [a, b]",
+        "classes: []",
+        "line 1, column 10: set `c` has no members",
+    ),
+    (
+        "classes: [a, b]",
+        "classes: [a, b, a]",
+        "line 1, column 17: set `c` lists `a` twice",
+    ),
+    (
+        "classes: [a, b]",
+        "classes: {c: [a, b], v: {a: [x], q: [y]}}",
+        "line 1, column 25: set `v`: a set written as a map needs one list for each member of a set declared before it",
+    ),
+    (
+        "classes: [a, b]",
+        "classes: {c: [a, b], w: k}",
+        "line 1, column 25: set `w` = `k`: no set `k` is declared before it (sets: c)",
+    ),
+];
+
 #[test]
 fn every_mistake_is_reported_where_it_is_written() {
-    let cases: &[(&str, &str, &str)] = &[
-        // An unknown set in a key, in `each`, in a sum.
-        (
-            "\"{c}\": {exponential",
-            "\"{k}\": {exponential",
-            "line 6, column 28: `{k}` names no class set (sets: c)",
-        ),
-        (
-            "modes: [{each: c,",
-            "modes: [{each: k,",
-            "line 8, column 52: `each: k` names no place and no class set (sets: c)",
-        ),
-        (
-            "{exponential: 1}, modes",
-            "{exponential: \"1 / sum(d_{k})\"}, modes",
-            "line 8, column 33: `{k}` names no class set (sets: c)",
-        ),
-        // A placeholder nothing binds.
-        (
-            "leave: {each: c, in",
-            "leave: {in",
-            "line 9, column 19: `{c}` stands for no member here",
-        ),
-        // A sum over nothing.
-        (
-            "{exponential: 1}, modes",
-            "{exponential: \"1 / sum(d_a)\"}, modes",
-            "line 8, column 33: `sum(d_a)` has nothing to add up",
-        ),
-        // A table missing a member, naming a non-member, too deep; a table without placeholders.
-        (
-            "{a: 0.1, b: 0.2}",
-            "{a: 0.1}",
-            "line 3, column 10: parameter `d_{c}`: the table has no entry for `b`",
-        ),
-        (
-            "{a: 0.1, b: 0.2}",
-            "{a: 0.1, b: 0.2, x: 1}",
-            "line 3, column 27: parameter `d_{c}`: `x` is not a member `{c}` ranges over (members: a, b)",
-        ),
-        (
-            "{a: 0.1, b: 0.2}",
-            "{a: 0.1, b: {x: 1}}",
-            "line 3, column 22: parameter `d_{c}`: a number or an expression is expected here",
-        ),
-        (
-            "d_{c}: {a: 0.1, b: 0.2}",
-            "d_{c}: 0.1\n  e: {a: 1}",
-            "line 4, column 6: parameter `e`: a table needs placeholders",
-        ),
-        // A name given twice; a parameter name expressions cannot use.
-        (
-            "d_{c}: {a: 0.1, b: 0.2}",
-            "d_{c}: 0.1\n  d_a: 2",
-            "line 4, column 3: parameter `d_a` is defined twice (also at line 3, column 3)",
-        ),
-        // Sets: empty, a member twice, an index or alias naming no set.
-        (
-            "classes: [a, b]",
-            "classes: []",
-            "line 1, column 10: set `c` has no members",
-        ),
-        (
-            "classes: [a, b]",
-            "classes: [a, b, a]",
-            "line 1, column 17: set `c` lists `a` twice",
-        ),
-        (
-            "classes: [a, b]",
-            "classes: {c: [a, b], v: {a: [x], q: [y]}}",
-            "line 1, column 25: set `v`: a set written as a map needs one list for each member of a set declared before it",
-        ),
-        (
-            "classes: [a, b]",
-            "classes: {c: [a, b], w: k}",
-            "line 1, column 25: set `w` = `k`: no set `k` is declared before it (sets: c)",
-        ),
-    ];
+    let cases = MISTAKES;
     let mut wrong = Vec::new();
     for (from, to, want) in cases {
         let yaml = SMALL.replacen(from, to, 1);
