@@ -1,7 +1,8 @@
 //! A [`Shape`] as a model document, written once per class: the sets
 //! `profile`, `type` (the request types with demands), `visits` and
 //! `thinks` (per profile: the types it requests, and those after a think
-//! time), `from` and `to` (`visits` again, for the chain's table); every
+//! time), `from` and `to` (the types the chain goes from and to, for its
+//! table); every
 //! number a parameter or a table entry, every place, mode and probe written
 //! once over the sets.
 
@@ -224,7 +225,22 @@ impl<'a> Writer<'a> {
             c.push(DIRECT, self.per_profile(direct_targets));
         }
         c.push(FROM, SetDoc::Alias(VISITS.to_string()));
-        c.push(TO, SetDoc::Alias(VISITS.to_string()));
+        // The types the chain goes on to: after a think time, or at once.
+        if self.s.profiles.iter().all(|p| p.next.is_empty()) {
+            return c;
+        }
+        match (self.families.is_empty(), self.direct) {
+            (false, false) => c.push(TO, SetDoc::Alias(THINKS.to_string())),
+            (true, true) => c.push(TO, SetDoc::Alias(DIRECT.to_string())),
+            _ => c.push(
+                TO,
+                self.per_profile(|p| {
+                    let direct = direct_targets(p);
+                    let to = |t: &&String| p.thinks_before(t) || direct.contains(t);
+                    p.visits.iter().filter(to).cloned().collect()
+                }),
+            ),
+        }
         c
     }
 
