@@ -29,6 +29,8 @@
 //!       demand: {estimate: combined}           # combined, recommended, or
 //!                                              # a method id; `class:` too
 //!       clients: 90                            # a number or an expression
+//!       demand_{c}: {estimate: sdl, class: "{c}"}   # once for every member of
+//!       rate_{c}: {measured: throughput, class: "{c}"} # the model's set `c`
 //!   - name: ET1-published
 //!     model: ../../models/qpn1-open.yaml
 //!     measured_mean_s: 0.904                   # a published mean
@@ -41,7 +43,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::estimate::{Discipline, Method};
-use crate::model::{ParamValue, yaml_message};
+use crate::model::{ParamValue, placeholders, yaml_message};
 use crate::qpn::Warmup;
 use crate::study::{
     BehaviorWorkload, EstimateSpec, Experiment, Measured, ParamSource, Pick, RunFiles, RunSpec,
@@ -474,6 +476,7 @@ fn params(
                 resource: resource.clone(),
             },
         };
+        check_placeholders(name, k, p)?;
         if matches!(src, ParamSource::Measured { .. }) && !has_requests {
             return Err(invalid(
                 name,
@@ -483,6 +486,31 @@ fn params(
         params.push((k.clone(), src));
     }
     Ok(params)
+}
+
+/// A parameter written once for every class (`demand_{c}`) uses in its
+/// `class:` or expression only the placeholders of its name (the model's
+/// class sets say what they range over, when the experiment runs).
+fn check_placeholders(name: &str, k: &str, p: &ParamSpec) -> Result<(), StudyFileError> {
+    let text = match p {
+        ParamSpec::Expr(s) => Some(s),
+        ParamSpec::Measured { class, .. } | ParamSpec::Estimate { class, .. } => class.as_ref(),
+        ParamSpec::Number(_) => None,
+    };
+    let in_name: Vec<&str> = placeholders(k).into_iter().map(|(_, v)| v).collect();
+    if let Some((_, v)) = text
+        .into_iter()
+        .flat_map(|t| placeholders(t))
+        .find(|(_, v)| !in_name.contains(v))
+    {
+        return Err(invalid(
+            name,
+            format!(
+                "parameter `{k}`: `{{{v}}}` stands for no class here: write it in the parameter's name too (`demand_{{{v}}}: {{estimate: sdl, class: \"{{{v}}}\"}}`)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A `measured:` quantity by name; a think time is of all classes.
@@ -584,4 +612,30 @@ fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError
         discipline: s.discipline.unwrap_or_default(),
         load_dependence: s.load_dependence,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_class_placeholder_the_parameter_name_lacks_is_refused() {
+        let study = |params: &str| {
+            load_study(&format!(
+                "experiments:\n  - {{name: e, model: m.yaml, requests: r.csv, utilization: u.csv, params: {{{params}}}}}\n"
+            ))
+        };
+        assert!(study("\"d_{c}\": {estimate: sdl, class: \"{c}\"}").is_ok());
+        let e = study("d: {estimate: sdl, class: \"{c}\"}").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("experiment `e`: parameter `d`: `{c}` stands for no class here"),
+            "{e}"
+        );
+        let e = study("\"r_{c}\": \"2 * d_{k}\"").unwrap_err();
+        assert!(
+            e.to_string().contains("`{k}` stands for no class here"),
+            "{e}"
+        );
+    }
 }

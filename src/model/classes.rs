@@ -127,7 +127,7 @@ pub(crate) fn is_identifier(s: &str) -> bool {
 }
 
 /// The placeholders `{name}` of `text`, with their byte ranges.
-pub(crate) fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+pub fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = text[from..].find('{').map(|i| i + from) {

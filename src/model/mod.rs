@@ -25,7 +25,7 @@ use serde_saphyr::Spanned;
 use crate::qpn::NetError;
 
 pub use build::open_loads;
-pub use classes::{Binding, Classes, identifier};
+pub use classes::{Binding, Classes, identifier, placeholders};
 pub use expr::{ExprError, eval as eval_expr};
 pub use template::{Model, ParamValue, Params, ReadFile, RunDefaults, Template};
 

@@ -9,7 +9,7 @@ use super::{
     ClassAtLoad, Experiment, ExperimentError, LoadAdjustment, Measured, ParamSource, Pick,
 };
 use crate::estimate::{LoadDependence, Report};
-use crate::model::{Params, Template};
+use crate::model::{ParamValue, Params, Template, placeholders};
 
 /// The estimation reports a parameter may pick from.
 pub(super) struct Estimates<'a> {
@@ -46,7 +46,8 @@ pub(super) fn params(
         name: name.to_string(),
         why: why.to_string(),
     };
-    for (name, src) in &e.params {
+    let sources = written_out(e, template)?;
+    for (name, src) in &sources {
         match src {
             ParamSource::Value(v) => {
                 params.set(name, v.clone());
@@ -82,7 +83,7 @@ pub(super) fn params(
     }
     say_absent(e, &absent, estimates);
     for (key, v) in [("servers", e.servers), ("containers", e.containers)] {
-        if template.has_param(key) && !e.params.iter().any(|(n, _)| n == key) {
+        if template.has_param(key) && !sources.iter().any(|(n, _)| n == key) {
             params.set(key, f64::from(v));
         }
     }
@@ -142,6 +143,63 @@ fn say_absent(e: &Experiment, absent: &[&str], estimates: &Estimates<'_>) {
             unknown.join(", ")
         );
     }
+}
+
+/// The experiment's parameter sources, those written once for every class
+/// (`demand_{c}: {estimate: sdl, class: "{c}"}`) written out over the
+/// model's class sets: `demand_login` of class `login`, … (placeholders
+/// in parameter names and expressions as identifiers, in `class` as the
+/// member is written). A source written for one name wins over the same
+/// name written out. In name order, as the study file's map gives them.
+pub(super) fn written_out(
+    e: &Experiment,
+    template: &Template,
+) -> Result<Vec<(String, ParamSource)>, ExperimentError> {
+    let mut out: Vec<(String, ParamSource)> = Vec::new();
+    for (key, src) in &e.params {
+        if placeholders(key).is_empty() {
+            continue;
+        }
+        let why = |why: String| ExperimentError::Param {
+            name: key.clone(),
+            why,
+        };
+        for b in template.classes().expand(key).map_err(why)? {
+            let name = b.ident(key).expect("bound by its own placeholders");
+            let unbound = |v: String| why(format!("`{{{v}}}` is not in the parameter's name"));
+            let class =
+                |c: &Option<String>| c.as_ref().map(|c| b.name(c).map_err(unbound)).transpose();
+            let src = match src {
+                ParamSource::Value(ParamValue::Expr(x)) => {
+                    ParamSource::Value(ParamValue::Expr(b.ident(x).map_err(unbound)?))
+                }
+                ParamSource::Value(v) => ParamSource::Value(v.clone()),
+                ParamSource::Measured { what, class: c } => ParamSource::Measured {
+                    what: *what,
+                    class: class(c)?,
+                },
+                ParamSource::Estimate {
+                    pick,
+                    class: c,
+                    resource,
+                } => ParamSource::Estimate {
+                    pick: pick.clone(),
+                    class: class(c)?,
+                    resource: resource.clone(),
+                },
+            };
+            out.push((name, src));
+        }
+    }
+    // Written for one name: replaces the same name written out.
+    for (key, src) in &e.params {
+        if placeholders(key).is_empty() {
+            out.retain(|(n, _)| n != key);
+            out.push((key.clone(), src.clone()));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 /// The estimated demands at the experiment's load ([`LoadAdjustment`]),
@@ -342,5 +400,45 @@ mod tests {
         assert_eq!(a.factor(Some("b")).unwrap(), 1.0 + 0.5 * (u - 0.3));
         assert!(a.factor(Some("c")).is_err());
         assert!(a.factor(None).is_err(), "a mix has no single β");
+    }
+
+    /// The study's `demand_{c}` and `rate_{c}`, written out over the
+    /// model's classes, are the study written out by hand; a name written
+    /// on its own wins.
+    #[test]
+    fn a_binding_written_once_is_one_per_class() {
+        let model = "classes: [b-1, a]\nparams: {\"d_{c}\": 1, \"r_{c}\": 1, k: 1}\ncolors: [\"{c}\"]\nplaces: {Q: {}}\n";
+        let template =
+            Template::parse(model, &|_| Err(std::io::ErrorKind::NotFound.into())).unwrap();
+        let study = |params: &str| {
+            let yaml = format!(
+                "experiments:\n  - {{name: e, model: m.yaml, requests: r.csv, utilization: u.csv, params: {{{params}}}}}\n"
+            );
+            crate::study_file::load_study(&yaml)
+                .unwrap()
+                .experiments
+                .remove(0)
+        };
+        let once = study(
+            "\"d_{c}\": {estimate: sdl, class: \"{c}\"}, \"r_{c}\": {measured: throughput, class: \"{c}\"}, \"k_{c}\": \"2 * d_{c}\", d_a: 0.5",
+        );
+        let by_hand = study(
+            "d_b_1: {estimate: sdl, class: b-1}, d_a: 0.5, r_b_1: {measured: throughput, class: b-1}, r_a: {measured: throughput, class: a}, k_b_1: 2 * d_b_1, k_a: 2 * d_a",
+        );
+        assert_eq!(
+            written_out(&once, &template).unwrap(),
+            written_out(&by_hand, &template).unwrap()
+        );
+        let names: Vec<String> = written_out(&once, &template)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["d_a", "d_b_1", "k_a", "k_b_1", "r_a", "r_b_1"]);
+        let e = written_out(&study("\"d_{x}\": 1"), &template).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "parameter d_{x}: `{x}` names no class set (sets: c)"
+        );
     }
 }
