@@ -61,7 +61,8 @@ pub enum ModelError {
         name: String,
         /// The value given.
         value: ParamValue,
-        /// The model's parameters.
+        /// The model's parameters, as its file names them (`rate_{c}`
+        /// for every `rate_login`, …).
         known: Vec<String>,
     },
     /// A setting whose value does not evaluate.

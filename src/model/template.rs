@@ -133,6 +133,9 @@ pub struct Template {
     pub(super) samples: HashMap<String, Result<Vec<f64>, ModelError>>,
     /// The class sets the placeholders range over.
     classes: Classes,
+    /// The parameters as the file names them (`rate_{c}`, not each
+    /// `rate_login`), for messages.
+    param_names: Vec<String>,
 }
 
 impl Template {
@@ -153,6 +156,7 @@ impl Template {
             }
         }
         Ok(Self {
+            param_names: raw.params.iter().map(|(k, _)| k.value.clone()).collect(),
             spec,
             defaults,
             samples,
@@ -196,7 +200,7 @@ impl Template {
                 return Err(ModelError::UnknownParam {
                     name: name.to_string(),
                     value: value.clone(),
-                    known: defs.iter().map(|(n, _)| n.clone()).collect(),
+                    known: self.param_names.clone(),
                 });
             };
             d.1 = value.clone();

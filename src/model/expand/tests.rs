@@ -168,6 +168,14 @@ fn indexed_sets_aliases_and_sparse_tables_write_out_as_by_hand() {
         .map(|b| b.ident("d_{p}_{v}").unwrap())
         .collect();
     assert_eq!(names, ["d_A_x", "d_A_y", "d_B_y", "d_B_z"]);
+    // A setting of no parameter lists them as the file names them.
+    let e = t
+        .instantiate(&Params::new().with("go_A_x", 1.0), Stability::Reject)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "go_A_x=1: the model has no parameter `go_A_x` (it has: users_{p}, d_{t}, go_{p}_{v}_{w}, stop_{p}_{v})"
+    );
 }
 
 #[test]
