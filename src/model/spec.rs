@@ -63,12 +63,8 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Map<K, 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a map")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(k) = m.next_key()? {
-                    out.push((k, m.next_value()?));
-                }
-                Ok(Map(out))
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                Ok(Map(entries(m)?))
             }
         }
         d.deserialize_map(MapVisitor(std::marker::PhantomData))
@@ -142,12 +138,8 @@ impl<'de> Deserialize<'de> for ClassesSpec {
             fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
                 Ok(ClassesSpec::One(names(s)?))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(k) = m.next_key()? {
-                    out.push((k, m.next_value()?));
-                }
-                Ok(ClassesSpec::Named(out))
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                Ok(ClassesSpec::Named(entries(m)?))
             }
         }
         d.deserialize_any(V)
@@ -168,16 +160,23 @@ impl<'de> Deserialize<'de> for SetSpec {
             fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
                 Ok(SetSpec::List(names(s)?))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(k) = m.next_key()? {
-                    out.push((k, m.next_value()?));
-                }
-                Ok(SetSpec::Indexed(out))
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                Ok(SetSpec::Indexed(entries(m)?))
             }
         }
         d.deserialize_any(V)
     }
+}
+
+/// A map's entries in the file's order.
+fn entries<'de, K: Deserialize<'de>, V: Deserialize<'de>, A: MapAccess<'de>>(
+    mut m: A,
+) -> Result<Vec<(K, V)>, A::Error> {
+    let mut out = Vec::new();
+    while let Some(k) = m.next_key()? {
+        out.push((k, m.next_value()?));
+    }
+    Ok(out)
 }
 
 fn names<'de, A: SeqAccess<'de>>(mut s: A) -> Result<Vec<Name>, A::Error> {
@@ -211,12 +210,8 @@ impl<'de> Deserialize<'de> for ParamSrc {
             fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
                 Ok(ParamSrc::Expr(s.to_string()))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(k) = m.next_key()? {
-                    out.push((k, m.next_value()?));
-                }
-                Ok(ParamSrc::Table(out))
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                Ok(ParamSrc::Table(entries(m)?))
             }
         }
         d.deserialize_any(V)
