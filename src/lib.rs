@@ -19,7 +19,8 @@
 //!    response-time regression, two Kalman filters, RORT, RORTU) with
 //!    cross-validation and bootstrap CIs: [`estimate::estimate`].
 //! 3. **Simulation and analysis.** [`model::Template`] parses a YAML model
-//!    (see `models/`) once and instantiates it with typed parameters into a
+//!    (see `models/`; per-class structure written once over its class sets,
+//!    [`model::Classes`]) once and instantiates it with typed parameters into a
 //!    [`qpn::Net`] — or build one in code;
 //!    [`qpn::simulate`] runs it with warm-up detection, replications in
 //!    parallel and confidence intervals; [`solve::analyse`] answers
