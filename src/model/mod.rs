@@ -1,6 +1,6 @@
 //! The model format: YAML → [`Template`] (parsed spec, parameter
 //! expressions, source spans) → [`Template::instantiate`] with typed
-//! [`Params`] → [`Model`] holding a validated [`qpn::Net`].
+//! [`Params`] → [`Model`] holding a validated [`crate::qpn::Net`].
 //!
 //! This is the only serde layer for models: the engine never sees YAML.
 //! Every problem is reported with the YAML line and column it comes from.
@@ -8,9 +8,13 @@
 //! read through a resolver the caller passes in. Nothing here knows about
 //! studies or the command line.
 //!
-//! The net is built by small builders in `build/`: colours and places,
-//! transitions and their modes, probes, then the diagnostics (modes that
-//! can never fire, open-model stability).
+//! Per-class structure is written once and written out at parse time:
+//! `classes.rs` reads the class sets, `expand/` replaces every placeholder
+//! (`{c}`), `each:` over sets, parameter table and `sum()` by the entries
+//! they stand for, in the same spec types, so nothing after it knows.
+//! The net is then built by small builders in `build/`: colours and
+//! places, transitions and their modes, probes, then the diagnostics
+//! (modes that can never fire, open-model stability).
 
 mod build;
 mod classes;
