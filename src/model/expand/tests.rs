@@ -369,3 +369,53 @@ fn an_indexed_set_needs_its_index_bound_beside_it() {
         "{e}"
     );
 }
+
+#[test]
+fn defaults_may_be_expressions_of_the_member_and_sums_over_a_set() {
+    let per_class = r#"classes: {c: [a, b], s: [x, y]}
+params:
+  r_{c}: {a: 1, b: 3}
+  total: "sum(r_{c})"
+  share_{c}: "r_{c} / total"
+  d_{c}_{s}: {a: 0.01, b: {x: 0.02, y: 0.03}}
+colors: ["{c}"]
+places:
+  "Q_{s}": {queue: ps, service: {"{c}": {exponential: "d_{c}_{s}"}}}
+transitions:
+  arrive: {delay: {exponential: "1 / total"}, modes: [{each: c, weight: "share_{c}", out: {Q_x: "{c}"}}]}
+  "hop_{c}": {modes: [{each: {from: s, to: s}, weight: 1, in: {"Q_{from}": "{c}"}, out: {"Q_{to}": "{c}"}}, {in: {Q_y: "{c}"}}]}
+"#;
+    let written_out = r#"params:
+  r_a: 1
+  r_b: 3
+  total: (r_a + r_b)
+  share_a: r_a / total
+  share_b: r_b / total
+  d_a_x: 0.01
+  d_a_y: 0.01
+  d_b_x: 0.02
+  d_b_y: 0.03
+colors: [a, b]
+places:
+  Q_x: {queue: ps, service: {a: {exponential: d_a_x}, b: {exponential: d_b_x}}}
+  Q_y: {queue: ps, service: {a: {exponential: d_a_y}, b: {exponential: d_b_y}}}
+transitions:
+  arrive: {delay: {exponential: 1 / total}, modes: [{name: a, weight: share_a, out: {Q_x: a}}, {name: b, weight: share_b, out: {Q_x: b}}]}
+  hop_a:
+    modes:
+      - {name: x.x, in: {Q_x: a}, out: {Q_x: a}}
+      - {name: x.y, in: {Q_x: a}, out: {Q_y: a}}
+      - {name: y.x, in: {Q_y: a}, out: {Q_x: a}}
+      - {name: y.y, in: {Q_y: a}, out: {Q_y: a}}
+      - {in: {Q_y: a}}
+  hop_b:
+    modes:
+      - {name: x.x, in: {Q_x: b}, out: {Q_x: b}}
+      - {name: x.y, in: {Q_x: b}, out: {Q_y: b}}
+      - {name: y.x, in: {Q_y: b}, out: {Q_x: b}}
+      - {name: y.y, in: {Q_y: b}, out: {Q_y: b}}
+      - {in: {Q_y: b}}
+"#;
+    assert_same(per_class, written_out);
+    assert_eq!(model(per_class).params["share_b"], 0.75);
+}
