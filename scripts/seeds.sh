@@ -70,7 +70,7 @@ unit=(
   qpn::dist::tests::
   behavior::think::tests::
   behavior::tests::
-  estimate::tests::one_gauss_newton_step_from_the_full_fit_matches_a_refit
+  estimate::linearized::tests::one_gauss_newton_step_from_the_full_fit_matches_a_refit
 )
 pick() { for t in "$@"; do [[ $t =~ $include && ! $t =~ $exclude ]] && echo "$t"; done; true; }
 mapfile -t its < <(pick "${integration[@]}")

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::estimate::{
-    Config, Diagnostics, Discipline, Method, Observations, Report, estimate,
+    BackgroundUse, Config, Diagnostics, Discipline, Method, Observations, Report, estimate,
 };
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
@@ -29,10 +29,10 @@ pub struct Args {
     /// Servers (cores) of the resource; utilization is a fraction of all.
     #[arg(long, default_value_t = 1)]
     servers: u32,
-    /// How the resource shares itself among request classes, which the
-    /// per-class split of the response-time methods and `sdl` assumes:
-    /// fcfs (a queue, as in the shipped models) or ps (a time-sliced CPU).
-    #[arg(long, value_enum, default_value_t = DisciplineArg::Fcfs)]
+    #[arg(long, value_enum, default_value_t = DisciplineArg::Fcfs, help = format!(
+        "How the resource shares itself among request classes, which the per-class split of {} assumes: fcfs (a queue, as in the shipped models) or ps (a time-sliced CPU)",
+        Method::ids_with(|t| t.splits_by_discipline)
+    ))]
     discipline: DisciplineArg,
     /// Interval length, seconds [default: the utilization sampling interval].
     #[arg(long, value_name = "SECONDS")]
@@ -286,9 +286,10 @@ fn render(r: &Report, explain: bool) -> String {
     }
     if let Some(b) = &r.background {
         s.push_str(&format!(
-            "\nBackground load: a utilization of {} (± {} s.e.) is not explained by the traced requests; methods that count it as demand are not trusted (ur --intercept accounts for it).\n",
+            "\nBackground load: a utilization of {} (± {} s.e.) is not explained by the traced requests; methods that count it as demand are not trusted ({} --intercept accounts for it).\n",
             num(Some(b.utilization)),
-            num(Some(b.standard_error))
+            num(Some(b.standard_error)),
+            Method::ids_with(|t| t.background == BackgroundUse::CountedWithoutIntercept)
         ));
     }
     if let Some(f) = r.discipline_fit.as_ref().filter(|f| f.better.is_some()) {

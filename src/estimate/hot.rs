@@ -2,7 +2,7 @@
 //! (throughputs, utilization and the observed-state response equations),
 //! laid out flat and computed once per [`Observations`].
 //!
-//! A [`Row`](super::Row) keeps its per-class numbers in vectors of their
+//! A [`Row`](super::observations::Row) keeps its per-class numbers in vectors of their
 //! own, so reading one row touches several cache lines; over 50 000
 //! intervals × 200 resamples the filters and the regressions spent most of
 //! their time waiting for memory, and recomputed the same Erlang-C value
@@ -13,7 +13,7 @@
 
 use std::sync::OnceLock;
 
-use super::{Discipline, Observations};
+use super::observations::{Discipline, Observations};
 
 /// Response equations are cached up to this many numbers (32 MB); past
 /// it (very many classes) they are computed on each use.

@@ -19,7 +19,7 @@
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use super::Observations;
+use super::observations::Observations;
 
 /// Smallest singular value, relative to σ_max/√k, of a direction the data
 /// determine.

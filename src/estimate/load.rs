@@ -8,7 +8,7 @@ use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use super::Observations;
+use super::observations::Observations;
 use crate::stats::student_t_quantile;
 
 /// One run's demands by the utilization law.

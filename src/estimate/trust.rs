@@ -18,7 +18,10 @@
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
-use super::{Discipline, Estimator, Method, Observations};
+use super::estimator::Estimator;
+use super::methods::Method;
+use super::methods::rr::ResponseTimeRegression;
+use super::observations::{Discipline, Observations, Row};
 
 /// A cross-validated relative error above this (the prediction off by
 /// more than 2×) means the method failed on these data.
@@ -100,7 +103,7 @@ pub(super) fn discipline_fit(obs: &Observations) -> Option<DisciplineFit> {
     let mut o = obs.clone();
     let mut error = |discipline: Discipline| -> Option<f64> {
         o.discipline = discipline;
-        let d = super::rr::ResponseTimeRegression.estimate(&o, &rows).ok()?;
+        let d = ResponseTimeRegression.estimate(&o, &rows).ok()?;
         let (mut sum, mut weight) = (0.0, 0.0);
         for &i in &rows {
             for r in 0..o.n_classes() {
@@ -128,14 +131,6 @@ pub(super) fn discipline_fit(obs: &Observations) -> Option<DisciplineFit> {
     })
 }
 
-/// Whether the method's per-class split depends on the discipline.
-fn splits_by_discipline(m: Method) -> bool {
-    matches!(
-        m,
-        Method::Sdl | Method::Rr | Method::KfRu | Method::Rort | Method::Rortu
-    )
-}
-
 /// What the data say against some methods' assumptions.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Evidence<'a> {
@@ -150,15 +145,6 @@ fn named(d: Discipline) -> &'static str {
     match d {
         Discipline::Fcfs => "first come, first served",
         Discipline::Ps => "processor sharing",
-    }
-}
-
-/// Whether the method attributes all utilization to the traced requests.
-fn blind_to_background(m: Method, intercept: bool) -> bool {
-    match m {
-        Method::Ur => !intercept,
-        Method::Sdl | Method::KfU => true,
-        _ => false,
     }
 }
 
@@ -182,7 +168,9 @@ pub(super) fn distrust(
             100.0 * t.standard_error
         ));
     }
-    if let Some(f) = evidence.discipline.filter(|_| splits_by_discipline(m))
+    if let Some(f) = evidence
+        .discipline
+        .filter(|_| m.traits().splits_by_discipline)
         && let Some(better) = f.better
     {
         let (own, other) = match better {
@@ -203,7 +191,7 @@ pub(super) fn distrust(
     }
     if let Some(b) = evidence
         .background
-        .filter(|_| blind_to_background(m, intercept))
+        .filter(|_| m.traits().counts_background(intercept))
     {
         return Some(format!(
             "it counts the {:.3} of utilization that the traced requests do not explain (background load) as their demand",
@@ -258,11 +246,6 @@ pub(super) fn background(obs: &Observations) -> Option<Background> {
     })
 }
 
-/// Whether the method fits its demands to the response times.
-fn fits_response_times(m: Method) -> bool {
-    matches!(m, Method::Rr | Method::KfRu | Method::Rort | Method::Rortu)
-}
-
 /// The predicted mean response time off by more than this much more at
 /// one load than at another...
 const TREND_MIN: f64 = 0.15;
@@ -303,7 +286,7 @@ pub struct LoadTrend {
 /// error comes from blocks of [`BLOCK`] intervals. `None` when the loads
 /// are too close to tell or the errors agree.
 pub(super) fn load_trend(obs: &Observations, m: Method, d: &[f64]) -> Option<LoadTrend> {
-    if !fits_response_times(m) {
+    if !m.traits().fits_response_times {
         return None;
     }
     let groups: Vec<std::ops::Range<usize>> = match obs.runs.len() {
@@ -360,7 +343,7 @@ fn group_error(
         .map(|r| obs.discipline.response(&x, r, d, f))
         .collect();
     // Relative error of a set of rows: completion-weighted over classes.
-    let error = |rows: &[super::Row]| -> Option<f64> {
+    let error = |rows: &[Row]| -> Option<f64> {
         let (mut sum, mut weight) = (0.0, 0.0);
         for row in rows {
             for r in 0..n {

@@ -1,6 +1,7 @@
 //! `ur`: least squares on the utilization law (Rolia & Vetland 1995).
 
-use super::{EstimateError, Estimator, Observations};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::observations::Observations;
 use crate::numeric::nnls;
 
 /// U_i = Σ_r X_ri·D_r / c (+ an optional background intercept), solved by
@@ -11,7 +12,7 @@ pub struct UtilizationRegression {
 }
 
 impl Estimator for UtilizationRegression {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let n = obs.n_classes();
         let c = obs.servers as f64;
         let rows: Vec<Vec<f64>> = use_rows
@@ -25,10 +26,7 @@ impl Estimator for UtilizationRegression {
             })
             .collect();
         let b: Vec<f64> = use_rows.iter().map(|&i| obs.rows[i].utilization).collect();
-        let x = nnls(&rows, &b, None).ok_or_else(|| EstimateError::Failed {
-            method: "ur",
-            message: "a class has no throughput in these intervals".into(),
-        })?;
+        let x = nnls(&rows, &b, None).ok_or_else(|| Unfit("a class has no throughput in these intervals".into()))?;
         Ok(x[..n].to_vec())
     }
 }

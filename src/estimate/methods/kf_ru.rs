@@ -2,7 +2,8 @@
 //! Woodside & Litoiu 2008).
 
 use super::filter::{predict, project, settle};
-use super::{EstimateError, Estimator, Observations};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::observations::Observations;
 use crate::numeric::kalman_update;
 use nalgebra::DVector;
 
@@ -14,11 +15,11 @@ use nalgebra::DVector;
 pub struct KalmanResponseUtilization;
 
 impl Estimator for KalmanResponseUtilization {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let n = obs.n_classes();
         let c = obs.servers as f64;
         let scale = obs.mean_response(use_rows);
-        settle("kf-ru", obs, use_rows, |x, p| {
+        settle(obs, use_rows, |x, p| {
             let (mut h, mut ph) = (DVector::zeros(n), DVector::zeros(n));
             for &i in use_rows {
                 let row = &obs.rows[i];

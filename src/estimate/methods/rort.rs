@@ -8,7 +8,9 @@
 //! nonlinearity bias, and solver failure is reported, never replaced by a
 //! zero vector.
 
-use super::{EstimateError, Estimator, Observations, fit_positive, starting_point};
+use super::fit::{fit_positive, starting_point};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::observations::Observations;
 use crate::numeric::response_factor;
 
 /// Utilization above which the prediction is cut off and a penalty grows
@@ -74,7 +76,7 @@ struct Problem<'a> {
 }
 
 impl<'a> Problem<'a> {
-    fn new(obs: &'a Observations, rows: &'a [usize]) -> Result<Self, EstimateError> {
+    fn new(obs: &'a Observations, rows: &'a [usize]) -> Result<Self, Unfit> {
         let n = obs.n_classes();
         let total: f64 = rows
             .iter()
@@ -83,10 +85,7 @@ impl<'a> Problem<'a> {
             .map(|(i, r)| obs.rows[i].completions[r] as f64)
             .sum();
         if total <= 0.0 {
-            return Err(EstimateError::Failed {
-                method: "rort",
-                message: "no response times in these intervals".into(),
-            });
+            return Err(Unfit("no response times in these intervals".into()));
         }
         let scale = obs.mean_response(rows);
         let size = rows.len() * n;
@@ -146,10 +145,9 @@ impl<'a> Problem<'a> {
 }
 
 impl Estimator for Menasce {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let p = Problem::new(obs, use_rows)?;
         fit_positive(
-            "rort",
             &|d, out| p.residuals(d, out),
             use_rows.len() * p.width(),
             &starting_point(obs, use_rows),
@@ -165,10 +163,9 @@ impl Estimator for Menasce {
         obs: &Observations,
         rows: &[usize],
         from: &[f64],
-    ) -> Result<Vec<f64>, EstimateError> {
+    ) -> Result<Vec<f64>, Unfit> {
         let p = Problem::new(obs, rows)?;
         fit_positive(
-            "rort",
             &|d, out| p.residuals(d, out),
             rows.len() * p.width(),
             from,

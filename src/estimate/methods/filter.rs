@@ -8,7 +8,8 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::{EstimateError, Observations};
+use crate::estimate::estimator::Unfit;
+use crate::estimate::observations::Observations;
 
 /// Process noise as a fraction of the initial demand (per interval): lets
 /// the filter follow slow drift without chasing noise.
@@ -130,15 +131,14 @@ fn even_start(obs: &Observations, use_rows: &[usize]) -> f64 {
 /// no demand by more than [`SETTLED`] of its value; a filter still moving
 /// after [`MAX_PASSES`] fails with that reason.
 pub(super) fn settle(
-    method: &'static str,
     obs: &Observations,
     use_rows: &[usize],
     pass: impl Fn(&mut DVector<f64>, &mut DMatrix<f64>),
-) -> Result<Vec<f64>, EstimateError> {
+) -> Result<Vec<f64>, Unfit> {
     let (mut x, mut p) = initial(obs, use_rows);
     if use_rows.len() >= LONG {
         pass(&mut x, &mut p);
-        return check(method, x);
+        return check(x);
     }
     for _ in 0..MAX_PASSES {
         let before = x.clone();
@@ -149,16 +149,13 @@ pub(super) fn settle(
             .map(|(a, b)| (a - b).abs() / a.abs().max(b.abs()).max(1e-12))
             .fold(0.0, f64::max);
         if moved <= SETTLED {
-            return check(method, x);
+            return check(x);
         }
     }
-    Err(EstimateError::Failed {
-        method,
-        message: format!(
-            "the filter did not settle: still moving after {MAX_PASSES} passes over {} intervals",
-            use_rows.len()
-        ),
-    })
+    Err(Unfit(format!(
+        "the filter did not settle: still moving after {MAX_PASSES} passes over {} intervals",
+        use_rows.len()
+    )))
 }
 
 pub(super) fn predict(p: &mut DMatrix<f64>, x: &DVector<f64>) {
@@ -199,14 +196,11 @@ pub(super) fn project(x: &mut DVector<f64>, p: &DMatrix<f64>) {
     }
 }
 
-pub(super) fn check(method: &'static str, x: DVector<f64>) -> Result<Vec<f64>, EstimateError> {
+pub(super) fn check(x: DVector<f64>) -> Result<Vec<f64>, Unfit> {
     if x.iter().all(|v| v.is_finite()) {
         Ok(x.as_slice().to_vec())
     } else {
-        Err(EstimateError::Failed {
-            method,
-            message: "the filter diverged".into(),
-        })
+        Err(Unfit("the filter diverged".into()))
     }
 }
 
@@ -251,9 +245,9 @@ mod tests {
     fn a_filter_that_keeps_moving_says_so_and_one_that_stops_returns() {
         let obs = exact(12);
         let rows: Vec<usize> = (0..12).collect();
-        let still = settle("kf-u", &obs, &rows, |_, _| {}).unwrap();
+        let still = settle(&obs, &rows, |_, _| {}).unwrap();
         assert!((still[0] - 0.05).abs() < 1e-9);
-        let err = settle("kf-u", &obs, &rows, |x, _| *x *= 1.1).unwrap_err();
+        let err = settle(&obs, &rows, |x, _| *x *= 1.1).unwrap_err();
         assert!(err.to_string().contains("did not settle"), "{err}");
     }
 

@@ -1,7 +1,8 @@
 //! `kf-u`: Kalman filter on the utilization law (Wang et al. 2012).
 
 use super::filter::{predict, project, settle};
-use super::{EstimateError, Estimator, Observations};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::observations::Observations;
 use crate::numeric::kalman_update;
 use nalgebra::DVector;
 
@@ -9,7 +10,7 @@ use nalgebra::DVector;
 pub struct KalmanUtilization;
 
 impl Estimator for KalmanUtilization {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let c = obs.servers as f64;
         let n = obs.n_classes();
         let hot = obs.hot();
@@ -19,7 +20,7 @@ impl Estimator for KalmanUtilization {
             Some(h) => (&h.throughput[i * n..(i + 1) * n], h.utilization[i]),
             None => (&obs.rows[i].throughput[..], obs.rows[i].utilization),
         };
-        settle("kf-u", obs, use_rows, |x, p| {
+        settle(obs, use_rows, |x, p| {
             let (mut h, mut ph) = (DVector::zeros(n), DVector::zeros(n));
             for &i in use_rows {
                 let (throughput, utilization) = row(i);

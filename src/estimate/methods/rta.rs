@@ -1,13 +1,14 @@
 //! `rta`: the response-time approximation, D ≈ R. Biased upward by the
 //! waiting time, R/D = 1 + C/(c(1 − U)): about 2x at 50 % on one server.
 
-use super::{EstimateError, Estimator, Observations};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::observations::Observations;
 
 /// D ≈ R, the completion-weighted mean response time.
 pub struct ResponseTimeApproximation;
 
 impl Estimator for ResponseTimeApproximation {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let n = obs.n_classes();
         (0..n)
             .map(|r| {
@@ -22,10 +23,7 @@ impl Estimator for ResponseTimeApproximation {
                 if count > 0.0 {
                     Ok(sum / count)
                 } else {
-                    Err(EstimateError::Failed {
-                        method: "rta",
-                        message: format!("class {} never completes", obs.classes[r]),
-                    })
+                    Err(Unfit(format!("class {} never completes", obs.classes[r])))
                 }
             })
             .collect()

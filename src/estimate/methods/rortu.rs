@@ -18,10 +18,10 @@
 //! with 10 s, over 1,000 traces); with one class the reweighted fit's
 //! response-time part is a ratio of sums, which that cannot bias.
 
-use super::{
-    EstimateError, Estimator, Linearized, Observations, ResponseEquation, fit_positive,
-    starting_point,
-};
+use super::fit::{fit_positive, starting_point};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::linearized::Linearized;
+use crate::estimate::observations::{Observations, ResponseEquation};
 use crate::numeric::dot;
 
 /// Liu et al.'s estimator.
@@ -46,7 +46,7 @@ struct Problem<'a> {
 }
 
 impl<'a> Problem<'a> {
-    fn new(obs: &'a Observations, rows: &'a [usize]) -> Result<Self, EstimateError> {
+    fn new(obs: &'a Observations, rows: &'a [usize]) -> Result<Self, Unfit> {
         let n = obs.n_classes();
         let scale = obs.mean_response(rows);
         let u_scale =
@@ -66,10 +66,7 @@ impl<'a> Problem<'a> {
         };
         p.total = p.total_weight();
         if p.total <= 0.0 {
-            return Err(EstimateError::Failed {
-                method: "rortu",
-                message: "no response times or utilization in these intervals".into(),
-            });
+            return Err(Unfit("no response times or utilization in these intervals".into()));
         }
         Ok(p)
     }
@@ -137,17 +134,16 @@ impl<'a> Problem<'a> {
 }
 
 impl Estimator for Liu {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let mut p = Problem::new(obs, use_rows)?;
         let size = use_rows.len() * p.width();
         let first = fit_positive(
-            "rortu",
             &|d, out| p.residuals(d, out),
             size,
             &starting_point(obs, use_rows),
         )?;
         p.reweigh(&first);
-        fit_positive("rortu", &|d, out| p.residuals(d, out), size, &first)
+        fit_positive(&|d, out| p.residuals(d, out), size, &first)
     }
 
     /// A resample's fit: reweighed at the full fit's demands and fitted
@@ -157,11 +153,11 @@ impl Estimator for Liu {
         obs: &Observations,
         rows: &[usize],
         from: &[f64],
-    ) -> Result<Vec<f64>, EstimateError> {
+    ) -> Result<Vec<f64>, Unfit> {
         let mut p = Problem::new(obs, rows)?;
         p.reweigh(from);
         let size = rows.len() * p.width();
-        fit_positive("rortu", &|d, out| p.residuals(d, out), size, from)
+        fit_positive(&|d, out| p.residuals(d, out), size, from)
     }
 
     fn linearize(&self, obs: &Observations, rows: &[usize], at: &[f64]) -> Option<Linearized> {

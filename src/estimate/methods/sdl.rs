@@ -1,6 +1,7 @@
 //! `sdl`: the service demand law.
 
-use super::{Discipline, EstimateError, Estimator, Observations, Row};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::observations::{Discipline, Observations, Row};
 
 /// Each class's weight in the row's busy time (not normalised).
 fn shares(obs: &Observations, row: &Row) -> Vec<f64> {
@@ -36,7 +37,7 @@ fn shares(obs: &Observations, row: &Row) -> Vec<f64> {
 pub struct ServiceDemandLaw;
 
 impl Estimator for ServiceDemandLaw {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let n = obs.n_classes();
         let c = obs.servers as f64;
         let mut busy = vec![0.0; n];
@@ -58,10 +59,7 @@ impl Estimator for ServiceDemandLaw {
                 if done[r] > 0.0 {
                     Ok(busy[r] / done[r])
                 } else {
-                    Err(EstimateError::Failed {
-                        method: "sdl",
-                        message: format!("class {} never completes", obs.classes[r]),
-                    })
+                    Err(Unfit(format!("class {} never completes", obs.classes[r])))
                 }
             })
             .collect()

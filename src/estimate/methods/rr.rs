@@ -1,7 +1,8 @@
 //! `rr`: least squares on response times with the observed queue (Kraft,
 //! Pacheco-Sanchez, Casale & Dawson 2009).
 
-use super::{EstimateError, Estimator, Observations};
+use crate::estimate::estimator::{Estimator, Unfit};
+use crate::estimate::observations::Observations;
 use crate::numeric::{dot, nnls_flat};
 
 /// Kraft et al.'s regression on response times with the observed
@@ -13,7 +14,7 @@ use crate::numeric::{dot, nnls_flat};
 pub struct ResponseTimeRegression;
 
 impl Estimator for ResponseTimeRegression {
-    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, EstimateError> {
+    fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let n = obs.n_classes();
         let scale = obs.mean_response(use_rows);
         // The design, row after row (n coefficients each), written in
@@ -33,10 +34,7 @@ impl Estimator for ResponseTimeRegression {
                 class.push(r);
             }
         }
-        let failed = || EstimateError::Failed {
-            method: "rr",
-            message: "a class has no response times in these intervals".into(),
-        };
+        let failed = || Unfit("a class has no response times in these intervals".into());
         let fit = |w: &[f64]| nnls_flat(&a, n, &b, Some(w)).ok_or_else(failed);
         let first = fit(&w)?;
         // Second pass, each row weighted by requests / its predicted mean

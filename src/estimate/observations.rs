@@ -1,0 +1,562 @@
+//! One resource's data as every estimator sees it: per interval, each
+//! class's throughput and mean response time (missing when no request
+//! completed: never 0) and the resource's utilization, from one or
+//! several runs ([`Observations`]); the observed-state response equation
+//! over what arrivals found ([`Observations::response_equation`]) and the
+//! steady-state prediction ([`Observations::predicted_response`]), split
+//! between the classes as the resource's [`Discipline`] does it.
+//!
+//! It reads an interval table and fits nothing.
+
+use serde::Serialize;
+
+use super::error::EstimateError;
+use super::hot;
+use crate::trace::{Arrivals, IntervalTable};
+
+/// One interval as the estimators see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Interval length, seconds.
+    pub length: f64,
+    /// Completions per second, per class.
+    pub throughput: Vec<f64>,
+    /// Mean response time per class, seconds; `None` when no request of
+    /// the class completed.
+    pub response: Vec<Option<f64>>,
+    /// Completions per class (weights).
+    pub completions: Vec<u64>,
+    /// Utilization of the resource (fraction of all its servers).
+    pub utilization: f64,
+    /// Time-average requests in the system per class (from the trace).
+    pub in_system: Vec<f64>,
+    /// Per class, what its requests that arrived in the interval found and
+    /// how long they took ([`crate::trace::Interval::arrived`]); empty, or
+    /// `None` for a class, where the trace does not tell (the completions'
+    /// response time and the time-average population are used then).
+    pub arrived: Vec<Option<Arrivals>>,
+}
+
+/// One class's observed-state response equation in one row: the mean
+/// response time of `requests` requests is Σ_s coefficients[s]·D_s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseEquation {
+    /// Per class.
+    pub coefficients: Vec<f64>,
+    /// Measured mean response time, seconds.
+    pub response: f64,
+    /// Requests it is the mean of (a weight).
+    pub requests: u64,
+}
+
+/// How the resource shares itself among requests: this decides how one
+/// class's response time depends on the others' demands, so every method
+/// that reads response times with more than one class assumes one. With
+/// one class, or equal demands, both give the same equations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Discipline {
+    /// First come, first served (the shipped models' CPU queues): every
+    /// class waits the same time W for the work ahead, R_r = D_r + W.
+    #[default]
+    Fcfs,
+    /// Processor sharing (a time-sliced CPU): every class is slowed down
+    /// by the same factor S, R_r = D_r·S.
+    Ps,
+}
+
+impl Discipline {
+    /// Class `r`'s steady-state mean response time at throughputs `x` and
+    /// demands `d`, given the M/M/c factor `f` (see
+    /// [`Observations::predicted_response`]).
+    pub fn response(self, x: &[f64], r: usize, d: &[f64], f: f64) -> f64 {
+        match self {
+            Discipline::Ps => d[r] * f,
+            Discipline::Fcfs => {
+                let work: f64 = x.iter().zip(d).map(|(x, d)| x * d).sum();
+                let work2: f64 = x.iter().zip(d).map(|(x, d)| x * d * d).sum();
+                let mean = if work > 0.0 { work2 / work } else { d[r] };
+                d[r] + (f - 1.0) * mean
+            }
+        }
+    }
+}
+
+/// The data of one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observations {
+    /// Class names.
+    pub classes: Vec<String>,
+    /// Servers (cores) of the resource.
+    pub servers: u32,
+    /// How the resource shares itself among the classes.
+    pub discipline: Discipline,
+    /// Usable intervals, run after run.
+    pub rows: Vec<Row>,
+    /// The runs (load tests) the rows come from, in order: each run was
+    /// aggregated into its own intervals, and resampling never crosses a
+    /// run boundary.
+    pub runs: Vec<RunSpan>,
+    /// Flat copies of the rows' hot numbers, filled on first use.
+    hot: hot::HotCache,
+}
+
+/// The rows of one run in [`Observations::rows`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSpan {
+    /// The run's name (its requests file, as given).
+    pub name: String,
+    /// Its rows.
+    pub rows: std::ops::Range<usize>,
+}
+
+/// What was left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Diagnostics {
+    /// Intervals in the table.
+    pub intervals: usize,
+    /// Intervals used.
+    pub used: usize,
+    /// Left out: utilization ≥ 0.99 (saturated: the queueing equations
+    /// break down there).
+    pub saturated: usize,
+    /// Left out: no utilization sample or no completion.
+    pub empty: usize,
+    /// Condition number of the class-throughput design (collinearity; large
+    /// values mean the classes' demands cannot be told apart).
+    pub condition_number: Option<f64>,
+}
+
+impl Observations {
+    /// Takes resource `resource` from an interval table. Intervals with
+    /// utilization ≥ 0.99 are left out unless `keep_saturated`; intervals
+    /// without utilization or without any completion are always left out.
+    ///
+    /// # Errors
+    /// An unknown resource, or no usable interval.
+    pub fn from_table(
+        table: &IntervalTable,
+        resource: &str,
+        servers: u32,
+        keep_saturated: bool,
+    ) -> Result<(Self, Diagnostics), EstimateError> {
+        Self::from_balanced(table, &[resource], servers, keep_saturated)
+    }
+
+    /// One run of `rows` (named `run`).
+    pub fn new(classes: Vec<String>, servers: u32, rows: Vec<Row>) -> Self {
+        let runs = vec![RunSpan {
+            name: "run".into(),
+            rows: 0..rows.len(),
+        }];
+        Self {
+            classes,
+            servers,
+            discipline: Discipline::default(),
+            rows,
+            runs,
+            hot: hot::HotCache::default(),
+        }
+    }
+
+    /// Takes `k` identical, load-balanced resources (containers behind an
+    /// equal-split balancer) from an interval table: each row is one
+    /// container's view, with the throughput and the population shared
+    /// equally (divided by `k`) and the utilization averaged over the
+    /// containers. The demand estimated from it is the per-container
+    /// demand. Intervals where any container lacks utilization are left
+    /// out; saturation is judged on the busiest container.
+    ///
+    /// # Errors
+    /// An unknown resource, zero servers, or fewer than 2 usable intervals.
+    pub fn from_balanced(
+        table: &IntervalTable,
+        resources: &[&str],
+        servers: u32,
+        keep_saturated: bool,
+    ) -> Result<(Self, Diagnostics), EstimateError> {
+        Self::from_runs(&[("run", table)], resources, servers, keep_saturated)
+    }
+
+    /// Several runs of one system, each aggregated into its own table
+    /// (never across a run boundary), fitted together: rows are taken from
+    /// each table as [`Observations::from_balanced`] does and stacked, with
+    /// the classes of all runs (a class a run lacks has no throughput
+    /// there).
+    ///
+    /// # Errors
+    /// An unknown resource, zero servers, or fewer than 2 usable intervals
+    /// in all.
+    pub fn from_runs(
+        runs: &[(&str, &IntervalTable)],
+        resources: &[&str],
+        servers: u32,
+        keep_saturated: bool,
+    ) -> Result<(Self, Diagnostics), EstimateError> {
+        if resources.is_empty() {
+            return Err(EstimateError::NoResource);
+        }
+        if servers == 0 {
+            return Err(EstimateError::NoServers);
+        }
+        let mut classes: Vec<String> = Vec::new();
+        for (_, t) in runs {
+            for c in &t.classes {
+                if !classes.contains(c) {
+                    classes.push(c.clone());
+                }
+            }
+        }
+        let mut d = Diagnostics::default();
+        let (mut rows, mut spans) = (Vec::new(), Vec::new());
+        for (name, table) in runs {
+            let first = rows.len();
+            let map: Vec<usize> = table
+                .classes
+                .iter()
+                .map(|c| classes.iter().position(|x| x == c).unwrap_or(0))
+                .collect();
+            rows_of(
+                table,
+                resources,
+                keep_saturated,
+                &mut d,
+                &mut rows,
+                &map,
+                classes.len(),
+            )?;
+            if rows.len() > first {
+                spans.push(RunSpan {
+                    name: name.to_string(),
+                    rows: first..rows.len(),
+                });
+            }
+        }
+        d.used = rows.len();
+        if rows.len() < 2 {
+            return Err(EstimateError::TooFewIntervals {
+                used: rows.len(),
+                intervals: d.intervals,
+                saturated: d.saturated,
+                empty: d.empty,
+            });
+        }
+        let design: Vec<Vec<f64>> = rows.iter().map(|r: &Row| r.throughput.clone()).collect();
+        if classes.len() > 1 {
+            d.condition_number = Some(crate::numeric::condition_number(&design));
+        }
+        Ok((
+            Self {
+                classes,
+                servers,
+                discipline: Discipline::default(),
+                rows,
+                runs: spans,
+                hot: hot::HotCache::default(),
+            },
+            d,
+        ))
+    }
+
+    /// Keeps only the last `n` rows (and the runs they belong to).
+    pub fn keep_last(&mut self, n: usize) {
+        let skip = self.rows.len().saturating_sub(n);
+        self.rows.drain(..skip);
+        self.runs = self
+            .runs
+            .iter()
+            .filter(|r| r.rows.end > skip)
+            .map(|r| RunSpan {
+                name: r.name.clone(),
+                rows: r.rows.start.saturating_sub(skip)..r.rows.end - skip,
+            })
+            .collect();
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// Completion-weighted mean response time of each class over `rows`
+    /// (the scale that relative errors are taken against: dividing by each
+    /// interval's own noisy mean would bias fits low, E\[1/R\] > 1/E\[R\]).
+    pub fn mean_response(&self, rows: &[usize]) -> Vec<f64> {
+        (0..self.n_classes())
+            .map(|r| {
+                let (mut s, mut w) = (0.0, 0.0);
+                for &i in rows {
+                    if let Some(rt) = self.rows[i].response[r] {
+                        s += rt * self.rows[i].completions[r] as f64;
+                        w += self.rows[i].completions[r] as f64;
+                    }
+                }
+                if w > 0.0 { s / w } else { f64::NAN }
+            })
+            .collect()
+    }
+
+    /// The observed-state response equation of class `r` in row `i`, for
+    /// an FCFS resource: the request's own service (a_r += 1), the
+    /// residual service of the request in service when all servers are
+    /// busy (probability C(c, cU), a server frees after D/c; the class in
+    /// service taken in proportion to the classes present), and the
+    /// requests waiting ahead (class s's share of the number waiting,
+    /// max(0, N − c·U), each D_s/c). Exact in expectation for M/M/c (for
+    /// one server, E[R | N found] = D_r + Σ_s D_s·N_s); linear in the
+    /// observed queue, so it does not blow up near saturation as f(U)
+    /// does. For processor sharing, the class's own demand slowed down by
+    /// the sharing: (1 + N found)/c, or, with the time average, N / (c·U)
+    /// (Little's law when every class is slowed alike).
+    ///
+    /// Where the trace tells it ([`Row::arrived`]), both sides are over
+    /// the requests that arrived in the row, with the queue they found;
+    /// else the completions' mean response time against the row's
+    /// time-average population, which mis-splits the demands when the
+    /// load or the mix changes within the interval. `None` when no
+    /// request of the class is measured in the row.
+    pub fn response_equation(&self, i: usize, r: usize) -> Option<ResponseEquation> {
+        let mut coefficients = vec![0.0; self.n_classes()];
+        let (response, requests) = self.response_equation_into(i, r, &mut coefficients)?;
+        Some(ResponseEquation {
+            coefficients,
+            response,
+            requests,
+        })
+    }
+
+    /// [`Observations::response_equation`] with the coefficients written
+    /// into `a` (one per class), for the filters' per-row loop: (measured
+    /// mean response time, requests).
+    pub fn response_equation_into(&self, i: usize, r: usize, a: &mut [f64]) -> Option<(f64, u64)> {
+        match self.hot().and_then(|h| h.response_equation(i, r, a)) {
+            Some(cached) => cached,
+            None => self.compute_response_equation(i, r, a),
+        }
+    }
+
+    /// The flat copies of the rows' hot numbers (see `hot.rs`); `None`
+    /// when the observations changed since they were taken.
+    pub(in crate::estimate) fn hot(&self) -> Option<&hot::Hot> {
+        self.hot.get(self)
+    }
+
+    /// [`Observations::response_equation_into`] computed from the row.
+    pub(in crate::estimate) fn compute_response_equation(
+        &self,
+        i: usize,
+        r: usize,
+        a: &mut [f64],
+    ) -> Option<(f64, u64)> {
+        let row = &self.rows[i];
+        let arrived = row.arrived.get(r).and_then(Option::as_ref);
+        let (queue, response, requests) = match arrived {
+            Some(a) => (&a.found, a.mean_response_s, a.count),
+            None => (&row.in_system, row.response[r]?, row.completions[r]),
+        };
+        if response <= 0.0 {
+            return None;
+        }
+        self.coefficients(row, r, queue, arrived.is_some(), a);
+        Some((response, requests))
+    }
+
+    /// [`Observations::response_equation`]'s coefficients for `queue`
+    /// (found on arrival, or the time average), written into `a`.
+    fn coefficients(&self, row: &Row, r: usize, queue: &[f64], found: bool, a: &mut [f64]) {
+        let c = self.servers as f64;
+        let n_total: f64 = queue.iter().sum();
+        a.fill(0.0);
+        if self.discipline == Discipline::Ps {
+            a[r] = if found {
+                ((1.0 + n_total) / c).max(1.0)
+            } else if row.utilization > 0.0 {
+                (n_total / (c * row.utilization)).max(1.0)
+            } else {
+                1.0
+            };
+            return;
+        }
+        if n_total > 0.0 {
+            let waiting = (n_total - c * row.utilization).max(0.0);
+            let busy_all =
+                crate::numeric::erlang_c(self.servers, (c * row.utilization).min(c * 0.999_999));
+            for (a, n) in a.iter_mut().zip(queue) {
+                *a = (waiting + busy_all) * n / n_total / c;
+            }
+        }
+        a[r] += 1.0;
+    }
+
+    /// Steady-state mean response time of class `r` in row `i` from
+    /// demands `d`, given the M/M/c factor `f` = R/D at the row's load
+    /// ([`crate::numeric::response_factor`]). Processor sharing slows
+    /// every class by f; first come, first served makes every class wait
+    /// (f − 1)·D̄ for the work ahead, D̄ = Σ X·D² / Σ X·D the mean demand
+    /// of that work (for one server the Pollaczek–Khinchine wait
+    /// Σ λ·D² / (1 − U) of exponential service; exact for equal demands
+    /// on c servers).
+    pub fn predicted_response(&self, i: usize, r: usize, d: &[f64], f: f64) -> f64 {
+        self.discipline.response(&self.rows[i].throughput, r, d, f)
+    }
+
+    /// Predicted utilization of row `i` from demands `d`: Σ X·D / c.
+    pub fn predicted_utilization(&self, i: usize, d: &[f64]) -> f64 {
+        self.rows[i]
+            .throughput
+            .iter()
+            .zip(d)
+            .map(|(x, d)| x * d)
+            .sum::<f64>()
+            / self.servers as f64
+    }
+}
+
+/// The usable rows of one table for the balanced `resources`, appended to
+/// `rows` with class `c` of the table at `map[c]` of `n_classes`;
+/// `d` counts what was left out.
+fn rows_of(
+    table: &IntervalTable,
+    resources: &[&str],
+    keep_saturated: bool,
+    d: &mut Diagnostics,
+    rows: &mut Vec<Row>,
+    map: &[usize],
+    n_classes: usize,
+) -> Result<(), EstimateError> {
+    let idx = resources
+        .iter()
+        .map(|resource| {
+            table
+                .resource_index(resource)
+                .map_err(|_| EstimateError::UnknownResource {
+                    name: resource.to_string(),
+                    known: table.resources.clone(),
+                })
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
+    let k = idx.len() as f64;
+    d.intervals += table.intervals.len();
+    for iv in &table.intervals {
+        let Some(us) = idx
+            .iter()
+            .map(|&r| iv.utilization[r])
+            .collect::<Option<Vec<f64>>>()
+        else {
+            d.empty += 1;
+            continue;
+        };
+        let u = us.iter().sum::<f64>() / k;
+        let busiest = us.iter().copied().fold(0.0, f64::max);
+        let done: u64 = iv.classes.iter().map(|c| c.completions).sum();
+        if done == 0 {
+            d.empty += 1;
+            continue;
+        }
+        if busiest >= crate::trace::SATURATION && !keep_saturated {
+            d.saturated += 1;
+            continue;
+        }
+        let mut row = Row {
+            length: iv.end - iv.start,
+            throughput: vec![0.0; n_classes],
+            response: vec![None; n_classes],
+            completions: vec![0; n_classes],
+            utilization: u,
+            in_system: vec![0.0; n_classes],
+            arrived: vec![None; n_classes],
+        };
+        for (c, cs) in iv.classes.iter().enumerate() {
+            let to = map[c];
+            row.throughput[to] = cs.throughput / k;
+            row.response[to] = cs.mean_response_s;
+            row.completions[to] = cs.completions;
+            row.in_system[to] = cs.mean_in_system / k;
+            row.arrived[to] = iv.arrived.get(c).cloned().flatten().map(|a| {
+                let mut found = vec![0.0; n_classes];
+                for (s, n) in a.found.iter().enumerate() {
+                    found[map[s]] = n / k;
+                }
+                Arrivals { found, ..a }
+            });
+        }
+        rows.push(row);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One row at 2 and 8 requests/s of classes with demands 0.05 and
+    /// 0.02 s on one server (U = 0.26), responses `r`, queue `n`.
+    fn one_row(r: [f64; 2], n: [f64; 2], arrived: Vec<Option<Arrivals>>) -> Observations {
+        let row = Row {
+            length: 100.0,
+            throughput: vec![2.0, 8.0],
+            response: r.iter().map(|v| Some(*v)).collect(),
+            completions: vec![200, 800],
+            utilization: 0.26,
+            in_system: n.to_vec(),
+            arrived,
+        };
+        Observations::new(vec!["a".into(), "b".into()], 1, vec![row])
+    }
+
+    #[test]
+    fn steady_state_responses_split_by_the_discipline() {
+        let mut obs = one_row([0.0, 0.0], [0.0, 0.0], Vec::new());
+        let d = [0.05, 0.02];
+        let f = crate::numeric::response_factor(0.26, 1);
+        // FCFS: the Pollaczek–Khinchine wait of exponential service,
+        // Σ λ·D² / (1 − U), the same for both classes.
+        let wait = (2.0 * 0.05 * 0.05 + 8.0 * 0.02 * 0.02) / 0.74;
+        for (r, want) in [(0, 0.05 + wait), (1, 0.02 + wait)] {
+            assert!((obs.predicted_response(0, r, &d, f) - want).abs() < 1e-12);
+        }
+        // PS: both slowed by 1 / (1 − U).
+        obs.discipline = Discipline::Ps;
+        for (r, want) in [(0, 0.05 / 0.74), (1, 0.02 / 0.74)] {
+            assert!((obs.predicted_response(0, r, &d, f) - want).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn the_response_equation_reads_what_arrivals_found_where_the_trace_tells_it() {
+        let found = Arrivals {
+            count: 50,
+            mean_response_s: 0.09,
+            found: vec![0.5, 1.5],
+        };
+        let obs = one_row([0.08, 0.04], [0.3, 0.6], vec![Some(found), None]);
+        // Class a: its arrivals' own response and queue; one server, so
+        // D_a + 0.5·D_a + 1.5·D_b.
+        let eq = obs.response_equation(0, 0).unwrap();
+        assert_eq!(eq.response, 0.09);
+        assert_eq!(eq.requests, 50);
+        for (got, want) in eq.coefficients.iter().zip([1.5, 1.5]) {
+            assert!((got - want).abs() < 1e-12, "{:?}", eq.coefficients);
+        }
+        // Class b: no arrivals recorded; the completions against the time
+        // average (N = 0.9 ≥ U, so the waiting share is the whole queue).
+        let eq = obs.response_equation(0, 1).unwrap();
+        assert_eq!((eq.response, eq.requests), (0.04, 800));
+        for (got, want) in eq.coefficients.iter().zip([0.3, 1.6]) {
+            assert!((got - want).abs() < 1e-12, "{:?}", eq.coefficients);
+        }
+        // Processor sharing: only the own demand, slowed by 1 + N found.
+        let mut ps = obs.clone();
+        ps.discipline = Discipline::Ps;
+        let eq = ps.response_equation(0, 0).unwrap();
+        assert_eq!(eq.coefficients, vec![3.0, 0.0]);
+        // The same observations changed in place after their equations
+        // were cached: the cache no longer answers.
+        let mut changed = obs;
+        assert!(changed.hot().is_some());
+        changed.discipline = Discipline::Ps;
+        assert!(changed.hot().is_none());
+        let eq = changed.response_equation(0, 0).unwrap();
+        assert_eq!(eq.coefficients, vec![3.0, 0.0]);
+    }
+}
