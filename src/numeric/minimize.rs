@@ -53,19 +53,7 @@ pub fn least_squares_positive(
     }
     let mut lambda = 1e-3;
     for _ in 0..max_iters {
-        // J'J and J'r from forward differences, one column at a time,
-        // summed as they come (J itself, m × k, is never stored).
-        for (j, col) in columns.iter_mut().enumerate() {
-            let h = 1e-7 * theta[j].abs().max(1.0);
-            let mut t = theta.clone();
-            t[j] += h;
-            eval(&t, &mut shifted);
-            for ((c, s), r) in col.iter_mut().zip(&shifted).zip(&r) {
-                *c = (s - r) / h;
-            }
-        }
-        let jtj = DMatrix::from_fn(k, k, |a, b| dot(&columns[a], &columns[b]));
-        let jtr = DVector::from_fn(k, |a, _| dot(&columns[a], &r));
+        let (jtj, jtr) = normal_equations(&eval, &theta, &r, &mut columns, &mut shifted);
         let mut accepted = false;
         for _ in 0..30 {
             let mut a = jtj.clone();
@@ -113,6 +101,32 @@ pub fn least_squares_positive(
     } else {
         Err(FitError::NoFiniteSolution)
     }
+}
+
+/// J'J and J'r of the residuals `r` at `theta` (`eval` fills its second
+/// argument with the residuals at its first), J by forward differences,
+/// one column at a time into `columns` (`shifted` holds a column's
+/// residuals): J itself, m × k, is never stored.
+fn normal_equations(
+    eval: &impl Fn(&[f64], &mut [f64]) -> f64,
+    theta: &[f64],
+    r: &[f64],
+    columns: &mut [Vec<f64>],
+    shifted: &mut [f64],
+) -> (DMatrix<f64>, DVector<f64>) {
+    let k = theta.len();
+    for (j, col) in columns.iter_mut().enumerate() {
+        let h = 1e-7 * theta[j].abs().max(1.0);
+        let mut t = theta.to_vec();
+        t[j] += h;
+        eval(&t, shifted);
+        for ((c, s), r) in col.iter_mut().zip(shifted.iter()).zip(r) {
+            *c = (s - r) / h;
+        }
+    }
+    let jtj = DMatrix::from_fn(k, k, |a, b| dot(&columns[a], &columns[b]));
+    let jtr = DVector::from_fn(k, |a, _| dot(&columns[a], r));
+    (jtj, jtr)
 }
 
 #[cfg(test)]
