@@ -7,6 +7,8 @@
 #   scripts/seeds.sh                  all of them, 20 seed sets
 #   scripts/seeds.sh 5 '^qpn::'       5 seed sets, the tests matching a regex
 #   scripts/seeds.sh 20 '' 'qpme|one_class'   all but those matching the second
+# Part of the slow tier (scripts/slow-tests.sh); the ignored tests in the
+# list run too.
 # Logs: seeds.out/<k>.log; the tally on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +50,7 @@ integration=(
   estimate::three_runs_with_different_mixes_separate_the_classes_within_5_percent
   estimate::several_runs_on_the_command_line_and_draws_that_are_the_bootstrap
   estimate::a_constant_mix_flags_the_classes_and_reports_the_mix_weighted_mean
+  estimate::intervals_cover_the_truth_in_at_least_three_quarters_of_50_seeds
   estimate::ninety_five_percent_intervals_cover_the_truth_in_at_least_90_percent_of_seeds
   estimate::two_class_intervals_cover_the_truth_in_at_least_90_percent_of_seeds
   estimate::background_load_is_detected_and_the_methods_it_fools_are_not_recommended
@@ -80,7 +83,7 @@ mkdir -p seeds.out
 cargo test --no-run --lib --test integration -q 2> /dev/null
 for k in $(seq 1 "$n"); do
   {
-    [ ${#its[@]} -eq 0 ] || DEMANDSIM_TEST_SEED=$k cargo test --test integration -- --exact "${its[@]}" 2>&1 || true
+    [ ${#its[@]} -eq 0 ] || DEMANDSIM_TEST_SEED=$k cargo test --test integration -- --include-ignored --exact "${its[@]}" 2>&1 || true
     [ ${#units[@]} -eq 0 ] || DEMANDSIM_TEST_SEED=$k cargo test --lib -- "${units[@]}" 2>&1 || true
   } > "seeds.out/$k.log"
   echo "seed set $k: $(grep -c '^test .* FAILED$' "seeds.out/$k.log" || true) failed" >&2

@@ -943,16 +943,45 @@ fn coverage(scenarios: &[Scenario], seeds: u64) -> Vec<Coverage> {
     hits
 }
 
+/// One class on one server at U 0.5.
+fn one_server() -> Scenario {
+    (
+        "1 class, 1 server, U 0.5",
+        ONE_CLASS.into(),
+        vec![("rate", 5.0), ("demand", 0.1)],
+        1,
+        Discipline::Fcfs,
+    )
+}
+
+/// Two classes whose mix switches, on a processor-sharing server.
+fn two_classes_ps() -> Scenario {
+    let ps = TWO_CLASSES_UNEQUAL.replace("queue: fcfs", "queue: ps");
+    ("2 classes, PS", ps, vec![], 1, Discipline::Ps)
+}
+
+/// The fast tier's check of the intervals (the 200-seed tables below are
+/// the slow tier's): 50 seeds of one class on one server and of two
+/// classes on a processor-sharing server, each method's interval holding
+/// the truth in at least 38 (every method but rta's, which is biased by
+/// design). An interval that holds it in 92 % of seeds (the worst cell
+/// over 200 seeds, README) misses 13 or more of 50 with probability 1e-4.
+/// Intervals half as wide as they are fail here: tried, 20 of the 21 cells
+/// held the truth in 30–37 of 50 seeds (one in 39).
 #[test]
+fn intervals_cover_the_truth_in_at_least_three_quarters_of_50_seeds() {
+    for h in coverage(&[one_server(), two_classes_ps()], 50) {
+        if !h.key.ends_with(" rta") {
+            assert!(h.share() >= 0.75, "{}: {}/{}", h.key, h.covered, h.runs);
+        }
+    }
+}
+
+#[test]
+#[ignore = "slow tier (scripts/slow-tests.sh): 400 traces; the fast tier checks 50 seeds"]
 fn ninety_five_percent_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
     let scenarios: Vec<Scenario> = vec![
-        (
-            "1 class, 1 server, U 0.5",
-            ONE_CLASS.into(),
-            vec![("rate", 5.0), ("demand", 0.1)],
-            1,
-            Discipline::Fcfs,
-        ),
+        one_server(),
         (
             "1 class, 4 servers, U 0.6",
             ONE_CLASS.into(),
@@ -983,8 +1012,8 @@ fn ninety_five_percent_intervals_cover_the_truth_in_at_least_90_percent_of_seeds
 /// on PS, where the split does not depend on the wait, they cover). Their
 /// bias is held to 3 % instead.
 #[test]
+#[ignore = "slow tier (scripts/slow-tests.sh): 400 traces; the fast tier checks 50 seeds"]
 fn two_class_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
-    let ps = TWO_CLASSES_UNEQUAL.replace("queue: fcfs", "queue: ps");
     let scenarios: Vec<Scenario> = vec![
         (
             "2 classes, FCFS",
@@ -993,7 +1022,7 @@ fn two_class_intervals_cover_the_truth_in_at_least_90_percent_of_seeds() {
             1,
             Discipline::Fcfs,
         ),
-        ("2 classes, PS", ps, vec![], 1, Discipline::Ps),
+        two_classes_ps(),
     ];
     for h in coverage(&scenarios, 200) {
         let steady_state = h.key.starts_with("2 classes, FCFS")
