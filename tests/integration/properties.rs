@@ -9,6 +9,21 @@ use demandsim::trace::{
     Aggregator, RequestReader, UtilSample, UtilSeries, UtilizationReader, decompress,
 };
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+/// `cases` cases; a failing case's seed is kept in
+/// `tests/proptest-regressions/properties.txt` (proptest's default place for
+/// this file, named here so that it stays so), which is committed: every
+/// run tries the seeds in it first.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
 
 fn parse_everything(bytes: &[u8]) {
     let mut req = |_: RequestRow<'_>| Ok(());
@@ -41,7 +56,7 @@ fn parse_everything(bytes: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(config(2000))]
 
     #[test]
     fn parsers_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
@@ -96,7 +111,7 @@ fn scaled_run(k: f64, seed: u64) -> demandsim::qpn::SimReport {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(config(24))]
 
     /// Any power of two k (so every time scales exactly in floating point)
     /// and any seed: means, CIs and the measured time scale by k to
@@ -211,7 +226,7 @@ fn same(a: &[(String, f64)], b: &[(String, f64)]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+    #![proptest_config(config(8))]
 
     /// Rows shuffled at random within blocks of under 96 (about 0.8 s
     /// apart: blocks span under 80 s, inside the replay's 120 s horizon)
@@ -299,7 +314,7 @@ fn closed_ring(kinds: &[(usize, u32, f64)], clients: u32, pool: u32) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(config(32))]
 
     #[test]
     fn closed_nets_conserve_tokens(
@@ -356,7 +371,7 @@ probes:
 ";
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(config(32))]
 
     /// No method reports a demand outside its own interval, whatever the
     /// trace (one or two classes, any load, noisy utilization, 5 to 40
