@@ -9,6 +9,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::bootstrap::Percentile;
 use super::error::EstimateError;
 use super::identify::Identifiability;
+use super::methods::Method;
 use super::observations::Observations;
 use super::outcome::{Estimate, MIX};
 use crate::numeric::response_factor;
@@ -54,6 +55,26 @@ pub(super) fn errors(obs: &Observations, d: &[f64], rows: &[usize]) -> (Option<f
         }
     }
     ((rtw > 0.0).then(|| rt / rtw), (utn > 0.0).then(|| ut / utn))
+}
+
+/// Every method that ran, in order, with its fits.
+pub(super) struct Fits {
+    pub methods: Vec<Method>,
+    pub runs: Vec<MethodRun>,
+}
+
+impl Fits {
+    /// Method `m`'s fits (it must have run).
+    pub fn of(&self, m: Method) -> &MethodRun {
+        let i = self.methods.iter().position(|x| *x == m);
+        &self.runs[i.expect("every method asked for ran")]
+    }
+
+    /// The fits of the method with id `id`, if it ran.
+    pub fn by_id(&self, id: &str) -> Option<&MethodRun> {
+        let i = self.methods.iter().position(|m| m.id() == id)?;
+        Some(&self.runs[i])
+    }
 }
 
 /// A method's fits: on all rows, on each fold's training rows and on each

@@ -9,14 +9,14 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::bootstrap::{ONE_STEP_FROM, Percentile, Resamples, joint_draws};
-use super::crossval::{MethodRun, Scorer, folds};
+use super::crossval::{Fits, MethodRun, Scorer, folds};
 use super::identify::identify;
 use super::load;
 use super::methods::Method;
 use super::observations::{Diagnostics, Observations};
 use super::outcome::{Report, RunSummary};
 use super::trust::{self, Evidence};
-use super::verdicts::{Judged, advice, combined_rows, judge};
+use super::verdicts::{advice, combined_rows, judge};
 
 /// Estimation settings.
 #[derive(Debug, Clone)]
@@ -96,8 +96,7 @@ pub fn estimate(
         widen: boot.widening(cfg.confidence, obs.n_classes()),
     };
     let scorer = Scorer::new(obs, &fold_of, k, ident.clone(), percentile);
-    let methods = cfg.with_combined();
-    let runs = run_methods(obs, cfg, &methods, &fold_of, k, &boot);
+    let fits = run_methods(obs, cfg, &fold_of, k, &boot);
     let background = trust::background(obs);
     let discipline_fit = trust::discipline_fit(obs);
     let per_run = if obs.runs.len() > 1 {
@@ -109,23 +108,12 @@ pub fn estimate(
         background: background.as_ref(),
         discipline: discipline_fit.as_ref(),
     };
-    let judged = judge(
-        &cfg.methods,
-        cfg.intercept,
-        &methods,
-        &runs,
-        &scorer,
-        evidence,
-    );
+    let judged = judge(&cfg.methods, cfg.intercept, &fits, &scorer, evidence);
     let recommended = judged.recommended();
-    let verdicts = judged.verdicts(&cfg.methods, &methods, &runs, recommended.as_deref());
-    let Judged {
-        mut estimates,
-        mut failures,
-        ..
-    } = judged;
+    let verdicts = judged.verdicts(&cfg.methods, &fits, recommended.as_deref());
+    let (mut estimates, mut failures) = (judged.estimates, judged.failures);
     if !cfg.combine.is_empty() {
-        match combined_rows(&cfg.combine, &methods, &runs, &scorer) {
+        match combined_rows(&cfg.combine, &fits, &scorer) {
             Some(rows) => estimates.extend(rows),
             None => failures.push("combined: a combined method failed".into()),
         }
@@ -134,7 +122,7 @@ pub fn estimate(
         true => (load::fit(obs, &per_run), Vec::new()),
         false => (Vec::new(), load::heterogeneous(obs, &per_run)),
     };
-    let (draws_method, draws) = draws(obs, cfg, &methods, &runs, recommended.as_deref(), &scorer);
+    let (draws_method, draws) = draws(obs, cfg, &fits, recommended.as_deref(), &scorer);
     Report {
         resource: resource.to_string(),
         servers: obs.servers,
@@ -166,8 +154,7 @@ pub fn estimate(
 fn draws(
     obs: &Observations,
     cfg: &Config,
-    methods: &[Method],
-    runs: &[MethodRun],
+    fits: &Fits,
     recommended: Option<&str>,
     scorer: &Scorer<'_>,
 ) -> (Option<String>, Vec<std::collections::BTreeMap<String, f64>>) {
@@ -178,14 +165,14 @@ fn draws(
         .filter(|_| cfg.draws > 0);
     let draws = draws_method
         .as_ref()
-        .and_then(|id| methods.iter().position(|m| m.id() == id))
-        .and_then(|i| {
-            let point = runs[i].full.as_ref().ok()?;
+        .and_then(|id| fits.by_id(id))
+        .and_then(|run| {
+            let point = run.full.as_ref().ok()?;
             let widen = scorer.percentile.widen;
             Some(joint_draws(
                 &obs.classes,
                 point,
-                &runs[i].draws,
+                &run.draws,
                 cfg.draws,
                 widen,
             ))
@@ -194,22 +181,23 @@ fn draws(
     (draws_method, draws)
 }
 
-/// Every method on all rows, on each fold's training rows, and on each
-/// bootstrap resample, methods in parallel.
+/// Every method (the chosen ones, then those only combined) on all rows,
+/// on each fold's training rows, and on each bootstrap resample, methods
+/// in parallel.
 fn run_methods(
     obs: &Observations,
     cfg: &Config,
-    methods: &[Method],
     fold_of: &[usize],
     k: usize,
     boot: &Resamples,
-) -> Vec<MethodRun> {
+) -> Fits {
+    let methods = cfg.with_combined();
     let n = obs.rows.len();
     let all: Vec<usize> = (0..n).collect();
     let train: Vec<Vec<usize>> = (0..k)
         .map(|f| (0..n).filter(|&i| fold_of[i] != f).collect())
         .collect();
-    methods
+    let runs = methods
         .par_iter()
         .map(|m| {
             let est = m.estimator(cfg.intercept);
@@ -241,7 +229,8 @@ fn run_methods(
                 full: full.map_err(|e| m.failed(e)),
             }
         })
-        .collect()
+        .collect();
+    Fits { methods, runs }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! the advice when the classes cannot be told apart, and
 //! `combined(a+b…)`, the average of several methods.
 
-use super::crossval::{MethodRun, Scorer};
+use super::crossval::{Fits, MethodRun, Scorer};
 use super::identify::Identifiability;
 use super::methods::Method;
 use super::observations::Observations;
@@ -24,14 +24,13 @@ pub(super) struct Judged {
     distrusted: Vec<(String, String)>,
 }
 
-/// What the runs of the `chosen` methods (among `methods`, with their
-/// `runs`) say, scored by `scorer` and judged on the `evidence`
-/// (`intercept`: the utilization regression has a background term).
+/// What the `chosen` methods' `fits` say, scored by `scorer` and judged on
+/// the `evidence` (`intercept`: the utilization regression has a
+/// background term).
 pub(super) fn judge(
     chosen: &[Method],
     intercept: bool,
-    methods: &[Method],
-    runs: &[MethodRun],
+    fits: &Fits,
     scorer: &Scorer<'_>,
     evidence: Evidence<'_>,
 ) -> Judged {
@@ -41,7 +40,7 @@ pub(super) fn judge(
         scored: Vec::new(),
         distrusted: Vec::new(),
     };
-    for (m, run) in methods.iter().zip(runs) {
+    for (m, run) in fits.methods.iter().zip(&fits.runs) {
         if !chosen.contains(m) {
             continue;
         }
@@ -86,8 +85,7 @@ impl Judged {
     pub fn verdicts(
         &self,
         chosen: &[Method],
-        methods: &[Method],
-        runs: &[MethodRun],
+        fits: &Fits,
         recommended: Option<&str>,
     ) -> Vec<Verdict> {
         let (scored, distrusted) = (&self.scored, &self.distrusted);
@@ -96,7 +94,7 @@ impl Judged {
             .iter()
             .map(|m| {
                 let id = m.id();
-                let run = &runs[methods.iter().position(|x| x == m).expect("run")];
+                let run = fits.of(*m);
                 let score = scored.iter().find(|s| s.0 == id).map(|s| s.1);
                 let reason = match (&run.full, distrusted.iter().find(|d| d.0 == id), score, best) {
                     (Err(e), _, _, _) => format!("failed: {e}"),
@@ -127,14 +125,10 @@ impl Judged {
 /// `None` when one of them failed.
 pub(super) fn combined_rows(
     combine: &[Method],
-    methods: &[Method],
-    runs: &[MethodRun],
+    fits: &Fits,
     scorer: &Scorer<'_>,
 ) -> Option<Vec<Estimate>> {
-    let parts: Vec<&MethodRun> = combine
-        .iter()
-        .map(|m| &runs[methods.iter().position(|x| x == m).expect("run")])
-        .collect();
+    let parts: Vec<&MethodRun> = combine.iter().map(|m| fits.of(*m)).collect();
     let run = combined(&parts, scorer.obs.n_classes())?;
     let ids: Vec<&str> = combine.iter().map(|m| m.id()).collect();
     let name = format!("combined({})", ids.join("+"));
