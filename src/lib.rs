@@ -14,9 +14,8 @@
 //!    [`trace::Aggregator`]; [`import`] reads what load testers and monitors
 //!    write, one importer per format (the list is [`import::ALL`]).
 //! 2. **Estimation.** [`estimate`] turns an interval table into
-//!    [`estimate::Observations`] and runs the eight estimators (service
-//!    demand law, response-time approximation, utilization and
-//!    response-time regression, two Kalman filters, RORT, RORTU) with
+//!    [`estimate::Observations`] and runs the estimators, one file each,
+//!    declared once in a table (the list is [`estimate::Method::ALL`]), with
 //!    cross-validation and bootstrap CIs: [`estimate::estimate`].
 //! 3. **Simulation and analysis.** [`model::Template`] parses a YAML model
 //!    (see `models/`; per-class structure written once over its class sets,

@@ -317,35 +317,8 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
     };
     let paths = |f: &Option<OneOrMany>| f.as_ref().map(OneOrMany::paths).unwrap_or_default();
     let (requests, utilization) = (paths(&e.requests), paths(&e.utilization));
-    let has_estimate_param = e
-        .params
-        .values()
-        .any(|p| matches!(p, ParamSpec::Estimate { .. }));
-    let estimate = match &e.estimate {
-        Some(s) => Some(estimate_spec(name, s)?),
-        None if has_estimate_param || workload.is_some() => Some(EstimateSpec::default()),
-        None => None,
-    };
-    let estimate_from: Vec<RunFiles> = e
-        .estimate_from
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, r)| RunFiles {
-            name: r.name.clone().unwrap_or_else(|| format!("run {}", i + 1)),
-            requests: r.requests.paths(),
-            utilization: r.utilization.paths(),
-        })
-        .collect();
-    if estimate.is_some()
-        && estimate_from.is_empty()
-        && (requests.is_empty() || utilization.is_empty())
-    {
-        return Err(invalid(
-            name,
-            "estimation needs `requests` and `utilization` traces",
-        ));
-    }
+    let (estimate, estimate_from) =
+        estimation(name, e, workload.is_some(), &requests, &utilization)?;
     let params = params(name, e, !requests.is_empty())?;
     if let Some(ParamSource::Estimate {
         pick: Pick::Combined,
@@ -393,6 +366,48 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         probe: e.probe.clone(),
         workload,
     })
+}
+
+/// The experiment's estimation settings and the runs it estimates from
+/// (its own traces when none are named); an estimate parameter or a
+/// behaviour workload asks for the default settings.
+fn estimation(
+    name: &str,
+    e: &ExpSpec,
+    behavior: bool,
+    requests: &[PathBuf],
+    utilization: &[PathBuf],
+) -> Result<(Option<EstimateSpec>, Vec<RunFiles>), StudyFileError> {
+    let has_estimate_param = e
+        .params
+        .values()
+        .any(|p| matches!(p, ParamSpec::Estimate { .. }));
+    let estimate = match &e.estimate {
+        Some(s) => Some(estimate_spec(name, s)?),
+        None if has_estimate_param || behavior => Some(EstimateSpec::default()),
+        None => None,
+    };
+    let estimate_from: Vec<RunFiles> = e
+        .estimate_from
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, r)| RunFiles {
+            name: r.name.clone().unwrap_or_else(|| format!("run {}", i + 1)),
+            requests: r.requests.paths(),
+            utilization: r.utilization.paths(),
+        })
+        .collect();
+    if estimate.is_some()
+        && estimate_from.is_empty()
+        && (requests.is_empty() || utilization.is_empty())
+    {
+        return Err(invalid(
+            name,
+            "estimation needs `requests` and `utilization` traces",
+        ));
+    }
+    Ok((estimate, estimate_from))
 }
 
 fn pick(name: &str, s: &str, what: &str) -> Result<Pick, StudyFileError> {

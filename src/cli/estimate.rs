@@ -103,6 +103,35 @@ fn methods(ids: &[String], flag: &str) -> Result<Vec<Method>> {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    let mut cfg = config(&a)?;
+    super::simulate::set_threads(a.threads)?;
+    let (obs, diag, resource, width) = observations(&a)?;
+    cfg.seed = super::simulate::seed_or_draw(a.seed);
+    let report = estimate(&obs, diag, &cfg, &resource, width);
+    for f in &report.failures {
+        log::warn!("{f}");
+    }
+    if !report.drifting.is_empty() && a.out.format != Format::Table {
+        log::warn!(
+            "the runs' demands of {} differ by more than their errors allow: the demand may depend on load (--load-dependence fits it)",
+            report.drifting.join(", ")
+        );
+    }
+    let mut out = a.out.create()?;
+    match a.out.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_csv(&mut out, &report)?,
+        Format::Table => write!(out, "{}", render(&report, a.explain))?,
+    }
+    out.commit()
+}
+
+/// The command line checked and turned into the estimation's settings
+/// (the seed is drawn later, once the inputs have been read).
+fn config(a: &Args) -> Result<Config> {
     check_one_stdin(a.requests.iter().chain(&a.utilization))?;
     if a.requests.len() != a.utilization.len() {
         return Err(UsageError(format!(
@@ -124,74 +153,54 @@ pub fn run(a: Args) -> Result<()> {
         methods(&a.methods, "--methods")?
     };
     ms.dedup();
-    let combine = methods(&a.combine, "--combine")?;
     let draws_method = match &a.draws_method {
         Some(m) => Some(methods(std::slice::from_ref(m), "--draws-method")?[0]),
         None => None,
     };
-    super::simulate::set_threads(a.threads)?;
-    let (obs, diag, resource, width) = observations(&a)?;
-    let seed = super::simulate::seed_or_draw(a.seed);
-    let cfg = Config {
+    Ok(Config {
         methods: ms,
         folds: a.folds,
-        seed,
+        seed: 0,
         // The draws are bootstrap fits: enough of them.
         bootstrap: a.bootstrap.max(a.draws),
         intercept: a.intercept,
-        combine,
+        combine: methods(&a.combine, "--combine")?,
         confidence: 0.95,
         draws: a.draws,
         load_dependence: a.load_dependence,
         draws_method,
-    };
-    let report = estimate(&obs, diag, &cfg, &resource, width);
-    for f in &report.failures {
-        log::warn!("{f}");
+    })
+}
+
+/// One row per method and class, for machines.
+fn write_csv(out: &mut impl Write, report: &Report) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    w.write_record([
+        "method",
+        "class",
+        "demand_s",
+        "ci_low_s",
+        "ci_high_s",
+        "rel_rt_error",
+        "rel_util_error",
+        "recommended",
+    ])?;
+    for e in &report.estimates {
+        let rec = report.recommended.as_deref() == Some(e.method.as_str());
+        w.write_record([
+            e.method.as_str(),
+            &e.class,
+            &e.demand_s.to_string(),
+            &o(e.ci_low_s),
+            &o(e.ci_high_s),
+            &o(e.rel_rt_error),
+            &o(e.rel_util_error),
+            &rec.to_string(),
+        ])?;
     }
-    if !report.drifting.is_empty() && a.out.format != Format::Table {
-        log::warn!(
-            "the runs' demands of {} differ by more than their errors allow: the demand may depend on load (--load-dependence fits it)",
-            report.drifting.join(", ")
-        );
-    }
-    let mut out = a.out.create()?;
-    match a.out.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-            w.write_record([
-                "method",
-                "class",
-                "demand_s",
-                "ci_low_s",
-                "ci_high_s",
-                "rel_rt_error",
-                "rel_util_error",
-                "recommended",
-            ])?;
-            for e in &report.estimates {
-                let rec = report.recommended.as_deref() == Some(e.method.as_str());
-                w.write_record([
-                    e.method.as_str(),
-                    &e.class,
-                    &e.demand_s.to_string(),
-                    &o(e.ci_low_s),
-                    &o(e.ci_high_s),
-                    &o(e.rel_rt_error),
-                    &o(e.rel_util_error),
-                    &rec.to_string(),
-                ])?;
-            }
-            w.flush()?;
-        }
-        Format::Table => write!(out, "{}", render(&report, a.explain))?,
-    }
-    out.commit()
+    w.flush()?;
+    Ok(())
 }
 
 /// The runs read and aggregated (each on its own) into one resource's
@@ -281,6 +290,16 @@ fn render(r: &Report, explain: bool) -> String {
         t.row(row);
     }
     s.push_str(&t.render());
+    s.push_str(&notes(r));
+    s.push_str(&why(r, explain));
+    s
+}
+
+/// What the table cannot show: classes the design does not separate,
+/// background load, the discipline the classes follow, load dependence,
+/// drift between runs.
+fn notes(r: &Report) -> String {
+    let mut s = String::new();
     if let Some(advice) = &r.advice {
         s.push_str(&format!("\nNot identifiable: {advice}.\n"));
     }
@@ -325,6 +344,13 @@ fn render(r: &Report, explain: bool) -> String {
             r.drifting.join(", ")
         ));
     }
+    s
+}
+
+/// Each method's verdict with `--explain`, else a pointer to it when a
+/// method was not trusted.
+fn why(r: &Report, explain: bool) -> String {
+    let mut s = String::new();
     if explain {
         s.push_str("\nWhy:\n");
         for v in &r.verdicts {

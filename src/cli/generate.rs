@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use demandsim::generate::{GenConfig, GenReport, generate};
-use demandsim::import::RequestRow;
 use demandsim::qpn::{ValidNet, choose_probe};
+use demandsim::trace::RequestRow;
 use demandsim::trace::{Columns, RequestWriter, UtilSample, UtilizationWriter};
 
 use super::UsageError;

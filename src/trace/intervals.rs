@@ -210,7 +210,7 @@ impl Aggregator {
         }
         if self.interval_level > 0 {
             log::warn!(
-                "interval-level input: no percentiles, and the response-time equations (rr, kf-ru, rortu) use each interval's mean number in system, not the queue each request found"
+                "interval-level input: no percentiles, and the methods that fit response times use each interval's mean number in system, not the queue each request found"
             );
         }
         if self.coarse_rows {
