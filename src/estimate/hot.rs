@@ -1,6 +1,7 @@
 //! The per-row numbers the estimators read on every bootstrap resample
 //! (throughputs, utilization and the observed-state response equations),
-//! laid out flat and computed once per [`Observations`].
+//! laid out flat and computed once per `Observations`, which fills them
+//! (this file knows nothing of it: only the layout and the cache slot).
 //!
 //! A [`Row`](super::observations::Row) keeps its per-class numbers in vectors of their
 //! own, so reading one row touches several cache lines; over 50 000
@@ -13,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use super::observations::{Discipline, Observations};
+use super::discipline::Discipline;
 
 /// Response equations are cached up to this many numbers (32 MB); past
 /// it (very many classes) they are computed on each use.
@@ -21,22 +22,11 @@ const MAX_EQUATION_VALUES: usize = 4 << 20;
 
 /// What the cache was computed for.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Key {
-    servers: u32,
-    discipline: Discipline,
-    rows: usize,
-    classes: usize,
-}
-
-impl Key {
-    fn of(obs: &Observations) -> Self {
-        Self {
-            servers: obs.servers,
-            discipline: obs.discipline,
-            rows: obs.rows.len(),
-            classes: obs.n_classes(),
-        }
-    }
+pub(super) struct Key {
+    pub servers: u32,
+    pub discipline: Discipline,
+    pub rows: usize,
+    pub classes: usize,
 }
 
 /// The flat copies.
@@ -59,15 +49,16 @@ pub(super) struct Hot {
 type Equations = (Vec<f64>, Vec<(f64, u64)>);
 
 impl Hot {
-    fn new(obs: &Observations) -> Self {
-        let n = obs.n_classes();
-        let rows = obs.rows.len();
-        let throughput = obs
-            .rows
-            .iter()
-            .flat_map(|r| r.throughput.iter().copied())
-            .collect();
-        let utilization = obs.rows.iter().map(|r| r.utilization).collect();
+    /// The flat copies for `key`: throughputs row after row (`classes` per
+    /// row), utilization per row, and the response equations
+    /// `equation(row, class, coefficients)` gives, when they fit.
+    pub fn new(
+        key: Key,
+        throughput: Vec<f64>,
+        utilization: Vec<f64>,
+        equation: impl Fn(usize, usize, &mut [f64]) -> Option<(f64, u64)>,
+    ) -> Self {
+        let (rows, n) = (key.rows, key.classes);
         let equations = (rows * n * (n + 2) <= MAX_EQUATION_VALUES).then(|| {
             let (mut coefficients, mut sides) =
                 (vec![0.0; rows * n * n], vec![(f64::NAN, 0); rows * n]);
@@ -75,7 +66,7 @@ impl Hot {
                 for r in 0..n {
                     let k = i * n + r;
                     let slot = &mut coefficients[k * n..(k + 1) * n];
-                    if let Some(side) = obs.compute_response_equation(i, r, slot) {
+                    if let Some(side) = equation(i, r, slot) {
                         sides[k] = side;
                     }
                 }
@@ -83,7 +74,7 @@ impl Hot {
             (coefficients, sides)
         });
         Self {
-            key: Key::of(obs),
+            key,
             throughput,
             utilization,
             equations,
@@ -110,17 +101,18 @@ impl Hot {
     }
 }
 
-/// The cache slot in [`Observations`]: not part of its value (a clone
+/// The cache slot in `Observations`: not part of its value (a clone
 /// starts empty, any two compare equal).
 #[derive(Default)]
 pub(super) struct HotCache(OnceLock<Hot>);
 
 impl HotCache {
-    /// The flat copies of `obs`, computed on first use; `None` when `obs`
-    /// changed (servers, discipline, rows or classes) since.
-    pub fn get<'a>(&'a self, obs: &Observations) -> Option<&'a Hot> {
-        let hot = self.0.get_or_init(|| Hot::new(obs));
-        (hot.key == Key::of(obs)).then_some(hot)
+    /// The flat copies, computed by `init` on first use; `None` when what
+    /// they were computed for is not `key` any more (the observations'
+    /// servers, discipline, rows or classes changed since).
+    pub fn get(&self, key: Key, init: impl FnOnce() -> Hot) -> Option<&Hot> {
+        let hot = self.0.get_or_init(init);
+        (hot.key == key).then_some(hot)
     }
 }
 

@@ -18,6 +18,7 @@
 
 mod bootstrap;
 mod crossval;
+mod discipline;
 mod error;
 mod estimator;
 mod hot;
@@ -34,13 +35,14 @@ mod verdicts;
 #[cfg(test)]
 mod testdata;
 
+pub use discipline::Discipline;
 pub use error::EstimateError;
 pub use estimator::{Estimator, Unfit};
 pub use identify::{Identifiability, identify};
 pub use linearized::Linearized;
 pub use load::{LoadDependence, RunDemand};
 pub use methods::{BackgroundUse, Method, Traits};
-pub use observations::{Diagnostics, Discipline, Observations, ResponseEquation, Row, RunSpan};
+pub use observations::{Diagnostics, Observations, ResponseEquation, Row, RunSpan};
 pub use outcome::{Estimate, MIX, Report, RunSummary, Verdict};
 pub use trust::{Background, DisciplineFit};
 pub use validate::{Config, estimate};

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::discipline::Discipline;
 use super::error::EstimateError;
 use super::hot;
 use crate::trace::{Arrivals, IntervalTable};
@@ -47,39 +48,6 @@ pub struct ResponseEquation {
     pub response: f64,
     /// Requests it is the mean of (a weight).
     pub requests: u64,
-}
-
-/// How the resource shares itself among requests: this decides how one
-/// class's response time depends on the others' demands, so every method
-/// that reads response times with more than one class assumes one. With
-/// one class, or equal demands, both give the same equations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Discipline {
-    /// First come, first served (the shipped models' CPU queues): every
-    /// class waits the same time W for the work ahead, R_r = D_r + W.
-    #[default]
-    Fcfs,
-    /// Processor sharing (a time-sliced CPU): every class is slowed down
-    /// by the same factor S, R_r = D_r·S.
-    Ps,
-}
-
-impl Discipline {
-    /// Class `r`'s steady-state mean response time at throughputs `x` and
-    /// demands `d`, given the M/M/c factor `f` (see
-    /// [`Observations::predicted_response`]).
-    pub fn response(self, x: &[f64], r: usize, d: &[f64], f: f64) -> f64 {
-        match self {
-            Discipline::Ps => d[r] * f,
-            Discipline::Fcfs => {
-                let work: f64 = x.iter().zip(d).map(|(x, d)| x * d).sum();
-                let work2: f64 = x.iter().zip(d).map(|(x, d)| x * d * d).sum();
-                let mean = if work > 0.0 { work2 / work } else { d[r] };
-                d[r] + (f - 1.0) * mean
-            }
-        }
-    }
 }
 
 /// The data of one resource.
@@ -338,7 +306,22 @@ impl Observations {
     /// The flat copies of the rows' hot numbers (see `hot.rs`); `None`
     /// when the observations changed since they were taken.
     pub(in crate::estimate) fn hot(&self) -> Option<&hot::Hot> {
-        self.hot.get(self)
+        let key = hot::Key {
+            servers: self.servers,
+            discipline: self.discipline,
+            rows: self.rows.len(),
+            classes: self.n_classes(),
+        };
+        self.hot.get(key, || {
+            let throughput = self.rows.iter().flat_map(|r| r.throughput.iter().copied());
+            let utilization = self.rows.iter().map(|r| r.utilization);
+            hot::Hot::new(
+                key,
+                throughput.collect(),
+                utilization.collect(),
+                |i, r, a| self.compute_response_equation(i, r, a),
+            )
+        })
     }
 
     /// [`Observations::response_equation_into`] computed from the row.

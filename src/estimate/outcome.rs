@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
+use super::discipline::Discipline;
 use super::identify::Identifiability;
 use super::load::{LoadDependence, RunDemand};
-use super::observations::{Diagnostics, Discipline, Observations, RunSpan};
+use super::observations::{Diagnostics, Observations, RunSpan};
 use super::trust::{Background, DisciplineFit};
 
 /// One run of the data, as the fit saw it.

@@ -18,10 +18,11 @@
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
+use super::discipline::Discipline;
 use super::estimator::Estimator;
 use super::methods::Method;
 use super::methods::rr::ResponseTimeRegression;
-use super::observations::{Discipline, Observations, Row};
+use super::observations::{Observations, Row};
 
 /// A cross-validated relative error above this (the prediction off by
 /// more than 2×) means the method failed on these data.

@@ -43,6 +43,7 @@ importers! {
 
 // Read by `prometheus` with its `histogram` switch.
 pub mod prometheus_histogram;
+mod prometheus_matrix;
 
 /// The importer called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Importer> {

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use super::prometheus::{invalid, matrix, parse, sample};
+use super::prometheus_matrix::{invalid, matrix, parse, sample};
 use super::{ClassSummary, IntervalSink, TraceError};
 use crate::trace::{IntervalRecord, Labels};
 

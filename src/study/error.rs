@@ -7,6 +7,10 @@ use crate::model::ModelError;
 use crate::qpn::RunError;
 use crate::trace::TraceError;
 
+/// Why a parameter has no value: the reason in words, for
+/// [`ExperimentError::Param`].
+pub(super) type Why = std::borrow::Cow<'static, str>;
+
 /// An experiment that could not finish.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -104,4 +108,14 @@ pub enum ExperimentError {
         /// What is missing.
         why: String,
     },
+}
+
+impl ExperimentError {
+    /// The experiment's model file could not be parsed or instantiated.
+    pub(super) fn model(e: &super::Experiment, source: ModelError) -> Self {
+        Self::Model {
+            path: e.model.clone(),
+            source,
+        }
+    }
 }

@@ -41,7 +41,7 @@ pub fn run_experiment(
     let (params, estimated, demand_at_load) = params(e, &template, traces.as_ref(), &estimates)?;
     let model = template
         .instantiate(&params, Stability::Reject)
-        .map_err(|source| model_error(e, source))?;
+        .map_err(|source| ExperimentError::model(e, source))?;
     // 4. Simulation and analysis.
     let mut p = predict(e, &model, seed)?;
     p.roles = roles;
@@ -80,11 +80,4 @@ pub fn run_experiment(
         classes: c.classes,
         user_classes: c.user_classes,
     })
-}
-
-pub(super) fn model_error(e: &Experiment, source: crate::model::ModelError) -> ExperimentError {
-    ExperimentError::Model {
-        path: e.model.clone(),
-        source,
-    }
 }

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use super::experiment::model_error;
 use super::params::chosen;
 use super::{Experiment, ExperimentError, Files};
 use crate::behavior::to_qpn::{ColourRole, Demands, ModelOptions, to_qpn};
@@ -57,8 +56,8 @@ pub(super) fn generated_model(
             format!("{name}: a generated model reads no sample file"),
         ))
     };
-    let template =
-        Template::parse(&generated.yaml(), &no_files).map_err(|source| model_error(e, source))?;
+    let template = Template::parse(&generated.yaml(), &no_files)
+        .map_err(|source| ExperimentError::model(e, source))?;
     Ok((template, generated.roles().to_vec()))
 }
 
@@ -67,5 +66,5 @@ pub(super) fn read_model(e: &Experiment, files: &dyn Files) -> Result<Template, 
     let text = files.read_to_string(&e.model)?;
     let dir = e.model.parent().map(Path::to_path_buf).unwrap_or_default();
     let read_file = |name: &str| files.read_to_string(&dir.join(name));
-    Template::parse(&text, &read_file).map_err(|source| model_error(e, source))
+    Template::parse(&text, &read_file).map_err(|source| ExperimentError::model(e, source))
 }

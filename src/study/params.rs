@@ -3,7 +3,7 @@
 //! the traces, or a demand estimate (moved to the experiment's load where
 //! the demands depend on it).
 
-use super::experiment::model_error;
+use super::error::Why;
 use super::traces::Traces;
 use super::{
     ClassAtLoad, Experiment, ExperimentError, LoadAdjustment, Measured, ParamSource, Pick,
@@ -24,10 +24,6 @@ pub(super) type Chosen = (f64, Option<(f64, f64)>);
 
 /// An estimated model parameter: its name and value.
 pub(super) type Estimated = (String, Chosen);
-
-/// Why a parameter has no value: the reason in words, for
-/// [`ExperimentError::Param`].
-pub(super) type Why = std::borrow::Cow<'static, str>;
 
 /// The model's parameter settings, the estimated demand among them, and
 /// how it was moved to the experiment's load.
@@ -288,7 +284,7 @@ pub(super) fn think_time(
     let t = traces.ok_or(ExperimentError::NoTraces)?;
     let values = template
         .resolve(params)
-        .map_err(|source| model_error(e, source))?;
+        .map_err(|source| ExperimentError::model(e, source))?;
     let n = *values.get("clients").ok_or(ExperimentError::NoClients)?;
     let r = t.mean_response(None).unwrap_or(f64::NAN);
     let z = n / t.measured.throughput - r;

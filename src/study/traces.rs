@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::params::Why;
+use super::error::Why;
 use super::{Experiment, ExperimentError, Files, Measured, MeasuredTraces, SeriesPoint};
 use crate::compare::{Accumulator, Summary, mean_only};
 use crate::trace::{IntervalTable, Pipeline, UtilSeries, read_utilization};

@@ -1,0 +1,74 @@
+//! The document both Prometheus importers read: a `query_range` response
+//! (`{status, data: {resultType: "matrix", result: [...]}}`, or a bare
+//! `{resultType, result}`), its series and their `[epoch, "value"]` pairs.
+//! The gauges (`prometheus.rs`) and the latency histograms
+//! (`prometheus_histogram.rs`) build on it.
+
+use std::io::Read;
+
+use super::TraceError;
+
+/// One `[epoch_seconds, "value"]` pair of series `k`.
+pub(super) fn sample(
+    pair: &serde_json::Value,
+    k: usize,
+    j: usize,
+) -> Result<(f64, f64), TraceError> {
+    let (Some(t), Some(raw)) = (pair[0].as_f64(), pair[1].as_str()) else {
+        return Err(invalid(format!(
+            "series {k}, sample {j}: expected [epoch_seconds, \"value\"], found {pair}"
+        )));
+    };
+    let v = raw.parse::<f64>().map_err(|_| {
+        invalid(format!(
+            "series {k}, sample {j}: value {raw:?} is not a number"
+        ))
+    })?;
+    Ok((t, v))
+}
+
+/// The JSON of a query_range response.
+pub(super) fn parse<R: Read>(input: R) -> Result<serde_json::Value, TraceError> {
+    serde_json::from_reader(input).map_err(|e| TraceError::Malformed {
+        line: e.line() as u64,
+        message: format!("not valid JSON at column {} ({e})", e.column()),
+    })
+}
+
+/// The series of a query_range response (`data.result` of a matrix, or a
+/// bare `{resultType, result}`), or why it is not one.
+pub(super) fn matrix(v: &serde_json::Value) -> Result<&Vec<serde_json::Value>, TraceError> {
+    if let Some(status) = v["status"].as_str()
+        && status != "success"
+    {
+        return Err(invalid(format!(
+            "the query failed: status `{status}`, error {}",
+            v["error"]
+        )));
+    }
+    let data = if v.get("data").is_some() {
+        &v["data"]
+    } else {
+        v
+    };
+    match data["resultType"].as_str() {
+        Some("matrix") => {}
+        other => {
+            return Err(invalid(format!(
+                "expected `\"resultType\": \"matrix\"` (a query_range result), found {}",
+                other.map_or("none".to_string(), |s| format!("`{s}`"))
+            )));
+        }
+    }
+    data["result"]
+        .as_array()
+        .ok_or_else(|| invalid("`data.result` is not an array".into()))
+}
+
+/// A query_range result that is not what it should be.
+pub(super) fn invalid(problem: String) -> TraceError {
+    TraceError::Format {
+        format: "prometheus",
+        problem,
+    }
+}
