@@ -69,6 +69,7 @@ pub mod error;
 pub mod estimate;
 pub mod generate;
 pub mod import;
+mod markup;
 pub mod model;
 pub mod numeric;
 pub mod qpe;

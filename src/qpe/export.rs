@@ -2,16 +2,16 @@
 //!
 //! Written by hand: the document is a fixed set of elements with
 //! attributes only (no text, no mixed content), so a writer is a few
-//! lines over the report's escaping function; roxmltree, our XML crate,
-//! only reads.
+//! lines over one escaping function; roxmltree, our XML crate, only
+//! reads.
 
 use std::fmt::Write;
 
+// Attribute values are written in double quotes: `markup`'s escaping
+// (& < > ") is XML's there.
+use crate::markup::escape as esc;
 use crate::model::Model;
-// Attribute values are written in double quotes: the page's escaping
-// (& < > ") is XML's too.
 use crate::qpn::{Dist, Net, Place, Policy, ProbePoint, Scheduling, Timing};
-use crate::report::esc;
 
 /// A net QPME cannot express.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -150,8 +150,8 @@ fn check(net: &Net) -> Result<(), ExportError> {
     }
     for p in &net.places {
         let Some(q) = &p.queue else { continue };
-        if q.scheduling == Scheduling::LcfsPr {
-            return Err(refuse("place", &p.name, "an LCFS-PR queue"));
+        if q.scheduling.qpme().is_none() {
+            return Err(refuse("place", &p.name, lacked(q.scheduling)));
         }
         if q.priority.iter().any(|&x| x != 0) {
             return Err(refuse("place", &p.name, "priorities by colour"));
@@ -171,6 +171,9 @@ fn check(net: &Net) -> Result<(), ExportError> {
             }
         }
     }
+    if let Some(q) = net.queues.iter().find(|q| q.scheduling.qpme().is_none()) {
+        return Err(refuse("queue", &q.name, lacked(q.scheduling)));
+    }
     for pr in &net.probes {
         let at_places =
             |v: &[ProbePoint]| v.len() == 1 && !matches!(v[0], ProbePoint::Transition(_));
@@ -186,14 +189,16 @@ fn check(net: &Net) -> Result<(), ExportError> {
     Ok(())
 }
 
+/// A discipline QPME lacks, in words.
+fn lacked(s: Scheduling) -> String {
+    format!("an {} queue", s.name().to_uppercase())
+}
+
 /// (name, strategy, servers) of every queue: the shared ones, then one per
-/// queueing place that has its own.
+/// queueing place that has its own. After [`check`], which refuses the
+/// disciplines QPME lacks (every place names its queue's discipline).
 fn queues(net: &Net) -> Vec<(String, &'static str, u32)> {
-    let name = |s: Scheduling| match s {
-        Scheduling::Is => "IS",
-        Scheduling::Fcfs => "FCFS",
-        _ => "PS",
-    };
+    let name = |s: Scheduling| s.qpme().expect("check refuses what QPME lacks");
     let mut out: Vec<_> = net
         .queues
         .iter()

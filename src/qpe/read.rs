@@ -8,19 +8,13 @@ use roxmltree::{Document, Node};
 
 use super::QpeError;
 use crate::qpn::ArcSpec as Arc;
-
-/// A queue's strategy, of those imported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Strategy {
-    Is,
-    Fcfs,
-    Ps,
-}
+use crate::qpn::Scheduling;
 
 #[derive(Debug, Clone)]
 pub(super) struct QueueDef {
     pub name: String,
-    pub strategy: Strategy,
+    /// The discipline of its QPME strategy.
+    pub scheduling: Scheduling,
     pub servers: u64,
 }
 
@@ -213,25 +207,24 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     fn queues(&mut self, root: Node<'a, 'i>) -> Result<(), QpeError> {
         for q in items(root, "queues", "queue") {
-            let strategy = match self.attr(q, "strategy")? {
-                "IS" => Strategy::Is,
-                "FCFS" => Strategy::Fcfs,
-                "PS" => Strategy::Ps,
-                other => {
-                    return Err(self.err(
-                        q,
-                        format!("strategy {other:?} is not supported (IS, FCFS or PS)"),
-                    ));
-                }
+            let strategy = self.attr(q, "strategy")?;
+            let Some(scheduling) = Scheduling::from_qpme(strategy) else {
+                return Err(self.err(
+                    q,
+                    format!(
+                        "strategy {strategy:?} is not supported ({})",
+                        Scheduling::qpme_names()
+                    ),
+                ));
             };
             let servers = self.count(q, "number-of-servers", 1)?;
-            if servers == 0 && strategy != Strategy::Is {
+            if servers == 0 && scheduling.has_servers() {
                 return Err(self.err(q, "needs at least one server"));
             }
             self.queues.insert(self.id(q)?, self.net.queues.len());
             self.net.queues.push(QueueDef {
                 name: self.attr(q, "name")?.to_string(),
-                strategy,
+                scheduling,
                 servers: servers.max(1),
             });
         }

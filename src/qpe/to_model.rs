@@ -4,7 +4,7 @@
 
 use serde_saphyr::{FlowMap, FlowSeq};
 
-use super::read::{self, DistDef, QpeNet, Strategy};
+use super::read::{self, DistDef, QpeNet};
 use super::{QpeError, TimeUnit};
 use crate::model::doc::{
     ArcDoc, DistBody, DistDoc, ModeDoc, ModelDoc, Ordered, PlaceDoc, PointDoc, ProbeDoc, QueueDoc,
@@ -169,20 +169,15 @@ fn shared_queues(net: &QpeNet, doc: &mut ModelDoc) -> Vec<bool> {
         doc.queues.push(
             q.name.clone(),
             FlowMap(SharedQueueDoc {
-                queue: strategy(q.strategy).to_string(),
-                servers: (q.strategy != Strategy::Is).then_some(Value::Count(q.servers)),
+                queue: q.scheduling.name().to_string(),
+                servers: q
+                    .scheduling
+                    .has_servers()
+                    .then_some(Value::Count(q.servers)),
             }),
         );
     }
     shared
-}
-
-fn strategy(s: Strategy) -> &'static str {
-    match s {
-        Strategy::Is => "is",
-        Strategy::Fcfs => "fcfs",
-        Strategy::Ps => "ps",
-    }
 }
 
 fn place(net: &QpeNet, p: &read::PlaceDef, shared: &[bool], u: f64) -> PlaceDoc {
@@ -194,8 +189,8 @@ fn place(net: &QpeNet, p: &read::PlaceDef, shared: &[bool], u: f64) -> PlaceDoc 
                 shared: def.name.clone(),
             });
         } else {
-            doc.queue = Some(QueueDoc::Own(strategy(def.strategy).to_string()));
-            if def.strategy != Strategy::Is && def.servers > 1 {
+            doc.queue = Some(QueueDoc::Own(def.scheduling.name().to_string()));
+            if def.scheduling.has_servers() && def.servers > 1 {
                 doc.servers = Some(Value::Count(def.servers));
             }
         }

@@ -17,7 +17,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::event::{Busy, Events, Target, Token};
 use super::net::{ArcSpec, Net, Policy, ProbePoint, Timing, ValidNet};
-use super::queue::{self, Job, QueueState};
+use super::queue::{self, Job, QueueState, Setup};
 use crate::stats::{BatchMeans, Moments, QuantileSketch};
 
 #[derive(Debug)]
@@ -900,20 +900,23 @@ fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
             queue: p.queue.as_ref().map(|q| match q.shared {
                 Some(k) => (first_shared + k) as u32,
                 None => {
-                    queues.push(QueueState::new(q));
+                    let setup = Setup {
+                        servers: q.servers,
+                        priority: &q.priority,
+                    };
+                    queues.push(QueueState::new(q.scheduling, &setup));
                     (queues.len() - 1) as u32
                 }
             }),
         })
         .collect();
+    let no_priorities = vec![0; nc];
     for sq in &net.queues {
-        queues.push(QueueState::new(&super::net::Queue {
-            scheduling: sq.scheduling,
+        let setup = Setup {
             servers: sq.servers,
-            service: vec![None; nc],
-            priority: vec![0; nc],
-            shared: None,
-        }));
+            priority: &no_priorities,
+        };
+        queues.push(QueueState::new(sq.scheduling, &setup));
     }
     (places, queues)
 }

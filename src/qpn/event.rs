@@ -3,7 +3,8 @@
 
 use std::collections::BinaryHeap;
 
-use super::net::MAX_PROBES;
+/// At most this many probes (each token carries one start stamp per probe).
+pub const MAX_PROBES: usize = 6;
 
 /// A token: when it entered its current place, and when each probe started
 /// on it (NaN: not started).

@@ -19,10 +19,11 @@ mod run;
 
 pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
+pub use event::MAX_PROBES;
 pub use net::{
-    ArcSpec, ColorId, Departure, MAX_PROBES, Mode, Net, NetError, NoSuchProbe, Place, PlaceId,
-    Policy, Probe, ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId,
-    ValidNet, choose_probe, default_probe, open_flows, reachable,
+    ArcSpec, ColorId, Departure, Mode, Net, NetError, NoSuchProbe, Place, PlaceId, Policy, Probe,
+    ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId, ValidNet,
+    choose_probe, default_probe, open_flows, reachable,
 };
 pub use run::{
     ConfigError, Control, PlaceResult, ProbeResult, QueueResult, RunConfig, RunError, SimReport,

@@ -2,6 +2,7 @@
 //! or by the model loader; the engine never sees YAML.
 
 use super::Dist;
+use super::event::MAX_PROBES;
 pub use super::queue::Scheduling;
 
 /// Index of a colour.
@@ -10,9 +11,6 @@ pub type ColorId = usize;
 pub type PlaceId = usize;
 /// Index of a transition.
 pub type TransitionId = usize;
-
-/// At most this many probes (each token carries one start stamp per probe).
-pub const MAX_PROBES: usize = 6;
 
 /// Index of the probe to report when none is named: the one called
 /// `response`, else the first; `None` when there are no probes.
@@ -109,11 +107,7 @@ impl Queue {
     /// Servers whose busy time makes up utilization; `None` for IS, whose
     /// servers are unlimited.
     pub fn capacity(&self) -> Option<f64> {
-        match self.scheduling {
-            Scheduling::Is => None,
-            Scheduling::LcfsPr => Some(1.0),
-            _ => Some(f64::from(self.servers)),
-        }
+        self.scheduling.capacity(self.servers)
     }
 }
 

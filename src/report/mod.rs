@@ -12,6 +12,7 @@ pub mod png;
 use std::fmt::Write as _;
 
 use crate::estimate::Report;
+use crate::markup::escape as esc;
 use crate::study::{ExperimentResult, StudyResult};
 use format::{HTML, Notation};
 pub use plots::PlotError;
@@ -111,21 +112,6 @@ pub fn file_stem(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Escapes text for HTML, and for XML in double-quoted attributes.
-pub(crate) fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 /// Four significant digits, `–` for none (the report's notation).

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use super::slab::Slab;
-use super::{Ctx, Discipline, Job, ProductForm, Queue, at_least_one};
+use super::{Ctx, Discipline, Job, Setup};
 
 #[derive(Debug)]
 pub(crate) struct Fcfs {
@@ -28,15 +28,8 @@ impl Fcfs {
 }
 
 impl Discipline for Fcfs {
-    const NAMES: &'static [&'static str] = &["fcfs", "FCFS", "fifo"];
-    const PRODUCT_FORM: ProductForm = ProductForm::ExponentialEqualMeans;
-
-    fn check_servers(servers: u64) -> Result<(), &'static str> {
-        at_least_one(servers)
-    }
-
-    fn new(q: &Queue) -> Self {
-        let mut prios: Vec<i32> = q.priority.clone();
+    fn new(q: &Setup<'_>) -> Self {
+        let mut prios: Vec<i32> = q.priority.to_vec();
         prios.sort_unstable_by(|a, b| b.cmp(a));
         prios.dedup();
         let level = q
@@ -79,13 +72,12 @@ impl Discipline for Fcfs {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Scheduling;
-    use super::super::testing::{Harness, close, queue};
+    use super::super::testing::{Harness, close, setup};
     use super::*;
 
     #[test]
     fn jobs_leave_in_arrival_order_on_one_server() {
-        let mut h = Harness::<Fcfs>::new(&queue(Scheduling::Fcfs, 1, 1));
+        let mut h = Harness::<Fcfs>::new(&setup(1, &[0]));
         h.arrive(0.0, 0, 2.0);
         h.arrive(0.5, 0, 1.0);
         h.arrive(0.6, 0, 3.0);
@@ -97,7 +89,7 @@ mod tests {
 
     #[test]
     fn two_servers_serve_two_jobs_at_once() {
-        let mut h = Harness::<Fcfs>::new(&queue(Scheduling::Fcfs, 2, 1));
+        let mut h = Harness::<Fcfs>::new(&setup(2, &[0]));
         h.arrive(0.0, 0, 4.0);
         h.arrive(0.0, 0, 1.0);
         h.arrive(0.0, 0, 1.0);
@@ -107,9 +99,7 @@ mod tests {
 
     #[test]
     fn a_higher_priority_colour_overtakes_waiting_jobs_but_never_preempts() {
-        let mut q = queue(Scheduling::Fcfs, 1, 2);
-        q.priority = vec![0, 5];
-        let mut h = Harness::<Fcfs>::new(&q);
+        let mut h = Harness::<Fcfs>::new(&setup(1, &[0, 5]));
         h.arrive(0.0, 0, 2.0); // in service
         h.arrive(0.1, 0, 1.0); // waits
         h.arrive(0.2, 1, 1.0); // high priority: waits, then goes first

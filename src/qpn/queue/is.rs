@@ -2,7 +2,7 @@
 //! = its own service time.
 
 use super::slab::Slab;
-use super::{Ctx, Discipline, Job, ProductForm, Queue};
+use super::{Ctx, Discipline, Job, Setup};
 
 #[derive(Debug, Default)]
 pub(crate) struct Is {
@@ -10,14 +10,7 @@ pub(crate) struct Is {
 }
 
 impl Discipline for Is {
-    const NAMES: &'static [&'static str] = &["is", "IS"];
-    const PRODUCT_FORM: ProductForm = ProductForm::AnyService;
-
-    fn check_servers(_: u64) -> Result<(), &'static str> {
-        Err("an IS queue has no servers to set")
-    }
-
-    fn new(_: &Queue) -> Self {
+    fn new(_: &Setup<'_>) -> Self {
         Self::default()
     }
 
@@ -40,13 +33,12 @@ impl Discipline for Is {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Scheduling;
-    use super::super::testing::{Harness, close, queue};
+    use super::super::testing::{Harness, close, setup};
     use super::*;
 
     #[test]
     fn every_job_leaves_after_its_own_service_time() {
-        let mut h = Harness::<Is>::new(&queue(Scheduling::Is, 1, 1));
+        let mut h = Harness::<Is>::new(&setup(1, &[0]));
         h.arrive(0.0, 0, 5.0);
         h.arrive(1.0, 0, 1.0);
         h.arrive(1.5, 0, 2.0);

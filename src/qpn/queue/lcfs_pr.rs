@@ -2,7 +2,7 @@
 //! interrupts the job in service, which resumes with its remaining work
 //! when everything that came after it has left.
 
-use super::{Ctx, Discipline, Job, ProductForm, Queue};
+use super::{Ctx, Discipline, Job, Setup};
 
 #[derive(Debug, Default)]
 pub(crate) struct LcfsPr {
@@ -24,18 +24,7 @@ impl LcfsPr {
 }
 
 impl Discipline for LcfsPr {
-    const NAMES: &'static [&'static str] = &["lcfs-pr", "LCFS-PR", "lcfspr"];
-    const PRODUCT_FORM: ProductForm = ProductForm::AnyService;
-
-    fn check_servers(servers: u64) -> Result<(), &'static str> {
-        match servers {
-            0 => Err("servers must be at least 1"),
-            1 => Ok(()),
-            _ => Err("lcfs-pr supports one server"),
-        }
-    }
-
-    fn new(_: &Queue) -> Self {
+    fn new(_: &Setup<'_>) -> Self {
         Self::default()
     }
 
@@ -65,13 +54,12 @@ impl Discipline for LcfsPr {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Scheduling;
-    use super::super::testing::{Harness, close, queue};
+    use super::super::testing::{Harness, close, setup};
     use super::*;
 
     #[test]
     fn an_arrival_preempts_and_the_interrupted_job_resumes_its_rest() {
-        let mut h = Harness::<LcfsPr>::new(&queue(Scheduling::LcfsPr, 1, 1));
+        let mut h = Harness::<LcfsPr>::new(&setup(1, &[0]));
         h.arrive(0.0, 0, 3.0);
         h.arrive(1.0, 0, 1.0);
         h.arrive(1.5, 0, 1.0);
@@ -83,11 +71,5 @@ mod tests {
             assert!(close(g.0, w.0) && close(g.1, w.1), "{got:?}");
         }
         assert!(close(h.area(), 5.0));
-    }
-
-    #[test]
-    fn more_than_one_server_is_refused() {
-        assert!(LcfsPr::check_servers(2).is_err());
-        assert!(LcfsPr::check_servers(1).is_ok());
     }
 }

@@ -8,7 +8,7 @@
 //! which makes the earlier wake-up stale.
 
 use super::slab::Slab;
-use super::{Ctx, Discipline, Job, ProductForm, Queue, at_least_one};
+use super::{Ctx, Discipline, Job, Setup};
 use crate::qpn::event::MinHeap;
 
 #[derive(Debug)]
@@ -54,14 +54,7 @@ impl Ps {
 }
 
 impl Discipline for Ps {
-    const NAMES: &'static [&'static str] = &["ps", "PS"];
-    const PRODUCT_FORM: ProductForm = ProductForm::AnyService;
-
-    fn check_servers(servers: u64) -> Result<(), &'static str> {
-        at_least_one(servers)
-    }
-
-    fn new(q: &Queue) -> Self {
+    fn new(q: &Setup<'_>) -> Self {
         Self {
             servers: q.servers,
             vt: 0.0,
@@ -97,13 +90,12 @@ impl Discipline for Ps {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Scheduling;
-    use super::super::testing::{Harness, close, queue};
+    use super::super::testing::{Harness, close, setup};
     use super::*;
 
     #[test]
     fn two_jobs_on_one_server_share_it_equally() {
-        let mut h = Harness::<Ps>::new(&queue(Scheduling::Ps, 1, 1));
+        let mut h = Harness::<Ps>::new(&setup(1, &[0]));
         h.arrive(0.0, 0, 1.0);
         h.arrive(0.0, 0, 2.0);
         // Both at rate 1/2: the short one is done at 2; the long one has 1
@@ -115,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_late_arrival_slows_the_job_in_service() {
-        let mut h = Harness::<Ps>::new(&queue(Scheduling::Ps, 1, 1));
+        let mut h = Harness::<Ps>::new(&setup(1, &[0]));
         h.arrive(0.0, 0, 2.0);
         h.arrive(1.0, 0, 0.5);
         // From t = 1 both at rate 1/2: the new one needs 1 s (done at 2),
@@ -126,7 +118,7 @@ mod tests {
 
     #[test]
     fn with_more_servers_than_jobs_nobody_is_slowed() {
-        let mut h = Harness::<Ps>::new(&queue(Scheduling::Ps, 3, 1));
+        let mut h = Harness::<Ps>::new(&setup(3, &[0]));
         h.arrive(0.0, 0, 1.0);
         h.arrive(0.0, 0, 2.0);
         h.arrive(0.0, 0, 3.0);
