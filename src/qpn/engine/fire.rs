@@ -1,0 +1,202 @@
+//! Firing transitions: which modes are enabled, which one fires by the
+//! transition's policy, immediate transitions until none is enabled, and
+//! the (re)scheduling of timed ones.
+
+use rand::RngExt;
+
+use super::{SimError, Simulation};
+use crate::qpn::event::{Target, Token};
+use crate::qpn::net::{Policy, Timing};
+
+impl Simulation<'_> {
+    /// Collects the enabled modes of `t` into `self.modes`; whether any is.
+    pub(super) fn pick_mode(&mut self, t: usize) -> bool {
+        let net = self.net;
+        self.modes.clear();
+        for (mi, m) in net.transitions[t].modes.iter().enumerate() {
+            if m.inputs
+                .iter()
+                .all(|a| self.available(a.place, a.color) >= a.count as usize)
+            {
+                self.modes.push((mi, m.weight));
+            }
+        }
+        !self.modes.is_empty()
+    }
+
+    pub(super) fn choose_mode(&mut self, t: usize) -> usize {
+        if self.modes.len() == 1 {
+            let m = self.modes[0].0;
+            if let Some(last) = self.last_mode.get_mut(t) {
+                *last = m;
+            }
+            return m;
+        }
+        match self.net.transitions[t].policy {
+            Policy::Random => {}
+            Policy::RoundRobin => {
+                let last = self.last_mode[t];
+                let next = self
+                    .modes
+                    .iter()
+                    .find(|m| m.0 > last)
+                    .unwrap_or(&self.modes[0])
+                    .0;
+                self.last_mode[t] = next;
+                return next;
+            }
+            Policy::ShortestQueue => return self.least_by(t, |s, p| (s.in_queue[p] as f64, 0.0)),
+            Policy::LeastUtilized => {
+                return self.least_by(t, |s, p| {
+                    let cap = s.net.places[p].queue.as_ref().and_then(|q| q.capacity());
+                    let busy = match (cap, s.places[p].queue) {
+                        (Some(c), Some(slot)) => s.busy[slot as usize].busy / c,
+                        _ => 0.0,
+                    };
+                    (busy, s.in_queue[p] as f64)
+                });
+            }
+        }
+        let total: f64 = self.modes.iter().map(|m| m.1).sum();
+        let mut u = self.rng.random::<f64>() * total;
+        for &(mi, w) in &self.modes {
+            if u < w {
+                return mi;
+            }
+            u -= w;
+        }
+        self.modes.last().unwrap().0
+    }
+
+    /// The enabled mode of `t` whose output queueing places score least
+    /// (summed; the second part of the score breaks ties of the first);
+    /// ties to the first mode.
+    fn least_by(&self, t: usize, score: impl Fn(&Self, usize) -> (f64, f64)) -> usize {
+        let modes = &self.net.transitions[t].modes;
+        let mut best = ((f64::INFINITY, f64::INFINITY), self.modes[0].0);
+        for &(mi, _) in &self.modes {
+            let s = modes[mi]
+                .outputs
+                .iter()
+                .filter(|a| self.net.places[a.place].queue.is_some())
+                .map(|a| score(self, a.place))
+                .fold((0.0, 0.0), |acc, x| (acc.0 + x.0, acc.1 + x.1));
+            if s < best.0 {
+                best = (s, mi);
+            }
+        }
+        best.1
+    }
+
+    pub(super) fn fire(&mut self, t: usize, m: usize) {
+        let net = self.net;
+        let mode = &net.transitions[t].modes[m];
+        self.consumed.clear();
+        for a in &mode.inputs {
+            for _ in 0..a.count {
+                let mut tok = self.take(a.place, a.color);
+                self.transition_hooks(t, a.color, &mut tok, false);
+                self.consumed.push(tok);
+            }
+        }
+        for (j, a) in mode.outputs.iter().enumerate() {
+            for _ in 0..a.count {
+                let mut tok = match self.carry[t][m][j] {
+                    Some(i) => self.consumed[i],
+                    None => Token::fresh(self.now),
+                };
+                self.transition_hooks(t, a.color, &mut tok, true);
+                self.put(a.place, a.color, tok);
+            }
+        }
+        self.events += 1;
+    }
+
+    pub(super) fn fire_immediate(&mut self) -> Result<(), SimError> {
+        let net = self.net;
+        let mut fired = 0u64;
+        while !self.cand.is_empty() {
+            if self.cand.len() > 1 {
+                self.cand.sort_unstable();
+            }
+            self.enabled.clear();
+            let mut total = 0.0;
+            let mut i = 0;
+            while i < self.cand.len() {
+                let t = self.cand[i] as usize;
+                let on = net.transitions[t].modes.iter().any(|m| {
+                    m.inputs
+                        .iter()
+                        .all(|a| self.available(a.place, a.color) >= a.count as usize)
+                });
+                if on {
+                    let Timing::Immediate { weight } = net.transitions[t].timing else {
+                        unreachable!()
+                    };
+                    self.enabled.push((t as u32, weight));
+                    total += weight;
+                    i += 1;
+                } else {
+                    self.in_cand[t] = false;
+                    self.cand.swap_remove(i);
+                }
+            }
+            if self.enabled.is_empty() {
+                break;
+            }
+            let t = if self.enabled.len() == 1 {
+                self.enabled[0].0 as usize
+            } else {
+                let mut u = self.rng.random::<f64>() * total;
+                let mut pick = self.enabled.last().unwrap().0;
+                for &(t, w) in &self.enabled {
+                    if u < w {
+                        pick = t;
+                        break;
+                    }
+                    u -= w;
+                }
+                pick as usize
+            };
+            self.pick_mode(t);
+            let m = self.choose_mode(t);
+            self.fire(t, m);
+            fired += 1;
+            if fired > 10_000_000 {
+                return Err(SimError::ImmediateLoop(fired, self.now));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn update_timed(&mut self) {
+        let net = self.net;
+        while let Some(t) = self.timed_dirty.pop() {
+            let t = t as usize;
+            self.in_timed_dirty[t] = false;
+            let on = net.transitions[t].modes.iter().any(|m| {
+                m.inputs
+                    .iter()
+                    .all(|a| self.available(a.place, a.color) >= a.count as usize)
+            });
+            let (scheduled, generation) = self.timed[t];
+            if on && !scheduled {
+                let Timing::Timed { delay } = &net.transitions[t].timing else {
+                    unreachable!()
+                };
+                let d = delay.sample(&mut self.rng);
+                let g = generation.wrapping_add(1);
+                self.timed[t] = (true, g);
+                self.pending.push(
+                    self.now + d,
+                    Target::Timed {
+                        transition: t as u32,
+                        generation: g,
+                    },
+                );
+            } else if !on && scheduled {
+                self.timed[t] = (false, generation.wrapping_add(1));
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The engine's step on tiny nets with deterministic times, so that every
+//! event's time is known by hand.
+
+use super::{SimError, Simulation, replication_rng};
+use crate::qpn::net::{
+    ArcSpec, Departure, Mode, Net, Place, Policy, Probe, ProbePoint, Queue, Scheduling, Timing,
+    Transition,
+};
+use crate::qpn::{Dist, ValidNet};
+
+fn det(v: f64) -> Dist {
+    Dist::deterministic(v).unwrap()
+}
+
+fn arc(place: usize, count: u32) -> ArcSpec {
+    ArcSpec {
+        place,
+        color: 0,
+        count,
+    }
+}
+
+fn place(name: &str, queue: Option<(Scheduling, f64)>, initial: u64) -> Place {
+    Place {
+        name: name.into(),
+        queue: queue.map(|(scheduling, service)| Queue {
+            scheduling,
+            servers: 1,
+            service: vec![Some(det(service))],
+            priority: vec![0],
+            shared: None,
+        }),
+        departure: Departure::Normal,
+        initial: vec![initial],
+    }
+}
+
+fn transition(name: &str, timing: Timing, modes: Vec<(Vec<ArcSpec>, Vec<ArcSpec>)>) -> Transition {
+    Transition {
+        name: name.into(),
+        timing,
+        modes: modes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (inputs, outputs))| Mode {
+                name: format!("m{i}"),
+                weight: 1.0,
+                inputs,
+                outputs,
+            })
+            .collect(),
+        policy: Policy::Random,
+    }
+}
+
+fn valid(places: Vec<Place>, transitions: Vec<Transition>, probes: Vec<Probe>) -> ValidNet {
+    Net {
+        colors: vec!["job".into()],
+        places,
+        transitions,
+        probes,
+        queues: Vec::new(),
+    }
+    .into_valid()
+    .unwrap()
+}
+
+/// A source every second into FCFS queue `Q` (0.5 s of service), and an
+/// immediate sink; probe `response` from source to sink.
+fn source_queue_sink() -> ValidNet {
+    valid(
+        vec![place("Q", Some((Scheduling::Fcfs, 0.5)), 0)],
+        vec![
+            transition(
+                "arrive",
+                Timing::Timed { delay: det(1.0) },
+                vec![(vec![], vec![arc(0, 1)])],
+            ),
+            transition(
+                "leave",
+                Timing::Immediate { weight: 1.0 },
+                vec![(vec![arc(0, 1)], vec![])],
+            ),
+        ],
+        vec![Probe {
+            name: "response".into(),
+            colors: vec![0],
+            start: vec![ProbePoint::Transition(0)],
+            end: vec![ProbePoint::Transition(1)],
+        }],
+    )
+}
+
+#[test]
+fn a_source_fires_a_service_completes_and_the_sink_takes_the_token_at_once() {
+    let net = source_queue_sink();
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.record_probes(true);
+    sim.start().unwrap();
+    assert_eq!(sim.next_time(), Some(1.0));
+    sim.step().unwrap(); // t = 1: the source fires; service until 1.5
+    assert_eq!(
+        (sim.now(), sim.events(), sim.next_time()),
+        (1.0, 1, Some(1.5))
+    );
+    assert_eq!(sim.place_stats(0, 0).arrivals, 1);
+    sim.step().unwrap(); // t = 1.5: completion, and the sink fires
+    assert_eq!(
+        (sim.now(), sim.events(), sim.next_time()),
+        (1.5, 3, Some(2.0))
+    );
+    let q = sim.place_stats(0, 0);
+    assert_eq!((q.departures, q.residence.mean()), (1, Some(0.5)));
+    assert_eq!(q.depository.count(), 1);
+    assert_eq!(sim.main_completions(), 1);
+    let r = sim.records[0];
+    assert_eq!((r.probe, r.color, r.start, r.end), (0, 0, 1.0, 1.5));
+}
+
+#[test]
+fn ten_seconds_hold_ten_arrivals_nine_departures_and_four_and_a_half_busy_seconds() {
+    let net = source_queue_sink();
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    sim.run_until_time(10.0).unwrap();
+    // Arrivals at 1..=10, completions at 1.5..=9.5 (the tenth at 10.5).
+    let q = sim.place_stats(0, 0);
+    assert_eq!((q.arrivals, q.departures), (10, 9));
+    assert_eq!(sim.busy_area(0), 4.5);
+    // Population: one token half of each second from 1 on.
+    assert_eq!(q.area_at(sim.now()), 4.5);
+    assert_eq!(sim.probe_stats(0, 0).moments.mean(), Some(0.5));
+    // 10 firings of the source, 9 completions, 9 of the sink.
+    assert_eq!(sim.events(), 28);
+    assert_eq!(sim.next_time(), Some(10.5));
+}
+
+#[test]
+fn a_closed_token_alternates_two_seconds_of_service_with_a_three_second_delay() {
+    // One token in PS queue CPU (2 s); a timed transition (3 s) takes it
+    // from the depository back into the queue.
+    let net = valid(
+        vec![place("CPU", Some((Scheduling::Ps, 2.0)), 1)],
+        vec![transition(
+            "think",
+            Timing::Timed { delay: det(3.0) },
+            vec![(vec![arc(0, 1)], vec![arc(0, 1)])],
+        )],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        sim.step().unwrap();
+        times.push(sim.now());
+    }
+    assert_eq!(times, vec![2.0, 5.0, 7.0, 10.0, 12.0]);
+    assert_eq!(sim.busy_area(0), 6.0);
+    let s = sim.place_stats(0, 0);
+    assert_eq!((s.residence.mean(), s.residence.count()), (Some(2.0), 3));
+    assert_eq!((s.depository.mean(), s.depository.count()), (Some(3.0), 2));
+}
+
+#[test]
+fn round_robin_sends_arrivals_to_its_modes_in_turn_starting_with_the_first() {
+    let mut route = transition(
+        "route",
+        Timing::Immediate { weight: 1.0 },
+        vec![
+            (vec![arc(0, 1)], vec![arc(1, 1)]),
+            (vec![arc(0, 1)], vec![arc(2, 1)]),
+        ],
+    );
+    route.policy = Policy::RoundRobin;
+    let net = valid(
+        vec![
+            place("in", None, 0),
+            place("A", None, 0),
+            place("B", None, 0),
+        ],
+        vec![
+            transition(
+                "arrive",
+                Timing::Timed { delay: det(1.0) },
+                vec![(vec![], vec![arc(0, 1)])],
+            ),
+            route,
+        ],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    sim.run_until_time(5.0).unwrap();
+    assert_eq!(sim.place_stats(1, 0).arrivals, 3); // t = 1, 3, 5
+    assert_eq!(sim.place_stats(2, 0).arrivals, 2); // t = 2, 4
+}
+
+#[test]
+fn a_queue_past_the_token_limit_stops_the_run_as_unstable() {
+    // A 10 s service behind arrivals every second: the fourth queued token
+    // (t = 4) passes a limit of 3.
+    let net = valid(
+        vec![place("Q", Some((Scheduling::Fcfs, 10.0)), 0)],
+        vec![transition(
+            "arrive",
+            Timing::Timed { delay: det(1.0) },
+            vec![(vec![], vec![arc(0, 1)])],
+        )],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.set_token_limit(3);
+    sim.start().unwrap();
+    let err = sim.run_until_time(100.0).unwrap_err();
+    assert_eq!(
+        err,
+        SimError::Unstable {
+            place: "Q".into(),
+            tokens: 4,
+            time: 4.0
+        }
+    );
+}
+
+#[test]
+fn a_net_with_nothing_to_fire_is_dead_at_once() {
+    let net = valid(
+        vec![place("P", None, 0)],
+        vec![transition(
+            "t",
+            Timing::Immediate { weight: 1.0 },
+            vec![(vec![arc(0, 1)], vec![])],
+        )],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    assert_eq!(sim.step(), Err(SimError::Deadlock { time: 0.0 }));
+}
