@@ -15,6 +15,7 @@ mod engine;
 mod event;
 mod net;
 pub mod queue;
+mod results;
 mod run;
 
 pub use dist::{Dist, DistError};
@@ -25,7 +26,5 @@ pub use net::{
     ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId, ValidNet,
     choose_probe, default_probe, open_flows, reachable,
 };
-pub use run::{
-    ConfigError, Control, PlaceResult, ProbeResult, QueueResult, RunConfig, RunError, SimReport,
-    StopRule, Warmup, WarmupError, WarmupReport, simulate,
-};
+pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
+pub use run::{ConfigError, Control, RunConfig, RunError, StopRule, Warmup, WarmupError, simulate};
