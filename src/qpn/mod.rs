@@ -13,18 +13,22 @@
 mod dist;
 mod engine;
 mod event;
+mod flows;
 mod net;
 pub mod queue;
 mod results;
 mod run;
+#[cfg(test)]
+mod testing;
 
 pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use event::MAX_PROBES;
+pub use flows::open_flows;
 pub use net::{
     ArcSpec, ColorId, Departure, Mode, Net, NetError, NoSuchProbe, Place, PlaceId, Policy, Probe,
     ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId, ValidNet,
-    choose_probe, default_probe, open_flows, reachable,
+    choose_probe, default_probe, reachable,
 };
 pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
 pub use run::{ConfigError, Control, RunConfig, RunError, StopRule, Warmup, WarmupError, simulate};

@@ -2,68 +2,9 @@
 //! event's time is known by hand.
 
 use super::{SimError, Simulation, replication_rng};
-use crate::qpn::net::{
-    ArcSpec, Departure, Mode, Net, Place, Policy, Probe, ProbePoint, Queue, Scheduling, Timing,
-    Transition,
-};
-use crate::qpn::{Dist, ValidNet};
-
-fn det(v: f64) -> Dist {
-    Dist::deterministic(v).unwrap()
-}
-
-fn arc(place: usize, count: u32) -> ArcSpec {
-    ArcSpec {
-        place,
-        color: 0,
-        count,
-    }
-}
-
-fn place(name: &str, queue: Option<(Scheduling, f64)>, initial: u64) -> Place {
-    Place {
-        name: name.into(),
-        queue: queue.map(|(scheduling, service)| Queue {
-            scheduling,
-            servers: 1,
-            service: vec![Some(det(service))],
-            priority: vec![0],
-            shared: None,
-        }),
-        departure: Departure::Normal,
-        initial: vec![initial],
-    }
-}
-
-fn transition(name: &str, timing: Timing, modes: Vec<(Vec<ArcSpec>, Vec<ArcSpec>)>) -> Transition {
-    Transition {
-        name: name.into(),
-        timing,
-        modes: modes
-            .into_iter()
-            .enumerate()
-            .map(|(i, (inputs, outputs))| Mode {
-                name: format!("m{i}"),
-                weight: 1.0,
-                inputs,
-                outputs,
-            })
-            .collect(),
-        policy: Policy::Random,
-    }
-}
-
-fn valid(places: Vec<Place>, transitions: Vec<Transition>, probes: Vec<Probe>) -> ValidNet {
-    Net {
-        colors: vec!["job".into()],
-        places,
-        transitions,
-        probes,
-        queues: Vec::new(),
-    }
-    .into_valid()
-    .unwrap()
-}
+use crate::qpn::ValidNet;
+use crate::qpn::net::{Policy, Probe, ProbePoint, Scheduling, Timing};
+use crate::qpn::testing::{arc, det, place, transition, valid};
 
 /// A source every second into FCFS queue `Q` (0.5 s of service), and an
 /// immediate sink; probe `response` from source to sink.
