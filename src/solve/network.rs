@@ -186,57 +186,13 @@ const MAX_CELLS: u128 = 200_000_000;
 ///
 /// # Errors
 /// [`SolveError::TooLarge`] when the population lattice is too large.
-// One function on purpose: the exact MVA recursion walks the population
-// lattice once, reading the results at n − e_r that the same loop wrote,
-// from flat arrays (mean queue lengths, and the marginal probabilities
-// p(j | n) below c for multi-server stations). Split into helpers, each
-// would take these eight arrays and their offsets; together they read as
-// the recursion in Reiser and Lavenberg (1980) and Bruell et al. (1984).
 pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution, SolveError> {
-    let nr = population.len();
-    let nk = stations.len();
-    let demand = demands(stations, nr);
-    let servers: Vec<usize> = server_counts(stations)
-        .into_iter()
-        .map(|c| c as usize)
-        .collect();
-    let total: u32 = population.iter().sum();
-    // Marginals kept for j < min(c, N + 1).
-    let kept: Vec<usize> = servers
-        .iter()
-        .map(|&c| if c > 1 { c.min(total as usize + 1) } else { 0 })
-        .collect();
-    let mut strides = vec![1usize; nr];
-    let mut size: u128 = 1;
-    for r in 0..nr {
-        strides[r] = size as usize;
-        size *= population[r] as u128 + 1;
-    }
-    let per_point: u128 = nk as u128 + kept.iter().map(|&k| k as u128).sum::<u128>();
-    if size * per_point > MAX_CELLS {
-        return Err(SolveError::TooLarge(size * per_point));
-    }
-    let size = size as usize;
-    let mut q = vec![0.0f64; size * nk];
-    let poff: Vec<usize> = kept
-        .iter()
-        .scan(0, |acc, &k| {
-            let o = *acc;
-            *acc += k;
-            Some(o)
-        })
-        .collect();
-    let pwidth: usize = kept.iter().sum();
-    let mut p = vec![0.0f64; size * pwidth];
-    for k in 0..nk {
-        if kept[k] > 0 {
-            p[poff[k]] = 1.0;
-        }
-    }
+    let (nr, nk) = (population.len(), stations.len());
+    let mut lattice = Lattice::new(stations, population)?;
     let mut n = vec![0u32; nr];
     let mut x = vec![0.0; nr];
     let mut resid = vec![vec![0.0; nr]; nk];
-    for idx in 1..size {
+    for idx in 1..lattice.size {
         // Next population vector in mixed-radix order.
         for r in 0..nr {
             if n[r] < population[r] {
@@ -245,7 +201,107 @@ pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution,
             }
             n[r] = 0;
         }
+        lattice.residences(idx, &n, &mut x, &mut resid);
+        lattice.record(idx, &n, &x, &resid);
+    }
+    Ok(closed_solution(
+        Algorithm::ExactMva,
+        stations,
+        &lattice.demand,
+        &x,
+        &resid,
+    ))
+}
+
+/// The exact MVA recursion's results over the population lattice, in flat
+/// arrays indexed by population vector (mixed radix, class 0 fastest): each
+/// station's mean queue length, and for multi-server stations the marginal
+/// probabilities p(j | n) below c. Each population's results are read
+/// from those at n − e_r, written before it (Reiser and Lavenberg 1980;
+/// Bruell et al. 1984).
+struct Lattice {
+    /// Demand per station and class, seconds.
+    demand: Vec<Vec<f64>>,
+    /// Servers per station; 0 for a delay station.
+    servers: Vec<usize>,
+    /// Marginals kept per station: j < min(c, N + 1); none for one server.
+    kept: Vec<usize>,
+    /// Index step of one more customer of each class.
+    strides: Vec<usize>,
+    /// Each station's offset among a population's marginals.
+    poff: Vec<usize>,
+    /// Marginals per population.
+    pwidth: usize,
+    /// Population vectors.
+    size: usize,
+    /// Mean queue length per population and station.
+    q: Vec<f64>,
+    /// Marginals per population.
+    p: Vec<f64>,
+}
+
+impl Lattice {
+    fn new(stations: &[Station], population: &[u32]) -> Result<Self, SolveError> {
+        let (nr, nk) = (population.len(), stations.len());
+        let servers: Vec<usize> = server_counts(stations)
+            .into_iter()
+            .map(|c| c as usize)
+            .collect();
+        let total: u32 = population.iter().sum();
+        let kept: Vec<usize> = servers
+            .iter()
+            .map(|&c| if c > 1 { c.min(total as usize + 1) } else { 0 })
+            .collect();
+        let mut strides = vec![1usize; nr];
+        let mut size: u128 = 1;
         for r in 0..nr {
+            strides[r] = size as usize;
+            size *= population[r] as u128 + 1;
+        }
+        let per_point: u128 = nk as u128 + kept.iter().map(|&k| k as u128).sum::<u128>();
+        if size * per_point > MAX_CELLS {
+            return Err(SolveError::TooLarge(size * per_point));
+        }
+        let size = size as usize;
+        let poff: Vec<usize> = kept
+            .iter()
+            .scan(0, |acc, &k| {
+                let o = *acc;
+                *acc += k;
+                Some(o)
+            })
+            .collect();
+        let pwidth: usize = kept.iter().sum();
+        let mut p = vec![0.0f64; size * pwidth];
+        for k in 0..nk {
+            if kept[k] > 0 {
+                p[poff[k]] = 1.0;
+            }
+        }
+        Ok(Self {
+            demand: demands(stations, nr),
+            servers,
+            kept,
+            strides,
+            poff,
+            pwidth,
+            size,
+            q: vec![0.0f64; size * nk],
+            p,
+        })
+    }
+
+    /// Marginals of station `k` at population index `m`.
+    fn marginals(&self, m: usize, k: usize) -> &[f64] {
+        let start = m * self.pwidth + self.poff[k];
+        &self.p[start..start + self.kept[k]]
+    }
+
+    /// Residence of each class at each station at population `n` (index
+    /// `idx`), from the results at n − e_r, and the classes' throughputs.
+    fn residences(&self, idx: usize, n: &[u32], x: &mut [f64], resid: &mut [Vec<f64>]) {
+        let nk = self.servers.len();
+        for r in 0..n.len() {
             if n[r] == 0 {
                 x[r] = 0.0;
                 for k in 0..nk {
@@ -253,22 +309,21 @@ pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution,
                 }
                 continue;
             }
-            let m = idx - strides[r];
+            let m = idx - self.strides[r];
             let mut cycle = 0.0;
             for k in 0..nk {
-                let d = demand[k][r];
-                let rk = match servers[k] {
+                let d = self.demand[k][r];
+                let rk = match self.servers[k] {
                     0 => d,
-                    1 => d * (1.0 + q[m * nk + k]),
+                    1 => d * (1.0 + self.q[m * nk + k]),
                     c => {
-                        let pm = &p[m * pwidth + poff[k]..m * pwidth + poff[k] + kept[k]];
                         let (mut below, mut below_j) = (0.0, 0.0);
-                        for (i, &pi) in pm.iter().enumerate() {
+                        for (i, &pi) in self.marginals(m, k).iter().enumerate() {
                             below += pi;
                             below_j += i as f64 * pi;
                         }
                         let cf = c as f64;
-                        d * (below + (q[m * nk + k] - below_j + 1.0 - below) / cf)
+                        d * (below + (self.q[m * nk + k] - below_j + 1.0 - below) / cf)
                     }
                 };
                 resid[k][r] = rk;
@@ -276,36 +331,38 @@ pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution,
             }
             x[r] = n[r] as f64 / cycle;
         }
+    }
+
+    /// Queue lengths (Little) and marginals at population index `idx`
+    /// from its throughputs and residences.
+    fn record(&mut self, idx: usize, n: &[u32], x: &[f64], resid: &[Vec<f64>]) {
+        let (nr, nk) = (n.len(), self.servers.len());
         for k in 0..nk {
-            q[idx * nk + k] = (0..nr).map(|r| x[r] * resid[k][r]).sum();
-            if kept[k] > 0 {
-                let c = servers[k];
-                let base = idx * pwidth + poff[k];
-                let mut weighted = 0.0;
-                for j in 1..kept[k] {
-                    let mut v = 0.0;
-                    for r in 0..nr {
-                        if n[r] > 0 {
-                            let m = idx - strides[r];
-                            v += demand[k][r] * x[r] * p[m * pwidth + poff[k] + j - 1];
-                        }
-                    }
-                    v /= j as f64;
-                    p[base + j] = v;
-                    weighted += (c - j) as f64 * v;
-                }
-                let busy: f64 = (0..nr).map(|r| x[r] * demand[k][r]).sum();
-                p[base] = ((c as f64 - busy - weighted) / c as f64).max(0.0);
+            self.q[idx * nk + k] = (0..nr).map(|r| x[r] * resid[k][r]).sum();
+            if self.kept[k] == 0 {
+                continue;
             }
+            let c = self.servers[k];
+            let base = idx * self.pwidth + self.poff[k];
+            let mut weighted = 0.0;
+            for j in 1..self.kept[k] {
+                let mut v = 0.0;
+                for r in 0..nr {
+                    if n[r] > 0 {
+                        let m = idx - self.strides[r];
+                        v += self.demand[k][r]
+                            * x[r]
+                            * self.p[m * self.pwidth + self.poff[k] + j - 1];
+                    }
+                }
+                v /= j as f64;
+                self.p[base + j] = v;
+                weighted += (c - j) as f64 * v;
+            }
+            let busy: f64 = (0..nr).map(|r| x[r] * self.demand[k][r]).sum();
+            self.p[base] = ((c as f64 - busy - weighted) / c as f64).max(0.0);
         }
     }
-    Ok(closed_solution(
-        Algorithm::ExactMva,
-        stations,
-        &demand,
-        &x,
-        &resid,
-    ))
 }
 
 fn closed_solution(
