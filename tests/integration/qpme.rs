@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use demandsim::model::{LoadOptions, Params, Stability, Template, load};
 use demandsim::qpe::{self, QpeError, TimeUnit};
-use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
+use demandsim::qpn::{Control, RunConfig, Scheduling, SimReport, StopRule, Warmup, simulate};
 use demandsim::solve::analyse;
 
 fn qpme_dir() -> Option<PathBuf> {
@@ -336,7 +336,8 @@ fn bad_qpe_files_are_refused_with_the_element_and_line() {
         ("this is not XML".to_string(), "not a QPME model:"),
         (
             net(PLACE, LOOP).replace(r#"strategy="PS""#, r#"strategy="PRIO""#),
-            r#"line 4: <queue> "CPU" (id "q1") strategy "PRIO" is not supported (IS, FCFS or PS)"#,
+            // The list of strategies is the disciplines table's (IS, FCFS, PS, then any added).
+            r#"line 4: <queue> "CPU" (id "q1") strategy "PRIO" is not supported (IS, FCFS"#,
         ),
         (
             net(
@@ -687,6 +688,47 @@ transitions:
             .starts_with("transition `go`: routing policy round-robin"),
         "{e}"
     );
+}
+
+/// The exporter and the importer read the disciplines' table: a
+/// discipline with a QPME strategy goes out under it and comes back as
+/// itself; one without is refused by name, never written as another.
+#[test]
+fn every_discipline_is_exported_under_its_strategy_or_refused_and_read_back_as_itself() {
+    for &s in Scheduling::ALL {
+        let yaml = format!(
+            "colors: [c]
+places:
+  Think: {{queue: is, service: {{c: {{exponential: 1}}}}, initial: {{c: 2}}}}
+  CPU: {{queue: {}, service: {{c: {{exponential: 0.5}}}}}}
+transitions:
+  go: {{in: {{Think: c}}, out: {{CPU: c}}}}
+  back: {{in: {{CPU: c}}, out: {{Think: c}}}}
+",
+            s.name()
+        );
+        let exported = qpe::export(&load(&yaml, &LoadOptions::default()).unwrap());
+        let Some(strategy) = s.qpme() else {
+            let e = exported.unwrap_err().to_string();
+            assert!(e.starts_with("place `CPU`: an "), "{}: {e}", s.name());
+            continue;
+        };
+        let xml = exported.unwrap();
+        assert!(
+            xml.contains(&format!(
+                r#"name="CPU" number-of-servers="1" strategy="{strategy}""#
+            )),
+            "{xml}"
+        );
+        let back = qpe::import(&xml, "m", TimeUnit::Seconds).unwrap().yaml();
+        let net = load(&back, &LoadOptions::default()).unwrap().net;
+        let cpu = net.place("CPU").unwrap();
+        assert_eq!(
+            net.places[cpu].queue.as_ref().unwrap().scheduling,
+            s,
+            "{back}"
+        );
+    }
 }
 
 #[test]
