@@ -10,6 +10,7 @@
 //! This module knows nothing of YAML or files: nets are built in code or by
 //! [`crate::model`].
 
+mod config;
 mod dist;
 mod engine;
 mod event;
@@ -21,6 +22,7 @@ mod run;
 #[cfg(test)]
 mod testing;
 
+pub use config::{ConfigError, RunConfig, StopRule, Warmup, WarmupError};
 pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use event::MAX_PROBES;
@@ -31,4 +33,4 @@ pub use net::{
     choose_probe, default_probe, reachable,
 };
 pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
-pub use run::{ConfigError, Control, RunConfig, RunError, StopRule, Warmup, WarmupError, simulate};
+pub use run::{Control, RunError, simulate};

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
+use super::config::{RunConfig, Warmup};
 use super::engine::Simulation;
 use super::net::Net;
-use super::run::{RunConfig, Warmup};
 use crate::stats::{Moments, QuantileSketch, student_t_quantile};
 
 /// Results of a probe and colour.
