@@ -4,8 +4,9 @@
 
 use serde_saphyr::{FlowMap, FlowSeq};
 
+use super::read::QpeError;
 use super::read::{self, DistDef, QpeNet};
-use super::{QpeError, TimeUnit};
+use crate::import::TimeUnit;
 use crate::model::doc::{
     ArcDoc, DistBody, DistDoc, ModeDoc, ModelDoc, Ordered, PlaceDoc, PointDoc, ProbeDoc, QueueDoc,
     RunDoc, SharedQueueDoc, TransitionDoc, Value, dist,

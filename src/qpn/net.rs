@@ -1,7 +1,7 @@
 //! The validated net: colours, places, transitions, probes. Built in code
 //! or by the model loader; the engine never sees YAML.
 
-use super::Dist;
+use super::dist::Dist;
 use super::event::MAX_PROBES;
 pub use super::queue::Scheduling;
 

@@ -1,10 +1,11 @@
 //! Small nets of one colour and deterministic times, built in code for
 //! the unit tests of the engine and the flows.
 
+use super::dist::Dist;
 use super::net::{
-    ArcSpec, Departure, Mode, Net, Place, Policy, Queue, Scheduling, Timing, Transition,
+    ArcSpec, Departure, Mode, Net, Place, Policy, Probe, Queue, Scheduling, Timing, Transition,
+    ValidNet,
 };
-use super::{Dist, Probe, ValidNet};
 
 /// A deterministic time.
 pub fn det(v: f64) -> Dist {

@@ -5,7 +5,7 @@
 use super::network::{Solution, Station, StationKind};
 use super::routing::{self, Routing};
 use super::shape::Shape;
-use super::{NotProductForm, PlaceValue};
+use super::values::{NotProductForm, PlaceValue};
 use crate::qpn::{Dist, Net};
 
 /// Visits per (place, colour): arrivals per second from the sources for

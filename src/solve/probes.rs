@@ -1,11 +1,11 @@
 //! Probe means from the solution: cycles, residences, open sojourns, and
 //! paths along which a token keeps its colour.
 
-use super::ProbeValue;
 use super::compile::{ColourValues, Stations};
 use super::network::Solution;
 use super::routing::{self, Routing};
 use super::shape::Shape;
+use super::values::ProbeValue;
 use crate::qpn::{Net, ProbePoint, Timing};
 
 /// What a probe's value is computed from.

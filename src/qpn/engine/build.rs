@@ -6,10 +6,10 @@ use std::collections::VecDeque;
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::measure::{PlaceColorStats, ProbeStats, probe_hooks};
-use super::{DEFAULT_TOKEN_LIMIT, PlaceState, Simulation};
+use super::state::{DEFAULT_TOKEN_LIMIT, PlaceState, Simulation};
+use super::stats::{PlaceColorStats, ProbeStats};
 use crate::qpn::event::{Busy, Events};
-use crate::qpn::net::{ArcSpec, Departure, Net, Policy, Timing, ValidNet};
+use crate::qpn::net::{ArcSpec, Departure, Net, Policy, ProbePoint, Timing, ValidNet};
 use crate::qpn::queue::{QueueState, Setup};
 
 impl<'n> Simulation<'n> {
@@ -186,4 +186,43 @@ fn carry_map(inputs: &[ArcSpec], outputs: &[ArcSpec], nc: usize) -> Vec<Option<u
         .iter()
         .map(|a| (in_count[a.color] == 1 && out_count[a.color] == 1).then_some(in_index[a.color]))
         .collect()
+}
+
+/// Where each probe starts and ends, and which colours it measures.
+struct ProbeHooks {
+    /// Per place: (probe, is a start) on a token entering.
+    enter: Vec<Vec<(usize, bool)>>,
+    /// Per place: (probe, is a start) on a token leaving.
+    exit: Vec<Vec<(usize, bool)>>,
+    /// Per transition: (probe, is a start) on its firing.
+    transition: Vec<Vec<(usize, bool)>>,
+    /// Per probe: its colours as a mask.
+    colors: Vec<Vec<bool>>,
+}
+
+fn probe_hooks(net: &Net) -> ProbeHooks {
+    let (np, nt, nc) = (net.places.len(), net.transitions.len(), net.colors.len());
+    let mut h = ProbeHooks {
+        enter: vec![Vec::new(); np],
+        exit: vec![Vec::new(); np],
+        transition: vec![Vec::new(); nt],
+        colors: Vec::new(),
+    };
+    for (k, pr) in net.probes.iter().enumerate() {
+        for (points, is_start) in [(&pr.start, true), (&pr.end, false)] {
+            for pt in points {
+                match *pt {
+                    ProbePoint::Enter(p) => h.enter[p].push((k, is_start)),
+                    ProbePoint::Exit(p) => h.exit[p].push((k, is_start)),
+                    ProbePoint::Transition(t) => h.transition[t].push((k, is_start)),
+                }
+            }
+        }
+        let mut mask = vec![false; nc];
+        for &c in &pr.colors {
+            mask[c] = true;
+        }
+        h.colors.push(mask);
+    }
+    h
 }

@@ -4,7 +4,7 @@
 
 use rand::RngExt;
 
-use super::{SimError, Simulation};
+use super::state::{SimError, Simulation};
 use crate::qpn::event::{Target, Token};
 use crate::qpn::net::{Policy, Timing};
 

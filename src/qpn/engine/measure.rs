@@ -1,76 +1,9 @@
-//! Statistics of a replication: per (place, colour) and per (probe,
-//! colour), the probes' stamps on tokens, and their reset at the end of
-//! the warm-up.
+//! Measuring a replication: the probes' stamps on tokens as they pass,
+//! the statistics' reset at the end of the warm-up, and their reading.
 
-use super::Simulation;
+use super::state::Simulation;
+use super::stats::{PlaceColorStats, ProbeRecord, ProbeStats};
 use crate::qpn::event::Token;
-use crate::qpn::net::{Net, ProbePoint};
-use crate::stats::{BatchMeans, Moments, QuantileSketch};
-
-/// Statistics of one (place, colour) since the last reset.
-#[derive(Debug, Clone)]
-pub struct PlaceColorStats {
-    /// Tokens that entered (the queue, for a queueing place).
-    pub arrivals: u64,
-    /// Tokens that left (finished service, for a queueing place).
-    pub departures: u64,
-    pub(super) pop: u64,
-    pub(super) area: f64,
-    pub(super) last: f64,
-    /// Residence times (queue: waiting + service), seconds.
-    pub residence: Moments,
-    /// Batch means of residence times.
-    pub residence_bm: BatchMeans,
-    /// Service times drawn for completed services, seconds.
-    pub service: Moments,
-    /// Times tokens waited in a queueing place's depository before a
-    /// transition took them, seconds (QPME's depository residence).
-    pub depository: Moments,
-}
-
-impl PlaceColorStats {
-    pub(super) fn new() -> Self {
-        Self {
-            arrivals: 0,
-            departures: 0,
-            pop: 0,
-            area: 0.0,
-            last: 0.0,
-            residence: Moments::default(),
-            residence_bm: BatchMeans::default(),
-            service: Moments::default(),
-            depository: Moments::default(),
-        }
-    }
-    /// Time-integral of the population up to `now`.
-    pub fn area_at(&self, now: f64) -> f64 {
-        self.area + self.pop as f64 * (now - self.last)
-    }
-}
-
-/// Statistics of one probe and colour since the last reset.
-#[derive(Debug, Clone, Default)]
-pub struct ProbeStats {
-    /// End-to-end times, seconds.
-    pub moments: Moments,
-    /// Quantiles.
-    pub sketch: QuantileSketch,
-    /// Batch means.
-    pub bm: BatchMeans,
-}
-
-/// One completed probe passage, when recording is on.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ProbeRecord {
-    /// Probe index.
-    pub probe: usize,
-    /// Colour.
-    pub color: usize,
-    /// Start, seconds.
-    pub start: f64,
-    /// End, seconds.
-    pub end: f64,
-}
 
 impl Simulation<'_> {
     pub(super) fn place_hooks(&mut self, p: usize, enter: bool, color: usize, token: &mut Token) {
@@ -192,43 +125,4 @@ impl Simulation<'_> {
             .queue
             .map_or(0.0, |slot| self.busy[slot as usize].area_at(self.now))
     }
-}
-
-/// Where each probe starts and ends, and which colours it measures.
-pub(super) struct ProbeHooks {
-    /// Per place: (probe, is a start) on a token entering.
-    pub enter: Vec<Vec<(usize, bool)>>,
-    /// Per place: (probe, is a start) on a token leaving.
-    pub exit: Vec<Vec<(usize, bool)>>,
-    /// Per transition: (probe, is a start) on its firing.
-    pub transition: Vec<Vec<(usize, bool)>>,
-    /// Per probe: its colours as a mask.
-    pub colors: Vec<Vec<bool>>,
-}
-
-pub(super) fn probe_hooks(net: &Net) -> ProbeHooks {
-    let (np, nt, nc) = (net.places.len(), net.transitions.len(), net.colors.len());
-    let mut h = ProbeHooks {
-        enter: vec![Vec::new(); np],
-        exit: vec![Vec::new(); np],
-        transition: vec![Vec::new(); nt],
-        colors: Vec::new(),
-    };
-    for (k, pr) in net.probes.iter().enumerate() {
-        for (points, is_start) in [(&pr.start, true), (&pr.end, false)] {
-            for pt in points {
-                match *pt {
-                    ProbePoint::Enter(p) => h.enter[p].push((k, is_start)),
-                    ProbePoint::Exit(p) => h.exit[p].push((k, is_start)),
-                    ProbePoint::Transition(t) => h.transition[t].push((k, is_start)),
-                }
-            }
-        }
-        let mut mask = vec![false; nc];
-        for &c in &pr.colors {
-            mask[c] = true;
-        }
-        h.colors.push(mask);
-    }
-    h
 }

@@ -4,8 +4,8 @@
 
 use std::collections::VecDeque;
 
+use super::discipline::{Ctx, Discipline, Job, Setup};
 use super::slab::Slab;
-use super::{Ctx, Discipline, Job, Setup};
 
 #[derive(Debug)]
 pub(crate) struct Fcfs {

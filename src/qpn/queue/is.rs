@@ -1,8 +1,8 @@
 //! Infinite server: every job in service from its arrival; residence time
 //! = its own service time.
 
+use super::discipline::{Ctx, Discipline, Job, Setup};
 use super::slab::Slab;
-use super::{Ctx, Discipline, Job, Setup};
 
 #[derive(Debug, Default)]
 pub(crate) struct Is {

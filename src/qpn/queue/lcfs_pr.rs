@@ -2,7 +2,7 @@
 //! interrupts the job in service, which resumes with its remaining work
 //! when everything that came after it has left.
 
-use super::{Ctx, Discipline, Job, Setup};
+use super::discipline::{Ctx, Discipline, Job, Setup};
 
 #[derive(Debug, Default)]
 pub(crate) struct LcfsPr {

@@ -15,13 +15,16 @@
 //! through a [`Ctx`], and reports each change of its busy servers there.
 //! It knows nothing of tokens' places, colours' meaning or statistics.
 
+mod discipline;
 mod fcfs;
 mod is;
 mod lcfs_pr;
 mod ps;
 mod slab;
+#[cfg(test)]
+mod testing;
 
-use super::event::{Busy, Events, Target, Token};
+pub(crate) use discipline::{Ctx, Discipline, Job, Setup};
 
 macro_rules! disciplines {
     ($(
@@ -237,154 +240,6 @@ fn or_list(n: &[&str]) -> String {
         [] => String::new(),
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    }
-}
-
-/// What a queue is built from: its servers and each colour's priority
-/// (higher first).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Setup<'a> {
-    pub servers: u32,
-    pub priority: &'a [i32],
-}
-
-/// A token in a queue, with its colour and the service time drawn for it
-/// on arrival, seconds.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Job {
-    pub color: usize,
-    pub token: Token,
-    pub service: f64,
-    /// The place whose token it is (the engine's; a discipline carries it
-    /// unread, so a queue several places share returns each job to its
-    /// own place).
-    pub place: u32,
-}
-
-/// What a discipline may do to the simulation: ask to be woken, report
-/// its busy servers.
-pub(crate) struct Ctx<'a> {
-    pub now: f64,
-    pub events: &'a mut Events,
-    pub busy: &'a mut Busy,
-    pub place: u32,
-}
-
-impl Ctx<'_> {
-    /// Calls [`Discipline::complete`] with `tag` at `time`.
-    #[inline]
-    pub fn wake_at(&mut self, time: f64, tag: u32) {
-        self.events.push(
-            time,
-            Target::Queue {
-                place: self.place,
-                tag,
-            },
-        );
-    }
-
-    /// `busy` servers are busy from now on.
-    #[inline]
-    pub fn set_busy(&mut self, busy: f64) {
-        self.busy.set(self.now, busy);
-    }
-}
-
-/// What a queue discipline provides.
-pub(crate) trait Discipline {
-    /// An empty queue.
-    fn new(setup: &Setup<'_>) -> Self;
-    /// A job arrives (its service time already drawn).
-    fn arrive(&mut self, job: Job, ctx: &mut Ctx<'_>);
-    /// The wake-up `tag` asked for is due: the job that finishes, or
-    /// `None` when the wake-up is stale.
-    fn complete(&mut self, tag: u32, ctx: &mut Ctx<'_>) -> Option<Job>;
-    /// Servers busy now (jobs in service, for IS).
-    fn busy(&self) -> f64;
-}
-
-#[cfg(test)]
-pub(crate) mod testing {
-    //! Drives one discipline by hand: arrivals at given times, then
-    //! completions in event order.
-
-    use super::*;
-
-    /// `servers` servers; colours' priorities as given.
-    pub fn setup(servers: u32, priority: &[i32]) -> Setup<'_> {
-        Setup { servers, priority }
-    }
-
-    pub struct Harness<D> {
-        pub d: D,
-        pub events: Events,
-        pub busy: Busy,
-        pub now: f64,
-    }
-
-    impl<D: Discipline> Harness<D> {
-        pub fn new(setup: &Setup<'_>) -> Self {
-            Self {
-                d: D::new(setup),
-                events: Events::default(),
-                busy: Busy::default(),
-                now: 0.0,
-            }
-        }
-
-        fn ctx(&mut self) -> (&mut D, Ctx<'_>) {
-            let ctx = Ctx {
-                now: self.now,
-                events: &mut self.events,
-                busy: &mut self.busy,
-                place: 0,
-            };
-            (&mut self.d, ctx)
-        }
-
-        /// A job of `color` needing `service` seconds arrives at `at`.
-        pub fn arrive(&mut self, at: f64, color: usize, service: f64) {
-            self.run_until(at);
-            self.now = at;
-            let mut token = Token::fresh(at);
-            token.probe[0] = color as f64;
-            let (d, mut ctx) = self.ctx();
-            d.arrive(
-                Job {
-                    color,
-                    token,
-                    service,
-                    place: 0,
-                },
-                &mut ctx,
-            );
-        }
-
-        /// Completions up to `t`, as (time, colour, arrival time).
-        pub fn run_until(&mut self, t: f64) -> Vec<(f64, usize, f64)> {
-            let mut done = Vec::new();
-            while self.events.peek_key().is_some_and(|k| k <= t) {
-                let (time, target) = self.events.pop().unwrap();
-                let Target::Queue { tag, .. } = target else {
-                    unreachable!()
-                };
-                self.now = time;
-                let (d, mut ctx) = self.ctx();
-                if let Some(j) = d.complete(tag, &mut ctx) {
-                    done.push((time, j.color, j.token.entered));
-                }
-            }
-            done
-        }
-
-        /// Busy-server area up to now.
-        pub fn area(&self) -> f64 {
-            self.busy.area_at(self.now)
-        }
-    }
-
-    pub fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() < 1e-9
     }
 }
 

@@ -7,8 +7,8 @@
 //! O(log n) per arrival or completion. A reschedule bumps the generation,
 //! which makes the earlier wake-up stale.
 
+use super::discipline::{Ctx, Discipline, Job, Setup};
 use super::slab::Slab;
-use super::{Ctx, Discipline, Job, Setup};
 use crate::qpn::event::MinHeap;
 
 #[derive(Debug)]

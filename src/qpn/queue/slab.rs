@@ -1,6 +1,6 @@
 //! Stable slots for jobs in service, reused through a free list.
 
-use super::Job;
+use super::discipline::Job;
 
 #[derive(Debug, Default)]
 pub(crate) struct Slab {

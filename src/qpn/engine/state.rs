@@ -1,0 +1,99 @@
+//! A replication's state: the places' tokens, the queues, the event list,
+//! what is enabled, and the statistics.
+
+use std::collections::VecDeque;
+
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::stats::{PlaceColorStats, ProbeRecord, ProbeStats};
+use crate::qpn::event::{Busy, Events, Token};
+use crate::qpn::net::Net;
+use crate::qpn::queue::QueueState;
+
+#[derive(Debug)]
+pub(super) struct PlaceState {
+    /// Tokens of the place, or of the depository of a queueing place.
+    pub(super) tokens: Vec<VecDeque<Token>>,
+    pub(super) fifo: bool,
+    /// Its queue's slot in `Simulation::queues` (its own or a shared one).
+    pub(super) queue: Option<u32>,
+}
+
+/// Why a run cannot go on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// No event is pending and no transition can fire.
+    #[error(
+        "the net is dead at t = {time} s: no transition can fire and no service is pending (a closed model that deadlocks)"
+    )]
+    Deadlock {
+        /// Simulated time, seconds.
+        time: f64,
+    },
+    /// Immediate transitions keep firing without time advancing.
+    #[error(
+        "immediate transitions fired {0} times at t = {1} s without time advancing: a cycle of immediate transitions?"
+    )]
+    ImmediateLoop(u64, f64),
+    /// A queue grows without bound.
+    #[error(
+        "place {place} holds {tokens} tokens at t = {time} s: the model is unstable (offered load at or above capacity)"
+    )]
+    Unstable {
+        /// Place name.
+        place: String,
+        /// Tokens in it.
+        tokens: u64,
+        /// Simulated time, seconds.
+        time: f64,
+    },
+}
+
+/// Largest number of tokens in queues before a run is declared unstable.
+pub const DEFAULT_TOKEN_LIMIT: u64 = 20_000_000;
+
+/// One replication in progress.
+pub struct Simulation<'n> {
+    pub(super) net: &'n Net,
+    pub(super) rng: Xoshiro256PlusPlus,
+    pub(super) now: f64,
+    pub(super) pending: Events,
+    pub(super) places: Vec<PlaceState>,
+    /// The queues: each queueing place's own, then the shared ones.
+    pub(super) queues: Vec<QueueState>,
+    pub(super) imm_of_place: Vec<Vec<u32>>,
+    pub(super) timed_of_place: Vec<Vec<u32>>,
+    pub(super) timed: Vec<(bool, u32)>,
+    pub(super) cand: Vec<u32>,
+    pub(super) in_cand: Vec<bool>,
+    pub(super) timed_dirty: Vec<u32>,
+    pub(super) in_timed_dirty: Vec<bool>,
+    pub(super) enabled: Vec<(u32, f64)>,
+    pub(super) modes: Vec<(usize, f64)>,
+    pub(super) consumed: Vec<Token>,
+    /// carry[t][m][output arc] = index into `consumed` of the token whose
+    /// identity the produced token keeps.
+    pub(super) carry: Vec<Vec<Vec<Option<usize>>>>,
+    pub(super) enter_hooks: Vec<Vec<(usize, bool)>>,
+    pub(super) exit_hooks: Vec<Vec<(usize, bool)>>,
+    pub(super) trans_hooks: Vec<Vec<(usize, bool)>>,
+    pub(super) probe_color: Vec<Vec<bool>>,
+    pub(super) nc: usize,
+    pub(super) stats: Vec<PlaceColorStats>,
+    pub(super) busy: Vec<Busy>,
+    pub(super) probes: Vec<ProbeStats>,
+    pub(super) measure_start: f64,
+    pub(super) main_completions: u64,
+    pub(super) events: u64,
+    pub(super) in_queues: u64,
+    /// Tokens in each place's queue (for join-the-shortest-queue).
+    pub(super) in_queue: Vec<u64>,
+    /// The mode each transition fired last (for round robin; empty when
+    /// no transition goes round robin).
+    pub(super) last_mode: Vec<usize>,
+    pub(super) token_limit: u64,
+    /// Completed probe passages since the last drain, when recording.
+    pub records: Vec<ProbeRecord>,
+    pub(super) recording: bool,
+}
