@@ -1,10 +1,11 @@
 //! The estimation methods, declared once. The `methods!` table below is
 //! the only list of them: a row gives the method's variant, its id (as in
-//! output and `--methods`), its file in `methods/`, how its
-//! [`Estimator`] is built, and what the trust checks must know of it
-//! ([`Traits`]). Adding a method is its file and one row; nothing else in
-//! the crate names a method (`only_the_table_names_a_method` fails if
-//! something does).
+//! output and `--methods`), how its [`Estimator`] (in its own file in
+//! `methods/`) is built, and what the trust checks must know of it
+//! ([`Traits`]). Adding a method is its file, its `mod` line and one row;
+//! nothing else in the crate names a method (`only_the_table_names_a_method`
+//! fails if something does). The `mod` lines stay outside the macro so that
+//! rustfmt, which skips modules a macro declares, formats the estimators.
 
 use serde::Serialize;
 
@@ -13,6 +14,16 @@ use super::estimator::{Estimator, Unfit};
 
 mod filter;
 mod fit;
+
+// One line per method (see the table below).
+pub(in crate::estimate) mod kf_ru;
+pub(in crate::estimate) mod kf_u;
+pub(in crate::estimate) mod rort;
+pub(in crate::estimate) mod rortu;
+pub(in crate::estimate) mod rr;
+pub(in crate::estimate) mod rta;
+pub(in crate::estimate) mod sdl;
+pub(in crate::estimate) mod ur;
 
 /// How a method treats utilization that the traced requests do not
 /// explain (background load).
@@ -61,12 +72,10 @@ impl Traits {
 macro_rules! methods {
     ($(
         $(#[$doc:meta])*
-        $variant:ident $id:literal in $file:ident, new |$arg:pat_param| $new:expr,
+        $variant:ident $id:literal, new |$arg:pat_param| $new:expr,
         splits_by_discipline: $splits:literal, background: $background:ident,
         fits_response_times: $fits:literal;
     )*) => {
-        $(pub(in crate::estimate) mod $file;)*
-
         /// The estimation approaches. Ids as in output and `--methods`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         pub enum Method {
@@ -105,44 +114,36 @@ macro_rules! methods {
                     },)*
                 }
             }
-
-            /// The file that holds the method, below `src/estimate/methods/`.
-            #[cfg(test)]
-            fn file(self) -> &'static str {
-                match self {
-                    $(Method::$variant => concat!(stringify!($file), ".rs"),)*
-                }
-            }
         }
     };
 }
 
 methods! {
     /// Service demand law: D_r = c·U·share_r / X_r over the whole trace.
-    Sdl "sdl" in sdl, new |_| sdl::ServiceDemandLaw,
+    Sdl "sdl", new |_| sdl::ServiceDemandLaw,
         splits_by_discipline: true, background: Counted, fits_response_times: false;
     /// Response-time approximation: D ≈ R. Biased upward by the waiting
     /// time, R/D = 1 + C/(c(1−U)): about 2× at 50 % on one server.
-    Rta "rta" in rta, new |_| rta::ResponseTimeApproximation,
+    Rta "rta", new |_| rta::ResponseTimeApproximation,
         splits_by_discipline: false, background: NotCounted, fits_response_times: false;
     /// Least squares on the utilization law (non-negative).
-    Ur "ur" in ur, new |intercept| ur::UtilizationRegression { intercept },
+    Ur "ur", new |intercept| ur::UtilizationRegression { intercept },
         splits_by_discipline: false, background: CountedWithoutIntercept, fits_response_times: false;
     /// Least squares on response times with observed utilization (Kraft).
-    Rr "rr" in rr, new |_| rr::ResponseTimeRegression,
+    Rr "rr", new |_| rr::ResponseTimeRegression,
         splits_by_discipline: true, background: NotCounted, fits_response_times: true;
     /// Kalman filter on the utilization law.
-    KfU "kf-u" in kf_u, new |_| kf_u::KalmanUtilization,
+    KfU "kf-u", new |_| kf_u::KalmanUtilization,
         splits_by_discipline: false, background: Counted, fits_response_times: false;
     /// Kalman filter on response times and utilization.
-    KfRu "kf-ru" in kf_ru, new |_| kf_ru::KalmanResponseUtilization,
+    KfRu "kf-ru", new |_| kf_ru::KalmanResponseUtilization,
         splits_by_discipline: true, background: NotCounted, fits_response_times: true;
     /// Optimisation on response times, utilization computed from D
     /// (Menascé).
-    Rort "rort" in rort, new |_| rort::Menasce,
+    Rort "rort", new |_| rort::Menasce,
         splits_by_discipline: true, background: NotCounted, fits_response_times: true;
     /// Optimisation on response times and utilization (Liu et al.).
-    Rortu "rortu" in rortu, new |_| rortu::Liu,
+    Rortu "rortu", new |_| rortu::Liu,
         splits_by_discipline: true, background: NotCounted, fits_response_times: true;
 }
 
@@ -270,10 +271,21 @@ mod tests {
 
     #[test]
     fn every_method_has_its_own_file() {
+        // Each method lives in `methods/<id>.rs` (`-` as `_`), and every
+        // file there is a method or one of the two shared helpers.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/estimate/methods");
-        for m in Method::ALL {
-            assert!(dir.join(m.file()).is_file(), "{m:?}: {}", m.file());
-        }
+        let mut expected: Vec<String> = Method::ALL
+            .iter()
+            .map(|m| format!("{}.rs", m.id().replace('-', "_")))
+            .collect();
+        expected.extend(["filter.rs".to_string(), "fit.rs".to_string()]);
+        expected.sort();
+        let mut found: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        found.sort();
+        assert_eq!(found, expected);
     }
 
     /// `n` rows of one server at throughputs `x(i)` with demands `d`,

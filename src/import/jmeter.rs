@@ -14,7 +14,9 @@ use std::io::BufRead;
 
 use regex::Regex;
 
-use super::{Imported, Importer, Opt, OptionError, Reader, RequestRow, RequestSink, TraceError, Values};
+use super::{
+    Imported, Importer, Opt, OptionError, Reader, RequestRow, RequestSink, TraceError, Values,
+};
 use crate::trace::{HeaderProblem, parse_bool, parse_f64};
 
 /// The importer of JMeter's JTL files.
@@ -51,9 +53,10 @@ impl Importer for Jmeter {
             exclude_label: values.regex(&EXCLUDE_LABEL)?,
             session_start: values.regex(&SESSION_START)?,
         };
-        Ok(Reader::requests(opts.session_start.is_some(), move |input, _, sink| {
-            read(input, &opts, sink).map(Imported::from)
-        }))
+        Ok(Reader::requests(
+            opts.session_start.is_some(),
+            move |input, _, sink| read(input, &opts, sink).map(Imported::from),
+        ))
     }
 }
 
@@ -135,10 +138,12 @@ impl Columns {
     /// `sessions`.
     fn of(header: &csv::ByteRecord, sessions: bool) -> Result<Self, TraceError> {
         let col = |name: &str| header.iter().position(|h| h == name.as_bytes());
-        let missing = |name: &str| TraceError::Header {
+        let missing = |name: &str| {
+            TraceError::Header {
             problem: HeaderProblem::MissingColumn(name.to_string()),
             expected: "a JMeter CSV header such as `timeStamp,elapsed,label,responseCode,...,success,...` (set jmeter.save.saveservice.print_field_names=true)".into(),
             found: None,
+        }
         };
         Ok(Self {
             ts: col("timeStamp").ok_or_else(|| missing("timeStamp"))?,

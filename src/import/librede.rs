@@ -23,7 +23,10 @@ const METRIC: Opt = Opt::choice(
             "response-time",
             "Response times in seconds, stamped at completion.",
         ),
-        ("utilization", "Utilization 0–1, stamped at the interval end."),
+        (
+            "utilization",
+            "Utilization 0–1, stamped at the interval end.",
+        ),
     ],
     "What the files hold.",
 )

@@ -2,11 +2,13 @@
 //! canonical records.
 //!
 //! Each format is one file holding its reader and its [`Importer`] (name,
-//! options, what it produces), and one line of the table below, which
-//! declares the module and lists the importer in [`ALL`]; the command line
-//! offers what [`ALL`] holds. A reader takes a reader and hands every
-//! record to a sink closure, so a file of any size streams through in
-//! constant memory. Errors name the line and the field and say what was
+//! options, what it produces), its `mod` line, and one line of the table
+//! below, which lists the importer in [`ALL`]; the command line offers what
+//! [`ALL`] holds. (The `mod` lines stay outside the macro so that rustfmt,
+//! which skips modules a macro declares, formats the importers.)
+//!
+//! A reader takes a reader and hands every record to a sink closure, so a
+//! file of any size streams through in constant memory. Errors name the line and the field and say what was
 //! expected; the caller adds the file name.
 
 mod importer;
@@ -18,12 +20,20 @@ pub use importer::{
     ReadRequests, ReadUtilization, Reader, Takes, Value, Values,
 };
 
-/// Declares each importer's module and lists the importer in [`ALL`]:
-/// adding one is its file and one line here.
+pub mod access_log;
+pub mod jmeter;
+pub mod k6;
+pub mod librede;
+pub mod locust;
+pub mod lodestone;
+pub mod prometheus;
+pub mod sadf;
+pub mod wessbas;
+
+/// Lists the importers in [`ALL`]: adding one is its file, its `mod` line
+/// above and one line here.
 macro_rules! importers {
     ($($module:ident :: $importer:ident,)*) => {
-        $(pub mod $module;)*
-
         /// Every importer, in the order the command line lists them.
         pub static ALL: &[&dyn Importer] = &[$(&$module::$importer,)*];
     };

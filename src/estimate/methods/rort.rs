@@ -158,17 +158,8 @@ impl Estimator for Menasce {
     /// to it, and Levenberg–Marquardt gets there in a few steps. (No
     /// one-step expansion here: the resample's throughput calibration
     /// moves the fit at first order, as much as the data do.)
-    fn refit(
-        &self,
-        obs: &Observations,
-        rows: &[usize],
-        from: &[f64],
-    ) -> Result<Vec<f64>, Unfit> {
+    fn refit(&self, obs: &Observations, rows: &[usize], from: &[f64]) -> Result<Vec<f64>, Unfit> {
         let p = Problem::new(obs, rows)?;
-        fit_positive(
-            &|d, out| p.residuals(d, out),
-            rows.len() * p.width(),
-            from,
-        )
+        fit_positive(&|d, out| p.residuals(d, out), rows.len() * p.width(), from)
     }
 }

@@ -66,7 +66,9 @@ impl<'a> Problem<'a> {
         };
         p.total = p.total_weight();
         if p.total <= 0.0 {
-            return Err(Unfit("no response times or utilization in these intervals".into()));
+            return Err(Unfit(
+                "no response times or utilization in these intervals".into(),
+            ));
         }
         Ok(p)
     }
@@ -148,12 +150,7 @@ impl Estimator for Liu {
 
     /// A resample's fit: reweighed at the full fit's demands and fitted
     /// once from them (a resample's first fit would land next to them).
-    fn refit(
-        &self,
-        obs: &Observations,
-        rows: &[usize],
-        from: &[f64],
-    ) -> Result<Vec<f64>, Unfit> {
+    fn refit(&self, obs: &Observations, rows: &[usize], from: &[f64]) -> Result<Vec<f64>, Unfit> {
         let mut p = Problem::new(obs, rows)?;
         p.reweigh(from);
         let size = rows.len() * p.width();

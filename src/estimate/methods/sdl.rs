@@ -1,7 +1,7 @@
 //! `sdl`: the service demand law.
 
-use crate::estimate::estimator::{Estimator, Unfit};
 use crate::estimate::discipline::Discipline;
+use crate::estimate::estimator::{Estimator, Unfit};
 use crate::estimate::observations::{Observations, Row};
 
 /// Each class's weight in the row's busy time (not normalised).

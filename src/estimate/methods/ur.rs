@@ -26,7 +26,8 @@ impl Estimator for UtilizationRegression {
             })
             .collect();
         let b: Vec<f64> = use_rows.iter().map(|&i| obs.rows[i].utilization).collect();
-        let x = nnls(&rows, &b, None).ok_or_else(|| Unfit("a class has no throughput in these intervals".into()))?;
+        let x = nnls(&rows, &b, None)
+            .ok_or_else(|| Unfit("a class has no throughput in these intervals".into()))?;
         Ok(x[..n].to_vec())
     }
 }

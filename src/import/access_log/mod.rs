@@ -483,8 +483,7 @@ mod tests {
         let e =
             LogFormat::with_sessions(FORMAT, &Sessions::Field("$cookie_user".into())).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("sessions need $cookie_user"),
+            e.to_string().starts_with("sessions need $cookie_user"),
             "{e}"
         );
         let e = LogFormat::with_sessions(
