@@ -9,6 +9,7 @@ mod behavior;
 mod capacity;
 mod classes;
 mod deploy;
+mod docs;
 mod estimate;
 mod import;
 mod inspect;
