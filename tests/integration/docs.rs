@@ -500,3 +500,61 @@ fn anchors_are_githubs() {
     );
     assert_eq!(anchor("`intervals.csv`"), "intervalscsv");
 }
+
+/// The first cells of the Markdown table in `doc` whose header starts with
+/// `| HEADER |` (indented or not): each cell's first backticked word.
+fn first_column(doc: &str, header: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(doc)).unwrap();
+    let start = format!("| {header} |");
+    let lines = text.lines().map(str::trim_start);
+    let rows = lines.skip_while(|l| !l.starts_with(&start)).skip(2);
+    let cells = rows.take_while(|l| l.starts_with('|'));
+    let words = cells.filter_map(|l| {
+        l.split('`')
+            .nth(1)?
+            .split_whitespace()
+            .next()
+            .map(str::to_string)
+    });
+    let mut words: Vec<String> = words.collect();
+    words.dedup();
+    words
+}
+
+/// The values clap lists under "Possible values:" for the first argument
+/// of `demandsim ARGS --help`.
+fn possible_values(args: &[&str]) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_demandsim"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let lines = help
+        .lines()
+        .skip_while(|l| !l.trim().starts_with("Possible values:"))
+        .skip(1);
+    let values = lines.take_while(|l| l.trim().starts_with("- "));
+    values
+        .filter_map(|l| l.trim()[2..].split(':').next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn the_docs_list_every_estimator_discipline_and_import_format() {
+    use demandsim::estimate::Method;
+    use demandsim::qpn::Scheduling;
+    let methods: Vec<&str> = Method::ALL.iter().map(|m| m.id()).collect();
+    assert_eq!(first_column("docs/accuracy.md", "id"), methods);
+    let queues: Vec<&str> = Scheduling::ALL.iter().map(|s| s.name()).collect();
+    assert_eq!(first_column("docs/models.md", "queue"), queues);
+    let mut formats = first_column("docs/traces.md", "format");
+    let mut cli = possible_values(&["import"]);
+    assert!(!cli.is_empty(), "`import --help` lists no formats");
+    formats.sort();
+    cli.sort();
+    assert_eq!(
+        formats, cli,
+        "docs/traces.md's importers against `import --help`"
+    );
+}
