@@ -521,27 +521,31 @@ fn first_column(doc: &str, header: &str) -> Vec<String> {
     words
 }
 
-/// The values clap lists under "Possible values:" for the first argument
-/// of `demandsim ARGS --help`.
-fn possible_values(args: &[&str]) -> Vec<String> {
+/// The names `demandsim import --help` lists under "Formats:" (the
+/// importers' table and the two model formats beside it).
+fn import_formats() -> Vec<String> {
     let out = Command::new(env!("CARGO_BIN_EXE_demandsim"))
-        .args(args)
-        .arg("--help")
+        .args(["import", "--help"])
         .output()
         .unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
-    let lines = help
-        .lines()
-        .skip_while(|l| !l.trim().starts_with("Possible values:"))
-        .skip(1);
-    let values = lines.take_while(|l| l.trim().starts_with("- "));
-    values
-        .filter_map(|l| l.trim()[2..].split(':').next().map(str::to_string))
+    let lines = help.lines().skip_while(|l| l.trim() != "Formats:").skip(1);
+    let formats = lines.take_while(|l| l.starts_with("  "));
+    formats
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect()
 }
 
+/// Whether `text` has `flag` as a whole word (`--name`, not `--names`).
+fn mentions(text: &str, flag: &str) -> bool {
+    text.match_indices(flag).any(|(at, _)| {
+        let next = text[at + flag.len()..].chars().next();
+        !next.is_some_and(|c| c.is_alphanumeric() || c == '-')
+    })
+}
+
 #[test]
-fn the_docs_list_every_estimator_discipline_and_import_format() {
+fn the_docs_list_every_estimator_discipline_importer_and_import_option() {
     use demandsim::estimate::Method;
     use demandsim::qpn::Scheduling;
     let methods: Vec<&str> = Method::ALL.iter().map(|m| m.id()).collect();
@@ -549,12 +553,27 @@ fn the_docs_list_every_estimator_discipline_and_import_format() {
     let queues: Vec<&str> = Scheduling::ALL.iter().map(|s| s.name()).collect();
     assert_eq!(first_column("docs/models.md", "queue"), queues);
     let mut formats = first_column("docs/traces.md", "format");
-    let mut cli = possible_values(&["import"]);
-    assert!(!cli.is_empty(), "`import --help` lists no formats");
+    let mut cli = import_formats();
     formats.sort();
     cli.sort();
     assert_eq!(
         formats, cli,
         "docs/traces.md's importers against `import --help`"
     );
+    let traces = std::fs::read_to_string(root().join("docs/traces.md")).unwrap();
+    for importer in demandsim::import::ALL {
+        assert!(
+            formats.iter().any(|f| f == importer.name()),
+            "{}",
+            importer.name()
+        );
+        for opt in importer.options() {
+            let flag = format!("--{}", opt.name);
+            assert!(
+                mentions(&traces, &flag),
+                "docs/traces.md does not mention {flag} of {}",
+                importer.name()
+            );
+        }
+    }
 }
