@@ -314,7 +314,16 @@ fn check_document(doc: &Path) -> Vec<String> {
     for block in fenced_blocks(&text) {
         let mut fail = |line: usize, what: String| failures.push(format!("{name}:{line}: {what}"));
         if let Some(file) = block.attr("file") {
-            std::fs::write(dir.path().join(file), block.body.join("\n") + "\n").unwrap();
+            let body = block.body.join("\n") + "\n";
+            if let Some(same) = block.attr("same-as")
+                && std::fs::read_to_string(root().join(same)).ok().as_deref() != Some(&body)
+            {
+                fail(
+                    block.line,
+                    format!("{file} is not {same} as it is in the repository"),
+                );
+            }
+            std::fs::write(dir.path().join(file), body).unwrap();
         } else if block.lang() == "console" {
             let covered = block.attr("covered-by");
             if covered.is_some_and(|t| !test_exists(t)) {
