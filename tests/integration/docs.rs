@@ -513,19 +513,17 @@ fn anchors_are_githubs() {
 /// The first cells of the Markdown table in `doc` whose header starts with
 /// `| HEADER |` (indented or not): each cell's first backticked word.
 fn first_column(doc: &str, header: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(root().join(doc)).unwrap();
-    let start = format!("| {header} |");
-    let lines = text.lines().map(str::trim_start);
-    let rows = lines.skip_while(|l| !l.starts_with(&start)).skip(2);
-    let cells = rows.take_while(|l| l.starts_with('|'));
-    let words = cells.filter_map(|l| {
-        l.split('`')
-            .nth(1)?
-            .split_whitespace()
-            .next()
-            .map(str::to_string)
-    });
-    let mut words: Vec<String> = words.collect();
+    let mut words: Vec<String> = table(doc, header)
+        .iter()
+        .filter_map(|row| {
+            row[0]
+                .split('`')
+                .nth(1)?
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        })
+        .collect();
     words.dedup();
     words
 }
@@ -551,6 +549,48 @@ fn mentions(text: &str, flag: &str) -> bool {
         let next = text[at + flag.len()..].chars().next();
         !next.is_some_and(|c| c.is_alphanumeric() || c == '-')
     })
+}
+
+/// The rows of the Markdown table in `doc` whose header starts with
+/// `| HEADER |` (indented or not), as cells.
+fn table(doc: &str, header: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(root().join(doc)).unwrap();
+    let start = format!("| {header} |");
+    let lines = text.lines().map(str::trim_start);
+    let rows = lines.skip_while(|l| !l.starts_with(&start)).skip(2);
+    rows.take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_docs_say_what_each_estimator_assumes_as_its_table_does() {
+    use demandsim::estimate::{BackgroundUse, Method};
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    let want: Vec<Vec<String>> = Method::ALL
+        .iter()
+        .map(|m| {
+            let t = m.traits();
+            let background = match t.background {
+                BackgroundUse::Counted => "yes",
+                BackgroundUse::CountedWithoutIntercept => "without `--intercept`",
+                BackgroundUse::NotCounted => "no",
+            };
+            let cells = [
+                &format!("`{}`", m.id()),
+                yes(t.splits_by_discipline),
+                background,
+                yes(t.fits_response_times),
+            ];
+            cells.iter().map(|c| c.to_string()).collect()
+        })
+        .collect();
+    assert_eq!(table("docs/accuracy.md", "method"), want);
 }
 
 #[test]
