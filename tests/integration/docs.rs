@@ -594,6 +594,36 @@ fn the_docs_say_what_each_estimator_assumes_as_its_table_does() {
 }
 
 #[test]
+fn the_docs_say_what_each_queue_discipline_allows_as_its_table_does() {
+    use demandsim::qpn::queue::{Capacity, ProductForm, Scheduling};
+    let want: Vec<Vec<String>> = Scheduling::ALL
+        .iter()
+        .map(|s| {
+            let servers = match s.capacity_rule() {
+                Capacity::Unlimited => "none (infinite)",
+                Capacity::Servers => "`servers`, at least 1",
+                Capacity::OneServer => "exactly 1",
+            };
+            let priorities = if s.has_priorities() {
+                "`priority: {colour: n}`"
+            } else {
+                "no"
+            };
+            let solve = match s.product_form() {
+                ProductForm::AnyService => "any service distribution",
+                ProductForm::ExponentialEqualMeans => {
+                    "exponential service, one mean for all colours"
+                }
+            };
+            let qpme = if s.qpme().is_some() { "yes" } else { "refused" };
+            let cells = [&format!("`{}`", s.name()), servers, priorities, solve, qpme];
+            cells.iter().map(|c| c.to_string()).collect()
+        })
+        .collect();
+    assert_eq!(table("docs/models.md", "queue"), want);
+}
+
+#[test]
 fn the_docs_list_every_estimator_discipline_importer_and_import_option() {
     use demandsim::estimate::Method;
     use demandsim::qpn::Scheduling;
