@@ -334,13 +334,13 @@ impl Observations {
         let row = &self.rows[i];
         let arrived = row.arrived.get(r).and_then(Option::as_ref);
         let (queue, response, requests) = match arrived {
-            Some(a) => (&a.found, a.mean_response_s, a.count),
-            None => (&row.in_system, row.response[r]?, row.completions[r]),
+            Some(a) => (a.found_dense(self.n_classes()), a.mean_response_s, a.count),
+            None => (row.in_system.clone(), row.response[r]?, row.completions[r]),
         };
         if response <= 0.0 {
             return None;
         }
-        self.coefficients(row, r, queue, arrived.is_some(), a);
+        self.coefficients(row, r, &queue, arrived.is_some(), a);
         Some((response, requests))
     }
 
@@ -456,10 +456,9 @@ fn rows_of(
             row.completions[to] = cs.completions;
             row.in_system[to] = cs.mean_in_system / k;
             row.arrived[to] = iv.arrived.get(c).cloned().flatten().map(|a| {
-                let mut found = vec![0.0; n_classes];
-                for (s, n) in a.found.iter().enumerate() {
-                    found[map[s]] = n / k;
-                }
+                let mut found: Vec<(usize, f64)> =
+                    a.found.iter().map(|&(s, n)| (map[s], n / k)).collect();
+                found.sort_by_key(|e| e.0);
                 Arrivals { found, ..a }
             });
         }
@@ -510,7 +509,7 @@ mod tests {
         let found = Arrivals {
             count: 50,
             mean_response_s: 0.09,
-            found: vec![0.5, 1.5],
+            found: vec![(0, 0.5), (1, 1.5)],
         };
         let obs = one_row([0.08, 0.04], [0.3, 0.6], vec![Some(found), None]);
         // Class a: its arrivals' own response and queue; one server, so

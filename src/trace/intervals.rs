@@ -560,11 +560,11 @@ mod tests {
         // A found nobody, C found A (B had left): a found 0.5 of a, 0 of b.
         let a = arrived[0].as_ref().unwrap();
         assert_eq!((a.count, a.mean_response_s), (2, 3.0));
-        assert_eq!(a.found, vec![0.5, 0.0]);
+        assert_eq!(a.found, vec![(0, 0.5)]);
         let b = arrived[1].as_ref().unwrap();
         assert_eq!(
             (b.count, b.mean_response_s, b.found.clone()),
-            (1, 1.0, vec![1.0, 0.0])
+            (1, 1.0, vec![(0, 1.0)])
         );
     }
 
