@@ -234,6 +234,7 @@ pub struct RunSpec {
 pub struct SharedQueueSpec {
     pub queue: Name,
     pub servers: Option<Num>,
+    pub load_dependence: Option<Spanned<Vec<Num>>>,
 }
 
 /// A place's `queue:`: a discipline (`ps`), or `{shared: HOST}`. (Spans do
@@ -251,6 +252,9 @@ pub struct PlaceSpec {
     pub copies: Option<Num>,
     pub queue: Option<Spanned<QueueRaw>>,
     pub servers: Option<Num>,
+    /// alpha(1), alpha(2), …: the total rate with n jobs present, in
+    /// units of one server's (LINE's `setLoadDependence`).
+    pub load_dependence: Option<Spanned<Vec<Num>>>,
     #[serde(default)]
     pub service: Map<Name, Spanned<DistSpec>>,
     #[serde(default)]

@@ -314,3 +314,68 @@ fn run_defaults_are_read_with_parameters_and_checked() {
     );
     assert!(err(&format!("{GOOD}run: {{warmup: -1}}\n")).contains("warm-up must be 0 or more"));
 }
+
+/// GOOD with a PS queue whose place lines are `lines`.
+fn ps_with(lines: &str) -> String {
+    GOOD.replace("    queue: fcfs\n", &format!("    queue: ps\n{lines}"))
+}
+
+#[test]
+fn a_load_dependent_rate_is_read_over_params_and_its_stability_limit_is_its_last_value() {
+    let yaml = ps_with("    load_dependence: [1, 1.6, cores]\n")
+        .replace("  demand: 1.0\n", "  demand: 1.0\n  cores: 2\n");
+    let m = load(&yaml, &LoadOptions::default()).unwrap();
+    let q = m.net.places[0].queue.as_ref().unwrap();
+    assert_eq!(q.load_dependence, vec![1.0, 1.6, 2.0]);
+    assert_eq!(m.open_loads.unwrap()[0].2, 2.0);
+    // Offered 2.4 erlangs: stable on a rate that reaches 2.5, not on 2.
+    let opts = |rate: f64| LoadOptions {
+        params: Params::new().with("rate", rate).with("cores", 2.5),
+        ..LoadOptions::default()
+    };
+    assert!(load(&yaml, &opts(2.4)).is_ok());
+    assert!(err(&yaml.replace("rate: 0.5", "rate: 2.4")).contains("unstable"));
+}
+
+#[test]
+fn a_bad_load_dependent_rate_is_refused_at_its_line_naming_the_place() {
+    assert_eq!(
+        err(&GOOD.replace(
+            "    queue: fcfs\n",
+            "    queue: fcfs\n    load_dependence: [1, 2]\n"
+        )),
+        "line 8, column 22: `Q`: a fcfs queue takes no load_dependence; only ps does"
+    );
+    assert_eq!(
+        err(&ps_with("    load_dependence: [1, 0]\n")),
+        "line 8, column 26: `Q`'s load_dependence must be positive, got 0"
+    );
+    assert_eq!(
+        err(&ps_with("    load_dependence: []\n")),
+        "line 8, column 22: `Q`: load_dependence lists alpha(1), alpha(2), …: at least one value"
+    );
+    assert!(err(&ps_with("    load_dependence: [1, nope]\n")).contains("nope"));
+    let shared = GOOD
+        .replace(
+            "    queue: fcfs\n",
+            "    queue: {shared: CPU}\n    load_dependence: [1, 2]\n",
+        )
+        .replace("places:\n", "queues:\n  CPU: {queue: ps}\nplaces:\n");
+    assert!(
+        err(&shared).contains("place `Q` shares queue `CPU`: its load_dependence is set there"),
+        "{}",
+        err(&shared)
+    );
+    let on_queue = GOOD
+        .replace("    queue: fcfs\n", "    queue: {shared: CPU}\n")
+        .replace(
+            "places:\n",
+            "queues:\n  CPU: {queue: ps, load_dependence: [1, 1.5]}\nplaces:\n",
+        );
+    let m = load(&on_queue, &LoadOptions::default()).unwrap();
+    assert_eq!(m.net.queues[0].load_dependence, vec![1.0, 1.5]);
+    assert_eq!(
+        m.net.places[0].queue.as_ref().unwrap().load_dependence,
+        vec![1.0, 1.5]
+    );
+}

@@ -156,6 +156,9 @@ fn check(net: &Net) -> Result<(), ExportError> {
         if q.priority.iter().any(|&x| x != 0) {
             return Err(refuse("place", &p.name, "priorities by colour"));
         }
+        if !q.load_dependence.is_empty() {
+            return Err(refuse("place", &p.name, LOAD_DEPENDENCE));
+        }
         for (c, d) in q.service.iter().enumerate() {
             if let Some(d) = d.as_ref().filter(|d| dist_attrs(d).is_none()) {
                 return Err(refuse(
@@ -174,6 +177,9 @@ fn check(net: &Net) -> Result<(), ExportError> {
     if let Some(q) = net.queues.iter().find(|q| q.scheduling.qpme().is_none()) {
         return Err(refuse("queue", &q.name, lacked(q.scheduling)));
     }
+    if let Some(q) = net.queues.iter().find(|q| !q.load_dependence.is_empty()) {
+        return Err(refuse("queue", &q.name, LOAD_DEPENDENCE));
+    }
     for pr in &net.probes {
         let at_places =
             |v: &[ProbePoint]| v.len() == 1 && !matches!(v[0], ProbePoint::Transition(_));
@@ -188,6 +194,9 @@ fn check(net: &Net) -> Result<(), ExportError> {
     }
     Ok(())
 }
+
+/// What QPME lacks about a load-dependent rate, in words.
+const LOAD_DEPENDENCE: &str = "a load-dependent rate (QPME's queues have fixed servers)";
 
 /// A discipline QPME lacks, in words.
 fn lacked(s: Scheduling) -> String {

@@ -86,8 +86,14 @@ pub struct Queue {
     pub priority: Vec<i32>,
     /// The shared queue (index into [`Net::queues`]) whose servers this
     /// place competes for with the other places naming it; `None`: its
-    /// own servers. `scheduling` and `servers` are then the shared queue's.
+    /// own servers. `scheduling`, `servers` and `load_dependence` are then
+    /// the shared queue's.
     pub shared: Option<usize>,
+    /// The load-dependent rate (LINE's `setLoadDependence`): with n jobs
+    /// present they are served alpha(n) times one server's rate in all,
+    /// alpha(1), alpha(2), … listed, the last for every n beyond. Empty:
+    /// min(n, servers). Only where the discipline takes one.
+    pub load_dependence: Vec<f64>,
 }
 
 /// A queue whose servers several places share (a host's CPUs under its
@@ -101,6 +107,8 @@ pub struct SharedQueue {
     pub scheduling: Scheduling,
     /// Servers (ignored for IS).
     pub servers: u32,
+    /// The load-dependent rate, as [`Queue::load_dependence`].
+    pub load_dependence: Vec<f64>,
 }
 
 impl Queue {
@@ -395,9 +403,18 @@ pub enum NetError {
         /// The colour.
         color: String,
     },
+    /// A load-dependent rate the discipline does not take, or a value
+    /// that is not positive and finite.
+    #[error("place {place}: {rule}")]
+    LoadDependence {
+        /// The place.
+        place: String,
+        /// The rule broken.
+        rule: &'static str,
+    },
     /// A place names a shared queue that is not there, or differs from it.
     #[error(
-        "place {place}: its shared queue is missing, or its scheduling, servers or priorities differ from the queue's"
+        "place {place}: its shared queue is missing, or its scheduling, servers, load dependence or priorities differ from the queue's"
     )]
     SharedQueue {
         /// The place.
@@ -512,6 +529,7 @@ impl Net {
             })?;
             if shared.scheduling != q.scheduling
                 || shared.servers != q.servers
+                || shared.load_dependence != q.load_dependence
                 || q.priority.iter().any(|&x| x != 0)
             {
                 return Err(NetError::SharedQueue {
@@ -528,7 +546,12 @@ impl Net {
                 servers: q.servers,
             });
         }
-        Ok(())
+        q.scheduling
+            .check_load_dependence(&q.load_dependence)
+            .map_err(|rule| NetError::LoadDependence {
+                place: p.name.clone(),
+                rule,
+            })
     }
 
     fn check_transition(&self, t: &Transition) -> Result<(), NetError> {

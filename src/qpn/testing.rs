@@ -32,6 +32,7 @@ pub fn place(name: &str, queue: Option<(Scheduling, f64)>, initial: u64) -> Plac
             service: vec![Some(det(service))],
             priority: vec![0],
             shared: None,
+            load_dependence: Vec::new(),
         }),
         departure: Departure::Normal,
         initial: vec![initial],

@@ -149,8 +149,12 @@ fn station(shape: &Shape<'_>, visits: &[Vec<f64>], group: &[usize]) -> Station {
         },
         kind: match q.capacity() {
             None => StationKind::Delay,
-            Some(servers) => StationKind::Queue {
+            Some(servers) if q.load_dependence.is_empty() => StationKind::Queue {
                 servers: servers as u32,
+            },
+            Some(servers) => StationKind::LoadDependent {
+                servers: servers as u32,
+                rate: q.load_dependence.clone(),
             },
         },
         service,

@@ -34,6 +34,25 @@ use probes::{Solved, probe_values};
 use shape::{Shape, pool_reasons, station_reasons, transition_reasons};
 pub use values::{Analysis, NotProductForm, PlaceValue, ProbeValue};
 
+/// Exact MVA, or approximate MVA when the lattice is too large; a
+/// load-dependent rate only exactly (the approximate method has none).
+fn solve_closed_net(stations: &[Station], pops: &[u32]) -> Result<Solution, NotProductForm> {
+    if stations
+        .iter()
+        .any(|s| matches!(s.kind, StationKind::LoadDependent { .. }))
+    {
+        solve_exact(stations, pops).map_err(|e| match e {
+            SolveError::TooLarge(cells) => NotProductForm(vec![format!(
+                "exact MVA would need {cells} population vectors x stations, and the \
+                 approximate method does not take a load-dependent rate; simulate instead"
+            )]),
+            e => NotProductForm(vec![e.to_string()]),
+        })
+    } else {
+        Ok(solve_closed(stations, pops))
+    }
+}
+
 /// Compiles `net` to a product-form network and solves it.
 ///
 /// # Errors
@@ -67,7 +86,7 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
         let pops: Vec<u32> = (0..shape.chains.len())
             .map(|h| shape.chain_population(h).min(u32::MAX as u64) as u32)
             .collect();
-        solve_closed(&stations.list, &pops)
+        solve_closed_net(&stations.list, &pops)?
     };
     for h in (0..shape.chains.len()).filter(|&h| shape.chains[h].len() > 1) {
         notes.push(format!(

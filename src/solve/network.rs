@@ -13,7 +13,7 @@
 use crate::numeric::erlang_c;
 
 /// What kind of station.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StationKind {
     /// Infinite server (pure delay).
     Delay,
@@ -23,6 +23,26 @@ pub enum StationKind {
         /// Servers.
         servers: u32,
     },
+    /// PS with a load-dependent rate (LINE's `setLoadDependence`): with j
+    /// jobs present, `rate[min(j, len) − 1]` times one server's rate in
+    /// all, shared equally; `servers` only counts busy servers
+    /// (utilization is the mean of min(j, servers) / servers).
+    LoadDependent {
+        /// Servers, for utilization.
+        servers: u32,
+        /// alpha(1), alpha(2), …, the last for every j beyond; each > 0.
+        rate: Vec<f64>,
+    },
+}
+
+impl StationKind {
+    /// Servers; 0 for a delay station.
+    fn servers(&self) -> u32 {
+        match self {
+            StationKind::Delay => 0,
+            StationKind::Queue { servers } | StationKind::LoadDependent { servers, .. } => *servers,
+        }
+    }
 }
 
 /// A station: per class, visits (per reference visit, closed; per second,
@@ -101,22 +121,52 @@ pub enum SolveError {
         /// Servers.
         servers: u32,
     },
+    /// An open load-dependent station is offered at least the rate it
+    /// tends to with many jobs.
+    #[error(
+        "station {station} is unstable: offered load {load:.4} >= {limit}, its load-dependent rate with many jobs"
+    )]
+    UnstableRate {
+        /// Station name.
+        station: String,
+        /// Offered load, erlangs.
+        load: f64,
+        /// The last alpha.
+        limit: f64,
+    },
     /// The exact MVA lattice is too large.
     #[error("exact MVA would need {0} population vectors x stations; use the approximate method")]
     TooLarge(u128),
 }
 
 /// Solves an open network: every station is an independent M/M/c (FCFS,
-/// or PS with the same mean population), M/M/∞, or M/M/1-PS.
+/// or PS with the same mean population), M/M/∞, M/M/1-PS, or a
+/// load-dependent PS station (a birth-death chain).
 ///
 /// # Errors
-/// [`SolveError::Unstable`] for a station at or above capacity.
+/// [`SolveError::Unstable`] or [`SolveError::UnstableRate`] for a station
+/// at or above capacity.
 pub fn solve_open(stations: &[Station], classes: usize) -> Result<Solution, SolveError> {
     let mut out = Vec::with_capacity(stations.len());
     for st in stations {
         let throughput = st.visits.clone();
         let (residence, utilization) = match st.kind {
             StationKind::Delay => (st.service.clone(), None),
+            StationKind::LoadDependent { servers, ref rate } => {
+                let a: f64 = (0..classes).map(|r| st.visits[r] * st.service[r]).sum();
+                let (mean, busy) =
+                    birth_death(a, servers, rate).ok_or_else(|| SolveError::UnstableRate {
+                        station: st.name.clone(),
+                        load: a,
+                        limit: rate[rate.len() - 1],
+                    })?;
+                // By BCMP, class r holds the share λ_r S_r / a of the mean.
+                let stretch = if a > 0.0 { mean / a } else { 1.0 };
+                (
+                    st.service.iter().map(|s| s * stretch).collect(),
+                    Some(busy / f64::from(servers)),
+                )
+            }
             StationKind::Queue { servers } => {
                 let a: f64 = (0..classes).map(|r| st.visits[r] * st.service[r]).sum();
                 if a >= servers as f64 {
@@ -153,6 +203,36 @@ pub fn solve_open(stations: &[Station], classes: usize) -> Result<Solution, Solv
     })
 }
 
+/// An open load-dependent station offered `a` erlangs: p(j) ∝ Π_{i ≤ j}
+/// a / alpha(i), geometric beyond the list. Its mean population and mean
+/// busy servers (E min(j, servers)); `None` when a ≥ the last alpha.
+fn birth_death(a: f64, servers: u32, rate: &[f64]) -> Option<(f64, f64)> {
+    let last = rate[rate.len() - 1];
+    let ratio = a / last;
+    if ratio >= 1.0 {
+        return None;
+    }
+    // Terms j < m by the product, j ≥ m geometric from w_m: alpha and
+    // min(j, servers) are constant beyond m.
+    let m = rate.len().max(servers as usize);
+    let alpha = |j: usize| rate[j.min(rate.len()) - 1];
+    let (mut w, mut total, mut mean, mut busy) = (1.0, 0.0, 0.0, 0.0);
+    for j in 0..m {
+        if j > 0 {
+            w *= a / alpha(j);
+        }
+        total += w;
+        mean += j as f64 * w;
+        busy += j.min(servers as usize) as f64 * w;
+    }
+    let w_m = w * a / alpha(m);
+    let g = 1.0 / (1.0 - ratio);
+    total += w_m * g;
+    mean += w_m * (m as f64 * g + ratio * g * g);
+    busy += f64::from(servers) * w_m * g;
+    Some((mean / total, busy / total))
+}
+
 /// Demand per station and class: visits × mean service time, seconds.
 fn demands(stations: &[Station], classes: usize) -> Vec<Vec<f64>> {
     stations
@@ -163,25 +243,21 @@ fn demands(stations: &[Station], classes: usize) -> Vec<Vec<f64>> {
 
 /// Servers per station; 0 for a delay station.
 fn server_counts(stations: &[Station]) -> Vec<u32> {
-    stations
-        .iter()
-        .map(|s| match s.kind {
-            StationKind::Delay => 0,
-            StationKind::Queue { servers } => servers,
-        })
-        .collect()
+    stations.iter().map(|s| s.kind.servers()).collect()
 }
 
 /// Largest lattice (population vectors × station memory) for exact MVA.
 const MAX_CELLS: u128 = 200_000_000;
 
 /// Exact MVA for a closed multi-class network with load-dependent
-/// (min(j, c)) stations.
+/// stations: multi-server (rate min(j, c) with j jobs present) and PS
+/// with a load-dependent rate alpha(j) (LINE's `pfqn_mvald` recursion).
 ///
-/// Multi-server stations keep marginal probabilities p(j | n) for j < c
+/// A queue station keeps its marginal probabilities p(j | n) below the
+/// point from which its rate is constant (c, or the rate list's length),
 /// only: the mean queue length comes from Little's law, and p(0 | n) from
-/// the utilization identity Σ_{j<c} (c − j) p(j | n) = c − Σ_r X_r D_r,
-/// instead of 1 − Σ_{j≥1} p(j | n), whose cancellation makes the textbook
+/// the throughput identity Σ_j alpha(j) p(j | n) = Σ_r X_r D_r, instead
+/// of 1 − Σ_{j≥1} p(j | n), whose cancellation makes the textbook
 /// recursion go negative near saturation.
 ///
 /// # Errors
@@ -204,27 +280,54 @@ pub fn solve_exact(stations: &[Station], population: &[u32]) -> Result<Solution,
         lattice.residences(idx, &n, &mut x, &mut resid);
         lattice.record(idx, &n, &x, &resid);
     }
-    Ok(closed_solution(
-        Algorithm::ExactMva,
-        stations,
-        &lattice.demand,
-        &x,
-        &resid,
-    ))
+    let mut solution = closed_solution(Algorithm::ExactMva, stations, &lattice.demand, &x, &resid);
+    for (k, st) in stations.iter().enumerate() {
+        if let StationKind::LoadDependent { servers, .. } = st.kind {
+            let u = lattice.busy(lattice.size - 1, k, servers) / f64::from(servers);
+            solution.stations[k].utilization = Some(u);
+        }
+    }
+    Ok(solution)
+}
+
+/// A queue station's rate in the recursion: alpha(j) for j = 1..=kept as
+/// listed, `tail` for every j beyond.
+struct Rates {
+    alpha: Vec<f64>,
+    tail: f64,
+}
+
+impl Rates {
+    /// The rates of `kind`, `kept` of them listed; `None` for a delay.
+    fn of(kind: &StationKind, kept: usize) -> Option<Self> {
+        match kind {
+            StationKind::Delay => None,
+            StationKind::Queue { servers } => Some(Self {
+                alpha: (1..=kept).map(|j| j as f64).collect(),
+                tail: f64::from(*servers),
+            }),
+            StationKind::LoadDependent { rate, .. } => Some(Self {
+                alpha: (1..=kept).map(|j| rate[j.min(rate.len()) - 1]).collect(),
+                tail: rate[rate.len() - 1],
+            }),
+        }
+    }
 }
 
 /// The exact MVA recursion's results over the population lattice, in flat
 /// arrays indexed by population vector (mixed radix, class 0 fastest): each
-/// station's mean queue length, and for multi-server stations the marginal
-/// probabilities p(j | n) below c. Each population's results are read
-/// from those at n − e_r, written before it (Reiser and Lavenberg 1980;
-/// Bruell et al. 1984).
+/// station's mean queue length, and for a station whose rate varies the
+/// marginal probabilities p(j | n) below the point where it stops
+/// varying. Each population's results are read from those at n − e_r,
+/// written before it (Reiser and Lavenberg 1980; Bruell et al. 1984).
 struct Lattice {
     /// Demand per station and class, seconds.
     demand: Vec<Vec<f64>>,
-    /// Servers per station; 0 for a delay station.
-    servers: Vec<usize>,
-    /// Marginals kept per station: j < min(c, N + 1); none for one server.
+    /// Rates per station; `None` for a delay station.
+    rates: Vec<Option<Rates>>,
+    /// Marginals kept per station: j < min(c, N + 1) for c servers (none
+    /// for one), j < min(max(len, servers), N + 1) and at least p(0) for
+    /// a load-dependent rate of `len` values.
     kept: Vec<usize>,
     /// Index step of one more customer of each class.
     strides: Vec<usize>,
@@ -240,18 +343,24 @@ struct Lattice {
     p: Vec<f64>,
 }
 
+/// Marginals a station keeps when the network holds `total` customers.
+fn kept(kind: &StationKind, total: u32) -> usize {
+    let most = total as usize + 1;
+    match kind {
+        StationKind::Delay => 0,
+        StationKind::Queue { servers } => match *servers as usize {
+            c if c > 1 => c.min(most),
+            _ => 0,
+        },
+        StationKind::LoadDependent { servers, rate } => rate.len().max(*servers as usize).min(most),
+    }
+}
+
 impl Lattice {
     fn new(stations: &[Station], population: &[u32]) -> Result<Self, SolveError> {
         let (nr, nk) = (population.len(), stations.len());
-        let servers: Vec<usize> = server_counts(stations)
-            .into_iter()
-            .map(|c| c as usize)
-            .collect();
         let total: u32 = population.iter().sum();
-        let kept: Vec<usize> = servers
-            .iter()
-            .map(|&c| if c > 1 { c.min(total as usize + 1) } else { 0 })
-            .collect();
+        let kept: Vec<usize> = stations.iter().map(|s| kept(&s.kind, total)).collect();
         let mut strides = vec![1usize; nr];
         let mut size: u128 = 1;
         for r in 0..nr {
@@ -280,7 +389,9 @@ impl Lattice {
         }
         Ok(Self {
             demand: demands(stations, nr),
-            servers,
+            rates: (0..nk)
+                .map(|k| Rates::of(&stations[k].kind, kept[k]))
+                .collect(),
             kept,
             strides,
             poff,
@@ -297,10 +408,24 @@ impl Lattice {
         &self.p[start..start + self.kept[k]]
     }
 
+    /// Mean busy servers, E min(j, servers), of station `k` at population
+    /// index `m` (one that keeps at least `servers` marginals or all).
+    fn busy(&self, m: usize, k: usize, servers: u32) -> f64 {
+        let c = servers as usize;
+        let (mut below, mut busy) = (0.0, 0.0);
+        for (j, &pj) in self.marginals(m, k).iter().enumerate() {
+            below += pj;
+            busy += j.min(c) as f64 * pj;
+        }
+        busy + c as f64 * (1.0 - below).max(0.0)
+    }
+
     /// Residence of each class at each station at population `n` (index
-    /// `idx`), from the results at n − e_r, and the classes' throughputs.
+    /// `idx`), from the results at n − e_r, and the classes' throughputs:
+    /// R = D Σ_j j / alpha(j) p(j − 1 | n − e_r), the terms beyond the
+    /// kept marginals by Little's law at the constant tail rate.
     fn residences(&self, idx: usize, n: &[u32], x: &mut [f64], resid: &mut [Vec<f64>]) {
-        let nk = self.servers.len();
+        let nk = self.rates.len();
         for r in 0..n.len() {
             if n[r] == 0 {
                 x[r] = 0.0;
@@ -313,17 +438,18 @@ impl Lattice {
             let mut cycle = 0.0;
             for k in 0..nk {
                 let d = self.demand[k][r];
-                let rk = match self.servers[k] {
-                    0 => d,
-                    1 => d * (1.0 + self.q[m * nk + k]),
-                    c => {
-                        let (mut below, mut below_j) = (0.0, 0.0);
+                let q = self.q[m * nk + k];
+                let rk = match &self.rates[k] {
+                    None => d,
+                    Some(rates) if self.kept[k] == 0 => d * (1.0 + q) / rates.tail,
+                    Some(rates) => {
+                        let (mut below, mut below_j, mut head) = (0.0, 0.0, 0.0);
                         for (i, &pi) in self.marginals(m, k).iter().enumerate() {
                             below += pi;
                             below_j += i as f64 * pi;
+                            head += (i + 1) as f64 / rates.alpha[i] * pi;
                         }
-                        let cf = c as f64;
-                        d * (below + (self.q[m * nk + k] - below_j + 1.0 - below) / cf)
+                        d * (head + (q - below_j + 1.0 - below) / rates.tail)
                     }
                 };
                 resid[k][r] = rk;
@@ -334,15 +460,15 @@ impl Lattice {
     }
 
     /// Queue lengths (Little) and marginals at population index `idx`
-    /// from its throughputs and residences.
+    /// from its throughputs and residences: p(j | n) = Σ_r D_r X_r
+    /// p(j − 1 | n − e_r) / alpha(j).
     fn record(&mut self, idx: usize, n: &[u32], x: &[f64], resid: &[Vec<f64>]) {
-        let (nr, nk) = (n.len(), self.servers.len());
+        let (nr, nk) = (n.len(), self.rates.len());
         for k in 0..nk {
             self.q[idx * nk + k] = (0..nr).map(|r| x[r] * resid[k][r]).sum();
-            if self.kept[k] == 0 {
+            let Some(rates) = self.rates[k].as_ref().filter(|_| self.kept[k] > 0) else {
                 continue;
-            }
-            let c = self.servers[k];
+            };
             let base = idx * self.pwidth + self.poff[k];
             let mut weighted = 0.0;
             for j in 1..self.kept[k] {
@@ -355,12 +481,12 @@ impl Lattice {
                             * self.p[m * self.pwidth + self.poff[k] + j - 1];
                     }
                 }
-                v /= j as f64;
+                v /= rates.alpha[j - 1];
                 self.p[base + j] = v;
-                weighted += (c - j) as f64 * v;
+                weighted += (rates.tail - rates.alpha[j - 1]) * v;
             }
             let busy: f64 = (0..nr).map(|r| x[r] * self.demand[k][r]).sum();
-            self.p[base] = ((c as f64 - busy - weighted) / c as f64).max(0.0);
+            self.p[base] = ((rates.tail - busy - weighted) / rates.tail).max(0.0);
         }
     }
 }
@@ -390,7 +516,7 @@ fn closed_solution(
             let population = (0..nr).map(|r| x[r] * resid[k][r]).collect();
             let utilization = match s.kind {
                 StationKind::Delay => None,
-                StationKind::Queue { servers } => {
+                StationKind::Queue { servers } | StationKind::LoadDependent { servers, .. } => {
                     Some((0..nr).map(|r| x[r] * demand[k][r]).sum::<f64>() / servers as f64)
                 }
             };
@@ -411,7 +537,9 @@ fn closed_solution(
 
 /// Approximate MVA: Schweitzer–Bard's fixed point, with each c-server
 /// station split (Seidmann) into a single server of demand D/c and a delay
-/// of D(c−1)/c. Accurate to a few per cent; exact for one customer.
+/// of D(c−1)/c. Accurate to a few per cent; exact for one customer. It
+/// has no load-dependent rate: such a station counts as its `servers`
+/// servers (`analyse` sends it only to [`solve_exact`]).
 pub fn solve_approximate(stations: &[Station], population: &[u32]) -> Solution {
     let nr = population.len();
     let nk = stations.len();

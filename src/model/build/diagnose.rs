@@ -87,7 +87,8 @@ pub(super) fn stability(net: &Net, policy: Stability) -> Result<OpenLoads, Model
     Ok(loads)
 }
 
-/// Offered load (busy servers) and capacity of each non-IS queueing place
+/// Offered load (busy servers) and capacity (servers, or the last value
+/// of a load-dependent rate) of each non-IS queueing place
 /// (places sharing a queue together, under the queue's name) of an open
 /// net whose token flows follow from its sources by routing weights;
 /// `None` for closed nets or nets with joins.
@@ -108,7 +109,15 @@ pub fn open_loads(net: &Net) -> OpenLoads {
             .find(|l| q.shared.is_some() && &l.0 == name)
         {
             Some(l) => l.1 += load,
-            None => loads.push((name.clone(), load, q.servers as f64)),
+            // A load-dependent rate holds up to its last value's work.
+            None => loads.push((
+                name.clone(),
+                load,
+                q.load_dependence
+                    .last()
+                    .copied()
+                    .unwrap_or(q.servers as f64),
+            )),
         }
     }
     Some(loads)

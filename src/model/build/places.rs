@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_saphyr::Spanned;
 
 use super::{Ctx, in_file_order, loc};
-use crate::model::spec::{ModelSpec, PlaceSpec, QueueRaw};
+use crate::model::spec::{ModelSpec, Num, PlaceSpec, QueueRaw};
 use crate::model::{MAX_INITIAL_TOKENS, ModelError, at};
 use crate::qpn::{Departure, Place, Queue, Scheduling, SharedQueue};
 
@@ -135,10 +135,12 @@ pub(super) fn shared_queues(
     for (key, qs) in in_file_order(&spec.queues, |k| loc(k)) {
         let scheduling = scheduling(&qs.queue)?;
         let servers = servers(ctx, scheduling, qs.servers.as_ref())?;
+        let load_dependence = load_dependence(ctx, &key.value, scheduling, &qs.load_dependence)?;
         out.push(SharedQueue {
             name: key.value.clone(),
             scheduling,
             servers,
+            load_dependence,
         });
     }
     Ok(out)
@@ -227,7 +229,7 @@ fn queue(
     ctx: &Ctx<'_>,
     place: &str,
     ps: &PlaceSpec,
-    shared: &[SharedQueue],
+    shared_queues: &[SharedQueue],
 ) -> Result<Option<Queue>, ModelError> {
     let Some(q) = &ps.queue else {
         if let Some((k, _)) = ps.service.iter().next() {
@@ -241,7 +243,7 @@ fn queue(
         }
         return Ok(None);
     };
-    let (scheduling, servers, shared) = discipline(ctx, place, ps, q, shared)?;
+    let (scheduling, servers, shared) = discipline(ctx, place, ps, q, shared_queues)?;
     let mut service = vec![None; ctx.colors.len()];
     for (c, d) in in_file_order(&ps.service, |k| loc(k)) {
         service[ctx.color(c)?] = Some(ctx.dist(d)?);
@@ -255,11 +257,58 @@ fn queue(
     {
         return Err(at(k, "priorities apply to fcfs queues only"));
     }
+    let load_dependence = match shared {
+        Some(k) => {
+            if let Some(l) = &ps.load_dependence {
+                return Err(at(
+                    l,
+                    format!(
+                        "place `{place}` shares queue `{}`: its load_dependence is set there",
+                        shared_queues[k].name
+                    ),
+                ));
+            }
+            shared_queues[k].load_dependence.clone()
+        }
+        None => load_dependence(ctx, place, scheduling, &ps.load_dependence)?,
+    };
     Ok(Some(Queue {
         scheduling,
         servers,
         service,
         priority,
         shared,
+        load_dependence,
     }))
+}
+
+/// `load_dependence: [alpha(1), alpha(2), …]` of place or shared queue
+/// `name`: each value positive, on a discipline that takes it.
+fn load_dependence(
+    ctx: &Ctx<'_>,
+    name: &str,
+    scheduling: Scheduling,
+    list: &Option<Spanned<Vec<Num>>>,
+) -> Result<Vec<f64>, ModelError> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    if !scheduling.has_load_dependence() {
+        return Err(at(
+            list,
+            format!(
+                "`{name}`: a {} queue takes no load_dependence; only {} does",
+                scheduling.name(),
+                Scheduling::load_dependent_names()
+            ),
+        ));
+    }
+    if list.value.is_empty() {
+        return Err(at(
+            list,
+            format!("`{name}`: load_dependence lists alpha(1), alpha(2), …: at least one value"),
+        ));
+    }
+    let what = format!("`{name}`'s load_dependence");
+    list.value.iter().map(|n| ctx.positive(n, &what)).collect()
 }

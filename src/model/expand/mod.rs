@@ -149,6 +149,20 @@ impl Expander<'_> {
         n.as_ref().map(|n| self.num(n, b)).transpose()
     }
 
+    fn num_list(
+        &self,
+        list: &Option<Spanned<Vec<Num>>>,
+        b: &Binding,
+    ) -> Result<Option<Spanned<Vec<Num>>>, ModelError> {
+        let Some(list) = list else { return Ok(None) };
+        let values = list
+            .value
+            .iter()
+            .map(|n| self.num(n, b))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(moved(list, values)))
+    }
+
     fn place(&self, p: &PlaceSpec, b: &Binding) -> Result<PlaceSpec, ModelError> {
         let queue = match &p.queue {
             Some(q) => Some(moved(
@@ -166,6 +180,7 @@ impl Expander<'_> {
             copies: self.opt_num(&p.copies, b)?,
             queue,
             servers: self.opt_num(&p.servers, b)?,
+            load_dependence: self.num_list(&p.load_dependence, b)?,
             service: self.map(&p.service, b, |_, d, b| self.dist(d, b))?,
             priority: self.map(&p.priority, b, |_, n, b| self.num(n, b))?,
             departure: p
@@ -185,6 +200,7 @@ impl Expander<'_> {
         Ok(SharedQueueSpec {
             queue: self.spanned_name(&q.queue, b)?,
             servers: self.opt_num(&q.servers, b)?,
+            load_dependence: self.num_list(&q.load_dependence, b)?,
         })
     }
 

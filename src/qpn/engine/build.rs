@@ -140,6 +140,7 @@ fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
                     let setup = Setup {
                         servers: q.servers,
                         priority: &q.priority,
+                        rate: &q.load_dependence,
                     };
                     queues.push(QueueState::new(q.scheduling, &setup));
                     (queues.len() - 1) as u32
@@ -152,6 +153,7 @@ fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
         let setup = Setup {
             servers: sq.servers,
             priority: &no_priorities,
+            rate: &sq.load_dependence,
         };
         queues.push(QueueState::new(sq.scheduling, &setup));
     }

@@ -4,12 +4,15 @@
 
 use crate::qpn::event::{Busy, Events, Target, Token};
 
-/// What a queue is built from: its servers and each colour's priority
-/// (higher first).
+/// What a queue is built from: its servers, each colour's priority
+/// (higher first) and its load-dependent rate (alpha(1), alpha(2), …, the
+/// last for every n beyond; empty for none; only where the discipline's
+/// row takes one).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Setup<'a> {
     pub servers: u32,
     pub priority: &'a [i32],
+    pub rate: &'a [f64],
 }
 
 /// A token in a queue, with its colour and the service time drawn for it

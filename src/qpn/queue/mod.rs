@@ -30,7 +30,8 @@ macro_rules! disciplines {
     ($(
         $(#[$doc:meta])*
         $variant:ident = $module:ident::$ty:ident, [$first:literal $(, $name:literal)*],
-            $capacity:ident, priorities: $priorities:literal, $form:ident, qpme: $qpme:expr;
+            $capacity:ident, priorities: $priorities:literal, load_dependence: $ld:literal,
+            $form:ident, qpme: $qpme:expr;
     )*) => {
         $(pub(crate) use $module::$ty;)*
 
@@ -51,9 +52,11 @@ macro_rules! disciplines {
                         names: &[$first $(, $name)*],
                         capacity: Capacity::$capacity,
                         priorities: $priorities,
+                        load_dependence: $ld,
                         product_form: ProductForm::$form,
                         qpme: $qpme,
                         one_server: concat!($first, " supports one server"),
+                        no_load_dependence: concat!("a ", $first, " queue takes no load_dependence"),
                     },)*
                 }
             }
@@ -93,19 +96,24 @@ macro_rules! disciplines {
 
 // One row per discipline: variant = file::type, [its names in model files,
 // the first written out], its capacity (servers rule), whether colours may
-// have priorities, when it is product-form, its QPME strategy (`None`:
-// QPME cannot express it).
+// have priorities, whether it takes a load-dependent rate (`Setup::rate`),
+// when it is product-form, its QPME strategy (`None`: QPME cannot express
+// it).
 disciplines! {
     /// Infinite server: every token in service at once.
-    Is = is::Is, ["is", "IS"], Unlimited, priorities: false, AnyService, qpme: Some("IS");
+    Is = is::Is, ["is", "IS"], Unlimited, priorities: false, load_dependence: false,
+        AnyService, qpme: Some("IS");
     /// First come first served with `servers` servers (non-preemptive
     /// priorities by colour when set).
-    Fcfs = fcfs::Fcfs, ["fcfs", "FCFS", "fifo"], Servers, priorities: true, ExponentialEqualMeans, qpme: Some("FCFS");
+    Fcfs = fcfs::Fcfs, ["fcfs", "FCFS", "fifo"], Servers, priorities: true, load_dependence: false,
+        ExponentialEqualMeans, qpme: Some("FCFS");
     /// Processor sharing with `servers` servers: n tokens each served at
-    /// rate min(1, servers/n).
-    Ps = ps::Ps, ["ps", "PS"], Servers, priorities: false, AnyService, qpme: Some("PS");
+    /// rate min(1, servers/n), or alpha(n)/n with a load-dependent rate.
+    Ps = ps::Ps, ["ps", "PS"], Servers, priorities: false, load_dependence: true,
+        AnyService, qpme: Some("PS");
     /// Last come first served, preemptive resume, one server.
-    LcfsPr = lcfs_pr::LcfsPr, ["lcfs-pr", "LCFS-PR", "lcfspr"], OneServer, priorities: false, AnyService, qpme: None;
+    LcfsPr = lcfs_pr::LcfsPr, ["lcfs-pr", "LCFS-PR", "lcfspr"], OneServer, priorities: false, load_dependence: false,
+        AnyService, qpme: None;
 }
 
 /// A discipline's constants: one row of the table.
@@ -113,10 +121,13 @@ struct Row {
     names: &'static [&'static str],
     capacity: Capacity,
     priorities: bool,
+    load_dependence: bool,
     product_form: ProductForm,
     qpme: Option<&'static str>,
     /// The message for more than one server, naming the discipline.
     one_server: &'static str,
+    /// The message for a load-dependent rate it does not take.
+    no_load_dependence: &'static str,
 }
 
 /// How many servers a discipline has: what utilization is a fraction of.
@@ -209,6 +220,39 @@ impl Scheduling {
         self.row().priorities
     }
 
+    /// Whether it takes a load-dependent rate: alpha(n) times one
+    /// server's rate in all with n jobs present, shared equally.
+    pub fn has_load_dependence(self) -> bool {
+        self.row().load_dependence
+    }
+
+    /// Why the load-dependent rate `alpha` (alpha(1), alpha(2), …, the
+    /// last for every n beyond; empty: none) is not allowed, if it is not.
+    ///
+    /// # Errors
+    /// The rule broken, in words.
+    pub fn check_load_dependence(self, alpha: &[f64]) -> Result<(), &'static str> {
+        if alpha.is_empty() {
+            Ok(())
+        } else if !self.has_load_dependence() {
+            Err(self.row().no_load_dependence)
+        } else if alpha.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
+            Err("every load_dependence value must be positive and finite")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// "ps": the disciplines that take a load-dependent rate, for messages.
+    pub fn load_dependent_names() -> String {
+        let n: Vec<&str> = Self::ALL
+            .iter()
+            .filter(|s| s.has_load_dependence())
+            .map(|s| s.name())
+            .collect();
+        or_list(&n)
+    }
+
     /// When a station with it is product-form.
     pub fn product_form(self) -> ProductForm {
         self.row().product_form
@@ -284,6 +328,21 @@ mod tests {
         assert_eq!(LcfsPr.check_servers(2), Err("lcfs-pr supports one server"));
         for &s in Scheduling::ALL {
             assert_eq!(s.has_servers(), s.capacity(1).is_some(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn only_ps_takes_a_load_dependent_rate_and_only_positive_finite_values() {
+        use Scheduling::*;
+        assert_eq!(Scheduling::load_dependent_names(), "ps");
+        assert_eq!(Ps.check_load_dependence(&[1.0, 1.8]), Ok(()));
+        assert_eq!(Fcfs.check_load_dependence(&[]), Ok(()));
+        assert_eq!(
+            Fcfs.check_load_dependence(&[1.0]),
+            Err("a fcfs queue takes no load_dependence")
+        );
+        for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+            assert!(Ps.check_load_dependence(&[1.0, bad]).is_err(), "{bad}");
         }
     }
 

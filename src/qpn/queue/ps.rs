@@ -1,5 +1,7 @@
 //! Processor sharing on `servers` servers: n jobs are each served at rate
-//! min(1, servers / n).
+//! min(1, servers / n); with a load-dependent rate alpha (LINE's
+//! `setLoadDependence`), at alpha(n) / n instead, alpha(n) the last value
+//! given for n beyond the list (`servers` then only counts busy servers).
 //!
 //! Virtual time runs at that rate; a job arriving at virtual time v with
 //! service s finishes at virtual time v + s, so the jobs sit in a heap by
@@ -14,6 +16,8 @@ use crate::qpn::event::MinHeap;
 #[derive(Debug)]
 pub(crate) struct Ps {
     servers: u32,
+    /// alpha(1), alpha(2), …; empty: min(n, servers).
+    alpha: Box<[f64]>,
     /// Virtual time at `last`.
     vt: f64,
     last: f64,
@@ -27,7 +31,11 @@ impl Ps {
     /// Service rate of each job with `n` jobs present.
     #[inline]
     fn rate(&self, n: usize) -> f64 {
-        if n <= self.servers as usize {
+        if !self.alpha.is_empty() {
+            // Empty, the rate is never used over time (0 jobs × any rate).
+            let n = n.max(1);
+            self.alpha[n.min(self.alpha.len()) - 1] / n as f64
+        } else if n <= self.servers as usize {
             1.0
         } else {
             f64::from(self.servers) / n as f64
@@ -57,6 +65,7 @@ impl Discipline for Ps {
     fn new(q: &Setup<'_>) -> Self {
         Self {
             servers: q.servers,
+            alpha: q.rate.into(),
             vt: 0.0,
             last: 0.0,
             heap: MinHeap::default(),
@@ -114,6 +123,31 @@ mod tests {
         // the first has 1 − 0.5 = 0.5 s left then: done at 2.5.
         let times: Vec<f64> = h.run_until(100.0).iter().map(|d| d.0).collect();
         assert!(close(times[0], 2.0) && close(times[1], 2.5), "{times:?}");
+    }
+
+    /// One server twice as fast with two jobs, 2.5 times with three or
+    /// more: jobs of 3, 2 and 1 s of work arriving together.
+    #[test]
+    fn a_load_dependent_rate_is_shared_equally_and_its_last_value_holds_beyond() {
+        let alpha = [1.0, 2.0, 2.5];
+        let mut h = Harness::<Ps>::new(&Setup {
+            rate: &alpha,
+            ..setup(1, &[0])
+        });
+        h.arrive(0.0, 0, 3.0);
+        h.arrive(0.0, 0, 2.0);
+        h.arrive(0.0, 0, 1.0);
+        h.arrive(0.0, 0, 1.0);
+        // Four jobs at 2.5/4 each: the two 1 s jobs finish at 1.6. Two
+        // left with 2 and 1 s to go, at 2/2 each: the shorter at 2.6. The
+        // last alone at rate 1, 1 s left: 3.6.
+        let times: Vec<f64> = h.run_until(100.0).iter().map(|d| d.0).collect();
+        assert_eq!(times.len(), 4);
+        for (t, want) in times.iter().zip([1.6, 1.6, 2.6, 3.6]) {
+            assert!(close(*t, want), "{times:?}");
+        }
+        // One server busy throughout.
+        assert!(close(h.area(), 3.6));
     }
 
     #[test]

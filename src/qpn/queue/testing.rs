@@ -6,7 +6,11 @@ use crate::qpn::event::{Busy, Events, Target, Token};
 
 /// `servers` servers; colours' priorities as given.
 pub fn setup(servers: u32, priority: &[i32]) -> Setup<'_> {
-    Setup { servers, priority }
+    Setup {
+        servers,
+        priority,
+        rate: &[],
+    }
 }
 
 pub struct Harness<D> {
