@@ -616,7 +616,19 @@ fn the_docs_say_what_each_queue_discipline_allows_as_its_table_does() {
                 }
             };
             let qpme = if s.qpme().is_some() { "yes" } else { "refused" };
-            let cells = [&format!("`{}`", s.name()), servers, priorities, solve, qpme];
+            let load = if s.has_load_dependence() {
+                "`load_dependence: [...]`"
+            } else {
+                "no"
+            };
+            let cells = [
+                &format!("`{}`", s.name()),
+                servers,
+                priorities,
+                load,
+                solve,
+                qpme,
+            ];
             cells.iter().map(|c| c.to_string()).collect()
         })
         .collect();

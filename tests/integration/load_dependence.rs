@@ -334,3 +334,40 @@ fn the_simulator_agrees_with_the_open_and_closed_load_dependent_solutions() {
     }
     assert_eq!(checked, 3);
 }
+
+#[test]
+fn a_rate_of_one_two_three_four_is_four_servers_in_the_solver_and_the_simulator() {
+    let four = CLOSED.replace(
+        "    load_dependence: [1, 1.7, 2.1, 2.3]\n",
+        "    servers: 4\n",
+    );
+    let listed = CLOSED.replace(
+        "    load_dependence: [1, 1.7, 2.1, 2.3]\n",
+        "    servers: 4\n    load_dependence: [1, 2, 3, 4]\n",
+    );
+    let (four, listed) = (
+        load(&four, &LoadOptions::default()).unwrap(),
+        load(&listed, &LoadOptions::default()).unwrap(),
+    );
+    let (a, b) = (analyse(&four.net).unwrap(), analyse(&listed.net).unwrap());
+    for (x, y) in a.places.iter().zip(&b.places) {
+        assert_close(y.mean_residence_s, x.mean_residence_s, 1e-12, &x.place);
+        assert_close(
+            y.utilization.unwrap_or(0.0),
+            x.utilization.unwrap_or(0.0),
+            1e-12,
+            "U",
+        );
+    }
+    // n jobs at min(n, 4)/n each either way: the same events, the same
+    // numbers.
+    let cfg = RunConfig {
+        stop: StopRule::Requests(20_000),
+        seed: 5,
+        ..RunConfig::default()
+    };
+    let run = |m: &demandsim::model::Model| simulate(&m.net, &cfg, Control::default()).unwrap();
+    let (x, y) = (run(&four), run(&listed));
+    assert_eq!(x.probes[0].mean_s, y.probes[0].mean_s);
+    assert_eq!(x.places[1].utilization, y.places[1].utilization);
+}
