@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 service: vec![Some(Dist::exponential(demand)?)],
                 priority: vec![0],
                 shared: None,
+                load_dependence: Vec::new(),
             }),
             departure: Departure::Normal,
             initial: vec![0],
