@@ -354,7 +354,14 @@ fn a_bad_load_dependent_rate_is_refused_at_its_line_naming_the_place() {
         err(&ps_with("    load_dependence: []\n")),
         "line 8, column 22: `Q`: load_dependence lists alpha(1), alpha(2), …: at least one value"
     );
-    assert!(err(&ps_with("    load_dependence: [1, nope]\n")).contains("nope"));
+    assert_eq!(
+        err(&ps_with("    load_dependence: [1, 1 / 0]\n")),
+        "line 8, column 26: `Q`'s load_dependence: `1 / 0`: division by zero"
+    );
+    assert!(
+        err(&ps_with("    load_dependence: [1, nope]\n"))
+            .starts_with("line 8, column 26: `Q`'s load_dependence: `nope`: unknown parameter")
+    );
     let shared = GOOD
         .replace(
             "    queue: fcfs\n",

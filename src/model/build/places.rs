@@ -310,5 +310,20 @@ fn load_dependence(
         ));
     }
     let what = format!("`{name}`'s load_dependence");
-    list.value.iter().map(|n| ctx.positive(n, &what)).collect()
+    let named = |e| match e {
+        ModelError::At {
+            line,
+            column,
+            message,
+        } if !message.starts_with(&what) => ModelError::At {
+            line,
+            column,
+            message: format!("{what}: {message}"),
+        },
+        e => e,
+    };
+    list.value
+        .iter()
+        .map(|n| ctx.positive(n, &what).map_err(named))
+        .collect()
 }
