@@ -31,6 +31,7 @@ integration=(
   qpn::places_sharing_a_ps_queue_are_one_mmc_ps_station
   qpn::shipped_host_models_are_one_mmc_ps_station_of_the_hosts_cpus
   qpn::the_depository_residence_of_a_place_drained_by_a_timed_transition_is_md1
+  load_dependence::the_simulator_agrees_with_the_open_and_closed_load_dependent_solutions
   simulate::generated_traces_carry_the_true_demand_and_exact_utilization
   capacity::a_simulated_search_lands_near_the_analytic_answer
   capacity::a_simulated_percentile_search_has_intervals_and_lands_near_the_closed_form

@@ -24,9 +24,9 @@ struct Ctmc {
     busy: Vec<f64>,
 }
 
-fn ctmc(service: &[Vec<f64>], rate: &[Vec<f64>], servers: &[usize], pop: &[usize]) -> Ctmc {
-    let (nk, nr) = (service.len(), pop.len());
-    // Every state: per class, its counts over the stations.
+/// Every state of a closed network of `nk` stations: per class, its
+/// `pop` customers spread over the stations.
+fn states(nk: usize, pop: &[usize]) -> Vec<Vec<Vec<usize>>> {
     fn spread(n: usize, k: usize) -> Vec<Vec<usize>> {
         if k == 1 {
             return vec![vec![n]];
@@ -53,6 +53,12 @@ fn ctmc(service: &[Vec<f64>], rate: &[Vec<f64>], servers: &[usize], pop: &[usize
             })
             .collect();
     }
+    states
+}
+
+fn ctmc(service: &[Vec<f64>], rate: &[Vec<f64>], servers: &[usize], pop: &[usize]) -> Ctmc {
+    let (nk, nr) = (service.len(), pop.len());
+    let states = states(nk, pop);
     let index = |s: &Vec<Vec<usize>>| states.iter().position(|x| x == s).unwrap();
     // Rate at which class r leaves station k in state s.
     let out = |s: &Vec<Vec<usize>>, k: usize, r: usize| -> f64 {
