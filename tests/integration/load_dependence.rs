@@ -361,3 +361,35 @@ fn a_rate_of_one_two_three_four_is_four_servers_in_the_solver_and_the_simulator(
     assert_eq!(x.probes[0].mean_s, y.probes[0].mean_s);
     assert_eq!(x.places[1].utilization, y.places[1].utilization);
 }
+
+#[test]
+fn a_net_built_in_code_is_checked_for_its_load_dependent_rate_too() {
+    use demandsim::qpn::{Departure, Dist, Net, Place, Queue, Scheduling};
+    let net = |scheduling, load_dependence: Vec<f64>| Net {
+        colors: vec!["job".into()],
+        places: vec![Place {
+            name: "CPU".into(),
+            queue: Some(Queue {
+                scheduling,
+                servers: 1,
+                service: vec![Some(Dist::exponential(1.0).unwrap())],
+                priority: vec![0],
+                shared: None,
+                load_dependence,
+            }),
+            departure: Departure::Normal,
+            initial: vec![1],
+        }],
+        ..Net::default()
+    };
+    let err = |n: Net| n.into_valid().unwrap_err().to_string();
+    assert_eq!(
+        err(net(Scheduling::Fcfs, vec![1.0, 2.0])),
+        "place CPU: a fcfs queue takes no load_dependence"
+    );
+    assert_eq!(
+        err(net(Scheduling::Ps, vec![1.0, f64::NAN])),
+        "place CPU: every load_dependence value must be positive and finite"
+    );
+    assert!(net(Scheduling::Ps, vec![1.0, 2.0]).into_valid().is_ok());
+}
