@@ -69,6 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         run: RunSpec::default(),
         probe: None,
         workload: None,
+        class_column: None,
     };
     let published = Experiment {
         name: "ET1-published".into(),

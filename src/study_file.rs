@@ -20,6 +20,9 @@
 //!     servers: 12                        # per container
 //!     containers: 1
 //!     truth: ET1/truth.json              # or true_demand_s: 0.9976
+//!     class_column: user_class           # optional: the classes are this
+//!                                        # column's values (estimation,
+//!                                        # measured values, comparison)
 //!     estimate_from:                     # optional: estimate from other runs
 //!       - {name: low, requests: low/requests.csv, utilization: low/utilization.csv}
 //!     params:
@@ -117,6 +120,7 @@ struct ExpSpec {
     run: Option<RunSpecY>,
     probe: Option<String>,
     workload: Option<WorkloadY>,
+    class_column: Option<String>,
 }
 
 /// `workload: {behavior: B.json, users: 40, demands: recommended, think:
@@ -282,6 +286,7 @@ fn merge(d: &ExpSpec, x: &ExpSpec) -> ExpSpec {
         run,
         probe: x.probe.clone().or_else(|| d.probe.clone()),
         workload: x.workload.clone().or_else(|| d.workload.clone()),
+        class_column: x.class_column.clone().or_else(|| d.class_column.clone()),
     }
 }
 
@@ -365,6 +370,7 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         run,
         probe: e.probe.clone(),
         workload,
+        class_column: e.class_column.clone(),
     })
 }
 

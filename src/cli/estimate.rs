@@ -11,7 +11,7 @@ use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
 use demandsim::trace::IntervalTable;
 
-use super::inspect::{aggregate, read_utilization};
+use super::inspect::{aggregate_grouped, read_utilization};
 use super::table::{Table, num};
 use super::{Format, UsageError, check_one_stdin};
 
@@ -68,6 +68,10 @@ pub struct Args {
     /// report β with its interval.
     #[arg(long)]
     load_dependence: bool,
+    /// The requests' column whose values are the classes (e.g.
+    /// `user_class`: one demand per user class) [default: `class`].
+    #[arg(long, value_name = "COLUMN")]
+    group_by: Option<String>,
     /// Say why each method was or was not recommended.
     #[arg(long)]
     explain: bool,
@@ -226,7 +230,13 @@ fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64)> {
     };
     let mut tables = Vec::new();
     for (req, util) in a.requests.iter().zip(utils) {
-        tables.push(aggregate(req, util, a.interval, false)?);
+        tables.push(aggregate_grouped(
+            req,
+            util,
+            a.interval,
+            false,
+            a.group_by.as_deref(),
+        )?);
     }
     let names: Vec<String> = a.requests.iter().map(|p| p.display().to_string()).collect();
     let runs: Vec<(&str, &IntervalTable)> = names.iter().map(String::as_str).zip(&tables).collect();

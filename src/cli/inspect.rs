@@ -47,8 +47,20 @@ pub fn aggregate(
     interval: Option<f64>,
     include_failed: bool,
 ) -> Result<IntervalTable> {
+    aggregate_grouped(requests, util, interval, include_failed, None)
+}
+
+/// [`aggregate`] with each request's class read from `group_by` (a column
+/// of the requests file) instead of `class`.
+pub fn aggregate_grouped(
+    requests: &std::path::Path,
+    util: UtilSeries,
+    interval: Option<f64>,
+    include_failed: bool,
+    group_by: Option<&str>,
+) -> Result<IntervalTable> {
     let ctx = || requests.display().to_string();
-    let mut pipeline = Pipeline::new(util, interval, include_failed);
+    let mut pipeline = Pipeline::new(util, interval, include_failed).group_by(group_by);
     pipeline
         .add_requests(open_input(requests)?, |_| {})
         .with_context(ctx)?;

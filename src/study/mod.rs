@@ -252,6 +252,11 @@ pub struct Experiment {
     /// from it and the estimated per-class demands (`model` is then the
     /// behaviour file).
     pub workload: Option<BehaviorWorkload>,
+    /// The requests' column that names their class, for the estimation,
+    /// the measured per-class values and the comparison alike (e.g.
+    /// `user_class`: the classes are then the user classes) [default:
+    /// `class`].
+    pub class_column: Option<String>,
 }
 
 /// A closed workload learnt from sessions (`behavior learn`): users who

@@ -135,7 +135,7 @@ pub(super) fn read_table(
     let util = UtilSeries::from_samples(samples).map_err(ExperimentError::Utilization)?;
     let known = util.resources().to_vec();
     let interval = e.estimate.as_ref().and_then(|s| s.interval_s);
-    let mut pipeline = Pipeline::new(util, interval, false);
+    let mut pipeline = Pipeline::new(util, interval, false).group_by(e.class_column.as_deref());
     for p in requests {
         pipeline
             .add_requests(files.open(p)?, &mut *each)

@@ -11,7 +11,7 @@ use std::io::BufRead;
 
 use super::interval_input::starts_with_intervals_header;
 use super::{
-    Aggregator, IntervalReader, IntervalTable, LabelId, Labels, OriginLabels, OriginSummary,
+    Aggregator, HeaderProblem, IntervalReader, IntervalTable, LabelId, Labels, OriginLabels, OriginSummary,
     Request, RequestReader, TraceError, UtilSample, UtilSeries, UtilizationReader,
 };
 
@@ -110,6 +110,8 @@ pub struct Pipeline {
     /// The last requests file's own origin labels (the ids its requests
     /// carried).
     last_origins: Option<OriginLabels>,
+    /// The requests' column their class is read from [default: `class`].
+    group_by: Option<String>,
 }
 
 impl Pipeline {
@@ -133,7 +135,16 @@ impl Pipeline {
             labels: Labels::new(),
             origins: None,
             last_origins: None,
+            group_by: None,
         }
+    }
+
+    /// Reads each request's class from `column` of the requests files
+    /// (e.g. `user_class`) instead of `class`; `None` keeps `class`.
+    /// Interval-level input has no such column and is refused.
+    pub fn group_by(mut self, column: Option<&str>) -> Self {
+        self.group_by = column.map(str::to_string);
+        self
     }
 
     /// The interval width, seconds.
@@ -171,6 +182,15 @@ impl Pipeline {
     ) -> Result<InputKind, TraceError> {
         self.last_origins = None;
         if starts_with_intervals_header(&mut input)? {
+            if let Some(g) = &self.group_by {
+                return Err(TraceError::Header {
+                    problem: HeaderProblem::MissingColumn(g.clone()),
+                    expected: format!(
+                        "per-request rows with a `{g}` column to group by (interval-level rows cannot be regrouped)"
+                    ),
+                    found: None,
+                });
+            }
             self.add_interval_rows(input)?;
             return Ok(InputKind::Intervals);
         }
@@ -198,7 +218,10 @@ impl Pipeline {
         input: R,
         mut each: impl FnMut(&Request),
     ) -> Result<(), TraceError> {
-        let reader = RequestReader::new(input)?;
+        let reader = match &self.group_by {
+            Some(g) => RequestReader::grouped(input, g)?,
+            None => RequestReader::new(input)?,
+        };
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
         std::thread::scope(|s| {
             let parser = s.spawn(move || parse_batches(reader, &tx));

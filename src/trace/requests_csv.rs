@@ -20,6 +20,8 @@ pub struct RequestReader<R: BufRead> {
     ts: usize,
     rt: usize,
     class: Option<usize>,
+    /// The column the class is read from (`class` unless grouped).
+    class_column: String,
     success: Option<usize>,
     resource: Option<usize>,
     origin_columns: [Option<usize>; 3],
@@ -67,6 +69,21 @@ impl<R: BufRead> RequestReader<R> {
     /// # Errors
     /// [`TraceError::Header`] when `timestamp` or `response_time` is missing.
     pub fn new(input: R) -> Result<Self, TraceError> {
+        Self::open(input, None)
+    }
+
+    /// Reads and checks the header; each request's class is the value of
+    /// `column` (e.g. `user_class`: the requests grouped by the user class
+    /// that sent them), an empty field class `default`.
+    ///
+    /// # Errors
+    /// [`TraceError::Header`] when `timestamp`, `response_time` or
+    /// `column` is missing.
+    pub fn grouped(input: R, column: &str) -> Result<Self, TraceError> {
+        Self::open(input, Some(column))
+    }
+
+    fn open(input: R, group_by: Option<&str>) -> Result<Self, TraceError> {
         let mut csv = csv_reader(input);
         let header = read_header(&mut csv, "requests", REQUESTS_HEADER)?;
         let need = |name: &str| {
@@ -78,10 +95,20 @@ impl<R: BufRead> RequestReader<R> {
         };
         let ts = need("timestamp")?;
         let rt = need("response_time")?;
+        let class_column = group_by.unwrap_or("class");
+        let class = match group_by {
+            Some(g) => Some(column(&header, g).ok_or_else(|| TraceError::Header {
+                problem: HeaderProblem::MissingColumn(g.to_string()),
+                expected: format!("a `{g}` column to group the requests by"),
+                found: Some(header_text(&header)),
+            })?),
+            None => column(&header, "class"),
+        };
         Ok(Self {
             ts,
             rt,
-            class: column(&header, "class"),
+            class,
+            class_column: class_column.to_string(),
             success: column(&header, "success"),
             resource: column(&header, "resource"),
             origin_columns: OriginLabels::COLUMNS.map(|c| column(&header, c)),
@@ -144,7 +171,7 @@ impl<R: BufRead> RequestReader<R> {
         let (field, table) = if resource {
             ("resource", &mut self.resources)
         } else {
-            ("class", &mut self.classes)
+            (self.class_column.as_str(), &mut self.classes)
         };
         intern_text(table, &self.record[idx], line, field)
     }
