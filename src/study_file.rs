@@ -9,7 +9,10 @@
 //!   run: {requests: 100000, replications: 1, warmup: auto}
 //!   estimate: {methods: all, combine: [rort, rortu], bootstrap: 200, folds: 5,
 //!              discipline: fcfs,       # or ps: how the CPU shares itself
-//!              load_dependence: false} # true: D(U) through the runs, and
+//!              load_dependence: false} # auto (or true): each class's load
+//!                                      # form, chosen by leave-one-run-out
+//!                                      # error (or constant, linear_u,
+//!                                      # inverse_x), and
 //!                                      # the demand at the experiment's load
 //! experiments:
 //!   - name: ET1
@@ -45,7 +48,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::estimate::{Discipline, Method};
+use crate::estimate::{Discipline, LoadChoice, LoadForm, Method};
 use crate::model::{ParamValue, placeholders, yaml_message};
 use crate::qpn::Warmup;
 use crate::study::{
@@ -205,8 +208,15 @@ struct EstSpec {
     folds: Option<usize>,
     interval: Option<f64>,
     discipline: Option<Discipline>,
-    #[serde(default)]
-    load_dependence: bool,
+    load_dependence: Option<LoadDependenceY>,
+}
+
+/// `load_dependence: true | false | auto | constant | linear_u | inverse_x`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum LoadDependenceY {
+    Flag(bool),
+    Form(String),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -631,7 +641,31 @@ fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError
         folds,
         interval_s: s.interval,
         discipline: s.discipline.unwrap_or_default(),
-        load_dependence: s.load_dependence,
+        load_dependence: load_choice(name, s.load_dependence.as_ref())?,
+    })
+}
+
+/// `estimate.load_dependence`: `true` is `auto`.
+fn load_choice(
+    name: &str,
+    y: Option<&LoadDependenceY>,
+) -> Result<Option<LoadChoice>, StudyFileError> {
+    Ok(match y {
+        None | Some(LoadDependenceY::Flag(false)) => None,
+        Some(LoadDependenceY::Flag(true)) => Some(LoadChoice::Auto),
+        Some(LoadDependenceY::Form(s)) if s == "auto" => Some(LoadChoice::Auto),
+        Some(LoadDependenceY::Form(s)) => match LoadForm::from_id(s) {
+            Some(f) => Some(LoadChoice::Only(f)),
+            None => {
+                return Err(invalid(
+                    name,
+                    format!(
+                        "estimate.load_dependence: unknown `{s}`; expected true, false, auto, {}",
+                        LoadForm::ALL.map(LoadForm::id).join(", ")
+                    ),
+                ));
+            }
+        },
     })
 }
 

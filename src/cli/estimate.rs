@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::estimate::{
-    BackgroundUse, Config, Diagnostics, Discipline, Method, Observations, Report, estimate,
+    BackgroundUse, Config, Diagnostics, Discipline, LoadChoice, LoadForm, LoadModel, Method,
+    Observations, Report, RunIdentifiability, estimate,
 };
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
@@ -64,10 +65,13 @@ pub struct Args {
     /// Keep intervals with utilization >= 0.99 (left out by default).
     #[arg(long)]
     keep_saturated: bool,
-    /// With several runs, fit D(U) = D0·(1 + β·(U − Ū)) per class and
-    /// report β with its interval.
-    #[arg(long)]
-    load_dependence: bool,
+    /// With several runs, how each class's demand moves with load: auto
+    /// (the default when the flag is given without a value: constant,
+    /// linear_u D(U) = D̄·(1 + β·(U − Ū)) or inverse_x D(X) = a + b/X,
+    /// chosen per class by leave-one-run-out error), or one form for every
+    /// class with runs at two or more loads.
+    #[arg(long, value_name = "FORM", num_args = 0..=1, default_missing_value = "auto")]
+    load_dependence: Option<String>,
     /// The requests' column whose values are the classes (e.g.
     /// `user_class`: one demand per user class) [default: `class`].
     #[arg(long, value_name = "COLUMN")]
@@ -109,7 +113,8 @@ fn methods(ids: &[String], flag: &str) -> Result<Vec<Method>> {
 pub fn run(a: Args) -> Result<()> {
     let mut cfg = config(&a)?;
     super::simulate::set_threads(a.threads)?;
-    let (obs, diag, resource, width) = observations(&a)?;
+    let (obs, diag, resource, width, user_class) = observations(&a)?;
+    let suggest_group = user_class && a.group_by.is_none();
     cfg.seed = super::simulate::seed_or_draw(a.seed);
     let report = estimate(&obs, diag, &cfg, &resource, width);
     for f in &report.failures {
@@ -128,7 +133,7 @@ pub fn run(a: Args) -> Result<()> {
             writeln!(out)?;
         }
         Format::Csv => write_csv(&mut out, &report)?,
-        Format::Table => write!(out, "{}", render(&report, a.explain))?,
+        Format::Table => write!(out, "{}", render(&report, a.explain, suggest_group))?,
     }
     out.commit()
 }
@@ -171,8 +176,22 @@ fn config(a: &Args) -> Result<Config> {
         combine: methods(&a.combine, "--combine")?,
         confidence: 0.95,
         draws: a.draws,
-        load_dependence: a.load_dependence,
+        load_dependence: a.load_dependence.as_deref().map(load_choice).transpose()?,
         draws_method,
+    })
+}
+
+/// `--load-dependence FORM`.
+fn load_choice(s: &str) -> Result<LoadChoice> {
+    if s == "auto" {
+        return Ok(LoadChoice::Auto);
+    }
+    LoadForm::from_id(s).map(LoadChoice::Only).ok_or_else(|| {
+        UsageError(format!(
+            "--load-dependence {s}: unknown form; expected auto, {}",
+            LoadForm::ALL.map(LoadForm::id).join(", ")
+        ))
+        .into()
     })
 }
 
@@ -208,8 +227,9 @@ fn write_csv(out: &mut impl Write, report: &Report) -> Result<()> {
 }
 
 /// The runs read and aggregated (each on its own) into one resource's
-/// observations; the resource and the interval width.
-fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64)> {
+/// observations; the resource, the interval width, and whether the
+/// requests name their user class.
+fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64, bool)> {
     let utils = a
         .utilization
         .iter()
@@ -255,7 +275,13 @@ fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64)> {
     if let Some(w) = a.window {
         obs.keep_last(w);
     }
-    Ok((obs, diag, resource, tables[0].grid.width))
+    let user_class = tables.iter().any(|t| {
+        t.summary
+            .origins
+            .as_ref()
+            .is_some_and(|o| !o.user_classes.is_empty())
+    });
+    Ok((obs, diag, resource, tables[0].grid.width, user_class))
 }
 
 /// `--discipline`.
@@ -265,7 +291,7 @@ enum DisciplineArg {
     Ps,
 }
 
-fn render(r: &Report, explain: bool) -> String {
+fn render(r: &Report, explain: bool, suggest_group: bool) -> String {
     let d = &r.diagnostics;
     let mut s = format!(
         "resource {}: {} server(s), {}, {} intervals of {} s used ({} saturated, {} empty left out); {}-fold CV, seed {}\n",
@@ -292,6 +318,9 @@ fn render(r: &Report, explain: bool) -> String {
                 ""
             }
         ));
+    }
+    if let Some(id) = &r.run_identifiability {
+        s.push_str(&run_level(id, id.identifiable.len(), suggest_group));
     }
     s.push('\n');
     let (header, rows) = estimate_rows(r, TEXT);
@@ -332,21 +361,8 @@ fn notes(r: &Report) -> String {
             num(Some(100.0 * f.error_fcfs.max(f.error_ps))),
         ));
     }
-    for l in &r.load_dependence {
-        s.push_str(&format!(
-            "\nLoad dependence of {}: D(U) = {} s × (1 + β·(U − {})), β = {} (95 % CI {} – {}){}\n",
-            l.class,
-            num(Some(l.demand_at_mean_s)),
-            num(Some(l.mean_utilization)),
-            num(Some(l.beta)),
-            num(Some(l.beta_ci.0)),
-            num(Some(l.beta_ci.1)),
-            if l.significant {
-                ": the demand changes with load"
-            } else {
-                ": no clear change with load"
-            }
-        ));
+    if let Some(m) = &r.load_dependence {
+        s.push_str(&load_model(m));
     }
     if !r.drifting.is_empty() {
         s.push_str(&format!(
@@ -377,6 +393,125 @@ fn why(r: &Report, explain: bool) -> String {
         .any(|v| v.reason.starts_with("not trusted"))
     {
         s.push_str("\n(--explain says why each method was or was not recommended.)\n");
+    }
+    s
+}
+
+/// The run-mean design beside the interval one: rank, condition number,
+/// the combinations the runs cannot separate, the classes that move
+/// together (and `--group-by user_class` when the requests have it).
+fn run_level(id: &RunIdentifiability, classes: usize, user_class: bool) -> String {
+    let mut s = format!(
+        "run-mean design ({} runs): rank {} of {} classes, condition number {}",
+        id.runs,
+        id.rank,
+        classes,
+        id.condition_number
+            .map_or("infinite".to_string(), |k| num(Some(k)))
+    );
+    if id.identifiable.iter().all(|&b| b) {
+        s.push_str(" (the runs separate every class)\n");
+        return s;
+    }
+    s.push_str(" (the runs do not separate the classes)\n");
+    for w in &id.weak_directions {
+        let terms: Vec<String> = w
+            .classes
+            .iter()
+            .map(|(c, v)| format!("{} {c}", num(Some(*v))))
+            .collect();
+        s.push_str(&format!(
+            "  undetermined across runs: {} (relative singular value {})\n",
+            terms.join(" + "),
+            num(Some(w.relative_singular_value))
+        ));
+    }
+    for g in &id.collinear_groups {
+        s.push_str(&format!(
+            "  move together across runs: {} (only their combined demand is determined)\n",
+            g.join(", ")
+        ));
+    }
+    if user_class {
+        s.push_str("  the requests name their user class: --group-by user_class estimates one demand per user class\n");
+    }
+    s
+}
+
+/// The load model: the chosen forms with their parameters, each form's
+/// leave-one-run-out error, what limited the choice.
+fn load_model(m: &LoadModel) -> String {
+    let mut s = format!(
+        "\nLoad dependence ({} runs, Ū {}): chosen {}\n",
+        m.runs.len(),
+        num(Some(m.mean_utilization)),
+        m.chosen
+    );
+    for c in &m.classes {
+        let params: Vec<String> = c
+            .parameters
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} = {} ({} – {})",
+                    p.name,
+                    num(Some(p.value)),
+                    num(Some(p.ci.0)),
+                    num(Some(p.ci.1))
+                )
+            })
+            .collect();
+        let errors: Vec<String> = c
+            .loro_error
+            .iter()
+            .map(|(f, e)| {
+                format!(
+                    "{} {}",
+                    f.id(),
+                    e.map_or("-".to_string(), |e| format!("{} %", num(Some(100.0 * e))))
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            "  {}: {}: {}; {} run(s) at {} load(s); leave-one-run-out error: {}\n",
+            c.class,
+            c.form.id(),
+            params.join(", "),
+            c.runs,
+            c.loads,
+            errors.join(", ")
+        ));
+    }
+    if let Some((f, p)) = &m.shared {
+        s.push_str(&format!(
+            "  shared {} slope {} = {} ({} – {})\n",
+            f.id(),
+            p.name,
+            num(Some(p.value)),
+            num(Some(p.ci.0)),
+            num(Some(p.ci.1))
+        ));
+    }
+    let candidates: Vec<String> = m
+        .candidates
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c.name,
+                c.loro_error
+                    .map_or("-".to_string(), |e| format!("{} %", num(Some(100.0 * e))))
+            )
+        })
+        .collect();
+    s.push_str(&format!("  candidates: {}\n", candidates.join("; ")));
+    if m.dof == 0 {
+        s.push_str(
+            "  as many parameters as runs: the intervals are the runs' measurement noise only\n",
+        );
+    }
+    for n in &m.notes {
+        s.push_str(&format!("  {n}\n"));
     }
     s
 }

@@ -94,6 +94,163 @@ pub fn identify(obs: &Observations, rows: &[usize]) -> Identifiability {
     }
 }
 
+/// Cosine between two classes' run-mean throughput columns above which
+/// the runs cannot tell them apart: they move together.
+pub const COLLINEAR_COSINE: f64 = 0.99;
+
+/// What the runs' means determine: the design with one row per run and
+/// one column per class (its mean throughput over the run). Interval
+/// throughputs scatter around a run's mix by counting noise alone, which
+/// makes the interval design look well conditioned even when every run has
+/// the same mix of two classes; across runs, only a change of mix between
+/// runs separates them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunIdentifiability {
+    /// Runs (rows).
+    pub runs: usize,
+    /// Rank of the run-mean design (singular values above 10⁻⁹ of the
+    /// largest).
+    pub rank: usize,
+    /// σ_max/σ_min with each class's column scaled to unit root mean
+    /// square; `None` when the rank is below the classes.
+    pub condition_number: Option<f64>,
+    /// Its singular values, largest first (as many as classes; 0 where
+    /// there are fewer runs).
+    pub singular_values: Vec<f64>,
+    /// Per class: is its demand determined by the runs?
+    pub identifiable: Vec<bool>,
+    /// The combinations of demands the runs cannot separate: per weak
+    /// direction, its singular value relative to σ_max and each class's
+    /// coefficient (unit length; classes below 0.05 left out).
+    pub weak_directions: Vec<WeakDirection>,
+    /// Groups of classes whose run-mean throughputs move together (cosine
+    /// at least [`COLLINEAR_COSINE`]): only their combined demand is
+    /// determined.
+    pub collinear_groups: Vec<Vec<String>>,
+}
+
+/// A combination of demands the runs hardly move along.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeakDirection {
+    /// Its singular value relative to the largest.
+    pub relative_singular_value: f64,
+    /// Class and coefficient, largest magnitude first.
+    pub classes: Vec<(String, f64)>,
+}
+
+/// Each run's mean throughput per class (completions over time).
+pub(crate) fn run_means(obs: &Observations) -> Vec<Vec<f64>> {
+    obs.runs
+        .iter()
+        .map(|run| {
+            let rows = &obs.rows[run.rows.clone()];
+            let time: f64 = rows.iter().map(|r| r.length).sum::<f64>().max(1e-300);
+            (0..obs.n_classes())
+                .map(|c| rows.iter().map(|r| r.throughput[c] * r.length).sum::<f64>() / time)
+                .collect()
+        })
+        .collect()
+}
+
+/// Judges the run-mean design of `obs` (with [`MIN_SINGULAR_RATIO`] and
+/// [`MAX_WEAK_LOADING`] as for intervals).
+pub fn identify_runs(obs: &Observations) -> RunIdentifiability {
+    let k = obs.n_classes();
+    let means = run_means(obs);
+    let n = means.len();
+    let mut a = DMatrix::from_fn(n, k, |i, c| means[i][c]);
+    for mut col in a.column_iter_mut() {
+        let rms = (col.norm_squared() / n.max(1) as f64).sqrt();
+        if rms > 0.0 {
+            col /= rms;
+        }
+    }
+    // The Gram matrix's eigenvectors span every direction, the null
+    // space too when there are fewer runs than classes.
+    let eigen = (a.transpose() * &a).symmetric_eigen();
+    let mut pairs: Vec<(f64, usize)> = eigen
+        .eigenvalues
+        .iter()
+        .map(|l| l.max(0.0).sqrt())
+        .zip(0..)
+        .collect();
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let largest = pairs.first().map_or(0.0, |p| p.0);
+    // The rank from the design's own singular values: the Gram matrix's
+    // eigenvalues carry rounding of order 10⁻¹⁶ of the largest, 10⁻⁸ in σ.
+    let sv = a.singular_values();
+    let rank = sv.iter().filter(|&&s| s > 1e-9 * sv.max()).count();
+    let smallest = if rank == k { sv.min() } else { 0.0 };
+    let weak: Vec<&(f64, usize)> = pairs
+        .iter()
+        .filter(|p| p.0 < MIN_SINGULAR_RATIO * largest / (k as f64).sqrt())
+        .collect();
+    let v = &eigen.eigenvectors;
+    let identifiable = (0..k)
+        .map(|c| {
+            let loading: f64 = weak.iter().map(|p| v[(c, p.1)].powi(2)).sum();
+            loading <= MAX_WEAK_LOADING && largest > 0.0
+        })
+        .collect();
+    let weak_directions = weak
+        .iter()
+        .map(|p| {
+            let mut classes: Vec<(String, f64)> = (0..k)
+                .filter(|&c| v[(c, p.1)].abs() >= 0.05)
+                .map(|c| (obs.classes[c].clone(), v[(c, p.1)]))
+                .collect();
+            classes.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()));
+            WeakDirection {
+                relative_singular_value: if largest > 0.0 { p.0 / largest } else { 0.0 },
+                classes,
+            }
+        })
+        .collect();
+    RunIdentifiability {
+        runs: n,
+        rank,
+        condition_number: (rank == k && smallest > 0.0).then(|| sv.max() / smallest),
+        singular_values: pairs.iter().map(|p| p.0).collect(),
+        identifiable,
+        weak_directions,
+        collinear_groups: collinear_groups(&obs.classes, &a),
+    }
+}
+
+/// Classes whose columns are nearly parallel, joined transitively; only
+/// groups of two or more, in class order.
+fn collinear_groups(classes: &[String], a: &DMatrix<f64>) -> Vec<Vec<String>> {
+    let k = classes.len();
+    let mut group: Vec<usize> = (0..k).collect();
+    let root = |g: &[usize], mut i: usize| {
+        while g[i] != i {
+            i = g[i];
+        }
+        i
+    };
+    for i in 0..k {
+        for j in i + 1..k {
+            let (x, y) = (a.column(i), a.column(j));
+            let norms = x.norm() * y.norm();
+            if norms > 0.0 && x.dot(&y) / norms >= COLLINEAR_COSINE {
+                let (ri, rj) = (root(&group, i), root(&group, j));
+                group[rj.max(ri)] = rj.min(ri);
+            }
+        }
+    }
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for r in 0..k {
+        let members: Vec<String> = (0..k)
+            .filter(|&c| root(&group, c) == r)
+            .map(|c| classes[c].clone())
+            .collect();
+        if members.len() > 1 {
+            out.push(members);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +309,48 @@ mod tests {
         let o = obs(&data);
         assert!(identify(&o, &(0..30).collect::<Vec<_>>()).all());
         assert_eq!(identify(&o, &[0, 1]).identifiable, vec![false; 3]);
+    }
+
+    #[test]
+    fn runs_with_one_ratio_of_two_classes_leave_them_together_at_run_level() {
+        // Within each run a and b vary on their own (interval level: all
+        // identifiable); across the three runs b is always half of a.
+        let mut rows = Vec::new();
+        let mut runs = Vec::new();
+        for (k, (load, c)) in [(2.0, 1.0), (4.0, 3.0), (6.0, 1.5)].iter().enumerate() {
+            let start = rows.len();
+            for i in 0..30 {
+                let t = (i + 40 * k) as f64;
+                let wobble = (t * 0.7).sin();
+                rows.push([
+                    load * (1.0 + 0.3 * wobble),
+                    0.5 * load * (1.0 - 0.3 * wobble),
+                    *c,
+                ]);
+            }
+            runs.push(crate::estimate::RunSpan {
+                name: format!("r{k}"),
+                rows: start..rows.len(),
+            });
+        }
+        let mut o = obs(&rows);
+        o.runs = runs;
+        assert!(identify(&o, &(0..90).collect::<Vec<_>>()).all());
+        let id = identify_runs(&o);
+        assert_eq!((id.runs, id.rank), (3, 3));
+        assert_eq!(id.identifiable, vec![false, false, true], "{id:?}");
+        assert_eq!(
+            id.collinear_groups,
+            vec![vec!["a".to_string(), "b".to_string()]]
+        );
+        // The undetermined combination is a against b, c left out.
+        let w = &id.weak_directions[0];
+        let names: Vec<&str> = w.classes.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(names.len(), 2, "{w:?}");
+        assert!(names.contains(&"a") && names.contains(&"b"), "{w:?}");
+        // Two runs for three classes: rank 2, no condition number.
+        o.runs.truncate(2);
+        let id = identify_runs(&o);
+        assert_eq!((id.rank, id.condition_number), (2, None));
     }
 }

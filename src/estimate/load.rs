@@ -9,7 +9,6 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::observations::Observations;
-use crate::stats::student_t_quantile;
 
 /// One run's demands by the utilization law.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,23 +21,6 @@ pub struct RunDemand {
     pub demand_s: Vec<f64>,
     /// Standard error per class, seconds.
     pub standard_error_s: Vec<f64>,
-}
-
-/// The load-dependence of one class's demand.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoadDependence {
-    /// The class.
-    pub class: String,
-    /// D₀: the demand at the mean utilization Ū of the runs, seconds.
-    pub demand_at_mean_s: f64,
-    /// Ū.
-    pub mean_utilization: f64,
-    /// β: the relative change of demand per unit of utilization.
-    pub beta: f64,
-    /// Its 95 % interval.
-    pub beta_ci: (f64, f64),
-    /// Whether the interval excludes 0.
-    pub significant: bool,
 }
 
 /// Each run's demands by ordinary least squares of U·c on X (QR), with
@@ -125,55 +107,84 @@ pub fn heterogeneous(obs: &Observations, runs: &[RunDemand]) -> Vec<String> {
         .collect()
 }
 
-/// The weighted line of each class's per-run demands against the runs'
-/// utilization; needs three runs.
-pub fn fit(obs: &Observations, runs: &[RunDemand]) -> Vec<LoadDependence> {
-    if runs.len() < 3 {
-        return Vec::new();
-    }
-    (0..obs.n_classes())
-        .filter_map(|r| {
-            let pts: Vec<(f64, f64, f64)> = runs
-                .iter()
-                .map(|x| {
-                    (
-                        x.utilization,
-                        x.demand_s[r],
-                        1.0 / x.standard_error_s[r].powi(2).max(1e-300),
-                    )
-                })
-                .collect();
-            let sw: f64 = pts.iter().map(|p| p.2).sum();
-            let ubar = pts.iter().map(|p| p.2 * p.0).sum::<f64>() / sw;
-            let dbar = pts.iter().map(|p| p.2 * p.1).sum::<f64>() / sw;
-            let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - ubar).powi(2)).sum();
-            if sxx <= 0.0 || dbar <= 0.0 {
-                return None;
-            }
-            let slope = pts
-                .iter()
-                .map(|p| p.2 * (p.0 - ubar) * (p.1 - dbar))
-                .sum::<f64>()
-                / sxx;
-            // Known per-run errors: var(slope) = 1 / Σ w (U − Ū)², scaled
-            // up when the runs scatter more than their errors say.
-            let chi2: f64 = pts
-                .iter()
-                .map(|p| p.2 * (p.1 - dbar - slope * (p.0 - ubar)).powi(2))
-                .sum();
-            let dof = (pts.len() - 2) as f64;
-            let se = ((chi2 / dof).max(1.0) / sxx).sqrt();
-            let t = student_t_quantile(0.95, dof);
-            let beta = slope / dbar;
-            let half = t * se / dbar;
-            Some(LoadDependence {
-                class: obs.classes[r].clone(),
-                demand_at_mean_s: dbar,
-                mean_utilization: ubar,
-                beta,
-                beta_ci: (beta - half, beta + half),
-                significant: (beta - half) * (beta + half) > 0.0,
+/// One run's means, as the load forms see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunLoad {
+    /// The run.
+    pub run: String,
+    /// Its mean utilization.
+    pub utilization: f64,
+    /// Its mean throughput, all classes, requests/s.
+    pub throughput: f64,
+    /// Per class, requests/s.
+    pub class_throughput: Vec<f64>,
+    /// Its own demand per request, U·c/X, seconds.
+    pub demand_s: f64,
+    /// The relative standard error of its mean utilization (batch means
+    /// of its intervals).
+    pub relative_se: f64,
+}
+
+/// Each run's mean utilization and throughputs; runs without completions
+/// or utilization are left out.
+pub fn run_loads(obs: &Observations) -> Vec<RunLoad> {
+    let c = f64::from(obs.servers);
+    let means = super::identify::run_means(obs);
+    obs.runs
+        .iter()
+        .zip(means)
+        .filter_map(|(run, xs)| {
+            let rows = &obs.rows[run.rows.clone()];
+            let time: f64 = rows.iter().map(|r| r.length).sum();
+            let u = rows.iter().map(|r| r.utilization * r.length).sum::<f64>() / time;
+            let x: f64 = xs.iter().sum();
+            (x > 0.0 && u > 0.0).then(|| RunLoad {
+                run: run.name.clone(),
+                utilization: u,
+                throughput: x,
+                class_throughput: xs,
+                demand_s: u * c / x,
+                relative_se: batch_se(rows.iter().map(|r| r.utilization).collect()) / u,
             })
         })
         .collect()
+}
+
+/// The standard error of the mean of `v` by ten batch means (by the
+/// values themselves with fewer than twenty).
+fn batch_se(v: Vec<f64>) -> f64 {
+    let n = v.len();
+    let batches: Vec<f64> = if n >= 20 {
+        let size = n / 10;
+        v.chunks(size)
+            .filter(|b| b.len() == size)
+            .map(|b| b.iter().sum::<f64>() / size as f64)
+            .collect()
+    } else {
+        v
+    };
+    let m = batches.len() as f64;
+    if m < 2.0 {
+        return 0.0;
+    }
+    let mean = batches.iter().sum::<f64>() / m;
+    (batches.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (m - 1.0) / m).sqrt()
+}
+
+/// Loads closer than this (relative to the larger) count as one.
+pub const DISTINCT_LOAD: f64 = 0.05;
+
+/// How many distinct loads `loads` hold.
+pub fn distinct_loads(loads: &[f64]) -> usize {
+    let mut v = loads.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mut n = 0;
+    let mut last: Option<f64> = None;
+    for x in v {
+        if last.is_none_or(|l| x - l > DISTINCT_LOAD * x.abs()) {
+            n += 1;
+            last = Some(x);
+        }
+    }
+    n
 }

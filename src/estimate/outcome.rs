@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use super::discipline::Discipline;
-use super::identify::Identifiability;
-use super::load::{LoadDependence, RunDemand};
+use super::identify::{Identifiability, RunIdentifiability};
+use super::load::RunDemand;
+use super::load_model::LoadModel;
 use super::observations::{Diagnostics, Observations, RunSpan};
 use super::trust::{Background, DisciplineFit};
 
@@ -115,6 +116,10 @@ pub struct Report {
     /// Which per-class demands the data determine (several classes only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identifiability: Option<Identifiability>,
+    /// With several runs: what the runs' means determine (the design with
+    /// one row per run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_identifiability: Option<RunIdentifiability>,
     /// What to do when the data cannot separate the classes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice: Option<String>,
@@ -130,9 +135,10 @@ pub struct Report {
     /// With several runs: each run's demands by the utilization law.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_run: Vec<RunDemand>,
-    /// With `load_dependence`: D(U) per class.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub load_dependence: Vec<LoadDependence>,
+    /// With `load_dependence`: each class's load form, chosen among
+    /// the candidates by leave-one-run-out error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_dependence: Option<LoadModel>,
     /// The classes whose per-run demands differ by more than their errors
     /// allow, when load dependence was not fitted.
     #[serde(skip_serializing_if = "Vec::is_empty")]

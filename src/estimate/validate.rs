@@ -10,8 +10,9 @@ use rayon::prelude::*;
 
 use super::bootstrap::{ONE_STEP_FROM, Percentile, Resamples, joint_draws};
 use super::crossval::{Fits, MethodRun, Scorer, folds};
-use super::identify::identify;
+use super::identify::{identify, identify_runs};
 use super::load;
+use super::load_forms::LoadChoice;
 use super::methods::Method;
 use super::observations::{Diagnostics, Observations};
 use super::outcome::{Report, RunSummary};
@@ -40,8 +41,9 @@ pub struct Config {
     pub draws: usize,
     /// The method whose draws to report [default: the recommended one].
     pub draws_method: Option<Method>,
-    /// With several runs, fit D(U) = D₀·(1 + β·(U − Ū)) per class.
-    pub load_dependence: bool,
+    /// With several runs, how each class's demand moves with load
+    /// (`load_model.rs`).
+    pub load_dependence: Option<LoadChoice>,
 }
 
 impl Default for Config {
@@ -56,7 +58,7 @@ impl Default for Config {
             confidence: 0.95,
             draws: 0,
             draws_method: None,
-            load_dependence: false,
+            load_dependence: None,
         }
     }
 }
@@ -119,9 +121,17 @@ pub fn estimate(
         }
     }
     let (load_dependence, drifting) = match cfg.load_dependence {
-        true => (load::fit(obs, &per_run), Vec::new()),
-        false => (Vec::new(), load::heterogeneous(obs, &per_run)),
+        Some(choice) => match super::load_model::load_model(obs, choice, cfg.confidence) {
+            Ok(m) => (Some(m), Vec::new()),
+            Err(why) => {
+                failures.push(why);
+                (None, Vec::new())
+            }
+        },
+        None => (None, load::heterogeneous(obs, &per_run)),
     };
+    let run_identifiability =
+        (obs.runs.len() > 1 && obs.n_classes() > 1).then(|| identify_runs(obs));
     let (draws_method, draws) = draws(obs, cfg, &fits, recommended.as_deref(), &scorer);
     Report {
         resource: resource.to_string(),
@@ -144,6 +154,7 @@ pub fn estimate(
         drifting,
         per_run,
         identifiability: ident,
+        run_identifiability,
         draws_method,
         draws,
     }

@@ -144,21 +144,25 @@ pub struct EstimateSpec {
     pub interval_s: Option<f64>,
     /// How the resource shares itself among classes.
     pub discipline: crate::estimate::Discipline,
-    /// Fit D(U) through the runs and pass the demand at the utilization
-    /// the experiment's load gives (see [`LoadAdjustment`]).
-    pub load_dependence: bool,
+    /// Fit each class's load form through the runs and pass the demand at
+    /// the experiment's load (see [`LoadAdjustment`]): `auto` (chosen by
+    /// leave-one-run-out error), or one form.
+    pub load_dependence: Option<crate::estimate::LoadChoice>,
 }
 
 /// The estimated demands moved to the experiment's own load, when the
-/// estimation fitted D_r(U) = D̄_r·(1 + β_r·(U − Ū)) per class through
-/// runs at other loads: U is the fixed point U = Σ_r λ_r·D_r(U)/c at the
-/// experiment's measured per-class throughputs per container λ_r and c
-/// servers (linear in U), and each class's estimate and interval are
-/// multiplied by its own 1 + β_r·(U − Ū).
+/// estimation fitted each class's load form through runs at other loads
+/// ([`crate::estimate::LoadModel`]): U is the fixed point U = Σ_r
+/// λ_r·D_r(U, X)/c at the experiment's measured per-class throughputs per
+/// container λ_r (X their sum) and c servers, solved by bisection, and each
+/// class's demand and interval are its form's there (in place of the
+/// method's estimate).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoadAdjustment {
     /// Ū, the mean utilization of the estimation runs.
     pub mean_utilization: f64,
+    /// The load model's choice, in words.
+    pub chosen: String,
     /// The utilization at the experiment's load.
     pub utilization: f64,
     /// Per class.
@@ -170,10 +174,12 @@ pub struct LoadAdjustment {
 pub struct ClassAtLoad {
     /// The class.
     pub class: String,
-    /// β, the relative change of its demand per unit of utilization.
-    pub beta: f64,
-    /// 1 + β·(U − Ū): the factor applied to its estimate and interval.
-    pub factor: f64,
+    /// Its load form.
+    pub form: crate::estimate::LoadForm,
+    /// Its demand at the experiment's load, seconds.
+    pub demand_s: f64,
+    /// Its interval, seconds.
+    pub ci_s: (f64, f64),
 }
 
 impl Default for EstimateSpec {
@@ -185,7 +191,7 @@ impl Default for EstimateSpec {
             folds: 5,
             interval_s: None,
             discipline: crate::estimate::Discipline::Fcfs,
-            load_dependence: false,
+            load_dependence: None,
         }
     }
 }

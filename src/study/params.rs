@@ -8,7 +8,7 @@ use super::traces::Traces;
 use super::{
     ClassAtLoad, Experiment, ExperimentError, LoadAdjustment, Measured, ParamSource, Pick,
 };
-use crate::estimate::{LoadDependence, Report};
+use crate::estimate::Report;
 use crate::model::{ParamValue, Params, Template, placeholders};
 
 /// The estimation reports a parameter may pick from.
@@ -108,12 +108,16 @@ fn estimated_value(
     }
     .ok_or(Why::from("an estimate needs `estimate` and traces"))?;
     let d = chosen(r, pick, class.as_deref())?;
-    if !e.estimate.as_ref().is_some_and(|s| s.load_dependence) {
+    if !e
+        .estimate
+        .as_ref()
+        .is_some_and(|s| s.load_dependence.is_some())
+    {
         return Ok((d, None));
     }
     let a = at_load(e, r, traces)?;
-    let f = a.factor(class.as_deref())?;
-    Ok(((d.0 * f, d.1.map(|(lo, hi)| (lo * f, hi * f))), Some(a)))
+    let at = a.demand(class.as_deref())?;
+    Ok(((at.0, Some(at.1)), Some(a)))
 }
 
 /// Says which classes a measured parameter found no request of: a class
@@ -199,78 +203,79 @@ pub(super) fn written_out(
 }
 
 /// The estimated demands at the experiment's load ([`LoadAdjustment`]),
-/// from the fitted D̄_r, β_r and Ū of every class and the experiment's
-/// per-class throughputs.
+/// from the load model's forms and the experiment's per-class
+/// throughputs.
 pub(super) fn at_load(
     e: &Experiment,
     r: &Report,
     traces: Option<&Traces>,
 ) -> Result<LoadAdjustment, Why> {
-    if r.load_dependence.is_empty() {
-        return Err(
-            "load dependence needs runs at several loads (`estimate_from` with three or more)"
-                .into(),
-        );
-    }
+    let m = r.load_dependence.as_ref().ok_or_else(|| {
+        let why: Vec<&str> = r
+            .failures
+            .iter()
+            .filter(|f| f.starts_with("load dependence"))
+            .map(String::as_str)
+            .collect();
+        Why::from(match why.first() {
+            Some(w) => w.to_string(),
+            None => {
+                "load dependence needs runs at several loads (`estimate_from` with two or more)"
+                    .to_string()
+            }
+        })
+    })?;
     let t = traces.ok_or(Why::from(
         "load dependence needs the experiment's traces (its load)",
     ))?;
     let mut lambda = Vec::new();
-    for l in &r.load_dependence {
+    for l in &m.classes {
         let x = t.measured_value(Measured::Throughput, Some(&l.class))?;
         lambda.push(x / f64::from(e.containers));
     }
-    let u = utilization_at_load(f64::from(e.servers), &lambda, &r.load_dependence).ok_or_else(|| {
+    let at = m.at_load(&lambda).ok_or_else(|| {
         format!(
-            "with the fitted load dependence the demands have no utilization below 1 at this experiment's load ({:.4} requests/s)",
+            "with the fitted load forms the demands have no utilization below 1 at this experiment's load ({:.4} requests/s)",
             t.measured.throughput
         )
     })?;
-    let mean = r.load_dependence[0].mean_utilization;
     Ok(LoadAdjustment {
-        mean_utilization: mean,
-        utilization: u,
-        classes: r
-            .load_dependence
+        mean_utilization: m.mean_utilization,
+        chosen: m.chosen.clone(),
+        utilization: at.utilization,
+        classes: m
+            .classes
             .iter()
-            .map(|l| ClassAtLoad {
+            .zip(at.demands)
+            .map(|(l, (d, ci))| ClassAtLoad {
                 class: l.class.clone(),
-                beta: l.beta,
-                factor: 1.0 + l.beta * (u - l.mean_utilization),
+                form: l.form,
+                demand_s: d,
+                ci_s: ci,
             })
             .collect(),
     })
 }
 
-/// The fixed point U = Σ_r λ_r·D̄_r·(1 + β_r·(U − Ū_r)) / c, linear in U:
-/// U·(c − Σ λ D̄ β) = Σ λ D̄ (1 − β Ū). `None` when it is not in (0, 1).
-pub(super) fn utilization_at_load(c: f64, lambda: &[f64], fits: &[LoadDependence]) -> Option<f64> {
-    let (mut work, mut below) = (0.0, c);
-    for (x, l) in lambda.iter().zip(fits) {
-        let w = x * l.demand_at_mean_s;
-        work += w * (1.0 - l.beta * l.mean_utilization);
-        below -= w * l.beta;
-    }
-    let u = work / below;
-    (below > 0.0 && u > 0.0 && u < 1.0).then_some(u)
-}
-
 impl LoadAdjustment {
-    /// The factor for a parameter of `class`; without one, the only
-    /// class's (with several, the parameter has to name its class: a
-    /// mix-weighted demand has no single β).
-    pub(super) fn factor(&self, class: Option<&str>) -> Result<f64, Why> {
-        match (class, self.classes.as_slice()) {
+    /// The demand and interval for a parameter of `class`; without one,
+    /// the only class's (with several, the parameter has to name its
+    /// class: a mix has no single form).
+    pub(super) fn demand(&self, class: Option<&str>) -> Result<(f64, (f64, f64)), Why> {
+        let at = match (class, self.classes.as_slice()) {
             (Some(c), all) => all
                 .iter()
                 .find(|x| x.class == c)
-                .map(|x| x.factor)
-                .ok_or_else(|| format!("no load dependence was fitted for class `{c}`").into()),
-            (None, [one]) => Ok(one.factor),
-            (None, _) => Err(
-                "with several classes, a load-dependent demand names its class (`class: C`)".into(),
-            ),
-        }
+                .ok_or_else(|| Why::from(format!("no load form was fitted for class `{c}`")))?,
+            (None, [one]) => one,
+            (None, _) => {
+                return Err(
+                    "with several classes, a load-dependent demand names its class (`class: C`)"
+                        .into(),
+                );
+            }
+        };
+        Ok((at.demand_s, at.ci_s))
     }
 }
 
@@ -355,48 +360,6 @@ pub(super) fn chosen(r: &Report, pick: &Pick, class: Option<&str>) -> Result<Cho
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fit(class: &str, d: f64, beta: f64, u: f64) -> LoadDependence {
-        LoadDependence {
-            class: class.into(),
-            demand_at_mean_s: d,
-            mean_utilization: u,
-            beta,
-            beta_ci: (beta, beta),
-            significant: true,
-        }
-    }
-
-    #[test]
-    fn two_classes_meet_at_one_utilization_each_with_its_own_demand() {
-        // Class a: 0.05 s at Ū 0.3, 20 % less per unit of U; class b:
-        // 0.02 s, 50 % more per unit. 8 and 20 requests/s on 2 servers.
-        let fits = [fit("a", 0.05, -0.2, 0.3), fit("b", 0.02, 0.5, 0.3)];
-        let lambda = [8.0, 20.0];
-        let u = utilization_at_load(2.0, &lambda, &fits).unwrap();
-        // The fixed point, checked by its definition.
-        let d = |l: &LoadDependence| l.demand_at_mean_s * (1.0 + l.beta * (u - 0.3));
-        let again = (lambda[0] * d(&fits[0]) + lambda[1] * d(&fits[1])) / 2.0;
-        assert!((u - again).abs() < 1e-12, "{u} vs {again}");
-        // 0.4 at constant demands; b's rising demand outweighs a's fall.
-        assert!(u > 0.4 && u < 0.45, "{u}");
-        // No utilization below 1: refused.
-        assert!(utilization_at_load(2.0, &[40.0, 50.0], &fits).is_none());
-        // Each class's parameter takes its own factor.
-        let at = |class: &str, beta: f64| ClassAtLoad {
-            class: class.into(),
-            beta,
-            factor: 1.0 + beta * (u - 0.3),
-        };
-        let a = LoadAdjustment {
-            mean_utilization: 0.3,
-            utilization: u,
-            classes: vec![at("a", -0.2), at("b", 0.5)],
-        };
-        assert_eq!(a.factor(Some("b")).unwrap(), 1.0 + 0.5 * (u - 0.3));
-        assert!(a.factor(Some("c")).is_err());
-        assert!(a.factor(None).is_err(), "a mix has no single β");
-    }
 
     /// The study's `demand_{c}` and `rate_{c}`, written out over the
     /// model's classes, are the study written out by hand; a name written

@@ -11,8 +11,8 @@ use std::io::BufRead;
 
 use super::interval_input::starts_with_intervals_header;
 use super::{
-    Aggregator, HeaderProblem, IntervalReader, IntervalTable, LabelId, Labels, OriginLabels, OriginSummary,
-    Request, RequestReader, TraceError, UtilSample, UtilSeries, UtilizationReader,
+    Aggregator, HeaderProblem, IntervalReader, IntervalTable, LabelId, Labels, OriginLabels,
+    OriginSummary, Request, RequestReader, TraceError, UtilSample, UtilSeries, UtilizationReader,
 };
 
 /// What a request input held.

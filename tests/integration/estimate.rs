@@ -1,7 +1,9 @@
 //! Estimators on generated ground truth (the accuracy targets),
 //! LibReDE's noise-free recovery cases, and the `estimate` command.
 
-use demandsim::estimate::{Config, Discipline, Method, Observations, Row, estimate};
+use demandsim::estimate::{
+    Config, Discipline, LoadChoice, LoadForm, Method, Observations, Row, estimate,
+};
 use demandsim::generate::{GenConfig, table};
 use demandsim::model::{LoadOptions, Params, load};
 use rand::{RngExt, SeedableRng};
@@ -23,7 +25,7 @@ probes:
 /// A generated trace of `yaml` with `params`: `time` seconds in 30 s
 /// intervals, each utilization sample off by up to ±`noise` plus `extra`
 /// (a foreign load); its interval table and ground truth.
-fn trace(
+pub(crate) fn trace(
     yaml: &str,
     params: Params,
     time: f64,
@@ -1239,21 +1241,21 @@ fn a_demand_that_falls_with_load_is_recovered_from_six_runs() {
         &obs,
         diag,
         &Config {
-            load_dependence: true,
+            load_dependence: Some(LoadChoice::Only(LoadForm::LinearU)),
             ..cfg
         },
         "CPU",
         30.0,
     );
-    let l = &fitted.load_dependence[0];
-    let truth = (-0.1 * 0.1 / 0.6) / demand(l.mean_utilization);
+    let m = fitted.load_dependence.as_ref().unwrap();
+    let l = &m.classes[0];
+    assert_eq!(l.form, LoadForm::LinearU);
+    let (level, beta) = (&l.parameters[0], &l.parameters[1]);
+    let truth = (-0.1 * 0.1 / 0.6) / demand(m.mean_utilization);
+    assert!(beta.ci.0 <= truth && truth <= beta.ci.1, "{l:?} vs {truth}");
+    assert!(beta.ci.1 < 0.0, "{l:?}");
     assert!(
-        l.beta_ci.0 <= truth && truth <= l.beta_ci.1,
-        "{l:?} vs {truth}"
-    );
-    assert!(l.significant && l.beta_ci.1 < 0.0, "{l:?}");
-    assert!(
-        (l.demand_at_mean_s - demand(l.mean_utilization)).abs() < 0.003,
+        (level.value - demand(m.mean_utilization)).abs() < 0.003,
         "{l:?}"
     );
 }
@@ -1274,20 +1276,18 @@ fn runs_with_one_demand_are_not_said_to_drift() {
     let cfg = Config {
         bootstrap: 0,
         methods: vec![Ur],
-        load_dependence: true,
+        load_dependence: Some(LoadChoice::Only(LoadForm::LinearU)),
         ..Config::default()
     };
     let r = estimate(&obs, diag.clone(), &cfg, "CPU", 30.0);
-    let l = &r.load_dependence[0];
-    assert!(
-        l.beta_ci.0 <= 0.0 && 0.0 <= l.beta_ci.1 && !l.significant,
-        "{l:?}"
-    );
+    let l = &r.load_dependence.as_ref().unwrap().classes[0];
+    let beta = &l.parameters[1];
+    assert!(beta.ci.0 <= 0.0 && 0.0 <= beta.ci.1, "{l:?}");
     let r = estimate(
         &obs,
         diag,
         &Config {
-            load_dependence: false,
+            load_dependence: None,
             ..cfg
         },
         "CPU",

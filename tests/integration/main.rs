@@ -13,6 +13,7 @@ mod docs;
 mod estimate;
 mod import;
 mod inspect;
+mod load;
 mod load_dependence;
 mod properties;
 mod qpme;

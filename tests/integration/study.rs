@@ -671,7 +671,7 @@ fn a_load_dependent_demand_is_passed_at_the_predicted_load() {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
     let seed = seed(5);
-    let study = |load: bool| {
+    let study = |load: &str| {
         format!(
             "name: load
 seed: {seed}
@@ -693,7 +693,7 @@ experiments:
 "
         )
     };
-    let run_study = |load: bool| {
+    let run_study = |load: &str| {
         let path = dir.path().join(format!("study-{load}.yaml"));
         std::fs::write(&path, study(load)).unwrap();
         let out = dir.path().join(format!("report-{load}"));
@@ -715,26 +715,26 @@ experiments:
     };
     // Without the fit: the demand around the runs' mean load, ~0.95 s,
     // 19 % above the 0.8 s the high run draws.
-    let plain = run_study(false);
+    let plain = run_study("false");
     let d = plain["demand_s"].as_f64().unwrap();
     assert!(d > 0.9, "{d}");
     assert!(plain.get("demand_at_load").is_none());
     // With it: the fixed point of U = λ·D(U)/2 at the high run's load, and
     // the demand there, within 4 % of the truth.
-    let fitted = run_study(true);
+    let fitted = run_study("linear_u");
     let a = &fitted["demand_at_load"];
     let u = a["utilization"].as_f64().unwrap();
     assert!((u - 0.8).abs() < 0.04, "{a}");
     let class = &a["classes"][0];
-    assert!(class["beta"].as_f64().unwrap() < 0.0, "{a}");
+    assert_eq!(class["form"], "linear_u", "{a}");
+    let beta = &fitted["estimation"]["load_dependence"]["classes"][0]["parameters"][1];
+    assert_eq!(beta["name"], "β");
+    assert!(beta["value"].as_f64().unwrap() < 0.0, "{beta}");
     let d = fitted["demand_s"].as_f64().unwrap();
     assert!((d - 0.8).abs() < 0.04 * 0.8, "{d}");
-    let raw = fitted["estimation"]["estimates"][0]["demand_s"]
-        .as_f64()
-        .unwrap();
-    let factor = class["factor"].as_f64().unwrap();
-    assert!((d - raw * factor).abs() < 1e-12, "{d} vs {raw} x {factor}");
-    // The interval moves with it.
+    // The demand passed is the form's at the fixed point's load.
+    assert_eq!(class["demand_s"].as_f64().unwrap(), d);
+    // The interval is the form's there.
     let ci = fitted["demand_ci_s"].as_array().unwrap();
     assert!(
         ci[0].as_f64().unwrap() <= d && d <= ci[1].as_f64().unwrap(),
