@@ -380,8 +380,8 @@ mod tests {
         let u = fit.utilization_at(&[25.0, 6.0], 1.0).unwrap();
         assert!((u - (25.0 * d0(u) + 6.0 * 0.02)).abs() < 1e-9, "{u}");
         assert!(loro(&spec, &runs, 1.0, 0.4).unwrap() < 1e-9);
-        // Saturated: no root below 1.
-        assert!(fit.utilization_at(&[80.0, 20.0], 1.0).is_none());
+        // Saturated (120·0.007 + 20·0.02 > 1 at U = 1): no root below 1.
+        assert!(fit.utilization_at(&[120.0, 20.0], 1.0).is_none());
         // A slope with one load behind it is not fitted.
         let one: Vec<&RunLoad> = vec![&runs[0], &runs[4]];
         assert!(Fit::new(&spec, &one, 1.0, 0.4).is_none());
