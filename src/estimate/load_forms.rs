@@ -252,34 +252,35 @@ impl Fit {
         self.fixed_point(lambda, servers, true).unwrap_or(1.0)
     }
 
+    /// h(U) = Σ_c λ_c·max(D_c(U, X), 0) − U·c is continuous, h(0) ≥ 0 and
+    /// h(1) < 0 unless saturated: [0, 1] brackets a root, which bisection
+    /// keeps bracketed (a demand below 0 at a trial U far from the root,
+    /// as a steep linear form gives at U = 1, does not end the search).
+    /// Without `clamp`, a root where a demand is negative is refused.
     fn fixed_point(&self, lambda: &[f64], servers: f64, clamp: bool) -> Option<f64> {
         let x: f64 = lambda.iter().sum();
-        let busy = |u: f64| -> Option<f64> {
-            let mut total = 0.0;
-            for (c, &l) in lambda.iter().enumerate() {
-                if l > 0.0 {
-                    let d = self.demand(c, u, x).0;
-                    if d < 0.0 && !clamp {
-                        return None;
-                    }
-                    total += l * d.max(0.0);
-                }
-            }
-            Some(total - u * servers)
+        let demands = |u: f64| {
+            lambda
+                .iter()
+                .enumerate()
+                .filter(|&(_, &l)| l > 0.0)
+                .map(move |(c, &l)| (l, self.demand(c, u, x).0))
         };
+        let busy = |u: f64| demands(u).map(|(l, d)| l * d.max(0.0)).sum::<f64>() - u * servers;
         let (mut lo, mut hi) = (0.0, 1.0);
-        if busy(hi).is_none_or(|h| h >= 0.0) || busy(lo).is_none_or(|h| h < 0.0) {
+        if busy(hi) >= 0.0 {
             return None;
         }
         for _ in 0..100 {
             let mid = 0.5 * (lo + hi);
-            match busy(mid) {
-                Some(h) if h >= 0.0 => lo = mid,
-                _ => hi = mid,
+            if busy(mid) >= 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
             }
         }
         let u = 0.5 * (lo + hi);
-        busy(u).map(|_| u)
+        (clamp || demands(u).all(|(_, d)| d >= 0.0)).then_some(u)
     }
 
     /// The two-sided quantile for intervals of level `confidence`.
