@@ -144,6 +144,7 @@ pub(super) struct Fit {
     /// Runs minus parameters.
     pub(super) dof: usize,
     pub(super) ubar: f64,
+    pub(super) servers: f64,
 }
 
 /// A class counts as present in a run above this share of its
@@ -211,6 +212,7 @@ impl Fit {
                 .collect(),
             dof,
             ubar,
+            servers,
         })
     }
 

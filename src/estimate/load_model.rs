@@ -83,8 +83,6 @@ pub struct LoadModel {
     #[serde(skip)]
     fit: Fit,
     #[serde(skip)]
-    servers: f64,
-    #[serde(skip)]
     confidence: f64,
 }
 
@@ -102,7 +100,7 @@ impl LoadModel {
     /// `lambda` (the model's class order); `None` when the demands leave
     /// no utilization below 1 there.
     pub fn at_load(&self, lambda: &[f64]) -> Option<AtLoad> {
-        let u = self.fit.utilization_at(lambda, self.servers)?;
+        let u = self.fit.utilization_at(lambda, self.fit.servers)?;
         let x: f64 = lambda.iter().sum();
         let t = self.fit.quantile(self.confidence);
         let demands = (0..self.classes.len())
@@ -156,22 +154,7 @@ pub fn load_model(
     let spec = specs[chosen].clone();
     let fit = Fit::new(&spec, &all, servers, ubar).ok_or_else(|| undetermined(obs))?;
     let t = fit.quantile(confidence);
-    let mean_x = runs.iter().map(|r| r.throughput).sum::<f64>() / runs.len() as f64;
-    let classes = (0..k)
-        .map(|c| {
-            let (d, se) = fit.demand(c, ubar, mean_x);
-            ClassLoad {
-                class: obs.classes[c].clone(),
-                form: spec.forms[c],
-                parameters: parameters(&fit, c, spec.forms[c], t),
-                demand_at_mean_s: d,
-                demand_at_mean_ci_s: (d - t * se, d + t * se),
-                runs: loads[c].0,
-                loads: loads[c].1,
-                loro_error: per_class_errors(&spec, c, &runs, servers, ubar),
-            }
-        })
-        .collect();
+    let classes = class_loads(&obs.classes, &spec, &fit, &runs, &loads, t);
     let shared = spec.shared.and_then(|f| {
         let (v, se) = fit.param(Col::Shared(f))?;
         Some((f, parameter(slope_name(f), v, se, t)))
@@ -196,9 +179,38 @@ pub fn load_model(
         runs,
         notes,
         fit,
-        servers,
         confidence,
     })
+}
+
+/// Each class's chosen form, parameters and demand at the runs' mean
+/// load, and each form's leave-one-run-out error for it.
+fn class_loads(
+    classes: &[String],
+    spec: &Spec,
+    fit: &Fit,
+    runs: &[RunLoad],
+    loads: &[(usize, usize)],
+    t: f64,
+) -> Vec<ClassLoad> {
+    let n = runs.len() as f64;
+    let mean_x = runs.iter().map(|r| r.throughput).sum::<f64>() / n;
+    let (ubar, servers) = (fit.ubar, fit.servers);
+    (0..classes.len())
+        .map(|c| {
+            let (d, se) = fit.demand(c, ubar, mean_x);
+            ClassLoad {
+                class: classes[c].clone(),
+                form: spec.forms[c],
+                parameters: parameters(fit, c, spec.forms[c], t),
+                demand_at_mean_s: d,
+                demand_at_mean_ci_s: (d - t * se, d + t * se),
+                runs: loads[c].0,
+                loads: loads[c].1,
+                loro_error: per_class_errors(spec, c, runs, servers, ubar),
+            }
+        })
+        .collect()
 }
 
 fn undetermined(obs: &Observations) -> String {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::demandsim;
 
-const ONE_CLASS: &str = "params: {rate: 1, demand: 0.1, servers: 1}
+pub(crate) const ONE_CLASS: &str = "params: {rate: 1, demand: 0.1, servers: 1}
 colors: [request]
 places:
   CPU: {queue: fcfs, servers: servers, service: {request: {exponential: demand}}}
@@ -552,11 +552,12 @@ fn estimate_json_has_the_documented_fields_and_is_deterministic() {
 }
 
 /// Two classes arriving at constant rates (no phases): within one run the
-/// mix barely varies.
-const TWO_CONSTANT: &str = "params: {rate_a: 4, rate_b: 4}
+/// mix barely varies. Demands 0.05 and 0.02 s unless set.
+pub(crate) const TWO_CONSTANT: &str =
+    "params: {rate_a: 4, rate_b: 4, demand_a: 0.05, demand_b: 0.02}
 colors: [a, b]
 places:
-  CPU: {queue: fcfs, service: {a: {exponential: 0.05}, b: {exponential: 0.02}}}
+  CPU: {queue: fcfs, service: {a: {exponential: demand_a}, b: {exponential: demand_b}}}
 transitions:
   arrive_a: {delay: {exponential: 1 / rate_a}, out: {CPU: a}}
   arrive_b: {delay: {exponential: 1 / rate_b}, out: {CPU: b}}

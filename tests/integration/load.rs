@@ -12,36 +12,8 @@ use demandsim::model::Params;
 use demandsim::trace::IntervalTable;
 use serde_json::Value;
 
-use super::estimate::trace;
+use super::estimate::{ONE_CLASS as ONE, TWO_CONSTANT as TWO, trace};
 use super::{demandsim, seed_arg};
-
-/// Two classes with their demands as parameters.
-const TWO: &str = "params: {rate_a: 1, rate_b: 1, demand_a: 0.05, demand_b: 0.02}
-colors: [a, b]
-places:
-  CPU: {queue: fcfs, service: {a: {exponential: demand_a}, b: {exponential: demand_b}}}
-transitions:
-  arrive_a: {delay: {exponential: 1 / rate_a}, out: {CPU: a}}
-  arrive_b: {delay: {exponential: 1 / rate_b}, out: {CPU: b}}
-  leave: {modes: [{in: {CPU: a}}, {in: {CPU: b}}]}
-probes:
-  response:
-    colors: [a, b]
-    start: [{transition: arrive_a}, {transition: arrive_b}]
-    end: {transition: leave}
-";
-
-/// One class.
-const ONE: &str = "params: {rate: 1, demand: 0.1}
-colors: [request]
-places:
-  CPU: {queue: fcfs, service: {request: {exponential: demand}}}
-transitions:
-  arrive: {delay: {exponential: 1 / rate}, out: {CPU: request}}
-  leave: {in: {CPU: request}}
-probes:
-  response: {start: {transition: arrive}, end: {transition: leave}}
-";
 
 /// `tables` fitted together with `ur` and the load model `choice`.
 fn fitted(tables: &[IntervalTable], choice: LoadChoice) -> Report {
@@ -293,6 +265,11 @@ fn endpoint_runs(dir: &std::path::Path) -> Vec<String> {
     args
 }
 
+/// Whether every entry of the array `v` is `want`.
+fn every(v: &Value, want: bool) -> bool {
+    v.as_array().unwrap().iter().all(|b| b == want)
+}
+
 fn estimated(args: &[String], extra: &[&str]) -> (Value, String) {
     let mut all: Vec<&str> = vec![
         "-q",
@@ -318,23 +295,15 @@ fn endpoints_that_move_together_across_runs_are_flagged_and_their_user_classes_r
     let args = endpoint_runs(dir.path());
     let (doc, text) = estimated(&args, &[]);
     // Intervals: counting noise makes every endpoint look separable.
-    let interval = doc["identifiability"]["identifiable"].as_array().unwrap();
     assert!(
-        interval.iter().all(|b| b == true),
+        every(&doc["identifiability"]["identifiable"], true),
         "{}",
         doc["identifiability"]
     );
     // Runs: each user class's endpoints move together.
     let runs = &doc["run_identifiability"];
     assert_eq!(runs["runs"], 3);
-    assert!(
-        runs["identifiable"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|b| b == false),
-        "{runs}"
-    );
+    assert!(every(&runs["identifiable"], false), "{runs}");
     let groups: Vec<Vec<&str>> = runs["collinear_groups"]
         .as_array()
         .unwrap()
@@ -361,14 +330,7 @@ fn endpoints_that_move_together_across_runs_are_flagged_and_their_user_classes_r
     // Grouped by user class: both separated by the runs, each within 5 %.
     let (doc, text) = estimated(&args, &["--group-by", "user_class"]);
     let runs = &doc["run_identifiability"];
-    assert!(
-        runs["identifiable"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|b| b == true),
-        "{runs}"
-    );
+    assert!(every(&runs["identifiable"], true), "{runs}");
     assert!(
         runs["collinear_groups"].as_array().unwrap().is_empty(),
         "{runs}"
