@@ -693,4 +693,31 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn load_dependence_takes_a_flag_or_a_form_and_class_column_is_kept() {
+        let study = |extra: &str| {
+            load_study(&format!(
+                "experiments:\n  - {{name: e, model: m.yaml, requests: r.csv, utilization: u.csv, {extra}}}\n"
+            ))
+        };
+        let choice = |ld: &str| {
+            study(&format!("estimate: {{load_dependence: {ld}}}"))
+                .map(|s| s.experiments[0].estimate.as_ref().unwrap().load_dependence)
+        };
+        assert_eq!(choice("false").unwrap(), None);
+        assert_eq!(choice("true").unwrap(), Some(LoadChoice::Auto));
+        assert_eq!(choice("auto").unwrap(), Some(LoadChoice::Auto));
+        assert_eq!(
+            choice("inverse_x").unwrap(),
+            Some(LoadChoice::Only(LoadForm::InverseX))
+        );
+        let e = choice("cubic").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "experiment `e`: estimate.load_dependence: unknown `cubic`; expected true, false, auto, constant, linear_u, inverse_x"
+        );
+        let s = study("class_column: user_class").unwrap();
+        assert_eq!(s.experiments[0].class_column.as_deref(), Some("user_class"));
+    }
 }

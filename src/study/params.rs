@@ -108,7 +108,10 @@ fn estimated_value(
     }
     .ok_or(Why::from("an estimate needs `estimate` and traces"))?;
     let d = chosen(r, pick, class.as_deref())?;
-    if e.estimate.as_ref().is_none_or(|s| s.load_dependence.is_none()) {
+    if e.estimate
+        .as_ref()
+        .is_none_or(|s| s.load_dependence.is_none())
+    {
         return Ok((d, None));
     }
     let a = at_load(e, r, traces)?;

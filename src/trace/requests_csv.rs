@@ -500,4 +500,25 @@ mod tests {
              3,0.3,rate,true,ReadOnlyUser,u2,u2-s1\n"
         );
     }
+
+    #[test]
+    fn grouped_requests_take_their_class_from_the_column_named() {
+        let text = "timestamp,response_time,class,user_class\n\
+                    1,0.1,buy,ActiveUser\n\
+                    2,0.2,rate,ReadOnlyUser\n\
+                    3,0.3,rate,\n";
+        let mut r = RequestReader::grouped(text.as_bytes(), "user_class").unwrap();
+        let v = r.by_ref().collect::<Result<Vec<_>, _>>().unwrap();
+        let names: Vec<&str> = v.iter().map(|q| r.classes().name(q.class)).collect();
+        assert_eq!(names, ["ActiveUser", "ReadOnlyUser", "default"]);
+        // The origin is still read.
+        assert_eq!(r.origin_labels().user_classes.len(), 2);
+        let e = RequestReader::grouped(text.as_bytes(), "tenant")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "line 1: no `tenant` column; expected a `tenant` column to group the requests by, found `timestamp,response_time,class,user_class`"
+        );
+    }
 }
