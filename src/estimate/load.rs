@@ -17,36 +17,44 @@ pub struct RunDemand {
     pub run: String,
     /// Its mean utilization.
     pub utilization: f64,
-    /// Demand per class, seconds.
-    pub demand_s: Vec<f64>,
+    /// Demand per class, seconds (`None` for a class the run lacks).
+    pub demand_s: Vec<Option<f64>>,
     /// Standard error per class, seconds.
-    pub standard_error_s: Vec<f64>,
+    pub standard_error_s: Vec<Option<f64>>,
 }
 
-/// Each run's demands by ordinary least squares of U·c on X (QR), with
-/// their standard errors; runs too short for it are left out.
+/// Each run's demands by ordinary least squares of U·c on X (QR) over the
+/// classes it has, with their standard errors; runs too short for it are
+/// left out, a run that lacks a class is not.
 pub fn per_run(obs: &Observations) -> Vec<RunDemand> {
-    let k = obs.n_classes();
     let c = f64::from(obs.servers);
     obs.runs
         .iter()
         .filter_map(|run| {
             let rows = &obs.rows[run.rows.clone()];
-            let n = rows.len();
-            if n <= k + 1 {
+            let has: Vec<usize> = (0..obs.n_classes())
+                .filter(|&r| rows.iter().any(|x| x.completions[r] > 0))
+                .collect();
+            let (n, k) = (rows.len(), has.len());
+            if n <= k + 1 || k == 0 {
                 return None;
             }
-            let a = DMatrix::from_fn(n, k, |i, r| rows[i].throughput[r] / c);
+            let a = DMatrix::from_fn(n, k, |i, j| rows[i].throughput[has[j]] / c);
             let u = DVector::from_fn(n, |i, _| rows[i].utilization);
             let fit = crate::numeric::least_squares(&a, &u)?;
-            let d = fit.x;
             let bread = &fit.inv_gram;
             let cov = bread * newey_west(&a, &fit.residual) * bread * (n as f64 / (n - k) as f64);
+            let mut demand_s = vec![None; obs.n_classes()];
+            let mut standard_error_s = vec![None; obs.n_classes()];
+            for (j, &r) in has.iter().enumerate() {
+                demand_s[r] = Some(fit.x[j]);
+                standard_error_s[r] = Some(cov[(j, j)].max(0.0).sqrt());
+            }
             Some(RunDemand {
                 run: run.name.clone(),
                 utilization: rows.iter().map(|r| r.utilization).sum::<f64>() / n as f64,
-                demand_s: d.iter().copied().collect(),
-                standard_error_s: (0..k).map(|r| cov[(r, r)].max(0.0).sqrt()).collect(),
+                demand_s,
+                standard_error_s,
             })
         })
         .collect()
@@ -77,30 +85,25 @@ fn newey_west(a: &DMatrix<f64>, e: &DVector<f64>) -> DMatrix<f64> {
 }
 
 /// The classes whose per-run demands differ by more than their standard
-/// errors allow (χ² test of one common demand at the 1 % level).
+/// errors allow (χ² test of one common demand at the 1 % level, over the
+/// runs that have the class).
 pub fn heterogeneous(obs: &Observations, runs: &[RunDemand]) -> Vec<String> {
-    if runs.len() < 2 {
-        return Vec::new();
-    }
     (0..obs.n_classes())
         .filter(|&r| {
-            let w: Vec<f64> = runs
+            // (demand, weight) of each run that has the class.
+            let pts: Vec<(f64, f64)> = runs
                 .iter()
-                .map(|x| 1.0 / x.standard_error_s[r].powi(2).max(1e-300))
+                .filter_map(|x| Some((x.demand_s[r]?, x.standard_error_s[r]?)))
+                .map(|(d, se)| (d, 1.0 / se.powi(2).max(1e-300)))
                 .collect();
-            let mean = runs
-                .iter()
-                .zip(&w)
-                .map(|(x, w)| w * x.demand_s[r])
-                .sum::<f64>()
-                / w.iter().sum::<f64>();
-            let chi2: f64 = runs
-                .iter()
-                .zip(&w)
-                .map(|(x, w)| w * (x.demand_s[r] - mean).powi(2))
-                .sum();
+            if pts.len() < 2 {
+                return false;
+            }
+            let mean =
+                pts.iter().map(|(d, w)| w * d).sum::<f64>() / pts.iter().map(|p| p.1).sum::<f64>();
+            let chi2: f64 = pts.iter().map(|(d, w)| w * (d - mean).powi(2)).sum();
             let dist =
-                ChiSquared::new((runs.len() - 1) as f64).expect("positive degrees of freedom");
+                ChiSquared::new((pts.len() - 1) as f64).expect("positive degrees of freedom");
             chi2 > dist.inverse_cdf(0.99)
         })
         .map(|r| obs.classes[r].clone())

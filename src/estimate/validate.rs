@@ -293,6 +293,16 @@ mod tests {
         ];
         let report = estimated(&obs, &quick(&[Method::Ur]));
         assert_eq!(report.per_run.len(), 2);
+        // A run without class b keeps its demand of a, b's left empty.
+        for row in &mut obs.rows[30..] {
+            row.utilization -= 0.02 * row.throughput[1];
+            (row.throughput[1], row.completions[1]) = (0.0, 0);
+        }
+        let report = estimated(&obs, &quick(&[Method::Ur]));
+        let second = &report.per_run[1];
+        assert_eq!(second.demand_s[1], None);
+        let a = second.demand_s[0].unwrap();
+        assert!((a - 0.05).abs() < 0.003, "{second:?}");
     }
 
     #[test]
