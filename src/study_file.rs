@@ -52,8 +52,8 @@ use crate::estimate::{Discipline, LoadChoice, LoadForm, Method};
 use crate::model::{ParamValue, placeholders, yaml_message};
 use crate::qpn::Warmup;
 use crate::study::{
-    BehaviorWorkload, EstimateSpec, Experiment, Measured, ParamSource, Pick, RunFiles, RunSpec,
-    Study,
+    BehaviorWorkload, EstimateSpec, Experiment, Measured, MetadataField, ParamSource, Pick,
+    RunFiles, RunSpec, Study,
 };
 
 /// A problem in a study file.
@@ -124,6 +124,7 @@ struct ExpSpec {
     probe: Option<String>,
     workload: Option<WorkloadY>,
     class_column: Option<String>,
+    metadata: Option<String>,
 }
 
 /// `workload: {behavior: B.json, users: 40, demands: recommended, think:
@@ -161,6 +162,7 @@ struct RunY {
     name: Option<String>,
     requests: OneOrMany,
     utilization: OneOrMany,
+    metadata: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +198,9 @@ enum ParamSpec {
         #[serde(default)]
         resource: Option<String>,
     },
+    Metadata {
+        metadata: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -209,6 +214,8 @@ struct EstSpec {
     interval: Option<f64>,
     discipline: Option<Discipline>,
     load_dependence: Option<LoadDependenceY>,
+    #[serde(default)]
+    latency_offset: bool,
 }
 
 /// `load_dependence: true | false | auto | constant | linear_u | inverse_x`.
@@ -297,6 +304,7 @@ fn merge(d: &ExpSpec, x: &ExpSpec) -> ExpSpec {
         probe: x.probe.clone().or_else(|| d.probe.clone()),
         workload: x.workload.clone().or_else(|| d.workload.clone()),
         class_column: x.class_column.clone().or_else(|| d.class_column.clone()),
+        metadata: x.metadata.clone().or_else(|| d.metadata.clone()),
     }
 }
 
@@ -381,6 +389,7 @@ fn experiment(name: &str, e: &ExpSpec) -> Result<Experiment, StudyFileError> {
         probe: e.probe.clone(),
         workload,
         class_column: e.class_column.clone(),
+        metadata: e.metadata.as_ref().map(PathBuf::from),
     })
 }
 
@@ -412,6 +421,7 @@ fn estimation(
             name: r.name.clone().unwrap_or_else(|| format!("run {}", i + 1)),
             requests: r.requests.paths(),
             utilization: r.utilization.paths(),
+            metadata: r.metadata.as_ref().map(PathBuf::from),
         })
         .collect();
     if estimate.is_some()
@@ -506,6 +516,7 @@ fn params(
                 class: class.clone(),
                 resource: resource.clone(),
             },
+            ParamSpec::Metadata { metadata } => metadata_field(name, k, metadata, e)?,
         };
         check_placeholders(name, k, p)?;
         if matches!(src, ParamSource::Measured { .. }) && !has_requests {
@@ -526,7 +537,7 @@ fn check_placeholders(name: &str, k: &str, p: &ParamSpec) -> Result<(), StudyFil
     let text = match p {
         ParamSpec::Expr(s) => Some(s),
         ParamSpec::Measured { class, .. } | ParamSpec::Estimate { class, .. } => class.as_ref(),
-        ParamSpec::Number(_) => None,
+        ParamSpec::Number(_) | ParamSpec::Metadata { .. } => None,
     };
     let in_name: Vec<&str> = placeholders(k).into_iter().map(|(_, v)| v).collect();
     if let Some((_, v)) = text
@@ -542,6 +553,34 @@ fn check_placeholders(name: &str, k: &str, p: &ParamSpec) -> Result<(), StudyFil
         ));
     }
     Ok(())
+}
+
+/// A field of the run's metadata (`{metadata: users}`), which needs the
+/// experiment's `metadata` file.
+fn metadata_field(
+    name: &str,
+    k: &str,
+    field: &str,
+    e: &ExpSpec,
+) -> Result<ParamSource, StudyFileError> {
+    let f = MetadataField::from_id(field).ok_or_else(|| {
+        invalid(
+            name,
+            format!(
+                "parameter `{k}`: unknown metadata field `{field}`; expected {}",
+                MetadataField::ids()
+            ),
+        )
+    })?;
+    if e.metadata.is_none() {
+        return Err(invalid(
+            name,
+            format!(
+                "parameter `{k}`: `{{metadata: {field}}}` needs the run's metadata file (`metadata: run.json`)"
+            ),
+        ));
+    }
+    Ok(ParamSource::Metadata(f))
 }
 
 /// A `measured:` quantity by name; a think time is of all classes.
@@ -642,6 +681,7 @@ fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError
         interval_s: s.interval,
         discipline: s.discipline.unwrap_or_default(),
         load_dependence: load_choice(name, s.load_dependence.as_ref())?,
+        latency_offset: s.latency_offset,
     })
 }
 

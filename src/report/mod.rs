@@ -265,12 +265,17 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "analytic error",
         "measured U",
         "simulated U",
+        "workload",
+        "measured X [1/s]",
+        "predicted X [1/s]",
+        "X error",
+        "latency offset [s] (95 % CI)",
     ];
     let rows: Vec<Vec<String>> = s
         .experiments
         .iter()
         .map(|e| {
-            vec![
+            let mut row = vec![
                 e.name.clone(),
                 e.model.clone(),
                 match (e.demand_s, e.demand_ci_s) {
@@ -297,7 +302,9 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 pct(e.analytic_error_pct),
                 frac_pct(e.traces.as_ref().and_then(|t| t.mean_utilization)),
                 frac_pct(e.simulated_utilization),
-            ]
+            ];
+            row.extend(workload_cells(s, e));
+            row
         })
         .collect();
     let keep: Vec<bool> = (0..header.len())
@@ -311,6 +318,44 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
     }
     let rows = rows.into_iter().map(|r| kept(r, &keep)).collect();
     (kept(header, &keep), rows)
+}
+
+/// The workload reading (shown when some experiment of the study is
+/// closed), the closed reading's throughputs, and the latency offset.
+fn workload_cells(s: &StudyResult, e: &crate::study::ExperimentResult) -> [String; 5] {
+    use crate::study::Reading;
+    let any_closed = s
+        .experiments
+        .iter()
+        .any(|x| matches!(x.reading, Reading::Closed { .. }));
+    let (mx, px, xe) = match &e.reading {
+        Reading::Closed {
+            measured_throughput,
+            predicted_throughput,
+            throughput_error_pct,
+            ..
+        } => (
+            sig(*measured_throughput),
+            sig(*predicted_throughput),
+            pct(*throughput_error_pct),
+        ),
+        Reading::Open => ("–".into(), "–".into(), "–".into()),
+    };
+    let offset = match &e.latency_offset {
+        Some(o) => format!(
+            "{} ({}–{})",
+            sig(Some(o.offset_s)),
+            sig(Some(o.ci_s.0)),
+            sig(Some(o.ci_s.1))
+        ),
+        None => "–".into(),
+    };
+    let reading = if any_closed {
+        e.reading.describe()
+    } else {
+        "–".into()
+    };
+    [reading, mx, px, xe, offset]
 }
 
 fn table_html(out: &mut String, header: &[&str], rows: &[Vec<String>]) {

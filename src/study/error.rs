@@ -100,6 +100,18 @@ pub enum ExperimentError {
     /// A behaviour workload that cannot become a model.
     #[error("workload: {0}")]
     Workload(#[from] crate::behavior::to_qpn::ToQpnError),
+    /// A run's metadata file that lacks a field a parameter takes, or
+    /// holds it malformed.
+    #[error("{}: {source}", path.display())]
+    Metadata {
+        /// The file as the study names it.
+        path: PathBuf,
+        /// What is wrong, naming the field.
+        source: super::MetadataError,
+    },
+    /// The latency offset cannot be estimated.
+    #[error("latency offset: {0}")]
+    Offset(String),
     /// A `truth.json` that holds no usable true demand.
     #[error("{}: {why}", path.display())]
     Truth {

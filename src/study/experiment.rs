@@ -4,6 +4,7 @@
 use super::comparison::{compare_prediction, demand_check};
 use super::estimation::estimations;
 use super::models::{generated_model, read_model};
+use super::offset::{Reading, latency_offset};
 use super::params::{Estimates, params};
 use super::prediction::{band, predict};
 use super::traces::read_traces;
@@ -45,7 +46,18 @@ pub fn run_experiment(
     // 4. Simulation and analysis.
     let mut p = predict(e, &model, seed)?;
     p.roles = roles;
-    let prediction_band_s = band(e, &template, &params, &estimated, seed, &p);
+    let mut prediction_band_s = band(e, &template, &params, &estimated, seed, &p);
+    let reading = Reading::of(&model, traces.as_ref(), &p);
+    let offset = match &e.estimate {
+        Some(s) if s.latency_offset => {
+            Some(latency_offset(e, files, &template, &estimates, seed)?)
+        }
+        _ => None,
+    };
+    if let Some(o) = &offset {
+        p.shift(o.offset_s);
+        prediction_band_s = prediction_band_s.map(|b| b.map(|x| x.map(|x| x + o.offset_s)));
+    }
     // 5. Comparison.
     let d = demand_check(e, files, &estimated, &model, traces.as_ref())?;
     let c = compare_prediction(traces.as_ref(), e.measured_mean_s, &p);
@@ -79,5 +91,7 @@ pub fn run_experiment(
         events: p.events,
         classes: c.classes,
         user_classes: c.user_classes,
+        reading,
+        latency_offset: offset,
     })
 }

@@ -16,7 +16,9 @@ mod comparison;
 mod error;
 mod estimation;
 mod experiment;
+mod metadata;
 mod models;
+mod offset;
 mod params;
 mod prediction;
 mod summary;
@@ -35,6 +37,8 @@ use crate::qpn::Warmup;
 
 pub use error::ExperimentError;
 pub use experiment::run_experiment;
+pub use metadata::{MetadataError, MetadataField, RunLoad};
+pub use offset::{LatencyOffset, OffsetRun, Reading};
 pub use summary::{
     ExperimentSummary, Gap, OneOrSeveral, ShardMark, ShardMergeError, StudySummary, merge_shards,
     read_summaries,
@@ -127,6 +131,10 @@ pub enum ParamSource {
         /// the experiment's resources].
         resource: Option<String>,
     },
+    /// A field of the run's metadata (the experiment's `metadata` file,
+    /// e.g. the testbed's `run.json`): a closed generator's users, their
+    /// think time.
+    Metadata(MetadataField),
 }
 
 /// Estimation settings of an experiment.
@@ -148,6 +156,10 @@ pub struct EstimateSpec {
     /// the experiment's load (see [`LoadAdjustment`]): `auto` (chosen by
     /// leave-one-run-out error), or one form.
     pub load_dependence: Option<crate::estimate::LoadChoice>,
+    /// Estimate a constant non-CPU time per request (network, client) from
+    /// the estimation runs, and add it to the predictions (see
+    /// [`LatencyOffset`]).
+    pub latency_offset: bool,
 }
 
 /// The estimated demands moved to the experiment's own load, when the
@@ -192,6 +204,7 @@ impl Default for EstimateSpec {
             interval_s: None,
             discipline: crate::estimate::Discipline::Fcfs,
             load_dependence: None,
+            latency_offset: false,
         }
     }
 }
@@ -263,6 +276,9 @@ pub struct Experiment {
     /// `user_class`: the classes are then the user classes) [default:
     /// `class`].
     pub class_column: Option<String>,
+    /// The run's metadata file (the testbed's `run.json`), for parameters
+    /// bound to its fields ([`ParamSource::Metadata`]).
+    pub metadata: Option<PathBuf>,
 }
 
 /// A closed workload learnt from sessions (`behavior learn`): users who
@@ -292,6 +308,9 @@ pub struct RunFiles {
     pub requests: Vec<PathBuf>,
     /// Canonical utilization traces (merged).
     pub utilization: Vec<PathBuf>,
+    /// The run's metadata file, for a closed model's users and think time
+    /// when the run is predicted (the latency offset's runs).
+    pub metadata: Option<PathBuf>,
 }
 
 /// One interval of the measured traces, for plots.
@@ -399,6 +418,14 @@ pub struct ExperimentResult {
     /// requests together.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_classes: Vec<ClassComparison>,
+    /// How the workload was read: open at the measured throughput, or
+    /// closed with the generator's users and think time (then with the
+    /// throughput measured against predicted).
+    pub reading: Reading,
+    /// The constant non-CPU time per request added to every prediction
+    /// above, with `estimate: {latency_offset: true}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_offset: Option<LatencyOffset>,
 }
 
 /// Measured against predicted for one request class (the probe's colour

@@ -64,6 +64,9 @@ pub(super) fn params(
                 }
                 params.set(name, v);
             }
+            ParamSource::Metadata(field) => {
+                params.set(name, metadata_value(e, traces, name, *field)?);
+            }
             ParamSource::Estimate {
                 pick,
                 class,
@@ -117,6 +120,27 @@ fn estimated_value(
     let a = at_load(e, r, traces)?;
     let at = a.demand(class.as_deref())?;
     Ok(((at.0, Some(at.1)), Some(a)))
+}
+
+/// A field of the run's metadata (`{metadata: users}`), the file named in
+/// any error.
+fn metadata_value(
+    e: &Experiment,
+    traces: Option<&Traces>,
+    name: &str,
+    field: super::MetadataField,
+) -> Result<f64, ExperimentError> {
+    let (Some(path), Some(load)) = (&e.metadata, traces.and_then(|t| t.load.as_ref())) else {
+        return Err(ExperimentError::Param {
+            name: name.into(),
+            why: "the run's metadata needs `metadata: FILE` and the run's traces".into(),
+        });
+    };
+    load.value(field)
+        .map_err(|source| ExperimentError::Metadata {
+            path: path.clone(),
+            source,
+        })
 }
 
 /// Says which classes a measured parameter found no request of: a class
@@ -186,6 +210,7 @@ pub(super) fn written_out(
                     class: class(c)?,
                     resource: resource.clone(),
                 },
+                ParamSource::Metadata(f) => ParamSource::Metadata(*f),
             };
             out.push((name, src));
         }

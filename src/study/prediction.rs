@@ -87,6 +87,8 @@ pub(super) struct Prediction {
     /// Mean simulated utilization of the queueing places.
     pub(super) utilization: Option<f64>,
     pub(super) events: u64,
+    /// Probe passages per second (simulated, all colours).
+    pub(super) throughput: Option<f64>,
     /// What each colour stands for, for a generated behaviour model
     /// (empty: each colour is the request class of its name).
     pub(super) roles: Vec<ColourRole>,
@@ -140,6 +142,8 @@ pub(super) fn predict(
         },
     };
     let utils: Vec<f64> = report.places.iter().filter_map(|p| p.utilization).collect();
+    let passages: u64 = colors.iter().map(|c| c.simulated.count).sum();
+    let time = report.measured_time_s * report.replications as f64;
     Ok(Prediction {
         probe,
         colors,
@@ -148,6 +152,7 @@ pub(super) fn predict(
         analytic,
         utilization: (!utils.is_empty()).then(|| utils.iter().sum::<f64>() / utils.len() as f64),
         events: report.events,
+        throughput: (time > 0.0).then(|| passages as f64 / time),
         roles: Vec::new(),
     })
 }

@@ -19,6 +19,9 @@ pub(super) struct Traces {
     /// requests.
     pub(super) by_user_class: Vec<(String, Summary)>,
     pub(super) measured: MeasuredTraces,
+    /// The run's load from its metadata file, when the experiment names
+    /// one.
+    pub(super) load: Option<super::RunLoad>,
 }
 
 impl Traces {
@@ -202,6 +205,11 @@ pub(super) fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, E
         return Err(ExperimentError::NoSuccess);
     }
     let measured = measured(&table, &resources)?;
+    let load = e
+        .metadata
+        .as_ref()
+        .map(|p| read_metadata(files, p))
+        .transpose()?;
     Ok(Traces {
         table,
         resources,
@@ -209,6 +217,17 @@ pub(super) fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, E
         by_class,
         by_user_class,
         measured,
+        load,
+    })
+}
+
+/// The `load` of a run's metadata file.
+fn read_metadata(files: &dyn Files, path: &Path) -> Result<super::RunLoad, ExperimentError> {
+    super::RunLoad::parse(&files.read_to_string(path)?).map_err(|source| {
+        ExperimentError::Metadata {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 

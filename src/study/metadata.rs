@@ -1,0 +1,193 @@
+//! A run's metadata: the load a closed generator applied (the testbed's
+//! `run.json`: `load.users`, `load.think_s`, `load.api_workers`), read so
+//! that a closed model's users and think time come from the run itself
+//! (`users: {metadata: users}` in a study).
+//!
+//! Reads a typed slice of the file, nothing else; the study opens it.
+
+use serde::Deserialize;
+
+/// A field of the run's `load` a parameter may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataField {
+    /// `load.users`: the generator's users (a whole number ≥ 1).
+    Users,
+    /// `load.think_s`: their mean think time, seconds (> 0).
+    ThinkS,
+    /// `load.api_workers`: the server's worker processes (≥ 1).
+    ApiWorkers,
+}
+
+impl MetadataField {
+    /// Every field, in the order the messages list them.
+    pub const ALL: [Self; 3] = [Self::Users, Self::ThinkS, Self::ApiWorkers];
+
+    /// The field's name under `load`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Users => "users",
+            Self::ThinkS => "think_s",
+            Self::ApiWorkers => "api_workers",
+        }
+    }
+
+    /// The field of that name.
+    pub fn from_id(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.id() == s)
+    }
+
+    /// The field names, for messages.
+    pub fn ids() -> String {
+        Self::ALL.map(Self::id).join(", ")
+    }
+}
+
+/// What is wrong with a run's metadata (the study adds the file).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetadataError {
+    /// Not JSON, or not an object.
+    #[error("not a run's metadata (JSON with a `load` object): {0}")]
+    Json(String),
+    /// A field the parameter needs is not there.
+    #[error("no `load.{field}`")]
+    Missing {
+        /// The field.
+        field: &'static str,
+    },
+    /// A field of the wrong kind or out of range.
+    #[error("`load.{field}`: expected {expected}, got {got}")]
+    Malformed {
+        /// The field.
+        field: &'static str,
+        /// What it should be.
+        expected: &'static str,
+        /// What it is.
+        got: String,
+    },
+}
+
+/// The `load` of a run's metadata, as written (checked when a field is
+/// asked for, so a run that lacks a field no parameter uses still reads).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct RunLoad {
+    users: Option<Scalar>,
+    think_s: Option<Scalar>,
+    api_workers: Option<Scalar>,
+}
+
+/// A JSON value as far as the checks need it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Number(f64),
+    Text(String),
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct RunFile {
+    load: Option<RunLoad>,
+}
+
+impl RunLoad {
+    /// Reads the `load` object of a run's metadata.
+    ///
+    /// # Errors
+    /// [`MetadataError::Json`] for text that is not JSON or has no `load`.
+    pub fn parse(text: &str) -> Result<Self, MetadataError> {
+        let f: RunFile =
+            serde_json::from_str(text).map_err(|e| MetadataError::Json(e.to_string()))?;
+        f.load
+            .ok_or_else(|| MetadataError::Json("no `load` object".into()))
+    }
+
+    /// The value of `field`: users and workers whole numbers ≥ 1, the
+    /// think time positive seconds.
+    ///
+    /// # Errors
+    /// [`MetadataError::Missing`] or [`MetadataError::Malformed`], naming
+    /// the field.
+    pub fn value(&self, field: MetadataField) -> Result<f64, MetadataError> {
+        let (v, expected) = match field {
+            MetadataField::Users => (&self.users, "a whole number of users, at least 1"),
+            MetadataField::ThinkS => (&self.think_s, "a positive number of seconds"),
+            MetadataField::ApiWorkers => (&self.api_workers, "a whole number, at least 1"),
+        };
+        let field_id = field.id();
+        let bad = |got: String| MetadataError::Malformed {
+            field: field_id,
+            expected,
+            got,
+        };
+        let x = match v {
+            None => return Err(MetadataError::Missing { field: field_id }),
+            Some(Scalar::Number(x)) => *x,
+            Some(Scalar::Text(s)) => return Err(bad(format!("\"{s}\""))),
+            Some(Scalar::Other(_)) => return Err(bad("a list, an object or null".into())),
+        };
+        let whole = field != MetadataField::ThinkS;
+        if !(x.is_finite() && x > 0.0) || (whole && (x.fract() != 0.0 || x < 1.0)) {
+            return Err(bad(x.to_string()));
+        }
+        Ok(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, field: MetadataField, expect: Result<f64, &str>) {
+        let got = RunLoad::parse(text).and_then(|l| l.value(field));
+        match (got, expect) {
+            (Ok(v), Ok(w)) => assert_eq!(v, w),
+            (Err(e), Err(w)) => assert_eq!(e.to_string(), w),
+            (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn the_testbeds_run_json_gives_users_think_time_and_workers() {
+        let run = r#"{"name": "mixed-n21", "load": {"name": "mixed-n21", "users": 21,
+            "mix": {"ActiveUser": 1}, "api_workers": 2, "think_s": 1.0}, "window": {}}"#;
+        check(run, MetadataField::Users, Ok(21.0));
+        check(run, MetadataField::ThinkS, Ok(1.0));
+        check(run, MetadataField::ApiWorkers, Ok(2.0));
+    }
+
+    #[test]
+    fn a_missing_or_malformed_field_is_named_with_what_it_should_be() {
+        use MetadataField::{ApiWorkers, ThinkS, Users};
+        check(r#"{"load": {"users": 21}}"#, ThinkS, Err("no `load.think_s`"));
+        check(
+            r#"{"load": {"users": "many"}}"#,
+            Users,
+            Err("`load.users`: expected a whole number of users, at least 1, got \"many\""),
+        );
+        check(
+            r#"{"load": {"users": 2.5}}"#,
+            Users,
+            Err("`load.users`: expected a whole number of users, at least 1, got 2.5"),
+        );
+        check(
+            r#"{"load": {"think_s": -1}}"#,
+            ThinkS,
+            Err("`load.think_s`: expected a positive number of seconds, got -1"),
+        );
+        check(
+            r#"{"load": {"api_workers": [2]}}"#,
+            ApiWorkers,
+            Err("`load.api_workers`: expected a whole number, at least 1, got a list, an object or null"),
+        );
+        check(
+            r#"{"users": 21}"#,
+            Users,
+            Err("not a run's metadata (JSON with a `load` object): no `load` object"),
+        );
+        let e = RunLoad::parse("{\"load\": ").unwrap_err().to_string();
+        assert!(e.starts_with("not a run's metadata") && e.contains("line 1"), "{e}");
+        assert_eq!(MetadataField::from_id("think_s"), Some(ThinkS));
+        assert_eq!(MetadataField::from_id("think"), None);
+    }
+}
