@@ -8,6 +8,7 @@ mod bad;
 mod behavior;
 mod capacity;
 mod classes;
+mod closed;
 mod deploy;
 mod docs;
 mod estimate;
