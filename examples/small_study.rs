@@ -70,6 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         probe: None,
         workload: None,
         class_column: None,
+        metadata: None,
     };
     let published = Experiment {
         name: "ET1-published".into(),

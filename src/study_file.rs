@@ -9,11 +9,13 @@
 //!   run: {requests: 100000, replications: 1, warmup: auto}
 //!   estimate: {methods: all, combine: [rort, rortu], bootstrap: 200, folds: 5,
 //!              discipline: fcfs,       # or ps: how the CPU shares itself
-//!              load_dependence: false} # auto (or true): each class's load
+//!              load_dependence: false, # auto (or true): each class's load
 //!                                      # form, chosen by leave-one-run-out
 //!                                      # error (or constant, linear_u,
 //!                                      # inverse_x), and
 //!                                      # the demand at the experiment's load
+//!              latency_offset: false}  # true: non-CPU time per request,
+//!                                      # from 2+ runs, added to predictions
 //! experiments:
 //!   - name: ET1
 //!     model: ../../models/qpn1-open.yaml
@@ -26,6 +28,7 @@
 //!     class_column: user_class           # optional: the classes are this
 //!                                        # column's values (estimation,
 //!                                        # measured values, comparison)
+//!     metadata: ET1/run.json             # optional: load.users, .think_s, …
 //!     estimate_from:                     # optional: estimate from other runs
 //!       - {name: low, requests: low/requests.csv, utilization: low/utilization.csv}
 //!     params:
@@ -37,6 +40,7 @@
 //!       clients: 90                            # a number or an expression
 //!       demand_{c}: {estimate: sdl, class: "{c}"}   # once for every member of
 //!       rate_{c}: {measured: throughput, class: "{c}"} # the model's set `c`
+//!       users: {metadata: users}               # or think_s, api_workers
 //!   - name: ET1-published
 //!     model: ../../models/qpn1-open.yaml
 //!     measured_mean_s: 0.904                   # a published mean
@@ -563,24 +567,15 @@ fn metadata_field(
     field: &str,
     e: &ExpSpec,
 ) -> Result<ParamSource, StudyFileError> {
-    let f = MetadataField::from_id(field).ok_or_else(|| {
-        invalid(
-            name,
-            format!(
-                "parameter `{k}`: unknown metadata field `{field}`; expected {}",
-                MetadataField::ids()
-            ),
-        )
-    })?;
-    if e.metadata.is_none() {
-        return Err(invalid(
-            name,
-            format!(
-                "parameter `{k}`: `{{metadata: {field}}}` needs the run's metadata file (`metadata: run.json`)"
-            ),
-        ));
-    }
-    Ok(ParamSource::Metadata(f))
+    let why = match MetadataField::from_id(field) {
+        Some(f) if e.metadata.is_some() => return Ok(ParamSource::Metadata(f)),
+        Some(_) => "needs the run's metadata file (`metadata: run.json`)".to_string(),
+        None => format!("unknown field; expected {}", MetadataField::ids()),
+    };
+    Err(invalid(
+        name,
+        format!("parameter `{k}`: `{{metadata: {field}}}` {why}"),
+    ))
 }
 
 /// A `measured:` quantity by name; a think time is of all classes.

@@ -49,9 +49,7 @@ pub fn run_experiment(
     let mut prediction_band_s = band(e, &template, &params, &estimated, seed, &p);
     let reading = Reading::of(&model, traces.as_ref(), &p);
     let offset = match &e.estimate {
-        Some(s) if s.latency_offset => {
-            Some(latency_offset(e, files, &template, &estimates, seed)?)
-        }
+        Some(s) if s.latency_offset => Some(latency_offset(e, files, &template, &estimates, seed)?),
         _ => None,
     };
     if let Some(o) = &offset {

@@ -159,7 +159,11 @@ mod tests {
     #[test]
     fn a_missing_or_malformed_field_is_named_with_what_it_should_be() {
         use MetadataField::{ApiWorkers, ThinkS, Users};
-        check(r#"{"load": {"users": 21}}"#, ThinkS, Err("no `load.think_s`"));
+        check(
+            r#"{"load": {"users": 21}}"#,
+            ThinkS,
+            Err("no `load.think_s`"),
+        );
         check(
             r#"{"load": {"users": "many"}}"#,
             Users,
@@ -178,7 +182,9 @@ mod tests {
         check(
             r#"{"load": {"api_workers": [2]}}"#,
             ApiWorkers,
-            Err("`load.api_workers`: expected a whole number, at least 1, got a list, an object or null"),
+            Err(
+                "`load.api_workers`: expected a whole number, at least 1, got a list, an object or null",
+            ),
         );
         check(
             r#"{"users": 21}"#,
@@ -186,7 +192,10 @@ mod tests {
             Err("not a run's metadata (JSON with a `load` object): no `load` object"),
         );
         let e = RunLoad::parse("{\"load\": ").unwrap_err().to_string();
-        assert!(e.starts_with("not a run's metadata") && e.contains("line 1"), "{e}");
+        assert!(
+            e.starts_with("not a run's metadata") && e.contains("line 1"),
+            "{e}"
+        );
         assert_eq!(MetadataField::from_id("think_s"), Some(ThinkS));
         assert_eq!(MetadataField::from_id("think"), None);
     }

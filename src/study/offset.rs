@@ -144,7 +144,9 @@ pub(super) fn latency_offset(
             .map_err(|x| why(x.to_string()))?;
         let p = predict(&run, &model, super::experiment_seed(seed, k))
             .map_err(|x| why(x.to_string()))?;
-        let measured = traces.summary(None).ok_or_else(|| why("no response time".into()))?;
+        let measured = traces
+            .summary(None)
+            .ok_or_else(|| why("no response time".into()))?;
         let (predicted_s, sim_h) = match (p.analytic_s, p.simulated.mean_s) {
             (Some(a), _) => (a, Some(0.0)),
             (None, Some(s)) => (s, p.simulated.ci_half_width_s),
@@ -248,8 +250,7 @@ mod tests {
         let se = 50f64.sqrt() * 1e-4 / 2f64.sqrt();
         assert!((hi - lo - 2.0 * 1.96 * se).abs() < 1e-12, "{lo} {hi}");
         // No standard errors: Student's t with one degree of freedom.
-        let (m, (lo, _)) =
-            combine(&[run(1.2e-3, 1e-3, f64::NAN), run(3.2e-3, 2e-3, 0.0)]).unwrap();
+        let (m, (lo, _)) = combine(&[run(1.2e-3, 1e-3, f64::NAN), run(3.2e-3, 2e-3, 0.0)]).unwrap();
         assert!((m - 0.7e-3).abs() < 1e-12);
         let q = crate::stats::student_t_quantile(0.95, 1.0);
         assert!((m - lo - q * 0.5e-3).abs() < 1e-12, "{lo}");

@@ -4,16 +4,21 @@
 
 use std::path::Path;
 
+use super::study::{exp, model, study_results};
 use super::{demandsim, seed_arg};
-
-fn model(name: &str) -> String {
-    format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Generates `requests` passages of `model` with `sets` into `out`.
 fn generate(out: &Path, model_file: &str, sets: &[&str], requests: u64, seed: u64) {
     let (m, requests, seed) = (model(model_file), requests.to_string(), seed_arg(seed));
-    let mut args = vec!["-q", "generate", &m, "--requests", &requests, "--seed", &seed];
+    let mut args = vec![
+        "-q",
+        "generate",
+        &m,
+        "--requests",
+        &requests,
+        "--seed",
+        &seed,
+    ];
     for s in sets {
         args.extend(["--set", s]);
     }
@@ -26,22 +31,7 @@ fn generate(out: &Path, model_file: &str, sets: &[&str], requests: u64, seed: u6
 fn study(dir: &Path, yaml: &str) -> serde_json::Value {
     let path = dir.join("study.yaml");
     std::fs::write(&path, yaml).unwrap();
-    let out = dir.join("report");
-    let run = demandsim(
-        &["-q", "study", path.to_str().unwrap(), "--out", out.to_str().unwrap()],
-        b"",
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap()
-}
-
-fn exp<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    doc["experiments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == name)
-        .unwrap_or_else(|| panic!("no experiment {name}: {doc}"))
+    study_results(&path, &dir.join("report"), &[])
 }
 
 #[test]
@@ -51,7 +41,13 @@ fn a_closed_generator_is_predicted_by_the_closed_model_from_its_run_metadata() {
     // the same throughput queues far longer than the users let it.
     let dir = tempfile::tempdir().unwrap();
     let g = dir.path().join("g");
-    generate(&g, "testbed-closed.yaml", &["users=90", "think=1.0"], 60_000, 41);
+    generate(
+        &g,
+        "testbed-closed.yaml",
+        &["users=90", "think=1.0"],
+        60_000,
+        41,
+    );
     std::fs::write(
         g.join("run.json"),
         r#"{"load": {"users": 90, "think_s": 1.0, "api_workers": 2, "mix": {}}}"#,
@@ -88,10 +84,16 @@ experiments:
     let c = exp(&doc, "closed");
     let r = &c["reading"];
     assert_eq!(r["kind"], "closed");
-    assert_eq!((r["users"].as_f64(), r["think_s"].as_f64()), (Some(90.0), Some(1.0)));
+    assert_eq!(
+        (r["users"].as_f64(), r["think_s"].as_f64()),
+        (Some(90.0), Some(1.0))
+    );
     assert_eq!(c["params"]["workers"].as_f64(), Some(2.0));
     // The mean within the simulation's and the measurement's CIs together.
-    let (m, s) = (c["measured_s"].as_f64().unwrap(), c["simulated_s"].as_f64().unwrap());
+    let (m, s) = (
+        c["measured_s"].as_f64().unwrap(),
+        c["simulated_s"].as_f64().unwrap(),
+    );
     let h = c["simulated"]["ci_half_width_s"].as_f64().unwrap()
         + c["measured"]["ci_half_width_s"].as_f64().unwrap();
     assert!((m - s).abs() <= h, "measured {m} vs closed {s} ± {h}");
@@ -126,33 +128,28 @@ experiments:
         )
     };
     let path = dir.path().join("bad.yaml");
-    let run_with = |text: String| {
-        std::fs::write(&path, text).unwrap();
-        demandsim(&["-q", "study", path.to_str().unwrap()], b"")
-    };
-    let run = run_with(yaml("metadata: g/run.json", "think_s"));
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("experiment e: g/run.json: no `load.think_s`"),
-        "{}",
-        run.stderr
-    );
-    let run = run_with(yaml("", "think_s"));
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("parameter `think`: `{metadata: think_s}` needs the run's metadata file"),
-        "{}",
-        run.stderr
-    );
-    let run = run_with(yaml("metadata: g/run.json", "think"));
-    assert!(
-        run.stderr.contains(
-            "parameter `think`: unknown metadata field `think`; expected users, think_s, api_workers"
+    for (metadata, field, says) in [
+        (
+            "metadata: g/run.json",
+            "think_s",
+            "experiment e: g/run.json: no `load.think_s`",
         ),
-        "{}",
-        run.stderr
-    );
+        (
+            "",
+            "think_s",
+            "parameter `think`: `{metadata: think_s}` needs the run's metadata file",
+        ),
+        (
+            "metadata: g/run.json",
+            "think",
+            "parameter `think`: `{metadata: think}` unknown field; expected users, think_s, api_workers",
+        ),
+    ] {
+        std::fs::write(&path, yaml(metadata, field)).unwrap();
+        let run = demandsim(&["-q", "study", path.to_str().unwrap()], b"");
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+    }
 }
 
 /// Adds `offset_s` to every response time of a generated requests.csv.
@@ -176,9 +173,17 @@ fn a_constant_latency_offset_is_recovered_and_corrects_the_prediction() {
     // (the run to predict); 0.2 ms added to every response time, as a
     // network would.
     let dir = tempfile::tempdir().unwrap();
-    for (name, rate, seed) in [("low1", "300", 51), ("low2", "500", 52), ("high", "700", 53)] {
+    for (name, rate, seed) in [
+        ("low1", "300", 51),
+        ("low2", "500", 52),
+        ("high", "700", 53),
+    ] {
         let out = dir.path().join(name);
-        let sets = [&format!("arrival_rate={rate}")[..], "demand=0.001", "servers=1"];
+        let sets = [
+            &format!("arrival_rate={rate}")[..],
+            "demand=0.001",
+            "servers=1",
+        ];
         generate(&out, "qpn1-open.yaml", &sets, 40_000, seed);
         add_offset(&out.join("requests.csv"), 0.0002);
     }
@@ -194,7 +199,7 @@ fn a_constant_latency_offset_is_recovered_and_corrects_the_prediction() {
       - {{name: low2, requests: low2/requests.csv, utilization: low2/utilization.csv}}
     estimate: {{methods: [ur], bootstrap: 20, latency_offset: {offset}}}
     params: {{arrival_rate: {{measured: throughput}}, demand: {{estimate: ur}}}}
-    run: {{requests: 100000}}
+    run: {{requests: 20000}}
 "
         )
     };
@@ -220,7 +225,10 @@ fn a_constant_latency_offset_is_recovered_and_corrects_the_prediction() {
     // Erlang C (analytic, here M/M/1) plus the offset.
     let without = exp(&doc, "without");
     assert!(without.get("latency_offset").is_none());
-    let (aw, an) = (w["analytic_s"].as_f64().unwrap(), without["analytic_s"].as_f64().unwrap());
+    let (aw, an) = (
+        w["analytic_s"].as_f64().unwrap(),
+        without["analytic_s"].as_f64().unwrap(),
+    );
     assert!((aw - an - a).abs() < 1e-12, "{aw} {an} {a}");
     // The offset is 6 % of the measured mean at U 0.7 (3.5 ms): without
     // it the prediction is that much low, with it within the trace's own
@@ -231,5 +239,8 @@ fn a_constant_latency_offset_is_recovered_and_corrects_the_prediction() {
     );
     let m = w["measured_s"].as_f64().unwrap();
     assert!((en - ew - 100.0 * a / m).abs() < 1e-9, "{en} − {ew}");
-    assert!(ew.abs() < 4.0 && ew.abs() < en.abs(), "with {ew} %, without {en} %");
+    assert!(
+        ew.abs() < 4.0 && ew.abs() < en.abs(),
+        "with {ew} %, without {en} %"
+    );
 }

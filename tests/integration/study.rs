@@ -21,7 +21,7 @@ fn mmc(lambda: f64, d: f64, c: u32) -> f64 {
     d + erlang_c * d / (c as f64 - a)
 }
 
-fn model(name: &str) -> String {
+pub(super) fn model(name: &str) -> String {
     format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -97,7 +97,7 @@ experiments:
     path.to_str().unwrap().to_string()
 }
 
-fn exp<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub(super) fn exp<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     doc["experiments"]
         .as_array()
         .unwrap()
@@ -831,18 +831,16 @@ fn run_measured_study(dir: &std::path::Path, experiments: &str, seed: &str) -> s
     let path = dir.join(format!("s-{seed}.yaml"));
     std::fs::write(&path, format!("name: m\nexperiments:\n{experiments}")).unwrap();
     let out = dir.join(format!("r-{seed}-{}", experiments.len()));
-    let run = demandsim(
-        &[
-            "-q",
-            "study",
-            path.to_str().unwrap(),
-            "--seed",
-            seed,
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        b"",
-    );
+    study_results(&path, &out, &["--seed", seed])
+}
+
+/// Runs the study file `path` with `--out out` and `args`; its
+/// results.json.
+pub(super) fn study_results(path: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["-q", "study", path.to_str().unwrap()];
+    all.extend(args);
+    all.extend(["--out", out.to_str().unwrap()]);
+    let run = demandsim(&all, b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
     serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap()
 }
