@@ -81,7 +81,8 @@ impl Reading {
 /// CI and the simulation's), the interval widened by the Birge ratio
 /// √(χ²/(n − 1)) when the runs disagree beyond their own noise. The
 /// intercept of measured against predicted with the slope held at 1: the
-/// model's queueing is taken as right, what is left is the offset.
+/// model's queueing is taken as right, what is left is the offset. In a
+/// closed model it is added to the response, not to the users' cycle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LatencyOffset {
     /// The offset, seconds (added to every predicted time).
