@@ -455,7 +455,10 @@ fn shipped_models_go_to_qpme_and_back_to_the_same_simulation() {
         };
         assert_eq!(json(&back), json(&original), "{name}");
     }
-    assert_eq!(exported, ["qpn1", "qpn10", "qpn5", "trading"]);
+    assert_eq!(
+        exported,
+        ["qpn1", "qpn10", "qpn5", "testbed-closed", "trading"]
+    );
 }
 
 /// Every element and attribute the exporter writes, as QPME 2.1's schema
