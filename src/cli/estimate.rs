@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::estimate::{
-    BackgroundUse, Config, Diagnostics, Discipline, LoadChoice, LoadForm, LoadModel, Method,
-    Observations, Report, RunIdentifiability, estimate,
+    BackgroundFit, BackgroundUse, Config, Diagnostics, Discipline, LoadChoice, LoadForm,
+    LoadModel, Method, Observations, Report, RunIdentifiability, estimate,
 };
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
@@ -62,6 +62,13 @@ pub struct Args {
     /// Add a background-load intercept to the utilization regression.
     #[arg(long)]
     intercept: bool,
+    /// Fit the background work that shares the resource's CPU, U_bg = b0 +
+    /// Σ X_c·w_c / servers: RESOURCE is the total (host or core)
+    /// utilization series, --resource the requests' part; without
+    /// RESOURCE, the utilization regression's intercept stands in (a
+    /// constant only). The demands stay the requests' own.
+    #[arg(long, value_name = "RESOURCE", num_args = 0..=1, default_missing_value = "")]
+    background: Option<String>,
     /// Keep intervals with utilization >= 0.99 (left out by default).
     #[arg(long)]
     keep_saturated: bool,
@@ -178,6 +185,7 @@ fn config(a: &Args) -> Result<Config> {
         draws: a.draws,
         load_dependence: a.load_dependence.as_deref().map(load_choice).transpose()?,
         draws_method,
+        background: a.background.is_some(),
     })
 }
 
@@ -198,7 +206,6 @@ fn load_choice(s: &str) -> Result<LoadChoice> {
 /// One row per method and class, for machines.
 fn write_csv(out: &mut impl Write, report: &Report) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     w.write_record([
         "method",
         "class",
@@ -211,19 +218,109 @@ fn write_csv(out: &mut impl Write, report: &Report) -> Result<()> {
     ])?;
     for e in &report.estimates {
         let rec = report.recommended.as_deref() == Some(e.method.as_str());
-        w.write_record([
-            e.method.as_str(),
-            &e.class,
-            &e.demand_s.to_string(),
-            &o(e.ci_low_s),
-            &o(e.ci_high_s),
-            &o(e.rel_rt_error),
-            &o(e.rel_util_error),
-            &rec.to_string(),
-        ])?;
+        write_estimate(&mut w, e, rec)?;
+    }
+    if let Some(b) = &report.background_work {
+        write_background(&mut w, b)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// One estimate's CSV row.
+fn write_estimate<W: Write>(
+    w: &mut csv::Writer<W>,
+    e: &demandsim::estimate::Estimate,
+    rec: bool,
+) -> Result<()> {
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    w.write_record([
+        e.method.as_str(),
+        &e.class,
+        &e.demand_s.to_string(),
+        &o(e.ci_low_s),
+        &o(e.ci_high_s),
+        &o(e.rel_rt_error),
+        &o(e.rel_util_error),
+        &rec.to_string(),
+    ])?;
+    Ok(())
+}
+
+/// The background law's CSV rows (method `(background)`): class
+/// `(constant)` holds b0 (a utilization), each class its CPU seconds of
+/// background work per request, with their intervals.
+fn write_background<W: Write>(w: &mut csv::Writer<W>, b: &BackgroundFit) -> Result<()> {
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let constant = std::iter::once(("(constant)", &b.constant));
+    let classes = b.per_request.iter().map(|c| (c.class.as_str(), &c.cpu_s));
+    for (class, band) in constant.chain(classes) {
+        w.write_record([
+            "(background)",
+            class,
+            &band.value.to_string(),
+            &o(band.low),
+            &o(band.high),
+            "",
+            "",
+            "false",
+        ])?;
+    }
+    Ok(())
+}
+
+/// The background law and each run's background, for people.
+fn background_note(b: &BackgroundFit, resource: &str) -> String {
+    let c = b.servers;
+    let mut s = match &b.total {
+        Some(total) => format!(
+            "\nBackground work ({total} − {resource}, {} intervals{}): U_bg = b0 + Σ X_c·w_c / {c}\n",
+            b.intervals,
+            if b.deattenuated {
+                "; slopes corrected for the throughputs' counting noise"
+            } else {
+                ""
+            }
+        ),
+        None => format!(
+            "\nBackground work (no total series: the utilization regression's intercept stands in, a constant only; {} intervals)\n",
+            b.intervals
+        ),
+    };
+    let mut t = Table::new(["term", "value", "95 % CI"]);
+    t.row(vec![
+        "b0 (utilization)".into(),
+        num(Some(b.constant.value)),
+        TEXT.range(b.constant.low, b.constant.high),
+    ]);
+    for w in &b.per_request {
+        t.row(vec![
+            format!("w {} [s/request]", w.class),
+            num(Some(w.cpu_s.value)),
+            TEXT.range(w.cpu_s.low, w.cpu_s.high),
+        ]);
+    }
+    s.push_str(&t.render());
+    let mut t = Table::new([
+        "run",
+        "measured U_bg",
+        "fitted U_bg",
+        "95 % CI",
+        "share of total",
+    ]);
+    for r in &b.runs {
+        t.row(vec![
+            r.name.clone(),
+            num(r.measured),
+            num(Some(r.fitted.value)),
+            TEXT.range(r.fitted.low, r.fitted.high),
+            r.share_of_total
+                .map_or(String::new(), |v| format!("{:.1} %", 100.0 * v)),
+        ]);
+    }
+    s.push('\n');
+    s.push_str(&t.render());
+    s
 }
 
 /// The runs read and aggregated (each on its own) into one resource's
@@ -260,8 +357,17 @@ fn observations(a: &Args) -> Result<(Observations, Diagnostics, String, f64, boo
     }
     let names: Vec<String> = a.requests.iter().map(|p| p.display().to_string()).collect();
     let runs: Vec<(&str, &IntervalTable)> = names.iter().map(String::as_str).zip(&tables).collect();
-    let (mut obs, diag) = Observations::from_runs(&runs, &[&resource], a.servers, a.keep_saturated)
-        .context("cannot estimate")?;
+    let total = a.background.as_deref().filter(|t| !t.is_empty());
+    if total == Some(resource.as_str()) {
+        return Err(UsageError(format!(
+            "--background {resource} is the --resource itself: name the total (host or core) series the requests' resource shares (the utilization file has: {})",
+            tables[0].resources.join(", ")
+        ))
+        .into());
+    }
+    let (mut obs, diag) =
+        Observations::with_total(&runs, &[&resource], total, a.servers, a.keep_saturated)
+            .context("cannot estimate")?;
     obs.discipline = match a.discipline {
         DisciplineArg::Fcfs => Discipline::Fcfs,
         DisciplineArg::Ps => Discipline::Ps,
@@ -330,6 +436,9 @@ fn render(r: &Report, explain: bool, suggest_group: bool) -> String {
     }
     s.push_str(&t.render());
     s.push_str(&notes(r));
+    if let Some(b) = &r.background_work {
+        s.push_str(&background_note(b, &r.resource));
+    }
     s.push_str(&why(r, explain));
     s
 }

@@ -15,6 +15,14 @@ pub enum EstimateError {
         /// The resources the table has.
         known: Vec<String>,
     },
+    /// The total named for background work is the requests' resource.
+    #[error(
+        "`{name}` is the requests' own resource; the background needs the total of the host or core they share (another utilization series)"
+    )]
+    TotalIsResource {
+        /// The resource named for both.
+        name: String,
+    },
     /// Zero servers.
     #[error("servers must be at least 1")]
     NoServers,

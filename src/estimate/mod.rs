@@ -16,6 +16,7 @@
 //!
 //! This module does no I/O; it takes an interval table and returns values.
 
+mod background;
 mod bootstrap;
 mod crossval;
 mod discipline;
@@ -37,6 +38,7 @@ mod verdicts;
 #[cfg(test)]
 mod testdata;
 
+pub use background::{BackgroundFit, Band, ClassWork, RunBackground, Source};
 pub use discipline::Discipline;
 pub use error::EstimateError;
 pub use estimator::{Estimator, Unfit};
@@ -46,7 +48,7 @@ pub use load::{RunDemand, RunLoad};
 pub use load_forms::{LoadChoice, LoadForm};
 pub use load_model::{AtLoad, Candidate, ClassLoad, LoadModel, Parameter, load_model};
 pub use methods::{BackgroundUse, Method, Traits};
-pub use observations::{Diagnostics, Observations, ResponseEquation, Row, RunSpan};
+pub use observations::{Diagnostics, Observations, ResponseEquation, Row, RunSpan, Total};
 pub use outcome::{Estimate, MIX, Report, RunSummary, Verdict};
 pub use trust::{Background, DisciplineFit};
 pub use validate::{Config, estimate};

@@ -65,8 +65,22 @@ pub struct Observations {
     /// aggregated into its own intervals, and resampling never crosses a
     /// run boundary.
     pub runs: Vec<RunSpan>,
+    /// The resource's total utilization (its host's or core's, requests'
+    /// and background work together), when one was read: the
+    /// [`super::background`] law fits the difference.
+    pub total: Option<Total>,
     /// Flat copies of the rows' hot numbers, filled on first use.
     hot: hot::HotCache,
+}
+
+/// The total utilization of the resource's host, per row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Total {
+    /// Its resource (utilization series) name.
+    pub resource: String,
+    /// Per row of [`Observations::rows`]; `None` where the series does not
+    /// cover the interval.
+    pub utilization: Vec<Option<f64>>,
 }
 
 /// The rows of one run in [`Observations::rows`].
@@ -123,6 +137,7 @@ impl Observations {
             discipline: Discipline::default(),
             rows,
             runs,
+            total: None,
             hot: hot::HotCache::default(),
         }
     }
@@ -161,6 +176,30 @@ impl Observations {
         servers: u32,
         keep_saturated: bool,
     ) -> Result<(Self, Diagnostics), EstimateError> {
+        Self::with_total(runs, resources, None, servers, keep_saturated)
+    }
+
+    /// [`Observations::from_runs`] with the `total` utilization series
+    /// (the host or core that the resources share with background work)
+    /// read beside them into [`Observations::total`]. The rows are the
+    /// same as without it: an interval the total does not cover is kept,
+    /// with no total.
+    ///
+    /// # Errors
+    /// As [`Observations::from_runs`]; an unknown total, or a total that
+    /// is one of the resources.
+    pub fn with_total(
+        runs: &[(&str, &IntervalTable)],
+        resources: &[&str],
+        total: Option<&str>,
+        servers: u32,
+        keep_saturated: bool,
+    ) -> Result<(Self, Diagnostics), EstimateError> {
+        if let Some(t) = total.filter(|t| resources.contains(t)) {
+            return Err(EstimateError::TotalIsResource {
+                name: t.to_string(),
+            });
+        }
         if resources.is_empty() {
             return Err(EstimateError::NoResource);
         }
@@ -176,7 +215,7 @@ impl Observations {
             }
         }
         let mut d = Diagnostics::default();
-        let (mut rows, mut spans) = (Vec::new(), Vec::new());
+        let (mut rows, mut spans, mut totals) = (Vec::new(), Vec::new(), Vec::new());
         for (name, table) in runs {
             let first = rows.len();
             let map: Vec<usize> = table
@@ -184,15 +223,11 @@ impl Observations {
                 .iter()
                 .map(|c| classes.iter().position(|x| x == c).unwrap_or(0))
                 .collect();
-            rows_of(
-                table,
-                resources,
-                keep_saturated,
-                &mut d,
-                &mut rows,
-                &map,
-                classes.len(),
-            )?;
+            let columns = Columns::of(table, resources, total)?;
+            for (row, t) in rows_of(table, &columns, keep_saturated, &mut d, &map, classes.len()) {
+                rows.push(row);
+                totals.push(t);
+            }
             if rows.len() > first {
                 spans.push(RunSpan {
                     name: name.to_string(),
@@ -220,6 +255,10 @@ impl Observations {
                 discipline: Discipline::default(),
                 rows,
                 runs: spans,
+                total: total.map(|t| Total {
+                    resource: t.to_string(),
+                    utilization: totals,
+                }),
                 hot: hot::HotCache::default(),
             },
             d,
@@ -230,6 +269,9 @@ impl Observations {
     pub fn keep_last(&mut self, n: usize) {
         let skip = self.rows.len().saturating_sub(n);
         self.rows.drain(..skip);
+        if let Some(t) = &mut self.total {
+            t.utilization.drain(..skip);
+        }
         self.runs = self
             .runs
             .iter()
@@ -395,30 +437,51 @@ impl Observations {
     }
 }
 
-/// The usable rows of one table for the balanced `resources`, appended to
-/// `rows` with class `c` of the table at `map[c]` of `n_classes`;
-/// `d` counts what was left out.
-fn rows_of(
-    table: &IntervalTable,
-    resources: &[&str],
-    keep_saturated: bool,
-    d: &mut Diagnostics,
-    rows: &mut Vec<Row>,
-    map: &[usize],
-    n_classes: usize,
-) -> Result<(), EstimateError> {
-    let idx = resources
-        .iter()
-        .map(|resource| {
+/// The utilization columns of one table: the balanced resources' and the
+/// total's.
+struct Columns {
+    resources: Vec<usize>,
+    total: Option<usize>,
+}
+
+impl Columns {
+    fn of(
+        table: &IntervalTable,
+        resources: &[&str],
+        total: Option<&str>,
+    ) -> Result<Self, EstimateError> {
+        let index = |resource: &str| {
             table
                 .resource_index(resource)
                 .map_err(|_| EstimateError::UnknownResource {
                     name: resource.to_string(),
                     known: table.resources.clone(),
                 })
+        };
+        Ok(Self {
+            resources: resources
+                .iter()
+                .map(|r| index(r))
+                .collect::<Result<_, _>>()?,
+            total: total.map(index).transpose()?,
         })
-        .collect::<Result<Vec<usize>, _>>()?;
+    }
+}
+
+/// The usable rows of one table for the balanced resources of `columns`
+/// (each with the total's utilization there), with class `c` of the
+/// table at `map[c]` of `n_classes`; `d` counts what was left out.
+fn rows_of(
+    table: &IntervalTable,
+    columns: &Columns,
+    keep_saturated: bool,
+    d: &mut Diagnostics,
+    map: &[usize],
+    n_classes: usize,
+) -> Vec<(Row, Option<f64>)> {
+    let idx = &columns.resources;
     let k = idx.len() as f64;
+    let mut rows = Vec::new();
     d.intervals += table.intervals.len();
     for iv in &table.intervals {
         let Some(us) = idx
@@ -462,9 +525,9 @@ fn rows_of(
                 Arrivals { found, ..a }
             });
         }
-        rows.push(row);
+        rows.push((row, columns.total.and_then(|t| iv.utilization[t])));
     }
-    Ok(())
+    rows
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::background::BackgroundFit;
 use super::discipline::Discipline;
 use super::identify::{Identifiability, RunIdentifiability};
 use super::load::RunDemand;
@@ -126,6 +127,9 @@ pub struct Report {
     /// Utilization the traced requests do not explain, when there is some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background: Option<Background>,
+    /// With `background`: the fitted background law and each run's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background_work: Option<BackgroundFit>,
     /// With several classes: how the response times follow each
     /// discipline.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
+use super::background;
 use super::bootstrap::{ONE_STEP_FROM, Percentile, Resamples, joint_draws};
 use super::crossval::{Fits, MethodRun, Scorer, folds};
 use super::identify::{identify, identify_runs};
@@ -44,6 +45,9 @@ pub struct Config {
     /// With several runs, how each class's demand moves with load
     /// (`load_model.rs`).
     pub load_dependence: Option<LoadChoice>,
+    /// Fit the background law (`background.rs`): from the observations'
+    /// total series, else with the intercept standing in.
+    pub background: bool,
 }
 
 impl Default for Config {
@@ -59,6 +63,7 @@ impl Default for Config {
             draws: 0,
             draws_method: None,
             load_dependence: None,
+            background: false,
         }
     }
 }
@@ -133,6 +138,10 @@ pub fn estimate(
     let run_identifiability =
         (obs.runs.len() > 1 && obs.n_classes() > 1).then(|| identify_runs(obs));
     let (draws_method, draws) = draws(obs, cfg, &fits, recommended.as_deref(), &scorer);
+    let background_work = cfg
+        .background
+        .then(|| background::fit(obs, cfg.seed, cfg.bootstrap, cfg.confidence))
+        .flatten();
     Report {
         resource: resource.to_string(),
         servers: obs.servers,
@@ -148,6 +157,7 @@ pub fn estimate(
         runs: obs.runs.iter().map(|r| RunSummary::of(obs, r)).collect(),
         advice: ident.as_ref().and_then(|i| advice(obs, i)),
         background,
+        background_work,
         discipline_fit,
         verdicts,
         load_dependence,

@@ -9,7 +9,7 @@ use super::identify::Identifiability;
 use super::methods::Method;
 use super::observations::Observations;
 use super::outcome::{Estimate, MIX, Verdict};
-use super::trust::{self, Evidence};
+use super::trust::{self, Evidence, Findings};
 
 /// What the chosen methods' runs say: their rows, the failures, the scores
 /// of the trusted ones and why the others are not trusted.
@@ -53,7 +53,14 @@ pub(super) fn judge(
         };
         let (mut rows, errors) = scorer.rows(m.id(), d, run);
         let trend = trust::load_trend(scorer.obs, *m, d);
-        let why = trust::distrust(*m, errors, evidence, intercept, trend.as_ref());
+        let identifiable = scorer.ident.as_ref().map(|i| i.identifiable.as_slice());
+        let above = trust::above_response(scorer.obs, d, identifiable);
+        let findings = Findings {
+            errors,
+            trend: trend.as_ref(),
+            above: above.as_ref(),
+        };
+        let why = trust::distrust(*m, findings, evidence, intercept);
         for r in &mut rows {
             r.distrusted.clone_from(&why);
         }
@@ -72,12 +79,21 @@ pub(super) fn judge(
 }
 
 impl Judged {
-    /// The trusted method with the least summed cross-validated error.
+    /// The trusted method with the least summed cross-validated error; a
+    /// method whose estimate only bounds the demand
+    /// ([`Traits::upper_bound`](super::methods::Traits)) only when no
+    /// other method is trusted, whatever its error (R itself can fit the
+    /// measured response times at a low load and still not be the demand).
     pub fn recommended(&self) -> Option<String> {
-        self.scored
-            .iter()
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|s| s.0.clone())
+        let bound = |id: &str| Method::from_id(id).is_some_and(|m| m.traits().upper_bound);
+        let best = |upper: bool| {
+            self.scored
+                .iter()
+                .filter(|s| bound(&s.0) == upper)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|s| s.0.clone())
+        };
+        best(false).or_else(|| best(true))
     }
 
     /// Per chosen method, in words: recommended (the least summed
@@ -101,6 +117,10 @@ impl Judged {
                     (_, Some((_, why)), _, _) => format!("not trusted here: {why}"),
                     (_, _, Some(s), Some(b)) if b.0 == id => format!(
                         "the least cross-validated error of the trusted methods (relative R + U error {:.1} %)",
+                        100.0 * s
+                    ),
+                    (_, _, Some(s), Some(_)) if m.traits().upper_bound => format!(
+                        "its estimate (the response time itself) only bounds the demand from above: recommended only when no other method passes (cross-validated relative R + U error {:.1} %)",
                         100.0 * s
                     ),
                     (_, _, Some(s), Some(b)) => format!(
@@ -352,5 +372,27 @@ mod tests {
             "{:?}",
             report.verdicts
         );
+    }
+
+    #[test]
+    fn a_method_that_only_bounds_the_demand_is_recommended_only_when_no_other_passed() {
+        // rta (R itself) with the least error and another method trusted:
+        // the other one.
+        let rta = Method::from_id("rta").unwrap();
+        let ur = Method::from_id("ur").unwrap();
+        let judged = |scored: Vec<(Method, f64)>| Judged {
+            estimates: Vec::new(),
+            failures: Vec::new(),
+            scored: scored
+                .into_iter()
+                .map(|(m, e)| (m.id().to_string(), e))
+                .collect(),
+            distrusted: Vec::new(),
+        };
+        let both = judged(vec![(rta, 0.01), (ur, 0.30)]);
+        assert_eq!(both.recommended().as_deref(), Some(ur.id()));
+        // Alone, it is still the answer.
+        let alone = judged(vec![(rta, 0.01)]);
+        assert_eq!(alone.recommended().as_deref(), Some(rta.id()));
     }
 }

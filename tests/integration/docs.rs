@@ -586,6 +586,7 @@ fn the_docs_say_what_each_estimator_assumes_as_its_table_does() {
                 yes(t.splits_by_discipline),
                 background,
                 yes(t.fits_response_times),
+                yes(t.upper_bound),
             ];
             cells.iter().map(|c| c.to_string()).collect()
         })
