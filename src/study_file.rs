@@ -14,8 +14,11 @@
 //!                                      # error (or constant, linear_u,
 //!                                      # inverse_x), and
 //!                                      # the demand at the experiment's load
-//!              latency_offset: false}  # true: non-CPU time per request,
+//!              latency_offset: false,  # true: non-CPU time per request,
 //!                                      # from 2+ runs, added to predictions
+//!              background: services}   # optional: the total (host or core)
+//!                                      # utilization the resources share;
+//!                                      # fits U_bg = b0 + Σ X_c·w_c / c
 //! experiments:
 //!   - name: ET1
 //!     model: ../../models/qpn1-open.yaml
@@ -41,6 +44,9 @@
 //!       demand_{c}: {estimate: sdl, class: "{c}"}   # once for every member of
 //!       rate_{c}: {measured: throughput, class: "{c}"} # the model's set `c`
 //!       users: {metadata: users}               # or think_s, api_workers
+//!       background_u: {background: utilization} # the fitted U_bg at the
+//!                                      # experiment's per-class throughputs
+//!                                      # (needs `estimate: {background: …}`)
 //!   - name: ET1-published
 //!     model: ../../models/qpn1-open.yaml
 //!     measured_mean_s: 0.904                   # a published mean
@@ -205,6 +211,9 @@ enum ParamSpec {
     Metadata {
         metadata: String,
     },
+    Background {
+        background: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -218,6 +227,7 @@ struct EstSpec {
     interval: Option<f64>,
     discipline: Option<Discipline>,
     load_dependence: Option<LoadDependenceY>,
+    background: Option<String>,
     #[serde(default)]
     latency_offset: bool,
 }
@@ -521,7 +531,30 @@ fn params(
                 resource: resource.clone(),
             },
             ParamSpec::Metadata { metadata } => metadata_field(name, k, metadata, e)?,
+            ParamSpec::Background { background } if background == "utilization" => {
+                ParamSource::Background
+            }
+            ParamSpec::Background { background } => {
+                return Err(invalid(
+                    name,
+                    format!(
+                        "parameter `{k}`: unknown background quantity `{background}`; expected utilization"
+                    ),
+                ));
+            }
         };
+        if matches!(src, ParamSource::Background)
+            && e.estimate
+                .as_ref()
+                .is_none_or(|s| s.background.is_none())
+        {
+            return Err(invalid(
+                name,
+                format!(
+                    "parameter `{k}`: `background: utilization` needs `estimate: {{background: RESOURCE}}`, the total utilization series"
+                ),
+            ));
+        }
         check_placeholders(name, k, p)?;
         if matches!(src, ParamSource::Measured { .. }) && !has_requests {
             return Err(invalid(
@@ -541,7 +574,7 @@ fn check_placeholders(name: &str, k: &str, p: &ParamSpec) -> Result<(), StudyFil
     let text = match p {
         ParamSpec::Expr(s) => Some(s),
         ParamSpec::Measured { class, .. } | ParamSpec::Estimate { class, .. } => class.as_ref(),
-        ParamSpec::Number(_) | ParamSpec::Metadata { .. } => None,
+        ParamSpec::Number(_) | ParamSpec::Metadata { .. } | ParamSpec::Background { .. } => None,
     };
     let in_name: Vec<&str> = placeholders(k).into_iter().map(|(_, v)| v).collect();
     if let Some((_, v)) = text
@@ -677,6 +710,7 @@ fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError
         discipline: s.discipline.unwrap_or_default(),
         load_dependence: load_choice(name, s.load_dependence.as_ref())?,
         latency_offset: s.latency_offset,
+        background: s.background.clone(),
     })
 }
 

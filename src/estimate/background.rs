@@ -175,9 +175,14 @@ pub(super) fn fit(
     };
     let band = |j: usize| {
         let (low, high) = percentile.interval(&draws, point[j], &|d| d[j]);
+        // At the bound (w = 0 for a class that causes none), the
+        // re-centred interval would start at the estimate: where the
+        // resamples reach 0, so does the interval.
+        let bound = draws.iter().flatten().filter(|d| d[j] <= 0.0).count();
+        let at_bound = bound as f64 > 0.5 * (1.0 - confidence) * draws.len() as f64;
         Band {
             value: point[j],
-            low,
+            low: low.map(|l| if at_bound { 0.0 } else { l }),
             high,
         }
     };

@@ -89,7 +89,13 @@ fn reliability(obs: &Observations, groups: &[Vec<usize>], r: usize) -> Option<f6
         return Some(0.0);
     }
     let (var, noise) = (var / dof, noise / n);
-    (var > 0.0 || noise > 0.0).then(|| if var <= 0.0 { 0.0 } else { ((var - noise) / var).max(0.0) })
+    (var > 0.0 || noise > 0.0).then(|| {
+        if var <= 0.0 {
+            0.0
+        } else {
+            ((var - noise) / var).max(0.0)
+        }
+    })
 }
 
 /// Utilization that the traced requests do not explain.
@@ -292,7 +298,8 @@ pub(super) fn background(obs: &Observations) -> Option<Background> {
         }
     }
     let n = obs.rows.len();
-    let reliable = (0..k).all(|r| reliability(obs, &groups, r).is_none_or(|v| v >= MIN_RELIABILITY));
+    let reliable =
+        (0..k).all(|r| reliability(obs, &groups, r).is_none_or(|v| v >= MIN_RELIABILITY));
     if n <= columns.len() + 1 || !reliable {
         return None;
     }
@@ -645,7 +652,12 @@ mod tests {
             }
         }
         // The utilization-law methods at least (0.035 s).
-        let over = |id: &str| Method::from_id(id).unwrap().traits().counts_background(false);
+        let over = |id: &str| {
+            Method::from_id(id)
+                .unwrap()
+                .traits()
+                .counts_background(false)
+        };
         assert!(ruled_out >= r.estimates.iter().filter(|e| over(&e.method)).count());
         assert!(ruled_out >= 3, "{ruled_out}");
     }

@@ -87,7 +87,8 @@ pub(super) fn estimate_demands(
     seed: u64,
 ) -> Result<Report, ExperimentError> {
     let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-    let (mut obs, diag) = Observations::from_runs(runs, &resources, e.servers, false)
+    let total = spec.background.as_deref();
+    let (mut obs, diag) = Observations::with_total(runs, &resources, total, e.servers, false)
         .map_err(ExperimentError::Estimation)?;
     obs.discipline = spec.discipline;
     if diag.saturated > 0 {
@@ -106,6 +107,7 @@ pub(super) fn estimate_demands(
         combine: spec.combine.clone(),
         confidence: 0.95,
         load_dependence: spec.load_dependence,
+        background: total.is_some(),
         ..Config::default()
     };
     let name = if resources.len() == 1 {

@@ -135,6 +135,9 @@ pub enum ParamSource {
     /// e.g. the testbed's `run.json`): a closed generator's users, their
     /// think time.
     Metadata(MetadataField),
+    /// The fitted background utilization (`estimate: {background: …}`) at
+    /// the experiment's measured per-class throughputs.
+    Background,
 }
 
 /// Estimation settings of an experiment.
@@ -160,6 +163,9 @@ pub struct EstimateSpec {
     /// the estimation runs, and add it to the predictions (see
     /// [`LatencyOffset`]).
     pub latency_offset: bool,
+    /// The total (host or core) utilization series the resources share
+    /// with background work: fits the background law beside the demands.
+    pub background: Option<String>,
 }
 
 /// The estimated demands moved to the experiment's own load, when the
@@ -205,6 +211,7 @@ impl Default for EstimateSpec {
             discipline: crate::estimate::Discipline::Fcfs,
             load_dependence: None,
             latency_offset: false,
+            background: None,
         }
     }
 }

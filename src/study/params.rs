@@ -78,6 +78,10 @@ pub(super) fn params(
                 estimated.push((name.clone(), d));
                 params.set(name, d.0);
             }
+            ParamSource::Background => {
+                let u = background_at(e, estimates.main, traces).map_err(|why| param(name, &why))?;
+                params.set(name, u);
+            }
         }
     }
     say_absent(e, &absent, estimates);
@@ -141,6 +145,22 @@ fn metadata_value(
             path: path.clone(),
             source,
         })
+}
+
+/// The background utilization the estimation's law gives at the
+/// experiment's measured per-class throughputs (per container).
+fn background_at(e: &Experiment, main: Option<&Report>, traces: Option<&Traces>) -> Result<f64, Why> {
+    let fit = main
+        .and_then(|r| r.background_work.as_ref())
+        .ok_or(Why::from("`background: utilization` needs `estimate: {background: …}` and traces"))?;
+    let t = traces.ok_or(Why::from("`background: utilization` needs the experiment's traces"))?;
+    let k = f64::from(e.containers);
+    let x = fit
+        .per_request
+        .iter()
+        .map(|w| t.measured_value(Measured::Throughput, Some(&w.class)).map(|x| x / k))
+        .collect::<Result<Vec<f64>, Why>>()?;
+    Ok(fit.utilization_at(&x).value.max(0.0))
 }
 
 /// Says which classes a measured parameter found no request of: a class
@@ -211,6 +231,7 @@ pub(super) fn written_out(
                     resource: resource.clone(),
                 },
                 ParamSource::Metadata(f) => ParamSource::Metadata(*f),
+                ParamSource::Background => ParamSource::Background,
             };
             out.push((name, src));
         }

@@ -4,6 +4,7 @@
 // Index loops read like the CTMC and MVA formulas they check.
 #![allow(clippy::needless_range_loop)]
 
+mod background;
 mod bad;
 mod behavior;
 mod capacity;
