@@ -544,9 +544,7 @@ fn params(
             }
         };
         if matches!(src, ParamSource::Background)
-            && e.estimate
-                .as_ref()
-                .is_none_or(|s| s.background.is_none())
+            && e.estimate.as_ref().is_none_or(|s| s.background.is_none())
         {
             return Err(invalid(
                 name,
@@ -788,5 +786,26 @@ mod tests {
         );
         let s = study("class_column: user_class").unwrap();
         assert_eq!(s.experiments[0].class_column.as_deref(), Some("user_class"));
+    }
+
+    #[test]
+    fn the_background_binding_needs_the_background_estimate() {
+        let study = |estimate: &str| {
+            load_study(&format!(
+                "experiments:\n  - {{name: e, model: m.yaml, requests: r.csv, utilization: u.csv, estimate: {{{estimate}}}, params: {{bg: {{background: utilization}}}}}}\n"
+            ))
+        };
+        let s = study("background: services").unwrap();
+        let e = &s.experiments[0];
+        assert_eq!(
+            e.estimate.as_ref().unwrap().background.as_deref(),
+            Some("services")
+        );
+        assert_eq!(e.params, vec![("bg".to_string(), ParamSource::Background)]);
+        let err = study("methods: all").unwrap_err().to_string();
+        assert!(
+            err.contains("needs `estimate: {background: RESOURCE}`"),
+            "{err}"
+        );
     }
 }

@@ -79,7 +79,8 @@ pub(super) fn params(
                 params.set(name, d.0);
             }
             ParamSource::Background => {
-                let u = background_at(e, estimates.main, traces).map_err(|why| param(name, &why))?;
+                let u =
+                    background_at(e, estimates.main, traces).map_err(|why| param(name, &why))?;
                 params.set(name, u);
             }
         }
@@ -149,16 +150,27 @@ fn metadata_value(
 
 /// The background utilization the estimation's law gives at the
 /// experiment's measured per-class throughputs (per container).
-fn background_at(e: &Experiment, main: Option<&Report>, traces: Option<&Traces>) -> Result<f64, Why> {
+fn background_at(
+    e: &Experiment,
+    main: Option<&Report>,
+    traces: Option<&Traces>,
+) -> Result<f64, Why> {
     let fit = main
         .and_then(|r| r.background_work.as_ref())
-        .ok_or(Why::from("`background: utilization` needs `estimate: {background: …}` and traces"))?;
-    let t = traces.ok_or(Why::from("`background: utilization` needs the experiment's traces"))?;
+        .ok_or(Why::from(
+            "`background: utilization` needs `estimate: {background: …}` and traces",
+        ))?;
+    let t = traces.ok_or(Why::from(
+        "`background: utilization` needs the experiment's traces",
+    ))?;
     let k = f64::from(e.containers);
     let x = fit
         .per_request
         .iter()
-        .map(|w| t.measured_value(Measured::Throughput, Some(&w.class)).map(|x| x / k))
+        .map(|w| {
+            t.measured_value(Measured::Throughput, Some(&w.class))
+                .map(|x| x / k)
+        })
         .collect::<Result<Vec<f64>, Why>>()?;
     Ok(fit.utilization_at(&x).value.max(0.0))
 }

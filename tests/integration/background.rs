@@ -266,3 +266,84 @@ fn the_testbed_models_background_class_slows_the_requests_as_processor_sharing_d
     }
     assert_eq!(seen, 10);
 }
+
+#[test]
+fn estimate_background_reports_the_law_and_refuses_what_it_cannot_read() {
+    let run = |r: &str| {
+        [
+            "--requests".to_string(),
+            format!("traces/real/{r}/requests.csv.gz"),
+            "--utilization".to_string(),
+            format!("traces/real/{r}/utilization.csv.gz"),
+        ]
+    };
+    let mut args: Vec<String> = ["-q", "estimate", "--resource", "request-path"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(run("mixed-n21"));
+    args.extend(run("mixed-n57"));
+    let with = |extra: &[&str]| {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(extra);
+        demandsim(&a, b"")
+    };
+    let base = ["--methods", "ur", "--bootstrap", "40", "--seed", "1"];
+    let out = with(&[&base[..], &["--background", "services", "--format", "json"]].concat());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let j: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let b = &j["background_work"];
+    assert_eq!(b["source"], "measured");
+    assert_eq!(b["total"], "services");
+    assert!(b["constant"]["low"].as_f64().is_some(), "{b}");
+    assert_eq!(b["per_request"].as_array().unwrap().len(), 9);
+    // Each run's measured background is the mean of services − request-path.
+    for r in b["runs"].as_array().unwrap() {
+        let (m, f) = (
+            r["measured"].as_f64().unwrap(),
+            r["fitted"]["value"].as_f64().unwrap(),
+        );
+        assert!(m > 0.03 && (f - m).abs() < 0.02, "{r}");
+        assert!(r["share_of_total"].as_f64().unwrap() > 0.1, "{r}");
+    }
+    // The demands stay the requests' own: the same as without it.
+    let plain = with(&[&base[..], &["--format", "json"]].concat());
+    let p: serde_json::Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert_eq!(p["estimates"], j["estimates"]);
+    assert!(p.get("background_work").is_none());
+    // CSV rows and the table's note.
+    let csv = with(&[&base[..], &["--background", "services", "--format", "csv"]].concat());
+    assert!(
+        csv.stdout.contains("\n(background),(constant),"),
+        "{}",
+        csv.stdout
+    );
+    let table = with(&[&base[..], &["--background", "services"]].concat());
+    assert!(
+        table
+            .stdout
+            .contains("Background work (services − request-path"),
+        "{}",
+        table.stdout
+    );
+    // Without a total, the intercept stands in, and says so.
+    let stand_in = with(&[&base[..], &["--background", "--format", "json"]].concat());
+    let s: serde_json::Value = serde_json::from_str(&stand_in.stdout).unwrap();
+    assert_eq!(s["background_work"]["source"], "intercept");
+    // An unknown total is named with the ones present; the resource itself
+    // is refused.
+    let bad = with(&[&base[..], &["--background", "celery"]].concat());
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("`celery`") && bad.stderr.contains("services"),
+        "{}",
+        bad.stderr
+    );
+    let same = with(&[&base[..], &["--background", "request-path"]].concat());
+    assert_eq!(same.code, 2, "{}", same.stderr);
+    assert!(
+        same.stderr.contains("is the --resource itself"),
+        "{}",
+        same.stderr
+    );
+}
