@@ -52,7 +52,7 @@ fn mix_groups(obs: &Observations) -> Vec<Vec<usize>> {
         done.iter().map(|d| d / total).collect()
     };
     let spans: Vec<std::ops::Range<usize>> = match obs.runs.is_empty() {
-        true => vec![0..obs.rows.len()],
+        true => std::iter::once(0..obs.rows.len()).collect(),
         false => obs.runs.iter().map(|r| r.rows.clone()).collect(),
     };
     let mut groups: Vec<(Vec<f64>, Vec<usize>)> = Vec::new();
