@@ -154,25 +154,7 @@ pub(super) fn fit(
         return None;
     }
     let (point, deattenuated) = data.solve(&all)?;
-    let spans: Vec<std::ops::Range<usize>> = obs.runs.iter().map(|r| r.rows.clone()).collect();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ SEED_STREAM);
-    let boot = Resamples::new(&spans, bootstrap, &mut rng);
-    let draws: Vec<Option<Vec<f64>>> = boot
-        .starts
-        .iter()
-        .map(|b| {
-            let rows: Vec<usize> = boot
-                .rows(b)
-                .into_iter()
-                .filter(|&i| data.y[i].is_some())
-                .collect();
-            data.solve(&rows).map(|s| s.0)
-        })
-        .collect();
-    let percentile = Percentile {
-        confidence,
-        widen: boot.widening(confidence, data.columns.len()),
-    };
+    let (draws, percentile) = resampled(obs, &data, seed, bootstrap, confidence);
     let band = |j: usize| {
         let (low, high) = percentile.interval(&draws, point[j], &|d| d[j]);
         // At the bound (w = 0 for a class that causes none), the
@@ -225,6 +207,37 @@ pub(super) fn fit(
     };
     out.runs = runs(obs, &data, &out);
     Some(out)
+}
+
+/// The law fitted on `bootstrap` resamples of each run's intervals (from
+/// `seed`'s own stream), and how an interval is drawn from them.
+fn resampled(
+    obs: &Observations,
+    data: &Data<'_>,
+    seed: u64,
+    bootstrap: usize,
+    confidence: f64,
+) -> (Vec<Option<Vec<f64>>>, Percentile) {
+    let spans: Vec<std::ops::Range<usize>> = obs.runs.iter().map(|r| r.rows.clone()).collect();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ SEED_STREAM);
+    let boot = Resamples::new(&spans, bootstrap, &mut rng);
+    let draws = boot
+        .starts
+        .iter()
+        .map(|b| {
+            let rows: Vec<usize> = boot
+                .rows(b)
+                .into_iter()
+                .filter(|&i| data.y[i].is_some())
+                .collect();
+            data.solve(&rows).map(|s| s.0)
+        })
+        .collect();
+    let percentile = Percentile {
+        confidence,
+        widen: boot.widening(confidence, data.columns.len()),
+    };
+    (draws, percentile)
 }
 
 /// The regression's data: per row the background (or, with the intercept

@@ -247,7 +247,7 @@ pub(super) fn distrust(
     }
     if let Some(a) = findings.above {
         return Some(format!(
-            "its demand of {} ({:.4} s) would take at least {:.4} s at the measured utilization {:.2} (the model's queueing there), more than the measured mean response time {:.4} s: a demand that large does not fit the measurements",
+            "its demand of {} ({:.4} s) would take at least {:.4} s at the utilization {:.2} it gives the measured throughputs (the model's queueing there), more than the measured mean response time {:.4} s: a demand that large does not fit the measurements",
             a.class, a.demand_s, a.least_response_s, a.utilization, a.measured_s
         ));
     }
@@ -330,21 +330,20 @@ pub(super) fn background(obs: &Observations) -> Option<Background> {
     })
 }
 
-/// A demand the measured response times rule out: at the measured
-/// utilization the model's queueing would make the class's requests take
-/// longer than they did.
+/// A demand the measured response times rule out: at the utilization the
+/// demands give the measured throughputs, the model's queueing would make
+/// the class's requests take longer than they did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AboveResponse {
     /// The class (or [`super::MIX`], the mix-weighted mean).
     pub class: String,
     /// The demand, seconds.
     pub demand_s: f64,
-    /// The least mean response time the model gives it at the measured
-    /// utilization, seconds.
+    /// The least mean response time the model gives it, seconds.
     pub least_response_s: f64,
     /// The measured mean response time, seconds.
     pub measured_s: f64,
-    /// The measured utilization (completion-weighted mean).
+    /// The utilization the demands give the mean measured throughputs.
     pub utilization: f64,
 }
 
@@ -355,66 +354,90 @@ const ABOVE_SLACK: f64 = 0.05;
 /// The first class (of the `identifiable` ones, then the mix-weighted
 /// mean of all) whose demand in `d` the measured response times rule out.
 ///
-/// The test: the discipline's steady-state response time with the
-/// method's own demands, at the completion-weighted mean of the measured
-/// utilization and the mean throughputs, against the measured mean
-/// response time; ruled out above it by more than 5 % and 3 standard
-/// errors (of the per-interval means). For processor sharing that is
-/// D·f(Ū) > R̄ (one server: D > R̄·(1 − Ū)); for FCFS D_r + (f − 1)·D̄.
-/// The factor f is convex in U, so f(Ū) is at most the mean of the
-/// intervals' f(U_i) whose mean R̄ is (Jensen): the test errs towards
-/// keeping a method. Background work on the CPU and non-CPU latency only
-/// lengthen the measured times, which also keeps methods.
+/// The test: the model's steady-state response time with the method's
+/// own demands at each run's mean measured throughputs (U = Σ X̄·D / c,
+/// the queueing the model adds when it is given these demands; per run,
+/// since runs of other mixes and loads queue differently), against the
+/// measured mean response time; ruled out above it by more than 5 % and 3
+/// standard errors (of the per-interval means). For processor sharing
+/// that is D·f(U) > R̄ (one server: D > R̄·(1 − U)); for FCFS D_r + (f −
+/// 1)·D̄. The factor f is convex in U, so at the mean load it is at most
+/// the mean of the intervals' factors (Jensen): the test errs towards
+/// keeping a method. The measured utilization is not used: a series that
+/// also counts work the requests do not wait behind (other cores, a
+/// foreign process) would rule out the right demands. Background work on
+/// the CPU and non-CPU latency only lengthen the measured times, which
+/// also keeps methods.
 pub(super) fn above_response(
     obs: &Observations,
     d: &[f64],
     identifiable: Option<&[bool]>,
 ) -> Option<AboveResponse> {
     let n = obs.n_classes();
+    let spans: Vec<std::ops::Range<usize>> = match obs.runs.is_empty() {
+        true => std::iter::once(0..obs.rows.len()).collect(),
+        false => obs.runs.iter().map(|r| r.rows.clone()).collect(),
+    };
+    // Per run, at its own mean throughputs: (utilization, each class's
+    // least response time, infinite where the demands saturate it).
+    let per_run: Vec<(f64, Vec<f64>)> = spans
+        .iter()
+        .map(|span| {
+            let rows = &obs.rows[span.clone()];
+            let length: f64 = rows
+                .iter()
+                .map(|r| r.length)
+                .sum::<f64>()
+                .max(f64::MIN_POSITIVE);
+            let x: Vec<f64> = (0..n)
+                .map(|r| rows.iter().map(|w| w.throughput[r] * w.length).sum::<f64>() / length)
+                .collect();
+            let u = crate::numeric::dot(&x, d) / f64::from(obs.servers);
+            let f = crate::numeric::response_factor(u.min(0.995), obs.servers);
+            let least = (0..n)
+                .map(|r| match u < 0.995 {
+                    true => obs.discipline.response(&x, r, d, f),
+                    false => f64::INFINITY,
+                })
+                .collect();
+            (u, least)
+        })
+        .collect();
     let per_class = (0..n).filter(|&r| identifiable.is_none_or(|id| id[r]));
     let mix: Vec<usize> = (0..n).collect();
     per_class
         .map(|r| (obs.classes[r].clone(), vec![r]))
         .chain(std::iter::once((super::MIX.to_string(), mix)))
-        .find_map(|(class, set)| above_for(obs, d, &set).map(|a| AboveResponse { class, ..a }))
+        .find_map(|(class, set)| {
+            above_for(obs, d, &spans, &per_run, &set).map(|a| AboveResponse { class, ..a })
+        })
 }
 
-/// [`above_response`] for the classes `set` together (completion-weighted).
-fn above_for(obs: &Observations, d: &[f64], set: &[usize]) -> Option<AboveResponse> {
-    let (mut w, mut wr, mut wu, mut wd) = (0.0, 0.0, 0.0, 0.0);
-    let (mut length, mut x) = (0.0, vec![0.0; obs.n_classes()]);
-    for row in &obs.rows {
-        length += row.length;
-        for (x, v) in x.iter_mut().zip(&row.throughput) {
-            *x += v * row.length;
-        }
-        for &r in set {
-            if let Some(rt) = row.response[r] {
-                let n = row.completions[r] as f64;
-                (w, wr, wu) = (w + n, wr + n * rt, wu + n * row.utilization);
-                wd += n * d[r];
+/// [`above_response`] for the classes `set` together (completion-weighted)
+/// with each run's (`spans`) utilization and least response times.
+fn above_for(
+    obs: &Observations,
+    d: &[f64],
+    spans: &[std::ops::Range<usize>],
+    per_run: &[(f64, Vec<f64>)],
+    set: &[usize],
+) -> Option<AboveResponse> {
+    let (mut w, mut wr, mut wd, mut wl, mut wu) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (span, (u, least)) in spans.iter().zip(per_run) {
+        for row in &obs.rows[span.clone()] {
+            for &r in set {
+                if let Some(rt) = row.response[r] {
+                    let n = row.completions[r] as f64;
+                    (w, wr, wd) = (w + n, wr + n * rt, wd + n * d[r]);
+                    (wl, wu) = (wl + n * least[r], wu + n * u);
+                }
             }
         }
     }
-    if w <= 0.0 || length <= 0.0 {
+    if w <= 0.0 {
         return None;
     }
-    x.iter_mut().for_each(|v| *v /= length);
-    let (measured, u) = (wr / w, wu / w);
-    if u >= 0.99 {
-        return None;
-    }
-    let f = crate::numeric::response_factor(u, obs.servers);
-    // The set's least response time: its classes' own, completion-weighted.
-    let mut least = 0.0;
-    for row in &obs.rows {
-        for &r in set {
-            if row.response[r].is_some() {
-                least += row.completions[r] as f64 * obs.discipline.response(&x, r, d, f);
-            }
-        }
-    }
-    least /= w;
+    let measured = wr / w;
     let mut var = 0.0;
     for row in &obs.rows {
         for &r in set {
@@ -423,13 +446,13 @@ fn above_for(obs: &Observations, d: &[f64], set: &[usize]) -> Option<AboveRespon
             }
         }
     }
-    let se = var.sqrt() / w;
+    let (least, se) = (wl / w, var.sqrt() / w);
     (least > measured * (1.0 + ABOVE_SLACK) + 3.0 * se).then(|| AboveResponse {
         class: String::new(),
         demand_s: wd / w,
         least_response_s: least,
         measured_s: measured,
-        utilization: u,
+        utilization: wu / w,
     })
 }
 
@@ -624,7 +647,7 @@ mod tests {
         // One steady run whose utilization series also counts 0.15 of a
         // foreign process on other cores (the requests do not wait behind
         // it): the utilization-law methods put it on the requests, a mean
-        // demand of 0.035 s, which the queueing at the measured 0.35 would
+        // demand of 0.035 s, which the queueing at the 0.35 it gives would
         // make take 0.054 s where the requests took 0.025 s; their
         // errors stay under 2×, which the old checks let pass.
         let two = steady_runs(&[(10.0, 0.0, 0.0)]);
@@ -639,8 +662,9 @@ mod tests {
         let mut obs = Observations::new(vec!["a".into()], 1, rows.collect());
         obs.discipline = Discipline::Ps;
         let r = estimated(&obs, &quick(Method::ALL));
-        // The least response time the model gives a demand at U 0.35.
-        let least = |d: f64| d / (1.0 - 0.35);
+        // The least response time the model gives a demand at the
+        // utilization it gives 10 requests/s.
+        let least = |d: f64| d / (1.0 - 10.0 * d);
         let measured = 0.02 / (1.0 - 0.2);
         let mut ruled_out = 0;
         for e in &r.estimates {
