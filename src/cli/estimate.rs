@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use demandsim::estimate::{
-    BackgroundFit, BackgroundUse, Config, Diagnostics, Discipline, LoadChoice, LoadForm,
-    LoadModel, Method, Observations, Report, RunIdentifiability, estimate,
+    BackgroundFit, BackgroundUse, Config, Diagnostics, Discipline, LoadChoice, LoadForm, LoadModel,
+    Method, Observations, Report, RunIdentifiability, estimate,
 };
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
