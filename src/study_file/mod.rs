@@ -66,6 +66,10 @@ use crate::study::{
     RunFiles, RunSpec, Study,
 };
 
+mod params;
+
+use params::{ParamSpec, params};
+
 /// A problem in a study file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -189,31 +193,6 @@ impl OneOrMany {
             Self::Many(v) => v.iter().map(PathBuf::from).collect(),
         }
     }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-enum ParamSpec {
-    Number(f64),
-    Expr(String),
-    Measured {
-        measured: String,
-        #[serde(default)]
-        class: Option<String>,
-    },
-    Estimate {
-        estimate: String,
-        #[serde(default)]
-        class: Option<String>,
-        #[serde(default)]
-        resource: Option<String>,
-    },
-    Metadata {
-        metadata: String,
-    },
-    Background {
-        background: String,
-    },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -500,145 +479,6 @@ fn workload(name: &str, w: &WorkloadY) -> Result<BehaviorWorkload, StudyFileErro
     })
 }
 
-/// The experiment's model parameters and where each value comes from.
-fn params(
-    name: &str,
-    e: &ExpSpec,
-    has_requests: bool,
-) -> Result<Vec<(String, ParamSource)>, StudyFileError> {
-    let mut params = Vec::new();
-    for (k, p) in &e.params {
-        let src = match p {
-            ParamSpec::Number(v) if v.is_finite() => ParamSource::Value(ParamValue::Number(*v)),
-            ParamSpec::Number(v) => {
-                return Err(invalid(
-                    name,
-                    format!("parameter `{k}`: {v} is not a number"),
-                ));
-            }
-            ParamSpec::Expr(s) => ParamSource::Value(ParamValue::Expr(s.clone())),
-            ParamSpec::Measured { measured, class } => ParamSource::Measured {
-                what: measured_quantity(name, k, measured, class.as_deref())?,
-                class: class.clone(),
-            },
-            ParamSpec::Estimate {
-                estimate,
-                class,
-                resource,
-            } => ParamSource::Estimate {
-                pick: pick(name, estimate, &format!("parameter `{k}`"))?,
-                class: class.clone(),
-                resource: resource.clone(),
-            },
-            ParamSpec::Metadata { metadata } => metadata_field(name, k, metadata, e)?,
-            ParamSpec::Background { background } if background == "utilization" => {
-                ParamSource::Background
-            }
-            ParamSpec::Background { background } => {
-                return Err(invalid(
-                    name,
-                    format!(
-                        "parameter `{k}`: unknown background quantity `{background}`; expected utilization"
-                    ),
-                ));
-            }
-        };
-        if matches!(src, ParamSource::Background)
-            && e.estimate.as_ref().is_none_or(|s| s.background.is_none())
-        {
-            return Err(invalid(
-                name,
-                format!(
-                    "parameter `{k}`: `background: utilization` needs `estimate: {{background: RESOURCE}}`, the total utilization series"
-                ),
-            ));
-        }
-        check_placeholders(name, k, p)?;
-        if matches!(src, ParamSource::Measured { .. }) && !has_requests {
-            return Err(invalid(
-                name,
-                format!("parameter `{k}`: measured values need `requests` traces"),
-            ));
-        }
-        params.push((k.clone(), src));
-    }
-    Ok(params)
-}
-
-/// A parameter written once for every class (`demand_{c}`) uses in its
-/// `class:` or expression only the placeholders of its name (the model's
-/// class sets say what they range over, when the experiment runs).
-fn check_placeholders(name: &str, k: &str, p: &ParamSpec) -> Result<(), StudyFileError> {
-    let text = match p {
-        ParamSpec::Expr(s) => Some(s),
-        ParamSpec::Measured { class, .. } | ParamSpec::Estimate { class, .. } => class.as_ref(),
-        ParamSpec::Number(_) | ParamSpec::Metadata { .. } | ParamSpec::Background { .. } => None,
-    };
-    let in_name: Vec<&str> = placeholders(k).into_iter().map(|(_, v)| v).collect();
-    if let Some((_, v)) = text
-        .into_iter()
-        .flat_map(|t| placeholders(t))
-        .find(|(_, v)| !in_name.contains(v))
-    {
-        return Err(invalid(
-            name,
-            format!(
-                "parameter `{k}`: `{{{v}}}` stands for no class here: write it in the parameter's name too (`demand_{{{v}}}: {{estimate: sdl, class: \"{{{v}}}\"}}`)"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// A field of the run's metadata (`{metadata: users}`), which needs the
-/// experiment's `metadata` file.
-fn metadata_field(
-    name: &str,
-    k: &str,
-    field: &str,
-    e: &ExpSpec,
-) -> Result<ParamSource, StudyFileError> {
-    let why = match MetadataField::from_id(field) {
-        Some(f) if e.metadata.is_some() => return Ok(ParamSource::Metadata(f)),
-        Some(_) => "needs the run's metadata file (`metadata: run.json`)".to_string(),
-        None => format!("unknown field; expected {}", MetadataField::ids()),
-    };
-    Err(invalid(
-        name,
-        format!("parameter `{k}`: `{{metadata: {field}}}` {why}"),
-    ))
-}
-
-/// A `measured:` quantity by name; a think time is of all classes.
-fn measured_quantity(
-    name: &str,
-    k: &str,
-    measured: &str,
-    class: Option<&str>,
-) -> Result<Measured, StudyFileError> {
-    let m = match measured {
-        "throughput" => Measured::Throughput,
-        "interarrival" => Measured::Interarrival,
-        "think_time" => Measured::ThinkTime,
-        "response_time" => Measured::ResponseTime,
-        other => {
-            return Err(invalid(
-                name,
-                format!(
-                    "parameter `{k}`: unknown measured quantity `{other}`; expected throughput, interarrival, think_time or response_time"
-                ),
-            ));
-        }
-    };
-    if m == Measured::ThinkTime && class.is_some() {
-        return Err(invalid(
-            name,
-            format!("parameter `{k}`: a think time is measured over all classes (drop `class`)"),
-        ));
-    }
-    Ok(m)
-}
-
 /// The run length, with the defaults filled in.
 fn run_spec(name: &str, e: &ExpSpec) -> Result<RunSpec, StudyFileError> {
     let run = e.run.clone().unwrap_or_default();
@@ -737,75 +577,4 @@ fn load_choice(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_class_placeholder_the_parameter_name_lacks_is_refused() {
-        let study = |params: &str| {
-            load_study(&format!(
-                "experiments:\n  - {{name: e, model: m.yaml, requests: r.csv, utilization: u.csv, params: {{{params}}}}}\n"
-            ))
-        };
-        assert!(study("\"d_{c}\": {estimate: sdl, class: \"{c}\"}").is_ok());
-        let e = study("d: {estimate: sdl, class: \"{c}\"}").unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("experiment `e`: parameter `d`: `{c}` stands for no class here"),
-            "{e}"
-        );
-        let e = study("\"r_{c}\": \"2 * d_{k}\"").unwrap_err();
-        assert!(
-            e.to_string().contains("`{k}` stands for no class here"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn load_dependence_takes_a_flag_or_a_form_and_class_column_is_kept() {
-        let study = |extra: &str| {
-            load_study(&format!(
-                "experiments:\n  - {{name: e, model: m.yaml, requests: r.csv, utilization: u.csv, {extra}}}\n"
-            ))
-        };
-        let choice = |ld: &str| {
-            study(&format!("estimate: {{load_dependence: {ld}}}"))
-                .map(|s| s.experiments[0].estimate.as_ref().unwrap().load_dependence)
-        };
-        assert_eq!(choice("false").unwrap(), None);
-        assert_eq!(choice("true").unwrap(), Some(LoadChoice::Auto));
-        assert_eq!(choice("auto").unwrap(), Some(LoadChoice::Auto));
-        assert_eq!(
-            choice("inverse_x").unwrap(),
-            Some(LoadChoice::Only(LoadForm::InverseX))
-        );
-        let e = choice("cubic").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "experiment `e`: estimate.load_dependence: unknown `cubic`; expected true, false, auto, constant, linear_u, inverse_x"
-        );
-        let s = study("class_column: user_class").unwrap();
-        assert_eq!(s.experiments[0].class_column.as_deref(), Some("user_class"));
-    }
-
-    #[test]
-    fn the_background_binding_needs_the_background_estimate() {
-        let study = |estimate: &str| {
-            load_study(&format!(
-                "experiments:\n  - {{name: e, model: m.yaml, requests: r.csv, utilization: u.csv, estimate: {{{estimate}}}, params: {{bg: {{background: utilization}}}}}}\n"
-            ))
-        };
-        let s = study("background: services").unwrap();
-        let e = &s.experiments[0];
-        assert_eq!(
-            e.estimate.as_ref().unwrap().background.as_deref(),
-            Some("services")
-        );
-        assert_eq!(e.params, vec![("bg".to_string(), ParamSource::Background)]);
-        let err = study("methods: all").unwrap_err().to_string();
-        assert!(
-            err.contains("needs `estimate: {background: RESOURCE}`"),
-            "{err}"
-        );
-    }
-}
+mod tests;
