@@ -14,6 +14,7 @@ use super::crossval::{Fits, MethodRun, Scorer, folds};
 use super::identify::{identify, identify_runs};
 use super::load;
 use super::load_forms::LoadChoice;
+use super::load_model::LoadModel;
 use super::methods::Method;
 use super::observations::{Diagnostics, Observations};
 use super::outcome::{Report, RunSummary};
@@ -125,16 +126,7 @@ pub fn estimate(
             None => failures.push("combined: a combined method failed".into()),
         }
     }
-    let (load_dependence, drifting) = match cfg.load_dependence {
-        Some(choice) => match super::load_model::load_model(obs, choice, cfg.confidence) {
-            Ok(m) => (Some(m), Vec::new()),
-            Err(why) => {
-                failures.push(why);
-                (None, Vec::new())
-            }
-        },
-        None => (None, load::heterogeneous(obs, &per_run)),
-    };
+    let (load_dependence, drifting) = load_step(obs, cfg, &per_run, &mut failures);
     let run_identifiability =
         (obs.runs.len() > 1 && obs.n_classes() > 1).then(|| identify_runs(obs));
     let (draws_method, draws) = draws(obs, cfg, &fits, recommended.as_deref(), &scorer);
@@ -167,6 +159,26 @@ pub fn estimate(
         run_identifiability,
         draws_method,
         draws,
+    }
+}
+
+/// With a load choice, the load model (its failure recorded); without,
+/// the runs whose demands drift beyond their errors.
+fn load_step(
+    obs: &Observations,
+    cfg: &Config,
+    per_run: &[load::RunDemand],
+    failures: &mut Vec<String>,
+) -> (Option<LoadModel>, Vec<String>) {
+    match cfg.load_dependence {
+        Some(choice) => match super::load_model::load_model(obs, choice, cfg.confidence) {
+            Ok(m) => (Some(m), Vec::new()),
+            Err(why) => {
+                failures.push(why);
+                (None, Vec::new())
+            }
+        },
+        None => (None, load::heterogeneous(obs, per_run)),
     }
 }
 
