@@ -18,9 +18,15 @@ pub struct ExprError {
     pub message: String,
 }
 
+/// How deeply parentheses, unary signs, powers and function calls may nest.
+/// The parser recurses once per level, so the limit bounds its stack
+/// whatever the input (a model, `--set`, or a study's worker thread).
+pub const MAX_DEPTH: usize = 256;
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    depth: usize,
     vars: &'a dyn Fn(&str) -> Option<f64>,
 }
 
@@ -29,6 +35,7 @@ pub fn eval(text: &str, vars: &dyn Fn(&str) -> Option<f64>) -> Result<f64, ExprE
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,
+        depth: 0,
         vars,
     };
     let v = p.sum()?;
@@ -125,7 +132,20 @@ impl Parser<'_> {
         }
     }
     /// Unary minus binds looser than `^`: `-a ^ 2` is `-(a ^ 2)`.
+    /// Every recursion of the grammar passes through here, so this is where
+    /// the nesting depth is counted.
     fn unary(&mut self) -> Result<f64, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.err(format!(
+                "nested more than {MAX_DEPTH} deep (parentheses, signs, powers or calls)"
+            )));
+        }
+        self.depth += 1;
+        let v = self.unary_inner();
+        self.depth -= 1;
+        v
+    }
+    fn unary_inner(&mut self) -> Result<f64, ExprError> {
         if self.eat(b'-') {
             return Ok(-self.unary()?);
         }
@@ -310,6 +330,33 @@ mod tests {
                 .message
                 .contains("unknown function")
         );
+    }
+
+    #[test]
+    fn nesting_is_refused_beyond_the_limit_without_exhausting_the_stack() {
+        let vars = |_: &str| None;
+        let parens = |k: usize| format!("{}1{}", "(".repeat(k), ")".repeat(k));
+        assert_eq!(eval(&parens(MAX_DEPTH - 1), &vars), Ok(1.0));
+        let deep: [(String, usize); 4] = [
+            (parens(20_000), MAX_DEPTH),
+            (format!("{}1", "-".repeat(100_000)), MAX_DEPTH),
+            (format!("{}2", "2^".repeat(50_000)), 2 * MAX_DEPTH),
+            (format!("{}1{}", "max(1, ".repeat(20_000), ")".repeat(20_000)), 7 * MAX_DEPTH),
+        ];
+        // A small stack, as a study's worker thread may have: the refusal
+        // must come before the recursion gets anywhere near it.
+        std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                for (text, at) in deep {
+                    let e = eval(&text, &vars).unwrap_err();
+                    assert!(e.message.contains("nested more than 256"), "{}", e.message);
+                    assert!(e.offset <= at, "{} > {at}", e.offset);
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]
