@@ -21,8 +21,9 @@ use std::io::{BufRead, Write};
 use super::chain::{ENTRY, EXIT, Profile, Spread, Transition};
 use super::think::Think;
 
-/// A row may miss 1 by this much (WESSBAS rounds to four decimals).
-const ROW_TOLERANCE: f64 = 2e-3;
+/// A row may miss 1 by this much and is then scaled to 1 (WESSBAS rounds
+/// to four decimals).
+const ROW_TOLERANCE: f64 = 5e-3;
 
 /// Why a behaviour CSV cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -46,7 +47,7 @@ pub enum M4jError {
     },
     /// A cell is not `p` or `p; n(mean sd)`.
     #[error(
-        "line {line}, column `{column}`: found {found:?}, expected a probability in [0, 1], optionally `; n(mean sd)` or `; norm(mean sd)` in milliseconds"
+        "line {line}, column `{column}`: found {found:?}, expected a probability in [0, 1], optionally `; n(mean sd)` or `; norm(mean sd)` in finite milliseconds"
     )]
     Cell {
         /// 1-based line.
@@ -65,6 +66,38 @@ pub enum M4jError {
         state: String,
         /// The sum.
         sum: f64,
+    },
+    /// A row gives a probability of going back to the entry state.
+    #[error(
+        "line {line}: the row of `{state}` has a probability in the `INITIAL` column; a session cannot go back to its start (leave that column 0)"
+    )]
+    IntoEntry {
+        /// 1-based line.
+        line: u64,
+        /// The row's state.
+        state: String,
+    },
+    /// Two rows are marked `*` as the entry.
+    #[error(
+        "line {line}: `{state}` is marked `*` as the entry, but `{first}` already is; mark one"
+    )]
+    TwoEntries {
+        /// 1-based line.
+        line: u64,
+        /// The first marked state.
+        first: String,
+        /// The second.
+        state: String,
+    },
+    /// The entry's row is all zero.
+    #[error(
+        "line {line}: the entry `{state}` has an all-zero row; a session must go somewhere from it"
+    )]
+    EmptyEntry {
+        /// 1-based line.
+        line: u64,
+        /// The entry state.
+        state: String,
     },
     /// No state is marked `*` as the entry.
     #[error("no state is marked `*` as the entry")]
@@ -153,7 +186,9 @@ pub fn read(
         };
         let state = raw.trim_end_matches('*').to_string();
         if raw.ends_with('*') {
-            entry = Some(state.clone());
+            if let Some(first) = entry.replace(state.clone()) {
+                return Err(M4jError::TwoEntries { line, first, state });
+            }
         }
         if !names.contains(&state) {
             return Err(M4jError::UnknownState { line, state });
@@ -165,6 +200,9 @@ pub fn read(
                 column: to.clone(),
                 found: cell.to_string(),
             })?;
+            if p > 0.0 && to == ENTRY {
+                return Err(M4jError::IntoEntry { line, state });
+            }
             if p > 0.0 {
                 row.push((to.clone(), p, m / 1e3, sd / 1e3));
             }
@@ -172,11 +210,20 @@ pub fn read(
         let sum: f64 = row.iter().map(|x| x.1).sum();
         // An all-zero row is a state this profile never reaches (WESSBAS
         // writes every state in every profile).
+        if row.is_empty() && entry.as_ref() == Some(&state) && raw.ends_with('*') {
+            return Err(M4jError::EmptyEntry { line, state });
+        }
         if row.is_empty() {
             continue;
         }
         if (sum - 1.0).abs() > ROW_TOLERANCE {
             return Err(M4jError::RowSum { line, state, sum });
+        }
+        // Rows written to full precision are kept bit for bit.
+        if (sum - 1.0).abs() > 1e-9 {
+            for x in &mut row {
+                x.1 /= sum;
+            }
         }
         order.push(state.clone());
         rows.insert(state, row);
@@ -211,7 +258,8 @@ fn parse_cell(cell: &str) -> Option<(f64, f64, f64)> {
         .strip_suffix(')')?;
     let mut v = inner.split_whitespace().map(str::parse::<f64>);
     let (m, sd) = (v.next()?.ok()?, v.next()?.ok()?);
-    (v.next().is_none() && m >= 0.0 && sd >= 0.0).then_some((p, m, sd))
+    let ok = |x: f64| x >= 0.0 && x.is_finite();
+    (v.next().is_none() && ok(m) && ok(sd)).then_some((p, m, sd))
 }
 
 /// The profile of read rows: transitions, and the visits of the absorbing
@@ -307,7 +355,7 @@ pub fn read_mix(input: impl BufRead) -> Result<Vec<MixEntry>, M4jError> {
         let frequency = freq
             .parse::<f64>()
             .ok()
-            .filter(|v| *v >= 0.0)
+            .filter(|v| *v >= 0.0 && v.is_finite())
             .ok_or(M4jError::MixLine { line: i as u64 + 1 })?;
         let file = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
         out.push(MixEntry {

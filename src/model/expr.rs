@@ -341,7 +341,10 @@ mod tests {
             (parens(20_000), MAX_DEPTH),
             (format!("{}1", "-".repeat(100_000)), MAX_DEPTH),
             (format!("{}2", "2^".repeat(50_000)), 2 * MAX_DEPTH),
-            (format!("{}1{}", "max(1, ".repeat(20_000), ")".repeat(20_000)), 7 * MAX_DEPTH),
+            (
+                format!("{}1{}", "max(1, ".repeat(20_000), ")".repeat(20_000)),
+                7 * MAX_DEPTH,
+            ),
         ];
         // A small stack, as a study's worker thread may have: the refusal
         // must come before the recursion gets anywhere near it.

@@ -245,6 +245,26 @@ const CASES: &[(&[&str], &str)] = &[
         ],
         "immediate transitions fired 10000001 times at t = 0 s without time advancing",
     ),
+    (
+        &["import", "m4j", "@m4j-into-initial.csv"],
+        "m4j-into-initial.csv: line 3: the row of `A` has a probability in the `INITIAL` column",
+    ),
+    (
+        &["import", "m4j", "@m4j-inf-think.csv"],
+        "m4j-inf-think.csv: line 2, column `B`: found \"0.5; n(inf 0)\"",
+    ),
+    (
+        &["import", "m4j", "@m4j-two-entries.csv"],
+        "m4j-two-entries.csv: line 3: `A` is marked `*` as the entry, but `INITIAL` already is",
+    ),
+    (
+        &["import", "m4j", "@m4j-zero-entry.csv"],
+        "m4j-zero-entry.csv: line 2: the entry `INITIAL` has an all-zero row",
+    ),
+    (
+        &["import", "m4j", "@m4j-inf-mix.txt"],
+        "m4j-inf-mix.txt: line 1: expected `name; frequency; file`",
+    ),
 ];
 
 #[test]
@@ -311,4 +331,91 @@ fn suspicious_data_warns_and_goes_on() {
         "{}",
         run.stdout
     );
+}
+
+/// Expressions nested far deeper than the loader's limit (256) are refused
+/// with exit 1 and where, in a model file and through `--set`, instead of
+/// overflowing the stack.
+#[test]
+fn deeply_nested_expressions_are_refused_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = [
+        format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000)),
+        format!("{}1", "-".repeat(100_000)),
+        format!("{}1", "2^".repeat(50_000)),
+    ];
+    for (i, text) in deep.iter().enumerate() {
+        let model = dir.path().join(format!("deep{i}.yaml"));
+        let body = format!(
+            "params: {{m: 1}}\ncolors: [a]\nplaces:\n  Q: {{queue: fcfs, service: {{a: {{exponential: \"{text}\"}}}}, initial: {{a: 1}}}}\n"
+        );
+        std::fs::write(&model, body).unwrap();
+        let model = model.to_str().unwrap();
+        let set = format!("m={text}");
+        // A model file is data (exit 1, its name); `--set` is usage (exit 2).
+        let file = format!("deep{i}.yaml");
+        for (args, code, names) in [
+            (vec!["solve", model], 1, file.as_str()),
+            (vec!["solve", model, "--set", &set], 2, "--set m="),
+        ] {
+            let run = demandsim(&args, b"");
+            assert!(
+                run.code == code
+                    && run.stderr.contains(names)
+                    && run.stderr.contains("nested more than 256"),
+                "{args:.2?}: exit {} {:.300}",
+                run.code,
+                run.stderr
+            );
+        }
+    }
+}
+
+/// A state with a row but no way in (Markov4JMeter's JPS_browser has one,
+/// `Sign On`) is left out of the model, which then loads.
+#[test]
+fn an_unreached_state_is_left_out_of_the_behaviour_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("chain.csv");
+    std::fs::write(
+        &csv,
+        ",\"A\",\"B\",\"Lost\",\"$\"\n\"A*\",0.0,0.5; n(100 10),0.0,0.5\n\"B\",0.2; n(200 20),0.0,0.0,0.8\n\"Lost\",0.0,0.0,0.0,1.0\n",
+    )
+    .unwrap();
+    let json = dir.path().join("chain.json");
+    let (csv, json) = (csv.to_str().unwrap(), json.to_str().unwrap());
+    let run = demandsim(&["import", "m4j", csv, "-o", json], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let demands = dir.path().join("d.csv");
+    std::fs::write(
+        &demands,
+        "class,resource,demand_s\nA,cpu,0.01\nB,cpu,0.02\nLost,cpu,0.03\n",
+    )
+    .unwrap();
+    let model = dir.path().join("m.yaml");
+    let (demands, model) = (demands.to_str().unwrap(), model.to_str().unwrap());
+    let run = demandsim(
+        &[
+            "behavior",
+            "model",
+            "--users",
+            "5",
+            "--demands",
+            demands,
+            json,
+            "-o",
+            model,
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(model).unwrap();
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("end_") && l.contains("Lost")),
+        "{text}"
+    );
+    let run = demandsim(&["solve", model], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
