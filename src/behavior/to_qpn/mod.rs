@@ -261,7 +261,7 @@ pub fn to_qpn(
     options: &ModelOptions,
 ) -> Result<Generated, ToQpnError> {
     check(behavior, demands, options)?;
-    let (behavior, options) = &with_users(behavior, options)?;
+    let (behavior, options) = &with_users(&normalised(behavior), options)?;
     let shape = shape::Shape::new(behavior, demands, options)?;
     Ok(write::generated(&shape, behavior, options))
 }
@@ -281,7 +281,7 @@ fn check(behavior: &BehaviorModel, d: &Demands, o: &ModelOptions) -> Result<(), 
             }
         }
         for (from, sum) in row_sums(p) {
-            if (sum - 1.0).abs() > 1e-6 {
+            if (sum - 1.0).abs() > ROW_TOLERANCE {
                 return Err(ToQpnError::Row {
                     profile: p.name.clone(),
                     from,
@@ -356,6 +356,26 @@ fn with_users(
     let mut o = options.clone();
     o.users = Users::PerProfile(counts.into_iter().filter(|&n| n > 0).collect());
     Ok((b, o))
+}
+
+/// A row may miss 1 by this much and is then scaled to 1: WESSBAS rounds
+/// its probabilities to four decimals, as `import m4j` allows.
+const ROW_TOLERANCE: f64 = 5e-3;
+
+/// The behaviour with every row of every chain scaled to sum to 1.
+fn normalised(behavior: &BehaviorModel) -> BehaviorModel {
+    let mut b = behavior.clone();
+    for p in &mut b.profiles {
+        let sums = row_sums(p);
+        // Rows that sum to 1 as written are kept bit for bit.
+        for t in &mut p.transitions {
+            let sum = sums[&t.from];
+            if (sum - 1.0).abs() > 1e-9 {
+                t.probability /= sum;
+            }
+        }
+    }
+    b
 }
 
 fn row_sums(p: &Profile) -> BTreeMap<String, f64> {

@@ -196,15 +196,34 @@ impl Shape {
     }
 }
 
+/// The request states a session reaches from its entry, in name order.
+fn reached(p: &Profile) -> Vec<String> {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut todo = vec![ENTRY];
+    while let Some(from) = todo.pop() {
+        for t in p
+            .transitions
+            .iter()
+            .filter(|t| t.from == from && t.probability > 0.0)
+        {
+            if t.to != EXIT && t.to != ENTRY && seen.insert(&t.to) {
+                todo.push(&t.to);
+            }
+        }
+    }
+    seen.into_iter().map(str::to_string).collect()
+}
+
 /// One profile's part of the net.
 fn profile(p: &Profile, users: u64, think: ThinkTimes) -> ProfileShape {
-    let taken = || p.transitions.iter().filter(|t| t.probability > 0.0);
-    let visits: Vec<String> = taken()
-        .filter(|t| t.to != EXIT)
-        .map(|t| t.to.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let visits = reached(p);
+    // Rows of states the session never reaches are left out: they would
+    // name states the model's sets do not have.
+    let taken = || {
+        p.transitions
+            .iter()
+            .filter(|t| t.probability > 0.0 && (t.from == ENTRY || visits.contains(&t.from)))
+    };
     let thinks = visits
         .iter()
         .filter_map(|s| match think_of(p, s, think) {
