@@ -185,10 +185,10 @@ pub fn read(
             continue;
         };
         let state = raw.trim_end_matches('*').to_string();
-        if raw.ends_with('*') {
-            if let Some(first) = entry.replace(state.clone()) {
-                return Err(M4jError::TwoEntries { line, first, state });
-            }
+        if raw.ends_with('*')
+            && let Some(first) = entry.replace(state.clone())
+        {
+            return Err(M4jError::TwoEntries { line, first, state });
         }
         if !names.contains(&state) {
             return Err(M4jError::UnknownState { line, state });
