@@ -16,12 +16,13 @@ shift || true
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(canonical load_testers monitors model_yaml study_yaml)
+[ ${#targets[@]} -eq 0 ] && targets=(canonical load_testers monitors model_yaml model_expr study_yaml)
 # Seeds: the project's own fixtures (real files of every format).
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   case $t in
     model_yaml) cp ../models/*.yaml ../tests/fixtures/bad/*.yaml "corpus/$t/" ;;
+    model_expr) printf '%s' '-max(1, 2 ^ -m) / (sqrt(4) - 1e-3)' > "corpus/$t/seed" ;;
     study_yaml) for f in ../traces/*/*.yaml; do
         cp "$f" "corpus/$t/$(basename "$(dirname "$f")")-$(basename "$f")"
       done ;;
