@@ -37,16 +37,13 @@ pub enum Reading {
 }
 
 impl Reading {
-    /// The reading of `model`: closed when no transition makes tokens from
-    /// nothing (no source), with the run's users and think time where its
-    /// metadata has them.
+    /// The reading of `model`: closed when no transition makes a measured
+    /// token (a colour some probe measures) from nothing, with the run's
+    /// users and think time where its metadata has them. A source of other
+    /// colours (background work competing for the CPU) leaves the requests'
+    /// population closed.
     pub(super) fn of(model: &Model, traces: Option<&Traces>, p: &Prediction) -> Self {
-        let open = model
-            .net
-            .transitions
-            .iter()
-            .any(|t| t.modes.iter().any(|m| m.inputs.is_empty()));
-        if open {
+        if makes_measured_tokens(model) {
             return Self::Open;
         }
         let load = traces.and_then(|t| t.load.as_ref());
@@ -73,6 +70,18 @@ impl Reading {
             },
         }
     }
+}
+
+/// Whether a source mode (no inputs) makes a token of a colour some probe
+/// measures: requests that arrive from outside, an open workload.
+fn makes_measured_tokens(model: &Model) -> bool {
+    let net = &model.net;
+    let measured = |c| net.probes.iter().any(|p| p.colors.contains(&c));
+    net.transitions.iter().any(|t| {
+        t.modes
+            .iter()
+            .any(|m| m.inputs.is_empty() && m.outputs.iter().any(|a| measured(a.color)))
+    })
 }
 
 /// The constant non-CPU time per request: measured mean response time
@@ -231,6 +240,32 @@ mod tests {
             predicted_s,
             se_s,
         }
+    }
+
+    fn shipped(name: &str, set: &[(&str, f64)]) -> Model {
+        let path = format!("{}/models/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+        let yaml = std::fs::read_to_string(path).unwrap();
+        let mut params = crate::model::Params::new();
+        for (k, v) in set {
+            params.set(*k, *v);
+        }
+        let opts = crate::model::LoadOptions {
+            params,
+            ..Default::default()
+        };
+        crate::model::load(&yaml, &opts).unwrap()
+    }
+
+    #[test]
+    fn a_source_of_background_work_alone_leaves_the_workload_closed() {
+        let closed = shipped("testbed-users-closed", &[("background_u", 0.2)]);
+        assert!(!makes_measured_tokens(&closed));
+        assert!(!makes_measured_tokens(&shipped("testbed-closed", &[])));
+        assert!(makes_measured_tokens(&shipped(
+            "testbed-users",
+            &[("background_u", 0.2)]
+        )));
+        assert!(makes_measured_tokens(&shipped("qpn1-open", &[])));
     }
 
     #[test]
