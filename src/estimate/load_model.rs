@@ -121,12 +121,12 @@ pub fn load_model(
     obs: &Observations,
     choice: LoadChoice,
     confidence: f64,
-) -> Result<LoadModel, String> {
+) -> Result<LoadModel, LoadModelError> {
     let runs = run_loads(obs);
     let k = obs.n_classes();
     let servers = f64::from(obs.servers);
     if runs.len() < 2 {
-        return Err("load dependence needs two or more runs".into());
+        return Err(LoadModelError::TooFewRuns);
     }
     let ubar = runs.iter().map(|r| r.utilization).sum::<f64>() / runs.len() as f64;
     let loads: Vec<(usize, usize)> = (0..k)
@@ -213,19 +213,34 @@ fn class_loads(
         .collect()
 }
 
-fn undetermined(obs: &Observations) -> String {
+/// Why the runs give no load model.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LoadModelError {
+    /// One run (or none).
+    #[error("load dependence needs two or more runs")]
+    TooFewRuns,
+    /// The runs' means do not determine the classes' demands.
+    #[error(
+        "load dependence: the runs' means do not determine the classes' demands (rank {rank} of {classes} classes{}): group the classes",
+        if groups.is_empty() { String::new() } else { format!("; moving together: {}", groups.join("; ")) }
+    )]
+    Undetermined {
+        /// Rank of the run-mean design.
+        rank: usize,
+        /// Classes.
+        classes: usize,
+        /// Classes that move together across the runs, each `a + b`.
+        groups: Vec<String>,
+    },
+}
+
+fn undetermined(obs: &Observations) -> LoadModelError {
     let id = super::identify::identify_runs(obs);
-    let groups: Vec<String> = id.collinear_groups.iter().map(|g| g.join(" + ")).collect();
-    format!(
-        "load dependence: the runs' means do not determine the classes' demands (rank {} of {} classes{}): group the classes",
-        id.rank,
-        obs.n_classes(),
-        if groups.is_empty() {
-            String::new()
-        } else {
-            format!("; moving together: {}", groups.join("; "))
-        }
-    )
+    LoadModelError::Undetermined {
+        rank: id.rank,
+        classes: obs.n_classes(),
+        groups: id.collinear_groups.iter().map(|g| g.join(" + ")).collect(),
+    }
 }
 
 /// The combinations to compare: constant; with `Auto` every per-class

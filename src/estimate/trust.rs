@@ -245,6 +245,12 @@ pub(super) fn distrust(
             b.utilization
         ));
     }
+    if let Some(a) = findings.above.filter(|a| !a.least_response_s.is_finite()) {
+        return Some(format!(
+            "its demand of {} ({:.4} s) would saturate the resource at the measured throughputs (utilization {:.2}, averaged over the runs), so its requests would wait without end, where they took {:.4} s on average: a demand that large does not fit the measurements",
+            a.class, a.demand_s, a.utilization, a.measured_s
+        ));
+    }
     if let Some(a) = findings.above {
         return Some(format!(
             "its demand of {} ({:.4} s) would take at least {:.4} s at the utilization {:.2} it gives the measured throughputs (the model's queueing there), more than the measured mean response time {:.4} s: a demand that large does not fit the measurements",
@@ -642,6 +648,42 @@ mod tests {
         assert_eq!(background(&obs), None);
     }
 
+    /// One steady run of class `a` whose utilization series also counts
+    /// `foreign` of a process on other cores (the requests do not wait
+    /// behind it).
+    fn with_foreign(foreign: f64) -> Observations {
+        let two = steady_runs(&[(10.0, 0.0, 0.0)]);
+        let rows = two.rows.iter().map(|r| Row {
+            throughput: r.throughput[..1].to_vec(),
+            response: r.response[..1].to_vec(),
+            completions: r.completions[..1].to_vec(),
+            in_system: r.in_system[..1].to_vec(),
+            utilization: r.utilization + foreign,
+            ..r.clone()
+        });
+        let mut obs = Observations::new(vec!["a".into()], 1, rows.collect());
+        obs.discipline = Discipline::Ps;
+        obs
+    }
+
+    #[test]
+    fn a_demand_that_saturates_the_resource_says_so_without_an_infinite_time() {
+        // 0.9 of a foreign process: the utilization law gives about 0.11 s
+        // per request, 1.1 of the resource at 10 requests/s (it used to
+        // say "would take at least inf s").
+        let r = estimated(&with_foreign(0.9), &quick(Method::ALL));
+        let saturating: Vec<&str> = r
+            .estimates
+            .iter()
+            .filter_map(|e| e.distrusted.as_deref())
+            .filter(|why| why.contains("saturate"))
+            .collect();
+        assert!(!saturating.is_empty(), "{:?}", r.estimates);
+        for why in saturating {
+            assert!(!why.contains("inf"), "{why}");
+        }
+    }
+
     #[test]
     fn a_demand_above_the_measured_response_time_is_not_trusted() {
         // One steady run whose utilization series also counts 0.15 of a
@@ -650,18 +692,7 @@ mod tests {
         // demand of 0.035 s, which the queueing at the 0.35 it gives would
         // make take 0.054 s where the requests took 0.025 s; their
         // errors stay under 2×, which the old checks let pass.
-        let two = steady_runs(&[(10.0, 0.0, 0.0)]);
-        let rows = two.rows.iter().map(|r| Row {
-            throughput: r.throughput[..1].to_vec(),
-            response: r.response[..1].to_vec(),
-            completions: r.completions[..1].to_vec(),
-            in_system: r.in_system[..1].to_vec(),
-            utilization: r.utilization + 0.15,
-            ..r.clone()
-        });
-        let mut obs = Observations::new(vec!["a".into()], 1, rows.collect());
-        obs.discipline = Discipline::Ps;
-        let r = estimated(&obs, &quick(Method::ALL));
+        let r = estimated(&with_foreign(0.15), &quick(Method::ALL));
         // The least response time the model gives a demand at the
         // utilization it gives 10 requests/s.
         let least = |d: f64| d / (1.0 - 10.0 * d);

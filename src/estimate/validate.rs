@@ -174,7 +174,7 @@ fn load_step(
         Some(choice) => match super::load_model::load_model(obs, choice, cfg.confidence) {
             Ok(m) => (Some(m), Vec::new()),
             Err(why) => {
-                failures.push(why);
+                failures.push(why.to_string());
                 (None, Vec::new())
             }
         },

@@ -197,7 +197,7 @@ pub(super) fn advice(obs: &Observations, ident: &Identifiability) -> Option<Stri
         .collect();
     (!lost.is_empty()).then(|| {
         format!(
-            "the class mix barely varies over these intervals, so the demands of {} cannot be told apart: only their mix-weighted mean ({MIX}) is determined, and the recommended method stands for that mean, not for the split; a run with another mix (or several runs with different mixes, fitted together) would separate them",
+            "the class mix barely varies over these intervals, so the demands of {} cannot be told apart: only their mix-weighted mean, the row {MIX}, is determined, and the recommended method stands for that mean, not for the split; a run with another mix (or several runs with different mixes, fitted together) would separate them",
             lost.join(", ")
         )
     })
