@@ -14,7 +14,8 @@ use crate::qpn::{Control, RunConfig, StopRule, choose_probe, simulate};
 /// predicted mean, since the mean rises with every demand. Analytic where
 /// the model is solved, else simulated with the prediction's seed (common
 /// random numbers). An end without a steady state has no value; no band
-/// when an estimated demand has no interval.
+/// when an estimated demand has no interval. A low end below zero is
+/// taken as (nearly) zero.
 pub(super) fn band(
     e: &Experiment,
     template: &Template,
@@ -33,7 +34,9 @@ pub(super) fn band(
     let at = |high: bool| -> Option<f64> {
         let mut q = params.clone();
         for (name, (lo, hi)) in &ends {
-            q.set(*name, if high { *hi } else { *lo });
+            // An interval that reaches below zero (a demand the runs
+            // barely determine) ends at no demand at all.
+            q.set(*name, if high { *hi } else { lo.max(f64::MIN_POSITIVE) });
         }
         let model = template.instantiate(&q, Stability::Reject).ok()?;
         if p.analytic_s.is_some() {

@@ -204,7 +204,7 @@ pub(super) fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, E
     if table.summary.used == 0 {
         return Err(ExperimentError::NoSuccess);
     }
-    let measured = measured(&table, &resources)?;
+    let measured = measured(&table, &shown_utilization(e, &resources))?;
     let load = e
         .metadata
         .as_ref()
@@ -219,6 +219,22 @@ pub(super) fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, E
         measured,
         load,
     })
+}
+
+/// The resources whose utilization the comparison shows: the requests'
+/// own, or the total they share when the model carries the fitted
+/// background (a parameter bound to it), so that the measured and the
+/// simulated utilization count the same work.
+fn shown_utilization(e: &Experiment, resources: &[String]) -> Vec<String> {
+    let total = e.estimate.as_ref().and_then(|s| s.background.clone());
+    let modelled = e
+        .params
+        .iter()
+        .any(|(_, p)| matches!(p, super::ParamSource::Background));
+    match total {
+        Some(total) if modelled => vec![total],
+        _ => resources.to_vec(),
+    }
 }
 
 /// The `load` of a run's metadata file.

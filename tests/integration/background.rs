@@ -342,3 +342,55 @@ fn estimate_background_reports_the_law_and_refuses_what_it_cannot_read() {
         same.stderr
     );
 }
+
+#[test]
+fn a_study_puts_the_fitted_background_into_the_model_and_compares_the_total() {
+    // The real protocol's wiring on two of the testbed's runs: the
+    // background law fitted from mixed-n21 and mixed-n57 (request path
+    // against the core's total), bound into models/testbed-users.yaml at
+    // mixed-n39's throughputs. Oracles: mixed-n39's run.json, whose
+    // CPU-accounted total is 0.347 of the core and request path 0.271
+    // (background 0.076).
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |r: &str| {
+        format!(
+            "{{name: {r}, requests: {root}/traces/real/{r}/requests.csv.gz, utilization: {root}/traces/real/{r}/utilization.csv.gz}}"
+        )
+    };
+    let yaml = format!(
+        "defaults:
+  model: {root}/models/testbed-users.yaml
+  resources: [request-path]
+  class_column: user_class
+  estimate: {{methods: [sdl], discipline: ps, bootstrap: 20, background: services}}
+  estimate_from: [{}, {}]
+  params:
+    workers: 2
+    rate_{{c}}: {{measured: throughput, class: \"{{c}}\"}}
+    demand_{{c}}: {{estimate: sdl, class: \"{{c}}\"}}
+    background_u: {{background: utilization}}
+  run: {{requests: 20000, warmup: auto}}
+experiments: [{}]
+",
+        run("mixed-n21"),
+        run("mixed-n57"),
+        run("mixed-n39")
+    );
+    let path = dir.path().join("study.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let j = super::study::study_results(&path, &dir.path().join("report"), &[]);
+    let e = &j["experiments"][0];
+    let bg = e["params"]["background_u"].as_f64().unwrap();
+    assert!((bg - 0.076).abs() < 0.02, "fitted background {bg}");
+    let measured = e["traces"]["mean_utilization"].as_f64().unwrap();
+    assert!(
+        (measured - 0.347).abs() < 0.01,
+        "the total is shown: {measured}"
+    );
+    let simulated = e["simulated_utilization"].as_f64().unwrap();
+    assert!(
+        (simulated - measured).abs() < 0.05,
+        "{simulated} {measured}"
+    );
+}
