@@ -58,7 +58,9 @@ pub fn run_experiment(
     }
     // 5. Comparison.
     let d = demand_check(e, files, &estimated, &model, traces.as_ref())?;
-    let c = compare_prediction(traces.as_ref(), e.measured_mean_s, &p);
+    let mut c = compare_prediction(traces.as_ref(), e.measured_mean_s, &p);
+    let load = traces.as_ref().and_then(|t| t.load.as_ref());
+    c.warnings.extend(unseen_workers(e, files, load)?);
     Ok(ExperimentResult {
         index: 0,
         name: e.name.clone(),
@@ -92,4 +94,36 @@ pub fn run_experiment(
         reading,
         latency_offset: offset,
     })
+}
+
+/// A warning when the run has a number of API workers (its metadata) that
+/// none of its estimation runs had: the demand per request may depend on
+/// the configuration (on the testbed one worker is 15 % cheaper per
+/// request than two), which a fit on the others cannot see.
+fn unseen_workers(
+    e: &Experiment,
+    files: &dyn Files,
+    load: Option<&super::RunLoad>,
+) -> Result<Option<String>, ExperimentError> {
+    let field = super::MetadataField::ApiWorkers;
+    let Some(own) = load.and_then(|l| l.value(field).ok()) else {
+        return Ok(None);
+    };
+    let mut seen: Vec<f64> = Vec::new();
+    for run in &e.estimate_from {
+        let Some(path) = &run.metadata else { continue };
+        if let Ok(w) = super::traces::read_metadata(files, path)?.value(field) {
+            seen.push(w);
+        }
+    }
+    seen.sort_by(f64::total_cmp);
+    seen.dedup();
+    if seen.is_empty() || seen.contains(&own) {
+        return Ok(None);
+    }
+    let list: Vec<String> = seen.iter().map(|w| w.to_string()).collect();
+    Ok(Some(format!(
+        "this run has {own} API worker(s), but every estimation run had {}: the demands were never measured in this configuration, and the prediction cannot see what it changes",
+        list.join(" or ")
+    )))
 }

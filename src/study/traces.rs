@@ -238,7 +238,10 @@ fn shown_utilization(e: &Experiment, resources: &[String]) -> Vec<String> {
 }
 
 /// The `load` of a run's metadata file.
-fn read_metadata(files: &dyn Files, path: &Path) -> Result<super::RunLoad, ExperimentError> {
+pub(super) fn read_metadata(
+    files: &dyn Files,
+    path: &Path,
+) -> Result<super::RunLoad, ExperimentError> {
     super::RunLoad::parse(&files.read_to_string(path)?).map_err(|source| {
         ExperimentError::Metadata {
             path: path.to_path_buf(),

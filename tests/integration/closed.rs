@@ -244,3 +244,47 @@ fn a_constant_latency_offset_is_recovered_and_corrects_the_prediction() {
         "with {ew} %, without {en} %"
     );
 }
+
+#[test]
+fn a_run_with_a_worker_count_no_estimation_run_had_is_flagged() {
+    // The testbed's one-worker run is 15 % cheaper per request than the
+    // two-worker runs the demands come from; the study cannot see that,
+    // and says so for that run only.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let run = |r: &str| {
+        let d = format!("{root}/traces/real/{r}");
+        format!(
+            "{{name: {r}, requests: {d}/requests.csv.gz, utilization: {d}/utilization.csv.gz, metadata: {d}/run.json}}"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let j = study(
+        dir.path(),
+        &format!(
+            "defaults:
+  model: {root}/models/testbed-users.yaml
+  resources: [request-path]
+  class_column: user_class
+  estimate: {{methods: [sdl], discipline: ps, bootstrap: 20}}
+  estimate_from: [{}, {}]
+  params:
+    workers: {{metadata: api_workers}}
+    rate_{{c}}: {{measured: throughput, class: \"{{c}}\"}}
+    demand_{{c}}: {{estimate: sdl, class: \"{{c}}\"}}
+  run: {{requests: 20000, warmup: auto}}
+experiments: [{}, {}]
+",
+            run("mixed-n21"),
+            run("mixed-n57"),
+            run("mixed-n39"),
+            run("mixed-1worker-n39")
+        ),
+    );
+    let warnings = |i: usize| j["experiments"][i]["warnings"].to_string();
+    assert!(!warnings(0).contains("API worker"), "{}", warnings(0));
+    assert!(
+        warnings(1).contains("this run has 1 API worker(s), but every estimation run had 2"),
+        "{}",
+        warnings(1)
+    );
+}
