@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::estimate::Report;
 use crate::markup::escape as esc;
-use crate::study::{ExperimentResult, StudyResult};
+use crate::study::{DataKind, ExperimentResult, StudyResult};
 use format::{HTML, Notation};
 pub use plots::PlotError;
 
@@ -59,24 +59,33 @@ pub fn figures(s: &StudyResult) -> Result<Vec<Figure>, PlotError> {
             });
         }
     };
-    add(
-        "sim-vs-measured".into(),
-        "Mean response time per experiment: measured, simulated with its 95 % confidence interval, and the analytic solution where the model has one.",
-        plots::simulated_vs_measured(s)?,
-        None,
-    );
-    add(
-        "response-boxes".into(),
-        "Response-time distributions per experiment, measured and simulated.",
-        plots::response_boxes(s)?,
-        None,
-    );
-    add(
-        "utilization-boxes".into(),
-        "Measured CPU utilization per interval, per experiment.",
-        plots::utilization_boxes(s)?,
-        None,
-    );
+    let parts = panels(s);
+    for (k, part) in parts.iter().enumerate() {
+        let (stem, of) = match parts.len() {
+            1 => (String::new(), String::new()),
+            n => (format!("-{}", k + 1), format!(" ({} of {n})", k + 1)),
+        };
+        add(
+            format!("sim-vs-measured{stem}"),
+            &format!(
+                "Mean response time per experiment{of}: measured, simulated with its 95 % confidence interval, and the analytic solution where the model has one."
+            ),
+            plots::simulated_vs_measured(part)?,
+            None,
+        );
+        add(
+            format!("response-boxes{stem}"),
+            &format!("Response-time distributions per experiment{of}, measured and simulated."),
+            plots::response_boxes(part)?,
+            None,
+        );
+        add(
+            format!("utilization-boxes{stem}"),
+            &format!("Measured CPU utilization per interval, per experiment{of}."),
+            plots::utilization_boxes(part)?,
+            None,
+        );
+    }
     for e in &s.experiments {
         let stem = file_stem(&e.name);
         add(
@@ -101,6 +110,33 @@ pub fn figures(s: &StudyResult) -> Result<Vec<Figure>, PlotError> {
     Ok(out)
 }
 
+/// Most experiments in one study-wide plot: more make its labels overlap
+/// or its text too small on a laptop's screen.
+const PER_PANEL: usize = 8;
+
+/// The study cut into panels of at most [`PER_PANEL`] experiments, as
+/// even as can be (small multiples instead of one plot too wide to read).
+fn panels(s: &StudyResult) -> Vec<StudyResult> {
+    let n = s.experiments.len();
+    let k = n.div_ceil(PER_PANEL).max(1);
+    let size = n.div_ceil(k).max(1);
+    let chunks: Vec<&[ExperimentResult]> = match n {
+        0 => vec![&[]],
+        _ => s.experiments.chunks(size).collect(),
+    };
+    chunks
+        .into_iter()
+        .map(|c| StudyResult {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            data: s.data,
+            seed: s.seed,
+            experiments: c.to_vec(),
+            failures: Vec::new(),
+        })
+        .collect()
+}
+
 /// A file-name-safe form of an experiment name.
 pub fn file_stem(name: &str) -> String {
     name.chars()
@@ -112,6 +148,16 @@ pub fn file_stem(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A parameter's value: a whole number as one (`containers = 1`, not
+/// `1.000`), else four significant digits.
+fn param_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        sig(Some(v))
+    }
 }
 
 /// Four significant digits, `–` for none (the report's notation).
@@ -392,10 +438,21 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
     let stem = file_stem(&e.name);
     let _ = write!(
         out,
-        "<section id=\"{}-{}\"><h3>{}</h3>\n<p>Model <code>{}</code> ({}), seed {}, {} events simulated; analytic: {}.</p>\n",
+        "<details id=\"{}-{}\"><summary><b>{}</b>: error {}{}{}</summary>\n<p>Model <code>{}</code> ({}), seed {}, {} events simulated; analytic: {}.</p>\n",
         esc(sid),
         esc(&stem),
         esc(&e.name),
+        esc(&pct(e.error_pct)),
+        if held_out(e) {
+            ", held out"
+        } else {
+            ", in-sample"
+        },
+        if e.warnings.is_empty() {
+            ""
+        } else {
+            " — <span class=\"fail\">not to be trusted</span>"
+        },
         esc(&e.model_file),
         esc(&e.model),
         e.seed,
@@ -405,7 +462,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
     let params: Vec<String> = e
         .params
         .iter()
-        .map(|(k, v)| format!("{k} = {}", sig(Some(*v))))
+        .map(|(k, v)| format!("{k} = {}", param_value(*v)))
         .collect();
     let _ = writeln!(
         out,
@@ -457,7 +514,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
     {
         figure_html(out, f);
     }
-    out.push_str("</div></section>\n");
+    out.push_str("</div></details>\n");
 }
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#222;line-height:1.45}
@@ -466,7 +523,7 @@ table{border-collapse:collapse;font-size:.88rem;font-variant-numeric:tabular-num
 thead th{background:#f3f3f3;position:sticky;top:0}tbody th{text-align:left}tr:hover td,tr:hover th{background:#fafaf0}
 .scroll{overflow-x:auto;max-width:100%}.small{font-size:.88rem;color:#555}.warn{color:#a40}.fail{color:#b00}
 figure{margin:1rem 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.85rem;color:#555}
-.figs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}nav a{margin-right:.6rem;white-space:nowrap}code{font-size:.9em}";
+.figs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}details{margin:.3rem 0}summary{cursor:pointer;padding:.15rem 0}details[open]>summary{margin-bottom:.4rem}nav a{margin-right:.6rem;white-space:nowrap}code{font-size:.9em}";
 /// A self-contained page for a sweep: the headline first, the plot, then
 /// the table of points.
 pub fn sweep_html(
@@ -507,11 +564,111 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
         esc(title),
         env!("CARGO_PKG_VERSION"),
     );
+    glance_html(&mut out, studies.iter().map(|(s, _)| *s));
     for (s, figs) in studies {
         study_html(&mut out, s, figs);
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// The first screen: one row per study saying how well it predicted the
+/// runs it did not fit and what is not to be trusted, each linking to its
+/// section (the table of contents).
+fn glance_html<'a>(out: &mut String, studies: impl Iterator<Item = &'a StudyResult>) {
+    let header = [
+        "study",
+        "data",
+        "experiments",
+        "held out",
+        "median |error|",
+        "max |error|",
+        "within 20 %",
+        "not to be trusted",
+        "failed",
+    ];
+    out.push_str("<h2 id=\"at-a-glance\">At a glance</h2>\n<p class=\"small\">Per study: the experiments whose prediction did not use their own traces (held out), the absolute error of their mean response time, and how many the study flags as not to be trusted. Each study's section follows; details open on a click.</p>\n<div class=\"scroll\"><table><thead><tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for s in studies {
+        let g = Glance::of(s);
+        let cells = [
+            s.data
+                .map_or("–", |d| match d {
+                    DataKind::Measured => "measured",
+                    DataKind::Published => "published",
+                    DataKind::Generated => "generated",
+                })
+                .to_string(),
+            s.experiments.len().to_string(),
+            g.held_out.to_string(),
+            g.median.map_or("–".into(), |m| format!("{m:.1} %")),
+            g.max.map_or("–".into(), |m| format!("{m:.1} %")),
+            format!("{} of {}", g.within, g.errors),
+            g.flagged.to_string(),
+            s.failures.len().to_string(),
+        ];
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\"><a href=\"#{}\">{}</a></th>",
+            esc(&file_stem(&s.name)),
+            esc(&s.name)
+        );
+        for c in cells {
+            let _ = write!(out, "<td>{}</td>", esc(&c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// A study in a few numbers: its held-out experiments' absolute errors
+/// (every experiment's when none was fitted on its own traces).
+struct Glance {
+    held_out: usize,
+    errors: usize,
+    median: Option<f64>,
+    max: Option<f64>,
+    within: usize,
+    flagged: usize,
+}
+
+impl Glance {
+    fn of(s: &StudyResult) -> Self {
+        let held: Vec<&ExperimentResult> = s.experiments.iter().filter(|e| held_out(e)).collect();
+        let mut errors: Vec<f64> = held
+            .iter()
+            .filter_map(|e| e.error_pct.map(f64::abs))
+            .collect();
+        errors.sort_by(f64::total_cmp);
+        let median = match errors.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(errors[n / 2]),
+            n => Some((errors[n / 2 - 1] + errors[n / 2]) / 2.0),
+        };
+        Self {
+            held_out: held.len(),
+            errors: errors.len(),
+            median,
+            max: errors.last().copied(),
+            within: errors.iter().filter(|e| **e <= 20.0).count(),
+            flagged: s
+                .experiments
+                .iter()
+                .filter(|e| !e.warnings.is_empty())
+                .count(),
+        }
+    }
+}
+
+/// Whether the experiment's prediction did not use its own traces: its
+/// demands came from other runs, or were not estimated at all.
+fn held_out(e: &ExperimentResult) -> bool {
+    e.estimation
+        .as_ref()
+        .is_none_or(|r| !r.runs.iter().any(|run| run.name == e.name))
 }
 
 /// One study's section: its head and links, the summary, what is not to
@@ -552,6 +709,7 @@ fn study_html(out: &mut String, s: &StudyResult, figs: &[Figure]) {
         figure_html(out, f);
     }
     out.push_str("</div>\n");
+    out.push_str("<h3>Experiments</h3>\n");
     for e in &s.experiments {
         experiment_html(out, &sid, e, figs);
     }
@@ -575,8 +733,13 @@ fn notes_html(out: &mut String, s: &StudyResult) {
     }
     let (header, rows) = class_rows(s);
     if !rows.is_empty() {
-        out.push_str("<h3>Per request class</h3>\n<p class=\"small\">Measured against predicted mean and 95th percentile per class (the model's colour of the class's name); error % with the study's sign.</p>\n");
+        let _ = writeln!(
+            out,
+            "<details><summary><b>Per request class</b> ({} rows)</summary>\n<p class=\"small\">Measured against predicted mean and 95th percentile per class (the model's colour of the class's name); error % with the study's sign.</p>",
+            rows.len()
+        );
         table_html(out, &header, &rows);
+        out.push_str("</details>\n");
     }
     if !s.failures.is_empty() {
         out.push_str("<h3 class=\"fail\">Failed experiments</h3><ul>");

@@ -53,6 +53,40 @@ fn draw(
     Ok(buf)
 }
 
+/// Values this many times the median of a plot's values are outliers
+/// that would flatten the rest (a saturated run's 27 s beside 10 ms).
+const OUTLIER: f64 = 5.0;
+
+/// An axis top no outlier flattens: [`top`] of the values within
+/// [`OUTLIER`] × their median; the values above it are drawn at the top
+/// and marked with [`mark_clipped`].
+fn robust_top(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values
+        .into_iter()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    v.sort_by(f64::total_cmp);
+    let Some(&median) = v.get(v.len() / 2) else {
+        return 1.0;
+    };
+    top(v.into_iter().filter(|x| *x <= OUTLIER * median))
+}
+
+/// Each experiment's largest value above the axis' `y_top`, written at the
+/// top of its column ("↑ 27.1").
+fn mark_clipped(c: &mut Chart<'_, '_>, largest: &[Option<f64>], y_top: f64) -> Drawn {
+    let style = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    c.draw_series(largest.iter().enumerate().filter_map(|(i, v)| {
+        let v = (*v).filter(|v| *v > y_top)?;
+        Some(Text::new(
+            format!("↑ {}", crate::report::sig(Some(v))),
+            (i as f64, y_top),
+            style.clone(),
+        ))
+    }))?;
+    Ok(())
+}
+
 /// A "nice" upper bound for an axis: 10 % above the largest value.
 fn top(values: impl IntoIterator<Item = f64>) -> f64 {
     let m = values
@@ -239,8 +273,11 @@ fn category_chart<'a, 'b>(
     Ok(c)
 }
 
+/// A study-wide plot's width for `n` experiments: at most what a laptop's
+/// page shows at full size (the report cuts studies into panels of a few
+/// experiments, so labels stay apart).
 fn width_for(n: usize) -> u32 {
-    (160 + 80 * n as u32).max(640)
+    (200 + 110 * n as u32).clamp(640, 1100)
 }
 
 /// Box plots (p5, p25, median, p75, p95) of measured and simulated response
@@ -261,9 +298,15 @@ pub fn response_boxes(s: &StudyResult) -> Result<Option<String>, PlotError> {
     if rows.iter().all(|r| r.1.is_none() && r.2.is_none()) {
         return Ok(None);
     }
-    let y_top = top(rows
+    let y_top = robust_top(
+        rows.iter()
+            .flat_map(|r| r.1.iter().chain(r.2.iter()).map(|b| b[4])),
+    );
+    let largest: Vec<Option<f64>> = rows
         .iter()
-        .flat_map(|r| r.1.iter().chain(r.2.iter()).map(|b| b[4])));
+        .map(|r| r.1.iter().chain(r.2.iter()).map(|b| b[4]).reduce(f64::max))
+        .collect();
+    let clip = |b: [f64; 5]| b.map(|v| v.min(y_top));
     let names: Vec<String> = rows.iter().map(|r| r.0.name.clone()).collect();
     draw(
         "response-time box plots",
@@ -280,14 +323,15 @@ pub fn response_boxes(s: &StudyResult) -> Result<Option<String>, PlotError> {
                 let x = i as f64;
                 match (m, sim) {
                     (Some(m), Some(sm)) => {
-                        draw_box(&mut c, x - 0.17, 0.14, *m, MEASURED)?;
-                        draw_box(&mut c, x + 0.17, 0.14, *sm, SIMULATED)?;
+                        draw_box(&mut c, x - 0.17, 0.14, clip(*m), MEASURED)?;
+                        draw_box(&mut c, x + 0.17, 0.14, clip(*sm), SIMULATED)?;
                     }
-                    (Some(m), None) => draw_box(&mut c, x, 0.2, *m, MEASURED)?,
-                    (None, Some(sm)) => draw_box(&mut c, x, 0.2, *sm, SIMULATED)?,
+                    (Some(m), None) => draw_box(&mut c, x, 0.2, clip(*m), MEASURED)?,
+                    (None, Some(sm)) => draw_box(&mut c, x, 0.2, clip(*sm), SIMULATED)?,
                     (None, None) => {}
                 }
             }
+            mark_clipped(&mut c, &largest, y_top)?;
             for (label, color) in [("measured", MEASURED), ("simulated", SIMULATED)] {
                 c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
                     .label(label)
@@ -351,7 +395,7 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
         return Ok(None);
     }
     let names: Vec<String> = s.experiments.iter().map(|e| e.name.clone()).collect();
-    let y_top = top(s.experiments.iter().flat_map(|e| {
+    let values = |e: &ExperimentResult| {
         [
             e.measured_s,
             e.simulated_s
@@ -360,7 +404,14 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
         ]
         .into_iter()
         .flatten()
-    }));
+    };
+    let y_top = robust_top(s.experiments.iter().flat_map(values));
+    let largest: Vec<Option<f64>> = s
+        .experiments
+        .iter()
+        .map(|e| values(e).reduce(f64::max))
+        .collect();
+    let clip = |v: f64| v.min(y_top);
     draw(
         "simulated vs measured",
         (width_for(names.len()), 380),
@@ -376,7 +427,7 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
                 .experiments
                 .iter()
                 .enumerate()
-                .filter_map(|(i, e)| e.measured_s.map(|m| (i as f64 - 0.15, m)))
+                .filter_map(|(i, e)| e.measured_s.map(|m| (i as f64 - 0.15, clip(m))))
                 .collect();
             c.draw_series(meas.iter().map(|&p| Circle::new(p, 5, MEASURED.filled())))?
                 .label("measured")
@@ -386,9 +437,9 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
                 let h = e.simulated.ci_half_width_s.unwrap_or(0.0);
                 Some(ErrorBar::new_vertical(
                     i as f64 + 0.05,
-                    m - h,
-                    m,
-                    m + h,
+                    clip(m - h),
+                    clip(m),
+                    clip(m + h),
                     SIMULATED.filled().stroke_width(2),
                     10,
                 ))
@@ -397,7 +448,7 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
             .legend(|(x, y)| Circle::new((x + 7, y), 4, SIMULATED.filled()));
             c.draw_series(s.experiments.iter().enumerate().filter_map(|(i, e)| {
                 Some(TriangleMarker::new(
-                    (i as f64 + 0.25, e.analytic_s?),
+                    (i as f64 + 0.25, clip(e.analytic_s?)),
                     6,
                     ANALYTIC.filled(),
                 ))
@@ -405,6 +456,7 @@ pub fn simulated_vs_measured(s: &StudyResult) -> Result<Option<String>, PlotErro
             .label("analytic")
             .legend(|(x, y)| TriangleMarker::new((x + 7, y), 5, ANALYTIC.filled()));
             band_bars(&mut c, s, y_top)?;
+            mark_clipped(&mut c, &largest, y_top)?;
             let position = legend_corner(s, y_top);
             legend(&mut c, position)?;
             category_labels(root, &c, &names, 0.0)?;
@@ -423,7 +475,8 @@ fn band_bars(c: &mut Chart<'_, '_>, s: &StudyResult, y_top: f64) -> Drawn {
         .enumerate()
         .filter_map(|(i, e)| {
             let [lo, hi] = e.prediction_band_s?;
-            Some((i as f64 + 0.35, lo?, hi.unwrap_or(y_top)))
+            let hi = hi.unwrap_or(y_top).min(y_top);
+            Some((i as f64 + 0.35, lo?.min(hi), hi))
         })
         .collect();
     if !bands.is_empty() {

@@ -516,12 +516,17 @@ fn reproduce_runs_the_shipped_study_and_the_replicas_recover_the_demands() {
     let experiments = real["experiments"].as_array().unwrap();
     assert_eq!(experiments.len(), 14);
     for e in experiments {
+        // Compared per user class (the read-only runs have one).
         let classes = e["classes"].as_array().unwrap();
-        assert!(classes.len() >= 4, "{e}");
+        assert!(!classes.is_empty(), "{e}");
         let u_sim = e["simulated_utilization"].as_f64().unwrap();
         let u = e["measured_utilization"].as_f64().unwrap();
-        let flagged = !e["warnings"].as_array().unwrap().is_empty();
+        let warnings = e["warnings"].to_string();
+        let flagged = warnings.contains("the model's utilization is");
         assert_eq!(flagged, (u_sim - u).abs() > (0.1 * u).max(0.02), "{e}");
+        // The one-worker runs are flagged for their configuration.
+        let one_worker = e["name"].as_str().unwrap().contains("1worker");
+        assert_eq!(warnings.contains("API worker"), one_worker, "{e}");
     }
 }
 
