@@ -14,6 +14,7 @@ mod solve;
 mod study;
 mod sweep;
 mod table;
+mod validate;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -105,6 +106,9 @@ enum Command {
     /// The largest load, or fewest servers, that meets a response-time
     /// objective.
     Capacity(capacity::Args),
+    /// Predict every run of a study from a fit on the others: held-out
+    /// errors, and prediction bands calibrated on them.
+    Validate(validate::Args),
     /// User behaviour from session logs (Markov profiles).
     #[command(subcommand)]
     Behavior(behavior::Command),
@@ -149,6 +153,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Merge(a) => done(sweep::merge(a)),
         Command::Capacity(a) => done(capacity::run(a)),
         Command::Behavior(c) => done(behavior::run(c)),
+        Command::Validate(a) => done(validate::run(a)),
     }
 }
 

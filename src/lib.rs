@@ -81,6 +81,7 @@ pub mod study;
 pub mod study_file;
 pub mod sweep;
 pub mod trace;
+pub mod validate;
 
 pub use error::{Error, Result};
 

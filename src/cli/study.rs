@@ -56,8 +56,8 @@ pub struct ReproduceArgs {
 }
 
 /// Files named by a study, relative to the study file's folder.
-struct StudyFiles {
-    base: PathBuf,
+pub(super) struct StudyFiles {
+    pub(super) base: PathBuf,
 }
 
 impl Files for StudyFiles {
@@ -66,7 +66,7 @@ impl Files for StudyFiles {
     }
 }
 
-fn load(path: &Path) -> Result<Study> {
+pub(super) fn load(path: &Path) -> Result<Study> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     load_study(&text).with_context(|| path.display().to_string())

@@ -79,6 +79,8 @@ pub struct Study {
     pub seed: Option<u64>,
     /// Experiments.
     pub experiments: Vec<Experiment>,
+    /// How `demandsim validate` holds runs out (`validate:` in the file).
+    pub validate: Option<crate::validate::ValidateSpec>,
 }
 
 /// Which measured quantity sets a model parameter.

@@ -67,6 +67,7 @@ use crate::study::{
 };
 
 mod params;
+mod validate;
 
 use params::{ParamSpec, params};
 
@@ -103,6 +104,12 @@ pub enum StudyFileError {
         /// The field and what is wrong with it.
         message: String,
     },
+    /// An invalid field of the `validate:` section.
+    #[error("validate: {message}")]
+    Validate {
+        /// The field and what is wrong with it.
+        message: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +122,7 @@ struct StudySpec {
     #[serde(default)]
     defaults: ExpSpec,
     experiments: Vec<ExpSpec>,
+    validate: Option<validate::ValidateY>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -265,6 +273,11 @@ pub fn load_study(yaml: &str) -> Result<Study, StudyFileError> {
         data: spec.data,
         seed: spec.seed,
         experiments,
+        validate: spec
+            .validate
+            .as_ref()
+            .map(validate::validate_spec)
+            .transpose()?,
     })
 }
 

@@ -10,6 +10,7 @@ mod behavior;
 mod capacity;
 mod classes;
 mod closed;
+mod coverage;
 mod deploy;
 mod docs;
 mod estimate;
