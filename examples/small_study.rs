@@ -94,6 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         data: Some(demandsim::study::DataKind::Generated),
         seed: Some(7),
         experiments: vec![from_traces, published],
+        validate: None,
     };
     let result = run(&study, &Repo(root.clone()), 7);
     let (header, rows) = summary_rows(&result);

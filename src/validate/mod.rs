@@ -538,10 +538,13 @@ fn bands(runs: &mut [RunRow], level: Option<f64>, notes: &mut Vec<String>) {
                 r.prediction_band = Some(b);
             }
             Err(why) => {
-                no_band.get_or_insert_with(|| why.to_string());
+                // The note: the run that came closest to a band.
+                if no_band.as_ref().is_none_or(|(n, _)| *n < others.len()) {
+                    no_band = Some((others.len(), why.to_string()));
+                }
                 r.no_band = Some(why.to_string());
             }
         }
     }
-    notes.extend(no_band);
+    notes.extend(no_band.map(|(_, why)| why));
 }

@@ -305,6 +305,14 @@ fn coverage_over_many_seeds() {
             t.sampling_error(),
             widths[widths.len() / 2]
         );
+        // Never below the stated level by more than sampling error (the
+        // runs of one seed share a fit, so three binomial errors).
+        assert!(
+            t.coverage() >= t.nominal() - 3.0 * t.sampling_error(),
+            "{kind:?}: coverage {} against {}",
+            t.coverage(),
+            t.nominal()
+        );
         all.runs += t.runs;
         all.covered += t.covered;
         all.nominal += t.nominal;
