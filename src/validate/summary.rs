@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{Position, RunRow};
+use crate::stats::quantile_sorted as quantile;
 
 /// The errors of a set of predicted runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,16 +52,6 @@ fn bin(r: &RunRow) -> Option<usize> {
         (Position::Beyond, d) if d <= 0.2 => 3,
         (Position::Beyond, _) => 4,
     })
-}
-
-/// The `q` quantile of sorted values, linearly interpolated.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = q * (sorted.len() - 1) as f64;
-    let (i, f) = (h.floor() as usize, h.fract());
-    match sorted.get(i + 1) {
-        Some(next) => sorted[i] + f * (next - sorted[i]),
-        None => sorted[i],
-    }
 }
 
 fn sorted_abs(rows: &[&RunRow]) -> Vec<f64> {
