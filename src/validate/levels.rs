@@ -41,16 +41,30 @@ pub(super) fn levels(runs: &[RunRow], spec: &ValidateSpec) -> Result<Vec<Level>,
             })
             .collect();
     }
-    Ok(by_gap(&calibration, spec.level_gap))
+    Ok(by_gap(&loads(runs, &calibration), spec.level_gap))
+}
+
+/// Each calibration run's utilization: its own, else (a run that failed)
+/// as another run's estimation read it.
+fn loads<'a>(runs: &'a [RunRow], calibration: &[&'a RunRow]) -> Vec<(f64, &'a str)> {
+    calibration
+        .iter()
+        .filter_map(|r| {
+            let fitted = || {
+                runs.iter()
+                    .flat_map(|o| &o.fit_utilization)
+                    .find(|(n, _)| *n == r.name)
+                    .map(|(_, u)| *u)
+            };
+            Some((r.utilization.or_else(fitted)?, r.name.as_str()))
+        })
+        .collect()
 }
 
 /// Runs with a utilization, sorted, split where consecutive ones differ
 /// by more than `gap`; each level named by its utilization range.
-fn by_gap(runs: &[&RunRow], gap: f64) -> Vec<Level> {
-    let mut loaded: Vec<(f64, &str)> = runs
-        .iter()
-        .filter_map(|r| Some((r.utilization?, r.name.as_str())))
-        .collect();
+fn by_gap(loaded: &[(f64, &str)], gap: f64) -> Vec<Level> {
+    let mut loaded = loaded.to_vec();
     loaded.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut groups: Vec<Vec<(f64, &str)>> = Vec::new();
     for (u, name) in loaded {

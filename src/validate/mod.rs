@@ -147,6 +147,10 @@ pub struct RunRow {
     pub fit_runs: Vec<String>,
     /// Their lowest and highest mean utilization.
     pub fit_loads: Option<(f64, f64)>,
+    /// Each fit run's mean utilization as the estimation read it (the
+    /// load levels of runs that failed).
+    #[serde(skip)]
+    pub fit_utilization: Vec<(String, f64)>,
     /// Its load against theirs.
     pub position: Option<Position>,
     /// Utilization beyond the fit's highest (below its lowest: negative;
@@ -187,6 +191,7 @@ impl RunRow {
             error: None,
             fit_runs: Vec::new(),
             fit_loads: None,
+            fit_utilization: Vec::new(),
             position: None,
             distance: None,
             estimation_band_s: None,
@@ -479,6 +484,11 @@ fn row(job: &Job, outcome: Result<ExperimentResult, String>) -> RunRow {
     r.estimation_band_s = x.prediction_band_s;
     if let Some(est) = &x.estimation {
         r.fit_runs = est.runs.iter().map(|s| s.name.clone()).collect();
+        r.fit_utilization = est
+            .runs
+            .iter()
+            .map(|s| (s.name.clone(), s.mean_utilization))
+            .collect();
         let us = est.runs.iter().map(|s| s.mean_utilization);
         let lo = us.clone().fold(f64::INFINITY, f64::min);
         let hi = us.fold(f64::NEG_INFINITY, f64::max);
