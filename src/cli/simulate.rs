@@ -57,10 +57,9 @@ pub fn load_model(a: &ModelArgs) -> Result<Model> {
 
 /// The model file parsed once (sample files read beside it).
 pub fn load_template(path: &Path) -> Result<Template> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = super::io::read_document(path)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let read_file = move |name: &str| std::fs::read_to_string(base.join(name));
+    let read_file = move |name: &str| super::io::read_text(&base.join(name));
     Template::parse(&text, &read_file).map_err(|e| model_error(e, path))
 }
 

@@ -22,6 +22,11 @@ use super::{Imported, Importer, OptionError, Reader, RequestRow, RequestSink, Tr
 pub struct Lodestone;
 
 impl Importer for Lodestone {
+    /// A JSON document is often one line.
+    fn max_line(&self) -> u64 {
+        crate::trace::MAX_DOCUMENT_BYTES
+    }
+
     fn name(&self) -> &'static str {
         "lodestone"
     }
