@@ -25,7 +25,7 @@ pub use interval_input::{IntervalReader, IntervalRecord, IntervalWriter};
 pub use interval_table::{
     Interval, IntervalRow, IntervalTable, OriginSummary, ResponseSummary, TraceSummary,
 };
-pub use intervals::{Aggregator, SATURATION};
+pub use intervals::{Aggregator, MAX_INTERVALS, SATURATION};
 pub use labels::{LabelId, Labels};
 pub use pipeline::{DEFAULT_INTERVAL_S, InputKind, Pipeline, read_utilization};
 pub use replay::Arrivals;
