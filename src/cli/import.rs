@@ -224,6 +224,7 @@ pub fn run(a: Args) -> Result<()> {
             let reader = importer.configure(&values).map_err(usage)?;
             let files = Files {
                 paths: &a.files,
+                format: importer.name(),
                 max_line: importer.max_line(),
             };
             import_trace(reader, &files, a.output.as_deref())
@@ -273,7 +274,17 @@ fn import_trace(reader: Reader, files: &Files, output: Option<&Path>) -> Result<
         }
     };
     if total == 0 {
-        log::warn!("no records were imported");
+        // An empty result is an error: most often the wrong format.
+        let names: Vec<String> = files
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        anyhow::bail!(
+            "{}: no records found; is it a {} file?",
+            names.join(", "),
+            files.format
+        );
     }
     out.commit()
 }
@@ -281,6 +292,8 @@ fn import_trace(reader: Reader, files: &Files, output: Option<&Path>) -> Result<
 /// The files to import and the longest line their format takes.
 struct Files<'a> {
     paths: &'a [PathBuf],
+    /// The importer's name.
+    format: &'static str,
     max_line: u64,
 }
 

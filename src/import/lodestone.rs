@@ -81,7 +81,8 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut RequestSink<'_>) -> Result<u64,
     let bad = |e: serde_json::Error| TraceError::Malformed {
         line: e.line() as u64,
         message: format!(
-            "not a Lodestone session record ({e}); expected a record with `event_chain`, `session`, `session_start` and `session_end`"
+            "not a Lodestone session record ({}); expected a record with `event_chain`, `session`, `session_start` and `session_end`",
+            crate::error::serde_words(&e.to_string())
         ),
     };
     let mut n = 0;

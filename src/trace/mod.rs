@@ -224,6 +224,14 @@ impl std::fmt::Display for HeaderProblem {
     }
 }
 
+/// `text` as a message shows what was found: at most 60 characters.
+pub(crate) fn clip(text: &str) -> String {
+    match text.chars().count() > 60 {
+        true => text.chars().take(57).collect::<String>() + "...",
+        false => text.to_string(),
+    }
+}
+
 /// A time readable in a message: plain, or in scientific notation when
 /// huge.
 fn readable(x: f64) -> String {
@@ -241,14 +249,10 @@ impl TraceError {
         found: &[u8],
         expected: impl Into<String>,
     ) -> Self {
-        let mut found = String::from_utf8_lossy(found).into_owned();
-        if found.chars().count() > 60 {
-            found = found.chars().take(57).collect::<String>() + "...";
-        }
         TraceError::BadValue {
             line,
             field: field.to_string(),
-            found,
+            found: clip(&String::from_utf8_lossy(found)),
             expected: expected.into(),
         }
     }

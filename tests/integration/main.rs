@@ -13,6 +13,7 @@ mod closed;
 mod deploy;
 mod docs;
 mod estimate;
+mod gate;
 mod import;
 mod inspect;
 mod load;
