@@ -70,6 +70,17 @@ pub enum Error {
 /// A result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A number readable in a message: plain, or in scientific notation (four
+/// significant digits) when huge or tiny, so that 1e300 is not printed
+/// with its 300 digits.
+pub fn readable(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-6..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
 /// A serde message (JSON or YAML) in the words of a file's reader: the
 /// names of the Rust types it was read into (`expected struct Record`,
 /// `untagged enum ArcColorsRaw`) become what the file should hold there,
@@ -108,7 +119,7 @@ pub fn serde_words(message: &str) -> String {
             (r"invalid length (\d+)", "a list of $1 values"),
             (r"\bsequence\b", "list"),
             (r"\ba map\b", "a mapping"),
-            (r"; set \w+ in \w+[^\n]*", ""),
+            (r",? set \w+ in Options if acceptable", ""),
         ]
         .into_iter()
         .map(|(r, to)| (regex::Regex::new(r).expect("a valid pattern"), to))

@@ -108,13 +108,25 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut RequestSink<'_>) -> Result<u64,
 
 /// The requests of record number `k`.
 fn emit(r: &Record, k: u64, sink: &mut RequestSink<'_>) -> Result<u64, TraceError> {
-    // NaN never reaches here: JSON has no NaN.
+    // NaN never reaches here: JSON has no NaN; 1e308 and -5 do.
+    let readable = crate::error::readable;
+    if !(r.session_start >= 0.0 && r.session_end < 1e15) {
+        return Err(TraceError::Malformed {
+            line: k,
+            message: format!(
+                "record {k}: session_start {} and session_end {} are not epoch seconds",
+                readable(r.session_start),
+                readable(r.session_end)
+            ),
+        });
+    }
     if r.session_end < r.session_start {
         return Err(TraceError::Malformed {
             line: k,
             message: format!(
                 "record {k}: session_end {} is before session_start {}",
-                r.session_end, r.session_start
+                readable(r.session_end),
+                readable(r.session_start)
             ),
         });
     }

@@ -24,6 +24,12 @@ pub(super) fn sample(
             "series {k}, sample {j}: value {raw:?} is not a number"
         ))
     })?;
+    if !(t >= 0.0 && t < 1e15) {
+        return Err(invalid(format!(
+            "series {k}, sample {j}: timestamp {} is not epoch seconds",
+            crate::error::readable(t)
+        )));
+    }
     Ok((t, v))
 }
 

@@ -232,15 +232,7 @@ pub(crate) fn clip(text: &str) -> String {
     }
 }
 
-/// A time readable in a message: plain, or in scientific notation when
-/// huge.
-fn readable(x: f64) -> String {
-    if x.abs() < 1e15 {
-        format!("{x}")
-    } else {
-        format!("{x:.3e}")
-    }
-}
+use crate::error::readable;
 
 impl TraceError {
     pub(crate) fn bad_value(

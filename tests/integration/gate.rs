@@ -354,9 +354,6 @@ fn every_command_on_every_bad_input_ends_in_time_and_memory_with_a_clear_message
                         break;
                     };
                     let end = run(args);
-                    if end.took > Duration::from_millis(300) {
-                        eprintln!("SLOW {:?} {args:?}", end.took);
-                    }
                     if let Some(why) = verdict(&end, args, input) {
                         failures
                             .lock()
