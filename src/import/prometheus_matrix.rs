@@ -24,7 +24,7 @@ pub(super) fn sample(
             "series {k}, sample {j}: value {raw:?} is not a number"
         ))
     })?;
-    if !(t >= 0.0 && t < 1e15) {
+    if !(0.0..1e15).contains(&t) {
         return Err(invalid(format!(
             "series {k}, sample {j}: timestamp {} is not epoch seconds",
             crate::error::readable(t)

@@ -98,7 +98,7 @@ pub enum TraceError {
     /// The cause is the error's source, so that a chain printer shows it
     /// once.
     #[error("cannot read the input (truncated or corrupt gzip, or an I/O failure)")]
-    Io(std::io::Error),
+    Io(#[source] std::io::Error),
     /// The input broke a size limit: a line longer than a record can be,
     /// a document larger than a file read whole may be.
     #[error(transparent)]
