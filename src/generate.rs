@@ -19,6 +19,22 @@ pub enum GenerateError {
     /// A non-positive or non-finite interval.
     #[error("the interval must be positive, got {0}")]
     Interval(f64),
+    /// More intervals than a trace may span (the readers refuse more).
+    #[error(
+        "{} s intervals would number {}{}, more than the {} a trace may span: give a wider interval",
+        crate::report::format::TEXT.num(Some(*interval)),
+        crate::report::format::TEXT.num(Some(*intervals)),
+        if *projected { " at the rate the run began with" } else { "" },
+        crate::trace::MAX_INTERVALS
+    )]
+    TooManyIntervals {
+        /// The interval, seconds.
+        interval: f64,
+        /// The intervals the request needs (or its run so far projects).
+        intervals: f64,
+        /// Whether projected from the run's first intervals.
+        projected: bool,
+    },
     /// Neither a request count nor a time.
     #[error("give a number of requests or a time")]
     NoStop,
@@ -108,6 +124,17 @@ pub fn generate(
     if cfg.requests.is_none() && cfg.time.is_none() {
         return Err(GenerateError::NoStop);
     }
+    let too_many = |intervals: f64, projected| GenerateError::TooManyIntervals {
+        interval: cfg.interval,
+        intervals,
+        projected,
+    };
+    let max = crate::trace::MAX_INTERVALS as f64;
+    if let Some(t) = cfg.time
+        && t / cfg.interval > max
+    {
+        return Err(too_many((t / cfg.interval).ceil(), false));
+    }
     let mut sim = Simulation::new(net, replication_rng(cfg.seed, 0));
     sim.set_token_limit(cfg.token_limit);
     sim.record_probes(true);
@@ -139,6 +166,17 @@ pub fn generate(
             let u = ((busy - last_busy[i]) / (servers * cfg.interval)).clamp(0.0, 1.0);
             last_busy[i] = busy;
             utilization(t, &net.places[p].name, u)?;
+        }
+        // From the 16,384th interval on, refused as soon as the requests'
+        // rate so far says the run will need too many.
+        if let Some(n) = cfg.requests
+            && k >= 1 << 14
+            && k.is_power_of_two()
+        {
+            let projected = k as f64 * n as f64 / written.max(1) as f64;
+            if projected > max {
+                return Err(too_many(projected.ceil(), true));
+            }
         }
         let done_requests = cfg.requests.is_some_and(|n| written >= n);
         let done_time = cfg.time.is_some_and(|d| t >= d - 1e-9);

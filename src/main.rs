@@ -25,7 +25,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // serde's words for what it expected are the names of types.
+            eprintln!(
+                "error: {}",
+                demandsim::error::serde_words(&format!("{err:#}"))
+            );
             if err.downcast_ref::<cli::UsageError>().is_some() {
                 ExitCode::from(2)
             } else {

@@ -91,6 +91,12 @@ impl Axis {
                 .ok()
                 .filter(|&s| s >= 1)
                 .ok_or_else(|| bad("STEPS must be a whole number ≥ 1"))?;
+            // Checked before the values are made (10⁹ steps took 8 GB).
+            if steps > MAX_POINTS {
+                return Err(bad(&format!(
+                    "{steps} steps, more than the {MAX_POINTS} points a grid may have"
+                )));
+            }
             if lo > hi {
                 return Err(bad(&format!("LO {lo} is above HI {hi}")));
             }

@@ -319,8 +319,7 @@ fn model(a: ModelArgs) -> Result<()> {
         servers.insert(r, n);
     }
     let ctx = || a.behavior.display().to_string();
-    let text =
-        std::fs::read_to_string(&a.behavior).with_context(|| format!("cannot read {}", ctx()))?;
+    let text = super::io::read_document(&a.behavior)?;
     let parsed = match text.trim_start().starts_with('{') {
         true => serde_json::from_str(&text).map_err(anyhow::Error::from),
         false => serde_saphyr::from_str(&text).map_err(anyhow::Error::from),
@@ -371,8 +370,7 @@ fn users_per_profile(items: &[String]) -> Result<demandsim::behavior::to_qpn::Us
 fn read_demands(a: &ModelArgs) -> Result<demandsim::behavior::to_qpn::Demands> {
     let mut all: Vec<(String, String, f64)> = Vec::new();
     for f in &a.demands {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let text = super::io::read_document(f)?;
         let rows = if text.trim_start().starts_with('{') {
             demands_json(&text, a.estimate_method.as_deref())
         } else {

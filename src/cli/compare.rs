@@ -222,7 +222,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 /// The JSON of `simulate --format json` (`-` is stdin).
 fn read_simulation(path: &Path) -> Result<SimDoc> {
     let mut text = String::new();
-    open_input(path)?
+    super::io::open_document(path)?
         .read_to_string(&mut text)
         .with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| {

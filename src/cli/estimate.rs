@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use demandsim::estimate::{
     BackgroundFit, BackgroundUse, Config, Diagnostics, Discipline, LoadChoice, LoadForm, LoadModel,
-    Method, Observations, Report, RunIdentifiability, estimate,
+    MAX_RESAMPLES, Method, Observations, Report, RunIdentifiability, estimate,
 };
 use demandsim::report::estimate_rows;
 use demandsim::report::format::TEXT;
@@ -162,6 +162,22 @@ fn config(a: &Args) -> Result<Config> {
     }
     if a.folds < 2 {
         return Err(UsageError("--folds must be at least 2".into()).into());
+    }
+    if let Some(i) = a.interval
+        && !(i.is_finite() && i > 0.0)
+    {
+        return Err(UsageError(format!(
+            "--interval must be a positive number of seconds, got {i}"
+        ))
+        .into());
+    }
+    for (flag, n) in [("--bootstrap", a.bootstrap), ("--draws", a.draws)] {
+        if n > MAX_RESAMPLES {
+            return Err(UsageError(format!(
+                "{flag} {n}: at most {MAX_RESAMPLES} resamples (each refits every method)"
+            ))
+            .into());
+        }
     }
     let mut ms = if a.methods.is_empty() {
         Method::ALL.to_vec()

@@ -63,7 +63,11 @@ pub fn run(a: Args) -> Result<()> {
         Err(_) => 0,
     };
     if !(a.interval.is_finite() && a.interval > 0.0) {
-        return Err(UsageError("--interval must be positive".into()).into());
+        return Err(UsageError(format!(
+            "--interval must be a positive number of seconds, got {}",
+            a.interval
+        ))
+        .into());
     }
     let seed = seed_or_draw(a.seed);
     std::fs::create_dir_all(&a.out)

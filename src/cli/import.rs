@@ -20,8 +20,9 @@ use demandsim::trace::{
     Columns, IntervalWriter, RequestReader, RequestWriter, TraceError, UtilizationWriter,
 };
 
-use super::io::{Output, open_input};
+use super::io::{Output, open_input, open_raw};
 use super::{UsageError, check_one_stdin};
+use demandsim::trace::Bounded;
 
 /// `import`'s subcommands for documents, beside the table's importers.
 const M4J: &str = "m4j";
@@ -221,7 +222,12 @@ pub fn run(a: Args) -> Result<()> {
     match a.what {
         What::Trace(importer, values) => {
             let reader = importer.configure(&values).map_err(usage)?;
-            import_trace(reader, &a.files, a.output.as_deref())
+            let files = Files {
+                paths: &a.files,
+                format: importer.name(),
+                max_line: importer.max_line(),
+            };
+            import_trace(reader, &files, a.output.as_deref())
         }
         What::M4j => import_m4j(&a.files, a.output.as_deref()),
         What::Qpe(unit) => {
@@ -235,7 +241,7 @@ pub fn run(a: Args) -> Result<()> {
 
 /// Streams every file through `reader` into the canonical CSV of what it
 /// produces.
-fn import_trace(reader: Reader, files: &[PathBuf], output: Option<&Path>) -> Result<()> {
+fn import_trace(reader: Reader, files: &Files, output: Option<&Path>) -> Result<()> {
     let mut out = Output::create(output)?;
     let total = match reader {
         Reader::Requests { origin, mut read } => {
@@ -268,21 +274,39 @@ fn import_trace(reader: Reader, files: &[PathBuf], output: Option<&Path>) -> Res
         }
     };
     if total == 0 {
-        log::warn!("no records were imported");
+        // An empty result is an error: most often the wrong format.
+        let names: Vec<String> = files
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        anyhow::bail!(
+            "{}: no records found; is it a {} file?",
+            names.join(", "),
+            files.format
+        );
     }
     out.commit()
+}
+
+/// The files to import and the longest line their format takes.
+struct Files<'a> {
+    paths: &'a [PathBuf],
+    /// The importer's name.
+    format: &'static str,
+    max_line: u64,
 }
 
 /// Reads the files in turn (with their names), saying what each held;
 /// returns the records read.
 fn each_file(
-    files: &[PathBuf],
+    files: &Files,
     what: &str,
     mut read: impl FnMut(&mut dyn BufRead, &str) -> Result<Imported, TraceError>,
 ) -> Result<u64> {
     let mut total = 0;
-    for path in files {
-        let mut input = open_input(path)?;
+    for path in files.paths {
+        let mut input = Bounded::new(open_raw(path)?, files.max_line, u64::MAX);
         let name = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
         let imported = read(&mut input, name).with_context(|| path.display().to_string())?;
         for note in &imported.notes {

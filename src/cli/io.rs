@@ -1,20 +1,54 @@
 //! Files and streams: the only place that opens paths.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use demandsim::trace::Bounded;
 
-/// Opens `path` for reading (`-` is stdin), decompressing gzip.
+/// Opens `path` for reading (`-` is stdin), decompressing gzip; a line
+/// longer than [`demandsim::trace::MAX_LINE_BYTES`] is an error naming it.
 pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    Ok(Box::new(Bounded::lines(open_raw(path)?)))
+}
+
+/// Opens `path` (`-` is stdin, gzip decompressed) as one document, which
+/// may be one long line: more than [`demandsim::trace::MAX_DOCUMENT_BYTES`]
+/// in all is an error.
+pub fn open_document(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    Ok(Box::new(Bounded::document(open_raw(path)?)))
+}
+
+/// Reads `path` whole as text (`-` is stdin, gzip decompressed), up to
+/// [`demandsim::trace::MAX_DOCUMENT_BYTES`]; the error names the file.
+pub fn read_document(path: &Path) -> Result<String> {
+    read_text(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// [`read_document`] with a bare I/O error, for the library's file
+/// callbacks (an empirical distribution's samples).
+pub fn read_text(path: &Path) -> io::Result<String> {
+    let mut text = String::new();
+    Bounded::document(open_io(path)?).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Opens `path` (`-` is stdin, gzip decompressed) with no limit: for a
+/// caller that sets its own with [`Bounded`].
+pub fn open_raw(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    open_io(path).with_context(|| match path == Path::new("-") {
+        true => "cannot read standard input".to_string(),
+        false => format!("cannot open {}", path.display()),
+    })
+}
+
+/// [`open_raw`] without a line limit or the file's name in its error.
+fn open_io(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
     if path == Path::new("-") {
-        return demandsim::trace::decompress_in_background(io::stdin())
-            .context("cannot read standard input");
+        return demandsim::trace::decompress_in_background(io::stdin());
     }
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    demandsim::trace::decompress_in_background(file)
-        .with_context(|| format!("cannot read {}", path.display()))
+    demandsim::trace::decompress_in_background(File::open(path)?)
 }
 
 /// An output that appears whole or not at all: a file is written to a

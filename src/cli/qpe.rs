@@ -7,14 +7,14 @@ use anyhow::{Context, Result};
 use demandsim::model::{Params, Stability, Template};
 use demandsim::qpe::{self, TimeUnit};
 
-use super::io::{Output, open_input};
+use super::io::Output;
 use super::simulate::{ModelArgs, load_model};
 
 /// Imports `path` (a `.qpe`, `-` for stdin) as a model file at `output`
 /// (stdout by default); the model is built once before it is written.
 pub fn import(path: &Path, output: Option<&Path>, unit: Option<TimeUnit>) -> Result<()> {
     let mut xml = String::new();
-    open_input(path)?
+    super::io::open_document(path)?
         .read_to_string(&mut xml)
         .with_context(|| format!("{}: cannot read it as text", path.display()))?;
     let name = path

@@ -37,6 +37,10 @@ pub fn settings(set: &[String]) -> Result<Params> {
         let Some((k, v)) = s.split_once('=') else {
             return Err(UsageError(format!("--set {s}: expected NAME=VALUE")).into());
         };
+        // `nan` and `inf` would be read as names of parameters.
+        if v.trim().parse::<f64>().is_ok_and(|x| !x.is_finite()) {
+            return Err(UsageError(format!("--set {s}: the value must be a finite number")).into());
+        }
         params.set(k.trim(), ParamValue::Expr(v.trim().to_string()));
     }
     Ok(params)
@@ -57,10 +61,9 @@ pub fn load_model(a: &ModelArgs) -> Result<Model> {
 
 /// The model file parsed once (sample files read beside it).
 pub fn load_template(path: &Path) -> Result<Template> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = super::io::read_document(path)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let read_file = move |name: &str| std::fs::read_to_string(base.join(name));
+    let read_file = move |name: &str| super::io::read_text(&base.join(name));
     Template::parse(&text, &read_file).map_err(|e| model_error(e, path))
 }
 
@@ -119,11 +122,19 @@ pub fn seed_or_draw(seed: Option<u64>) -> u64 {
     })
 }
 
+/// Sets the worker threads, at most one per core: results do not depend on
+/// the count, and thousands of threads only wait on each other (100,000
+/// did not start in a minute).
 pub fn set_threads(threads: Option<usize>) -> Result<()> {
-    if let Some(n) = threads {
-        if n == 0 {
+    if let Some(asked) = threads {
+        if asked == 0 {
             return Err(UsageError("--threads must be at least 1".into()).into());
         }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        if asked > cores {
+            log::warn!("--threads {asked}: this machine has {cores} cores; using {cores}");
+        }
+        let n = asked.min(cores);
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()

@@ -64,11 +64,16 @@ impl Files for StudyFiles {
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead + Send + '_>> {
         open_input(&self.base.join(path)).map_err(|e| std::io::Error::other(format!("{e:#}")))
     }
+
+    fn read_to_string(&self, path: &Path) -> std::io::Result<String> {
+        super::io::read_text(&self.base.join(path)).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display()))
+        })
+    }
 }
 
 pub(super) fn load(path: &Path) -> Result<Study> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = super::io::read_document(path)?;
     load_study(&text).with_context(|| path.display().to_string())
 }
 

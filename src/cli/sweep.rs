@@ -271,7 +271,7 @@ fn read_bind(
     if !template.has_param(param) {
         return Err(UsageError(format!("--bind: the model has no parameter `{param}`")).into());
     }
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let text = super::io::read_document(Path::new(file))?;
     let doc = super::io::EstimatesJson::parse(&text).with_context(|| file.to_string())?;
     let method = doc.method(method).with_context(|| file.to_string())?;
     let value = doc
@@ -495,8 +495,7 @@ fn read_part(p: &Path) -> Result<Part> {
         study: Option<serde::de::IgnoredAny>,
         studies: Option<serde::de::IgnoredAny>,
     }
-    let text =
-        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let text = super::io::read_document(p)?;
     let what = || {
         format!(
             "{}: not the JSON of `sweep --format json` or of `study --shard I/N --format json`",

@@ -52,3 +52,8 @@ pub use observations::{Diagnostics, Observations, ResponseEquation, Row, RunSpan
 pub use outcome::{Estimate, MIX, Report, RunSummary, Verdict};
 pub use trust::{Background, DisciplineFit};
 pub use validate::{Config, estimate};
+
+/// Most bootstrap resamples (and joint draws) an estimation takes: each
+/// refits every method, so 100,000 already take hours on a long trace,
+/// and 100,000,000 asked 11-19 GB before the first.
+pub const MAX_RESAMPLES: usize = 100_000;

@@ -29,6 +29,12 @@ pub trait Importer: Sync + std::fmt::Debug {
         &[]
     }
 
+    /// The longest line its files may have, bytes: a longer one is refused
+    /// as the file's error before it is buffered whole.
+    fn max_line(&self) -> u64 {
+        crate::trace::MAX_LINE_BYTES
+    }
+
     /// Checks the options' values and sets up the reader they describe.
     ///
     /// # Errors

@@ -22,6 +22,11 @@ use super::{Imported, Importer, OptionError, Reader, RequestRow, RequestSink, Tr
 pub struct Lodestone;
 
 impl Importer for Lodestone {
+    /// A JSON document is often one line.
+    fn max_line(&self) -> u64 {
+        crate::trace::MAX_DOCUMENT_BYTES
+    }
+
     fn name(&self) -> &'static str {
         "lodestone"
     }
@@ -76,7 +81,8 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut RequestSink<'_>) -> Result<u64,
     let bad = |e: serde_json::Error| TraceError::Malformed {
         line: e.line() as u64,
         message: format!(
-            "not a Lodestone session record ({e}); expected a record with `event_chain`, `session`, `session_start` and `session_end`"
+            "not a Lodestone session record ({}); expected a record with `event_chain`, `session`, `session_start` and `session_end`",
+            crate::error::serde_words(&e.to_string())
         ),
     };
     let mut n = 0;
@@ -102,13 +108,25 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut RequestSink<'_>) -> Result<u64,
 
 /// The requests of record number `k`.
 fn emit(r: &Record, k: u64, sink: &mut RequestSink<'_>) -> Result<u64, TraceError> {
-    // NaN never reaches here: JSON has no NaN.
+    // NaN never reaches here: JSON has no NaN; 1e308 and -5 do.
+    let readable = crate::error::readable;
+    if !(r.session_start >= 0.0 && r.session_end < 1e15) {
+        return Err(TraceError::Malformed {
+            line: k,
+            message: format!(
+                "record {k}: session_start {} and session_end {} are not epoch seconds",
+                readable(r.session_start),
+                readable(r.session_end)
+            ),
+        });
+    }
     if r.session_end < r.session_start {
         return Err(TraceError::Malformed {
             line: k,
             message: format!(
                 "record {k}: session_end {} is before session_start {}",
-                r.session_end, r.session_start
+                readable(r.session_end),
+                readable(r.session_start)
             ),
         });
     }

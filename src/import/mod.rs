@@ -119,7 +119,9 @@ pub(crate) fn rfc3339(s: &str) -> Option<f64> {
 /// A line that cannot be read: text that is not UTF-8 is named by its
 /// line (1-based), other failures are the reader's.
 pub(crate) fn line_error(e: std::io::Error, line: u64) -> TraceError {
-    if e.kind() == std::io::ErrorKind::InvalidData {
+    if let Some(limit) = crate::trace::LimitError::of(&e) {
+        TraceError::Limit(limit)
+    } else if e.kind() == std::io::ErrorKind::InvalidData {
         TraceError::Malformed {
             line,
             message: "not valid UTF-8 text; is this a binary file?".into(),

@@ -38,6 +38,11 @@ const CLASS_LABEL: Opt = Opt::text(
 .default("handler");
 
 impl Importer for Prometheus {
+    /// A JSON document is often one line.
+    fn max_line(&self) -> u64 {
+        crate::trace::MAX_DOCUMENT_BYTES
+    }
+
     fn name(&self) -> &'static str {
         "prometheus"
     }

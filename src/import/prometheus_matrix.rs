@@ -24,6 +24,12 @@ pub(super) fn sample(
             "series {k}, sample {j}: value {raw:?} is not a number"
         ))
     })?;
+    if !(0.0..1e15).contains(&t) {
+        return Err(invalid(format!(
+            "series {k}, sample {j}: timestamp {} is not epoch seconds",
+            crate::error::readable(t)
+        )));
+    }
     Ok((t, v))
 }
 

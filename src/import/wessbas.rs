@@ -152,7 +152,7 @@ fn request(part: &str, line: u64) -> Result<(&str, f64, f64), TraceError> {
         let raw = fields.next().unwrap_or_default().trim();
         raw.parse::<f64>()
             .ok()
-            .filter(|v| v.is_finite())
+            .filter(|v| v.is_finite() && *v >= 0.0)
             .map(|v| (raw, v))
             .ok_or_else(|| bad(field, "an epoch timestamp (nanoseconds or milliseconds)"))
     };

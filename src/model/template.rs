@@ -259,15 +259,20 @@ fn sample_files(spec: &ModelSpec) -> Vec<&Spanned<String>> {
 
 fn read_samples(f: &Spanned<String>, read_file: ReadFile<'_>) -> Result<Vec<f64>, ModelError> {
     let text = read_file(&f.value).map_err(|e| at(f, format!("cannot read {}: {e}", f.value)))?;
-    text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
+    let tokens = text.lines().enumerate().flat_map(|(line, l)| {
+        l.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+            .map(move |tok| (line + 1, tok))
+    });
+    tokens
         .enumerate()
-        .map(|(i, tok)| {
+        .map(|(i, (line, tok))| {
             tok.parse::<f64>().map_err(|_| {
+                let tok = crate::trace::clip(tok);
                 at(
                     f,
                     format!(
-                        "{}: value {} is {tok:?}, not a number of seconds",
+                        "{}:{line}: value {} is {tok:?}, not a number of seconds",
                         f.value,
                         i + 1
                     ),

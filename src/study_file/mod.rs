@@ -552,10 +552,20 @@ fn estimate_spec(name: &str, s: &EstSpec) -> Result<EstimateSpec, StudyFileError
             format!("estimate.interval must be positive seconds, got {i}"),
         ));
     }
+    let bootstrap = s.bootstrap.unwrap_or(d.bootstrap);
+    if bootstrap > crate::estimate::MAX_RESAMPLES {
+        return Err(invalid(
+            name,
+            format!(
+                "estimate.bootstrap is {bootstrap}, more than the {} supported",
+                crate::estimate::MAX_RESAMPLES
+            ),
+        ));
+    }
     Ok(EstimateSpec {
         methods,
         combine,
-        bootstrap: s.bootstrap.unwrap_or(d.bootstrap),
+        bootstrap,
         folds,
         interval_s: s.interval,
         discipline: s.discipline.unwrap_or_default(),

@@ -84,5 +84,5 @@ pub(super) fn ryu_like(v: f64) -> String {
 
 /// Flushes a CSV writer and returns what it wrote into.
 pub(super) fn finish_csv<W: Write>(csv: csv::Writer<W>) -> Result<W, TraceError> {
-    csv.into_inner().map_err(|e| TraceError::Io(e.into_error()))
+    csv.into_inner().map_err(|e| e.into_error().into())
 }

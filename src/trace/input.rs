@@ -49,6 +49,164 @@ pub fn decompress_in_background<R: Read + Send + 'static>(
     )))
 }
 
+/// The longest line a line-oriented reader takes (1 MiB): a record in
+/// any trace, log or CSV this tool reads is a few hundred bytes, so a
+/// longer line is a file of another kind (binary, or without newlines),
+/// which would otherwise be buffered whole.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// The largest file read whole (64 MiB): a model, a study, a QPME model,
+/// a JSON document, an empirical distribution's samples.
+pub const MAX_DOCUMENT_BYTES: u64 = 64 << 20;
+
+/// A size limit an input broke; carried inside the [`io::Error`] that
+/// [`Bounded`] returns, so every reader above it reports it as it reports
+/// any read error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// A line longer than its limit, counted from 1.
+    #[error(
+        "line {line} is longer than {}, the limit for one line: not a text file with one record per line",
+        mib(*.limit)
+    )]
+    Line {
+        /// The line's number, from 1.
+        line: u64,
+        /// The limit, bytes.
+        limit: u64,
+    },
+    /// More bytes than a file read whole may have.
+    #[error("larger than {}, the limit for a file read whole", mib(*.limit))]
+    Document {
+        /// The limit, bytes.
+        limit: u64,
+    },
+}
+
+impl LimitError {
+    /// The limit `e` carries, when a [`Bounded`] reader raised it.
+    pub fn of(e: &io::Error) -> Option<Self> {
+        e.get_ref()?.downcast_ref::<Self>().copied()
+    }
+}
+
+/// `bytes` in MiB when whole ones.
+fn mib(bytes: u64) -> String {
+    match bytes % (1 << 20) {
+        0 => format!("{} MiB", bytes >> 20),
+        _ => format!("{bytes} bytes"),
+    }
+}
+
+/// A reader that stops with a [`LimitError`] at the first line longer than
+/// `max_line` or when more than `max_total` bytes have been read, without
+/// holding more than its inner reader's buffer: nothing above it can
+/// buffer a record without a newline whole. Exact when `max_line` is at
+/// least the inner buffer's capacity (a shorter line than that is only
+/// checked where it continues into the next buffer).
+pub struct Bounded<R> {
+    inner: R,
+    max_line: u64,
+    max_total: u64,
+    /// Newlines consumed.
+    lines: u64,
+    /// Bytes consumed since the last newline.
+    since_newline: u64,
+    /// Bytes consumed.
+    total: u64,
+}
+
+impl<R: BufRead> Bounded<R> {
+    /// Lines of at most [`MAX_LINE_BYTES`], any number of them.
+    pub fn lines(inner: R) -> Self {
+        Self::new(inner, MAX_LINE_BYTES, u64::MAX)
+    }
+
+    /// At most [`MAX_DOCUMENT_BYTES`] in all, lines of any length.
+    pub fn document(inner: R) -> Self {
+        Self::new(inner, u64::MAX, MAX_DOCUMENT_BYTES)
+    }
+
+    /// Lines of at most `max_line` bytes, at most `max_total` bytes in all.
+    pub fn new(inner: R, max_line: u64, max_total: u64) -> Self {
+        Self {
+            inner,
+            max_line,
+            max_total,
+            lines: 0,
+            since_newline: 0,
+            total: 0,
+        }
+    }
+}
+
+impl<R: BufRead> BufRead for Bounded<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let line_room = self.max_line - self.since_newline;
+        let total_room = self.max_total - self.total;
+        let (max_line, max_total, line) = (self.max_line, self.max_total, self.lines + 1);
+        let buf = self.inner.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(buf);
+        }
+        if total_room == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                LimitError::Document { limit: max_total },
+            ));
+        }
+        // Up to the limit, or past it when the line ends within it.
+        let window = buf
+            .len()
+            .min(usize::try_from(line_room).unwrap_or(usize::MAX));
+        let ends = buf[..buf.len().min(window + 1)].contains(&b'\n');
+        let n = match ends {
+            true => buf.len(),
+            false if window == 0 => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    LimitError::Line {
+                        line,
+                        limit: max_line,
+                    },
+                ));
+            }
+            false => window,
+        };
+        let n = n.min(usize::try_from(total_room).unwrap_or(usize::MAX));
+        Ok(&buf[..n])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.total += amt as u64;
+        if self.max_line == u64::MAX {
+            return self.inner.consume(amt);
+        }
+        let buf = match self.inner.fill_buf() {
+            Ok(b) => &b[..amt.min(b.len())],
+            Err(_) => &[],
+        };
+        let newlines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.since_newline = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => (buf.len() - i - 1) as u64,
+            None => self.since_newline + buf.len() as u64,
+        };
+        self.lines += newlines;
+        self.inner.consume(amt);
+    }
+}
+
+impl<R: BufRead> Read for Bounded<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let buf = self.fill_buf()?;
+        let n = buf.len().min(out.len());
+        out[..n].copy_from_slice(&buf[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
 /// Size of one inflated chunk handed from the inflating thread.
 const CHUNK: usize = 1 << 18;
 
@@ -191,5 +349,83 @@ mod tests {
             .read_to_end(&mut plain)
             .unwrap();
         assert_eq!(plain, b"a,b\n");
+    }
+
+    /// Reads `text` through a [`Bounded`] of the limits over a buffer of
+    /// `capacity` bytes: the text, or the limit broken.
+    fn bounded(text: &[u8], capacity: usize, line: u64, total: u64) -> Result<Vec<u8>, LimitError> {
+        let inner = BufReader::with_capacity(capacity, text);
+        let mut out = Vec::new();
+        match Bounded::new(inner, line, total).read_to_end(&mut out) {
+            Ok(_) => Ok(out),
+            Err(e) => Err(LimitError::of(&e).expect("a limit, not another error")),
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused_by_number_whatever_the_buffer() {
+        let text = b"ab\nabcde\nabcdef\nab\n";
+        for capacity in [1, 2, 3, 5] {
+            assert_eq!(bounded(text, capacity, 6, u64::MAX), Ok(text.to_vec()));
+            assert_eq!(
+                bounded(text, capacity, 5, u64::MAX),
+                Err(LimitError::Line { line: 3, limit: 5 }),
+                "buffer of {capacity}"
+            );
+            // The last line has no newline.
+            assert_eq!(
+                bounded(b"ab\nabcdef", capacity, 5, u64::MAX),
+                Err(LimitError::Line { line: 2, limit: 5 })
+            );
+        }
+        let lines: Vec<String> = Bounded::lines(&b"x\ny\n"[..])
+            .lines()
+            .collect::<io::Result<_>>()
+            .unwrap();
+        assert_eq!(lines, ["x", "y"]);
+    }
+
+    #[test]
+    fn a_document_larger_than_the_limit_is_refused_and_one_as_large_is_read() {
+        let text = b"{\"a\": [1, 2, 3]}";
+        let n = text.len() as u64;
+        for capacity in [1, 4, 64] {
+            assert_eq!(bounded(text, capacity, u64::MAX, n), Ok(text.to_vec()));
+            assert_eq!(
+                bounded(text, capacity, u64::MAX, n - 1),
+                Err(LimitError::Document { limit: n - 1 })
+            );
+        }
+        assert_eq!(
+            LimitError::Line {
+                line: 7,
+                limit: MAX_LINE_BYTES
+            }
+            .to_string(),
+            "line 7 is longer than 1 MiB, the limit for one line: not a text file with one record per line"
+        );
+    }
+
+    #[test]
+    fn dev_zero_through_gzip_stops_at_the_line_limit_in_bounded_memory() {
+        // 64 MiB of NULs inflate from 64 KB; the reader stops after 1 MiB.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            enc.write_all(&zeros).unwrap();
+        }
+        let gz = enc.finish().unwrap();
+        let mut line = String::new();
+        let err = Bounded::lines(decompress_in_background(io::Cursor::new(gz)).unwrap())
+            .read_line(&mut line)
+            .unwrap_err();
+        assert_eq!(
+            LimitError::of(&err),
+            Some(LimitError::Line {
+                line: 1,
+                limit: MAX_LINE_BYTES
+            })
+        );
+        assert_eq!(line.len() as u64, MAX_LINE_BYTES);
     }
 }

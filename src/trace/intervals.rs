@@ -21,7 +21,7 @@ use crate::stats::QuantileSketch;
 pub const SATURATION: f64 = 0.99;
 
 /// Most intervals a trace may span; more means mixed units or a stray row.
-const MAX_INTERVALS: i64 = 20_000_000;
+pub const MAX_INTERVALS: i64 = 20_000_000;
 
 /// Spans longer than this many intervals must be at least 1 % occupied
 /// (by requests or utilization samples): two requests a month apart on a

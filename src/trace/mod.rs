@@ -18,12 +18,14 @@ mod requests_csv;
 mod util_series;
 mod utilization_csv;
 
-pub use input::{decompress, decompress_in_background};
+pub use input::{
+    Bounded, LimitError, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, decompress, decompress_in_background,
+};
 pub use interval_input::{IntervalReader, IntervalRecord, IntervalWriter};
 pub use interval_table::{
     Interval, IntervalRow, IntervalTable, OriginSummary, ResponseSummary, TraceSummary,
 };
-pub use intervals::{Aggregator, SATURATION};
+pub use intervals::{Aggregator, MAX_INTERVALS, SATURATION};
 pub use labels::{LabelId, Labels};
 pub use pipeline::{DEFAULT_INTERVAL_S, InputKind, Pipeline, read_utilization};
 pub use replay::Arrivals;
@@ -96,7 +98,11 @@ pub enum TraceError {
     /// The cause is the error's source, so that a chain printer shows it
     /// once.
     #[error("cannot read the input (truncated or corrupt gzip, or an I/O failure)")]
-    Io(#[from] std::io::Error),
+    Io(#[source] std::io::Error),
+    /// The input broke a size limit: a line longer than a record can be,
+    /// a document larger than a file read whole may be.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     /// The header lacks a required column or cannot be understood.
     #[error("line 1: {problem}; expected {expected}{}", found.as_ref().map(|f| format!(", found `{f}`")).unwrap_or_default())]
     Header {
@@ -185,6 +191,17 @@ pub enum TraceError {
     },
 }
 
+impl From<std::io::Error> for TraceError {
+    /// A [`LimitError`] that a [`Bounded`] reader raised is itself; any
+    /// other failure is the reader's.
+    fn from(e: std::io::Error) -> Self {
+        match LimitError::of(&e) {
+            Some(limit) => TraceError::Limit(limit),
+            None => TraceError::Io(e),
+        }
+    }
+}
+
 /// What is wrong with a header line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -207,15 +224,15 @@ impl std::fmt::Display for HeaderProblem {
     }
 }
 
-/// A time readable in a message: plain, or in scientific notation when
-/// huge.
-fn readable(x: f64) -> String {
-    if x.abs() < 1e15 {
-        format!("{x}")
-    } else {
-        format!("{x:.3e}")
+/// `text` as a message shows what was found: at most 60 characters.
+pub(crate) fn clip(text: &str) -> String {
+    match text.chars().count() > 60 {
+        true => text.chars().take(57).collect::<String>() + "...",
+        false => text.to_string(),
     }
 }
+
+use crate::error::readable;
 
 impl TraceError {
     pub(crate) fn bad_value(
@@ -224,14 +241,10 @@ impl TraceError {
         found: &[u8],
         expected: impl Into<String>,
     ) -> Self {
-        let mut found = String::from_utf8_lossy(found).into_owned();
-        if found.chars().count() > 60 {
-            found = found.chars().take(57).collect::<String>() + "...";
-        }
         TraceError::BadValue {
             line,
             field: field.to_string(),
-            found,
+            found: clip(&String::from_utf8_lossy(found)),
             expected: expected.into(),
         }
     }
@@ -240,7 +253,7 @@ impl TraceError {
     pub(crate) fn from_csv(err: csv::Error) -> Self {
         let line = err.position().map(|p| p.line()).unwrap_or(0);
         match err.into_kind() {
-            csv::ErrorKind::Io(e) => TraceError::Io(e),
+            csv::ErrorKind::Io(e) => e.into(),
             csv::ErrorKind::UnequalLengths {
                 expected_len, len, ..
             } => TraceError::Malformed {

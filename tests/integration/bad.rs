@@ -262,6 +262,42 @@ const CASES: &[(&[&str], &str)] = &[
         "m4j-zero-entry.csv: line 2: the entry `INITIAL` has an all-zero row",
     ),
     (
+        &["solve", "@model-duplicate-key.yaml"],
+        "model-duplicate-key.yaml: error: line 4 column 3: duplicate mapping key: Q\n",
+    ),
+    (
+        &["solve", "@model-arc-colours.yaml"],
+        "model-arc-colours.yaml: error: line 5 column 41: not one of the forms this field takes",
+    ),
+    (
+        &["solve", "@model-huge-number.yaml"],
+        "model-huge-number.yaml: line 3, column 47: the mean must be positive, got -1.000e300",
+    ),
+    (
+        &["solve", "@model-huge-servers.yaml"],
+        "model-huge-servers.yaml: line 3, column 29: servers is 1.000e300, more than the 1000000 supported",
+    ),
+    (
+        &["import", "wessbas", "@wessbas-negative.dat"],
+        "wessbas-negative.dat: line 1, field `start`: found",
+    ),
+    (
+        &["import", "lodestone", "@lodestone-huge.jsonl"],
+        "lodestone-huge.jsonl: line 1: record 1: session_start -1.000e300 and session_end 1.000e308 are not epoch seconds",
+    ),
+    (
+        &["import", "lodestone", "@lodestone-negative.jsonl"],
+        "lodestone-negative.jsonl: line 1: record 1: session_start -5 and session_end 10 are not epoch seconds",
+    ),
+    (
+        &["import", "prometheus", "@prometheus-huge-times.json"],
+        "prometheus-huge-times.json: series 0, sample 0: timestamp -1.000e300 is not epoch seconds",
+    ),
+    (
+        &["import", "locust", "@locust-backwards.csv"],
+        "locust-backwards.csv: line 3: Timestamp 1796054521 is earlier than the row before it",
+    ),
+    (
         &["import", "m4j", "@m4j-inf-mix.txt"],
         "m4j-inf-mix.txt: line 1: expected `name; frequency; file`",
     ),

@@ -14,6 +14,7 @@ mod coverage;
 mod deploy;
 mod docs;
 mod estimate;
+mod gate;
 mod import;
 mod inspect;
 mod load;

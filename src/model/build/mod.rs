@@ -14,6 +14,7 @@ use serde_saphyr::Spanned;
 
 use super::spec::{DistSpec, Num, NumSrc};
 use super::{BOOL_MESSAGE, ModelError, RunDefaults, Stability, Template, at, expr};
+use crate::error::readable;
 use crate::qpn::{Dist, Net, ValidNet};
 
 pub use diagnose::open_loads;
@@ -134,7 +135,10 @@ impl<'a> Ctx<'a> {
     fn positive(&self, n: &Num, what: &str) -> Result<f64, ModelError> {
         let v = self.num(n)?;
         if v <= 0.0 {
-            return Err(at(n, format!("{what} must be positive, got {v}")));
+            return Err(at(
+                n,
+                format!("{what} must be positive, got {}", readable(v)),
+            ));
         }
         Ok(v)
     }
@@ -142,7 +146,10 @@ impl<'a> Ctx<'a> {
     fn non_negative(&self, n: &Num, what: &str) -> Result<f64, ModelError> {
         let v = self.num(n)?;
         if v.is_nan() || v < 0.0 {
-            return Err(at(n, format!("{what} must be 0 or more, got {v}")));
+            return Err(at(
+                n,
+                format!("{what} must be 0 or more, got {}", readable(v)),
+            ));
         }
         Ok(v)
     }
@@ -152,17 +159,17 @@ impl<'a> Ctx<'a> {
         if v < 0.0 || (v - v.round()).abs() > 1e-9 {
             return Err(at(
                 n,
-                format!("{what} must be a whole number >= 0, got {v}"),
+                format!("{what} must be a whole number >= 0, got {}", readable(v)),
             ));
         }
-        let v = v.round() as u64;
-        if v > max {
+        // Compared before the cast, which would saturate 1e300 to 2^64 - 1.
+        if v > max as f64 {
             return Err(at(
                 n,
-                format!("{what} is {v}, more than the {max} supported"),
+                format!("{what} is {}, more than the {max} supported", readable(v)),
             ));
         }
-        Ok(v)
+        Ok(v.round() as u64)
     }
 
     fn dist(&self, d: &Spanned<DistSpec>) -> Result<Dist, ModelError> {
