@@ -37,16 +37,18 @@ pub(super) fn folds(n: usize, k: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usi
 /// Relative errors of demands `d` on `rows`: (response time, utilization).
 pub(super) fn errors(obs: &Observations, d: &[f64], rows: &[usize]) -> (Option<f64>, Option<f64>) {
     let (mut rt, mut rtw, mut ut, mut utn) = (0.0, 0.0, 0.0, 0.0);
+    let hot = obs.hot();
     for &i in rows {
-        let row = &obs.rows[i];
-        let u_hat = obs.predicted_utilization(i, d);
+        let row = hot.row(i);
+        let u_hat = crate::numeric::dot(row.throughput, d) / obs.servers as f64;
         let f = response_factor(u_hat.min(U_GUARD), obs.servers);
         for (r, resp) in row.response.iter().enumerate() {
             let Some(obs_rt) = resp.filter(|v| *v > 0.0) else {
                 continue;
             };
             let w = row.completions[r] as f64;
-            rt += w * ((obs.predicted_response(i, r, d, f) - obs_rt) / obs_rt).abs();
+            let predicted = obs.discipline.response(row.throughput, r, d, f);
+            rt += w * ((predicted - obs_rt) / obs_rt).abs();
             rtw += w;
         }
         if row.utilization > 0.0 {

@@ -1,20 +1,23 @@
-//! The per-row numbers the estimators read on every bootstrap resample
-//! (throughputs, utilization and the observed-state response equations),
-//! laid out flat and computed once per `Observations`, which fills them
-//! (this file knows nothing of it: only the layout and the cache slot).
+//! The rows' numbers as every estimator reads them on each fit (lengths,
+//! utilization, per-class throughputs, response times and completions,
+//! and the observed-state response equations), laid out flat, in columns,
+//! and computed once per `Observations`, which fills them from its rows.
 //!
-//! A [`Row`](super::observations::Row) keeps its per-class numbers in vectors of their
-//! own, so reading one row touches several cache lines; over 50 000
-//! intervals × 200 resamples the filters and the regressions spent most of
-//! their time waiting for memory, and recomputed the same Erlang-C value
-//! for every resample. The cache is filled on first use and keyed on what
-//! it depends on besides the rows (servers, discipline, row and class
-//! counts): an observation set whose rows are edited after an estimate
-//! must be built anew.
+//! A [`Row`] keeps its per-class numbers in vectors of their own, so
+//! reading one row touches several cache lines in as many heap blocks;
+//! over 53,000 intervals × 200 resamples the methods spent most of their
+//! time waiting for memory once the rows no longer fitted in the cache
+//! (CPU time grew ×16 from 5,300 to 53,000 intervals), and recomputed the
+//! same Erlang-C value for every resample. The cache is filled on first
+//! use and keyed on what it depends on besides the rows' numbers
+//! (servers, discipline, row and class counts): an observation set whose
+//! rows are edited in place after an estimate must be built anew (a
+//! clone starts with an empty cache).
 
 use std::sync::OnceLock;
 
 use super::discipline::Discipline;
+use super::observations::Row;
 
 /// Response equations are cached up to this many numbers (32 MB); past
 /// it (very many classes) they are computed on each use.
@@ -29,18 +32,25 @@ pub(super) struct Key {
     pub classes: usize,
 }
 
-/// The flat copies.
-#[derive(Debug)]
+/// The flat copies: per row, or per row and class row after row
+/// (`classes` each).
+#[derive(Debug, Clone)]
 pub(super) struct Hot {
     key: Key,
-    /// Throughput per row and class, row after row.
-    pub throughput: Vec<f64>,
+    /// Interval length per row, seconds.
+    pub length: Vec<f64>,
     /// Utilization per row.
     pub utilization: Vec<f64>,
+    /// Throughput per row and class.
+    pub throughput: Vec<f64>,
+    /// Mean response time per row and class (`None`: no completion).
+    pub response: Vec<Option<f64>>,
+    /// Completions per row and class.
+    pub completions: Vec<u64>,
     /// Per row and class: the response equation's coefficients (n each),
     /// and its (measured response, requests), response NaN where the
     /// class has no equation in the row. `None` past
-    /// [`MAX_EQUATION_VALUES`].
+    /// [`MAX_EQUATION_VALUES`], or when not asked for.
     equations: Option<Equations>,
 }
 
@@ -48,21 +58,34 @@ pub(super) struct Hot {
 /// and class.
 type Equations = (Vec<f64>, Vec<(f64, u64)>);
 
+/// One row of [`Hot`]: what a [`Row`] holds, minus the population and the
+/// arrivals (read through the response equations).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RowView<'a> {
+    pub length: f64,
+    pub utilization: f64,
+    pub throughput: &'a [f64],
+    pub response: &'a [Option<f64>],
+    pub completions: &'a [u64],
+}
+
 impl Hot {
-    /// The flat copies for `key`: throughputs row after row (`classes` per
-    /// row), utilization per row, and the response equations
-    /// `equation(row, class, coefficients)` gives, when they fit.
+    /// The flat copies of `rows` for `key`, with the response equations
+    /// `equation(row, class, coefficients)` gives, when `equations` is
+    /// set and they fit.
     pub fn new(
         key: Key,
-        throughput: Vec<f64>,
-        utilization: Vec<f64>,
+        rows: &[Row],
+        equations: bool,
         equation: impl Fn(usize, usize, &mut [f64]) -> Option<(f64, u64)>,
     ) -> Self {
-        let (rows, n) = (key.rows, key.classes);
-        let equations = (rows * n * (n + 2) <= MAX_EQUATION_VALUES).then(|| {
-            let (mut coefficients, mut sides) =
-                (vec![0.0; rows * n * n], vec![(f64::NAN, 0); rows * n]);
-            for i in 0..rows {
+        let n = key.classes;
+        let equations = (equations && rows.len() * n * (n + 2) <= MAX_EQUATION_VALUES).then(|| {
+            let (mut coefficients, mut sides) = (
+                vec![0.0; rows.len() * n * n],
+                vec![(f64::NAN, 0); rows.len() * n],
+            );
+            for i in 0..rows.len() {
                 for r in 0..n {
                     let k = i * n + r;
                     let slot = &mut coefficients[k * n..(k + 1) * n];
@@ -75,9 +98,26 @@ impl Hot {
         });
         Self {
             key,
-            throughput,
-            utilization,
+            length: rows.iter().map(|r| r.length).collect(),
+            utilization: rows.iter().map(|r| r.utilization).collect(),
+            throughput: rows.iter().flat_map(|r| r.throughput.iter().copied()).collect(),
+            response: rows.iter().flat_map(|r| r.response.iter().copied()).collect(),
+            completions: rows.iter().flat_map(|r| r.completions.iter().copied()).collect(),
             equations,
+        }
+    }
+
+    /// Row `i`.
+    #[inline]
+    pub fn row(&self, i: usize) -> RowView<'_> {
+        let n = self.key.classes;
+        let at = i * n..(i + 1) * n;
+        RowView {
+            length: self.length[i],
+            utilization: self.utilization[i],
+            throughput: &self.throughput[at.clone()],
+            response: &self.response[at.clone()],
+            completions: &self.completions[at],
         }
     }
 

@@ -14,9 +14,12 @@
 #[derive(Debug, Clone)]
 pub struct Linearized {
     theta: Vec<f64>,
-    /// Per row of the observations (`None` for rows not in the fit): the
-    /// Hessian (row-major, k×k) followed by the gradient, k² + k numbers.
-    rows: Vec<Option<Vec<f64>>>,
+    /// Per row of the observations, k² + k numbers each, row after row:
+    /// the Hessian (row-major, k×k) followed by the gradient (flat: the
+    /// resamples read them in random blocks).
+    rows: Vec<f64>,
+    /// Per row of the observations: whether it was in the fit.
+    fitted: Vec<bool>,
 }
 
 impl Linearized {
@@ -71,9 +74,11 @@ impl Linearized {
                 second.push((i, j, v));
             }
         }
-        let mut out = vec![None; rows.iter().max().map_or(0, |m| m + 1)];
+        let size = rows.iter().max().map_or(0, |m| m + 1);
+        let (mut out, mut fitted) = (vec![0.0; size * (k * k + k)], vec![false; size]);
         for (q, &row) in rows.iter().enumerate() {
-            let mut v = vec![0.0; k * k + k];
+            let v = &mut out[row * (k * k + k)..(row + 1) * (k * k + k)];
+            v.fill(0.0);
             for e in q * width..(q + 1) * width {
                 for a in 0..k {
                     v[k * k + a] += jac[a][e] * r0[e];
@@ -88,9 +93,13 @@ impl Linearized {
                     }
                 }
             }
-            out[row] = Some(v);
+            fitted[row] = true;
         }
-        Self { theta, rows: out }
+        Self {
+            theta,
+            rows: out,
+            fitted,
+        }
     }
 
     /// The one-step fit of a resample (rows of the observations, repeats
@@ -100,7 +109,10 @@ impl Linearized {
         let k = self.theta.len();
         let mut sum = vec![0.0; k * k + k];
         for &i in rows {
-            let v = self.rows.get(i)?.as_ref()?;
+            if !*self.fitted.get(i)? {
+                return None;
+            }
+            let v = &self.rows[i * (k * k + k)..(i + 1) * (k * k + k)];
             for (s, x) in sum.iter_mut().zip(v) {
                 *s += x;
             }

@@ -292,17 +292,21 @@ impl Observations {
     /// (the scale that relative errors are taken against: dividing by each
     /// interval's own noisy mean would bias fits low, E\[1/R\] > 1/E\[R\]).
     pub fn mean_response(&self, rows: &[usize]) -> Vec<f64> {
-        (0..self.n_classes())
-            .map(|r| {
-                let (mut s, mut w) = (0.0, 0.0);
-                for &i in rows {
-                    if let Some(rt) = self.rows[i].response[r] {
-                        s += rt * self.rows[i].completions[r] as f64;
-                        w += self.rows[i].completions[r] as f64;
-                    }
+        let hot = self.hot();
+        let n = self.n_classes();
+        let (mut s, mut w) = (vec![0.0; n], vec![0.0; n]);
+        for &i in rows {
+            let at = i * n;
+            for r in 0..n {
+                if let Some(rt) = hot.response[at + r] {
+                    let c = hot.completions[at + r] as f64;
+                    s[r] += rt * c;
+                    w[r] += c;
                 }
-                if w > 0.0 { s / w } else { f64::NAN }
-            })
+            }
+        }
+        (0..n)
+            .map(|r| if w[r] > 0.0 { s[r] / w[r] } else { f64::NAN })
             .collect()
     }
 
@@ -339,30 +343,42 @@ impl Observations {
     /// into `a` (one per class), for the filters' per-row loop: (measured
     /// mean response time, requests).
     pub fn response_equation_into(&self, i: usize, r: usize, a: &mut [f64]) -> Option<(f64, u64)> {
-        match self.hot().and_then(|h| h.response_equation(i, r, a)) {
+        match self.cached().and_then(|h| h.response_equation(i, r, a)) {
             Some(cached) => cached,
             None => self.compute_response_equation(i, r, a),
         }
     }
 
-    /// The flat copies of the rows' hot numbers (see `hot.rs`); `None`
-    /// when the observations changed since they were taken.
-    pub(in crate::estimate) fn hot(&self) -> Option<&hot::Hot> {
-        let key = hot::Key {
+    /// The rows' numbers in flat columns (see `hot.rs`), as the methods
+    /// read them on every fit: cached on first use, or taken anew (without
+    /// the response equations) when the observations changed since.
+    pub(in crate::estimate) fn hot(&self) -> std::borrow::Cow<'_, hot::Hot> {
+        match self.cached() {
+            Some(h) => std::borrow::Cow::Borrowed(h),
+            None => std::borrow::Cow::Owned(self.columns(false)),
+        }
+    }
+
+    /// The cached columns; `None` when the observations changed since
+    /// they were taken.
+    fn cached(&self) -> Option<&hot::Hot> {
+        self.hot.get(self.key(), || self.columns(true))
+    }
+
+    /// What the columns depend on besides the rows' numbers.
+    fn key(&self) -> hot::Key {
+        hot::Key {
             servers: self.servers,
             discipline: self.discipline,
             rows: self.rows.len(),
             classes: self.n_classes(),
-        };
-        self.hot.get(key, || {
-            let throughput = self.rows.iter().flat_map(|r| r.throughput.iter().copied());
-            let utilization = self.rows.iter().map(|r| r.utilization);
-            hot::Hot::new(
-                key,
-                throughput.collect(),
-                utilization.collect(),
-                |i, r, a| self.compute_response_equation(i, r, a),
-            )
+        }
+    }
+
+    /// The rows in columns, with the response equations if `equations`.
+    fn columns(&self, equations: bool) -> hot::Hot {
+        hot::Hot::new(self.key(), &self.rows, equations, |i, r, a| {
+            self.compute_response_equation(i, r, a)
         })
     }
 
@@ -598,9 +614,9 @@ mod tests {
         // The same observations changed in place after their equations
         // were cached: the cache no longer answers.
         let mut changed = obs;
-        assert!(changed.hot().is_some());
+        assert!(changed.cached().is_some());
         changed.discipline = Discipline::Ps;
-        assert!(changed.hot().is_none());
+        assert!(changed.cached().is_none());
         let eq = changed.response_equation(0, 0).unwrap();
         assert_eq!(eq.coefficients, vec![3.0, 0.0]);
     }

@@ -36,10 +36,11 @@ pub(super) fn initial(obs: &Observations, use_rows: &[usize]) -> (DVector<f64>, 
     }
     let n = obs.n_classes();
     let c = obs.servers as f64;
+    let hot = obs.hot();
     let a = DMatrix::from_fn(use_rows.len(), n, |i, r| {
-        obs.rows[use_rows[i]].throughput[r] / c
+        hot.throughput[use_rows[i] * n + r] / c
     });
-    let u = DVector::from_fn(use_rows.len(), |i, _| obs.rows[use_rows[i]].utilization);
+    let u = DVector::from_fn(use_rows.len(), |i, _| hot.utilization[use_rows[i]]);
     let d0 = even_start(obs, use_rows);
     let wide = DMatrix::from_diagonal_element(n, n, (4.0 * d0).powi(2));
     let Some(x) = crate::numeric::nnls_matrix(&a, &u) else {
@@ -67,7 +68,7 @@ fn initial_by_normal_equations(
 ) -> Option<(DVector<f64>, DMatrix<f64>)> {
     let n = obs.n_classes();
     let c = obs.servers as f64;
-    let hot = obs.hot()?;
+    let hot = obs.hot();
     let row = |i: usize| (&hot.throughput[i * n..(i + 1) * n], hot.utilization[i]);
     let (mut gram, mut atu) = (DMatrix::<f64>::zeros(n, n), DVector::<f64>::zeros(n));
     for &i in use_rows {
@@ -109,14 +110,15 @@ fn initial_by_normal_equations(
 /// classes (LibReDE's initialiser).
 fn even_start(obs: &Observations, use_rows: &[usize]) -> f64 {
     let c = obs.servers as f64;
+    let hot = obs.hot();
     let mean_x: f64 = use_rows
         .iter()
-        .map(|&i| obs.rows[i].throughput.iter().sum::<f64>())
+        .map(|&i| hot.row(i).throughput.iter().sum::<f64>())
         .sum::<f64>()
         / use_rows.len().max(1) as f64;
     let mean_u: f64 = use_rows
         .iter()
-        .map(|&i| obs.rows[i].utilization)
+        .map(|&i| hot.utilization[i])
         .sum::<f64>()
         / use_rows.len().max(1) as f64;
     if mean_x > 0.0 {

@@ -19,10 +19,11 @@ impl Estimator for KalmanResponseUtilization {
         let n = obs.n_classes();
         let c = obs.servers as f64;
         let scale = obs.mean_response(use_rows);
+        let hot = obs.hot();
         settle(obs, use_rows, |x, p| {
             let (mut h, mut ph) = (DVector::zeros(n), DVector::zeros(n));
             for &i in use_rows {
-                let row = &obs.rows[i];
+                let row = hot.row(i);
                 predict(p, x);
                 for r in 0..n {
                     let Some((response, requests)) =
@@ -36,7 +37,7 @@ impl Estimator for KalmanResponseUtilization {
                     project(x, p);
                 }
                 if row.utilization > 0.0 {
-                    for (h, v) in h.iter_mut().zip(&row.throughput) {
+                    for (h, v) in h.iter_mut().zip(row.throughput) {
                         *h = v / (c * row.utilization);
                     }
                     let noise = (0.02 / row.utilization).powi(2);

@@ -14,16 +14,10 @@ impl Estimator for KalmanUtilization {
         let c = obs.servers as f64;
         let n = obs.n_classes();
         let hot = obs.hot();
-        // The row's throughputs and utilization, from the flat copies
-        // where they are current.
-        let row = |i: usize| match hot {
-            Some(h) => (&h.throughput[i * n..(i + 1) * n], h.utilization[i]),
-            None => (&obs.rows[i].throughput[..], obs.rows[i].utilization),
-        };
         settle(obs, use_rows, |x, p| {
             let (mut h, mut ph) = (DVector::zeros(n), DVector::zeros(n));
             for &i in use_rows {
-                let (throughput, utilization) = row(i);
+                let (throughput, utilization) = (hot.row(i).throughput, hot.utilization[i]);
                 predict(p, x);
                 for (h, v) in h.iter_mut().zip(throughput) {
                     *h = v / c;

@@ -78,27 +78,26 @@ struct Problem<'a> {
 impl<'a> Problem<'a> {
     fn new(obs: &'a Observations, rows: &'a [usize]) -> Result<Self, Unfit> {
         let n = obs.n_classes();
+        let hot = obs.hot();
+        let measured = |k: usize| hot.response[k].filter(|v| *v > 0.0);
         let total: f64 = rows
             .iter()
-            .flat_map(|&i| (0..n).map(move |r| (i, r)))
-            .filter(|&(i, r)| Self::measured(obs, i, r).is_some())
-            .map(|(i, r)| obs.rows[i].completions[r] as f64)
+            .flat_map(|&i| (i * n..(i + 1) * n).filter(|&k| measured(k).is_some()))
+            .map(|k| hot.completions[k] as f64)
             .sum();
         if total <= 0.0 {
             return Err(Unfit("no response times in these intervals".into()));
         }
         let scale = obs.mean_response(rows);
         let size = rows.len() * n;
-        let (mut x, mut measured, mut weight) = (vec![0.0; size], vec![0.0; size], vec![0.0; size]);
-        let mut len = Vec::with_capacity(rows.len());
+        let (mut x, mut times, mut weight) = (vec![0.0; size], vec![0.0; size], vec![0.0; size]);
+        let len: Vec<f64> = rows.iter().map(|&i| hot.length[i]).collect();
         for (k, &i) in rows.iter().enumerate() {
-            let row = &obs.rows[i];
-            len.push(row.length);
-            x[k * n..(k + 1) * n].copy_from_slice(&row.throughput);
+            x[k * n..(k + 1) * n].copy_from_slice(hot.row(i).throughput);
             for r in 0..n {
-                if let Some(rt) = Self::measured(obs, i, r) {
-                    measured[k * n + r] = rt;
-                    weight[k * n + r] = (row.completions[r] as f64 / total).sqrt() / scale[r];
+                if let Some(rt) = measured(i * n + r) {
+                    times[k * n + r] = rt;
+                    weight[k * n + r] = (hot.completions[i * n + r] as f64 / total).sqrt() / scale[r];
                 }
             }
         }
@@ -107,13 +106,9 @@ impl<'a> Problem<'a> {
             obs,
             rows,
             x,
-            measured,
+            measured: times,
             weight,
         })
-    }
-
-    fn measured(obs: &Observations, i: usize, r: usize) -> Option<f64> {
-        obs.rows[i].response[r].filter(|v| *v > 0.0)
     }
 
     /// Residuals per row: `n + 1` each.

@@ -21,7 +21,7 @@
 use super::fit::{fit_positive, starting_point};
 use crate::estimate::estimator::{Estimator, Unfit};
 use crate::estimate::linearized::Linearized;
-use crate::estimate::observations::{Observations, ResponseEquation};
+use crate::estimate::observations::Observations;
 use crate::numeric::dot;
 
 /// Liu et al.'s estimator.
@@ -31,15 +31,23 @@ pub struct Liu;
 /// response-time residual per class (weighted by the class's share of the
 /// interval's throughput) and one relative utilization residual (weight
 /// 1), all over the total weight, so that the cost is a weighted mean.
+/// Everything per row is flat, row after row (n classes each): one small
+/// vector per row and class cost more to reach than to compute with.
 struct Problem<'a> {
     obs: &'a Observations,
     rows: &'a [usize],
-    equations: Vec<Vec<Option<ResponseEquation>>>,
-    /// Each response-time residual's variance weight, row after row (n
-    /// classes each; flat: one small vector per row cost 4 MB on 53,000
-    /// rows): 1, or the class's mean over the predicted mean once
-    /// [`Problem::reweigh`]ed.
+    /// The response equations' coefficients (n per row and class).
+    coefficients: Vec<f64>,
+    /// Their measured mean response times (`None`: no equation).
+    response: Vec<Option<f64>>,
+    /// Class r's share of the row's throughput.
+    share: Vec<f64>,
+    /// Each response-time residual's variance weight: 1, or the class's
+    /// mean over the predicted mean once [`Problem::reweigh`]ed.
     factor: Vec<f64>,
+    /// The rows' throughputs and utilization.
+    throughput: Vec<f64>,
+    utilization: Vec<f64>,
     scale: Vec<f64>,
     u_scale: f64,
     total: f64,
@@ -48,18 +56,32 @@ struct Problem<'a> {
 impl<'a> Problem<'a> {
     fn new(obs: &'a Observations, rows: &'a [usize]) -> Result<Self, Unfit> {
         let n = obs.n_classes();
+        let hot = obs.hot();
         let scale = obs.mean_response(rows);
-        let u_scale =
-            rows.iter().map(|&i| obs.rows[i].utilization).sum::<f64>() / rows.len().max(1) as f64;
-        let equations: Vec<Vec<Option<ResponseEquation>>> = rows
-            .iter()
-            .map(|&i| (0..n).map(|r| obs.response_equation(i, r)).collect())
-            .collect();
+        let utilization: Vec<f64> = rows.iter().map(|&i| hot.utilization[i]).collect();
+        let u_scale = utilization.iter().sum::<f64>() / rows.len().max(1) as f64;
+        let mut coefficients = vec![0.0; rows.len() * n * n];
+        let mut response = vec![None; rows.len() * n];
+        let (mut share, mut throughput) = (Vec::with_capacity(rows.len() * n), Vec::new());
+        for (k, &i) in rows.iter().enumerate() {
+            let x = hot.row(i).throughput;
+            throughput.extend_from_slice(x);
+            share.extend(x.iter().map(|v| v / x.iter().sum::<f64>()));
+            for r in 0..n {
+                let q = k * n + r;
+                let a = &mut coefficients[q * n..(q + 1) * n];
+                response[q] = obs.response_equation_into(i, r, a).map(|(rt, _)| rt);
+            }
+        }
         let mut p = Self {
             obs,
             rows,
-            equations,
+            coefficients,
+            response,
+            share,
             factor: vec![1.0; n * rows.len()],
+            throughput,
+            utilization,
             scale,
             u_scale,
             total: 0.0,
@@ -73,15 +95,23 @@ impl<'a> Problem<'a> {
         Ok(p)
     }
 
+    /// Row-and-class `q`'s response equation: (coefficients, measured
+    /// mean response time), if it has one.
+    fn equation(&self, q: usize) -> Option<(&[f64], f64)> {
+        let n = self.obs.n_classes();
+        Some((&self.coefficients[q * n..(q + 1) * n], self.response[q]?))
+    }
+
     /// The sum of the residuals' weights, by which each is divided so that
     /// the cost is a weighted mean.
     fn total_weight(&self) -> f64 {
         let u = if self.u_scale > 0.0 { 1.0 } else { 0.0 };
+        let n = self.obs.n_classes();
         (0..self.rows.len())
             .map(|k| {
-                u + (0..self.obs.n_classes())
-                    .filter(|&r| self.equations[k][r].is_some())
-                    .map(|r| self.share(k, r) * self.factor[k * self.obs.n_classes() + r])
+                u + (k * n..(k + 1) * n)
+                    .filter(|&q| self.response[q].is_some())
+                    .map(|q| self.share[q] * self.factor[q])
                     .sum::<f64>()
             })
             .sum()
@@ -91,23 +121,15 @@ impl<'a> Problem<'a> {
     /// row's mean predicted from `d` (see the module's note).
     fn reweigh(&mut self, d: &[f64]) {
         let n = self.obs.n_classes();
-        for (eqs, factor) in self.equations.iter().zip(self.factor.chunks_mut(n)) {
-            for (r, (eq, f)) in eqs.iter().zip(factor.iter_mut()).enumerate() {
-                let predicted = eq.as_ref().map_or(0.0, |eq| dot(&eq.coefficients, d));
-                *f = if predicted > 0.0 {
-                    self.scale[r] / predicted
-                } else {
-                    1.0
-                };
-            }
+        for q in 0..self.factor.len() {
+            let predicted = self.equation(q).map_or(0.0, |(a, _)| dot(a, d));
+            self.factor[q] = if predicted > 0.0 {
+                self.scale[q % n] / predicted
+            } else {
+                1.0
+            };
         }
         self.total = self.total_weight();
-    }
-
-    /// Class r's share of the throughput of the k-th row.
-    fn share(&self, k: usize, r: usize) -> f64 {
-        let x = &self.obs.rows[self.rows[k]].throughput;
-        x[r] / x.iter().sum::<f64>()
     }
 
     /// Residuals per row: `n + 1` each.
@@ -117,16 +139,19 @@ impl<'a> Problem<'a> {
 
     fn residuals(&self, d: &[f64], out: &mut [f64]) {
         let (n, w) = (self.obs.n_classes(), self.width());
-        for (k, &i) in self.rows.iter().enumerate() {
+        let c = f64::from(self.obs.servers);
+        for k in 0..self.rows.len() {
             let slot = &mut out[k * w..(k + 1) * w];
             for (r, e) in slot[..n].iter_mut().enumerate() {
-                *e = self.equations[k][r].as_ref().map_or(0.0, |eq| {
-                    let weight = self.share(k, r) * self.factor[k * n + r] / self.total;
-                    weight.sqrt() * (dot(&eq.coefficients, d) - eq.response) / self.scale[r]
+                let q = k * n + r;
+                *e = self.equation(q).map_or(0.0, |(a, response)| {
+                    let weight = self.share[q] * self.factor[q] / self.total;
+                    weight.sqrt() * (dot(a, d) - response) / self.scale[r]
                 });
             }
             slot[n] = if self.u_scale > 0.0 {
-                let e = self.obs.predicted_utilization(i, d) - self.obs.rows[i].utilization;
+                let predicted = dot(&self.throughput[k * n..(k + 1) * n], d) / c;
+                let e = predicted - self.utilization[k];
                 e / self.u_scale / self.total.sqrt()
             } else {
                 0.0

@@ -10,11 +10,12 @@ pub struct ResponseTimeApproximation;
 impl Estimator for ResponseTimeApproximation {
     fn estimate(&self, obs: &Observations, use_rows: &[usize]) -> Result<Vec<f64>, Unfit> {
         let n = obs.n_classes();
+        let hot = obs.hot();
         (0..n)
             .map(|r| {
                 let (mut sum, mut count) = (0.0, 0.0);
                 for &i in use_rows {
-                    let row = &obs.rows[i];
+                    let row = hot.row(i);
                     if let Some(rt) = row.response[r] {
                         sum += rt * row.completions[r] as f64;
                         count += row.completions[r] as f64;

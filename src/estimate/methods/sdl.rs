@@ -2,27 +2,29 @@
 
 use crate::estimate::discipline::Discipline;
 use crate::estimate::estimator::{Estimator, Unfit};
-use crate::estimate::observations::{Observations, Row};
+use crate::estimate::hot::RowView;
+use crate::estimate::observations::Observations;
 
-/// Each class's weight in the row's busy time (not normalised).
-fn shares(obs: &Observations, row: &Row) -> Vec<f64> {
-    let rx: Vec<f64> = (0..obs.n_classes())
-        .map(|r| row.response[r].map_or(0.0, |rt| rt * row.throughput[r]))
-        .collect();
+/// Each class's weight in the row's busy time (not normalised), written
+/// into `rx` (one per class).
+fn shares(obs: &Observations, row: RowView<'_>, rx: &mut [f64]) {
+    for (r, rx) in rx.iter_mut().enumerate() {
+        *rx = row.response[r].map_or(0.0, |rt| rt * row.throughput[r]);
+    }
     if obs.discipline == Discipline::Ps {
-        return rx;
+        return;
     }
     // Classes without a response time in this row have no known wait.
     let seen = |r: &usize| row.response[*r].is_some();
     let x: f64 = (0..rx.len()).filter(seen).map(|r| row.throughput[r]).sum();
     if x <= 0.0 {
-        return rx;
+        return;
     }
     let c = f64::from(obs.servers);
     let wait = ((rx.iter().sum::<f64>() - c * row.utilization) / x).max(0.0);
-    (0..rx.len())
-        .map(|r| row.response[r].map_or(0.0, |rt| row.throughput[r] * (rt - wait).max(0.0)))
-        .collect()
+    for (r, rx) in rx.iter_mut().enumerate() {
+        *rx = row.response[r].map_or(0.0, |rt| row.throughput[r] * (rt - wait).max(0.0));
+    }
 }
 
 /// Service demand law: D_r = c·Σ_i U_i·share_ri·Δ_i / Σ_i X_ri·Δ_i, with
@@ -43,9 +45,11 @@ impl Estimator for ServiceDemandLaw {
         let c = obs.servers as f64;
         let mut busy = vec![0.0; n];
         let mut done = vec![0.0; n];
+        let mut weights = vec![0.0; n];
+        let hot = obs.hot();
         for &i in use_rows {
-            let row = &obs.rows[i];
-            let weights = shares(obs, row);
+            let row = hot.row(i);
+            shares(obs, row, &mut weights);
             let total: f64 = weights.iter().sum();
             if total <= 0.0 {
                 continue;
