@@ -12,7 +12,8 @@
 use serde::Serialize;
 
 use crate::model::{ModelError, ParamValue, Params, Stability, Template};
-use crate::qpn::{Control, Dist, RunConfig, Scheduling, StopRule, ValidNet, Warmup, simulate};
+use crate::capacity_sim::simulated;
+use crate::qpn::{Dist, Scheduling, ValidNet, Warmup};
 use crate::solve::analyse;
 
 /// The statistic an objective bounds.
@@ -292,78 +293,6 @@ fn mmc_stations(
             && (p.mean_residence_s - probe_mean).abs() <= 1e-9 * probe_mean
     });
     all_equal.then_some((lambda, d, first.servers))
-}
-
-/// Replications behind a simulated percentile's CI.
-const PERCENTILE_REPLICATIONS: u64 = 5;
-
-/// The statistic by simulation. A mean comes with its batch-means CI; a
-/// percentile is the mean of the percentiles of five independent
-/// replications (a fifth of the requests each, seeds from the query's),
-/// with a t interval across them: response times are correlated, so the
-/// order-statistic interval of one run would be too narrow.
-fn simulated(
-    net: &ValidNet,
-    probe: &str,
-    q: &Query,
-    value: f64,
-) -> Result<Evaluation, CapacityError> {
-    let model_error = |why: String| CapacityError::Model {
-        param: q.param.clone(),
-        value,
-        why,
-    };
-    let runs = match q.slo.stat {
-        Stat::Mean => 1,
-        Stat::P(_) => PERCENTILE_REPLICATIONS,
-    };
-    let mut stats = Vec::new();
-    let mut mean_s = None;
-    let mut ci = None;
-    for k in 0..runs {
-        let run = RunConfig {
-            stop: StopRule::Requests((q.requests / runs).max(1)),
-            warmup: q.warmup,
-            seed: crate::sweep::point_seed(q.seed, k as usize),
-            ..RunConfig::default()
-        };
-        let report =
-            simulate(net, &run, Control::default()).map_err(|e| model_error(e.to_string()))?;
-        let p = report
-            .probes
-            .iter()
-            .find(|p| p.name == probe)
-            .ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
-        let stat = match q.slo.stat {
-            Stat::Mean => p.mean_s,
-            Stat::P(50) => p.p50_s,
-            Stat::P(90) => p.p90_s,
-            Stat::P(95) => p.p95_s,
-            Stat::P(_) => p.p99_s,
-        };
-        stats.extend(stat);
-        mean_s = mean_s.or(p.mean_s);
-        ci = ci.or(p.ci_half_width_s);
-    }
-    let (stat_s, ci_half_width_s) = match q.slo.stat {
-        Stat::Mean => (stats.first().copied(), ci),
-        Stat::P(_) if stats.len() as u64 == runs => {
-            let n = stats.len() as f64;
-            let m = stats.iter().sum::<f64>() / n;
-            let var = stats.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
-            let t = crate::stats::student_t_quantile(0.95, n - 1.0);
-            (Some(m), Some(t * (var / n).sqrt()))
-        }
-        Stat::P(_) => (None, None),
-    };
-    Ok(Evaluation {
-        value,
-        stat_s,
-        ci_half_width_s,
-        mean_s,
-        method: "simulation".into(),
-        uncertain: false,
-    })
 }
 
 /// [`evaluate`], and, while a simulated statistic's CI holds the target, again

@@ -64,6 +64,7 @@
 
 pub mod behavior;
 pub mod capacity;
+mod capacity_sim;
 pub mod compare;
 pub mod error;
 pub mod estimate;

@@ -34,3 +34,4 @@ pub use net::{
 };
 pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
 pub use run::{Control, RunError, simulate};
+pub(crate) use run::warm_up;

@@ -256,7 +256,7 @@ fn a_simulated_percentile_search_has_intervals_and_lands_near_the_closed_form() 
         let Some(x) = s["stat_s"].as_f64() else {
             continue;
         };
-        // Five replications' p95s give each step its t interval.
+        // Eight replications' p95s give each step its t interval.
         let h = s["ci_half_width_s"].as_f64().unwrap();
         assert!(h > 0.0, "{s}");
         assert!((x - 4.0).abs() >= h || s["uncertain"] == true, "{s}");

@@ -1,0 +1,235 @@
+//! A capacity question's statistic by simulation ([`simulated`]): a mean
+//! from one run with its batch-means CI; a percentile from
+//! [`REPLICATIONS`] independent replications run in parallel (seeds from
+//! the query's, so the same seed gives the same answer whatever the
+//! number of threads), each read as the exact order statistic of its own
+//! passages, with a t interval across them.
+//!
+//! The quantile sketch of a simulation report keeps 1 % buckets: a p95
+//! near 3 s moved in steps of about 0.015 s, the replications' mean in
+//! 0.2 % steps, so on M/M/12 with `p95<=3` (where the p95 rises by 0.013 s
+//! per request/s) the answers across seeds spread over 6.70–7.32 req/s
+//! against 6.76 exact, and identical replications reported a CI of 0,
+//! which skipped the reruns. Sorting a replication's passages costs a few
+//! milliseconds against the simulation's hundreds.
+
+use rayon::prelude::*;
+
+use crate::capacity::{CapacityError, Evaluation, Query, Stat};
+use crate::qpn::{
+    Control, RunConfig, Simulation, StopRule, ValidNet, replication_rng, simulate, warm_up,
+};
+
+/// Replications behind a simulated percentile, a fraction of the requests
+/// each: even, so that two cores finish together (five ran 2 + 2 + 1).
+pub(crate) const REPLICATIONS: usize = 8;
+
+/// The objective's statistic at `value` by simulation of `net` (the model
+/// there), for probe `probe`'s first colour.
+///
+/// # Errors
+/// A simulation that fails (deadlock, instability, a bad warm-up).
+pub(crate) fn simulated(
+    net: &ValidNet,
+    probe: &str,
+    q: &Query,
+    value: f64,
+) -> Result<Evaluation, CapacityError> {
+    let model_error = |why: String| CapacityError::Model {
+        param: q.param.clone(),
+        value,
+        why,
+    };
+    let evaluation = |stat_s, ci_half_width_s, mean_s| Evaluation {
+        value,
+        stat_s,
+        ci_half_width_s,
+        mean_s,
+        method: "simulation".into(),
+        uncertain: false,
+    };
+    let index = net.probes.iter().position(|p| p.name == probe);
+    let index = index.ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
+    let Stat::P(pct) = q.slo.stat else {
+        let run = run_config(q, 0, q.requests);
+        let report =
+            simulate(net, &run, Control::default()).map_err(|e| model_error(e.to_string()))?;
+        let p = report.probes.iter().find(|p| p.name == probe);
+        let p = p.ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
+        return Ok(evaluation(p.mean_s, p.ci_half_width_s, p.mean_s));
+    };
+    let each = (q.requests / REPLICATIONS as u64).max(1);
+    let samples = (0..REPLICATIONS)
+        .into_par_iter()
+        .map(|k| passages(net, &run_config(q, k, each), index))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(model_error)?;
+    let count: usize = samples.iter().map(Vec::len).sum();
+    let mean_s = (count > 0).then(|| samples.iter().flatten().sum::<f64>() / count as f64);
+    let (stat_s, ci) = across(&samples, f64::from(pct) / 100.0).unzip();
+    Ok(evaluation(stat_s, ci, mean_s))
+}
+
+/// Replication `k`'s run: `requests` of them, the query's warm-up, seed
+/// `k` of the query's.
+fn run_config(q: &Query, k: usize, requests: u64) -> RunConfig {
+    RunConfig {
+        stop: StopRule::Requests(requests),
+        warmup: q.warmup,
+        seed: crate::sweep::point_seed(q.seed, k),
+        ..RunConfig::default()
+    }
+}
+
+/// The response times of probe `probe`'s first colour, sorted, over one
+/// replication run as `run` says (its warm-up, then its requests), as
+/// [`simulate`] runs a replication.
+fn passages(net: &ValidNet, run: &RunConfig, probe: usize) -> Result<Vec<f64>, String> {
+    run.check(net).map_err(|e| e.to_string())?;
+    let color = net.probes[probe].colors[0];
+    let mut sim = Simulation::new(net, replication_rng(run.seed, 0));
+    sim.set_token_limit(run.token_limit);
+    sim.start().map_err(|e| e.to_string())?;
+    warm_up(&mut sim, run, &Control::default()).map_err(|e| e.to_string())?;
+    sim.reset_stats();
+    sim.record_probes(true);
+    let StopRule::Requests(n) = run.stop else {
+        unreachable!("capacity runs stop on requests")
+    };
+    let mut times = Vec::with_capacity(n as usize);
+    let mut keep = |sim: &mut Simulation<'_>| {
+        let ours = sim.records.drain(..);
+        let ours = ours.filter(|r| r.probe == probe && r.color == color);
+        times.extend(ours.map(|r| r.end - r.start));
+    };
+    while sim.main_completions() < n {
+        sim.step().map_err(|e| e.to_string())?;
+        if sim.records.len() >= 4096 {
+            keep(&mut sim);
+        }
+    }
+    keep(&mut sim);
+    times.sort_unstable_by(f64::total_cmp);
+    Ok(times)
+}
+
+/// The mean of the replications' `p` quantiles (each exact on its sorted
+/// `samples`) and its 95 % half-width: the t interval across the
+/// replications, never narrower than the order statistics' own spread
+/// (the distribution-free interval of each quantile, combined as for
+/// independent replications; correlation only widens it); `None` when
+/// some replication has no passage.
+fn across(samples: &[Vec<f64>], p: f64) -> Option<(f64, f64)> {
+    if samples.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let z = crate::stats::student_t_quantile(0.95, f64::INFINITY);
+    let stats: Vec<f64> = samples
+        .iter()
+        .map(|v| crate::stats::quantile_sorted(v, p))
+        .collect();
+    let n = stats.len() as f64;
+    let mean = stats.iter().sum::<f64>() / n;
+    let var = stats.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    let t = crate::stats::student_t_quantile(0.95, (n - 1.0).max(1.0));
+    let order_var: f64 = samples
+        .iter()
+        .map(|v| (order_half_width(v, p, z) / z).powi(2))
+        .sum::<f64>()
+        / (n * n);
+    Some((mean, (t * (var / n).sqrt()).max(z * order_var.sqrt())))
+}
+
+/// Half the distribution-free `z` interval of the `p` quantile of sorted
+/// `v`: the order statistics n·p ± z·√(n·p·(1 − p)) apart.
+fn order_half_width(v: &[f64], p: f64, z: f64) -> f64 {
+    let n = v.len() as f64;
+    let spread = z * (n * p * (1.0 - p)).sqrt();
+    let at = |x: f64| v[(x.clamp(0.0, n - 1.0)) as usize];
+    0.5 * (at((n * p + spread).ceil()) - at((n * p - spread).floor()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capacity::{Slo, evaluate, mmc_quantile};
+    use crate::model::{LoadOptions, ParamValue, Params, Template};
+
+    /// M/M/`servers` with D = 1 s (qpn1-open), its p95 asked of the
+    /// simulation with `requests` and seed `seed`.
+    fn mmc_query(servers: f64, requests: u64, seed: u64) -> (Template, Query) {
+        let text = include_str!("../models/qpn1-open.yaml");
+        let template = Template::parse(text, LoadOptions::default().read_file).unwrap();
+        let mut base = Params::new();
+        base.set("servers", ParamValue::Number(servers));
+        base.set("demand", ParamValue::Number(1.0));
+        let q = Query {
+            param: "arrival_rate".into(),
+            slo: Slo::parse("p95<=4").unwrap(),
+            probe: None,
+            range: (0.1, 0.9),
+            integer: false,
+            simulate_only: true,
+            requests,
+            seed,
+            warmup: crate::qpn::Warmup::Auto,
+            base,
+        };
+        (template, q)
+    }
+
+    #[test]
+    fn a_simulated_percentile_is_the_same_whatever_the_thread_count() {
+        let (template, q) = mmc_query(2.0, 16_000, crate::test_seed(3));
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| evaluate(&template, &q, 1.2).unwrap())
+        };
+        let one = on(1);
+        assert!(one.stat_s.is_some() && one.ci_half_width_s.is_some(), "{one:?}");
+        assert_eq!(one, on(2));
+        assert_eq!(one, on(5));
+    }
+
+    #[test]
+    fn a_simulated_percentile_holds_the_exact_one_in_its_interval() {
+        // M/M/2, D = 1 s, λ = 1.2: the p95 from Erlang C. The exact order
+        // statistics put 200,000 requests' estimate within about 2 %, and
+        // its interval (nearly) always holds the truth: four seeds here,
+        // each within 1.5 half-widths.
+        let want = mmc_quantile(1.2, 1.0, 2, 0.95).unwrap();
+        for k in 0..4 {
+            let (template, q) = mmc_query(2.0, 200_000, crate::test_seed(11 + k));
+            let e = evaluate(&template, &q, 1.2).unwrap();
+            let (got, h) = (e.stat_s.unwrap(), e.ci_half_width_s.unwrap());
+            assert!(h > 0.0 && h < 0.04 * want, "{e:?}");
+            assert!((got - want).abs() < 1.5 * h, "{got} ± {h} vs {want}");
+        }
+    }
+
+    #[test]
+    fn a_quantile_interval_is_never_narrower_than_its_order_statistics() {
+        // Eight identical replications of 0, 1, …, 999: the quantiles
+        // agree exactly, but each is only known to its order statistics'
+        // spread, 950 ± 1.96·√(1000·0.95·0.05) ≈ ±13.5 ranks, so the
+        // half-width is that over √8, not 0.
+        let v: Vec<f64> = (0..1000).map(f64::from).collect();
+        let (m, hw) = across(&vec![v.clone(); 8], 0.95).unwrap();
+        assert!((m - 949.05).abs() < 1e-9, "{m}");
+        let one = order_half_width(&v, 0.95, 1.959_964);
+        assert!((one - 14.0).abs() < 1e-9, "{one}");
+        assert!((hw - one / 8f64.sqrt()).abs() < 1e-6, "{hw}");
+        // Replications that disagree more than that: the t interval.
+        let shifted: Vec<Vec<f64>> = (0..8)
+            .map(|k| v.iter().map(|x| x + 100.0 * f64::from(k)).collect())
+            .collect();
+        let (m, hw) = across(&shifted, 0.95).unwrap();
+        assert!((m - 1299.05).abs() < 1e-9, "{m}");
+        // sd of 0, 100, …, 700 is 244.95; t(0.975, 7) = 2.3646.
+        assert!((hw - 2.364_624 * 244.949 / 8f64.sqrt()).abs() < 0.01, "{hw}");
+        assert_eq!(across(&[v, Vec::new()], 0.5), None);
+    }
+}
