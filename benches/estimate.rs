@@ -1,7 +1,10 @@
 //! Estimation speed: parsing and interval aggregation of a 1-million-request
 //! canonical trace, each estimator on a one-day trace of 30 s intervals,
-//! and the whole estimate (8 methods, 5-fold CV, 200 bootstrap resamples).
-//! Traces are generated from `models/qpn1-open.yaml` with fixed seeds.
+//! the whole estimate (8 methods, 5-fold CV, 200 bootstrap resamples) on
+//! that day, and on traces of 10^5 and 10^6 requests (533 and 5,329
+//! intervals of 30 s; 10^7 is `scripts/estimate-timing.sh`: too slow for
+//! criterion's samples). Traces are generated from
+//! `models/qpn1-open.yaml` (8 servers) with fixed seeds.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use demandsim::estimate::{Config, Method, Observations, estimate};
@@ -104,6 +107,37 @@ fn benches(c: &mut Criterion) {
             })
         },
     );
+    g.finish();
+    whole(c, &m);
+}
+
+/// The whole estimate (observations taken anew, so their flat columns
+/// are built each time too) on 10^5 and 10^6 requests, as `estimate`
+/// runs it after aggregation: the CPU time should grow ×10 with the
+/// trace.
+fn whole(c: &mut Criterion, m: &demandsim::model::Model) {
+    let mut g = c.benchmark_group("estimate, default bootstrap");
+    g.sample_size(10);
+    for requests in [100_000, 1_000_000] {
+        let cfg = GenConfig {
+            probe: 0,
+            interval: 30.0,
+            requests: Some(requests),
+            time: None,
+            seed: 1,
+            token_limit: 1_000_000,
+        };
+        let (t, _) = table(&m.net, &cfg, &mut |u| u).unwrap();
+        g.throughput(Throughput::Elements(requests));
+        g.bench_function(format!("{requests} requests"), |b| {
+            b.iter(|| {
+                let (obs, diag) = Observations::from_table(&t, "CO1", 8, false).unwrap();
+                estimate(&obs, diag, &Config::default(), "CO1", 30.0)
+                    .estimates
+                    .len()
+            })
+        });
+    }
     g.finish();
 }
 
