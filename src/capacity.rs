@@ -11,8 +11,8 @@
 
 use serde::Serialize;
 
-use crate::model::{ModelError, ParamValue, Params, Stability, Template};
 use crate::capacity_sim::simulated;
+use crate::model::{ModelError, ParamValue, Params, Stability, Template};
 use crate::qpn::{Dist, Scheduling, ValidNet, Warmup};
 use crate::solve::analyse;
 

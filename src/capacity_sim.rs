@@ -189,7 +189,10 @@ mod tests {
             pool.install(|| evaluate(&template, &q, 1.2).unwrap())
         };
         let one = on(1);
-        assert!(one.stat_s.is_some() && one.ci_half_width_s.is_some(), "{one:?}");
+        assert!(
+            one.stat_s.is_some() && one.ci_half_width_s.is_some(),
+            "{one:?}"
+        );
         assert_eq!(one, on(2));
         assert_eq!(one, on(5));
     }
@@ -229,7 +232,10 @@ mod tests {
         let (m, hw) = across(&shifted, 0.95).unwrap();
         assert!((m - 1299.05).abs() < 1e-9, "{m}");
         // sd of 0, 100, …, 700 is 244.95; t(0.975, 7) = 2.3646.
-        assert!((hw - 2.364_624 * 244.949 / 8f64.sqrt()).abs() < 0.01, "{hw}");
+        assert!(
+            (hw - 2.364_624 * 244.949 / 8f64.sqrt()).abs() < 0.01,
+            "{hw}"
+        );
         assert_eq!(across(&[v, Vec::new()], 0.5), None);
     }
 }

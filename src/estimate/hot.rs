@@ -100,9 +100,18 @@ impl Hot {
             key,
             length: rows.iter().map(|r| r.length).collect(),
             utilization: rows.iter().map(|r| r.utilization).collect(),
-            throughput: rows.iter().flat_map(|r| r.throughput.iter().copied()).collect(),
-            response: rows.iter().flat_map(|r| r.response.iter().copied()).collect(),
-            completions: rows.iter().flat_map(|r| r.completions.iter().copied()).collect(),
+            throughput: rows
+                .iter()
+                .flat_map(|r| r.throughput.iter().copied())
+                .collect(),
+            response: rows
+                .iter()
+                .flat_map(|r| r.response.iter().copied())
+                .collect(),
+            completions: rows
+                .iter()
+                .flat_map(|r| r.completions.iter().copied())
+                .collect(),
             equations,
         }
     }

@@ -33,5 +33,5 @@ pub use net::{
     choose_probe, default_probe, reachable,
 };
 pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
-pub use run::{Control, RunError, simulate};
 pub(crate) use run::warm_up;
+pub use run::{Control, RunError, simulate};

@@ -85,7 +85,11 @@ fn run_one(net: &ValidNet, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Resul
 }
 
 /// Runs the warm-up; whether it was interrupted.
-pub(crate) fn warm_up(sim: &mut Simulation<'_>, cfg: &RunConfig, ctl: &Control<'_>) -> Result<bool, SimError> {
+pub(crate) fn warm_up(
+    sim: &mut Simulation<'_>,
+    cfg: &RunConfig,
+    ctl: &Control<'_>,
+) -> Result<bool, SimError> {
     match cfg.warmup {
         Warmup::None => Ok(false),
         Warmup::Time(t) => sim.run_until_time(t).map(|()| false),

@@ -116,11 +116,8 @@ fn even_start(obs: &Observations, use_rows: &[usize]) -> f64 {
         .map(|&i| hot.row(i).throughput.iter().sum::<f64>())
         .sum::<f64>()
         / use_rows.len().max(1) as f64;
-    let mean_u: f64 = use_rows
-        .iter()
-        .map(|&i| hot.utilization[i])
-        .sum::<f64>()
-        / use_rows.len().max(1) as f64;
+    let mean_u: f64 =
+        use_rows.iter().map(|&i| hot.utilization[i]).sum::<f64>() / use_rows.len().max(1) as f64;
     if mean_x > 0.0 {
         (c * mean_u / mean_x).max(1e-6)
     } else {

@@ -97,7 +97,8 @@ impl<'a> Problem<'a> {
             for r in 0..n {
                 if let Some(rt) = measured(i * n + r) {
                     times[k * n + r] = rt;
-                    weight[k * n + r] = (hot.completions[i * n + r] as f64 / total).sqrt() / scale[r];
+                    weight[k * n + r] =
+                        (hot.completions[i * n + r] as f64 / total).sqrt() / scale[r];
                 }
             }
         }
