@@ -11,9 +11,16 @@
 
 use serde::Serialize;
 
-use crate::model::{ModelError, ParamValue, Params, Stability, Template};
+use crate::bind::Bind;
+use crate::load_scale::{self, LOAD_SCALE};
+use crate::model::{ModelError, Params, Stability, Template};
+
+mod band;
+mod range;
+
 use crate::qpn::{Control, Dist, RunConfig, Scheduling, StopRule, ValidNet, Warmup, simulate};
 use crate::solve::analyse;
+pub use range::{DefaultRange, default_range};
 
 /// The statistic an objective bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,8 +45,23 @@ pub struct Slo {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CapacityError {
     /// An objective that does not parse.
-    #[error("SLO `{0}`: expected STAT<=SECONDS with STAT one of mean, p50, p90, p95, p99")]
+    #[error(
+        "SLO `{0}`: expected STAT<=LIMIT, STAT one of mean, p50, p90, p95, p99 and LIMIT a time in ms or s, e.g. p95<=50ms or mean<=1.2s"
+    )]
     Slo(String),
+    /// A limit without its unit.
+    #[error("SLO `{given}`: the limit needs a unit: {stat}<={number}ms or {stat}<={number}s")]
+    SloUnit {
+        /// The objective as given.
+        given: String,
+        /// Its statistic.
+        stat: String,
+        /// Its number.
+        number: String,
+    },
+    /// The load multiplier cannot be used on this model.
+    #[error("{0}")]
+    LoadScale(#[from] crate::load_scale::LoadScaleError),
     /// A parameter the model does not have.
     #[error("the model has no parameter `{0}`")]
     UnknownParam(String),
@@ -68,10 +90,12 @@ pub enum CapacityError {
 }
 
 impl Slo {
-    /// Parses `mean<=2`, `p95<=3.5`.
+    /// Parses `STAT<=LIMIT`: `p95<=50ms`, `mean<=1.2s` (the unit is
+    /// required: `ms` or `s`).
     ///
     /// # Errors
-    /// [`CapacityError::Slo`].
+    /// [`CapacityError::Slo`], or [`CapacityError::SloUnit`] for a limit
+    /// without its unit.
     pub fn parse(s: &str) -> Result<Self, CapacityError> {
         let bad = || CapacityError::Slo(s.to_string());
         let (stat, limit) = s.split_once("<=").ok_or_else(bad)?;
@@ -83,11 +107,48 @@ impl Slo {
             "p99" => Stat::P(99),
             _ => return Err(bad()),
         };
-        let limit_s: f64 = limit.trim().parse().map_err(|_| bad())?;
+        let limit = limit.trim();
+        let (number, scale) = if let Some(n) = limit.strip_suffix("ms") {
+            (n.trim_end(), 1e-3)
+        } else if let Some(n) = limit.strip_suffix('s') {
+            (n.trim_end(), 1.0)
+        } else {
+            (limit, f64::NAN)
+        };
+        let x: f64 = number.parse().map_err(|_| bad())?;
+        if scale.is_nan() {
+            return Err(CapacityError::SloUnit {
+                given: s.to_string(),
+                stat: stat.to_string(),
+                number: number.to_string(),
+            });
+        }
+        let limit_s = x * scale;
         if !(limit_s.is_finite() && limit_s > 0.0) {
             return Err(bad());
         }
         Ok(Self { stat, limit_s })
+    }
+}
+
+impl std::fmt::Display for Stat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Mean => f.write_str("mean"),
+            Self::P(p) => write!(f, "p{p}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Slo {
+    /// `p95 ≤ 50 ms`, `mean ≤ 1.2 s` (ms below a second).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (x, unit) = if self.limit_s < 1.0 {
+            (self.limit_s * 1e3, "ms")
+        } else {
+            (self.limit_s, "s")
+        };
+        write!(f, "{} ≤ {} {unit}", self.stat, crate::number::short(x))
     }
 }
 
@@ -129,6 +190,7 @@ pub fn mmc_quantile(lambda: f64, d: f64, c: u32, p: f64) -> Option<f64> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
     /// The parameter's value.
+    #[serde(serialize_with = "crate::number::whole")]
     pub value: f64,
     /// The statistic, seconds (`None`: no steady state, or not measured).
     pub stat_s: Option<f64>,
@@ -167,6 +229,9 @@ pub struct Query {
     pub warmup: Warmup,
     /// Fixed settings.
     pub base: Params,
+    /// Parameters bound to estimated demands (their values apply; their
+    /// joint draws give the answer's estimation band).
+    pub binds: Vec<Bind>,
 }
 
 /// The answer to a capacity question.
@@ -176,10 +241,37 @@ pub struct Answer {
     pub param: String,
     /// The best value meeting the objective; `None` when none in the range
     /// does.
+    #[serde(serialize_with = "crate::number::whole_opt")]
     pub value: Option<f64>,
     /// The bracket the answer lies in: [meets, fails] (or the reverse for a
     /// parameter the statistic falls with).
+    #[serde(serialize_with = "crate::number::whole_pair")]
     pub interval: (f64, f64),
+    /// Where the search looked.
+    #[serde(skip)]
+    pub range: (f64, f64),
+    /// Whether the statistic rises with the parameter (a load: the answer
+    /// is the largest value meeting the objective), else falls (servers).
+    #[serde(skip)]
+    pub rising: bool,
+    /// With bound demands: [low, high] of the answer solved at the 2.5 %
+    /// and 97.5 % draws (see [`band`]); an end is `None` where no value in
+    /// the range meets the objective.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::number::whole_band"
+    )]
+    pub estimation_band: Option<[Option<f64>; 2]>,
+    /// The joint draws behind `estimation_band`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimation_draws: Option<usize>,
+    /// The band of the whole method's error (held-out runs), where the
+    /// caller has one; [low, high] as `estimation_band`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::number::whole_band"
+    )]
+    pub prediction_band: Option<[Option<f64>; 2]>,
     /// The objective, as given.
     pub slo: Slo,
     /// The probe and colour.
@@ -199,8 +291,7 @@ pub struct Answer {
 /// A model that cannot be built at that value for another reason than
 /// stability.
 pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation, CapacityError> {
-    let mut params = q.base.clone();
-    params.set(&q.param, ParamValue::Number(value));
+    let params = params_at(q, template, value)?;
     let model = match template.instantiate(&params, Stability::Reject) {
         Ok(m) => m,
         Err(e @ ModelError::Unstable { .. }) => {
@@ -234,6 +325,18 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
         return Ok(e);
     }
     simulated(&model.net, &probe, q, value)
+}
+
+/// The settings at `value`: the base, the bound values, the searched
+/// parameter (the [`LOAD_SCALE`] multiplying the loads).
+fn params_at(q: &Query, template: &Template, value: f64) -> Result<Params, CapacityError> {
+    let mut settings: Vec<(&str, f64)> = q
+        .binds
+        .iter()
+        .map(|b| (b.param.as_str(), b.value))
+        .collect();
+    settings.push((&q.param, value));
+    load_scale::apply(template, &q.base, &settings).map_err(CapacityError::from)
 }
 
 /// The analytic evaluation, where the solver maps the probe (and, for a
@@ -394,15 +497,29 @@ fn meets(e: &Evaluation, slo: &Slo) -> bool {
 
 /// Answers the question by bisection over `q.range`: the statistic is
 /// taken to move one way with the parameter (up with a load, down with
-/// servers), judged from the two ends.
+/// servers), judged from the two ends. With bound demands that have draws,
+/// the answer carries its estimation band (see [`band`]).
 ///
 /// # Errors
 /// A bad range, an unknown parameter or probe, or a model that cannot be
 /// built.
 pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
+    let mut a = solve(template, q)?;
+    if let Some((ends, n)) = band::estimation_band(template, q, &a)? {
+        a.estimation_band = Some(ends);
+        a.estimation_draws = Some(n);
+    }
+    Ok(a)
+}
+
+/// [`search`] at the bound values alone (no band).
+fn solve(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     let (lo, hi) = q.range;
     if !template.has_param(&q.param) {
-        return Err(CapacityError::UnknownParam(q.param.clone()));
+        if q.param != LOAD_SCALE {
+            return Err(CapacityError::UnknownParam(q.param.clone()));
+        }
+        load_scale::check(template)?;
     }
     if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
         return Err(CapacityError::Range { lo, hi });
@@ -431,10 +548,12 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
         (at_hi, at_lo)
     };
     let word = if rising { "largest" } else { "smallest" };
+    let answer = |value, interval, verdict, at, steps| Answer {
+        rising,
+        ..answer(&probe, q, value, interval, verdict, at, steps)
+    };
     if meets(&bad_end, &q.slo) {
         return Ok(answer(
-            &probe,
-            q,
             Some(bad_end.value),
             (bad_end.value, bad_end.value),
             format!("met everywhere in the range: the {word} value tried is the range's end"),
@@ -445,8 +564,6 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     if !meets(&good_end, &q.slo) {
         let v = good_end.value;
         return Ok(answer(
-            &probe,
-            q,
             None,
             (v, v),
             "no value in the range meets it; `at` is the best value tried".into(),
@@ -465,8 +582,6 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
         }
     );
     Ok(answer(
-        &probe,
-        q,
         Some(good.value),
         (good.value, bad),
         verdict,
@@ -477,8 +592,7 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
 
 /// The model's first probe, at the range's low end.
 fn first_probe(template: &Template, q: &Query, lo: f64) -> Result<String, CapacityError> {
-    let mut params = q.base.clone();
-    params.set(&q.param, ParamValue::Number(lo));
+    let params = params_at(q, template, lo)?;
     let model = template
         .instantiate(&params, Stability::Allow)
         .map_err(|e| CapacityError::Model {
@@ -538,6 +652,11 @@ fn answer(
         verdict,
         at,
         steps,
+        range: q.range,
+        rising: true,
+        estimation_band: None,
+        estimation_draws: None,
+        prediction_band: None,
     }
 }
 
@@ -546,18 +665,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slos_parse_and_bad_ones_say_what_is_expected() {
+    fn slos_parse_with_their_unit_and_bad_ones_say_what_is_expected() {
         assert_eq!(
-            Slo::parse("p95<=3.5").unwrap(),
+            Slo::parse("p95<=3.5s").unwrap(),
             Slo {
                 stat: Stat::P(95),
                 limit_s: 3.5
             }
         );
-        assert_eq!(Slo::parse(" mean <= 2").unwrap().stat, Stat::Mean);
-        for bad in ["p97<=1", "mean<2", "p95<=-1", "p95<=x"] {
-            assert!(Slo::parse(bad).is_err(), "{bad}");
+        let ms = Slo::parse(" mean <= 50 ms").unwrap();
+        assert_eq!(ms.stat, Stat::Mean);
+        assert!((ms.limit_s - 0.05).abs() < 1e-15);
+        assert_eq!(ms.to_string(), "mean ≤ 50 ms");
+        assert_eq!(Slo::parse("p99<=1.2s").unwrap().to_string(), "p99 ≤ 1.2 s");
+        for bad in ["p97<=1s", "mean<2s", "p95<=-1s", "p95<=xs", "3", "p95<=0ms"] {
+            let e = Slo::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("e.g. p95<=50ms or mean<=1.2s"), "{bad}: {e}");
         }
+        let e = Slo::parse("p95<=3").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "SLO `p95<=3`: the limit needs a unit: p95<=3ms or p95<=3s"
+        );
     }
 
     #[test]

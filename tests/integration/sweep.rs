@@ -278,7 +278,7 @@ fn out_writes_the_plot_and_the_page_with_the_measured_points() {
             "--grid",
             "arrival_rate=2..9:8",
             "--slo",
-            "3",
+            "mean<=3s",
             "--measured",
             &trace,
             "--out",
