@@ -140,6 +140,16 @@ pub fn three_digits(x: f64, finest: f64) -> f64 {
     digits.max(finest)
 }
 
+/// A value for a sentence: a whole number as such (`5`), others to four
+/// significant digits (`0.6242`, `24.97`).
+pub fn shown(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < EXACT {
+        format!("{x:.0}")
+    } else {
+        crate::report::format::TEXT.num(Some(x))
+    }
+}
+
 /// The shortest form of `x` after rounding to 10 significant digits
 /// (a grid's `0.1 + 0.2` is `0.3`), whole values without decimals.
 pub fn short(x: f64) -> String {
@@ -213,6 +223,10 @@ mod tests {
         );
         assert_eq!(to_precision(80.37, three_digits(80.37, 1e-4), 0.0), "80.3");
         assert_eq!(to_precision(3.0, three_digits(3.0, 1.0), 0.0), "3");
+        assert_eq!(
+            (shown(5.0), shown(24.968), shown(0.6242)),
+            ("5".into(), "24.97".into(), "0.6242".into())
+        );
         assert_eq!(short(0.1 + 0.2), "0.3");
         assert_eq!(short(0.600_000_000_000_000_1), "0.6");
         assert_eq!(short(12.0), "12");

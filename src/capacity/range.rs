@@ -92,7 +92,7 @@ pub fn default_range(
             .get(&q.param)
             .ok_or_else(|| CapacityError::UnknownParam(q.param.clone()))?
     };
-    let shown = TEXT.num(Some(v));
+    let shown = crate::number::shown(v);
     let fallback = |reason: &str| DefaultRange {
         range: if q.integer {
             (1.0, (4.0 * v).ceil().max(2.0))

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use demandsim::capacity::{Answer, CapacityError, Query, Slo, default_range, search};
+use demandsim::capacity::{Answer, CapacityError, Query, Slo, Stat, default_range, search};
 use demandsim::load_scale::{LOAD_SCALE, is_load};
 use demandsim::model::Params;
-use demandsim::number::{three_digits, to_precision};
+use demandsim::number::{shown, three_digits, to_precision};
 use demandsim::report::format::TEXT;
 
 use super::bind::read_binds;
@@ -247,29 +247,24 @@ fn headline(a: &Answer) -> String {
 fn render(a: &Answer, range_from: Option<&str>) -> String {
     let stat = a.slo.stat.to_string();
     let (width, _) = precision(a);
-    let mut s = format!(
-        "{}
-{}
-",
-        headline(a),
-        a.verdict
-    );
+    let mut s = format!("{}\n{}\n", headline(a), a.verdict);
+    let mean = match a.slo.stat {
+        Stat::Mean => String::new(),
+        Stat::P(_) => format!(", mean {} s", num(a.at.mean_s)),
+    };
     s.push_str(&format!(
-        "at {} = {}: {stat} {} s, mean {} s ({})
-",
+        "at {} = {}: {stat} {} s{mean} ({})\n",
         a.param,
         to_precision(a.at.value, width, a.at.value),
         num(a.at.stat_s),
-        num(a.at.mean_s),
         a.at.method
     ));
     if let Some(why) = range_from {
         s.push_str(&format!(
-            "searched {}{}{}: {why}
-",
-            num(Some(a.range.0)),
+            "searched {}{}{}: {why}\n",
+            shown(a.range.0),
             TEXT.range,
-            num(Some(a.range.1))
+            shown(a.range.1)
         ));
     }
     s.push('\n');
