@@ -125,24 +125,7 @@ pub fn apply(
 mod tests {
     use super::*;
 
-    const TWO_CLASSES: &str = r#"
-name: two
-classes: [a, b]
-params:
-  rate_{c}: {a: 2, b: 3}
-  total: "rate_a + rate_b"
-  demand: 0.1
-colors: ["{c}"]
-places:
-  CPU: {queue: ps, servers: 1, service: {"{c}": {exponential: demand}}}
-transitions:
-  arrive:
-    delay: {exponential: "1 / sum(rate_{c})"}
-    modes: [{each: c, name: "{c}", weight: "rate_{c}", out: {CPU: "{c}"}}]
-  leave: {each: c, in: {CPU: "{c}"}}
-probes:
-  response: {colors: ["{c}"], start: {place: CPU, when: enter}, end: {place: CPU, when: exit}}
-"#;
+    const TWO_CLASSES: &str = include_str!("../tests/fixtures/models/two-ps.yaml");
 
     fn template() -> Template {
         Template::parse(TWO_CLASSES, &|_| Err(std::io::ErrorKind::NotFound.into())).unwrap()
@@ -155,7 +138,7 @@ probes:
         let p = apply(&t, &Params::new().with("rate_b", 4.0), &[(LOAD_SCALE, 1.5)]).unwrap();
         let v = t.resolve(&p).unwrap();
         assert_eq!((v["rate_a"], v["rate_b"], v["total"]), (3.0, 6.0, 9.0));
-        assert_eq!(v["demand"], 0.1, "a demand is no load");
+        assert_eq!(v["demand_a"], 0.1, "a demand is no load");
         assert_eq!(
             scaled(&t, &Params::new(), 0.0),
             Err(LoadScaleError::NotPositive(0.0))

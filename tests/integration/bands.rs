@@ -8,23 +8,7 @@ use super::{demandsim, seed_arg};
 
 /// Two open classes on one processor-sharing CPU: product-form, the mean
 /// response time of class c is D_c / (1 − λa·Da − λb·Db).
-const TWO_CLASSES: &str = r#"
-name: two-ps
-classes: [a, b]
-params:
-  rate_{c}: {a: 2, b: 3}
-  demand_{c}: {a: 0.1, b: 0.1}
-colors: ["{c}"]
-places:
-  CPU: {queue: ps, servers: 1, service: {"{c}": {exponential: "demand_{c}"}}}
-transitions:
-  arrive:
-    delay: {exponential: "1 / sum(rate_{c})"}
-    modes: [{each: c, name: "{c}", weight: "rate_{c}", out: {CPU: "{c}"}}]
-  leave: {each: c, in: {CPU: "{c}"}}
-probes:
-  response: {colors: ["{c}"], start: {place: CPU, when: enter}, end: {place: CPU, when: exit}}
-"#;
+const TWO_CLASSES: &str = include_str!("../fixtures/models/two-ps.yaml");
 
 /// 201 joint draws (so that the 2.5 % and 97.5 % quantiles are the 6th
 /// and 196th order statistics exactly), b's demand falling as a's rises
@@ -128,13 +112,18 @@ fn sweep(f: &Files, binds: &[String]) -> super::Run {
     demandsim(&a, b"")
 }
 
+/// `demand_a` and `demand_b` bound to classes a and b of one file.
+fn both_classes(f: &Files) -> [String; 2] {
+    [
+        format!("demand_a={}:a", f.both),
+        format!("demand_b={}:b", f.both),
+    ]
+}
+
 #[test]
 fn two_classes_bound_from_one_file_take_the_same_draw() {
     let f = files();
-    let binds = [
-        format!("demand_a={}:a", f.both),
-        format!("demand_b={}:b", f.both),
-    ];
+    let binds = both_classes(&f);
     let v = json_of(&sweep(&f, &binds));
     assert_eq!(v["points"][0]["params"]["demand_b"], 0.12);
     // By hand over the same draws: R_c = D_c / (1 − 2·Da − 3·Db).
@@ -273,10 +262,7 @@ fn a_capacity_answer_carries_the_answers_at_the_demand_quantiles() {
 #[test]
 fn a_load_scale_search_over_two_classes_bands_by_the_joint_draws() {
     let f = files();
-    let binds = [
-        format!("demand_a={}:a", f.both),
-        format!("demand_b={}:b", f.both),
-    ];
+    let binds = both_classes(&f);
     let v = capacity(&[
         &f.model,
         "--find",
