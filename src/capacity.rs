@@ -267,8 +267,7 @@ fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evalu
     let mean = p.mean_s?;
     let stat_s = match stat {
         Stat::Mean => mean,
-        Stat::P(pct) => mmc_stations(net, &a, mean)
-            .and_then(|(lambda, d, c)| mmc_quantile(lambda, d, c, f64::from(pct) / 100.0))?,
+        Stat::P(pct) => analytic_quantile(net, &a, mean, f64::from(pct) / 100.0)?,
     };
     Some(Evaluation {
         value,
@@ -278,6 +277,18 @@ fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evalu
         method: a.method,
         uncertain: false,
     })
+}
+
+/// Quantile `p` (0–1) of a probe's response time whose analytic mean is
+/// `probe_mean`, where the model is identical open M/M/c FCFS stations
+/// visited once (else `None`: only simulation gives it).
+pub fn analytic_quantile(
+    net: &ValidNet,
+    a: &crate::solve::Analysis,
+    probe_mean: f64,
+    p: f64,
+) -> Option<f64> {
+    mmc_stations(net, a, probe_mean).and_then(|(lambda, d, c)| mmc_quantile(lambda, d, c, p))
 }
 
 /// (λ per station, D, c) when every queueing place is the same FCFS

@@ -141,12 +141,16 @@ pub fn three_digits(x: f64, finest: f64) -> f64 {
 }
 
 /// A value for a sentence: a whole number as such (`5`), others to four
-/// significant digits (`0.6242`, `24.97`).
+/// significant digits without trailing zeros (`0.6242`, `24.97`, `0.1`).
 pub fn shown(x: f64) -> String {
     if x.is_finite() && x.fract() == 0.0 && x.abs() < EXACT {
         format!("{x:.0}")
     } else {
-        crate::report::format::TEXT.num(Some(x))
+        let s = crate::report::format::TEXT.num(Some(x));
+        match s.contains('.') && !s.contains('e') {
+            true => trim(&s),
+            false => s,
+        }
     }
 }
 

@@ -262,7 +262,8 @@ pub struct ProbePrediction {
     pub mean_s: Option<f64>,
     /// Half-width of its 95 % CI (simulation; 0 for an analytic mean).
     pub ci_half_width_s: Option<f64>,
-    /// 95th percentile (simulation only).
+    /// 95th percentile (simulated, or analytic where the model is
+    /// identical open M/M/c FCFS stations visited once).
     pub p95_s: Option<f64>,
     /// 2.5 % quantile of the mean over the bound demand's draws.
     pub band_low_s: Option<f64>,
@@ -344,10 +345,13 @@ fn solve_at(
         },
     };
     if let Some(a) = analytic {
+        // The p95 where `capacity` has it in closed form (M/M/c stations).
+        let p95 =
+            |mean: Option<f64>| crate::capacity::analytic_quantile(&model.net, &a, mean?, 0.95);
         let probes = a
             .probes
             .iter()
-            .map(|p| prediction(&p.name, &p.color, p.mean_s, Some(0.0), None))
+            .map(|p| prediction(&p.name, &p.color, p.mean_s, Some(0.0), p95(p.mean_s)))
             .collect();
         return Ok((a.method, probes));
     }
