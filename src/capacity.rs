@@ -24,6 +24,10 @@ mod slo;
 pub use range::{DefaultRange, default_range};
 pub use slo::{Slo, Stat};
 
+/// A band around an answer: [low, high], an end `None` where no value in
+/// the range meets the objective.
+pub type Band = [Option<f64>; 2];
+
 /// What is wrong with a capacity question.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CapacityError {
@@ -181,7 +185,7 @@ pub struct Answer {
         skip_serializing_if = "Option::is_none",
         serialize_with = "crate::number::whole_band"
     )]
-    pub estimation_band: Option<[Option<f64>; 2]>,
+    pub estimation_band: Option<Band>,
     /// The joint draws behind `estimation_band`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimation_draws: Option<usize>,
@@ -191,7 +195,7 @@ pub struct Answer {
         skip_serializing_if = "Option::is_none",
         serialize_with = "crate::number::whole_band"
     )]
-    pub prediction_band: Option<[Option<f64>; 2]>,
+    pub prediction_band: Option<Band>,
     /// The objective, as given.
     pub slo: Slo,
     /// The probe and colour.

@@ -11,7 +11,7 @@
 //! instead of pairing every demand's own extreme. Cost: one evaluation per
 //! draw and two searches (simulated evaluations simulate every draw).
 
-use super::{Answer, CapacityError, Query, evaluate, solve};
+use super::{Answer, Band, CapacityError, Query, evaluate, solve};
 use crate::model::Template;
 
 /// Quantiles of the ends.
@@ -36,7 +36,7 @@ pub(super) fn estimation_band(
     template: &Template,
     q: &Query,
     answer: &Answer,
-) -> Result<Option<([Option<f64>; 2], usize)>, CapacityError> {
+) -> Result<Option<(Band, usize)>, CapacityError> {
     let n = q.binds.first().map_or(0, |b| b.draws.len());
     if n == 0 {
         return Ok(None);
