@@ -172,7 +172,7 @@ pub struct Answer {
     #[serde(serialize_with = "crate::number::whole_pair")]
     pub interval: (f64, f64),
     /// Where the search looked.
-    #[serde(skip)]
+    #[serde(serialize_with = "crate::number::whole_pair")]
     pub range: (f64, f64),
     /// Whether the statistic rises with the parameter (a load: the answer
     /// is the largest value meeting the objective), else falls (servers).

@@ -74,8 +74,6 @@ pub struct Args {
 struct Output<'a> {
     #[serde(flatten)]
     answer: &'a Answer,
-    #[serde(serialize_with = "demandsim::number::whole_pair")]
-    range: (f64, f64),
     #[serde(skip_serializing_if = "Option::is_none")]
     range_from: Option<&'a str>,
 }
@@ -127,7 +125,6 @@ pub fn run(a: Args) -> Result<()> {
         Format::Json => {
             let o = Output {
                 answer: &answer,
-                range: q.range,
                 range_from: range_from.as_deref(),
             };
             serde_json::to_writer_pretty(&mut out, &o)?;

@@ -237,7 +237,13 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
         unstable
     );
     let mut header: Vec<&str> = out.axes.iter().map(String::as_str).collect();
-    header.extend(["mean [s]", "± [s]", "p95 [s]", "band [s]", "method"]);
+    header.extend([
+        "mean [s]",
+        "± [s]",
+        "p95 [s]",
+        "estimation band [s]",
+        "method",
+    ]);
     let rows: Vec<Vec<String>> = out
         .points
         .iter()
@@ -347,7 +353,12 @@ fn render(out: &Output) -> String {
     let mut header: Vec<String> = out.axes.clone();
     header.extend(
         [
-            "probe", "mean [s]", "± [s]", "p95 [s]", "band [s]", "method",
+            "probe",
+            "mean [s]",
+            "± [s]",
+            "p95 [s]",
+            "estimation band [s]",
+            "method",
         ]
         .map(String::from),
     );
