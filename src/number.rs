@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn values_show_to_their_precision_rounded_to_the_side_that_holds() {
         assert_eq!(to_precision(6.759_182_312_011_719, 0.0024, 0.0), "6.759");
-        assert_eq!(to_precision(6.759_182_312_011_719, 0.0024, 100.0), "6.76");
+        assert_eq!(to_precision(6.759_182_312_011_719, 0.0024, 100.0), "6.760");
         assert_eq!(to_precision(6.759_182, 0.02, 0.0), "6.75");
         assert_eq!(to_precision(1.0, 1.0, 0.0), "1");
         assert_eq!(to_precision(80.4, 0.3, 0.0), "80.4");
