@@ -22,7 +22,8 @@ fn config(method: Method, bind: Option<Bind>) -> Config {
         warmup: Warmup::Auto,
         seed: 1,
         base: Params::new(),
-        bind,
+        binds: bind.into_iter().collect(),
+        load_scale: None,
         shard: None,
         sensitivity: false,
     }

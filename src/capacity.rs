@@ -11,36 +11,45 @@
 
 use serde::Serialize;
 
+use crate::bind::Bind;
 use crate::capacity_sim::simulated;
-use crate::model::{ModelError, ParamValue, Params, Stability, Template};
+use crate::load_scale::{self, LOAD_SCALE};
+use crate::model::{ModelError, Params, Stability, Template};
 use crate::qpn::{Dist, Scheduling, ValidNet, Warmup};
 use crate::solve::analyse;
 
-/// The statistic an objective bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stat {
-    /// The mean.
-    Mean,
-    /// A percentile, in percent (50, 90, 95 or 99).
-    P(u8),
-}
+mod band;
+mod range;
+mod slo;
 
-/// A response-time objective `STAT<=VALUE` (seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Slo {
-    /// The statistic.
-    pub stat: Stat,
-    /// Its bound, seconds.
-    pub limit_s: f64,
-}
+pub use range::{DefaultRange, default_range};
+pub use slo::{Slo, Stat};
+
+/// A band around an answer: [low, high], an end `None` where no value in
+/// the range meets the objective.
+pub type Band = [Option<f64>; 2];
 
 /// What is wrong with a capacity question.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CapacityError {
     /// An objective that does not parse.
-    #[error("SLO `{0}`: expected STAT<=SECONDS with STAT one of mean, p50, p90, p95, p99")]
+    #[error(
+        "SLO `{0}`: expected STAT<=LIMIT, STAT one of mean, p50, p90, p95, p99 and LIMIT a time in ms or s, e.g. p95<=50ms or mean<=1.2s"
+    )]
     Slo(String),
+    /// A limit without its unit.
+    #[error("SLO `{given}`: the limit needs a unit: {stat}<={number}ms or {stat}<={number}s")]
+    SloUnit {
+        /// The objective as given.
+        given: String,
+        /// Its statistic.
+        stat: String,
+        /// Its number.
+        number: String,
+    },
+    /// The load multiplier cannot be used on this model.
+    #[error("{0}")]
+    LoadScale(#[from] crate::load_scale::LoadScaleError),
     /// A parameter the model does not have.
     #[error("the model has no parameter `{0}`")]
     UnknownParam(String),
@@ -66,30 +75,6 @@ pub enum CapacityError {
         /// What went wrong.
         why: String,
     },
-}
-
-impl Slo {
-    /// Parses `mean<=2`, `p95<=3.5`.
-    ///
-    /// # Errors
-    /// [`CapacityError::Slo`].
-    pub fn parse(s: &str) -> Result<Self, CapacityError> {
-        let bad = || CapacityError::Slo(s.to_string());
-        let (stat, limit) = s.split_once("<=").ok_or_else(bad)?;
-        let stat = match stat.trim() {
-            "mean" => Stat::Mean,
-            "p50" => Stat::P(50),
-            "p90" => Stat::P(90),
-            "p95" => Stat::P(95),
-            "p99" => Stat::P(99),
-            _ => return Err(bad()),
-        };
-        let limit_s: f64 = limit.trim().parse().map_err(|_| bad())?;
-        if !(limit_s.is_finite() && limit_s > 0.0) {
-            return Err(bad());
-        }
-        Ok(Self { stat, limit_s })
-    }
 }
 
 /// Quantile `p` (0–1) of the response time of an M/M/c FCFS queue with
@@ -130,6 +115,7 @@ pub fn mmc_quantile(lambda: f64, d: f64, c: u32, p: f64) -> Option<f64> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
     /// The parameter's value.
+    #[serde(serialize_with = "crate::number::whole")]
     pub value: f64,
     /// The statistic, seconds (`None`: no steady state, or not measured).
     pub stat_s: Option<f64>,
@@ -168,6 +154,9 @@ pub struct Query {
     pub warmup: Warmup,
     /// Fixed settings.
     pub base: Params,
+    /// Parameters bound to estimated demands (their values apply; their
+    /// joint draws give the answer's estimation band).
+    pub binds: Vec<Bind>,
 }
 
 /// The answer to a capacity question.
@@ -177,10 +166,37 @@ pub struct Answer {
     pub param: String,
     /// The best value meeting the objective; `None` when none in the range
     /// does.
+    #[serde(serialize_with = "crate::number::whole_opt")]
     pub value: Option<f64>,
     /// The bracket the answer lies in: [meets, fails] (or the reverse for a
     /// parameter the statistic falls with).
+    #[serde(serialize_with = "crate::number::whole_pair")]
     pub interval: (f64, f64),
+    /// Where the search looked.
+    #[serde(serialize_with = "crate::number::whole_pair")]
+    pub range: (f64, f64),
+    /// Whether the statistic rises with the parameter (a load: the answer
+    /// is the largest value meeting the objective), else falls (servers).
+    #[serde(skip)]
+    pub rising: bool,
+    /// With bound demands: [low, high] of the answer solved at the 2.5 %
+    /// and 97.5 % draws (see [`band`]); an end is `None` where no value in
+    /// the range meets the objective.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::number::whole_band"
+    )]
+    pub estimation_band: Option<Band>,
+    /// The joint draws behind `estimation_band`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimation_draws: Option<usize>,
+    /// The band of the whole method's error (held-out runs), where the
+    /// caller has one; [low, high] as `estimation_band`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::number::whole_band"
+    )]
+    pub prediction_band: Option<Band>,
     /// The objective, as given.
     pub slo: Slo,
     /// The probe and colour.
@@ -200,8 +216,7 @@ pub struct Answer {
 /// A model that cannot be built at that value for another reason than
 /// stability.
 pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation, CapacityError> {
-    let mut params = q.base.clone();
-    params.set(&q.param, ParamValue::Number(value));
+    let params = params_at(q, template, value)?;
     let model = match template.instantiate(&params, Stability::Reject) {
         Ok(m) => m,
         Err(e @ ModelError::Unstable { .. }) => {
@@ -237,6 +252,18 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
     simulated(&model.net, &probe, q, value)
 }
 
+/// The settings at `value`: the base, the bound values, the searched
+/// parameter (the [`LOAD_SCALE`] multiplying the loads).
+fn params_at(q: &Query, template: &Template, value: f64) -> Result<Params, CapacityError> {
+    let mut settings: Vec<(&str, f64)> = q
+        .binds
+        .iter()
+        .map(|b| (b.param.as_str(), b.value))
+        .collect();
+    settings.push((&q.param, value));
+    load_scale::apply(template, &q.base, &settings).map_err(CapacityError::from)
+}
+
 /// The analytic evaluation, where the solver maps the probe (and, for a
 /// percentile, the model is identical open M/M/c stations visited once).
 fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evaluation> {
@@ -245,8 +272,7 @@ fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evalu
     let mean = p.mean_s?;
     let stat_s = match stat {
         Stat::Mean => mean,
-        Stat::P(pct) => mmc_stations(net, &a, mean)
-            .and_then(|(lambda, d, c)| mmc_quantile(lambda, d, c, f64::from(pct) / 100.0))?,
+        Stat::P(pct) => analytic_quantile(net, &a, mean, f64::from(pct) / 100.0)?,
     };
     Some(Evaluation {
         value,
@@ -256,6 +282,18 @@ fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evalu
         method: a.method,
         uncertain: false,
     })
+}
+
+/// Quantile `p` (0–1) of a probe's response time whose analytic mean is
+/// `probe_mean`, where the model is identical open M/M/c FCFS stations
+/// visited once (else `None`: only simulation gives it).
+pub fn analytic_quantile(
+    net: &ValidNet,
+    a: &crate::solve::Analysis,
+    probe_mean: f64,
+    p: f64,
+) -> Option<f64> {
+    mmc_stations(net, a, probe_mean).and_then(|(lambda, d, c)| mmc_quantile(lambda, d, c, p))
 }
 
 /// (λ per station, D, c) when every queueing place is the same FCFS
@@ -323,15 +361,29 @@ fn meets(e: &Evaluation, slo: &Slo) -> bool {
 
 /// Answers the question by bisection over `q.range`: the statistic is
 /// taken to move one way with the parameter (up with a load, down with
-/// servers), judged from the two ends.
+/// servers), judged from the two ends. With bound demands that have draws,
+/// the answer carries its estimation band (see [`band`]).
 ///
 /// # Errors
 /// A bad range, an unknown parameter or probe, or a model that cannot be
 /// built.
 pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
+    let mut a = solve(template, q)?;
+    if let Some((ends, n)) = band::estimation_band(template, q, &a)? {
+        a.estimation_band = Some(ends);
+        a.estimation_draws = Some(n);
+    }
+    Ok(a)
+}
+
+/// [`search`] at the bound values alone (no band).
+fn solve(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     let (lo, hi) = q.range;
     if !template.has_param(&q.param) {
-        return Err(CapacityError::UnknownParam(q.param.clone()));
+        if q.param != LOAD_SCALE {
+            return Err(CapacityError::UnknownParam(q.param.clone()));
+        }
+        load_scale::check(template)?;
     }
     if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
         return Err(CapacityError::Range { lo, hi });
@@ -360,10 +412,12 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
         (at_hi, at_lo)
     };
     let word = if rising { "largest" } else { "smallest" };
+    let answer = |value, interval, verdict, at, steps| Answer {
+        rising,
+        ..answer(&probe, q, value, interval, verdict, at, steps)
+    };
     if meets(&bad_end, &q.slo) {
         return Ok(answer(
-            &probe,
-            q,
             Some(bad_end.value),
             (bad_end.value, bad_end.value),
             format!("met everywhere in the range: the {word} value tried is the range's end"),
@@ -374,8 +428,6 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     if !meets(&good_end, &q.slo) {
         let v = good_end.value;
         return Ok(answer(
-            &probe,
-            q,
             None,
             (v, v),
             "no value in the range meets it; `at` is the best value tried".into(),
@@ -394,8 +446,6 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
         }
     );
     Ok(answer(
-        &probe,
-        q,
         Some(good.value),
         (good.value, bad),
         verdict,
@@ -406,8 +456,7 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
 
 /// The model's first probe, at the range's low end.
 fn first_probe(template: &Template, q: &Query, lo: f64) -> Result<String, CapacityError> {
-    let mut params = q.base.clone();
-    params.set(&q.param, ParamValue::Number(lo));
+    let params = params_at(q, template, lo)?;
     let model = template
         .instantiate(&params, Stability::Allow)
         .map_err(|e| CapacityError::Model {
@@ -467,27 +516,17 @@ fn answer(
         verdict,
         at,
         steps,
+        range: q.range,
+        rising: true,
+        estimation_band: None,
+        estimation_draws: None,
+        prediction_band: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slos_parse_and_bad_ones_say_what_is_expected() {
-        assert_eq!(
-            Slo::parse("p95<=3.5").unwrap(),
-            Slo {
-                stat: Stat::P(95),
-                limit_s: 3.5
-            }
-        );
-        assert_eq!(Slo::parse(" mean <= 2").unwrap().stat, Stat::Mean);
-        for bad in ["p97<=1", "mean<2", "p95<=-1", "p95<=x"] {
-            assert!(Slo::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn mmc_quantiles_match_the_closed_forms() {

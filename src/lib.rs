@@ -63,6 +63,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod behavior;
+pub mod bind;
 pub mod capacity;
 mod capacity_sim;
 pub mod compare;
@@ -70,8 +71,10 @@ pub mod error;
 pub mod estimate;
 pub mod generate;
 pub mod import;
+pub mod load_scale;
 mod markup;
 pub mod model;
+pub mod number;
 pub mod numeric;
 pub mod qpe;
 pub mod qpn;

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use crate::bind::Bind;
+use crate::load_scale::{self, LOAD_SCALE};
 use crate::model::{ModelError, ParamValue, Params, Stability, Template};
 use crate::qpn::{Control, RunConfig, StopRule, Warmup, simulate};
 use crate::solve::analyse;
@@ -45,9 +47,9 @@ pub enum SweepError {
     /// A shard that does not parse or is out of range.
     #[error("shard `{0}`: expected I/N with 1 ≤ I ≤ N")]
     Shard(String),
-    /// The bound demand has no draws or no such class.
+    /// The load multiplier cannot be used on this model.
     #[error("{0}")]
-    Bind(String),
+    LoadScale(#[from] crate::load_scale::LoadScaleError),
 }
 
 /// One swept parameter and its values.
@@ -138,7 +140,10 @@ impl Grid {
             return Err(SweepError::Empty);
         }
         if let Some(a) = axes.iter().find(|a| !template.has_param(&a.name)) {
-            return Err(SweepError::UnknownParam(a.name.clone()));
+            if a.name != LOAD_SCALE {
+                return Err(SweepError::UnknownParam(a.name.clone()));
+            }
+            load_scale::check(template)?;
         }
         for (i, a) in axes.iter().enumerate() {
             if axes[..i].iter().any(|b| b.name == a.name) {
@@ -224,18 +229,6 @@ pub enum Method {
     Simulate,
 }
 
-/// A model parameter bound to an estimated demand: its value and its
-/// bootstrap draws (seconds).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bind {
-    /// The parameter.
-    pub param: String,
-    /// The estimate.
-    pub value: f64,
-    /// Joint bootstrap draws of it (may be empty: no band).
-    pub draws: Vec<f64>,
-}
-
 /// A sweep's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -252,8 +245,12 @@ pub struct Config {
     pub seed: u64,
     /// Fixed settings (`--set`).
     pub base: Params,
-    /// A parameter bound to an estimated demand.
-    pub bind: Option<Bind>,
+    /// Parameters bound to estimated demands, their draws joined
+    /// ([`crate::bind::join`]): draw k of every bind is one joint draw.
+    pub binds: Vec<Bind>,
+    /// A load multiplier at every point ([`LOAD_SCALE`]; a grid axis of it
+    /// takes precedence).
+    pub load_scale: Option<f64>,
     /// Only this shard's points.
     pub shard: Option<Shard>,
     /// Elasticities of every probe's mean at every point.
@@ -271,7 +268,8 @@ pub struct ProbePrediction {
     pub mean_s: Option<f64>,
     /// Half-width of its 95 % CI (simulation; 0 for an analytic mean).
     pub ci_half_width_s: Option<f64>,
-    /// 95th percentile (simulation only).
+    /// 95th percentile (simulated, or analytic where the model is
+    /// identical open M/M/c FCFS stations visited once).
     pub p95_s: Option<f64>,
     /// 2.5 % quantile of the mean over the bound demand's draws.
     pub band_low_s: Option<f64>,
@@ -289,7 +287,8 @@ pub struct ProbePrediction {
 pub struct Point {
     /// Index in the grid.
     pub index: usize,
-    /// Parameter values of the point (the grid's, and the bound one).
+    /// Parameter values of the point (the grid's, and the bound ones).
+    #[serde(serialize_with = "crate::number::whole_map")]
     pub params: BTreeMap<String, f64>,
     /// How it was solved: the analytic method, `simulation`, or why it has
     /// no numbers (e.g. `unstable: …`).
@@ -352,10 +351,13 @@ fn solve_at(
         },
     };
     if let Some(a) = analytic {
+        // The p95 where `capacity` has it in closed form (M/M/c stations).
+        let p95 =
+            |mean: Option<f64>| crate::capacity::analytic_quantile(&model.net, &a, mean?, 0.95);
         let probes = a
             .probes
             .iter()
-            .map(|p| prediction(&p.name, &p.color, p.mean_s, Some(0.0), None))
+            .map(|p| prediction(&p.name, &p.color, p.mean_s, Some(0.0), p95(p.mean_s)))
             .collect();
         return Ok((a.method, probes));
     }
@@ -398,23 +400,26 @@ fn prediction(
 /// Point `index` of the grid.
 fn point(template: &Template, grid: &Grid, cfg: &Config, index: usize) -> Point {
     let mut values = grid.point(index);
-    let mut params = cfg.base.clone();
-    for (k, v) in &values {
-        params.set(k, ParamValue::Number(*v));
+    if let Some(x) = cfg.load_scale {
+        values.entry(LOAD_SCALE.to_string()).or_insert(x);
     }
-    if let Some(b) = &cfg.bind {
-        params.set(&b.param, ParamValue::Number(b.value));
+    for b in &cfg.binds {
         values.insert(b.param.clone(), b.value);
     }
     let seed = point_seed(cfg.seed, index);
-    let (method, mut probes) = match solve_at(template, &params, cfg, seed) {
-        Ok(x) => x,
-        Err(why) => (why.0, Vec::new()),
+    let settings: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let solved = load_scale::apply(template, &cfg.base, &settings)
+        .map_err(|e| NoAnswer(e.to_string()))
+        .and_then(|params| Ok((solve_at(template, &params, cfg, seed)?, params)));
+    let (method, mut probes, params) = match solved {
+        Ok(((method, probes), params)) => (method, probes, Some(params)),
+        Err(why) => (why.0, Vec::new(), None),
     };
-    if let Some(b) = cfg.bind.as_ref().filter(|b| !b.draws.is_empty()) {
-        band(template, &params, cfg, seed, b, &mut probes);
+    let draws = cfg.binds.first().map_or(0, |b| b.draws.len());
+    if draws > 0 && !probes.is_empty() {
+        band(template, &settings, cfg, seed, &mut probes);
     }
-    if cfg.sensitivity && !probes.is_empty() {
+    if let Some(params) = params.filter(|_| cfg.sensitivity && !probes.is_empty()) {
         elasticities(template, &params, cfg, seed, &method, &mut probes);
     }
     Point {
@@ -425,25 +430,30 @@ fn point(template: &Template, grid: &Grid, cfg: &Config, index: usize) -> Point 
     }
 }
 
-/// The 2.5 %–97.5 % band of each probe's mean over the bound demand's
-/// draws, every draw solved like the point (simulated draws share the
-/// point's seed: common random numbers). A draw with no steady state
-/// counts as an infinite mean, so that a band reaching it has no upper
-/// end (`None`).
+/// The 2.5 %–97.5 % band of each probe's mean over the binds' joint
+/// draws (draw k sets every bound parameter to its k-th draw), every draw
+/// solved like the point (simulated draws share the point's seed: common
+/// random numbers). A draw with no steady state counts as an infinite
+/// mean, so that a band reaching it has no upper end (`None`).
 fn band(
     template: &Template,
-    params: &Params,
+    settings: &[(&str, f64)],
     cfg: &Config,
     seed: u64,
-    b: &Bind,
     probes: &mut [ProbePrediction],
 ) {
-    let mut per_probe: Vec<Vec<f64>> = vec![Vec::with_capacity(b.draws.len()); probes.len()];
-    for &d in &b.draws {
-        let mut p = params.clone();
-        p.set(&b.param, ParamValue::Number(d));
-        let solved = solve_at(template, &p, cfg, seed).ok();
-        for (k, probe) in probes.iter().enumerate() {
+    let n = cfg.binds[0].draws.len();
+    let mut per_probe: Vec<Vec<f64>> = vec![Vec::with_capacity(n); probes.len()];
+    for k in 0..n {
+        let mut at: Vec<(&str, f64)> = settings.to_vec();
+        for b in &cfg.binds {
+            at.retain(|(name, _)| *name != b.param);
+            at.push((&b.param, b.draws[k]));
+        }
+        let solved = load_scale::apply(template, &cfg.base, &at)
+            .ok()
+            .and_then(|p| solve_at(template, &p, cfg, seed).ok());
+        for (j, probe) in probes.iter().enumerate() {
             let mean = solved
                 .as_ref()
                 .and_then(|(_, ps)| {
@@ -452,7 +462,7 @@ fn band(
                 })
                 .and_then(|q| q.mean_s)
                 .unwrap_or(f64::INFINITY);
-            per_probe[k].push(mean);
+            per_probe[j].push(mean);
         }
     }
     for (probe, mut v) in probes.iter_mut().zip(per_probe) {

@@ -4,9 +4,13 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use demandsim::capacity::{Answer, Query, Slo, Stat, search};
+use demandsim::capacity::{Answer, CapacityError, Query, Slo, Stat, default_range, search};
+use demandsim::load_scale::{LOAD_SCALE, is_load};
+use demandsim::model::Params;
+use demandsim::number::{shown, three_digits, to_precision};
 use demandsim::report::format::TEXT;
 
+use super::bind::read_binds;
 use super::simulate::{load_template, parse_warmup, seed_or_draw, settings};
 use super::table::{Table, num};
 use super::{Format, UsageError};
@@ -15,16 +19,19 @@ use super::{Format, UsageError};
 pub struct Args {
     #[arg(value_name = "MODEL.yaml")]
     model: PathBuf,
-    /// The parameter to search (a load, servers, containers).
+    /// The parameter to search (a load, servers, containers), or
+    /// `load_scale`: a multiplier of every load of the model at once.
     #[arg(long, value_name = "PARAM")]
     find: String,
-    /// The objective: STAT<=SECONDS, STAT one of mean, p50, p90, p95, p99.
-    #[arg(long, value_name = "STAT<=SECONDS")]
+    /// The objective: STAT<=LIMIT, STAT one of mean, p50, p90, p95, p99,
+    /// LIMIT a time in ms or s (p95<=50ms, mean<=1.2s).
+    #[arg(long, value_name = "STAT<=LIMIT")]
     slo: String,
     /// The probe [default: the model's first].
     #[arg(long)]
     probe: Option<String>,
-    /// Where to search, LO..HI [default: from a tenth of the parameter's
+    /// Where to search, LO..HI [default: for a load, the bound estimates'
+    /// measured loads halved and doubled; else a tenth of the parameter's
     /// value (1 with --integer) to four times it].
     #[arg(long, value_name = "LO..HI")]
     range: Option<String>,
@@ -34,6 +41,19 @@ pub struct Args {
     /// A fixed setting, NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+    /// Bind a parameter to an estimated demand: PARAM=estimates.json:CLASS
+    /// (CLASS may be `(mix)`); repeatable, as `sweep --bind`. With draws,
+    /// the answer carries its estimation band.
+    #[arg(long, value_name = "PARAM=FILE:CLASS")]
+    bind: Vec<String>,
+    /// The method whose estimate `--bind` takes [default: the
+    /// recommended one].
+    #[arg(long, value_name = "METHOD")]
+    estimate_method: Option<String>,
+    /// Multiply every load of the model (its arrival rates, or users in a
+    /// closed model) by X while searching another parameter.
+    #[arg(long, value_name = "X")]
+    scale_load: Option<f64>,
     /// Always simulate (default: analytic where the model allows it).
     #[arg(long)]
     simulate: bool,
@@ -49,32 +69,53 @@ pub struct Args {
     out: super::OutputArgs,
 }
 
+/// The JSON of `capacity`: the answer and where the range came from.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    answer: &'a Answer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    range_from: Option<&'a str>,
+}
+
 pub fn run(a: Args) -> Result<()> {
     let template = load_template(&a.model)?;
     let slo = Slo::parse(&a.slo).map_err(|e| UsageError(format!("--slo: {e}")))?;
-    let base = settings(&a.set)?;
-    let range = match &a.range {
-        Some(r) => parse_range(r)?,
-        None => default_range(&template, &base, &a.find, a.integer)?,
-    };
-    let q = Query {
+    let seed = seed_or_draw(a.seed);
+    let mut q = Query {
         param: a.find.clone(),
         slo,
         probe: a.probe.clone(),
-        range,
+        range: (0.0, 0.0),
         integer: a.integer,
         simulate_only: a.simulate,
         requests: a.requests,
-        seed: seed_or_draw(a.seed),
+        seed,
         warmup: parse_warmup(&a.warmup)?,
-        base,
+        base: base_settings(&template, &a)?,
+        binds: Vec::new(),
+    };
+    let bound = read_binds(&a.bind, a.estimate_method.as_deref(), &template, seed)?;
+    q.binds = bound.joined.binds;
+    if !template.has_param(&q.param) && q.param != LOAD_SCALE {
+        return Err(UsageError(format!("--find: the model has no parameter `{}`", q.param)).into());
+    }
+    let mut range_from = None;
+    q.range = match &a.range {
+        Some(r) => parse_range(r)?,
+        None => {
+            let is_load = q.param == LOAD_SCALE || is_load(&q.param);
+            let d = default_range(&template, &q, is_load, &bound.utilizations)?;
+            range_from = Some(d.why);
+            d.range
+        }
     };
     let answer = match search(&template, &q) {
         Ok(x) => x,
-        Err(e @ demandsim::capacity::CapacityError::UnknownParam(_)) => {
+        Err(e @ CapacityError::UnknownParam(_)) | Err(e @ CapacityError::LoadScale(_)) => {
             return Err(UsageError(format!("--find: {e}")).into());
         }
-        Err(e @ demandsim::capacity::CapacityError::Range { .. }) => {
+        Err(e @ CapacityError::Range { .. }) => {
             return Err(UsageError(format!("--range: {e}")).into());
         }
         Err(e) => return Err(e.into()),
@@ -82,36 +123,60 @@ pub fn run(a: Args) -> Result<()> {
     let mut out = a.out.create()?;
     match a.out.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &answer)?;
+            let o = Output {
+                answer: &answer,
+                range_from: range_from.as_deref(),
+            };
+            serde_json::to_writer_pretty(&mut out, &o)?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record([
-                "value",
-                "stat_s",
-                "ci_half_width_s",
-                "mean_s",
-                "meets",
-                "method",
-            ])?;
-            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-            for s in &answer.steps {
-                let meets = s.stat_s.is_some_and(|x| x <= answer.slo.limit_s);
-                w.write_record([
-                    s.value.to_string(),
-                    o(s.stat_s),
-                    o(s.ci_half_width_s),
-                    o(s.mean_s),
-                    meets.to_string(),
-                    s.method.clone(),
-                ])?;
-            }
-            w.flush()?;
-        }
-        Format::Table => write!(out, "{}", render(&answer, &a.slo))?,
+        Format::Csv => write_csv(&mut out, &answer)?,
+        Format::Table => write!(out, "{}", render(&answer, range_from.as_deref()))?,
     }
     out.commit()
+}
+
+/// `--set`, with `--scale-load` applied (refused when the search is over
+/// the load itself).
+fn base_settings(template: &demandsim::model::Template, a: &Args) -> Result<Params> {
+    let base = settings(&a.set)?;
+    let Some(x) = a.scale_load else {
+        return Ok(base);
+    };
+    if a.find == LOAD_SCALE {
+        return Err(
+            UsageError("--scale-load: the search is over the load scale itself".into()).into(),
+        );
+    }
+    demandsim::load_scale::check(template).map_err(|e| UsageError(format!("--scale-load: {e}")))?;
+    Ok(demandsim::load_scale::scaled(template, &base, x)
+        .map_err(|e| UsageError(format!("--scale-load: {e}")))?)
+}
+
+fn write_csv(out: &mut impl Write, answer: &Answer) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "value",
+        "stat_s",
+        "ci_half_width_s",
+        "mean_s",
+        "meets",
+        "method",
+    ])?;
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for s in &answer.steps {
+        let meets = s.stat_s.is_some_and(|x| x <= answer.slo.limit_s);
+        w.write_record([
+            s.value.to_string(),
+            o(s.stat_s),
+            o(s.ci_half_width_s),
+            o(s.mean_s),
+            meets.to_string(),
+            s.method.clone(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 fn parse_range(r: &str) -> Result<(f64, f64)> {
@@ -124,56 +189,82 @@ fn parse_range(r: &str) -> Result<(f64, f64)> {
     Ok((lo, hi))
 }
 
-/// A tenth (1 with `integer`) to four times the parameter's value.
-fn default_range(
-    template: &demandsim::model::Template,
-    base: &demandsim::model::Params,
-    name: &str,
-    integer: bool,
-) -> Result<(f64, f64)> {
-    if !template.has_param(name) {
-        return Err(UsageError(format!("--find: the model has no parameter `{name}`")).into());
-    }
-    let values = template.resolve(base)?;
-    let v = values[name];
-    Ok(if integer {
-        (1.0, (4.0 * v).ceil().max(2.0))
+/// The bisection's precision: the bracket's width (1 for whole numbers),
+/// and the side that holds (below for a load, above for servers).
+fn precision(a: &Answer) -> (f64, f64) {
+    let width = (a.interval.1 - a.interval.0).abs();
+    let width = if width > 0.0 {
+        width
     } else {
-        (0.1 * v, 4.0 * v)
-    })
-}
-
-/// A searched value: whole numbers as such, others to 4 digits.
-fn show(v: f64) -> String {
-    if v.fract() == 0.0 {
-        TEXT.value(v)
-    } else {
-        num(Some(v))
-    }
-}
-
-fn render(a: &Answer, slo: &str) -> String {
-    let stat = match a.slo.stat {
-        Stat::Mean => "mean".to_string(),
-        Stat::P(p) => format!("p{p}"),
+        1e-4 * (a.range.1 - a.range.0)
     };
+    let toward = if a.rising {
+        f64::NEG_INFINITY
+    } else {
+        f64::INFINITY
+    };
+    (width, toward)
+}
+
+/// The unit of a searched parameter, where its name says it.
+fn unit(param: &str) -> &'static str {
+    if param == LOAD_SCALE {
+        "×"
+    } else if is_load(param) && param != "users" && !param.starts_with("users_") {
+        " req/s"
+    } else {
+        ""
+    }
+}
+
+/// The answer's first line: `largest arrival_rate with p95 ≤ 50 ms: 80.1
+/// req/s (estimation band 62.3–91.4 req/s, 200 draws)`.
+fn headline(a: &Answer) -> String {
+    let word = if a.rising { "largest" } else { "smallest" };
+    let (width, toward) = precision(a);
+    let u = unit(&a.param);
+    // Three significant digits: the bisection is finer than the model.
+    let show = |v: f64| to_precision(v, three_digits(v, width), toward);
     let mut s = match a.value {
-        Some(v) => format!(
-            "{} = {} meets {slo}: {}\n",
-            a.param,
-            TEXT.value(v),
-            a.verdict
-        ),
-        None => format!("no {} meets {slo}: {}\n", a.param, a.verdict),
+        Some(v) => format!("{word} {} with {}: {}{u}", a.param, a.slo, show(v)),
+        None => format!("no {} in the range meets {}", a.param, a.slo),
+    };
+    if let (Some([lo, hi]), Some(n)) = (a.estimation_band, a.estimation_draws) {
+        let end = |v: Option<f64>| v.map_or_else(|| "none in the range".to_string(), show);
+        s.push_str(&format!(
+            " (estimation band {}{}{}{u}, {n} draws of the bound demands)",
+            end(lo),
+            TEXT.range,
+            end(hi)
+        ));
+    }
+    s
+}
+
+fn render(a: &Answer, range_from: Option<&str>) -> String {
+    let stat = a.slo.stat.to_string();
+    let (width, _) = precision(a);
+    let mut s = format!("{}\n{}\n", headline(a), a.verdict);
+    let mean = match a.slo.stat {
+        Stat::Mean => String::new(),
+        Stat::P(_) => format!(", mean {} s", num(a.at.mean_s)),
     };
     s.push_str(&format!(
-        "at {} = {}: {stat} {} s, mean {} s ({})\n\n",
+        "at {} = {}: {stat} {} s{mean} ({})\n",
         a.param,
-        show(a.at.value),
+        to_precision(a.at.value, width, a.at.value),
         num(a.at.stat_s),
-        num(a.at.mean_s),
         a.at.method
     ));
+    if let Some(why) = range_from {
+        s.push_str(&format!(
+            "searched {}{}{}: {why}\n",
+            shown(a.range.0),
+            TEXT.range,
+            shown(a.range.1)
+        ));
+    }
+    s.push('\n');
     let mut t = Table::new([
         a.param.clone(),
         format!("{stat} [s]"),
@@ -183,7 +274,7 @@ fn render(a: &Answer, slo: &str) -> String {
     for e in &a.steps {
         let meets = e.stat_s.is_some_and(|x| x <= a.slo.limit_s);
         t.row(vec![
-            TEXT.value(e.value),
+            to_precision(e.value, width, e.value),
             num(e.stat_s),
             num(e.ci_half_width_s),
             if meets { "yes" } else { "no" }.into(),

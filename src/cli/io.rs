@@ -276,14 +276,6 @@ impl EstimatesJson {
             .filter(move |e| e.method == method)
             .filter_map(|e| Some((e.class.as_str(), e.demand_s?)))
     }
-
-    /// The draws of `class`, when there are draws: `None` when one lacks
-    /// the class.
-    pub fn draws_of(&self, class: &str) -> Option<Option<Vec<f64>>> {
-        self.draws
-            .as_ref()
-            .map(|ds| ds.iter().map(|d| d.get(class).copied().flatten()).collect())
-    }
 }
 
 #[cfg(test)]
@@ -312,10 +304,7 @@ mod tests {
         let d: Vec<(&str, f64)> = e.demands("rortu").collect();
         assert_eq!(d, [("a", 0.131), ("b", 0.052)]);
         assert_eq!(e.demands("ur").count(), 0, "no number, no demand");
-        assert_eq!(e.draws_of("a"), Some(Some(vec![0.13, 0.132])));
-        assert_eq!(e.draws_of("b"), Some(None), "the second draw lacks b");
         let bare = EstimatesJson::parse(r#"{"estimates": []}"#).unwrap();
-        assert_eq!(bare.draws_of("a"), None);
         assert!(bare.method(None).is_err());
         assert!(EstimatesJson::parse("[1, 2]").is_err());
     }

@@ -5,10 +5,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use demandsim::capacity::Slo;
+use demandsim::number::short;
 use demandsim::study::{OneOrSeveral, StudySummary, merge_shards, read_summaries};
-use demandsim::sweep::{self, Axis, Bind, Config, Grid, Method, Point, Shard};
+use demandsim::sweep::{self, Axis, Config, Grid, Method, Point, Shard};
 use serde::{Deserialize, Serialize};
 
+use super::bind::read_binds;
 use super::simulate::{load_template, parse_warmup, seed_or_draw, set_threads, settings};
 use super::table::{Table, num};
 use super::{Format, UsageError};
@@ -26,9 +29,12 @@ pub struct Args {
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
     /// Bind a parameter to an estimated demand and its bootstrap draws:
-    /// PARAM=estimates.json:CLASS (from `estimate --format json --draws N`).
+    /// PARAM=estimates.json:CLASS (from `estimate --format json --draws
+    /// N`; CLASS may be `(mix)`, the mix-weighted mean). Repeatable:
+    /// classes of one file take the same draw (their correlation kept),
+    /// different files independent draws.
     #[arg(long, value_name = "PARAM=FILE:CLASS")]
-    bind: Option<String>,
+    bind: Vec<String>,
     /// The method whose estimate `--bind` takes [default: the
     /// recommended one].
     #[arg(long, value_name = "METHOD")]
@@ -57,9 +63,14 @@ pub struct Args {
     /// probe's mean against the first swept parameter into DIR.
     #[arg(long = "out", value_name = "DIR")]
     out_dir: Option<PathBuf>,
-    /// A response-time objective to draw on the plot, seconds.
-    #[arg(long, value_name = "SECONDS")]
-    slo: Option<f64>,
+    /// Multiply every load of the model (its arrival rates, or users in a
+    /// closed model) by X; `--grid load_scale=…` sweeps it.
+    #[arg(long, value_name = "X")]
+    scale_load: Option<f64>,
+    /// A response-time objective to draw on the plot: STAT<=LIMIT, e.g.
+    /// p95<=50ms or mean<=1.2s.
+    #[arg(long, value_name = "STAT<=LIMIT")]
+    slo: Option<String>,
     /// A measured run to draw on the plot: requests.csv@PARAM=VALUE, its
     /// mean response time at that value of the first swept parameter
     /// (repeatable).
@@ -85,6 +96,7 @@ enum MethodArg {
 struct Output {
     model: String,
     seed: u64,
+    #[serde(serialize_with = "demandsim::number::whole_map_seq")]
     grid: BTreeMap<String, Vec<f64>>,
     /// Grid order (the JSON object above is sorted by name).
     axes: Vec<String>,
@@ -108,11 +120,20 @@ pub fn run(a: Args) -> Result<()> {
         .map(Shard::parse)
         .transpose()
         .map_err(|e| UsageError(format!("--shard: {e}")))?;
-    let bind = match &a.bind {
-        Some(spec) => Some(read_bind(spec, a.estimate_method.as_deref(), &template)?),
-        None => None,
-    };
+    let slo = a
+        .slo
+        .as_deref()
+        .map(Slo::parse)
+        .transpose()
+        .map_err(|e| UsageError(format!("--slo: {e}")))?;
     let seed = seed_or_draw(a.seed);
+    let binds = read_binds(&a.bind, a.estimate_method.as_deref(), &template, seed)?
+        .joined
+        .binds;
+    if a.scale_load.is_some() {
+        demandsim::load_scale::check(&template)
+            .map_err(|e| UsageError(format!("--scale-load: {e}")))?;
+    }
     let cfg = Config {
         method: match a.method {
             MethodArg::Auto => Method::Auto,
@@ -124,7 +145,8 @@ pub fn run(a: Args) -> Result<()> {
         warmup: parse_warmup(&a.warmup)?,
         seed,
         base: settings(&a.set)?,
-        bind,
+        binds,
+        load_scale: a.scale_load,
         shard,
         sensitivity: a.sensitivity,
     };
@@ -149,7 +171,7 @@ pub fn run(a: Args) -> Result<()> {
             .iter()
             .map(|m| read_measured(m, &out.axes[0]))
             .collect::<Result<Vec<_>>>()?;
-        write_page(dir, &out, a.slo, &measured)?;
+        write_page(dir, &out, slo.map(|s| s.limit_s), &measured)?;
     }
     write(&out, &a.out)
 }
@@ -190,7 +212,7 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
     for p in &out.points {
         let others: Vec<String> = out.axes[1..]
             .iter()
-            .map(|a| format!("{a} = {}", TEXT.value(p.params[a])))
+            .map(|a| format!("{a} = {}", short(p.params[a])))
             .collect();
         let label = if others.is_empty() {
             "predicted".to_string()
@@ -215,12 +237,18 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
         unstable
     );
     let mut header: Vec<&str> = out.axes.iter().map(String::as_str).collect();
-    header.extend(["mean [s]", "± [s]", "p95 [s]", "band [s]", "method"]);
+    header.extend([
+        "mean [s]",
+        "± [s]",
+        "p95 [s]",
+        "estimation band [s]",
+        "method",
+    ]);
     let rows: Vec<Vec<String>> = out
         .points
         .iter()
         .map(|p| {
-            let mut row: Vec<String> = out.axes.iter().map(|a| TEXT.value(p.params[a])).collect();
+            let mut row: Vec<String> = out.axes.iter().map(|a| short(p.params[a])).collect();
             let q = p.probes.first();
             row.push(num(q.and_then(|q| q.mean_s)));
             row.push(num(q.and_then(|q| q.ci_half_width_s)));
@@ -256,47 +284,6 @@ fn with_bar<T>(len: usize, shard: Option<Shard>, work: impl FnOnce(&(dyn Fn() + 
     let out = work(&|| bar.inc(1));
     bar.finish_and_clear();
     out
-}
-
-/// `PARAM=FILE:CLASS`: the estimate of CLASS (recommended or `method`)
-/// and its draws, from `estimate --format json --draws N`.
-fn read_bind(
-    spec: &str,
-    method: Option<&str>,
-    template: &demandsim::model::Template,
-) -> Result<Bind> {
-    let usage = || UsageError(format!("--bind {spec}: expected PARAM=FILE:CLASS"));
-    let (param, rest) = spec.split_once('=').ok_or_else(usage)?;
-    let (file, class) = rest.rsplit_once(':').ok_or_else(usage)?;
-    if !template.has_param(param) {
-        return Err(UsageError(format!("--bind: the model has no parameter `{param}`")).into());
-    }
-    let text = super::io::read_document(Path::new(file))?;
-    let doc = super::io::EstimatesJson::parse(&text).with_context(|| file.to_string())?;
-    let method = doc.method(method).with_context(|| file.to_string())?;
-    let value = doc
-        .demands(&method)
-        .find(|(c, _)| *c == class)
-        .map(|(_, d)| d)
-        .with_context(|| format!("{file}: no `{method}` estimate of class `{class}`"))?;
-    let draws: Vec<f64> = match doc.draws_of(class) {
-        Some(ds) if doc.draws_method.as_deref() == Some(method.as_str()) => {
-            ds.with_context(|| format!("{file}: a draw lacks class `{class}`"))?
-        }
-        Some(_) => anyhow::bail!(
-            "{file}: the draws are of `{}`, not `{method}`; rerun estimate with --draws-method {method}",
-            doc.draws_method.as_deref().unwrap_or("?")
-        ),
-        None => {
-            log::warn!("{file} has no draws (estimate --draws N): no prediction band");
-            Vec::new()
-        }
-    };
-    Ok(Bind {
-        param: param.to_string(),
-        value,
-        draws,
-    })
 }
 
 fn write(out: &Output, args: &super::OutputArgs) -> Result<()> {
@@ -366,13 +353,18 @@ fn render(out: &Output) -> String {
     let mut header: Vec<String> = out.axes.clone();
     header.extend(
         [
-            "probe", "mean [s]", "± [s]", "p95 [s]", "band [s]", "method",
+            "probe",
+            "mean [s]",
+            "± [s]",
+            "p95 [s]",
+            "estimation band [s]",
+            "method",
         ]
         .map(String::from),
     );
     let mut t = Table::new(header);
     for p in &out.points {
-        let values: Vec<String> = out.axes.iter().map(|a| TEXT.value(p.params[a])).collect();
+        let values: Vec<String> = out.axes.iter().map(|a| short(p.params[a])).collect();
         if p.probes.is_empty() {
             let mut row = values.clone();
             row.extend(["-", "-", "-", "-", "-"].map(String::from));

@@ -6,6 +6,7 @@
 
 mod background;
 mod bad;
+mod bands;
 mod behavior;
 mod capacity;
 mod classes;

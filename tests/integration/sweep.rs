@@ -47,6 +47,10 @@ fn an_analytic_sweep_is_the_closed_form_and_unstable_points_say_so() {
         if lambda < 10.0 {
             let r = p["probes"][0]["mean_s"].as_f64().unwrap();
             assert!((r - mm1(lambda, 0.1)).abs() < 1e-12 * r, "{p}");
+            // M/M/1: R is exponential with rate 1/D − λ; p95 = ln 20 / (10 − λ).
+            let p95 = p["probes"][0]["p95_s"].as_f64().unwrap();
+            let want = 20f64.ln() / (10.0 - lambda);
+            assert!((p95 - want).abs() < 1e-9 * want, "{p95} vs {want}");
             assert!(p["method"].as_str().unwrap().contains("product-form"));
         } else {
             // λ = 11/s on 0.1 s: no steady state, and no numbers.
@@ -278,7 +282,7 @@ fn out_writes_the_plot_and_the_page_with_the_measured_points() {
             "--grid",
             "arrival_rate=2..9:8",
             "--slo",
-            "3",
+            "mean<=3s",
             "--measured",
             &trace,
             "--out",
