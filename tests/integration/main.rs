@@ -13,6 +13,7 @@ mod closed;
 mod coverage;
 mod deploy;
 mod docs;
+mod ending;
 mod estimate;
 mod gate;
 mod import;
