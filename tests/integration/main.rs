@@ -18,6 +18,7 @@ mod estimate;
 mod gate;
 mod import;
 mod inspect;
+mod leftovers;
 mod load;
 mod load_dependence;
 mod properties;
