@@ -439,7 +439,7 @@ pub struct MergeArgs {
 
 /// What a part given to `merge` is.
 enum Part {
-    Sweep(Output),
+    Sweep(Box<Output>),
     Studies(Vec<StudySummary>),
 }
 
@@ -452,7 +452,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     let mut studies = Vec::new();
     for p in &a.parts {
         match read_part(p)? {
-            Part::Sweep(o) => sweeps.push(o),
+            Part::Sweep(o) => sweeps.push(*o),
             Part::Studies(s) => studies.push(s),
         }
     }
@@ -548,5 +548,7 @@ fn read_part(p: &Path) -> Result<Part> {
     if kind.study.is_some() || kind.studies.is_some() {
         return Ok(Part::Studies(read_summaries(&text).with_context(what)?));
     }
-    Ok(Part::Sweep(serde_json::from_str(&text).with_context(what)?))
+    Ok(Part::Sweep(Box::new(
+        serde_json::from_str(&text).with_context(what)?,
+    )))
 }
