@@ -242,9 +242,7 @@ pub fn read(
         rows.insert(ENTRY.into(), vec![(entry.clone(), 1.0, 0.0, 0.0)]);
         order.insert(0, ENTRY.into());
     }
-    if let Some(state) = endless(&rows) {
-        return Err(M4jError::NoExit { state });
-    }
+    every_session_ends(&rows)?;
     for s in names.iter().filter(|s| *s != ENTRY && *s != EXIT) {
         if !states.contains(s) {
             states.push(s.clone());
@@ -253,10 +251,13 @@ pub fn read(
     Ok(profile(name, probability, &order, &rows))
 }
 
-/// The first state a session reaches (from the entry) from which no path
-/// leads to the exit: the chain would have infinite visits there (its
-/// visit equations are singular; the profile said -0.0 requests).
-fn endless(rows: &BTreeMap<String, Vec<(String, f64, f64, f64)>>) -> Option<String> {
+/// [`M4jError::NoExit`] for the first state a session reaches (from the
+/// entry) from which no path leads to the exit: the chain would have
+/// infinite visits there (its visit equations are singular; the profile
+/// said -0.0 requests).
+fn every_session_ends(
+    rows: &BTreeMap<String, Vec<(String, f64, f64, f64)>>,
+) -> Result<(), M4jError> {
     let mut ends: BTreeSet<&str> = BTreeSet::from([EXIT]);
     loop {
         let before = ends.len();
@@ -273,7 +274,9 @@ fn endless(rows: &BTreeMap<String, Vec<(String, f64, f64, f64)>>) -> Option<Stri
     let mut stack = vec![ENTRY];
     while let Some(s) = stack.pop() {
         if s != ENTRY && !ends.contains(s) {
-            return Some(s.to_string());
+            return Err(M4jError::NoExit {
+                state: s.to_string(),
+            });
         }
         for x in rows.get(s).into_iter().flatten() {
             if seen.insert(x.0.as_str()) {
@@ -281,7 +284,7 @@ fn endless(rows: &BTreeMap<String, Vec<(String, f64, f64, f64)>>) -> Option<Stri
             }
         }
     }
-    None
+    Ok(())
 }
 
 /// `p`, `p; n(mean sd)` or `p; norm(mean sd)` → (p, mean, sd).
