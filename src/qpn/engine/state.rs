@@ -25,7 +25,8 @@ pub(super) struct PlaceState {
 pub enum SimError {
     /// No event is pending and no transition can fire.
     #[error(
-        "the net is dead at t = {time} s: no transition can fire and no service is pending (a closed model that deadlocks)"
+        "the net is dead at t = {t} s: no transition can fire and no service is pending (a closed model that deadlocks)",
+        t = crate::error::readable(*time)
     )]
     Deadlock {
         /// Simulated time, seconds.
@@ -33,13 +34,15 @@ pub enum SimError {
     },
     /// Immediate transitions keep firing without time advancing.
     #[error(
-        "immediate transitions fired {0} times at t = {1} s without time advancing: a cycle of immediate transitions?"
+        "immediate transitions fired {0} times at t = {t} s without time advancing: a cycle of immediate transitions?",
+        t = crate::error::readable(*_1)
     )]
     ImmediateLoop(u64, f64),
     /// Events keep happening without time advancing: a cycle of timed
     /// transitions with zero delay, or of queues with zero service.
     #[error(
-        "{events} events at t = {time} s without time advancing (the last at {at}): a cycle of zero-time delays or services?"
+        "{events} events at t = {t} s without time advancing (the last at {at}): a cycle of zero-time delays or services?",
+        t = crate::error::readable(*time)
     )]
     ZeroTimeLoop {
         /// Events at the same time.
@@ -52,7 +55,8 @@ pub enum SimError {
     /// An event was scheduled at an infinite time (a delay or service
     /// time so large that the clock overflows).
     #[error(
-        "{at} is due at an infinite time (from t = {time} s): a delay or service time too large for the clock (near 1e308 s)"
+        "{at} is due at an infinite time (from t = {t} s): a delay or service time too large for the clock (near 1e308 s)",
+        t = crate::error::readable(*time)
     )]
     InfiniteTime {
         /// The transition or queue.
@@ -62,7 +66,8 @@ pub enum SimError {
     },
     /// The run reached its event limit before its stop rule held.
     #[error(
-        "stopped after {events} events, the limit for this run (at t = {time} s, {passages} passages measured): raise it with --max-events, or ask for fewer passages or less time"
+        "stopped after {events} events, the limit for this run (at t = {t} s, {passages} passages measured): raise it with --max-events, or ask for fewer passages or less time",
+        t = crate::error::readable(*time)
     )]
     EventLimit {
         /// Events processed.
@@ -74,7 +79,8 @@ pub enum SimError {
     },
     /// A probe the stop rule counts has had no passage for a long time.
     #[error(
-        "probe {probe} has had no passage in {events} events (t = {time} s): do tokens reach its start and then its end?"
+        "probe {probe} has had no passage in {events} events (t = {t} s): do tokens reach its start and then its end?",
+        t = crate::error::readable(*time)
     )]
     NoPassage {
         /// The probe (and colour, when one of several is missing).
@@ -86,8 +92,9 @@ pub enum SimError {
     },
     /// A queue grows without bound.
     #[error(
-        "place {place} holds {tokens} tokens at t = {time} s (about {rate} more each simulated second): the model is unstable (offered load at or above capacity, or a transition that makes more tokens than it takes)",
-        rate = crate::report::format::TEXT.num(Some(*per_second))
+        "place {place} holds {tokens} tokens at t = {t} s (about {rate} more each simulated second): the model is unstable (offered load at or above capacity, or a transition that makes more tokens than it takes)",
+        rate = crate::report::format::TEXT.num(Some(*per_second)),
+        t = crate::error::readable(*time)
     )]
     Unstable {
         /// Place name.
