@@ -26,6 +26,7 @@ fn query(slo: &str, range: (f64, f64), requests: u64, base: Params) -> Query {
         seed: 1,
         warmup: Warmup::Auto,
         base,
+        binds: Vec::new(),
     }
 }
 
@@ -33,14 +34,14 @@ fn benches(c: &mut Criterion) {
     let t = template();
     let mut g = c.benchmark_group("capacity, simulated");
     g.sample_size(10);
-    let q = query("p95<=3", (0.6242, 24.968), 200_000, Params::new());
+    let q = query("p95<=3s", (0.6242, 24.968), 200_000, Params::new());
     g.bench_function("one p95 step, M/M/12, 200,000 requests", |b| {
         b.iter(|| evaluate(&t, &q, 6.76).unwrap().stat_s)
     });
     let mut base = Params::new();
     base.set("servers", ParamValue::Number(2.0));
     base.set("demand", ParamValue::Number(1.0));
-    let q = query("p95<=4", (0.1, 1.9), 20_000, base);
+    let q = query("p95<=4s", (0.1, 1.9), 20_000, base);
     g.bench_function("p95 search, M/M/2, 20,000 requests a step", |b| {
         b.iter(|| search(&t, &q).unwrap().value)
     });

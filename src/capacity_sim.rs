@@ -165,7 +165,7 @@ mod tests {
         base.set("demand", ParamValue::Number(1.0));
         let q = Query {
             param: "arrival_rate".into(),
-            slo: Slo::parse("p95<=4").unwrap(),
+            slo: Slo::parse("p95<=4s").unwrap(),
             probe: None,
             range: (0.1, 0.9),
             integer: false,
@@ -174,6 +174,7 @@ mod tests {
             seed,
             warmup: crate::qpn::Warmup::Auto,
             base,
+            binds: Vec::new(),
         };
         (template, q)
     }

@@ -217,6 +217,16 @@ impl Shard {
     }
 }
 
+/// A short fingerprint of an input's bytes (64-bit FNV-1a, hex): shards
+/// record their inputs' so that `merge` can refuse parts run on other
+/// data. Not cryptographic: it tells versions of a file apart.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}
+
 /// How each point is solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
@@ -619,6 +629,14 @@ mod tests {
         assert_eq!(grid.len(), 6);
         let p = grid.point(4);
         assert_eq!((p["a"], p["b"]), (2.0, 20.0));
+    }
+
+    #[test]
+    fn fingerprints_are_fnv1a_and_tell_one_byte_apart() {
+        // FNV-1a's published test vectors (Fowler, Noll, Vo).
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+        assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
+        assert_ne!(fingerprint(b"rate: 1.0"), fingerprint(b"rate: 1.1"));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! with that mean and coefficient of variation (deterministic where the
 //! deviation is 0).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
 
 use super::chain::{ENTRY, EXIT, Profile, Spread, Transition};
@@ -102,6 +102,14 @@ pub enum M4jError {
     /// No state is marked `*` as the entry.
     #[error("no state is marked `*` as the entry")]
     NoEntry,
+    /// A session can reach a state from which it never ends.
+    #[error(
+        "a session reaches `{state}`, but no path from it leads to the exit `$`: sessions would never end"
+    )]
+    NoExit {
+        /// The first such state found.
+        state: String,
+    },
     /// A behaviour mix line is not `name; frequency; file`.
     #[error(
         "line {line}: expected `name; frequency; file` (or WESSBAS's `name; file; frequency; file`)"
@@ -234,12 +242,49 @@ pub fn read(
         rows.insert(ENTRY.into(), vec![(entry.clone(), 1.0, 0.0, 0.0)]);
         order.insert(0, ENTRY.into());
     }
+    every_session_ends(&rows)?;
     for s in names.iter().filter(|s| *s != ENTRY && *s != EXIT) {
         if !states.contains(s) {
             states.push(s.clone());
         }
     }
     Ok(profile(name, probability, &order, &rows))
+}
+
+/// [`M4jError::NoExit`] for the first state a session reaches (from the
+/// entry) from which no path leads to the exit: the chain would have
+/// infinite visits there (its visit equations are singular; the profile
+/// said -0.0 requests).
+fn every_session_ends(
+    rows: &BTreeMap<String, Vec<(String, f64, f64, f64)>>,
+) -> Result<(), M4jError> {
+    let mut ends: BTreeSet<&str> = BTreeSet::from([EXIT]);
+    loop {
+        let before = ends.len();
+        for (s, row) in rows {
+            if row.iter().any(|x| ends.contains(x.0.as_str())) {
+                ends.insert(s);
+            }
+        }
+        if ends.len() == before {
+            break;
+        }
+    }
+    let mut seen = BTreeSet::from([ENTRY]);
+    let mut stack = vec![ENTRY];
+    while let Some(s) = stack.pop() {
+        if s != ENTRY && !ends.contains(s) {
+            return Err(M4jError::NoExit {
+                state: s.to_string(),
+            });
+        }
+        for x in rows.get(s).into_iter().flatten() {
+            if seen.insert(x.0.as_str()) {
+                stack.push(&x.0);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `p`, `p; n(mean sd)` or `p; norm(mean sd)` → (p, mean, sd).

@@ -393,11 +393,15 @@ pub fn export(a: ExportArgs) -> Result<()> {
     export_librede(a.requests.as_deref(), a.utilization.as_deref(), &out)
 }
 
-fn export_librede(requests: Option<&Path>, utilization: Option<&Path>, dir: &Path) -> Result<()> {
+/// LibReDE's files of the traces into `out`, staged in a temporary folder
+/// and moved there only when all are written (a utilization file that
+/// failed left the response-time files of a half-written folder).
+fn export_librede(requests: Option<&Path>, utilization: Option<&Path>, out: &Path) -> Result<()> {
     if requests.is_none() && utilization.is_none() {
         return Err(UsageError("export needs --requests, --utilization or both".into()).into());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let stage = super::staging::stage_for(out)?;
+    let dir = stage.path();
     if let Some(path) = requests {
         let ctx = || path.display().to_string();
         let mut reader = RequestReader::new(open_input(path)?).with_context(ctx)?;
@@ -438,7 +442,7 @@ fn export_librede(requests: Option<&Path>, utilization: Option<&Path>, dir: &Pat
             f.commit()?;
         }
     }
-    Ok(())
+    super::staging::publish(stage, out)
 }
 
 /// Behaviour CSVs → the behaviour model JSON. A `.txt` among the files is

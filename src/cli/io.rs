@@ -186,22 +186,24 @@ fn destination(p: &Path) -> Result<(PathBuf, Dest)> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    super::staging::remove_stale(dir, std::time::SystemTime::now());
     let tmp = tempfile::Builder::new()
-        .prefix(".demandsim-")
+        .prefix(super::staging::PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
     Ok((path, Dest::Temporary(tmp)))
 }
 
-/// Renames the finished temporary file to `path`, as an ordinary file.
+/// Renames the finished temporary file to `path`, with the mode of the
+/// file it replaces (else as an ordinary file).
 fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
-    // Temporary files are created private (0600); the result is an
-    // ordinary file.
+    // Temporary files are created private (0600).
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
+        let mode = super::staging::mode_for(path);
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .set_permissions(std::fs::Permissions::from_mode(mode))
             .ok();
     }
     tmp.persist(path)

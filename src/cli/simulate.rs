@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use demandsim::compare::{AnalyticBeside, AnalyticProbe, SimulationDoc, analytic_beside};
 use demandsim::model::{Model, ModelError, ParamValue, Params, Stability, Template};
-use demandsim::qpn::{Control, RunConfig, SimReport, StopRule, Warmup, simulate};
+use demandsim::qpn::{
+    Control, RunConfig, RunError, SimError, SimReport, StopRule, Warmup, simulate,
+};
 use rand::RngExt;
 
 use super::table::{Table, num};
@@ -105,6 +107,10 @@ pub struct Args {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Events per replication after which the run stops with an error
+    /// [default: 1,000 per passage asked for, at least 10^9].
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
     #[command(flatten)]
     out: super::OutputArgs,
 }
@@ -205,6 +211,7 @@ pub fn run(a: Args) -> Result<()> {
         warmup,
         replications: a.replications,
         seed: seed_or_draw(a.seed),
+        max_events: a.max_events,
         ..RunConfig::default()
     };
     let (target, unit) = match stop {
@@ -217,6 +224,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let t0 = Instant::now();
     let report = with_progress(target, unit, |ctl| simulate(&model.net, &cfg, ctl))
+        .map_err(|e| with_analytic_load(e, &model))
         .with_context(|| a.model.model.display().to_string())?;
     let wall = t0.elapsed().as_secs_f64();
     warn_correlated(&report);
@@ -232,6 +240,27 @@ pub fn run(a: Args) -> Result<()> {
         Format::Table => write!(out, "{}", render(&model, &report, wall, &analytic))?,
     }
     out.commit()
+}
+
+/// A run stopped as unstable, with the offered load the model's flows give
+/// the place that grew (open models whose flows follow from routing).
+fn with_analytic_load(e: RunError, model: &Model) -> anyhow::Error {
+    let place = match &e {
+        RunError::Sim {
+            error: SimError::Unstable { place, .. },
+            ..
+        } => place,
+        _ => return e.into(),
+    };
+    match model.open_loads.iter().flatten().find(|l| &l.0 == place) {
+        Some((_, load, servers)) => anyhow::anyhow!(
+            "{e}; analytically, {place} is offered {} of its {} servers' work (utilization {})",
+            num(Some(*load)),
+            num(Some(*servers)),
+            num(Some(load / servers))
+        ),
+        None => e.into(),
+    }
 }
 
 /// The stopping rule: the flags', else the model's `run: time`, else

@@ -133,7 +133,11 @@ pub fn run_cmd(a: Args) -> Result<ExitCode> {
     if let Some(dir) = &a.out {
         write_report(dir, &studies[0].name, &studies)?;
     }
-    print(&a.output, &studies, shard.map(|s| (s, total)))?;
+    let study_file = match shard {
+        Some(_) => Some(super::shard::file_fingerprint(&a.study)?),
+        None => None,
+    };
+    print(&a.output, &studies, shard.map(|s| (s, total)), study_file)?;
     Ok(exit_code(&studies))
 }
 
@@ -171,7 +175,7 @@ pub fn reproduce(a: ReproduceArgs) -> Result<ExitCode> {
             &studies,
         )?;
     }
-    print(&a.output, &studies, None)?;
+    print(&a.output, &studies, None, None)?;
     Ok(exit_code(&studies))
 }
 
@@ -187,14 +191,24 @@ fn exit_code(studies: &[StudyResult]) -> ExitCode {
 /// A shard of a study run, and how many experiments the whole study has.
 type ShardOf = (demandsim::sweep::Shard, usize);
 
-fn print(o: &super::OutputArgs, studies: &[StudyResult], shard: Option<ShardOf>) -> Result<()> {
+/// The results as `o` asks; a shard's JSON marks the study file's
+/// fingerprint (`study_file`) for `merge` to check.
+fn print(
+    o: &super::OutputArgs,
+    studies: &[StudyResult],
+    shard: Option<ShardOf>,
+    study_file: Option<String>,
+) -> Result<()> {
     let mut out = o.create()?;
     match o.format {
         Format::Json => {
-            let doc: Vec<StudySummary> = studies
+            let mut doc: Vec<StudySummary> = studies
                 .iter()
                 .map(|s| StudySummary::new(s, shard))
                 .collect();
+            for mark in doc.iter_mut().filter_map(|s| s.shard.as_mut()) {
+                mark.study_file.clone_from(&study_file);
+            }
             out.write_all(&json(&OneOrSeveral::of(&doc))?)?;
         }
         Format::Csv => write_csv(&mut out, studies)?,

@@ -12,6 +12,7 @@ use demandsim::sweep::{self, Axis, Config, Grid, Method, Point, Shard};
 use serde::{Deserialize, Serialize};
 
 use super::bind::read_binds;
+use super::shard::{SweepSettings, bind_with_fingerprint, file_fingerprint};
 use super::simulate::{load_template, parse_warmup, seed_or_draw, set_threads, settings};
 use super::table::{Table, num};
 use super::{Format, UsageError};
@@ -102,6 +103,9 @@ struct Output {
     axes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     shard: Option<Shard>,
+    /// A part's settings, which `merge` holds the parts to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    settings: Option<SweepSettings>,
     points: Vec<Point>,
 }
 
@@ -163,6 +167,7 @@ pub fn run(a: Args) -> Result<()> {
             .collect(),
         axes: grid.axes.iter().map(|x| x.name.clone()).collect(),
         shard,
+        settings: shard.map(|_| shard_settings(&a)).transpose()?,
         points,
     };
     if let Some(dir) = &a.out_dir {
@@ -174,6 +179,27 @@ pub fn run(a: Args) -> Result<()> {
         write_page(dir, &out, slo.map(|s| s.limit_s), &measured)?;
     }
     write(&out, &a.out)
+}
+
+/// What a shard records of its settings.
+fn shard_settings(a: &Args) -> Result<SweepSettings> {
+    let mut set = a.set.clone();
+    set.sort();
+    Ok(SweepSettings {
+        model_file: file_fingerprint(&a.model)?,
+        set,
+        method: format!("{:?}", a.method).to_lowercase(),
+        requests: a.requests,
+        warmup: a.warmup.clone(),
+        replications: a.replications,
+        bind: a
+            .bind
+            .iter()
+            .map(|b| bind_with_fingerprint(b))
+            .collect::<Result<_>>()?,
+        estimate_method: a.estimate_method.clone(),
+        sensitivity: a.sensitivity,
+    })
 }
 
 /// `FILE@PARAM=VALUE`: (VALUE, mean response time of FILE's successful
@@ -405,7 +431,7 @@ pub struct MergeArgs {
 
 /// What a part given to `merge` is.
 enum Part {
-    Sweep(Output),
+    Sweep(Box<Output>),
     Studies(Vec<StudySummary>),
 }
 
@@ -418,7 +444,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     let mut studies = Vec::new();
     for p in &a.parts {
         match read_part(p)? {
-            Part::Sweep(o) => sweeps.push(o),
+            Part::Sweep(o) => sweeps.push(*o),
             Part::Studies(s) => studies.push(s),
         }
     }
@@ -460,6 +486,21 @@ fn merge_sweeps(paths: &[PathBuf], parts: Vec<Output>) -> Result<Output> {
             paths[0].display()
         );
     }
+    for (p, o) in paths.iter().zip(&parts) {
+        let differ = match (&o.settings, &first.settings) {
+            (Some(s), Some(f)) => s.differences(f),
+            (None, None) => continue,
+            _ => vec!["settings (one part records none: a whole run, or from an older version)"],
+        };
+        if !differ.is_empty() {
+            anyhow::bail!(
+                "{} was run with other settings than {}: {} differ; run every part with the same ones",
+                p.display(),
+                paths[0].display(),
+                differ.join(", ")
+            );
+        }
+    }
     let len = first.axes.iter().map(|n| first.grid[n].len()).product();
     let (model, seed, grid, axes) = (
         first.model.clone(),
@@ -474,6 +515,7 @@ fn merge_sweeps(paths: &[PathBuf], parts: Vec<Output>) -> Result<Output> {
         grid,
         axes,
         shard: None,
+        settings: None,
         points,
     })
 }
@@ -498,5 +540,7 @@ fn read_part(p: &Path) -> Result<Part> {
     if kind.study.is_some() || kind.studies.is_some() {
         return Ok(Part::Studies(read_summaries(&text).with_context(what)?));
     }
-    Ok(Part::Sweep(serde_json::from_str(&text).with_context(what)?))
+    Ok(Part::Sweep(Box::new(
+        serde_json::from_str(&text).with_context(what)?,
+    )))
 }

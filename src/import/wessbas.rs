@@ -4,7 +4,9 @@
 //! Start and end are epoch nanoseconds in WESSBAS's own examples and
 //! milliseconds in some exports; the unit is read off the first
 //! timestamp's magnitude (above 1e17: nanoseconds, above 1e11:
-//! milliseconds, else seconds) and returned, so the caller can say which.
+//! milliseconds, else seconds) and returned, so the caller can say which;
+//! a later start of another magnitude is refused (a log of mixed units
+//! was read in the first one's, silently).
 //! The use case is the class; the session id the session. Only start and
 //! end are read from a request's fields; a request whose end precedes its
 //! start is refused.
@@ -108,6 +110,14 @@ pub fn read<R: BufRead>(
         for part in parts.filter(|p| !p.trim().is_empty()) {
             let (name, start, duration) = request(part, line_no)?;
             let u = *unit.get_or_insert_with(|| TimeUnit::of(start));
+            if TimeUnit::of(start) != u {
+                return Err(TraceError::bad_value(
+                    line_no,
+                    "start",
+                    part.as_bytes(),
+                    format!("an epoch in {} as the log's first timestamp", u.name()),
+                ));
+            }
             if duration < 0.0 {
                 return Err(TraceError::bad_value(
                     line_no,
@@ -202,6 +212,17 @@ mod tests {
         assert_eq!(unit, Some(TimeUnit::Milliseconds));
         assert!((r[0].2 - 0.010).abs() < 1e-9);
         assert_eq!(r[0].3, "a.undefined");
+    }
+
+    #[test]
+    fn a_start_of_another_unit_than_the_first_is_refused_with_its_line() {
+        let mixed = "s1;\"a\":1441634490000:1441634490010\ns2;\"b\":1324283446707872892:1324283446707872900\n";
+        let e = rows(mixed).unwrap_err().to_string();
+        assert!(
+            e.starts_with("line 2, field `start`")
+                && e.ends_with("expected an epoch in milliseconds as the log's first timestamp"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -38,6 +38,9 @@ const BOOL_MESSAGE: &str = "found a YAML boolean where a number or expression wa
 /// Largest initial marking accepted for one place and colour.
 pub const MAX_INITIAL_TOKENS: u64 = 10_000_000;
 
+/// Most servers a queue may have.
+pub const MAX_SERVERS: u64 = 1_000_000;
+
 /// A problem in a model file or with a parameter setting.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

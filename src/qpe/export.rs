@@ -127,7 +127,32 @@ pub fn export(model: &Model) -> Result<String, ExportError> {
     Ok(x)
 }
 
+/// A name with a control character: XML 1.0 cannot hold most of them at
+/// all, and reads a tab or line break in an attribute back as a space.
+fn control_in_names(net: &Net) -> Result<(), ExportError> {
+    let names = (net.colors.iter().map(|n| ("colour", n)))
+        .chain(net.places.iter().map(|p| ("place", &p.name)))
+        .chain(net.queues.iter().map(|q| ("queue", &q.name)))
+        .chain(net.transitions.iter().map(|t| ("transition", &t.name)))
+        .chain((net.transitions.iter().flat_map(|t| &t.modes)).map(|m| ("mode", &m.name)))
+        .chain(net.probes.iter().map(|p| ("probe", &p.name)));
+    for (what, name) in names {
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Err(refuse(
+                what,
+                &name.escape_debug().to_string(),
+                format!(
+                    "its name holds the control character U+{:04X}, which an XML attribute cannot keep",
+                    c as u32
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check(net: &Net) -> Result<(), ExportError> {
+    control_in_names(net)?;
     for t in &net.transitions {
         if let Timing::Timed { .. } = t.timing {
             return Err(refuse(

@@ -135,6 +135,7 @@ pub(super) fn read(xml: &str) -> Result<QpeNet, QpeError> {
         places: HashMap::new(),
         refs: HashMap::new(),
     };
+    r.unique_ids(root)?;
     r.colors(root)?;
     r.queues(root)?;
     r.places(root)?;
@@ -218,6 +219,29 @@ impl<'a, 'i> Reader<'a, 'i> {
             return Err(self.err(n, format!("`{name}` must be 0 or more, got {v}")));
         }
         Ok(v)
+    }
+
+    /// Every `id` once in the file: QPME wires arcs, probes and colour
+    /// references by id, so a repeated one would wire them to the wrong
+    /// element silently.
+    fn unique_ids(&self, root: Node<'a, 'i>) -> Result<(), QpeError> {
+        let mut seen: HashMap<&str, Node<'_, '_>> = HashMap::new();
+        for n in root.descendants().filter(|n| n.is_element()) {
+            let Some(id) = n.attribute("id") else {
+                continue;
+            };
+            if let Some(first) = seen.insert(id, n) {
+                let line = self.doc.text_pos_at(first.range().start).row;
+                return Err(self.err(
+                    n,
+                    format!(
+                        "has the id of the <{}> on line {line}: ids must be unique",
+                        first.tag_name().name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn id(&self, n: Node<'a, 'i>) -> Result<&'a str, QpeError> {

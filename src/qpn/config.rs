@@ -75,6 +75,9 @@ pub struct RunConfig {
     pub token_limit: u64,
     /// Confidence level of intervals (0.95).
     pub confidence: f64,
+    /// Events per replication after which the run stops with an error;
+    /// `None`: [`RunConfig::event_limit`]'s default from the stop rule.
+    pub max_events: Option<u64>,
 }
 
 impl RunConfig {
@@ -96,6 +99,38 @@ impl RunConfig {
     }
 }
 
+/// Events a passage may take on average before a run by passages is
+/// stopped: the shipped models take 3 to 7.
+pub const EVENTS_PER_PASSAGE: u64 = 1_000;
+
+/// The event limit of runs by time or precision, and the least of any.
+pub const BASE_EVENT_LIMIT: u64 = 1_000_000_000;
+
+impl RunConfig {
+    /// Events per replication after which the run stops: `max_events`, else
+    /// [`EVENTS_PER_PASSAGE`] for each passage asked for (the measured ones
+    /// and a warm-up's), at least [`BASE_EVENT_LIMIT`].
+    pub fn event_limit(&self) -> u64 {
+        if let Some(n) = self.max_events {
+            return n;
+        }
+        let measured = match self.stop {
+            StopRule::Requests(n) => n,
+            _ => 0,
+        };
+        let warmup = match self.warmup {
+            Warmup::Count(n) => n,
+            // The pilot runs of the automatic warm-up: at most 15 × 50,000.
+            Warmup::Auto => 750_000,
+            _ => 0,
+        };
+        measured
+            .saturating_add(warmup)
+            .saturating_mul(EVENTS_PER_PASSAGE)
+            .max(BASE_EVENT_LIMIT)
+    }
+}
+
 impl Default for RunConfig {
     fn default() -> Self {
         Self {
@@ -105,6 +140,7 @@ impl Default for RunConfig {
             seed: 1,
             token_limit: DEFAULT_TOKEN_LIMIT,
             confidence: 0.95,
+            max_events: None,
         }
     }
 }

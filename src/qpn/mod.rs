@@ -22,7 +22,9 @@ mod run;
 #[cfg(test)]
 mod testing;
 
-pub use config::{ConfigError, RunConfig, StopRule, Warmup, WarmupError};
+pub use config::{
+    BASE_EVENT_LIMIT, ConfigError, EVENTS_PER_PASSAGE, RunConfig, StopRule, Warmup, WarmupError,
+};
 pub use dist::{Dist, DistError};
 pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use event::MAX_PROBES;
@@ -34,4 +36,4 @@ pub use net::{
 };
 pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
 pub(crate) use run::warm_up;
-pub use run::{Control, RunError, simulate};
+pub use run::{Control, NO_PASSAGE_EVENTS, RunError, simulate};

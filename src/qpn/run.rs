@@ -29,13 +29,14 @@ pub enum RunError {
     /// The configuration does not fit the net.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// A replication failed.
-    #[error("replication {replication}: {source}")]
+    /// A replication failed. (The failure is part of the message, not a
+    /// source: error chains printed it twice.)
+    #[error("replication {replication}: {error}")]
     Sim {
         /// Replication index.
         replication: usize,
         /// The failure.
-        source: SimError,
+        error: SimError,
     },
 }
 
@@ -60,19 +61,20 @@ fn interrupted(ctl: &Control<'_>) -> bool {
 }
 
 fn run_one(net: &ValidNet, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Result<Rep, RunError> {
-    let err = |source| RunError::Sim {
+    let err = |error| RunError::Sim {
         replication: r,
-        source,
+        error,
     };
     let mut sim = Simulation::new(net, replication_rng(cfg.seed, r));
     sim.set_token_limit(cfg.token_limit);
     sim.start().map_err(err)?;
-    let mut stopped_early = warm_up(&mut sim, cfg, &ctl).map_err(err)?;
+    let mut watch = Watch::new(cfg);
+    let mut stopped_early = warm_up_watched(&mut sim, cfg, &ctl, &mut watch).map_err(err)?;
     let warmup_time = sim.now();
     let warmup_passages = sim.main_completions();
     sim.reset_stats();
     if !stopped_early {
-        stopped_early = measure(&mut sim, net, cfg, &ctl).map_err(err)?;
+        stopped_early = measure(&mut sim, net, cfg, &ctl, &mut watch).map_err(err)?;
     }
     Ok(collect(
         &sim,
@@ -84,11 +86,70 @@ fn run_one(net: &ValidNet, cfg: &RunConfig, r: usize, ctl: Control<'_>) -> Resul
     ))
 }
 
+/// Events without a passage of a probe the stop rule waits for after
+/// which the run stops (or a thousand times the events a passage has
+/// taken so far, if more).
+pub const NO_PASSAGE_EVENTS: u64 = 10_000_000;
+
+/// The bounds of a replication that waits for passages: its event limit,
+/// and how long it goes without one.
+struct Watch {
+    limit: u64,
+    /// Passages and events when the count last moved.
+    seen: (u64, u64),
+}
+
+impl Watch {
+    fn new(cfg: &RunConfig) -> Self {
+        Self {
+            limit: cfg.event_limit(),
+            seen: (0, 0),
+        }
+    }
+
+    /// The event limit; and, when `waiting` for passages of the first
+    /// probe, whether they have stopped coming.
+    fn check(&mut self, sim: &Simulation<'_>, net: &Net, waiting: bool) -> Result<(), SimError> {
+        let (events, passages) = (sim.events(), sim.main_completions());
+        if events > self.limit {
+            return Err(SimError::EventLimit {
+                events,
+                time: sim.now(),
+                passages,
+            });
+        }
+        if passages != self.seen.0 {
+            self.seen = (passages, events);
+        }
+        // Events a passage has taken so far (none yet: no allowance).
+        let per_passage = events.checked_div(passages).unwrap_or(0);
+        let quiet = events - self.seen.1;
+        if waiting && quiet > NO_PASSAGE_EVENTS.max(per_passage.saturating_mul(1_000)) {
+            return Err(SimError::NoPassage {
+                probe: net.probes.first().map_or("?", |p| &p.name).to_string(),
+                events: quiet,
+                time: sim.now(),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Runs the warm-up; whether it was interrupted.
 pub(crate) fn warm_up(
     sim: &mut Simulation<'_>,
     cfg: &RunConfig,
     ctl: &Control<'_>,
+) -> Result<bool, SimError> {
+    warm_up_watched(sim, cfg, ctl, &mut Watch::new(cfg))
+}
+
+/// [`warm_up`] within the run's bounds.
+fn warm_up_watched(
+    sim: &mut Simulation<'_>,
+    cfg: &RunConfig,
+    ctl: &Control<'_>,
+    watch: &mut Watch,
 ) -> Result<bool, SimError> {
     match cfg.warmup {
         Warmup::None => Ok(false),
@@ -98,13 +159,16 @@ pub(crate) fn warm_up(
             while sim.main_completions() < n {
                 sim.step()?;
                 steps += 1;
-                if steps.is_multiple_of(4096) && interrupted(ctl) {
-                    return Ok(true);
+                if steps.is_multiple_of(4096) {
+                    watch.check(sim, sim.net(), true)?;
+                    if interrupted(ctl) {
+                        return Ok(true);
+                    }
                 }
             }
             Ok(false)
         }
-        Warmup::Auto => auto_warm_up(sim, cfg, ctl),
+        Warmup::Auto => auto_warm_up(sim, cfg, ctl, watch),
     }
 }
 
@@ -114,6 +178,7 @@ fn auto_warm_up(
     sim: &mut Simulation<'_>,
     cfg: &RunConfig,
     ctl: &Control<'_>,
+    watch: &mut Watch,
 ) -> Result<bool, SimError> {
     let mut pilot = match cfg.stop {
         StopRule::Requests(n) => (n / 10).clamp(2_000, 50_000),
@@ -133,9 +198,12 @@ fn auto_warm_up(
                     .filter(|x| x.probe == 0)
                     .map(|x| x.end - x.start),
             );
-            if steps.is_multiple_of(4096) && interrupted(ctl) {
-                stopped_early = true;
-                break;
+            if steps.is_multiple_of(4096) {
+                watch.check(sim, sim.net(), true)?;
+                if interrupted(ctl) {
+                    stopped_early = true;
+                    break;
+                }
             }
         }
         if stopped_early || obs.len() < 20 {
@@ -163,6 +231,7 @@ fn measure(
     net: &Net,
     cfg: &RunConfig,
     ctl: &Control<'_>,
+    watch: &mut Watch,
 ) -> Result<bool, SimError> {
     let mut last_progress = 0u64;
     let report_progress = |done: u64, last: &mut u64| {
@@ -179,6 +248,7 @@ fn measure(
                 sim.step()?;
                 steps += 1;
                 if steps.is_multiple_of(4096) {
+                    watch.check(sim, net, true)?;
                     report_progress(sim.main_completions(), &mut last_progress);
                     if interrupted(ctl) {
                         stopped_early = true;
@@ -196,6 +266,7 @@ fn measure(
             while next < end {
                 next = (next + step).min(end);
                 sim.run_until_time(next)?;
+                watch.check(sim, net, false)?;
                 report_progress(
                     ((next - sim.measure_start()) * 1000.0) as u64,
                     &mut last_progress,
@@ -208,8 +279,14 @@ fn measure(
         }
         StopRule::Precision(rel) => {
             let mut next_check = 1_000;
+            let mut steps = 0u64;
             loop {
                 sim.step()?;
+                steps += 1;
+                if steps.is_multiple_of(4096) {
+                    watch.check(sim, net, true)?;
+                    unmeasured_probe(sim, net)?;
+                }
                 if sim.main_completions() >= next_check {
                     next_check += 1_000;
                     report_progress(sim.main_completions(), &mut last_progress);
@@ -223,6 +300,26 @@ fn measure(
             }
         }
     }
+}
+
+/// A probe colour still without a passage after [`NO_PASSAGE_EVENTS`]
+/// events (a precision rule waits for every one).
+fn unmeasured_probe(sim: &Simulation<'_>, net: &Net) -> Result<(), SimError> {
+    if sim.events() < NO_PASSAGE_EVENTS {
+        return Ok(());
+    }
+    for (k, pr) in net.probes.iter().enumerate() {
+        for &c in &pr.colors {
+            if sim.probe_stats(k, c).moments.count() == 0 {
+                return Err(SimError::NoPassage {
+                    probe: format!("{} ({})", pr.name, net.colors[c]),
+                    events: sim.events(),
+                    time: sim.now(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn precise_enough(sim: &Simulation<'_>, net: &Net, rel: f64, level: f64) -> bool {

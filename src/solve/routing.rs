@@ -69,38 +69,45 @@ pub(super) fn chains(net: &Net, is_class: &[bool]) -> (Vec<Vec<usize>>, Vec<Opti
 /// place and colour of the mode's one request output.
 pub(super) fn route(net: &Net, is_class: &[bool]) -> Routing {
     let (np, nc) = (net.places.len(), net.colors.len());
-    let mut out: Routing = vec![Vec::new(); np * nc];
-    for p in 0..np {
-        for c in (0..nc).filter(|&c| is_class[c]) {
-            out[p * nc + c] = takers(net, p, c, is_class);
+    // Per state, the immediate transitions that take it (in transition
+    // order) with their modes that do: one pass over the modes, not one per
+    // state (100,000 copies made that 10^10 steps).
+    let mut found: Vec<Vec<(usize, Vec<usize>)>> = vec![Vec::new(); np * nc];
+    for (ti, t) in net.transitions.iter().enumerate() {
+        if !matches!(t.timing, Timing::Immediate { .. }) {
+            continue;
+        }
+        for (m, mode) in t.modes.iter().enumerate() {
+            for a in mode.inputs.iter().filter(|a| is_class[a.color]) {
+                let s = &mut found[a.place * nc + a.color];
+                match s.last_mut() {
+                    Some((last, modes)) if *last == ti => {
+                        if modes.last() != Some(&m) {
+                            modes.push(m);
+                        }
+                    }
+                    _ => s.push((ti, vec![m])),
+                }
+            }
         }
     }
-    out
+    found
+        .into_iter()
+        .map(|f| takers(net, f, is_class))
+        .collect()
 }
 
-fn takers(net: &Net, p: usize, c: usize, is_class: &[bool]) -> Vec<Hop> {
+/// The hops out of one state, given the transitions that take it.
+fn takers(net: &Net, found: Vec<(usize, Vec<usize>)>, is_class: &[bool]) -> Vec<Hop> {
     let nc = net.colors.len();
-    let mut found: Vec<(usize, Vec<usize>, f64)> = Vec::new();
-    for (ti, t) in net.transitions.iter().enumerate() {
-        let Timing::Immediate { weight } = t.timing else {
-            continue;
-        };
-        let modes: Vec<usize> = (0..t.modes.len())
-            .filter(|&m| {
-                t.modes[m]
-                    .inputs
-                    .iter()
-                    .any(|a| a.place == p && a.color == c)
-            })
-            .collect();
-        if !modes.is_empty() {
-            found.push((ti, modes, weight));
-        }
-    }
-    let wsum: f64 = found.iter().map(|t| t.2).sum();
+    let weight = |ti: usize| match net.transitions[ti].timing {
+        Timing::Immediate { weight } => weight,
+        Timing::Timed { .. } => 0.0,
+    };
+    let wsum: f64 = found.iter().map(|t| weight(t.0)).sum();
     let mut next = Vec::new();
-    for (ti, modes, w) in found {
-        let t = &net.transitions[ti];
+    for (ti, modes) in found {
+        let (t, w) = (&net.transitions[ti], weight(ti));
         let msum: f64 = modes.iter().map(|&m| t.modes[m].weight).sum();
         for m in modes {
             let share = w / wsum * t.modes[m].weight / msum;

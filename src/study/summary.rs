@@ -83,7 +83,7 @@ impl From<&ExperimentResult> for ExperimentSummary {
 }
 
 /// Which shard of a study run a summary holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardMark {
     /// Which shard, 1 to `of`.
     pub index: usize,
@@ -91,6 +91,10 @@ pub struct ShardMark {
     pub of: usize,
     /// Experiments in the whole study.
     pub experiments: usize,
+    /// The study file's fingerprint ([`crate::sweep::fingerprint`]): parts
+    /// of different versions of the file do not merge.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub study_file: Option<String>,
 }
 
 /// A study's results for machines.
@@ -122,6 +126,7 @@ impl StudySummary {
                 index: sh.index,
                 of: sh.of,
                 experiments,
+                study_file: None,
             }),
         }
     }
@@ -180,7 +185,9 @@ pub enum ShardMergeError {
         study: String,
     },
     /// A part of another run of the study. (The caller names the part.)
-    #[error("study `{study}` is not a part of the same run (seed and size must match)")]
+    #[error(
+        "study `{study}` is not a part of the same run (the seed, the number of experiments and the study file must match)"
+    )]
     OtherRun {
         /// The part, 1-based.
         part: usize,
@@ -240,6 +247,7 @@ struct Gathered {
     summary: StudySummary,
     total: usize,
     of: usize,
+    study_file: Option<String>,
 }
 
 /// The shards of one study run (each part: the studies of one
@@ -262,7 +270,11 @@ pub fn merge_shards(parts: Vec<Vec<StudySummary>>) -> Result<Vec<StudySummary>, 
                 });
             };
             match by_name.iter_mut().find(|g| g.summary.study == s.study) {
-                Some(g) if g.summary.seed != s.seed || g.total != mark.experiments => {
+                Some(g)
+                    if g.summary.seed != s.seed
+                        || g.total != mark.experiments
+                        || g.study_file != mark.study_file =>
+                {
                     return Err(ShardMergeError::OtherRun {
                         part,
                         study: s.study,
@@ -275,6 +287,7 @@ pub fn merge_shards(parts: Vec<Vec<StudySummary>>) -> Result<Vec<StudySummary>, 
                 None => by_name.push(Gathered {
                     total: mark.experiments,
                     of: mark.of,
+                    study_file: mark.study_file,
                     summary: StudySummary { shard: None, ..s },
                 }),
             }
@@ -285,7 +298,9 @@ pub fn merge_shards(parts: Vec<Vec<StudySummary>>) -> Result<Vec<StudySummary>, 
 
 /// One study's experiments and failures, each index once, in order.
 fn complete(g: Gathered) -> Result<StudySummary, ShardMergeError> {
-    let Gathered { summary, total, of } = g;
+    let Gathered {
+        summary, total, of, ..
+    } = g;
     let gap = |why| ShardMergeError::Experiments {
         study: summary.study.clone(),
         why,
@@ -376,6 +391,7 @@ mod tests {
                 index: k,
                 of,
                 experiments: names.len(),
+                study_file: None,
             }),
         };
         for (i, n) in names.iter().enumerate().filter(|(i, _)| i % of == k - 1) {
@@ -403,7 +419,7 @@ mod tests {
         assert_eq!(idx, [0, 2, 3, 4]);
         assert_eq!(s.failures.len(), 1);
         assert_eq!((s.failures[0].index, s.failures[0].name.as_str()), (1, "b"));
-        assert_eq!((s.seed, s.shard), (7, None));
+        assert_eq!((s.seed, &s.shard), (7, &None));
         assert_eq!(s.experiments[3], exp(4, "e"));
     }
 

@@ -108,12 +108,20 @@ impl<R: BufRead> IntervalReader<R> {
         self.record.position().map(|p| p.line()).unwrap_or(0)
     }
 
+    /// A count of requests: a whole number up to 2^53, where counts stay
+    /// exact as numbers and their sums cannot wrap (u64::MAX completions
+    /// wrapped to a few when added up).
     fn whole_number(&self, idx: usize, field: &str) -> Result<u64, TraceError> {
         let raw = &self.record[idx];
-        std::str::from_utf8(raw)
+        let bad = |expected| TraceError::bad_value(self.line(), field, raw, expected);
+        let n = std::str::from_utf8(raw)
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
-            .ok_or_else(|| TraceError::bad_value(self.line(), field, raw, "a whole number >= 0"))
+            .ok_or_else(|| bad("a whole number >= 0"))?;
+        if n > 1 << 53 {
+            return Err(bad("a count up to 2^53"));
+        }
+        Ok(n)
     }
 
     fn decode(&mut self) -> Result<IntervalRecord, TraceError> {
@@ -265,6 +273,15 @@ mod tests {
         assert_eq!(
             err,
             "line 2, field `completions`: found \"2.5\", expected a whole number >= 0"
+        );
+        // u64::MAX completions and failures wrapped to 0 when added.
+        let max = u64::MAX;
+        let err = read(&format!("{h}10,1,a,{max},0.1\n"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!("line 2, field `completions`: found \"{max}\", expected a count up to 2^53")
         );
         let err = read(&format!("{h}10,1,a,2,\n")).unwrap_err().to_string();
         assert!(

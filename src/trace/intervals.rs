@@ -167,9 +167,9 @@ impl Aggregator {
     /// it too, and spend completions × mean response time in the system
     /// there (Little's law; the exact overlaps are not known).
     pub fn push_interval(&mut self, r: &super::IntervalRecord) {
-        let all = r.completions + r.failures;
-        self.requests += all;
-        self.failed += r.failures;
+        let all = r.completions.saturating_add(r.failures);
+        self.requests = self.requests.saturating_add(all);
+        self.failed = self.failed.saturating_add(r.failures);
         let used = if self.include_failed {
             all
         } else {
@@ -190,8 +190,8 @@ impl Aggregator {
         self.rt_sum += used as f64 * mean;
         self.interval_level += used;
         let c = self.slot(grid.index(r.end - r.width / 2.0), r.class.0 as usize);
-        c.arrivals += used;
-        c.completions += used;
+        c.arrivals = c.arrivals.saturating_add(used);
+        c.completions = c.completions.saturating_add(used);
         c.rt_sum += used as f64 * mean;
         c.busy += used as f64 * mean;
     }

@@ -453,6 +453,18 @@ fn bad_behaviour_csvs_are_refused_by_line_and_column() {
         "line 2, column `a`",
     );
     check("noentry.csv", ",a,$\na,0.5,0.5\n", "no state is marked `*`");
+    // No row reaches the exit: the profile said `requests_per_session:
+    // -0.0` (an empty sum) and behavior model refused it later.
+    check(
+        "noexit.csv",
+        ",a,b,$\na*,0,1,0\nb,1,0,0\n",
+        "a session reaches `a`, but no path from it leads to the exit `$`",
+    );
+    check(
+        "trap.csv",
+        ",a,b,c,$\na*,0,0.5,0.5,0\nb,0,0,0,1\nc,0,0,1,0\n",
+        "a session reaches `c`, but no path",
+    );
     check("header.csv", "a,b\n", "line 1: expected a header");
 }
 

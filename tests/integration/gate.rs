@@ -77,7 +77,7 @@ const FORMS: &[&[&str]] = &[
         "@demands",
     ],
     &["sweep", "{}", "--grid", "demand=0.1..0.2:3"],
-    &["capacity", "{}", "--find", "demand", "--slo", "mean<=1"],
+    &["capacity", "{}", "--find", "demand", "--slo", "mean<=1s"],
     &["merge", "{}", "{}"],
     &["export", "qpe", "{}"],
     &["export", "librede", "--requests", "{}", "--out", "@out"],

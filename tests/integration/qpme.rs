@@ -392,6 +392,20 @@ fn bad_qpe_files_are_refused_with_the_element_and_line() {
             ),
             r#"line 7: <color-ref> id "r1" `priority` above 0 is not supported"#,
         ),
+        (
+            // A second place with the first's id wired the probe and the
+            // arcs to whichever came last, silently.
+            net(
+                &format!(
+                    "{PLACE}{}",
+                    PLACE
+                        .replace(r#"name="Q""#, r#"name="Q2""#)
+                        .replace(r#"id="r1""#, r#"id="r2""#)
+                ),
+                LOOP,
+            ),
+            r#"line 9: <place> "Q2" (id "p1") has the id of the <place> on line 6: ids must be unique"#,
+        ),
     ] {
         let got = refused(&xml);
         assert!(got.contains(want), "got: {got}\nwanted: {want}\nin:\n{xml}");
@@ -691,6 +705,32 @@ transitions:
             .starts_with("transition `go`: routing policy round-robin"),
         "{e}"
     );
+}
+
+#[test]
+fn exported_names_come_back_from_the_importer_or_are_refused_before_writing() {
+    let yaml = "colors: [\"c <&'\\\"> é\"]
+places:
+  Think: {queue: is, service: {\"c <&'\\\"> é\": {exponential: 1}}, initial: {\"c <&'\\\"> é\": 2}}
+  \"C\\x01PU\": {queue: ps, service: {\"c <&'\\\"> é\": {exponential: 0.5}}}
+transitions:
+  go: {in: {Think: \"c <&'\\\"> é\"}, out: {\"C\\x01PU\": \"c <&'\\\"> é\"}}
+  back: {in: {\"C\\x01PU\": \"c <&'\\\"> é\"}, out: {Think: \"c <&'\\\"> é\"}}
+";
+    // A control character: QPME's XML cannot hold it (the file written
+    // before was refused by our own importer).
+    let m = load(yaml, &LoadOptions::default()).unwrap();
+    assert_eq!(
+        qpe::export(&m).unwrap_err().to_string(),
+        "place `C\\u{1}PU`: its name holds the control character U+0001, which an XML attribute cannot keep; QPME cannot express it"
+    );
+    // Markup characters and letters beyond ASCII go and come back.
+    let m = load(&yaml.replace("\\x01", ""), &LoadOptions::default()).unwrap();
+    let xml = qpe::export(&m).unwrap();
+    let back = qpe::import(&xml, "back", TimeUnit::Seconds).unwrap().yaml();
+    let again = load(&back, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}\n{back}"));
+    assert_eq!(again.net.colors, m.net.colors);
+    assert_eq!(again.net.places[1].name, "CPU");
 }
 
 /// The exporter and the importer read the disciplines' table: a

@@ -788,6 +788,23 @@ fn study_shards_merge_into_the_bytes_of_the_whole_study() {
         "merged study differs:\n{}\n---\n{whole}",
         merged.stdout
     );
+    // A part of an edited study file is another run: refused.
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("arrival_rate: 1.5,", "arrival_rate: 1.25,"),
+    )
+    .unwrap();
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, run(&["--shard", "2/2"])).unwrap();
+    let mixed = demandsim(&["merge", names[0], edited.to_str().unwrap()], b"");
+    assert_eq!(mixed.code, 1);
+    assert!(
+        mixed.stderr.contains("the study file must match"),
+        "{}",
+        mixed.stderr
+    );
     // Shard 1/2 holds experiments 0 and 2; without shard 2, experiment 1 is
     // missing.
     let half = demandsim(&["merge", names[0]], b"");

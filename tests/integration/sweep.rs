@@ -166,6 +166,7 @@ fn shards_merge_into_the_bytes_of_the_whole_and_gaps_are_named() {
     let strip = |b: &[u8]| {
         let mut v: Value = serde_json::from_slice(b).unwrap();
         v.as_object_mut().unwrap().remove("shard");
+        v.as_object_mut().unwrap().remove("settings");
         v
     };
     assert_eq!(strip(&one), strip(&whole));
@@ -200,6 +201,25 @@ fn shards_merge_into_the_bytes_of_the_whole_and_gaps_are_named() {
         "{}",
         run.stderr
     );
+    // A part run with other settings has other numbers: refused, naming
+    // what differs (shard JSON recorded only the model name, seed and grid,
+    // and merge combined them).
+    for (extra, differ) in [
+        (vec!["--set", "demand=0.9"], "--set differ"),
+        (vec!["--replications", "2"], "--replications differ"),
+        (vec!["--warmup", "none"], "--warmup differ"),
+    ] {
+        let mut args = vec!["--shard", "2/3"];
+        args.extend(extra);
+        let other = sweep(&args, "other.json");
+        let run = demandsim(&["merge", p[0], other.to_str().unwrap(), p[2]], b"");
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("was run with other settings than") && run.stderr.contains(differ),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -190,6 +190,26 @@ pub enum ToQpnError {
         /// The colour.
         colour: String,
     },
+    /// A behaviour model without profiles.
+    #[error("the behaviour model has no profiles")]
+    NoProfiles,
+    /// Mixed users, but every profile's share of the mix is 0.
+    #[error("every profile's mix frequency is 0: give some a positive share, or users per profile")]
+    NoMix,
+    /// More than the model files allow.
+    #[error("{value} {what}: at most {max} (the model files' limit)")]
+    TooMany {
+        /// Users (of one profile), or servers of a resource.
+        what: String,
+        /// Given.
+        value: u64,
+        /// Largest allowed.
+        max: u64,
+    },
+    /// The written model does not load (a bug: the checks above should
+    /// have said why).
+    #[error("the generated model does not load: {0}")]
+    Unloadable(String),
     /// A transition probability that is not in [0, 1] or a row that does
     /// not sum to 1.
     #[error("profile {profile}: the transitions from `{from}` sum to {sum}, not 1")]
@@ -262,13 +282,45 @@ pub fn to_qpn(
 ) -> Result<Generated, ToQpnError> {
     check(behavior, demands, options)?;
     let (behavior, options) = &with_users(&normalised(behavior), options)?;
+    check_counts(options)?;
     let shape = shape::Shape::new(behavior, demands, options)?;
-    Ok(write::generated(&shape, behavior, options))
+    let generated = write::generated(&shape, behavior, options);
+    // What is written must load: the same loader reads it back.
+    crate::model::load(&generated.yaml(), &crate::model::LoadOptions::default())
+        .map_err(|e| ToQpnError::Unloadable(e.to_string()))?;
+    Ok(generated)
+}
+
+/// Users per colour and servers per resource within the model files'
+/// limits.
+fn check_counts(o: &ModelOptions) -> Result<(), ToQpnError> {
+    let users: Vec<u64> = match &o.users {
+        Users::Mixed(n) => vec![*n],
+        Users::PerProfile(v) => v.clone(),
+        Users::Named(v) => v.iter().map(|x| x.1).collect(),
+    };
+    let too_many = |what: String, value: u64, max: u64| {
+        (value > max).then_some(ToQpnError::TooMany { what, value, max })
+    };
+    let max_users = crate::model::MAX_INITIAL_TOKENS;
+    let over = (users.iter()).find_map(|&n| too_many("users".into(), n, max_users));
+    let over = over.or_else(|| {
+        (o.servers.iter())
+            .find_map(|(r, &n)| too_many(format!("servers of {r}"), n, crate::model::MAX_SERVERS))
+    });
+    over.map_or(Ok(()), Err)
 }
 
 fn check(behavior: &BehaviorModel, d: &Demands, o: &ModelOptions) -> Result<(), ToQpnError> {
     if d.resources.is_empty() {
         return Err(ToQpnError::NoDemands);
+    }
+    if behavior.profiles.is_empty() {
+        return Err(ToQpnError::NoProfiles);
+    }
+    if matches!(o.users, Users::Mixed(_)) && behavior.profiles.iter().all(|p| p.probability <= 0.0)
+    {
+        return Err(ToQpnError::NoMix);
     }
     for p in &behavior.profiles {
         for (state, &v) in &p.visits_per_session {

@@ -268,3 +268,39 @@ fn one_profile_names_colours_by_type_and_a_clash_of_names_is_refused() {
         "request types `a-x` and `a_x` have the same name in parameters (`a_x`): rename one"
     );
 }
+
+#[test]
+fn models_that_would_not_load_are_refused_before_writing() {
+    let err = |b: &BehaviorModel, o: &ModelOptions| to_qpn(b, &demands(), o).unwrap_err();
+    let mut none = behavior();
+    none.profiles.clear();
+    assert_eq!(
+        err(&none, &options(Users::Mixed(5))),
+        ToQpnError::NoProfiles
+    );
+    let mut zero_mix = behavior();
+    for p in &mut zero_mix.profiles {
+        p.probability = 0.0;
+    }
+    assert_eq!(err(&zero_mix, &options(Users::Mixed(5))), ToQpnError::NoMix);
+    // Users per profile need no mix.
+    let n = zero_mix.profiles.len();
+    assert!(
+        to_qpn(
+            &zero_mix,
+            &demands(),
+            &options(Users::PerProfile(vec![1; n]))
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        err(&behavior(), &options(Users::Mixed(20_000_000))).to_string(),
+        "20000000 users: at most 10000000 (the model files' limit)"
+    );
+    let mut o = options(Users::Mixed(5));
+    o.servers.insert("R1".into(), u64::MAX);
+    assert_eq!(
+        err(&behavior(), &o).to_string(),
+        "18446744073709551615 servers of R1: at most 1000000 (the model files' limit)"
+    );
+}

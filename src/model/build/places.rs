@@ -173,7 +173,7 @@ fn servers(
     if !scheduling.has_servers() {
         return Err(at(n, "an IS queue has no servers to set"));
     }
-    let s = ctx.count(n, "servers", 1_000_000)?;
+    let s = ctx.count(n, "servers", crate::model::MAX_SERVERS)?;
     scheduling.check_servers(s).map_err(|m| at(n, m))?;
     Ok(s as u32)
 }

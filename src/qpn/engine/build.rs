@@ -67,6 +67,7 @@ impl<'n> Simulation<'n> {
             measure_start: 0.0,
             main_completions: 0,
             events: 0,
+            same_time: 0,
             in_queues: 0,
             in_queue: vec![0; np],
             // Only when some transition goes round robin (the counter
@@ -80,7 +81,8 @@ impl<'n> Simulation<'n> {
             } else {
                 Vec::new()
             },
-            token_limit: DEFAULT_TOKEN_LIMIT,
+            token_limit: DEFAULT_TOKEN_LIMIT
+                .saturating_add(net.places.iter().flat_map(|p| &p.initial).sum()),
             records: Vec::new(),
             recording: false,
         }

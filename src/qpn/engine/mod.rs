@@ -30,15 +30,16 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::event::{Target, Token};
-use super::net::Timing;
-pub use state::{DEFAULT_TOKEN_LIMIT, SimError, Simulation};
+use super::net::{Net, Timing};
+pub use state::{DEFAULT_TOKEN_LIMIT, SimError, Simulation, ZERO_TIME_LIMIT};
 pub use stats::ProbeRecord;
 
 impl Simulation<'_> {
-    /// Sets the number of queued tokens above which the run stops as
-    /// unstable.
+    /// Sets the number of queued tokens, beyond the initial marking, above
+    /// which the run stops as unstable.
     pub fn set_token_limit(&mut self, limit: u64) {
-        self.token_limit = limit;
+        let initial: u64 = self.net.places.iter().flat_map(|p| &p.initial).sum();
+        self.token_limit = limit.saturating_add(initial);
     }
 
     /// Keeps every completed probe passage in [`Simulation::records`].
@@ -69,6 +70,11 @@ impl Simulation<'_> {
         Ok(())
     }
 
+    /// The net being simulated.
+    pub fn net(&self) -> &Net {
+        self.net
+    }
+
     /// Simulated time, seconds.
     pub fn now(&self) -> f64 {
         self.now
@@ -92,6 +98,24 @@ impl Simulation<'_> {
         let Some((time, target)) = self.pending.pop() else {
             return Err(SimError::Deadlock { time: self.now });
         };
+        if time > self.now {
+            self.same_time = 0;
+        } else {
+            self.same_time += 1;
+            if self.same_time > ZERO_TIME_LIMIT {
+                return Err(SimError::ZeroTimeLoop {
+                    events: self.same_time,
+                    time,
+                    at: self.describe(target),
+                });
+            }
+        }
+        if !time.is_finite() {
+            return Err(SimError::InfiniteTime {
+                at: self.describe(target),
+                time: self.now,
+            });
+        }
         self.now = time;
         match target {
             Target::Queue { place: slot, tag } => {
@@ -120,22 +144,40 @@ impl Simulation<'_> {
         self.fire_immediate()?;
         self.update_timed();
         if self.in_queues > self.token_limit {
-            let (place, tokens) = self.largest_queue();
+            let (p, tokens) = self.largest_queue();
+            let initial: u64 = self.net.places[p].initial.iter().sum();
             return Err(SimError::Unstable {
-                place,
+                place: self.net.places[p].name.clone(),
                 tokens,
+                per_second: tokens.saturating_sub(initial) as f64 / self.now.max(f64::MIN_POSITIVE),
                 time: self.now,
             });
         }
         Ok(())
     }
 
-    fn largest_queue(&self) -> (String, u64) {
+    /// What an event is for, in the model's words.
+    fn describe(&self, target: Target) -> String {
+        match target {
+            Target::Timed { transition, .. } => {
+                format!(
+                    "transition {}",
+                    self.net.transitions[transition as usize].name
+                )
+            }
+            Target::Queue { place: slot, .. } => {
+                let p = self.places.iter().position(|p| p.queue == Some(slot));
+                let p = p.map_or("?", |p| self.net.places[p].name.as_str());
+                format!("the queue of place {p}")
+            }
+        }
+    }
+
+    fn largest_queue(&self) -> (usize, u64) {
         let nc = self.nc;
         (0..self.places.len())
             .map(|p| (p, (0..nc).map(|c| self.stats[p * nc + c].pop).sum::<u64>()))
             .max_by_key(|&(_, n)| n)
-            .map(|(p, n)| (self.net.places[p].name.clone(), n))
             .unwrap_or_default()
     }
 

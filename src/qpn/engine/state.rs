@@ -25,7 +25,8 @@ pub(super) struct PlaceState {
 pub enum SimError {
     /// No event is pending and no transition can fire.
     #[error(
-        "the net is dead at t = {time} s: no transition can fire and no service is pending (a closed model that deadlocks)"
+        "the net is dead at t = {t} s: no transition can fire and no service is pending (a closed model that deadlocks)",
+        t = crate::error::readable(*time)
     )]
     Deadlock {
         /// Simulated time, seconds.
@@ -33,25 +34,88 @@ pub enum SimError {
     },
     /// Immediate transitions keep firing without time advancing.
     #[error(
-        "immediate transitions fired {0} times at t = {1} s without time advancing: a cycle of immediate transitions?"
+        "immediate transitions fired {0} times at t = {t} s without time advancing: a cycle of immediate transitions?",
+        t = crate::error::readable(*_1)
     )]
     ImmediateLoop(u64, f64),
+    /// Events keep happening without time advancing: a cycle of timed
+    /// transitions with zero delay, or of queues with zero service.
+    #[error(
+        "{events} events at t = {t} s without time advancing (the last at {at}): a cycle of zero-time delays or services?",
+        t = crate::error::readable(*time)
+    )]
+    ZeroTimeLoop {
+        /// Events at the same time.
+        events: u64,
+        /// Simulated time, seconds.
+        time: f64,
+        /// The transition or queue of the last of them.
+        at: String,
+    },
+    /// An event was scheduled at an infinite time (a delay or service
+    /// time so large that the clock overflows).
+    #[error(
+        "{at} is due at an infinite time (from t = {t} s): a delay or service time too large for the clock (near 1e308 s)",
+        t = crate::error::readable(*time)
+    )]
+    InfiniteTime {
+        /// The transition or queue.
+        at: String,
+        /// Simulated time when it was met, seconds.
+        time: f64,
+    },
+    /// The run reached its event limit before its stop rule held.
+    #[error(
+        "stopped after {events} events, the limit for this run (at t = {t} s, {passages} passages measured): raise it with --max-events, or ask for fewer passages or less time",
+        t = crate::error::readable(*time)
+    )]
+    EventLimit {
+        /// Events processed.
+        events: u64,
+        /// Simulated time, seconds.
+        time: f64,
+        /// Passages of the first probe since the warm-up.
+        passages: u64,
+    },
+    /// A probe the stop rule counts has had no passage for a long time.
+    #[error(
+        "probe {probe} has had no passage in {events} events (t = {t} s): do tokens reach its start and then its end?",
+        t = crate::error::readable(*time)
+    )]
+    NoPassage {
+        /// The probe (and colour, when one of several is missing).
+        probe: String,
+        /// Events since its last passage.
+        events: u64,
+        /// Simulated time, seconds.
+        time: f64,
+    },
     /// A queue grows without bound.
     #[error(
-        "place {place} holds {tokens} tokens at t = {time} s: the model is unstable (offered load at or above capacity)"
+        "place {place} holds {tokens} tokens at t = {t} s (about {rate} more each simulated second): the model is unstable (offered load at or above capacity, or a transition that makes more tokens than it takes)",
+        rate = crate::report::format::TEXT.num(Some(*per_second)),
+        t = crate::error::readable(*time)
     )]
     Unstable {
         /// Place name.
         place: String,
         /// Tokens in it.
         tokens: u64,
+        /// Its growth since the start: tokens beyond its initial marking
+        /// per simulated second.
+        per_second: f64,
         /// Simulated time, seconds.
         time: f64,
     },
 }
 
-/// Largest number of tokens in queues before a run is declared unstable.
-pub const DEFAULT_TOKEN_LIMIT: u64 = 20_000_000;
+/// Largest number of tokens in queues (beyond the initial marking) before
+/// a run is declared unstable: about 60 MB of tokens.
+pub const DEFAULT_TOKEN_LIMIT: u64 = 1_000_000;
+
+/// Events at one simulated time after which the run stops as a zero-time
+/// loop.
+pub const ZERO_TIME_LIMIT: u64 = 10_000_000;
 
 /// One replication in progress.
 pub struct Simulation<'n> {
@@ -86,6 +150,8 @@ pub struct Simulation<'n> {
     pub(super) measure_start: f64,
     pub(super) main_completions: u64,
     pub(super) events: u64,
+    /// Events popped at the current time since time last advanced.
+    pub(super) same_time: u64,
     pub(super) in_queues: u64,
     /// Tokens in each place's queue (for join-the-shortest-queue).
     pub(super) in_queue: Vec<u64>,

@@ -159,6 +159,7 @@ fn a_queue_past_the_token_limit_stops_the_run_as_unstable() {
         SimError::Unstable {
             place: "Q".into(),
             tokens: 4,
+            per_second: 1.0,
             time: 4.0
         }
     );
@@ -178,4 +179,111 @@ fn a_net_with_nothing_to_fire_is_dead_at_once() {
     let mut sim = Simulation::new(&net, replication_rng(1, 0));
     sim.start().unwrap();
     assert_eq!(sim.step(), Err(SimError::Deadlock { time: 0.0 }));
+}
+
+#[test]
+fn a_cycle_of_zero_delay_timed_transitions_stops_as_a_zero_time_loop() {
+    // One token bounces between two places through timed transitions of
+    // zero delay: time never advances (the immediate-cycle guard missed it).
+    let net = valid(
+        vec![place("A", None, 1), place("B", None, 0)],
+        vec![
+            transition(
+                "there",
+                Timing::Timed { delay: det(0.0) },
+                vec![(vec![arc(0, 1)], vec![arc(1, 1)])],
+            ),
+            transition(
+                "back",
+                Timing::Timed { delay: det(0.0) },
+                vec![(vec![arc(1, 1)], vec![arc(0, 1)])],
+            ),
+        ],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    let err = sim.run_until_time(1.0).unwrap_err();
+    let SimError::ZeroTimeLoop { events, time, at } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!((*events, *time), (super::ZERO_TIME_LIMIT + 1, 0.0));
+    assert!(at == "transition there" || at == "transition back", "{at}");
+}
+
+#[test]
+fn an_is_station_of_zero_service_in_a_cycle_stops_as_a_zero_time_loop() {
+    let net = valid(
+        vec![place("Think", Some((Scheduling::Is, 0.0)), 1)],
+        vec![transition(
+            "again",
+            Timing::Immediate { weight: 1.0 },
+            vec![(vec![arc(0, 1)], vec![arc(0, 1)])],
+        )],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    let err = sim.run_until_time(1.0).unwrap_err();
+    assert!(
+        matches!(&err, SimError::ZeroTimeLoop { at, .. } if at == "the queue of place Think"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_delay_that_overflows_the_clock_is_refused_naming_its_transition() {
+    let net = valid(
+        vec![place("P", None, 0)],
+        vec![transition(
+            "arrive",
+            Timing::Timed { delay: det(1e308) },
+            vec![(vec![], vec![arc(0, 1)])],
+        )],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    sim.step().unwrap(); // t = 1e308
+    assert_eq!(
+        sim.step(),
+        Err(SimError::InfiniteTime {
+            at: "transition arrive".into(),
+            time: 1e308
+        })
+    );
+}
+
+#[test]
+fn the_token_limit_counts_beyond_the_initial_marking() {
+    // Five tokens at the start, a limit of 3: the run stops at the ninth.
+    let net = valid(
+        vec![place("Q", Some((Scheduling::Fcfs, 10.0)), 5)],
+        vec![transition(
+            "arrive",
+            Timing::Timed { delay: det(1.0) },
+            vec![(vec![], vec![arc(0, 1)])],
+        )],
+        vec![],
+    );
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.set_token_limit(3);
+    sim.start().unwrap();
+    let err = sim.run_until_time(100.0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SimError::Unstable {
+                tokens: 9,
+                time: 4.0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("(about 1.000 more each simulated second)"),
+        "{err}"
+    );
 }
