@@ -5,6 +5,7 @@
 //! Everything here returns text; the caller writes files.
 
 pub mod format;
+mod glance;
 pub mod plots;
 #[cfg(feature = "png")]
 pub mod png;
@@ -13,8 +14,9 @@ use std::fmt::Write as _;
 
 use crate::estimate::Report;
 use crate::markup::escape as esc;
-use crate::study::{DataKind, ExperimentResult, StudyResult};
+use crate::study::{ExperimentResult, StudyResult};
 use format::{HTML, Notation};
+use glance::{glance_html, held_out};
 pub use plots::PlotError;
 
 /// A JSON document as demandsim writes its results: pretty, every
@@ -148,6 +150,20 @@ pub fn file_stem(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The experiment's parameter values, in one small paragraph.
+fn params_html(out: &mut String, e: &ExperimentResult) {
+    let params: Vec<String> = e
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", param_value(*v)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p class=\"small\">Parameters: {}.</p>",
+        esc(&params.join(", "))
+    );
 }
 
 /// A parameter's value: a whole number as one (`containers = 1`, not
@@ -459,16 +475,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
         e.events,
         esc(e.analytic.describe())
     );
-    let params: Vec<String> = e
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k} = {}", param_value(*v)))
-        .collect();
-    let _ = writeln!(
-        out,
-        "<p class=\"small\">Parameters: {}.</p>",
-        esc(&params.join(", "))
-    );
+    params_html(out, e);
     if let Some(t) = &e.traces {
         let _ = writeln!(
             out,
@@ -570,105 +577,6 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
     }
     out.push_str("</body></html>\n");
     out
-}
-
-/// The first screen: one row per study saying how well it predicted the
-/// runs it did not fit and what is not to be trusted, each linking to its
-/// section (the table of contents).
-fn glance_html<'a>(out: &mut String, studies: impl Iterator<Item = &'a StudyResult>) {
-    let header = [
-        "study",
-        "data",
-        "experiments",
-        "held out",
-        "median |error|",
-        "max |error|",
-        "within 20 %",
-        "not to be trusted",
-        "failed",
-    ];
-    out.push_str("<h2 id=\"at-a-glance\">At a glance</h2>\n<p class=\"small\">Per study: the experiments whose prediction did not use their own traces (held out), the absolute error of their mean response time, and how many the study flags as not to be trusted. Each study's section follows; details open on a click.</p>\n<div class=\"scroll\"><table><thead><tr>");
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", esc(h));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for s in studies {
-        let g = Glance::of(s);
-        let cells = [
-            s.data
-                .map_or("–", |d| match d {
-                    DataKind::Measured => "measured",
-                    DataKind::Published => "published",
-                    DataKind::Generated => "generated",
-                })
-                .to_string(),
-            s.experiments.len().to_string(),
-            g.held_out.to_string(),
-            g.median.map_or("–".into(), |m| format!("{m:.1} %")),
-            g.max.map_or("–".into(), |m| format!("{m:.1} %")),
-            format!("{} of {}", g.within, g.errors),
-            g.flagged.to_string(),
-            s.failures.len().to_string(),
-        ];
-        let _ = write!(
-            out,
-            "<tr><th scope=\"row\"><a href=\"#{}\">{}</a></th>",
-            esc(&file_stem(&s.name)),
-            esc(&s.name)
-        );
-        for c in cells {
-            let _ = write!(out, "<td>{}</td>", esc(&c));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-/// A study in a few numbers: its held-out experiments' absolute errors
-/// (every experiment's when none was fitted on its own traces).
-struct Glance {
-    held_out: usize,
-    errors: usize,
-    median: Option<f64>,
-    max: Option<f64>,
-    within: usize,
-    flagged: usize,
-}
-
-impl Glance {
-    fn of(s: &StudyResult) -> Self {
-        let held: Vec<&ExperimentResult> = s.experiments.iter().filter(|e| held_out(e)).collect();
-        let mut errors: Vec<f64> = held
-            .iter()
-            .filter_map(|e| e.error_pct.map(f64::abs))
-            .collect();
-        errors.sort_by(f64::total_cmp);
-        let median = match errors.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(errors[n / 2]),
-            n => Some((errors[n / 2 - 1] + errors[n / 2]) / 2.0),
-        };
-        Self {
-            held_out: held.len(),
-            errors: errors.len(),
-            median,
-            max: errors.last().copied(),
-            within: errors.iter().filter(|e| **e <= 20.0).count(),
-            flagged: s
-                .experiments
-                .iter()
-                .filter(|e| !e.warnings.is_empty())
-                .count(),
-        }
-    }
-}
-
-/// Whether the experiment's prediction did not use its own traces: its
-/// demands came from other runs, or were not estimated at all.
-fn held_out(e: &ExperimentResult) -> bool {
-    e.estimation
-        .as_ref()
-        .is_none_or(|r| !r.runs.iter().any(|run| run.name == e.name))
 }
 
 /// One study's section: its head and links, the summary, what is not to
