@@ -32,3 +32,14 @@ for spec in "top:1366,900" "full:1366,9000"; do
     --window-size="$size" --screenshot="$out/screenshot-$name.png" "$page" 2>/dev/null
   echo "$out/screenshot-$name.png"
 done
+# The page's height as a reader first sees it (every <details> closed): a
+# copy of the page beside it that writes its own scrollHeight into the
+# DOM, which Chromium prints.
+probe="$(dirname "$(realpath "$report")/report.html")/.height-probe.html"
+trap 'rm -f "$probe"' EXIT
+sed 's#</body>#<script>document.body.setAttribute("data-height", document.documentElement.scrollHeight)</script></body>#' \
+  "$(realpath "$report")/report.html" > "$probe"
+height=$(chromium --headless=new --no-sandbox --disable-gpu --window-size=1366,768 \
+  --virtual-time-budget=5000 --dump-dom "file://$probe" 2>/dev/null |
+  grep -o 'data-height="[0-9]*"' | head -1 | grep -o '[0-9]*' || true)
+[ -n "$height" ] && echo "page height at 1366 px: $height px ($(( (height + 767) / 768 )) screens of 768 px)"
