@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 pub use crate::estimate::MIX;
-use crate::sweep::point_seed;
+use crate::stats::point_seed;
 
 /// One estimation's demands of one method, as `estimate` reported them.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -12,14 +12,15 @@
 use serde::Serialize;
 
 use crate::bind::Bind;
-use crate::capacity_sim::simulated;
 use crate::load_scale::{self, LOAD_SCALE};
 use crate::model::{ModelError, Params, Stability, Template};
 use crate::qpn::{Dist, Scheduling, ValidNet, Warmup};
 use crate::solve::analyse;
+use sim::simulated;
 
 mod band;
 mod range;
+mod sim;
 mod slo;
 
 pub use range::{DefaultRange, default_range};

@@ -65,7 +65,6 @@
 pub mod behavior;
 pub mod bind;
 pub mod capacity;
-mod capacity_sim;
 pub mod compare;
 pub mod error;
 pub mod estimate;
@@ -86,6 +85,7 @@ pub mod study_file;
 pub mod sweep;
 pub mod trace;
 pub mod validate;
+pub mod words;
 
 pub use error::{Error, Result};
 

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             // serde's words for what it expected are the names of types.
             eprintln!(
                 "error: {}",
-                demandsim::error::serde_words(&format!("{err:#}"))
+                demandsim::words::serde_words(&format!("{err:#}"))
             );
             if err.downcast_ref::<cli::UsageError>().is_some() {
                 ExitCode::from(2)

@@ -59,10 +59,7 @@ pub fn whole_pair<S: Serializer>(x: &(f64, f64), s: S) -> Result<S::Ok, S::Error
 /// # Errors
 /// The serializer's.
 #[allow(clippy::ref_option)]
-pub fn whole_band<S: Serializer>(
-    x: &Option<crate::capacity::Band>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub fn whole_band<S: Serializer>(x: &Option<[Option<f64>; 2]>, s: S) -> Result<S::Ok, S::Error> {
     serde::Serialize::serialize(&x.map(|[a, b]| [a.map(Num), b.map(Num)]), s)
 }
 

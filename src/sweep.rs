@@ -307,14 +307,7 @@ pub struct Point {
     pub probes: Vec<ProbePrediction>,
 }
 
-/// The seed of point `index`: the sweep seed mixed with the index
-/// (SplitMix64), so that neighbouring points do not share streams.
-pub fn point_seed(seed: u64, index: usize) -> u64 {
-    let mut z = seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) >> 11
-}
+pub use crate::stats::point_seed;
 
 /// Runs the sweep (this shard's points, in parallel); `tick` is called once
 /// per point done.

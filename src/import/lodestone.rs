@@ -82,7 +82,7 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut RequestSink<'_>) -> Result<u64,
         line: e.line() as u64,
         message: format!(
             "not a Lodestone session record ({}); expected a record with `event_chain`, `session`, `session_start` and `session_end`",
-            crate::error::serde_words(&e.to_string())
+            crate::words::serde_words(&e.to_string())
         ),
     };
     let mut n = 0;
@@ -109,7 +109,7 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut RequestSink<'_>) -> Result<u64,
 /// The requests of record number `k`.
 fn emit(r: &Record, k: u64, sink: &mut RequestSink<'_>) -> Result<u64, TraceError> {
     // NaN never reaches here: JSON has no NaN; 1e308 and -5 do.
-    let readable = crate::error::readable;
+    let readable = crate::words::readable;
     if !(r.session_start >= 0.0 && r.session_end < 1e15) {
         return Err(TraceError::Malformed {
             line: k,

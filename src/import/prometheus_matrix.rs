@@ -27,7 +27,7 @@ pub(super) fn sample(
     if !(0.0..1e15).contains(&t) {
         return Err(invalid(format!(
             "series {k}, sample {j}: timestamp {} is not epoch seconds",
-            crate::error::readable(t)
+            crate::words::readable(t)
         )));
     }
     Ok((t, v))

@@ -133,7 +133,7 @@ impl ModelError {
 /// serde-saphyr's message already carries the location; keep it to one
 /// paragraph.
 pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
-    let s = crate::error::serde_words(&e.to_string());
+    let s = crate::words::serde_words(&e.to_string());
     s.lines()
         .filter(|l| !l.trim().is_empty())
         .take(6)

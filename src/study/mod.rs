@@ -80,7 +80,7 @@ pub struct Study {
     /// Experiments.
     pub experiments: Vec<Experiment>,
     /// How `demandsim validate` holds runs out (`validate:` in the file).
-    pub validate: Option<crate::validate::ValidateSpec>,
+    pub validate: Option<ValidateSpec>,
 }
 
 /// Which measured quantity sets a model parameter.
@@ -604,5 +604,42 @@ pub fn run_shard(
         seed,
         experiments,
         failures,
+    }
+}
+
+/// Which runs a run is predicted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldOut {
+    /// The experiments' estimation runs, less the held-out one.
+    EstimateFrom,
+    /// Every other experiment with traces.
+    Experiments,
+}
+
+/// The `validate:` section of a study.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidateSpec {
+    /// Which runs are fitted [default: `estimate_from` when the experiments
+    /// have estimation runs].
+    pub hold_out: Option<HoldOut>,
+    /// Load levels by experiment name, for leave-one-load-out [default:
+    /// by utilization].
+    pub levels: Vec<(String, Vec<String>)>,
+    /// The utilization jump that starts a new level [default: 0.1].
+    pub level_gap: f64,
+    /// The band's level [default: the smallest and largest error, at
+    /// (n − 1)/(n + 1)].
+    pub level: Option<f64>,
+}
+
+impl Default for ValidateSpec {
+    fn default() -> Self {
+        Self {
+            hold_out: None,
+            levels: Vec::new(),
+            level_gap: 0.1,
+            level: None,
+        }
     }
 }

@@ -232,7 +232,7 @@ pub(crate) fn clip(text: &str) -> String {
     }
 }
 
-use crate::error::readable;
+use crate::words::readable;
 
 impl TraceError {
     pub(crate) fn bad_value(

@@ -32,45 +32,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::study::{Experiment, ExperimentResult, Files, RunFiles, Study, experiment_seed};
+pub use crate::study::{HoldOut, ValidateSpec};
 pub use band::{HeldOut, NoBand, PredictionBand, prediction_band};
 pub use summary::{DistanceBin, ErrorSummary};
-
-/// Which runs a run is predicted from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldOut {
-    /// The experiments' estimation runs, less the held-out one.
-    EstimateFrom,
-    /// Every other experiment with traces.
-    Experiments,
-}
-
-/// The `validate:` section of a study.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidateSpec {
-    /// Which runs are fitted [default: `estimate_from` when the experiments
-    /// have estimation runs].
-    pub hold_out: Option<HoldOut>,
-    /// Load levels by experiment name, for leave-one-load-out [default:
-    /// by utilization].
-    pub levels: Vec<(String, Vec<String>)>,
-    /// The utilization jump that starts a new level [default: 0.1].
-    pub level_gap: f64,
-    /// The band's level [default: the smallest and largest error, at
-    /// (n − 1)/(n + 1)].
-    pub level: Option<f64>,
-}
-
-impl Default for ValidateSpec {
-    fn default() -> Self {
-        Self {
-            hold_out: None,
-            levels: Vec::new(),
-            level_gap: 0.1,
-            level: None,
-        }
-    }
-}
 
 /// A problem that stops the validation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

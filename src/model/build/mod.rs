@@ -14,8 +14,8 @@ use serde_saphyr::Spanned;
 
 use super::spec::{DistSpec, Num, NumSrc};
 use super::{BOOL_MESSAGE, ModelError, RunDefaults, Stability, Template, at, expr};
-use crate::error::readable;
 use crate::qpn::{Dist, Net, ValidNet};
+use crate::words::readable;
 
 pub use diagnose::open_loads;
 

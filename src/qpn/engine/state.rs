@@ -26,7 +26,7 @@ pub enum SimError {
     /// No event is pending and no transition can fire.
     #[error(
         "the net is dead at t = {t} s: no transition can fire and no service is pending (a closed model that deadlocks)",
-        t = crate::error::readable(*time)
+        t = crate::words::readable(*time)
     )]
     Deadlock {
         /// Simulated time, seconds.
@@ -35,14 +35,14 @@ pub enum SimError {
     /// Immediate transitions keep firing without time advancing.
     #[error(
         "immediate transitions fired {0} times at t = {t} s without time advancing: a cycle of immediate transitions?",
-        t = crate::error::readable(*_1)
+        t = crate::words::readable(*_1)
     )]
     ImmediateLoop(u64, f64),
     /// Events keep happening without time advancing: a cycle of timed
     /// transitions with zero delay, or of queues with zero service.
     #[error(
         "{events} events at t = {t} s without time advancing (the last at {at}): a cycle of zero-time delays or services?",
-        t = crate::error::readable(*time)
+        t = crate::words::readable(*time)
     )]
     ZeroTimeLoop {
         /// Events at the same time.
@@ -56,7 +56,7 @@ pub enum SimError {
     /// time so large that the clock overflows).
     #[error(
         "{at} is due at an infinite time (from t = {t} s): a delay or service time too large for the clock (near 1e308 s)",
-        t = crate::error::readable(*time)
+        t = crate::words::readable(*time)
     )]
     InfiniteTime {
         /// The transition or queue.
@@ -67,7 +67,7 @@ pub enum SimError {
     /// The run reached its event limit before its stop rule held.
     #[error(
         "stopped after {events} events, the limit for this run (at t = {t} s, {passages} passages measured): raise it with --max-events, or ask for fewer passages or less time",
-        t = crate::error::readable(*time)
+        t = crate::words::readable(*time)
     )]
     EventLimit {
         /// Events processed.
@@ -80,7 +80,7 @@ pub enum SimError {
     /// A probe the stop rule counts has had no passage for a long time.
     #[error(
         "probe {probe} has had no passage in {events} events (t = {t} s): do tokens reach its start and then its end?",
-        t = crate::error::readable(*time)
+        t = crate::words::readable(*time)
     )]
     NoPassage {
         /// The probe (and colour, when one of several is missing).
@@ -94,7 +94,7 @@ pub enum SimError {
     #[error(
         "place {place} holds {tokens} tokens at t = {t} s (about {rate} more each simulated second): the model is unstable (offered load at or above capacity, or a transition that makes more tokens than it takes)",
         rate = crate::report::format::TEXT.num(Some(*per_second)),
-        t = crate::error::readable(*time)
+        t = crate::words::readable(*time)
     )]
     Unstable {
         /// Place name.

@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::capacity::{CapacityError, Evaluation, Query, Stat};
+use super::{CapacityError, Evaluation, Query, Stat};
 use crate::qpn::{
     Control, RunConfig, Simulation, StopRule, ValidNet, replication_rng, simulate, warm_up,
 };
@@ -76,7 +76,7 @@ fn run_config(q: &Query, k: usize, requests: u64) -> RunConfig {
     RunConfig {
         stop: StopRule::Requests(requests),
         warmup: q.warmup,
-        seed: crate::sweep::point_seed(q.seed, k),
+        seed: crate::stats::point_seed(q.seed, k),
         ..RunConfig::default()
     }
 }
@@ -158,7 +158,7 @@ mod tests {
     /// M/M/`servers` with D = 1 s (qpn1-open), its p95 asked of the
     /// simulation with `requests` and seed `seed`.
     fn mmc_query(servers: f64, requests: u64, seed: u64) -> (Template, Query) {
-        let text = include_str!("../models/qpn1-open.yaml");
+        let text = include_str!("../../models/qpn1-open.yaml");
         let template = Template::parse(text, LoadOptions::default().read_file).unwrap();
         let mut base = Params::new();
         base.set("servers", ParamValue::Number(servers));
