@@ -413,25 +413,36 @@ fn rows(files: &dyn Files, seed: u64, jobs: Vec<Job>) -> Vec<RunRow> {
         .map(|job| {
             let e = &job.experiment;
             let outcome = if e.estimate.is_some() && e.estimate_from.is_empty() {
-                Err("no runs are left to fit it on (its own traces would be in-sample)".to_string())
+                Err(RunFailure::NothingToFit)
             } else {
                 crate::study::run_experiment(e, files, experiment_seed(seed, job.index))
-                    .map_err(|e| e.to_string())
+                    .map_err(RunFailure::Experiment)
             };
             row(&job, outcome)
         })
         .collect()
 }
 
+/// Why a held-out run has no prediction.
+#[derive(Debug, thiserror::Error)]
+enum RunFailure {
+    /// It estimates, and every other run is held out with it.
+    #[error("no runs are left to fit it on (its own traces would be in-sample)")]
+    NothingToFit,
+    /// The experiment failed.
+    #[error(transparent)]
+    Experiment(crate::study::ExperimentError),
+}
+
 /// A job's row from its experiment's result.
-fn row(job: &Job, outcome: Result<ExperimentResult, String>) -> RunRow {
+fn row(job: &Job, outcome: Result<ExperimentResult, RunFailure>) -> RunRow {
     let e = &job.experiment;
     let mut r = RunRow::empty(&e.name, job.role, job.level.clone());
     r.fit_runs = e.estimate_from.iter().map(|r| r.name.clone()).collect();
     let x = match outcome {
         Ok(x) => x,
         Err(why) => {
-            r.failed = Some(why);
+            r.failed = Some(why.to_string());
             return r;
         }
     };
