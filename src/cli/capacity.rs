@@ -98,7 +98,12 @@ pub fn run(a: Args) -> Result<()> {
     let bound = read_binds(&a.bind, a.estimate_method.as_deref(), &template, seed)?;
     q.binds = bound.joined.binds;
     if !template.has_param(&q.param) && q.param != LOAD_SCALE {
-        return Err(UsageError(format!("--find: the model has no parameter `{}`", q.param)).into());
+        return Err(UsageError(format!(
+            "--find: the model {} has no parameter `{}`",
+            a.model.display(),
+            q.param
+        ))
+        .into());
     }
     let mut range_from = None;
     q.range = match &a.range {
