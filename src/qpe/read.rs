@@ -223,10 +223,13 @@ impl<'a, 'i> Reader<'a, 'i> {
 
     /// Every `id` once in the file: QPME wires arcs, probes and colour
     /// references by id, so a repeated one would wire them to the wrong
-    /// element silently.
+    /// element silently. A connection (an arc) is named by no other
+    /// element, and QPME's own examples repeat their ids
+    /// (SjAS04Model_6AS-L5.qpe), so connections are not checked.
     fn unique_ids(&self, root: Node<'a, 'i>) -> Result<(), QpeError> {
         let mut seen: HashMap<&str, Node<'_, '_>> = HashMap::new();
-        for n in root.descendants().filter(|n| n.is_element()) {
+        let referenced = |n: &Node<'_, '_>| n.is_element() && n.tag_name().name() != "connection";
+        for n in root.descendants().filter(referenced) {
             let Some(id) = n.attribute("id") else {
                 continue;
             };
