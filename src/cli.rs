@@ -9,6 +9,7 @@ mod generate;
 mod import;
 mod inspect;
 mod io;
+mod plan;
 mod qpe;
 mod shard;
 mod simulate;
@@ -112,6 +113,10 @@ enum Command {
     /// Predict every run of a study from a fit on the others: held-out
     /// errors, and prediction bands calibrated on them.
     Validate(validate::Args),
+    /// From run directories to a capacity answer in one command: choices
+    /// made and stated, every run predicted from a fit on the others, the
+    /// answer with its prediction band.
+    Plan(plan::Args),
     /// User behaviour from session logs (Markov profiles).
     #[command(subcommand)]
     Behavior(behavior::Command),
@@ -157,6 +162,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Capacity(a) => done(capacity::run(a)),
         Command::Behavior(c) => done(behavior::run(c)),
         Command::Validate(a) => done(validate::run(a)),
+        Command::Plan(a) => done(plan::run(a)),
     }
 }
 

@@ -7,6 +7,8 @@ demandsim's canonical traces and the run's provenance:
   OUT/<run>/prometheus_histogram.json.gz  with --prometheus: the API's latency
                                     histogram, a query_range of Prometheus
   OUT/<run>/run.json                provenance and per-service ground truth
+  OUT/<run>/run.yaml                what `demandsim plan` needs beyond run.json:
+                                    the requests' CPU series and the core's total
 
 Services (PostgreSQL, Redis, gunicorn, Celery workers and beat) run pinned to
 --service-cpus, Locust and this script to --load-cpus (taskset)."""
@@ -340,6 +342,13 @@ def finish(out, spec, monitor, history, status, prov, commands):
     with open(os.path.join(out, "run.json.part"), "w") as f:
         json.dump(run, f, indent=2)
     os.replace(os.path.join(out, "run.json.part"), os.path.join(out, "run.json"))
+    # demandsim plan reads run.json for the load (users, think time, workers,
+    # pinned CPUs) and run.yaml for which series are the requests' CPU and
+    # the core's total (the rest of the total is Celery: background work).
+    with open(os.path.join(out, "run.yaml.part"), "w") as f:
+        f.write("# The requests' CPU and the total of the core they share (demandsim plan).\n"
+                "resource: request-path\nbackground: services\n")
+    os.replace(os.path.join(out, "run.yaml.part"), os.path.join(out, "run.yaml"))
     log("done", spec["name"], "%d requests, %.1f req/s, services CPU %.2f" % (ok, ok / (t2 - t1), truth["services"]["utilization"]))
 
 

@@ -201,6 +201,9 @@ pub struct TransitionDoc {
     /// Weight among enabled immediate transitions (1 is left out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    /// A timed transition's firing delay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay: Option<DistDoc>,
     /// Its modes.
     pub modes: Vec<FlowMap<ModeDoc>>,
 }

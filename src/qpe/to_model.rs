@@ -265,6 +265,7 @@ fn simplest(x: f64, same: impl Fn(f64) -> bool) -> f64 {
 fn transition(net: &QpeNet, t: &read::TransitionDef) -> TransitionDoc {
     TransitionDoc {
         weight: (t.weight != 1.0).then_some(t.weight),
+        delay: None,
         modes: t
             .modes
             .iter()

@@ -95,11 +95,36 @@ impl RunLoad {
     ///
     /// # Errors
     /// [`MetadataError::Json`] for text that is not JSON or has no `load`.
+    /// Text that is not JSON is read as a `run.yaml`
+    /// ([`crate::run_dir::RunMeta`]): its closed workload's users and think
+    /// time, and its workers.
     pub fn parse(text: &str) -> Result<Self, MetadataError> {
-        let f: RunFile =
-            serde_json::from_str(text).map_err(|e| MetadataError::Json(e.to_string()))?;
+        let f: RunFile = match serde_json::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                return crate::run_dir::RunMeta::from_yaml(text)
+                    .map(|m| Self::from_meta(&m))
+                    .map_err(|_| MetadataError::Json(e.to_string()));
+            }
+        };
         f.load
             .ok_or_else(|| MetadataError::Json("no `load` object".into()))
+    }
+
+    /// The load of a `run.yaml`.
+    fn from_meta(m: &crate::run_dir::RunMeta) -> Self {
+        let closed = match m.workload {
+            Some(crate::run_dir::Workload::Closed {
+                users,
+                think_time_s,
+            }) => Some((users, think_time_s)),
+            _ => None,
+        };
+        Self {
+            users: closed.map(|(u, _)| Scalar::Number(f64::from(u))),
+            think_s: closed.map(|(_, z)| Scalar::Number(z)),
+            api_workers: m.workers.map(|w| Scalar::Number(f64::from(w))),
+        }
     }
 
     /// The value of `field`: users and workers whole numbers ≥ 1, the

@@ -577,6 +577,7 @@ fn arc(place: &str, colour: &str) -> Ordered<ArcDoc> {
 fn modes(modes: Vec<ModeDoc>) -> TransitionDoc {
     TransitionDoc {
         weight: None,
+        delay: None,
         modes: modes.into_iter().map(FlowMap).collect(),
     }
 }

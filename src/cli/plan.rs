@@ -1,0 +1,297 @@
+//! `demandsim plan`: run directories in, a capacity answer out.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use demandsim::capacity::Slo;
+use demandsim::number::shown;
+use demandsim::plan::{At, Find, Plan, PlanAnswer, PlanOptions, RunFacts, RunInput, plan};
+use demandsim::report::json;
+use demandsim::run_dir::RunMeta;
+
+use super::io::{Output, open_input, read_text};
+use super::study::StudyFiles;
+use super::{Format, UsageError};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run directories, each with requests.csv[.gz], utilization.csv[.gz]
+    /// and optionally run.yaml (or the testbed's run.json).
+    #[arg(value_name = "RUN", required = true)]
+    runs: Vec<PathBuf>,
+    /// The runs to fit, by name, comma-separated [default: all].
+    #[arg(long, value_name = "NAME,…", value_delimiter = ',')]
+    fit: Option<Vec<String>>,
+    /// The utilization series of the requests' CPU [default: the runs'
+    /// run.yaml, else the only series].
+    #[arg(long)]
+    resource: Option<String>,
+    /// The total CPU series of the same core or host, whose work beyond
+    /// the requests' is background [default: the runs' run.yaml, else
+    /// none].
+    #[arg(long)]
+    background: Option<String>,
+    /// CPUs [default: the runs' metadata, else 1].
+    #[arg(long)]
+    servers: Option<u32>,
+    /// The requests' column that names their class [default: the load
+    /// generator's user classes where there are fewer of them than
+    /// endpoints, else `class`].
+    #[arg(long)]
+    class_column: Option<String>,
+    /// Fit each class's demand as a function of load (auto: the form that
+    /// predicts the fitted runs best), or constant (none) [default: auto
+    /// with two fitted runs or more].
+    #[arg(long, value_enum)]
+    load_dependence: Option<LoadDep>,
+    /// The objective: STAT<=LIMIT, STAT one of mean, p50, p90, p95, p99,
+    /// LIMIT a time in ms or s (p95<=50ms, mean<=1.2s).
+    #[arg(long, value_name = "STAT<=LIMIT")]
+    slo: String,
+    /// The parameter to find [default: none: the statistic at --at].
+    #[arg(long, value_enum)]
+    find: Option<FindArg>,
+    /// The what-if load: a multiple of the base run's (2x) or the load
+    /// itself (users, or requests per second).
+    #[arg(long, value_name = "2x|VALUE")]
+    at: Option<String>,
+    /// The run whose class mix, load and configuration the questions
+    /// start from [default: the middle of the fitted runs].
+    #[arg(long, value_name = "RUN")]
+    mix_of: Option<String>,
+    /// Directory for the model, plan.json and the report.
+    #[arg(long, default_value = "plan")]
+    out: PathBuf,
+    /// Simulated requests per prediction.
+    #[arg(long, default_value_t = 100_000)]
+    requests: u64,
+    /// Random seed [default: drawn and printed].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LoadDep {
+    Auto,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum FindArg {
+    ArrivalRate,
+    Users,
+    Containers,
+    Cpus,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    super::simulate::set_threads(a.threads)?;
+    let slo = Slo::parse(&a.slo).map_err(|e| UsageError(format!("--slo: {e}")))?;
+    let at =
+        a.at.as_deref()
+            .map(At::parse)
+            .transpose()
+            .map_err(UsageError)?;
+    if a.requests < 1_000 {
+        return Err(UsageError("--requests: at least 1000".into()).into());
+    }
+    let runs = a
+        .runs
+        .iter()
+        .map(|d| read_run(d))
+        .collect::<Result<Vec<_>>>()?;
+    let opts = PlanOptions {
+        fit: a.fit.clone(),
+        resource: a.resource.clone(),
+        background: a.background.clone(),
+        servers: a.servers,
+        class_column: a.class_column.clone(),
+        load_dependence: a.load_dependence.map(|l| matches!(l, LoadDep::Auto)),
+        slo,
+        find: a.find.map(|f| match f {
+            FindArg::ArrivalRate => Find::ArrivalRate,
+            FindArg::Users => Find::Users,
+            FindArg::Containers => Find::Containers,
+            FindArg::Cpus => Find::Cpus,
+        }),
+        at,
+        mix_of: a.mix_of.clone(),
+        requests: a.requests,
+        model_file: a.out.join("model.yaml"),
+    };
+    let seed = super::simulate::seed_or_draw(a.seed);
+    let t0 = std::time::Instant::now();
+    let files = StudyFiles {
+        base: PathBuf::new(),
+    };
+    let p = plan(&runs, &opts, &files, seed).map_err(|e| match e {
+        demandsim::plan::PlanError::UnknownRun { .. } => UsageError(e.to_string()).into(),
+        e => anyhow::Error::from(e),
+    })?;
+    log::info!(
+        "plan: {} runs in {:.1} s, seed {seed}",
+        runs.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    write_out(&a.out, &p)?;
+    let mut out = Output::create(None)?;
+    match a.format {
+        Format::Json => out.write_all(&json(&p)?)?,
+        Format::Csv => return Err(UsageError("plan: --format table or json".into()).into()),
+        Format::Table => write!(out, "{}", render(&p))?,
+    }
+    out.commit()
+}
+
+/// A run directory: its traces, its metadata (run.yaml over run.json),
+/// what its traces hold.
+fn read_run(dir: &Path) -> Result<RunInput> {
+    if !dir.is_dir() {
+        anyhow::bail!("{}: not a run directory", dir.display());
+    }
+    let find = |stem: &str| -> Option<PathBuf> {
+        [format!("{stem}.csv.gz"), format!("{stem}.csv")]
+            .into_iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file())
+    };
+    let requests = find("requests").with_context(|| {
+        format!("{}: no requests.csv or requests.csv.gz (plan reads per-request traces; `demandsim import` writes them)", dir.display())
+    })?;
+    let utilization = find("utilization").with_context(|| {
+        format!(
+            "{}: no utilization.csv or utilization.csv.gz",
+            dir.display()
+        )
+    })?;
+    let (yaml, json) = (dir.join("run.yaml"), dir.join("run.json"));
+    let mut meta = RunMeta::default();
+    if yaml.is_file() {
+        let text = read_text(&yaml).with_context(|| yaml.display().to_string())?;
+        meta = RunMeta::from_yaml(&text).with_context(|| yaml.display().to_string())?;
+    }
+    if json.is_file() {
+        let text = read_text(&json).with_context(|| json.display().to_string())?;
+        meta =
+            meta.or(RunMeta::from_testbed_json(&text).with_context(|| json.display().to_string())?);
+    }
+    let metadata = [&json, &yaml].into_iter().find(|p| p.is_file()).cloned();
+    let facts = RunFacts::read(&mut open_input(&requests)?, &mut open_input(&utilization)?)
+        .map_err(|(which, e)| {
+            let f = if which == "requests" {
+                &requests
+            } else {
+                &utilization
+            };
+            anyhow::anyhow!("{}: {e}", f.display())
+        })?;
+    let name = match RunMeta::from_yaml(&read_text(&yaml).unwrap_or_default())
+        .ok()
+        .and_then(|m| m.name)
+    {
+        Some(n) => n,
+        None => dir_name(dir),
+    };
+    Ok(RunInput {
+        name,
+        requests,
+        utilization,
+        metadata,
+        meta,
+        facts,
+    })
+}
+
+fn dir_name(dir: &Path) -> String {
+    let d = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    d.file_name().map_or_else(
+        || d.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The model(s) and plan.json into `dir`.
+fn write_out(dir: &Path, p: &Plan) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Output::write_whole(&dir.join("model.yaml"), p.model_yaml.as_bytes())?;
+    if let Some(open) = &p.open_model_yaml {
+        Output::write_whole(&dir.join("model-open.yaml"), open.as_bytes())?;
+    }
+    Output::write_whole(&dir.join("plan.json"), &json(p)?)?;
+    eprintln!("wrote {}/model.yaml and plan.json", dir.display());
+    Ok(())
+}
+
+fn value(a: &PlanAnswer, x: Option<f64>) -> String {
+    match x {
+        None => "none".into(),
+        Some(v) if a.unit == "s" => format!("{} ms", shown((v * 1e4).round() / 10.0)),
+        Some(v) => format!(
+            "{} {}",
+            shown(if a.unit == "req/s" {
+                (v * 100.0).round() / 100.0
+            } else {
+                v
+            }),
+            a.unit
+        ),
+    }
+}
+
+fn band(a: &PlanAnswer, b: Option<[Option<f64>; 2]>) -> Option<String> {
+    b.map(|[lo, hi]| format!("{} – {}", value(a, lo), value(a, hi)))
+}
+
+/// The answer first, then what it rests on.
+fn render(p: &Plan) -> String {
+    let mut s = String::new();
+    for a in &p.answers {
+        s += &format!("{}: {}\n", a.question, value(a, a.value));
+        match band(a, a.prediction_band) {
+            Some(b) => s += &format!("  {b}  ({})\n", a.prediction_band_note),
+            None => s += &format!("  {}\n", a.prediction_band_note),
+        }
+        if let Some(b) = band(a, a.estimation_band) {
+            s += &format!("  {b}  (estimation band: the demands' 95 % intervals)\n");
+        }
+        s += &format!("  {}\n", a.verdict);
+    }
+    s += &format!(
+        "\nHeld out, each run predicted from a fit on the others ({} runs",
+        p.validation.runs.len()
+    );
+    if let (Some(c), Some(n)) = (p.validation.coverage, p.validation.nominal) {
+        s += &format!(
+            "; bands covered {:.0} %, stated {:.0} %",
+            100.0 * c,
+            100.0 * n
+        );
+    }
+    s += "):\n";
+    for r in &p.validation.runs {
+        let pct = |x: Option<f64>| x.map_or("—".into(), |e| format!("{:+.0} %", 100.0 * e));
+        let ms = |x: Option<f64>| x.map_or("—".into(), |v| format!("{:.1} ms", 1e3 * v));
+        s += &format!(
+            "  {:<22} U {:<5} measured {:<9} predicted {:<9} error {}\n",
+            r.name,
+            r.utilization.map_or("—".into(), |u| format!("{u:.2}")),
+            ms(r.measured_mean_s),
+            ms(r.predicted_mean_s),
+            pct(r.error)
+        );
+    }
+    s += "\nDecisions:\n";
+    for d in &p.decisions {
+        s += &format!("  {}: {} ({})\n", d.what, d.chosen, d.why);
+    }
+    s += &format!("\nmodel: {}   seed: {}\n", p.model_file, p.seed);
+    s
+}

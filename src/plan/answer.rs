@@ -1,0 +1,563 @@
+//! The questions `plan` answers at the base run's mix: the capacity
+//! question (`--find`), the what-if (`--at`), each with the prediction
+//! band of the held-out runs' errors and the estimation band of the
+//! demands' intervals.
+//!
+//! The model predicts the requests' time on the CPUs; the non-CPU latency
+//! the fit found (the latency offset) is added to every statistic, so an
+//! objective on the measured time is asked of the model as the limit less
+//! the offset.
+
+use serde::Serialize;
+
+use super::decide::Protocol;
+use super::model::{self, Kind, PROBE};
+use super::{Find, PlanError, PlanOptions, RunInput};
+use crate::capacity::{self, Answer, Band, Query, Slo, Stat};
+use crate::model::{Params, Template, identifier};
+use crate::qpn::Warmup;
+use crate::study::ExperimentResult;
+use crate::validate::{HeldOut, Validation, prediction_band};
+
+/// The load of a what-if.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum At {
+    /// A multiple of the base run's load (`2x`).
+    Times(f64),
+    /// The load itself (users, or requests per second).
+    Value(f64),
+}
+
+impl At {
+    /// Reads `2x` or `120`.
+    ///
+    /// # Errors
+    /// Text that is neither, or not above 0.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let (num, times) = match t.strip_suffix(['x', 'X']) {
+            Some(n) => (n, true),
+            None => (t, false),
+        };
+        match num.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 => Ok(if times {
+                Self::Times(v)
+            } else {
+                Self::Value(v)
+            }),
+            _ => Err(format!(
+                "--at `{s}`: expected a multiple of the base run's load such as 2x, or the load itself (users or requests per second) above 0"
+            )),
+        }
+    }
+}
+
+/// One class's fitted demand at the base run's load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassDemand {
+    /// The class.
+    pub class: String,
+    /// Its demand, CPU seconds per request.
+    pub demand_s: f64,
+    /// Its 95 % interval, seconds.
+    pub ci_s: Option<(f64, f64)>,
+    /// Its share of the base run's requests.
+    pub share: f64,
+}
+
+/// What the fit gave, at the base run's load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fit {
+    /// The runs fitted.
+    pub runs: Vec<String>,
+    /// The method whose demands the model takes.
+    pub method: Option<String>,
+    /// Per class.
+    pub classes: Vec<ClassDemand>,
+    /// The background work's utilization at the base run's load.
+    pub background_utilization: Option<f64>,
+    /// The non-CPU time per request, seconds.
+    pub latency_offset_s: f64,
+    /// The base run.
+    pub base: String,
+}
+
+/// One answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanAnswer {
+    /// The question, in words.
+    pub question: String,
+    /// The parameter found (or the load of a what-if).
+    pub param: String,
+    /// The answer: the parameter's value, or the statistic (seconds) of a
+    /// what-if; `None` when nothing in the range meets the objective.
+    pub value: Option<f64>,
+    /// Its unit.
+    pub unit: &'static str,
+    /// The band of the whole method's error, from the held-out runs.
+    pub prediction_band: Option<Band>,
+    /// The band of the demands' intervals.
+    pub estimation_band: Option<Band>,
+    /// Why there is no prediction band, or what it is.
+    pub prediction_band_note: String,
+    /// The fixed settings the question was asked at.
+    pub at: std::collections::BTreeMap<String, f64>,
+    /// What happened, in words.
+    pub verdict: String,
+}
+
+/// Simulated requests per evaluation in a search.
+const SEARCH_REQUESTS: u64 = 50_000;
+
+/// Every answer, the fit, and the open model's text when one was built.
+pub(super) fn answers(
+    p: &Protocol,
+    o: &PlanOptions,
+    runs: &[RunInput],
+    base: &ExperimentResult,
+    v: &Validation,
+    model_yaml: &str,
+    seed: u64,
+) -> Result<(Vec<PlanAnswer>, Fit, Option<String>), PlanError> {
+    let fit = fit(p, runs, base);
+    let ctx = Context {
+        offset: fit.latency_offset_s,
+        held_out: held_out(v, o.slo.stat),
+        seed,
+    };
+    let wants_open = o.find == Some(Find::ArrivalRate) && p.kind == Kind::Closed;
+    let (kind, yaml) = if wants_open {
+        (
+            Kind::Open,
+            model::doc(Kind::Open, &p.classes, p.pool).yaml(),
+        )
+    } else {
+        (p.kind, model_yaml.to_string())
+    };
+    let template = Template::parse(&yaml, &|_| Err(std::io::Error::other("no files")))
+        .map_err(|e| PlanError::Question(format!("the plan's model: {e}")))?;
+    let mut params = base_params(&template, base, kind);
+    let load = load_param(kind);
+    let base_load = params.get(load).and_then(number).unwrap_or(1.0);
+    let at_load = o.at.map(|a| match a {
+        At::Times(k) => base_load * k,
+        At::Value(x) => x,
+    });
+    let mut out = Vec::new();
+    match o.find {
+        Some(f @ (Find::Containers | Find::Cpus)) => {
+            let l = round_load(kind, at_load.unwrap_or(base_load));
+            params.set(load, l);
+            out.push(ctx.find(&template, &params, f, &o.slo, (1.0, 64.0), &fit)?);
+        }
+        Some(f) => {
+            let range = (
+                round_load(kind, base_load / 20.0).max(1e-3),
+                round_load(kind, base_load * 8.0),
+            );
+            out.push(ctx.find(&template, &params, f, &o.slo, range, &fit)?);
+            if let Some(l) = at_load {
+                out.push(ctx.what_if(
+                    &template,
+                    &params,
+                    load,
+                    round_load(kind, l),
+                    &o.slo,
+                    &fit,
+                )?);
+            }
+        }
+        None => {
+            let l = round_load(kind, at_load.unwrap_or(base_load));
+            out.push(ctx.what_if(&template, &params, load, l, &o.slo, &fit)?);
+        }
+    }
+    Ok((out, fit, wants_open.then_some(yaml)))
+}
+
+struct Context {
+    offset: f64,
+    held_out: Vec<HeldOut>,
+    seed: u64,
+}
+
+fn load_param(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Closed => "users",
+        Kind::Open => "arrival_rate",
+    }
+}
+
+/// Users are whole.
+fn round_load(kind: Kind, x: f64) -> f64 {
+    match kind {
+        Kind::Closed => x.round().max(1.0),
+        Kind::Open => x,
+    }
+}
+
+/// The base run's parameters as its prediction used them, for the
+/// template's parameters; for the open model, its measured throughput as
+/// the arrival rate.
+fn base_params(template: &Template, base: &ExperimentResult, kind: Kind) -> Params {
+    let mut params = Params::new();
+    for (k, v) in &base.params {
+        if template.has_param(k) || template.params().any(|(n, _)| expanded(n, k)) {
+            params.set(k.clone(), *v);
+        }
+    }
+    if kind == Kind::Open
+        && let Some(t) = &base.traces
+    {
+        params.set("arrival_rate", t.throughput);
+    }
+    params
+}
+
+/// Whether `k` is one of the names `pattern` (`demand_{c}`) expands to.
+fn expanded(pattern: &str, k: &str) -> bool {
+    pattern.split_once("{c}").is_some_and(|(pre, post)| {
+        k.starts_with(pre) && k.ends_with(post) && k.len() > pre.len() + post.len()
+    })
+}
+
+fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
+    let shares: Vec<f64> = p
+        .classes
+        .iter()
+        .map(|c| {
+            base.params
+                .get(&format!("share_{}", identifier(c)))
+                .copied()
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let total: f64 = shares.iter().sum();
+    let ci = |c: &str| -> Option<(f64, f64)> {
+        if let Some(l) = &base.demand_at_load {
+            return l.classes.iter().find(|x| x.class == c).map(|x| x.ci_s);
+        }
+        let e = base.estimation.as_ref()?;
+        let m = e.recommended.as_deref()?;
+        let row = e.estimates.iter().find(|r| r.method == m && r.class == c)?;
+        Some((row.ci_low_s?, row.ci_high_s?))
+    };
+    let classes = p
+        .classes
+        .iter()
+        .zip(&shares)
+        .map(|(c, s)| ClassDemand {
+            class: c.clone(),
+            demand_s: base
+                .params
+                .get(&format!("demand_{}", identifier(c)))
+                .copied()
+                .unwrap_or(f64::NAN),
+            ci_s: ci(c),
+            share: if total > 0.0 { s / total } else { 0.0 },
+        })
+        .collect();
+    Fit {
+        runs: p.fit.iter().map(|&i| runs[i].name.clone()).collect(),
+        method: base.estimation.as_ref().and_then(|e| e.recommended.clone()),
+        classes,
+        background_utilization: base.params.get("background_u").copied(),
+        latency_offset_s: base.latency_offset.as_ref().map_or(0.0, |l| l.offset_s),
+        base: base.name.clone(),
+    }
+}
+
+/// The held-out runs' errors of the statistic: the mean's, or the
+/// percentile's where the rows have it.
+fn held_out(v: &Validation, stat: Stat) -> Vec<HeldOut> {
+    v.runs
+        .iter()
+        .filter_map(|r| {
+            let error = match stat {
+                Stat::Mean => r.error?,
+                Stat::P(95) => {
+                    let (m, p) = (r.measured_p95_s?, r.predicted_p95_s?);
+                    (m - p) / m
+                }
+                Stat::P(_) => return None,
+            };
+            Some(HeldOut {
+                error,
+                utilization: r.model_utilization.or(r.utilization),
+            })
+        })
+        .collect()
+}
+
+impl Context {
+    fn query(
+        &self,
+        params: &Params,
+        param: &str,
+        slo: &Slo,
+        range: (f64, f64),
+        integer: bool,
+    ) -> Query {
+        Query {
+            param: param.into(),
+            slo: *slo,
+            probe: Some(PROBE.into()),
+            range,
+            integer,
+            simulate_only: false,
+            requests: SEARCH_REQUESTS,
+            seed: self.seed,
+            warmup: Warmup::Auto,
+            base: params.clone(),
+            binds: Vec::new(),
+        }
+    }
+}
+
+/// The objective asked of the model: the limit less the non-CPU time,
+/// `None` when that leaves nothing.
+fn model_slo(slo: &Slo, offset: f64, factor: f64) -> Option<Slo> {
+    let limit_s = slo.limit_s * factor - offset;
+    (limit_s > 0.0).then_some(Slo { limit_s, ..*slo })
+}
+
+/// Mean utilization of the model's queueing places at `params` (a short
+/// simulation: the closed models with a worker pool have no analytic
+/// solution), for the prediction band's widening.
+fn utilization_at(t: &Template, params: &Params, seed: u64) -> Option<f64> {
+    use crate::qpn::{Control, RunConfig, StopRule, simulate};
+    let m = t.instantiate(params, crate::model::Stability::Allow).ok()?;
+    let cfg = RunConfig {
+        stop: StopRule::Requests(20_000),
+        seed,
+        ..RunConfig::default()
+    };
+    let r = simulate(&m.net, &cfg, Control::default()).ok()?;
+    let u: Vec<f64> = r.places.iter().filter_map(|p| p.utilization).collect();
+    (!u.is_empty()).then(|| u.iter().sum::<f64>() / u.len() as f64)
+}
+
+fn with_demands(params: &Params, fit: &Fit, high: bool) -> Option<Params> {
+    let mut p = params.clone();
+    for c in &fit.classes {
+        let (lo, hi) = c.ci_s?;
+        let v = if high { hi } else { lo.max(f64::MIN_POSITIVE) };
+        p.set(format!("demand_{}", identifier(&c.class)), v);
+    }
+    Some(p)
+}
+
+fn unit(param: &str) -> &'static str {
+    match param {
+        "arrival_rate" => "req/s",
+        "users" => "users",
+        "containers" => "containers",
+        _ => "CPUs",
+    }
+}
+
+impl Context {
+    /// The `--find` question, its estimation band (solved at the demands'
+    /// interval ends) and its prediction band (solved at the band's ends:
+    /// the measured statistic is (model + offset) / (1 − r)^a at a held-out
+    /// error r, so the objective holds there where the model's statistic is
+    /// at most limit·(1 − r)^a − offset; a, the widening, taken at the
+    /// answer's utilization).
+    fn find(
+        &self,
+        t: &Template,
+        params: &Params,
+        f: Find,
+        slo: &Slo,
+        range: (f64, f64),
+        fit: &Fit,
+    ) -> Result<PlanAnswer, PlanError> {
+        let param = f.param();
+        let question = format!(
+            "{} with {}",
+            match f {
+                Find::ArrivalRate => "largest arrival rate",
+                Find::Users => "most users",
+                Find::Containers => "fewest containers",
+                Find::Cpus => "fewest CPUs per container",
+            },
+            slo_text(slo)
+        );
+        let at = params
+            .iter()
+            .filter(|(k, _)| !k.starts_with("share_") && !k.starts_with("demand_") && *k != param)
+            .filter_map(|(k, v)| Some((k.to_string(), number(v)?)))
+            .collect();
+        let integer = f != Find::ArrivalRate;
+        let Some(mslo) = model_slo(slo, self.offset, 1.0) else {
+            return Ok(PlanAnswer {
+                question,
+                param: param.into(),
+                value: None,
+                unit: unit(param),
+                prediction_band: None,
+                estimation_band: None,
+                prediction_band_note: String::new(),
+                at,
+                verdict: format!(
+                    "not met at any load: the non-CPU time per request alone is {:.1} ms",
+                    1e3 * self.offset
+                ),
+            });
+        };
+        let q = self.query(params, param, &mslo, range, integer);
+        let a = capacity::search(t, &q)?;
+        let solve = |p: Option<Params>, s: Option<Slo>| -> Result<Option<f64>, PlanError> {
+            match (p, s) {
+                (Some(p), Some(s)) => {
+                    Ok(capacity::search(t, &self.query(&p, param, &s, range, integer))?.value)
+                }
+                _ => Ok(None),
+            }
+        };
+        let est = match (
+            with_demands(params, fit, false),
+            with_demands(params, fit, true),
+        ) {
+            (Some(lo), Some(hi)) => Some(order(
+                &a,
+                [solve(Some(lo), Some(mslo))?, solve(Some(hi), Some(mslo))?],
+            )),
+            _ => None,
+        };
+        let (pred, note) =
+            self.find_band(t, params, &a, slo, &|s| solve(Some(params.clone()), s))?;
+        Ok(PlanAnswer {
+            question,
+            param: param.into(),
+            value: a.value,
+            unit: unit(param),
+            prediction_band: pred,
+            estimation_band: est,
+            prediction_band_note: note,
+            at,
+            verdict: a.verdict.clone(),
+        })
+    }
+
+    /// The prediction band of a found value.
+    fn find_band(
+        &self,
+        t: &Template,
+        params: &Params,
+        a: &Answer,
+        slo: &Slo,
+        solve: &dyn Fn(Option<Slo>) -> Result<Option<f64>, PlanError>,
+    ) -> Result<(Option<Band>, String), PlanError> {
+        let mut at = params.clone();
+        at.set(a.param.clone(), a.value.unwrap_or(a.at.value));
+        let u = utilization_at(t, &at, self.seed);
+        let stat = a.at.stat_s.map_or(slo.limit_s, |s| s + self.offset);
+        let b = match prediction_band(&self.held_out, stat, u, None) {
+            Ok(b) => b,
+            Err(e) => return Ok((None, e.to_string())),
+        };
+        let end = |r: f64| (1.0 - r).powf(b.widened_by);
+        // The high error r (measured above predicted) is the pessimistic end.
+        let ends = [
+            solve(model_slo(slo, self.offset, end(b.errors.1)))?,
+            solve(model_slo(slo, self.offset, end(b.errors.0)))?,
+        ];
+        let band = if a.rising { ends } else { [ends[1], ends[0]] };
+        Ok((Some(band), b.label()))
+    }
+
+    /// The statistic at one load, with both bands.
+    fn what_if(
+        &self,
+        t: &Template,
+        params: &Params,
+        load: &str,
+        value: f64,
+        slo: &Slo,
+        fit: &Fit,
+    ) -> Result<PlanAnswer, PlanError> {
+        let mut p = params.clone();
+        p.set(load, value);
+        let q = self.query(&p, load, slo, (value, value * 2.0), false);
+        let stat = |p: &Params| -> Result<Option<f64>, PlanError> {
+            let mut q = q.clone();
+            q.base = p.clone();
+            Ok(capacity::evaluate(t, &q, value)?
+                .stat_s
+                .map(|s| s + self.offset))
+        };
+        let point = stat(&p)?;
+        let est = match (with_demands(&p, fit, false), with_demands(&p, fit, true)) {
+            (Some(lo), Some(hi)) => Some([stat(&lo)?, stat(&hi)?]),
+            _ => None,
+        };
+        let u = utilization_at(t, &p, self.seed);
+        let (pred, note) = match point.map(|s| prediction_band(&self.held_out, s, u, None)) {
+            Some(Ok(b)) => (Some([Some(b.low_s), Some(b.high_s)]), b.label()),
+            Some(Err(e)) => (None, e.to_string()),
+            None => (
+                None,
+                "no prediction band: the model has no steady state there".into(),
+            ),
+        };
+        let at = p
+            .iter()
+            .filter(|(k, _)| !k.starts_with("share_") && !k.starts_with("demand_"))
+            .filter_map(|(k, v)| Some((k.to_string(), number(v)?)))
+            .collect();
+        let verdict = match point {
+            Some(s) if s <= slo.limit_s => format!("meets {}", slo_text(slo)),
+            Some(_) => format!("misses {}", slo_text(slo)),
+            None => "no steady state: the load exceeds the CPUs".into(),
+        };
+        Ok(PlanAnswer {
+            question: format!(
+                "{} at {load} = {}",
+                slo_stat(slo),
+                crate::number::shown(value)
+            ),
+            param: load.into(),
+            value: point,
+            unit: "s",
+            prediction_band: pred,
+            estimation_band: est,
+            prediction_band_note: note,
+            at,
+            verdict,
+        })
+    }
+}
+
+/// The answer's band ends in the order [low, high] of the parameter.
+fn order(a: &Answer, ends: [Option<f64>; 2]) -> Band {
+    match ends {
+        [Some(x), Some(y)] if x > y => [Some(y), Some(x)],
+        [x, y] if a.rising => [y, x],
+        e => e,
+    }
+}
+
+fn slo_stat(slo: &Slo) -> String {
+    match slo.stat {
+        Stat::Mean => "mean".into(),
+        Stat::P(p) => format!("p{p}"),
+    }
+}
+
+/// `p95 ≤ 50 ms`.
+pub fn slo_text(slo: &Slo) -> String {
+    let limit = if slo.limit_s < 1.0 {
+        format!("{} ms", crate::number::shown(slo.limit_s * 1e3))
+    } else {
+        format!("{} s", crate::number::shown(slo.limit_s))
+    };
+    format!("{} ≤ {limit}", slo_stat(slo))
+}
+
+fn number(v: &crate::model::ParamValue) -> Option<f64> {
+    match v {
+        crate::model::ParamValue::Number(x) => Some(*x),
+        crate::model::ParamValue::Expr(_) => None,
+    }
+}
