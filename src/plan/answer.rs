@@ -71,7 +71,7 @@ pub struct Fit {
     /// The runs fitted.
     pub runs: Vec<String>,
     /// The method whose demands the model takes.
-    pub method: Option<String>,
+    pub method: String,
     /// Per class.
     pub classes: Vec<ClassDemand>,
     /// The background work's utilization at the base run's load.
@@ -105,6 +105,7 @@ pub struct PlanAnswer {
     /// What happened, in words.
     pub verdict: String,
 }
+
 
 /// Simulated requests per evaluation in a search.
 const SEARCH_REQUESTS: u64 = 50_000;
@@ -238,8 +239,7 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
             return l.classes.iter().find(|x| x.class == c).map(|x| x.ci_s);
         }
         let e = base.estimation.as_ref()?;
-        let m = e.recommended.as_deref()?;
-        let row = e.estimates.iter().find(|r| r.method == m && r.class == c)?;
+        let row = e.estimates.iter().find(|r| r.method == super::study::METHOD.id() && r.class == c)?;
         Some((row.ci_low_s?, row.ci_high_s?))
     };
     let classes = p
@@ -259,7 +259,14 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
         .collect();
     Fit {
         runs: p.fit.iter().map(|&i| runs[i].name.clone()).collect(),
-        method: base.estimation.as_ref().and_then(|e| e.recommended.clone()),
+        method: if base.demand_at_load.is_some() {
+            format!(
+                "{}, each class's load form at the base run's load",
+                super::study::METHOD.id()
+            )
+        } else {
+            super::study::METHOD.id().to_string()
+        },
         classes,
         background_utilization: base.params.get("background_u").copied(),
         latency_offset_s: base.latency_offset.as_ref().map_or(0.0, |l| l.offset_s),

@@ -12,6 +12,10 @@ use crate::study::{
     EstimateSpec, Experiment, Measured, MetadataField, ParamSource, Pick, RunFiles, RunSpec, Study,
 };
 
+/// The method the demands come from: the service demand law per class,
+/// the one the load forms are fitted through (the fidelity protocol).
+pub const METHOD: Method = Method::Sdl;
+
 /// Bootstrap resamples per estimation (the demands' intervals).
 const BOOTSTRAP: usize = 100;
 
@@ -128,7 +132,7 @@ fn params(r: &RunInput, p: &Protocol) -> Vec<(String, ParamSource)> {
     out.push((
         "demand_{c}".into(),
         ParamSource::Estimate {
-            pick: Pick::Method(Method::Sdl),
+            pick: Pick::Method(METHOD),
             class: Some("{c}".into()),
             resource: None,
         },
