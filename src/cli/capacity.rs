@@ -94,6 +94,7 @@ pub fn run(a: Args) -> Result<()> {
         warmup: parse_warmup(&a.warmup)?,
         base: base_settings(&template, &a)?,
         binds: Vec::new(),
+        calibration: None,
     };
     let bound = read_binds(&a.bind, a.estimate_method.as_deref(), &template, seed)?;
     q.binds = bound.joined.binds;

@@ -153,6 +153,7 @@ pub fn run(a: Args) -> Result<()> {
         load_scale: a.scale_load,
         shard,
         sensitivity: a.sensitivity,
+        calibrations: Vec::new(),
     };
     let points = with_bar(grid.len(), shard, |tick| {
         sweep::run(&template, &grid, &cfg, tick)
