@@ -263,7 +263,14 @@ fn headline(a: &Answer) -> String {
         Some(v) => format!("{word} {} with {}: {}{u}", a.param, a.slo, show(v)),
         None => format!("no {} in the range meets {}", a.param, a.slo),
     };
-    let end = |v: Option<f64>| v.map_or_else(|| "none in the range".to_string(), show);
+    // An end at the range's far end met the objective there: it may lie
+    // beyond.
+    let end = |v: Option<f64>| match v {
+        None => "none in the range".to_string(),
+        Some(v) if a.rising && v >= a.range.1 => format!("≥ {}", show(v)),
+        Some(v) if !a.rising && v <= a.range.0 => format!("≤ {}", show(v)),
+        Some(v) => show(v),
+    };
     let range = |[lo, hi]: [Option<f64>; 2]| format!("{}{}{}{u}", end(lo), TEXT.range, end(hi));
     let mut bands = Vec::new();
     if let (Some(b), Some(basis)) = (a.prediction_band, &a.prediction_basis) {
