@@ -335,14 +335,13 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
         out.axes.join(" × "),
         unstable
     );
+    let predicted = has_band(out, "mean");
     let mut header: Vec<&str> = out.axes.iter().map(String::as_str).collect();
-    header.extend([
-        "mean [s]",
-        "± [s]",
-        "p95 [s]",
-        "estimation band [s]",
-        "method",
-    ]);
+    header.extend(["mean [s]", "± [s]", "p95 [s]", "estimation band [s]"]);
+    if predicted {
+        header.push("prediction band [s]");
+    }
+    header.push("method");
     let rows: Vec<Vec<String>> = out
         .points
         .iter()
@@ -353,6 +352,10 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
             row.push(num(q.and_then(|q| q.ci_half_width_s)));
             row.push(num(q.and_then(|q| q.p95_s)));
             row.push(q.map_or("-".into(), |q| TEXT.range(q.band_low_s, q.band_high_s)));
+            if predicted {
+                let band = q.map(|q| (q.prediction_low_s, q.prediction_high_s));
+                row.push(band.map_or("-".into(), |(l, h)| TEXT.range(l, h)));
+            }
             row.push(p.method.clone());
             row
         })
