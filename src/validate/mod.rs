@@ -1,8 +1,10 @@
 //! Validation on the user's own runs: each run predicted from a fit on the
 //! others with the study's protocol (methods, grouping, background, load
 //! dependence, latency offset, closed reading, model), the held-out
-//! relative errors, and the prediction band they calibrate
-//! ([`band::prediction_band`]).
+//! relative errors of the mean (and of the p95 where the traces are per
+//! request), and the prediction bands they calibrate
+//! ([`band::prediction_band`]); [`Calibration`] carries them to `sweep`,
+//! `capacity` and the plan.
 //!
 //! Which runs are fitted: with `hold_out: estimate_from` (the default when
 //! the study's experiments estimate from other runs) each experiment that
