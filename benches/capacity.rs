@@ -27,6 +27,7 @@ fn query(slo: &str, range: (f64, f64), requests: u64, base: Params) -> Query {
         warmup: Warmup::Auto,
         base,
         binds: Vec::new(),
+        calibration: None,
     }
 }
 

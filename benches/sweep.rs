@@ -26,6 +26,7 @@ fn config(method: Method, bind: Option<Bind>) -> Config {
         load_scale: None,
         shard: None,
         sensitivity: false,
+        calibrations: Vec::new(),
     }
 }
 

@@ -15,14 +15,17 @@ use crate::bind::Bind;
 use crate::load_scale::{self, LOAD_SCALE};
 use crate::model::{ModelError, Params, Stability, Template};
 use crate::qpn::{Dist, Scheduling, ValidNet, Warmup};
-use crate::solve::analyse;
+use crate::solve::{Analysis, analyse};
+use crate::validate::calibration::Calibration;
 use sim::simulated;
 
 mod band;
+mod prediction;
 mod range;
 mod sim;
 mod slo;
 
+pub use prediction::{PredictionBasis, calibrated_statistic};
 pub use range::{DefaultRange, default_range};
 pub use slo::{Slo, Stat};
 
@@ -64,6 +67,16 @@ pub enum CapacityError {
         lo: f64,
         /// High end.
         hi: f64,
+    },
+    /// A calibration of another statistic than the objective's.
+    #[error(
+        "the calibration is of the {calibration}'s errors, the objective of the {slo}: a prediction band takes held-out errors of the objective's statistic (mean or p95)"
+    )]
+    Calibration {
+        /// The calibration's statistic.
+        calibration: String,
+        /// The objective's.
+        slo: String,
     },
     /// A model that cannot be evaluated at some value (not for lack of a
     /// steady state, which only fails the objective).
@@ -126,6 +139,14 @@ pub struct Evaluation {
     pub mean_s: Option<f64>,
     /// How it was obtained (analytic method, `simulation`, or why none).
     pub method: String,
+    /// The model's utilization there: the mean over its queueing places,
+    /// from the analytic solver where it solves the model (and the search
+    /// may be analytic), else from the simulation that gave the statistic
+    /// (the mean's run, or the percentile's replications); as `validate`
+    /// reads its calibration runs' (`model_utilization`, the simulated
+    /// mean over the queueing places).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<f64>,
     /// A simulated mean whose CI still held the target after 16 times the
     /// requests: the step was decided on the point estimate.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -158,6 +179,9 @@ pub struct Query {
     /// Parameters bound to estimated demands (their values apply; their
     /// joint draws give the answer's estimation band).
     pub binds: Vec<Bind>,
+    /// Held-out errors of the objective's statistic (mean or p95): the
+    /// answer then carries its prediction band (see [`prediction`]).
+    pub calibration: Option<Calibration>,
 }
 
 /// The answer to a capacity question.
@@ -191,13 +215,21 @@ pub struct Answer {
     /// The joint draws behind `estimation_band`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimation_draws: Option<usize>,
-    /// The band of the whole method's error (held-out runs), where the
-    /// caller has one; [low, high] as `estimation_band`.
+    /// With a calibration: the band of the whole method's error (held-out
+    /// runs), the question solved at the band's ends (see [`prediction`]);
+    /// [low, high] as `estimation_band`.
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "crate::number::whole_band"
     )]
     pub prediction_band: Option<Band>,
+    /// What `prediction_band` is calibrated on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction_basis: Option<PredictionBasis>,
+    /// With a calibration but no band: why (too few held-out runs), in
+    /// words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_prediction_band: Option<String>,
     /// The objective, as given.
     pub slo: Slo,
     /// The probe and colour.
@@ -228,6 +260,7 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
                 mean_s: None,
                 method: format!("unstable: {e}"),
                 uncertain: false,
+                utilization: None,
             });
         }
         Err(e) => {
@@ -245,12 +278,44 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
     if !model.net.probes.iter().any(|p| p.name == probe) {
         return Err(CapacityError::UnknownProbe(probe));
     }
-    if !q.simulate_only
-        && let Some(e) = analytic(&model.net, &probe, q.slo.stat, value)
+    let solved = if q.simulate_only {
+        None
+    } else {
+        analyse(&model.net).ok()
+    };
+    if let Some(a) = &solved
+        && let Some(e) = analytic(&model.net, a, &probe, q.slo.stat, value)
     {
         return Ok(e);
     }
-    simulated(&model.net, &probe, q, value)
+    let mut e = simulated(&model.net, &probe, q, value)?;
+    e.utilization = solved
+        .as_ref()
+        .and_then(analytic_utilization)
+        .or(e.utilization);
+    Ok(e)
+}
+
+/// The mean utilization of the queueing places in a simulation report
+/// (over its rows per place and colour, as a study reads it).
+pub(crate) fn simulated_utilization(report: &crate::qpn::SimReport) -> Option<f64> {
+    let us: Vec<f64> = report.places.iter().filter_map(|p| p.utilization).collect();
+    (!us.is_empty()).then(|| us.iter().sum::<f64>() / us.len() as f64)
+}
+
+/// The mean utilization of the queueing places the solver maps (one value
+/// per place: its rows per colour share it).
+pub(crate) fn analytic_utilization(a: &Analysis) -> Option<f64> {
+    let mut seen: Vec<(&str, f64)> = Vec::new();
+    for p in &a.places {
+        if let Some(u) = p.utilization
+            && !seen.iter().any(|(name, _)| *name == p.place)
+        {
+            seen.push((&p.place, u));
+        }
+    }
+    let n = seen.len() as f64;
+    (n > 0.0).then(|| seen.iter().map(|(_, u)| u).sum::<f64>() / n)
 }
 
 /// The settings at `value`: the base, the bound values, the searched
@@ -267,21 +332,27 @@ fn params_at(q: &Query, template: &Template, value: f64) -> Result<Params, Capac
 
 /// The analytic evaluation, where the solver maps the probe (and, for a
 /// percentile, the model is identical open M/M/c stations visited once).
-fn analytic(net: &ValidNet, probe: &str, stat: Stat, value: f64) -> Option<Evaluation> {
-    let a = analyse(net).ok()?;
+fn analytic(
+    net: &ValidNet,
+    a: &Analysis,
+    probe: &str,
+    stat: Stat,
+    value: f64,
+) -> Option<Evaluation> {
     let p = a.probes.iter().find(|p| p.name == probe)?;
     let mean = p.mean_s?;
     let stat_s = match stat {
         Stat::Mean => mean,
-        Stat::P(pct) => analytic_quantile(net, &a, mean, f64::from(pct) / 100.0)?,
+        Stat::P(pct) => analytic_quantile(net, a, mean, f64::from(pct) / 100.0)?,
     };
     Some(Evaluation {
         value,
         stat_s: Some(stat_s),
         ci_half_width_s: Some(0.0),
         mean_s: Some(mean),
-        method: a.method,
+        method: a.method.clone(),
         uncertain: false,
+        utilization: analytic_utilization(a),
     })
 }
 
@@ -334,22 +405,47 @@ fn mmc_stations(
     all_equal.then_some((lambda, d, first.servers))
 }
 
-/// [`evaluate`], and, while a simulated statistic's CI holds the target, again
-/// with 4 and 16 times the requests (the same seed); still unclear, it is
-/// marked `uncertain` and decided on the point estimate.
-fn clear_of_target(template: &Template, q: &Query, v: f64) -> Result<Evaluation, CapacityError> {
+/// A factor on the statistic of an evaluation (1: the model's own; a
+/// prediction band's end, see [`prediction`]).
+type Scale<'a> = &'a dyn Fn(&Evaluation) -> f64;
+
+/// [`evaluate`] with its statistic and CI multiplied by `scale` of it.
+fn scaled(
+    template: &Template,
+    q: &Query,
+    v: f64,
+    scale: Scale,
+) -> Result<Evaluation, CapacityError> {
+    let mut e = evaluate(template, q, v)?;
+    let f = scale(&e);
+    if f != 1.0 {
+        e.stat_s = e.stat_s.map(|x| x * f).filter(|x| x.is_finite());
+        e.ci_half_width_s = e.ci_half_width_s.map(|h| h * f);
+    }
+    Ok(e)
+}
+
+/// [`evaluate`] (scaled), and, while a simulated statistic's CI holds the
+/// target, again with 4 and 16 times the requests (the same seed); still
+/// unclear, it is marked `uncertain` and decided on the point estimate.
+fn clear_of_target(
+    template: &Template,
+    q: &Query,
+    v: f64,
+    scale: Scale,
+) -> Result<Evaluation, CapacityError> {
     let straddles = |e: &Evaluation| match (e.stat_s, e.ci_half_width_s) {
         (Some(x), Some(h)) => h > 0.0 && (x - q.slo.limit_s).abs() < h,
         _ => false,
     };
-    let mut e = evaluate(template, q, v)?;
+    let mut e = scaled(template, q, v, scale)?;
     let mut more = q.clone();
     for _ in 0..2 {
         if !straddles(&e) {
             return Ok(e);
         }
         more.requests *= 4;
-        e = evaluate(template, &more, v)?;
+        e = scaled(template, &more, v, scale)?;
     }
     e.uncertain = straddles(&e);
     Ok(e)
@@ -363,13 +459,18 @@ fn meets(e: &Evaluation, slo: &Slo) -> bool {
 /// Answers the question by bisection over `q.range`: the statistic is
 /// taken to move one way with the parameter (up with a load, down with
 /// servers), judged from the two ends. With bound demands that have draws,
-/// the answer carries its estimation band (see [`band`]).
+/// the answer carries its estimation band (see [`band`]); with a
+/// calibration, its prediction band (see [`prediction`]).
 ///
 /// # Errors
-/// A bad range, an unknown parameter or probe, or a model that cannot be
-/// built.
+/// A bad range, an unknown parameter or probe, a model that cannot be
+/// built, a calibration of another statistic than the objective's.
 pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
+    prediction::check(q)?;
     let mut a = solve(template, q)?;
+    if let Some(c) = &q.calibration {
+        prediction::fill(template, q, c, &mut a)?;
+    }
     if let Some((ends, n)) = band::estimation_band(template, q, &a)? {
         a.estimation_band = Some(ends);
         a.estimation_draws = Some(n);
@@ -379,6 +480,11 @@ pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
 
 /// [`search`] at the bound values alone (no band).
 fn solve(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
+    solve_scaled(template, q, &|_| 1.0)
+}
+
+/// [`solve`] of the statistic times `scale`.
+fn solve_scaled(template: &Template, q: &Query, scale: Scale) -> Result<Answer, CapacityError> {
     let (lo, hi) = q.range;
     if !template.has_param(&q.param) {
         if q.param != LOAD_SCALE {
@@ -391,7 +497,7 @@ fn solve(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     }
     let mut steps = Vec::new();
     let mut eval = |v: f64| -> Result<Evaluation, CapacityError> {
-        let e = clear_of_target(template, q, v)?;
+        let e = clear_of_target(template, q, v, scale)?;
         steps.push(e.clone());
         Ok(e)
     };
@@ -436,7 +542,7 @@ fn solve(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
             steps,
         ));
     }
-    let tolerance = if q.integer { 1.0 } else { 1e-4 * (hi - lo) };
+    let tolerance = tolerance(q);
     let (good, bad) = bisect(&mut eval, q, (good_end, bad_end.value), rising, tolerance)?;
     let verdict = format!(
         "the {word} value that meets it, to {}",
@@ -453,6 +559,15 @@ fn solve(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
         good,
         steps,
     ))
+}
+
+/// The bisection's tolerance: a whole number, or 1e-4 of the range.
+fn tolerance(q: &Query) -> f64 {
+    if q.integer {
+        1.0
+    } else {
+        1e-4 * (q.range.1 - q.range.0)
+    }
 }
 
 /// The model's first probe, at the range's low end.
@@ -522,6 +637,8 @@ fn answer(
         estimation_band: None,
         estimation_draws: None,
         prediction_band: None,
+        prediction_basis: None,
+        no_prediction_band: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! What-if sweeps: a model solved over the Cartesian grid of some of its
 //! parameters, analytically where it is product-form and by simulation
-//! otherwise, with prediction bands from the estimated demand's bootstrap
-//! draws, and deterministic shards that merge back into the whole.
+//! otherwise, with estimation bands from the estimated demand's bootstrap
+//! draws, prediction bands from held-out errors ([`Calibration`]), and
+//! deterministic shards that merge back into the whole.
 //!
 //! Every point draws its seed from the sweep seed and its own index, so any
 //! subset of the points (a shard) gives the same numbers as the full run.
@@ -17,6 +18,7 @@ use crate::load_scale::{self, LOAD_SCALE};
 use crate::model::{ModelError, ParamValue, Params, Stability, Template};
 use crate::qpn::{Control, RunConfig, StopRule, Warmup, simulate};
 use crate::solve::analyse;
+pub use crate::validate::calibration::{Calibration, Statistic};
 
 /// Most points a grid may have.
 const MAX_POINTS: usize = 10_000_000;
@@ -265,6 +267,9 @@ pub struct Config {
     pub shard: Option<Shard>,
     /// Elasticities of every probe's mean at every point.
     pub sensitivity: bool,
+    /// Held-out errors, at most one calibration per statistic (mean,
+    /// p95): every point's prediction band of that statistic.
+    pub calibrations: Vec<Calibration>,
 }
 
 /// One probe's prediction at one point.
@@ -285,6 +290,19 @@ pub struct ProbePrediction {
     pub band_low_s: Option<f64>,
     /// 97.5 % quantile of it.
     pub band_high_s: Option<f64>,
+    /// The prediction band of the mean (held-out errors, widened by the
+    /// amplification at the point's utilization): its low end, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_low_s: Option<f64>,
+    /// Its high end (`None`: beyond what a number holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_high_s: Option<f64>,
+    /// The prediction band of the p95: its low end, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_prediction_low_s: Option<f64>,
+    /// Its high end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_prediction_high_s: Option<f64>,
     /// With `sensitivity`: d ln R / d ln θ of the mean for every positive
     /// numeric parameter θ that can be moved (not whole-number ones such
     /// as servers).
@@ -303,11 +321,18 @@ pub struct Point {
     /// How it was solved: the analytic method, `simulation`, or why it has
     /// no numbers (e.g. `unstable: …`).
     pub method: String,
+    /// The model's utilization there (mean over its queueing places), which
+    /// the prediction band's widening reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<f64>,
     /// Per probe and colour; empty when the point has no numbers.
     pub probes: Vec<ProbePrediction>,
 }
 
 pub use crate::stats::point_seed;
+
+mod bands;
+use bands::{band, prediction_bands};
 
 /// Runs the sweep (this shard's points, in parallel); `tick` is called once
 /// per point done.
@@ -331,14 +356,17 @@ pub fn run(template: &Template, grid: &Grid, cfg: &Config, tick: &(dyn Fn() + Sy
 #[error("{0}")]
 struct NoAnswer(String);
 
-/// The means, CIs and percentiles at one set of parameters, and how they
-/// were obtained; `Err` says why there are none.
+/// A point solved: how, its probes, the model's utilization.
+type Solved = (String, Vec<ProbePrediction>, Option<f64>);
+
+/// The means, CIs and percentiles at one set of parameters, how they were
+/// obtained, and the model's utilization; `Err` says why there are none.
 fn solve_at(
     template: &Template,
     params: &Params,
     cfg: &Config,
     seed: u64,
-) -> Result<(String, Vec<ProbePrediction>), NoAnswer> {
+) -> Result<Solved, NoAnswer> {
     let model = template
         .instantiate(params, Stability::Reject)
         .map_err(|e| match e {
@@ -362,7 +390,8 @@ fn solve_at(
             .iter()
             .map(|p| prediction(&p.name, &p.color, p.mean_s, Some(0.0), p95(p.mean_s)))
             .collect();
-        return Ok((a.method, probes));
+        let u = crate::capacity::analytic_utilization(&a);
+        return Ok((a.method, probes, u));
     }
     let run = RunConfig {
         stop: StopRule::Requests(cfg.requests),
@@ -378,7 +407,8 @@ fn solve_at(
         .iter()
         .map(|p| prediction(&p.name, &p.color, p.mean_s, p.ci_half_width_s, p.p95_s))
         .collect();
-    Ok(("simulation".into(), probes))
+    let u = crate::capacity::simulated_utilization(&report);
+    Ok(("simulation".into(), probes, u))
 }
 
 fn prediction(
@@ -396,6 +426,10 @@ fn prediction(
         p95_s,
         band_low_s: None,
         band_high_s: None,
+        prediction_low_s: None,
+        prediction_high_s: None,
+        p95_prediction_low_s: None,
+        p95_prediction_high_s: None,
         elasticities: BTreeMap::new(),
     }
 }
@@ -414,10 +448,11 @@ fn point(template: &Template, grid: &Grid, cfg: &Config, index: usize) -> Point 
     let solved = load_scale::apply(template, &cfg.base, &settings)
         .map_err(|e| NoAnswer(e.to_string()))
         .and_then(|params| Ok((solve_at(template, &params, cfg, seed)?, params)));
-    let (method, mut probes, params) = match solved {
-        Ok(((method, probes), params)) => (method, probes, Some(params)),
-        Err(why) => (why.0, Vec::new(), None),
+    let (method, mut probes, utilization, params) = match solved {
+        Ok(((method, probes, u), params)) => (method, probes, u, Some(params)),
+        Err(why) => (why.0, Vec::new(), None, None),
     };
+    prediction_bands(&cfg.calibrations, utilization, &mut probes);
     let draws = cfg.binds.first().map_or(0, |b| b.draws.len());
     if draws > 0 && !probes.is_empty() {
         band(template, &settings, cfg, seed, &mut probes);
@@ -429,50 +464,8 @@ fn point(template: &Template, grid: &Grid, cfg: &Config, index: usize) -> Point 
         index,
         params: values,
         method,
+        utilization,
         probes,
-    }
-}
-
-/// The 2.5 %–97.5 % band of each probe's mean over the binds' joint
-/// draws (draw k sets every bound parameter to its k-th draw), every draw
-/// solved like the point (simulated draws share the point's seed: common
-/// random numbers). A draw with no steady state counts as an infinite
-/// mean, so that a band reaching it has no upper end (`None`).
-fn band(
-    template: &Template,
-    settings: &[(&str, f64)],
-    cfg: &Config,
-    seed: u64,
-    probes: &mut [ProbePrediction],
-) {
-    let n = cfg.binds[0].draws.len();
-    let mut per_probe: Vec<Vec<f64>> = vec![Vec::with_capacity(n); probes.len()];
-    for k in 0..n {
-        let mut at: Vec<(&str, f64)> = settings.to_vec();
-        for b in &cfg.binds {
-            at.retain(|(name, _)| *name != b.param);
-            at.push((&b.param, b.draws[k]));
-        }
-        let solved = load_scale::apply(template, &cfg.base, &at)
-            .ok()
-            .and_then(|p| solve_at(template, &p, cfg, seed).ok());
-        for (j, probe) in probes.iter().enumerate() {
-            let mean = solved
-                .as_ref()
-                .and_then(|(_, ps)| {
-                    ps.iter()
-                        .find(|q| q.name == probe.name && q.color == probe.color)
-                })
-                .and_then(|q| q.mean_s)
-                .unwrap_or(f64::INFINITY);
-            per_probe[j].push(mean);
-        }
-    }
-    for (probe, mut v) in probes.iter_mut().zip(per_probe) {
-        v.sort_by(f64::total_cmp);
-        let q = |p: f64| Some(crate::stats::quantile_sorted(&v, p)).filter(|x| x.is_finite());
-        probe.band_low_s = q(0.025);
-        probe.band_high_s = q(0.975);
     }
 }
 
@@ -647,6 +640,7 @@ mod tests {
             index,
             params: BTreeMap::new(),
             method: String::new(),
+            utilization: None,
             probes: Vec::new(),
         };
         let merged = merge(3, vec![vec![pt(2), pt(0)], vec![pt(1)]]).unwrap();

@@ -40,13 +40,14 @@ pub(crate) fn simulated(
         value,
         why,
     };
-    let evaluation = |stat_s, ci_half_width_s, mean_s| Evaluation {
+    let evaluation = |stat_s, ci_half_width_s, mean_s, utilization| Evaluation {
         value,
         stat_s,
         ci_half_width_s,
         mean_s,
         method: "simulation".into(),
         uncertain: false,
+        utilization,
     };
     let index = net.probes.iter().position(|p| p.name == probe);
     let index = index.ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
@@ -56,18 +57,42 @@ pub(crate) fn simulated(
             simulate(net, &run, Control::default()).map_err(|e| model_error(e.to_string()))?;
         let p = report.probes.iter().find(|p| p.name == probe);
         let p = p.ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
-        return Ok(evaluation(p.mean_s, p.ci_half_width_s, p.mean_s));
+        let u = super::simulated_utilization(&report);
+        return Ok(evaluation(p.mean_s, p.ci_half_width_s, p.mean_s, u));
     };
     let each = (q.requests / REPLICATIONS as u64).max(1);
-    let samples = (0..REPLICATIONS)
+    let (samples, us): (Vec<Vec<f64>>, Vec<Option<f64>>) = (0..REPLICATIONS)
         .into_par_iter()
         .map(|k| passages(net, &run_config(q, k, each), index))
         .collect::<Result<Vec<_>, String>>()
-        .map_err(model_error)?;
+        .map_err(model_error)?
+        .into_iter()
+        .unzip();
     let count: usize = samples.iter().map(Vec::len).sum();
     let mean_s = (count > 0).then(|| samples.iter().flatten().sum::<f64>() / count as f64);
     let (stat_s, ci) = across(&samples, f64::from(pct) / 100.0).unzip();
-    Ok(evaluation(stat_s, ci, mean_s))
+    let us: Option<Vec<f64>> = us.into_iter().collect();
+    Ok(evaluation(stat_s, ci, mean_s, us.and_then(|u| mean(&u))))
+}
+
+fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+/// The mean utilization of the queueing places with servers over the
+/// measured part of a replication (as the simulation report has it).
+fn places_utilization(net: &ValidNet, sim: &Simulation<'_>) -> Option<f64> {
+    let duration = sim.now() - sim.measure_start();
+    let us: Vec<f64> = net
+        .places
+        .iter()
+        .enumerate()
+        .filter_map(|(p, place)| {
+            let servers = place.queue.as_ref()?.capacity()?;
+            Some(sim.busy_area(p) / (duration * servers))
+        })
+        .collect();
+    mean(&us).filter(|_| duration > 0.0)
 }
 
 /// Replication `k`'s run: `requests` of them, the query's warm-up, seed
@@ -83,8 +108,13 @@ fn run_config(q: &Query, k: usize, requests: u64) -> RunConfig {
 
 /// The response times of probe `probe`'s first colour, sorted, over one
 /// replication run as `run` says (its warm-up, then its requests), as
-/// [`simulate`] runs a replication.
-fn passages(net: &ValidNet, run: &RunConfig, probe: usize) -> Result<Vec<f64>, String> {
+/// [`simulate`] runs a replication; and the queueing places' mean
+/// utilization over them.
+fn passages(
+    net: &ValidNet,
+    run: &RunConfig,
+    probe: usize,
+) -> Result<(Vec<f64>, Option<f64>), String> {
     run.check(net).map_err(|e| e.to_string())?;
     let color = net.probes[probe].colors[0];
     let mut sim = Simulation::new(net, replication_rng(run.seed, 0));
@@ -110,7 +140,7 @@ fn passages(net: &ValidNet, run: &RunConfig, probe: usize) -> Result<Vec<f64>, S
     }
     keep(&mut sim);
     times.sort_unstable_by(f64::total_cmp);
-    Ok(times)
+    Ok((times, places_utilization(net, &sim)))
 }
 
 /// The mean of the replications' `p` quantiles (each exact on its sorted
@@ -175,6 +205,7 @@ mod tests {
             warmup: crate::qpn::Warmup::Auto,
             base,
             binds: Vec::new(),
+            calibration: None,
         };
         (template, q)
     }

@@ -30,6 +30,9 @@ pub struct SweepSettings {
     pub estimate_method: Option<String>,
     /// `--sensitivity`.
     pub sensitivity: bool,
+    /// `--calibration` with its file's fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl SweepSettings {
@@ -48,6 +51,10 @@ impl SweepSettings {
                 "--estimate-method",
             ),
             (self.sensitivity != o.sensitivity, "--sensitivity"),
+            (
+                self.calibration != o.calibration,
+                "--calibration (or its file)",
+            ),
         ];
         pairs.iter().filter(|p| p.0).map(|p| p.1).collect()
     }

@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use demandsim::capacity::Slo;
 use demandsim::number::short;
 use demandsim::study::{OneOrSeveral, StudySummary, merge_shards, read_summaries};
-use demandsim::sweep::{self, Axis, Config, Grid, Method, Point, Shard};
+use demandsim::sweep::{self, Axis, Calibration, Config, Grid, Method, Point, Shard, Statistic};
+use demandsim::validate::CalibrationError;
 use serde::{Deserialize, Serialize};
 
 use super::bind::read_binds;
@@ -40,6 +41,11 @@ pub struct Args {
     /// recommended one].
     #[arg(long, value_name = "METHOD")]
     estimate_method: Option<String>,
+    /// The JSON of `demandsim validate --format json`: its held-out errors
+    /// give every point a prediction band of its mean (and of its p95
+    /// where the validated runs had per-request traces).
+    #[arg(long, value_name = "VALIDATE.json")]
+    calibration: Option<PathBuf>,
     /// How each point is solved.
     #[arg(long, value_enum, default_value = "auto")]
     method: MethodArg,
@@ -106,7 +112,62 @@ struct Output {
     /// A part's settings, which `merge` holds the parts to.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     settings: Option<SweepSettings>,
+    /// With `--calibration`: what each statistic's prediction band is
+    /// calibrated on, or why it has none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    prediction_bands: Vec<BandBasis>,
     points: Vec<Point>,
+}
+
+/// What a statistic's prediction bands are calibrated on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct BandBasis {
+    /// `mean` or `p95`.
+    statistic: String,
+    /// The validated study.
+    study: String,
+    /// Held-out runs.
+    calibration_runs: usize,
+    /// The level the bands claim (`None`: no band).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    nominal: Option<f64>,
+    /// `prediction band, calibrated on N held-out runs (L %)`, or why
+    /// there is none.
+    label: String,
+}
+
+/// `--calibration FILE`: the mean's held-out errors and, where the runs
+/// had per-request traces, the p95's.
+fn read_calibrations(path: &Path) -> Result<Vec<Calibration>> {
+    let text = super::io::read_document(path)?;
+    let named = |e: CalibrationError| anyhow::anyhow!("{}: {e}", path.display());
+    let mean = Calibration::from_json(text.as_bytes(), Statistic::Mean).map_err(named)?;
+    let mut out = vec![mean];
+    match Calibration::from_json(text.as_bytes(), Statistic::P95) {
+        Ok(p95) => out.push(p95),
+        Err(e) => log::warn!("{}: {e}; the p95 has no prediction band", path.display()),
+    }
+    Ok(out)
+}
+
+/// Each calibration's basis, as the output says it.
+fn bases(calibrations: &[Calibration]) -> Vec<BandBasis> {
+    calibrations
+        .iter()
+        .map(|c| {
+            let (nominal, label) = match c.band(1.0, None) {
+                Ok(b) => (Some(b.nominal), b.label()),
+                Err(why) => (None, why.to_string()),
+            };
+            BandBasis {
+                statistic: c.statistic.to_string(),
+                study: c.study.clone(),
+                calibration_runs: c.runs(),
+                nominal,
+                label,
+            }
+        })
+        .collect()
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -134,6 +195,11 @@ pub fn run(a: Args) -> Result<()> {
     let binds = read_binds(&a.bind, a.estimate_method.as_deref(), &template, seed)?
         .joined
         .binds;
+    let calibrations = match &a.calibration {
+        Some(p) => read_calibrations(p)?,
+        None => Vec::new(),
+    };
+    let prediction_bands = bases(&calibrations);
     if a.scale_load.is_some() {
         demandsim::load_scale::check(&template)
             .map_err(|e| UsageError(format!("--scale-load: {e}")))?;
@@ -153,6 +219,7 @@ pub fn run(a: Args) -> Result<()> {
         load_scale: a.scale_load,
         shard,
         sensitivity: a.sensitivity,
+        calibrations,
     };
     let points = with_bar(grid.len(), shard, |tick| {
         sweep::run(&template, &grid, &cfg, tick)
@@ -168,6 +235,7 @@ pub fn run(a: Args) -> Result<()> {
         axes: grid.axes.iter().map(|x| x.name.clone()).collect(),
         shard,
         settings: shard.map(|_| shard_settings(&a)).transpose()?,
+        prediction_bands,
         points,
     };
     if let Some(dir) = &a.out_dir {
@@ -199,6 +267,11 @@ fn shard_settings(a: &Args) -> Result<SweepSettings> {
             .collect::<Result<_>>()?,
         estimate_method: a.estimate_method.clone(),
         sensitivity: a.sensitivity,
+        calibration: a
+            .calibration
+            .as_ref()
+            .map(|p| Ok::<_, anyhow::Error>(format!("{}@{}", p.display(), file_fingerprint(p)?)))
+            .transpose()?,
     })
 }
 
@@ -262,14 +335,13 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
         out.axes.join(" × "),
         unstable
     );
+    let predicted = has_band(out, "mean");
     let mut header: Vec<&str> = out.axes.iter().map(String::as_str).collect();
-    header.extend([
-        "mean [s]",
-        "± [s]",
-        "p95 [s]",
-        "estimation band [s]",
-        "method",
-    ]);
+    header.extend(["mean [s]", "± [s]", "p95 [s]", "estimation band [s]"]);
+    if predicted {
+        header.push("prediction band [s]");
+    }
+    header.push("method");
     let rows: Vec<Vec<String>> = out
         .points
         .iter()
@@ -280,6 +352,10 @@ fn write_page(dir: &Path, out: &Output, slo: Option<f64>, measured: &[(f64, f64)
             row.push(num(q.and_then(|q| q.ci_half_width_s)));
             row.push(num(q.and_then(|q| q.p95_s)));
             row.push(q.map_or("-".into(), |q| TEXT.range(q.band_low_s, q.band_high_s)));
+            if predicted {
+                let band = q.map(|q| (q.prediction_low_s, q.prediction_high_s));
+                row.push(band.map_or("-".into(), |(l, h)| TEXT.range(l, h)));
+            }
             row.push(p.method.clone());
             row
         })
@@ -319,54 +395,107 @@ fn write(out: &Output, args: &super::OutputArgs) -> Result<()> {
             serde_json::to_writer_pretty(&mut o, out)?;
             writeln!(o)?;
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut o);
-            let mut header = vec!["index".to_string()];
-            header.extend(out.axes.iter().cloned());
-            header.extend(
-                [
-                    "method",
-                    "probe",
-                    "color",
-                    "mean_s",
-                    "ci_half_width_s",
-                    "p95_s",
-                    "band_low_s",
-                    "band_high_s",
-                ]
-                .map(String::from),
-            );
-            w.write_record(&header)?;
-            let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-            for p in &out.points {
-                let mut row = vec![p.index.to_string()];
-                row.extend(out.axes.iter().map(|a| p.params[a].to_string()));
-                row.push(p.method.clone());
-                if p.probes.is_empty() {
-                    row.extend(std::iter::repeat_n(String::new(), 7));
-                    w.write_record(&row)?;
-                }
-                for q in &p.probes {
-                    let mut r = row.clone();
-                    r.extend([q.name.clone(), q.color.clone()]);
-                    r.extend(
-                        [
-                            q.mean_s,
-                            q.ci_half_width_s,
-                            q.p95_s,
-                            q.band_low_s,
-                            q.band_high_s,
-                        ]
-                        .map(o),
-                    );
-                    w.write_record(&r)?;
-                }
-            }
-            w.flush()?;
-        }
+        Format::Csv => write_csv(&mut o, out)?,
         Format::Table => write!(o, "{}", render(out))?,
     }
     o.commit()
+}
+
+/// Whether the output has prediction bands of `statistic`.
+fn has_band(out: &Output, statistic: &str) -> bool {
+    out.prediction_bands
+        .iter()
+        .any(|b| b.statistic == statistic)
+}
+
+fn write_csv(o: &mut impl Write, out: &Output) -> Result<()> {
+    let mut w = csv::Writer::from_writer(o);
+    let mut header = vec!["index".to_string()];
+    header.extend(out.axes.iter().cloned());
+    let mut cols = vec![
+        "method",
+        "probe",
+        "color",
+        "mean_s",
+        "ci_half_width_s",
+        "p95_s",
+        "band_low_s",
+        "band_high_s",
+    ];
+    let (mean_band, p95_band) = (has_band(out, "mean"), has_band(out, "p95"));
+    if mean_band {
+        cols.extend(["prediction_low_s", "prediction_high_s"]);
+    }
+    if p95_band {
+        cols.extend(["p95_prediction_low_s", "p95_prediction_high_s"]);
+    }
+    header.extend(cols.iter().map(|c| c.to_string()));
+    w.write_record(&header)?;
+    let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for p in &out.points {
+        let mut row = vec![p.index.to_string()];
+        row.extend(out.axes.iter().map(|a| p.params[a].to_string()));
+        row.push(p.method.clone());
+        if p.probes.is_empty() {
+            row.extend(std::iter::repeat_n(String::new(), cols.len() - 1));
+            w.write_record(&row)?;
+        }
+        for q in &p.probes {
+            let mut r = row.clone();
+            r.extend([q.name.clone(), q.color.clone()]);
+            let mut values = vec![
+                q.mean_s,
+                q.ci_half_width_s,
+                q.p95_s,
+                q.band_low_s,
+                q.band_high_s,
+            ];
+            if mean_band {
+                values.extend([q.prediction_low_s, q.prediction_high_s]);
+            }
+            if p95_band {
+                values.extend([q.p95_prediction_low_s, q.p95_prediction_high_s]);
+            }
+            r.extend(values.into_iter().map(o));
+            w.write_record(&r)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A band's cell: `lo – hi`, `lo – ∞` without a high end, `-` without one.
+fn band_cell(lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(l), Some(h)) => format!("{} – {}", num(Some(l)), num(Some(h))),
+        (Some(l), None) => format!("{} – ∞", num(Some(l))),
+        _ => "-".into(),
+    }
+}
+
+/// The table's lines under it: what each band is.
+fn band_notes(out: &Output) -> String {
+    let mut s = String::new();
+    for b in &out.prediction_bands {
+        let what = if b.nominal.is_some() {
+            format!(
+                "{} of `{}`: the prediction corrected by the held-out errors at the band's ends, widened by the load amplification beyond their loads",
+                b.label, b.study
+            )
+        } else {
+            b.label.clone()
+        };
+        s.push_str(&format!("{} {what}\n", b.statistic));
+    }
+    let estimated = out
+        .points
+        .iter()
+        .flat_map(|p| &p.probes)
+        .any(|q| q.band_low_s.is_some());
+    if !out.prediction_bands.is_empty() && estimated {
+        s.push_str("estimation band: the bound demands' draws through the model (the estimate's noise only)\n");
+    }
+    s
 }
 
 fn render(out: &Output) -> String {
@@ -376,6 +505,7 @@ fn render(out: &Output) -> String {
         out.points.len(),
         out.seed
     );
+    let (mean_band, p95_band) = (has_band(out, "mean"), has_band(out, "p95"));
     let mut header: Vec<String> = out.axes.clone();
     header.extend(
         [
@@ -384,38 +514,47 @@ fn render(out: &Output) -> String {
             "± [s]",
             "p95 [s]",
             "estimation band [s]",
-            "method",
         ]
         .map(String::from),
     );
+    if mean_band {
+        header.push("prediction band [s]".into());
+    }
+    if p95_band {
+        header.push("p95 prediction band [s]".into());
+    }
+    header.push("method".into());
+    let width = header.len() - out.axes.len();
     let mut t = Table::new(header);
     for p in &out.points {
         let values: Vec<String> = out.axes.iter().map(|a| short(p.params[a])).collect();
         if p.probes.is_empty() {
             let mut row = values.clone();
-            row.extend(["-", "-", "-", "-", "-"].map(String::from));
+            row.extend(std::iter::repeat_n("-".to_string(), width - 1));
             row.push(p.method.clone());
             t.row(row);
         }
         for q in &p.probes {
             let mut row = values.clone();
-            let band = match (q.band_low_s, q.band_high_s) {
-                (Some(l), Some(h)) => format!("{} – {}", num(Some(l)), num(Some(h))),
-                (Some(l), None) => format!("{} – ∞", num(Some(l))),
-                _ => "-".into(),
-            };
             row.extend([
                 format!("{} {}", q.name, q.color),
                 num(q.mean_s),
                 num(q.ci_half_width_s),
                 num(q.p95_s),
-                band,
-                p.method.clone(),
+                band_cell(q.band_low_s, q.band_high_s),
             ]);
+            if mean_band {
+                row.push(band_cell(q.prediction_low_s, q.prediction_high_s));
+            }
+            if p95_band {
+                row.push(band_cell(q.p95_prediction_low_s, q.p95_prediction_high_s));
+            }
+            row.push(p.method.clone());
             t.row(row);
         }
     }
     s.push_str(&t.render());
+    s.push_str(&band_notes(out));
     s
 }
 
@@ -478,10 +617,11 @@ fn merge_sweeps(paths: &[PathBuf], parts: Vec<Output>) -> Result<Output> {
             && o.seed == first.seed
             && o.grid == first.grid
             && o.axes == first.axes
+            && o.prediction_bands == first.prediction_bands
     };
     if let Some((p, _)) = paths.iter().zip(&parts).find(|(_, o)| !same(o)) {
         anyhow::bail!(
-            "{} is not a part of the same sweep as {} (model, seed and grid must match)",
+            "{} is not a part of the same sweep as {} (model, seed, grid and --calibration must match)",
             p.display(),
             paths[0].display()
         );
@@ -502,11 +642,12 @@ fn merge_sweeps(paths: &[PathBuf], parts: Vec<Output>) -> Result<Output> {
         }
     }
     let len = first.axes.iter().map(|n| first.grid[n].len()).product();
-    let (model, seed, grid, axes) = (
+    let (model, seed, grid, axes, prediction_bands) = (
         first.model.clone(),
         first.seed,
         first.grid.clone(),
         first.axes.clone(),
+        first.prediction_bands.clone(),
     );
     let points = sweep::merge(len, parts.into_iter().map(|o| o.points).collect())?;
     Ok(Output {
@@ -516,6 +657,7 @@ fn merge_sweeps(paths: &[PathBuf], parts: Vec<Output>) -> Result<Output> {
         axes,
         shard: None,
         settings: None,
+        prediction_bands,
         points,
     })
 }

@@ -127,12 +127,7 @@ fn run_table(rows: &[RunRow], level: bool) -> String {
             (Some(l), true) => l.clone(),
             _ => name_of(&r.role).replace('_', " "),
         };
-        let covered = match (r.covered, &r.failed) {
-            (_, Some(_)) => "failed".into(),
-            (Some(true), _) => "yes".into(),
-            (Some(false), _) => "NO".into(),
-            (None, _) => "-".into(),
-        };
+        let covered = covered(r.covered, &r.failed);
         let est = r
             .estimation_band_s
             .map(|[lo, hi]| (lo, hi))
@@ -152,6 +147,75 @@ fn run_table(rows: &[RunRow], level: bool) -> String {
         ]);
     }
     t.render()
+}
+
+/// The p95 rows (runs whose traces are per request): predicted, error,
+/// prediction band calibrated on the other runs' p95 errors.
+fn p95_table(rows: &[RunRow]) -> String {
+    let mut t = Table::new([
+        "run",
+        "measured p95 ms",
+        "predicted p95 ms",
+        "p95 error",
+        "p95 prediction band ms",
+        "covered",
+    ]);
+    for r in rows.iter().filter(|r| r.p95_error.is_some()) {
+        let band = r.p95_prediction_band.as_ref();
+        t.row(vec![
+            r.name.clone(),
+            ms(r.measured_p95_s),
+            ms(r.predicted_p95_s),
+            pct(r.p95_error),
+            range_ms(band.map(|b| b.low_s), band.map(|b| b.high_s)),
+            covered(r.p95_covered, &r.failed),
+        ]);
+    }
+    t.render()
+}
+
+/// The p95 part of the report, where runs have a p95 error.
+fn p95_lines(v: &Validation) -> String {
+    if !v.runs.iter().any(|r| r.p95_error.is_some()) {
+        return String::new();
+    }
+    let mut out = "
+the 95th percentile (runs with per-request traces)
+"
+    .to_string();
+    out.push_str(&p95_table(&v.runs));
+    if let (Some(c), Some(n)) = (v.p95_coverage, v.p95_nominal) {
+        out.push_str(&format!(
+            "p95 prediction band: covers {} of {} runs ({:.0} %), nominal {:.0} %\n",
+            v.p95_covered,
+            v.p95_with_band,
+            100.0 * c,
+            100.0 * n
+        ));
+    }
+    let mut abs: Vec<f64> = v
+        .runs
+        .iter()
+        .filter_map(|r| r.p95_error)
+        .map(f64::abs)
+        .collect();
+    abs.sort_by(f64::total_cmp);
+    out.push_str(&format!(
+        "|p95 error| over {} runs: median {:.1} %, max {:.1} %\n",
+        abs.len(),
+        100.0 * abs[abs.len() / 2],
+        100.0 * abs[abs.len() - 1]
+    ));
+    out
+}
+
+fn covered(c: Option<bool>, failed: &Option<String>) -> String {
+    match (c, failed) {
+        (_, Some(_)) => "failed".into(),
+        (Some(true), _) => "yes".into(),
+        (Some(false), _) => "NO".into(),
+        (None, _) => "-".into(),
+    }
 }
 
 fn summary_lines(s: &ErrorSummary) -> String {
@@ -213,6 +277,7 @@ fn render(v: &Validation) -> String {
         }
     }
     out.push_str(&summary_lines(&v.summary));
+    out.push_str(&p95_lines(v));
     if !v.load_out.is_empty() {
         out.push_str(
             "\nleave one load out (each level's runs predicted together from the other levels)\n",
@@ -257,6 +322,11 @@ fn write_csv(out: &mut impl Write, v: &Validation) -> Result<()> {
         "band_high_s",
         "nominal",
         "covered",
+        "predicted_p95_s",
+        "p95_error",
+        "p95_band_low_s",
+        "p95_band_high_s",
+        "p95_covered",
     ])?;
     let f = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
     for (part, rows) in [("run", &v.runs), ("load", &v.load_out)] {
@@ -276,6 +346,11 @@ fn write_csv(out: &mut impl Write, v: &Validation) -> Result<()> {
                 f(r.band_high_s),
                 f(r.prediction_band.as_ref().map(|b| b.nominal)),
                 r.covered.map(|c| c.to_string()).unwrap_or_default(),
+                f(r.predicted_p95_s),
+                f(r.p95_error),
+                f(r.p95_prediction_band.as_ref().map(|b| b.low_s)),
+                f(r.p95_prediction_band.as_ref().map(|b| b.high_s)),
+                r.p95_covered.map(|c| c.to_string()).unwrap_or_default(),
             ])?;
         }
     }

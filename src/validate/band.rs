@@ -116,15 +116,21 @@ pub fn prediction_band(
     let k = order(n, level);
     let (lo, hi) = (errors[k - 1], errors[n - k]);
     let widened_by = amplification_ratio(held_out, target_u);
-    let end = |r: f64| predicted_s * (1.0 - r).powf(-widened_by);
     Ok(PredictionBand {
-        low_s: end(lo),
-        high_s: end(hi),
+        low_s: corrected(predicted_s, lo, widened_by),
+        high_s: corrected(predicted_s, hi, widened_by),
         nominal: nominal(n, k),
         calibration_runs: n,
         errors: (lo, hi),
         widened_by,
     })
+}
+
+/// The prediction corrected by a held-out error `r` widened by `a`:
+/// predicted · (1 − r)^(−a) (a = 1: the measured value a run with error r
+/// would have had).
+pub fn corrected(predicted: f64, r: f64, a: f64) -> f64 {
+    predicted * (1.0 - r).powf(-a)
 }
 
 /// The level of the band between the k-th smallest and k-th largest of n

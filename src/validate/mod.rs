@@ -1,8 +1,10 @@
 //! Validation on the user's own runs: each run predicted from a fit on the
 //! others with the study's protocol (methods, grouping, background, load
 //! dependence, latency offset, closed reading, model), the held-out
-//! relative errors, and the prediction band they calibrate
-//! ([`band::prediction_band`]).
+//! relative errors of the mean (and of the p95 where the traces are per
+//! request), and the prediction bands they calibrate
+//! ([`band::prediction_band`]); [`Calibration`] carries them to `sweep`,
+//! `capacity` and the plan.
 //!
 //! Which runs are fitted: with `hold_out: estimate_from` (the default when
 //! the study's experiments estimate from other runs) each experiment that
@@ -25,6 +27,7 @@
 //! prediction is the study's own, bit for bit.
 
 pub mod band;
+pub mod calibration;
 mod levels;
 mod summary;
 
@@ -34,6 +37,8 @@ use serde::Serialize;
 use crate::study::{Experiment, ExperimentResult, Files, RunFiles, Study, experiment_seed};
 pub use crate::study::{HoldOut, ValidateSpec};
 pub use band::{HeldOut, NoBand, PredictionBand, prediction_band};
+use calibration::RunErrors;
+pub use calibration::{Calibration, CalibrationError, Role, Statistic, relative_error};
 pub use summary::{DistanceBin, ErrorSummary};
 
 /// A problem that stops the validation.
@@ -55,20 +60,6 @@ pub enum ValidateError {
         /// The calibration runs, comma-separated.
         known: String,
     },
-}
-
-/// A run's role in the validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Predicted from a fit on the other calibration runs; its error
-    /// calibrates the others' bands.
-    Calibration,
-    /// Predicted by the study's own fit; its band is calibrated on every
-    /// calibration run.
-    HeldOut,
-    /// Held out with its whole load level.
-    LoadLevel,
 }
 
 /// Where a run's load lies against its fit's runs.
@@ -107,6 +98,8 @@ pub struct RunRow {
     pub predicted_p95_s: Option<f64>,
     /// (measured − predicted) / measured.
     pub error: Option<f64>,
+    /// The same of the 95th percentile.
+    pub p95_error: Option<f64>,
     /// The runs it was predicted from.
     pub fit_runs: Vec<String>,
     /// Their lowest and highest mean utilization.
@@ -134,6 +127,11 @@ pub struct RunRow {
     pub band_high_s: Option<f64>,
     /// Whether the measured mean lies in the prediction band.
     pub covered: Option<bool>,
+    /// The prediction band of the 95th percentile, calibrated on the other
+    /// runs' p95 errors (runs with per-request traces).
+    pub p95_prediction_band: Option<PredictionBand>,
+    /// Whether the measured p95 lies in it.
+    pub p95_covered: Option<bool>,
     /// Why the run could not be predicted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
@@ -153,6 +151,7 @@ impl RunRow {
             predicted_mean_s: None,
             predicted_p95_s: None,
             error: None,
+            p95_error: None,
             fit_runs: Vec::new(),
             fit_loads: None,
             fit_utilization: Vec::new(),
@@ -164,6 +163,8 @@ impl RunRow {
             band_low_s: None,
             band_high_s: None,
             covered: None,
+            p95_prediction_band: None,
+            p95_covered: None,
             failed: None,
         }
     }
@@ -199,6 +200,18 @@ pub struct Validation {
     pub with_band: usize,
     /// Of them, covered.
     pub covered: usize,
+    /// The level asked of the bands (`None`: the smallest and largest
+    /// error).
+    pub level: Option<f64>,
+    /// The same for the 95th percentile: share of the runs with a p95 band
+    /// whose measured p95 it covers.
+    pub p95_coverage: Option<f64>,
+    /// The level the p95 bands claim, averaged over those runs.
+    pub p95_nominal: Option<f64>,
+    /// Runs with a p95 band.
+    pub p95_with_band: usize,
+    /// Of them, covered.
+    pub p95_covered: usize,
     /// The errors of leave-one-run-out.
     pub summary: ErrorSummary,
     /// The load levels.
@@ -252,16 +265,8 @@ pub fn validate(
     let jobs = run_jobs(study, &with_traces, hold_out);
     let mut runs = rows(files, seed, jobs);
     bands(&mut runs, spec.level, &mut notes);
-    let (covered, with_band) = runs.iter().fold((0, 0), |(c, n), r| match r.covered {
-        Some(true) => (c + 1, n + 1),
-        Some(false) => (c, n + 1),
-        None => (c, n),
-    });
-    let nominal = mean(
-        runs.iter()
-            .filter(|r| r.covered.is_some())
-            .filter_map(|r| r.prediction_band.as_ref().map(|b| b.nominal)),
-    );
+    let mean = coverage(&runs, |r| (r.covered, r.prediction_band.as_ref()));
+    let p95 = coverage(&runs, |r| (r.p95_covered, r.p95_prediction_band.as_ref()));
     let levels = levels::levels(&runs, spec)?;
     let load_out = load_out_rows(study, files, seed, &with_traces, hold_out, &levels);
     if levels.len() < 2 {
@@ -275,10 +280,15 @@ pub fn validate(
         summary: ErrorSummary::of(&runs),
         load_out_summary: (!load_out.is_empty()).then(|| ErrorSummary::of(&load_out)),
         runs,
-        coverage: (with_band > 0).then(|| covered as f64 / with_band as f64),
-        nominal,
-        with_band,
-        covered,
+        coverage: mean.share,
+        nominal: mean.nominal,
+        with_band: mean.with_band,
+        covered: mean.covered,
+        level: spec.level,
+        p95_coverage: p95.share,
+        p95_nominal: p95.nominal,
+        p95_with_band: p95.with_band,
+        p95_covered: p95.covered,
         levels,
         load_out,
         notes,
@@ -290,6 +300,34 @@ fn protocol(hold_out: HoldOut) -> String {
     match hold_out {
         HoldOut::EstimateFrom => "each estimation run (`estimate_from`) predicted from a fit on the other estimation runs (calibration); every other run predicted by the study's own fit on all of them (held out)".into(),
         HoldOut::Experiments => "each experiment with traces predicted from a fit on all the other experiments with traces".into(),
+    }
+}
+
+/// The bands' coverage of one statistic.
+struct Coverage {
+    share: Option<f64>,
+    nominal: Option<f64>,
+    with_band: usize,
+    covered: usize,
+}
+
+/// The coverage of the bands `of` reads (whether covered, the band).
+fn coverage(
+    runs: &[RunRow],
+    of: impl Fn(&RunRow) -> (Option<bool>, Option<&PredictionBand>),
+) -> Coverage {
+    let judged: Vec<(bool, Option<&PredictionBand>)> = runs
+        .iter()
+        .map(&of)
+        .filter_map(|(c, b)| Some((c?, b)))
+        .collect();
+    let covered = judged.iter().filter(|(c, _)| *c).count();
+    let with_band = judged.len();
+    Coverage {
+        share: (with_band > 0).then(|| covered as f64 / with_band as f64),
+        nominal: mean(judged.iter().filter_map(|(_, b)| b.map(|b| b.nominal))),
+        with_band,
+        covered,
     }
 }
 
@@ -452,10 +490,8 @@ fn row(job: &Job, outcome: Result<ExperimentResult, RunFailure>) -> RunRow {
     r.measured_p95_s = x.measured.as_ref().and_then(|m| m.percentiles_s[2]);
     r.predicted_mean_s = x.simulated_s;
     r.predicted_p95_s = x.simulated.percentiles_s[2];
-    r.error = match (x.measured_s, x.simulated_s) {
-        (Some(m), Some(p)) if m > 0.0 => Some((m - p) / m),
-        _ => None,
-    };
+    r.error = relative_error(x.measured_s, x.simulated_s);
+    r.p95_error = relative_error(r.measured_p95_s, r.predicted_p95_s);
     r.estimation_band_s = x.prediction_band_s;
     if let Some(est) = &x.estimation {
         r.fit_runs = est.runs.iter().map(|s| s.name.clone()).collect();
@@ -489,47 +525,90 @@ fn amplification_load(r: &RunRow) -> Option<f64> {
     r.model_utilization.or(r.utilization)
 }
 
-/// Each run's prediction band from the other calibration runs' errors.
-fn bands(runs: &mut [RunRow], level: Option<f64>, notes: &mut Vec<String>) {
-    let calibration: Vec<(usize, HeldOut)> = runs
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.role == Role::Calibration)
-        .filter_map(|(i, r)| {
-            Some((
-                i,
-                HeldOut {
-                    error: r.error?,
-                    utilization: amplification_load(r),
-                },
-            ))
+/// What a calibration reads of each row.
+fn run_errors(runs: &[RunRow]) -> Vec<RunErrors> {
+    runs.iter()
+        .map(|r| RunErrors {
+            role: r.role,
+            mean: r.error,
+            p95: r.p95_error,
+            load: amplification_load(r),
         })
-        .collect();
-    let mut no_band = None;
-    for (i, r) in runs.iter_mut().enumerate() {
-        let Some(predicted) = r.predicted_mean_s else {
-            continue;
-        };
-        let others: Vec<HeldOut> = calibration
-            .iter()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, h)| *h)
-            .collect();
-        match prediction_band(&others, predicted, amplification_load(r), level) {
-            Ok(b) => {
+        .collect()
+}
+
+impl Calibration {
+    /// The calibration of `statistic` from a validation in memory: its
+    /// calibration runs' errors (leave-one-run-out) and its level.
+    ///
+    /// # Errors
+    /// [`CalibrationError::Missing`]: the p95 of runs without per-request
+    /// traces.
+    pub fn from_validation(v: &Validation, statistic: Statistic) -> Result<Self, CalibrationError> {
+        Self::of_runs(&v.study, v.level, &run_errors(&v.runs), statistic)
+    }
+}
+
+/// A band of one run, or why none: (the calibration runs it had, the
+/// band).
+type RunBand = (usize, Result<PredictionBand, NoBand>);
+
+/// Each run's prediction band of `statistic` from the other calibration
+/// runs' errors; `None` for a run without that prediction, or when no
+/// run has that statistic's error.
+fn stat_bands(runs: &[RunRow], level: Option<f64>, statistic: Statistic) -> Vec<Option<RunBand>> {
+    let errors = run_errors(runs);
+    runs.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let predicted = match statistic {
+                Statistic::Mean => r.predicted_mean_s,
+                Statistic::P95 => r.predicted_p95_s,
+            }?;
+            let mut others = errors.clone();
+            others.remove(i);
+            let c = Calibration::of_runs("", level, &others, statistic).ok()?;
+            Some((c.runs(), c.band(predicted, amplification_load(r))))
+        })
+        .collect()
+}
+
+/// Each run's prediction bands (mean and p95) from the other calibration
+/// runs' errors; the note says why there are none, for the run that came
+/// closest to one.
+fn bands(runs: &mut [RunRow], level: Option<f64>, notes: &mut Vec<String>) {
+    let mean = stat_bands(runs, level, Statistic::Mean);
+    let p95 = stat_bands(runs, level, Statistic::P95);
+    let mut closest: [Option<(usize, String)>; 2] = [None, None];
+    let mut note = |k: usize, n: usize, why: &NoBand| {
+        if closest[k].as_ref().is_none_or(|(m, _)| *m < n) {
+            closest[k] = Some((n, why.to_string()));
+        }
+    };
+    for ((r, mean), p95) in runs.iter_mut().zip(mean).zip(p95) {
+        match mean {
+            Some((_, Ok(b))) => {
                 r.band_low_s = Some(b.low_s);
                 r.band_high_s = Some(b.high_s);
                 r.covered = r.measured_mean_s.map(|m| b.covers(m));
                 r.prediction_band = Some(b);
             }
-            Err(why) => {
-                // The note: the run that came closest to a band.
-                if no_band.as_ref().is_none_or(|(n, _)| *n < others.len()) {
-                    no_band = Some((others.len(), why.to_string()));
-                }
+            Some((n, Err(why))) => {
+                note(0, n, &why);
                 r.no_band = Some(why.to_string());
             }
+            None => {}
+        }
+        match p95 {
+            Some((_, Ok(b))) => {
+                r.p95_covered = r.measured_p95_s.map(|m| b.covers(m));
+                r.p95_prediction_band = Some(b);
+            }
+            Some((n, Err(why))) => note(1, n, &why),
+            None => {}
         }
     }
-    notes.extend(no_band.map(|(_, why)| why));
+    let [mean, p95] = closest;
+    notes.extend(mean.map(|(_, why)| why));
+    notes.extend(p95.map(|(_, why)| format!("p95: {why}")));
 }

@@ -330,7 +330,7 @@ fn coverage_over_many_seeds() {
 
 /// Writes one seed's system and study into `dir` (the study with
 /// `validate:` and the estimation runs `est`), returning the study's path.
-fn write_study(dir: &Path, kind: Kind, seed: u64, est: usize) -> PathBuf {
+pub fn write_study(dir: &Path, kind: Kind, seed: u64, est: usize) -> PathBuf {
     let (files, names) = system(kind, seed);
     for (path, bytes) in &files.0 {
         let p = dir.join(path);
