@@ -28,6 +28,7 @@ fn query(slo: &str, range: (f64, f64), requests: u64, base: Params) -> Query {
         base,
         binds: Vec::new(),
         calibration: None,
+        offset_s: 0.0,
     }
 }
 

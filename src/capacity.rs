@@ -20,6 +20,7 @@ use crate::validate::calibration::Calibration;
 use sim::simulated;
 
 mod band;
+mod pooled;
 mod prediction;
 mod range;
 mod sim;
@@ -182,6 +183,10 @@ pub struct Query {
     /// Held-out errors of the objective's statistic (mean or p95): the
     /// answer then carries its prediction band (see [`prediction`]).
     pub calibration: Option<Calibration>,
+    /// A constant time added to every statistic, seconds: latency outside
+    /// the model (network, client), so that the objective is on the
+    /// measured time (0: none).
+    pub offset_s: f64,
 }
 
 /// The answer to a capacity question.
@@ -283,16 +288,22 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
     } else {
         analyse(&model.net).ok()
     };
-    if let Some(a) = &solved
-        && let Some(e) = analytic(&model.net, a, &probe, q.slo.stat, value)
-    {
-        return Ok(e);
-    }
-    let mut e = simulated(&model.net, &probe, q, value)?;
-    e.utilization = solved
+    let mut e = match solved
         .as_ref()
-        .and_then(analytic_utilization)
-        .or(e.utilization);
+        .and_then(|a| analytic(&model.net, a, &probe, q.slo.stat, value))
+    {
+        Some(e) => e,
+        None => {
+            let mut e = simulated(&model.net, &probe, q, value)?;
+            e.utilization = solved
+                .as_ref()
+                .and_then(analytic_utilization)
+                .or(e.utilization);
+            e
+        }
+    };
+    e.stat_s = e.stat_s.map(|s| s + q.offset_s);
+    e.mean_s = e.mean_s.map(|s| s + q.offset_s);
     Ok(e)
 }
 
@@ -339,8 +350,7 @@ fn analytic(
     stat: Stat,
     value: f64,
 ) -> Option<Evaluation> {
-    let p = a.probes.iter().find(|p| p.name == probe)?;
-    let mean = p.mean_s?;
+    let mean = pooled::analytic_mean(net, a, probe)?;
     let stat_s = match stat {
         Stat::Mean => mean,
         Stat::P(pct) => analytic_quantile(net, a, mean, f64::from(pct) / 100.0)?,

@@ -212,6 +212,7 @@ mod tests {
             base,
             binds: Vec::new(),
             calibration,
+            offset_s: 0.0,
         };
         (template, q)
     }

@@ -25,7 +25,7 @@ use crate::qpn::{
 pub(crate) const REPLICATIONS: usize = 8;
 
 /// The objective's statistic at `value` by simulation of `net` (the model
-/// there), for probe `probe`'s first colour.
+/// there), over every colour of probe `probe` (see [`super::pooled`]).
 ///
 /// # Errors
 /// A simulation that fails (deadlock, instability, a bad warm-up).
@@ -55,10 +55,13 @@ pub(crate) fn simulated(
         let run = run_config(q, 0, q.requests);
         let report =
             simulate(net, &run, Control::default()).map_err(|e| model_error(e.to_string()))?;
-        let p = report.probes.iter().find(|p| p.name == probe);
-        let p = p.ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
+        let rows: Vec<_> = report.probes.iter().filter(|p| p.name == probe).collect();
+        if rows.is_empty() {
+            return Err(CapacityError::UnknownProbe(probe.to_string()));
+        }
+        let (mean, hw) = super::pooled::simulated_mean(&rows);
         let u = super::simulated_utilization(&report);
-        return Ok(evaluation(p.mean_s, p.ci_half_width_s, p.mean_s, u));
+        return Ok(evaluation(mean, hw, mean, u));
     };
     let each = (q.requests / REPLICATIONS as u64).max(1);
     let (samples, us): (Vec<Vec<f64>>, Vec<Option<f64>>) = (0..REPLICATIONS)
@@ -106,7 +109,7 @@ fn run_config(q: &Query, k: usize, requests: u64) -> RunConfig {
     }
 }
 
-/// The response times of probe `probe`'s first colour, sorted, over one
+/// The response times of every colour of probe `probe`, sorted, over one
 /// replication run as `run` says (its warm-up, then its requests), as
 /// [`simulate`] runs a replication; and the queueing places' mean
 /// utilization over them.
@@ -116,7 +119,6 @@ fn passages(
     probe: usize,
 ) -> Result<(Vec<f64>, Option<f64>), String> {
     run.check(net).map_err(|e| e.to_string())?;
-    let color = net.probes[probe].colors[0];
     let mut sim = Simulation::new(net, replication_rng(run.seed, 0));
     sim.set_token_limit(run.token_limit);
     sim.start().map_err(|e| e.to_string())?;
@@ -129,7 +131,7 @@ fn passages(
     let mut times = Vec::with_capacity(n as usize);
     let mut keep = |sim: &mut Simulation<'_>| {
         let ours = sim.records.drain(..);
-        let ours = ours.filter(|r| r.probe == probe && r.color == color);
+        let ours = ours.filter(|r| r.probe == probe);
         times.extend(ours.map(|r| r.end - r.start));
     };
     while sim.main_completions() < n {
@@ -206,6 +208,7 @@ mod tests {
             base,
             binds: Vec::new(),
             calibration: None,
+            offset_s: 0.0,
         };
         (template, q)
     }

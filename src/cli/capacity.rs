@@ -107,6 +107,7 @@ pub fn run(a: Args) -> Result<()> {
             .as_deref()
             .map(|p| read_calibration(p, slo.stat))
             .transpose()?,
+        offset_s: 0.0,
     };
     let bound = read_binds(&a.bind, a.estimate_method.as_deref(), &template, seed)?;
     q.binds = bound.joined.binds;

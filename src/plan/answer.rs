@@ -14,10 +14,11 @@ use super::decide::Protocol;
 use super::model::{self, Kind, PROBE};
 use super::{Find, PlanError, PlanOptions, RunInput};
 use crate::capacity::{self, Answer, Band, Query, Slo, Stat};
+use crate::estimate::MIX;
 use crate::model::{Params, Template, identifier};
 use crate::qpn::Warmup;
 use crate::study::ExperimentResult;
-use crate::validate::{HeldOut, Validation, prediction_band};
+use crate::validate::{Calibration, Validation};
 
 /// The load of a what-if.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,7 +107,6 @@ pub struct PlanAnswer {
     pub verdict: String,
 }
 
-
 /// Simulated requests per evaluation in a search.
 const SEARCH_REQUESTS: u64 = 50_000;
 
@@ -123,7 +123,7 @@ pub(super) fn answers(
     let fit = fit(p, runs, base);
     let ctx = Context {
         offset: fit.latency_offset_s,
-        held_out: held_out(v, o.slo.stat),
+        calibration: calibration(v, o.slo.stat),
         seed,
     };
     let wants_open = o.find == Some(Find::ArrivalRate) && p.kind == Kind::Closed;
@@ -178,7 +178,8 @@ pub(super) fn answers(
 
 struct Context {
     offset: f64,
-    held_out: Vec<HeldOut>,
+    /// The held-out errors of the objective's statistic, or why none.
+    calibration: Result<Calibration, String>,
     seed: u64,
 }
 
@@ -239,8 +240,29 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
             return l.classes.iter().find(|x| x.class == c).map(|x| x.ci_s);
         }
         let e = base.estimation.as_ref()?;
-        let row = e.estimates.iter().find(|r| r.method == super::study::METHOD.id() && r.class == c)?;
-        Some((row.ci_low_s?, row.ci_high_s?))
+        let row = |class: &str| {
+            let m = super::study::METHOD.id();
+            let r = e
+                .estimates
+                .iter()
+                .find(|r| r.method == m && r.class == class)?;
+            Some((r.demand_s, r.ci_low_s?, r.ci_high_s?))
+        };
+        // A class the runs cannot tell from the others has no interval of
+        // its own: it takes the mix's, relative to the mix's estimate.
+        match (row(c), row(MIX)) {
+            (Some((_, lo, hi)), _) => Some((lo, hi)),
+            (None, Some((mix, lo, hi))) if mix > 0.0 => {
+                let m = super::study::METHOD.id();
+                let d = e
+                    .estimates
+                    .iter()
+                    .find(|r| r.method == m && r.class == c)?
+                    .demand_s;
+                Some((d * lo / mix, d * hi / mix))
+            }
+            _ => None,
+        }
     };
     let classes = p
         .classes
@@ -274,26 +296,12 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
     }
 }
 
-/// The held-out runs' errors of the statistic: the mean's, or the
-/// percentile's where the rows have it.
-fn held_out(v: &Validation, stat: Stat) -> Vec<HeldOut> {
-    v.runs
-        .iter()
-        .filter_map(|r| {
-            let error = match stat {
-                Stat::Mean => r.error?,
-                Stat::P(95) => {
-                    let (m, p) = (r.measured_p95_s?, r.predicted_p95_s?);
-                    (m - p) / m
-                }
-                Stat::P(_) => return None,
-            };
-            Some(HeldOut {
-                error,
-                utilization: r.model_utilization.or(r.utilization),
-            })
-        })
-        .collect()
+/// The held-out runs' errors of the objective's statistic (mean or p95).
+fn calibration(v: &Validation, stat: Stat) -> Result<Calibration, String> {
+    let statistic = capacity::calibrated_statistic(stat).ok_or_else(|| {
+        format!("no prediction band: the held-out runs measure errors of the mean and the p95, the objective is of the {stat}")
+    })?;
+    Calibration::from_validation(v, statistic).map_err(|e| format!("no prediction band: {e}"))
 }
 
 impl Context {
@@ -317,31 +325,10 @@ impl Context {
             warmup: Warmup::Auto,
             base: params.clone(),
             binds: Vec::new(),
+            calibration: self.calibration.as_ref().ok().cloned(),
+            offset_s: self.offset,
         }
     }
-}
-
-/// The objective asked of the model: the limit less the non-CPU time,
-/// `None` when that leaves nothing.
-fn model_slo(slo: &Slo, offset: f64, factor: f64) -> Option<Slo> {
-    let limit_s = slo.limit_s * factor - offset;
-    (limit_s > 0.0).then_some(Slo { limit_s, ..*slo })
-}
-
-/// Mean utilization of the model's queueing places at `params` (a short
-/// simulation: the closed models with a worker pool have no analytic
-/// solution), for the prediction band's widening.
-fn utilization_at(t: &Template, params: &Params, seed: u64) -> Option<f64> {
-    use crate::qpn::{Control, RunConfig, StopRule, simulate};
-    let m = t.instantiate(params, crate::model::Stability::Allow).ok()?;
-    let cfg = RunConfig {
-        stop: StopRule::Requests(20_000),
-        seed,
-        ..RunConfig::default()
-    };
-    let r = simulate(&m.net, &cfg, Control::default()).ok()?;
-    let u: Vec<f64> = r.places.iter().filter_map(|p| p.utilization).collect();
-    (!u.is_empty()).then(|| u.iter().sum::<f64>() / u.len() as f64)
 }
 
 fn with_demands(params: &Params, fit: &Fit, high: bool) -> Option<Params> {
@@ -364,12 +351,9 @@ fn unit(param: &str) -> &'static str {
 }
 
 impl Context {
-    /// The `--find` question, its estimation band (solved at the demands'
-    /// interval ends) and its prediction band (solved at the band's ends:
-    /// the measured statistic is (model + offset) / (1 − r)^a at a held-out
-    /// error r, so the objective holds there where the model's statistic is
-    /// at most limit·(1 − r)^a − offset; a, the widening, taken at the
-    /// answer's utilization).
+    /// The `--find` question with its prediction band (solved at the
+    /// band's ends, see [`capacity::search`]) and its estimation band
+    /// (solved at the ends of the demands' intervals).
     fn find(
         &self,
         t: &Template,
@@ -390,88 +374,42 @@ impl Context {
             },
             slo_text(slo)
         );
-        let at = params
-            .iter()
-            .filter(|(k, _)| !k.starts_with("share_") && !k.starts_with("demand_") && *k != param)
-            .filter_map(|(k, v)| Some((k.to_string(), number(v)?)))
-            .collect();
         let integer = f != Find::ArrivalRate;
-        let Some(mslo) = model_slo(slo, self.offset, 1.0) else {
-            return Ok(PlanAnswer {
-                question,
-                param: param.into(),
-                value: None,
-                unit: unit(param),
-                prediction_band: None,
-                estimation_band: None,
-                prediction_band_note: String::new(),
-                at,
-                verdict: format!(
-                    "not met at any load: the non-CPU time per request alone is {:.1} ms",
-                    1e3 * self.offset
-                ),
-            });
-        };
-        let q = self.query(params, param, &mslo, range, integer);
+        let q = self.query(params, param, slo, range, integer);
         let a = capacity::search(t, &q)?;
-        let solve = |p: Option<Params>, s: Option<Slo>| -> Result<Option<f64>, PlanError> {
-            match (p, s) {
-                (Some(p), Some(s)) => {
-                    Ok(capacity::search(t, &self.query(&p, param, &s, range, integer))?.value)
-                }
-                _ => Ok(None),
-            }
+        let solve = |p: Params| -> Result<Option<f64>, PlanError> {
+            let mut q = self.query(&p, param, slo, range, integer);
+            q.calibration = None;
+            Ok(capacity::search(t, &q)?.value)
         };
         let est = match (
             with_demands(params, fit, false),
             with_demands(params, fit, true),
         ) {
-            (Some(lo), Some(hi)) => Some(order(
-                &a,
-                [solve(Some(lo), Some(mslo))?, solve(Some(hi), Some(mslo))?],
-            )),
+            (Some(lo), Some(hi)) => Some(order(&a, [solve(lo)?, solve(hi)?])),
             _ => None,
         };
-        let (pred, note) =
-            self.find_band(t, params, &a, slo, &|s| solve(Some(params.clone()), s))?;
+        let note = match (
+            &a.prediction_basis,
+            &a.no_prediction_band,
+            &self.calibration,
+        ) {
+            (Some(b), _, _) => b.label(),
+            (None, Some(why), _) => why.clone(),
+            (None, None, Err(why)) => why.clone(),
+            (None, None, Ok(_)) => String::new(),
+        };
         Ok(PlanAnswer {
             question,
             param: param.into(),
             value: a.value,
             unit: unit(param),
-            prediction_band: pred,
+            prediction_band: a.prediction_band,
             estimation_band: est,
             prediction_band_note: note,
-            at,
+            at: settings(params, Some(param)),
             verdict: a.verdict.clone(),
         })
-    }
-
-    /// The prediction band of a found value.
-    fn find_band(
-        &self,
-        t: &Template,
-        params: &Params,
-        a: &Answer,
-        slo: &Slo,
-        solve: &dyn Fn(Option<Slo>) -> Result<Option<f64>, PlanError>,
-    ) -> Result<(Option<Band>, String), PlanError> {
-        let mut at = params.clone();
-        at.set(a.param.clone(), a.value.unwrap_or(a.at.value));
-        let u = utilization_at(t, &at, self.seed);
-        let stat = a.at.stat_s.map_or(slo.limit_s, |s| s + self.offset);
-        let b = match prediction_band(&self.held_out, stat, u, None) {
-            Ok(b) => b,
-            Err(e) => return Ok((None, e.to_string())),
-        };
-        let end = |r: f64| (1.0 - r).powf(b.widened_by);
-        // The high error r (measured above predicted) is the pessimistic end.
-        let ends = [
-            solve(model_slo(slo, self.offset, end(b.errors.1)))?,
-            solve(model_slo(slo, self.offset, end(b.errors.0)))?,
-        ];
-        let band = if a.rising { ends } else { [ends[1], ends[0]] };
-        Ok((Some(band), b.label()))
     }
 
     /// The statistic at one load, with both bands.
@@ -487,33 +425,26 @@ impl Context {
         let mut p = params.clone();
         p.set(load, value);
         let q = self.query(&p, load, slo, (value, value * 2.0), false);
-        let stat = |p: &Params| -> Result<Option<f64>, PlanError> {
+        let eval = |p: &Params| -> Result<capacity::Evaluation, PlanError> {
             let mut q = q.clone();
             q.base = p.clone();
-            Ok(capacity::evaluate(t, &q, value)?
-                .stat_s
-                .map(|s| s + self.offset))
+            Ok(capacity::evaluate(t, &q, value)?)
         };
-        let point = stat(&p)?;
+        let at = eval(&p)?;
         let est = match (with_demands(&p, fit, false), with_demands(&p, fit, true)) {
-            (Some(lo), Some(hi)) => Some([stat(&lo)?, stat(&hi)?]),
+            (Some(lo), Some(hi)) => Some([eval(&lo)?.stat_s, eval(&hi)?.stat_s]),
             _ => None,
         };
-        let u = utilization_at(t, &p, self.seed);
-        let (pred, note) = match point.map(|s| prediction_band(&self.held_out, s, u, None)) {
-            Some(Ok(b)) => (Some([Some(b.low_s), Some(b.high_s)]), b.label()),
-            Some(Err(e)) => (None, e.to_string()),
-            None => (
-                None,
-                "no prediction band: the model has no steady state there".into(),
-            ),
+        let band = match (&self.calibration, at.stat_s) {
+            (Ok(c), Some(s)) => c.band(s, at.utilization).map_err(|e| e.to_string()),
+            (Err(why), _) => Err(why.clone()),
+            (_, None) => Err("no prediction band: the model has no steady state there".into()),
         };
-        let at = p
-            .iter()
-            .filter(|(k, _)| !k.starts_with("share_") && !k.starts_with("demand_"))
-            .filter_map(|(k, v)| Some((k.to_string(), number(v)?)))
-            .collect();
-        let verdict = match point {
+        let (pred, note) = match band {
+            Ok(b) => (Some([Some(b.low_s), Some(b.high_s)]), b.label()),
+            Err(why) => (None, why),
+        };
+        let verdict = match at.stat_s {
             Some(s) if s <= slo.limit_s => format!("meets {}", slo_text(slo)),
             Some(_) => format!("misses {}", slo_text(slo)),
             None => "no steady state: the load exceeds the CPUs".into(),
@@ -525,15 +456,26 @@ impl Context {
                 crate::number::shown(value)
             ),
             param: load.into(),
-            value: point,
+            value: at.stat_s,
             unit: "s",
             prediction_band: pred,
             estimation_band: est,
             prediction_band_note: note,
-            at,
+            at: settings(&p, None),
             verdict,
         })
     }
+}
+
+/// The fixed settings of a question (not the per-class tables, not the
+/// parameter searched).
+fn settings(p: &Params, searched: Option<&str>) -> std::collections::BTreeMap<String, f64> {
+    p.iter()
+        .filter(|(k, _)| {
+            !k.starts_with("share_") && !k.starts_with("demand_") && Some(*k) != searched
+        })
+        .filter_map(|(k, v)| Some((k.to_string(), number(v)?)))
+        .collect()
 }
 
 /// The answer's band ends in the order [low, high] of the parameter.

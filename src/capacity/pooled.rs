@@ -1,0 +1,60 @@
+//! A probe's statistic over all its colours together: a multi-class
+//! model's objective is on every request, not on its first class.
+//!
+//! Analytic: the colours' means weighted by their throughputs at the
+//! probe's end place (where each passage ends; the solver's per-colour
+//! rows there). Simulated: the colours' means weighted by their passage
+//! counts, and a percentile of every colour's passages together.
+
+use crate::qpn::{ProbePoint, ProbeResult, ValidNet};
+use crate::solve::Analysis;
+
+/// The probe's mean over its colours, from the solver; `None` where a
+/// colour's mean or its throughput at the end place is not known.
+pub(super) fn analytic_mean(net: &ValidNet, a: &Analysis, probe: &str) -> Option<f64> {
+    let rows: Vec<_> = a.probes.iter().filter(|p| p.name == probe).collect();
+    if let [one] = rows.as_slice() {
+        return one.mean_s;
+    }
+    let p = net.probes.iter().find(|p| p.name == probe)?;
+    let end = match p.end.first()? {
+        ProbePoint::Enter(i) | ProbePoint::Exit(i) => &net.places[*i].name,
+        ProbePoint::Transition(_) => return None,
+    };
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for r in rows {
+        let x = a
+            .places
+            .iter()
+            .find(|v| &v.place == end && v.color == r.color)?
+            .throughput;
+        sum += x * r.mean_s?;
+        weight += x;
+    }
+    (weight > 0.0).then(|| sum / weight)
+}
+
+/// The mean and its CI half-width over the probe's colours in a
+/// simulation report (weighted by passages; the half-widths combined as
+/// independent).
+pub(super) fn simulated_mean(rows: &[&ProbeResult]) -> (Option<f64>, Option<f64>) {
+    let n: u64 = rows
+        .iter()
+        .filter(|r| r.mean_s.is_some())
+        .map(|r| r.count)
+        .sum();
+    if n == 0 {
+        return (None, None);
+    }
+    let w = |r: &ProbeResult| r.count as f64 / n as f64;
+    let mean = rows
+        .iter()
+        .filter_map(|r| Some(w(r) * r.mean_s?))
+        .sum::<f64>();
+    let hw = rows
+        .iter()
+        .map(|r| r.ci_half_width_s.map(|h| (w(r) * h).powi(2)))
+        .sum::<Option<f64>>()
+        .map(f64::sqrt);
+    (Some(mean), hw)
+}
