@@ -92,16 +92,20 @@ pub struct PlanAnswer {
     pub param: String,
     /// The answer: the parameter's value, or the statistic (seconds) of a
     /// what-if; `None` when nothing in the range meets the objective.
+    #[serde(serialize_with = "crate::number::whole_opt")]
     pub value: Option<f64>,
     /// Its unit.
     pub unit: &'static str,
     /// The band of the whole method's error, from the held-out runs.
+    #[serde(serialize_with = "crate::number::whole_band")]
     pub prediction_band: Option<Band>,
     /// The band of the demands' intervals.
+    #[serde(serialize_with = "crate::number::whole_band")]
     pub estimation_band: Option<Band>,
     /// Why there is no prediction band, or what it is.
     pub prediction_band_note: String,
     /// The fixed settings the question was asked at.
+    #[serde(serialize_with = "crate::number::whole_map")]
     pub at: std::collections::BTreeMap<String, f64>,
     /// What happened, in words.
     pub verdict: String,
@@ -236,33 +240,28 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
         .collect();
     let total: f64 = shares.iter().sum();
     let ci = |c: &str| -> Option<(f64, f64)> {
-        if let Some(l) = &base.demand_at_load {
-            return l.classes.iter().find(|x| x.class == c).map(|x| x.ci_s);
-        }
         let e = base.estimation.as_ref()?;
+        let m = super::study::METHOD.id();
         let row = |class: &str| {
-            let m = super::study::METHOD.id();
-            let r = e
-                .estimates
+            e.estimates
                 .iter()
-                .find(|r| r.method == m && r.class == class)?;
-            Some((r.demand_s, r.ci_low_s?, r.ci_high_s?))
+                .find(|r| r.method == m && r.class == class)
         };
+        if row(c).is_some_and(|r| r.identifiable) {
+            if let Some(l) = &base.demand_at_load {
+                return l.classes.iter().find(|x| x.class == c).map(|x| x.ci_s);
+            }
+            let r = row(c)?;
+            return Some((r.ci_low_s?, r.ci_high_s?));
+        }
         // A class the runs cannot tell from the others has no interval of
         // its own: it takes the mix's, relative to the mix's estimate.
-        match (row(c), row(MIX)) {
-            (Some((_, lo, hi)), _) => Some((lo, hi)),
-            (None, Some((mix, lo, hi))) if mix > 0.0 => {
-                let m = super::study::METHOD.id();
-                let d = e
-                    .estimates
-                    .iter()
-                    .find(|r| r.method == m && r.class == c)?
-                    .demand_s;
-                Some((d * lo / mix, d * hi / mix))
-            }
-            _ => None,
-        }
+        let mix = row(MIX)?;
+        let d = base.params.get(&format!("demand_{}", identifier(c)))?;
+        (mix.demand_s > 0.0).then(|| {
+            let scale = d / mix.demand_s;
+            Some((mix.ci_low_s? * scale, mix.ci_high_s? * scale))
+        })?
     };
     let classes = p
         .classes

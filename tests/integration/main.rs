@@ -22,6 +22,7 @@ mod inspect;
 mod leftovers;
 mod load;
 mod load_dependence;
+mod plan;
 mod prediction_bands;
 mod properties;
 mod qpme;
