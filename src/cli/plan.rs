@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use demandsim::capacity::Slo;
-use demandsim::number::shown;
-use demandsim::plan::{At, Find, Plan, PlanAnswer, PlanOptions, RunFacts, RunInput, plan};
+use demandsim::plan::{At, Find, Plan, PlanOptions, RunFacts, RunInput, plan};
 use demandsim::report::json;
 use demandsim::run_dir::RunMeta;
 
@@ -226,43 +225,24 @@ fn write_out(dir: &Path, p: &Plan) -> Result<()> {
         Output::write_whole(&dir.join("model-open.yaml"), open.as_bytes())?;
     }
     Output::write_whole(&dir.join("plan.json"), &json(p)?)?;
-    eprintln!("wrote {}/model.yaml and plan.json", dir.display());
+    let page = demandsim::report::plan_html(p)?;
+    Output::write_whole(&dir.join("report.html"), page.as_bytes())?;
+    eprintln!(
+        "wrote {0}/report.html, {0}/model.yaml and {0}/plan.json",
+        dir.display()
+    );
     Ok(())
-}
-
-fn value(a: &PlanAnswer, x: Option<f64>) -> String {
-    match x {
-        None => "none".into(),
-        Some(v) if a.unit == "s" => format!("{} ms", shown((v * 1e4).round() / 10.0)),
-        Some(v) => format!(
-            "{} {}",
-            shown(if a.unit == "req/s" {
-                (v * 100.0).round() / 100.0
-            } else {
-                v
-            }),
-            a.unit
-        ),
-    }
-}
-
-fn band(a: &PlanAnswer, b: Option<[Option<f64>; 2]>) -> Option<String> {
-    b.map(|[lo, hi]| format!("{} – {}", value(a, lo), value(a, hi)))
 }
 
 /// The answer first, then what it rests on.
 fn render(p: &Plan) -> String {
     let mut s = String::new();
     for a in &p.answers {
-        s += &format!("{}: {}\n", a.question, value(a, a.value));
-        match band(a, a.prediction_band) {
-            Some(b) => s += &format!("  {b}  ({})\n", a.prediction_band_note),
-            None => s += &format!("  {}\n", a.prediction_band_note),
+        for (i, line) in a.lines().iter().enumerate() {
+            s += if i == 0 { "" } else { "  " };
+            s += line;
+            s += "\n";
         }
-        if let Some(b) = band(a, a.estimation_band) {
-            s += &format!("  {b}  (estimation band: the demands' 95 % intervals)\n");
-        }
-        s += &format!("  {}\n", a.verdict);
     }
     s += &format!(
         "\nHeld out, each run predicted from a fit on the others ({} runs",

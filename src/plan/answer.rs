@@ -509,3 +509,40 @@ fn number(v: &crate::model::ParamValue) -> Option<f64> {
         crate::model::ParamValue::Expr(_) => None,
     }
 }
+
+impl PlanAnswer {
+    /// `x` in the answer's unit, rounded for people (`69 users`, `68.68
+    /// req/s`, `41.3 ms`, `1 container`).
+    pub fn shown(&self, x: Option<f64>) -> String {
+        let Some(v) = x else {
+            return "none".into();
+        };
+        match self.unit {
+            "s" => format!("{} ms", crate::number::shown((v * 1e4).round() / 10.0)),
+            "req/s" => format!(
+                "{} req/s",
+                crate::number::shown((v * 100.0).round() / 100.0)
+            ),
+            unit if v == 1.0 => format!("1 {}", unit.trim_end_matches('s')),
+            unit => format!("{} {unit}", crate::number::shown(v)),
+        }
+    }
+
+    /// The answer, its bands each labelled, and what happened.
+    pub fn lines(&self) -> Vec<String> {
+        let band =
+            |b: &Option<Band>| b.map(|[lo, hi]| format!("{} – {}", self.shown(lo), self.shown(hi)));
+        let mut out = vec![format!("{}: {}", self.question, self.shown(self.value))];
+        match band(&self.prediction_band) {
+            Some(b) => out.push(format!("{b}  ({})", self.prediction_band_note)),
+            None => out.push(self.prediction_band_note.clone()),
+        }
+        if let Some(b) = band(&self.estimation_band) {
+            out.push(format!(
+                "{b}  (estimation band: the demands' 95 % intervals)"
+            ));
+        }
+        out.push(self.verdict.clone());
+        out
+    }
+}

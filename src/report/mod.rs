@@ -6,6 +6,7 @@
 
 pub mod format;
 mod glance;
+mod plan;
 pub mod plots;
 #[cfg(feature = "png")]
 pub mod png;
@@ -17,6 +18,7 @@ use crate::markup::escape as esc;
 use crate::study::{ExperimentResult, StudyResult};
 use format::{HTML, Notation};
 use glance::{glance_html, held_out};
+pub use plan::plan_html;
 pub use plots::PlotError;
 
 /// A JSON document as demandsim writes its results: pretty, every

@@ -9,7 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::stats::grid_p;
 use crate::study::{ExperimentResult, StudyResult};
 
+mod plan;
 mod sweep;
+pub use plan::held_out;
 pub use sweep::{SweepLine, sweep_curve};
 
 /// A plot could not be drawn.

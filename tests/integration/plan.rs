@@ -174,6 +174,13 @@ fn plan_answers_the_largest_rate_of_generated_runs_as_the_closed_form_does() {
     assert_eq!(s.code, 0, "{}", s.stderr);
     let plan_json = std::fs::read_to_string(dir.path().join("out/plan.json")).unwrap();
     assert_eq!(serde_json::from_str::<Value>(&plan_json).unwrap(), p);
+    // The page: the answer first, then the held-out runs.
+    let page = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    let answer = page
+        .find("largest arrival rate with mean ≤ 40 ms: ")
+        .unwrap();
+    assert!(answer < page.find("id=\"held-out\"").unwrap(), "{page}");
+    assert!(page.contains("<svg"), "the held-out plot");
 }
 
 #[test]
