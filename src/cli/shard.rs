@@ -33,6 +33,9 @@ pub struct SweepSettings {
     /// `--calibration` with its file's fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<String>,
+    /// `--scale-load`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_load: Option<f64>,
 }
 
 impl SweepSettings {
@@ -55,6 +58,7 @@ impl SweepSettings {
                 self.calibration != o.calibration,
                 "--calibration (or its file)",
             ),
+            (self.scale_load != o.scale_load, "--scale-load"),
         ];
         pairs.iter().filter(|p| p.0).map(|p| p.1).collect()
     }

@@ -272,6 +272,7 @@ fn shard_settings(a: &Args) -> Result<SweepSettings> {
             .as_ref()
             .map(|p| Ok::<_, anyhow::Error>(format!("{}@{}", p.display(), file_fingerprint(p)?)))
             .transpose()?,
+        scale_load: a.scale_load,
     })
 }
 

@@ -208,6 +208,7 @@ fn shards_merge_into_the_bytes_of_the_whole_and_gaps_are_named() {
         (vec!["--set", "demand=0.9"], "--set differ"),
         (vec!["--replications", "2"], "--replications differ"),
         (vec!["--warmup", "none"], "--warmup differ"),
+        (vec!["--scale-load", "1.5"], "--scale-load differ"),
     ] {
         let mut args = vec!["--shard", "2/3"];
         args.extend(extra);
