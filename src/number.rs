@@ -54,6 +54,15 @@ pub fn whole_pair<S: Serializer>(x: &(f64, f64), s: S) -> Result<S::Ok, S::Error
     serde::Serialize::serialize(&(Num(x.0), Num(x.1)), s)
 }
 
+/// An optional pair.
+///
+/// # Errors
+/// The serializer's.
+#[allow(clippy::ref_option)]
+pub fn whole_opt_pair<S: Serializer>(x: &Option<(f64, f64)>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&x.map(|(a, b)| (Num(a), Num(b))), s)
+}
+
 /// An optional band of two optional ends.
 ///
 /// # Errors

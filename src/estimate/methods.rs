@@ -55,6 +55,10 @@ pub struct Traits {
     /// itself, R ≥ D) rather than fitting it: it is recommended only when
     /// no other method passed the checks.
     pub upper_bound: bool,
+    /// It applies an operational law to the whole trace's totals (no
+    /// fit, so no misfit to tilt the classes): the demands `plan` takes,
+    /// as the fidelity protocol does.
+    pub law_over_the_trace: bool,
 }
 
 impl Traits {
@@ -78,7 +82,8 @@ macro_rules! methods {
         $(#[$doc:meta])*
         $variant:ident $id:literal, new |$arg:pat_param| $new:expr,
         splits_by_discipline: $splits:literal, background: $background:ident,
-        fits_response_times: $fits:literal, upper_bound: $upper:literal;
+        fits_response_times: $fits:literal, upper_bound: $upper:literal,
+        law_over_the_trace: $law:literal;
     )*) => {
         /// The estimation approaches. Ids as in output and `--methods`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -116,6 +121,7 @@ macro_rules! methods {
                         background: BackgroundUse::$background,
                         fits_response_times: $fits,
                         upper_bound: $upper,
+                        law_over_the_trace: $law,
                     },)*
                 }
             }
@@ -126,31 +132,32 @@ macro_rules! methods {
 methods! {
     /// Service demand law: D_r = c·U·share_r / X_r over the whole trace.
     Sdl "sdl", new |_| sdl::ServiceDemandLaw,
-        splits_by_discipline: true, background: Counted, fits_response_times: false, upper_bound: false;
+        splits_by_discipline: true, background: Counted, fits_response_times: false, upper_bound: false,
+        law_over_the_trace: true;
     /// Response-time approximation: D ≈ R. Biased upward by the waiting
     /// time, R/D = 1 + C/(c(1−U)): about 2× at 50 % on one server.
     Rta "rta", new |_| rta::ResponseTimeApproximation,
         splits_by_discipline: false, background: NotCounted, fits_response_times: false,
-        upper_bound: true;
+        upper_bound: true, law_over_the_trace: false;
     /// Least squares on the utilization law (non-negative).
     Ur "ur", new |intercept| ur::UtilizationRegression { intercept },
-        splits_by_discipline: false, background: CountedWithoutIntercept, fits_response_times: false, upper_bound: false;
+        splits_by_discipline: false, background: CountedWithoutIntercept, fits_response_times: false, upper_bound: false, law_over_the_trace: false;
     /// Least squares on response times with observed utilization (Kraft).
     Rr "rr", new |_| rr::ResponseTimeRegression,
-        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false;
+        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false, law_over_the_trace: false;
     /// Kalman filter on the utilization law.
     KfU "kf-u", new |_| kf_u::KalmanUtilization,
-        splits_by_discipline: false, background: Counted, fits_response_times: false, upper_bound: false;
+        splits_by_discipline: false, background: Counted, fits_response_times: false, upper_bound: false, law_over_the_trace: false;
     /// Kalman filter on response times and utilization.
     KfRu "kf-ru", new |_| kf_ru::KalmanResponseUtilization,
-        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false;
+        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false, law_over_the_trace: false;
     /// Optimisation on response times, utilization computed from D
     /// (Menascé).
     Rort "rort", new |_| rort::Menasce,
-        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false;
+        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false, law_over_the_trace: false;
     /// Optimisation on response times and utilization (Liu et al.).
     Rortu "rortu", new |_| rortu::Liu,
-        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false;
+        splits_by_discipline: true, background: NotCounted, fits_response_times: true, upper_bound: false, law_over_the_trace: false;
 }
 
 impl Method {

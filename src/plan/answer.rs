@@ -107,12 +107,13 @@ pub struct PlanAnswer {
     /// The fixed settings the question was asked at.
     #[serde(serialize_with = "crate::number::whole_map")]
     pub at: std::collections::BTreeMap<String, f64>,
+    /// Where a `--find` searched (the base run's load / 20 to × 8; 1 to
+    /// 64 containers or CPUs).
+    #[serde(serialize_with = "crate::number::whole_opt_pair")]
+    pub range: Option<(f64, f64)>,
     /// What happened, in words.
     pub verdict: String,
 }
-
-/// Simulated requests per evaluation in a search.
-const SEARCH_REQUESTS: u64 = 50_000;
 
 /// Every answer, the fit, and the open model's text when one was built.
 pub(super) fn answers(
@@ -129,6 +130,7 @@ pub(super) fn answers(
         offset: fit.latency_offset_s,
         calibration: calibration(v, o.slo.stat),
         seed,
+        requests: o.requests,
     };
     let wants_open = o.find == Some(Find::ArrivalRate) && p.kind == Kind::Closed;
     let (kind, yaml) = if wants_open {
@@ -185,6 +187,8 @@ struct Context {
     /// The held-out errors of the objective's statistic, or why none.
     calibration: Result<Calibration, String>,
     seed: u64,
+    /// Simulated requests per evaluation.
+    requests: u64,
 }
 
 fn load_param(kind: Kind) -> &'static str {
@@ -241,7 +245,7 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
     let total: f64 = shares.iter().sum();
     let ci = |c: &str| -> Option<(f64, f64)> {
         let e = base.estimation.as_ref()?;
-        let m = super::study::METHOD.id();
+        let m = super::study::method().id();
         let row = |class: &str| {
             e.estimates
                 .iter()
@@ -283,10 +287,10 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
         method: if base.demand_at_load.is_some() {
             format!(
                 "{}, each class's load form at the base run's load",
-                super::study::METHOD.id()
+                super::study::method().id()
             )
         } else {
-            super::study::METHOD.id().to_string()
+            super::study::method().id().to_string()
         },
         classes,
         background_utilization: base.params.get("background_u").copied(),
@@ -319,7 +323,7 @@ impl Context {
             range,
             integer,
             simulate_only: false,
-            requests: SEARCH_REQUESTS,
+            requests: self.requests,
             seed: self.seed,
             warmup: Warmup::Auto,
             base: params.clone(),
@@ -407,6 +411,7 @@ impl Context {
             estimation_band: est,
             prediction_band_note: note,
             at: settings(params, Some(param)),
+            range: Some(range),
             verdict: a.verdict.clone(),
         })
     }
@@ -461,6 +466,7 @@ impl Context {
             estimation_band: est,
             prediction_band_note: note,
             at: settings(&p, None),
+            range: None,
             verdict,
         })
     }
@@ -542,7 +548,14 @@ impl PlanAnswer {
                 "{b}  (estimation band: the demands' 95 % intervals)"
             ));
         }
-        out.push(self.verdict.clone());
+        let searched = self.range.map(|(lo, hi)| {
+            format!(
+                "; searched {} to {}",
+                self.shown(Some(lo)),
+                self.shown(Some(hi))
+            )
+        });
+        out.push(format!("{}{}", self.verdict, searched.unwrap_or_default()));
         out
     }
 }

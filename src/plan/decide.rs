@@ -83,16 +83,11 @@ pub fn decide(runs: &[RunInput], o: &PlanOptions) -> Result<(Protocol, Vec<Decis
     );
     let (servers, why) = agreed(runs, o.servers, "servers", |r| r.meta.servers, 1)?;
     note("servers", servers.to_string(), why);
-    let pool = runs.iter().any(|r| r.meta.workers.is_some());
+    let (pool, why) = pool(runs);
     note(
         "workers",
         if pool { "each run's own" } else { "no pool" }.into(),
-        if pool {
-            "the runs' metadata names the workers a request holds while served (API processes): a pool in the model"
-        } else {
-            "no run's metadata names a worker pool (`workers:` in run.yaml): nothing but the CPUs limits the requests"
-        }
-        .into(),
+        why,
     );
     let (class_column, classes, why) = classes(runs, o)?;
     note(
@@ -105,11 +100,7 @@ pub fn decide(runs: &[RunInput], o: &PlanOptions) -> Result<(Protocol, Vec<Decis
         "ps".into(),
         "the requests share CPUs that the kernel time-slices: processor sharing".into(),
     );
-    let (load_dependence, why) = match o.load_dependence {
-        Some(l) => (l, "--load-dependence".to_string()),
-        None if fit.len() >= 2 => (true, "each class's demand may move with load: constant, linear in the utilization or a + b/X, whichever predicts the fitted runs best left out one at a time".into()),
-        None => (false, "one fitted run: no load can be told from another".into()),
-    };
+    let (load_dependence, why) = load_dependence(o, fit.len());
     note(
         "load dependence",
         if load_dependence { "auto" } else { "none" }.into(),
@@ -134,6 +125,25 @@ pub fn decide(runs: &[RunInput], o: &PlanOptions) -> Result<(Protocol, Vec<Decis
         pool,
     };
     Ok((p, d))
+}
+
+/// A worker pool when some run's metadata names one.
+fn pool(runs: &[RunInput]) -> (bool, String) {
+    if runs.iter().any(|r| r.meta.workers.is_some()) {
+        (true, "the runs' metadata names the workers a request holds while served (API processes): a pool in the model".into())
+    } else {
+        (false, "no run's metadata names a worker pool (`workers:` in run.yaml): nothing but the CPUs limits the requests".into())
+    }
+}
+
+/// The flag, else load forms with two fitted runs or more (the plan then
+/// validates both and keeps the closer).
+fn load_dependence(o: &PlanOptions, fitted: usize) -> (bool, String) {
+    match o.load_dependence {
+        Some(l) => (l, "--load-dependence".into()),
+        None if fitted >= 2 => (true, "each class's demand may move with load: constant, linear in the utilization or a + b/X, whichever predicts the fitted runs best left out one at a time".into()),
+        None => (false, "one fitted run: no load can be told from another".into()),
+    }
 }
 
 fn fit_runs(runs: &[RunInput], o: &PlanOptions) -> Result<Vec<usize>, PlanError> {

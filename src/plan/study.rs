@@ -12,9 +12,14 @@ use crate::study::{
     EstimateSpec, Experiment, Measured, MetadataField, ParamSource, Pick, RunFiles, RunSpec, Study,
 };
 
-/// The method the demands come from: the service demand law per class,
-/// the one the load forms are fitted through (the fidelity protocol).
-pub const METHOD: Method = Method::Sdl;
+/// The method the demands come from: the table's operational law over
+/// the whole trace (the fidelity protocol's; no fit to tilt the classes).
+pub fn method() -> Method {
+    *Method::ALL
+        .iter()
+        .find(|m| m.traits().law_over_the_trace)
+        .expect("the methods table has a law over the trace")
+}
 
 /// Bootstrap resamples per estimation (the demands' intervals).
 const BOOTSTRAP: usize = 100;
@@ -132,7 +137,7 @@ fn params(r: &RunInput, p: &Protocol) -> Vec<(String, ParamSource)> {
     out.push((
         "demand_{c}".into(),
         ParamSource::Estimate {
-            pick: Pick::Method(METHOD),
+            pick: Pick::Method(method()),
             class: Some("{c}".into()),
             resource: None,
         },

@@ -513,8 +513,9 @@ fn legend_corner(s: &StudyResult, y_top: f64) -> SeriesLabelPosition {
     }
 }
 
-/// Demand per estimation method with its bootstrap CI, and the true demand
-/// where known.
+/// The estimated demands with their 95 % bootstrap intervals: one panel
+/// per class (small multiples, the methods named on each axis), so that
+/// nine classes of eight methods stay legible; the true demand where known.
 pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
     let Some(r) = &e.estimation else {
         return Ok(None);
@@ -522,8 +523,44 @@ pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
     if r.estimates.is_empty() {
         return Ok(None);
     }
-    let names: Vec<String> = r
-        .estimates
+    let mut classes: Vec<&str> = Vec::new();
+    for x in &r.estimates {
+        if !classes.contains(&x.class.as_str()) {
+            classes.push(&x.class);
+        }
+    }
+    let cols = classes.len().min(3);
+    let rows = classes.len().div_ceil(cols);
+    let (w, h) = (if cols == 1 { 560 } else { 1100 }, 300 * rows as u32 + 40);
+    draw(&format!("{} demands", e.name), (w, h), |root| {
+        let (title, body) = root.split_vertically(40);
+        title.titled(
+            &format!(
+                "{}: estimated demand per class and method (95 % bootstrap CI)",
+                e.name
+            ),
+            (FONT, 16),
+        )?;
+        for (area, class) in body.split_evenly((rows, cols)).iter().zip(&classes) {
+            let rows: Vec<&crate::estimate::Estimate> =
+                r.estimates.iter().filter(|x| x.class == *class).collect();
+            // The true demand is one number: the one class's.
+            let truth = e.true_demand_s.filter(|_| classes.len() == 1);
+            demand_panel(area, class, &rows, truth)?;
+        }
+        Ok(())
+    })
+    .map(Some)
+}
+
+/// One class's estimates by method.
+fn demand_panel(
+    area: &Area<'_>,
+    class: &str,
+    rows: &[&crate::estimate::Estimate],
+    truth: Option<f64>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let names: Vec<String> = rows
         .iter()
         .map(|x| {
             if x.method.starts_with("combined") {
@@ -535,56 +572,49 @@ pub fn demands(e: &ExperimentResult) -> Result<Option<String>, PlotError> {
         .collect();
     // Zoomed on the estimates (the axis says where it starts): from 0 the
     // CIs of a good estimation would be invisible.
-    let hi = r
-        .estimates
+    let ends = rows
         .iter()
-        .map(|x| x.ci_high_s.unwrap_or(x.demand_s))
-        .chain(e.true_demand_s)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let lo = r
-        .estimates
-        .iter()
-        .map(|x| x.ci_low_s.unwrap_or(x.demand_s))
-        .chain(e.true_demand_s)
-        .fold(f64::INFINITY, f64::min);
+        .flat_map(|x| {
+            [
+                x.ci_low_s.unwrap_or(x.demand_s),
+                x.ci_high_s.unwrap_or(x.demand_s),
+            ]
+        })
+        .chain(truth)
+        .filter(|v| v.is_finite());
+    let (lo, hi) = ends.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
     let pad = ((hi - lo) * 0.25).max(hi.abs() * 0.02).max(1e-12);
     let (y_lo, y_top) = ((lo - pad).max(0.0), hi + pad);
-    draw(&format!("{} demands", e.name), (560, 340), |root| {
-        let mut c = category_chart(
-            root,
-            &format!(
-                "{}: estimated demand per method (95 % bootstrap CI)",
-                e.name
-            ),
-            names.len(),
-            y_lo..y_top,
-            ("method", "demand per request [s]"),
-        )?;
-        c.draw_series(r.estimates.iter().enumerate().map(|(i, x)| {
-            ErrorBar::new_vertical(
-                i as f64,
-                x.ci_low_s.unwrap_or(x.demand_s),
-                x.demand_s,
-                x.ci_high_s.unwrap_or(x.demand_s),
-                MEASURED.filled().stroke_width(2),
-                12,
-            )
-        }))?
-        .label("estimate ± CI")
-        .legend(|(x, y)| Circle::new((x + 7, y), 4, MEASURED.filled()));
-        if let Some(t) = e.true_demand_s {
-            c.draw_series(LineSeries::new(
-                vec![(-0.6, t), (names.len() as f64 - 0.4, t)],
-                ANALYTIC.stroke_width(2),
-            ))?
-            .label("true demand")
-            .legend(line_key(ANALYTIC.stroke_width(2)));
-        }
+    let mut c = category_chart(
+        area,
+        class,
+        names.len(),
+        y_lo..y_top,
+        ("method", "demand [s]"),
+    )?;
+    c.draw_series(rows.iter().enumerate().map(|(i, x)| {
+        ErrorBar::new_vertical(
+            i as f64,
+            x.ci_low_s.unwrap_or(x.demand_s),
+            x.demand_s,
+            x.ci_high_s.unwrap_or(x.demand_s),
+            MEASURED.filled().stroke_width(2),
+            10,
+        )
+    }))?;
+    if let Some(t) = truth {
+        c.draw_series(LineSeries::new(
+            vec![(-0.6, t), (names.len() as f64 - 0.4, t)],
+            ANALYTIC.stroke_width(2),
+        ))?
+        .label("true demand")
+        .legend(line_key(ANALYTIC.stroke_width(2)));
         legend(&mut c, SeriesLabelPosition::UpperRight)?;
-        category_labels(root, &c, &names, y_lo)?;
-        Ok(())
-    })
-    .map(Some)
+    }
+    category_labels(area, &c, &names, y_lo)?;
+    Ok(())
 }
 
 /// The CDFs of the simulated and the measured response times.

@@ -4,11 +4,46 @@
 
 use plotters::prelude::*;
 
-use super::{FONT, GREY, MEASURED, PlotError, SIMULATED, draw, legend, robust_top};
+use super::{Chart, Drawn, FONT, GREY, MEASURED, PlotError, SIMULATED, draw, legend, robust_top};
 use crate::validate::RunRow;
 
 /// Pixels per run.
 const ROW: u32 = 30;
+
+/// Each run's band, measured and predicted mean, on row `i`.
+fn points(c: &mut Chart<'_, '_>, rows: &[&RunRow], x_top: f64) -> Drawn {
+    let ms = |x: Option<f64>| x.map(|v| 1e3 * v);
+    let clip = |v: f64| v.min(x_top);
+    c.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+        let (lo, hi) = (ms(r.band_low_s)?, ms(r.band_high_s)?);
+        let y = i as f64;
+        Some(PathElement::new(
+            vec![(clip(lo), y), (clip(hi), y)],
+            GREY.stroke_width(2),
+        ))
+    }))?
+    .label("prediction band")
+    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(2)));
+    c.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+        Some(Circle::new(
+            (clip(ms(r.measured_mean_s)?), i as f64),
+            5,
+            MEASURED.filled(),
+        ))
+    }))?
+    .label("measured")
+    .legend(|(x, y)| Circle::new((x + 9, y), 5, MEASURED.filled()));
+    c.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+        Some(Cross::new(
+            (clip(ms(r.predicted_mean_s)?), i as f64),
+            6,
+            SIMULATED.stroke_width(2),
+        ))
+    }))?
+    .label("predicted from the other runs")
+    .legend(|(x, y)| Cross::new((x + 9, y), 6, SIMULATED.stroke_width(2)));
+    Ok(())
+}
 
 /// The held-out runs, or `None` without one that was predicted.
 pub fn held_out(rows: &[RunRow]) -> Result<Option<String>, PlotError> {
@@ -60,35 +95,7 @@ pub fn held_out(rows: &[RunRow]) -> Result<Option<String>, PlotError> {
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 14))
             .draw()?;
-        let clip = |v: f64| v.min(x_top);
-        c.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
-            let (lo, hi) = (ms(r.band_low_s)?, ms(r.band_high_s)?);
-            let y = i as f64;
-            Some(PathElement::new(
-                vec![(clip(lo), y), (clip(hi), y)],
-                GREY.stroke_width(2),
-            ))
-        }))?
-        .label("prediction band")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(2)));
-        c.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
-            Some(Circle::new(
-                (clip(ms(r.measured_mean_s)?), i as f64),
-                5,
-                MEASURED.filled(),
-            ))
-        }))?
-        .label("measured")
-        .legend(|(x, y)| Circle::new((x + 9, y), 5, MEASURED.filled()));
-        c.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
-            Some(Cross::new(
-                (clip(ms(r.predicted_mean_s)?), i as f64),
-                6,
-                SIMULATED.stroke_width(2),
-            ))
-        }))?
-        .label("predicted from the other runs")
-        .legend(|(x, y)| Cross::new((x + 9, y), 6, SIMULATED.stroke_width(2)));
+        points(&mut c, &rows, x_top)?;
         legend(&mut c, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })?;
