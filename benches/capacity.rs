@@ -29,6 +29,7 @@ fn query(slo: &str, range: (f64, f64), requests: u64, base: Params) -> Query {
         binds: Vec::new(),
         calibration: None,
         offset_s: 0.0,
+        color: None,
     }
 }
 

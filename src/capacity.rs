@@ -37,6 +37,16 @@ pub type Band = [Option<f64>; 2];
 /// What is wrong with a capacity question.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CapacityError {
+    /// A colour the probe does not measure.
+    #[error("probe `{probe}` has no class `{color}` (it measures {known})")]
+    UnknownColor {
+        /// The probe.
+        probe: String,
+        /// The colour asked.
+        color: String,
+        /// Its colours.
+        known: String,
+    },
     /// An objective that does not parse.
     #[error(
         "SLO `{0}`: expected STAT<=LIMIT, STAT one of mean, p50, p90, p95, p99 and LIMIT a time in ms or s, e.g. p95<=50ms or mean<=1.2s"
@@ -187,6 +197,9 @@ pub struct Query {
     /// the model (network, client), so that the objective is on the
     /// measured time (0: none).
     pub offset_s: f64,
+    /// One colour of the probe (a request class) [default: all its
+    /// colours together].
+    pub color: Option<String>,
 }
 
 /// The answer to a capacity question.
@@ -280,8 +293,22 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
         .probe
         .clone()
         .unwrap_or_else(|| model.net.probes[0].name.clone());
-    if !model.net.probes.iter().any(|p| p.name == probe) {
+    let Some(p) = model.net.probes.iter().find(|p| p.name == probe) else {
         return Err(CapacityError::UnknownProbe(probe));
+    };
+    if let Some(c) = &q.color
+        && !p.colors.iter().any(|&k| &model.net.colors[k] == c)
+    {
+        return Err(CapacityError::UnknownColor {
+            probe,
+            color: c.clone(),
+            known: p
+                .colors
+                .iter()
+                .map(|&k| model.net.colors[k].as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
     }
     let solved = if q.simulate_only {
         None
@@ -290,7 +317,7 @@ pub fn evaluate(template: &Template, q: &Query, value: f64) -> Result<Evaluation
     };
     let mut e = match solved
         .as_ref()
-        .and_then(|a| analytic(&model.net, a, &probe, q.slo.stat, value))
+        .and_then(|a| analytic(&model.net, a, &probe, q, value))
     {
         Some(e) => e,
         None => {
@@ -347,10 +374,11 @@ fn analytic(
     net: &ValidNet,
     a: &Analysis,
     probe: &str,
-    stat: Stat,
+    q: &Query,
     value: f64,
 ) -> Option<Evaluation> {
-    let mean = pooled::analytic_mean(net, a, probe)?;
+    let stat = q.slo.stat;
+    let mean = pooled::analytic_mean(net, a, probe, q.color.as_deref())?;
     let stat_s = match stat {
         Stat::Mean => mean,
         Stat::P(pct) => analytic_quantile(net, a, mean, f64::from(pct) / 100.0)?,

@@ -4,15 +4,25 @@
 //! Analytic: the colours' means weighted by their throughputs at the
 //! probe's end place (where each passage ends; the solver's per-colour
 //! rows there). Simulated: the colours' means weighted by their passage
-//! counts, and a percentile of every colour's passages together.
+//! counts, and a percentile of every colour's passages together. A query
+//! for one colour (`Query::color`) takes that colour's alone.
 
 use crate::qpn::{ProbePoint, ProbeResult, ValidNet};
 use crate::solve::Analysis;
 
 /// The probe's mean over its colours, from the solver; `None` where a
 /// colour's mean or its throughput at the end place is not known.
-pub(super) fn analytic_mean(net: &ValidNet, a: &Analysis, probe: &str) -> Option<f64> {
-    let rows: Vec<_> = a.probes.iter().filter(|p| p.name == probe).collect();
+pub(super) fn analytic_mean(
+    net: &ValidNet,
+    a: &Analysis,
+    probe: &str,
+    color: Option<&str>,
+) -> Option<f64> {
+    let rows: Vec<_> = a
+        .probes
+        .iter()
+        .filter(|p| p.name == probe && color.is_none_or(|c| p.color == c))
+        .collect();
     if let [one] = rows.as_slice() {
         return one.mean_s;
     }

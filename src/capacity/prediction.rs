@@ -213,6 +213,7 @@ mod tests {
             binds: Vec::new(),
             calibration,
             offset_s: 0.0,
+            color: None,
         };
         (template, q)
     }

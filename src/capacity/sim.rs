@@ -55,7 +55,10 @@ pub(crate) fn simulated(
         let run = run_config(q, 0, q.requests);
         let report =
             simulate(net, &run, Control::default()).map_err(|e| model_error(e.to_string()))?;
-        let rows: Vec<_> = report.probes.iter().filter(|p| p.name == probe).collect();
+        let ours = |p: &&crate::qpn::ProbeResult| {
+            p.name == probe && q.color.as_ref().is_none_or(|c| &p.color == c)
+        };
+        let rows: Vec<_> = report.probes.iter().filter(ours).collect();
         if rows.is_empty() {
             return Err(CapacityError::UnknownProbe(probe.to_string()));
         }
@@ -63,10 +66,14 @@ pub(crate) fn simulated(
         let u = super::simulated_utilization(&report);
         return Ok(evaluation(mean, hw, mean, u));
     };
+    let color = q
+        .color
+        .as_ref()
+        .and_then(|c| net.colors.iter().position(|n| n == c));
     let each = (q.requests / REPLICATIONS as u64).max(1);
     let (samples, us): (Vec<Vec<f64>>, Vec<Option<f64>>) = (0..REPLICATIONS)
         .into_par_iter()
-        .map(|k| passages(net, &run_config(q, k, each), index))
+        .map(|k| passages(net, &run_config(q, k, each), index, color))
         .collect::<Result<Vec<_>, String>>()
         .map_err(model_error)?
         .into_iter()
@@ -109,7 +116,8 @@ fn run_config(q: &Query, k: usize, requests: u64) -> RunConfig {
     }
 }
 
-/// The response times of every colour of probe `probe`, sorted, over one
+/// The response times of probe `probe` (of colour `color`, else all its
+/// colours), sorted, over one
 /// replication run as `run` says (its warm-up, then its requests), as
 /// [`simulate`] runs a replication; and the queueing places' mean
 /// utilization over them.
@@ -117,6 +125,7 @@ fn passages(
     net: &ValidNet,
     run: &RunConfig,
     probe: usize,
+    color: Option<usize>,
 ) -> Result<(Vec<f64>, Option<f64>), String> {
     run.check(net).map_err(|e| e.to_string())?;
     let mut sim = Simulation::new(net, replication_rng(run.seed, 0));
@@ -131,7 +140,7 @@ fn passages(
     let mut times = Vec::with_capacity(n as usize);
     let mut keep = |sim: &mut Simulation<'_>| {
         let ours = sim.records.drain(..);
-        let ours = ours.filter(|r| r.probe == probe);
+        let ours = ours.filter(|r| r.probe == probe && color.is_none_or(|c| r.color == c));
         times.extend(ours.map(|r| r.end - r.start));
     };
     while sim.main_completions() < n {
@@ -209,6 +218,7 @@ mod tests {
             binds: Vec::new(),
             calibration: None,
             offset_s: 0.0,
+            color: None,
         };
         (template, q)
     }

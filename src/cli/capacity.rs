@@ -33,6 +33,10 @@ pub struct Args {
     /// The probe [default: the model's first].
     #[arg(long)]
     probe: Option<String>,
+    /// One request class (a colour of the probe) [default: all its
+    /// classes together, each request counted once].
+    #[arg(long, value_name = "CLASS")]
+    class: Option<String>,
     /// Where to search, LO..HI [default: for a load, the bound estimates'
     /// measured loads halved and doubled; else a tenth of the parameter's
     /// value (1 with --integer) to four times it].
@@ -108,6 +112,7 @@ pub fn run(a: Args) -> Result<()> {
             .map(|p| read_calibration(p, slo.stat))
             .transpose()?,
         offset_s: 0.0,
+        color: a.class.clone(),
     };
     let bound = read_binds(&a.bind, a.estimate_method.as_deref(), &template, seed)?;
     q.binds = bound.joined.binds;

@@ -16,7 +16,8 @@ use super::{Format, UsageError};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Run directories, each with requests.csv[.gz], utilization.csv[.gz]
-    /// and optionally run.yaml (or the testbed's run.json).
+    /// and optionally run.yaml (or the testbed's run.json); or a folder of
+    /// them.
     #[arg(value_name = "RUN", required = true)]
     runs: Vec<PathBuf>,
     /// The runs to fit, by name, comma-separated [default: all].
@@ -102,8 +103,7 @@ pub fn run(a: Args) -> Result<()> {
     if a.requests < 1_000 {
         return Err(UsageError("--requests: at least 1000".into()).into());
     }
-    let runs = a
-        .runs
+    let runs = run_dirs(&a.runs)?
         .iter()
         .map(|d| read_run(d))
         .collect::<Result<Vec<_>>>()?;
@@ -148,6 +148,41 @@ pub fn run(a: Args) -> Result<()> {
         Format::Table => write!(out, "{}", render(&p))?,
     }
     out.commit()
+}
+
+/// Whether `dir` holds a request trace.
+fn is_run(dir: &Path) -> bool {
+    ["requests.csv.gz", "requests.csv"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
+}
+
+/// The run directories: each one given, or, for a folder of runs (no
+/// request trace of its own), its subfolders that hold one, by name.
+fn run_dirs(given: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for d in given {
+        if !d.is_dir() || is_run(d) {
+            out.push(d.clone());
+            continue;
+        }
+        let entries =
+            std::fs::read_dir(d).with_context(|| format!("cannot read {}", d.display()))?;
+        let mut subs: Vec<PathBuf> = entries
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.is_dir() && is_run(p))
+            .collect();
+        if subs.is_empty() {
+            anyhow::bail!(
+                "{}: no requests.csv or requests.csv.gz in it or in its subfolders (a run directory, or a folder of them)",
+                d.display()
+            );
+        }
+        subs.sort();
+        log::info!("{}: {} run directories", d.display(), subs.len());
+        out.extend(subs);
+    }
+    Ok(out)
 }
 
 /// A run directory: its traces, its metadata (run.yaml over run.json),

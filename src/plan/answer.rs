@@ -330,6 +330,7 @@ impl Context {
             binds: Vec::new(),
             calibration: self.calibration.as_ref().ok().cloned(),
             offset_s: self.offset,
+            color: None,
         }
     }
 }

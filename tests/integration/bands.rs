@@ -269,6 +269,8 @@ fn a_load_scale_search_over_two_classes_bands_by_the_joint_draws() {
         "load_scale",
         "--slo",
         "mean<=300ms",
+        "--class",
+        "a",
         "--bind",
         &binds[0],
         "--bind",
