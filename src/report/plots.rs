@@ -125,9 +125,11 @@ fn category_labels<DB: DrawingBackend>(
     y: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let style = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    // The chart's coordinates are the backend's; `root` may be a panel.
+    let (bx, by) = root.get_base_pixel();
     for (i, n) in names.iter().enumerate() {
         let (px, py) = chart.backend_coord(&(i as f64, y));
-        root.draw(&Text::new(n.clone(), (px, py + 6), style.clone()))?;
+        root.draw(&Text::new(n.clone(), (px - bx, py - by + 6), style.clone()))?;
     }
     Ok(())
 }
