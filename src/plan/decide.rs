@@ -259,16 +259,23 @@ fn resource(runs: &[RunInput], o: &PlanOptions) -> Result<(String, String), Plan
             "the only series in the utilization".to_string(),
         )
     };
-    for r in runs {
-        if !r.facts.resources.contains(&name) {
-            return Err(PlanError::MissingSeries {
-                run: r.name.clone(),
-                series: name,
-                known: r.facts.resources.join(", "),
-            });
-        }
-    }
+    every_run_has(runs, &name)?;
     Ok((name, why))
+}
+
+/// Every run's utilization has the series `name`.
+fn every_run_has(runs: &[RunInput], name: &str) -> Result<(), PlanError> {
+    match runs
+        .iter()
+        .find(|r| !r.facts.resources.iter().any(|x| x == name))
+    {
+        Some(r) => Err(PlanError::MissingSeries {
+            run: r.name.clone(),
+            series: name.to_string(),
+            known: r.facts.resources.join(", "),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn background(
@@ -294,15 +301,7 @@ fn background(
             ),
         });
     }
-    for r in runs {
-        if !r.facts.resources.contains(&name) {
-            return Err(PlanError::MissingSeries {
-                run: r.name.clone(),
-                series: name,
-                known: r.facts.resources.join(", "),
-            });
-        }
-    }
+    every_run_has(runs, &name)?;
     let why = format!(
         "{why}: the total CPU of the core; what it holds beyond `{resource}` is fitted as background work (a law in the classes' throughputs) and competes for the CPUs in the model"
     );

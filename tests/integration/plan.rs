@@ -233,59 +233,63 @@ fn plan_at_twice_the_load_finds_the_containers_and_says_when_no_load_meets_the_o
 fn plan_refuses_bad_runs_with_the_file_and_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let runs = runs(dir.path(), "workload: {type: open}\n");
-    let slo = ["--slo", "mean<=40ms", "--find", "arrival_rate"];
-    // --fit naming a run not given: a usage error.
-    let mut extra = slo.to_vec();
-    extra.extend(["--fit", "r1,r9"]);
-    let r = plan(dir.path(), &runs, &extra);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("--fit names `r9`") && r.stderr.contains("r1, r2, r3, r4"),
-        "{}",
-        r.stderr
-    );
-    // A run.yaml with an unknown key: the file and the key.
-    std::fs::write(
-        Path::new(&runs[1]).join("run.yaml"),
-        "workload: {type: open}\nresourse: CPU\n",
-    )
-    .unwrap();
-    let r = plan(dir.path(), &runs, &slo);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("r2/run.yaml") && r.stderr.contains("resourse"),
-        "{}",
-        r.stderr
-    );
-    // Runs that disagree on their CPUs.
-    std::fs::write(
-        Path::new(&runs[1]).join("run.yaml"),
-        "workload: {type: open}\nservers: 2\n",
-    )
-    .unwrap();
-    std::fs::write(
-        Path::new(&runs[2]).join("run.yaml"),
-        "workload: {type: open}\nservers: 1\n",
-    )
-    .unwrap();
-    let r = plan(dir.path(), &runs, &slo);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("disagree on their servers: r2 has 2, r3 1"),
-        "{}",
-        r.stderr
-    );
+    let open = "workload: {type: open}\n";
+    // (run.yaml of r2 and r3, extra flags, exit code, what stderr says)
+    let cases: [(&str, &str, &[&str], i32, &[&str]); 5] = [
+        (
+            open,
+            open,
+            &["--slo", "mean<=40ms", "--fit", "r1,r9"],
+            2,
+            &["--fit names `r9`", "r1, r2, r3, r4"],
+        ),
+        (
+            open,
+            open,
+            &["--slo", "mean<=40"],
+            2,
+            &["--slo", "needs a unit"],
+        ),
+        (
+            "workload: {type: open}\nresourse: CPU\n",
+            open,
+            &["--slo", "mean<=40ms"],
+            1,
+            &["r2/run.yaml", "resourse"],
+        ),
+        (
+            "servers: 2\n",
+            "servers: 1\n",
+            &["--slo", "mean<=40ms"],
+            1,
+            &["disagree on their servers: r2 has 2, r3 1"],
+        ),
+        (
+            "resource: CPU\n",
+            "resource: disk\n",
+            &["--slo", "mean<=40ms"],
+            1,
+            &["disagree on their resource"],
+        ),
+    ];
+    for (r2, r3, extra, code, says) in cases {
+        std::fs::write(Path::new(&runs[1]).join("run.yaml"), r2).unwrap();
+        std::fs::write(Path::new(&runs[2]).join("run.yaml"), r3).unwrap();
+        let mut args = vec!["--find", "arrival_rate"];
+        args.extend(extra);
+        let r = plan(dir.path(), &runs, &args);
+        assert_eq!(r.code, code, "{extra:?}: {}", r.stderr);
+        assert!(
+            says.iter().all(|w| r.stderr.contains(w)),
+            "{says:?}: {}",
+            r.stderr
+        );
+    }
     // A run directory without utilization.
+    std::fs::write(Path::new(&runs[1]).join("run.yaml"), open).unwrap();
+    std::fs::write(Path::new(&runs[2]).join("run.yaml"), open).unwrap();
     std::fs::remove_file(Path::new(&runs[0]).join("utilization.csv")).unwrap();
-    let r = plan(dir.path(), &runs, &slo);
+    let r = plan(dir.path(), &runs, &["--slo", "mean<=40ms"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("r1: no utilization.csv"), "{}", r.stderr);
-    // An objective without a unit: usage.
-    let r = plan(
-        dir.path(),
-        &runs[1..],
-        &["--slo", "mean<=40", "--find", "arrival_rate"],
-    );
-    assert_eq!(r.code, 2, "{}", r.stderr);
 }
