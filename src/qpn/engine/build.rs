@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::modes::ModeIndex;
 use super::state::{DEFAULT_TOKEN_LIMIT, PlaceState, Simulation};
 use super::stats::{PlaceColorStats, ProbeStats};
 use crate::qpn::event::{Busy, Events};
@@ -53,7 +54,7 @@ impl<'n> Simulation<'n> {
             timed_dirty: Vec::new(),
             in_timed_dirty: vec![false; nt],
             enabled: Vec::new(),
-            modes: Vec::new(),
+            index: ModeIndex::new(net),
             consumed: Vec::new(),
             carry,
             enter_hooks: hooks.enter,

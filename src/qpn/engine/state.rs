@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::modes::ModeIndex;
 use super::stats::{PlaceColorStats, ProbeRecord, ProbeStats};
 use crate::qpn::event::{Busy, Events, Token};
 use crate::qpn::net::Net;
@@ -134,7 +135,8 @@ pub struct Simulation<'n> {
     pub(super) timed_dirty: Vec<u32>,
     pub(super) in_timed_dirty: Vec<bool>,
     pub(super) enabled: Vec<(u32, f64)>,
-    pub(super) modes: Vec<(usize, f64)>,
+    /// Each transition's enabled modes, kept as tokens move.
+    pub(super) index: ModeIndex,
     pub(super) consumed: Vec<Token>,
     /// carry[t][m][output arc] = index into `consumed` of the token whose
     /// identity the produced token keeps.

@@ -1,0 +1,199 @@
+//! Which modes of each transition are enabled, kept up to date as tokens
+//! move rather than found by scanning every mode at every firing.
+//!
+//! Per (place, colour) the input arcs that take from it; per mode the
+//! number of its input arcs that the tokens available now do not satisfy;
+//! per transition its enabled modes in mode order, with their cumulative
+//! weights. A change of what a (place, colour) offers touches only the
+//! arcs on it, and a firing's weighted choice reads only the enabled
+//! modes: a transition with a hundred modes of which one is enabled costs
+//! what one mode costs.
+
+use crate::qpn::net::Net;
+
+#[cfg(test)]
+mod tests;
+
+/// Enabled modes up to this many are chosen among by subtracting weights
+/// in mode order (bit for bit the arithmetic of a scan over all modes);
+/// more, by a binary search of their cumulative weights.
+const LINEAR_CHOICE: usize = 16;
+
+/// An input arc, as its (place, colour) sees it.
+#[derive(Debug, Clone, Copy)]
+struct InArc {
+    /// The mode's index in `ModeIndex::unsat`.
+    mode: u32,
+    transition: u32,
+    /// Tokens it takes.
+    count: u32,
+}
+
+/// The enabled modes of one transition.
+#[derive(Debug, Clone, Default)]
+struct Enabled {
+    /// (mode, weight), in mode order.
+    on: Vec<(u32, f64)>,
+    /// Cumulative weights of `on`, when `fresh`.
+    cum: Vec<f64>,
+    fresh: bool,
+}
+
+/// The enabled modes of every transition of a net.
+#[derive(Debug, Clone)]
+pub(super) struct ModeIndex {
+    nc: usize,
+    /// Per (place, colour) (index place × colours + colour), where its
+    /// arcs start in `arcs`; one more entry closes the last.
+    arc_start: Vec<u32>,
+    arcs: Vec<InArc>,
+    /// Tokens each (place, colour) offers, as last told.
+    avail: Vec<u32>,
+    /// Per transition, the index of its first mode in `unsat`.
+    mode_base: Vec<u32>,
+    /// Per mode, its input arcs not satisfied.
+    unsat: Vec<u32>,
+    /// Per mode, its weight.
+    weight: Vec<f64>,
+    sets: Vec<Enabled>,
+}
+
+impl ModeIndex {
+    /// The index of an empty marking: only modes without inputs enabled.
+    pub(super) fn new(net: &Net) -> Self {
+        let nc = net.colors.len();
+        let slots = net.places.len() * nc;
+        let mut mode_base = Vec::with_capacity(net.transitions.len());
+        let (mut unsat, mut weight) = (Vec::new(), Vec::new());
+        let mut per_slot: Vec<Vec<InArc>> = vec![Vec::new(); slots];
+        let mut sets = Vec::with_capacity(net.transitions.len());
+        for (t, tr) in net.transitions.iter().enumerate() {
+            mode_base.push(unsat.len() as u32);
+            let mut set = Enabled {
+                on: Vec::with_capacity(tr.modes.len()),
+                cum: Vec::with_capacity(tr.modes.len()),
+                fresh: false,
+            };
+            for (m, mode) in tr.modes.iter().enumerate() {
+                let g = unsat.len() as u32;
+                for a in &mode.inputs {
+                    per_slot[a.place * nc + a.color].push(InArc {
+                        mode: g,
+                        transition: t as u32,
+                        count: a.count,
+                    });
+                }
+                let missing = mode.inputs.iter().filter(|a| a.count > 0).count();
+                unsat.push(missing as u32);
+                weight.push(mode.weight);
+                if missing == 0 {
+                    set.on.push((m as u32, mode.weight));
+                }
+            }
+            sets.push(set);
+        }
+        let mut arc_start = Vec::with_capacity(slots + 1);
+        let mut arcs = Vec::new();
+        for list in per_slot {
+            arc_start.push(arcs.len() as u32);
+            arcs.extend(list);
+        }
+        arc_start.push(arcs.len() as u32);
+        Self {
+            nc,
+            arc_start,
+            arcs,
+            avail: vec![0; slots],
+            mode_base,
+            unsat,
+            weight,
+            sets,
+        }
+    }
+
+    /// (Place `p`, colour `c`) now offers `n` tokens to transitions.
+    #[inline]
+    pub(super) fn set(&mut self, p: usize, c: usize, n: usize) {
+        let slot = p * self.nc + c;
+        let old = self.avail[slot];
+        let new = n as u32;
+        if old == new {
+            return;
+        }
+        self.avail[slot] = new;
+        for i in self.arc_start[slot]..self.arc_start[slot + 1] {
+            let a = self.arcs[i as usize];
+            let (was, is) = (old >= a.count, new >= a.count);
+            if was == is {
+                continue;
+            }
+            let g = a.mode as usize;
+            if is {
+                self.unsat[g] -= 1;
+                if self.unsat[g] == 0 {
+                    self.switch(a.transition as usize, g, true);
+                }
+            } else {
+                if self.unsat[g] == 0 {
+                    self.switch(a.transition as usize, g, false);
+                }
+                self.unsat[g] += 1;
+            }
+        }
+    }
+
+    /// Mode `g` (global index) of transition `t` becomes enabled or not.
+    fn switch(&mut self, t: usize, g: usize, on: bool) {
+        let m = g as u32 - self.mode_base[t];
+        let set = &mut self.sets[t];
+        let at = set.on.partition_point(|e| e.0 < m);
+        if on {
+            set.on.insert(at, (m, self.weight[g]));
+        } else {
+            set.on.remove(at);
+        }
+        set.fresh = false;
+    }
+
+    /// Whether some mode of `t` is enabled.
+    #[inline]
+    pub(super) fn any(&self, t: usize) -> bool {
+        !self.sets[t].on.is_empty()
+    }
+
+    /// The enabled modes of `t` with their weights, in mode order.
+    #[inline]
+    pub(super) fn enabled(&self, t: usize) -> &[(u32, f64)] {
+        &self.sets[t].on
+    }
+
+    /// An enabled mode of `t` (which has several) at random in proportion
+    /// to the weights; `draw` gives a uniform number in [0, 1), called
+    /// once. The mode whose stretch of the weights' running total holds
+    /// the draw, as a scan of the modes in order finds it.
+    pub(super) fn choose(&mut self, t: usize, draw: impl FnOnce() -> f64) -> usize {
+        let set = &mut self.sets[t];
+        if !set.fresh {
+            set.cum.clear();
+            let mut total = 0.0;
+            for &(_, w) in &set.on {
+                total += w;
+                set.cum.push(total);
+            }
+            set.fresh = true;
+        }
+        let total = *set.cum.last().expect("a transition with enabled modes");
+        let mut u = draw() * total;
+        if set.on.len() <= LINEAR_CHOICE {
+            for &(m, w) in &set.on {
+                if u < w {
+                    return m as usize;
+                }
+                u -= w;
+            }
+            return set.on[set.on.len() - 1].0 as usize;
+        }
+        let i = set.cum.partition_point(|&c| c <= u);
+        set.on[i.min(set.on.len() - 1)].0 as usize
+    }
+}
