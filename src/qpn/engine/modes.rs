@@ -16,7 +16,7 @@ mod tests;
 
 /// Enabled modes up to this many are chosen among by subtracting weights
 /// in mode order (bit for bit the arithmetic of a scan over all modes);
-/// more, by a binary search of their cumulative weights.
+/// more, by a guided search of their cumulative weights.
 const LINEAR_CHOICE: usize = 16;
 
 /// An input arc, as its (place, colour) sees it.
@@ -36,6 +36,11 @@ struct Enabled {
     on: Vec<(u32, f64)>,
     /// Cumulative weights of `on`, when `fresh`.
     cum: Vec<f64>,
+    /// With more than `LINEAR_CHOICE` modes on, when `fresh`: for each of
+    /// `on.len()` equal stretches of the total weight, the first mode
+    /// whose cumulative weight passes the stretch's start (where the
+    /// search for a draw in that stretch begins).
+    guide: Vec<u32>,
     fresh: bool,
 }
 
@@ -72,6 +77,7 @@ impl ModeIndex {
             let mut set = Enabled {
                 on: Vec::with_capacity(tr.modes.len()),
                 cum: Vec::with_capacity(tr.modes.len()),
+                guide: Vec::with_capacity(tr.modes.len()),
                 fresh: false,
             };
             for (m, mode) in tr.modes.iter().enumerate() {
@@ -174,26 +180,56 @@ impl ModeIndex {
     pub(super) fn choose(&mut self, t: usize, draw: impl FnOnce() -> f64) -> usize {
         let set = &mut self.sets[t];
         if !set.fresh {
-            set.cum.clear();
-            let mut total = 0.0;
-            for &(_, w) in &set.on {
-                total += w;
-                set.cum.push(total);
-            }
-            set.fresh = true;
+            set.refresh();
         }
-        let total = *set.cum.last().expect("a transition with enabled modes");
-        let mut u = draw() * total;
-        if set.on.len() <= LINEAR_CHOICE {
+        let k = set.on.len();
+        let r = draw();
+        let mut u = r * set.cum[k - 1];
+        if k <= LINEAR_CHOICE {
             for &(m, w) in &set.on {
                 if u < w {
                     return m as usize;
                 }
                 u -= w;
             }
-            return set.on[set.on.len() - 1].0 as usize;
+            return set.on[k - 1].0 as usize;
         }
-        let i = set.cum.partition_point(|&c| c <= u);
-        set.on[i.min(set.on.len() - 1)].0 as usize
+        // The first mode whose cumulative weight exceeds u, searched from
+        // where the guide points for u's stretch: back while the one before
+        // also exceeds u (rounding), on while this one does not.
+        let mut i = set.guide[((r * k as f64) as usize).min(k - 1)] as usize;
+        while i > 0 && set.cum[i - 1] > u {
+            i -= 1;
+        }
+        while i < k && set.cum[i] <= u {
+            i += 1;
+        }
+        set.on[i.min(k - 1)].0 as usize
+    }
+}
+
+impl Enabled {
+    /// Cumulative weights, and the guide when there are many modes.
+    fn refresh(&mut self) {
+        self.cum.clear();
+        let mut total = 0.0;
+        for &(_, w) in &self.on {
+            total += w;
+            self.cum.push(total);
+        }
+        self.guide.clear();
+        let k = self.on.len();
+        if k > LINEAR_CHOICE {
+            let stretch = total / k as f64;
+            let mut i = 0;
+            for b in 0..k {
+                let start = b as f64 * stretch;
+                while i < k - 1 && self.cum[i] <= start {
+                    i += 1;
+                }
+                self.guide.push(i as u32);
+            }
+        }
+        self.fresh = true;
     }
 }

@@ -160,7 +160,7 @@ fn the_index_holds_what_a_scan_finds_on_the_trading_model() {
 
 /// A source whose forty modes, weighing 1, 2, …, 40 and without inputs,
 /// each put a token into their own place, and a sink with a mode for each.
-fn forty_modes() -> ValidNet {
+fn forty_modes() -> Net {
     let mut arrive = transition(
         "arrive",
         Timing::Timed { delay: det(1.0) },
@@ -175,36 +175,43 @@ fn forty_modes() -> ValidNet {
         (0..40).map(|i| (vec![arc(i, 1)], vec![])).collect(),
     );
     let places = (0..40).map(|i| place(&format!("P{i}"), None, 0)).collect();
-    valid(places, vec![arrive, leave], vec![])
+    (*valid(places, vec![arrive, leave], vec![])).clone()
 }
 
 #[test]
 fn the_choice_among_many_enabled_modes_is_the_scan_in_mode_order() {
-    let net = forty_modes();
-    let mut index = ModeIndex::new(&net);
-    assert_eq!(index.enabled(0).len(), 40);
-    let total = 820.0; // 40 × 41 / 2
-    for j in 0..10_000 {
-        let r = f64::from(j) / 10_000.0;
-        // The scan: the first mode whose weight exceeds what is left of
-        // r × total after the modes before it.
-        let mut u = r * total;
-        let mut scan = 39;
-        for m in 0..40 {
-            let w = (m + 1) as f64;
-            if u < w {
-                scan = m;
-                break;
-            }
-            u -= w;
+    // Weights 1, 2, …, 40; then all 1 but mode 17 at 1,000 (a stretch
+    // of the total far from where an even split puts it).
+    let skewed: Vec<f64> = (0..40).map(|m| if m == 17 { 1e3 } else { 1.0 }).collect();
+    for weights in [(1..=40).map(f64::from).collect(), skewed] {
+        let mut net = forty_modes();
+        for (m, w) in net.transitions[0].modes.iter_mut().zip(&weights) {
+            m.weight = *w;
         }
-        assert_eq!(index.choose(0, || r), scan, "draw {r}");
+        let mut index = ModeIndex::new(&net);
+        assert_eq!(index.enabled(0).len(), 40);
+        let total: f64 = weights.iter().sum();
+        for j in 0..10_000 {
+            let r = f64::from(j) / 10_000.0;
+            // The scan: the first mode whose weight exceeds what is left
+            // of r × total after the modes before it.
+            let mut u = r * total;
+            let mut scan = 39;
+            for (m, &w) in weights.iter().enumerate() {
+                if u < w {
+                    scan = m;
+                    break;
+                }
+                u -= w;
+            }
+            assert_eq!(index.choose(0, || r), scan, "draw {r} of {weights:?}");
+        }
     }
 }
 
 #[test]
 fn forty_modes_are_chosen_in_proportion_to_their_weights() {
-    let net = forty_modes();
+    let net = forty_modes().into_valid().unwrap();
     let mut sim = Simulation::new(&net, replication_rng(8, 0));
     sim.start().unwrap();
     let n = 164_000u32; // 200 times the total weight
