@@ -4,7 +4,7 @@
 
 use rand::RngExt;
 
-use super::state::{SimError, Simulation};
+use super::state::{FireArc, SimError, Simulation};
 use crate::qpn::event::{Target, Token};
 use crate::qpn::net::{Policy, Timing};
 
@@ -65,24 +65,25 @@ impl Simulation<'_> {
     }
 
     pub(super) fn fire(&mut self, t: usize, m: usize) {
-        let net = self.net;
-        let mode = &net.transitions[t].modes[m];
+        let [start, split, end] = self.arcs.span[self.index.global(t, m)];
         self.consumed.clear();
-        for a in &mode.inputs {
+        for i in start..split {
+            let a = self.arcs.list[i as usize];
             for _ in 0..a.count {
-                let mut tok = self.take(a.place, a.color);
-                self.transition_hooks(t, a.color, &mut tok, false);
+                let mut tok = self.take(a.place as usize, a.color as usize);
+                self.transition_hooks(t, a.color as usize, &mut tok, false);
                 self.consumed.push(tok);
             }
         }
-        for (j, a) in mode.outputs.iter().enumerate() {
+        for i in split..end {
+            let a = self.arcs.list[i as usize];
             for _ in 0..a.count {
-                let mut tok = match self.carry[t][m][j] {
-                    Some(i) => self.consumed[i],
-                    None => Token::fresh(self.now),
+                let mut tok = match a.carry {
+                    FireArc::FRESH => Token::fresh(self.now),
+                    k => self.consumed[k as usize],
                 };
-                self.transition_hooks(t, a.color, &mut tok, true);
-                self.put(a.place, a.color, tok);
+                self.transition_hooks(t, a.color as usize, &mut tok, true);
+                self.put(a.place as usize, a.color as usize, tok);
             }
         }
         self.events += 1;

@@ -161,6 +161,13 @@ impl ModeIndex {
         set.fresh = false;
     }
 
+    /// The global index of mode `m` of transition `t`: modes numbered
+    /// through the transitions in order.
+    #[inline]
+    pub(super) fn global(&self, t: usize, m: usize) -> usize {
+        self.mode_base[t] as usize + m
+    }
+
     /// Whether some mode of `t` is enabled.
     #[inline]
     pub(super) fn any(&self, t: usize) -> bool {

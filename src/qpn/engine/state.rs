@@ -20,6 +20,32 @@ pub(super) struct PlaceState {
     pub(super) queue: Option<u32>,
 }
 
+/// Every mode's arcs in one array, so that a firing reads one short
+/// stretch of it: the mode of global index `g` (see `ModeIndex::global`)
+/// takes by `list[span[g][0]..span[g][1]]` and puts by
+/// `list[span[g][1]..span[g][2]]`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Arcs {
+    pub(super) list: Vec<FireArc>,
+    pub(super) span: Vec<[u32; 3]>,
+}
+
+/// An arc of a mode, as its firing reads it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FireArc {
+    pub(super) place: u32,
+    pub(super) color: u32,
+    pub(super) count: u32,
+    /// For an output arc: the index in `Simulation::consumed` of the token
+    /// whose identity the produced token keeps, or `FireArc::FRESH`.
+    pub(super) carry: u32,
+}
+
+impl FireArc {
+    /// An output arc that produces a new token.
+    pub(super) const FRESH: u32 = u32::MAX;
+}
+
 /// Why a run cannot go on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -138,9 +164,8 @@ pub struct Simulation<'n> {
     /// Each transition's enabled modes, kept as tokens move.
     pub(super) index: ModeIndex,
     pub(super) consumed: Vec<Token>,
-    /// carry[t][m][output arc] = index into `consumed` of the token whose
-    /// identity the produced token keeps.
-    pub(super) carry: Vec<Vec<Vec<Option<usize>>>>,
+    /// Every mode's arcs, laid out for firing.
+    pub(super) arcs: Arcs,
     pub(super) enter_hooks: Vec<Vec<(usize, bool)>>,
     pub(super) exit_hooks: Vec<Vec<(usize, bool)>>,
     pub(super) trans_hooks: Vec<Vec<(usize, bool)>>,
