@@ -11,6 +11,7 @@ use crate::qpn::net::{Policy, Timing};
 impl Simulation<'_> {
     /// The mode `t` (which has an enabled one) fires in, by its policy.
     pub(super) fn choose_mode(&mut self, t: usize) -> usize {
+        self.index.sort(t);
         let on = self.index.enabled(t);
         if on.len() == 1 {
             let m = on[0].0 as usize;
@@ -42,9 +43,9 @@ impl Simulation<'_> {
         }
     }
 
-    /// The enabled mode of `t` whose output queueing places score least
-    /// (summed; the second part of the score breaks ties of the first);
-    /// ties to the first mode.
+    /// The enabled mode of `t` (sorted) whose output queueing places score
+    /// least (summed; the second part of the score breaks ties of the
+    /// first); ties to the first mode.
     fn least_by(&self, t: usize, score: impl Fn(&Self, usize) -> (f64, f64)) -> usize {
         let modes = &self.net.transitions[t].modes;
         let on = self.index.enabled(t);

@@ -19,6 +19,9 @@ mod tests;
 /// more, by a guided search of their cumulative weights.
 const LINEAR_CHOICE: usize = 16;
 
+/// `ModeIndex::pos` of a mode not enabled.
+const OFF: u32 = u32::MAX;
+
 /// An input arc, as its (place, colour) sees it.
 #[derive(Debug, Clone, Copy)]
 struct InArc {
@@ -32,8 +35,11 @@ struct InArc {
 /// The enabled modes of one transition.
 #[derive(Debug, Clone, Default)]
 struct Enabled {
-    /// (mode, weight), in mode order.
+    /// (mode, weight): in mode order when `sorted`; a mode is added at the
+    /// end and removed by moving the last into its place, so that a mode's
+    /// switching costs the same however many modes are on.
     on: Vec<(u32, f64)>,
+    sorted: bool,
     /// Cumulative weights of `on`, when `fresh`.
     cum: Vec<f64>,
     /// With more than `LINEAR_CHOICE` modes on, when `fresh`: for each of
@@ -60,6 +66,8 @@ pub(super) struct ModeIndex {
     unsat: Vec<u32>,
     /// Per mode, its weight.
     weight: Vec<f64>,
+    /// Per mode, where it is in its transition's `Enabled::on`, if on.
+    pos: Vec<u32>,
     sets: Vec<Enabled>,
 }
 
@@ -69,13 +77,14 @@ impl ModeIndex {
         let nc = net.colors.len();
         let slots = net.places.len() * nc;
         let mut mode_base = Vec::with_capacity(net.transitions.len());
-        let (mut unsat, mut weight) = (Vec::new(), Vec::new());
+        let (mut unsat, mut weight, mut pos) = (Vec::new(), Vec::new(), Vec::new());
         let mut per_slot: Vec<Vec<InArc>> = vec![Vec::new(); slots];
         let mut sets = Vec::with_capacity(net.transitions.len());
         for (t, tr) in net.transitions.iter().enumerate() {
             mode_base.push(unsat.len() as u32);
             let mut set = Enabled {
                 on: Vec::with_capacity(tr.modes.len()),
+                sorted: true,
                 cum: Vec::with_capacity(tr.modes.len()),
                 guide: Vec::with_capacity(tr.modes.len()),
                 fresh: false,
@@ -93,7 +102,10 @@ impl ModeIndex {
                 unsat.push(missing as u32);
                 weight.push(mode.weight);
                 if missing == 0 {
+                    pos.push(set.on.len() as u32);
                     set.on.push((m as u32, mode.weight));
+                } else {
+                    pos.push(OFF);
                 }
             }
             sets.push(set);
@@ -113,6 +125,7 @@ impl ModeIndex {
             mode_base,
             unsat,
             weight,
+            pos,
             sets,
         }
     }
@@ -152,13 +165,34 @@ impl ModeIndex {
     fn switch(&mut self, t: usize, g: usize, on: bool) {
         let m = g as u32 - self.mode_base[t];
         let set = &mut self.sets[t];
-        let at = set.on.partition_point(|e| e.0 < m);
         if on {
-            set.on.insert(at, (m, self.weight[g]));
+            set.sorted &= set.on.last().is_none_or(|e| e.0 < m);
+            self.pos[g] = set.on.len() as u32;
+            set.on.push((m, self.weight[g]));
         } else {
-            set.on.remove(at);
+            let at = self.pos[g] as usize;
+            set.on.swap_remove(at);
+            self.pos[g] = OFF;
+            if let Some(&(moved, _)) = set.on.get(at) {
+                self.pos[(self.mode_base[t] + moved) as usize] = at as u32;
+                set.sorted = false;
+            }
+            set.sorted |= set.on.is_empty();
         }
         set.fresh = false;
+    }
+
+    /// Puts the enabled modes of `t` in mode order, if they are not.
+    pub(super) fn sort(&mut self, t: usize) {
+        let set = &mut self.sets[t];
+        if set.sorted {
+            return;
+        }
+        set.on.sort_unstable_by_key(|e| e.0);
+        for (i, e) in set.on.iter().enumerate() {
+            self.pos[(self.mode_base[t] + e.0) as usize] = i as u32;
+        }
+        set.sorted = true;
     }
 
     /// The global index of mode `m` of transition `t`: modes numbered
@@ -174,7 +208,8 @@ impl ModeIndex {
         !self.sets[t].on.is_empty()
     }
 
-    /// The enabled modes of `t` with their weights, in mode order.
+    /// The enabled modes of `t` with their weights: in mode order after
+    /// `sort(t)`.
     #[inline]
     pub(super) fn enabled(&self, t: usize) -> &[(u32, f64)] {
         &self.sets[t].on
@@ -185,6 +220,7 @@ impl ModeIndex {
     /// once. The mode whose stretch of the weights' running total holds
     /// the draw, as a scan of the modes in order finds it.
     pub(super) fn choose(&mut self, t: usize, draw: impl FnOnce() -> f64) -> usize {
+        self.sort(t);
         let set = &mut self.sets[t];
         if !set.fresh {
             set.refresh();

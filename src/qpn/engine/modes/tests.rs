@@ -48,6 +48,7 @@ fn agree_for(net: &ValidNet, steps: u64) -> Vec<u64> {
                         .all(|a| offered(&sim, a.place, a.color) >= a.count as usize)
                 })
                 .collect();
+            sim.index.sort(t);
             let index: Vec<u32> = sim.index.enabled(t).iter().map(|e| e.0).collect();
             assert_eq!(index, scan, "transition {} at t = {}", tr.name, sim.now());
             seen[t] += u64::from(!scan.is_empty());
