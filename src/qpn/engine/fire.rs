@@ -13,8 +13,8 @@ impl Simulation<'_> {
     pub(super) fn choose_mode(&mut self, t: usize) -> usize {
         self.index.sort(t);
         let on = self.index.enabled(t);
-        if on.len() == 1 {
-            let m = on[0].0 as usize;
+        if on.len() == 1 || self.index.single(t) {
+            let m = on.first().map_or(0, |e| e.0 as usize);
             if let Some(last) = self.last_mode.get_mut(t) {
                 *last = m;
             }

@@ -69,6 +69,13 @@ pub(super) struct ModeIndex {
     /// Per mode, where it is in its transition's `Enabled::on`, if on.
     pos: Vec<u32>,
     sets: Vec<Enabled>,
+    /// Per transition of one mode, where that mode's inputs are in
+    /// `inputs`: such a transition is not indexed (its `Enabled` stays
+    /// empty) but read from `avail` when asked, which costs less than
+    /// keeping it.
+    single: Vec<Option<(u32, u32)>>,
+    /// (slot, count) of the inputs of the transitions of one mode.
+    inputs: Vec<(u32, u32)>,
 }
 
 impl ModeIndex {
@@ -80,15 +87,30 @@ impl ModeIndex {
         let (mut unsat, mut weight, mut pos) = (Vec::new(), Vec::new(), Vec::new());
         let mut per_slot: Vec<Vec<InArc>> = vec![Vec::new(); slots];
         let mut sets = Vec::with_capacity(net.transitions.len());
+        let (mut single, mut inputs) = (Vec::new(), Vec::new());
         for (t, tr) in net.transitions.iter().enumerate() {
             mode_base.push(unsat.len() as u32);
-            let mut set = Enabled {
+            sets.push(Enabled {
                 on: Vec::with_capacity(tr.modes.len()),
                 sorted: true,
                 cum: Vec::with_capacity(tr.modes.len()),
                 guide: Vec::with_capacity(tr.modes.len()),
                 fresh: false,
-            };
+            });
+            if let [mode] = &tr.modes[..] {
+                let start = inputs.len() as u32;
+                inputs.extend(
+                    mode.inputs
+                        .iter()
+                        .map(|a| ((a.place * nc + a.color) as u32, a.count)),
+                );
+                single.push(Some((start, inputs.len() as u32)));
+                unsat.push(0);
+                weight.push(mode.weight);
+                pos.push(OFF);
+                continue;
+            }
+            single.push(None);
             for (m, mode) in tr.modes.iter().enumerate() {
                 let g = unsat.len() as u32;
                 for a in &mode.inputs {
@@ -101,14 +123,15 @@ impl ModeIndex {
                 let missing = mode.inputs.iter().filter(|a| a.count > 0).count();
                 unsat.push(missing as u32);
                 weight.push(mode.weight);
-                if missing == 0 {
-                    pos.push(set.on.len() as u32);
-                    set.on.push((m as u32, mode.weight));
+                pos.push(if missing == 0 {
+                    sets[t].on.len() as u32
                 } else {
-                    pos.push(OFF);
+                    OFF
+                });
+                if missing == 0 {
+                    sets[t].on.push((m as u32, mode.weight));
                 }
             }
-            sets.push(set);
         }
         let mut arc_start = Vec::with_capacity(slots + 1);
         let mut arcs = Vec::new();
@@ -127,6 +150,8 @@ impl ModeIndex {
             weight,
             pos,
             sets,
+            single,
+            inputs,
         }
     }
 
@@ -205,7 +230,18 @@ impl ModeIndex {
     /// Whether some mode of `t` is enabled.
     #[inline]
     pub(super) fn any(&self, t: usize) -> bool {
-        !self.sets[t].on.is_empty()
+        match self.single[t] {
+            Some((start, end)) => self.inputs[start as usize..end as usize]
+                .iter()
+                .all(|&(slot, count)| self.avail[slot as usize] >= count),
+            None => !self.sets[t].on.is_empty(),
+        }
+    }
+
+    /// Whether `t` has one mode (then not indexed: `enabled` is empty).
+    #[inline]
+    pub(super) fn single(&self, t: usize) -> bool {
+        self.single[t].is_some()
     }
 
     /// The enabled modes of `t` with their weights: in mode order after
