@@ -74,7 +74,40 @@ fn chain10() -> String {
     s
 }
 
+/// Requests per iteration of the container-count bench.
+const REQUESTS: u64 = 100_000;
+
+/// Per-request time of qpn10-open as the containers grow: one arrival
+/// transition and one departure transition, each with a mode per
+/// container. A request is exactly three events (its arrival's firing,
+/// its service's completion, its departure's firing), so the run stops
+/// after 3 × `REQUESTS` events. The target: 100 containers at most
+/// 1.3 times the time of 1.
+fn containers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("qpn10-open per request");
+    g.throughput(Throughput::Elements(REQUESTS));
+    for k in [1, 10, 100] {
+        let m = model("qpn10-open.yaml", &[("containers", &k.to_string())]);
+        g.bench_function(format!("{k} container(s)"), |b| {
+            b.iter(|| {
+                let mut sim = Simulation::new(&m.net, replication_rng(1, 0));
+                sim.start().unwrap();
+                while sim.events() < 3 * REQUESTS {
+                    sim.step().unwrap();
+                }
+                sim.events()
+            })
+        });
+    }
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
+    events(
+        c,
+        "trading: 153 modes on next, 42 on serve",
+        &model("trading.yaml", &[]),
+    );
     events(c, "qpn1-open 52% load", &model("qpn1-open.yaml", &[]));
     events(
         c,
@@ -119,5 +152,5 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(qpn, benches);
+criterion_group!(qpn, containers, benches);
 criterion_main!(qpn);

@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::state::{DEFAULT_TOKEN_LIMIT, PlaceState, Simulation};
+use super::modes::ModeIndex;
+use super::state::{Arcs, DEFAULT_TOKEN_LIMIT, FireArc, PlaceState, Simulation};
 use super::stats::{PlaceColorStats, ProbeStats};
 use crate::qpn::event::{Busy, Events};
 use crate::qpn::net::{ArcSpec, Departure, Net, Policy, ProbePoint, Timing, ValidNet};
@@ -22,16 +23,6 @@ impl<'n> Simulation<'n> {
             imm_of_place,
             timed_of_place,
         } = Enabling::of(net);
-        let carry = net
-            .transitions
-            .iter()
-            .map(|t| {
-                t.modes
-                    .iter()
-                    .map(|m| carry_map(&m.inputs, &m.outputs, nc))
-                    .collect()
-            })
-            .collect();
         let (places, queues) = place_states(net);
         let slots = queues.len();
         let hooks = probe_hooks(net);
@@ -53,9 +44,9 @@ impl<'n> Simulation<'n> {
             timed_dirty: Vec::new(),
             in_timed_dirty: vec![false; nt],
             enabled: Vec::new(),
-            modes: Vec::new(),
+            index: ModeIndex::new(net),
             consumed: Vec::new(),
-            carry,
+            arcs: arcs_of(net),
             enter_hooks: hooks.enter,
             exit_hooks: hooks.exit,
             trans_hooks: hooks.transition,
@@ -160,6 +151,29 @@ fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
         queues.push(QueueState::new(sq.scheduling, &setup));
     }
     (places, queues)
+}
+
+/// Every mode's arcs, in the order of transitions and their modes (the
+/// order of `ModeIndex::global`).
+fn arcs_of(net: &Net) -> Arcs {
+    let nc = net.colors.len();
+    let mut arcs = Arcs::default();
+    let arc = |a: &ArcSpec, carry: Option<usize>| FireArc {
+        place: a.place as u32,
+        color: a.color as u32,
+        count: a.count,
+        carry: carry.map_or(FireArc::FRESH, |i| i as u32),
+    };
+    for m in net.transitions.iter().flat_map(|t| &t.modes) {
+        let start = arcs.list.len() as u32;
+        arcs.list.extend(m.inputs.iter().map(|a| arc(a, None)));
+        let split = arcs.list.len() as u32;
+        let carry = carry_map(&m.inputs, &m.outputs, nc);
+        let outputs = m.outputs.iter().zip(carry);
+        arcs.list.extend(outputs.map(|(a, c)| arc(a, c)));
+        arcs.span.push([start, split, arcs.list.len() as u32]);
+    }
+    arcs
 }
 
 /// For each output arc, the consumed token (index in consumption order)

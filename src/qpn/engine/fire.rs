@@ -1,80 +1,57 @@
-//! Firing transitions: which modes are enabled, which one fires by the
-//! transition's policy, immediate transitions until none is enabled, and
-//! the (re)scheduling of timed ones.
+//! Firing transitions: which enabled mode fires by the transition's
+//! policy (`modes.rs` keeps which are enabled), immediate transitions
+//! until none is enabled, and the (re)scheduling of timed ones.
 
 use rand::RngExt;
 
-use super::state::{SimError, Simulation};
+use super::state::{FireArc, SimError, Simulation};
 use crate::qpn::event::{Target, Token};
 use crate::qpn::net::{Policy, Timing};
 
 impl Simulation<'_> {
-    /// Collects the enabled modes of `t` into `self.modes`; whether any is.
-    pub(super) fn pick_mode(&mut self, t: usize) -> bool {
-        let net = self.net;
-        self.modes.clear();
-        for (mi, m) in net.transitions[t].modes.iter().enumerate() {
-            if m.inputs
-                .iter()
-                .all(|a| self.available(a.place, a.color) >= a.count as usize)
-            {
-                self.modes.push((mi, m.weight));
-            }
-        }
-        !self.modes.is_empty()
-    }
-
+    /// The mode `t` (which has an enabled one) fires in, by its policy.
     pub(super) fn choose_mode(&mut self, t: usize) -> usize {
-        if self.modes.len() == 1 {
-            let m = self.modes[0].0;
+        self.index.sort(t);
+        let on = self.index.enabled(t);
+        if on.len() == 1 || self.index.single(t) {
+            let m = on.first().map_or(0, |e| e.0 as usize);
             if let Some(last) = self.last_mode.get_mut(t) {
                 *last = m;
             }
             return m;
         }
         match self.net.transitions[t].policy {
-            Policy::Random => {}
+            Policy::Random => {
+                let rng = &mut self.rng;
+                self.index.choose(t, || rng.random::<f64>())
+            }
             Policy::RoundRobin => {
                 let last = self.last_mode[t];
-                let next = self
-                    .modes
-                    .iter()
-                    .find(|m| m.0 > last)
-                    .unwrap_or(&self.modes[0])
-                    .0;
+                let next = on.iter().find(|m| m.0 as usize > last).unwrap_or(&on[0]).0 as usize;
                 self.last_mode[t] = next;
-                return next;
+                next
             }
-            Policy::ShortestQueue => return self.least_by(t, |s, p| (s.in_queue[p] as f64, 0.0)),
-            Policy::LeastUtilized => {
-                return self.least_by(t, |s, p| {
-                    let cap = s.net.places[p].queue.as_ref().and_then(|q| q.capacity());
-                    let busy = match (cap, s.places[p].queue) {
-                        (Some(c), Some(slot)) => s.busy[slot as usize].busy / c,
-                        _ => 0.0,
-                    };
-                    (busy, s.in_queue[p] as f64)
-                });
-            }
+            Policy::ShortestQueue => self.least_by(t, |s, p| (s.in_queue[p] as f64, 0.0)),
+            Policy::LeastUtilized => self.least_by(t, |s, p| {
+                let cap = s.net.places[p].queue.as_ref().and_then(|q| q.capacity());
+                let busy = match (cap, s.places[p].queue) {
+                    (Some(c), Some(slot)) => s.busy[slot as usize].busy / c,
+                    _ => 0.0,
+                };
+                (busy, s.in_queue[p] as f64)
+            }),
         }
-        let total: f64 = self.modes.iter().map(|m| m.1).sum();
-        let mut u = self.rng.random::<f64>() * total;
-        for &(mi, w) in &self.modes {
-            if u < w {
-                return mi;
-            }
-            u -= w;
-        }
-        self.modes.last().unwrap().0
     }
 
-    /// The enabled mode of `t` whose output queueing places score least
-    /// (summed; the second part of the score breaks ties of the first);
-    /// ties to the first mode.
+    /// The enabled mode of `t` (sorted) whose output queueing places score
+    /// least (summed; the second part of the score breaks ties of the
+    /// first); ties to the first mode.
     fn least_by(&self, t: usize, score: impl Fn(&Self, usize) -> (f64, f64)) -> usize {
         let modes = &self.net.transitions[t].modes;
-        let mut best = ((f64::INFINITY, f64::INFINITY), self.modes[0].0);
-        for &(mi, _) in &self.modes {
+        let on = self.index.enabled(t);
+        let mut best = ((f64::INFINITY, f64::INFINITY), on[0].0 as usize);
+        for &(mi, _) in on {
+            let mi = mi as usize;
             let s = modes[mi]
                 .outputs
                 .iter()
@@ -89,24 +66,25 @@ impl Simulation<'_> {
     }
 
     pub(super) fn fire(&mut self, t: usize, m: usize) {
-        let net = self.net;
-        let mode = &net.transitions[t].modes[m];
+        let [start, split, end] = self.arcs.span[self.index.global(t, m)];
         self.consumed.clear();
-        for a in &mode.inputs {
+        for i in start..split {
+            let a = self.arcs.list[i as usize];
             for _ in 0..a.count {
-                let mut tok = self.take(a.place, a.color);
-                self.transition_hooks(t, a.color, &mut tok, false);
+                let mut tok = self.take(a.place as usize, a.color as usize);
+                self.transition_hooks(t, a.color as usize, &mut tok, false);
                 self.consumed.push(tok);
             }
         }
-        for (j, a) in mode.outputs.iter().enumerate() {
+        for i in split..end {
+            let a = self.arcs.list[i as usize];
             for _ in 0..a.count {
-                let mut tok = match self.carry[t][m][j] {
-                    Some(i) => self.consumed[i],
-                    None => Token::fresh(self.now),
+                let mut tok = match a.carry {
+                    FireArc::FRESH => Token::fresh(self.now),
+                    k => self.consumed[k as usize],
                 };
-                self.transition_hooks(t, a.color, &mut tok, true);
-                self.put(a.place, a.color, tok);
+                self.transition_hooks(t, a.color as usize, &mut tok, true);
+                self.put(a.place as usize, a.color as usize, tok);
             }
         }
         self.events += 1;
@@ -124,12 +102,7 @@ impl Simulation<'_> {
             let mut i = 0;
             while i < self.cand.len() {
                 let t = self.cand[i] as usize;
-                let on = net.transitions[t].modes.iter().any(|m| {
-                    m.inputs
-                        .iter()
-                        .all(|a| self.available(a.place, a.color) >= a.count as usize)
-                });
-                if on {
+                if self.index.any(t) {
                     let Timing::Immediate { weight } = net.transitions[t].timing else {
                         unreachable!()
                     };
@@ -158,7 +131,6 @@ impl Simulation<'_> {
                 }
                 pick as usize
             };
-            self.pick_mode(t);
             let m = self.choose_mode(t);
             self.fire(t, m);
             fired += 1;
@@ -174,11 +146,7 @@ impl Simulation<'_> {
         while let Some(t) = self.timed_dirty.pop() {
             let t = t as usize;
             self.in_timed_dirty[t] = false;
-            let on = net.transitions[t].modes.iter().any(|m| {
-                m.inputs
-                    .iter()
-                    .all(|a| self.available(a.place, a.color) >= a.count as usize)
-            });
+            let on = self.index.any(t);
             let (scheduled, generation) = self.timed[t];
             if on && !scheduled {
                 let Timing::Timed { delay } = &net.transitions[t].timing else {

@@ -20,6 +20,7 @@
 mod build;
 mod fire;
 mod measure;
+mod modes;
 mod state;
 mod stats;
 #[cfg(test)]
@@ -134,7 +135,7 @@ impl Simulation<'_> {
                     return Ok(());
                 }
                 self.timed[t].0 = false;
-                if self.pick_mode(t) {
+                if self.index.any(t) {
                     let m = self.choose_mode(t);
                     self.fire(t, m);
                 }

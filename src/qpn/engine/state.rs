@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::modes::ModeIndex;
 use super::stats::{PlaceColorStats, ProbeRecord, ProbeStats};
 use crate::qpn::event::{Busy, Events, Token};
 use crate::qpn::net::Net;
@@ -17,6 +18,32 @@ pub(super) struct PlaceState {
     pub(super) fifo: bool,
     /// Its queue's slot in `Simulation::queues` (its own or a shared one).
     pub(super) queue: Option<u32>,
+}
+
+/// Every mode's arcs in one array, so that a firing reads one short
+/// stretch of it: the mode of global index `g` (see `ModeIndex::global`)
+/// takes by `list[span[g][0]..span[g][1]]` and puts by
+/// `list[span[g][1]..span[g][2]]`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Arcs {
+    pub(super) list: Vec<FireArc>,
+    pub(super) span: Vec<[u32; 3]>,
+}
+
+/// An arc of a mode, as its firing reads it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FireArc {
+    pub(super) place: u32,
+    pub(super) color: u32,
+    pub(super) count: u32,
+    /// For an output arc: the index in `Simulation::consumed` of the token
+    /// whose identity the produced token keeps, or `FireArc::FRESH`.
+    pub(super) carry: u32,
+}
+
+impl FireArc {
+    /// An output arc that produces a new token.
+    pub(super) const FRESH: u32 = u32::MAX;
 }
 
 /// Why a run cannot go on.
@@ -134,11 +161,11 @@ pub struct Simulation<'n> {
     pub(super) timed_dirty: Vec<u32>,
     pub(super) in_timed_dirty: Vec<bool>,
     pub(super) enabled: Vec<(u32, f64)>,
-    pub(super) modes: Vec<(usize, f64)>,
+    /// Each transition's enabled modes, kept as tokens move.
+    pub(super) index: ModeIndex,
     pub(super) consumed: Vec<Token>,
-    /// carry[t][m][output arc] = index into `consumed` of the token whose
-    /// identity the produced token keeps.
-    pub(super) carry: Vec<Vec<Vec<Option<usize>>>>,
+    /// Every mode's arcs, laid out for firing.
+    pub(super) arcs: Arcs,
     pub(super) enter_hooks: Vec<Vec<(usize, bool)>>,
     pub(super) exit_hooks: Vec<Vec<(usize, bool)>>,
     pub(super) trans_hooks: Vec<Vec<(usize, bool)>>,

@@ -38,6 +38,7 @@ impl Simulation<'_> {
     pub(super) fn deposit(&mut self, p: usize, c: usize, mut token: Token) {
         token.entered = self.now;
         self.places[p].tokens[c].push_back(token);
+        self.offer(p, c);
         self.mark_dependents(p);
     }
 
@@ -67,6 +68,7 @@ impl Simulation<'_> {
         let mut token = self.places[p].tokens[c]
             .pop_front()
             .expect("an enabled input");
+        self.offer(p, c);
         let nc = self.nc;
         let s = &mut self.stats[p * nc + c];
         let r = self.now - token.entered;
@@ -86,21 +88,32 @@ impl Simulation<'_> {
         token
     }
 
-    /// Tokens of colour `c` that transitions may consume from `p`.
+    /// Tells the mode index what place `p` offers after its tokens of
+    /// colour `c` changed: all of them; in a FIFO place, the oldest token's
+    /// colour offers its tokens and every other colour none (a tie in age
+    /// goes to the lower colour).
     #[inline]
-    pub(super) fn available(&self, p: usize, c: usize) -> usize {
+    fn offer(&mut self, p: usize, c: usize) {
         let pl = &self.places[p];
-        let n = pl.tokens[c].len();
-        if !pl.fifo || n == 0 {
-            return n;
+        if !pl.fifo {
+            self.index.set(p, c, pl.tokens[c].len());
+            return;
         }
-        let head = pl.tokens[c][0].entered;
-        let oldest = pl.tokens.iter().enumerate().all(|(k, q)| {
-            k == c
-                || q.front()
-                    .is_none_or(|t| t.entered > head || (t.entered == head && k > c))
-        });
-        if oldest { n } else { 0 }
+        let mut oldest: Option<(f64, usize)> = None;
+        for (k, q) in pl.tokens.iter().enumerate() {
+            if let Some(t) = q.front()
+                && oldest.is_none_or(|(e, _)| t.entered < e)
+            {
+                oldest = Some((t.entered, k));
+            }
+        }
+        for k in 0..self.nc {
+            let n = match oldest {
+                Some((_, o)) if o == k => self.places[p].tokens[k].len(),
+                _ => 0,
+            };
+            self.index.set(p, k, n);
+        }
     }
 
     /// Runs `f` on queue `slot` with its scheduling context.
