@@ -11,47 +11,14 @@
 use serde::Serialize;
 
 use super::decide::Protocol;
+use super::input::{At, Find, PlanError, PlanOptions, RunInput};
 use super::model::{self, Kind, PROBE};
-use super::{Find, PlanError, PlanOptions, RunInput};
 use crate::capacity::{self, Answer, Band, Query, Slo, Stat};
 use crate::estimate::MIX;
 use crate::model::{Params, Template, identifier};
 use crate::qpn::Warmup;
 use crate::study::ExperimentResult;
 use crate::validate::{Calibration, Validation};
-
-/// The load of a what-if.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum At {
-    /// A multiple of the base run's load (`2x`).
-    Times(f64),
-    /// The load itself (users, or requests per second).
-    Value(f64),
-}
-
-impl At {
-    /// Reads `2x` or `120`.
-    ///
-    /// # Errors
-    /// Text that is neither, or not above 0.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        let (num, times) = match t.strip_suffix(['x', 'X']) {
-            Some(n) => (n, true),
-            None => (t, false),
-        };
-        match num.trim().parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(if times {
-                Self::Times(v)
-            } else {
-                Self::Value(v)
-            }),
-            _ => Err(format!(
-                "--at `{s}`: expected a multiple of the base run's load such as 2x, or the load itself (users or requests per second) above 0"
-            )),
-        }
-    }
-}
 
 /// One class's fitted demand at the base run's load.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use super::input::{Find, PlanError, PlanOptions, RunInput};
 use super::model::Kind;
-use super::{Find, PlanError, PlanOptions, RunInput};
 use crate::run_dir::Workload;
 
 /// One choice and its reason.

@@ -2,8 +2,8 @@
 //! plan's model, the fitted runs its estimation runs.
 
 use super::decide::Protocol;
+use super::input::{PlanOptions, RunInput};
 use super::model::{Kind, PROBE};
-use super::{PlanOptions, RunInput};
 use crate::estimate::{Discipline, LoadChoice, Method};
 use crate::model::ParamValue;
 use crate::qpn::Warmup;

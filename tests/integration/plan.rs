@@ -229,13 +229,15 @@ fn plan_at_twice_the_load_finds_the_containers_and_says_when_no_load_meets_the_o
     );
 }
 
+/// A bad input: run.yaml of r2 and r3, flags, exit code, what stderr says.
+type Case<'a> = (&'a str, &'a str, &'a [&'a str], i32, &'a [&'a str]);
+
 #[test]
 fn plan_refuses_bad_runs_with_the_file_and_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let runs = runs(dir.path(), "workload: {type: open}\n");
     let open = "workload: {type: open}\n";
-    // (run.yaml of r2 and r3, extra flags, exit code, what stderr says)
-    let cases: [(&str, &str, &[&str], i32, &[&str]); 5] = [
+    let cases: [Case; 5] = [
         (
             open,
             open,
