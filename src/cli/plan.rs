@@ -99,7 +99,7 @@ pub fn run(a: Args) -> Result<()> {
         a.at.as_deref()
             .map(At::parse)
             .transpose()
-            .map_err(UsageError)?;
+            .map_err(|e| UsageError(e.to_string()))?;
     if a.requests < 1_000 {
         return Err(UsageError("--requests: at least 1000".into()).into());
     }

@@ -152,7 +152,7 @@ pub(super) fn answers(
 struct Context {
     offset: f64,
     /// The held-out errors of the objective's statistic, or why none.
-    calibration: Result<Calibration, String>,
+    calibration: Result<Calibration, NoCalibration>,
     seed: u64,
     /// Simulated requests per evaluation.
     requests: u64,
@@ -266,12 +266,23 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
     }
 }
 
+/// Why the answers have no prediction band.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum NoCalibration {
+    /// The objective's statistic is not one validate measures.
+    #[error(
+        "no prediction band: the held-out runs measure errors of the mean and the p95, the objective is of the {0}"
+    )]
+    Statistic(Stat),
+    /// The validation lacks it.
+    #[error("no prediction band: {0}")]
+    Missing(#[from] crate::validate::CalibrationError),
+}
+
 /// The held-out runs' errors of the objective's statistic (mean or p95).
-fn calibration(v: &Validation, stat: Stat) -> Result<Calibration, String> {
-    let statistic = capacity::calibrated_statistic(stat).ok_or_else(|| {
-        format!("no prediction band: the held-out runs measure errors of the mean and the p95, the objective is of the {stat}")
-    })?;
-    Calibration::from_validation(v, statistic).map_err(|e| format!("no prediction band: {e}"))
+fn calibration(v: &Validation, stat: Stat) -> Result<Calibration, NoCalibration> {
+    let statistic = capacity::calibrated_statistic(stat).ok_or(NoCalibration::Statistic(stat))?;
+    Ok(Calibration::from_validation(v, statistic)?)
 }
 
 impl Context {
@@ -367,7 +378,7 @@ impl Context {
         ) {
             (Some(b), _, _) => b.label(),
             (None, Some(why), _) => why.clone(),
-            (None, None, Err(why)) => why.clone(),
+            (None, None, Err(why)) => why.to_string(),
             (None, None, Ok(_)) => String::new(),
         };
         Ok(PlanAnswer {
@@ -409,7 +420,7 @@ impl Context {
         };
         let band = match (&self.calibration, at.stat_s) {
             (Ok(c), Some(s)) => c.band(s, at.utilization).map_err(|e| e.to_string()),
-            (Err(why), _) => Err(why.clone()),
+            (Err(why), _) => Err(why.to_string()),
             (_, None) => Err("no prediction band: the model has no steady state there".into()),
         };
         let (pred, note) = match band {

@@ -157,6 +157,13 @@ pub enum PlanError {
     Capacity(#[from] CapacityError),
 }
 
+/// A what-if load that is neither `2x` nor a load.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "--at `{0}`: expected a multiple of the base run's load such as 2x, or the load itself (users or requests per second) above 0"
+)]
+pub struct AtError(pub String);
+
 /// The load of a what-if.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum At {
@@ -171,7 +178,7 @@ impl At {
     ///
     /// # Errors
     /// Text that is neither, or not above 0.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, AtError> {
         let t = s.trim();
         let (num, times) = match t.strip_suffix(['x', 'X']) {
             Some(n) => (n, true),
@@ -183,9 +190,7 @@ impl At {
             } else {
                 Self::Value(v)
             }),
-            _ => Err(format!(
-                "--at `{s}`: expected a multiple of the base run's load such as 2x, or the load itself (users or requests per second) above 0"
-            )),
+            _ => Err(AtError(s.to_string())),
         }
     }
 }
