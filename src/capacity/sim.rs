@@ -17,7 +17,8 @@ use rayon::prelude::*;
 
 use super::{CapacityError, Evaluation, Query, Stat};
 use crate::qpn::{
-    Control, RunConfig, Simulation, StopRule, ValidNet, replication_rng, simulate, warm_up,
+    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, replication_rng, simulate,
+    warm_up,
 };
 
 /// Replications behind a simulated percentile, a fraction of the requests
@@ -73,9 +74,9 @@ pub(crate) fn simulated(
     let each = (q.requests / REPLICATIONS as u64).max(1);
     let (samples, us): (Vec<Vec<f64>>, Vec<Option<f64>>) = (0..REPLICATIONS)
         .into_par_iter()
-        .map(|k| passages(net, &run_config(q, k, each), index, color))
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(model_error)?
+        .map(|k| passages(net, &run_config(q, k, each), k, index, color))
+        .collect::<Result<Vec<_>, RunError>>()
+        .map_err(|e| model_error(e.to_string()))?
         .into_iter()
         .unzip();
     let count: usize = samples.iter().map(Vec::len).sum();
@@ -118,20 +119,23 @@ fn run_config(q: &Query, k: usize, requests: u64) -> RunConfig {
 
 /// The response times of probe `probe` (of colour `color`, else all its
 /// colours), sorted, over one
-/// replication run as `run` says (its warm-up, then its requests), as
+/// replication (`replication`, for messages) run as `run` says (its
+/// warm-up, then its requests), as
 /// [`simulate`] runs a replication; and the queueing places' mean
 /// utilization over them.
 fn passages(
     net: &ValidNet,
     run: &RunConfig,
+    replication: usize,
     probe: usize,
     color: Option<usize>,
-) -> Result<(Vec<f64>, Option<f64>), String> {
-    run.check(net).map_err(|e| e.to_string())?;
+) -> Result<(Vec<f64>, Option<f64>), RunError> {
+    run.check(net)?;
+    let failed = |error| RunError::Sim { replication, error };
     let mut sim = Simulation::new(net, replication_rng(run.seed, 0));
     sim.set_token_limit(run.token_limit);
-    sim.start().map_err(|e| e.to_string())?;
-    warm_up(&mut sim, run, &Control::default()).map_err(|e| e.to_string())?;
+    sim.start().map_err(failed)?;
+    warm_up(&mut sim, run, &Control::default()).map_err(failed)?;
     sim.reset_stats();
     sim.record_probes(true);
     let StopRule::Requests(n) = run.stop else {
@@ -144,7 +148,7 @@ fn passages(
         times.extend(ours.map(|r| r.end - r.start));
     };
     while sim.main_completions() < n {
-        sim.step().map_err(|e| e.to_string())?;
+        sim.step().map_err(failed)?;
         if sim.records.len() >= 4096 {
             keep(&mut sim);
         }
