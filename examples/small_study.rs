@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use demandsim::estimate::Method;
-use demandsim::report::{figures, html, summary_rows};
+use demandsim::report::{Section, figures, html, summary_rows};
 use demandsim::study::{
     EstimateSpec, Experiment, Files, Measured, ParamSource, Pick, RunSpec, Study, run,
 };
@@ -97,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         validate: None,
     };
     let result = run(&study, &Repo(root.clone()), 7);
-    let (header, rows) = summary_rows(&result);
+    let (header, rows) = summary_rows(&result, None);
     println!("{}", header.join(" | "));
     for r in rows {
         println!("{}", r.join(" | "));
@@ -110,7 +110,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let figs = figures(&result)?;
     std::fs::write(
         out.join("report.html"),
-        html("small study", &[(&result, figs)]),
+        html(
+            "small study",
+            &[Section {
+                result: &result,
+                validation: None,
+                figures: figs,
+            }],
+        ),
     )?;
     println!("report: {}", out.join("report.html").display());
     Ok(())

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use demandsim::report::{Figure, class_rows, figures, html, json, summary_rows};
+use demandsim::report::{Section, class_rows, figures, html, json, summary_rows};
 use demandsim::study::{Files, OneOrSeveral, Study, StudyResult, StudySummary, run_shard};
 use demandsim::study_file::load_study;
+use demandsim::validate::{Validation, validate_after};
 
 use super::io::{Output, open_input};
 use super::table::Table;
@@ -77,17 +78,25 @@ pub(super) fn load(path: &Path) -> Result<Study> {
     load_study(&text).with_context(|| path.display().to_string())
 }
 
-fn run_study(path: &Path, seed: Option<u64>) -> Result<StudyResult> {
+/// A study's results and, when it has a `validate:` section, its
+/// validation.
+struct Done {
+    result: StudyResult,
+    validation: Option<Validation>,
+}
+
+fn run_study(path: &Path, seed: Option<u64>) -> Result<Done> {
     Ok(run_study_shard(path, seed, None)?.0)
 }
 
-/// The study's results (of `shard`'s experiments only, when given) and how
-/// many experiments the whole study file has.
+/// The study's results (of `shard`'s experiments only, when given; a whole
+/// study with a `validate:` section validated too) and how many
+/// experiments the whole study file has.
 fn run_study_shard(
     path: &Path,
     seed: Option<u64>,
     shard: Option<demandsim::sweep::Shard>,
-) -> Result<(StudyResult, usize)> {
+) -> Result<(Done, usize)> {
     let study = load(path)?;
     let seed = match seed.or(study.seed) {
         Some(s) => s,
@@ -107,7 +116,26 @@ fn run_study_shard(
     for f in &r.failures {
         log::error!("experiment {}: {}", f.name, f.error);
     }
-    Ok((r, study.experiments.len()))
+    let validation = match (&study.validate, shard) {
+        (Some(spec), None) => {
+            let t0 = std::time::Instant::now();
+            let v = validate_after(&study, &files, seed, spec, Some(&r))
+                .with_context(|| format!("{}: validate", path.display()))?;
+            log::info!(
+                "study {}: validated ({} runs predicted from fits on the others) in {:.2} s",
+                r.name,
+                v.runs.len(),
+                t0.elapsed().as_secs_f64()
+            );
+            Some(v)
+        }
+        _ => None,
+    };
+    let done = Done {
+        result: r,
+        validation,
+    };
+    Ok((done, study.experiments.len()))
 }
 
 pub fn run_cmd(a: Args) -> Result<ExitCode> {
@@ -131,7 +159,7 @@ pub fn run_cmd(a: Args) -> Result<ExitCode> {
     let (r, total) = run_study_shard(&a.study, a.seed, shard)?;
     let studies = [r];
     if let Some(dir) = &a.out {
-        write_report(dir, &studies[0].name, &studies)?;
+        write_report(dir, &studies[0].result.name, &studies)?;
     }
     let study_file = match shard {
         Some(_) => Some(super::shard::file_fingerprint(&a.study)?),
@@ -179,8 +207,8 @@ pub fn reproduce(a: ReproduceArgs) -> Result<ExitCode> {
     Ok(exit_code(&studies))
 }
 
-fn exit_code(studies: &[StudyResult]) -> ExitCode {
-    if studies.iter().any(|s| !s.failures.is_empty()) {
+fn exit_code(studies: &[Done]) -> ExitCode {
+    if studies.iter().any(|s| !s.result.failures.is_empty()) {
         eprintln!("error: some experiments failed (see above); the others are reported");
         ExitCode::from(1)
     } else {
@@ -195,7 +223,7 @@ type ShardOf = (demandsim::sweep::Shard, usize);
 /// fingerprint (`study_file`) for `merge` to check.
 fn print(
     o: &super::OutputArgs,
-    studies: &[StudyResult],
+    studies: &[Done],
     shard: Option<ShardOf>,
     study_file: Option<String>,
 ) -> Result<()> {
@@ -204,7 +232,7 @@ fn print(
         Format::Json => {
             let mut doc: Vec<StudySummary> = studies
                 .iter()
-                .map(|s| StudySummary::new(s, shard))
+                .map(|s| StudySummary::new(&s.result, shard))
                 .collect();
             for mark in doc.iter_mut().filter_map(|s| s.shard.as_mut()) {
                 mark.study_file.clone_from(&study_file);
@@ -217,7 +245,7 @@ fn print(
     out.commit()
 }
 
-fn write_csv(out: &mut impl Write, studies: &[StudyResult]) -> Result<()> {
+fn write_csv(out: &mut impl Write, studies: &[Done]) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "study",
@@ -232,7 +260,7 @@ fn write_csv(out: &mut impl Write, studies: &[StudyResult]) -> Result<()> {
         "analytic_error_pct",
     ])?;
     let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    for s in studies {
+    for s in studies.iter().map(|d| &d.result) {
         for e in &s.experiments {
             w.write_record([
                 s.name.as_str(),
@@ -253,7 +281,7 @@ fn write_csv(out: &mut impl Write, studies: &[StudyResult]) -> Result<()> {
 }
 
 /// The studies as tables, warnings and failures after each.
-fn render(studies: &[StudyResult]) -> String {
+fn render(studies: &[Done]) -> String {
     let mut out = String::new();
     let table = |(header, rows): (Vec<&str>, Vec<Vec<String>>)| {
         let mut t = Table::new(header);
@@ -262,12 +290,16 @@ fn render(studies: &[StudyResult]) -> String {
         }
         t.render()
     };
-    for s in studies {
+    for d in studies {
+        let s = &d.result;
         out += &format!("study {} (seed {})\n", s.name, s.seed);
         if let Some(d) = s.data {
             out += &format!("data: {}\n", d.describe());
         }
-        out += &table(summary_rows(s));
+        out += &table(summary_rows(s, d.validation.as_ref()));
+        if let Some(v) = &d.validation {
+            out += &bands_line(v);
+        }
         let classes = class_rows(s);
         if !classes.1.is_empty() {
             out += "\nper request class:\n";
@@ -287,13 +319,27 @@ fn render(studies: &[StudyResult]) -> String {
     out
 }
 
-/// Writes report.html, results.json and every plot into `dir`, each file
-/// atomically.
-fn write_report(dir: &Path, title: &str, studies: &[StudyResult]) -> Result<()> {
+/// How often a study's prediction bands covered its runs, in one line.
+fn bands_line(v: &Validation) -> String {
+    match (v.coverage, v.nominal) {
+        (Some(_), Some(n)) => format!(
+            "prediction bands (calibrated on the study's held-out runs): the measured mean inside in {} of {} runs, {:.0} % stated\n",
+            v.covered,
+            v.with_band,
+            100.0 * n
+        ),
+        _ => "prediction bands: none (too few held-out runs)\n".into(),
+    }
+}
+
+/// Writes report.html, results.json (and validation.json for a validated
+/// study) and every plot into `dir`, each file atomically.
+fn write_report(dir: &Path, title: &str, studies: &[Done]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let several = studies.len() > 1;
-    let mut parts: Vec<(&StudyResult, Vec<Figure>)> = Vec::new();
-    for s in studies {
+    let mut parts: Vec<Section> = Vec::new();
+    for d in studies {
+        let s = &d.result;
         let mut figs = figures(s)?;
         if several {
             for f in &mut figs {
@@ -308,11 +354,24 @@ fn write_report(dir: &Path, title: &str, studies: &[StudyResult]) -> Result<()> 
                 &demandsim::report::png::render(&f.svg)?,
             )?;
         }
-        parts.push((s, figs));
+        if let Some(v) = &d.validation {
+            let name = if several {
+                format!("{}-validation.json", demandsim::report::file_stem(&s.name))
+            } else {
+                "validation.json".into()
+            };
+            Output::write_whole(&dir.join(name), &json(v)?)?;
+        }
+        parts.push(Section {
+            result: s,
+            validation: d.validation.as_ref(),
+            figures: figs,
+        });
     }
+    let results: Vec<&StudyResult> = studies.iter().map(|d| &d.result).collect();
     Output::write_whole(
         &dir.join("results.json"),
-        &json(&OneOrSeveral::of(studies))?,
+        &json(&OneOrSeveral::of(&results))?,
     )?;
     Output::write_whole(&dir.join("report.html"), html(title, &parts).as_bytes())?;
     log::info!("report written to {}", dir.join("report.html").display());

@@ -3,14 +3,14 @@
 
 use std::fmt::Write as _;
 
-use super::file_stem;
+use super::{Section, file_stem};
 use crate::markup::escape as esc;
 use crate::study::{DataKind, ExperimentResult, StudyResult};
 
 /// The first screen: one row per study saying how well it predicted the
 /// runs it did not fit and what is not to be trusted, each linking to its
 /// section (the table of contents).
-pub(super) fn glance_html<'a>(out: &mut String, studies: impl Iterator<Item = &'a StudyResult>) {
+pub(super) fn glance_html(out: &mut String, studies: &[Section<'_>]) {
     let header = [
         "study",
         "data",
@@ -19,15 +19,17 @@ pub(super) fn glance_html<'a>(out: &mut String, studies: impl Iterator<Item = &'
         "median |error|",
         "max |error|",
         "within 20 %",
+        "prediction bands covered",
         "not to be trusted",
         "failed",
     ];
-    out.push_str("<h2 id=\"at-a-glance\">At a glance</h2>\n<p class=\"small\">Per study: the experiments whose prediction did not use their own traces (held out), the absolute error of their mean response time, and how many the study flags as not to be trusted. Each study's section follows; details open on a click.</p>\n<div class=\"scroll\"><table><thead><tr>");
+    out.push_str("<h2 id=\"at-a-glance\">At a glance</h2>\n<p class=\"small\">Per study: the experiments whose prediction did not use their own traces (held out), the absolute error of their mean response time, how often the prediction bands (calibrated on the study's own held-out runs, when it asks for validation) covered the measured mean, and how many the study flags as not to be trusted. Each study's section follows; details open on a click.</p>\n<div class=\"scroll\"><table><thead><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", esc(h));
     }
     out.push_str("</tr></thead><tbody>");
-    for s in studies {
+    for section in studies {
+        let s = section.result;
         let g = Glance::of(s);
         let cells = [
             s.data
@@ -42,6 +44,7 @@ pub(super) fn glance_html<'a>(out: &mut String, studies: impl Iterator<Item = &'
             g.median.map_or("–".into(), |m| format!("{m:.1} %")),
             g.max.map_or("–".into(), |m| format!("{m:.1} %")),
             format!("{} of {}", g.within, g.errors),
+            super::bands::glance_cell(section.validation),
             g.flagged.to_string(),
             s.failures.len().to_string(),
         ];

@@ -4,6 +4,7 @@
 //!
 //! Everything here returns text; the caller writes files.
 
+mod bands;
 pub mod format;
 mod glance;
 mod plan;
@@ -16,6 +17,7 @@ use std::fmt::Write as _;
 use crate::estimate::Report;
 use crate::markup::escape as esc;
 use crate::study::{ExperimentResult, StudyResult};
+use crate::validate::Validation;
 use format::{HTML, Notation};
 use glance::{glance_html, held_out};
 pub use plan::plan_html;
@@ -314,7 +316,12 @@ pub fn class_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
 
 /// The summary rows: one per experiment, the columns of the reference
 /// study's Table 10 and more; columns empty in every row are left out.
-pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
+/// With the study's validation (`v`), each prediction's band calibrated on
+/// its held-out errors beside the estimation band.
+pub fn summary_rows(
+    s: &StudyResult,
+    v: Option<&Validation>,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec![
         "experiment",
         "model",
@@ -323,7 +330,8 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "demand error",
         "simulated R [s] (± CI)",
         "analytic R [s]",
-        "band from demand CI [s]",
+        "estimation band [s]",
+        "prediction band [s]",
         "measured R [s]",
         "error",
         "analytic error",
@@ -361,6 +369,7 @@ pub fn summary_rows(s: &StudyResult) -> (Vec<&'static str>, Vec<Vec<String>>) {
                     }
                     None => "–".into(),
                 },
+                bands::band_cell(v, e),
                 sig(e.measured_s),
                 pct(e.error_pct),
                 pct(e.analytic_error_pct),
@@ -452,7 +461,13 @@ fn figure_html(out: &mut String, f: &Figure) {
     );
 }
 
-fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Figure]) {
+fn experiment_html(
+    out: &mut String,
+    sid: &str,
+    e: &ExperimentResult,
+    v: Option<&Validation>,
+    figs: &[Figure],
+) {
     let stem = file_stem(&e.name);
     let _ = write!(
         out,
@@ -478,6 +493,7 @@ fn experiment_html(out: &mut String, sid: &str, e: &ExperimentResult, figs: &[Fi
         esc(e.analytic.describe())
     );
     params_html(out, e);
+    bands::experiment_band_html(out, v, e);
     if let Some(t) = &e.traces {
         let _ = writeln!(
             out,
@@ -562,9 +578,21 @@ pub fn sweep_html(
     out
 }
 
+/// One study in the report: its results, its validation (when the study
+/// asks for one), its figures.
+#[derive(Debug, Clone)]
+pub struct Section<'a> {
+    /// The study's results.
+    pub result: &'a StudyResult,
+    /// Its validation: each prediction's prediction band.
+    pub validation: Option<&'a Validation>,
+    /// Its figures ([`figures`]).
+    pub figures: Vec<Figure>,
+}
+
 /// The whole report as one HTML document: `title`, then each study with
 /// its summary table, its figures and one section per experiment.
-pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
+pub fn html(title: &str, studies: &[Section<'_>]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -573,9 +601,9 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
         esc(title),
         env!("CARGO_PKG_VERSION"),
     );
-    glance_html(&mut out, studies.iter().map(|(s, _)| *s));
-    for (s, figs) in studies {
-        study_html(&mut out, s, figs);
+    glance_html(&mut out, studies);
+    for s in studies {
+        study_html(&mut out, s);
     }
     out.push_str("</body></html>\n");
     out
@@ -584,7 +612,8 @@ pub fn html(title: &str, studies: &[(&StudyResult, Vec<Figure>)]) -> String {
 /// One study's section: its head and links, the summary, what is not to
 /// be trusted, the per-class table, failures, its figures and each
 /// experiment.
-fn study_html(out: &mut String, s: &StudyResult, figs: &[Figure]) {
+fn study_html(out: &mut String, section: &Section<'_>) {
+    let (s, v, figs) = (section.result, section.validation, &section.figures);
     let sid = file_stem(&s.name);
     let _ = write!(
         out,
@@ -611,8 +640,9 @@ fn study_html(out: &mut String, s: &StudyResult, figs: &[Figure]) {
         );
     }
     out.push_str("</nav>\n");
-    let (header, rows) = summary_rows(s);
+    let (header, rows) = summary_rows(s, v);
     table_html(out, &header, &rows);
+    bands::bands_note_html(out, v);
     notes_html(out, s);
     out.push_str("<div class=\"figs\">\n");
     for f in figs.iter().filter(|f| f.experiment.is_none()) {
@@ -621,7 +651,7 @@ fn study_html(out: &mut String, s: &StudyResult, figs: &[Figure]) {
     out.push_str("</div>\n");
     out.push_str("<h3>Experiments</h3>\n");
     for e in &s.experiments {
-        experiment_html(out, &sid, e, figs);
+        experiment_html(out, &sid, e, v, figs);
     }
 }
 

@@ -34,7 +34,9 @@ mod summary;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::study::{Experiment, ExperimentResult, Files, RunFiles, Study, experiment_seed};
+use crate::study::{
+    Experiment, ExperimentResult, Files, RunFiles, Study, StudyResult, experiment_seed,
+};
 pub use crate::study::{HoldOut, ValidateSpec};
 pub use band::{HeldOut, NoBand, PredictionBand, prediction_band};
 use calibration::RunErrors;
@@ -245,6 +247,22 @@ pub fn validate(
     seed: u64,
     spec: &ValidateSpec,
 ) -> Result<Validation, ValidateError> {
+    validate_after(study, files, seed, spec, None)
+}
+
+/// [`validate`] after the study itself has run with the same `seed`
+/// (`done`): a held-out run's prediction is the study's own, bit for bit,
+/// so its result is taken from `done` instead of being run again.
+///
+/// # Errors
+/// As [`validate`].
+pub fn validate_after(
+    study: &Study,
+    files: &dyn Files,
+    seed: u64,
+    spec: &ValidateSpec,
+    done: Option<&StudyResult>,
+) -> Result<Validation, ValidateError> {
     let with_traces: Vec<usize> = (0..study.experiments.len())
         .filter(|&i| !study.experiments[i].requests.is_empty())
         .collect();
@@ -263,7 +281,7 @@ pub fn validate(
         notes.push("the experiments have no estimation runs (`estimate_from`): every experiment with traces was held out in turn".to_string());
     }
     let jobs = run_jobs(study, &with_traces, hold_out);
-    let mut runs = rows(files, seed, jobs);
+    let mut runs = rows(files, seed, jobs, done);
     bands(&mut runs, spec.level, &mut notes);
     let mean = coverage(&runs, |r| (r.covered, r.prediction_band.as_ref()));
     let p95 = coverage(&runs, |r| (r.p95_covered, r.p95_prediction_band.as_ref()));
@@ -440,17 +458,24 @@ fn load_out_rows(
             });
         }
     }
-    rows(files, seed, jobs)
+    rows(files, seed, jobs, None)
 }
 
 /// Runs the jobs in parallel and reads their rows. A job that estimates
 /// but has no fit runs left fails with a row that says so (the study
-/// would fit it on its own traces: in-sample).
-fn rows(files: &dyn Files, seed: u64, jobs: Vec<Job>) -> Vec<RunRow> {
+/// would fit it on its own traces: in-sample). A held-out job is the
+/// study's own experiment at the study's seed: its result in `done` (the
+/// study's run) is taken as it is.
+fn rows(files: &dyn Files, seed: u64, jobs: Vec<Job>, done: Option<&StudyResult>) -> Vec<RunRow> {
     jobs.into_par_iter()
         .map(|job| {
             let e = &job.experiment;
-            let outcome = if e.estimate.is_some() && e.estimate_from.is_empty() {
+            let known = done
+                .filter(|_| job.role == Role::HeldOut)
+                .and_then(|d| d.experiments.iter().find(|x| x.name == e.name));
+            let outcome = if let Some(x) = known {
+                Ok(x.clone())
+            } else if e.estimate.is_some() && e.estimate_from.is_empty() {
                 Err(RunFailure::NothingToFit)
             } else {
                 crate::study::run_experiment(e, files, experiment_seed(seed, job.index))
@@ -535,6 +560,28 @@ fn run_errors(runs: &[RunRow]) -> Vec<RunErrors> {
             load: amplification_load(r),
         })
         .collect()
+}
+
+impl Validation {
+    /// The band of a prediction of `statistic` for experiment `name`
+    /// (`predicted_s`, at the model's utilization `load`), calibrated on
+    /// the calibration runs other than `name` (a held-out run's: on all
+    /// of them, exactly its row's band); `None` when no run has that
+    /// statistic's error.
+    pub fn band_for(
+        &self,
+        name: &str,
+        predicted_s: f64,
+        load: Option<f64>,
+        statistic: Statistic,
+    ) -> Option<Result<PredictionBand, NoBand>> {
+        let others: Vec<RunErrors> = (self.runs.iter())
+            .zip(run_errors(&self.runs))
+            .filter_map(|(r, e)| (r.name != name).then_some(e))
+            .collect();
+        let c = Calibration::of_runs(&self.study, self.level, &others, statistic);
+        Some(c.ok()?.band(predicted_s, load))
+    }
 }
 
 impl Calibration {

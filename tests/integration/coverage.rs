@@ -492,3 +492,68 @@ fn validate_refuses_a_bad_section_and_a_study_without_traces() {
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// `study` on a study with `validate:` shows the prediction band beside
+/// each prediction: the validation it writes is `validate`'s, byte for
+/// byte (the held-out runs' results reused from the study's own run), and
+/// the page labels each band with the runs it is calibrated on.
+#[test]
+fn study_shows_each_prediction_s_band_from_its_own_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_study(dir.path(), Kind::Drift, crate::seed(9), 5);
+    let p = path.to_str().unwrap();
+    let out = dir.path().join("report");
+    let run = crate::demandsim(&["-q", "study", p, "--out", out.to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let want = crate::demandsim(&["-q", "validate", p, "--format", "json"], b"");
+    assert_eq!(want.code, 0, "{}", want.stderr);
+    let written = std::fs::read_to_string(out.join("validation.json")).unwrap();
+    assert_eq!(written, want.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&written).unwrap();
+    let (covered, with_band) = (
+        doc["covered"].as_u64().unwrap(),
+        doc["with_band"].as_u64().unwrap(),
+    );
+    assert_eq!(with_band, 9);
+    // The table: a prediction band column and how often it covered.
+    assert!(run.stdout.contains("prediction band [s]"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "the measured mean inside in {covered} of 9 runs, 63 % stated"
+        )),
+        "{}",
+        run.stdout
+    );
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    // Four held-out runs on all five calibration runs' errors (4/6), five
+    // calibration runs each on the other four's (3/5).
+    assert_eq!(
+        page.matches("prediction band, calibrated on 5 held-out runs (67 %)")
+            .count(),
+        4,
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("prediction band, calibrated on 4 held-out runs (60 %)")
+            .count(),
+        5
+    );
+    assert!(page.contains(&format!("{covered} of 9 (63 % stated)")));
+    // A held-out run's band in the page is its validation row's.
+    let row = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "held_out")
+        .unwrap();
+    let sig = |x: f64| demandsim::report::sig(Some(x));
+    let (lo, hi) = (
+        row["band_low_s"].as_f64().unwrap(),
+        row["band_high_s"].as_f64().unwrap(),
+    );
+    assert!(
+        page.contains(&format!("(67 %) {}–{} s", sig(lo), sig(hi))),
+        "{} {lo} {hi}",
+        row["name"]
+    );
+}
