@@ -1,6 +1,7 @@
 //! Argument definitions and the commands behind them.
 
 mod behavior;
+mod behavior_export;
 mod bind;
 mod capacity;
 mod compare;

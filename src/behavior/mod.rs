@@ -11,6 +11,7 @@
 //! row-normalised matrices would not.
 
 mod chain;
+pub mod export;
 mod kmeans;
 mod learn;
 pub mod m4j;

@@ -18,6 +18,9 @@ pub enum Command {
     /// Write a closed QPN model of a behaviour model: users, think times,
     /// per-class demands at each resource, class switching by the chain.
     Model(ModelArgs),
+    /// Write a runnable load test (Locust or k6) of a behaviour model: a
+    /// user class per profile, its chain, its think times.
+    Export(super::behavior_export::ExportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +112,10 @@ pub struct LearnArgs {
     /// Write to FILE instead of stdout (atomically).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also draft each state's request for `behavior export` into FILE
+    /// (YAML to edit: `STATE: {method, path}` from the state names).
+    #[arg(long, value_name = "FILE")]
+    requests_map: Option<PathBuf>,
 }
 
 /// The most profiles `--profiles auto` tries.
@@ -118,6 +125,7 @@ pub fn run(c: Command) -> Result<()> {
     match c {
         Command::Learn(a) => learn(a),
         Command::Model(a) => model(a),
+        Command::Export(a) => super::behavior_export::run(a),
     }
 }
 
@@ -188,6 +196,14 @@ fn learn(a: LearnArgs) -> Result<()> {
     let names = reader.classes().names().to_vec();
     let groups = reader.origin_labels().user_classes.names().to_vec();
     let model = behavior::model(learner, &names, &groups, grouping, seed).with_context(ctx)?;
+    if let Some(p) = &a.requests_map {
+        let draft = behavior::export::draft_map(&model.states);
+        Output::write_whole(p, draft.as_bytes())?;
+        log::info!(
+            "requests map drafted in {} (edit it for `behavior export`)",
+            p.display()
+        );
+    }
     if let (LearnFormat::M4j, Some(dir)) = (a.format, a.output.as_deref()) {
         return write_m4j(dir, &model);
     }
@@ -319,14 +335,7 @@ fn model(a: ModelArgs) -> Result<()> {
         servers.insert(r, n);
     }
     let ctx = || a.behavior.display().to_string();
-    let text = super::io::read_document(&a.behavior)?;
-    let parsed = match text.trim_start().starts_with('{') {
-        true => serde_json::from_str(&text).map_err(anyhow::Error::from),
-        false => serde_saphyr::from_str(&text).map_err(anyhow::Error::from),
-    };
-    let behavior: BehaviorModel = parsed.with_context(|| {
-        format!("{}: not a behaviour model (the JSON of `behavior learn --format json` or `import m4j`)", ctx())
-    })?;
+    let behavior = read_behavior(&a.behavior)?;
     let demands = read_demands(&a)?;
     let options = ModelOptions {
         users,
@@ -339,6 +348,21 @@ fn model(a: ModelArgs) -> Result<()> {
     let mut out = Output::create(a.output.as_deref())?;
     out.write_all(generated.yaml().as_bytes())?;
     out.commit()
+}
+
+/// A behaviour model file: JSON or YAML.
+pub(super) fn read_behavior(path: &std::path::Path) -> Result<BehaviorModel> {
+    let text = super::io::read_document(path)?;
+    let parsed = match text.trim_start().starts_with('{') {
+        true => serde_json::from_str(&text).map_err(anyhow::Error::from),
+        false => serde_saphyr::from_str(&text).map_err(anyhow::Error::from),
+    };
+    parsed.with_context(|| {
+        format!(
+            "{}: not a behaviour model (the JSON of `behavior learn --format json` or `import m4j`)",
+            path.display()
+        )
+    })
 }
 
 /// `N,N,…` or `PROFILE=N,…`.

@@ -16,6 +16,7 @@ mod deploy;
 mod docs;
 mod ending;
 mod estimate;
+mod export;
 mod gate;
 mod import;
 mod inspect;
