@@ -62,8 +62,8 @@ pub struct ModelArgs {
     /// exponential mean for every request).
     #[arg(long, value_name = "DIST", default_value = "learnt")]
     think: String,
-    /// Mean time between a user's sessions, seconds [default: the learnt
-    /// mean think time].
+    /// Mean time between a user's sessions, seconds [default: --think's
+    /// number of seconds, else the learnt mean think time].
     #[arg(long, value_name = "SECONDS")]
     session_gap: Option<f64>,
     /// The model's name.
@@ -337,10 +337,17 @@ fn model(a: ModelArgs) -> Result<()> {
     let ctx = || a.behavior.display().to_string();
     let behavior = read_behavior(&a.behavior)?;
     let demands = read_demands(&a)?;
+    // A given mean think time is also the gap between sessions, unless one
+    // is given (a model imported from Markov4JMeter has no learnt think
+    // time to default to).
+    let session_gap_s = a.session_gap.or(match think {
+        ThinkTimes::Mean(m) => Some(m),
+        _ => None,
+    });
     let options = ModelOptions {
         users,
         think,
-        session_gap_s: a.session_gap,
+        session_gap_s,
         servers,
         name: a.name.clone(),
     };

@@ -270,3 +270,112 @@ fn a_requests_map_is_drafted_by_learn_and_read_by_export() {
     assert!(run.stderr.contains("empty.json"), "{}", run.stderr);
     assert!(!Path::new(&dir.path().join("out.js")).exists());
 }
+
+/// Every Markov4JMeter / WESSBAS behaviour model shipped with the
+/// third-party examples: imported (or refused with its file and line),
+/// then made a model with a think time and exported as both load tests,
+/// never a panic.
+#[test]
+fn every_third_party_behaviour_model_becomes_a_model_and_a_load_test() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/third-party/wessbas");
+    if !root.exists() {
+        eprintln!("skipped: {} is absent", root.display());
+        return;
+    }
+    let mut files = Vec::new();
+    for sub in ["m4j", "aida/output/none", "aida/output/simple", "specj"] {
+        for e in std::fs::read_dir(root.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "csv") && !p.ends_with("requestCount.csv") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut modelled, mut refused) = (0, 0);
+    for f in &files {
+        let json = dir.path().join("b.json");
+        let run = demandsim(
+            &[
+                "-q",
+                "import",
+                "m4j",
+                f.to_str().unwrap(),
+                "-o",
+                json.to_str().unwrap(),
+            ],
+            b"",
+        );
+        if run.code != 0 {
+            // Refused as data, naming the file and the line.
+            assert_eq!(run.code, 1, "{}: {}", f.display(), run.stderr);
+            assert!(
+                run.stderr.contains(f.to_str().unwrap()) && run.stderr.contains("line "),
+                "{}",
+                run.stderr
+            );
+            refused += 1;
+            continue;
+        }
+        let model: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let mut demands = String::from("class,resource,demand_s\n");
+        for s in model["states"].as_array().unwrap() {
+            demands += &format!("\"{}\",cpu,0.01\n", s.as_str().unwrap());
+        }
+        let d = dir.path().join("d.csv");
+        std::fs::write(&d, demands).unwrap();
+        let qpn = dir.path().join("m.yaml");
+        let run = demandsim(
+            &[
+                "-q",
+                "behavior",
+                "model",
+                json.to_str().unwrap(),
+                "--users",
+                "20",
+                "--think",
+                "1",
+                "--demands",
+                d.to_str().unwrap(),
+                "-o",
+                qpn.to_str().unwrap(),
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}: {}", f.display(), run.stderr);
+        let run = demandsim(
+            &[
+                "-q",
+                "simulate",
+                qpn.to_str().unwrap(),
+                "--requests",
+                "2000",
+                "--seed",
+                "1",
+            ],
+            b"",
+        );
+        assert_eq!(run.code, 0, "{}: {}", f.display(), run.stderr);
+        for format in ["locust", "k6"] {
+            let run = demandsim(
+                &[
+                    "-q",
+                    "behavior",
+                    "export",
+                    "--format",
+                    format,
+                    json.to_str().unwrap(),
+                ],
+                b"",
+            );
+            assert_eq!(run.code, 0, "{} {format}: {}", f.display(), run.stderr);
+        }
+        modelled += 1;
+    }
+    eprintln!(
+        "{modelled} third-party behaviour models modelled and exported, {refused} refused as data"
+    );
+    assert!(modelled >= 10, "{modelled} of {}", files.len());
+}
