@@ -187,88 +187,10 @@ fn chains(model: &BehaviorModel) -> Result<Vec<Chain>, ExportError> {
         .enumerate()
         .map(|(i, s)| (s.as_str(), i))
         .collect();
-    let durations: Vec<f64> = model
-        .profiles
-        .iter()
-        .map(|p| {
-            let d = p.session_duration_s.mean;
-            if d > 0.0 {
-                d
-            } else {
-                p.requests_per_session.max(1.0)
-            }
-        })
-        .collect();
-    let users: Vec<f64> = (model.profiles.iter())
-        .zip(&durations)
-        .map(|(p, d)| p.probability * d)
-        .collect();
-    let total: f64 = users.iter().sum();
-    let user_weights = weights::integer_weights(
-        &users
-            .iter()
-            .map(|u| (if total > 0.0 { u / total } else { 1.0 }, 0))
-            .collect::<Vec<_>>(),
-    );
     let mut idents = Idents::default();
     let mut out = Vec::new();
-    for (p, weight) in model.profiles.iter().zip(user_weights) {
-        let mut by_from: BTreeMap<Option<usize>, Vec<(Option<usize>, f64, u64, Option<Think>)>> =
-            BTreeMap::new();
-        for t in &p.transitions {
-            let state = |name: &str| -> Result<Option<usize>, ExportError> {
-                match name {
-                    ENTRY | EXIT => Ok(None),
-                    s => index.get(s).copied().map(Some).ok_or_else(|| {
-                        ExportError::UnknownTransition {
-                            profile: p.name.clone(),
-                            state: s.into(),
-                        }
-                    }),
-                }
-            };
-            let (from, to) = (state(&t.from)?, state(&t.to)?);
-            if t.probability > 0.0 && t.to != ENTRY && t.from != EXIT {
-                let think = t.think.or(t.think_mean_s.map(Think::Exponential));
-                by_from
-                    .entry(from)
-                    .or_default()
-                    .push((to, t.probability, t.count, think));
-            }
-        }
-        let mut loss: f64 = 0.0;
-        let mut rows = BTreeMap::new();
-        let mut entry = None;
-        for (from, row) in by_from {
-            let pc: Vec<(f64, u64)> = row.iter().map(|r| (r.1, r.2)).collect();
-            let w = weights::integer_weights(&pc);
-            loss = loss.max(weights::loss(&pc, &w));
-            let next: Vec<Next> = (row.into_iter())
-                .zip(w)
-                .map(|((to, _, _, think), weight)| Next { to, weight, think })
-                .collect();
-            match from {
-                None => entry = Some(next),
-                Some(s) => {
-                    rows.insert(s, next);
-                }
-            }
-        }
-        // A state entered but never left (an imported chain's all-zero
-        // row) ends the session.
-        let targets: Vec<usize> = (entry.iter().flatten())
-            .chain(rows.values().flatten())
-            .filter_map(|n| n.to)
-            .collect();
-        for s in targets {
-            rows.entry(s).or_insert_with(|| {
-                vec![Next {
-                    to: None,
-                    weight: 1,
-                    think: None,
-                }]
-            });
-        }
+    for (p, weight) in model.profiles.iter().zip(user_weights(model)) {
+        let (entry, rows, loss) = rows(p, &index)?;
         out.push(Chain {
             name: p.name.clone(),
             ident: idents.of(&p.name),
@@ -280,6 +202,93 @@ fn chains(model: &BehaviorModel) -> Result<Vec<Chain>, ExportError> {
         });
     }
     Ok(out)
+}
+
+/// Users per profile: session share × mean session duration (users run
+/// sessions back to back, so this makes sessions start in the mix), as
+/// integer weights.
+fn user_weights(model: &BehaviorModel) -> Vec<u64> {
+    let users: Vec<f64> = (model.profiles.iter())
+        .map(|p| {
+            let d = p.session_duration_s.mean;
+            let d = if d > 0.0 {
+                d
+            } else {
+                p.requests_per_session.max(1.0)
+            };
+            p.probability * d
+        })
+        .collect();
+    let total: f64 = users.iter().sum();
+    let shares: Vec<(f64, u64)> = (users.iter())
+        .map(|u| (if total > 0.0 { u / total } else { 1.0 }, 0))
+        .collect();
+    weights::integer_weights(&shares)
+}
+
+/// A transition as read: target (`None`: the exit), probability, count,
+/// think time.
+type Read = (Option<usize>, f64, u64, Option<Think>);
+
+/// A profile's entry row, its states' rows and the largest probability
+/// the integer weights lost; a state entered but never left (an imported
+/// chain's all-zero row) ends the session.
+#[allow(clippy::type_complexity)]
+fn rows(
+    p: &super::Profile,
+    index: &BTreeMap<&str, usize>,
+) -> Result<(Option<Vec<Next>>, BTreeMap<usize, Vec<Next>>, f64), ExportError> {
+    let state = |name: &str| -> Result<Option<usize>, ExportError> {
+        match name {
+            ENTRY | EXIT => Ok(None),
+            s => index
+                .get(s)
+                .copied()
+                .map(Some)
+                .ok_or_else(|| ExportError::UnknownTransition {
+                    profile: p.name.clone(),
+                    state: s.into(),
+                }),
+        }
+    };
+    let mut by_from: BTreeMap<Option<usize>, Vec<Read>> = BTreeMap::new();
+    for t in &p.transitions {
+        let (from, to) = (state(&t.from)?, state(&t.to)?);
+        if t.probability > 0.0 && t.to != ENTRY && t.from != EXIT {
+            let think = t.think.or(t.think_mean_s.map(Think::Exponential));
+            let row = by_from.entry(from).or_default();
+            row.push((to, t.probability, t.count, think));
+        }
+    }
+    let (mut loss, mut rows, mut entry) = (0.0_f64, BTreeMap::new(), None);
+    for (from, row) in by_from {
+        let pc: Vec<(f64, u64)> = row.iter().map(|r| (r.1, r.2)).collect();
+        let w = weights::integer_weights(&pc);
+        loss = loss.max(weights::loss(&pc, &w));
+        let next: Vec<Next> = (row.into_iter())
+            .zip(w)
+            .map(|((to, _, _, think), weight)| Next { to, weight, think })
+            .collect();
+        match from {
+            None => entry = Some(next),
+            Some(s) => {
+                rows.insert(s, next);
+            }
+        }
+    }
+    let targets: Vec<usize> = (entry.iter().flatten())
+        .chain(rows.values().flatten())
+        .filter_map(|n| n.to)
+        .collect();
+    for s in targets {
+        let exit = Next {
+            to: None,
+            weight: 1,
+            think: None,
+        };
+        rows.entry(s).or_insert_with(|| vec![exit]);
+    }
+    Ok((entry, rows, loss))
 }
 
 /// Identifiers for names in both languages (letters, digits, `_`; not
