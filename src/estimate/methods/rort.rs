@@ -135,8 +135,8 @@ impl<'a> Problem<'a> {
                 *u = x.iter().zip(d).map(|(x, d)| x * d).sum::<f64>() / c;
             }
             let f = response_factors(u_hat.map(|u| u.min(U_MAX)), self.obs.servers);
-            for j in 0..lanes {
-                self.row_residuals(first + j, d, u_hat[j], f[j], out);
+            for (j, (&u, &f)) in u_hat.iter().zip(&f).enumerate().take(lanes) {
+                self.row_residuals(first + j, d, u, f, out);
             }
         }
     }
