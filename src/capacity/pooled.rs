@@ -43,4 +43,3 @@ pub(super) fn analytic_mean(
     }
     (weight > 0.0).then(|| sum / weight)
 }
-

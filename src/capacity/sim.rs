@@ -17,8 +17,7 @@ use rayon::prelude::*;
 
 use super::{CapacityError, Evaluation, Query, Stat};
 use crate::qpn::{
-    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, replication_rng,
-    warm_up,
+    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, replication_rng, warm_up,
 };
 
 /// Replications behind a simulated percentile, a fraction of the requests
@@ -263,7 +262,10 @@ mod tests {
         let samples = [vec![1.0, 3.0], vec![2.0, 2.0], vec![3.0, 5.0]];
         let (mean, hw) = mean_across(&samples).unwrap();
         assert!((mean - 16.0 / 6.0).abs() < 1e-12, "{mean}");
-        assert!((hw - 4.302_653 * (4.0 / 9.0f64).sqrt()).abs() < 1e-5, "{hw}");
+        assert!(
+            (hw - 4.302_653 * (4.0 / 9.0f64).sqrt()).abs() < 1e-5,
+            "{hw}"
+        );
         // A replication without a passage: no statistic.
         assert_eq!(mean_across(&[vec![1.0], Vec::new()]), None);
         // On M/M/2 (D = 1 s, λ = 1.2) the simulated mean holds Erlang C's
