@@ -29,10 +29,14 @@ import json, sys
 a = json.load(open(sys.argv[1]))
 seed, exact = sys.argv[2], float(sys.argv[3])
 user, sys_, wall = map(float, sys.argv[4:7])
-print(f"seed {seed}: {a['value']:.4f} req/s ({(a['value'] / exact - 1) * 100:+.2f} %), "
-      f"CPU {user + sys_:.1f} s, wall {wall:.1f} s, CPU/wall {(user + sys_) / wall:.2f}")
+cpu = f"CPU {user + sys_:.1f} s, wall {wall:.1f} s, CPU/wall {(user + sys_) / wall:.2f}"
+if a["value"] is None:
+    print(f"seed {seed}: no answer ({a.get('verdict')}), {cpu}")
+else:
+    print(f"seed {seed}: {a['value']:.4f} req/s ({(a['value'] / exact - 1) * 100:+.2f} %), {cpu}")
 PY
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["value"])' "$tmp/out.json" >> "$tmp/values"
+  python3 -c 'import json,sys; v = json.load(open(sys.argv[1]))["value"]; v is None or print(v)' \
+    "$tmp/out.json" >> "$tmp/values"
 done
 sort -g "$tmp/values" | awk -v e="$exact" 'NR==1{lo=$1} {hi=$1} END {printf "span %.4f – %.4f req/s (%.4f wide) around %.4f exact\n", lo, hi, hi-lo, e}'
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
