@@ -7,7 +7,7 @@
 //! counts, and a percentile of every colour's passages together. A query
 //! for one colour (`Query::color`) takes that colour's alone.
 
-use crate::qpn::{ProbePoint, ProbeResult, ValidNet};
+use crate::qpn::{ProbePoint, ValidNet};
 use crate::solve::Analysis;
 
 /// The probe's mean over its colours, from the solver; `None` where a
@@ -42,29 +42,4 @@ pub(super) fn analytic_mean(
         weight += x;
     }
     (weight > 0.0).then(|| sum / weight)
-}
-
-/// The mean and its CI half-width over the probe's colours in a
-/// simulation report (weighted by passages; the half-widths combined as
-/// independent).
-pub(super) fn simulated_mean(rows: &[&ProbeResult]) -> (Option<f64>, Option<f64>) {
-    let n: u64 = rows
-        .iter()
-        .filter(|r| r.mean_s.is_some())
-        .map(|r| r.count)
-        .sum();
-    if n == 0 {
-        return (None, None);
-    }
-    let w = |r: &ProbeResult| r.count as f64 / n as f64;
-    let mean = rows
-        .iter()
-        .filter_map(|r| Some(w(r) * r.mean_s?))
-        .sum::<f64>();
-    let hw = rows
-        .iter()
-        .map(|r| r.ci_half_width_s.map(|h| (w(r) * h).powi(2)))
-        .sum::<Option<f64>>()
-        .map(f64::sqrt);
-    (Some(mean), hw)
 }

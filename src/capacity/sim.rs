@@ -1,9 +1,9 @@
-//! A capacity question's statistic by simulation ([`simulated`]): a mean
-//! from one run with its batch-means CI; a percentile from
+//! A capacity question's statistic by simulation ([`simulated`]), from
 //! [`REPLICATIONS`] independent replications run in parallel (seeds from
 //! the query's, so the same seed gives the same answer whatever the
-//! number of threads), each read as the exact order statistic of its own
-//! passages, with a t interval across them.
+//! number of threads): a mean over all their passages, a percentile as
+//! the mean of each replication's exact order statistic, each with a t
+//! interval across the replications.
 //!
 //! The quantile sketch of a simulation report keeps 1 % buckets: a p95
 //! near 3 s moved in steps of about 0.015 s, the replications' mean in
@@ -17,8 +17,7 @@ use rayon::prelude::*;
 
 use super::{CapacityError, Evaluation, Query, Stat};
 use crate::qpn::{
-    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, replication_rng, simulate,
-    warm_up,
+    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, replication_rng, warm_up,
 };
 
 /// Replications behind a simulated percentile, a fraction of the requests
@@ -52,21 +51,6 @@ pub(crate) fn simulated(
     };
     let index = net.probes.iter().position(|p| p.name == probe);
     let index = index.ok_or_else(|| CapacityError::UnknownProbe(probe.to_string()))?;
-    let Stat::P(pct) = q.slo.stat else {
-        let run = run_config(q, 0, q.requests);
-        let report =
-            simulate(net, &run, Control::default()).map_err(|e| model_error(e.to_string()))?;
-        let ours = |p: &&crate::qpn::ProbeResult| {
-            p.name == probe && q.color.as_ref().is_none_or(|c| &p.color == c)
-        };
-        let rows: Vec<_> = report.probes.iter().filter(ours).collect();
-        if rows.is_empty() {
-            return Err(CapacityError::UnknownProbe(probe.to_string()));
-        }
-        let (mean, hw) = super::pooled::simulated_mean(&rows);
-        let u = super::simulated_utilization(&report);
-        return Ok(evaluation(mean, hw, mean, u));
-    };
     let color = q
         .color
         .as_ref()
@@ -81,9 +65,34 @@ pub(crate) fn simulated(
         .unzip();
     let count: usize = samples.iter().map(Vec::len).sum();
     let mean_s = (count > 0).then(|| samples.iter().flatten().sum::<f64>() / count as f64);
-    let (stat_s, ci) = across(&samples, f64::from(pct) / 100.0).unzip();
+    let (stat_s, ci) = match q.slo.stat {
+        Stat::P(pct) => across(&samples, f64::from(pct) / 100.0).unzip(),
+        _ => mean_across(&samples).unzip(),
+    };
     let us: Option<Vec<f64>> = us.into_iter().collect();
     Ok(evaluation(stat_s, ci, mean_s, us.and_then(|u| mean(&u))))
+}
+
+/// The mean of every passage of the replications' `samples` and its 95 %
+/// half-width, the t interval across the replications' own means (as
+/// independent as their seeds); `None` when some replication has no
+/// passage. The mean, like a percentile, comes from [`REPLICATIONS`]
+/// runs in parallel: one long run held one core while the other idled.
+fn mean_across(samples: &[Vec<f64>]) -> Option<(f64, f64)> {
+    if samples.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let count: usize = samples.iter().map(Vec::len).sum();
+    let pooled = samples.iter().flatten().sum::<f64>() / count as f64;
+    let means: Vec<f64> = samples
+        .iter()
+        .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+        .collect();
+    let n = means.len() as f64;
+    let centre = means.iter().sum::<f64>() / n;
+    let var = means.iter().map(|m| (m - centre).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    let t = crate::stats::student_t_quantile(0.95, (n - 1.0).max(1.0));
+    Some((pooled, t * (var / n).sqrt()))
 }
 
 fn mean(xs: &[f64]) -> Option<f64> {
@@ -244,6 +253,40 @@ mod tests {
         );
         assert_eq!(one, on(2));
         assert_eq!(one, on(5));
+    }
+
+    #[test]
+    fn a_simulated_mean_pools_the_passages_with_a_t_interval_across_replications() {
+        // Replications (1, 3), (2, 2), (3, 5): 16 s over 6 passages; their
+        // means 2, 2 and 4 (mean 8/3, variance 4/3), t(0.975, 2) = 4.3027.
+        let samples = [vec![1.0, 3.0], vec![2.0, 2.0], vec![3.0, 5.0]];
+        let (mean, hw) = mean_across(&samples).unwrap();
+        assert!((mean - 16.0 / 6.0).abs() < 1e-12, "{mean}");
+        assert!(
+            (hw - 4.302_653 * (4.0 / 9.0f64).sqrt()).abs() < 1e-5,
+            "{hw}"
+        );
+        // A replication without a passage: no statistic.
+        assert_eq!(mean_across(&[vec![1.0], Vec::new()]), None);
+        // On M/M/2 (D = 1 s, λ = 1.2) the simulated mean holds Erlang C's
+        // W = 1 + C(2, 1.2)/0.8 = 1.5625 s in its interval, whatever the
+        // number of threads.
+        let (template, mut q) = mmc_query(2.0, 80_000, crate::test_seed(5));
+        q.slo = Slo::parse("mean<=3s").unwrap();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| evaluate(&template, &q, 1.2).unwrap())
+        };
+        let one = on(1);
+        assert_eq!(one, on(2));
+        let (got, h) = (one.stat_s.unwrap(), one.ci_half_width_s.unwrap());
+        let want = 1.0 + crate::numeric::erlang_c(2, 1.2) / 0.8;
+        assert!((want - 1.5625).abs() < 1e-12);
+        assert!(h > 0.0 && h < 0.05 * want, "{one:?}");
+        assert!((got - want).abs() < 1.5 * h, "{got} vs {want} ± {h}");
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub struct LabelId(pub u32);
 pub struct Labels {
     names: Vec<String>,
     ids: HashMap<String, LabelId>,
+    /// The id last returned: a trace's rows mostly repeat the previous
+    /// row's class, and comparing with one name is cheaper than hashing
+    /// (the hash was a tenth of parsing a large trace).
+    last: Option<LabelId>,
 }
 
 impl Labels {
@@ -22,10 +26,17 @@ impl Labels {
 
     /// The id of `name`, adding it when new.
     pub fn intern(&mut self, name: &str) -> LabelId {
+        if let Some(id) = self.last
+            && self.names[id.0 as usize] == name
+        {
+            return id;
+        }
         if let Some(&id) = self.ids.get(name) {
+            self.last = Some(id);
             return id;
         }
         let id = LabelId(self.names.len() as u32);
+        self.last = Some(id);
         self.names.push(name.to_string());
         self.ids.insert(name.to_string(), id);
         id

@@ -90,7 +90,9 @@ pub struct Replay {
     /// interval). Sorting a batch that is nearly in order is cheaper than a
     /// heap push and pop per request (the heap was a fifth of reading a
     /// large trace).
-    pending: Vec<(f64, f64, usize, i64)>,
+    /// Times are kept as their [`order_key`]s: integers sort faster than
+    /// `total_cmp` compares (the sort was a sixth of aggregating).
+    pending: Vec<(i64, i64, usize, i64)>,
     /// `pending`'s length that triggers the next sort: twice what the last
     /// one left (the requests inside the horizon stay pending), so that a
     /// busy log (more than `BATCH` requests per horizon) is not re-sorted
@@ -146,7 +148,8 @@ impl Replay {
             self.late += 1;
             return;
         }
-        self.pending.push((start, end, class, k));
+        self.pending
+            .push((order_key(start), order_key(end), class, k));
         self.newest = self.newest.max(start);
         if self.pending.len() >= self.threshold {
             self.release(self.newest - HORIZON);
@@ -162,17 +165,17 @@ impl Replay {
         {
             self.sorted += self.pending.len();
         }
-        self.pending.sort_unstable_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then(a.1.total_cmp(&b.1))
-                .then(a.2.cmp(&b.2))
-                .then(a.3.cmp(&b.3))
-        });
-        let due = self.pending.partition_point(|p| p.0 < until);
-        let batch: Vec<(f64, f64, usize, i64)> = self.pending.drain(..due).collect();
-        for (start, end, class, k) in batch {
-            self.replay(start, end, class, k);
+        // The keys order as `total_cmp` orders the times, so the order is
+        // start, end, class, interval, as it always was.
+        self.pending.sort_unstable();
+        let due = self
+            .pending
+            .partition_point(|p| from_order_key(p.0) < until);
+        let mut pending = std::mem::take(&mut self.pending);
+        for (start, end, class, k) in pending.drain(..due) {
+            self.replay(from_order_key(start), from_order_key(end), class, k);
         }
+        self.pending = pending;
     }
 
     /// Counts what one request found and puts it in the system.
@@ -217,6 +220,19 @@ impl Replay {
         }
         (self.found, self.late)
     }
+}
+
+/// An integer that orders as [`f64::total_cmp`] orders `x` (its own
+/// transformation), and gives `x` back through [`from_order_key`].
+fn order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// The time behind an [`order_key`] (the transformation is its own
+/// inverse: it keeps the sign bit it depends on).
+fn from_order_key(key: i64) -> f64 {
+    f64::from_bits(order_key(f64::from_bits(key as u64)) as u64)
 }
 
 /// The sums of `class`'s arrivals in interval `k`, which becomes the hot
@@ -309,6 +325,29 @@ mod tests {
                     "{order} {k}"
                 );
                 assert_eq!(got.mean_response_s, reqs[k].1 - reqs[k].0);
+            }
+        }
+    }
+
+    #[test]
+    fn order_keys_order_as_total_cmp_and_give_the_time_back() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            5e-324,
+            1.0,
+            1.0 + f64::EPSILON,
+            3600.0,
+            f64::INFINITY,
+        ];
+        for a in xs {
+            assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+            for b in xs {
+                assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b), "{a} {b}");
             }
         }
     }

@@ -11,7 +11,10 @@
 use super::fit::{fit_positive, starting_point};
 use crate::estimate::estimator::{Estimator, Unfit};
 use crate::estimate::observations::Observations;
-use crate::numeric::response_factor;
+use crate::numeric::response_factors;
+
+/// Intervals whose response factors are computed side by side.
+const LANES: usize = 4;
 
 /// Utilization above which the prediction is cut off and a penalty grows
 /// (the model has no steady state there).
@@ -117,25 +120,43 @@ impl<'a> Problem<'a> {
         self.obs.n_classes() + 1
     }
 
+    /// The residuals, [`LANES`] intervals at a time: their response
+    /// factors side by side ([`response_factors`]), the same numbers as one
+    /// at a time.
     fn residuals(&self, d: &[f64], out: &mut [f64]) {
-        let (n, w) = (self.obs.n_classes(), self.width());
+        let n = self.obs.n_classes();
         let c = f64::from(self.obs.servers);
-        for k in 0..self.rows.len() {
-            let slot = &mut out[k * w..(k + 1) * w];
-            let x = &self.x[k * n..(k + 1) * n];
-            let u_hat = x.iter().zip(d).map(|(x, d)| x * d).sum::<f64>() / c;
-            slot[n] = PENALTY.sqrt() * (u_hat - U_MAX).max(0.0);
-            let f = response_factor(u_hat.min(U_MAX), self.obs.servers);
-            for (r, e) in slot[..n].iter_mut().enumerate() {
-                let weight = self.weight[k * n + r];
-                *e = match weight > 0.0 {
-                    true => {
-                        let predicted = self.obs.discipline.response(x, r, d, f);
-                        weight * (predicted - self.measured[k * n + r])
-                    }
-                    false => 0.0,
-                };
+        let rows = self.rows.len();
+        for first in (0..rows).step_by(LANES) {
+            let lanes = LANES.min(rows - first);
+            let mut u_hat = [0.0; LANES];
+            for (j, u) in u_hat.iter_mut().enumerate().take(lanes) {
+                let x = &self.x[(first + j) * n..(first + j + 1) * n];
+                *u = x.iter().zip(d).map(|(x, d)| x * d).sum::<f64>() / c;
             }
+            let f = response_factors(u_hat.map(|u| u.min(U_MAX)), self.obs.servers);
+            for (j, (&u, &f)) in u_hat.iter().zip(&f).enumerate().take(lanes) {
+                self.row_residuals(first + j, d, u, f, out);
+            }
+        }
+    }
+
+    /// Row `k`'s residuals at `d`, its predicted utilization `u_hat` and
+    /// response factor `f`.
+    fn row_residuals(&self, k: usize, d: &[f64], u_hat: f64, f: f64, out: &mut [f64]) {
+        let (n, w) = (self.obs.n_classes(), self.width());
+        let slot = &mut out[k * w..(k + 1) * w];
+        let x = &self.x[k * n..(k + 1) * n];
+        slot[n] = PENALTY.sqrt() * (u_hat - U_MAX).max(0.0);
+        for (r, e) in slot[..n].iter_mut().enumerate() {
+            let weight = self.weight[k * n + r];
+            *e = match weight > 0.0 {
+                true => {
+                    let predicted = self.obs.discipline.response(x, r, d, f);
+                    weight * (predicted - self.measured[k * n + r])
+                }
+                false => 0.0,
+            };
         }
     }
 }
