@@ -89,6 +89,13 @@ def paired(runs):
     found = pairs(runs)
     if not found:
         return
+    print("\nPairs (consecutive runs, same users): request-path demand (ms)\n")
+    print("| users | runs | 2 workers | 1 worker | 1w/2w - 1 |\n|---|---|---|---|---|")
+    index = {id(r): i for i, r in enumerate(runs, 1)}
+    for one, two in found:
+        print("| %d | %s | %.2f | %.2f | %+.1f %% |" % (one["users"], "%d, %d" % tuple(sorted((index[id(one)], index[id(two)]))),
+                                                   two["request-path"], one["request-path"],
+                                                   100 * (one["request-path"] / two["request-path"] - 1)))
     print("\nPaired relative difference, 1 worker vs 2 workers (1w/2w - 1, %), mean ± 95 % t half-width over the pairs:")
     print("\n| users | pairs | " + " | ".join(COLUMNS) + " | mean R | other on CPU0 (1w - 2w) |")
     print("|" + "---|" * (4 + len(COLUMNS)))
@@ -113,7 +120,8 @@ def main():
     # Each argument is a run's folder or a plan's (the runs in its subfolders).
     folders = sorted({os.path.dirname(p) for d in sys.argv[1:]
                       for p in glob.glob(os.path.join(d, "run.json")) + glob.glob(os.path.join(d, "*", "run.json"))})
-    runs = sorted((load(f) for f in folders), key=lambda r: r["start"])
+    done = [f for f in folders if json.load(open(os.path.join(f, "run.json"))).get("status") == "complete"]
+    runs = sorted((load(f) for f in done), key=lambda r: r["start"])
     if not runs:
         print("no run.json under %s" % " ".join(sys.argv[1:]), file=sys.stderr)
         return 1
