@@ -57,6 +57,14 @@ def check_cpu_accounting(problems):
         problems.append("cpu.tree_seconds: %r, expected %r" % (cpu.tree_seconds(table, 1), want))
     if cpu.tree_seconds(table, 99) != 0:
         problems.append("cpu.tree_seconds of a gone root must be 0")
+    if cpu.parse_cpu_list("0,2-4") != [0, 2, 3, 4]:
+        problems.append("cpu.parse_cpu_list('0,2-4'): %r" % (cpu.parse_cpu_list("0,2-4"),))
+    stat = ("cpu  9 9 9 9 9 9 9 9 0 0\n"
+            "cpu0 100 5 30 900 7 2 3 11 0 0\n"
+            "cpu1 1 0 1 5 0 0 0 0\nintr 1 2 3\n")
+    want = {0: (140 / cpu.TICK, 11 / cpu.TICK), 1: (2 / cpu.TICK, 0.0)}
+    if cpu.parse_proc_stat(stat) != want:
+        problems.append("cpu.parse_proc_stat: %r, expected %r" % (cpu.parse_proc_stat(stat), want))
 
 
 def main():

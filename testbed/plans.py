@@ -2,7 +2,9 @@
 a configuration (API workers) and a duration with a warm-up that is dropped.
 
 `quick` takes about 5 minutes and checks that the testbed works end to end;
-`full` is the plan behind traces/real/ (about 23.5 minutes on a 2-core machine)."""
+`full` is the plan behind traces/real/ (about 23.5 minutes on a 2-core machine);
+`workers-ab` compares one and two API workers in an interleaved order
+(about 28 minutes; see README.md)."""
 
 MIXED = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 1}
 READ_ONLY = {"ReadOnlyUser": 1}
@@ -12,6 +14,24 @@ ANALYTICAL = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 3}
 def run(name, users, mix, api_workers=2, duration=60, warmup=20, think=1.0):
     return {"name": name, "users": users, "mix": mix, "api_workers": api_workers,
             "duration_s": duration, "warmup_s": warmup, "think_s": think}
+
+
+def workers_ab(duration=60):
+    """One and two API workers (A = 2, B = 1) at the two loads of `full`'s
+    one-worker runs, in consecutive pairs of the same load: 39 and 76 users
+    alternate pair by pair and each load's pairs go AB, BA, AB, BA, so a
+    drift of the machine over the half hour falls on both worker counts
+    alike and every pair is a difference taken minutes apart."""
+    runs = []
+    for i in range(8):
+        users = (39, 76)[i % 2]
+        order = (2, 1) if (i // 2) % 2 == 0 else (1, 2)
+        if i % 2:
+            order = order[::-1]
+        for workers in order:
+            name = "ab%02d-n%d-w%d" % (len(runs) + 1, users, workers)
+            runs.append(run(name, users, MIXED, api_workers=workers, duration=duration))
+    return runs
 
 
 PLANS = {
@@ -38,4 +58,7 @@ PLANS = {
         run("mixed-1worker-n39", 39, MIXED, api_workers=1),
         run("mixed-1worker-n76", 76, MIXED, api_workers=1),
     ],
+    # Is the one-worker runs' lower CPU per request the worker count or the
+    # machine's drift (they ran last in `full`)? Interleaved, 4 pairs per load.
+    "workers-ab": workers_ab(),
 }

@@ -155,10 +155,17 @@ class Monitor(threading.Thread):
         self.roots, self.start_t, self.end_t = roots, start, end
         self.interval, self.cpus = interval, cpus_per_service
         self.rows, self.first, self.last = [], None, None
+        # The machine around the services: per-CPU (busy, steal) seconds at
+        # the first and last tick, the 1-minute load average at every tick.
+        self.machine_first = self.machine_last = None
+        self.loads = []
         self.stop_now = threading.Event()
 
     def read(self):
         table = cpu.snapshot()
+        per_cpu, load1 = cpu.machine()
+        self.machine_last = per_cpu
+        self.loads.append(load1)
         return time.time(), {name: cpu.tree_seconds(table, pid) for name, pid in self.roots.items()}
 
     def run(self):
@@ -166,6 +173,8 @@ class Monitor(threading.Thread):
         while tick <= self.end_t + 1e-9 and not self.stop_now.is_set():
             time.sleep(max(0.0, tick - time.time()))
             now, seconds = self.read()
+            if self.machine_first is None:
+                self.machine_first = self.machine_last
             if self.last is not None:
                 dt = now - self.last[0]
                 total = 0.0
@@ -291,7 +300,7 @@ def run_one(args, services, spec, out, prometheus=None):
                "--host", "http://127.0.0.1:%d" % API_PORT, "--csv", history, "--csv-full-history",
                "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", *classes]
     roots = services.roots()
-    monitor = Monitor(roots, window[0], window[1], args.sample_interval, len(args.service_cpus.split(",")))
+    monitor = Monitor(roots, window[0], window[1], args.sample_interval, len(cpu.parse_cpu_list(args.service_cpus)))
     monitor.start()
     log("run", spec["name"], ":", spec["users"], "users,", classes, "window", spec["duration_s"], "s")
     status = "complete"
@@ -336,6 +345,7 @@ def finish(out, spec, monitor, history, status, prov, commands):
            "window": {"start": monitor.first[0], "end": monitor.last[0], "seconds": t2 - t1},
            "requests": {"total": total, "successful": ok, "throughput_per_s": ok / (t2 - t1)},
            "ground_truth": truth,
+           "disturbance": disturbance(monitor, prov["pinning"], truth["services"]["cpu_seconds"], t2 - t1),
            "note": "demand_s = CPU seconds of the service over the window / successful requests in the window; "
                    "utilization = fraction of the service CPUs (all services share them); request-path = api + postgres + "
                    "redis (the CPU a request itself uses; Celery's work happens after the response)"}
@@ -350,6 +360,26 @@ def finish(out, spec, monitor, history, status, prov, commands):
                 "resource: request-path\nbackground: services\n")
     os.replace(os.path.join(out, "run.yaml.part"), os.path.join(out, "run.yaml"))
     log("done", spec["name"], "%d requests, %.1f req/s, services CPU %.2f" % (ok, ok / (t2 - t1), truth["services"]["utilization"]))
+
+
+def disturbance(monitor, pinning, services_seconds, seconds):
+    """How much else ran on the machine during the window: the load average,
+    each CPU's busy and stolen time, and the CPU time on the services' CPUs
+    that was not the services' own (other processes there, interrupts)."""
+    first, last = monitor.machine_first, monitor.machine_last
+    per_cpu = {c: {"busy": round(last[c][0] - first[c][0], 3), "steal": round(last[c][1] - first[c][1], 3)}
+               for c in sorted(last) if c in first}
+    service_cpus = [c for c in cpu.parse_cpu_list(pinning["services"]) if c in per_cpu]
+    busy = sum(per_cpu[c]["busy"] for c in service_cpus)
+    other = busy - services_seconds
+    return {"load1_mean": round(sum(monitor.loads) / len(monitor.loads), 2), "load1_max": max(monitor.loads),
+            "cpu_seconds": per_cpu, "service_cpus_busy_s": round(busy, 3),
+            "service_cpus_other_s": round(other, 3),
+            "service_cpus_other_fraction": round(other / (seconds * len(service_cpus)), 4),
+            "service_cpus_steal_s": round(sum(per_cpu[c]["steal"] for c in service_cpus), 3),
+            "note": "busy = user+nice+system+irq+softirq of /proc/stat over the window; other = busy on the services' "
+                    "CPUs minus the services' own CPU seconds (other processes, interrupts); steal = time the "
+                    "hypervisor ran someone else on that virtual CPU; load1 = 1-minute load average per tick"}
 
 
 def _interrupt(signum, frame):
@@ -372,6 +402,9 @@ def main():
     if args.plan not in PLANS:
         p.error("unknown plan %r: one of %s" % (args.plan, ", ".join(PLANS)))
     runs = [r for r in PLANS[args.plan] if not args.only or r["name"] in args.only.split(",")]
+    # This script (and the CPU sampler thread in it) runs with the load
+    # generator, off the services' CPUs; the services are pinned by taskset.
+    os.sched_setaffinity(0, cpu.parse_cpu_list(args.load_cpus))
     os.makedirs(args.work, exist_ok=True)
     if os.getuid() == 0:
         shutil.chown(args.work, "postgres", "postgres")
