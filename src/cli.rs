@@ -3,6 +3,7 @@
 mod behavior;
 mod bind;
 mod capacity;
+mod classify;
 mod compare;
 mod estimate;
 mod generate;

@@ -11,10 +11,15 @@
 //! row-normalised matrices would not.
 
 mod chain;
+pub mod classify;
+#[cfg(test)]
+mod classify_tests;
 mod kmeans;
 mod learn;
 pub mod m4j;
 mod mixture;
+pub mod scores;
+pub mod sessions;
 #[cfg(test)]
 mod tests;
 mod think;
@@ -25,7 +30,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use chain::{Counts, ENTRY, EXIT, Profile, Spread, Transition, profile, visits};
+pub use classify::{Censored, Classification, ClassifyError, Labelled, Share, classify};
 pub use learn::{Learner, SessionCounts, Step};
+pub use scores::{Scores, scores};
+pub use sessions::{Collector, GapSplitter, Observed};
 pub use think::{Think, ThinkSums};
 
 /// How sessions are grouped into profiles.

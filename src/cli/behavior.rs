@@ -18,6 +18,9 @@ pub enum Command {
     /// Write a closed QPN model of a behaviour model: users, think times,
     /// per-class demands at each resource, class switching by the chain.
     Model(ModelArgs),
+    /// Label each session of a trace with its most likely profile; the
+    /// behaviour mix; scores against the trace's user classes.
+    Classify(super::classify::ClassifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,6 +121,7 @@ pub fn run(c: Command) -> Result<()> {
     match c {
         Command::Learn(a) => learn(a),
         Command::Model(a) => model(a),
+        Command::Classify(a) => super::classify::classify(a),
     }
 }
 
@@ -319,14 +323,7 @@ fn model(a: ModelArgs) -> Result<()> {
         servers.insert(r, n);
     }
     let ctx = || a.behavior.display().to_string();
-    let text = super::io::read_document(&a.behavior)?;
-    let parsed = match text.trim_start().starts_with('{') {
-        true => serde_json::from_str(&text).map_err(anyhow::Error::from),
-        false => serde_saphyr::from_str(&text).map_err(anyhow::Error::from),
-    };
-    let behavior: BehaviorModel = parsed.with_context(|| {
-        format!("{}: not a behaviour model (the JSON of `behavior learn --format json` or `import m4j`)", ctx())
-    })?;
+    let behavior = read_model(&a.behavior)?;
     let demands = read_demands(&a)?;
     let options = ModelOptions {
         users,
@@ -339,6 +336,21 @@ fn model(a: ModelArgs) -> Result<()> {
     let mut out = Output::create(a.output.as_deref())?;
     out.write_all(generated.yaml().as_bytes())?;
     out.commit()
+}
+
+/// A behaviour model file, JSON or YAML.
+pub(super) fn read_model(path: &std::path::Path) -> Result<BehaviorModel> {
+    let text = super::io::read_document(path)?;
+    let parsed = match text.trim_start().starts_with('{') {
+        true => serde_json::from_str(&text).map_err(anyhow::Error::from),
+        false => serde_saphyr::from_str(&text).map_err(anyhow::Error::from),
+    };
+    parsed.with_context(|| {
+        format!(
+            "{}: not a behaviour model (the JSON of `behavior learn --format json` or `import m4j`)",
+            path.display()
+        )
+    })
 }
 
 /// `N,N,…` or `PROFILE=N,…`.
