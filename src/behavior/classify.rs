@@ -144,17 +144,21 @@ pub struct Classification {
     pub censor_window_s: f64,
 }
 
-/// Censoring window when none is given: three times the longest mean
-/// think time of any profile's transition (a session whose first request
-/// comes sooner after the trace's start may well have had one before).
+/// Censoring window when none is given: [`super::learn::CENSOR_THINKS`]
+/// times the profiles' mean think time (weighted by the transitions'
+/// counts), the window `behavior learn` uses.
 pub fn default_window(model: &BehaviorModel) -> f64 {
-    let longest = model
+    let (sum, n) = model
         .profiles
         .iter()
         .flat_map(|p| &p.transitions)
-        .filter_map(|t| t.think_mean_s)
-        .fold(0.0, f64::max);
-    3.0 * longest
+        .filter_map(|t| Some((t.think_mean_s? * t.count as f64, t.count as f64)))
+        .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    if n > 0.0 {
+        super::learn::CENSOR_THINKS * sum / n
+    } else {
+        0.0
+    }
 }
 
 /// A profile's chain as smoothed log-probabilities over states 0..n, the

@@ -103,6 +103,13 @@ pub struct LearnArgs {
     /// One profile per value of this column instead of clustering.
     #[arg(long, value_name = "COLUMN", value_parser = ["user_class"], conflicts_with = "profiles")]
     by: Option<String>,
+    /// Sessions cut by the trace's start or end: within this many seconds
+    /// of either, a session's entry (exit) is not counted; `auto`: three
+    /// mean think times; `off`: every session enters and exits [default:
+    /// auto with --profiles, off otherwise, so that the visits equal the
+    /// log's request shares].
+    #[arg(long, value_name = "SECONDS|auto|off")]
+    censor_window: Option<String>,
     /// Seed of the clustering [default: drawn and printed].
     #[arg(long)]
     seed: Option<u64>,
@@ -166,6 +173,19 @@ fn learn(a: LearnArgs) -> Result<()> {
         anyhow::bail!("{}: no `user_class` column to group by", ctx());
     }
     let mut learner = Learner::new(clustering);
+    match (a.censor_window.as_deref(), clustering) {
+        (Some("off"), _) | (None, false) => {}
+        (Some("auto"), _) | (None, true) => learner = learner.censoring(None),
+        (Some(w), _) => match w.parse::<f64>() {
+            Ok(w) if w >= 0.0 && w.is_finite() => learner = learner.censoring(Some(w)),
+            _ => {
+                return Err(UsageError(format!(
+                    "--censor-window takes seconds ≥ 0, `auto` or `off`, not `{w}`"
+                ))
+                .into());
+            }
+        },
+    }
     let mut without = 0u64;
     while let Some(r) = reader.next_request() {
         let r = r.with_context(ctx)?;

@@ -33,7 +33,7 @@ pub struct ClassifyArgs {
     session_timeout: Option<f64>,
     /// A session whose first (last) request lies this close to the
     /// trace's start (end) is taken as cut by the trace, seconds [default:
-    /// three times the profiles' longest mean think time].
+    /// three times the profiles' mean think time, as `behavior learn`].
     #[arg(long, value_name = "SECONDS")]
     censor_window: Option<f64>,
     /// Score the think times too (each transition's fitted distribution),
