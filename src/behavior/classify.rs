@@ -18,7 +18,7 @@
 //! 95 % interval from the observed information of the weights (it covers
 //! the sampling of sessions, not the error of the profiles themselves).
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 
 use super::sessions::Observed;
 use super::{BehaviorModel, ENTRY, EXIT, Think};
@@ -378,7 +378,7 @@ fn state_map(
         .filter(|&i| used[i] && map[i].is_none())
         .map(|i| trace_states[i].clone())
         .collect();
-    if missing.iter().len() == used.iter().filter(|u| **u).count() {
+    if missing.len() == used.iter().filter(|u| **u).count() {
         return Err(ClassifyError::NoCommonStates {
             model: model.states.clone(),
             trace: missing,
@@ -421,8 +421,8 @@ pub fn mix(ll: &[Vec<f64>], start: &[f64]) -> Vec<(f64, f64, f64)> {
         let mut next = vec![0.0; k];
         for row in &f {
             let m: f64 = row.iter().zip(&w).map(|(a, b)| a * b).sum();
-            for c in 0..k {
-                next[c] += w[c] * row[c] / m;
+            for ((x, wc), fc) in next.iter_mut().zip(&w).zip(row) {
+                *x += wc * fc / m;
             }
         }
         next.iter_mut().for_each(|x| *x /= f.len() as f64);
@@ -460,12 +460,8 @@ fn weight_sd(f: &[Vec<f64>], w: &[f64]) -> Vec<f64> {
     let mut info = DMatrix::<f64>::zeros(d, d);
     for row in f {
         let m: f64 = row.iter().zip(w).map(|(a, b)| a * b).sum();
-        let g: Vec<f64> = free.iter().map(|&a| (row[a] - row[last]) / m).collect();
-        for i in 0..d {
-            for j in 0..d {
-                info[(i, j)] += g[i] * g[j];
-            }
-        }
+        let g = DVector::from_iterator(d, free.iter().map(|&a| (row[a] - row[last]) / m));
+        info += &g * g.transpose();
     }
     let Some(cov) = info.try_inverse() else {
         live.iter().for_each(|&c| sd[c] = 0.5);

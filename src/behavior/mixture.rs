@@ -154,8 +154,8 @@ impl Counted {
                 let top = lp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let sum: f64 = lp.iter().map(|v| (v - top).exp()).sum();
                 ll += top + sum.ln();
-                for c in 0..k {
-                    p[c] = (lp[c] - top).exp() / sum;
+                for (x, l) in p.iter_mut().zip(&lp) {
+                    *x = (l - top).exp() / sum;
                 }
             }
             let gained = ll - total;
