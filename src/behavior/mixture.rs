@@ -114,7 +114,7 @@ impl Counted {
     /// belongs to every chain with its posterior probability, the chains
     /// are re-counted with those weights (smoothed by [`PSEUDO`] per
     /// transition the sessions make) and the weights are the mean
-    /// posteriors, until the log-likelihood gains less than 1e-9 of
+    /// posteriors, until the log-likelihood gains less than 1e-8 of
     /// itself. Classification EM (each session to its single most likely
     /// chain) split two overlapping chains by where their sessions leave
     /// and left the testbed's three user classes as 60/30/10; the soft
@@ -123,7 +123,8 @@ impl Counted {
     /// transition. Returns each session's most likely chain (clusters
     /// renumbered by first member, an empty one dropped), k, the mixture
     /// log-likelihood and each cluster's weight.
-    pub(super) fn soft(&self, of: Vec<usize>) -> (Vec<usize>, usize, f64, Vec<f64>) {
+    /// At most `rounds` rounds.
+    pub(super) fn soft(&self, of: Vec<usize>, rounds: usize) -> (Vec<usize>, usize, f64, Vec<f64>) {
         let k = of.iter().max().map_or(0, |m| m + 1);
         let n = self.sessions.len();
         let mut post: Vec<Vec<f64>> = of
@@ -132,7 +133,7 @@ impl Counted {
             .collect();
         let mut total = f64::NEG_INFINITY;
         let mut weight = vec![1.0 / k as f64; k];
-        for _ in 0..ROUNDS {
+        for _ in 0..rounds {
             let chains = self.weighted(&post, k);
             weight = (0..k)
                 .map(|c| post.iter().map(|p| p[c]).sum::<f64>() / n as f64)
@@ -160,7 +161,7 @@ impl Counted {
             }
             let gained = ll - total;
             total = ll;
-            if gained < 1e-9 * ll.abs() {
+            if gained < 1e-8 * ll.abs() {
                 break;
             }
         }
@@ -238,7 +239,14 @@ pub(super) fn random_starts(n: usize, k: usize, seed: u64) -> impl Iterator<Item
 /// not rule out the sessions that do.
 const PSEUDO: f64 = 0.1;
 
-/// Rounds of [`Counted::soft`] at most (each one raises the
-/// likelihood, so it stops by itself; this only bounds the
-/// time).
-const ROUNDS: usize = 500;
+/// Rounds of [`Counted::soft`] at most for the starts that go on to the
+/// end (each one raises the likelihood, so it stops by itself; this only
+/// bounds the time).
+pub(super) const ROUNDS: usize = 500;
+
+/// Rounds every start gets before only the [`FINALISTS`] most likely go
+/// on: 30 starts run to convergence would cost a large trace minutes.
+pub(super) const TRIAL_ROUNDS: usize = 10;
+
+/// Starts that go on to convergence.
+pub(super) const FINALISTS: usize = 3;

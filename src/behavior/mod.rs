@@ -196,9 +196,9 @@ fn clustered(
     seed: u64,
 ) -> (Vec<Profile>, String) {
     let (dims, points) = shares(sessions);
-    // Each k-means start on the shares and as many random assignments,
-    // then the mixture's EM on soft assignments; the start that ends the
-    // most likely. (From the k-means starts alone the EM kept two of the
+    // Each k-means start on the shares and 20 random assignments, then
+    // the mixture's EM on soft assignments, a few rounds each and the
+    // three most likely to convergence; the one that ends the most likely. (From the k-means starts alone the EM kept two of the
     // testbed's three user classes together on six of its eight mixed
     // runs: k-means on transition shares splits sessions by length.)
     let counted = mixture::Counted::new(sessions, &dims);
@@ -207,11 +207,17 @@ fn clustered(
             .first()
             .map_or(1, |c| c.of.iter().max().map_or(0, |m| m + 1));
         let random = mixture::random_starts(sessions.len(), k, seed);
-        starts
+        let mut trials: Vec<_> = starts
             .into_iter()
             .map(|c| c.of)
             .chain(random)
-            .map(|of| counted.soft(of))
+            .map(|of| counted.soft(of, mixture::TRIAL_ROUNDS))
+            .collect();
+        trials.sort_by(|a, b| b.2.total_cmp(&a.2));
+        trials
+            .into_iter()
+            .take(mixture::FINALISTS)
+            .map(|(of, ..)| counted.soft(of, mixture::ROUNDS))
             .max_by(|a, b| a.2.total_cmp(&b.2))
             .map(|(of, k, _, w)| (of, k, w))
             .expect("at least one start")
