@@ -4,6 +4,7 @@ mod behavior;
 mod behavior_export;
 mod bind;
 mod capacity;
+mod classify;
 mod compare;
 mod estimate;
 mod generate;

@@ -68,7 +68,19 @@ pub struct Learner {
     /// Per group (None: no grouping), over all sessions.
     groups: BTreeMap<Option<u32>, Counts>,
     keep_sessions: bool,
+    /// With censoring: the window, seconds (`None`: three mean think
+    /// times, [`CENSOR_THINKS`]).
+    censor: Option<Option<f64>>,
+    /// The trace's first start and last end.
+    span: (f64, f64),
+    /// Σ think, count: the mean think time for the default window.
+    thinks: (f64, u64),
 }
+
+/// The default censoring window in mean think times: a session whose first
+/// request comes sooner after the trace's start (or whose last request
+/// ends sooner before its end) may well have had one outside it.
+pub const CENSOR_THINKS: f64 = 3.0;
 
 impl Learner {
     /// A learner; with `keep_sessions` every session's own transitions are
@@ -76,8 +88,20 @@ impl Learner {
     pub fn new(keep_sessions: bool) -> Self {
         Self {
             keep_sessions,
+            span: (f64::INFINITY, f64::NEG_INFINITY),
             ..Self::default()
         }
+    }
+
+    /// Sessions cut by the trace's start (end) do not enter (exit): a
+    /// session whose first request starts within `window` seconds of the
+    /// trace's first start has no entry transition counted, one whose last
+    /// request ends within it of the trace's last end no exit (`None`:
+    /// [`CENSOR_THINKS`] mean think times). The requests are kept, so the
+    /// chain's visits no longer equal the log's request shares exactly.
+    pub fn censoring(mut self, window: Option<f64>) -> Self {
+        self.censor = Some(window);
+        self
     }
 
     /// Adds one request.
@@ -87,6 +111,7 @@ impl Learner {
     /// session id that two users share.
     pub fn push(&mut self, s: Step) -> Result<(), BehaviorError> {
         self.states = self.states.max(s.state + 1);
+        self.span = (self.span.0.min(s.start), self.span.1.max(s.end));
         let keep = self.keep_sessions;
         let Some(open) = self.open.get_mut(&s.session) else {
             self.open.insert(
@@ -130,6 +155,7 @@ impl Learner {
             None => &mut self.groups.entry(open.group).or_default().pairs,
         };
         pairs.entry((open.last, s.state)).or_default().push(think);
+        self.thinks = (self.thinks.0 + think, self.thinks.1 + 1);
         open.last = s.state;
         open.last_start = s.start;
         open.last_end = open.last_end.max(s.end);
@@ -146,18 +172,34 @@ impl Learner {
         let mut open: Vec<(u32, Open)> = self.open.into_iter().collect();
         open.sort_by_key(|(id, _)| *id);
         let mut sessions = Vec::new();
+        let window = self
+            .censor
+            .map(|w| w.unwrap_or(CENSOR_THINKS * self.thinks.0 / self.thinks.1.max(1) as f64));
+        let (begin, end) = self.span;
         for (_, o) in open {
             let first = o.first;
             let duration = o.last_end - o.first_start;
+            let (enters, exits) = match window {
+                Some(w) => (o.first_start >= begin + w, o.last_end <= end - w),
+                None => (true, true),
+            };
             let c = groups.entry(o.group).or_default();
             c.session(o.requests, duration);
-            let Some(mut own) = o.own else {
-                c.pairs.entry((entry, first)).or_default().count += 1;
-                c.pairs.entry((o.last, exit)).or_default().count += 1;
-                continue;
+            let target = match o.own {
+                Some(_) => None,
+                None => Some(&mut c.pairs),
             };
-            own.entry((entry, first)).or_default().count += 1;
-            own.entry((o.last, exit)).or_default().count += 1;
+            let mut own = o.own.unwrap_or_default();
+            let pairs = target.unwrap_or(&mut own);
+            if enters {
+                pairs.entry((entry, first)).or_default().count += 1;
+            }
+            if exits {
+                pairs.entry((o.last, exit)).or_default().count += 1;
+            }
+            if !self.keep_sessions {
+                continue;
+            }
             for (pair, t) in &own {
                 c.pairs.entry(*pair).or_default().merge(t);
             }

@@ -1,6 +1,7 @@
 //! The profiles as a mixture of Markov chains: its BIC (which picks k for
-//! `--profiles auto`) and the classification-EM pass that moves each
-//! session to the chain that makes it most likely.
+//! `--profiles auto`) and the EM on soft assignments that fits the chains
+//! and their weights (each session then goes to the chain most likely to
+//! have made it).
 
 use std::collections::BTreeMap;
 
@@ -109,48 +110,143 @@ impl Counted {
         -2.0 * log_l + (free + k as f64 - 1.0) * n.ln()
     }
 
-    /// Classification EM: each session moves to the cluster whose chain,
-    /// weighted by its share, makes it most likely, the chains are
-    /// re-counted, until no session moves. k-means on transition shares is
-    /// a geometric stand-in for that likelihood and can leave a session
-    /// with a chain that rarely makes its transitions (two chains that
-    /// never share an entry came out 5–6 % mixed on some seeds). Clusters
-    /// are renumbered by first member, and one left empty is dropped.
-    /// Returns the clustering, its k and its classification
-    /// log-likelihood Σ ln π_c·P(session | its chain).
-    pub(super) fn refine(&self, mut of: Vec<usize>) -> (Vec<usize>, usize, f64) {
+    /// EM on soft assignments from the clustering `of`: each session
+    /// belongs to every chain with its posterior probability, the chains
+    /// are re-counted with those weights (smoothed by [`PSEUDO`] per
+    /// transition the sessions make) and the weights are the mean
+    /// posteriors, until the log-likelihood gains less than 1e-8 of
+    /// itself. Classification EM (each session to its single most likely
+    /// chain) split two overlapping chains by where their sessions leave
+    /// and left the testbed's three user classes as 60/30/10; the soft
+    /// version lets a session that fits two chains count for both. A
+    /// session cut by the trace simply lacks its entry or exit
+    /// transition. Returns each session's most likely chain (clusters
+    /// renumbered by first member, an empty one dropped), k, the mixture
+    /// log-likelihood and each cluster's weight.
+    /// At most `rounds` rounds.
+    pub(super) fn soft(&self, of: Vec<usize>, rounds: usize) -> (Vec<usize>, usize, f64, Vec<f64>) {
         let k = of.iter().max().map_or(0, |m| m + 1);
+        let n = self.sessions.len();
+        let mut post: Vec<Vec<f64>> = of
+            .iter()
+            .map(|&c| (0..k).map(|j| f64::from(u8::from(j == c))).collect())
+            .collect();
         let mut total = f64::NEG_INFINITY;
-        for _ in 0..ROUNDS {
-            let (weight, chains, _) = self.chains(&of, k);
-            let mut moved = false;
-            total = 0.0;
-            for (s, c) in of.iter_mut().enumerate() {
-                let here = self
-                    .score(s, weight[*c], &chains[*c])
-                    .unwrap_or(f64::NEG_INFINITY);
-                let best = (0..k)
-                    .filter_map(|j| self.score(s, weight[j], &chains[j]).map(|v| (j, v)))
-                    .max_by(|a, b| a.1.total_cmp(&b.1));
-                total += here;
-                if let Some((j, v)) = best
-                    && v > here + 1e-9
-                {
-                    *c = j;
-                    moved = true;
+        let mut weight = vec![1.0 / k as f64; k];
+        for _ in 0..rounds {
+            let chains = self.weighted(&post, k);
+            weight = (0..k)
+                .map(|c| post.iter().map(|p| p[c]).sum::<f64>() / n as f64)
+                .collect();
+            let mut ll = 0.0;
+            for (s, p) in post.iter_mut().enumerate() {
+                let lp: Vec<f64> = (0..k)
+                    .map(|c| match weight[c] > 0.0 {
+                        true => {
+                            weight[c].ln()
+                                + self.sessions[s]
+                                    .iter()
+                                    .map(|&(d, m)| m * chains[c][d])
+                                    .sum::<f64>()
+                        }
+                        false => f64::NEG_INFINITY,
+                    })
+                    .collect();
+                let top = lp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = lp.iter().map(|v| (v - top).exp()).sum();
+                ll += top + sum.ln();
+                for (x, l) in p.iter_mut().zip(&lp) {
+                    *x = (l - top).exp() / sum;
                 }
             }
-            if !moved {
+            let gained = ll - total;
+            total = ll;
+            if gained < 1e-8 * ll.abs() {
                 break;
             }
         }
-        let of = super::kmeans::renumber(&of);
-        let k = of.iter().max().map_or(0, |m| m + 1);
-        (of, k, total)
+        let best: Vec<usize> = post
+            .iter()
+            .map(|p| (0..k).max_by(|a, b| p[*a].total_cmp(&p[*b])).unwrap_or(0))
+            .collect();
+        let renumbered = super::kmeans::renumber(&best);
+        let k_left = renumbered.iter().max().map_or(0, |m| m + 1);
+        let mut weights = vec![0.0; k_left];
+        for (old, new) in best.iter().zip(&renumbered) {
+            weights[*new] = weight[*old];
+        }
+        // Weights of chains that lost every session to the others go to
+        // nobody: the kept ones are renormalised.
+        let kept: f64 = weights.iter().sum();
+        weights
+            .iter_mut()
+            .for_each(|w| *w /= kept.max(f64::MIN_POSITIVE));
+        (renumbered, k_left, total, weights)
+    }
+
+    /// Per chain, ln p(transition) from the sessions' counts weighted by
+    /// their posteriors `post`, smoothed by [`PSEUDO`].
+    fn weighted(&self, post: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
+        let dims = self.from.len();
+        (0..k)
+            .map(|c| {
+                let mut count = vec![PSEUDO; dims];
+                for (s, p) in self.sessions.iter().zip(post) {
+                    for &(d, m) in s {
+                        count[d] += p[c] * m;
+                    }
+                }
+                let mut out = vec![0.0; self.states];
+                for (d, &m) in count.iter().enumerate() {
+                    out[self.from[d]] += m;
+                }
+                count
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &m)| (m / out[self.from[d]]).ln())
+                    .collect()
+            })
+            .collect()
     }
 }
 
-/// Rounds of [`Counted::refine`] at most (each one raises the
-/// classification likelihood, so it stops by itself; this only bounds the
-/// time).
-const ROUNDS: usize = 50;
+/// Starts of the soft EM besides the k-means ones.
+const RANDOM_STARTS: u64 = 20;
+
+/// [`RANDOM_STARTS`] assignments of `n` sessions to `k` clusters drawn
+/// uniformly, seeded by `seed` (each cluster given one session at least,
+/// the first k sessions in turn, so that none starts empty).
+pub(super) fn random_starts(n: usize, k: usize, seed: u64) -> impl Iterator<Item = Vec<usize>> {
+    use rand::{RngExt, SeedableRng};
+    (0..RANDOM_STARTS).map(move |r| {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(
+            seed ^ 0xD1B5_4A32_D192_ED03u64.wrapping_mul(r + 1),
+        );
+        (0..n)
+            .map(|i| {
+                if i < k {
+                    i
+                } else {
+                    rng.random_range(0..k.max(1))
+                }
+            })
+            .collect()
+    })
+}
+
+/// Pseudo-count added to every transition the sessions make, in every
+/// chain of the soft EM: a chain that has not (yet) made a transition does
+/// not rule out the sessions that do.
+const PSEUDO: f64 = 0.1;
+
+/// Rounds of [`Counted::soft`] at most for the starts that go on to the
+/// end (each one raises the likelihood, so it stops by itself; this only
+/// bounds the time).
+pub(super) const ROUNDS: usize = 500;
+
+/// Rounds every start gets before only the [`FINALISTS`] most likely go
+/// on: 30 starts run to convergence would cost a large trace minutes.
+pub(super) const TRIAL_ROUNDS: usize = 10;
+
+/// Starts that go on to convergence.
+pub(super) const FINALISTS: usize = 3;

@@ -21,6 +21,9 @@ pub enum Command {
     /// Write a runnable load test (Locust or k6) of a behaviour model: a
     /// user class per profile, its chain, its think times.
     Export(super::behavior_export::ExportArgs),
+    /// Label each session of a trace with its most likely profile; the
+    /// behaviour mix; scores against the trace's user classes.
+    Classify(super::classify::ClassifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -103,6 +106,13 @@ pub struct LearnArgs {
     /// One profile per value of this column instead of clustering.
     #[arg(long, value_name = "COLUMN", value_parser = ["user_class"], conflicts_with = "profiles")]
     by: Option<String>,
+    /// Sessions cut by the trace's start or end: within this many seconds
+    /// of either, a session's entry (exit) is not counted; `auto`: three
+    /// mean think times; `off`: every session enters and exits [default:
+    /// auto with --profiles, off otherwise, so that the visits equal the
+    /// log's request shares].
+    #[arg(long, value_name = "SECONDS|auto|off")]
+    censor_window: Option<String>,
     /// Seed of the clustering [default: drawn and printed].
     #[arg(long)]
     seed: Option<u64>,
@@ -126,6 +136,7 @@ pub fn run(c: Command) -> Result<()> {
         Command::Learn(a) => learn(a),
         Command::Model(a) => model(a),
         Command::Export(a) => super::behavior_export::run(a),
+        Command::Classify(a) => super::classify::classify(a),
     }
 }
 
@@ -170,6 +181,19 @@ fn learn(a: LearnArgs) -> Result<()> {
         anyhow::bail!("{}: no `user_class` column to group by", ctx());
     }
     let mut learner = Learner::new(clustering);
+    match (a.censor_window.as_deref(), clustering) {
+        (Some("off"), _) | (None, false) => {}
+        (Some("auto"), _) | (None, true) => learner = learner.censoring(None),
+        (Some(w), _) => match w.parse::<f64>() {
+            Ok(w) if w >= 0.0 && w.is_finite() => learner = learner.censoring(Some(w)),
+            _ => {
+                return Err(UsageError(format!(
+                    "--censor-window takes seconds ≥ 0, `auto` or `off`, not `{w}`"
+                ))
+                .into());
+            }
+        },
+    }
     let mut without = 0u64;
     while let Some(r) = reader.next_request() {
         let r = r.with_context(ctx)?;
@@ -335,7 +359,7 @@ fn model(a: ModelArgs) -> Result<()> {
         servers.insert(r, n);
     }
     let ctx = || a.behavior.display().to_string();
-    let behavior = read_behavior(&a.behavior)?;
+    let behavior = read_model(&a.behavior)?;
     let demands = read_demands(&a)?;
     // A given mean think time is also the gap between sessions, unless one
     // is given (a model imported from Markov4JMeter has no learnt think
@@ -357,8 +381,8 @@ fn model(a: ModelArgs) -> Result<()> {
     out.commit()
 }
 
-/// A behaviour model file: JSON or YAML.
-pub(super) fn read_behavior(path: &std::path::Path) -> Result<BehaviorModel> {
+/// A behaviour model file, JSON or YAML.
+pub(super) fn read_model(path: &std::path::Path) -> Result<BehaviorModel> {
     let text = super::io::read_document(path)?;
     let parsed = match text.trim_start().starts_with('{') {
         true => serde_json::from_str(&text).map_err(anyhow::Error::from),

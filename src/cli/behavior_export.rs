@@ -52,7 +52,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
         )
         .into());
     }
-    let model = super::behavior::read_behavior(&a.behavior)?;
+    let model = super::behavior::read_model(&a.behavior)?;
     let requests = match &a.requests_map {
         Some(p) => {
             let text = super::io::read_document(p)?;

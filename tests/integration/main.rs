@@ -10,6 +10,7 @@ mod bands;
 mod behavior;
 mod capacity;
 mod classes;
+mod classify;
 mod closed;
 mod coverage;
 mod deploy;
