@@ -16,7 +16,8 @@ shift || true
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(canonical load_testers monitors model_yaml model_expr study_yaml)
+[ ${#targets[@]} -eq 0 ] && targets=(canonical load_testers monitors model_yaml model_expr study_yaml
+  qpe behavior_import behavior_model run_meta)
 # Seeds: the project's own fixtures (real files of every format).
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
@@ -26,6 +27,17 @@ for t in "${targets[@]}"; do
     study_yaml) for f in ../traces/*/*.yaml; do
         cp "$f" "corpus/$t/$(basename "$(dirname "$f")")-$(basename "$f")"
       done ;;
+    qpe) find ../tests/fixtures /work/shared/third-party/qpme -name '*.qpe' 2>/dev/null |
+        while read -r f; do cp "$f" "corpus/$t/$(echo "$f" | tr / _)"; done ;;
+    behavior_import) find ../tests/fixtures/bad -name 'm4j-*' -o -name 'wessbas-*' |
+        xargs -I{} cp {} "corpus/$t/"
+      cp ../tests/fixtures/import/wessbas-sessions.dat "corpus/$t/"
+      find /work/shared/third-party/wessbas -type f \( -name '*.csv' -o -name '*.txt' -o -name '*.dat' \) \
+        -size -64k 2>/dev/null | while read -r f; do cp "$f" "corpus/$t/$(echo "$f" | tr / _)"; done ;;
+    behavior_model) cp ../traces/real/behavior.json "corpus/$t/" ;;
+    run_meta) find ../traces ../tests/fixtures -name 'run.yaml' -o -name 'run.json' 2>/dev/null |
+        while read -r f; do cp "$f" "corpus/$t/$(echo "$f" | tr / _)"; done
+      printf 'workload: {type: closed, users: 5, think_time_s: 1}\nservers: 2\ncpu_limit: 0.5\n' > "corpus/$t/seed.yaml" ;;
     *) find ../tests/fixtures -type f ! -name '*.yaml' -exec cp {} "corpus/$t/" \; ;;
   esac
 done
