@@ -82,6 +82,59 @@ fn every_importer_of_the_table_is_offered_with_its_options_and_reads_its_example
     }
 }
 
+/// Nothing is written that the tool's own readers refuse: each
+/// importer's example, written with `-o`, is read back by `inspect`, which
+/// counts every request the file holds (a utilization file with a trace
+/// of one request at each of its first sample times).
+#[test]
+fn every_importers_output_is_read_back_by_inspect_with_all_its_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    for &(name, header, args) in EXAMPLES {
+        let out = dir.path().join(format!("{name}.csv"));
+        let mut argv = vec!["import".to_string(), name.to_string()];
+        argv.extend(args.iter().map(|a| match a.strip_prefix('@') {
+            Some(file) => fixture(&format!("import/{file}")),
+            None => a.to_string(),
+        }));
+        argv.extend(["-o".into(), out.to_str().unwrap().into()]);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let run = demandsim(&argv, b"");
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let written = rows(&std::fs::read_to_string(&out).unwrap());
+        let file = out.to_str().unwrap().to_string();
+        let (requests, expected) = match header {
+            UTILIZATION => {
+                let trace: String = written
+                    .iter()
+                    .take(10)
+                    .map(|r| format!("{},0.1\n", r[0]))
+                    .collect();
+                let p = dir.path().join(format!("{name}-requests.csv"));
+                std::fs::write(&p, format!("timestamp,response_time\n{trace}")).unwrap();
+                (p.to_str().unwrap().to_string(), written.len().min(10) as f64)
+            }
+            INTERVALS => (file.clone(), written.iter().map(|r| f(&r[3])).sum()),
+            _ => (file.clone(), written.len() as f64),
+        };
+        let mut inspect = vec!["inspect", "--requests", &requests, "--include-failed"];
+        if header == UTILIZATION {
+            inspect.extend(["--utilization", &file]);
+        }
+        inspect.extend(["--format", "json"]);
+        let run = demandsim(&inspect, b"");
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let counted: f64 = doc["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["completions"].as_f64().unwrap())
+            .sum();
+        assert!(expected > 0.0, "{name}: nothing to read back");
+        assert_eq!(counted, expected, "{name}: {}", run.stdout);
+    }
+}
+
 #[test]
 fn no_code_outside_the_import_module_names_an_importer() {
     // A second place to touch when adding an importer (a dispatch on its
@@ -389,6 +442,21 @@ fn prometheus_matrix_skips_nan_and_names_series_by_label() {
     );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("has no `pod` label"), "{}", run.stderr);
+}
+
+#[test]
+fn prometheus_reads_a_repeated_sample_once_and_refuses_two_values_at_one_time() {
+    // Concatenated exports repeat samples: the same value at the same time
+    // is one sample (the rows come out in time order); two values are
+    // refused (tests/fixtures/bad/prometheus-duplicate-times.json).
+    let doc = br#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"cpu":"0"},"values":[[1700000010,"0.5"],[1700000000,"0.25"],
+         [1700000010,"0.5"],[1700000020,"NaN"],[1700000020,"NaN"],[1700000030,"1"]]}]}}"#;
+    let run = demandsim(&["import", "prometheus", "-"], doc);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = rows(&run.stdout);
+    let got: Vec<(f64, f64)> = r.iter().map(|x| (f(&x[0]), f(&x[1]))).collect();
+    assert_eq!(got, [(1700000000.0, 0.25), (1700000010.0, 0.5), (1700000030.0, 1.0)]);
 }
 
 #[test]
