@@ -4,13 +4,15 @@
 # [default 5,000,000] of nginx's combined format with $request_time, 50
 # paths, 200 clients, 2,000 requests a second. The data goes to a
 # temporary folder and is removed; nothing is committed.
-# Prints, per command: lines/s, wall time and peak RSS (/usr/bin/time -v).
-# Usage: scripts/importer-speed.sh [LINES]   (from anywhere; one core each)
+# Prints, per command: lines/s of wall time and of CPU time (on a shared
+# machine the second is the one to compare), and peak RSS (/usr/bin/time -v).
+# Usage: [DEMANDSIM=BIN] scripts/importer-speed.sh [LINES]   (from anywhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-5000000}
-cargo build --release --quiet
-bin=$PWD/target/release/demandsim
+# DEMANDSIM=path/to/demandsim measures another build (a before/after).
+if [ -z "${DEMANDSIM:-}" ]; then cargo build --release --quiet; fi
+bin=${DEMANDSIM:-$PWD/target/release/demandsim}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "generating $lines log lines..." >&2
@@ -40,8 +42,10 @@ measure() { # label command... -> one line
   /usr/bin/time -v "$@" 2>"$tmp/time" >/dev/null || { cat "$tmp/time" >&2; exit 1; }
   awk -F': ' -v n="$lines" -v label="$label" '
     /Maximum resident/ {kb=$2}
+    /User time/ {u=$2} /System time/ {sy=$2}
     /Elapsed \(wall/ {w=$2; k=split(w, p, ":"); s=0; for (i=1; i<=k; i++) s=s*60+p[i]}
-    END {printf "%-28s %9.0f lines/s  %7.2f s  %6.1f MB peak RSS\n", label, n/s, s, kb/1024}' "$tmp/time"
+    END {printf "%-26s %8.0f lines/s wall (%5.2f s)  %8.0f lines/s of CPU (%5.2f s)  %6.1f MB peak RSS\n",
+      label, n/s, s, n/(u+sy), u+sy, kb/1024}' "$tmp/time"
 }
 measure "import access-log" "$bin" -q import access-log --log-format "$fmt" "$tmp/access.log" -o "$tmp/requests.csv"
 measure "inspect (canonical CSV)" "$bin" -q inspect --requests "$tmp/requests.csv"

@@ -258,6 +258,10 @@ const CASES: &[(&[&str], &str)] = &[
         "m4j-inf-think.csv: line 2, column `B`: found \"0.5; n(inf 0)\"",
     ),
     (
+        &["import", "m4j", "@m4j-no-requests.csv"],
+        "m4j-no-requests.csv: line 1: expected a header `,State1,…,$` naming the states (at least one request)",
+    ),
+    (
         &["import", "m4j", "@m4j-two-entries.csv"],
         "m4j-two-entries.csv: line 3: `A` is marked `*` as the entry, but `INITIAL` already is",
     ),
