@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     let profiles = b.profiles.len().min(1000);
     for (users, think) in [
         (Users::Mixed(3), ThinkTimes::Learnt),
-        (Users::PerProfile(vec![2; profiles]), ThinkTimes::Exponential),
+        (
+            Users::PerProfile(vec![2; profiles]),
+            ThinkTimes::Exponential,
+        ),
         (Users::Mixed(1), ThinkTimes::Mean(0.5)),
     ] {
         let options = ModelOptions {

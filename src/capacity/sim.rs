@@ -17,8 +17,8 @@ use rayon::prelude::*;
 
 use super::{CapacityError, Evaluation, Query, Stat};
 use crate::qpn::{
-    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, Watch, replication_rng,
-    simulate, warm_up,
+    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, Watch, replication_rng, simulate,
+    warm_up,
 };
 
 /// Replications behind a simulated percentile, a fraction of the requests

@@ -9,7 +9,8 @@ use super::{close, demandsim, fixture, rows};
 /// The header of each kind of canonical file an importer gives.
 pub(super) const REQUESTS: &str = "timestamp,response_time,class,success\n";
 pub(super) const SESSIONS: &str = "timestamp,response_time,class,success,user_class,user,session\n";
-pub(super) const INTERVALS: &str = "timestamp,interval,class,completions,mean_response_time,failures\n";
+pub(super) const INTERVALS: &str =
+    "timestamp,interval,class,completions,mean_response_time,failures\n";
 pub(super) const UTILIZATION: &str = "timestamp,utilization,resource,interval\n";
 
 /// One example per importer of the table, in its order: the file it gives
@@ -403,7 +404,14 @@ fn prometheus_reads_a_repeated_sample_once_and_refuses_two_values_at_one_time() 
     assert_eq!(run.code, 0, "{}", run.stderr);
     let r = rows(&run.stdout);
     let got: Vec<(f64, f64)> = r.iter().map(|x| (f(&x[0]), f(&x[1]))).collect();
-    assert_eq!(got, [(1700000000.0, 0.25), (1700000010.0, 0.5), (1700000030.0, 1.0)]);
+    assert_eq!(
+        got,
+        [
+            (1700000000.0, 0.25),
+            (1700000010.0, 0.5),
+            (1700000030.0, 1.0)
+        ]
+    );
 }
 
 #[test]

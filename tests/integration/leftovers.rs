@@ -136,7 +136,11 @@ fn ctrl_c_leaves_no_temporary_and_no_half_written_output() {
         .write_all(b"timeStamp,elapsed,label,success\n1732265430781,100,Login,true\n")
         .unwrap();
     child.stdin = Some(stdin);
-    let has_temporary = || listing(dir.path()).iter().any(|f| f.starts_with(".demandsim-"));
+    let has_temporary = || {
+        listing(dir.path())
+            .iter()
+            .any(|f| f.starts_with(".demandsim-"))
+    };
     let run = interrupt_when(child, has_temporary);
     assert_eq!(run.status.code(), Some(130), "{:?}", run);
     assert_eq!(listing(dir.path()), Vec::<String>::new());
@@ -158,7 +162,10 @@ fn ctrl_c_leaves_no_temporary_and_no_half_written_output() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let run = interrupt_when(child, || true);
     let left = listing(dir.path());
-    assert!(left.iter().all(|f| !f.starts_with(".demandsim-")), "{left:?}");
+    assert!(
+        left.iter().all(|f| !f.starts_with(".demandsim-")),
+        "{left:?}"
+    );
     // Interrupted before its handler was in place, it leaves nothing;
     // else the whole report of the run so far.
     if run.status.code() == Some(0) {

@@ -41,7 +41,10 @@ fn every_importers_output_is_read_back_by_inspect_with_all_its_requests() {
                     .collect();
                 let p = dir.path().join(format!("{name}-requests.csv"));
                 std::fs::write(&p, format!("timestamp,response_time\n{trace}")).unwrap();
-                (p.to_str().unwrap().to_string(), written.len().min(10) as f64)
+                (
+                    p.to_str().unwrap().to_string(),
+                    written.len().min(10) as f64,
+                )
             }
             INTERVALS => (file.clone(), written.iter().map(|r| f(&r[3])).sum()),
             _ => (file.clone(), written.len() as f64),

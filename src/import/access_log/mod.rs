@@ -346,7 +346,11 @@ impl<'a> Parsed<'a> {
         if let Some(groups) = fast {
             let caps = format.regex.captures(line).expect("the fast path matched");
             for k in 0..format.fields.len() {
-                assert_eq!(caps.get(k + 1).map_or("", |m| m.as_str()), groups[k], "{line}");
+                assert_eq!(
+                    caps.get(k + 1).map_or("", |m| m.as_str()),
+                    groups[k],
+                    "{line}"
+                );
             }
         }
         if let Some(groups) = fast {

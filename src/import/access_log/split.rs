@@ -170,12 +170,21 @@ mod tests {
     /// where it answers; `None` where it leaves the line to it.
     fn fast(format: &str, line: &str) -> Option<Vec<String>> {
         let f = LogFormat::new(format).unwrap();
-        let groups = split(f.pieces.as_ref().expect("a format the fast path reads"), line)?;
-        let caps = f.regex.captures(line).expect("the regular expression matches too");
+        let groups = split(
+            f.pieces.as_ref().expect("a format the fast path reads"),
+            line,
+        )?;
+        let caps = f
+            .regex
+            .captures(line)
+            .expect("the regular expression matches too");
         let slow: Vec<String> = (1..=f.fields.len())
             .map(|k| caps.get(k).map_or("", |m| m.as_str()).to_string())
             .collect();
-        let fast: Vec<String> = groups[..f.fields.len()].iter().map(|s| s.to_string()).collect();
+        let fast: Vec<String> = groups[..f.fields.len()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(fast, slow, "{line}");
         Some(fast)
     }
@@ -206,7 +215,14 @@ mod tests {
         .unwrap();
         assert_eq!(
             g,
-            ["::1", "22/Nov/2024:09:30:31 +0100", "POST /x HTTP/1.1", "502", "curl/8", "1500"]
+            [
+                "::1",
+                "22/Nov/2024:09:30:31 +0100",
+                "POST /x HTTP/1.1",
+                "502",
+                "curl/8",
+                "1500"
+            ]
         );
         // A request holding `" ` and a user agent with a quote: the first
         // choice fails later, the regular expression decides.
