@@ -16,7 +16,7 @@ mod qpe;
 mod shard;
 mod simulate;
 mod solve;
-mod staging;
+pub mod staging;
 mod study;
 mod sweep;
 mod table;

@@ -10,6 +10,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::init_logging(args.verbose, args.quiet);
+    cli::staging::on_interrupt();
     match cli::run(args) {
         Ok(code) => code,
         // A reader that stopped early (`| head`) is not an error.

@@ -188,6 +188,10 @@ pub fn visits(transitions: &[Transition]) -> BTreeMap<String, f64> {
         }
     }
     let n = index.len();
+    if n == 0 {
+        // No request state: no visits (and no system to solve).
+        return BTreeMap::new();
+    }
     let mut a = DMatrix::<f64>::identity(n, n);
     let mut e = DVector::<f64>::zeros(n);
     for t in transitions.iter().filter(|t| t.to != EXIT) {

@@ -32,9 +32,9 @@ pub enum M4jError {
     /// Not CSV, or an I/O failure.
     #[error("cannot read the behaviour model: {0}")]
     Csv(String),
-    /// The header is not `,S1,…,$`.
+    /// The header is not `,S1,…,$` (with at least one request state).
     #[error(
-        "line 1: expected a header `,State1,…,$` naming the states and ending with the exit `$`"
+        "line 1: expected a header `,State1,…,$` naming the states (at least one request) and ending with the exit `$`"
     )]
     Header,
     /// A row names a state the header does not have.
@@ -179,6 +179,7 @@ pub fn read(
         .map(|s| s.trim().to_string())
         .collect();
     if names.last().map(String::as_str) != Some(EXIT)
+        || names.iter().all(|n| n == ENTRY || n == EXIT)
         || header.get(0).is_some_and(|c| !c.trim().is_empty())
     {
         return Err(M4jError::Header);

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::{CapacityError, Evaluation, Query, Stat};
 use crate::qpn::{
-    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, replication_rng, warm_up,
+    Control, RunConfig, RunError, Simulation, StopRule, ValidNet, Watch, replication_rng, warm_up,
 };
 
 /// Replications behind a simulated percentile, a fraction of the requests
@@ -156,8 +156,16 @@ fn passages(
         let ours = ours.filter(|r| r.probe == probe && color.is_none_or(|c| r.color == c));
         times.extend(ours.map(|r| r.end - r.start));
     };
+    // The run's limits, as `simulate` keeps them: its event limit, and a
+    // probe whose passages stopped coming.
+    let mut watch = Watch::new(run);
+    let mut steps = 0u64;
     while sim.main_completions() < n {
         sim.step().map_err(failed)?;
+        steps += 1;
+        if steps.is_multiple_of(4096) {
+            watch.check(&sim, sim.net(), true).map_err(failed)?;
+        }
         if sim.records.len() >= 4096 {
             keep(&mut sim);
         }

@@ -188,9 +188,10 @@ fn destination(p: &Path) -> Result<(PathBuf, Dest)> {
         .unwrap_or(Path::new("."));
     super::staging::remove_stale(dir, std::time::SystemTime::now());
     let tmp = tempfile::Builder::new()
-        .prefix(super::staging::PREFIX)
+        .prefix(&super::staging::own_prefix())
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    super::staging::live(tmp.path());
     Ok((path, Dest::Temporary(tmp)))
 }
 
@@ -206,6 +207,7 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(mode))
             .ok();
     }
+    super::staging::done(tmp.path());
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -154,9 +154,8 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
 fn with_progress<T>(target: Option<u64>, unit: &str, work: impl FnOnce(Control<'_>) -> T) -> T {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
-    // A second handler cannot be installed; later runs in one process
-    // simply keep the first.
-    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).ok();
+    // The first Ctrl-C ends the run cleanly; a second one ends the process.
+    super::staging::stop_cleanly_on_interrupt(flag);
     let progress = Arc::new(AtomicU64::new(0));
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let (p2, unit) = (progress.clone(), unit.to_string());

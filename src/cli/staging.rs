@@ -1,11 +1,15 @@
-//! Temporaries: the hidden `.demandsim-*` siblings that outputs are
-//! written to before they are renamed into place. A run that is killed
-//! (Ctrl-C, out of memory) cannot remove its own; the next output written
-//! into the same folder removes those older than [`STALE_AFTER`]. A folder
-//! of files (`export librede`) is staged whole in one such temporary and
-//! moved into place only when every file is written.
+//! Temporaries: the hidden `.demandsim-PID-*` siblings that outputs are
+//! written to before they are renamed into place. Ctrl-C removes this
+//! run's own before it ends the run ([`on_interrupt`]); a run killed
+//! otherwise (SIGKILL, out of memory) cannot, and the next output written
+//! into the same folder removes those whose run has ended (its process is
+//! gone; on systems without `/proc`, those older than [`STALE_AFTER`]).
+//! A folder of files (`export librede`) is staged whole in one such
+//! temporary and moved into place only when every file is written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
@@ -17,15 +21,81 @@ pub const PREFIX: &str = ".demandsim-";
 /// run writes one output for a day).
 pub const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
 
-/// Removes the temporaries in `dir` last modified more than
-/// [`STALE_AFTER`] before `now`; best effort (a folder that cannot be
-/// listed, or a file another user owns, is left alone).
+/// The prefix of this run's temporaries: [`PREFIX`] and the process id.
+pub fn own_prefix() -> String {
+    format!("{PREFIX}{}-", std::process::id())
+}
+
+/// This run's temporaries not yet moved into place.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The flag of a run that stops cleanly on its first Ctrl-C (a
+/// simulation reports what it has), if one is running.
+static GRACEFUL: OnceLock<Mutex<Option<Arc<AtomicBool>>>> = OnceLock::new();
+
+/// Notes a temporary (removed on Ctrl-C until [`done`]).
+pub fn live(path: &Path) {
+    LIVE.lock().map(|mut v| v.push(path.to_path_buf())).ok();
+}
+
+/// A temporary moved into place or removed.
+pub fn done(path: &Path) {
+    LIVE.lock().map(|mut v| v.retain(|p| p != path)).ok();
+}
+
+/// Installs the Ctrl-C handler: the first Ctrl-C of a run that stops
+/// cleanly ([`stop_cleanly_on_interrupt`]) sets its flag; otherwise (or on a
+/// second Ctrl-C) this run's temporaries are removed and it ends with
+/// exit code 130, leaving no file half-written.
+pub fn on_interrupt() {
+    ctrlc::set_handler(|| {
+        let flag = GRACEFUL
+            .get()
+            .and_then(|g| g.lock().ok().and_then(|mut f| f.take()));
+        if let Some(flag) = flag {
+            flag.store(true, Ordering::Relaxed);
+            return;
+        }
+        let live = LIVE.lock().map(|v| v.clone()).unwrap_or_default();
+        for p in live {
+            let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
+        }
+        eprintln!("interrupted");
+        std::process::exit(130);
+    })
+    .ok();
+}
+
+/// Makes the next Ctrl-C set `flag` instead of ending the run.
+pub fn stop_cleanly_on_interrupt(flag: Arc<AtomicBool>) {
+    let g = GRACEFUL.get_or_init(|| Mutex::new(None));
+    g.lock().map(|mut f| *f = Some(flag)).ok();
+}
+
+/// Whether the run that wrote temporary `name` has ended: its process id
+/// (after [`PREFIX`]) names no running process. Only where `/proc` tells.
+fn owner_gone(name: &str) -> bool {
+    let Some(pid) = name
+        .strip_prefix(PREFIX)
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(pid, _)| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    let proc = Path::new("/proc");
+    pid != std::process::id() && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
+}
+
+/// Removes the temporaries in `dir` whose run has ended, or last modified
+/// more than [`STALE_AFTER`] before `now`; best effort (a folder that
+/// cannot be listed, or a file another user owns, is left alone).
 pub fn remove_stale(dir: &Path, now: SystemTime) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
-        if !e.file_name().to_string_lossy().starts_with(PREFIX) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(PREFIX) {
             continue;
         }
         let Ok(meta) = e.metadata() else { continue };
@@ -34,7 +104,7 @@ pub fn remove_stale(dir: &Path, now: SystemTime) {
             .ok()
             .and_then(|m| now.duration_since(m).ok())
             .is_some_and(|age| age > STALE_AFTER);
-        if !old {
+        if !old && !owner_gone(&name) {
             continue;
         }
         let removed = if meta.is_dir() {
@@ -61,10 +131,12 @@ pub fn stage_for(dir: &Path) -> Result<tempfile::TempDir> {
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
     remove_stale(parent, SystemTime::now());
-    tempfile::Builder::new()
-        .prefix(PREFIX)
+    let stage = tempfile::Builder::new()
+        .prefix(&own_prefix())
         .tempdir_in(parent)
-        .with_context(|| format!("cannot create a folder in {}", parent.display()))
+        .with_context(|| format!("cannot create a folder in {}", parent.display()))?;
+    live(stage.path());
+    Ok(stage)
 }
 
 /// Moves the staged files into `dir`: the whole folder in one rename when
@@ -72,8 +144,9 @@ pub fn stage_for(dir: &Path) -> Result<tempfile::TempDir> {
 pub fn publish(stage: tempfile::TempDir, dir: &Path) -> Result<()> {
     if !dir.exists() {
         let path = stage.keep();
-        return std::fs::rename(&path, dir)
-            .with_context(|| format!("cannot move the files into {}", dir.display()));
+        let moved = std::fs::rename(&path, dir);
+        done(&path);
+        return moved.with_context(|| format!("cannot move the files into {}", dir.display()));
     }
     for e in std::fs::read_dir(stage.path())? {
         let e = e?;
@@ -116,5 +189,26 @@ mod tests {
         std::fs::write(dir.path().join(".demandsim-new"), "x").unwrap();
         remove_stale(dir.path(), SystemTime::now());
         assert!(dir.path().join(".demandsim-new").exists());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temporaries_of_runs_that_ended_are_removed_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // Process ids stop at 2^22 on Linux: 99999999 is no process; this
+        // test's own process and its parent are running.
+        let parent = std::os::unix::process::parent_id();
+        let names = [
+            ".demandsim-99999999-abc".to_string(),
+            format!("{}abc", own_prefix()),
+            format!(".demandsim-{parent}-abc"),
+            ".demandsim-abc".to_string(),
+        ];
+        for name in &names {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        remove_stale(dir.path(), SystemTime::now());
+        let left: Vec<bool> = names.iter().map(|n| dir.path().join(n).exists()).collect();
+        assert_eq!(left, [false, true, true, true]);
     }
 }

@@ -7,7 +7,7 @@
 
 use std::io::Read;
 
-use super::prometheus_matrix::{invalid, matrix, parse, sample};
+use super::prometheus_matrix::{invalid, matrix, parse, samples};
 use super::{
     Imported, Importer, Note, Opt, OptionError, Reader, TraceError, UtilSink, Values,
     prometheus_histogram,
@@ -106,8 +106,7 @@ pub fn read<R: Read>(
         let values = s["values"]
             .as_array()
             .ok_or_else(|| invalid(format!("series {k} has no `values` array")))?;
-        for (j, pair) in values.iter().enumerate() {
-            let (t, u) = sample(pair, k, j)?;
+        for (j, t, u) in samples(values, k)? {
             if u.is_nan() {
                 continue;
             }

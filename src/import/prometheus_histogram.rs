@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use super::prometheus_matrix::{invalid, matrix, parse, sample};
+use super::prometheus_matrix::{invalid, matrix, parse, samples};
 use super::{ClassSummary, IntervalSink, TraceError};
 use crate::trace::{IntervalRecord, Labels};
 
@@ -116,8 +116,7 @@ fn collect(
         let values = s["values"]
             .as_array()
             .ok_or_else(|| invalid(format!("series {k} has no `values` array")))?;
-        for (j, pair) in values.iter().enumerate() {
-            let (t, v) = sample(pair, k, j)?;
+        for (_, t, v) in samples(values, k)? {
             if !v.is_nan() {
                 *target.entry((t * 1000.0).round() as i64).or_insert(0.0) += v;
             }

@@ -33,6 +33,40 @@ pub(super) fn sample(
     Ok((t, v))
 }
 
+/// The samples of series `k`'s `values` as (index, epoch seconds,
+/// value), in time order. A timestamp given twice (as concatenated or
+/// federated exports have) is read once when both values agree (NaN
+/// agreeing with NaN), as Prometheus itself ingests a repeated sample;
+/// two different values at one time are refused, naming both samples.
+pub(super) fn samples(
+    values: &[serde_json::Value],
+    k: usize,
+) -> Result<Vec<(usize, f64, f64)>, TraceError> {
+    let mut out = values
+        .iter()
+        .enumerate()
+        .map(|(j, pair)| sample(pair, k, j).map(|(t, v)| (j, t, v)))
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut clash = None;
+    out.dedup_by(|b, a| {
+        let same_time = a.1 == b.1;
+        if same_time && a.2.to_bits() != b.2.to_bits() && a.2 != b.2 && clash.is_none() {
+            clash = Some((a.0.min(b.0), a.0.max(b.0), a.1, a.2, b.2));
+        }
+        same_time
+    });
+    match clash {
+        None => Ok(out),
+        Some((i, j, t, a, b)) => Err(invalid(format!(
+            "series {k}, samples {i} and {j}: two values ({} and {}) at one time, {} s; a series has one value per timestamp",
+            crate::words::readable(a.min(b)),
+            crate::words::readable(a.max(b)),
+            crate::words::readable(t),
+        ))),
+    }
+}
+
 /// The JSON of a query_range response.
 pub(super) fn parse<R: Read>(input: R) -> Result<serde_json::Value, TraceError> {
     serde_json::from_reader(input).map_err(|e| TraceError::Malformed {

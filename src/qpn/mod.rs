@@ -35,5 +35,5 @@ pub use net::{
     choose_probe, default_probe, reachable,
 };
 pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
-pub(crate) use run::warm_up;
 pub use run::{Control, NO_PASSAGE_EVENTS, RunError, simulate};
+pub(crate) use run::{Watch, warm_up};

@@ -93,14 +93,14 @@ pub const NO_PASSAGE_EVENTS: u64 = 10_000_000;
 
 /// The bounds of a replication that waits for passages: its event limit,
 /// and how long it goes without one.
-struct Watch {
+pub(crate) struct Watch {
     limit: u64,
     /// Passages and events when the count last moved.
     seen: (u64, u64),
 }
 
 impl Watch {
-    fn new(cfg: &RunConfig) -> Self {
+    pub(crate) fn new(cfg: &RunConfig) -> Self {
         Self {
             limit: cfg.event_limit(),
             seen: (0, 0),
@@ -109,7 +109,12 @@ impl Watch {
 
     /// The event limit; and, when `waiting` for passages of the first
     /// probe, whether they have stopped coming.
-    fn check(&mut self, sim: &Simulation<'_>, net: &Net, waiting: bool) -> Result<(), SimError> {
+    pub(crate) fn check(
+        &mut self,
+        sim: &Simulation<'_>,
+        net: &Net,
+        waiting: bool,
+    ) -> Result<(), SimError> {
         let (events, passages) = (sim.events(), sim.main_completions());
         if events > self.limit {
             return Err(SimError::EventLimit {

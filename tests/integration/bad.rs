@@ -186,6 +186,10 @@ const CASES: &[(&[&str], &str)] = &[
         "prometheus-percent.json: series 0 (`a`), sample 0: utilization 42 is outside 0–1",
     ),
     (
+        &["import", "prometheus", "@prometheus-duplicate-times.json"],
+        "prometheus-duplicate-times.json: series 0, samples 1 and 2: two values (0.5 and 0.75) at one time, 1700000010 s",
+    ),
+    (
         &["import", "prometheus", "@prometheus-bad.json"],
         "prometheus-bad.json: line 2: not valid JSON at column 13",
     ),
@@ -254,6 +258,10 @@ const CASES: &[(&[&str], &str)] = &[
         "m4j-inf-think.csv: line 2, column `B`: found \"0.5; n(inf 0)\"",
     ),
     (
+        &["import", "m4j", "@m4j-no-requests.csv"],
+        "m4j-no-requests.csv: line 1: expected a header `,State1,…,$` naming the states (at least one request)",
+    ),
+    (
         &["import", "m4j", "@m4j-two-entries.csv"],
         "m4j-two-entries.csv: line 3: `A` is marked `*` as the entry, but `INITIAL` already is",
     ),
@@ -272,6 +280,10 @@ const CASES: &[(&[&str], &str)] = &[
     (
         &["solve", "@model-huge-number.yaml"],
         "model-huge-number.yaml: line 3, column 47: the mean must be positive, got -1.000e300",
+    ),
+    (
+        &["simulate", "@model-copies-100000.yaml"],
+        "model-copies-100000.yaml: line 8, column 13: copies is 100000, more than the 10000 supported",
     ),
     (
         &["solve", "@model-huge-servers.yaml"],

@@ -7,14 +7,15 @@ use demandsim::import::ALL;
 use super::{close, demandsim, fixture, rows};
 
 /// The header of each kind of canonical file an importer gives.
-const REQUESTS: &str = "timestamp,response_time,class,success\n";
-const SESSIONS: &str = "timestamp,response_time,class,success,user_class,user,session\n";
-const INTERVALS: &str = "timestamp,interval,class,completions,mean_response_time,failures\n";
-const UTILIZATION: &str = "timestamp,utilization,resource,interval\n";
+pub(super) const REQUESTS: &str = "timestamp,response_time,class,success\n";
+pub(super) const SESSIONS: &str = "timestamp,response_time,class,success,user_class,user,session\n";
+pub(super) const INTERVALS: &str =
+    "timestamp,interval,class,completions,mean_response_time,failures\n";
+pub(super) const UTILIZATION: &str = "timestamp,utilization,resource,interval\n";
 
 /// One example per importer of the table, in its order: the file it gives
 /// and its arguments (`@name`: a file of `tests/fixtures/import/`).
-const EXAMPLES: &[(&str, &str, &[&str])] = &[
+pub(super) const EXAMPLES: &[(&str, &str, &[&str])] = &[
     ("jmeter", REQUESTS, &["@jmeter-5.jtl"]),
     ("k6", REQUESTS, &["@k6.ndjson"]),
     (
@@ -389,6 +390,28 @@ fn prometheus_matrix_skips_nan_and_names_series_by_label() {
     );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("has no `pod` label"), "{}", run.stderr);
+}
+
+#[test]
+fn prometheus_reads_a_repeated_sample_once_and_refuses_two_values_at_one_time() {
+    // Concatenated exports repeat samples: the same value at the same time
+    // is one sample (the rows come out in time order); two values are
+    // refused (tests/fixtures/bad/prometheus-duplicate-times.json).
+    let doc = br#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"cpu":"0"},"values":[[1700000010,"0.5"],[1700000000,"0.25"],
+         [1700000010,"0.5"],[1700000020,"NaN"],[1700000020,"NaN"],[1700000030,"1"]]}]}}"#;
+    let run = demandsim(&["import", "prometheus", "-"], doc);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = rows(&run.stdout);
+    let got: Vec<(f64, f64)> = r.iter().map(|x| (f(&x[0]), f(&x[1]))).collect();
+    assert_eq!(
+        got,
+        [
+            (1700000000.0, 0.25),
+            (1700000010.0, 0.5),
+            (1700000030.0, 1.0)
+        ]
+    );
 }
 
 #[test]

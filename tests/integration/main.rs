@@ -29,6 +29,7 @@ mod prediction_bands;
 mod properties;
 mod qpme;
 mod qpn;
+mod readback;
 mod simulate;
 mod solve;
 mod study;

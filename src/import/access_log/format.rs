@@ -4,6 +4,7 @@
 use regex::Regex;
 
 use super::Sessions;
+use super::split::{self, Kind, Piece};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Field {
@@ -33,6 +34,8 @@ pub struct LogFormat {
     pub(super) regex: Regex,
     pub(super) fields: Vec<Field>,
     pub(super) source: String,
+    /// The format as pieces for the fast path, where it can take it.
+    pub(super) pieces: Option<Vec<Piece>>,
 }
 
 /// Error in a format string.
@@ -91,6 +94,7 @@ impl LogFormat {
         };
         let mut pattern = String::from("^");
         let mut fields = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
         let chars: Vec<char> = format.chars().collect();
         let mut i = 0;
         while i < chars.len() {
@@ -103,6 +107,7 @@ impl LogFormat {
                 Some(nginx_variable(&chars, i))
             } else if c == '%' && chars.get(i + 1) == Some(&'%') {
                 pattern.push('%');
+                literal(&mut pieces, '%');
                 i += 2;
                 continue;
             } else if c == '%' && i + 1 < chars.len() {
@@ -121,11 +126,13 @@ impl LogFormat {
             match token {
                 Some((f, next)) => {
                     pattern.push_str(capture(f, chars.get(next).copied()));
+                    pieces.push(piece(f, chars.get(next).copied()));
                     fields.extend(f);
                     i = next;
                 }
                 None => {
                     pattern.push_str(&regex::escape(&c.to_string()));
+                    literal(&mut pieces, c);
                     i += 1;
                 }
             }
@@ -159,6 +166,7 @@ impl LogFormat {
             regex,
             fields,
             source: format.to_string(),
+            pieces: split::usable(&pieces).then_some(pieces),
         })
     }
 }
@@ -178,6 +186,29 @@ fn capture(f: Option<Field>, next: Option<char>) -> &'static str {
         (Some(_), _) => r"(\S+(?:, \S+)*)",
         (None, Some('"')) => r#"(?:[^"]*?)"#,
         (None, _) => r"(?:.*?)",
+    }
+}
+
+/// The piece of [`capture`]'s pattern for the fast path.
+fn piece(f: Option<Field>, next: Option<char>) -> Piece {
+    let kind = match (f, next) {
+        (Some(Field::TimeStartClf), _) => Kind::Bracketed,
+        (Some(Field::TimeEndLocal | Field::TimeEndIso), _) => Kind::Local,
+        (Some(Field::Request), _) => Kind::Lazy,
+        (Some(Field::UserAgent | Field::Session | Field::Client), Some('"')) => Kind::ToQuote,
+        (Some(Field::UpstreamSec), _) => Kind::Upstream,
+        (Some(_), _) => Kind::Run,
+        (None, Some('"')) => Kind::ToQuote,
+        (None, _) => Kind::Lazy,
+    };
+    Piece::Field(kind, f.is_some())
+}
+
+/// Appends `c` to the literal the pieces end with, or starts one.
+fn literal(pieces: &mut Vec<Piece>, c: char) {
+    match pieces.last_mut() {
+        Some(Piece::Lit(s)) => s.push(c),
+        _ => pieces.push(Piece::Lit(c.to_string())),
     }
 }
 

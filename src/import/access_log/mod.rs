@@ -21,6 +21,7 @@
 //! Where the log stamps the end, start = end − duration.
 
 mod format;
+mod split;
 
 use std::io::BufRead;
 
@@ -161,8 +162,43 @@ pub enum Sessions {
 }
 
 fn parse_clf_time(s: &str) -> Option<f64> {
+    if let Some(t) = clf_time_fast(s.trim().as_bytes()) {
+        return Some(t);
+    }
     let dt = chrono::DateTime::parse_from_str(s.trim(), "%d/%b/%Y:%H:%M:%S %z").ok()?;
     Some(dt.timestamp() as f64)
+}
+
+/// `dd/Mon/yyyy:HH:MM:SS +hhmm` written exactly so, without chrono's
+/// format parser (a third of the import's time on a busy log); anything
+/// else is left to it.
+fn clf_time_fast(b: &[u8]) -> Option<f64> {
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    if b.len() != 26 || [b[2], b[6], b[11], b[14], b[17], b[20]] != *b"//::: " {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let month = MONTHS.iter().position(|m| *m == &b[3..6])? as u32 + 1;
+    let date = chrono::NaiveDate::from_ymd_opt(num(7..11)? as i32, month, num(0..2)?)?;
+    let time = date.and_hms_opt(num(12..14)?, num(15..17)?, num(18..20)?)?;
+    let (hh, mm) = (num(22..24)?, num(24..26)?);
+    if hh > 23 || mm > 59 {
+        return None;
+    }
+    let offset = i64::from(hh * 3600 + mm * 60);
+    let offset = match b[21] {
+        b'+' => offset,
+        b'-' => -offset,
+        _ => return None,
+    };
+    Some((time.and_utc().timestamp() - offset) as f64)
 }
 
 /// Streams a log into `sink`; returns the number of requests imported.
@@ -304,6 +340,25 @@ struct Parsed<'a> {
 impl<'a> Parsed<'a> {
     /// Reads `line` (number `line_no`) through `format`.
     fn of(format: &LogFormat, line: &'a str, line_no: u64) -> Result<Self, TraceError> {
+        let mut parsed = Parsed::default();
+        let fast = format.pieces.as_ref().and_then(|p| split::split(p, line));
+        #[cfg(debug_assertions)]
+        if let Some(groups) = fast {
+            let caps = format.regex.captures(line).expect("the fast path matched");
+            for k in 0..format.fields.len() {
+                assert_eq!(
+                    caps.get(k + 1).map_or("", |m| m.as_str()),
+                    groups[k],
+                    "{line}"
+                );
+            }
+        }
+        if let Some(groups) = fast {
+            for (field, text) in format.fields.iter().zip(groups) {
+                parsed.set(*field, text, line_no)?;
+            }
+            return Ok(parsed);
+        }
         let caps = format
             .regex
             .captures(line)
@@ -311,7 +366,6 @@ impl<'a> Parsed<'a> {
                 line: line_no,
                 message: format!("does not match the log format `{}`", format.source),
             })?;
-        let mut parsed = Parsed::default();
         for (k, field) in format.fields.iter().enumerate() {
             let text = caps.get(k + 1).map_or("", |m| m.as_str());
             parsed.set(*field, text, line_no)?;
