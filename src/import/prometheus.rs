@@ -91,7 +91,7 @@ pub fn read<R: Read>(
 ) -> Result<u64, TraceError> {
     let v = parse(input)?;
     let series = matrix(&v)?;
-    let mut n = 0;
+    let mut read: Vec<(String, Vec<(f64, f64)>)> = Vec::with_capacity(series.len());
     for (k, s) in series.iter().enumerate() {
         let resource = match s["metric"][resource_label].as_str() {
             Some(r) => r.to_string(),
@@ -106,6 +106,7 @@ pub fn read<R: Read>(
         let values = s["values"]
             .as_array()
             .ok_or_else(|| invalid(format!("series {k} has no `values` array")))?;
+        let mut kept = Vec::new();
         for (j, t, u) in samples(values, k)? {
             if u.is_nan() {
                 continue;
@@ -115,11 +116,35 @@ pub fn read<R: Read>(
                     "series {k} (`{resource}`), sample {j}: utilization {u} is outside 0–1; export a fraction, not percent"
                 )));
             }
+            kept.push((t, u.clamp(0.0, 1.0)));
+        }
+        read.push((resource, kept));
+    }
+    // A range query has one step for every series: a series of a single
+    // sample is written with it, so that the file can be read back (its
+    // own spacing cannot give it).
+    let step = read
+        .iter()
+        .flat_map(|(_, v)| v.windows(2).map(|w| w[1].0 - w[0].0))
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let mut n = 0;
+    for (resource, kept) in read {
+        let interval = match kept.len() {
+            1 if step.is_finite() => Some(step),
+            1 => {
+                return Err(invalid(format!(
+                    "series `{resource}` has a single sample and no series has two: the sampling interval cannot be known; export a range of two samples or more"
+                )));
+            }
+            _ => None,
+        };
+        for (t, u) in kept {
             sink(UtilSample {
                 timestamp: t,
-                utilization: u.clamp(0.0, 1.0),
+                utilization: u,
                 resource: resource.clone(),
-                interval: None,
+                interval,
             })?;
             n += 1;
         }

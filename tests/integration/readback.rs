@@ -17,7 +17,6 @@ fn f(s: &str) -> f64 {
 /// counts every request the file holds (a utilization file with a trace
 /// of one request at each of its first sample times).
 #[test]
-#[ignore = "finds a defect not yet fixed: import prometheus writes a series of one sample without its `interval`, which inspect refuses (prometheus.json's co2:9100)"]
 fn every_importers_output_is_read_back_by_inspect_with_all_its_requests() {
     let dir = tempfile::tempdir().unwrap();
     for &(name, header, args) in EXAMPLES {
