@@ -63,7 +63,7 @@ if [[ "$workers" -gt 0 ]]; then
         DEMANDSIM_TRACE="$work/requests-$i.csv" "$venv/bin/locust" -f "$work/locustfile.py" --worker --master-host 127.0.0.1 --loglevel WARNING &
     done
     # Locust exits 1 when any request failed; the comparison decides.
-    ("$venv/bin/locust" "${common[@]}" --master --expect-workers "$workers" 2>&1 || true) | tail -25 >&2
+    ("$venv/bin/locust" "${common[@]}" --master --expect-workers "$workers" 2>&1 || true) | tee "$work/master.log" | tail -25 >&2
     sleep 3
 else
     (DEMANDSIM_TRACE="$work/requests-1.csv" "$venv/bin/locust" "${common[@]}" 2>&1 || true) | tail -25 >&2

@@ -6,22 +6,19 @@ use std::fmt::Write as _;
 
 use super::{esc, sig};
 use crate::study::ExperimentResult;
-use crate::validate::{PredictionBand, Statistic, Validation};
+use crate::validate::{NoBand, PredictionBand, Statistic, Validation};
 
 /// The mean's prediction band of experiment `e`'s prediction, or why
 /// there is none; `None` without a validation or a prediction.
 pub(super) fn mean_band(
     v: Option<&Validation>,
     e: &ExperimentResult,
-) -> Option<Result<PredictionBand, String>> {
+) -> Option<Result<PredictionBand, NoBand>> {
     let predicted = e.simulated_s?;
     let load = e
         .simulated_utilization
         .or(e.traces.as_ref().and_then(|t| t.mean_utilization));
-    Some(
-        v?.band_for(&e.name, predicted, load, Statistic::Mean)?
-            .map_err(|why| why.to_string()),
-    )
+    v?.band_for(&e.name, predicted, load, Statistic::Mean)
 }
 
 /// The summary table's cell: the band's ends, or "–".

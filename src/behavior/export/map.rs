@@ -32,14 +32,12 @@ pub struct RequestMap(pub BTreeMap<String, RequestSpec>);
 /// Parses a requests map.
 ///
 /// # Errors
-/// The YAML's own message (with its line) when it is not a map of states
-/// to `{method, path, body}`.
-pub fn parse_map(text: &str) -> Result<RequestMap, String> {
+/// [`ExportError::Map`] with the YAML's own message (and its line) when
+/// it is not a map of states to `{method, path, body}`.
+pub fn parse_map(text: &str) -> Result<RequestMap, ExportError> {
     serde_saphyr::from_str::<BTreeMap<String, RequestSpec>>(text)
         .map(RequestMap)
-        .map_err(|e| {
-            format!("{e}; expected a map of states to {{method: GET, path: /…, body: '…'}}")
-        })
+        .map_err(|e| ExportError::Map(e.to_string()))
 }
 
 /// The request a state's name suggests: `METHOD /path` as it says, a path

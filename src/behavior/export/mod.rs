@@ -46,6 +46,9 @@ pub enum ExportError {
     /// The model has no profile.
     #[error("the behaviour model has no profile")]
     NoProfiles,
+    /// A requests map that is not one.
+    #[error("{0}; expected a map of states to {{method: GET, path: /…, body: '…'}}")]
+    Map(String),
     /// States without a request in the map.
     #[error(
         "the requests map has no request for state(s) {0}: add `STATE: {{method: GET, path: /…}}` for each (`behavior learn --requests-map FILE` drafts one)"

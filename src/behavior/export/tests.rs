@@ -92,7 +92,9 @@ fn a_requests_map_must_name_every_state_and_no_other() {
         "{text}"
     );
     assert!(!text.contains("placeholders"));
-    let bad = parse_map("browse: {url: /items}\n").unwrap_err();
+    let bad = parse_map("browse: {url: /items}\n")
+        .unwrap_err()
+        .to_string();
     assert!(bad.contains("unknown field `url`"), "{bad}");
 }
 
