@@ -92,7 +92,13 @@ pub fn read<R: Read>(
     let v = parse(input)?;
     let series = matrix(&v)?;
     let mut read: Vec<(String, Vec<(f64, f64)>)> = Vec::with_capacity(series.len());
+    // A range query has one step for every series (the smallest spacing
+    // of any series' samples, NaN ones included): a series of a single
+    // sample is written with it, so that the file can be read back (its
+    // own spacing cannot give it).
+    let mut step = f64::INFINITY;
     for (k, s) in series.iter().enumerate() {
+        let mut last_t: Option<f64> = None;
         let resource = match s["metric"][resource_label].as_str() {
             Some(r) => r.to_string(),
             None if series.len() == 1 => "cpu".to_string(),
@@ -108,6 +114,11 @@ pub fn read<R: Read>(
             .ok_or_else(|| invalid(format!("series {k} has no `values` array")))?;
         let mut kept = Vec::new();
         for (j, t, u) in samples(values, k)? {
+            if let Some(p) = last_t.replace(t)
+                && t > p
+            {
+                step = step.min(t - p);
+            }
             if u.is_nan() {
                 continue;
             }
@@ -120,14 +131,6 @@ pub fn read<R: Read>(
         }
         read.push((resource, kept));
     }
-    // A range query has one step for every series: a series of a single
-    // sample is written with it, so that the file can be read back (its
-    // own spacing cannot give it).
-    let step = read
-        .iter()
-        .flat_map(|(_, v)| v.windows(2).map(|w| w[1].0 - w[0].0))
-        .filter(|d| *d > 0.0)
-        .fold(f64::INFINITY, f64::min);
     let mut n = 0;
     for (resource, kept) in read {
         let interval = match kept.len() {

@@ -67,3 +67,40 @@ fn every_importers_output_is_read_back_by_inspect_with_all_its_requests() {
         assert_eq!(counted, expected, "{name}: {}", run.stdout);
     }
 }
+
+/// A Prometheus series of one sample is written with the range's step
+/// (the smallest spacing of any series, NaN samples included: 30 s in the
+/// fixture, whose other series skips a NaN); with no series of two
+/// samples the step cannot be known, and the import refuses.
+#[test]
+fn a_one_sample_prometheus_series_gets_the_range_s_step_or_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("u.csv");
+    let run = demandsim(
+        &[
+            "import",
+            "prometheus",
+            &fixture("import/prometheus.json"),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("1732265430.781,0.1,co2:9100,30\n"), "{text}");
+    let one = dir.path().join("one.json");
+    std::fs::write(
+        &one,
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"instance":"a"},"values":[[1,"0.5"]]}]}}"#,
+    )
+    .unwrap();
+    let run = demandsim(&["import", "prometheus", one.to_str().unwrap()], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("one.json")
+            && run.stderr.contains("the sampling interval cannot be known"),
+        "{}",
+        run.stderr
+    );
+}
