@@ -202,18 +202,21 @@ fn a_requests_map_is_drafted_by_learn_and_read_by_export() {
         ),
     )
     .unwrap();
-    let run = demandsim(
-        &[
-            "behavior",
-            "export",
-            "--format",
-            "k6",
-            model.to_str().unwrap(),
-            "--requests-map",
-            map.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let export_k6 = || {
+        demandsim(
+            &[
+                "behavior",
+                "export",
+                "--format",
+                "k6",
+                model.to_str().unwrap(),
+                "--requests-map",
+                map.to_str().unwrap(),
+            ],
+            b"",
+        )
+    };
+    let run = export_k6();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
@@ -223,18 +226,7 @@ fn a_requests_map_is_drafted_by_learn_and_read_by_export() {
     );
     // A map missing a state names it and its file.
     std::fs::write(&map, "buy: {path: /b}\n").unwrap();
-    let run = demandsim(
-        &[
-            "behavior",
-            "export",
-            "--format",
-            "k6",
-            model.to_str().unwrap(),
-            "--requests-map",
-            map.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let run = export_k6();
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("b.json") && run.stderr.contains("no request for state(s)"),
