@@ -219,6 +219,15 @@ mod tests {
 
     /// M/M/`servers` with D = 1 s (qpn1-open), its p95 asked of the
     /// simulation with `requests` and seed `seed`.
+    /// The evaluation at λ = 1.2 on a pool of `threads` threads.
+    fn on_threads(threads: usize, template: &Template, q: &Query) -> Evaluation {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| evaluate(template, q, 1.2).unwrap())
+    }
+
     fn mmc_query(servers: f64, requests: u64, seed: u64) -> (Template, Query) {
         let text = include_str!("../../models/qpn1-open.yaml");
         let template = Template::parse(text, LoadOptions::default().read_file).unwrap();
@@ -247,13 +256,7 @@ mod tests {
     #[test]
     fn a_simulated_percentile_is_the_same_whatever_the_thread_count() {
         let (template, q) = mmc_query(2.0, 16_000, crate::test_seed(3));
-        let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| evaluate(&template, &q, 1.2).unwrap())
-        };
+        let on = |threads: usize| on_threads(threads, &template, &q);
         let one = on(1);
         assert!(
             one.stat_s.is_some() && one.ci_half_width_s.is_some(),
@@ -281,13 +284,7 @@ mod tests {
         // number of threads.
         let (template, mut q) = mmc_query(2.0, 80_000, crate::test_seed(5));
         q.slo = Slo::parse("mean<=3s").unwrap();
-        let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| evaluate(&template, &q, 1.2).unwrap())
-        };
+        let on = |threads: usize| on_threads(threads, &template, &q);
         let one = on(1);
         assert_eq!(one, on(2));
         let (got, h) = (one.stat_s.unwrap(), one.ci_half_width_s.unwrap());
