@@ -43,20 +43,24 @@ PLANS = {
     # The user counts span the services' CPU from about 0.2 to 0.8 on the
     # development machine (see README.md); runs are named by mix and users.
     "full": [
+        # Interleaved, not grouped: mixes, loads and worker counts alternate
+        # so that a drift of the machine over the half hour falls on all of
+        # them alike (the first recording ran the one-worker runs last and
+        # read a drift as a 15 % cheaper worker count; see README.md).
         run("mixed-n21", 21, MIXED),
-        run("mixed-n39", 39, MIXED),
-        run("mixed-n57", 57, MIXED),
-        run("mixed-n76", 76, MIXED),
-        run("mixed-n96", 96, MIXED),
-        run("mixed-n106", 106, MIXED),
         run("readonly-n33", 33, READ_ONLY),
-        run("readonly-n85", 85, READ_ONLY),
-        run("readonly-n140", 140, READ_ONLY),
         run("analytical-n27", 27, ANALYTICAL),
-        run("analytical-n67", 67, ANALYTICAL),
-        run("analytical-n100", 100, ANALYTICAL),
         run("mixed-1worker-n39", 39, MIXED, api_workers=1),
+        run("mixed-n57", 57, MIXED),
+        run("readonly-n85", 85, READ_ONLY),
+        run("mixed-n39", 39, MIXED),
+        run("analytical-n67", 67, ANALYTICAL),
+        run("mixed-n96", 96, MIXED),
         run("mixed-1worker-n76", 76, MIXED, api_workers=1),
+        run("readonly-n140", 140, READ_ONLY),
+        run("mixed-n76", 76, MIXED),
+        run("analytical-n100", 100, ANALYTICAL),
+        run("mixed-n106", 106, MIXED),
     ],
     # Is the one-worker runs' lower CPU per request the worker count or the
     # machine's drift (they ran last in `full`)? Interleaved, 4 pairs per load.
