@@ -240,6 +240,32 @@ impl Fit {
         (d, var.max(0.0).sqrt())
     }
 
+    /// Whether every class's demand is positive at every run's load it
+    /// appears in and at the runs' mean load: a fit that is not (noisy
+    /// runs of collinear classes can give one) is no physical model.
+    pub(super) fn positive_on(&self, runs: &[RunLoad]) -> bool {
+        let k = runs.first().map_or(0, |r| r.class_throughput.len());
+        (0..k).all(|c| self.positive_for(c, runs))
+    }
+
+    /// The classes (of `names`) whose demand [`Fit::positive_on`] finds
+    /// not positive.
+    pub(super) fn not_positive(&self, runs: &[RunLoad], names: &[String]) -> Vec<String> {
+        (0..names.len())
+            .filter(|&c| !self.positive_for(c, runs))
+            .map(|c| names[c].clone())
+            .collect()
+    }
+
+    fn positive_for(&self, c: usize, runs: &[RunLoad]) -> bool {
+        let n = runs.len() as f64;
+        let mean_x = runs.iter().map(|r| r.throughput).sum::<f64>() / n;
+        let at = |u: f64, x: f64| self.demand(c, u, x).0 > 0.0;
+        let mut with = runs.iter().filter(|r| present(r, c)).peekable();
+        with.peek().is_none()
+            || (with.all(|r| at(r.utilization, r.throughput)) && at(self.ubar, mean_x))
+    }
+
     /// The utilization at per-class throughputs `lambda` on `servers`: the
     /// root of Σ_c λ_c·D_c(U, X) − U·c in [0, 1) by bisection. `None`
     /// when there is none (saturated) or a demand is negative there.
@@ -388,5 +414,25 @@ mod tests {
         // A slope with one load behind it is not fitted.
         let one: Vec<&RunLoad> = vec![&runs[0], &runs[4]];
         assert!(Fit::new(&spec, &one, 1.0, 0.4).is_none());
+    }
+
+    #[test]
+    fn a_fit_with_a_class_below_zero_is_not_positive_and_names_it() {
+        // Two nearly collinear mixes: a·10 + b·10 = 0.2 and
+        // a·10.5 + b·9.5 = 0.15 solve to a = -0.04 s, b = 0.06 s exactly.
+        let runs = [run(0.2, &[10.0, 10.0]), run(0.15, &[10.5, 9.5])];
+        let refs: Vec<&RunLoad> = runs.iter().collect();
+        let fit = Fit::new(&Spec::constant(2), &refs, 1.0, 0.175).unwrap();
+        assert!((fit.demand(0, 0.2, 20.0).0 + 0.04).abs() < 1e-12);
+        assert!((fit.demand(1, 0.2, 20.0).0 - 0.06).abs() < 1e-12);
+        assert!(!fit.positive_on(&runs));
+        let names = ["a".to_string(), "b".to_string()];
+        assert_eq!(fit.not_positive(&runs, &names), ["a"]);
+        // Separated mixes with positive demands pass; a class absent from
+        // every run is not held against the fit.
+        let runs = [run(0.3, &[10.0, 10.0, 0.0]), run(0.25, &[20.0, 2.5, 0.0])];
+        let refs: Vec<&RunLoad> = runs.iter().collect();
+        let fit = Fit::new(&Spec::constant(3), &refs, 1.0, 0.275).unwrap();
+        assert!(fit.positive_on(&runs), "{:?}", fit.coef);
     }
 }

@@ -98,15 +98,25 @@ pub struct AtLoad {
 impl LoadModel {
     /// The utilization and each class's demand at per-class throughputs
     /// `lambda` (the model's class order); `None` when the demands leave
-    /// no utilization below 1 there.
+    /// no utilization below 1 there with every present class's demand
+    /// positive (a form fitted on noisy runs can fall below 0 beyond
+    /// them). A class absent at this load (λ = 0) keeps its demand at the
+    /// runs' mean load: it does not move the fixed point, and a form says
+    /// nothing about it here.
     pub fn at_load(&self, lambda: &[f64]) -> Option<AtLoad> {
         let u = self.fit.utilization_at(lambda, self.fit.servers)?;
         let x: f64 = lambda.iter().sum();
         let t = self.fit.quantile(self.confidence);
         let demands = (0..self.classes.len())
-            .map(|c| {
-                let (d, se) = self.fit.demand(c, u, x);
-                (d, (d - t * se, d + t * se))
+            .map(|c| match lambda.get(c) {
+                Some(&l) if l > 0.0 => {
+                    let (d, se) = self.fit.demand(c, u, x);
+                    (d, (d - t * se, d + t * se))
+                }
+                _ => {
+                    let at_mean = &self.classes[c];
+                    (at_mean.demand_at_mean_s, at_mean.demand_at_mean_ci_s)
+                }
             })
             .collect();
         Some(AtLoad {
@@ -148,9 +158,14 @@ pub fn load_model(
         .collect();
     let all: Vec<&RunLoad> = runs.iter().collect();
     let chosen = choose(&specs, &errors, choice, |s| {
-        Fit::new(s, &all, servers, ubar).is_some()
+        Fit::new(s, &all, servers, ubar).is_some_and(|f| f.positive_on(&runs))
     })
-    .ok_or_else(|| undetermined(obs))?;
+    .ok_or_else(|| match Fit::new(&specs[0], &all, servers, ubar) {
+        Some(f) => LoadModelError::NotPositive {
+            classes: f.not_positive(&runs, &obs.classes),
+        },
+        None => undetermined(obs),
+    })?;
     let spec = specs[chosen].clone();
     let fit = Fit::new(&spec, &all, servers, ubar).ok_or_else(|| undetermined(obs))?;
     let t = fit.quantile(confidence);
@@ -231,6 +246,15 @@ pub enum LoadModelError {
         classes: usize,
         /// Classes that move together across the runs, each `a + b`.
         groups: Vec<String>,
+    },
+    /// Every fit leaves a class a demand of 0 or less at a run's load.
+    #[error(
+        "load dependence: every fit gives {} a demand of 0 or less at the runs' loads (the runs barely separate the classes): group the classes or add runs of other mixes",
+        classes.join(", ")
+    )]
+    NotPositive {
+        /// The classes the constant fit gives no positive demand.
+        classes: Vec<String>,
     },
 }
 

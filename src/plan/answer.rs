@@ -219,7 +219,11 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
                 .find(|r| r.method == m && r.class == class)
         };
         if row(c).is_some_and(|r| r.identifiable) {
-            if let Some(l) = &base.demand_at_load {
+            if let Some(l) = base
+                .demand_at_load
+                .as_ref()
+                .filter(|l| l.fallback.is_none())
+            {
                 return l.classes.iter().find(|x| x.class == c).map(|x| x.ci_s);
             }
             let r = row(c)?;
@@ -251,7 +255,11 @@ fn fit(p: &Protocol, runs: &[RunInput], base: &ExperimentResult) -> Fit {
         .collect();
     Fit {
         runs: p.fit.iter().map(|&i| runs[i].name.clone()).collect(),
-        method: if base.demand_at_load.is_some() {
+        method: if base
+            .demand_at_load
+            .as_ref()
+            .is_some_and(|l| l.fallback.is_none())
+        {
             format!(
                 "{}, each class's load form at the base run's load",
                 super::study::method().id()

@@ -61,6 +61,8 @@ pub fn run_experiment(
     let mut c = compare_prediction(traces.as_ref(), e.measured_mean_s, &p);
     let load = traces.as_ref().and_then(|t| t.load.as_ref());
     c.warnings.extend(unseen_workers(e, files, load)?);
+    c.warnings
+        .extend(demand_at_load.as_ref().and_then(|l| l.fallback.clone()));
     Ok(ExperimentResult {
         index: 0,
         name: e.name.clone(),

@@ -187,6 +187,11 @@ pub struct LoadAdjustment {
     pub utilization: f64,
     /// Per class.
     pub classes: Vec<ClassAtLoad>,
+    /// Why the estimate's own demands stood in for the chosen forms at
+    /// this load (then `classes` is empty and `utilization` the runs'
+    /// mean).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// One class's demand at the experiment's load.

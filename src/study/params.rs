@@ -8,6 +8,7 @@ use super::traces::Traces;
 use super::{
     ClassAtLoad, Experiment, ExperimentError, LoadAdjustment, Measured, ParamSource, Pick,
 };
+use crate::estimate::LoadChoice;
 use crate::estimate::Report;
 use crate::model::{ParamValue, Params, Template, placeholders};
 
@@ -123,6 +124,9 @@ fn estimated_value(
         return Ok((d, None));
     }
     let a = at_load(e, r, traces)?;
+    if a.fallback.is_some() {
+        return Ok((d, Some(a)));
+    }
     let at = a.demand(class.as_deref())?;
     Ok(((at.0, Some(at.1)), Some(a)))
 }
@@ -267,21 +271,28 @@ pub(super) fn at_load(
     r: &Report,
     traces: Option<&Traces>,
 ) -> Result<LoadAdjustment, Why> {
-    let m = r.load_dependence.as_ref().ok_or_else(|| {
-        let why: Vec<&str> = r
+    let Some(m) = r.load_dependence.as_ref() else {
+        let why = r
             .failures
             .iter()
-            .filter(|f| f.starts_with("load dependence"))
-            .map(String::as_str)
-            .collect();
-        Why::from(match why.first() {
-            Some(w) => w.to_string(),
-            None => {
+            .find(|f| f.starts_with("load dependence"))
+            .cloned()
+            .unwrap_or_else(|| {
                 "load dependence needs runs at several loads (`estimate_from` with two or more)"
-                    .to_string()
-            }
-        })
-    })?;
+                    .into()
+            });
+        // `auto` may choose constant demands: where no form fits, the
+        // estimate's own demands are that choice, said as such.
+        let auto = e.estimate.as_ref().and_then(|s| s.load_dependence) == Some(LoadChoice::Auto);
+        return match auto {
+            true => Ok(LoadAdjustment::own_demands(
+                "none".into(),
+                f64::NAN,
+                format!("{why}: the estimate's own demands used"),
+            )),
+            false => Err(Why::from(why)),
+        };
+    };
     let t = traces.ok_or(Why::from(
         "load dependence needs the experiment's traces (its load)",
     ))?;
@@ -290,16 +301,24 @@ pub(super) fn at_load(
         let x = t.measured_value(Measured::Throughput, Some(&l.class))?;
         lambda.push(x / f64::from(e.containers));
     }
-    let at = m.at_load(&lambda).ok_or_else(|| {
-        format!(
-            "with the fitted load forms the demands have no utilization below 1 at this experiment's load ({:.4} requests/s)",
-            t.measured.throughput
-        )
-    })?;
+    let Some(at) = m.at_load(&lambda) else {
+        // The forms break down here (no utilization below 1 with positive
+        // demands): the method's own demands stand in, and the experiment
+        // says so.
+        return Ok(LoadAdjustment::own_demands(
+            m.chosen.clone(),
+            m.mean_utilization,
+            format!(
+                "the fitted load forms ({}) leave no utilization below 1 with positive demands at this experiment's load ({:.4} requests/s): the estimate's own demands used",
+                m.chosen, t.measured.throughput
+            ),
+        ));
+    };
     Ok(LoadAdjustment {
         mean_utilization: m.mean_utilization,
         chosen: m.chosen.clone(),
         utilization: at.utilization,
+        fallback: None,
         classes: m
             .classes
             .iter()
@@ -315,6 +334,18 @@ pub(super) fn at_load(
 }
 
 impl LoadAdjustment {
+    /// No demand moved: the estimate's own demands stand in, for `why`
+    /// (`utilization` is the runs' mean, not a fixed point).
+    fn own_demands(chosen: String, mean_utilization: f64, why: String) -> Self {
+        Self {
+            mean_utilization,
+            chosen,
+            utilization: mean_utilization,
+            classes: Vec::new(),
+            fallback: Some(why),
+        }
+    }
+
     /// The demand and interval for a parameter of `class`; without one,
     /// the only class's (with several, the parameter has to name its
     /// class: a mix has no single form).

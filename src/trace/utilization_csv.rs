@@ -20,7 +20,7 @@ pub struct UtilizationReader<R: BufRead> {
 
 /// The largest utilization read as a (clamped) fraction: see
 /// `UtilizationReader::decode`.
-const MAX_UTILIZATION: f64 = 1.05;
+const MAX_UTILIZATION: f64 = 1.25;
 
 const UTIL_HEADER: &str = "timestamp,utilization[,resource,interval]";
 
@@ -75,12 +75,13 @@ impl<R: BufRead> UtilizationReader<R> {
             .filter(|v| v.is_finite())
             .ok_or_else(|| TraceError::bad_value(line, field, raw, expected))?;
         let utilization = value * scale;
-        // A sampler may overshoot a little: CPU time from /proc is counted
-        // in 10 ms ticks per process, so a busy 1 s sample summed over a
-        // service's processes can read a few percent above 1 (the
-        // testbed's did, up to 1.021). Anything more is a unit mistake
-        // that would silently wreck every estimate. Kept values are
-        // clamped to 1.
+        // A sampler may overshoot: CPU time from /proc is counted in
+        // 10 ms ticks per process, so a busy 1 s sample summed over a
+        // service's processes reads up to one tick per process above 1
+        // (the testbed's 20-odd processes did, up to 1.059 on a saturated
+        // core). A quarter above is more than ticks explain: a unit
+        // mistake that would silently wreck every estimate. Kept values
+        // are clamped to 1.
         if !(-1e-6..=MAX_UTILIZATION).contains(&utilization) {
             return Err(TraceError::bad_value(line, field, raw, expected));
         }
@@ -179,9 +180,9 @@ mod tests {
 
     #[test]
     fn a_tick_counted_sample_a_little_above_one_is_clamped_and_more_refused() {
-        let v = utils("timestamp,utilization\n1,1.021\n").unwrap();
+        let v = utils("timestamp,utilization\n1,1.059\n").unwrap();
         assert_eq!(v[0].utilization, 1.0);
-        let err = utils("timestamp,utilization\n1,1.06\n").unwrap_err();
+        let err = utils("timestamp,utilization\n1,1.26\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 
