@@ -5,7 +5,7 @@ a configuration (API workers) and a duration with a warm-up that is dropped.
 `full` is the plan behind traces/real/ (about 23.5 minutes on a 2-core machine);
 `workers-ab` compares one and two API workers in an interleaved order
 (about 28 minutes; see README.md); `containers` runs the API as k
-CPU-limited containers behind nginx (about 25 minutes)."""
+CPU-limited containers behind nginx (about 29 minutes)."""
 
 MIXED = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 1}
 READ_ONLY = {"ReadOnlyUser": 1}
@@ -24,7 +24,7 @@ def run(name, users, mix, api_workers=2, duration=60, warmup=20, think=1.0, cont
     return spec
 
 
-def containers_plan(loads=(30, 60), duration=50, warmup=15):
+def containers_plan(loads=(20, 45), duration=35, warmup=20):
     """k = 1, 2, 4 containers x a CFS limit of 0.25, 0.5, 1 CPU each x two
     loads of the mixed users (18 runs). Interleaved: the nine (k, limit)
     pairs go in an order where both change at every step, each at one load,
@@ -87,10 +87,11 @@ PLANS = {
     # machine's drift (they ran last in `full`)? Interleaved, 4 pairs per load.
     "workers-ab": workers_ab(),
     # The API as 1, 2 or 4 CPU-limited containers behind nginx (issue 35):
-    # about 25 minutes; traces/real-containers/.
+    # about 29 minutes; traces/real-containers/.
     "containers": containers_plan(),
+    # Two minutes' check that the containers work (20 s warm-up, 20 s measured).
     "containers-smoke": [
-        run("smoke-k2-q25-n60", 60, MIXED, duration=20, warmup=10, containers=2, cpu_limit=0.25),
-        run("smoke-k1-q25-n60", 60, MIXED, duration=20, warmup=10, containers=1, cpu_limit=0.25),
+        run("smoke-k2-q25-n45", 45, MIXED, duration=20, warmup=20, containers=2, cpu_limit=0.25),
+        run("smoke-k1-q25-n45", 45, MIXED, duration=20, warmup=20, containers=1, cpu_limit=0.25),
     ],
 }
