@@ -24,7 +24,7 @@ import signal
 import time
 
 CGROUP_NAME = "demandsim-testbed"
-FIRST_PORT_OFFSET = 1  # container i listens on the balancer's port + i
+FIRST_PORT_OFFSET = 1  # container i (from 1) listens on the base port + i
 # The access log's fields, tab-separated, in this order (log_format below).
 ACCESS_FIELDS = ["msec", "status", "request_time", "upstream_response_time", "upstream_addr", "request"]
 CFS_FIELDS = ["cpu_s", "nr_periods", "nr_throttled", "throttled_time_s"]

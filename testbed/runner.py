@@ -37,6 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "trading")
 VENV_BIN = os.path.join(HERE, ".venv", "bin")
 PG_PORT, REDIS_PORT, API_PORT = 55432, 56379, 58000
+# The containers listen on CONTAINERS_PORT + 1, + 2, ...: below Linux's
+# ephemeral ports (32768-60999), where a client connection of the run
+# itself (Locust, nginx, Celery) may hold the port a container wants.
+CONTAINERS_PORT = 31000
 METRICS_PORT, PROMETHEUS_PORT = 59100, 59090
 HISTOGRAM_QUERY = '{__name__=~"http_request_duration_seconds_(bucket|sum|count)"}'
 QUEUES = ["default", "transactions", "balance_updates", "stock_rates", "expire_offers"]
@@ -349,7 +353,7 @@ def run_one(args, services, spec, out, prometheus=None):
     containers = None
     if spec.get("containers"):
         containers = containers_mod.Containers(spec["containers"], spec.get("cpu_limit"),
-                                               spec.get("cpu_period_s", 0.1), API_PORT)
+                                               spec.get("cpu_period_s", 0.1), CONTAINERS_PORT)
         services.containers = containers
     services.start_app(spec["api_workers"], containers)
     if prometheus:
