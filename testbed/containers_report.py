@@ -60,15 +60,18 @@ def run_row(path):
 
 
 def predictions(results_path):
-    """name -> (predicted mean R, error %) from a study's results.json."""
+    """name -> {mean_s, error_pct, p95_s, p95_error_pct, x_error_pct} from a study's results.json."""
     with open(results_path) as f:
         res = json.load(f)
     out = {}
     for e in res["experiments"]:
-        predicted = e.get("simulated_mean_s")
-        if predicted is None:
-            predicted = (e.get("simulated") or {}).get("mean_s")
-        out[e["name"]] = (predicted, e.get("error_pct"))
+        lines = {line["statistic"]: line for line in (e.get("comparison") or {}).get("lines", [])}
+        p95 = lines.get("p95", {})
+        out[e["name"]] = {"mean_s": e.get("simulated_s"), "error_pct": e.get("error_pct"),
+                          "p95_s": p95.get("simulated_s"), "p95_error_pct": p95.get("error_pct"),
+                          "x_error_pct": (e.get("reading") or {}).get("throughput_error_pct")}
+    for f in res.get("failures", []):
+        out[f["name"]] = {"failed": f.get("error")}
     return out
 
 
@@ -96,7 +99,7 @@ def table(rows, preds, fitted):
     head = ["run", "k", "limit [CPU]", "users", "X [1/s]", "mean R [ms]", "p95 R [ms]", "throttled",
             "throttled [s/s]", "services U"]
     if preds:
-        head += ["predicted R [ms]", "error"]
+        head += ["predicted R [ms]", "R error", "predicted p95 [ms]", "p95 error", "X error"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (len(head) - 2)]
     for r in rows:
         cells = [r["name"] + (" (fit)" if r["name"] in fitted else ""), str(r["containers"]),
@@ -105,18 +108,21 @@ def table(rows, preds, fitted):
                  "–" if r["throttled_fraction"] is None else "%.1f %%" % (100 * r["throttled_fraction"]),
                  fmt(r["throttled_s_per_s"], ".3f"), fmt(r["services_u"], ".2f")]
         if preds:
-            p, err = preds.get(r["name"], (None, None))
-            cells += [fmt(None if p is None else 1000 * p, ".1f"), "–" if err is None else "%+.1f %%" % err]
+            p = preds.get(r["name"], {})
+            ms = lambda v: fmt(None if v is None else 1000 * v, ".1f")
+            pct = lambda v: "–" if v is None else "%+.1f %%" % v
+            cells += [ms(p.get("mean_s")), pct(p.get("error_pct")), ms(p.get("p95_s")), pct(p.get("p95_error_pct")),
+                      pct(p.get("x_error_pct"))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def held_out_summary(rows, preds, fitted):
-    """Mean absolute error of the held-out runs, per k and overall."""
+    """Mean absolute error of the held-out runs' mean response time, per k and overall."""
     out = []
     groups = {}
     for r in rows:
-        err = preds.get(r["name"], (None, None))[1]
+        err = preds.get(r["name"], {}).get("error_pct")
         if r["name"] not in fitted and err is not None:
             groups.setdefault(r["containers"], []).append(err)
     for k in sorted(groups):
