@@ -286,7 +286,8 @@ def provenance(args, spec):
                     "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
         "versions": {"python": platform.python_version(), "postgresql": pg, "redis": redis,
                      **{p: version(p) for p in ("Django", "djangorestframework", "celery", "locust", "gunicorn")}},
-        "pinning": {"services": args.service_cpus, "load_generator": args.load_cpus},
+        # niceness: the runner's, which the services and Locust inherit (`nice -n -10 testbed/run.sh`).
+        "pinning": {"services": args.service_cpus, "load_generator": args.load_cpus, "niceness": os.nice(0)},
         "load": spec,
     }
 
