@@ -393,6 +393,12 @@ def run_one(args, services, spec, out, prometheus=None):
         prometheus.save(window, os.path.join(out, "prometheus_histogram.json.gz"))
         prometheus.stop()
     services.stop([n for n in list(services.procs) if n != "postgres"])
+    if monitor.first is None or monitor.last[0] <= monitor.first[0]:
+        # Stopped before the window's first interval: no traces to keep.
+        if containers:
+            containers.remove()
+        log("stopped before the measured window:", spec["name"], "has no run.json")
+        return "interrupted"
     commands = {"locust": command, **services.commands}
     finish(out, spec, monitor, history, status, provenance(args, spec), commands)
     if containers:
@@ -534,7 +540,8 @@ def main():
         for spec in runs:
             out = os.path.join(args.out, spec["name"])
             if run_one(args, services, spec, out, prometheus) != "complete":
-                log("interrupted: run", spec["name"], "is marked incomplete in its run.json")
+                if os.path.exists(os.path.join(out, "run.json")):
+                    log("interrupted: run", spec["name"], "is marked incomplete in its run.json")
                 break
     finally:
         # A second Ctrl-C or kill must not cut the clean-up short.
