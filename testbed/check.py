@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """A quick check of the testbed's Python that needs no services and no
 packages (CI runs it through `cargo test`): every file compiles, the plans
-are well formed and name user classes the locustfile defines, and the CPU
-accounting sums a process tree as it should."""
+are well formed and name user classes the locustfile defines, the CPU
+accounting sums a process tree as it should, and the containers' code
+(cgroups in a scratch folder, nginx's config, the series) does what it
+should (check_containers.py)."""
 import ast
 import os
 import sys
@@ -39,6 +41,9 @@ def check_plans(problems):
                 problems.append(where + ": users and api_workers must be >= 1")
             if r["duration_s"] <= 0 or r["warmup_s"] < 0 or r["think_s"] <= 0:
                 problems.append(where + ": duration, warm-up and think time must be positive")
+            if "containers" in r and not (r["containers"] >= 1 and r["cpu_period_s"] > 0
+                                          and (r["cpu_limit"] is None or r["cpu_limit"] > 0)):
+                problems.append(where + ": containers >= 1, cpu_limit > 0 (or None), cpu_period_s > 0")
             unknown = set(r["mix"]) - users
             if unknown or not any(w > 0 for w in r["mix"].values()):
                 problems.append(where + ": mix %r (user classes: %s)" % (r["mix"], ", ".join(sorted(users))))
@@ -67,6 +72,21 @@ def check_cpu_accounting(problems):
         problems.append("cpu.parse_proc_stat: %r, expected %r" % (cpu.parse_proc_stat(stat), want))
 
 
+def check_containers_plan(problems):
+    """Every (containers, limit) pair at both loads, none twice, and the
+    pairs interleaved: no two neighbours share both k and the limit."""
+    from plans import PLANS
+
+    runs = PLANS["containers"]
+    keys = [(r["containers"], r["cpu_limit"], r["users"]) for r in runs]
+    pairs = {(k, q) for k, q, _ in keys}
+    if len(set(keys)) != len(keys) or len(pairs) != 9 or len(keys) != 18:
+        problems.append("plan containers: expected 3 x 3 (k, limit) pairs at 2 loads, once each: %r" % keys)
+    neighbours = [(a[:2], b[:2]) for a, b in zip(keys, keys[1:]) if a[0] == b[0] or a[1] == b[1]]
+    if len(neighbours) != 1:  # the turn in the middle, where the order goes back at the other load
+        problems.append("plan containers: neighbours share k or the limit: %r" % neighbours)
+
+
 def main():
     problems = []
     for path in python_files():
@@ -76,6 +96,10 @@ def main():
             problems.append("%s:%s: %s" % (os.path.relpath(path, HERE), e.lineno, e.msg))
     check_plans(problems)
     check_cpu_accounting(problems)
+    check_containers_plan(problems)
+    import check_containers
+
+    check_containers.check(problems)
     for p in problems:
         print("testbed check:", p, file=sys.stderr)
     print("testbed check: %s" % ("FAILED" if problems else "ok"))

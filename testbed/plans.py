@@ -4,16 +4,37 @@ a configuration (API workers) and a duration with a warm-up that is dropped.
 `quick` takes about 5 minutes and checks that the testbed works end to end;
 `full` is the plan behind traces/real/ (about 23.5 minutes on a 2-core machine);
 `workers-ab` compares one and two API workers in an interleaved order
-(about 28 minutes; see README.md)."""
+(about 28 minutes; see README.md); `containers` runs the API as k
+CPU-limited containers behind nginx (about 29 minutes)."""
 
 MIXED = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 1}
 READ_ONLY = {"ReadOnlyUser": 1}
 ANALYTICAL = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 3}
 
 
-def run(name, users, mix, api_workers=2, duration=60, warmup=20, think=1.0):
-    return {"name": name, "users": users, "mix": mix, "api_workers": api_workers,
+def run(name, users, mix, api_workers=2, duration=60, warmup=20, think=1.0, containers=None, cpu_limit=None,
+        cpu_period=0.1):
+    spec = {"name": name, "users": users, "mix": mix, "api_workers": api_workers,
             "duration_s": duration, "warmup_s": warmup, "think_s": think}
+    if containers:
+        # The API as `containers` gunicorns (api_workers each) behind nginx,
+        # each limited to cpu_limit CPUs (None: no limit) by a CFS quota
+        # per cpu_period seconds (containers.py).
+        spec.update(containers=containers, cpu_limit=cpu_limit, cpu_period_s=cpu_period)
+    return spec
+
+
+def containers_plan(loads=(20, 45), duration=35, warmup=20):
+    """k = 1, 2, 4 containers x a CFS limit of 0.25, 0.5, 1 CPU each x two
+    loads of the mixed users (18 runs). Interleaved: the nine (k, limit)
+    pairs go in an order where both change at every step, each at one load,
+    then backwards at the other, so every pair's two runs lie on average at
+    the plan's middle and a linear drift of the machine falls on all alike."""
+    ks, limits = (1, 2, 4), (0.25, 0.5, 1.0)
+    order = [(ks[s % 3], limits[(s + s // 3) % 3], loads[s % 2]) for s in range(9)]
+    order += [(k, q, loads[1] if n == loads[0] else loads[0]) for k, q, n in reversed(order)]
+    return [run("k%d-q%d-n%d" % (k, round(q * 100), n), n, MIXED, duration=duration, warmup=warmup,
+                containers=k, cpu_limit=q) for k, q, n in order]
 
 
 def workers_ab(duration=60):
@@ -65,4 +86,12 @@ PLANS = {
     # Is the one-worker runs' lower CPU per request the worker count or the
     # machine's drift (they ran last in `full`)? Interleaved, 4 pairs per load.
     "workers-ab": workers_ab(),
+    # The API as 1, 2 or 4 CPU-limited containers behind nginx (issue 35):
+    # about 29 minutes; traces/real-containers/.
+    "containers": containers_plan(),
+    # Two minutes' check that the containers work (20 s warm-up, 20 s measured).
+    "containers-smoke": [
+        run("smoke-k2-q25-n45", 45, MIXED, duration=20, warmup=20, containers=2, cpu_limit=0.25),
+        run("smoke-k1-q25-n45", 45, MIXED, duration=20, warmup=20, containers=1, cpu_limit=0.25),
+    ],
 }

@@ -29,6 +29,7 @@ import urllib.parse
 import urllib.request
 from importlib.metadata import version
 
+import containers as containers_mod
 import cpu
 from plans import PLANS
 
@@ -36,12 +37,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "trading")
 VENV_BIN = os.path.join(HERE, ".venv", "bin")
 PG_PORT, REDIS_PORT, API_PORT = 55432, 56379, 58000
+# The containers listen on CONTAINERS_PORT + 1, + 2, ...: below Linux's
+# ephemeral ports (32768-60999), where a client connection of the run
+# itself (Locust, nginx, Celery) may hold the port a container wants.
+CONTAINERS_PORT = 31000
 METRICS_PORT, PROMETHEUS_PORT = 59100, 59090
 HISTOGRAM_QUERY = '{__name__=~"http_request_duration_seconds_(bucket|sum|count)"}'
 QUEUES = ["default", "transactions", "balance_updates", "stock_rates", "expire_offers"]
-# The services a request runs on while the user waits; Celery's work (trade
-# matching, settlement, periodic jobs) happens after the response.
-REQUEST_PATH = ("api", "postgres", "redis")
+# The services a request runs on while the user waits (the balancer `lb`
+# and the containers `api-N` where the API runs as containers); Celery's
+# work (trade matching, settlement, periodic jobs) happens after the response.
+REQUEST_PATH = ("api", "postgres", "redis", "lb")
 
 
 def log(*args):
@@ -60,6 +66,7 @@ class Services:
 
     def __init__(self, work, cpus):
         self.work, self.cpus, self.procs, self.commands = work, cpus, {}, {}
+        self.containers = None  # the run's Containers, when the API runs as containers
         self.as_postgres = os.getuid() == 0  # PostgreSQL refuses to run as root
         self.env = dict(os.environ, DS_PG_PORT=str(PG_PORT), DS_REDIS_PORT=str(REDIS_PORT),
                         DJANGO_SETTINGS_MODULE="trading.settings", PYTHONPATH=APP)
@@ -100,13 +107,16 @@ class Services:
     def manage(self, *args):
         subprocess.run([os.path.join(VENV_BIN, "python"), "manage.py", *args], cwd=APP, env=self.env, check=True)
 
-    def start_app(self, api_workers):
+    def start_app(self, api_workers, containers=None):
+        self.commands = {n: c for n, c in self.commands.items() if n == "postgres"}  # not the last run's
         self._start("redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
                               "--appendonly", "no"])
         wait_for(lambda: subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "ping"], capture_output=True)
                  .returncode == 0, "Redis")
-        self._start("api", [os.path.join(VENV_BIN, "gunicorn"), "trading.wsgi", "--workers", str(api_workers),
-                            "--bind", "127.0.0.1:%d" % API_PORT, "--backlog", "2048", "--timeout", "120"])
+        if containers is None:
+            self._start("api", gunicorn(api_workers, API_PORT))
+        else:
+            self.start_containers(api_workers, containers)
         for queue in QUEUES:
             self._start("celery-" + queue, [os.path.join(VENV_BIN, "celery"), "-A", "trading", "worker", "-Q", queue,
                                             "-n", queue + "@testbed", "--pool", "solo", "--without-gossip",
@@ -114,6 +124,25 @@ class Services:
         self._start("celery-beat", [os.path.join(VENV_BIN, "celery"), "-A", "trading", "beat", "-l", "WARNING",
                                     "-s", os.path.join(self.work, "beat-schedule")])
         wait_for(lambda: http_ok("http://127.0.0.1:%d/api/health" % API_PORT), "the API")
+
+    def start_containers(self, api_workers, containers):
+        """k gunicorns, each in its cgroup, and nginx before them on API_PORT."""
+        containers.create()
+        for name in containers.names:
+            port = containers.ports[name]
+            self._start(name, containers.join_command(name) + gunicorn(api_workers, port))
+        for name in containers.names:
+            wait_for(lambda: http_ok("http://127.0.0.1:%d/api/health" % containers.ports[name]), name)
+        for f in ("nginx-access.log", "nginx-error.log"):
+            if os.path.exists(os.path.join(self.work, f)):
+                os.remove(os.path.join(self.work, f))
+        os.makedirs(os.path.join(self.work, "nginx-temp"), exist_ok=True)
+        conf = os.path.join(self.work, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(containers_mod.nginx_config(self.work, API_PORT, list(containers.ports.values()),
+                                                os.path.join(self.work, "nginx-access.log"),
+                                                os.path.join(self.work, "nginx.pid")))
+        self._start("lb", [nginx_bin(), "-c", conf, "-p", self.work, "-e", os.path.join(self.work, "nginx-error.log")])
 
     def stop(self, names=None):
         for name in list(names or self.procs):
@@ -127,6 +156,18 @@ class Services:
 
     def roots(self):
         return {name: proc.pid for name, proc in self.procs.items()}
+
+
+def gunicorn(workers, port):
+    return [os.path.join(VENV_BIN, "gunicorn"), "trading.wsgi", "--workers", str(workers),
+            "--bind", "127.0.0.1:%d" % port, "--backlog", "2048", "--timeout", "120"]
+
+
+def nginx_bin():
+    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+    if not found:
+        sys.exit("nginx is not installed: run testbed/setup.sh")
+    return found
 
 
 def http_ok(url):
@@ -146,15 +187,44 @@ def wait_for(check, what, timeout=60):
     raise SystemExit("%s did not come up within %d s (logs in the work folder)" % (what, timeout))
 
 
+def series_groups(names):
+    """The series summed from the services' own: `api`, the containers'
+    sum (when the API runs as containers `api-1`...); `services`, every
+    service; `request-path`, the CPU a request uses while its user waits
+    (the API, PostgreSQL, Redis and the balancer `lb` where there is one)."""
+    apis = [n for n in names if n.startswith("api-")]
+    groups = [("api", apis)] if apis else []
+    groups.append(("services", list(names)))
+    groups.append(("request-path", [n for n in names if n in REQUEST_PATH or n in apis]))
+    return groups
+
+
+def interval_rows(now, dt, used, cpus):
+    """One tick's utilization rows: each service's CPU seconds `used` over
+    `dt` as a fraction of the services' `cpus`, then the summed series."""
+    rows = [(now, u / (dt * cpus), name, dt) for name, u in used.items()]
+    for group, members in series_groups(list(used)):
+        rows.append((now, sum(used[m] for m in members) / (dt * cpus), group, dt))
+    return rows
+
+
+def cfs_rows(now, dt, first, second):
+    """One tick's CFS rows per container: deltas of (cpu_s, nr_periods,
+    nr_throttled, throttled_time_s) between two Containers.stats()."""
+    return [(now, name, dt) + tuple(b - a for a, b in zip(first[name], second[name])) for name in second]
+
+
 class Monitor(threading.Thread):
     """Samples every service's CPU seconds on a fixed grid of ticks between
-    start and end, and keeps the per-interval utilization rows."""
+    start and end, and keeps the per-interval utilization rows (and, with
+    containers, their CFS counters per interval)."""
 
-    def __init__(self, roots, start, end, interval, cpus_per_service):
+    def __init__(self, roots, start, end, interval, cpus_per_service, containers=None):
         super().__init__(daemon=True)
         self.roots, self.start_t, self.end_t = roots, start, end
-        self.interval, self.cpus = interval, cpus_per_service
+        self.interval, self.cpus, self.containers = interval, cpus_per_service, containers
         self.rows, self.first, self.last = [], None, None
+        self.cfs, self.cfs_first, self.cfs_last = [], None, None
         # The machine around the services: per-CPU (busy, steal) seconds at
         # the first and last tick, the 1-minute load average at every tick.
         self.machine_first = self.machine_last = None
@@ -163,31 +233,28 @@ class Monitor(threading.Thread):
 
     def read(self):
         table = cpu.snapshot()
+        cfs = self.containers.stats() if self.containers else None
         per_cpu, load1 = cpu.machine()
         self.machine_last = per_cpu
         self.loads.append(load1)
-        return time.time(), {name: cpu.tree_seconds(table, pid) for name, pid in self.roots.items()}
+        return time.time(), {name: cpu.tree_seconds(table, pid) for name, pid in self.roots.items()}, cfs
 
     def run(self):
         tick = self.start_t
         while tick <= self.end_t + 1e-9 and not self.stop_now.is_set():
             time.sleep(max(0.0, tick - time.time()))
-            now, seconds = self.read()
+            now, seconds, cfs = self.read()
             if self.machine_first is None:
                 self.machine_first = self.machine_last
             if self.last is not None:
                 dt = now - self.last[0]
-                total = 0.0
-                for name, s in seconds.items():
-                    used = s - self.last[1][name]
-                    total += used
-                    self.rows.append((now, used / (dt * self.cpus), name, dt))
-                self.rows.append((now, total / (dt * self.cpus), "services", dt))
-                path = sum(seconds[n] - self.last[1][n] for n in REQUEST_PATH if n in seconds)
-                self.rows.append((now, path / (dt * self.cpus), "request-path", dt))
+                self.rows.extend(interval_rows(now, dt, {n: s - self.last[1][n] for n, s in seconds.items()},
+                                               self.cpus))
+                if cfs is not None:
+                    self.cfs.extend(cfs_rows(now, dt, self.cfs_last, cfs))
             else:
-                self.first = (now, seconds)
-            self.last = (now, seconds)
+                self.first, self.cfs_first = (now, seconds), cfs
+            self.last, self.cfs_last = (now, seconds), cfs
             tick += self.interval
 
 
@@ -219,7 +286,8 @@ def provenance(args, spec):
                     "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
         "versions": {"python": platform.python_version(), "postgresql": pg, "redis": redis,
                      **{p: version(p) for p in ("Django", "djangorestframework", "celery", "locust", "gunicorn")}},
-        "pinning": {"services": args.service_cpus, "load_generator": args.load_cpus},
+        # niceness: the runner's, which the services and Locust inherit (`nice -n -10 testbed/run.sh`).
+        "pinning": {"services": args.service_cpus, "load_generator": args.load_cpus, "niceness": os.nice(0)},
         "load": spec,
     }
 
@@ -283,7 +351,12 @@ def run_one(args, services, spec, out, prometheus=None):
     services.manage("seed_market")
     if prometheus:
         prometheus.reset()
-    services.start_app(spec["api_workers"])
+    containers = None
+    if spec.get("containers"):
+        containers = containers_mod.Containers(spec["containers"], spec.get("cpu_limit"),
+                                               spec.get("cpu_period_s", 0.1), CONTAINERS_PORT)
+        services.containers = containers
+    services.start_app(spec["api_workers"], containers)
     if prometheus:
         prometheus.start()
     time.sleep(2)  # let the workers import and connect before the clock starts
@@ -300,7 +373,8 @@ def run_one(args, services, spec, out, prometheus=None):
                "--host", "http://127.0.0.1:%d" % API_PORT, "--csv", history, "--csv-full-history",
                "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", *classes]
     roots = services.roots()
-    monitor = Monitor(roots, window[0], window[1], args.sample_interval, len(cpu.parse_cpu_list(args.service_cpus)))
+    monitor = Monitor(roots, window[0], window[1], args.sample_interval, len(cpu.parse_cpu_list(args.service_cpus)),
+                      containers)
     monitor.start()
     log("run", spec["name"], ":", spec["users"], "users,", classes, "window", spec["duration_s"], "s")
     status = "complete"
@@ -319,9 +393,59 @@ def run_one(args, services, spec, out, prometheus=None):
         prometheus.save(window, os.path.join(out, "prometheus_histogram.json.gz"))
         prometheus.stop()
     services.stop([n for n in list(services.procs) if n != "postgres"])
+    if monitor.first is None or monitor.last[0] <= monitor.first[0]:
+        # Stopped before the window's first interval: no traces to keep.
+        if containers:
+            containers.remove()
+        log("stopped before the measured window:", spec["name"], "has no run.json")
+        return "interrupted"
     commands = {"locust": command, **services.commands}
     finish(out, spec, monitor, history, status, provenance(args, spec), commands)
+    if containers:
+        finish_containers(out, services.work, containers, monitor)
     return status
+
+
+def finish_containers(out, work, containers, monitor):
+    """The containers' part of a run: their CFS counters per tick
+    (cfs.csv.gz) and over the window (run.json), the balancer's access log;
+    then their cgroups go."""
+    containers.remove()
+    write_gzip_csv(os.path.join(out, "cfs.csv.gz"), ["timestamp", "container", "interval"] + containers_mod.CFS_FIELDS,
+                   [("%.6f" % t, name, "%.6f" % dt, "%.6f" % c, p, n, "%.6f" % tt)
+                    for t, name, dt, c, p, n, tt in monitor.cfs])
+    lines = containers_mod.save_access_log(os.path.join(work, "nginx-access.log"),
+                                           os.path.join(out, "nginx_access.tsv.gz"),
+                                           {port: name for name, port in containers.ports.items()})
+    per = {}
+    for name in containers.names:
+        c, p, n, tt = (b - a for a, b in zip(monitor.cfs_first[name], monitor.cfs_last[name]))
+        per[name] = {"port": containers.ports[name], "cpu_seconds": round(c, 4), "nr_periods": p,
+                     "nr_throttled": n, "throttled_fraction": round(n / p, 4) if p else None,
+                     "throttled_time_s": round(tt, 4)}
+    path = os.path.join(out, "run.json")
+    with open(path) as f:
+        run = json.load(f)
+    run["containers"] = containers.k
+    run["cpu_limit"] = containers.cpu_limit
+    run["cpu_period_s"] = containers.period_s
+    run["per_container"] = per
+    run["balancer"] = {"port": API_PORT, "access_log_lines": lines,
+                       "note": "nginx round robin over the containers (nginx_access.tsv.gz: every request it "
+                               "answered, warm-up included; msec = its end, epoch s; container from the upstream's "
+                               "port); per_container: deltas over the window of cpuacct.usage (cpu_seconds) and "
+                               "the CFS counters of cpu.stat (periods with runnable work, throttled periods, "
+                               "throttled time)"}
+    with open(path + ".part", "w") as f:
+        json.dump(run, f, indent=2)
+    os.replace(path + ".part", path)
+    with open(os.path.join(out, "run.yaml"), "a") as f:
+        f.write("containers: %d\n" % containers.k)
+        if containers.cpu_limit is not None:
+            f.write("cpu_limit: %s\n" % containers.cpu_limit)
+        f.write("# cpu_period_s: %s (the CFS period; in run.json)\n" % containers.period_s)
+    total = sum(v["nr_throttled"] for v in per.values()) / max(1, sum(v["nr_periods"] for v in per.values()))
+    log("containers", containers.k, "x", containers.cpu_limit, "CPU: throttled in %.1f %% of periods" % (100 * total))
 
 
 def finish(out, spec, monitor, history, status, prov, commands):
@@ -337,7 +461,7 @@ def finish(out, spec, monitor, history, status, prov, commands):
         seconds = s2[name] - s1[name]
         truth[name] = {"cpu_seconds": round(seconds, 3), "utilization": round(seconds / (t2 - t1), 5),
                        "demand_s": seconds / ok if ok else None}
-    for name, members in (("services", list(truth)), ("request-path", REQUEST_PATH)):
+    for name, members in series_groups(list(truth)):
         total_s = sum(truth[m]["cpu_seconds"] for m in members)
         truth[name] = {"cpu_seconds": round(total_s, 3), "utilization": round(total_s / (t2 - t1), 5),
                        "demand_s": total_s / ok if ok else None}
@@ -348,7 +472,8 @@ def finish(out, spec, monitor, history, status, prov, commands):
            "disturbance": disturbance(monitor, prov["pinning"], truth["services"]["cpu_seconds"], t2 - t1),
            "note": "demand_s = CPU seconds of the service over the window / successful requests in the window; "
                    "utilization = fraction of the service CPUs (all services share them); request-path = api + postgres + "
-                   "redis (the CPU a request itself uses; Celery's work happens after the response)"}
+                   "redis, + lb (nginx) where the API runs as containers api-N, api = their sum (the CPU a request "
+                   "itself uses; Celery's work happens after the response)"}
     with open(os.path.join(out, "run.json.part"), "w") as f:
         json.dump(run, f, indent=2)
     os.replace(os.path.join(out, "run.json.part"), os.path.join(out, "run.json"))
@@ -415,10 +540,16 @@ def main():
         for spec in runs:
             out = os.path.join(args.out, spec["name"])
             if run_one(args, services, spec, out, prometheus) != "complete":
-                log("interrupted: run", spec["name"], "is marked incomplete in its run.json")
+                if os.path.exists(os.path.join(out, "run.json")):
+                    log("interrupted: run", spec["name"], "is marked incomplete in its run.json")
                 break
     finally:
+        # A second Ctrl-C or kill must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         services.stop()
+        if services.containers:
+            services.containers.remove()
         if prometheus:
             prometheus.stop()
 
