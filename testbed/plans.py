@@ -2,7 +2,8 @@
 a configuration (API workers) and a duration with a warm-up that is dropped.
 
 `quick` takes about 5 minutes and checks that the testbed works end to end;
-`full` is the plan behind traces/real/ (about 23.5 minutes on a 2-core machine);
+`full` is the plan behind traces/real/ (recorded before its runs were
+interleaved) and traces/real2/ (about 25 minutes on a 2-core machine);
 `workers-ab` compares one and two API workers in an interleaved order
 (about 28 minutes; see README.md); `containers` runs the API as k
 CPU-limited containers behind nginx (about 29 minutes)."""

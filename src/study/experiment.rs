@@ -100,8 +100,9 @@ pub fn run_experiment(
 
 /// A warning when the run has a number of API workers (its metadata) that
 /// none of its estimation runs had: the demand per request may depend on
-/// the configuration (on the testbed one worker is 15 % cheaper per
-/// request than two), which a fit on the others cannot see.
+/// the configuration (the testbed's first recording read one worker 15 %
+/// cheaper per request than two, its second 30 % dearer at 39 users: a
+/// fit on the others can see neither).
 fn unseen_workers(
     e: &Experiment,
     files: &dyn Files,
