@@ -305,7 +305,10 @@ fn every_run_of_the_second_recording_is_predicted_and_broken_forms_fall_back_to_
         .replace("requests: 200000", "requests: 20000")
         .replace(": mixed-", &format!(": {root}/traces/real2/mixed-"))
         .replace(": readonly-", &format!(": {root}/traces/real2/readonly-"))
-        .replace(": analytical-", &format!(": {root}/traces/real2/analytical-"))
+        .replace(
+            ": analytical-",
+            &format!(": {root}/traces/real2/analytical-"),
+        )
         .replace("../../models/", &format!("{root}/models/"))
         .replace("validate: {hold_out: estimate_from}", "");
     let dir = tempfile::tempdir().unwrap();
@@ -315,7 +318,11 @@ fn every_run_of_the_second_recording_is_predicted_and_broken_forms_fall_back_to_
     assert_eq!(experiments.len(), 14);
     let mut fell_back = 0;
     for e in experiments {
-        assert!(e["simulated_s"].as_f64().is_some_and(|s| s > 0.0), "{}", e["name"]);
+        assert!(
+            e["simulated_s"].as_f64().is_some_and(|s| s > 0.0),
+            "{}",
+            e["name"]
+        );
         let Some(why) = e["demand_at_load"]["fallback"].as_str() else {
             continue;
         };
@@ -326,7 +333,11 @@ fn every_run_of_the_second_recording_is_predicted_and_broken_forms_fall_back_to_
                 continue;
             }
             let param = format!("demand_{}", row["class"].as_str().unwrap());
-            assert_eq!(e["params"][&param], row["demand_s"], "{} {param}", e["name"]);
+            assert_eq!(
+                e["params"][&param], row["demand_s"],
+                "{} {param}",
+                e["name"]
+            );
         }
     }
     assert!(fell_back > 0, "no experiment needed the fallback");
