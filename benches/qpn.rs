@@ -124,6 +124,14 @@ fn benches(c: &mut Criterion) {
         &model("qpn10-host.yaml", &[]),
     );
     events(c, "PS with 1000 tokens", &inline(PS_1000, &[]));
+    // The same under a CPU limit of 1.5 of its 2 servers: throttled in
+    // every period (the bandwidth control's own cost).
+    let limited = PS_1000.replace("servers: 2,", "servers: 2, cpu_limit: {cpus: 1.5},");
+    events(
+        c,
+        "PS with 1000 tokens, cpu_limit 1.5 of 2",
+        &inline(&limited, &[]),
+    );
     events(
         c,
         "10 immediate transitions per request",

@@ -22,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 priority: vec![0],
                 shared: None,
                 load_dependence: Vec::new(),
+                cpu_limit: None,
             }),
             departure: Departure::Normal,
             initial: vec![0],

@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::Model;
-use crate::qpn::{PlaceResult, ProbeResult, QueueResult, SimReport, ValidNet, WarmupReport};
+use crate::qpn::{
+    PlaceResult, ProbeResult, QueueResult, SimReport, ThrottleResult, ValidNet, WarmupReport,
+};
 use crate::stats::{BatchMeans, Moments, QuantileSketch, grid_p, quantile_grid};
 
 /// One side of a comparison: a response-time distribution, seconds.
@@ -394,6 +396,9 @@ pub struct SimulationDoc<'a> {
     pub places: &'a [PlaceResult],
     /// See [`SimReport`].
     pub queues: &'a [QueueResult],
+    /// Queues under a CPU limit (left out when there are none).
+    #[serde(skip_serializing_if = "<[ThrottleResult]>::is_empty")]
+    pub throttling: &'a [ThrottleResult],
 }
 
 /// A simulated probe row with its analytic mean.
@@ -431,6 +436,7 @@ impl<'a> SimulationDoc<'a> {
             probes,
             places,
             queues,
+            throttling,
         } = report;
         let probes = probes
             .iter()
@@ -458,6 +464,7 @@ impl<'a> SimulationDoc<'a> {
             probes,
             places,
             queues,
+            throttling,
         }
     }
 }
@@ -567,6 +574,7 @@ mod tests {
             probes: rows.to_vec(),
             places: Vec::new(),
             queues: Vec::new(),
+            throttling: Vec::new(),
         };
         let md1 = MM1.replace("exponential: 1}", "deterministic: 1}");
         let md1 = crate::model::load(&md1, &crate::model::LoadOptions::default()).unwrap();

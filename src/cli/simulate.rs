@@ -383,7 +383,43 @@ fn render(model: &Model, r: &SimReport, wall: f64, analytic: &AnalyticBeside) ->
         s.push('\n');
         s.push_str(&q.render());
     }
+    if !r.throttling.is_empty() {
+        s.push('\n');
+        s.push_str(&throttle_table(r));
+    }
     s
+}
+
+/// The queues under a CPU limit, with cgroup `cpu.stat`'s counters per
+/// replication.
+fn throttle_table(r: &SimReport) -> String {
+    let mut t = Table::new([
+        "cpu limit",
+        "CPUs",
+        "period [s]",
+        "nr_periods",
+        "nr_throttled",
+        "throttled_time [s]",
+        "throttled / periods",
+        "± CI",
+        "throttled / time",
+        "± CI",
+    ]);
+    for x in &r.throttling {
+        t.row(vec![
+            x.queue.clone(),
+            num(Some(x.cpus)),
+            num(Some(x.period_s)),
+            num(Some(x.periods)),
+            num(Some(x.throttled_periods)),
+            num(Some(x.throttled_s)),
+            num(x.throttled_fraction),
+            num(x.throttled_fraction_ci_half_width),
+            num(Some(x.throttled_time_fraction)),
+            num(x.throttled_time_fraction_ci_half_width),
+        ]);
+    }
+    t.render()
 }
 
 /// The probes, with the analytic mean beside each.

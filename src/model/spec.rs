@@ -235,6 +235,17 @@ pub struct SharedQueueSpec {
     pub queue: Name,
     pub servers: Option<Num>,
     pub load_dependence: Option<Spanned<Vec<Num>>>,
+    pub cpu_limit: Option<Spanned<CpuLimitSpec>>,
+}
+
+/// `cpu_limit: {quota: Q, period: P}` or `{cpus: C}` (quota C × P; the
+/// period 0.1 s unless given): CFS bandwidth control on a queue's servers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuLimitSpec {
+    pub quota: Option<Num>,
+    pub cpus: Option<Num>,
+    pub period: Option<Num>,
 }
 
 /// A place's `queue:`: a discipline (`ps`), or `{shared: HOST}`. (Spans do
@@ -255,6 +266,7 @@ pub struct PlaceSpec {
     /// alpha(1), alpha(2), …: the total rate with n jobs present, in
     /// units of one server's (LINE's `setLoadDependence`).
     pub load_dependence: Option<Spanned<Vec<Num>>>,
+    pub cpu_limit: Option<Spanned<CpuLimitSpec>>,
     #[serde(default)]
     pub service: Map<Name, Spanned<DistSpec>>,
     #[serde(default)]

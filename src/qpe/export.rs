@@ -184,6 +184,9 @@ fn check(net: &Net) -> Result<(), ExportError> {
         if !q.load_dependence.is_empty() {
             return Err(refuse("place", &p.name, LOAD_DEPENDENCE));
         }
+        if q.cpu_limit.is_some() && q.shared.is_none() {
+            return Err(refuse("place", &p.name, CPU_LIMIT));
+        }
         for (c, d) in q.service.iter().enumerate() {
             if let Some(d) = d.as_ref().filter(|d| dist_attrs(d).is_none()) {
                 return Err(refuse(
@@ -205,6 +208,9 @@ fn check(net: &Net) -> Result<(), ExportError> {
     if let Some(q) = net.queues.iter().find(|q| !q.load_dependence.is_empty()) {
         return Err(refuse("queue", &q.name, LOAD_DEPENDENCE));
     }
+    if let Some(q) = net.queues.iter().find(|q| q.cpu_limit.is_some()) {
+        return Err(refuse("queue", &q.name, CPU_LIMIT));
+    }
     for pr in &net.probes {
         let at_places =
             |v: &[ProbePoint]| v.len() == 1 && !matches!(v[0], ProbePoint::Transition(_));
@@ -219,6 +225,10 @@ fn check(net: &Net) -> Result<(), ExportError> {
     }
     Ok(())
 }
+
+/// What QPME lacks about a CPU limit, in words.
+const CPU_LIMIT: &str =
+    "a cpu_limit (CFS bandwidth throttling: QPME's queues serve whenever they have work)";
 
 /// What QPME lacks about a load-dependent rate, in words.
 const LOAD_DEPENDENCE: &str = "a load-dependent rate (QPME's queues have fixed servers)";

@@ -30,10 +30,11 @@ pub use engine::{ProbeRecord, SimError, Simulation, replication_rng};
 pub use event::MAX_PROBES;
 pub use flows::open_flows;
 pub use net::{
-    ArcSpec, ColorId, Departure, Mode, Net, NetError, NoSuchProbe, Place, PlaceId, Policy, Probe,
-    ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId, ValidNet,
-    choose_probe, default_probe, reachable,
+    ArcSpec, ColorId, CpuLimit, Departure, Mode, Net, NetError, NoSuchProbe, Place, PlaceId,
+    Policy, Probe, ProbePoint, Queue, Scheduling, SharedQueue, Timing, Transition, TransitionId,
+    ValidNet, choose_probe, default_probe, reachable,
 };
-pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, WarmupReport};
+pub use queue::Throttling;
+pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, ThrottleResult, WarmupReport};
 pub use run::{Control, NO_PASSAGE_EVENTS, RunError, simulate};
 pub(crate) use run::{Watch, warm_up};

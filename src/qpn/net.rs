@@ -3,7 +3,7 @@
 
 use super::dist::Dist;
 use super::event::MAX_PROBES;
-pub use super::queue::Scheduling;
+pub use super::queue::{CpuLimit, Scheduling};
 
 /// Index of a colour.
 pub type ColorId = usize;
@@ -94,6 +94,9 @@ pub struct Queue {
     /// alpha(1), alpha(2), … listed, the last for every n beyond. Empty:
     /// min(n, servers). Only where the discipline takes one.
     pub load_dependence: Vec<f64>,
+    /// The CPU limit (CFS bandwidth control) on its servers; `None`: none.
+    /// For a place naming a shared queue, the shared queue's.
+    pub cpu_limit: Option<CpuLimit>,
 }
 
 /// A queue whose servers several places share (a host's CPUs under its
@@ -109,6 +112,8 @@ pub struct SharedQueue {
     pub servers: u32,
     /// The load-dependent rate, as [`Queue::load_dependence`].
     pub load_dependence: Vec<f64>,
+    /// The CPU limit on its servers, as [`Queue::cpu_limit`].
+    pub cpu_limit: Option<CpuLimit>,
 }
 
 impl Queue {
@@ -412,9 +417,18 @@ pub enum NetError {
         /// The rule broken.
         rule: &'static str,
     },
+    /// A CPU limit the discipline does not take, or one that is not a
+    /// limit.
+    #[error("place {place}: {rule}")]
+    CpuLimit {
+        /// The place.
+        place: String,
+        /// The rule broken.
+        rule: &'static str,
+    },
     /// A place names a shared queue that is not there, or differs from it.
     #[error(
-        "place {place}: its shared queue is missing, or its scheduling, servers, load dependence or priorities differ from the queue's"
+        "place {place}: its shared queue is missing, or its scheduling, servers, load dependence, CPU limit or priorities differ from the queue's"
     )]
     SharedQueue {
         /// The place.
@@ -530,6 +544,7 @@ impl Net {
             if shared.scheduling != q.scheduling
                 || shared.servers != q.servers
                 || shared.load_dependence != q.load_dependence
+                || shared.cpu_limit != q.cpu_limit
                 || q.priority.iter().any(|&x| x != 0)
             {
                 return Err(NetError::SharedQueue {
@@ -545,6 +560,14 @@ impl Net {
                 rule,
                 servers: q.servers,
             });
+        }
+        if let Some(limit) = &q.cpu_limit {
+            q.scheduling
+                .check_cpu_limit(limit, &q.load_dependence)
+                .map_err(|rule| NetError::CpuLimit {
+                    place: p.name.clone(),
+                    rule,
+                })?;
         }
         q.scheduling
             .check_load_dependence(&q.load_dependence)

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::config::{RunConfig, Warmup};
 use super::engine::Simulation;
-use super::net::Net;
+use super::net::{CpuLimit, Net};
+use super::queue::Throttling;
 use crate::stats::{Moments, QuantileSketch, student_t_quantile};
 
 /// Results of a probe and colour.
@@ -77,6 +78,34 @@ pub struct QueueResult {
     pub utilization: Option<f64>,
 }
 
+/// A queue under a CPU limit: cgroup `cpu.stat`'s counters per
+/// replication (means over the replications), to set beside a measured
+/// container's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThrottleResult {
+    /// The place with the queue, or the shared queue.
+    pub queue: String,
+    /// The CPUs the limit allows: quota / period.
+    pub cpus: f64,
+    /// The period, seconds.
+    pub period_s: f64,
+    /// Periods in which it served work (`nr_periods`).
+    pub periods: f64,
+    /// Periods in which it was throttled (`nr_throttled`).
+    pub throttled_periods: f64,
+    /// Time throttled, seconds (`throttled_time`).
+    pub throttled_s: f64,
+    /// `nr_throttled / nr_periods` over all replications (`None` when it
+    /// served nothing).
+    pub throttled_fraction: Option<f64>,
+    /// Half-width of its CI across replications (`None` for one).
+    pub throttled_fraction_ci_half_width: Option<f64>,
+    /// Throttled time / measured time.
+    pub throttled_time_fraction: f64,
+    /// Half-width of its CI across replications (`None` for one).
+    pub throttled_time_fraction_ci_half_width: Option<f64>,
+}
+
 /// What the warm-up discarded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WarmupReport {
@@ -113,6 +142,9 @@ pub struct SimReport {
     pub places: Vec<PlaceResult>,
     /// Shared queues.
     pub queues: Vec<QueueResult>,
+    /// Queues under a CPU limit (none: left out of the JSON).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub throttling: Vec<ThrottleResult>,
 }
 
 /// One replication's raw outcome.
@@ -125,6 +157,8 @@ pub(super) struct Rep {
     places: Vec<PlaceRaw>,
     /// Per shared queue, its busy server-seconds.
     shared_busy: Vec<f64>,
+    /// Per queue under a CPU limit (places', then shared), its counters.
+    throttling: Vec<Throttling>,
     probes: Vec<(Moments, QuantileSketch, Option<f64>, Option<f64>)>,
 }
 
@@ -188,6 +222,10 @@ pub(super) fn collect(
         shared_busy: (0..net.queues.len())
             .map(|k| sim.shared_busy_area(k))
             .collect(),
+        throttling: (0..net.places.len())
+            .filter_map(|p| sim.throttling(p))
+            .chain((0..net.queues.len()).filter_map(|k| sim.shared_throttling(k)))
+            .collect(),
         probes,
     }
 }
@@ -237,6 +275,7 @@ pub(super) fn combine(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> SimReport {
         probes,
         places,
         queues: combine_queues(net, reps),
+        throttling: combine_throttling(net, cfg, reps),
     }
 }
 
@@ -299,6 +338,57 @@ fn combine_queues(net: &Net, reps: &[Rep]) -> Vec<QueueResult> {
                         .sum::<f64>()
                         / reps.len() as f64
                 }),
+            }
+        })
+        .collect()
+}
+
+/// The limited queues (places' own, then shared ones, as `collect` lists
+/// them) with their limits.
+fn limited(net: &Net) -> Vec<(&str, CpuLimit)> {
+    let own = net.places.iter().filter_map(|p| {
+        let q = p.queue.as_ref().filter(|q| q.shared.is_none())?;
+        Some((p.name.as_str(), q.cpu_limit?))
+    });
+    let shared = net
+        .queues
+        .iter()
+        .filter_map(|q| Some((q.name.as_str(), q.cpu_limit?)));
+    own.chain(shared).collect()
+}
+
+/// Throttling over the replications.
+fn combine_throttling(net: &Net, cfg: &RunConfig, reps: &[Rep]) -> Vec<ThrottleResult> {
+    let k = reps.len() as f64;
+    let mean = |f: &dyn Fn(&Rep) -> f64| reps.iter().map(f).sum::<f64>() / k;
+    // A CI across the replications' values, when each has one.
+    let ci = |f: &dyn Fn(&Rep) -> Option<f64>| {
+        let each: Option<Vec<f64>> = reps.iter().map(f).collect();
+        each.filter(|v| v.len() > 1)
+            .and_then(|v| across(&v, cfg.confidence).1)
+    };
+    limited(net)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, limit))| {
+            let periods = mean(&|r| r.throttling[i].periods as f64);
+            let throttled_periods = mean(&|r| r.throttling[i].throttled_periods as f64);
+            let fraction = |r: &Rep| {
+                let s = &r.throttling[i];
+                (s.periods > 0).then(|| s.throttled_periods as f64 / s.periods as f64)
+            };
+            let time_fraction = |r: &Rep| r.throttling[i].throttled_s / r.duration;
+            ThrottleResult {
+                queue: name.to_string(),
+                cpus: limit.cpus(),
+                period_s: limit.period,
+                periods,
+                throttled_periods,
+                throttled_s: mean(&|r| r.throttling[i].throttled_s),
+                throttled_fraction: (periods > 0.0).then(|| throttled_periods / periods),
+                throttled_fraction_ci_half_width: ci(&fraction),
+                throttled_time_fraction: mean(&time_fraction),
+                throttled_time_fraction_ci_half_width: ci(&|r| Some(time_fraction(r))),
             }
         })
         .collect()

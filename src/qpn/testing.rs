@@ -33,6 +33,7 @@ pub fn place(name: &str, queue: Option<(Scheduling, f64)>, initial: u64) -> Plac
             priority: vec![0],
             shared: None,
             load_dependence: Vec::new(),
+            cpu_limit: None,
         }),
         departure: Departure::Normal,
         initial: vec![initial],

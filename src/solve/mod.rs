@@ -31,7 +31,7 @@ pub use network::{
     solve_closed, solve_exact, solve_open,
 };
 use probes::{Solved, probe_values};
-use shape::{Shape, pool_reasons, station_reasons, transition_reasons};
+use shape::{Shape, limit_reasons, pool_reasons, station_reasons, transition_reasons};
 pub use values::{Analysis, NotProductForm, PlaceValue, ProbeValue};
 
 /// Exact MVA, or approximate MVA when the lattice is too large; a
@@ -62,6 +62,7 @@ pub fn analyse(net: &ValidNet) -> Result<Analysis, NotProductForm> {
     let mut reasons: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     station_reasons(&shape, &mut reasons);
+    limit_reasons(&shape, &mut reasons);
     let sources = transition_reasons(&shape, &mut reasons);
     let open = !sources.is_empty();
     let closed = shape.classes.iter().any(|&c| shape.populations[c] > 0);

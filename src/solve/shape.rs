@@ -131,6 +131,20 @@ pub(super) fn station_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) {
     }
 }
 
+/// Queues under a CPU limit: a throttled queue stops with work waiting,
+/// which no product-form station does.
+pub(super) fn limit_reasons(shape: &Shape<'_>, reasons: &mut Vec<String>) {
+    for pl in &shape.net.places {
+        if let Some(limit) = pl.queue.as_ref().and_then(|q| q.cpu_limit) {
+            reasons.push(format!(
+                "place {} has a cpu_limit of {} CPUs (throttled service is not product-form; simulate it)",
+                pl.name,
+                crate::words::readable(limit.cpus())
+            ));
+        }
+    }
+}
+
 /// Transitions that are not product-form (timed with inputs, forks,
 /// joins, non-Poisson sources); the sources and their rates. (Class
 /// switching is product-form: see [`routing`].)

@@ -622,11 +622,17 @@ fn the_docs_say_what_each_queue_discipline_allows_as_its_table_does() {
             } else {
                 "no"
             };
+            let limit = if s.has_cpu_limit() {
+                "`cpu_limit: {...}`"
+            } else {
+                "no"
+            };
             let cells = [
                 &format!("`{}`", s.name()),
                 servers,
                 priorities,
                 load,
+                limit,
                 solve,
                 qpme,
             ];

@@ -376,6 +376,7 @@ fn a_net_built_in_code_is_checked_for_its_load_dependent_rate_too() {
                 priority: vec![0],
                 shared: None,
                 load_dependence,
+                cpu_limit: None,
             }),
             departure: Departure::Normal,
             initial: vec![1],

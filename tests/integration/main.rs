@@ -9,6 +9,7 @@ mod bad;
 mod bands;
 mod behavior;
 mod capacity;
+mod cfs;
 mod classes;
 mod classify;
 mod closed;

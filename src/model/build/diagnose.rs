@@ -88,7 +88,8 @@ pub(super) fn stability(net: &Net, policy: Stability) -> Result<OpenLoads, Model
 }
 
 /// Offered load (busy servers) and capacity (servers, or the last value
-/// of a load-dependent rate) of each non-IS queueing place
+/// of a load-dependent rate; at most the CPUs of a CPU limit) of each
+/// non-IS queueing place
 /// (places sharing a queue together, under the queue's name) of an open
 /// net whose token flows follow from its sources by routing weights;
 /// `None` for closed nets or nets with joins.
@@ -109,14 +110,16 @@ pub fn open_loads(net: &Net) -> OpenLoads {
             .find(|l| q.shared.is_some() && &l.0 == name)
         {
             Some(l) => l.1 += load,
-            // A load-dependent rate holds up to its last value's work.
+            // A load-dependent rate holds up to its last value's work; a
+            // CPU limit serves at most its CPUs' work.
             None => loads.push((
                 name.clone(),
                 load,
                 q.load_dependence
                     .last()
                     .copied()
-                    .unwrap_or(q.servers as f64),
+                    .unwrap_or(q.servers as f64)
+                    .min(q.cpu_limit.map_or(f64::INFINITY, |l| l.cpus())),
             )),
         }
     }

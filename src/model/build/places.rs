@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use serde_saphyr::Spanned;
 
 use super::{Ctx, in_file_order, loc};
-use crate::model::spec::{ModelSpec, Num, PlaceSpec, QueueRaw};
+use crate::model::spec::{CpuLimitSpec, ModelSpec, Num, PlaceSpec, QueueRaw};
 use crate::model::{MAX_INITIAL_TOKENS, ModelError, at};
-use crate::qpn::{Departure, Place, Queue, Scheduling, SharedQueue};
+use crate::qpn::{CpuLimit, Departure, Place, Queue, Scheduling, SharedQueue};
 
 /// Place names as the file writes them, resolved to net indices.
 pub(super) struct PlaceIndex {
@@ -141,11 +141,13 @@ pub(super) fn shared_queues(
         let scheduling = scheduling(&qs.queue)?;
         let servers = servers(ctx, scheduling, qs.servers.as_ref())?;
         let load_dependence = load_dependence(ctx, &key.value, scheduling, &qs.load_dependence)?;
+        let cpu_limit = cpu_limit(ctx, &key.value, scheduling, &qs.cpu_limit, &load_dependence)?;
         out.push(SharedQueue {
             name: key.value.clone(),
             scheduling,
             servers,
             load_dependence,
+            cpu_limit,
         });
     }
     Ok(out)
@@ -277,6 +279,17 @@ fn queue(
         }
         None => load_dependence(ctx, place, scheduling, &ps.load_dependence)?,
     };
+    let cpu_limit = match (shared, &ps.cpu_limit) {
+        (Some(k), Some(l)) => {
+            let name = &shared_queues[k].name;
+            return Err(at(
+                l,
+                format!("place `{place}` shares queue `{name}`: its cpu_limit is set there"),
+            ));
+        }
+        (Some(k), None) => shared_queues[k].cpu_limit,
+        (None, l) => cpu_limit(ctx, place, scheduling, l, &load_dependence)?,
+    };
     Ok(Some(Queue {
         scheduling,
         servers,
@@ -284,7 +297,52 @@ fn queue(
         priority,
         shared,
         load_dependence,
+        cpu_limit,
     }))
+}
+
+/// `cpu_limit: {quota: Q, period: P}` or `{cpus: C, period: P}` (quota C ×
+/// P; the period 0.1 s unless given) of place or shared queue `name`, on
+/// a discipline that takes one, without a load-dependent rate.
+fn cpu_limit(
+    ctx: &Ctx<'_>,
+    name: &str,
+    scheduling: Scheduling,
+    spec: &Option<Spanned<CpuLimitSpec>>,
+    load_dependence: &[f64],
+) -> Result<Option<CpuLimit>, ModelError> {
+    let Some(l) = spec else { return Ok(None) };
+    if !scheduling.has_cpu_limit() {
+        return Err(at(
+            l,
+            format!(
+                "`{name}`: a {} queue takes no cpu_limit; only {} do",
+                scheduling.name(),
+                Scheduling::cpu_limit_names()
+            ),
+        ));
+    }
+    if !load_dependence.is_empty() {
+        return Err(at(
+            l,
+            format!("`{name}`: a cpu_limit and a load_dependence together are not supported"),
+        ));
+    }
+    let period = match &l.value.period {
+        Some(p) => ctx.positive(p, "a cpu_limit's period")?,
+        None => CpuLimit::DEFAULT_PERIOD,
+    };
+    let quota = match (&l.value.quota, &l.value.cpus) {
+        (Some(q), None) => ctx.positive(q, "a cpu_limit's quota")?,
+        (None, Some(c)) => ctx.positive(c, "a cpu_limit's cpus")? * period,
+        _ => {
+            return Err(at(
+                l,
+                format!("`{name}`: cpu_limit takes either `quota` (seconds per period) or `cpus`"),
+            ));
+        }
+    };
+    Ok(Some(CpuLimit { quota, period }))
 }
 
 /// `load_dependence: [alpha(1), alpha(2), …]` of place or shared queue

@@ -25,8 +25,9 @@ use serde_saphyr::Spanned;
 
 use super::classes::{Binding, Classes, unbound};
 use super::spec::{
-    ArcColors, ArcColorsRaw, DistSpec, EachSpec, Map, ModeSpec, ModelSpec, Name, Num, NumSrc,
-    PlaceSpec, PointSpec, PointsRaw, ProbeSpec, QueueRaw, RunSpec, SharedQueueSpec, TransitionSpec,
+    ArcColors, ArcColorsRaw, CpuLimitSpec, DistSpec, EachSpec, Map, ModeSpec, ModelSpec, Name, Num,
+    NumSrc, PlaceSpec, PointSpec, PointsRaw, ProbeSpec, QueueRaw, RunSpec, SharedQueueSpec,
+    TransitionSpec,
 };
 use super::{ModelError, ParamValue, at};
 
@@ -181,6 +182,7 @@ impl Expander<'_> {
             queue,
             servers: self.opt_num(&p.servers, b)?,
             load_dependence: self.num_list(&p.load_dependence, b)?,
+            cpu_limit: self.cpu_limit(&p.cpu_limit, b)?,
             service: self.map(&p.service, b, |_, d, b| self.dist(d, b))?,
             priority: self.map(&p.priority, b, |_, n, b| self.num(n, b))?,
             departure: p
@@ -201,7 +203,22 @@ impl Expander<'_> {
             queue: self.spanned_name(&q.queue, b)?,
             servers: self.opt_num(&q.servers, b)?,
             load_dependence: self.num_list(&q.load_dependence, b)?,
+            cpu_limit: self.cpu_limit(&q.cpu_limit, b)?,
         })
+    }
+
+    fn cpu_limit(
+        &self,
+        l: &Option<Spanned<CpuLimitSpec>>,
+        b: &Binding,
+    ) -> Result<Option<Spanned<CpuLimitSpec>>, ModelError> {
+        let Some(l) = l else { return Ok(None) };
+        let limit = CpuLimitSpec {
+            quota: self.opt_num(&l.value.quota, b)?,
+            cpus: self.opt_num(&l.value.cpus, b)?,
+            period: self.opt_num(&l.value.period, b)?,
+        };
+        Ok(Some(moved(l, limit)))
     }
 
     fn dist(&self, d: &Spanned<DistSpec>, b: &Binding) -> Result<Spanned<DistSpec>, ModelError> {

@@ -11,7 +11,7 @@ use super::state::{Arcs, DEFAULT_TOKEN_LIMIT, FireArc, PlaceState, Simulation};
 use super::stats::{PlaceColorStats, ProbeStats};
 use crate::qpn::event::{Busy, Events};
 use crate::qpn::net::{ArcSpec, Departure, Net, Policy, ProbePoint, Timing, ValidNet};
-use crate::qpn::queue::{QueueState, Setup};
+use crate::qpn::queue::{LiveQueue, Setup};
 
 impl<'n> Simulation<'n> {
     /// Prepares a replication.
@@ -113,9 +113,9 @@ impl Enabling {
 /// Each place's state, and the queues: every queueing place's own (in
 /// place order), then the shared queues (the places naming one point to
 /// its slot).
-fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
+fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<LiveQueue>) {
     let nc = net.colors.len();
-    let mut queues: Vec<QueueState> = Vec::new();
+    let mut queues: Vec<LiveQueue> = Vec::new();
     let own = net
         .places
         .iter()
@@ -135,7 +135,7 @@ fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
                         priority: &q.priority,
                         rate: &q.load_dependence,
                     };
-                    queues.push(QueueState::new(q.scheduling, &setup));
+                    queues.push(LiveQueue::new(q.scheduling, &setup, q.cpu_limit));
                     (queues.len() - 1) as u32
                 }
             }),
@@ -148,7 +148,7 @@ fn place_states(net: &Net) -> (Vec<PlaceState>, Vec<QueueState>) {
             priority: &no_priorities,
             rate: &sq.load_dependence,
         };
-        queues.push(QueueState::new(sq.scheduling, &setup));
+        queues.push(LiveQueue::new(sq.scheduling, &setup, sq.cpu_limit));
     }
     (places, queues)
 }

@@ -4,6 +4,7 @@
 use super::state::Simulation;
 use super::stats::{PlaceColorStats, ProbeRecord, ProbeStats};
 use crate::qpn::event::Token;
+use crate::qpn::queue::Throttling;
 
 impl Simulation<'_> {
     pub(super) fn place_hooks(&mut self, p: usize, enter: bool, color: usize, token: &mut Token) {
@@ -83,6 +84,9 @@ impl Simulation<'_> {
             b.area = 0.0;
             b.last = now;
         }
+        for q in &mut self.queues {
+            q.reset(now);
+        }
         for p in &mut self.probes {
             *p = ProbeStats::default();
         }
@@ -115,6 +119,22 @@ impl Simulation<'_> {
     pub fn shared_busy_area(&self, k: usize) -> f64 {
         let slot = self.queues.len() - self.net.queues.len() + k;
         self.busy[slot].area_at(self.now)
+    }
+
+    /// The throttling counters of shared queue `k` since the reset, up to
+    /// `now`; `None` without a CPU limit.
+    pub fn shared_throttling(&self, k: usize) -> Option<Throttling> {
+        let slot = self.queues.len() - self.net.queues.len() + k;
+        self.queues[slot].throttling(self.now)
+    }
+
+    /// The throttling counters of place `p`'s own queue since the reset,
+    /// up to `now`; `None` without a CPU limit, and for a place naming a
+    /// shared queue (see [`Simulation::shared_throttling`]).
+    pub fn throttling(&self, p: usize) -> Option<Throttling> {
+        let q = self.net.places[p].queue.as_ref()?;
+        let slot = self.places[p].queue.filter(|_| q.shared.is_none())?;
+        self.queues[slot as usize].throttling(self.now)
     }
 
     /// Busy servers of place `p`'s queue (its own, or the shared one it

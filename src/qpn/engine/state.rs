@@ -9,7 +9,7 @@ use super::modes::ModeIndex;
 use super::stats::{PlaceColorStats, ProbeRecord, ProbeStats};
 use crate::qpn::event::{Busy, Events, Token};
 use crate::qpn::net::Net;
-use crate::qpn::queue::QueueState;
+use crate::qpn::queue::LiveQueue;
 
 #[derive(Debug)]
 pub(super) struct PlaceState {
@@ -152,7 +152,7 @@ pub struct Simulation<'n> {
     pub(super) pending: Events,
     pub(super) places: Vec<PlaceState>,
     /// The queues: each queueing place's own, then the shared ones.
-    pub(super) queues: Vec<QueueState>,
+    pub(super) queues: Vec<LiveQueue>,
     pub(super) imm_of_place: Vec<Vec<u32>>,
     pub(super) timed_of_place: Vec<Vec<u32>>,
     pub(super) timed: Vec<(bool, u32)>,

@@ -4,7 +4,7 @@
 
 use super::state::Simulation;
 use crate::qpn::event::Token;
-use crate::qpn::queue::{self, Job, QueueState};
+use crate::qpn::queue::{self, Job, LiveQueue};
 
 impl Simulation<'_> {
     pub(super) fn pop_change(&mut self, p: usize, c: usize, up: bool) {
@@ -121,7 +121,7 @@ impl Simulation<'_> {
     pub(super) fn with_slot<T>(
         &mut self,
         slot: u32,
-        f: impl FnOnce(&mut QueueState, &mut queue::Ctx<'_>) -> T,
+        f: impl FnOnce(&mut LiveQueue, &mut queue::Ctx<'_>) -> T,
     ) -> T {
         let mut ctx = queue::Ctx {
             now: self.now,

@@ -15,6 +15,7 @@
 //! through a [`Ctx`], and reports each change of its busy servers there.
 //! It knows nothing of tokens' places, colours' meaning or statistics.
 
+mod cfs;
 mod discipline;
 mod fcfs;
 mod is;
@@ -24,14 +25,17 @@ mod slab;
 #[cfg(test)]
 mod testing;
 
+pub use cfs::{CpuLimit, Throttling};
 pub(crate) use discipline::{Ctx, Discipline, Job, Setup};
+
+use cfs::{Cfs, Serve};
 
 macro_rules! disciplines {
     ($(
         $(#[$doc:meta])*
         $variant:ident = $module:ident::$ty:ident, [$first:literal $(, $name:literal)*],
             $capacity:ident, priorities: $priorities:literal, load_dependence: $ld:literal,
-            $form:ident, qpme: $qpme:expr;
+            $form:ident, qpme: $qpme:expr, cpu_limit: $cfs:literal;
     )*) => {
         $(pub(crate) use $module::$ty;)*
 
@@ -55,8 +59,10 @@ macro_rules! disciplines {
                         load_dependence: $ld,
                         product_form: ProductForm::$form,
                         qpme: $qpme,
+                        cpu_limit: $cfs,
                         one_server: concat!($first, " supports one server"),
                         no_load_dependence: concat!("a ", $first, " queue takes no load_dependence"),
+                        no_cpu_limit: concat!("a ", $first, " queue takes no cpu_limit"),
                     },)*
                 }
             }
@@ -76,18 +82,27 @@ macro_rules! disciplines {
                     $(Scheduling::$variant => Self::$variant(<$ty as Discipline>::new(setup)),)*
                 }
             }
+        }
 
+        impl Serve for QueueState {
             #[inline]
-            pub fn arrive(&mut self, job: Job, ctx: &mut Ctx<'_>) {
+            fn arrive(&mut self, job: Job, ctx: &mut Ctx<'_>) {
                 match self {
-                    $(Self::$variant(d) => d.arrive(job, ctx),)*
+                    $(Self::$variant(d) => Discipline::arrive(d, job, ctx),)*
                 }
             }
 
             #[inline]
-            pub fn complete(&mut self, tag: u32, ctx: &mut Ctx<'_>) -> Option<Job> {
+            fn complete(&mut self, tag: u32, ctx: &mut Ctx<'_>) -> Option<Job> {
                 match self {
-                    $(Self::$variant(d) => d.complete(tag, ctx),)*
+                    $(Self::$variant(d) => Discipline::complete(d, tag, ctx),)*
+                }
+            }
+
+            #[inline]
+            fn busy(&self) -> f64 {
+                match self {
+                    $(Self::$variant(d) => Discipline::busy(d),)*
                 }
             }
         }
@@ -98,22 +113,22 @@ macro_rules! disciplines {
 // the first written out], its capacity (servers rule), whether colours may
 // have priorities, whether it takes a load-dependent rate (`Setup::rate`),
 // when it is product-form, its QPME strategy (`None`: QPME cannot express
-// it).
+// it), whether it takes a CPU limit (`cfs.rs`).
 disciplines! {
     /// Infinite server: every token in service at once.
     Is = is::Is, ["is", "IS"], Unlimited, priorities: false, load_dependence: false,
-        AnyService, qpme: Some("IS");
+        AnyService, qpme: Some("IS"), cpu_limit: false;
     /// First come first served with `servers` servers (non-preemptive
     /// priorities by colour when set).
     Fcfs = fcfs::Fcfs, ["fcfs", "FCFS", "fifo"], Servers, priorities: true, load_dependence: false,
-        ExponentialEqualMeans, qpme: Some("FCFS");
+        ExponentialEqualMeans, qpme: Some("FCFS"), cpu_limit: true;
     /// Processor sharing with `servers` servers: n tokens each served at
     /// rate min(1, servers/n), or alpha(n)/n with a load-dependent rate.
     Ps = ps::Ps, ["ps", "PS"], Servers, priorities: false, load_dependence: true,
-        AnyService, qpme: Some("PS");
+        AnyService, qpme: Some("PS"), cpu_limit: true;
     /// Last come first served, preemptive resume, one server.
     LcfsPr = lcfs_pr::LcfsPr, ["lcfs-pr", "LCFS-PR", "lcfspr"], OneServer, priorities: false, load_dependence: false,
-        AnyService, qpme: None;
+        AnyService, qpme: None, cpu_limit: true;
 }
 
 /// A discipline's constants: one row of the table.
@@ -124,10 +139,14 @@ struct Row {
     load_dependence: bool,
     product_form: ProductForm,
     qpme: Option<&'static str>,
+    /// Whether it takes a CPU limit.
+    cpu_limit: bool,
     /// The message for more than one server, naming the discipline.
     one_server: &'static str,
     /// The message for a load-dependent rate it does not take.
     no_load_dependence: &'static str,
+    /// The message for a CPU limit it does not take.
+    no_cpu_limit: &'static str,
 }
 
 /// How many servers a discipline has: what utilization is a fraction of.
@@ -253,6 +272,37 @@ impl Scheduling {
         or_list(&n)
     }
 
+    /// Whether it takes a CPU limit (`cpu_limit:`, CFS bandwidth control).
+    pub fn has_cpu_limit(self) -> bool {
+        self.row().cpu_limit
+    }
+
+    /// Why `limit` is not allowed on a queue of it with load-dependent
+    /// rate `alpha` (empty: none), if it is not.
+    ///
+    /// # Errors
+    /// The rule broken, in words.
+    pub fn check_cpu_limit(self, limit: &CpuLimit, alpha: &[f64]) -> Result<(), &'static str> {
+        if !self.has_cpu_limit() {
+            Err(self.row().no_cpu_limit)
+        } else if !alpha.is_empty() {
+            Err("a queue with a load_dependence takes no cpu_limit")
+        } else {
+            limit.check()
+        }
+    }
+
+    /// "fcfs, ps or lcfs-pr": the disciplines that take a CPU limit, for
+    /// messages.
+    pub fn cpu_limit_names() -> String {
+        let n: Vec<&str> = Self::ALL
+            .iter()
+            .filter(|s| s.has_cpu_limit())
+            .map(|s| s.name())
+            .collect();
+        or_list(&n)
+    }
+
     /// When a station with it is product-form.
     pub fn product_form(self) -> ProductForm {
         self.row().product_form
@@ -275,6 +325,55 @@ impl Scheduling {
     pub fn qpme_names() -> String {
         let n: Vec<&str> = Self::ALL.iter().filter_map(|s| s.qpme()).collect();
         or_list(&n)
+    }
+}
+
+/// A live queue: its discipline's state, inside the bandwidth control of
+/// its CPU limit when it has one (checked once per event).
+#[derive(Debug)]
+pub(crate) struct LiveQueue {
+    state: QueueState,
+    cfs: Option<Box<Cfs>>,
+}
+
+impl LiveQueue {
+    /// An empty queue of `scheduling`, limited by `limit` if set.
+    pub fn new(scheduling: Scheduling, setup: &Setup<'_>, limit: Option<CpuLimit>) -> Self {
+        Self {
+            state: QueueState::new(scheduling, setup),
+            cfs: limit.map(|l| Box::new(Cfs::new(l))),
+        }
+    }
+
+    /// A job arrives (its service time already drawn).
+    #[inline]
+    pub fn arrive(&mut self, job: Job, ctx: &mut Ctx<'_>) {
+        match &mut self.cfs {
+            None => self.state.arrive(job, ctx),
+            Some(cfs) => cfs.arrive(&mut self.state, job, ctx),
+        }
+    }
+
+    /// The wake-up `tag` is due: the job that finishes, or `None` when the
+    /// wake-up is stale.
+    #[inline]
+    pub fn complete(&mut self, tag: u32, ctx: &mut Ctx<'_>) -> Option<Job> {
+        match &mut self.cfs {
+            None => self.state.complete(tag, ctx),
+            Some(cfs) => cfs.complete(&mut self.state, tag, ctx),
+        }
+    }
+
+    /// Forgets the throttling counters (end of warm-up).
+    pub fn reset(&mut self, now: f64) {
+        if let Some(cfs) = &mut self.cfs {
+            cfs.reset(now, self.state.busy());
+        }
+    }
+
+    /// The throttling counters up to `now`; `None` without a CPU limit.
+    pub fn throttling(&self, now: f64) -> Option<Throttling> {
+        self.cfs.as_ref().map(|c| c.throttling(now))
     }
 }
 
@@ -344,6 +443,29 @@ mod tests {
         for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
             assert!(Ps.check_load_dependence(&[1.0, bad]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn every_discipline_with_servers_takes_a_cpu_limit_and_is_none() {
+        use Scheduling::*;
+        let half = CpuLimit {
+            quota: 0.05,
+            period: 0.1,
+        };
+        assert_eq!(Scheduling::cpu_limit_names(), "fcfs, ps or lcfs-pr");
+        for s in [Fcfs, Ps, LcfsPr] {
+            assert_eq!(s.check_cpu_limit(&half, &[]), Ok(()), "{s:?}");
+        }
+        assert_eq!(
+            Is.check_cpu_limit(&half, &[]),
+            Err("a is queue takes no cpu_limit")
+        );
+        assert!(Ps.check_cpu_limit(&half, &[1.0, 2.0]).is_err());
+        let never = CpuLimit {
+            quota: 0.0,
+            period: 0.1,
+        };
+        assert!(Fcfs.check_cpu_limit(&never, &[]).is_err());
     }
 
     #[test]

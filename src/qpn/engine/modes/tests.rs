@@ -101,6 +101,7 @@ fn fifo_net() -> Net {
         priority: vec![0, 0],
         shared: None,
         load_dependence: Vec::new(),
+        cpu_limit: None,
     };
     Net {
         colors: vec!["a".into(), "b".into()],
