@@ -24,6 +24,7 @@ mod inspect;
 mod leftovers;
 mod load;
 mod load_dependence;
+mod otlp;
 mod plan;
 mod prediction_bands;
 mod properties;
