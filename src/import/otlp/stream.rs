@@ -38,21 +38,24 @@ pub(super) fn next_document<R: BufRead>(
     }
 }
 
-/// A JSON error of the document that started on line `first`.
+/// A JSON error of the document that started on line `first`. The
+/// parser counts a newline it stopped at (inside a string, or the last
+/// before the end) as column 0 of the next line: that is the end of the
+/// line before.
 fn json_error(e: serde_json::Error, first: u64) -> TraceError {
     let line = first + (e.line() as u64).saturating_sub(1);
     if e.is_io() {
         return line_error(e.into(), line);
     }
+    let (line, at) = match e.column() {
+        0 if line > first => (line - 1, "at the end of the line".to_string()),
+        c => (line, format!("at column {c}")),
+    };
     let text = e.to_string();
     let what = text.split(" at line ").next().unwrap_or(&text);
     TraceError::Malformed {
         line,
-        message: format!(
-            "not valid JSON at column {}: {}",
-            e.column(),
-            crate::words::serde_words(what)
-        ),
+        message: format!("not valid JSON {at}: {}", crate::words::serde_words(what)),
     }
 }
 

@@ -208,7 +208,7 @@ fn what_is_not_an_otlp_request_is_refused_with_where_and_what() {
         ),
         (
             "{\"resourceSpans\": [\n",
-            "line 2: not valid JSON at column 0: EOF while parsing a list",
+            "line 1: not valid JSON at the end of the line: EOF while parsing a list",
         ),
         ("  \n", "empty OTLP JSON file: expected OTLP trace export requests"),
     ];
