@@ -504,7 +504,8 @@ mod tests {
             .with("time-unit", Value::Text("ms".into()));
         let Reader::Requests {
             origin, mut read, ..
-        } = librede.configure(&values).unwrap() else {
+        } = librede.configure(&values).unwrap()
+        else {
             panic!("requests expected");
         };
         assert!(!origin);

@@ -33,7 +33,11 @@ fn expected(file: &str, opts: &Options) -> Vec<Row> {
     let mut csv = csv::Reader::from_path(otlp(file)).unwrap();
     let header = csv.headers().unwrap().clone();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let take = if opts.roots { col("root") } else { col("server") };
+    let take = if opts.roots {
+        col("root")
+    } else {
+        col("server")
+    };
     let named = |r: &csv::StringRecord, key: &Option<String>, column: &str| match key {
         Some(_) => r[col(column)].to_string(),
         None => String::new(),
@@ -43,7 +47,11 @@ fn expected(file: &str, opts: &Options) -> Vec<Row> {
         .filter(|r| &r[take] == "true")
         .map(|r| {
             let route = named(&r, &opts.class_attr, "route");
-            let class = if route.is_empty() { &r[col("name")] } else { route.as_str() };
+            let class = if route.is_empty() {
+                &r[col("name")]
+            } else {
+                route.as_str()
+            };
             (
                 r[col("timestamp")].parse().unwrap(),
                 r[col("response_time")].parse().unwrap(),
@@ -98,7 +106,11 @@ fn otlp_sdk_spans_in_every_form_give_each_server_or_root_span_to_the_nanosecond(
         // Six frontend requests with a server span each, five of them
         // calling the pricing service's server; six of them roots, and
         // the pricing job.
-        for (opts, n) in [(Options::default(), 11), (by_route.clone(), 11), (everything(), 7)] {
+        for (opts, n) in [
+            (Options::default(), 11),
+            (by_route.clone(), 11),
+            (everything(), 7),
+        ] {
             let want = expected(spans, &opts);
             assert_eq!(want.len(), n, "{file}: {opts:?}");
             assert_eq!(imported(&input, &opts), want, "{file}: {opts:?}");
@@ -106,9 +118,15 @@ fn otlp_sdk_spans_in_every_form_give_each_server_or_root_span_to_the_nanosecond(
     }
     // The checks can fail: the 404 has no route, so it keeps its name;
     // checkout failed in both services; the job is a root of `pricing`.
-    let rows = imported(&std::fs::read(otlp("spans-otlp.json")).unwrap(), &everything());
+    let rows = imported(
+        &std::fs::read(otlp("spans-otlp.json")).unwrap(),
+        &everything(),
+    );
     let classes: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
-    assert!(classes.contains(&"GET") && classes.contains(&"refresh-cache"), "{classes:?}");
+    assert!(
+        classes.contains(&"GET") && classes.contains(&"refresh-cache"),
+        "{classes:?}"
+    );
     assert!(rows.iter().any(|r| r.2 == "/checkout" && !r.3), "{rows:?}");
     let (start, rt) = (rows[0].0, rows[0].1);
     let base: f64 = "1733572800.123456789".parse().unwrap();
@@ -160,7 +178,9 @@ fn otlp_import_writes_what_the_requests_reader_reads_back() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
-        text.starts_with("timestamp,response_time,class,success,resource,user_class,user,session\n"),
+        text.starts_with(
+            "timestamp,response_time,class,success,resource,user_class,user,session\n"
+        ),
         "{text}"
     );
     let mut reader = RequestReader::new(text.as_bytes()).unwrap();
@@ -207,7 +227,8 @@ fn otlp_import_feeds_estimate_which_finds_the_known_demands() {
         let mut line = Vec::new();
         for (c, &n) in counts.iter().enumerate() {
             for j in 0..n {
-                let start = (base + i * width + 1) * 1_000_000_000 + (j * 2 + c as u64) * 100_000_000;
+                let start =
+                    (base + i * width + 1) * 1_000_000_000 + (j * 2 + c as u64) * 100_000_000;
                 let id = i * 1000 + c as u64 * 100 + j + 1;
                 line.push(format!(
                     r#"{{"traceId":"{id:032x}","spanId":"{id:016x}","name":"{}","kind":"SPAN_KIND_SERVER","startTimeUnixNano":"{start}","endTimeUnixNano":"{}"}}"#,
@@ -232,7 +253,10 @@ fn otlp_import_feeds_estimate_which_finds_the_known_demands() {
     std::fs::write(&input, spans).unwrap();
     std::fs::write(&utilization, util).unwrap();
     let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
-    let run = demandsim(&["import", "otlp", &path(&input), "-o", &path(&requests)], b"");
+    let run = demandsim(
+        &["import", "otlp", &path(&input), "-o", &path(&requests)],
+        b"",
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = demandsim(&["inspect", "--requests", &path(&requests)], b"");
     assert_eq!(run.code, 0, "{}", run.stderr);

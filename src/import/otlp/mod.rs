@@ -27,8 +27,7 @@ use serde::de;
 use serde_json::{Map, Value};
 
 use super::{
-    Imported, Importer, Note, Opt, OptionError, Reader, RequestRow, RequestSink, TraceError,
-    Values,
+    Imported, Importer, Note, Opt, OptionError, Reader, RequestRow, RequestSink, TraceError, Values,
 };
 use span::{ATTRIBUTES, Span, Where, attributes, field};
 use stream::{At, Counted};
@@ -94,7 +93,10 @@ impl Importer for Otlp {
             session_attr: text(&SESSION_ATTR),
         };
         let origin = opts.user_attr.is_some() || opts.session_attr.is_some();
-        Ok(Reader::requests(origin, move |input, _, sink| read(input, &opts, sink)).with_resource())
+        Ok(
+            Reader::requests(origin, move |input, _, sink| read(input, &opts, sink))
+                .with_resource(),
+        )
     }
 }
 
@@ -258,7 +260,11 @@ impl<'a, 's> Ctx<'a, 's> {
         (self.sink)(RequestRow {
             start: seconds(s.start_ns),
             response_time: seconds(s.end_ns - s.start_ns),
-            class: if s.class.is_empty() { "default" } else { &s.class },
+            class: if s.class.is_empty() {
+                "default"
+            } else {
+                &s.class
+            },
             success: !s.error,
             resource,
             user_class: None,

@@ -4,8 +4,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::{Options, seconds};
 use super::stream::At;
+use super::{Options, seconds};
 use crate::trace::TraceError;
 
 /// A field's name in protobuf's JSON (camelCase) and in the `.proto`
@@ -173,12 +173,7 @@ fn id(
     name: &str,
     required: bool,
 ) -> Result<bool, TraceError> {
-    let expected = || {
-        format!(
-            "{} hex digits or {bytes} bytes in base64",
-            2 * bytes
-        )
-    };
+    let expected = || format!("{} hex digits or {bytes} bytes in base64", 2 * bytes);
     match v {
         None if required => Err(at.missing(name, &expected())),
         None => Ok(false),

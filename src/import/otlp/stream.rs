@@ -270,7 +270,12 @@ impl Level<'_, '_, '_> {
         self.ctx.fail(e)
     }
 
-    fn list<'de, A: SeqAccess<'de>>(self, mut seq: A, item: At, slot: usize) -> Result<(), A::Error> {
+    fn list<'de, A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+        item: At,
+        slot: usize,
+    ) -> Result<(), A::Error> {
         self.ctx.index[slot] = 0;
         while seq
             .next_element_seed(Level {
@@ -370,4 +375,3 @@ impl<'de> Visitor<'de> for Level<'_, '_, '_> {
         }
     }
 }
-

@@ -29,7 +29,13 @@ fn read_all(text: &str, opts: &Options) -> Result<(Vec<Got>, Imported), TraceErr
     let mut rows = Vec::new();
     let imported = read(text.as_bytes(), opts, &mut |r| {
         let resource = r.resource.map(str::to_string);
-        rows.push((r.start, r.response_time, r.class.into(), r.success, resource));
+        rows.push((
+            r.start,
+            r.response_time,
+            r.class.into(),
+            r.success,
+            resource,
+        ));
         Ok(())
     })?;
     Ok((rows, imported))
@@ -46,7 +52,10 @@ fn error(text: &str) -> String {
 #[test]
 fn seconds_are_the_nanoseconds_correctly_rounded() {
     assert_eq!(seconds(1), 1e-9);
-    assert_eq!(seconds(1_544_712_661_000_000_000 - 1_544_712_660_000_000_000), 1.0);
+    assert_eq!(
+        seconds(1_544_712_661_000_000_000 - 1_544_712_660_000_000_000),
+        1.0
+    );
     let exact: f64 = "1733572800.123456789".parse().unwrap();
     assert_eq!(seconds(1_733_572_800_123_456_789), exact);
     // Two roundings (the whole nanoseconds as a double, then divided)
@@ -114,7 +123,11 @@ fn a_resource_after_its_spans_still_names_them_and_each_file_says_what_it_held()
 #[test]
 fn attributes_of_every_form_give_their_text_and_a_missing_one_leaves_the_name() {
     let with = |value: &str| {
-        server(0, 1, &format!(r#","attributes":[{{"key":"k","value":{value}}}]"#))
+        server(
+            0,
+            1,
+            &format!(r#","attributes":[{{"key":"k","value":{value}}}]"#),
+        )
     };
     let values = [
         (r#"{"stringValue":"/cart/{id}"}"#, "/cart/{id}"),
@@ -146,8 +159,14 @@ fn attributes_of_every_form_give_their_text_and_a_missing_one_leaves_the_name() 
     assert!(imported.notes.contains(&Note::Read(
         "1 server spans without the attribute `k`: their class is their name".into()
     )));
-    for bad in [r#"{"stringValue":5}"#, r#"{"stringValue":"a","intValue":"1"}"#, r#"{"x":1}"#] {
-        let e = read_all(&request(&[with(bad)]), &opts).unwrap_err().to_string();
+    for bad in [
+        r#"{"stringValue":5}"#,
+        r#"{"stringValue":"a","intValue":"1"}"#,
+        r#"{"x":1}"#,
+    ] {
+        let e = read_all(&request(&[with(bad)]), &opts)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with(
                 "line 1, field `resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value`: found"
@@ -210,7 +229,10 @@ fn what_is_not_an_otlp_request_is_refused_with_where_and_what() {
             "{\"resourceSpans\": [\n",
             "line 1: not valid JSON at the end of the line: EOF while parsing a list",
         ),
-        ("  \n", "empty OTLP JSON file: expected OTLP trace export requests"),
+        (
+            "  \n",
+            "empty OTLP JSON file: expected OTLP trace export requests",
+        ),
     ];
     for (text, want) in cases {
         let e = error(text);
@@ -237,13 +259,28 @@ fn times_ids_and_status_must_be_what_otlp_writes() {
         assert!(e.starts_with(&want), "{s}:\n{e}\n{want}");
     }
     let no_id = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"eee19b7ec3c1b174"}]}]}]}"#;
-    assert!(error(no_id).contains("no `traceId`; expected 32 hex digits"), "{}", error(no_id));
-    let ok = [r#"{"code":1}"#, r#"{"code":"STATUS_CODE_OK"}"#, "{}", r#"{"message":"m"}"#];
+    assert!(
+        error(no_id).contains("no `traceId`; expected 32 hex digits"),
+        "{}",
+        error(no_id)
+    );
+    let ok = [
+        r#"{"code":1}"#,
+        r#"{"code":"STATUS_CODE_OK"}"#,
+        "{}",
+        r#"{"message":"m"}"#,
+    ];
     for status in ok {
-        let got = rows(&request(&[server(0, 1, &format!(r#","status":{status}"#))]), &Options::default());
+        let got = rows(
+            &request(&[server(0, 1, &format!(r#","status":{status}"#))]),
+            &Options::default(),
+        );
         assert!(got[0].3, "{status}");
     }
-    let error_2 = rows(&request(&[server(0, 1, r#","status":{"code":2}"#)]), &Options::default());
+    let error_2 = rows(
+        &request(&[server(0, 1, r#","status":{"code":2}"#)]),
+        &Options::default(),
+    );
     assert!(!error_2[0].3);
 }
 
@@ -264,10 +301,23 @@ fn a_failing_sink_stops_the_reading_with_its_own_error() {
 
 #[test]
 fn ids_are_hex_or_base64_of_their_length() {
-    for ok in ["eee19b7ec3c1b174", "EEE19B7EC3C1B174", "7uGbfsPBsXQ=", "7uGbfsPBsXQ", "-_-_-_-_-_A"] {
+    for ok in [
+        "eee19b7ec3c1b174",
+        "EEE19B7EC3C1B174",
+        "7uGbfsPBsXQ=",
+        "7uGbfsPBsXQ",
+        "-_-_-_-_-_A",
+    ] {
         assert!(span::is_id(ok, 8), "{ok}");
     }
-    for bad in ["eee19b7ec3c1b17", "eee19b7ec3c1b1745", "7uGbfsPBsX", "7uGbfsPBsXQ==", "7uGbfs*BsXQ=", ""] {
+    for bad in [
+        "eee19b7ec3c1b17",
+        "eee19b7ec3c1b1745",
+        "7uGbfsPBsX",
+        "7uGbfsPBsXQ==",
+        "7uGbfs*BsXQ=",
+        "",
+    ] {
         assert!(!span::is_id(bad, 8), "{bad}");
     }
     assert!(span::is_id(TRACE, 16) && span::is_id("W47/95gDgQPSabYzgT/GDA==", 16));
