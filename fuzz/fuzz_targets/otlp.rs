@@ -9,7 +9,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut sink = |r: RequestRow<'_>| {
         assert!(r.start.is_finite() && r.start >= 0.0, "{r:?}");
-        assert!(r.response_time.is_finite() && r.response_time >= 0.0, "{r:?}");
+        assert!(
+            r.response_time.is_finite() && r.response_time >= 0.0,
+            "{r:?}"
+        );
         Ok(())
     };
     let _ = otlp::read(data, &otlp::Options::default(), &mut sink);
