@@ -255,7 +255,7 @@ fn times_ids_and_status_must_be_what_otlp_writes() {
         (server(0, 1, r#","kind":6"#), format!("{at}.kind`: found \"6\"")),
     ];
     for (s, want) in cases {
-        let e = error(&request(&[s.clone()]));
+        let e = error(&request(std::slice::from_ref(&s)));
         assert!(e.starts_with(&want), "{s}:\n{e}\n{want}");
     }
     let no_id = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"eee19b7ec3c1b174"}]}]}]}"#;
