@@ -20,7 +20,7 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(canonical load_testers monitors model_yaml model_expr study_yaml
-  qpe behavior_import behavior_model run_meta)
+  qpe behavior_import behavior_model run_meta otlp)
 # Seeds: the project's own fixtures (real files of every format) and the
 # third-party models and logs where they are.
 third=/work/shared/third-party
@@ -40,6 +40,8 @@ for t in "${targets[@]}"; do
       find "$third/wessbas" -type f \( -name '*.csv' -o -name '*.txt' -o -name '*.dat' \) \
         -size -64k 2>/dev/null | while read -r f; do cp "$f" "corpus/$t/$(echo "$f" | tr / _)"; done ;;
     behavior_model) cp ../traces/real/behavior.json "corpus/$t/" ;;
+    otlp) cp ../tests/fixtures/otlp/*.json ../tests/fixtures/otlp/*.jsonl \
+        ../tests/fixtures/bad/otlp-* "corpus/$t/" ;;
     run_meta) find ../traces ../tests/fixtures \( -name run.yaml -o -name run.json \) |
         while read -r f; do cp "$f" "corpus/$t/$(echo "$f" | tr / _)"; done ;;
     *) find ../tests/fixtures -type f ! -name '*.yaml' -exec cp {} "corpus/$t/" \; ;;

@@ -244,11 +244,12 @@ pub fn run(a: Args) -> Result<()> {
 fn import_trace(reader: Reader, files: &Files, output: Option<&Path>) -> Result<()> {
     let mut out = Output::create(output)?;
     let total = match reader {
-        Reader::Requests { origin, mut read } => {
-            let columns = Columns {
-                origin,
-                ..Columns::default()
-            };
+        Reader::Requests {
+            origin,
+            resource,
+            mut read,
+        } => {
+            let columns = Columns { resource, origin };
             let mut w = RequestWriter::new(&mut out, columns)?;
             let n = each_file(files, "requests", |input, file| {
                 read(input, file, &mut |r| w.write_row(&r))

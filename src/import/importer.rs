@@ -354,6 +354,8 @@ pub enum Reader {
     Requests {
         /// Whether they say who sent them (`user_class`, `user`, `session`).
         origin: bool,
+        /// Whether they say which resource served them (`resource`).
+        resource: bool,
         /// Reads one file.
         read: ReadRequests,
     },
@@ -366,9 +368,12 @@ pub enum Reader {
 impl std::fmt::Debug for Reader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Requests { origin, .. } => f
+            Self::Requests {
+                origin, resource, ..
+            } => f
                 .debug_struct("Requests")
                 .field("origin", origin)
+                .field("resource", resource)
                 .finish_non_exhaustive(),
             Self::Intervals(_) => f.write_str("Intervals(..)"),
             Self::Utilization(_) => f.write_str("Utilization(..)"),
@@ -385,8 +390,17 @@ impl Reader {
     ) -> Self {
         Self::Requests {
             origin,
+            resource: false,
             read: Box::new(read),
         }
+    }
+
+    /// The same reader, its requests saying which resource served them.
+    pub fn with_resource(mut self) -> Self {
+        if let Self::Requests { resource, .. } = &mut self {
+            *resource = true;
+        }
+        self
     }
 
     /// A reader of interval-level rows.
@@ -488,7 +502,10 @@ mod tests {
         let values = Values::new()
             .with("metric", Value::Text("response-time".into()))
             .with("time-unit", Value::Text("ms".into()));
-        let Reader::Requests { origin, mut read } = librede.configure(&values).unwrap() else {
+        let Reader::Requests {
+            origin, mut read, ..
+        } = librede.configure(&values).unwrap()
+        else {
             panic!("requests expected");
         };
         assert!(!origin);

@@ -26,6 +26,7 @@ pub mod k6;
 pub mod librede;
 pub mod locust;
 pub mod lodestone;
+pub mod otlp;
 pub mod prometheus;
 pub mod sadf;
 pub mod wessbas;
@@ -49,6 +50,7 @@ importers! {
     locust::Locust,
     wessbas::Wessbas,
     lodestone::Lodestone,
+    otlp::Otlp,
 }
 
 // Read by `prometheus` with its `histogram` switch.

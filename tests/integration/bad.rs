@@ -313,6 +313,26 @@ const CASES: &[(&[&str], &str)] = &[
         &["import", "m4j", "@m4j-inf-mix.txt"],
         "m4j-inf-mix.txt: line 1: expected `name; frequency; file`",
     ),
+    (
+        &["import", "otlp", "@otlp-bad-kind.json"],
+        "otlp-bad-kind.json: line 21, field `resourceSpans[0].scopeSpans[0].spans[1].kind`: found \"SERVER\", expected a span kind: 0 to 5, or SPAN_KIND_INTERNAL,",
+    ),
+    (
+        &["import", "otlp", "@otlp-bad-id.jsonl"],
+        "otlp-bad-id.jsonl: line 2, field `resourceSpans[0].scopeSpans[0].spans[0].spanId`: found \"not-an-id\", expected 16 hex digits or 8 bytes in base64",
+    ),
+    (
+        &["import", "otlp", "@otlp-end-before-start.jsonl"],
+        "otlp-end-before-start.jsonl: line 1: `resourceSpans[0].scopeSpans[0].spans[0]`: it ends 1.5 s before it starts",
+    ),
+    (
+        &["import", "otlp", "@otlp-truncated.jsonl"],
+        "otlp-truncated.jsonl: line 2: not valid JSON at the end of the line: control character",
+    ),
+    (
+        &["import", "otlp", "@otlp-not-a-list.json"],
+        "otlp-not-a-list.json: line 1: `resourceSpans`: expected a list of resource spans, found an object",
+    ),
 ];
 
 #[test]

@@ -48,6 +48,7 @@ const FORMS: &[&[&str]] = &[
     &["import", "locust", "{}"],
     &["import", "wessbas", "{}"],
     &["import", "lodestone", "{}"],
+    &["import", "otlp", "{}"],
     &["import", "m4j", "{}"],
     &["import", "qpe", "{}"],
     &["simulate", "{}", "--requests", "200", "--seed", "1"],

@@ -8,6 +8,7 @@ use super::{close, demandsim, fixture, rows};
 
 /// The header of each kind of canonical file an importer gives.
 pub(super) const REQUESTS: &str = "timestamp,response_time,class,success\n";
+pub(super) const RESOURCES: &str = "timestamp,response_time,class,success,resource\n";
 pub(super) const SESSIONS: &str = "timestamp,response_time,class,success,user_class,user,session\n";
 pub(super) const INTERVALS: &str =
     "timestamp,interval,class,completions,mean_response_time,failures\n";
@@ -37,6 +38,7 @@ pub(super) const EXAMPLES: &[(&str, &str, &[&str])] = &[
     ("locust", INTERVALS, &["@locust_stats_history.csv"]),
     ("wessbas", SESSIONS, &["@wessbas-sessions.dat"]),
     ("lodestone", SESSIONS, &["@lodestone.jsonl"]),
+    ("otlp", RESOURCES, &["@../otlp/spans-protobuf.jsonl"]),
 ];
 
 #[test]

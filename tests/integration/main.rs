@@ -25,6 +25,7 @@ mod inspect;
 mod leftovers;
 mod load;
 mod load_dependence;
+mod otlp;
 mod plan;
 mod prediction_bands;
 mod properties;
