@@ -1,5 +1,6 @@
 //! A run's metadata: the load a closed generator applied (the testbed's
-//! `run.json`: `load.users`, `load.think_s`, `load.api_workers`), read so
+//! `run.json`: `load.users`, `load.think_s`, `load.api_workers`,
+//! `load.containers`, `load.cpu_limit`), read so
 //! that a closed model's users and think time come from the run itself
 //! (`users: {metadata: users}` in a study).
 //!
@@ -16,11 +17,21 @@ pub enum MetadataField {
     ThinkS,
     /// `load.api_workers`: the server's worker processes (≥ 1).
     ApiWorkers,
+    /// `load.containers`: the API's containers (≥ 1).
+    Containers,
+    /// `load.cpu_limit`: each container's CFS limit, CPUs (> 0).
+    CpuLimit,
 }
 
 impl MetadataField {
     /// Every field, in the order the messages list them.
-    pub const ALL: [Self; 3] = [Self::Users, Self::ThinkS, Self::ApiWorkers];
+    pub const ALL: [Self; 5] = [
+        Self::Users,
+        Self::ThinkS,
+        Self::ApiWorkers,
+        Self::Containers,
+        Self::CpuLimit,
+    ];
 
     /// The field's name under `load`.
     pub fn id(self) -> &'static str {
@@ -28,6 +39,8 @@ impl MetadataField {
             Self::Users => "users",
             Self::ThinkS => "think_s",
             Self::ApiWorkers => "api_workers",
+            Self::Containers => "containers",
+            Self::CpuLimit => "cpu_limit",
         }
     }
 
@@ -74,6 +87,8 @@ pub struct RunLoad {
     users: Option<Scalar>,
     think_s: Option<Scalar>,
     api_workers: Option<Scalar>,
+    containers: Option<Scalar>,
+    cpu_limit: Option<Scalar>,
 }
 
 /// A JSON value as far as the checks need it.
@@ -124,11 +139,13 @@ impl RunLoad {
             users: closed.map(|(u, _)| Scalar::Number(f64::from(u))),
             think_s: closed.map(|(_, z)| Scalar::Number(z)),
             api_workers: m.workers.map(|w| Scalar::Number(f64::from(w))),
+            containers: m.containers.map(|k| Scalar::Number(f64::from(k))),
+            cpu_limit: m.cpu_limit.map(Scalar::Number),
         }
     }
 
-    /// The value of `field`: users and workers whole numbers ≥ 1, the
-    /// think time positive seconds.
+    /// The value of `field`: users, workers and containers whole numbers
+    /// ≥ 1, the think time positive seconds, the CPU limit positive CPUs.
     ///
     /// # Errors
     /// [`MetadataError::Missing`] or [`MetadataError::Malformed`], naming
@@ -138,6 +155,8 @@ impl RunLoad {
             MetadataField::Users => (&self.users, "a whole number of users, at least 1"),
             MetadataField::ThinkS => (&self.think_s, "a positive number of seconds"),
             MetadataField::ApiWorkers => (&self.api_workers, "a whole number, at least 1"),
+            MetadataField::Containers => (&self.containers, "a whole number, at least 1"),
+            MetadataField::CpuLimit => (&self.cpu_limit, "a positive number of CPUs"),
         };
         let field_id = field.id();
         let bad = |got: String| MetadataError::Malformed {
@@ -151,7 +170,7 @@ impl RunLoad {
             Some(Scalar::Text(s)) => return Err(bad(format!("\"{s}\""))),
             Some(Scalar::Other(_)) => return Err(bad("a list, an object or null".into())),
         };
-        let whole = field != MetadataField::ThinkS;
+        let whole = !matches!(field, MetadataField::ThinkS | MetadataField::CpuLimit);
         if !(x.is_finite() && x > 0.0) || (whole && (x.fract() != 0.0 || x < 1.0)) {
             return Err(bad(x.to_string()));
         }
@@ -179,6 +198,27 @@ mod tests {
         check(run, MetadataField::Users, Ok(21.0));
         check(run, MetadataField::ThinkS, Ok(1.0));
         check(run, MetadataField::ApiWorkers, Ok(2.0));
+    }
+
+    #[test]
+    fn the_containers_run_json_gives_containers_and_the_cpu_limit() {
+        let run = r#"{"load": {"users": 45, "api_workers": 2, "think_s": 1.0,
+            "containers": 4, "cpu_limit": 0.25, "cpu_period_s": 0.1}}"#;
+        check(run, MetadataField::Containers, Ok(4.0));
+        check(run, MetadataField::CpuLimit, Ok(0.25));
+        check(
+            r#"{"load": {"containers": 1.5}}"#,
+            MetadataField::Containers,
+            Err("`load.containers`: expected a whole number, at least 1, got 1.5"),
+        );
+        check(
+            r#"{"load": {"cpu_limit": 0}}"#,
+            MetadataField::CpuLimit,
+            Err("`load.cpu_limit`: expected a positive number of CPUs, got 0"),
+        );
+        let yaml = "name: a\nworkload: {type: closed, users: 5, think_time_s: 1.0}\nresource: cpu\ncontainers: 2\ncpu_limit: 0.5\n";
+        check(yaml, MetadataField::Containers, Ok(2.0));
+        check(yaml, MetadataField::CpuLimit, Ok(0.5));
     }
 
     #[test]
