@@ -584,7 +584,10 @@ fn the_containers_model_is_throttled_as_often_as_the_real_container() {
         ("workers", num(&load["api_workers"])),
         ("containers", num(&load["containers"])),
         ("cpu_limit", num(&load["cpu_limit"])),
-        ("api_share", num(&truth["api"]["cpu_seconds"]) / num(&path["cpu_seconds"])),
+        (
+            "api_share",
+            num(&truth["api"]["cpu_seconds"]) / num(&path["cpu_seconds"]),
+        ),
         (
             "background_u",
             num(&truth["services"]["utilization"]) - num(&path["utilization"]),
