@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use demandsim::report::json;
-use demandsim::validate::{ErrorSummary, HoldOut, RunRow, Validation, validate};
+use demandsim::validate::{ErrorSummary, HoldOut, RunRow, Validation, band, validate};
 
 use super::Format;
 use super::study::{StudyFiles, load};
@@ -92,20 +92,16 @@ fn util(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{x:.2}"))
 }
 
-/// A band's ends in ms; an upper end beyond [`UNBOUNDED_S`] (widened far
+/// A band's ends in ms; an upper end beyond [`band::UNBOUNDED_S`] (widened far
 /// beyond the calibration loads, near saturation) says so instead of
 /// printing a number of twenty digits.
 fn range_ms(lo: Option<f64>, hi: Option<f64>) -> String {
     match (lo, hi) {
         (None, None) => "-".into(),
-        (_, Some(h)) if h > UNBOUNDED_S => format!("{}–unbounded", ms(lo)),
+        (_, Some(h)) if h > band::UNBOUNDED_S => format!("{}–unbounded", ms(lo)),
         _ => format!("{}–{}", ms(lo), ms(hi)),
     }
 }
-
-/// A response time band that reaches beyond an hour has no upper end
-/// worth a number.
-const UNBOUNDED_S: f64 = 3600.0;
 
 fn place(r: &RunRow) -> String {
     match (r.position, r.fit_loads) {

@@ -21,14 +21,12 @@ pub(super) fn mean_band(
     v?.band_for(&e.name, predicted, load, Statistic::Mean)
 }
 
-/// A band whose upper end reaches beyond an hour (widened far beyond the
-/// calibration loads, near saturation) has no upper end worth a number.
-const UNBOUNDED_S: f64 = 3600.0;
-
 /// The summary table's cell: the band's ends, or "–".
 pub(super) fn band_cell(v: Option<&Validation>, e: &ExperimentResult) -> String {
     match mean_band(v, e) {
-        Some(Ok(b)) if b.high_s > UNBOUNDED_S => format!("{}–unbounded", sig(Some(b.low_s))),
+        Some(Ok(b)) if b.high_s > crate::validate::band::UNBOUNDED_S => {
+            format!("{}–unbounded", sig(Some(b.low_s)))
+        }
         Some(Ok(b)) => format!("{}–{}", sig(Some(b.low_s)), sig(Some(b.high_s))),
         _ => "–".into(),
     }

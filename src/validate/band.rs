@@ -23,6 +23,11 @@ use serde::Serialize;
 /// The fewest held-out runs that give a band.
 pub const MIN_RUNS: usize = 3;
 
+/// A response time band whose upper end reaches beyond an hour (widened
+/// far beyond the calibration loads, near saturation) has no upper end
+/// worth a number: tables and the report say "unbounded".
+pub const UNBOUNDED_S: f64 = 3600.0;
+
 /// One held-out run's error.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct HeldOut {
