@@ -373,6 +373,9 @@ def run_one(args, services, spec, out, prometheus=None):
                "--host", "http://127.0.0.1:%d" % API_PORT, "--csv", history, "--csv-full-history",
                "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING", *classes]
     roots = services.roots()
+    probe_csv = os.path.join(services.work, "probe.csv")
+    probe = subprocess.Popen(["taskset", "-c", args.service_cpus, sys.executable, os.path.join(HERE, "probe.py"),
+                              probe_csv])
     monitor = Monitor(roots, window[0], window[1], args.sample_interval, len(cpu.parse_cpu_list(args.service_cpus)),
                       containers)
     monitor.start()
@@ -389,6 +392,8 @@ def run_one(args, services, spec, out, prometheus=None):
         locust.wait()
     monitor.stop_now.set()
     monitor.join()
+    probe.terminate()
+    probe.wait()
     if prometheus:
         prometheus.save(window, os.path.join(out, "prometheus_histogram.json.gz"))
         prometheus.stop()
@@ -400,7 +405,7 @@ def run_one(args, services, spec, out, prometheus=None):
         log("stopped before the measured window:", spec["name"], "has no run.json")
         return "interrupted"
     commands = {"locust": command, **services.commands}
-    finish(out, spec, monitor, history, status, provenance(args, spec), commands)
+    finish(out, spec, monitor, history, status, provenance(args, spec), commands, probe_csv)
     if containers:
         finish_containers(out, services.work, containers, monitor)
     return status
@@ -448,7 +453,7 @@ def finish_containers(out, work, containers, monitor):
     log("containers", containers.k, "x", containers.cpu_limit, "CPU: throttled in %.1f %% of periods" % (100 * total))
 
 
-def finish(out, spec, monitor, history, status, prov, commands):
+def finish(out, spec, monitor, history, status, prov, commands, probe_csv):
     write_gzip_csv(os.path.join(out, "utilization.csv.gz"), ["timestamp", "utilization", "resource", "interval"],
                    [("%.6f" % t, "%.6f" % u, r, "%.6f" % dt) for t, u, r, dt in monitor.rows])
     if os.path.exists(history + "_stats_history.csv"):
@@ -470,6 +475,7 @@ def finish(out, spec, monitor, history, status, prov, commands):
            "requests": {"total": total, "successful": ok, "throughput_per_s": ok / (t2 - t1)},
            "ground_truth": truth,
            "disturbance": disturbance(monitor, prov["pinning"], truth["services"]["cpu_seconds"], t2 - t1),
+           "machine_speed": machine_speed(probe_csv, t1, t2, out),
            "note": "demand_s = CPU seconds of the service over the window / successful requests in the window; "
                    "utilization = fraction of the service CPUs (all services share them); request-path = api + postgres + "
                    "redis, + lb (nginx) where the API runs as containers api-N, api = their sum (the CPU a request "
@@ -505,6 +511,29 @@ def disturbance(monitor, pinning, services_seconds, seconds):
             "note": "busy = user+nice+system+irq+softirq of /proc/stat over the window; other = busy on the services' "
                     "CPUs minus the services' own CPU seconds (other processes, interrupts); steal = time the "
                     "hypervisor ran someone else on that virtual CPU; load1 = 1-minute load average per tick"}
+
+
+def machine_speed(probe_csv, start, end, out):
+    """The speed probe's samples in the window (probe.py), kept beside the
+    run as speed_probe.csv.gz, and their summary: the CPU microseconds the
+    same work took on the services' CPUs (median of each sample's fastest
+    repetition; lower is faster)."""
+    try:
+        with open(probe_csv) as f:
+            rows = [r for r in csv.DictReader(f) if start <= float(r["timestamp"]) <= end]
+    except OSError:
+        rows = []
+    if not rows:
+        return None
+    write_gzip_csv(os.path.join(out, "speed_probe.csv.gz"), ["timestamp", "min_ns", "median_ns"],
+                   [(r["timestamp"], r["min_ns"], r["median_ns"]) for r in rows])
+    fastest = sorted(int(r["min_ns"]) / 1000.0 for r in rows)
+    pick = lambda q: round(fastest[min(len(fastest) - 1, int(q * len(fastest)))], 1)
+    return {"probe_cpu_us_median": pick(0.5), "probe_cpu_us_p10": pick(0.1), "probe_cpu_us_p90": pick(0.9),
+            "samples": len(fastest),
+            "note": "CPU microseconds of one fixed piece of Python work on the services' CPUs (testbed/probe.py), "
+                    "the fastest of 5 repetitions each second; the same work, so a higher number is a slower "
+                    "machine at that moment"}
 
 
 def _interrupt(signum, frame):
