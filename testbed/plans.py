@@ -6,7 +6,8 @@ a configuration (API workers) and a duration with a warm-up that is dropped.
 interleaved) and traces/real2/ (about 25 minutes on a 2-core machine);
 `workers-ab` compares one and two API workers in an interleaved order
 (about 28 minutes; see README.md); `containers` runs the API as k
-CPU-limited containers behind nginx (about 29 minutes)."""
+CPU-limited containers behind nginx (about 29 minutes); `repeat` runs
+one run eight times to measure the run-to-run spread (about 13 minutes)."""
 
 MIXED = {"ActiveUser": 1, "ReadOnlyUser": 1, "AnalyticalUser": 1}
 READ_ONLY = {"ReadOnlyUser": 1}
@@ -91,6 +92,10 @@ PLANS = {
     # about 29 minutes; traces/real-containers/.
     "containers": containers_plan(),
     # Two minutes' check that the containers work (20 s warm-up, 20 s measured).
+    # The same run eight times (mixed users at 39, 45 s each): how much the
+    # CPU per request moves between identical runs, and whether the speed
+    # probe's price of fixed work moves with it (about 13 minutes).
+    "repeat": [run("repeat%d-n39" % i, 39, MIXED, duration=45, warmup=15) for i in range(1, 9)],
     "containers-smoke": [
         run("smoke-k2-q25-n45", 45, MIXED, duration=20, warmup=20, containers=2, cpu_limit=0.25),
         run("smoke-k1-q25-n45", 45, MIXED, duration=20, warmup=20, containers=1, cpu_limit=0.25),
