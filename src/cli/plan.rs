@@ -15,8 +15,8 @@ use super::{Format, UsageError};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Run directories, each with requests.csv[.gz], utilization.csv[.gz]
-    /// and optionally run.yaml (or the testbed's run.json); or a folder of
+    /// Run directories, each with requests.csv[.gz] (or interval-level
+    /// intervals.csv[.gz]), utilization.csv[.gz] and optionally run.yaml (or the testbed's run.json); or a folder of
     /// them.
     #[arg(value_name = "RUN", required = true)]
     runs: Vec<PathBuf>,
@@ -150,11 +150,19 @@ pub fn run(a: Args) -> Result<()> {
     out.commit()
 }
 
+/// The request trace's file names a run directory may hold, in the order
+/// they are looked for: per-request rows, then interval-level rows (a load
+/// tester's or monitor's aggregates, e.g. `import locust`'s).
+const REQUEST_FILES: [&str; 4] = [
+    "requests.csv.gz",
+    "requests.csv",
+    "intervals.csv.gz",
+    "intervals.csv",
+];
+
 /// Whether `dir` holds a request trace.
 fn is_run(dir: &Path) -> bool {
-    ["requests.csv.gz", "requests.csv"]
-        .iter()
-        .any(|f| dir.join(f).is_file())
+    REQUEST_FILES.iter().any(|f| dir.join(f).is_file())
 }
 
 /// The run directories: each one given, or, for a folder of runs (no
@@ -174,7 +182,7 @@ fn run_dirs(given: &[PathBuf]) -> Result<Vec<PathBuf>> {
             .collect();
         if subs.is_empty() {
             anyhow::bail!(
-                "{}: no requests.csv or requests.csv.gz in it or in its subfolders (a run directory, or a folder of them)",
+                "{}: no requests.csv[.gz] or intervals.csv[.gz] in it or in its subfolders (a run directory, or a folder of them)",
                 d.display()
             );
         }
@@ -197,9 +205,13 @@ fn read_run(dir: &Path) -> Result<RunInput> {
             .map(|f| dir.join(f))
             .find(|p| p.is_file())
     };
-    let requests = find("requests").with_context(|| {
-        format!("{}: no requests.csv or requests.csv.gz (plan reads per-request traces; `demandsim import` writes them)", dir.display())
-    })?;
+    let requests = REQUEST_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!("{}: no requests.csv[.gz] or intervals.csv[.gz] (per-request or interval-level rows; `demandsim import` writes them)", dir.display())
+        })?;
     let utilization = find("utilization").with_context(|| {
         format!(
             "{}: no utilization.csv or utilization.csv.gz",

@@ -236,6 +236,7 @@ impl Observations {
             }
         }
         d.used = rows.len();
+        drop_silent_classes(&mut classes, &mut rows);
         if rows.len() < 2 {
             return Err(EstimateError::TooFewIntervals {
                 used: rows.len(),
@@ -482,6 +483,61 @@ impl Columns {
             total: total.map(index).transpose()?,
         })
     }
+}
+
+/// Leaves out the classes with no completion in any usable row (a
+/// load tester's warm-up logins, a class seen only where the CPU was not
+/// measured): no method can say anything of them, and their empty
+/// columns would fail every method. Said on stderr.
+fn drop_silent_classes(classes: &mut Vec<String>, rows: &mut [Row]) {
+    let keep: Vec<bool> = (0..classes.len())
+        .map(|c| rows.iter().any(|r| r.completions[c] > 0))
+        .collect();
+    if keep.iter().all(|&k| k) || !keep.iter().any(|&k| k) {
+        return;
+    }
+    let dropped: Vec<&str> = classes
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| !**k)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    log::warn!(
+        "left out of the estimate, no completion in any interval with utilization: {}",
+        dropped.join(", ")
+    );
+    let new_index: Vec<Option<usize>> = keep
+        .iter()
+        .scan(0usize, |next, &k| {
+            Some(k.then(|| {
+                *next += 1;
+                *next - 1
+            }))
+        })
+        .collect();
+    fn kept<T>(v: &mut Vec<T>, keep: &[bool]) {
+        let mut k = keep.iter();
+        v.retain(|_| *k.next().unwrap_or(&true));
+    }
+    for r in rows.iter_mut() {
+        kept(&mut r.throughput, &keep);
+        kept(&mut r.response, &keep);
+        kept(&mut r.completions, &keep);
+        kept(&mut r.in_system, &keep);
+        if !r.arrived.is_empty() {
+            kept(&mut r.arrived, &keep);
+            for a in r.arrived.iter_mut().flatten() {
+                a.found.retain_mut(|(s, _)| match new_index[*s] {
+                    Some(n) => {
+                        *s = n;
+                        true
+                    }
+                    None => false,
+                });
+            }
+        }
+    }
+    kept(classes, &keep);
 }
 
 /// The usable rows of one table for the balanced resources of `columns`

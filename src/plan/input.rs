@@ -87,7 +87,9 @@ pub struct PlanOptions {
 #[non_exhaustive]
 pub enum PlanError {
     /// No runs.
-    #[error("no runs: give run directories (each with requests.csv[.gz] and utilization.csv[.gz])")]
+    #[error(
+        "no runs: give run directories (each with requests.csv[.gz] or intervals.csv[.gz], and utilization.csv[.gz])"
+    )]
     NoRuns,
     /// Two runs of one name.
     #[error("two runs are named `{0}`; give each a name of its own (`name:` in run.yaml)")]

@@ -182,7 +182,9 @@ impl Pipeline {
     ) -> Result<InputKind, TraceError> {
         self.last_origins = None;
         if starts_with_intervals_header(&mut input)? {
-            if let Some(g) = &self.group_by {
+            // Interval-level rows are already per `class`: grouping by it
+            // is what they are; any other column is not there.
+            if let Some(g) = self.group_by.as_ref().filter(|g| g.as_str() != "class") {
                 return Err(TraceError::Header {
                     problem: HeaderProblem::MissingColumn(g.clone()),
                     expected: format!(

@@ -183,6 +183,122 @@ fn plan_answers_the_largest_rate_of_generated_runs_as_the_closed_form_does() {
     assert!(page.contains("<svg"), "the held-out plot");
 }
 
+/// Rewrites run `dir`'s `requests.csv` as an interval-level
+/// `intervals.csv` (per 10 s and class: completions and their mean
+/// response time, stamped at the interval's end) and removes it: what a
+/// load tester that keeps no per-request rows gives.
+fn to_intervals(dir: &Path) {
+    let text = std::fs::read_to_string(dir.join("requests.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (t, rt, class) = (col("timestamp"), col("response_time"), col("class"));
+    let mut bins: std::collections::BTreeMap<(i64, String), (u64, f64)> = Default::default();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let r: f64 = f[rt].parse().unwrap();
+        let end = f[t].parse::<f64>().unwrap() + r;
+        let bin = bins
+            .entry(((end / 10.0).floor() as i64, f[class].to_string()))
+            .or_default();
+        bin.0 += 1;
+        bin.1 += r;
+    }
+    let mut out = String::from("timestamp,interval,class,completions,mean_response_time\n");
+    let last = bins.keys().map(|(k, _)| *k).max().unwrap();
+    for ((k, c), (n, sum)) in bins {
+        out += &format!("{},10,{c},{n},{}\n", (k + 1) * 10, sum / n as f64);
+    }
+    std::fs::write(dir.join("intervals.csv"), &out).unwrap();
+    // A load tester's history also holds what happened where the CPU was
+    // not measured (here: logouts long after the run).
+    out += &format!("{},10,logout,5,0.5\n", (last + 100) * 10);
+    std::fs::write(dir.join("with-logouts.csv"), out).unwrap();
+    std::fs::remove_file(dir.join("requests.csv")).unwrap();
+}
+
+#[test]
+fn plan_reads_interval_level_runs_and_answers_a_mean_objective_as_the_closed_form_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = runs(dir.path(), "workload: {type: open}\n");
+    for r in &runs {
+        to_intervals(Path::new(r));
+    }
+    let r = plan(
+        dir.path(),
+        &runs,
+        &[
+            "--slo",
+            "mean<=40ms",
+            "--find",
+            "arrival_rate",
+            "--mix-of",
+            "r2",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let p: Value = serde_json::from_str(&r.stdout).unwrap();
+    let share_a = p["fit"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["class"] == "a")
+        .unwrap()["share"]
+        .as_f64()
+        .unwrap();
+    let d = share_a * 0.01 + (1.0 - share_a) * 0.02;
+    let exact = (1.0 - d / 0.040) / d;
+    let value = p["answers"][0]["value"].as_f64().unwrap();
+    assert!((value - exact).abs() < 0.05 * exact, "{value} vs {exact}");
+    // Every run held out in turn and compared on its mean.
+    let rows = p["validation"]["runs"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        assert!(row["error"].as_f64().unwrap().abs() < 0.05, "{row}");
+    }
+    // Logouts never seen while the CPU was measured are no column of the
+    // estimate (they failed every method before).
+    let e = demandsim(
+        &[
+            "estimate",
+            "--requests",
+            &format!("{}/with-logouts.csv", runs[0]),
+            "--utilization",
+            &format!("{}/utilization.csv", runs[0]),
+            "--methods",
+            "sdl",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    assert!(
+        e.stderr
+            .contains("no completion in any interval with utilization: logout"),
+        "{}",
+        e.stderr
+    );
+    // Interval-level rows have their classes and no other column to
+    // group by: refused, naming the run.
+    let r = plan(
+        dir.path(),
+        &runs,
+        &["--slo", "mean<=40ms", "--class-column", "user_class"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("r1: the requests have no values in a `user_class` column"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn plan_at_twice_the_load_finds_the_containers_and_says_when_no_load_meets_the_objective() {
     let dir = tempfile::tempdir().unwrap();
