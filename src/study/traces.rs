@@ -22,6 +22,9 @@ pub(super) struct Traces {
     /// The run's load from its metadata file, when the experiment names
     /// one.
     pub(super) load: Option<super::RunLoad>,
+    /// The span of the intervals whose CPU was measured, when requests
+    /// outside it (a load tester's warm-up) are left out of the rates.
+    pub(super) window: Option<(f64, f64)>,
 }
 
 impl Traces {
@@ -52,11 +55,13 @@ impl Traces {
         }
     }
 
-    /// Completed successful requests of class `i`.
+    /// Completed successful requests of class `i` (in the measured
+    /// window, when there is one).
     pub(super) fn class_count(&self, i: usize) -> u64 {
         self.table
             .intervals
             .iter()
+            .filter(|iv| in_window(iv, self.window))
             .map(|iv| iv.classes[i].completions)
             .sum()
     }
@@ -204,7 +209,7 @@ pub(super) fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, E
     if table.summary.used == 0 {
         return Err(ExperimentError::NoSuccess);
     }
-    let measured = measured(&table, &shown_utilization(e, &resources))?;
+    let (measured, window) = measured(&table, &shown_utilization(e, &resources))?;
     let load = e
         .metadata
         .as_ref()
@@ -218,6 +223,7 @@ pub(super) fn read_traces(e: &Experiment, files: &dyn Files) -> Result<Traces, E
         by_user_class,
         measured,
         load,
+        window,
     })
 }
 
@@ -257,11 +263,42 @@ pub(super) fn push_at(accs: &mut Vec<Accumulator>, i: usize, x: f64) {
     accs[i].push(x);
 }
 
-/// The per-interval series and the means over the experiment's resources.
+/// Whether interval `iv` lies in `window` (every interval does without
+/// one).
+fn in_window(iv: &crate::trace::Interval, window: Option<(f64, f64)>) -> bool {
+    window.is_none_or(|(lo, hi)| iv.start >= lo && iv.end <= hi)
+}
+
+/// How much longer than the measured intervals the requests' span may be
+/// (a share of the measured span) before the rates are taken over those
+/// intervals only: requests straddling the measurement's ends belong to
+/// the run, a warm-up or cool-down the CPU did not see (a load tester's
+/// history) does not.
+const OUTSIDE_SHARE: f64 = 0.01;
+
+/// The span of the intervals where every one of the resources `idx` has
+/// utilization, when the requests' span reaches more than
+/// [`OUTSIDE_SHARE`] of it beyond.
+fn measured_window(table: &IntervalTable, idx: &[usize]) -> Option<(f64, f64)> {
+    let covered = |iv: &&crate::trace::Interval| {
+        !idx.is_empty() && idx.iter().all(|&r| iv.utilization[r].is_some())
+    };
+    let (lo, hi) = (
+        table.intervals.iter().find(covered)?.start,
+        table.intervals.iter().rev().find(covered)?.end,
+    );
+    let s = &table.summary;
+    let beyond = (lo - s.first_start_s?).max(0.0) + (s.last_end_s? - hi).max(0.0);
+    (hi > lo && beyond > OUTSIDE_SHARE * (hi - lo)).then_some((lo, hi))
+}
+
+/// The per-interval series and the means over the experiment's resources,
+/// and the measured window the rates were taken over (see
+/// [`measured_window`]).
 pub(super) fn measured(
     table: &IntervalTable,
     resources: &[String],
-) -> Result<MeasuredTraces, ExperimentError> {
+) -> Result<(MeasuredTraces, Option<(f64, f64)>), ExperimentError> {
     let idx: Vec<usize> = resources
         .iter()
         .map(|r| table.resource_index(r))
@@ -293,12 +330,32 @@ pub(super) fn measured(
         .iter()
         .filter_map(|r| s.mean_utilization.get(r).copied())
         .collect();
-    Ok(MeasuredTraces {
-        requests: s.used,
-        duration_s: s.duration_s,
-        throughput: s.used as f64 / s.duration_s,
+    let window = measured_window(table, &idx);
+    let (requests, duration_s) = match window {
+        Some((lo, hi)) => {
+            let done = table
+                .intervals
+                .iter()
+                .filter(|iv| in_window(iv, window))
+                .flat_map(|iv| iv.classes.iter().map(|c| c.completions))
+                .sum();
+            log::warn!(
+                "{} of {} requests completed where the CPU was not measured (a warm-up?): the rates are taken over the {:.0} s that it was",
+                s.used.saturating_sub(done),
+                s.used,
+                hi - lo
+            );
+            (done, hi - lo)
+        }
+        None => (s.used, s.duration_s),
+    };
+    let measured = MeasuredTraces {
+        requests,
+        duration_s,
+        throughput: requests as f64 / duration_s,
         mean_utilization: (!means.is_empty())
             .then(|| means.iter().sum::<f64>() / means.len() as f64),
         series,
-    })
+    };
+    Ok((measured, window))
 }
