@@ -187,14 +187,32 @@ impl Simulation<'_> {
     /// # Errors
     /// See [`SimError`].
     pub fn run_until_time(&mut self, t: f64) -> Result<(), SimError> {
+        while !self.run_toward(t, u64::MAX)? {}
+        Ok(())
+    }
+
+    /// Runs toward simulated time `t` for at most `steps` steps: `true`
+    /// once `t` is reached (as [`Simulation::run_until_time`]), `false`
+    /// when the steps ran out first. Called again it goes on: the steps
+    /// are those of one call to `run_until_time`, and between calls the
+    /// caller can look at the run, its limits and Ctrl-C.
+    ///
+    /// # Errors
+    /// See [`SimError`].
+    pub fn run_toward(&mut self, t: f64, steps: u64) -> Result<bool, SimError> {
+        let mut left = steps;
         while self.pending.peek_key().is_some_and(|k| k <= t) {
+            if left == 0 {
+                return Ok(false);
+            }
             self.step()?;
+            left -= 1;
         }
         if self.pending.is_empty() {
             return Err(SimError::Deadlock { time: self.now });
         }
         self.now = self.now.max(t);
-        Ok(())
+        Ok(true)
     }
 }
 
