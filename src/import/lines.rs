@@ -151,6 +151,9 @@ mod tests {
         let inner = BufReader::with_capacity(16, long.as_bytes());
         let mut input = crate::trace::Bounded::new(inner, 50, u64::MAX);
         let e = each_line(&mut input, |_, _| Ok(())).unwrap_err();
-        assert!(e.to_string().contains("line 2 is longer than 50 bytes"), "{e}");
+        assert!(
+            e.to_string().contains("line 2 is longer than 50 bytes"),
+            "{e}"
+        );
     }
 }

@@ -52,10 +52,7 @@ fn element_at<'n>(
     message: &str,
     net: &'n QpeNet,
 ) -> Option<(&'n Src, &'n str)> {
-    let upto: Vec<&str> = yaml
-        .lines()
-        .take(usize::try_from(line).ok()?)
-        .collect();
+    let upto: Vec<&str> = yaml.lines().take(usize::try_from(line).ok()?).collect();
     let top = upto
         .iter()
         .rposition(|l| !l.is_empty() && !l.starts_with([' ', '-']))?;
@@ -87,9 +84,11 @@ fn element_at<'n>(
         "probes:" => net.probes.get(entry).map(|p| (&p.src, p.name.as_str())),
         "queues:" => {
             // The queues several places name, in the file's order.
-            let mut shared = net.queues.iter().enumerate().filter(|(q, _)| {
-                net.places.iter().filter(|p| p.queue == Some(*q)).count() > 1
-            });
+            let mut shared = net
+                .queues
+                .iter()
+                .enumerate()
+                .filter(|(q, _)| net.places.iter().filter(|p| p.queue == Some(*q)).count() > 1);
             let (_, q) = shared.nth(entry)?;
             Some((&q.src, q.name.as_str()))
         }
@@ -114,5 +113,79 @@ fn reason(message: &str) -> &str {
     match first.split_once(": ") {
         Some((at, rest)) if at.starts_with("line ") => rest,
         _ => first,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two places sharing queue "CPU", a transition of two modes, a probe.
+    const XML: &str = r#"<?xml version="1.0"?>
+<net qpme-version="2.1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <colors><color id="c1" name="job"/></colors>
+  <queues><queue id="q1" name="CPU" number-of-servers="2" strategy="FCFS"/></queues>
+  <places>
+    <place id="p1" name="A" queue-ref="q1" departure-discipline="NORMAL" xsi:type="queueing-place">
+      <color-refs><color-ref id="r1" color-id="c1" initial-population="1" distribution-function="Exponential" lambda="2"/></color-refs>
+    </place>
+    <place id="p2" name="B" queue-ref="q1" departure-discipline="NORMAL" xsi:type="queueing-place">
+      <color-refs><color-ref id="r2" color-id="c1" initial-population="1" distribution-function="Exponential" lambda="2"/></color-refs>
+    </place>
+  </places>
+  <transitions>
+    <transition id="t1" name="swap" weight="1" xsi:type="immediate-transition">
+      <modes><mode id="m1" name="ab" firing-weight="1"/><mode id="m2" name="ba" firing-weight="1"/></modes>
+      <connections><connection id="k1" source-id="r1" target-id="m1"/><connection id="k2" source-id="m1" target-id="r2"/><connection id="k3" source-id="r2" target-id="m2"/><connection id="k4" source-id="m2" target-id="r1"/></connections>
+    </transition>
+  </transitions>
+  <probes>
+    <probe id="pr1" name="trip" start-place-id="p1" start-trigger="entry" end-place-id="p2" end-trigger="exit"/>
+  </probes>
+</net>
+"#;
+
+    /// (tag, line in the .qpe, name) of the element blamed for the line
+    /// of the translation holding `text`, for `message`.
+    fn blamed(text: &str, message: &str) -> Option<(String, u32, String)> {
+        let yaml = crate::qpe::import(XML, "t", crate::qpe::TimeUnit::Seconds)
+            .unwrap()
+            .yaml();
+        let net = super::super::read::read(XML).unwrap();
+        let at = yaml.lines().position(|l| l.contains(text)).unwrap() as u64 + 1;
+        let (src, name) = element_at(&yaml, at, message, &net)?;
+        Some((src.element.clone(), src.line, name.to_string()))
+    }
+
+    #[test]
+    fn a_line_of_the_translation_is_blamed_on_the_element_that_wrote_it() {
+        let el = |tag: &str, line, name: &str| Some((tag.to_string(), line, name.to_string()));
+        assert_eq!(blamed("  CPU:", "m"), el("queue", 4, "CPU"));
+        assert_eq!(blamed("  B:", "m"), el("place", 9, "B"));
+        assert_eq!(blamed("name: ba", "m"), el("mode", 15, "ba"));
+        assert_eq!(
+            blamed("name: ba", "transition `swap`: m"),
+            el("transition", 14, "swap")
+        );
+        assert_eq!(blamed("  trip:", "m"), el("probe", 20, "trip"));
+        assert_eq!(blamed("colors:", "m"), None);
+    }
+
+    #[test]
+    fn messages_lose_the_name_the_element_gives_and_the_translations_quotation() {
+        assert_eq!(
+            without_name("transition `swap`: needs inputs", "swap"),
+            "needs inputs"
+        );
+        assert_eq!(
+            without_name("place `A` and place `B`: x", "B"),
+            "place `A` and place `B`: x"
+        );
+        assert_eq!(
+            reason(
+                "error: line 24 column 3: duplicate mapping key: p\n  --> <input>:24:3\n 24 |   p:"
+            ),
+            "duplicate mapping key: p"
+        );
     }
 }

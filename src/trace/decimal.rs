@@ -86,9 +86,29 @@ mod tests {
     #[test]
     fn decimals_of_few_places_are_written_as_the_formatter_writes_them() {
         for v in [
-            0.007, 0.5, 1.0, 10.0, 100.25, 1732267830.993, 1732267831.0, 0.1 + 0.2, 1e-9,
-            1.5e-9, 123456789.123456, 999999999999999.9, 1e15, 1e16, 0.0, -0.0, -1.5,
-            f64::MIN_POSITIVE, 5e-324, f64::MAX, f64::INFINITY, f64::NAN, 0.30000000000000004,
+            0.007,
+            0.5,
+            1.0,
+            10.0,
+            100.25,
+            1732267830.993,
+            1732267831.0,
+            0.1 + 0.2,
+            1e-9,
+            1.5e-9,
+            123456789.123456,
+            999999999999999.9,
+            1e15,
+            1e16,
+            0.0,
+            -0.0,
+            -1.5,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            0.30000000000000004,
         ] {
             assert_eq!(text(v), format!("{v}"), "{v:e}");
         }
@@ -112,7 +132,10 @@ mod tests {
                     let end = f64::from(rng.random_range(1_600_000_000u32..1_800_000_000));
                     end - f64::from(rng.random_range(0u32..100_000_000)) * 1e-6
                 }
-                2 => f64::from(rng.random_range(0u32..10_000_000)) / 10f64.powi(rng.random_range(0..10)),
+                2 => {
+                    f64::from(rng.random_range(0u32..10_000_000))
+                        / 10f64.powi(rng.random_range(0..10))
+                }
                 // Any bits at all.
                 _ => f64::from_bits(rng.random()),
             };
