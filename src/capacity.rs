@@ -89,6 +89,12 @@ pub enum CapacityError {
         /// The objective's.
         slo: String,
     },
+    /// More simulated requests per evaluation than a search keeps.
+    #[error(
+        "{0} simulated requests per evaluation: more than the {max} a search keeps (it ranks every passage's time)",
+        max = sim::MAX_REQUESTS
+    )]
+    Requests(u64),
     /// A model that cannot be evaluated at some value (not for lack of a
     /// steady state, which only fails the objective).
     #[error("at {param} = {value}: {why}")]
@@ -464,7 +470,8 @@ fn scaled(
 }
 
 /// [`evaluate`] (scaled), and, while a simulated statistic's CI holds the
-/// target, again with 4 and 16 times the requests (the same seed); still
+/// target, again with 4 and 16 times the requests (the same seed; at most
+/// `sim::MAX_REQUESTS`); still
 /// unclear, it is marked `uncertain` and decided on the point estimate.
 fn clear_of_target(
     template: &Template,
@@ -482,7 +489,11 @@ fn clear_of_target(
         if !straddles(&e) {
             return Ok(e);
         }
-        more.requests *= 4;
+        let grown = (more.requests * 4).min(sim::MAX_REQUESTS.max(q.requests));
+        if grown == more.requests {
+            break;
+        }
+        more.requests = grown;
         e = scaled(template, &more, v, scale)?;
     }
     e.uncertain = straddles(&e);
@@ -505,6 +516,9 @@ fn meets(e: &Evaluation, slo: &Slo) -> bool {
 /// built, a calibration of another statistic than the objective's.
 pub fn search(template: &Template, q: &Query) -> Result<Answer, CapacityError> {
     prediction::check(q)?;
+    if q.requests > sim::MAX_REQUESTS {
+        return Err(CapacityError::Requests(q.requests));
+    }
     let mut a = solve(template, q)?;
     if let Some(c) = &q.calibration {
         prediction::fill(template, q, c, &mut a)?;

@@ -20,6 +20,11 @@ use crate::qpn::{
     Control, RunConfig, RunError, Simulation, StopRule, ValidNet, Watch, replication_rng, warm_up,
 };
 
+/// The most simulated requests of one evaluation (and of its reruns): a
+/// search keeps every passage's time to rank it, 8 bytes each (80 MB
+/// here; 10^12 asked for aborted on the allocation).
+pub const MAX_REQUESTS: u64 = 10_000_000;
+
 /// Replications behind a simulated percentile, a fraction of the requests
 /// each: even, so that two cores finish together (five ran 2 + 2 + 1).
 pub(crate) const REPLICATIONS: usize = 8;
@@ -150,7 +155,7 @@ fn passages(
     let StopRule::Requests(n) = run.stop else {
         unreachable!("capacity runs stop on requests")
     };
-    let mut times = Vec::with_capacity(n as usize);
+    let mut times = Vec::with_capacity(n.min(1 << 16) as usize);
     let mut keep = |sim: &mut Simulation<'_>| {
         let ours = sim.records.drain(..);
         let ours = ours.filter(|r| r.probe == probe && color.is_none_or(|c| r.color == c));

@@ -142,7 +142,10 @@ pub fn run(a: Args) -> Result<()> {
         Err(e @ CapacityError::Range { .. }) => {
             return Err(UsageError(format!("--range: {e}")).into());
         }
-        Err(e) => return Err(e.into()),
+        Err(e @ CapacityError::Requests(_)) => {
+            return Err(UsageError(format!("--requests: {e}")).into());
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(a.model.display().to_string())),
     };
     let mut out = a.out.create()?;
     match a.out.format {

@@ -12,6 +12,7 @@
 //! expected; the caller adds the file name.
 
 mod importer;
+mod lines;
 
 use crate::trace::{IntervalRecord, UtilSample};
 pub use crate::trace::{RequestRow, TraceError};

@@ -6,6 +6,7 @@
 //! Nothing here opens files or knows the command line; the engine never
 //! sees XML.
 
+mod build;
 mod export;
 mod read;
 mod to_model;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use roxmltree::{Document, Node};
 
+use crate::model::{MAX_INITIAL_TOKENS, MAX_SERVERS};
 use crate::qpn::ArcSpec as Arc;
 use crate::qpn::Scheduling;
 
@@ -16,6 +17,10 @@ pub enum QpeError {
     /// Not well-formed XML, or not a QPME net.
     #[error("not a QPME model: {0}")]
     Xml(String),
+    /// The net read, the model it makes does not build, for a reason no
+    /// element of the file can be named for.
+    #[error("the model it makes does not build: {0}")]
+    Model(String),
     /// An element outside the subset, or inconsistent.
     #[error("line {line}: <{element}>{} {message}", describe(id, name))]
     At {
@@ -41,8 +46,30 @@ fn describe(id: &str, name: &str) -> String {
     }
 }
 
+/// Where an element is in the file, for messages: its tag, line and id.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Src {
+    pub element: String,
+    pub line: u32,
+    pub id: String,
+}
+
+impl Src {
+    /// A refusal of this element, called `name`.
+    pub fn refuse(&self, name: &str, message: impl Into<String>) -> QpeError {
+        QpeError::At {
+            line: self.line,
+            element: self.element.clone(),
+            id: self.id.clone(),
+            name: name.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(super) struct QueueDef {
+    pub src: Src,
     pub name: String,
     /// The discipline of its QPME strategy.
     pub scheduling: Scheduling,
@@ -61,6 +88,7 @@ pub(super) enum DistDef {
 
 #[derive(Debug, Clone)]
 pub(super) struct ColorRef {
+    pub src: Src,
     pub color: usize,
     pub initial: u64,
     pub dist: Option<DistDef>,
@@ -68,6 +96,7 @@ pub(super) struct ColorRef {
 
 #[derive(Debug, Clone)]
 pub(super) struct PlaceDef {
+    pub src: Src,
     pub name: String,
     pub queue: Option<usize>,
     pub fifo: bool,
@@ -76,6 +105,7 @@ pub(super) struct PlaceDef {
 
 #[derive(Debug, Clone)]
 pub(super) struct ModeDef {
+    pub src: Src,
     pub name: String,
     pub weight: f64,
     pub inputs: Vec<Arc>,
@@ -84,6 +114,7 @@ pub(super) struct ModeDef {
 
 #[derive(Debug, Clone)]
 pub(super) struct TransitionDef {
+    pub src: Src,
     pub name: String,
     pub weight: f64,
     pub modes: Vec<ModeDef>,
@@ -91,6 +122,7 @@ pub(super) struct TransitionDef {
 
 #[derive(Debug, Clone)]
 pub(super) struct ProbeDef {
+    pub src: Src,
     pub name: String,
     pub start: (usize, bool),
     pub end: (usize, bool),
@@ -173,13 +205,16 @@ fn kind<'a>(n: Node<'a, '_>) -> &'a str {
 
 impl<'a, 'i> Reader<'a, 'i> {
     fn err(&self, n: Node<'_, '_>, message: impl Into<String>) -> QpeError {
-        let pos = self.doc.text_pos_at(n.range().start);
-        QpeError::At {
-            line: pos.row,
+        let name = n.attribute("name").unwrap_or_default();
+        self.src(n).refuse(name, message)
+    }
+
+    /// Where `n` is.
+    fn src(&self, n: Node<'_, '_>) -> Src {
+        Src {
             element: n.tag_name().name().to_string(),
+            line: self.doc.text_pos_at(n.range().start).row,
             id: n.attribute("id").unwrap_or_default().to_string(),
-            name: n.attribute("name").unwrap_or_default().to_string(),
-            message: message.into(),
         }
     }
 
@@ -279,8 +314,15 @@ impl<'a, 'i> Reader<'a, 'i> {
             if servers == 0 && scheduling.has_servers() {
                 return Err(self.err(q, "needs at least one server"));
             }
+            if servers > MAX_SERVERS && scheduling.has_servers() {
+                return Err(self.err(
+                    q,
+                    format!("has {servers} servers, more than the {MAX_SERVERS} supported"),
+                ));
+            }
             self.queues.insert(self.id(q)?, self.net.queues.len());
             self.net.queues.push(QueueDef {
+                src: self.src(q),
                 name: self.attr(q, "name")?.to_string(),
                 scheduling,
                 servers: servers.max(1),
@@ -326,6 +368,7 @@ impl<'a, 'i> Reader<'a, 'i> {
             self.places.insert(self.id(p)?, index);
             let refs = self.color_refs(p, index, queue.is_some())?;
             self.net.places.push(PlaceDef {
+                src: self.src(p),
                 name,
                 queue,
                 fifo,
@@ -353,9 +396,19 @@ impl<'a, 'i> Reader<'a, 'i> {
                 }
             }
             let initial = self.count(r, "initial-population", 0)?;
+            if initial > MAX_INITIAL_TOKENS {
+                return Err(self.err(
+                    r,
+                    format!(
+                        "`initial-population` is {initial}, more than the {MAX_INITIAL_TOKENS} \
+                         tokens supported"
+                    ),
+                ));
+            }
             let dist = if queueing { Some(self.dist(r)?) } else { None };
             self.refs.insert(self.id(r)?, (place, color));
             refs.push(ColorRef {
+                src: self.src(r),
                 color,
                 initial,
                 dist,
@@ -458,6 +511,7 @@ impl<'a, 'i> Reader<'a, 'i> {
             }
             let modes = self.modes(t)?;
             self.net.transitions.push(TransitionDef {
+                src: self.src(t),
                 name,
                 weight: self.weight(t, "weight")?,
                 modes,
@@ -474,6 +528,7 @@ impl<'a, 'i> Reader<'a, 'i> {
         for m in &nodes {
             index.insert(self.id(*m)?, modes.len());
             modes.push(ModeDef {
+                src: self.src(*m),
                 name: self.attr(*m, "name")?.to_string(),
                 weight: self.weight(*m, "firing-weight")?,
                 inputs: Vec::new(),
@@ -545,8 +600,13 @@ impl<'a, 'i> Reader<'a, 'i> {
                     self.err(r, format!("color-id {c:?} names no colour of the file"))
                 })?);
             }
+            let name = self.attr(p, "name")?.to_string();
+            if self.net.probes.iter().any(|x| x.name == name) {
+                return Err(self.err(p, "another probe has the same name"));
+            }
             self.net.probes.push(ProbeDef {
-                name: self.attr(p, "name")?.to_string(),
+                src: self.src(p),
+                name,
                 start,
                 end,
                 colors,

@@ -37,8 +37,9 @@ impl Imported {
 /// in `unit`.
 ///
 /// # Errors
-/// [`QpeError`]: not XML, or an element outside the subset (with its id,
-/// name and line).
+/// [`QpeError`]: not XML, an element outside the subset, or a model that
+/// does not build (with the element's id, name and line where one is to
+/// blame).
 pub fn import(xml: &str, name: &str, unit: TimeUnit) -> Result<Imported, QpeError> {
     let mut net = read::read(xml)?;
     let dropped = prune_dead_modes(&mut net);
@@ -98,6 +99,7 @@ pub fn import(xml: &str, name: &str, unit: TimeUnit) -> Result<Imported, QpeErro
     notes.push(
         "left out: layout, SimQPN's per-place statistics and batch-means settings".to_string(),
     );
+    super::build::check(&doc.yaml(), &net)?;
     Ok(Imported {
         doc,
         notes,

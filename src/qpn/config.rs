@@ -71,7 +71,8 @@ pub struct RunConfig {
     pub replications: usize,
     /// Master seed; replication r uses the stream jumped r times.
     pub seed: u64,
-    /// Queued tokens above which the run stops as unstable.
+    /// Tokens in the net (queued, in service or waiting to be taken),
+    /// beyond the initial marking, above which the run stops as unstable.
     pub token_limit: u64,
     /// Confidence level of intervals (0.95).
     pub confidence: f64,

@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, Write};
 
+use super::decimal::push_shortest;
 use super::{HeaderProblem, LabelId, Labels, TraceError};
 
 /// Finds a column by name (case-sensitive, surrounding spaces ignored).
@@ -77,9 +78,24 @@ impl From<csv::Error> for TraceError {
     }
 }
 
-/// Shortest decimal text that reads back to the same `f64`.
+/// Shortest decimal text that reads back to the same `f64`
+/// (`format!("{v}")`).
 pub(super) fn ryu_like(v: f64) -> String {
-    format!("{v}")
+    let mut s = String::new();
+    push_shortest(&mut s, v);
+    s
+}
+
+/// Writes [`ryu_like`]'s text of `v` as the next field of `csv`, through
+/// `buf` (no allocation per number).
+pub(super) fn write_number<W: Write>(
+    csv: &mut csv::Writer<W>,
+    buf: &mut String,
+    v: f64,
+) -> csv::Result<()> {
+    buf.clear();
+    push_shortest(buf, v);
+    csv.write_field(buf.as_bytes())
 }
 
 /// Flushes a CSV writer and returns what it wrote into.

@@ -187,7 +187,7 @@ impl<R: BufRead> BufRead for Bounded<R> {
             Ok(b) => &b[..amt.min(b.len())],
             Err(_) => &[],
         };
-        let newlines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let newlines = count_newlines(buf);
         self.since_newline = match buf.iter().rposition(|&b| b == b'\n') {
             Some(i) => (buf.len() - i - 1) as u64,
             None => self.since_newline + buf.len() as u64,
@@ -195,6 +195,15 @@ impl<R: BufRead> BufRead for Bounded<R> {
         self.lines += newlines;
         self.inner.consume(amt);
     }
+}
+
+/// The newlines in `buf`, counted in bytes 255 at a time (a tenth of a
+/// busy log's import counted them one by one).
+fn count_newlines(buf: &[u8]) -> u64 {
+    buf.chunks(255)
+        .map(|c| c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))
+        .map(u64::from)
+        .sum()
 }
 
 impl<R: BufRead> Read for Bounded<R> {

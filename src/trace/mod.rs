@@ -7,6 +7,7 @@
 //! This module does not open files or print: it takes readers and writers.
 
 mod canonical;
+mod decimal;
 mod input;
 pub mod interval_input;
 mod interval_table;

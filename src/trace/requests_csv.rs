@@ -7,7 +7,7 @@
 use std::io::{BufRead, Write};
 
 use super::canonical::{
-    column, csv_reader, finish_csv, header_text, intern_text, read_header, ryu_like,
+    column, csv_reader, finish_csv, header_text, intern_text, read_header, write_number,
 };
 use super::{
     HeaderProblem, LabelId, Labels, Origin, Request, TraceError, parse_bool, parse_seconds,
@@ -269,6 +269,8 @@ pub struct Columns {
 pub struct RequestWriter<W: Write> {
     csv: csv::Writer<W>,
     columns: Columns,
+    /// A number's text, written field by field.
+    number: String,
 }
 
 impl<W: Write> RequestWriter<W> {
@@ -283,7 +285,11 @@ impl<W: Write> RequestWriter<W> {
             header.extend(OriginLabels::COLUMNS);
         }
         csv.write_record(&header).map_err(TraceError::from_csv)?;
-        Ok(Self { csv, columns })
+        Ok(Self {
+            csv,
+            columns,
+            number: String::new(),
+        })
     }
 
     /// Writes one request; names are resolved through the reader's tables.
@@ -310,10 +316,8 @@ impl<W: Write> RequestWriter<W> {
     /// Writes one request given as plain fields (columns the writer was not
     /// asked for are left out).
     pub fn write_row(&mut self, r: &RequestRow<'_>) -> Result<(), TraceError> {
-        let start = ryu_like(r.start);
-        let response_time = ryu_like(r.response_time);
-        self.csv.write_field(start.as_str())?;
-        self.csv.write_field(response_time.as_str())?;
+        write_number(&mut self.csv, &mut self.number, r.start)?;
+        write_number(&mut self.csv, &mut self.number, r.response_time)?;
         self.csv.write_field(r.class)?;
         self.csv
             .write_field(if r.success { "true" } else { "false" })?;

@@ -333,6 +333,25 @@ const CASES: &[(&[&str], &str)] = &[
         &["import", "otlp", "@otlp-not-a-list.json"],
         "otlp-not-a-list.json: line 1: `resourceSpans`: expected a list of resource spans, found an object",
     ),
+    // A .qpe's refusals name its element and its line in the .qpe, also
+    // where the model it makes does not build (they named a line of the
+    // model file it was translated into, or quoted that file).
+    (
+        &["import", "qpe", "@qpe-immediate-without-inputs.qpe"],
+        r#"qpe-immediate-without-inputs.qpe: line 17: <transition> "spawn" (id "t2") an immediate transition needs inputs"#,
+    ),
+    (
+        &["import", "qpe", "@qpe-duplicate-probe.qpe"],
+        r#"qpe-duplicate-probe.qpe: line 23: <probe> "response" (id "pr2") another probe has the same name"#,
+    ),
+    (
+        &["import", "qpe", "@qpe-huge-population.qpe"],
+        r#"qpe-huge-population.qpe: line 8: <color-ref> id "r1" `initial-population` is 100000000, more than the 10000000 tokens supported"#,
+    ),
+    (
+        &["import", "qpe", "@qpe-huge-servers.qpe"],
+        r#"qpe-huge-servers.qpe: line 5: <queue> "CPU" (id "q1") has 100000000 servers, more than the 1000000 supported"#,
+    ),
 ];
 
 #[test]

@@ -168,3 +168,102 @@ fn qpme_rt10_overflow_fails_as_unstable_naming_the_growing_place() {
         r.stderr
     );
 }
+
+/// An open queue whose departures each need a permit, and the first one
+/// takes the only permit: every later request waits in Q's depository
+/// (served, never taken). The join leaves the model without an analytic
+/// stability check.
+const STUCK: &str = "colors: [request, permit]
+params:
+  arrival_rate: 0.5
+places:
+  Q: {queue: fcfs, service: {request: {exponential: 1}}}
+  Gate: {initial: {permit: 1}}
+transitions:
+  arrive: {delay: {exponential: 1 / arrival_rate}, out: {Q: request}}
+  depart: {in: {Q: request, Gate: permit}}
+probes:
+  response: {start: {transition: arrive}, end: {transition: depart}}
+";
+
+#[test]
+fn tokens_that_no_transition_takes_count_toward_the_token_limit() {
+    // The limit counted tokens in queues only: the depository grew until
+    // the machine's memory ran out (exit 134 under a 500 MB limit).
+    let cfg = RunConfig {
+        stop: StopRule::Requests(10),
+        warmup: Warmup::None,
+        token_limit: 1_000,
+        ..RunConfig::default()
+    };
+    let err = run_err(STUCK, cfg);
+    // Beyond the limit and the one permit of the initial marking: the
+    // first token over it, all in Q (the permit is gone).
+    assert!(
+        matches!(&err, SimError::Unstable { place, tokens, .. } if place == "Q" && *tokens == 1_002),
+        "{err}"
+    );
+}
+
+/// `demandsim ARGS` under a 500 MB data limit, as the bad-input gate runs
+/// it.
+#[cfg(unix)]
+fn limited(args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -d 500000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_demandsim"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn capacity_by_simulation_stops_at_its_limits_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let stuck = dir.path().join("stuck.yaml");
+    std::fs::write(&stuck, STUCK).unwrap();
+    let search = |model: &str, requests: &str| {
+        limited(&[
+            "capacity",
+            model,
+            "--find",
+            "arrival_rate",
+            "--slo",
+            "mean<=5s",
+            "--range",
+            "0.2..3",
+            "--simulate",
+            "--requests",
+            requests,
+            "--seed",
+            "1",
+        ])
+    };
+    // Each replication stops at the token limit (a million tokens beyond
+    // the permit) at the first value tried, and the search with it.
+    let (code, err) = search(stuck.to_str().unwrap(), "200000");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("stuck.yaml: at arrival_rate = 0.2")
+            && err.contains("place Q holds 1000002 tokens")
+            && err.contains("unstable"),
+        "{err}"
+    );
+    // A trillion requests per evaluation: every passage's time is kept
+    // to rank it; it aborted on the allocation (exit 134).
+    let open = concat!(env!("CARGO_MANIFEST_DIR"), "/models/qpn1-open.yaml");
+    let (code, err) = search(open, "1000000000000");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "--requests: 1000000000000 simulated requests per evaluation: more than the 10000000"
+        ),
+        "{err}"
+    );
+}

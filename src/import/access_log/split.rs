@@ -66,7 +66,7 @@ pub(super) fn split<'a>(pieces: &[Piece], line: &'a str) -> Option<[&'a str; MAX
         let rest = &line[cur..];
         let (kind, captured) = match piece {
             Piece::Lit(s) => {
-                rest.starts_with(s.as_str()).then_some(())?;
+                starts(rest.as_bytes(), s.as_bytes()).then_some(())?;
                 cur += s.len();
                 continue;
             }
@@ -79,9 +79,7 @@ pub(super) fn split<'a>(pieces: &[Piece], line: &'a str) -> Option<[&'a str; MAX
                 (1, 1 + end, 2 + end)
             }
             Kind::Local => {
-                let end = rest
-                    .find(|c: char| c == ']' || c.is_whitespace())
-                    .unwrap_or(rest.len());
+                let end = run_until(rest, b']');
                 (end > 0).then_some(())?;
                 let end = end + zone(&rest[end..])?;
                 (0, end, end)
@@ -131,7 +129,7 @@ fn find(s: &str, lit: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(i) = b[from..].iter().position(|&c| c == first) {
         let at = from + i;
-        if b[at + 1..].starts_with(tail) {
+        if starts(&b[at + 1..], tail) {
             return Some(at);
         }
         from = at + 1;
@@ -139,9 +137,34 @@ fn find(s: &str, lit: &str) -> Option<usize> {
     None
 }
 
+/// Whether `s` starts with `lit`, a byte at a time (a literal is a few
+/// bytes: a call to `memcmp` for each cost more than comparing them).
+fn starts(s: &[u8], lit: &[u8]) -> bool {
+    s.len() >= lit.len() && s.iter().zip(lit).all(|(a, b)| a == b)
+}
+
 /// The length of the non-whitespace run `s` starts with.
 fn run(s: &str) -> usize {
-    s.find(char::is_whitespace).unwrap_or(s.len())
+    run_until(s, b' ')
+}
+
+/// The length of the run `s` starts with before whitespace (Unicode's, as
+/// the regular expression's `\s`) or `stop` (an ASCII byte), a byte at a
+/// time while the text is ASCII.
+fn run_until(s: &str, stop: u8) -> usize {
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => return i,
+            _ if c == stop => return i,
+            0x80.. => {
+                let end = s[i..].find(|c: char| c == char::from(stop) || c.is_whitespace());
+                return i + end.unwrap_or(b.len() - i);
+            }
+            _ => {}
+        }
+    }
+    b.len()
 }
 
 /// How much of ` +hhmm` (`(?: [+-]\d{4})?`, greedy) `s` starts with;
@@ -187,6 +210,23 @@ mod tests {
             .collect();
         assert_eq!(fast, slow, "{line}");
         Some(fast)
+    }
+
+    #[test]
+    fn runs_end_at_whitespace_as_the_regular_expressions_s_does() {
+        assert_eq!(run("abc def"), 3);
+        assert_eq!(run("abc"), 3);
+        assert_eq!(run("a\u{b}b"), 1, "a vertical tab is whitespace");
+        assert_eq!(run("é\u{a0}x"), 2, "so is a no-break space");
+        assert_eq!(run("éé x"), 4);
+        assert_eq!(run_until("09:30:31]", b']'), 8);
+        assert_eq!(run_until("0é:31] x", b']'), 6);
+        assert_eq!(run_until("0é:31 ]", b']'), 6);
+        // As the regular expression would have it.
+        let re = regex::Regex::new(r"^\S+").unwrap();
+        for s in ["a\u{2003}b", "x\u{85}y", "日本 語", "\u{feff}z y"] {
+            assert_eq!(run(s), re.find(s).map_or(0, |m| m.end()), "{s:?}");
+        }
     }
 
     #[test]

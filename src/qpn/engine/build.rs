@@ -60,6 +60,7 @@ impl<'n> Simulation<'n> {
             events: 0,
             same_time: 0,
             in_queues: 0,
+            available: 0,
             in_queue: vec![0; np],
             // Only when some transition goes round robin (the counter
             // costs a store per firing otherwise).

@@ -36,8 +36,9 @@ pub use state::{DEFAULT_TOKEN_LIMIT, SimError, Simulation, ZERO_TIME_LIMIT};
 pub use stats::ProbeRecord;
 
 impl Simulation<'_> {
-    /// Sets the number of queued tokens, beyond the initial marking, above
-    /// which the run stops as unstable.
+    /// Sets the number of tokens in the net (queued, in service, or
+    /// waiting to be taken), beyond the initial marking, above which the
+    /// run stops as unstable.
     pub fn set_token_limit(&mut self, limit: u64) {
         let initial: u64 = self.net.places.iter().flat_map(|p| &p.initial).sum();
         self.token_limit = limit.saturating_add(initial);
@@ -144,8 +145,8 @@ impl Simulation<'_> {
         }
         self.fire_immediate()?;
         self.update_timed();
-        if self.in_queues > self.token_limit {
-            let (p, tokens) = self.largest_queue();
+        if self.in_queues + self.available > self.token_limit {
+            let (p, tokens) = self.fullest_place();
             let initial: u64 = self.net.places[p].initial.iter().sum();
             return Err(SimError::Unstable {
                 place: self.net.places[p].name.clone(),
@@ -174,10 +175,22 @@ impl Simulation<'_> {
         }
     }
 
-    fn largest_queue(&self) -> (usize, u64) {
+    /// The place holding the most tokens (in its queue and its
+    /// depository, or available), and how many.
+    fn fullest_place(&self) -> (usize, u64) {
         let nc = self.nc;
+        let held = |p: usize| {
+            let population: u64 = (0..nc).map(|c| self.stats[p * nc + c].pop).sum();
+            // A queueing place's population is its queue's; its depository
+            // holds the rest (an ordinary place's tokens are its population).
+            let depository: usize = match self.places[p].queue {
+                Some(_) => self.places[p].tokens.iter().map(|t| t.len()).sum(),
+                None => 0,
+            };
+            population + depository as u64
+        };
         (0..self.places.len())
-            .map(|p| (p, (0..nc).map(|c| self.stats[p * nc + c].pop).sum::<u64>()))
+            .map(|p| (p, held(p)))
             .max_by_key(|&(_, n)| n)
             .unwrap_or_default()
     }
@@ -187,14 +200,32 @@ impl Simulation<'_> {
     /// # Errors
     /// See [`SimError`].
     pub fn run_until_time(&mut self, t: f64) -> Result<(), SimError> {
+        while !self.run_toward(t, u64::MAX)? {}
+        Ok(())
+    }
+
+    /// Runs toward simulated time `t` for at most `steps` steps: `true`
+    /// once `t` is reached (as [`Simulation::run_until_time`]), `false`
+    /// when the steps ran out first. Called again it goes on: the steps
+    /// are those of one call to `run_until_time`, and between calls the
+    /// caller can look at the run, its limits and Ctrl-C.
+    ///
+    /// # Errors
+    /// See [`SimError`].
+    pub fn run_toward(&mut self, t: f64, steps: u64) -> Result<bool, SimError> {
+        let mut left = steps;
         while self.pending.peek_key().is_some_and(|k| k <= t) {
+            if left == 0 {
+                return Ok(false);
+            }
             self.step()?;
+            left -= 1;
         }
         if self.pending.is_empty() {
             return Err(SimError::Deadlock { time: self.now });
         }
         self.now = self.now.max(t);
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -117,9 +117,10 @@ pub enum SimError {
         /// Simulated time, seconds.
         time: f64,
     },
-    /// A queue grows without bound.
+    /// A place (its queue or its tokens waiting to be taken) grows
+    /// without bound.
     #[error(
-        "place {place} holds {tokens} tokens at t = {t} s (about {rate} more each simulated second): the model is unstable (offered load at or above capacity, or a transition that makes more tokens than it takes)",
+        "place {place} holds {tokens} tokens at t = {t} s (about {rate} more each simulated second): the model is unstable (offered load at or above capacity, a transition that makes more tokens than it takes, or tokens that no transition takes)",
         rate = crate::report::format::TEXT.num(Some(*per_second)),
         t = crate::words::readable(*time)
     )]
@@ -136,8 +137,9 @@ pub enum SimError {
     },
 }
 
-/// Largest number of tokens in queues (beyond the initial marking) before
-/// a run is declared unstable: about 60 MB of tokens.
+/// Largest number of tokens in the net, in queues and in places (beyond
+/// the initial marking), before a run is declared unstable: about 60 MB
+/// of tokens.
 pub const DEFAULT_TOKEN_LIMIT: u64 = 1_000_000;
 
 /// Events at one simulated time after which the run stops as a zero-time
@@ -180,6 +182,9 @@ pub struct Simulation<'n> {
     /// Events popped at the current time since time last advanced.
     pub(super) same_time: u64,
     pub(super) in_queues: u64,
+    /// Tokens available in places and depositories (with `in_queues`,
+    /// every token of the net: what the token limit counts).
+    pub(super) available: u64,
     /// Tokens in each place's queue (for join-the-shortest-queue).
     pub(super) in_queue: Vec<u64>,
     /// The mode each transition fired last (for round robin; empty when

@@ -77,6 +77,26 @@ fn ten_seconds_hold_ten_arrivals_nine_departures_and_four_and_a_half_busy_second
 }
 
 #[test]
+fn running_toward_a_time_in_a_few_steps_at_a_time_ends_where_running_until_it_does() {
+    let net = source_queue_sink();
+    let mut sim = Simulation::new(&net, replication_rng(1, 0));
+    sim.start().unwrap();
+    // 19 steps reach t = 10 (10 arrivals, 9 completions): 4 at a time,
+    // four calls stop short, each at an event before 10.
+    let mut calls = 0;
+    while !sim.run_toward(10.0, 4).unwrap() {
+        calls += 1;
+        assert!(sim.now() < 10.0, "{}", sim.now());
+    }
+    assert_eq!(calls, 4);
+    let q = sim.place_stats(0, 0);
+    assert_eq!((q.arrivals, q.departures), (10, 9));
+    assert_eq!(sim.busy_area(0), 4.5);
+    assert_eq!((sim.now(), sim.events()), (10.0, 28));
+    assert_eq!(sim.next_time(), Some(10.5));
+}
+
+#[test]
 fn a_closed_token_alternates_two_seconds_of_service_with_a_three_second_delay() {
     // One token in PS queue CPU (2 s); a timed transition (3 s) takes it
     // from the depository back into the queue.

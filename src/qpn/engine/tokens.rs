@@ -37,6 +37,7 @@ impl Simulation<'_> {
     /// A token becomes available in place `p` (or its depository).
     pub(super) fn deposit(&mut self, p: usize, c: usize, mut token: Token) {
         token.entered = self.now;
+        self.available += 1;
         self.places[p].tokens[c].push_back(token);
         self.offer(p, c);
         self.mark_dependents(p);
@@ -68,6 +69,7 @@ impl Simulation<'_> {
         let mut token = self.places[p].tokens[c]
             .pop_front()
             .expect("an enabled input");
+        self.available -= 1;
         self.offer(p, c);
         let nc = self.nc;
         let s = &mut self.stats[p * nc + c];
