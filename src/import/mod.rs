@@ -16,8 +16,8 @@ mod importer;
 use crate::trace::{IntervalRecord, UtilSample};
 pub use crate::trace::{RequestRow, TraceError};
 pub use importer::{
-    ClassSummary, Imported, Importer, Note, Opt, OptionError, OptionProblem, ReadIntervals,
-    ReadRequests, ReadUtilization, Reader, Takes, Value, Values,
+    ClassSummary, Imported, Importer, InFile, Note, Opt, OptionError, OptionProblem,
+    ReadIntervals, ReadMerged, ReadRequests, ReadUtilization, Reader, Source, Takes, Value, Values,
 };
 
 pub mod access_log;
@@ -27,6 +27,7 @@ pub mod librede;
 pub mod locust;
 pub mod lodestone;
 pub mod otlp;
+pub mod pgbench;
 pub mod prometheus;
 pub mod sadf;
 pub mod wessbas;
@@ -51,6 +52,7 @@ importers! {
     wessbas::Wessbas,
     lodestone::Lodestone,
     otlp::Otlp,
+    pgbench::Pgbench,
 }
 
 // Read by `prometheus` with its `histogram` switch.
