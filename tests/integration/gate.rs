@@ -49,6 +49,8 @@ const FORMS: &[&[&str]] = &[
     &["import", "wessbas", "{}"],
     &["import", "lodestone", "{}"],
     &["import", "otlp", "{}"],
+    &["import", "pgbench", "{}"],
+    &["import", "pgbench", "--aggregate-interval", "1", "{}"],
     &["import", "m4j", "{}"],
     &["import", "qpe", "{}"],
     &["simulate", "{}", "--requests", "200", "--seed", "1"],
