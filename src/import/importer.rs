@@ -442,8 +442,7 @@ impl Reader {
     /// A reader of requests from several files at once, merged.
     pub fn merged_requests(
         origin: bool,
-        read: impl FnMut(&mut [Source<'_>], &mut RequestSink<'_>) -> Result<Imported, InFile>
-        + 'static,
+        read: impl FnMut(&mut [Source<'_>], &mut RequestSink<'_>) -> Result<Imported, InFile> + 'static,
     ) -> Self {
         Self::MergedRequests {
             origin,

@@ -16,8 +16,8 @@ mod importer;
 use crate::trace::{IntervalRecord, UtilSample};
 pub use crate::trace::{RequestRow, TraceError};
 pub use importer::{
-    ClassSummary, Imported, Importer, InFile, Note, Opt, OptionError, OptionProblem,
-    ReadIntervals, ReadMerged, ReadRequests, ReadUtilization, Reader, Source, Takes, Value, Values,
+    ClassSummary, Imported, Importer, InFile, Note, Opt, OptionError, OptionProblem, ReadIntervals,
+    ReadMerged, ReadRequests, ReadUtilization, Reader, Source, Takes, Value, Values,
 };
 
 pub mod access_log;

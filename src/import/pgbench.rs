@@ -83,7 +83,10 @@ impl Importer for Pgbench {
         let names = values.text(&NAMES).map(script_names).transpose()?;
         let skip_s = values.number(&SKIP).unwrap_or(0.0);
         if !(skip_s.is_finite() && skip_s >= 0.0) {
-            return Err(invalid(&SKIP, format!("must be 0 or more seconds, not {skip_s}")));
+            return Err(invalid(
+                &SKIP,
+                format!("must be 0 or more seconds, not {skip_s}"),
+            ));
         }
         if let Some(width) = values.number(&AGGREGATE) {
             if !(width.is_finite() && width > 0.0) {
@@ -186,7 +189,8 @@ enum Line {
     Blank,
 }
 
-const FIELDS: &str = "`client_id transaction_no time script_no time_epoch time_us [schedule_lag] [retries]`";
+const FIELDS: &str =
+    "`client_id transaction_no time script_no time_epoch time_us [schedule_lag] [retries]`";
 
 /// Parses one line of a transaction log.
 fn parse(text: &str, line: u64) -> Result<Line, TraceError> {
@@ -194,7 +198,11 @@ fn parse(text: &str, line: u64) -> Result<Line, TraceError> {
     let mut n = 0;
     for word in text.split_ascii_whitespace() {
         if n == f.len() {
-            return Err(fields(line, 9, "; an aggregated log needs --aggregate-interval"));
+            return Err(fields(
+                line,
+                9,
+                "; an aggregated log needs --aggregate-interval",
+            ));
         }
         f[n] = word;
         n += 1;
@@ -216,7 +224,12 @@ fn parse(text: &str, line: u64) -> Result<Line, TraceError> {
     let epoch = whole(f[4], line, "time_epoch")?;
     let us = whole(f[5], line, "time_us")?;
     if us >= 1_000_000 {
-        return Err(TraceError::bad_value(line, "time_us", f[5].as_bytes(), "microseconds within the second, below 1000000"));
+        return Err(TraceError::bad_value(
+            line,
+            "time_us",
+            f[5].as_bytes(),
+            "microseconds within the second, below 1000000",
+        ));
     }
     for (word, name) in f[6..n].iter().zip(["schedule_lag", "retries"]) {
         whole(word, line, name)?;
@@ -225,7 +238,14 @@ fn parse(text: &str, line: u64) -> Result<Line, TraceError> {
         .checked_mul(1_000_000)
         .and_then(|e| e.checked_add(us))
         .filter(|&e| latency_us.is_none_or(|l| l <= e))
-        .ok_or_else(|| TraceError::bad_value(line, "time_epoch", f[4].as_bytes(), "epoch seconds after the transaction's start"))?;
+        .ok_or_else(|| {
+            TraceError::bad_value(
+                line,
+                "time_epoch",
+                f[4].as_bytes(),
+                "epoch seconds after the transaction's start",
+            )
+        })?;
     Ok(Line::Tx(Tx {
         client,
         script,
@@ -236,7 +256,11 @@ fn parse(text: &str, line: u64) -> Result<Line, TraceError> {
 }
 
 fn fields(line: u64, n: usize, hint: &str) -> TraceError {
-    let found = if n > 8 { "more".to_string() } else { n.to_string() };
+    let found = if n > 8 {
+        "more".to_string()
+    } else {
+        n.to_string()
+    };
     TraceError::Malformed {
         line,
         message: format!("expected 6 to 8 fields, {FIELDS}, found {found}{hint}"),
@@ -411,7 +435,11 @@ fn read_aggregated(
     let (mut first, mut last) = (None, None::<f64>);
     loop {
         buf.clear();
-        if input.read_line(&mut buf).map_err(|e| line_error(e, line + 1))? == 0 {
+        if input
+            .read_line(&mut buf)
+            .map_err(|e| line_error(e, line + 1))?
+            == 0
+        {
             return Ok(rows);
         }
         line += 1;
@@ -460,9 +488,22 @@ const AGGREGATED: &str = "6 fields `interval_start num_transactions sum_latency 
 /// The fields of an aggregated line from PostgreSQL 15 on: the last two or
 /// three count failures.
 const KINDS: [&str; 16] = [
-    "interval_start", "num_transactions", "sum_latency", "sum_latency_2", "min_latency",
-    "max_latency", "sum_lag", "sum_lag_2", "min_lag", "max_lag", "skipped", "retried",
-    "retries", "serialization_failures", "deadlock_failures", "other_sql_failures",
+    "interval_start",
+    "num_transactions",
+    "sum_latency",
+    "sum_latency_2",
+    "min_latency",
+    "max_latency",
+    "sum_lag",
+    "sum_lag_2",
+    "min_lag",
+    "max_lag",
+    "skipped",
+    "retried",
+    "retries",
+    "serialization_failures",
+    "deadlock_failures",
+    "other_sql_failures",
 ];
 
 fn aggregated(text: &str, line: u64) -> Result<Option<Aggregated>, TraceError> {
@@ -498,7 +539,6 @@ fn number(text: &str, line: u64, field: &str) -> Result<f64, TraceError> {
         .ok_or_else(|| TraceError::bad_value(line, field, text.as_bytes(), "a number >= 0"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,7 +555,13 @@ mod tests {
         let mut rows = Vec::new();
         merge(&mut sources, &mut Classes::new(names), skip_s, &mut |r| {
             let user = r.user.unwrap_or_default().to_string();
-            rows.push((r.start, r.response_time, r.class.to_string(), r.success, user));
+            rows.push((
+                r.start,
+                r.response_time,
+                r.class.to_string(),
+                r.success,
+                user,
+            ));
             Ok(())
         })?;
         Ok(rows)
@@ -529,14 +575,35 @@ mod tests {
         let t1 = "1 1 2 0 1700000001 250000 0\n";
         let rows = merged(&[t0, t1], Some("light,heavy"), 0.0).unwrap();
         let want: [Row; 3] = [
-            (1_700_000_000_498_500.0 / 1e6, 0.0015, "light".into(), true, "0".into()),
-            (1_700_000_001_249_998.0 / 1e6, 2e-6, "light".into(), true, "1".into()),
-            (1_700_000_001_750_001.0 / 1e6, 0.25, "heavy".into(), true, "2".into()),
+            (
+                1_700_000_000_498_500.0 / 1e6,
+                0.0015,
+                "light".into(),
+                true,
+                "0".into(),
+            ),
+            (
+                1_700_000_001_249_998.0 / 1e6,
+                2e-6,
+                "light".into(),
+                true,
+                "1".into(),
+            ),
+            (
+                1_700_000_001_750_001.0 / 1e6,
+                0.25,
+                "heavy".into(),
+                true,
+                "2".into(),
+            ),
         ];
         assert_eq!(rows, want);
         // Script numbers name classes scriptN without names.
         let rows = merged(&[t0], None, 0.0).unwrap();
-        assert_eq!((rows[0].2.as_str(), rows[1].2.as_str()), ("script0", "script1"));
+        assert_eq!(
+            (rows[0].2.as_str(), rows[1].2.as_str()),
+            ("script0", "script1")
+        );
     }
 
     #[test]
@@ -548,8 +615,14 @@ mod tests {
                    0 3 100 0 1700000010 0\n";
         let rows = merged(&[log], None, 0.0).unwrap();
         let outcome: Vec<(f64, bool)> = rows.iter().map(|r| (r.1, r.3)).collect();
-        assert_eq!(outcome, [(1e-4, true), (0.0, false), (0.0, false), (1e-4, true)]);
-        assert_eq!(rows[1].0, 1_700_000_003.0, "a failure is stamped at its completion");
+        assert_eq!(
+            outcome,
+            [(1e-4, true), (0.0, false), (0.0, false), (1e-4, true)]
+        );
+        assert_eq!(
+            rows[1].0, 1_700_000_003.0,
+            "a failure is stamped at its completion"
+        );
         // Started within 4 s of the first start (1699999999.9999): out.
         let rows = merged(&[log], None, 4.0).unwrap();
         assert_eq!(rows.len(), 2, "{rows:?}");
@@ -559,15 +632,28 @@ mod tests {
     #[test]
     fn bad_lines_name_the_file_line_and_field() {
         let good = "0 1 100 0 1700000000 0\n";
-        let e = merged(&[good, "0 1 100 0 1700000000 0\n0 2 1x 0 1700000001 0\n"], None, 0.0)
-            .unwrap_err();
+        let e = merged(
+            &[good, "0 1 100 0 1700000000 0\n0 2 1x 0 1700000001 0\n"],
+            None,
+            0.0,
+        )
+        .unwrap_err();
         assert_eq!(e.file, 1);
-        assert_eq!(e.to_string(), "line 2, field `time`: found \"1x\", expected a whole number >= 0");
+        assert_eq!(
+            e.to_string(),
+            "line 2, field `time`: found \"1x\", expected a whole number >= 0"
+        );
         let e = merged(&["0 1 100 0 1700000000\n"], None, 0.0).unwrap_err();
-        assert!(e.to_string().starts_with("line 1: expected 6 to 8 fields"), "{e}");
+        assert!(
+            e.to_string().starts_with("line 1: expected 6 to 8 fields"),
+            "{e}"
+        );
         let agg = "1796677458 41 326772 6680853232 246 31396 30103 129972867 67 7719 0 0 0 1 0\n";
         let e = merged(&[agg], None, 0.0).unwrap_err().to_string();
-        assert!(e.ends_with("found more; an aggregated log needs --aggregate-interval"), "{e}");
+        assert!(
+            e.ends_with("found more; an aggregated log needs --aggregate-interval"),
+            "{e}"
+        );
         let e = merged(&["0 1 100 0 1700000000 1000000\n"], None, 0.0).unwrap_err();
         assert!(e.to_string().contains("field `time_us`"), "{e}");
         let e = merged(&["0 1 100 2 1700000000 0\n"], Some("a,b"), 0.0).unwrap_err();
@@ -593,24 +679,50 @@ mod tests {
                    1796677459 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
         let rows = intervals(v15, 1.0, 0.0).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].end, rows[0].width, rows[0].completions, rows[0].failures), (1_796_677_459.0, 1.0, 41, 3));
+        assert_eq!(
+            (
+                rows[0].end,
+                rows[0].width,
+                rows[0].completions,
+                rows[0].failures
+            ),
+            (1_796_677_459.0, 1.0, 41, 3)
+        );
         assert_eq!(rows[0].mean_response_s, Some(326_772.0 / 41.0 / 1e6));
         assert_eq!(rows[1].mean_response_s, None, "nothing completed");
         // PostgreSQL 14 without and with --rate: no failures counted.
         let v14 = "100 4 2000 1000000 400 600\n110 2 800 320000 400 400 10 50 2 8\n";
         let rows = intervals(v14, 10.0, 0.0).unwrap();
-        assert_eq!(rows.iter().map(|r| (r.end, r.failures)).collect::<Vec<_>>(), [(110.0, 0), (120.0, 0)]);
-        assert_eq!(intervals(v14, 10.0, 10.0).unwrap().len(), 1, "the first 10 s left out");
+        assert_eq!(
+            rows.iter().map(|r| (r.end, r.failures)).collect::<Vec<_>>(),
+            [(110.0, 0), (120.0, 0)]
+        );
+        assert_eq!(
+            intervals(v14, 10.0, 10.0).unwrap().len(),
+            1,
+            "the first 10 s left out"
+        );
     }
 
     #[test]
     fn aggregated_lines_closer_than_the_interval_or_of_another_shape_are_refused() {
-        let e = intervals("100 4 2000 1000000 400 600\n101 4 2000 1000000 400 600\n", 5.0, 0.0);
+        let e = intervals(
+            "100 4 2000 1000000 400 600\n101 4 2000 1000000 400 600\n",
+            5.0,
+            0.0,
+        );
         let e = e.unwrap_err().to_string();
-        assert!(e.starts_with("line 2: interval_start 101 comes 1 s after"), "{e}");
-        let e = intervals("100 4 2000 1000000 400\n", 5.0, 0.0).unwrap_err().to_string();
+        assert!(
+            e.starts_with("line 2: interval_start 101 comes 1 s after"),
+            "{e}"
+        );
+        let e = intervals("100 4 2000 1000000 400\n", 5.0, 0.0)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("line 1: expected 6 fields"), "{e}");
-        let e = intervals("100 4 2000 1000000 400 -1\n", 5.0, 0.0).unwrap_err().to_string();
+        let e = intervals("100 4 2000 1000000 400 -1\n", 5.0, 0.0)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `max_latency`"), "{e}");
     }
 
