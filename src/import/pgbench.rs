@@ -140,13 +140,13 @@ impl Classes {
         }
     }
 
-    fn name(&mut self, script: usize, line: u64, raw: &str) -> Result<&str, TraceError> {
+    fn name(&mut self, script: usize, line: u64) -> Result<&str, TraceError> {
         match &self.given {
             Some(names) => names.get(script).map(String::as_str).ok_or_else(|| {
                 TraceError::bad_value(
                     line,
                     "script_no",
-                    raw.as_bytes(),
+                    script.to_string().as_bytes(),
                     format!(
                         "a script number below {} (the names given to --script-names)",
                         names.len()
@@ -362,11 +362,10 @@ fn emit(
 ) -> Result<(), TraceError> {
     user.clear();
     let _ = write!(user, "{}", tx.client);
-    let raw = tx.script.to_string();
     sink(RequestRow {
         start: tx.start_us() as f64 / 1e6,
         response_time: tx.latency_us.unwrap_or(0) as f64 / 1e6,
-        class: classes.name(tx.script, tx.line, &raw)?,
+        class: classes.name(tx.script, tx.line)?,
         success: tx.latency_us.is_some(),
         user: Some(user),
         ..RequestRow::default()
