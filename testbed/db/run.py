@@ -4,8 +4,8 @@
     python3 testbed/db/run.py --plan full --out traces/real-db [--only RUN,RUN]
     python3 testbed/db/run.py --plan calibrate          # each class alone, CPU per transaction
 
-PostgreSQL runs on its own data directory and port under /tmp, pinned to one
-core (--db-cpu, 0); pgbench and this script's sampler on another (--load-cpu,
+PostgreSQL runs on its own data directory and port under /dev/shm (--work), pinned
+to one core (--db-cpu, 0); pgbench and this script's sampler on another (--load-cpu,
 1). Two transaction classes (light.sql, heavy.sql: aggregates over 100 and
 3,000 rows of pgbench_accounts, in shared buffers) are sent as an OPEN load,
 `pgbench --rate R` (a Poisson schedule; latency counted from the scheduled
@@ -44,8 +44,9 @@ DB = "bench"
 SCALE = 10  # 1,000,000 accounts, ~150 MB: in shared buffers
 TICK = os.sysconf("SC_CLK_TCK")
 
-# name -> (mix of script weights, rate per second). Rates from the
-# calibration (light ~0.2 ms, heavy ~1.4 ms of CPU per transaction).
+# The classes, in pgbench's script order when both run. A run's rate is
+# its target utilization over the mix's CPU per transaction from
+# calibration.json (--plan calibrate).
 CLASSES = ("light", "heavy")
 
 
