@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueEnum};
 use demandsim::import::{
-    self, Imported, Importer, Note, Opt, OptionError, Reader, Takes, Value, Values, librede,
+    self, Imported, Importer, Note, Opt, OptionError, Reader, Source, Takes, Value, Values, librede,
 };
 use demandsim::report::format::TEXT;
 use demandsim::trace::{
@@ -257,6 +257,16 @@ fn import_trace(reader: Reader, files: &Files, output: Option<&Path>) -> Result<
             w.finish()?;
             n
         }
+        Reader::MergedRequests { origin, mut read } => {
+            let columns = Columns {
+                resource: false,
+                origin,
+            };
+            let mut w = RequestWriter::new(&mut out, columns)?;
+            let n = merged_files(files, |sources| read(sources, &mut |r| w.write_row(&r)))?;
+            w.finish()?;
+            n
+        }
         Reader::Intervals(mut read) => {
             let mut w = IntervalWriter::new(&mut out)?;
             let n = each_file(files, "interval rows", |input, file| {
@@ -317,6 +327,43 @@ fn each_file(
         total += imported.records;
     }
     Ok(total)
+}
+
+/// Reads the files all at once (a format whose files are merged as they
+/// stream), saying what they held; returns the records read.
+fn merged_files(
+    files: &Files,
+    mut read: impl FnMut(&mut [Source<'_>]) -> Result<Imported, import::InFile>,
+) -> Result<u64> {
+    let mut inputs = Vec::with_capacity(files.paths.len());
+    for path in files.paths {
+        inputs.push(Bounded::new(open_raw(path)?, files.max_line, u64::MAX));
+    }
+    let names: Vec<&str> = files
+        .paths
+        .iter()
+        .map(|p| p.file_name().and_then(|f| f.to_str()).unwrap_or(""))
+        .collect();
+    let mut sources: Vec<Source> = inputs
+        .iter_mut()
+        .zip(&names)
+        .map(|(input, name)| Source { input, name })
+        .collect();
+    let imported = read(&mut sources).map_err(|e| {
+        let path = files.paths.get(e.file).map(|p| p.display().to_string());
+        anyhow::Error::new(e.error).context(path.unwrap_or_default())
+    })?;
+    let all = files
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    for note in &imported.notes {
+        log_note(Path::new(&all), note);
+    }
+    log::info!("{all}: {} requests", imported.records);
+    Ok(imported.records)
 }
 
 fn log_note(path: &Path, note: &Note) {

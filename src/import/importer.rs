@@ -347,6 +347,30 @@ pub type ReadIntervals =
 pub type ReadUtilization =
     Box<dyn FnMut(&mut dyn BufRead, &str, &mut UtilSink<'_>) -> Result<Imported, TraceError>>;
 
+/// Reads several files at once into one sink of requests, merged in time
+/// order as they stream; an error names the file by its index.
+pub type ReadMerged =
+    Box<dyn FnMut(&mut [Source<'_>], &mut RequestSink<'_>) -> Result<Imported, InFile>>;
+
+/// One of several files read at once.
+pub struct Source<'a> {
+    /// Its text.
+    pub input: &'a mut dyn BufRead,
+    /// Its name (`-` for standard input).
+    pub name: &'a str,
+}
+
+/// What is wrong in one of several files read at once (the caller names
+/// the file).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct InFile {
+    /// The file's index among those read.
+    pub file: usize,
+    /// What is wrong in it.
+    pub error: TraceError,
+}
+
 /// An importer set up with its options: what it produces, and how it
 /// reads one file into the sink for that.
 pub enum Reader {
@@ -358,6 +382,14 @@ pub enum Reader {
         resource: bool,
         /// Reads one file.
         read: ReadRequests,
+    },
+    /// Requests, from all the files at once: each in time order (the
+    /// threads of one load generator), merged into one.
+    MergedRequests {
+        /// Whether they say who sent them (`user_class`, `user`, `session`).
+        origin: bool,
+        /// Reads the files.
+        read: ReadMerged,
     },
     /// Interval-level rows, as `intervals.csv` holds them.
     Intervals(ReadIntervals),
@@ -374,6 +406,10 @@ impl std::fmt::Debug for Reader {
                 .debug_struct("Requests")
                 .field("origin", origin)
                 .field("resource", resource)
+                .finish_non_exhaustive(),
+            Self::MergedRequests { origin, .. } => f
+                .debug_struct("MergedRequests")
+                .field("origin", origin)
                 .finish_non_exhaustive(),
             Self::Intervals(_) => f.write_str("Intervals(..)"),
             Self::Utilization(_) => f.write_str("Utilization(..)"),
@@ -401,6 +437,17 @@ impl Reader {
             *resource = true;
         }
         self
+    }
+
+    /// A reader of requests from several files at once, merged.
+    pub fn merged_requests(
+        origin: bool,
+        read: impl FnMut(&mut [Source<'_>], &mut RequestSink<'_>) -> Result<Imported, InFile> + 'static,
+    ) -> Self {
+        Self::MergedRequests {
+            origin,
+            read: Box::new(read),
+        }
     }
 
     /// A reader of interval-level rows.

@@ -17,8 +17,8 @@ mod lines;
 use crate::trace::{IntervalRecord, UtilSample};
 pub use crate::trace::{RequestRow, TraceError};
 pub use importer::{
-    ClassSummary, Imported, Importer, Note, Opt, OptionError, OptionProblem, ReadIntervals,
-    ReadRequests, ReadUtilization, Reader, Takes, Value, Values,
+    ClassSummary, Imported, Importer, InFile, Note, Opt, OptionError, OptionProblem, ReadIntervals,
+    ReadMerged, ReadRequests, ReadUtilization, Reader, Source, Takes, Value, Values,
 };
 
 pub mod access_log;
@@ -28,6 +28,7 @@ pub mod librede;
 pub mod locust;
 pub mod lodestone;
 pub mod otlp;
+pub mod pgbench;
 pub mod prometheus;
 pub mod sadf;
 pub mod wessbas;
@@ -52,6 +53,7 @@ importers! {
     wessbas::Wessbas,
     lodestone::Lodestone,
     otlp::Otlp,
+    pgbench::Pgbench,
 }
 
 // Read by `prometheus` with its `histogram` switch.

@@ -314,6 +314,14 @@ const CASES: &[(&[&str], &str)] = &[
         "m4j-inf-mix.txt: line 1: expected `name; frequency; file`",
     ),
     (
+        &["import", "pgbench", "@pgbench-aggregated.log"],
+        "pgbench-aggregated.log: line 1: expected 6 to 8 fields, `client_id transaction_no time script_no time_epoch time_us [schedule_lag] [retries]`, found more; an aggregated log needs --aggregate-interval",
+    ),
+    (
+        &["import", "pgbench", "@pgbench-bad-time.log"],
+        "pgbench-bad-time.log: line 2, field `time`: found \"1.5\", expected a whole number >= 0",
+    ),
+    (
         &["import", "otlp", "@otlp-bad-kind.json"],
         "otlp-bad-kind.json: line 21, field `resourceSpans[0].scopeSpans[0].spans[1].kind`: found \"SERVER\", expected a span kind: 0 to 5, or SPAN_KIND_INTERNAL,",
     ),

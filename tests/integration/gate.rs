@@ -49,6 +49,8 @@ const FORMS: &[&[&str]] = &[
     &["import", "wessbas", "{}"],
     &["import", "lodestone", "{}"],
     &["import", "otlp", "{}"],
+    &["import", "pgbench", "{}"],
+    &["import", "pgbench", "--aggregate-interval", "1", "{}"],
     &["import", "m4j", "{}"],
     &["import", "qpe", "{}"],
     &["simulate", "{}", "--requests", "200", "--seed", "1"],
@@ -87,7 +89,8 @@ const FORMS: &[&[&str]] = &[
 /// Commands that take a corpus file as it is: requests with absurd but
 /// valid numbers compared or exported (only interval aggregation refuses
 /// their span), a model with an immediate cycle exported (only running it
-/// finds the cycle).
+/// finds the cycle), pgbench's aggregated log read as one (it is bad only
+/// as a transaction log).
 const VALID: &[(&str, &str)] = &[
     ("compare", "absurd-timestamps.csv"),
     ("compare", "huge-response.csv"),
@@ -96,6 +99,7 @@ const VALID: &[(&str, &str)] = &[
     ("librede", "huge-response.csv"),
     ("librede", "mixed-units.csv"),
     ("qpe", "model-immediate-cycle.yaml"),
+    ("--aggregate-interval", "pgbench-aggregated.log"),
 ];
 
 /// Words of Rust or serde that must not reach a message.

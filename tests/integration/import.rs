@@ -39,6 +39,7 @@ pub(super) const EXAMPLES: &[(&str, &str, &[&str])] = &[
     ("wessbas", SESSIONS, &["@wessbas-sessions.dat"]),
     ("lodestone", SESSIONS, &["@lodestone.jsonl"]),
     ("otlp", RESOURCES, &["@../otlp/spans-protobuf.jsonl"]),
+    ("pgbench", SESSIONS, &["@../pgbench/tx", "@../pgbench/tx.1"]),
 ];
 
 #[test]

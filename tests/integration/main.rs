@@ -26,6 +26,7 @@ mod leftovers;
 mod load;
 mod load_dependence;
 mod otlp;
+mod pgbench;
 mod plan;
 mod prediction_bands;
 mod properties;
