@@ -28,8 +28,8 @@ pub struct Args {
     #[arg(long)]
     resource: Option<String>,
     /// The total CPU series of the same core or host, whose work beyond
-    /// the requests' is background [default: the runs' run.yaml, else
-    /// none].
+    /// the requests' is background; `none` for no background even where
+    /// run.yaml names one [default: the runs' run.yaml, else none].
     #[arg(long)]
     background: Option<String>,
     /// CPUs [default: the runs' metadata, else 1].

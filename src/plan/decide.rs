@@ -287,6 +287,9 @@ fn background(
         &o.background,
         runs.iter().find_map(|r| r.meta.background.clone()),
     ) {
+        (Some(b), _) if b == "none" => {
+            return Ok((None, "--background none: work beside the requests on the same CPUs is not modelled (it ran below the requests' priority, or is not theirs to compete with)".into()));
+        }
         (Some(b), _) => (b.clone(), "--background"),
         (None, Some(b)) => (b, "the runs' run.yaml"),
         (None, None) => {
