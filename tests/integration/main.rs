@@ -36,6 +36,7 @@ mod simulate;
 mod solve;
 mod study;
 mod sweep;
+mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
