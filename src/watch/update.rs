@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use super::Watch;
 use super::window::Closed;
-use crate::estimate::{self, Diagnostics, Method, Observations, Row};
+use crate::estimate::{self, Diagnostics, MIX, Method, Observations, Row};
 
 /// One line of `watch`'s output: a class's demand by one method at one
-/// update.
+/// update (or, where the window's mix does not tell the classes apart,
+/// their mix-weighted mean, class `(mix)`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Update {
     /// Epoch seconds of the newest data used: the end of the last closed
@@ -68,29 +69,35 @@ pub(super) fn run(w: &mut Watch) -> Vec<Update> {
     let alarms = drift(w, &data);
     let rows = &data.window.rows;
     let utilization = rows.iter().map(|r| r.utilization).sum::<f64>() / rows.len() as f64;
+    let throughput = |col: Option<usize>| {
+        let x = |r: &Row| col.map_or_else(|| r.throughput.iter().sum(), |c| r.throughput[c]);
+        rows.iter().map(x).sum::<f64>() / rows.len() as f64
+    };
     let mut out = Vec::new();
     for &method in &w.cfg.methods {
-        for (col, &class) in data.classes.iter().enumerate() {
-            let name = &data.window.classes[col];
+        // Each class, then the mix-weighted mean where the classes' split
+        // is not determined (no drift test of its own).
+        let columns = data.classes.iter().enumerate().map(|(col, &c)| Some((col, c)));
+        for column in columns.chain([None]) {
+            let name = column.map_or(MIX, |(col, _)| data.window.classes[col].as_str());
             let Some(e) = report
                 .estimates
                 .iter()
-                .find(|e| e.method == method.id() && &e.class == name)
+                .find(|e| e.method == method.id() && e.class == name)
             else {
                 continue;
             };
-            let reason = alarms.get(&(class, method)).cloned().flatten();
+            let reason = column.and_then(|(_, c)| alarms.get(&(c, method)).cloned().flatten());
             out.push(Update {
                 time: data.end,
-                class: name.clone(),
+                class: name.to_string(),
                 resource: w.cfg.resource.clone(),
                 method: method.id(),
                 demand_s: e.demand_s,
                 low_s: e.ci_low_s,
                 high_s: e.ci_high_s,
                 utilization,
-                throughput: rows.iter().map(|r| r.throughput[col]).sum::<f64>()
-                    / rows.len() as f64,
+                throughput: throughput(column.map(|(col, _)| col)),
                 alarm: reason.is_some(),
                 reason,
             });
