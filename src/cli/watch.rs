@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use demandsim::estimate::Method;
-use demandsim::import::{self, Reader, ReadRequests, ReadUtilization, Value, Values};
+use demandsim::import::{self, ReadRequests, ReadUtilization, Reader, Value, Values};
 use demandsim::watch::{
     Config, LineFeed, Update, Watch, canonical_requests, canonical_utilization, live_methods,
 };
@@ -31,6 +31,11 @@ const CANONICAL: &str = "canonical";
 /// Most bytes read from a file before an update is considered: a large
 /// backlog is read in pieces, so memory stays bounded.
 const PIECE: usize = 1 << 20;
+
+/// Bytes read at a time when replaying a finished trace: a few seconds of
+/// requests, so that the window, which keeps only the newest intervals,
+/// sees requests and utilization advance together.
+const REPLAY_PIECE: usize = 8 << 10;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -102,6 +107,8 @@ struct Followed {
     /// The unfinished last line.
     carry: Vec<u8>,
     feed: LineFeed,
+    /// Whether the last read found nothing new.
+    done: bool,
 }
 
 impl Followed {
@@ -114,6 +121,7 @@ impl Followed {
             offset: 0,
             carry: Vec::new(),
             feed: LineFeed::new(),
+            done: false,
         })
     }
 
@@ -125,21 +133,26 @@ impl Followed {
     }
 
     /// The complete lines that appeared since the last call (at most
-    /// about [`PIECE`] bytes), or `None` at the end of the file.
-    fn next_piece(&mut self) -> Result<Option<Vec<u8>>> {
+    /// about [`PIECE`] bytes, or [`REPLAY_PIECE`] when `small`), or `None`
+    /// at the end of the file.
+    fn next_piece(&mut self, small: bool) -> Result<Option<Vec<u8>>> {
         let len = self.file.metadata()?.len();
         if len < self.offset {
-            self.reopen(&format!("truncated (now {len} bytes, {} read)", self.offset))?;
+            self.reopen(&format!(
+                "truncated (now {len} bytes, {} read)",
+                self.offset
+            ))?;
         } else if len == self.offset && self.replaced() {
             self.reopen("replaced by a new file (rotated)")?;
         }
         let mut buf = std::mem::take(&mut self.carry);
         let start = buf.len();
-        buf.resize(start + PIECE, 0);
+        buf.resize(start + if small { REPLAY_PIECE } else { PIECE }, 0);
         self.file.seek(SeekFrom::Start(self.offset))?;
         let n = self.file.read(&mut buf[start..])?;
         buf.truncate(start + n);
         self.offset += n as u64;
+        self.done = n == 0;
         let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
             if buf.len() > demandsim::trace::MAX_LINE_BYTES as usize {
                 anyhow::bail!("{}: a line longer than 1 MiB", self.name);
@@ -181,23 +194,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let interrupt = Arc::new(AtomicBool::new(false));
     super::staging::stop_cleanly_on_interrupt(interrupt.clone());
     let mut out = std::io::stdout().lock();
+    let mut printed = 0;
     loop {
         let more = read_all(&mut watch, &mut readers, &mut requests, &mut utilization)?;
-        let now = match a.until_eof {
-            true => watch.newest(),
-            false => wall_clock(),
-        };
-        print(&mut out, &watch.tick(now), a.format)?;
+        let mut lines = watch.take_updates();
+        if !a.until_eof {
+            lines.extend(watch.tick(wall_clock()));
+        }
+        printed += print(&mut out, &lines, a.format)?;
         if interrupt.load(Ordering::Relaxed) {
             eprintln!("interrupted");
             return Ok(ExitCode::from(130));
         }
         if !more && a.until_eof {
-            print(&mut out, &watch.update(), a.format)?;
+            printed += print(&mut out, &watch.update(), a.format)?;
             if watch.late() > 0 {
-                log::warn!("{} records came after their interval had left the window", watch.late());
+                log::warn!(
+                    "{} records came after their interval had left the window",
+                    watch.late()
+                );
             }
-            return Ok(ExitCode::SUCCESS);
+            return match printed {
+                0 => Err(silent(&watch, &utilization.name)),
+                _ => Ok(ExitCode::SUCCESS),
+            };
         }
         if !more {
             std::thread::sleep(Duration::from_secs_f64(a.poll.clamp(0.01, 60.0)));
@@ -205,27 +225,58 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
 }
 
-/// Reads one piece of each file; whether either had more.
+/// Why a finished trace gave no update.
+fn silent(watch: &Watch, utilization: &str) -> anyhow::Error {
+    let resource = &watch.config().resource;
+    let seen = watch.resources();
+    if seen.first() != Some(resource) {
+        let has = match seen.is_empty() {
+            true => "no samples".to_string(),
+            false => format!("samples of {}", seen.join(", ")),
+        };
+        anyhow::anyhow!(
+            "{utilization}: no utilization of resource `{resource}` (it has {has}); name one with --resource"
+        )
+    } else {
+        anyhow::anyhow!(
+            "fewer than {} closed intervals with both completions and utilization: no estimate",
+            demandsim::watch::MIN_ROWS
+        )
+    }
+}
+
+/// Reads one piece of each file (replaying, of the one whose data are
+/// behind: the window keeps only the newest intervals); whether either
+/// had more.
 fn read_all(
     watch: &mut Watch,
     readers: &mut Readers,
     requests: &mut Followed,
     utilization: &mut Followed,
 ) -> Result<bool> {
+    let (completed, sampled) = watch.newest();
+    let replay = watch.config().replay;
     let mut more = false;
-    if let Some(piece) = requests.next_piece()? {
-        more = true;
-        let f = &mut *requests;
-        watch
-            .read_requests(&mut f.feed, &mut readers.requests, &f.name, &piece)
-            .with_context(|| f.name.clone())?;
+    if !replay || completed <= sampled || utilization.done {
+        if let Some(piece) = requests.next_piece(replay)? {
+            more = true;
+            let f = &mut *requests;
+            watch
+                .read_requests(&mut f.feed, &mut readers.requests, &f.name, &piece)
+                .with_context(|| f.name.clone())?;
+        }
     }
-    if let Some(piece) = utilization.next_piece()? {
-        more = true;
-        let f = &mut *utilization;
-        watch
-            .read_utilization(&mut f.feed, &mut readers.utilization, &f.name, &piece)
-            .with_context(|| f.name.clone())?;
+    if !replay || !more {
+        if let Some(piece) = utilization.next_piece(replay)? {
+            more = true;
+            let f = &mut *utilization;
+            watch
+                .read_utilization(&mut f.feed, &mut readers.utilization, &f.name, &piece)
+                .with_context(|| f.name.clone())?;
+        }
+    }
+    if replay && !more && !(requests.done && utilization.done) {
+        return read_all(watch, readers, requests, utilization);
     }
     Ok(more)
 }
@@ -236,8 +287,8 @@ fn wall_clock() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Writes `updates`, each line whole, and flushes.
-fn print(out: &mut impl Write, updates: &[Update], format: super::Format) -> Result<()> {
+/// Writes `updates`, each line whole, and flushes; how many.
+fn print(out: &mut impl Write, updates: &[Update], format: super::Format) -> Result<usize> {
     let mut text = String::new();
     for u in updates {
         match format {
@@ -248,7 +299,7 @@ fn print(out: &mut impl Write, updates: &[Update], format: super::Format) -> Res
     }
     out.write_all(text.as_bytes())?;
     out.flush()?;
-    Ok(())
+    Ok(updates.len())
 }
 
 /// One update as a plain line.
@@ -297,6 +348,7 @@ fn config(a: &Args) -> Result<Config> {
         servers: a.servers,
         methods,
         bootstrap: a.bootstrap,
+        replay: a.until_eof,
         ..Config::default()
     })
 }
@@ -307,7 +359,12 @@ fn readers(a: &Args) -> Result<Readers> {
         CANONICAL => canonical_requests(),
         name => match importer(name, &values, "--requests-format")? {
             Reader::Requests { read, .. } => read,
-            _ => return Err(UsageError(format!("--requests-format: `{name}` does not give requests")).into()),
+            _ => {
+                return Err(UsageError(format!(
+                    "--requests-format: `{name}` does not give requests"
+                ))
+                .into());
+            }
         },
     };
     let utilization = match a.utilization_format.as_str() {

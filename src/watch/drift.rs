@@ -159,13 +159,23 @@ mod tests {
         }
         assert_eq!(d.observe(0.01, &cfg), None, "the first block of the step");
         let reason = d.observe(0.01, &cfg).expect("the second block raises it");
-        assert!(reason.starts_with("demand 0.0100 s left its recent interval 0.00"), "{reason}");
+        assert!(
+            reason.starts_with("demand 0.0100 s left its recent interval 0.00"),
+            "{reason}"
+        );
         // Raised while the new level is learnt, then armed again.
         for i in 1..cfg.min_reference - 1 {
-            assert!(d.observe(wobble(0.01, i), &cfg).is_some(), "re-learning {i}");
+            assert!(
+                d.observe(wobble(0.01, i), &cfg).is_some(),
+                "re-learning {i}"
+            );
         }
         for i in 0..30 {
-            assert_eq!(d.observe(wobble(0.01, i), &cfg), None, "new level, block {i}");
+            assert_eq!(
+                d.observe(wobble(0.01, i), &cfg),
+                None,
+                "new level, block {i}"
+            );
         }
         // A fall is caught as a rise is.
         d.observe(0.005, &cfg);

@@ -116,7 +116,9 @@ mod tests {
     use crate::trace::RequestReader;
 
     /// Reads canonical requests, keeping (start, class).
-    fn canonical(out: &mut Vec<(f64, String)>) -> impl FnMut(&mut dyn BufRead) -> Result<u64, TraceError> + '_ {
+    fn canonical(
+        out: &mut Vec<(f64, String)>,
+    ) -> impl FnMut(&mut dyn BufRead) -> Result<u64, TraceError> + '_ {
         |input| {
             let mut reader = RequestReader::new(input)?;
             let mut n = 0;
@@ -134,11 +136,15 @@ mod tests {
         let mut got = Vec::new();
         let mut feed = LineFeed::new();
         let mut read = canonical(&mut got);
-        feed.feed(b"timestamp,response_time,class\n1,0.5,a\n", &mut read).unwrap();
+        feed.feed(b"timestamp,response_time,class\n1,0.5,a\n", &mut read)
+            .unwrap();
         feed.feed(b"2,0.25,b\n3,0.5,a\n", &mut read).unwrap();
         let e = feed.feed(b"4,0.5,a\n5,x,a\n", &mut read).unwrap_err();
         assert_eq!(feed.lines(), 6);
-        assert!(e.to_string().starts_with("line 6, field `response_time`"), "{e}");
+        assert!(
+            e.to_string().starts_with("line 6, field `response_time`"),
+            "{e}"
+        );
         drop(read);
         assert_eq!(
             got[..3],

@@ -60,6 +60,10 @@ pub struct Config {
     pub bootstrap: usize,
     /// The drift test.
     pub drift: DriftConfig,
+    /// Replays a finished trace on the data's own clock: after every
+    /// record the watch ticks at [`Watch::frontier`], keeping the updates
+    /// for [`Watch::take_updates`].
+    pub replay: bool,
 }
 
 impl Default for Config {
@@ -74,6 +78,7 @@ impl Default for Config {
             methods: live_methods(),
             bootstrap: 100,
             drift: DriftConfig::default(),
+            replay: false,
         }
     }
 }
@@ -138,6 +143,12 @@ pub struct Watch {
     next_update: Option<f64>,
     /// The first interval not yet in a drift block.
     block_from: i64,
+    /// The end of the newest interval the last update used.
+    last_end: f64,
+    /// Updates of a replay not yet taken.
+    pending: Vec<Update>,
+    /// Resources of the utilization samples seen (the first 32).
+    resources: Vec<String>,
     detectors: HashMap<(usize, Method), Detector>,
 }
 
@@ -186,6 +197,9 @@ impl Watch {
             previous_util: None,
             next_update: None,
             block_from: i64::MIN,
+            last_end: f64::NEG_INFINITY,
+            pending: Vec::new(),
+            resources: Vec::new(),
             detectors: HashMap::new(),
         })
     }
@@ -195,10 +209,37 @@ impl Watch {
         &self.cfg
     }
 
-    /// The newest time in the data read (a completion or the end of a
-    /// utilization sample): the clock of a finished trace replayed.
-    pub fn newest(&self) -> f64 {
-        self.newest_end.max(self.newest_util)
+    /// How far the data are complete: [`Config::lag_s`] before the newest
+    /// completion, or the end of the newest utilization sample if that is
+    /// earlier. Intervals up to here are closed.
+    pub fn frontier(&self) -> f64 {
+        (self.newest_end - self.cfg.lag_s).min(self.newest_util)
+    }
+
+    /// The newest completion and the newest utilization sample's end read
+    /// so far (−∞ before the first): a replay reads the file that is
+    /// behind.
+    pub fn newest(&self) -> (f64, f64) {
+        (self.newest_end, self.newest_util)
+    }
+
+    /// The resources of the utilization samples read so far (the first
+    /// 32), for saying why a watch prints nothing.
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
+
+    /// A replay's updates since the last call.
+    pub fn take_updates(&mut self) -> Vec<Update> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// A replay's tick after a record.
+    fn replay_tick(&mut self) {
+        if self.cfg.replay {
+            let lines = self.tick(self.frontier());
+            self.pending.extend(lines);
+        }
     }
 
     /// Records that came too late for the window (their interval had left
@@ -228,6 +269,7 @@ impl Watch {
         let end = r.start + r.response_time;
         self.newest_end = self.newest_end.max(end);
         self.window.complete(class.0 as usize, end, r.response_time);
+        self.replay_tick();
         Ok(())
     }
 
@@ -235,7 +277,14 @@ impl Watch {
     /// left out).
     pub fn push_utilization(&mut self, s: &UtilSample) {
         if s.resource != self.cfg.resource {
+            if self.resources.len() < 32 && !self.resources.contains(&s.resource) {
+                self.resources.push(s.resource.clone());
+            }
             return;
+        }
+        if self.resources.first() != Some(&s.resource) {
+            self.resources.retain(|r| r != &s.resource);
+            self.resources.insert(0, s.resource.clone());
         }
         let span = s
             .interval
@@ -245,6 +294,7 @@ impl Watch {
         self.previous_util = Some(s.timestamp);
         self.newest_util = self.newest_util.max(s.timestamp);
         self.window.utilization(s.timestamp, span, s.utilization);
+        self.replay_tick();
     }
 
     /// Reads `piece` of a requests file (complete lines) with `read` (an
@@ -298,6 +348,9 @@ impl Watch {
 
     /// The clock reads `now`: the lines of an update when one is due.
     pub fn tick(&mut self, now: f64) -> Vec<Update> {
+        if !now.is_finite() {
+            return Vec::new();
+        }
         let due = *self.next_update.get_or_insert(now + self.cfg.every_s);
         if now < due {
             return Vec::new();
@@ -307,7 +360,8 @@ impl Watch {
         self.update()
     }
 
-    /// An update now, whatever the clock: at the end of a finished file.
+    /// An update now, whatever the clock (at the end of a finished file);
+    /// none when no interval closed since the last.
     pub fn update(&mut self) -> Vec<Update> {
         update::run(self)
     }

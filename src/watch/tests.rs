@@ -63,7 +63,9 @@ impl<F: Fn(f64) -> f64> Mm1<F> {
         let until = (s + 1) as f64;
         while self.next_arrival <= until {
             let a = self.next_arrival;
-            let service = Exp::new(1.0 / (self.demand)(a)).unwrap().sample(&mut self.rng);
+            let service = Exp::new(1.0 / (self.demand)(a))
+                .unwrap()
+                .sample(&mut self.rng);
             let begin = a.max(self.free_at);
             self.free_at = begin + service;
             self.add_busy(begin, self.free_at);
@@ -109,7 +111,10 @@ fn follow(seconds: usize, step: f64, seed: u64, cfg: Config) -> Vec<(f64, Update
 
 /// The updates of one method.
 fn of<'a>(updates: &'a [(f64, Update)], method: Method) -> Vec<&'a (f64, Update)> {
-    updates.iter().filter(|(_, u)| u.method == method.id()).collect()
+    updates
+        .iter()
+        .filter(|(_, u)| u.method == method.id())
+        .collect()
 }
 
 #[test]
@@ -123,7 +128,12 @@ fn a_step_from_5_to_10_ms_is_tracked_and_alarmed_within_15_s_and_never_before() 
         assert!(lines.len() > 150, "{}: {} updates", m.id(), lines.len());
         let before = lines.iter().filter(|(now, _)| *now < step);
         for (now, u) in before {
-            assert!(!u.alarm, "{} at {now} s, before the step: {:?}", m.id(), u.reason);
+            assert!(
+                !u.alarm,
+                "{} at {now} s, before the step: {:?}",
+                m.id(),
+                u.reason
+            );
         }
         let first = lines.iter().find(|(_, u)| u.alarm).expect("an alarm");
         assert!(
@@ -137,9 +147,16 @@ fn a_step_from_5_to_10_ms_is_tracked_and_alarmed_within_15_s_and_never_before() 
         let at = |t: f64| &lines.iter().rev().find(|(now, _)| *now <= t).unwrap().1;
         for (u, truth) in [(at(step), 0.005), (at(step + 120.0), 0.010)] {
             let close = (u.demand_s - truth).abs() <= 0.15 * truth;
-            let within = u.low_s.zip(u.high_s).is_some_and(|(l, h)| l <= truth && truth <= h);
+            let within = u
+                .low_s
+                .zip(u.high_s)
+                .is_some_and(|(l, h)| l <= truth && truth <= h);
             assert!(close || within, "{}: {u:?} against {truth}", m.id());
-            assert!((u.demand_s - truth).abs() <= 0.15 * truth, "{}: {u:?}", m.id());
+            assert!(
+                (u.demand_s - truth).abs() <= 0.15 * truth,
+                "{}: {u:?}",
+                m.id()
+            );
         }
     }
 }
@@ -178,10 +195,16 @@ fn lines_of_a_finished_file_give_the_same_updates_as_records() {
         for i in 0..nb {
             lines += &format!("{},0.04,b\n", t + 0.1 * i as f64);
         }
-        w.read_requests(&mut rf, &mut rr, "r", lines.as_bytes()).unwrap();
-        let u = 0.2 + 0.04 * nb as f64;
-        w.read_utilization(&mut uf, &mut ur, "u", format!("{},{u},1\n", t + 1.0).as_bytes())
+        w.read_requests(&mut rf, &mut rr, "r", lines.as_bytes())
             .unwrap();
+        let u = 0.2 + 0.04 * nb as f64;
+        w.read_utilization(
+            &mut uf,
+            &mut ur,
+            "u",
+            format!("{},{u},1\n", t + 1.0).as_bytes(),
+        )
+        .unwrap();
     }
     let updates = w.update();
     assert_eq!(updates.len(), 4, "{updates:?}");
@@ -193,7 +216,10 @@ fn lines_of_a_finished_file_give_the_same_updates_as_records() {
     let e = w
         .read_requests(&mut rf, &mut rr, "r", b"5,oops,a\n")
         .unwrap_err();
-    assert!(e.to_string().starts_with("line 502, field `response_time`"), "{e}");
+    assert!(
+        e.to_string().starts_with("line 502, field `response_time`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -203,7 +229,10 @@ fn settings_out_of_range_and_a_class_too_many_are_refused() {
         ..Config::default()
     };
     let e = Watch::new(bad).unwrap_err();
-    assert_eq!(e.to_string(), "window must be 10 to 1,000,000 intervals long, not 5");
+    assert_eq!(
+        e.to_string(),
+        "window must be 10 to 1,000,000 intervals long, not 5"
+    );
     let mut w = Watch::new(Config::default()).unwrap();
     for c in 0..MAX_CLASSES {
         let class = format!("c{c}");
@@ -220,7 +249,11 @@ fn settings_out_of_range_and_a_class_too_many_are_refused() {
         ..RequestRow::default()
     };
     let e = w.push_request(&row).unwrap_err();
-    assert!(e.to_string().starts_with("more than 64 classes (the 65th is `one-more`)"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("more than 64 classes (the 65th is `one-more`)"),
+        "{e}"
+    );
 }
 
 /// Alarms raised (a line with the alarm after one without) per method.

@@ -77,7 +77,11 @@ pub(super) fn run(w: &mut Watch) -> Vec<Update> {
     for &method in &w.cfg.methods {
         // Each class, then the mix-weighted mean where the classes' split
         // is not determined (no drift test of its own).
-        let columns = data.classes.iter().enumerate().map(|(col, &c)| Some((col, c)));
+        let columns = data
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(col, &c)| Some((col, c)));
         for column in columns.chain([None]) {
             let name = column.map_or(MIX, |(col, _)| data.window.classes[col].as_str());
             let Some(e) = report
@@ -109,13 +113,16 @@ pub(super) fn run(w: &mut Watch) -> Vec<Update> {
 /// The closed intervals of the window, over the classes that completed a
 /// request in it; `None` before there are [`super::MIN_ROWS`].
 fn data(w: &mut Watch) -> Option<Data> {
-    let frontier = (w.newest_end - w.cfg.lag_s).min(w.newest_util);
+    let frontier = w.frontier();
     if !frontier.is_finite() {
         return None;
     }
     let mut last = w.window.index(frontier);
     if w.window.bounds(last).1 > frontier {
         last -= 1;
+    }
+    if w.window.bounds(last).1 <= w.last_end {
+        return None;
     }
     let n_window = (w.cfg.window_s / w.cfg.interval_s).round() as i64;
     let closed: Vec<Closed> = w.window.rows(last - n_window + 1, last, w.classes.len());
@@ -127,10 +134,14 @@ fn data(w: &mut Watch) -> Option<Data> {
         .collect();
     let block_from = w.block_from.max(w.window.first());
     w.block_from = last + 1;
+    w.last_end = w.window.bounds(last).1;
     let block = (0..closed.len())
         .filter(|&i| closed[i].0 >= block_from)
         .collect();
-    let rows = closed.into_iter().map(|(_, r)| columns(r, &classes)).collect();
+    let rows = closed
+        .into_iter()
+        .map(|(_, r)| columns(r, &classes))
+        .collect();
     let names = classes
         .iter()
         .map(|&c| w.classes.name(crate::trace::LabelId(c as u32)).to_string())
@@ -166,14 +177,21 @@ fn drift(w: &mut Watch, data: &Data) -> Alarms {
     }
     // The block's own classes: one absent from it has no block estimate.
     let present: Vec<usize> = (0..data.classes.len())
-        .filter(|&col| data.block.iter().any(|&i| data.window.rows[i].completions[col] > 0))
+        .filter(|&col| {
+            data.block
+                .iter()
+                .any(|&i| data.window.rows[i].completions[col] > 0)
+        })
         .collect();
     let rows: Vec<Row> = data
         .block
         .iter()
         .map(|&i| columns(data.window.rows[i].clone(), &present))
         .collect();
-    let names = present.iter().map(|&c| data.window.classes[c].clone()).collect();
+    let names = present
+        .iter()
+        .map(|&c| data.window.classes[c].clone())
+        .collect();
     let block = Observations::new(names, w.cfg.servers, rows);
     let all: Vec<usize> = (0..block.rows.len()).collect();
     for &method in &w.cfg.methods {

@@ -46,7 +46,14 @@ fn watch_a_finished_file_prints_json_lines_with_the_known_demands() {
     let (r, u) = write_trace(dir.path());
     let run = demandsim(
         &[
-            "watch", "--requests", &r, "--utilization", &u, "--until-eof", "--format", "json",
+            "watch",
+            "--requests",
+            &r,
+            "--utilization",
+            &u,
+            "--until-eof",
+            "--format",
+            "json",
         ],
         b"",
     );
@@ -60,8 +67,17 @@ fn watch_a_finished_file_prints_json_lines_with_the_known_demands() {
     // full 10 intervals on.
     assert!(lines.len() >= 4 * 50, "{} lines", lines.len());
     let keys = [
-        "alarm", "class", "demand_s", "high_s", "low_s", "method", "reason", "resource",
-        "throughput", "time", "utilization",
+        "alarm",
+        "class",
+        "demand_s",
+        "high_s",
+        "low_s",
+        "method",
+        "reason",
+        "resource",
+        "throughput",
+        "time",
+        "utilization",
     ];
     let mut methods = std::collections::BTreeSet::new();
     for l in &lines {
@@ -75,7 +91,11 @@ fn watch_a_finished_file_prints_json_lines_with_the_known_demands() {
     assert_eq!(methods.into_iter().collect::<Vec<_>>(), ["kf-u", "ur"]);
     // The last update: each class's demand, within 5 % by both methods.
     for l in &lines[lines.len() - 4..] {
-        let truth = if l["class"] == "a" { DEMAND[0] } else { DEMAND[1] };
+        let truth = if l["class"] == "a" {
+            DEMAND[0]
+        } else {
+            DEMAND[1]
+        };
         let d = l["demand_s"].as_f64().unwrap();
         assert!((d - truth).abs() < 0.05 * truth, "{l}");
         let time = l["time"].as_f64().unwrap();
@@ -91,14 +111,36 @@ fn watch_names_the_file_and_line_of_a_bad_row_and_a_format_that_gives_no_request
     text.push_str("1700000400,soon,a\n");
     let lines = text.lines().count();
     std::fs::write(&r, text).unwrap();
-    let run = demandsim(&["watch", "--requests", &r, "--utilization", &u, "--until-eof"], b"");
+    let run = demandsim(
+        &[
+            "watch",
+            "--requests",
+            &r,
+            "--utilization",
+            &u,
+            "--until-eof",
+        ],
+        b"",
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let expected = format!("{r}: line {lines}, field `response_time`");
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
     let run = demandsim(
-        &["watch", "--requests", &r, "--requests-format", "sadf", "--utilization", &u],
+        &[
+            "watch",
+            "--requests",
+            &r,
+            "--requests-format",
+            "sadf",
+            "--utilization",
+            &u,
+        ],
         b"",
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("`sadf` does not give requests"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`sadf` does not give requests"),
+        "{}",
+        run.stderr
+    );
 }
