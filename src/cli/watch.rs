@@ -355,6 +355,20 @@ fn config(a: &Args) -> Result<Config> {
 
 fn readers(a: &Args) -> Result<Readers> {
     let values = values(&a.import_option)?;
+    let formats = [&a.requests_format, &a.utilization_format];
+    let takes = |key: &str| {
+        formats
+            .iter()
+            .filter_map(|f| import::find(f))
+            .any(|i| i.options().iter().any(|o| o.name == key))
+    };
+    if let Some((key, _)) = values.iter().find(|(k, _)| !takes(k)) {
+        return Err(UsageError(format!(
+            "--import-option {key}: not an option of {} (see `demandsim import FORMAT --help`)",
+            formats.map(|f| f.as_str()).join(" or ")
+        ))
+        .into());
+    }
     let requests = match a.requests_format.as_str() {
         CANONICAL => canonical_requests(),
         name => match importer(name, &values, "--requests-format")? {

@@ -36,6 +36,7 @@ mod simulate;
 mod solve;
 mod study;
 mod sweep;
+mod warm;
 mod watch;
 
 use std::io::Write;
