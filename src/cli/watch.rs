@@ -32,10 +32,11 @@ const CANONICAL: &str = "canonical";
 /// backlog is read in pieces, so memory stays bounded.
 const PIECE: usize = 1 << 20;
 
-/// Bytes read at a time when replaying a finished trace: a few seconds of
-/// requests, so that the window, which keeps only the newest intervals,
-/// sees requests and utilization advance together.
-const REPLAY_PIECE: usize = 8 << 10;
+/// Bytes read at a time when replaying a finished trace: a few dozen
+/// lines, of the file that is behind, so that the window, which keeps
+/// only the newest intervals, sees requests and utilization advance
+/// together.
+const REPLAY_PIECE: usize = 1 << 10;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -257,23 +258,23 @@ fn read_all(
     let (completed, sampled) = watch.newest();
     let replay = watch.config().replay;
     let mut more = false;
-    if !replay || completed <= sampled || utilization.done {
-        if let Some(piece) = requests.next_piece(replay)? {
-            more = true;
-            let f = &mut *requests;
-            watch
-                .read_requests(&mut f.feed, &mut readers.requests, &f.name, &piece)
-                .with_context(|| f.name.clone())?;
-        }
+    if (!replay || completed <= sampled || utilization.done)
+        && let Some(piece) = requests.next_piece(replay)?
+    {
+        more = true;
+        let f = &mut *requests;
+        watch
+            .read_requests(&mut f.feed, &mut readers.requests, &f.name, &piece)
+            .with_context(|| f.name.clone())?;
     }
-    if !replay || !more {
-        if let Some(piece) = utilization.next_piece(replay)? {
-            more = true;
-            let f = &mut *utilization;
-            watch
-                .read_utilization(&mut f.feed, &mut readers.utilization, &f.name, &piece)
-                .with_context(|| f.name.clone())?;
-        }
+    if (!replay || !more)
+        && let Some(piece) = utilization.next_piece(replay)?
+    {
+        more = true;
+        let f = &mut *utilization;
+        watch
+            .read_utilization(&mut f.feed, &mut readers.utilization, &f.name, &piece)
+            .with_context(|| f.name.clone())?;
     }
     if replay && !more && !(requests.done && utilization.done) {
         return read_all(watch, readers, requests, utilization);

@@ -110,7 +110,7 @@ fn follow(seconds: usize, step: f64, seed: u64, cfg: Config) -> Vec<(f64, Update
 }
 
 /// The updates of one method.
-fn of<'a>(updates: &'a [(f64, Update)], method: Method) -> Vec<&'a (f64, Update)> {
+fn of(updates: &[(f64, Update)], method: Method) -> Vec<&(f64, Update)> {
     updates
         .iter()
         .filter(|(_, u)| u.method == method.id())
