@@ -178,7 +178,7 @@ impl Watch {
             });
         }
         let intervals = cfg.window_s / cfg.interval_s;
-        if !(intervals >= MIN_ROWS as f64) || intervals > 1e6 {
+        if !(MIN_ROWS as f64..=1e6).contains(&intervals) {
             return Err(WatchError::Setting {
                 setting: "window",
                 expected: "10 to 1,000,000 intervals long",
