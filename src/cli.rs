@@ -21,6 +21,7 @@ mod study;
 mod sweep;
 mod table;
 mod validate;
+mod watch;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -119,6 +120,9 @@ enum Command {
     /// made and stated, every run predicted from a fit on the others, the
     /// answer with its prediction band.
     Plan(plan::Args),
+    /// Follow growing request and utilization files: demands re-estimated
+    /// over a sliding window, with drift alarms.
+    Watch(watch::Args),
     /// User behaviour from session logs (Markov profiles).
     #[command(subcommand)]
     Behavior(behavior::Command),
@@ -150,6 +154,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let done = |r: Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Compare(a) => compare::run(a),
+        Command::Watch(a) => watch::run(a),
         Command::Study(a) => study::run_cmd(a),
         Command::Reproduce(a) => study::reproduce(a),
         Command::Inspect(a) => done(inspect::run(a)),

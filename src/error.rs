@@ -15,6 +15,7 @@ use crate::solve::{NotProductForm, SolveError};
 use crate::study::ExperimentError;
 use crate::study_file::StudyFileError;
 use crate::trace::TraceError;
+use crate::watch::WatchError;
 
 /// Any error of the crate.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,9 @@ pub enum Error {
     /// A plot.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// Live estimation (`watch`).
+    #[error(transparent)]
+    Watch(#[from] WatchError),
 }
 
 /// A result with the crate's [`Error`].

@@ -87,6 +87,7 @@ pub mod study_file;
 pub mod sweep;
 pub mod trace;
 pub mod validate;
+pub mod watch;
 pub mod words;
 
 pub use error::{Error, Result};

@@ -13,6 +13,7 @@ use demandsim::model::{Model, ModelError, ParamValue, Params, Stability, Templat
 use demandsim::qpn::{
     Control, RunConfig, RunError, SimError, SimReport, StopRule, Warmup, simulate,
 };
+use demandsim::trace::{RequestReader, in_system_at_end};
 use rand::RngExt;
 
 use super::table::{Table, num};
@@ -107,6 +108,14 @@ pub struct Args {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Start from the number in system per class at the end of a run: a
+    /// canonical requests.csv (or a run folder holding one), whose
+    /// requests started by its last start and not finished by then are
+    /// put, as tokens of the colour named like their class, in the queue
+    /// of the first queueing place serving it, at time 0 [warm-up then
+    /// defaults to none].
+    #[arg(long, value_name = "RUN")]
+    initial_from: Option<PathBuf>,
     /// Events per replication after which the run stops with an error
     /// [default: 1,000 per passage asked for, at least 10^9].
     #[arg(long, value_name = "N")]
@@ -194,14 +203,18 @@ fn with_progress<T>(target: Option<u64>, unit: &str, work: impl FnOnce(Control<'
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let model = load_model(&a.model)?;
+    let mut model = load_model(&a.model)?;
     set_threads(a.threads)?;
     let stop = stop_rule(&a, &model)?;
     if a.replications == 0 {
         return Err(UsageError("--replications must be at least 1".into()).into());
     }
+    if let Some(run) = &a.initial_from {
+        warm_start(&mut model, run)?;
+    }
     let warmup = match (&a.warmup, model.run.warmup_s) {
         (Some(w), _) => parse_warmup(w)?,
+        (None, _) if a.initial_from.is_some() => Warmup::None,
         (None, Some(t)) => Warmup::Time(t),
         (None, None) => Warmup::Auto,
     };
@@ -239,6 +252,44 @@ pub fn run(a: Args) -> Result<()> {
         Format::Table => write!(out, "{}", render(&model, &report, wall, &analytic))?,
     }
     out.commit()
+}
+
+/// `model` started from the number in system at the end of `run` (a
+/// requests file, or a folder holding `requests.csv[.gz]`), said on
+/// stderr.
+fn warm_start(model: &mut Model, run: &Path) -> Result<()> {
+    let file = match run.is_dir() {
+        true => ["requests.csv", "requests.csv.gz"]
+            .iter()
+            .map(|f| run.join(f))
+            .find(|p| p.exists())
+            .with_context(|| format!("{}: no requests.csv in this folder", run.display()))?,
+        false => run.to_path_buf(),
+    };
+    let name = || file.display().to_string();
+    let mut reader = RequestReader::new(super::io::open_input(&file)?).with_context(name)?;
+    let end = in_system_at_end(&mut reader).with_context(name)?;
+    let counts: Vec<(String, u64)> = reader
+        .classes()
+        .names()
+        .iter()
+        .zip(end.per_class.iter().chain(std::iter::repeat(&0)))
+        .map(|(c, &n)| (c.clone(), n))
+        .collect();
+    let net = model.net.clone();
+    let (net, placed) = demandsim::qpn::warm_start(net, &counts).with_context(name)?;
+    model.net = net;
+    eprintln!(
+        "initial: {} request(s) in system at {} s (the last start of {}){}",
+        placed.iter().map(|p| p.tokens).sum::<u64>(),
+        num(Some(end.at)),
+        name(),
+        placed
+            .iter()
+            .map(|p| format!("; {} of {} in {}", p.tokens, p.class, p.place))
+            .collect::<String>()
+    );
+    Ok(())
 }
 
 /// A run stopped as unstable, with the offered load the model's flows give

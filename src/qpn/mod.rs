@@ -21,6 +21,7 @@ mod results;
 mod run;
 #[cfg(test)]
 mod testing;
+mod warm;
 
 pub use config::{
     BASE_EVENT_LIMIT, ConfigError, EVENTS_PER_PASSAGE, RunConfig, StopRule, Warmup, WarmupError,
@@ -38,3 +39,4 @@ pub use queue::Throttling;
 pub use results::{PlaceResult, ProbeResult, QueueResult, SimReport, ThrottleResult, WarmupReport};
 pub use run::{Control, NO_PASSAGE_EVENTS, RunError, simulate};
 pub(crate) use run::{Watch, warm_up};
+pub use warm::{Placed, WarmError, warm_start};

@@ -8,6 +8,7 @@
 
 mod canonical;
 mod decimal;
+mod in_system;
 mod input;
 pub mod interval_input;
 mod interval_table;
@@ -19,6 +20,7 @@ mod requests_csv;
 mod util_series;
 mod utilization_csv;
 
+pub use in_system::{InSystem, in_system_at_end};
 pub use input::{
     Bounded, LimitError, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, decompress, decompress_in_background,
 };

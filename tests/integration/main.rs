@@ -37,6 +37,8 @@ mod simulate;
 mod solve;
 mod study;
 mod sweep;
+mod warm;
+mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
