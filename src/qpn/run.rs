@@ -149,6 +149,24 @@ pub(crate) fn warm_up(
     warm_up_watched(sim, cfg, ctl, &mut Watch::new(cfg))
 }
 
+/// Runs to simulated time `t`, looking at the run's bounds and Ctrl-C
+/// every 4,096 events (a 200th of `--time 1e12` never ended); `true`
+/// when interrupted.
+fn run_toward_watched(
+    sim: &mut Simulation<'_>,
+    t: f64,
+    ctl: &Control<'_>,
+    watch: &mut Watch,
+) -> Result<bool, SimError> {
+    while !sim.run_toward(t, 4096)? {
+        watch.check(sim, sim.net(), false)?;
+        if interrupted(ctl) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// [`warm_up`] within the run's bounds.
 fn warm_up_watched(
     sim: &mut Simulation<'_>,
@@ -158,15 +176,7 @@ fn warm_up_watched(
 ) -> Result<bool, SimError> {
     match cfg.warmup {
         Warmup::None => Ok(false),
-        Warmup::Time(t) => {
-            while !sim.run_toward(t, 4096)? {
-                watch.check(sim, sim.net(), false)?;
-                if interrupted(ctl) {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
+        Warmup::Time(t) => run_toward_watched(sim, t, ctl, watch),
         Warmup::Count(n) => {
             let mut steps = 0u64;
             while sim.main_completions() < n {
@@ -278,13 +288,8 @@ fn measure(
             let mut next = sim.now();
             while next < end {
                 next = (next + step).min(end);
-                // The limits and Ctrl-C every 4,096 events, also inside a
-                // step (a 200th of `--time 1e12` never ended).
-                while !sim.run_toward(next, 4096)? {
-                    watch.check(sim, net, false)?;
-                    if interrupted(ctl) {
-                        return Ok(true);
-                    }
+                if run_toward_watched(sim, next, ctl, watch)? {
+                    return Ok(true);
                 }
                 watch.check(sim, net, false)?;
                 report_progress(

@@ -81,13 +81,13 @@ fn plan(dir: &Path, runs: &[String], extra: &[&str]) -> super::Run {
     demandsim(&args, b"")
 }
 
-#[test]
-fn plan_answers_the_largest_rate_of_generated_runs_as_the_closed_form_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let runs = runs(dir.path(), "workload: {type: open}\n");
+/// `plan --find arrival_rate` for a mean of 40 ms at r2's mix, as JSON,
+/// with the base run's measured share of class a and the closed form's
+/// answer at it and the true demands: λ* = (1 − D̄/R)/D̄.
+fn rate_for_40ms(dir: &Path, runs: &[String]) -> (Value, f64, f64) {
     let r = plan(
-        dir.path(),
-        &runs,
+        dir,
+        runs,
         &[
             "--slo",
             "mean<=40ms",
@@ -101,7 +101,6 @@ fn plan_answers_the_largest_rate_of_generated_runs_as_the_closed_form_does() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let p: Value = serde_json::from_str(&r.stdout).unwrap();
-    // The base run's measured mix, the true demands: λ* = (1 − D̄/R)/D̄.
     let share_a = p["fit"]["classes"]
         .as_array()
         .unwrap()
@@ -110,9 +109,16 @@ fn plan_answers_the_largest_rate_of_generated_runs_as_the_closed_form_does() {
         .unwrap()["share"]
         .as_f64()
         .unwrap();
-    assert!((share_a - 0.3).abs() < 0.02, "{share_a}");
     let d = share_a * 0.01 + (1.0 - share_a) * 0.02;
-    let exact = (1.0 - d / 0.040) / d;
+    (p, share_a, (1.0 - d / 0.040) / d)
+}
+
+#[test]
+fn plan_answers_the_largest_rate_of_generated_runs_as_the_closed_form_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = runs(dir.path(), "workload: {type: open}\n");
+    let (p, share_a, exact) = rate_for_40ms(dir.path(), &runs);
+    assert!((share_a - 0.3).abs() < 0.02, "{share_a}");
     let a = &p["answers"][0];
     let value = a["value"].as_f64().unwrap();
     assert!((value - exact).abs() < 0.03 * exact, "{value} vs {exact}");
@@ -223,32 +229,7 @@ fn plan_reads_interval_level_runs_and_answers_a_mean_objective_as_the_closed_for
     for r in &runs {
         to_intervals(Path::new(r));
     }
-    let r = plan(
-        dir.path(),
-        &runs,
-        &[
-            "--slo",
-            "mean<=40ms",
-            "--find",
-            "arrival_rate",
-            "--mix-of",
-            "r2",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let p: Value = serde_json::from_str(&r.stdout).unwrap();
-    let share_a = p["fit"]["classes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["class"] == "a")
-        .unwrap()["share"]
-        .as_f64()
-        .unwrap();
-    let d = share_a * 0.01 + (1.0 - share_a) * 0.02;
-    let exact = (1.0 - d / 0.040) / d;
+    let (p, _, exact) = rate_for_40ms(dir.path(), &runs);
     let value = p["answers"][0]["value"].as_f64().unwrap();
     assert!((value - exact).abs() < 0.05 * exact, "{value} vs {exact}");
     // Every run held out in turn and compared on its mean, its rates
@@ -258,7 +239,7 @@ fn plan_reads_interval_level_runs_and_answers_a_mean_objective_as_the_closed_for
     for row in rows {
         assert!(row["error"].as_f64().unwrap().abs() < 0.05, "{row}");
     }
-    assert!(!r.stdout.contains("logout"), "{}", r.stdout);
+    assert!(!p.to_string().contains("logout"), "{p}");
     // Logouts never seen while the CPU was measured are no column of the
     // estimate (they failed every method before).
     let e = demandsim(
