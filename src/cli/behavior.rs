@@ -384,17 +384,19 @@ fn model(a: ModelArgs) -> Result<()> {
 /// A behaviour model file, JSON or YAML.
 pub(super) fn read_model(path: &std::path::Path) -> Result<BehaviorModel> {
     let text = super::io::read_document(path)?;
-    if text
-        .lines()
-        .next()
-        .is_some_and(|l| l.contains("\"INITIAL\""))
+    let json = text.trim_start().starts_with('{');
+    if !json
+        && text
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains(",\"INITIAL\""))
     {
         anyhow::bail!(
             "{}: a Markov4JMeter behaviour CSV, not a behaviour model: `demandsim import m4j` turns it (with its mix file) into one",
             path.display()
         );
     }
-    let parsed = match text.trim_start().starts_with('{') {
+    let parsed = match json {
         true => serde_json::from_str(&text).map_err(anyhow::Error::from),
         // The parser's first line says where and what; the rest quotes
         // the file back in its own terms.
